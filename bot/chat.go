@@ -1,0 +1,150 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Chat is what klaxon needs from a chat platform. Adapters implement it;
+// commands use it. Every implementation passes the contract suite in
+// bot/chattest.
+type Chat interface {
+	Platform() Platform
+	// CreateChannel creates a channel. If the name is taken it returns an
+	// error that wraps ErrNameTaken, so the caller can pick another name.
+	CreateChannel(ctx context.Context, spec ChannelSpec) (ChannelRef, error)
+	Invite(ctx context.Context, channelID string, userIDs ...string) error
+	SetTopic(ctx context.Context, channelID, topic string) error
+	Post(ctx context.Context, channelID string, m Message) (MessageRef, error)
+	// Update replaces a message klaxon posted earlier.
+	Update(ctx context.Context, ref MessageRef, m Message) error
+	Pin(ctx context.Context, ref MessageRef) error
+	DM(ctx context.Context, userID string, m Message) (MessageRef, error)
+	// OpenForm shows a form (a modal) to the user whose action produced
+	// trigger. Platforms without forms return an *Error with EUNSUPPORTED.
+	OpenForm(ctx context.Context, trigger string, f Form) error
+}
+
+// ErrNameTaken is wrapped by Chat.CreateChannel when the name is in use.
+var ErrNameTaken = errors.New("channel name is taken")
+
+// ChannelSpec describes a channel to create.
+type ChannelSpec struct {
+	Name    string
+	Topic   string
+	Private bool
+}
+
+// Mention returns the neutral channel mention "<#ID>", which Slack and
+// Discord render as a link and the console as #name.
+func (c ChannelRef) Mention() string {
+	if c.ID == "" {
+		return "(no channel)"
+	}
+	return "<#" + c.ID + ">"
+}
+
+// Message is a platform-neutral message. Commands say what to say; each
+// adapter decides how it looks (Block Kit, Discord embeds, plain text).
+// Text may contain *bold*, `code` and the mention tokens of User.Mention and
+// ChannelRef.Mention.
+type Message struct {
+	Title   string   `json:"title,omitempty"`
+	Text    string   `json:"text,omitempty"`
+	Fields  []Field  `json:"fields,omitempty"`
+	Buttons []Button `json:"buttons,omitempty"`
+	Context string   `json:"context,omitempty"` // small print under the message
+}
+
+// IsZero reports whether m says nothing.
+func (m Message) IsZero() bool {
+	return m.Title == "" && m.Text == "" && len(m.Fields) == 0 && len(m.Buttons) == 0 && m.Context == ""
+}
+
+// Field is a labelled value, shown as a two-column table where possible.
+type Field struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// ButtonStyle colours a button.
+type ButtonStyle string
+
+// Button styles.
+const (
+	ButtonDefault ButtonStyle = ""
+	ButtonPrimary ButtonStyle = "primary"
+	ButtonDanger  ButtonStyle = "danger"
+)
+
+// Button is an action a user can take on a message.
+type Button struct {
+	ActionID string      `json:"action_id"`
+	Label    string      `json:"label"`
+	Value    string      `json:"value,omitempty"`
+	Style    ButtonStyle `json:"style,omitempty"`
+}
+
+// Action ids of klaxon's buttons. Adapters switch on these, nothing else.
+const (
+	ActionAcknowledge = "klaxon.acknowledge"
+	ActionUpdate      = "klaxon.update"
+	ActionSeverity    = "klaxon.severity"
+	ActionResolve     = "klaxon.resolve"
+)
+
+// FieldKind is the kind of input a form field takes.
+type FieldKind string
+
+// Form field kinds.
+const (
+	FieldText     FieldKind = "text"
+	FieldTextArea FieldKind = "textarea"
+	FieldSelect   FieldKind = "select"
+	FieldUser     FieldKind = "user"
+	FieldCheckbox FieldKind = "checkbox"
+)
+
+// Form is a modal dialog.
+type Form struct {
+	ID       string      `json:"id"` // callback id; names the handler of the submission
+	Title    string      `json:"title"`
+	Submit   string      `json:"submit"`
+	Fields   []FormField `json:"fields"`
+	Metadata string      `json:"metadata,omitempty"` // round-trips with the submission
+}
+
+// FormField is one input of a form.
+type FormField struct {
+	ID          string    `json:"id"`
+	Label       string    `json:"label"`
+	Kind        FieldKind `json:"kind"`
+	Options     []Option  `json:"options,omitempty"`
+	Initial     string    `json:"initial,omitempty"`
+	Placeholder string    `json:"placeholder,omitempty"`
+	Optional    bool      `json:"optional,omitempty"`
+	MaxLength   int       `json:"max_length,omitempty"`
+}
+
+// Option is one choice of a select field.
+type Option struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// Activity is something a person did in a channel that klaxon watches: a
+// message, an edit, a reaction. Adapters translate platform events into
+// Activities; commands decide what they mean.
+type Activity struct {
+	Platform Platform   `json:"platform"`
+	Channel  ChannelRef `json:"channel"`
+	User     User       `json:"user"`
+	Kind     EventKind  `json:"kind"`
+	Text     string     `json:"text,omitempty"`
+	PrevText string     `json:"prev_text,omitempty"` // for edits
+	Emoji    string     `json:"emoji,omitempty"`     // for reactions
+	Ref      MessageRef `json:"ref,omitzero"`
+	SourceID string     `json:"source_id"` // platform event id, for de-duplication
+	Time     time.Time  `json:"time"`
+}

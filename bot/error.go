@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. A code says what kind of failure happened; the Mux maps it to
+// a reply once, at the edge.
+const (
+	EINVALID     = "invalid"     // the user's input is wrong; usage help follows
+	ENOTFOUND    = "not_found"   // the thing asked for does not exist
+	ECONFLICT    = "conflict"    // the request clashes with current state
+	EFORBIDDEN   = "forbidden"   // the user may not do this
+	EUNSUPPORTED = "unsupported" // the platform cannot do this
+	EINTERNAL    = "internal"    // klaxon failed; details are in the log only
+)
+
+// Error is an error whose Message is safe to show to a user in chat. Err, if
+// set, carries internal detail for the log and is never shown.
+type Error struct {
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and a formatted user-safe message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Internal wraps err as an internal failure. The user sees msg; the log sees err.
+func Internal(err error, msg string) *Error {
+	return &Error{Code: EINTERNAL, Message: msg, Err: err}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
+// any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-safe message of err. Errors that carry no
+// user-safe message get a generic one, so internals never reach chat.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	if e, ok := errors.AsType[*Error](err); ok && e.Message != "" {
+		return e.Message
+	}
+	return "Something went wrong inside klaxon. The details are in its log."
+}

@@ -1,0 +1,199 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Request is one command from a user, translated by an adapter.
+type Request struct {
+	Platform Platform
+	User     User
+	Channel  ChannelRef // where the command was typed
+	Text     string     // the whole command line, e.g. `/incident declare "DB down" sev:1`
+	Trigger  string     // lets a handler open a form, where the platform has them
+	Time     time.Time
+
+	// Set by the Mux before the handler runs.
+	Command *Command
+	Args    []string // the words after the command's name
+}
+
+// Response is what the requester sees in reply.
+type Response struct {
+	Message
+	InChannel bool // everyone in the channel sees it, not only the requester
+}
+
+// Reply returns an ephemeral response with the given text.
+func Reply(format string, args ...any) *Response {
+	return &Response{Message: Message{Text: fmt.Sprintf(format, args...)}}
+}
+
+// HandlerFunc runs a command.
+type HandlerFunc func(ctx context.Context, req *Request) (*Response, error)
+
+// Command is one command klaxon understands, such as "incident declare".
+type Command struct {
+	Name    string // words without the slash: "incident declare"
+	Usage   string // arguments: `<title> [sev:<1-4>] [service:<name>] [private]`
+	Summary string // one line for the command list
+	Help    string // more detail for `help <sub>`; may be empty
+	Handler HandlerFunc
+}
+
+// UsageLine returns "/incident declare <title> …".
+func (c *Command) UsageLine() string {
+	if c.Usage == "" {
+		return "/" + c.Name
+	}
+	return "/" + c.Name + " " + c.Usage
+}
+
+// ActivityFunc handles an Activity.
+type ActivityFunc func(ctx context.Context, a Activity) error
+
+// Mux routes requests to commands and activities to their handler. It is the
+// one place where errors become chat replies: user-safe messages go to the
+// user, internal details go to the log.
+type Mux struct {
+	Log      zerolog.Logger
+	commands map[string]*Command
+	activity ActivityFunc
+}
+
+// NewMux returns an empty Mux that logs to log.
+func NewMux(log zerolog.Logger) *Mux {
+	return &Mux{Log: log, commands: map[string]*Command{}}
+}
+
+// Register adds commands. A name registered twice is a programming error.
+func (m *Mux) Register(cmds ...Command) {
+	for i := range cmds {
+		c := cmds[i]
+		if _, dup := m.commands[c.Name]; dup {
+			panic("bot: command registered twice: " + c.Name)
+		}
+		m.commands[c.Name] = &c
+	}
+}
+
+// HandleActivity sets the handler for channel activity.
+func (m *Mux) HandleActivity(fn ActivityFunc) { m.activity = fn }
+
+// Lookup finds the command for a command line's words and returns it with
+// the remaining words. The longest registered name wins.
+func (m *Mux) Lookup(words []string) (*Command, []string) {
+	for n := min(len(words), 3); n > 0; n-- {
+		name := strings.ToLower(strings.Join(words[:n], " "))
+		if c, ok := m.commands[name]; ok {
+			return c, words[n:]
+		}
+	}
+	return nil, nil
+}
+
+// Commands returns the commands under root ("incident"), sorted by name.
+func (m *Mux) Commands(root string) []*Command {
+	var out []*Command
+	for name, c := range m.commands {
+		if name == root || strings.HasPrefix(name, root+" ") {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Dispatch runs the command in req.Text and always returns a response to
+// show: the handler's, or an error message with usage help. It never panics.
+func (m *Mux) Dispatch(ctx context.Context, req *Request) (resp *Response) {
+	log := m.Log.With().Str("platform", string(req.Platform)).Str("user", req.User.ID).Logger()
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Str("command", commandName(req)).Msg("command panicked")
+			resp = &Response{Message: Message{Text: "⚠️ " + ErrorMessage(fmt.Errorf("panic"))}}
+		}
+	}()
+	words, err := Tokenize(req.Text)
+	if err != nil {
+		return m.errorResponse(log, req, err)
+	}
+	if len(words) > 0 {
+		words[0] = strings.TrimPrefix(words[0], "/")
+	}
+	if len(words) == 0 || words[0] == "" {
+		return &Response{Message: Message{Text: "Type a command, e.g. `/incident help`."}}
+	}
+	cmd, args := m.Lookup(words)
+	if cmd == nil {
+		return m.unknown(words)
+	}
+	req.Command, req.Args = cmd, args
+	start := time.Now()
+	resp, err = cmd.Handler(ctx, req)
+	log.Debug().Str("command", cmd.Name).Dur("took", time.Since(start)).Err(err).Msg("command")
+	if err != nil {
+		return m.errorResponse(log, req, err)
+	}
+	if resp == nil {
+		resp = &Response{}
+	}
+	return resp
+}
+
+func commandName(req *Request) string {
+	if req.Command != nil {
+		return req.Command.Name
+	}
+	return ""
+}
+
+// Activity passes a to the activity handler, recovering from panics.
+func (m *Mux) Activity(ctx context.Context, a Activity) (err error) {
+	if m.activity == nil {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			m.Log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Str("kind", string(a.Kind)).Msg("activity handler panicked")
+			err = Internal(fmt.Errorf("panic: %v", p), "klaxon could not record that.")
+		}
+	}()
+	return m.activity(ctx, a)
+}
+
+func (m *Mux) errorResponse(log zerolog.Logger, req *Request, err error) *Response {
+	code := ErrorCode(err)
+	text := ErrorMessage(err)
+	switch code {
+	case EINTERNAL:
+		log.Error().Err(err).Str("command", commandName(req)).Msg("command failed")
+		text = "⚠️ " + text
+	case EINVALID:
+		if req.Command != nil {
+			text += "\nUsage: `" + req.Command.UsageLine() + "`"
+		}
+	default:
+		log.Debug().Err(err).Str("command", commandName(req)).Msg("command refused")
+	}
+	return &Response{Message: Message{Text: text}}
+}
+
+func (m *Mux) unknown(words []string) *Response {
+	root := strings.ToLower(words[0])
+	cmds := m.Commands(root)
+	if len(cmds) == 0 {
+		return &Response{Message: Message{Text: fmt.Sprintf("klaxon doesn't know `/%s`. Try `/incident help`.", root)}}
+	}
+	if len(words) == 1 {
+		return &Response{Message: Message{Text: fmt.Sprintf("`/%s` needs a subcommand. Try `/%s help`.", root, root)}}
+	}
+	return &Response{Message: Message{Text: fmt.Sprintf("`/%s %s` is not a command. Try `/%s help`.", root, words[1], root)}}
+}

@@ -1,0 +1,105 @@
+package bot
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Platform is a chat platform klaxon speaks.
+type Platform string
+
+// Platforms.
+const (
+	PlatformConsole Platform = "console"
+	PlatformSlack   Platform = "slack"
+	PlatformDiscord Platform = "discord"
+)
+
+// User is somebody on one chat platform, as that platform names them.
+type User struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+// IsZero reports whether u is unset.
+func (u User) IsZero() bool { return u.ID == "" }
+
+// Mention returns the neutral mention token for u, "<@ID>". Slack and Discord
+// render it natively; the console renders it as @name.
+func (u User) Mention() string {
+	if u.ID == "" {
+		return "nobody"
+	}
+	return "<@" + u.ID + ">"
+}
+
+// mention matches "<@U123>", "<@U123|name>" (Slack) and "<@!123>" (Discord).
+var mention = regexp.MustCompile(`^<@!?([A-Za-z0-9._-]+)(?:\|([^>]*))?>$`)
+
+// plainMention matches "@name" as typed in the console.
+var plainMention = regexp.MustCompile(`^@([\p{L}\p{N}._-]+)$`)
+
+// ParseMention reads a user mention token. It understands the platforms'
+// "<@ID>" forms and a plain "@name".
+func ParseMention(token string) (User, bool) {
+	if m := mention.FindStringSubmatch(token); m != nil {
+		return User{ID: m[1], Name: m[2]}, true
+	}
+	if m := plainMention.FindStringSubmatch(token); m != nil {
+		return User{ID: m[1], Name: m[1]}, true
+	}
+	return User{}, false
+}
+
+// Person is a klaxon identity: one human with accounts on several platforms.
+// Schedules, roles and pages refer to people, so one schedule serves all.
+type Person struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	TimeZone  string `json:"time_zone,omitempty"`
+	SlackID   string `json:"slack_id,omitempty"`
+	DiscordID string `json:"discord_id,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+}
+
+var personID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// Validate checks a person's fields.
+func (p Person) Validate() error {
+	if !personID.MatchString(p.ID) {
+		return fmt.Errorf("id: %q must be lower-case letters, digits, '.', '_' or '-'", p.ID)
+	}
+	if strings.TrimSpace(p.Name) == "" {
+		return fmt.Errorf("name: must not be empty")
+	}
+	return nil
+}
+
+// UserID returns p's user id on platform, or "" if p has none there. On the
+// console a person's user id is their klaxon id.
+func (p Person) UserID(platform Platform) string {
+	switch platform {
+	case PlatformSlack:
+		return p.SlackID
+	case PlatformDiscord:
+		return p.DiscordID
+	case PlatformConsole:
+		return p.ID
+	}
+	return ""
+}
+
+// People is the configured directory of people.
+type People []Person
+
+// ByUser finds the person behind a platform user.
+func (ps People) ByUser(platform Platform, userID string) (Person, bool) {
+	for _, p := range ps {
+		if id := p.UserID(platform); id != "" && id == userID {
+			return p, true
+		}
+	}
+	return Person{}, false
+}

@@ -1,0 +1,36 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// Store persists incidents and their timelines. Every method that returns
+// without error has made its write durable (fsync) first.
+type Store interface {
+	// CreateIncident assigns inc a number (and an id if it has none), stores
+	// it, and appends the given events to its timeline, in one transaction.
+	CreateIncident(ctx context.Context, inc *Incident, events ...Event) error
+	Incident(ctx context.Context, id uuid.UUID) (*Incident, error)
+	IncidentByNumber(ctx context.Context, n int64) (*Incident, error)
+	IncidentByChannel(ctx context.Context, platform Platform, channelID string) (*Incident, error)
+	ListIncidents(ctx context.Context, f IncidentFilter) ([]*Incident, error)
+	// UpdateIncident runs fn on the current incident inside one write
+	// transaction. If fn returns an error nothing is written. The events fn
+	// returns are appended to the timeline in the same transaction.
+	UpdateIncident(ctx context.Context, id uuid.UUID, fn func(inc *Incident) ([]Event, error)) (*Incident, error)
+	// AppendEvent adds ev to its incident's timeline and sets ev.Seq. If
+	// ev.SourceID was recorded before, it writes nothing and returns false.
+	AppendEvent(ctx context.Context, ev *Event) (bool, error)
+	// Events returns up to limit events with Seq >= from, in order
+	// (limit <= 0 means all).
+	Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]Event, error)
+	CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error)
+}
+
+// IncidentFilter selects incidents for ListIncidents, newest first.
+type IncidentFilter struct {
+	ActiveOnly bool // only open, acknowledged and mitigated incidents
+	Limit      int  // 0 means no limit
+}

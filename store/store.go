@@ -1,0 +1,459 @@
+// Package store keeps klaxon's state in one bbolt file. It is the only
+// package that imports bbolt.
+//
+// Layout (all keys big-endian, so cursor order is time order):
+//
+//	meta                   schema_version → uint64
+//	incidents              id (UUIDv7, 16 bytes) → Incident JSON
+//	incident_numbers       number (uint64) → id
+//	incident_channels      platform "|" channel id → id
+//	timeline/<id>          seq (uint64) → Event JSON
+//	seen                   source event id → id(16) seq(8) unix-nanos(8)
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+var (
+	bucketMeta      = []byte("meta")
+	bucketIncidents = []byte("incidents")
+	bucketNumbers   = []byte("incident_numbers")
+	bucketChannels  = []byte("incident_channels")
+	bucketTimeline  = []byte("timeline")
+	bucketSeen      = []byte("seen")
+
+	keySchemaVersion = []byte("schema_version")
+)
+
+// ErrLocked is returned by Open when another process holds the file.
+var ErrLocked = errors.New("another klaxon is running on this file")
+
+// Options tune Open.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the
+	// file before giving up with ErrLocked. Zero means one second.
+	LockTimeout time.Duration
+}
+
+// Store is klaxon's bbolt-backed implementation of bot.Store.
+type Store struct {
+	db   *bolt.DB
+	path string
+}
+
+var _ bot.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(path string, opts Options) (*Store, error) {
+	return open(path, opts, migrations)
+}
+
+func open(path string, opts Options, ms []migration) (*Store, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s: %w (gave up after %s)", path, ErrLocked, opts.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := migrate(db, ms); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database. Writes already returned are on disk.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Check walks the whole file and reports the first inconsistency bbolt
+// finds, or nil.
+func (s *Store) Check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// Backup writes a consistent copy of the database to w while the store stays
+// in use.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// BackupFile writes a consistent copy of the database to path, atomically:
+// the copy appears under its name only once it is complete and synced.
+func (s *Store) BackupFile(path string) (int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	n, err := s.Backup(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return n, nil
+}
+
+func u64(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+func channelKey(p bot.Platform, channelID string) []byte {
+	return []byte(string(p) + "|" + channelID)
+}
+
+func notFound(what string) error { return bot.Errorf(bot.ENOTFOUND, "%s does not exist.", what) }
+
+// CreateIncident implements bot.Store.
+func (s *Store) CreateIncident(ctx context.Context, inc *bot.Incident, events ...bot.Event) error {
+	if inc.ID == uuid.Nil {
+		inc.ID = bot.NewID()
+	}
+	// Work on a copy so a failed transaction leaves inc as it was.
+	draft := *inc
+	evs := make([]bot.Event, len(events))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n, err := tx.Bucket(bucketIncidents).NextSequence()
+		if err != nil {
+			return err
+		}
+		draft.Number = int64(n)
+		if err := putIncident(tx, &draft, nil); err != nil {
+			return err
+		}
+		copy(evs, events)
+		return appendEvents(tx, draft.ID, evs)
+	})
+	if err != nil {
+		return fmt.Errorf("store: create incident: %w", err)
+	}
+	*inc = draft
+	copy(events, evs)
+	return nil
+}
+
+// putIncident writes inc and keeps the indexes in step. prev is the stored
+// version being replaced, or nil.
+func putIncident(tx *bolt.Tx, inc *bot.Incident, prev *bot.Incident) error {
+	data, err := json.Marshal(inc)
+	if err != nil {
+		return err
+	}
+	id := inc.ID[:]
+	if err := tx.Bucket(bucketIncidents).Put(id, data); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketNumbers).Put(u64(uint64(inc.Number)), id); err != nil {
+		return err
+	}
+	chans := tx.Bucket(bucketChannels)
+	if prev != nil && !prev.Channel.IsZero() && prev.Channel.ID != inc.Channel.ID {
+		if err := chans.Delete(channelKey(prev.Platform, prev.Channel.ID)); err != nil {
+			return err
+		}
+	}
+	if !inc.Channel.IsZero() {
+		return chans.Put(channelKey(inc.Platform, inc.Channel.ID), id)
+	}
+	return nil
+}
+
+func getIncident(tx *bolt.Tx, id []byte) (*bot.Incident, error) {
+	data := tx.Bucket(bucketIncidents).Get(id)
+	if data == nil {
+		return nil, notFound("That incident")
+	}
+	var inc bot.Incident
+	if err := json.Unmarshal(data, &inc); err != nil {
+		return nil, fmt.Errorf("decode incident %x: %w", id, err)
+	}
+	return &inc, nil
+}
+
+// Incident implements bot.Store.
+func (s *Store) Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error) {
+	var inc *bot.Incident
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		inc, err = getIncident(tx, id[:])
+		return err
+	})
+	return inc, err
+}
+
+// IncidentByNumber implements bot.Store.
+func (s *Store) IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error) {
+	var inc *bot.Incident
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		id := tx.Bucket(bucketNumbers).Get(u64(uint64(n)))
+		if id == nil {
+			return notFound(fmt.Sprintf("INC-%d", n))
+		}
+		inc, err = getIncident(tx, id)
+		return err
+	})
+	return inc, err
+}
+
+// IncidentByChannel implements bot.Store.
+func (s *Store) IncidentByChannel(ctx context.Context, p bot.Platform, channelID string) (*bot.Incident, error) {
+	var inc *bot.Incident
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		id := tx.Bucket(bucketChannels).Get(channelKey(p, channelID))
+		if id == nil {
+			return notFound("An incident for this channel")
+		}
+		inc, err = getIncident(tx, id)
+		return err
+	})
+	return inc, err
+}
+
+// ListIncidents implements bot.Store.
+func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error) {
+	var out []*bot.Incident
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketIncidents).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var inc bot.Incident
+			if err := json.Unmarshal(v, &inc); err != nil {
+				return fmt.Errorf("decode incident %x: %w", k, err)
+			}
+			if f.ActiveOnly && !inc.Status.Active() {
+				continue
+			}
+			out = append(out, &inc)
+			if f.Limit > 0 && len(out) == f.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateIncident implements bot.Store.
+func (s *Store) UpdateIncident(ctx context.Context, id uuid.UUID, fn func(*bot.Incident) ([]bot.Event, error)) (*bot.Incident, error) {
+	var inc *bot.Incident
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		prev, err := getIncident(tx, id[:])
+		if err != nil {
+			return err
+		}
+		cur := *prev
+		cur.Roles = cloneRoles(prev.Roles)
+		events, err := fn(&cur)
+		if err != nil {
+			return err
+		}
+		cur.ID, cur.Number = prev.ID, prev.Number // identity is not the caller's to change
+		if err := putIncident(tx, &cur, prev); err != nil {
+			return err
+		}
+		if err := appendEvents(tx, cur.ID, events); err != nil {
+			return err
+		}
+		inc = &cur
+		return nil
+	})
+	return inc, err
+}
+
+func cloneRoles(m map[bot.Role]bot.User) map[bot.Role]bot.User {
+	if m == nil {
+		return nil
+	}
+	out := make(map[bot.Role]bot.User, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func appendEvents(tx *bolt.Tx, incidentID uuid.UUID, events []bot.Event) error {
+	for i := range events {
+		events[i].IncidentID = incidentID
+		if _, err := appendEvent(tx, &events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendEvent writes ev unless its SourceID was seen before.
+func appendEvent(tx *bolt.Tx, ev *bot.Event) (bool, error) {
+	if ev.IncidentID == uuid.Nil {
+		return false, errors.New("store: event has no incident id")
+	}
+	if tx.Bucket(bucketIncidents).Get(ev.IncidentID[:]) == nil {
+		return false, notFound("That incident")
+	}
+	seen := tx.Bucket(bucketSeen)
+	if ev.SourceID != "" && seen.Get([]byte(ev.SourceID)) != nil {
+		return false, nil
+	}
+	if ev.ID == uuid.Nil {
+		ev.ID = bot.NewID()
+	}
+	tl, err := tx.Bucket(bucketTimeline).CreateBucketIfNotExists(ev.IncidentID[:])
+	if err != nil {
+		return false, err
+	}
+	seq, err := tl.NextSequence()
+	if err != nil {
+		return false, err
+	}
+	ev.Seq = seq
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return false, err
+	}
+	if err := tl.Put(u64(seq), data); err != nil {
+		return false, err
+	}
+	if ev.SourceID != "" {
+		v := make([]byte, 0, 32)
+		v = append(v, ev.IncidentID[:]...)
+		v = binary.BigEndian.AppendUint64(v, seq)
+		v = binary.BigEndian.AppendUint64(v, uint64(ev.Time.UnixNano()))
+		if err := seen.Put([]byte(ev.SourceID), v); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// AppendEvent implements bot.Store. Concurrent callers share one commit
+// (bbolt's Batch), so many writers pay for one fsync.
+func (s *Store) AppendEvent(ctx context.Context, ev *bot.Event) (bool, error) {
+	var appended bool
+	draft := *ev
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		// Batch may run this function again if another one in the batch
+		// fails; start from the caller's event each time.
+		draft = *ev
+		var err error
+		appended, err = appendEvent(tx, &draft)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	*ev = draft
+	return appended, nil
+}
+
+// Events implements bot.Store.
+func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]bot.Event, error) {
+	var out []bot.Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {
+			return notFound("That incident")
+		}
+		tl := tx.Bucket(bucketTimeline).Bucket(incidentID[:])
+		if tl == nil {
+			return nil
+		}
+		c := tl.Cursor()
+		for k, v := c.Seek(u64(from)); k != nil; k, v = c.Next() {
+			var ev bot.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event %x: %w", k, err)
+			}
+			out = append(out, ev)
+			if limit > 0 && len(out) == limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CountEvents implements bot.Store.
+func (s *Store) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error) {
+	var n int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {
+			return notFound("That incident")
+		}
+		// Events are never deleted, so the sequence is the count.
+		if tl := tx.Bucket(bucketTimeline).Bucket(incidentID[:]); tl != nil {
+			n = int(tl.Sequence())
+		}
+		return nil
+	})
+	return n, err
+}
+
+// PruneSeen forgets de-duplication records of events older than before and
+// returns how many it removed. Platforms redeliver within minutes, so
+// records need to outlive only the longest redelivery window.
+func (s *Store) PruneSeen(before time.Time) (int, error) {
+	var n int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSeen).Cursor()
+		for k, v := c.First(); k != nil; {
+			if len(v) == 32 && int64(binary.BigEndian.Uint64(v[24:])) < before.UnixNano() {
+				key := append([]byte(nil), k...)
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+				k, v = c.Seek(key) // Delete moves the cursor; re-seek to the next key
+				continue
+			}
+			k, v = c.Next()
+		}
+		return nil
+	})
+	return n, err
+}
