@@ -1,0 +1,258 @@
+// Package console is klaxon's terminal chat platform: an in-memory chat
+// with channels, members, pins and DMs, shown on a terminal. It runs klaxon
+// with no Slack or Discord at all, reads commands from a terminal or a
+// pipe, and serves as a test harness.
+package console
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// BotName is how klaxon signs its console posts.
+const BotName = "klaxon"
+
+type channel struct {
+	id, topic string
+	private   bool
+	members   []string
+	pins      []string
+}
+
+type message struct {
+	n                   int // order of posting
+	id, channel, author string
+	msg                 bot.Message
+	text                string // what a person typed, for their own messages
+}
+
+// Console is the terminal chat platform. It is safe for concurrent use.
+type Console struct {
+	mu       sync.Mutex
+	out      io.Writer
+	channels map[string]*channel // by id; on the console a channel's id is its name
+	messages map[string]*message
+	dms      map[string][]string // user id → message ids
+	invites  map[string][]string // user id → channels they were invited to, not yet seen
+	nextMsg  int
+}
+
+var _ bot.Chat = (*Console)(nil)
+
+// New returns a console that shows everything on out and starts with the
+// given channels (names without '#').
+func New(out io.Writer, channels ...string) *Console {
+	c := &Console{out: out, channels: map[string]*channel{}, messages: map[string]*message{}, dms: map[string][]string{}, invites: map[string][]string{}}
+	for _, name := range channels {
+		c.channels[name] = &channel{id: name}
+	}
+	return c
+}
+
+// Platform implements bot.Chat.
+func (c *Console) Platform() bot.Platform { return bot.PlatformConsole }
+
+func (c *Console) printf(format string, args ...any) { fmt.Fprintf(c.out, format, args...) }
+
+// validName is what Slack and Discord both accept.
+var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,79}$`)
+
+// CreateChannel implements bot.Chat.
+func (c *Console) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.ChannelRef, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !validName.MatchString(spec.Name) {
+		return bot.ChannelRef{}, bot.Errorf(bot.EINVALID, "%q is not a valid channel name", spec.Name)
+	}
+	if _, ok := c.channels[spec.Name]; ok {
+		return bot.ChannelRef{}, fmt.Errorf("console: #%s: %w", spec.Name, bot.ErrNameTaken)
+	}
+	c.channels[spec.Name] = &channel{id: spec.Name, topic: spec.Topic, private: spec.Private}
+	kind := "channel"
+	if spec.Private {
+		kind = "private channel"
+	}
+	c.printf("* %s created %s #%s\n", BotName, kind, spec.Name)
+	return bot.ChannelRef{ID: spec.Name, Name: spec.Name}, nil
+}
+
+func (c *Console) channel(id string) (*channel, error) {
+	ch, ok := c.channels[id]
+	if !ok {
+		return nil, bot.Errorf(bot.ENOTFOUND, "There is no channel #%s.", id)
+	}
+	return ch, nil
+}
+
+// Invite implements bot.Chat. Inviting a member again is not an error.
+func (c *Console) Invite(ctx context.Context, channelID string, userIDs ...string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, err := c.channel(channelID)
+	if err != nil {
+		return err
+	}
+	var added []string
+	for _, u := range userIDs {
+		if !slices.Contains(ch.members, u) {
+			ch.members = append(ch.members, u)
+			added = append(added, "@"+u)
+			c.invites[u] = append(c.invites[u], channelID)
+		}
+	}
+	if len(added) > 0 {
+		c.printf("* %s invited %s to #%s\n", BotName, strings.Join(added, ", "), channelID)
+	}
+	return nil
+}
+
+// SetTopic implements bot.Chat.
+func (c *Console) SetTopic(ctx context.Context, channelID, topic string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, err := c.channel(channelID)
+	if err != nil {
+		return err
+	}
+	if ch.topic != topic {
+		ch.topic = topic
+		c.printf("* topic of #%s: %s\n", channelID, topic)
+	}
+	return nil
+}
+
+// Post implements bot.Chat.
+func (c *Console) Post(ctx context.Context, channelID string, m bot.Message) (bot.MessageRef, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.channel(channelID); err != nil {
+		return bot.MessageRef{}, err
+	}
+	msg := c.add(channelID, BotName, m, "")
+	c.printf("%s", c.render("#"+channelID, msg, false))
+	return bot.MessageRef{Channel: channelID, ID: msg.id}, nil
+}
+
+func (c *Console) add(channelID, author string, m bot.Message, text string) *message {
+	c.nextMsg++
+	msg := &message{n: c.nextMsg, id: fmt.Sprintf("m%d", c.nextMsg), channel: channelID, author: author, msg: m, text: text}
+	c.messages[msg.id] = msg
+	return msg
+}
+
+// Update implements bot.Chat.
+func (c *Console) Update(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	msg, ok := c.messages[ref.ID]
+	if !ok || msg.channel != ref.Channel || msg.author != BotName {
+		return bot.Errorf(bot.ENOTFOUND, "There is no klaxon message %s in #%s.", ref.ID, ref.Channel)
+	}
+	msg.msg = m
+	c.printf("%s", c.render(c.where(msg), msg, true))
+	return nil
+}
+
+// Pin implements bot.Chat.
+func (c *Console) Pin(ctx context.Context, ref bot.MessageRef) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, err := c.channel(ref.Channel)
+	if err != nil {
+		return err
+	}
+	if msg, ok := c.messages[ref.ID]; !ok || msg.channel != ref.Channel {
+		return bot.Errorf(bot.ENOTFOUND, "There is no message %s in #%s.", ref.ID, ref.Channel)
+	}
+	if !slices.Contains(ch.pins, ref.ID) {
+		ch.pins = append(ch.pins, ref.ID)
+		c.printf("* %s pinned %s in #%s\n", BotName, ref.ID, ref.Channel)
+	}
+	return nil
+}
+
+// DM implements bot.Chat.
+func (c *Console) DM(ctx context.Context, userID string, m bot.Message) (bot.MessageRef, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if userID == "" {
+		return bot.MessageRef{}, bot.Errorf(bot.EINVALID, "A DM needs a user.")
+	}
+	dm := "@" + userID
+	msg := c.add(dm, BotName, m, "")
+	c.dms[userID] = append(c.dms[userID], msg.id)
+	c.printf("%s", c.render("DM to "+dm, msg, false))
+	return bot.MessageRef{Channel: dm, ID: msg.id}, nil
+}
+
+// OpenForm implements bot.Chat. A terminal has no forms.
+func (c *Console) OpenForm(ctx context.Context, trigger string, f bot.Form) error {
+	return bot.Errorf(bot.EUNSUPPORTED, "The console has no forms; type the command with its arguments instead.")
+}
+
+func (c *Console) where(msg *message) string {
+	if strings.HasPrefix(msg.channel, "@") {
+		return "DM to " + msg.channel
+	}
+	return "#" + msg.channel
+}
+
+// mentionToken matches the neutral mention tokens of bot.User and bot.ChannelRef.
+var mentionToken = regexp.MustCompile(`<([@#])!?([^>|]+)(?:\|[^>]*)?>`)
+
+// Plain renders neutral mention tokens the console way: <@alice> → @alice,
+// <#inc-1> → #inc-1.
+func Plain(s string) string { return mentionToken.ReplaceAllString(s, "$1$2") }
+
+// render draws a klaxon message as a block of text.
+func (c *Console) render(where string, msg *message, edited bool) string {
+	var b strings.Builder
+	head := fmt.Sprintf("── %s · %s · %s", where, msg.author, msg.id)
+	if edited {
+		head += " (edited)"
+	}
+	b.WriteString(head + " ──\n")
+	b.WriteString(RenderMessage(msg.msg))
+	return b.String()
+}
+
+// RenderMessage draws m as indented plain text with its buttons.
+func RenderMessage(m bot.Message) string {
+	var b strings.Builder
+	line := func(s string) {
+		for _, l := range strings.Split(Plain(s), "\n") {
+			b.WriteString("  " + l + "\n")
+		}
+	}
+	if m.Title != "" {
+		line(m.Title)
+	}
+	if m.Text != "" {
+		line(m.Text)
+	}
+	width := 0
+	for _, f := range m.Fields {
+		width = max(width, len([]rune(f.Label)))
+	}
+	for _, f := range m.Fields {
+		line(fmt.Sprintf("%-*s  %s", width+1, f.Label+":", f.Value))
+	}
+	if len(m.Buttons) > 0 {
+		var bs []string
+		for _, btn := range m.Buttons {
+			bs = append(bs, "["+btn.Label+"]")
+		}
+		line(strings.Join(bs, " "))
+	}
+	if m.Context != "" {
+		line(m.Context)
+	}
+	return b.String()
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+// Execute runs the command line args.
+func (m *Main) Execute(ctx context.Context, args []string) error {
+	root := m.command()
+	root.SetArgs(args)
+	root.SetIn(m.Stdin)
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	return root.ExecuteContext(ctx)
+}
+
+func (m *Main) command() *cobra.Command {
+	var configPath string
+	load := func() (*Config, string, error) { return LoadConfig(configPath, m.Getenv) }
+
+	root := &cobra.Command{
+		Use:           "klaxon",
+		Short:         "Incident response in the chat you already use",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&configPath, "config", "c", "", "config file (default: ./config.yaml if present, else built-in defaults)")
+
+	run := &cobra.Command{
+		Use:   "run",
+		Short: "Run the bot (console mode when no Slack or Discord token is configured)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, source, err := load()
+			if err != nil {
+				return err
+			}
+			return m.Run(cmd.Context(), cfg, source)
+		},
+	}
+
+	check := &cobra.Command{
+		Use:   "check",
+		Short: "Validate the configuration and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, source, err := load()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "config OK (%s): mode %s, store %s, %d people, %d services, %d severities\n",
+				source, cfg.Mode(), cfg.Store.Path, len(cfg.People), len(cfg.Services), len(cfg.Incidents.Severities))
+			return nil
+		},
+	}
+	configCmd := &cobra.Command{Use: "config", Short: "Work with the configuration"}
+	configCmd.AddCommand(check)
+
+	backup := &cobra.Command{
+		Use:   "backup <file>",
+		Short: "Write a consistent copy of the database (while klaxon is stopped)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return m.withStore(load, func(s *store.Store) error {
+				n, err := s.BackupFile(args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(m.Stdout, "backed up %s to %s (%d bytes)\n", s.Path(), args[0], n)
+				return nil
+			})
+		},
+	}
+
+	var exportPath string
+	export := &cobra.Command{
+		Use:   "export",
+		Short: "Write every incident and its timeline as JSON lines",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return m.withStore(load, func(s *store.Store) error {
+				out := m.Stdout
+				if exportPath != "" && exportPath != "-" {
+					f, err := os.Create(exportPath)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					out = f
+				}
+				incs, evs, err := s.Export(out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(m.Stderr, "exported %d incidents and %d timeline events\n", incs, evs)
+				return nil
+			})
+		},
+	}
+	export.Flags().StringVarP(&exportPath, "output", "o", "-", "file to write (- for standard output)")
+
+	versionCmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(m.Stdout, "klaxon %s (%s, schema v%d)\n", version, runtime.Version(), store.SchemaVersion())
+		},
+	}
+
+	root.AddCommand(run, configCmd, backup, export, versionCmd)
+	return root
+}
+
+// withStore opens the configured store for an offline command.
+func (m *Main) withStore(load func() (*Config, string, error), fn func(*store.Store) error) error {
+	cfg, _, err := load()
+	if err != nil {
+		return err
+	}
+	s, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}

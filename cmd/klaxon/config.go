@@ -1,0 +1,403 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/rs/zerolog"
+	"github.com/spf13/viper"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+// Secret is a configuration value that must never be shown: its String and
+// its JSON form are redacted.
+type Secret string
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// MarshalText redacts the secret in any encoding.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Reveal returns the secret itself, for handing to a client library.
+func (s Secret) Reveal() string { return string(s) }
+
+// Config is klaxon's whole configuration. Every key has a default in
+// defaults(); config.example.yaml documents each one.
+type Config struct {
+	Store struct {
+		Path          string        `mapstructure:"path"`
+		LockTimeout   time.Duration `mapstructure:"lock_timeout"`
+		SeenRetention time.Duration `mapstructure:"seen_retention"`
+	} `mapstructure:"store"`
+	HTTP struct {
+		Listen string `mapstructure:"listen"`
+	} `mapstructure:"http"`
+	Log struct {
+		Level  string `mapstructure:"level"`
+		Format string `mapstructure:"format"`
+	} `mapstructure:"log"`
+	Console struct {
+		User            string `mapstructure:"user"`
+		Channel         string `mapstructure:"channel"`
+		AnnounceChannel string `mapstructure:"announce_channel"`
+	} `mapstructure:"console"`
+	Slack struct {
+		AppToken        Secret `mapstructure:"app_token"`
+		BotToken        Secret `mapstructure:"bot_token"`
+		APIURL          string `mapstructure:"api_url"`
+		AnnounceChannel string `mapstructure:"announce_channel"`
+	} `mapstructure:"slack"`
+	Discord struct {
+		Token           Secret `mapstructure:"token"`
+		ApplicationID   string `mapstructure:"application_id"`
+		GuildID         string `mapstructure:"guild_id"`
+		APIURL          string `mapstructure:"api_url"`
+		GatewayURL      string `mapstructure:"gateway_url"`
+		CategoryID      string `mapstructure:"category_id"`
+		AnnounceChannel string `mapstructure:"announce_channel"`
+	} `mapstructure:"discord"`
+	Incidents struct {
+		ChannelPattern string           `mapstructure:"channel_pattern"`
+		Severities     []SeverityConfig `mapstructure:"severities"`
+		Roles          []string         `mapstructure:"roles"`
+		HighlightEmoji []string         `mapstructure:"highlight_emoji"`
+	} `mapstructure:"incidents"`
+	People   []PersonConfig  `mapstructure:"people"`
+	Services []ServiceConfig `mapstructure:"services"`
+	// Read by the on-call and paging features; accepted here so a config
+	// written for them loads.
+	Schedules          []map[string]any `mapstructure:"schedules"`
+	EscalationPolicies []map[string]any `mapstructure:"escalation_policies"`
+	Pagers             []map[string]any `mapstructure:"pagers"`
+}
+
+// SeverityConfig is one level of incidents.severities.
+type SeverityConfig struct {
+	Name     string `mapstructure:"name"`
+	Label    string `mapstructure:"label"`
+	Priority string `mapstructure:"priority"`
+}
+
+// PersonConfig is one entry of people.
+type PersonConfig struct {
+	ID        string `mapstructure:"id"`
+	Name      string `mapstructure:"name"`
+	TimeZone  string `mapstructure:"time_zone"`
+	SlackID   string `mapstructure:"slack_id"`
+	DiscordID string `mapstructure:"discord_id"`
+	Email     string `mapstructure:"email"`
+	Phone     string `mapstructure:"phone"`
+}
+
+// ServiceConfig is one entry of services.
+type ServiceConfig struct {
+	ID          string `mapstructure:"id"`
+	Name        string `mapstructure:"name"`
+	Description string `mapstructure:"description"`
+}
+
+// defaults registers every key, so viper knows them all (environment
+// variables only reach keys viper knows) and a bare binary runs.
+func defaults(v *viper.Viper) {
+	v.SetDefault("store.path", "./data/klaxon.db")
+	v.SetDefault("store.lock_timeout", "2s")
+	v.SetDefault("store.seen_retention", "168h")
+	v.SetDefault("http.listen", "127.0.0.1:8080")
+	v.SetDefault("log.level", "info")
+	v.SetDefault("log.format", "auto")
+	v.SetDefault("console.user", "")
+	v.SetDefault("console.channel", "general")
+	v.SetDefault("console.announce_channel", "incidents")
+	v.SetDefault("slack.app_token", "")
+	v.SetDefault("slack.bot_token", "")
+	v.SetDefault("slack.api_url", "https://slack.com/api/")
+	v.SetDefault("slack.announce_channel", "")
+	v.SetDefault("discord.token", "")
+	v.SetDefault("discord.application_id", "")
+	v.SetDefault("discord.guild_id", "")
+	v.SetDefault("discord.api_url", "https://discord.com/api/v10/")
+	v.SetDefault("discord.gateway_url", "wss://gateway.discord.gg")
+	v.SetDefault("discord.category_id", "")
+	v.SetDefault("discord.announce_channel", "")
+	v.SetDefault("incidents.channel_pattern", commands.DefaultChannelPattern)
+	sevs := make([]map[string]any, 0, 4)
+	for _, s := range bot.DefaultSeverities() {
+		sevs = append(sevs, map[string]any{"name": s.Name, "label": s.Label, "priority": string(s.Priority)})
+	}
+	v.SetDefault("incidents.severities", sevs)
+	v.SetDefault("incidents.roles", []string{})
+	v.SetDefault("incidents.highlight_emoji", []string{"📌"})
+	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers"} {
+		v.SetDefault(list, []any{})
+	}
+}
+
+// EnvName is the environment variable that overrides key.
+func EnvName(key string) string {
+	return "KLAXON_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// ConfigError is a configuration problem, naming the key.
+type ConfigError struct {
+	Key    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %s", e.Key, e.Reason) }
+
+// LoadConfig reads the config file at path ("" means ./config.yaml if it
+// exists, else only defaults), then KLAXON_* environment variables, and
+// validates the result. getenv is os.Getenv outside tests.
+func LoadConfig(path string, getenv func(string) string) (*Config, string, error) {
+	v := viper.New()
+	defaults(v)
+	source := "built-in defaults"
+	if path == "" {
+		if _, err := os.Stat("config.yaml"); err == nil {
+			path = "config.yaml"
+		}
+	}
+	if path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return nil, "", fmt.Errorf("config: reading %s: %w", path, err)
+		}
+		source = path
+	}
+	// KLAXON_SLACK_BOT_TOKEN overrides slack.bot_token, and so on for every
+	// key. Reading them here, rather than with viper's AutomaticEnv, lets
+	// tests pass their own environment.
+	for _, key := range v.AllKeys() {
+		if val := getenv(EnvName(key)); val != "" {
+			v.Set(key, val)
+		}
+	}
+	var cfg Config
+	err := v.Unmarshal(&cfg, func(dc *mapstructure.DecoderConfig) {
+		dc.ErrorUnused = true
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(","),
+		)
+	})
+	if err != nil {
+		return nil, "", decodeError(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, "", err
+	}
+	return &cfg, source, nil
+}
+
+var (
+	invalidKeys = regexp.MustCompile(`'([^']*)' has invalid keys: ([^\n]+)`)
+	badValue    = regexp.MustCompile(`'([^']+)' (.+)`)
+)
+
+// decodeError rewrites mapstructure's messages to name the keys plainly.
+func decodeError(err error) error {
+	msg := err.Error()
+	if m := invalidKeys.FindStringSubmatch(msg); m != nil {
+		var keys []string
+		for _, k := range strings.Split(m[2], ", ") {
+			if m[1] != "" {
+				k = m[1] + "." + k
+			}
+			keys = append(keys, k)
+		}
+		return &ConfigError{Key: strings.Join(keys, ", "), Reason: "unknown key (see config.example.yaml for the keys klaxon reads)"}
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimPrefix(strings.TrimSpace(line), "* ")
+		if m := badValue.FindStringSubmatch(line); m != nil {
+			return &ConfigError{Key: m[1], Reason: m[2]}
+		}
+	}
+	return fmt.Errorf("config: %w", err)
+}
+
+// Validate checks every value and names the first bad key.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
+	}
+	if strings.TrimSpace(c.Store.Path) == "" {
+		return bad("store.path", "must not be empty")
+	}
+	if c.Store.LockTimeout <= 0 {
+		return bad("store.lock_timeout", "must be positive, e.g. 2s")
+	}
+	if c.Store.SeenRetention < time.Hour {
+		return bad("store.seen_retention", "must be at least 1h (platforms redeliver events for minutes to hours)")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		return bad("http.listen", "%q is not host:port", c.HTTP.Listen)
+	}
+	if _, err := zerolog.ParseLevel(c.Log.Level); err != nil || c.Log.Level == "" {
+		return bad("log.level", "%q is not one of trace, debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "auto", "json", "pretty":
+	default:
+		return bad("log.format", "%q is not one of auto, json, pretty", c.Log.Format)
+	}
+	if u := c.Console.User; u != "" {
+		if _, ok := bot.ParseMention("@" + u); !ok {
+			return bad("console.user", "%q is not a user name", u)
+		}
+	}
+	for key, ch := range map[string]string{"console.channel": c.Console.Channel, "console.announce_channel": c.Console.AnnounceChannel} {
+		if ch != "" && bot.Slug(ch, 80) != ch {
+			return bad(key, "%q is not a channel name (lower-case letters, digits and -)", ch)
+		}
+	}
+	if err := c.validatePlatforms(bad); err != nil {
+		return err
+	}
+	if err := commands.ValidateChannelPattern(c.Incidents.ChannelPattern); err != nil {
+		return bad("incidents.channel_pattern", "%v", err)
+	}
+	if err := c.severities().Validate(); err != nil {
+		return bad("incidents.severities", "%v", err)
+	}
+	for i, r := range c.Incidents.Roles {
+		if err := bot.ValidateRoleName(r); err != nil {
+			return bad(fmt.Sprintf("incidents.roles[%d]", i), "%v", err)
+		}
+	}
+	people := map[string]bool{}
+	for i, p := range c.People {
+		key := fmt.Sprintf("people[%d]", i)
+		if err := p.person().Validate(); err != nil {
+			return bad(key, "%v", err)
+		}
+		if people[p.ID] {
+			return bad(key+".id", "%q is used twice", p.ID)
+		}
+		people[p.ID] = true
+		if p.TimeZone != "" {
+			if _, err := time.LoadLocation(p.TimeZone); err != nil {
+				return bad(key+".time_zone", "%q is not an IANA time zone (e.g. Europe/Berlin)", p.TimeZone)
+			}
+		}
+	}
+	services := map[string]bool{}
+	for i, s := range c.Services {
+		key := fmt.Sprintf("services[%d]", i)
+		if err := s.service().Validate(); err != nil {
+			return bad(key, "%v", err)
+		}
+		if services[s.ID] {
+			return bad(key+".id", "%q is used twice", s.ID)
+		}
+		services[s.ID] = true
+	}
+	return nil
+}
+
+func (c *Config) validatePlatforms(bad func(key, format string, args ...any) error) error {
+	s := c.Slack
+	if (s.AppToken == "") != (s.BotToken == "") {
+		return bad("slack.app_token", "Slack needs both slack.app_token (xapp-…) and slack.bot_token (xoxb-…)")
+	}
+	if s.AppToken != "" && !strings.HasPrefix(s.AppToken.Reveal(), "xapp-") {
+		return bad("slack.app_token", "must be an app-level token starting with xapp-")
+	}
+	if s.BotToken != "" && !strings.HasPrefix(s.BotToken.Reveal(), "xoxb-") {
+		return bad("slack.bot_token", "must be a bot token starting with xoxb-")
+	}
+	if err := checkURL(s.APIURL, "http", "https"); err != nil {
+		return bad("slack.api_url", "%v", err)
+	}
+	d := c.Discord
+	if d.Token != "" && (d.ApplicationID == "" || d.GuildID == "") {
+		return bad("discord.application_id", "with discord.token set, discord.application_id and discord.guild_id are required")
+	}
+	if err := checkURL(d.APIURL, "http", "https"); err != nil {
+		return bad("discord.api_url", "%v", err)
+	}
+	if err := checkURL(d.GatewayURL, "ws", "wss"); err != nil {
+		return bad("discord.gateway_url", "%v", err)
+	}
+	return nil
+}
+
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not a URL", raw)
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q must use %s", raw, strings.Join(schemes, " or "))
+}
+
+func (c *Config) severities() bot.Severities {
+	out := make(bot.Severities, len(c.Incidents.Severities))
+	for i, s := range c.Incidents.Severities {
+		out[i] = bot.Severity{Level: i + 1, Name: s.Name, Label: s.Label, Priority: bot.Priority(s.Priority)}
+	}
+	return out
+}
+
+func (p PersonConfig) person() bot.Person {
+	return bot.Person{ID: p.ID, Name: p.Name, TimeZone: p.TimeZone, SlackID: p.SlackID, DiscordID: p.DiscordID, Email: p.Email, Phone: p.Phone}
+}
+
+func (s ServiceConfig) service() bot.Service {
+	name := s.Name
+	if name == "" {
+		name = s.ID
+	}
+	return bot.Service{ID: s.ID, Name: name, Description: s.Description}
+}
+
+// commandsConfig turns the config into the incident policy.
+func (c *Config) commandsConfig(announce map[bot.Platform]string) commands.Config {
+	roles := bot.DefaultRoles()
+	for _, r := range c.Incidents.Roles {
+		if !slices.Contains(roles, bot.Role(r)) {
+			roles = append(roles, bot.Role(r))
+		}
+	}
+	var people bot.People
+	for _, p := range c.People {
+		people = append(people, p.person())
+	}
+	var services bot.Services
+	for _, s := range c.Services {
+		services = append(services, s.service())
+	}
+	var emoji []string
+	for _, e := range c.Incidents.HighlightEmoji {
+		emoji = append(emoji, bot.NormalizeEmoji(e))
+	}
+	return commands.Config{
+		Severities:     c.severities(),
+		Roles:          roles,
+		Services:       services,
+		People:         people,
+		ChannelPattern: c.Incidents.ChannelPattern,
+		Announce:       announce,
+		HighlightEmoji: emoji,
+	}
+}
+

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/console"
+	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+// Mode says which chat platforms the config connects to.
+func (c *Config) Mode() string {
+	var modes []string
+	if c.Slack.BotToken != "" {
+		modes = append(modes, "slack")
+	}
+	if c.Discord.Token != "" {
+		modes = append(modes, "discord")
+	}
+	if len(modes) == 0 {
+		return "console"
+	}
+	return strings.Join(modes, "+")
+}
+
+// Logger builds the process logger: JSON lines, or human-readable text on a
+// terminal.
+func (m *Main) Logger(cfg *Config) zerolog.Logger {
+	level, _ := zerolog.ParseLevel(cfg.Log.Level)
+	out := m.Stderr
+	if cfg.Log.Format == "pretty" || (cfg.Log.Format == "auto" && m.LogIsTTY) {
+		out = zerolog.ConsoleWriter{Out: m.Stderr, TimeFormat: "15:04:05"}
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// Run runs klaxon until ctx is cancelled or, in console mode, input ends.
+// It returns only after in-flight work is finished and the store is closed.
+func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
+	log := m.Logger(cfg)
+	if mode := cfg.Mode(); mode != "console" {
+		return fmt.Errorf("the config connects to %s, but this build of klaxon has no %s adapter yet; remove those tokens to run in console mode", mode, mode)
+	}
+	s, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := s.Close(); err != nil {
+			log.Error().Err(err).Msg("closing the store")
+		}
+	}()
+
+	clock := bot.SystemClock{}
+	con := console.New(m.Stdout, cfg.Console.Channel, cfg.Console.AnnounceChannel)
+	announce := map[bot.Platform]string{bot.PlatformConsole: cfg.Console.AnnounceChannel}
+	incidents := commands.New(s, []bot.Chat{con}, clock, log, cfg.commandsConfig(announce))
+	mux := bot.NewMux(log)
+	incidents.Register(mux)
+
+	jobs, err := startJobs(s, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { <-jobs.Stop().Done() }()
+
+	log.Info().Str("version", version).Str("config", source).Str("mode", "console").Str("store", s.Path()).Msg("klaxon started")
+	defer log.Info().Msg("klaxon stopped")
+	session := &console.Session{
+		Console:     con,
+		Mux:         mux,
+		Clock:       clock,
+		User:        m.consoleUser(cfg),
+		Channel:     cfg.Console.Channel,
+		Interactive: m.Interactive,
+	}
+	return session.Run(ctx, m.Stdin)
+}
+
+// consoleUser is who types in console mode: console.user, else $USER, else
+// "operator".
+func (m *Main) consoleUser(cfg *Config) string {
+	if cfg.Console.User != "" {
+		return cfg.Console.User
+	}
+	if u := strings.ToLower(m.Getenv("USER")); u != "" {
+		if _, ok := bot.ParseMention("@" + u); ok {
+			return u
+		}
+	}
+	return "operator"
+}
+
+// startJobs starts klaxon's fixed-interval housekeeping. Handoffs,
+// escalations and reminders are not cron jobs: they are rows in the store.
+func startJobs(s *store.Store, cfg *Config, log zerolog.Logger) (*cron.Cron, error) {
+	clog := cronLogger{log.With().Str("component", "cron").Logger()}
+	c := cron.New(cron.WithLogger(clog), cron.WithChain(cron.Recover(clog)))
+	_, err := c.AddFunc("17 4 * * *", func() {
+		n, err := s.PruneSeen(time.Now().Add(-cfg.Store.SeenRetention))
+		if err != nil {
+			log.Error().Err(err).Msg("pruning de-duplication records")
+			return
+		}
+		log.Info().Int("removed", n).Msg("pruned de-duplication records")
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scheduling housekeeping: %w", err)
+	}
+	c.Start()
+	return c, nil
+}
+
+// cronLogger lets robfig/cron log through zerolog.
+type cronLogger struct{ log zerolog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug().Fields(kv).Msg(msg) }
+
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error().Err(err).Fields(kv).Msg(msg)
+}
+
+var _ cron.Logger = cronLogger{}

@@ -1,0 +1,37 @@
+package commands
+
+import (
+	"context"
+	"slices"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Record writes channel activity in an incident channel to the incident's
+// timeline, once per source event. Activity elsewhere is ignored. A
+// highlight-emoji reaction marks a key event.
+func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
+	if a.SourceID == "" {
+		return bot.Errorf(bot.EINVALID, "activity without a source id cannot be de-duplicated")
+	}
+	inc, err := c.store.IncidentByChannel(ctx, a.Platform, a.Channel.ID)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return bot.Internal(err, "klaxon could not look up the incident.")
+	}
+	ev := bot.NewEvent(a.Kind, a.User, a.Time, a.Text)
+	ev.IncidentID, ev.Ref, ev.SourceID = inc.ID, a.Ref, a.SourceID
+	if a.Kind == bot.EventReaction {
+		ev.Meta = map[string]string{"emoji": a.Emoji}
+		ev.Highlight = slices.Contains(c.cfg.HighlightEmoji, a.Emoji)
+	}
+	if a.Kind == bot.EventMessageEdit && a.PrevText != "" {
+		ev.Meta = map[string]string{"previous_text": a.PrevText}
+	}
+	if _, err := c.store.AppendEvent(ctx, &ev); err != nil {
+		return bot.Internal(err, "klaxon could not record that in the timeline.")
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+// Package commands is what klaxon does: declaring and running incidents,
+// recording the timeline, answering questions. It sees only the interfaces
+// and types of package bot, never a platform SDK, bbolt or viper.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Config is the incident policy, validated by the caller at start-up.
+type Config struct {
+	Severities     bot.Severities
+	Roles          []bot.Role   // every role that may be assigned, commander first
+	Services       bot.Services // empty: any service name is accepted
+	People         bot.People
+	ChannelPattern string                  // e.g. "inc-{number}-{slug}"
+	Announce       map[bot.Platform]string // announcement channel per platform
+	HighlightEmoji []string                // reactions that mark a key event
+}
+
+// DefaultChannelPattern names incident channels unless configured otherwise.
+const DefaultChannelPattern = "inc-{number}-{slug}"
+
+// Incidents runs the incident commands.
+type Incidents struct {
+	store bot.Store
+	chats map[bot.Platform]bot.Chat
+	clock bot.Clock
+	log   zerolog.Logger
+	cfg   Config
+}
+
+// New returns the incident use cases over store and the connected chats.
+func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger, cfg Config) *Incidents {
+	m := make(map[bot.Platform]bot.Chat, len(chats))
+	for _, c := range chats {
+		m[c.Platform()] = c
+	}
+	if cfg.ChannelPattern == "" {
+		cfg.ChannelPattern = DefaultChannelPattern
+	}
+	if len(cfg.Severities) == 0 {
+		cfg.Severities = bot.DefaultSeverities()
+	}
+	if len(cfg.Roles) == 0 {
+		cfg.Roles = bot.DefaultRoles()
+	}
+	return &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg}
+}
+
+// chat returns the chat of platform p, or an error users can read.
+func (c *Incidents) chat(p bot.Platform) (bot.Chat, error) {
+	if ch, ok := c.chats[p]; ok {
+		return ch, nil
+	}
+	return nil, bot.Errorf(bot.EUNSUPPORTED, "klaxon is not connected to %s right now.", p)
+}
+
+// warnings collects what went wrong after a write was committed. The write
+// stands; the user is told what did not happen, and the log has the detail.
+type warnings struct {
+	log  zerolog.Logger
+	msgs []string
+}
+
+func (w *warnings) add(err error, what string) {
+	if err == nil {
+		return
+	}
+	w.log.Warn().Err(err).Msg(what)
+	msg := what
+	if code := bot.ErrorCode(err); code != bot.EINTERNAL {
+		msg += ": " + bot.ErrorMessage(err)
+	}
+	w.msgs = append(w.msgs, msg)
+}
+
+func (w *warnings) text() string {
+	if len(w.msgs) == 0 {
+		return ""
+	}
+	s := "\n⚠️ Not everything worked:"
+	for _, m := range w.msgs {
+		s += "\n• " + m
+	}
+	return s
+}
+
+// Register adds the /incident commands to m and routes channel activity to
+// the timeline.
+func (c *Incidents) Register(m *bot.Mux) {
+	m.Register(
+		bot.Command{Name: "incident declare", Usage: "<title> [sev:<level>] [service:<name>] [commander:@person] [summary:\"…\"] [private]",
+			Summary: "Declare an incident: new channel, pinned summary, announcement.",
+			Help:    "Severity defaults to the lowest level (" + c.cfg.Severities.Default().Name + "); you are the commander unless you name one. Private incidents get a private channel and no announcement.",
+			Handler: c.handleDeclare},
+		bot.Command{Name: "incident update", Usage: "[INC-n] <text>", Summary: "Post a status update; it shows in the pinned summary.", Handler: c.handleUpdate},
+		bot.Command{Name: "incident sev", Usage: "[INC-n] <level>", Summary: "Change the severity (levels: " + c.cfg.Severities.Names() + ").", Handler: c.handleSeverity},
+		bot.Command{Name: "incident role", Usage: "[INC-n] <role> @person", Summary: "Give someone a role (" + roleNames(c.cfg.Roles) + ").", Handler: c.handleRole},
+		bot.Command{Name: "incident ack", Usage: "[INC-n]", Summary: "Acknowledge: you are on it.", Handler: c.handleAck},
+		bot.Command{Name: "incident mitigate", Usage: "[INC-n]", Summary: "Mark the impact as stopped.", Handler: c.handleMitigate},
+		bot.Command{Name: "incident resolve", Usage: "[INC-n] [summary]", Summary: "Resolve the incident, with an optional closing summary.", Handler: c.handleResolve},
+		bot.Command{Name: "incident reopen", Usage: "[INC-n]", Summary: "Reopen a resolved incident.", Handler: c.handleReopen},
+		bot.Command{Name: "incident close", Usage: "[INC-n]", Summary: "Close a resolved incident for good.", Handler: c.handleClose},
+		bot.Command{Name: "incident note", Usage: "[INC-n] <text>", Summary: "Add a key event to the timeline.", Handler: c.handleNote},
+		bot.Command{Name: "incident status", Usage: "[INC-n]", Summary: "Show the incident's summary.", Handler: c.handleStatus},
+		bot.Command{Name: "incident list", Usage: "[all]", Summary: "List open incidents (all: the latest 25 of any status).", Handler: c.handleList},
+		bot.Command{Name: "incident help", Usage: "[command]", Summary: "Show the commands, or help for one.", Handler: helpHandler(m, "incident")},
+	)
+	m.HandleActivity(c.Record)
+}
+
+func roleNames(roles []bot.Role) string {
+	s := ""
+	for i, r := range roles {
+		if i > 0 {
+			s += ", "
+		}
+		s += string(r)
+	}
+	return s
+}
+
+// helpHandler lists the commands under root, or explains one.
+func helpHandler(m *bot.Mux, root string) bot.HandlerFunc {
+	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		if len(req.Args) > 0 {
+			cmd, _ := m.Lookup(append([]string{root}, req.Args...))
+			if cmd == nil || cmd.Name == root+" help" && len(req.Args) > 1 {
+				return nil, bot.Errorf(bot.ENOTFOUND, "There is no `/%s %s`. Try `/%s help`.", root, req.Args[0], root)
+			}
+			text := "`" + cmd.UsageLine() + "`\n" + cmd.Summary
+			if cmd.Help != "" {
+				text += "\n" + cmd.Help
+			}
+			return &bot.Response{Message: bot.Message{Text: text}}, nil
+		}
+		text := ""
+		for _, cmd := range m.Commands(root) {
+			text += fmt.Sprintf("`%s` — %s\n", cmd.UsageLine(), cmd.Summary)
+		}
+		return &bot.Response{Message: bot.Message{Title: "klaxon commands", Text: text,
+			Context: "Inside an incident channel, commands act on that incident; elsewhere, name it: INC-42."}}, nil
+	}
+}
+
+// isNotFound reports whether err is a not-found error.
+func isNotFound(err error) bool {
+	var e *bot.Error
+	return errors.As(err, &e) && e.Code == bot.ENOTFOUND
+}

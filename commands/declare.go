@@ -1,0 +1,234 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// DeclareInput is everything a declaration needs, however it was entered
+// (inline arguments, a form, an alert).
+type DeclareInput struct {
+	Title      string
+	Summary    string
+	Severity   string // level, name or label; empty means the default
+	Service    string
+	Private    bool
+	Commander  bot.User // zero: the declarer
+	DeclaredBy bot.User
+	Platform   bot.Platform
+}
+
+// ParseDeclare reads `/incident declare` arguments: title words (quoted or
+// not) and the options sev:, severity:, service:, commander:, summary: and
+// the flag "private".
+func ParseDeclare(args []string) (DeclareInput, error) {
+	var in DeclareInput
+	var title []string
+	for _, a := range args {
+		key, val, ok := bot.SplitOption(a, "sev", "severity", "service", "commander", "lead", "summary")
+		if !ok {
+			if strings.EqualFold(a, "private") {
+				in.Private = true
+				continue
+			}
+			title = append(title, a)
+			continue
+		}
+		if val == "" {
+			return in, bot.Errorf(bot.EINVALID, "`%s:` needs a value, e.g. `%s:%s`.", key, key, example(key))
+		}
+		switch key {
+		case "sev", "severity":
+			in.Severity = val
+		case "service":
+			in.Service = val
+		case "summary":
+			in.Summary = val
+		case "commander", "lead":
+			u, ok := bot.ParseMention(val)
+			if !ok {
+				return in, bot.Errorf(bot.EINVALID, "`%s` is not a person; mention them, e.g. `commander:@alice`.", val)
+			}
+			in.Commander = u
+		}
+	}
+	in.Title = strings.Join(title, " ")
+	return in, nil
+}
+
+func example(key string) string {
+	switch key {
+	case "sev", "severity":
+		return "1"
+	case "commander", "lead":
+		return "@alice"
+	case "summary":
+		return `"Payments fail for EU cards"`
+	}
+	return "payments"
+}
+
+func (c *Incidents) handleDeclare(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	in, err := ParseDeclare(req.Args)
+	if err != nil {
+		return nil, err
+	}
+	in.DeclaredBy, in.Platform = req.User, req.Platform
+	inc, warn, err := c.Declare(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf("🚨 Declared *%s* (%s): %s → %s", inc.Key(), inc.Severity.Name, inc.Title, inc.Channel.Mention())
+	if cmdr, ok := inc.Commander(); ok && cmdr.ID == req.User.ID {
+		text += "\nYou are the commander. Post updates with `/incident update <text>`."
+	}
+	return &bot.Response{Message: bot.Message{Text: text + warn}}, nil
+}
+
+// Declare validates in, stores the incident, and then sets up its channel:
+// create, invite, topic, pinned summary, announcement. The incident is
+// stored before anything is posted; what fails after that is reported in the
+// returned warning text and the log, and the incident stands.
+func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident, string, error) {
+	now := c.clock.Now()
+	inc := &bot.Incident{
+		Title:      strings.TrimSpace(in.Title),
+		Summary:    strings.TrimSpace(in.Summary),
+		Status:     bot.StatusOpen,
+		Private:    in.Private,
+		Platform:   in.Platform,
+		DeclaredBy: in.DeclaredBy,
+		DeclaredAt: now,
+		DetectedAt: now,
+		UpdatedAt:  now,
+	}
+	sev := c.cfg.Severities.Default()
+	if in.Severity != "" {
+		var err error
+		if sev, err = c.cfg.Severities.Parse(in.Severity); err != nil {
+			return nil, "", err
+		}
+	}
+	inc.Severity = sev
+	if in.Service != "" {
+		svc, err := c.service(in.Service)
+		if err != nil {
+			return nil, "", err
+		}
+		inc.Service = svc
+	}
+	if err := inc.Validate(); err != nil {
+		return nil, "", err
+	}
+	chat, err := c.chat(in.Platform)
+	if err != nil {
+		return nil, "", err
+	}
+	commander := in.Commander
+	if commander.IsZero() {
+		commander = in.DeclaredBy
+	}
+	inc.Roles = map[bot.Role]bot.User{bot.RoleCommander: commander}
+
+	declared := bot.NewEvent(bot.EventDeclared, in.DeclaredBy, now, fmt.Sprintf("Declared %s: %s", sev.Name, inc.Title))
+	role := bot.NewEvent(bot.EventRole, in.DeclaredBy, now, fmt.Sprintf("%s is commander", commander.Mention()))
+	role.Meta = map[string]string{"role": string(bot.RoleCommander), "user": commander.ID}
+	if err := c.store.CreateIncident(ctx, inc, declared, role); err != nil {
+		return nil, "", bot.Internal(err, "klaxon could not save the incident, so it was not declared. Try again.")
+	}
+
+	log := c.log.With().Str("incident", inc.Key()).Logger()
+	log.Info().Str("severity", sev.Name).Bool("private", inc.Private).Msg("incident declared")
+	w := &warnings{log: log}
+
+	ch, err := c.createChannel(ctx, chat, inc)
+	if err != nil {
+		w.add(err, "klaxon could not create the incident channel")
+		return inc, w.text(), nil
+	}
+	inc, err = c.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
+		i.Channel = ch
+		return []bot.Event{bot.NewEvent(bot.EventChannel, bot.User{}, c.clock.Now(), "Channel #"+ch.Name+" created")}, nil
+	})
+	if err != nil {
+		w.add(err, "klaxon could not record the incident channel #"+ch.Name)
+		return inc, w.text(), nil
+	}
+
+	w.add(chat.Invite(ctx, ch.ID, uniqueIDs(in.DeclaredBy, commander)...), "klaxon could not invite the responders")
+	w.add(chat.SetTopic(ctx, ch.ID, Topic(inc)), "klaxon could not set the channel topic")
+	inc = c.postSummary(ctx, chat, inc, w)
+	if !inc.Private {
+		if announce := c.cfg.Announce[inc.Platform]; announce != "" {
+			_, err := chat.Post(ctx, announce, Announcement(inc))
+			w.add(err, "klaxon could not post the announcement")
+		}
+	}
+	return inc, w.text(), nil
+}
+
+// service resolves a service name against the catalogue.
+func (c *Incidents) service(name string) (string, error) {
+	if len(c.cfg.Services) == 0 {
+		slug := bot.Slug(name, 40)
+		if slug == "" {
+			return "", bot.Errorf(bot.EINVALID, "%q is not a usable service name; use letters and digits.", name)
+		}
+		return slug, nil
+	}
+	svc, ok := c.cfg.Services.Find(name)
+	if !ok {
+		return "", bot.Errorf(bot.EINVALID, "There is no service %q. Known services: %s.", name, c.cfg.Services.IDs())
+	}
+	return svc.ID, nil
+}
+
+// createChannel creates the incident's channel, trying a suffixed name when
+// the name is taken.
+func (c *Incidents) createChannel(ctx context.Context, chat bot.Chat, inc *bot.Incident) (bot.ChannelRef, error) {
+	const attempts = 10
+	for attempt := 1; attempt <= attempts; attempt++ {
+		name := ChannelName(c.cfg.ChannelPattern, inc, attempt)
+		ch, err := chat.CreateChannel(ctx, bot.ChannelSpec{Name: name, Topic: Topic(inc), Private: inc.Private})
+		if errors.Is(err, bot.ErrNameTaken) {
+			continue
+		}
+		return ch, err
+	}
+	return bot.ChannelRef{}, bot.Errorf(bot.ECONFLICT, "%d channel names for %s were all taken", attempts, inc.Key())
+}
+
+// postSummary posts and pins the live summary and remembers where it is.
+func (c *Incidents) postSummary(ctx context.Context, chat bot.Chat, inc *bot.Incident, w *warnings) *bot.Incident {
+	ref, err := chat.Post(ctx, inc.Channel.ID, SummaryMessage(inc, c.clock.Now()))
+	if err != nil {
+		w.add(err, "klaxon could not post the incident summary")
+		return inc
+	}
+	w.add(chat.Pin(ctx, ref), "klaxon could not pin the incident summary")
+	updated, err := c.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
+		i.SummaryRef = ref
+		return nil, nil
+	})
+	if err != nil {
+		w.add(err, "klaxon could not record the summary message; it will not update itself")
+		return inc
+	}
+	return updated
+}
+
+func uniqueIDs(users ...bot.User) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, u := range users {
+		if u.ID != "" && !seen[u.ID] {
+			seen[u.ID] = true
+			ids = append(ids, u.ID)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,308 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// target finds the incident a command is about: "INC-n" as the first
+// argument, else the incident whose channel the command was typed in.
+func (c *Incidents) target(ctx context.Context, req *bot.Request) (*bot.Incident, []string, error) {
+	args := req.Args
+	if len(args) > 0 {
+		if n, ok := bot.ParseIncidentKey(args[0]); ok {
+			inc, err := c.store.IncidentByNumber(ctx, n)
+			return inc, args[1:], err
+		}
+	}
+	inc, err := c.store.IncidentByChannel(ctx, req.Platform, req.Channel.ID)
+	if isNotFound(err) {
+		return nil, nil, bot.Errorf(bot.EINVALID, "This is not an incident channel. Run the command in the incident's channel, or name the incident, e.g. `/%s INC-42`.", req.Command.Name)
+	}
+	if err != nil {
+		return nil, nil, bot.Internal(err, "klaxon could not look up the incident.")
+	}
+	return inc, args, nil
+}
+
+// change is one lifecycle action on an incident.
+type change struct {
+	// apply changes inc (via its rule methods) and describes what happened.
+	// It runs inside the store's write transaction.
+	apply func(inc *bot.Incident, at time.Time) (kind bot.EventKind, text string, err error)
+	// announce also tells the announcement channel, for public incidents.
+	announce bool
+	// invite names users to add to the channel once the change is saved.
+	invite func() []string
+}
+
+// run applies ch to the request's incident, records it on the timeline in
+// the same transaction, then refreshes the pinned summary and topic and
+// posts a notice in the incident channel.
+func (c *Incidents) run(ctx context.Context, req *bot.Request, ch change) (*bot.Response, error) {
+	inc, args, err := c.target(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	req.Args = args
+	var text string
+	inc, err = c.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
+		at := c.clock.Now()
+		kind, t, err := ch.apply(i, at)
+		if err != nil {
+			return nil, err
+		}
+		text = t
+		return []bot.Event{bot.NewEvent(kind, req.User, at, t)}, nil
+	})
+	if err != nil {
+		if code := bot.ErrorCode(err); code != bot.EINTERNAL {
+			return nil, err
+		}
+		return nil, bot.Internal(err, "klaxon could not save that change; nothing was changed. Try again.")
+	}
+	notice := fmt.Sprintf("%s %s", req.User.Mention(), text)
+	var invite []string
+	if ch.invite != nil {
+		invite = ch.invite()
+	}
+	warn := c.publish(ctx, inc, bot.Message{Text: notice}, ch.announce, invite...)
+	if req.Channel.ID == inc.Channel.ID && req.Platform == inc.Platform {
+		if warn == "" {
+			return nil, nil // the notice in the channel is the reply
+		}
+		return bot.Reply("%s", strings.TrimPrefix(warn, "\n")), nil
+	}
+	return bot.Reply("%s: %s%s", inc.Key(), notice, warn), nil
+}
+
+// publish brings the channel up to date with inc: invitations, summary,
+// topic, a notice and, if asked, an announcement. It returns warning text
+// for the user.
+func (c *Incidents) publish(ctx context.Context, inc *bot.Incident, notice bot.Message, announce bool, invite ...string) string {
+	w := &warnings{log: c.log.With().Str("incident", inc.Key()).Logger()}
+	chat, err := c.chat(inc.Platform)
+	if err != nil {
+		w.add(err, "klaxon could not update the incident channel")
+		return w.text()
+	}
+	if inc.Channel.IsZero() {
+		return ""
+	}
+	if len(invite) > 0 {
+		w.add(chat.Invite(ctx, inc.Channel.ID, invite...), "klaxon could not invite "+strings.Join(invite, ", "))
+	}
+	if !inc.SummaryRef.IsZero() {
+		w.add(chat.Update(ctx, inc.SummaryRef, SummaryMessage(inc, c.clock.Now())), "klaxon could not update the pinned summary")
+	}
+	w.add(chat.SetTopic(ctx, inc.Channel.ID, Topic(inc)), "klaxon could not update the channel topic")
+	if !notice.IsZero() {
+		_, err := chat.Post(ctx, inc.Channel.ID, notice)
+		w.add(err, "klaxon could not post in the incident channel")
+	}
+	if announce && !inc.Private {
+		if ch := c.cfg.Announce[inc.Platform]; ch != "" {
+			_, err := chat.Post(ctx, ch, bot.Message{Text: fmt.Sprintf("%s %s: %s — %s", SeverityIcon(inc.Severity), inc.Key(), inc.Title, notice.Text)})
+			w.add(err, "klaxon could not post the announcement")
+		}
+	}
+	return w.text()
+}
+
+func (c *Incidents) handleUpdate(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		text := strings.Join(req.Args, " ")
+		if err := inc.PostUpdate(text, at); err != nil {
+			return "", "", err
+		}
+		return bot.EventUpdate, "posted an update: " + text, nil
+	}})
+}
+
+func (c *Incidents) handleSeverity(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		if len(req.Args) != 1 {
+			return "", "", bot.Errorf(bot.EINVALID, "Name one severity: %s.", c.cfg.Severities.Names())
+		}
+		sev, err := c.cfg.Severities.Parse(req.Args[0])
+		if err != nil {
+			return "", "", err
+		}
+		prev, err := inc.SetSeverity(sev, at)
+		if err != nil {
+			return "", "", err
+		}
+		verb := "raised"
+		if sev.Level > prev.Level {
+			verb = "lowered"
+		}
+		return bot.EventSeverity, fmt.Sprintf("%s the severity from %s to *%s* (%s)", verb, prev.Name, sev.Name, sev.Label), nil
+	}})
+}
+
+func (c *Incidents) handleRole(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var assigned bot.User
+	return c.run(ctx, req, change{invite: func() []string { return []string{assigned.ID} }, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		if len(req.Args) != 2 {
+			return "", "", bot.Errorf(bot.EINVALID, "Name a role and a person, e.g. `/incident role comms @alice`.")
+		}
+		role, err := bot.ParseRole(req.Args[0], c.cfg.Roles)
+		if err != nil {
+			return "", "", err
+		}
+		u, ok := bot.ParseMention(req.Args[1])
+		if !ok {
+			return "", "", bot.Errorf(bot.EINVALID, "`%s` is not a person; mention them, e.g. `@alice`.", req.Args[1])
+		}
+		prev, err := inc.AssignRole(role, u, at)
+		if err != nil {
+			return "", "", err
+		}
+		assigned = u
+		text := fmt.Sprintf("made %s the %s", u.Mention(), role)
+		if !prev.IsZero() {
+			text += fmt.Sprintf(" (was %s)", prev.Mention())
+		}
+		return bot.EventRole, text, nil
+	}})
+}
+
+func (c *Incidents) handleAck(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		if err := noArgs(req); err != nil {
+			return "", "", err
+		}
+		if err := inc.Acknowledge(at); err != nil {
+			return "", "", err
+		}
+		return bot.EventAcknowledged, fmt.Sprintf("acknowledged %s after %s", inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt))), nil
+	}})
+}
+
+func (c *Incidents) handleMitigate(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		if err := noArgs(req); err != nil {
+			return "", "", err
+		}
+		if err := inc.Mitigate(at); err != nil {
+			return "", "", err
+		}
+		return bot.EventMitigated, fmt.Sprintf("marked %s *mitigated* after %s", inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt))), nil
+	}})
+}
+
+func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		summary := strings.Join(req.Args, " ")
+		if err := inc.Resolve(at, summary); err != nil {
+			return "", "", err
+		}
+		text := fmt.Sprintf("✅ resolved %s after %s", inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt)))
+		if summary != "" {
+			text += ": " + summary
+		}
+		return bot.EventResolved, text, nil
+	}})
+}
+
+func (c *Incidents) handleReopen(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		if err := noArgs(req); err != nil {
+			return "", "", err
+		}
+		if err := inc.Reopen(at); err != nil {
+			return "", "", err
+		}
+		return bot.EventReopened, fmt.Sprintf("🚨 reopened %s", inc.Key()), nil
+	}})
+}
+
+func (c *Incidents) handleClose(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		if err := noArgs(req); err != nil {
+			return "", "", err
+		}
+		if err := inc.Close(at); err != nil {
+			return "", "", err
+		}
+		return bot.EventClosed, fmt.Sprintf("closed %s", inc.Key()), nil
+	}})
+}
+
+func (c *Incidents) handleNote(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	inc, args, err := c.target(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	text := strings.Join(args, " ")
+	if err := bot.ValidateText("note", text); err != nil {
+		return nil, err
+	}
+	ev := bot.NewEvent(bot.EventNote, req.User, c.clock.Now(), text)
+	ev.IncidentID, ev.Highlight = inc.ID, true
+	if _, err := c.store.AppendEvent(ctx, &ev); err != nil {
+		return nil, bot.Internal(err, "klaxon could not save the note. Try again.")
+	}
+	return bot.Reply("📌 Noted on the %s timeline as a key event.", inc.Key()), nil
+}
+
+func (c *Incidents) handleStatus(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	inc, args, err := c.target(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) > 0 {
+		return nil, bot.Errorf(bot.EINVALID, "`status` takes no text.")
+	}
+	if inc.Private && req.Channel.ID != inc.Channel.ID {
+		return nil, bot.Errorf(bot.EFORBIDDEN, "%s is private; ask in its channel.", inc.Key())
+	}
+	m := SummaryMessage(inc, c.clock.Now())
+	m.Buttons = nil
+	if n, err := c.store.CountEvents(ctx, inc.ID); err == nil {
+		m.Context = fmt.Sprintf("%d timeline events · %s", n, m.Context)
+	}
+	return &bot.Response{Message: m}, nil
+}
+
+func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	f := bot.IncidentFilter{ActiveOnly: true}
+	switch {
+	case len(req.Args) == 0:
+	case len(req.Args) == 1 && strings.EqualFold(req.Args[0], "all"):
+		f = bot.IncidentFilter{Limit: 25}
+	default:
+		return nil, bot.Errorf(bot.EINVALID, "`list` takes nothing or `all`.")
+	}
+	incs, err := c.store.ListIncidents(ctx, f)
+	if err != nil {
+		return nil, bot.Internal(err, "klaxon could not read the incident list.")
+	}
+	if len(incs) == 0 {
+		if f.ActiveOnly {
+			return bot.Reply("✅ No open incidents. (`/incident list all` shows past ones.)"), nil
+		}
+		return bot.Reply("No incidents yet."), nil
+	}
+	now := c.clock.Now()
+	lines := make([]string, len(incs))
+	for i, inc := range incs {
+		lines[i] = ListLine(inc, now, inc.Channel.ID == req.Channel.ID)
+	}
+	title := fmt.Sprintf("%d open incident(s)", len(incs))
+	if !f.ActiveOnly {
+		title = fmt.Sprintf("Latest %d incident(s)", len(incs))
+	}
+	return &bot.Response{Message: bot.Message{Title: title, Text: strings.Join(lines, "\n")}}, nil
+}
+
+func noArgs(req *bot.Request) error {
+	if len(req.Args) > 0 {
+		return bot.Errorf(bot.EINVALID, "`%s` takes no text (got %q).", req.Command.Name, strings.Join(req.Args, " "))
+	}
+	return nil
+}

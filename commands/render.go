@@ -1,0 +1,149 @@
+package commands
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Stamp formats a time unambiguously for responders in any zone.
+func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// SeverityIcon is a coloured dot per level: red for the worst.
+func SeverityIcon(s bot.Severity) string {
+	switch s.Level {
+	case 1:
+		return "🔴"
+	case 2:
+		return "🟠"
+	case 3:
+		return "🟡"
+	}
+	return "🔵"
+}
+
+func statusText(inc *bot.Incident) string {
+	switch inc.Status {
+	case bot.StatusOpen:
+		return "🚨 Open — not acknowledged yet"
+	case bot.StatusAcknowledged:
+		return "👀 Acknowledged — being worked on"
+	case bot.StatusMitigated:
+		return "🩹 Mitigated — impact stopped"
+	case bot.StatusResolved:
+		return "✅ Resolved"
+	case bot.StatusClosed:
+		return "⚫ Closed"
+	}
+	return string(inc.Status)
+}
+
+// Topic is the incident channel's topic: the state at a glance.
+func Topic(inc *bot.Incident) string {
+	return fmt.Sprintf("%s · %s · %s · %s", inc.Key(), inc.Severity.Name, inc.Status, inc.Title)
+}
+
+// SummaryMessage is the live summary pinned in the incident channel.
+func SummaryMessage(inc *bot.Incident, now time.Time) bot.Message {
+	title := fmt.Sprintf("%s %s · %s · %s", SeverityIcon(inc.Severity), inc.Key(), inc.Severity.Name, inc.Title)
+	if !inc.Status.Active() {
+		title = fmt.Sprintf("%s · %s · %s", inc.Key(), inc.Severity.Name, inc.Title)
+	}
+	fields := []bot.Field{
+		{Label: "Status", Value: statusText(inc)},
+		{Label: "Severity", Value: fmt.Sprintf("%s (%s)", inc.Severity.Name, inc.Severity.Label)},
+	}
+	if inc.Service != "" {
+		fields = append(fields, bot.Field{Label: "Service", Value: inc.Service})
+	}
+	for _, r := range sortedRoles(inc) {
+		fields = append(fields, bot.Field{Label: roleLabel(r), Value: inc.Roles[r].Mention()})
+	}
+	if _, ok := inc.Commander(); !ok {
+		fields = append(fields, bot.Field{Label: "Commander", Value: "⚠️ nobody — take it with `/incident role commander @you`"})
+	}
+	fields = append(fields,
+		bot.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", Stamp(inc.DeclaredAt), inc.DeclaredBy.Mention())},
+	)
+	if !inc.ResolvedAt.IsZero() {
+		fields = append(fields, bot.Field{Label: "Resolved", Value: fmt.Sprintf("%s (after %s)", Stamp(inc.ResolvedAt), bot.Duration(inc.ResolvedAt.Sub(inc.DeclaredAt)))})
+	} else if inc.Status.Active() {
+		fields = append(fields, bot.Field{Label: "Open for", Value: bot.Duration(now.Sub(inc.DeclaredAt))})
+	}
+	if inc.LastUpdate != "" {
+		fields = append(fields, bot.Field{Label: "Last update", Value: fmt.Sprintf("%s (%s)", inc.LastUpdate, Stamp(inc.LastUpdateAt))})
+	}
+	if inc.Private {
+		fields = append(fields, bot.Field{Label: "Visibility", Value: "🔒 private"})
+	}
+	m := bot.Message{Title: title, Text: inc.Summary, Fields: fields, Context: "Updated " + Stamp(inc.UpdatedAt) + " · /incident help"}
+	if inc.Status.Active() {
+		if inc.AcknowledgedAt.IsZero() {
+			m.Buttons = append(m.Buttons, bot.Button{ActionID: bot.ActionAcknowledge, Label: "Acknowledge", Value: inc.ID.String(), Style: bot.ButtonPrimary})
+		}
+		m.Buttons = append(m.Buttons,
+			bot.Button{ActionID: bot.ActionUpdate, Label: "Post update", Value: inc.ID.String()},
+			bot.Button{ActionID: bot.ActionSeverity, Label: "Change severity", Value: inc.ID.String()},
+			bot.Button{ActionID: bot.ActionResolve, Label: "Resolve", Value: inc.ID.String(), Style: bot.ButtonDanger},
+		)
+	}
+	return m
+}
+
+func roleLabel(r bot.Role) string {
+	s := string(r)
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// sortedRoles lists the incident's held roles: commander first, then by name.
+func sortedRoles(inc *bot.Incident) []bot.Role {
+	var out []bot.Role
+	if _, ok := inc.Commander(); ok {
+		out = append(out, bot.RoleCommander)
+	}
+	var rest []string
+	for r, u := range inc.Roles {
+		if r != bot.RoleCommander && !u.IsZero() {
+			rest = append(rest, string(r))
+		}
+	}
+	slices.Sort(rest)
+	for _, r := range rest {
+		out = append(out, bot.Role(r))
+	}
+	return out
+}
+
+// Announcement tells stakeholders an incident was declared.
+func Announcement(inc *bot.Incident) bot.Message {
+	text := fmt.Sprintf("%s *%s* declared: %s\nSeverity %s (%s)", SeverityIcon(inc.Severity), inc.Key(), inc.Title, inc.Severity.Name, inc.Severity.Label)
+	if inc.Service != "" {
+		text += " · service " + inc.Service
+	}
+	if c, ok := inc.Commander(); ok {
+		text += " · commander " + c.Mention()
+	}
+	text += "\nJoin " + inc.Channel.Mention()
+	return bot.Message{Text: text}
+}
+
+// ListLine is one incident in /incident list. Private incidents show no
+// title outside their own channel.
+func ListLine(inc *bot.Incident, now time.Time, showPrivate bool) string {
+	title := inc.Title
+	if inc.Private && !showPrivate {
+		title = "🔒 private incident"
+	}
+	age := "declared " + bot.Duration(now.Sub(inc.DeclaredAt)) + " ago"
+	if !inc.ResolvedAt.IsZero() {
+		age = "resolved " + Stamp(inc.ResolvedAt)
+	}
+	line := fmt.Sprintf("%s *%s* · %s · %s · %s · %s", SeverityIcon(inc.Severity), inc.Key(), inc.Severity.Name, inc.Status, title, age)
+	if !inc.Channel.IsZero() && (!inc.Private || showPrivate) {
+		line += " · " + inc.Channel.Mention()
+	}
+	return line
+}
