@@ -88,14 +88,18 @@ func SplitOption(word string, keys ...string) (key, value string, ok bool) {
 	return "", "", false
 }
 
+// ligatures spells out letters that Unicode does not decompose into a base
+// letter and an accent.
+var ligatures = strings.NewReplacer("ß", "ss", "æ", "ae", "ø", "o", "œ", "oe", "đ", "d", "ł", "l", "þ", "th", "ð", "d")
+
 // Slug turns text into a channel-name fragment that Slack and Discord both
 // accept: lower-case ASCII letters, digits and single hyphens, at most max
 // bytes, cut at a word boundary where possible. Accents are dropped
-// ("Café" → "cafe"); other scripts are left out.
+// ("Café" → "cafe", "Straße" → "strasse"); other scripts are left out.
 func Slug(text string, max int) string {
 	var b strings.Builder
 	hyphen := false
-	for _, r := range norm.NFD.String(strings.ToLower(text)) {
+	for _, r := range norm.NFD.String(ligatures.Replace(strings.ToLower(text))) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			// combining accent: drop it, keep the base letter

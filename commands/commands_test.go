@@ -1,0 +1,454 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/console"
+	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+var t0 = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
+
+// env is klaxon's core over a real store and the console chat.
+type env struct {
+	t       *testing.T
+	store   *store.Store
+	console *console.Console
+	chat    bot.Chat // what commands talk to; may wrap the console
+	clock   *bot.FakeClock
+	mux     *bot.Mux
+	out     *bytes.Buffer
+}
+
+type option func(*env, *commands.Config)
+
+func withChat(wrap func(bot.Chat) bot.Chat) option {
+	return func(e *env, _ *commands.Config) { e.chat = wrap(e.chat) }
+}
+
+func withServices(ids ...string) option {
+	return func(_ *env, c *commands.Config) {
+		for _, id := range ids {
+			c.Services = append(c.Services, bot.Service{ID: id, Name: id})
+		}
+	}
+}
+
+func newEnv(t *testing.T, opts ...option) *env {
+	t.Helper()
+	s, err := store.Open(filepath.Join(t.TempDir(), "klaxon.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Check(); err != nil {
+			t.Errorf("store consistency: %v", err)
+		}
+		s.Close()
+	})
+	var out bytes.Buffer
+	con := console.New(&out, "general", "incidents")
+	e := &env{t: t, store: s, console: con, chat: con, clock: bot.NewFakeClock(t0), out: &out}
+	cfg := commands.Config{
+		Announce:       map[bot.Platform]string{bot.PlatformConsole: "incidents"},
+		HighlightEmoji: []string{"📌"},
+	}
+	for _, o := range opts {
+		o(e, &cfg)
+	}
+	e.mux = bot.NewMux(zerolog.Nop())
+	commands.New(s, []bot.Chat{e.chat}, e.clock, zerolog.Nop(), cfg).Register(e.mux)
+	return e
+}
+
+// do runs a command as user in channel and returns the reply text.
+func (e *env) do(user, channel, text string) string {
+	e.t.Helper()
+	resp := e.mux.Dispatch(context.Background(), &bot.Request{
+		Platform: bot.PlatformConsole, User: bot.User{ID: user, Name: user},
+		Channel: bot.ChannelRef{ID: channel, Name: channel}, Text: text, Time: e.clock.Now(),
+	})
+	return console.RenderMessage(resp.Message)
+}
+
+func (e *env) incident(n int64) *bot.Incident {
+	e.t.Helper()
+	inc, err := e.store.IncidentByNumber(context.Background(), n)
+	if err != nil {
+		e.t.Fatalf("INC-%d: %v", n, err)
+	}
+	return inc
+}
+
+func (e *env) events(inc *bot.Incident) []bot.Event {
+	e.t.Helper()
+	evs, err := e.store.Events(context.Background(), inc.ID, 0, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return evs
+}
+
+func (e *env) incidentCount() int {
+	e.t.Helper()
+	incs, err := e.store.ListIncidents(context.Background(), bot.IncidentFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(incs)
+}
+
+func kinds(evs []bot.Event) string {
+	var ks []string
+	for _, ev := range evs {
+		ks = append(ks, string(ev.Kind))
+	}
+	return strings.Join(ks, ",")
+}
+
+func TestDeclareSetsUpEverything(t *testing.T) {
+	e := newEnv(t, withServices("payments", "search"))
+	reply := e.do("alice", "general", `/incident declare "Checkout is down" sev:1 service:Payments commander:@bob summary:"EU cards fail"`)
+	if !strings.Contains(reply, "Declared *INC-1* (SEV1): Checkout is down → #inc-1-checkout-is-down") {
+		t.Errorf("reply = %q", reply)
+	}
+	inc := e.incident(1)
+	if inc.Title != "Checkout is down" || inc.Severity.Name != "SEV1" || inc.Service != "payments" || inc.Summary != "EU cards fail" ||
+		inc.Status != bot.StatusOpen || inc.DeclaredBy.ID != "alice" || !inc.DeclaredAt.Equal(t0) {
+		t.Errorf("stored incident = %+v", inc)
+	}
+	if c, _ := inc.Commander(); c.ID != "bob" {
+		t.Errorf("commander = %v; want bob", c)
+	}
+	if inc.Channel.ID != "inc-1-checkout-is-down" || inc.SummaryRef.IsZero() {
+		t.Errorf("channel %+v, summary %+v", inc.Channel, inc.SummaryRef)
+	}
+
+	ch, ok := e.console.Channel(inc.Channel.ID)
+	if !ok || ch.Private {
+		t.Fatalf("channel %+v, %v; want a public channel", ch, ok)
+	}
+	if !slices.Equal(ch.Members, []string{"alice", "bob"}) {
+		t.Errorf("members = %v; want declarer and commander", ch.Members)
+	}
+	if ch.Topic != "INC-1 · SEV1 · open · Checkout is down" {
+		t.Errorf("topic = %q", ch.Topic)
+	}
+	if !slices.Equal(ch.Pins, []string{inc.SummaryRef.ID}) {
+		t.Errorf("pins = %v; want the summary %s", ch.Pins, inc.SummaryRef.ID)
+	}
+	summary, _ := e.console.MessageText(inc.SummaryRef)
+	for _, want := range []string{"🔴 INC-1 · SEV1 · Checkout is down", "EU cards fail", "Commander:  @bob", "Service:    payments", "[Acknowledge]", "[Resolve]"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	announced := e.console.Messages("incidents")
+	if len(announced) != 1 || !strings.Contains(announced[0], "INC-1* declared: Checkout is down") || !strings.Contains(announced[0], "Join #inc-1-checkout-is-down") {
+		t.Errorf("announcements = %q", announced)
+	}
+	if got := kinds(e.events(inc)); got != "declared,role,channel" {
+		t.Errorf("timeline = %s; want declared,role,channel", got)
+	}
+}
+
+func TestDeclarePrivate(t *testing.T) {
+	e := newEnv(t)
+	e.do("alice", "general", `/incident declare Credential leak sev:2 private`)
+	inc := e.incident(1)
+	ch, _ := e.console.Channel(inc.Channel.ID)
+	if !inc.Private || !ch.Private {
+		t.Errorf("incident private=%v, channel private=%v; want both", inc.Private, ch.Private)
+	}
+	if got := e.console.Messages("incidents"); len(got) != 0 {
+		t.Errorf("a private incident was announced: %q", got)
+	}
+	list := e.do("carol", "general", "/incident list")
+	if strings.Contains(list, "Credential") || !strings.Contains(list, "private incident") {
+		t.Errorf("list outside the channel shows %q", list)
+	}
+	if got := e.do("carol", "general", "/incident status INC-1"); !strings.Contains(got, "private") || strings.Contains(got, "Credential") {
+		t.Errorf("status outside the channel shows %q", got)
+	}
+	if got := e.do("alice", inc.Channel.ID, "/incident list"); !strings.Contains(got, "Credential leak") {
+		t.Errorf("list inside the channel hides the title: %q", got)
+	}
+}
+
+func TestDeclareRefusesBadInputAndWritesNothing(t *testing.T) {
+	tests := []struct {
+		text, want string
+	}{
+		{`/incident declare`, "needs a title"},
+		{`/incident declare "   "`, "needs a title"},
+		{`/incident declare "unterminated`, "quote is not closed"},
+		{`/incident declare DB down sev:9`, `"9" is not a severity`},
+		{`/incident declare DB down sev:`, "`sev:` needs a value"},
+		{`/incident declare DB down service:nope`, `There is no service "nope". Known services: payments`},
+		{`/incident declare DB down commander:bob`, "is not a person"},
+		{`/incident declare ` + strings.Repeat("long ", 40), "the limit is 150"},
+		{`/incident declare x summary:"` + strings.Repeat("y", bot.MaxTextRunes+1) + `"`, "the limit is 3000"},
+		{"/incident declare bad\x00byte", "control character"},
+	}
+	for _, tt := range tests {
+		e := newEnv(t, withServices("payments"))
+		reply := e.do("alice", "general", tt.text)
+		if !strings.Contains(reply, tt.want) {
+			t.Errorf("%.60q: reply = %q; want %q", tt.text, reply, tt.want)
+		}
+		if n := e.incidentCount(); n != 0 {
+			t.Errorf("%.60q stored %d incidents", tt.text, n)
+		}
+		if strings.Contains(e.out.String(), "created") {
+			t.Errorf("%.60q created a channel", tt.text)
+		}
+	}
+}
+
+func TestDeclareHandlesChannelNameCollisions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, taken := range []string{"inc-1-db-down", "inc-1-db-down-2"} {
+		if _, err := e.console.CreateChannel(ctx, bot.ChannelSpec{Name: taken}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.do("alice", "general", "/incident declare DB down")
+	if got := e.incident(1).Channel.Name; got != "inc-1-db-down-3" {
+		t.Errorf("channel = %q; want inc-1-db-down-3", got)
+	}
+}
+
+// failing makes chosen Chat methods fail, as a platform outage would.
+type failing struct {
+	bot.Chat
+	fail map[string]bool
+}
+
+var errOutage = errors.New("platform unavailable")
+
+func (f failing) CreateChannel(ctx context.Context, s bot.ChannelSpec) (bot.ChannelRef, error) {
+	if f.fail["CreateChannel"] {
+		return bot.ChannelRef{}, errOutage
+	}
+	return f.Chat.CreateChannel(ctx, s)
+}
+
+func (f failing) Pin(ctx context.Context, r bot.MessageRef) error {
+	if f.fail["Pin"] {
+		return errOutage
+	}
+	return f.Chat.Pin(ctx, r)
+}
+
+func (f failing) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	if f.fail["Post"] {
+		return bot.MessageRef{}, errOutage
+	}
+	return f.Chat.Post(ctx, ch, m)
+}
+
+func TestDeclareKeepsTheIncidentWhenChatFails(t *testing.T) {
+	e := newEnv(t, withChat(func(c bot.Chat) bot.Chat { return failing{c, map[string]bool{"CreateChannel": true}} }))
+	reply := e.do("alice", "general", "/incident declare DB down sev:1")
+	if !strings.Contains(reply, "Declared *INC-1*") || !strings.Contains(reply, "could not create the incident channel") {
+		t.Errorf("reply = %q; want the declaration and the failure", reply)
+	}
+	if strings.Contains(reply, "platform unavailable") {
+		t.Errorf("internal error text leaked: %q", reply)
+	}
+	if inc := e.incident(1); !inc.Channel.IsZero() || inc.Title != "DB down" {
+		t.Errorf("incident = %+v; want it stored without a channel", inc)
+	}
+	// Its commands still work by number.
+	if got := e.do("alice", "general", "/incident resolve INC-1"); !strings.Contains(got, "resolved INC-1") {
+		t.Errorf("resolve by number = %q", got)
+	}
+
+	e = newEnv(t, withChat(func(c bot.Chat) bot.Chat { return failing{c, map[string]bool{"Pin": true}} }))
+	reply = e.do("alice", "general", "/incident declare DB down")
+	if !strings.Contains(reply, "could not pin the incident summary") {
+		t.Errorf("reply = %q; want the pin failure reported", reply)
+	}
+	if e.incident(1).SummaryRef.IsZero() {
+		t.Error("the posted summary was not recorded")
+	}
+}
+
+func TestLifecycleInTheChannel(t *testing.T) {
+	e := newEnv(t)
+	e.do("alice", "general", "/incident declare Checkout is down sev:2")
+	ch := e.incident(1).Channel.ID
+	step := func(user, text, wantReply string) {
+		t.Helper()
+		e.clock.Advance(5 * time.Minute)
+		got := strings.TrimSpace(e.do(user, ch, text))
+		if !strings.Contains(got, wantReply) {
+			t.Errorf("%s: reply = %q; want %q", text, got, wantReply)
+		}
+	}
+	step("alice", "/incident update investigating the LB", "")
+	step("bob", "/incident ack", "")
+	step("alice", "/incident ack", "already acknowledged")
+	step("alice", "/incident sev 1", "")
+	step("alice", "/incident sev critical", "already SEV1")
+	step("alice", "/incident role comms @carol", "")
+	step("alice", "/incident role janitor @carol", `"janitor" is not a role`)
+	step("alice", "/incident role comms", "Name a role and a person")
+	step("alice", "/incident note rollback started", "Noted on the INC-1 timeline")
+	step("alice", "/incident mitigate", "")
+	step("alice", "/incident close", "resolve it before closing")
+	step("alice", "/incident resolve rolled back the LB config", "")
+	step("alice", "/incident resolve", "already resolved")
+	step("alice", "/incident reopen", "")
+	step("alice", "/incident resolve", "")
+	step("alice", "/incident close", "")
+	step("alice", "/incident update more", "is closed")
+
+	inc := e.incident(1)
+	if inc.Status != bot.StatusClosed || inc.Severity.Name != "SEV1" || inc.Roles[bot.RoleComms].ID != "carol" || inc.LastUpdate != "investigating the LB" {
+		t.Errorf("incident = %+v", inc)
+	}
+	if inc.Summary != "rolled back the LB config" {
+		t.Errorf("summary = %q", inc.Summary)
+	}
+	if !inc.AcknowledgedAt.Equal(t0.Add(10 * time.Minute)) {
+		t.Errorf("acknowledged at %v; want %v", inc.AcknowledgedAt, t0.Add(10*time.Minute))
+	}
+	want := "declared,role,channel,update,acknowledged,severity,role,note,mitigated,resolved,reopened,resolved,closed"
+	if got := kinds(e.events(inc)); got != want {
+		t.Errorf("timeline =\n%s\nwant\n%s", got, want)
+	}
+	for _, ev := range e.events(inc) {
+		if ev.Kind == bot.EventNote && (!ev.Highlight || ev.Text != "rollback started") {
+			t.Errorf("note event = %+v; want a highlighted key event", ev)
+		}
+	}
+
+	chInfo, _ := e.console.Channel(ch)
+	if !slices.Contains(chInfo.Members, "carol") {
+		t.Errorf("carol got a role but was not invited: %v", chInfo.Members)
+	}
+	if chInfo.Topic != "INC-1 · SEV1 · closed · Checkout is down" {
+		t.Errorf("topic = %q", chInfo.Topic)
+	}
+	summary, _ := e.console.MessageText(inc.SummaryRef)
+	if !strings.Contains(summary, "⚫ Closed") || !strings.Contains(summary, "Comms:") || strings.Contains(summary, "[Resolve]") {
+		t.Errorf("the pinned summary was not kept current:\n%s", summary)
+	}
+	posts := strings.Join(e.console.Messages(ch), "\n")
+	for _, want := range []string{"@bob acknowledged INC-1 after 10m", "raised the severity from SEV2 to *SEV1*", "made @carol the comms", "✅ resolved INC-1 after 1h 00m: rolled back the LB config"} {
+		if !strings.Contains(posts, want) {
+			t.Errorf("channel lacks notice %q", want)
+		}
+	}
+	announced := strings.Join(e.console.Messages("incidents"), "\n")
+	if !strings.Contains(announced, "resolved INC-1") || !strings.Contains(announced, "raised the severity") {
+		t.Errorf("stakeholders were not told about severity and resolution:\n%s", announced)
+	}
+}
+
+func TestCommandsOutsideAnIncidentChannel(t *testing.T) {
+	e := newEnv(t)
+	e.do("alice", "general", "/incident declare DB down")
+	if got := e.do("alice", "general", "/incident resolve"); !strings.Contains(got, "not an incident channel") || !strings.Contains(got, "Usage:") {
+		t.Errorf("resolve in #general = %q", got)
+	}
+	if got := e.do("alice", "general", "/incident update INC-1 looking"); !strings.Contains(got, "INC-1: @alice posted an update: looking") {
+		t.Errorf("update by number = %q", got)
+	}
+	if got := e.do("alice", "general", "/incident update INC-42 looking"); !strings.Contains(got, "INC-42 does not exist") {
+		t.Errorf("update of unknown incident = %q", got)
+	}
+	if got := e.do("alice", "general", "/incident mitigate now"); !strings.Contains(got, "not an incident channel") {
+		t.Errorf("mitigate with junk = %q", got)
+	}
+	if got := e.do("alice", e.incident(1).Channel.ID, "/incident mitigate now"); !strings.Contains(got, "takes no text") {
+		t.Errorf("mitigate with junk in channel = %q", got)
+	}
+}
+
+func TestListStatusHelp(t *testing.T) {
+	e := newEnv(t)
+	if got := e.do("alice", "general", "/incident list"); !strings.Contains(got, "No open incidents") {
+		t.Errorf("empty list = %q", got)
+	}
+	for i := 1; i <= 3; i++ {
+		e.do("alice", "general", fmt.Sprintf("/incident declare incident %d sev:%d", i, i))
+	}
+	e.do("alice", "general", "/incident resolve INC-2")
+	list := e.do("alice", "general", "/incident list")
+	if !strings.Contains(list, "2 open incident(s)") || strings.Contains(list, "INC-2") || strings.Index(list, "INC-3") > strings.Index(list, "INC-1") {
+		t.Errorf("open list = %q; want INC-3 then INC-1", list)
+	}
+	if all := e.do("alice", "general", "/incident list all"); !strings.Contains(all, "INC-2") {
+		t.Errorf("list all = %q", all)
+	}
+	if got := e.do("alice", "general", "/incident list everything"); !strings.Contains(got, "takes nothing or `all`") {
+		t.Errorf("list with junk = %q", got)
+	}
+	status := e.do("bob", "general", "/incident status INC-3")
+	if !strings.Contains(status, "INC-3 · SEV3 · incident 3") || !strings.Contains(status, "timeline events") {
+		t.Errorf("status = %q", status)
+	}
+	help := e.do("bob", "general", "/incident help")
+	for _, cmd := range []string{"declare", "update", "sev", "role", "mitigate", "resolve", "close", "note", "status", "list", "help"} {
+		if !strings.Contains(help, "/incident "+cmd) {
+			t.Errorf("help lacks %s", cmd)
+		}
+	}
+	if got := e.do("bob", "general", "/incident help declare"); !strings.Contains(got, "/incident declare <title>") || !strings.Contains(got, "commander unless you name one") {
+		t.Errorf("help declare = %q", got)
+	}
+	if got := e.do("bob", "general", "/incident help frob"); !strings.Contains(got, "There is no `/incident frob`") {
+		t.Errorf("help frob = %q", got)
+	}
+}
+
+func TestRecordActivity(t *testing.T) {
+	e := newEnv(t)
+	e.do("alice", "general", "/incident declare DB down")
+	inc := e.incident(1)
+	before := len(e.events(inc))
+	ctx := context.Background()
+	activity := func(kind bot.EventKind, channel, source, emoji string) bot.Activity {
+		return bot.Activity{Platform: bot.PlatformConsole, Channel: bot.ChannelRef{ID: channel}, User: bot.User{ID: "bob"},
+			Kind: kind, Text: "the LB is flapping", Emoji: emoji, SourceID: source, Time: t0, Ref: bot.MessageRef{Channel: channel, ID: "m9"}}
+	}
+	for _, a := range []bot.Activity{
+		activity(bot.EventMessage, inc.Channel.ID, "ev1", ""),
+		activity(bot.EventMessage, inc.Channel.ID, "ev1", ""), // redelivered
+		activity(bot.EventReaction, inc.Channel.ID, "ev2", "📌"),
+		activity(bot.EventReaction, inc.Channel.ID, "ev3", "👍"),
+		activity(bot.EventMessage, "general", "ev4", ""), // not an incident channel
+	} {
+		if err := e.mux.Activity(ctx, a); err != nil {
+			t.Fatalf("Activity(%s): %v", a.SourceID, err)
+		}
+	}
+	evs := e.events(inc)[before:]
+	if got := kinds(evs); got != "message,reaction,reaction" {
+		t.Fatalf("recorded %s; want message,reaction,reaction", got)
+	}
+	if !evs[1].Highlight || evs[2].Highlight {
+		t.Errorf("highlights = %v, %v; want only the 📌 reaction", evs[1].Highlight, evs[2].Highlight)
+	}
+	if evs[0].Actor.ID != "bob" || evs[0].Ref.ID != "m9" || evs[0].SourceID != "ev1" {
+		t.Errorf("message event = %+v", evs[0])
+	}
+	if err := e.mux.Activity(ctx, activity(bot.EventMessage, inc.Channel.ID, "", "")); bot.ErrorCode(err) != bot.EINVALID {
+		t.Errorf("activity without source id: err = %v", err)
+	}
+}
