@@ -89,7 +89,6 @@ func TestLifecycleTransitions(t *testing.T) {
 	}
 }
 
-
 func TestResolveStampsTimesAndReopenClearsThem(t *testing.T) {
 	inc := incidentIn(bot.StatusOpen)
 	at := t0.Add(42 * time.Minute)

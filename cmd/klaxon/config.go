@@ -400,4 +400,3 @@ func (c *Config) commandsConfig(announce map[bot.Platform]string) commands.Confi
 		HighlightEmoji: emoji,
 	}
 }
-
