@@ -151,6 +151,13 @@ func EnvName(key string) string {
 	return "KLAXON_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
+// newViper returns a viper that knows every key and its default.
+func newViper() *viper.Viper {
+	v := viper.New()
+	defaults(v)
+	return v
+}
+
 // ConfigError is a configuration problem, naming the key.
 type ConfigError struct {
 	Key    string
@@ -163,8 +170,7 @@ func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %s", e.Ke
 // exists, else only defaults), then KLAXON_* environment variables, and
 // validates the result. getenv is os.Getenv outside tests.
 func LoadConfig(path string, getenv func(string) string) (*Config, string, error) {
-	v := viper.New()
-	defaults(v)
+	v := newViper()
 	source := "built-in defaults"
 	if path == "" {
 		if _, err := os.Stat("config.yaml"); err == nil {
@@ -196,7 +202,7 @@ func LoadConfig(path string, getenv func(string) string) (*Config, string, error
 		)
 	})
 	if err != nil {
-		return nil, "", decodeError(err)
+		return nil, "", decodeError(err, v)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, "", err
@@ -209,8 +215,9 @@ var (
 	badValue    = regexp.MustCompile(`'([^']+)' (.+)`)
 )
 
-// decodeError rewrites mapstructure's messages to name the keys plainly.
-func decodeError(err error) error {
+// decodeError rewrites mapstructure's messages to name the keys plainly and
+// show the offending value, unless the key holds a secret.
+func decodeError(err error, v *viper.Viper) error {
 	msg := err.Error()
 	if m := invalidKeys.FindStringSubmatch(msg); m != nil {
 		var keys []string
@@ -225,10 +232,20 @@ func decodeError(err error) error {
 	for _, line := range strings.Split(msg, "\n") {
 		line = strings.TrimPrefix(strings.TrimSpace(line), "* ")
 		if m := badValue.FindStringSubmatch(line); m != nil {
-			return &ConfigError{Key: m[1], Reason: m[2]}
+			reason := m[2]
+			if !secretKey(m[1]) {
+				reason += fmt.Sprintf(" (got %q)", fmt.Sprint(v.Get(m[1])))
+			}
+			return &ConfigError{Key: m[1], Reason: reason}
 		}
 	}
 	return fmt.Errorf("config: %w", err)
+}
+
+// secretKey reports whether a key holds a token or secret.
+func secretKey(key string) bool {
+	k := strings.ToLower(key)
+	return strings.Contains(k, "token") || strings.Contains(k, "secret") || strings.Contains(k, "key") || strings.Contains(k, "password")
 }
 
 // Validate checks every value and names the first bad key.

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// env is a fake environment for LoadConfig.
+type env map[string]string
+
+func (e env) get(k string) string { return e[k] }
+
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestConfigDefaults(t *testing.T) {
+	t.Chdir(t.TempDir()) // no ./config.yaml here
+	cfg, source, err := LoadConfig("", env{}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if source != "built-in defaults" || cfg.Store.Path != "./data/klaxon.db" || cfg.Mode() != "console" ||
+		cfg.HTTP.Listen != "127.0.0.1:8080" || len(cfg.Incidents.Severities) != 4 || cfg.Incidents.ChannelPattern != "inc-{number}-{slug}" {
+		t.Errorf("defaults: source %q, %+v", source, cfg)
+	}
+}
+
+func TestConfigReadsConfigYamlInWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("store:\n  path: here.db\n"), 0o600)
+	cfg, source, err := LoadConfig("", env{}.get)
+	if err != nil || source != "config.yaml" || cfg.Store.Path != "here.db" {
+		t.Errorf("LoadConfig = %+v, %q, %v", cfg, source, err)
+	}
+}
+
+func TestConfigExampleIsValid(t *testing.T) {
+	cfg, _, err := LoadConfig("../../config.example.yaml", env{}.get)
+	if err != nil {
+		t.Fatalf("config.example.yaml: %v", err)
+	}
+	if cfg.Mode() != "console" || cfg.Incidents.HighlightEmoji[0] != "📌" {
+		t.Errorf("example config = %+v", cfg)
+	}
+	// Every key klaxon reads is documented in the example.
+	data, _ := os.ReadFile("../../config.example.yaml")
+	for _, key := range allKeys(t) {
+		leaf := key[strings.LastIndex(key, ".")+1:]
+		if !strings.Contains(string(data), leaf+":") {
+			t.Errorf("config.example.yaml does not document %s", key)
+		}
+	}
+}
+
+func allKeys(t *testing.T) []string {
+	t.Helper()
+	v := newViper()
+	return v.AllKeys()
+}
+
+func TestEnvironmentOverridesFile(t *testing.T) {
+	path := writeConfig(t, "store:\n  path: file.db\nlog:\n  level: debug\n")
+	cfg, _, err := LoadConfig(path, env{
+		"KLAXON_STORE_PATH":                "env.db",
+		"KLAXON_SLACK_APP_TOKEN":           "xapp-1-secret-app",
+		"KLAXON_SLACK_BOT_TOKEN":           "xoxb-secret-bot",
+		"KLAXON_INCIDENTS_HIGHLIGHT_EMOJI": "pushpin,eyes",
+	}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store.Path != "env.db" || cfg.Log.Level != "debug" || cfg.Slack.BotToken.Reveal() != "xoxb-secret-bot" || cfg.Mode() != "slack" {
+		t.Errorf("cfg = %+v", cfg)
+	}
+	if got := strings.Join(cfg.Incidents.HighlightEmoji, " "); got != "pushpin eyes" {
+		t.Errorf("highlight_emoji from env = %q", got)
+	}
+	// Secrets never print.
+	for _, shown := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg.Slack), cfg.Slack.BotToken.String()} {
+		if strings.Contains(shown, "secret") {
+			t.Errorf("a token was printed: %s", shown)
+		}
+	}
+}
+
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        env
+		wantKey    string
+	}{
+		{"unknown top-level key", "stor:\n  path: x\n", nil, "stor"},
+		{"unknown nested key", "store:\n  pth: x\n", nil, "store.pth"},
+		{"unknown key in a list", "people:\n  - id: alice\n    name: Alice\n    nmae: typo\n", nil, "people[0].nmae"},
+		{"bad duration", "store:\n  lock_timeout: soon\n", nil, `store.lock_timeout: time: invalid duration (got "soon")`},
+		{"empty store path", "store:\n  path: \"\"\n", nil, "store.path"},
+		{"bad listen address", "http:\n  listen: 8080\n", nil, "http.listen"},
+		{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
+		{"bad log format", "log:\n  format: xml\n", nil, "log.format"},
+		{"half a slack config", "slack:\n  bot_token: xoxb-1\n", nil, "slack.app_token"},
+		{"wrong slack token kind", "slack:\n  app_token: xoxb-1\n  bot_token: xoxb-1\n", nil, "slack.app_token"},
+		{"bad slack url", "slack:\n  api_url: not a url\n", nil, "slack.api_url"},
+		{"discord without ids", "discord:\n  token: abc\n", nil, "discord.application_id"},
+		{"bad gateway scheme", "discord:\n  gateway_url: https://x\n", nil, "discord.gateway_url"},
+		{"pattern without number", "incidents:\n  channel_pattern: inc-{slug}\n", nil, "incidents.channel_pattern"},
+		{"bad severity", "incidents:\n  severities:\n    - {name: P1, priority: urgent}\n", nil, "incidents.severities"},
+		{"bad role", "incidents:\n  roles: [Scribe Two]\n", nil, "incidents.roles[0]"},
+		{"person without name", "people:\n  - id: alice\n", nil, "people[0]"},
+		{"duplicate person", "people:\n  - {id: a, name: A}\n  - {id: a, name: B}\n", nil, "people[1].id"},
+		{"bad time zone", "people:\n  - {id: a, name: A, time_zone: Mars/Olympus}\n", nil, "people[0].time_zone"},
+		{"bad service id", "services:\n  - id: Payments API\n", nil, "services[0]"},
+		{"bad env value", "", env{"KLAXON_STORE_LOCK_TIMEOUT": "forever"}, "store.lock_timeout"},
+		{"bad console user", "console:\n  user: \"not a user\"\n", nil, "console.user"},
+		{"not yaml", "store: [unclosed\n", nil, "config.yaml"},
+	}
+	for _, tt := range tests {
+		path := writeConfig(t, tt.yaml)
+		_, _, err := LoadConfig(path, tt.env.get)
+		if err == nil {
+			t.Errorf("%s: loaded without error", tt.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.wantKey) {
+			t.Errorf("%s: error %q does not name %s", tt.name, err, tt.wantKey)
+		}
+	}
+}
+
+func TestConfigErrorsDoNotShowSecrets(t *testing.T) {
+	for _, yaml := range []string{
+		"slack:\n  app_token: xoxp-very-secret\n  bot_token: xoxb-also-secret\n",
+		"slack:\n  bot_token: [xoxb-very-secret]\n", // wrong type: the value must not be echoed
+	} {
+		_, _, err := LoadConfig(writeConfig(t, yaml), env{}.get)
+		if err == nil || strings.Contains(err.Error(), "secret") {
+			t.Errorf("err = %v; want an error that does not show the token", err)
+		}
+	}
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+// klaxon runs the real program with args and stdin, as a user would.
+type klaxon struct {
+	t      *testing.T
+	config string
+	env    env
+}
+
+func newKlaxon(t *testing.T, yaml string) *klaxon {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "klaxon.db")
+	return &klaxon{t: t, config: writeConfig(t, yaml), env: env{"USER": "alice", "KLAXON_STORE_PATH": db}}
+}
+
+func (k *klaxon) run(stdin string, args ...string) (stdout, stderr string, err error) {
+	k.t.Helper()
+	var out, errOut bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Getenv: k.env.get}
+	err = m.Execute(context.Background(), append(args, "--config", k.config))
+	return out.String(), errOut.String(), err
+}
+
+func TestConsoleAcceptanceScript(t *testing.T) {
+	k := newKlaxon(t, "")
+	out, logs, err := k.run("/incident declare \"Checkout is down\" sev:1\n/incident update investigating\n/incident resolve\n", "run")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	for _, want := range []string{
+		"* klaxon created channel #inc-1-checkout-is-down", // the channel
+		"* klaxon invited @alice to #inc-1-checkout-is-down",
+		"🔴 INC-1 · SEV1 · Checkout is down", // the summary
+		"* klaxon pinned m1 in #inc-1-checkout-is-down",
+		"── #incidents · klaxon · m2 ──", // the announcement
+		"INC-1* declared: Checkout is down",
+		"@alice posted an update: investigating",
+		"@alice ✅ resolved INC-1 after", // the resolution
+		"Status:       ✅ Resolved",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Logs are JSON lines on stderr, apart from the chat on stdout.
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	var started bool
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Errorf("log line is not JSON: %q", sc.Text())
+		}
+		started = started || line["message"] == "klaxon started"
+	}
+	if !started {
+		t.Errorf("no start-up log line in %q", logs)
+	}
+
+	// After a restart the incident is still there.
+	out, _, err = k.run("/incident list all\n", "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "*INC-1* · SEV1 · resolved · Checkout is down") {
+		t.Errorf("after restart, list shows:\n%s", out)
+	}
+}
+
+func TestBackupAndExportCommands(t *testing.T) {
+	k := newKlaxon(t, "")
+	if _, logs, err := k.run("/incident declare DB down sev:2\nthe primary is gone\n", "run"); err != nil {
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	// The message in #general is not an incident channel, so only the
+	// declaration's own events are on the timeline.
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	out, _, err := k.run("", "backup", backup)
+	if err != nil || !strings.Contains(out, "backed up") {
+		t.Fatalf("backup: %q, %v", out, err)
+	}
+	b, err := store.Open(backup, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := b.IncidentByNumber(context.Background(), 1)
+	b.Close()
+	if err != nil || inc.Title != "DB down" {
+		t.Errorf("backup holds %+v, %v", inc, err)
+	}
+
+	out, logs, err := k.run("", "export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs, "exported 1 incidents and 4 timeline events") {
+		t.Errorf("export summary = %q", logs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var first store.ExportRecord
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || first.Incident == nil || first.Incident.Title != "DB down" {
+		t.Errorf("first export line = %s (%v)", lines[0], err)
+	}
+	if len(lines) != 5 {
+		t.Errorf("export has %d lines; want 1 incident + 4 events", len(lines))
+	}
+}
+
+func TestMessagesInIncidentChannelReachTheTimeline(t *testing.T) {
+	k := newKlaxon(t, "")
+	script := "/incident declare DB down\nthe primary is gone\n/react 📌 m3\n"
+	if _, logs, err := k.run(script, "run"); err != nil {
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	out, _, _ := k.run("", "export")
+	var kinds []string
+	var highlighted bool
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var rec store.ExportRecord
+		json.Unmarshal([]byte(line), &rec)
+		if rec.Event != nil {
+			kinds = append(kinds, string(rec.Event.Kind))
+			highlighted = highlighted || (rec.Event.Kind == bot.EventReaction && rec.Event.Highlight)
+		}
+	}
+	if got := strings.Join(kinds, ","); got != "declared,role,channel,message,reaction" {
+		t.Errorf("timeline = %s", got)
+	}
+	if !highlighted {
+		t.Error("the 📌 reaction is not a highlight")
+	}
+}
+
+func TestRunRefusesALockedStore(t *testing.T) {
+	k := newKlaxon(t, "store:\n  lock_timeout: 100ms\n")
+	path := k.env["KLAXON_STORE_PATH"]
+	s, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, _, err = k.run("", "run")
+	if err == nil || !strings.Contains(err.Error(), "another klaxon is running on this file") {
+		t.Errorf("run on a locked file: err = %v", err)
+	}
+}
+
+func TestRunSaysWhenAPlatformIsNotBuiltYet(t *testing.T) {
+	k := newKlaxon(t, "")
+	k.env["KLAXON_SLACK_APP_TOKEN"] = "xapp-1-secret"
+	k.env["KLAXON_SLACK_BOT_TOKEN"] = "xoxb-secret"
+	_, logs, err := k.run("", "run")
+	if err == nil || !strings.Contains(err.Error(), "no slack adapter") {
+		t.Errorf("err = %v", err)
+	}
+	if strings.Contains(logs+err.Error(), "secret") {
+		t.Errorf("a token leaked: %s %v", logs, err)
+	}
+}
+
+func TestVersionAndCheck(t *testing.T) {
+	k := newKlaxon(t, "")
+	out, _, err := k.run("", "version")
+	if err != nil || !strings.HasPrefix(out, "klaxon dev (go") {
+		t.Errorf("version = %q, %v", out, err)
+	}
+	out, _, err = k.run("", "config", "check")
+	if err != nil || !strings.Contains(out, "config OK") || !strings.Contains(out, "mode console") {
+		t.Errorf("config check = %q, %v", out, err)
+	}
+	bad := writeConfig(t, "bogus: 1\n")
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: env{}.get}
+	if err := m.Execute(context.Background(), []string{"config", "check", "--config", bad}); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("config check of a bad file: %v", err)
+	}
+}
