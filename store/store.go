@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,6 +55,11 @@ type Options struct {
 type Store struct {
 	db   *bolt.DB
 	path string
+
+	writes  chan write    // to the committer; see update
+	closing chan struct{} // closed by Close
+	stopped chan struct{} // closed when the committer has finished
+	closed  sync.Once
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -73,7 +79,7 @@ func open(path string, opts Options, ms []migration) (*Store, error) {
 			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	db, err := bolt.Open(path, 0o600, boltOptions(opts.LockTimeout))
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: %s: %w (gave up after %s)", path, ErrLocked, opts.LockTimeout)
 	}
@@ -84,14 +90,25 @@ func open(path string, opts Options, ms []migration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	s := &Store{db: db, path: path, writes: make(chan write), closing: make(chan struct{}), stopped: make(chan struct{})}
+	go s.commitLoop()
+	return s, nil
 }
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database. Writes already returned are on disk.
-func (s *Store) Close() error { return s.db.Close() }
+// Close waits for the write in progress, refuses new ones, and closes the
+// database. Every write that returned without error is on disk.
+func (s *Store) Close() error {
+	var err error
+	s.closed.Do(func() {
+		close(s.closing)
+		<-s.stopped
+		err = s.db.Close()
+	})
+	return err
+}
 
 // Check walks the whole file and reports the first inconsistency bbolt
 // finds, or nil.
@@ -161,7 +178,7 @@ func (s *Store) CreateIncident(ctx context.Context, inc *bot.Incident, events ..
 	// Work on a copy so a failed transaction leaves inc as it was.
 	draft := *inc
 	evs := make([]bot.Event, len(events))
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		n, err := tx.Bucket(bucketIncidents).NextSequence()
 		if err != nil {
 			return err
@@ -283,7 +300,7 @@ func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot
 // UpdateIncident implements bot.Store.
 func (s *Store) UpdateIncident(ctx context.Context, id uuid.UUID, fn func(*bot.Incident) ([]bot.Event, error)) (*bot.Incident, error) {
 	var inc *bot.Incident
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		prev, err := getIncident(tx, id[:])
 		if err != nil {
 			return err
@@ -371,14 +388,14 @@ func appendEvent(tx *bolt.Tx, ev *bot.Event) (bool, error) {
 	return true, nil
 }
 
-// AppendEvent implements bot.Store. Concurrent callers share one commit
-// (bbolt's Batch), so many writers pay for one fsync.
+// AppendEvent implements bot.Store. Concurrent callers share one commit,
+// so many writers pay for one fsync.
 func (s *Store) AppendEvent(ctx context.Context, ev *bot.Event) (bool, error) {
 	var appended bool
 	draft := *ev
-	err := s.db.Batch(func(tx *bolt.Tx) error {
-		// Batch may run this function again if another one in the batch
-		// fails; start from the caller's event each time.
+	err := s.update(func(tx *bolt.Tx) error {
+		// The function may run again if another write in its group fails;
+		// start from the caller's event each time.
 		draft = *ev
 		var err error
 		appended, err = appendEvent(tx, &draft)
@@ -439,7 +456,8 @@ func (s *Store) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, err
 // records need to outlive only the longest redelivery window.
 func (s *Store) PruneSeen(before time.Time) (int, error) {
 	var n int
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		n = 0
 		c := tx.Bucket(bucketSeen).Cursor()
 		for k, v := c.First(); k != nil; {
 			if len(v) == 32 && int64(binary.BigEndian.Uint64(v[24:])) < before.UnixNano() {
@@ -456,4 +474,11 @@ func (s *Store) PruneSeen(before time.Time) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// boltOptions are the bbolt settings klaxon runs with. The freelist is not
+// written on every commit (it is rebuilt when the file is opened), which
+// saves a page write per commit; etcd runs bbolt the same way.
+func boltOptions(lockTimeout time.Duration) *bolt.Options {
+	return &bolt.Options{Timeout: lockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType}
 }
