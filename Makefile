@@ -1,0 +1,37 @@
+# klaxon — `make help` lists the targets.
+
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -s -w -X main.version=$(VERSION)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 60s
+BENCHTIME   ?= 3s
+# Skip the race detector's one-second pause at exit in every test binary.
+export GORACE := atexit_sleep_ms=0
+
+.PHONY: help build run test lint bench fuzz clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/klaxon
+	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/klaxon ./cmd/klaxon
+
+run: ## run klaxon (console mode unless Slack/Discord tokens are configured)
+	go run -ldflags '$(LDFLAGS)' ./cmd/klaxon run
+
+test: ## run every test with the race detector
+	go test -race -count=1 ./...
+
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	go run $(STATICCHECK) ./...
+
+bench: ## run every benchmark (durable writes: numbers depend on the disk)
+	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+fuzz: ## fuzz the command parser for FUZZTIME (default 60s)
+	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) ./bot
+
+clean: ## remove build output (not ./data)
+	rm -rf bin
