@@ -31,7 +31,7 @@ bench: ## run every benchmark (durable writes: numbers depend on the disk)
 	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
 fuzz: ## fuzz the command parser for FUZZTIME (default 60s)
-	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) ./bot
+	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot
 
 clean: ## remove build output (not ./data)
 	rm -rf bin

@@ -20,7 +20,9 @@ var quotes = map[rune]rune{'"': '"', '\'': '\'', '“': '”', '”': '”', '�
 // `declare "Checkout is down" sev:1` gives [declare, Checkout is down, sev:1],
 // and a quote inside a word continues it: `service:"web api"` gives
 // [service:web api]. Inside double quotes a backslash escapes the next
-// character. The input must be valid UTF-8 without control characters.
+// character. Each word is normalized to NFC, so "é" typed as e + accent and
+// as one character are the same word. The input must be valid UTF-8 without
+// control characters.
 func Tokenize(line string) ([]string, error) {
 	if len(line) > MaxCommandBytes {
 		return nil, Errorf(EINVALID, "That command is %d bytes long; the limit is %d.", len(line), MaxCommandBytes)
@@ -35,7 +37,7 @@ func Tokenize(line string) ([]string, error) {
 		closing rune // non-zero while inside quotes
 		escaped bool
 	)
-	for _, r := range norm.NFC.String(line) {
+	for _, r := range line {
 		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
 			return nil, Errorf(EINVALID, "That command contains a control character (U+%04X).", r)
 		}
@@ -54,7 +56,7 @@ func Tokenize(line string) ([]string, error) {
 			inWord = true
 		case unicode.IsSpace(r):
 			if inWord {
-				words = append(words, cur.String())
+				words = append(words, norm.NFC.String(cur.String()))
 				cur.Reset()
 				inWord = false
 			}
@@ -67,7 +69,7 @@ func Tokenize(line string) ([]string, error) {
 		return nil, Errorf(EINVALID, "A quote is not closed. Put quotes around the whole title, e.g. \"Checkout is down\".")
 	}
 	if inWord {
-		words = append(words, cur.String())
+		words = append(words, norm.NFC.String(cur.String()))
 	}
 	return words, nil
 }
