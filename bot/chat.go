@@ -113,6 +113,9 @@ type Form struct {
 	Submit   string      `json:"submit"`
 	Fields   []FormField `json:"fields"`
 	Metadata string      `json:"metadata,omitempty"` // round-trips with the submission
+	// Channel is where the form was opened from; the submission's reply
+	// goes there.
+	Channel ChannelRef `json:"channel,omitzero"`
 }
 
 // FormField is one input of a form.

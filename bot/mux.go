@@ -66,6 +66,7 @@ type Mux struct {
 	Log      zerolog.Logger
 	commands map[string]*Command
 	activity ActivityFunc
+	interactions
 }
 
 // NewMux returns an empty Mux that logs to log.

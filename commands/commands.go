@@ -103,17 +103,18 @@ func (c *Incidents) Register(m *bot.Mux) {
 		bot.Command{Name: "incident update", Usage: "[INC-n] <text>", Summary: "Post a status update; it shows in the pinned summary.", Handler: c.handleUpdate},
 		bot.Command{Name: "incident sev", Usage: "[INC-n] <level>", Summary: "Change the severity (levels: " + c.cfg.Severities.Names() + ").", Handler: c.handleSeverity},
 		bot.Command{Name: "incident role", Usage: "[INC-n] <role> @person", Summary: "Give someone a role (" + roleNames(c.cfg.Roles) + ").", Handler: c.handleRole},
-		bot.Command{Name: "incident ack", Usage: "[INC-n]", Summary: "Acknowledge: you are on it.", Handler: c.handleAck},
-		bot.Command{Name: "incident mitigate", Usage: "[INC-n]", Summary: "Mark the impact as stopped.", Handler: c.handleMitigate},
+		bot.Command{Name: "incident ack", Usage: "[INC-n]", Summary: "Acknowledge: you are on it.", Handler: c.simple(ackChange())},
+		bot.Command{Name: "incident mitigate", Usage: "[INC-n]", Summary: "Mark the impact as stopped.", Handler: c.simple(mitigateChange())},
 		bot.Command{Name: "incident resolve", Usage: "[INC-n] [summary]", Summary: "Resolve the incident, with an optional closing summary.", Handler: c.handleResolve},
-		bot.Command{Name: "incident reopen", Usage: "[INC-n]", Summary: "Reopen a resolved incident.", Handler: c.handleReopen},
-		bot.Command{Name: "incident close", Usage: "[INC-n]", Summary: "Close a resolved incident for good.", Handler: c.handleClose},
+		bot.Command{Name: "incident reopen", Usage: "[INC-n]", Summary: "Reopen a resolved incident.", Handler: c.simple(reopenChange())},
+		bot.Command{Name: "incident close", Usage: "[INC-n]", Summary: "Close a resolved incident for good.", Handler: c.simple(closeChange())},
 		bot.Command{Name: "incident note", Usage: "[INC-n] <text>", Summary: "Add a key event to the timeline.", Handler: c.handleNote},
 		bot.Command{Name: "incident status", Usage: "[INC-n]", Summary: "Show the incident's summary.", Handler: c.handleStatus},
 		bot.Command{Name: "incident list", Usage: "[all]", Summary: "List open incidents (all: the latest 25 of any status).", Handler: c.handleList},
 		bot.Command{Name: "incident help", Usage: "[command]", Summary: "Show the commands, or help for one.", Handler: helpHandler(m, "incident")},
 	)
 	m.HandleActivity(c.Record)
+	c.registerInteractions(m)
 }
 
 func roleNames(roles []bot.Role) string {

@@ -20,6 +20,44 @@ type DeclareInput struct {
 	Commander  bot.User // zero: the declarer
 	DeclaredBy bot.User
 	Platform   bot.Platform
+	Source     bot.MessageRef // the chat message it was declared from, if any
+}
+
+// Declaration form fields, also used to report which input is wrong.
+const (
+	FieldTitle     = "title"
+	FieldSeverity  = "severity"
+	FieldService   = "service"
+	FieldSummary   = "summary"
+	FieldCommander = "commander"
+	FieldPrivate   = "private"
+)
+
+// checkDeclare validates in field by field, writing nothing, and returns the
+// severity and service it names.
+func (c *Incidents) checkDeclare(in DeclareInput) (bot.Severity, string, bot.FieldErrors) {
+	errs := bot.FieldErrors{}
+	if err := bot.ValidateTitle(strings.TrimSpace(in.Title)); err != nil {
+		errs[FieldTitle] = bot.ErrorMessage(err)
+	}
+	sev := c.cfg.Severities.Default()
+	if in.Severity != "" {
+		var err error
+		if sev, err = c.cfg.Severities.Parse(in.Severity); err != nil {
+			errs[FieldSeverity] = bot.ErrorMessage(err)
+		}
+	}
+	var service string
+	if in.Service != "" {
+		var err error
+		if service, err = c.service(in.Service); err != nil {
+			errs[FieldService] = bot.ErrorMessage(err)
+		}
+	}
+	if n := len([]rune(strings.TrimSpace(in.Summary))); n > bot.MaxTextRunes {
+		errs[FieldSummary] = fmt.Sprintf("The summary is %d characters long; the limit is %d.", n, bot.MaxTextRunes)
+	}
+	return sev, service, errs
 }
 
 // ParseDeclare reads `/incident declare` arguments: title words (quoted or
@@ -73,17 +111,36 @@ func example(key string) string {
 }
 
 func (c *Incidents) handleDeclare(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if len(req.Args) == 0 && req.Trigger != "" {
+		// Bare `/incident declare` opens the form where the platform has one.
+		chat, err := c.chat(req.Platform)
+		if err != nil {
+			return nil, err
+		}
+		err = chat.OpenForm(ctx, req.Trigger, c.declareForm(DeclareInput{}, req.Channel))
+		if err == nil {
+			return nil, nil
+		}
+		if bot.ErrorCode(err) != bot.EUNSUPPORTED {
+			return nil, bot.Internal(err, "klaxon could not open the declaration form. Type the command with a title instead.")
+		}
+	}
 	in, err := ParseDeclare(req.Args)
 	if err != nil {
 		return nil, err
 	}
 	in.DeclaredBy, in.Platform = req.User, req.Platform
+	return c.declareResponse(ctx, in)
+}
+
+// declareResponse declares in and tells the declarer how it went.
+func (c *Incidents) declareResponse(ctx context.Context, in DeclareInput) (*bot.Response, error) {
 	inc, warn, err := c.Declare(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	text := fmt.Sprintf("🚨 Declared *%s* (%s): %s → %s", inc.Key(), inc.Severity.Name, inc.Title, inc.Channel.Mention())
-	if cmdr, ok := inc.Commander(); ok && cmdr.ID == req.User.ID {
+	if cmdr, ok := inc.Commander(); ok && cmdr.ID == in.DeclaredBy.ID {
 		text += "\nYou are the commander. Post updates with `/incident update <text>`."
 	}
 	return &bot.Response{Message: bot.Message{Text: text + warn}}, nil
@@ -94,6 +151,12 @@ func (c *Incidents) handleDeclare(ctx context.Context, req *bot.Request) (*bot.R
 // stored before anything is posted; what fails after that is reported in the
 // returned warning text and the log, and the incident stands.
 func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident, string, error) {
+	sev, service, errs := c.checkDeclare(in)
+	for _, field := range []string{FieldTitle, FieldSeverity, FieldService, FieldSummary} {
+		if msg, bad := errs[field]; bad {
+			return nil, "", bot.Errorf(bot.EINVALID, "%s", msg)
+		}
+	}
 	now := c.clock.Now()
 	inc := &bot.Incident{
 		Title:      strings.TrimSpace(in.Title),
@@ -105,21 +168,8 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		DeclaredAt: now,
 		DetectedAt: now,
 		UpdatedAt:  now,
-	}
-	sev := c.cfg.Severities.Default()
-	if in.Severity != "" {
-		var err error
-		if sev, err = c.cfg.Severities.Parse(in.Severity); err != nil {
-			return nil, "", err
-		}
-	}
-	inc.Severity = sev
-	if in.Service != "" {
-		svc, err := c.service(in.Service)
-		if err != nil {
-			return nil, "", err
-		}
-		inc.Service = svc
+		Severity:   sev,
+		Service:    service,
 	}
 	if err := inc.Validate(); err != nil {
 		return nil, "", err
@@ -135,6 +185,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	inc.Roles = map[bot.Role]bot.User{bot.RoleCommander: commander}
 
 	declared := bot.NewEvent(bot.EventDeclared, in.DeclaredBy, now, fmt.Sprintf("Declared %s: %s", sev.Name, inc.Title))
+	declared.Ref = in.Source
 	role := bot.NewEvent(bot.EventRole, in.DeclaredBy, now, fmt.Sprintf("%s is commander", commander.Mention()))
 	role.Meta = map[string]string{"role": string(bot.RoleCommander), "user": commander.ID}
 	if err := c.store.CreateIncident(ctx, inc, declared, role); err != nil {

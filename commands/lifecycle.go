@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
@@ -37,27 +39,47 @@ type change struct {
 	// announce also tells the announcement channel, for public incidents.
 	announce bool
 	// invite names users to add to the channel once the change is saved.
-	invite func() []string
+	invite []string
 }
 
-// run applies ch to the request's incident, records it on the timeline in
-// the same transaction, then refreshes the pinned summary and topic and
-// posts a notice in the incident channel.
-func (c *Incidents) run(ctx context.Context, req *bot.Request, ch change) (*bot.Response, error) {
+// actor is who asked for a change, and where.
+type actor struct {
+	user     bot.User
+	platform bot.Platform
+	channel  bot.ChannelRef
+}
+
+func requester(req *bot.Request) actor {
+	return actor{user: req.User, platform: req.Platform, channel: req.Channel}
+}
+
+// run finds the request's incident, builds a change from the remaining
+// arguments and applies it.
+func (c *Incidents) run(ctx context.Context, req *bot.Request, build func(args []string) (change, error)) (*bot.Response, error) {
 	inc, args, err := c.target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	req.Args = args
+	ch, err := build(args)
+	if err != nil {
+		return nil, err
+	}
+	return c.apply(ctx, requester(req), inc.ID, ch)
+}
+
+// apply makes the change and records it on the timeline in one transaction,
+// then refreshes the pinned summary and topic and posts a notice in the
+// incident channel.
+func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch change) (*bot.Response, error) {
 	var text string
-	inc, err = c.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
+	inc, err := c.store.UpdateIncident(ctx, id, func(i *bot.Incident) ([]bot.Event, error) {
 		at := c.clock.Now()
 		kind, t, err := ch.apply(i, at)
 		if err != nil {
 			return nil, err
 		}
 		text = t
-		return []bot.Event{bot.NewEvent(kind, req.User, at, t)}, nil
+		return []bot.Event{bot.NewEvent(kind, who.user, at, t)}, nil
 	})
 	if err != nil {
 		if code := bot.ErrorCode(err); code != bot.EINTERNAL {
@@ -65,13 +87,9 @@ func (c *Incidents) run(ctx context.Context, req *bot.Request, ch change) (*bot.
 		}
 		return nil, bot.Internal(err, "klaxon could not save that change; nothing was changed. Try again.")
 	}
-	notice := fmt.Sprintf("%s %s", req.User.Mention(), text)
-	var invite []string
-	if ch.invite != nil {
-		invite = ch.invite()
-	}
-	warn := c.publish(ctx, inc, bot.Message{Text: notice}, ch.announce, invite...)
-	if req.Channel.ID == inc.Channel.ID && req.Platform == inc.Platform {
+	notice := fmt.Sprintf("%s %s", who.user.Mention(), text)
+	warn := c.publish(ctx, inc, bot.Message{Text: notice}, ch.announce, ch.invite...)
+	if who.channel.ID == inc.Channel.ID && who.platform == inc.Platform {
 		if warn == "" {
 			return nil, nil // the notice in the channel is the reply
 		}
@@ -113,25 +131,23 @@ func (c *Incidents) publish(ctx context.Context, inc *bot.Incident, notice bot.M
 	return w.text()
 }
 
-func (c *Incidents) handleUpdate(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	return c.run(ctx, req, change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
-		text := strings.Join(req.Args, " ")
+// The lifecycle changes. Each validates what it can before the transaction;
+// the incident's own rules decide the rest inside it.
+
+func updateChange(text string) (change, error) {
+	if err := bot.ValidateText("update", text); err != nil {
+		return change{}, err
+	}
+	return change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.PostUpdate(text, at); err != nil {
 			return "", "", err
 		}
 		return bot.EventUpdate, "posted an update: " + text, nil
-	}})
+	}}, nil
 }
 
-func (c *Incidents) handleSeverity(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	return c.run(ctx, req, change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
-		if len(req.Args) != 1 {
-			return "", "", bot.Errorf(bot.EINVALID, "Name one severity: %s.", c.cfg.Severities.Names())
-		}
-		sev, err := c.cfg.Severities.Parse(req.Args[0])
-		if err != nil {
-			return "", "", err
-		}
+func severityChange(sev bot.Severity) change {
+	return change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		prev, err := inc.SetSeverity(sev, at)
 		if err != nil {
 			return "", "", err
@@ -141,63 +157,43 @@ func (c *Incidents) handleSeverity(ctx context.Context, req *bot.Request) (*bot.
 			verb = "lowered"
 		}
 		return bot.EventSeverity, fmt.Sprintf("%s the severity from %s to *%s* (%s)", verb, prev.Name, sev.Name, sev.Label), nil
-	}})
+	}}
 }
 
-func (c *Incidents) handleRole(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	var assigned bot.User
-	return c.run(ctx, req, change{invite: func() []string { return []string{assigned.ID} }, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
-		if len(req.Args) != 2 {
-			return "", "", bot.Errorf(bot.EINVALID, "Name a role and a person, e.g. `/incident role comms @alice`.")
-		}
-		role, err := bot.ParseRole(req.Args[0], c.cfg.Roles)
-		if err != nil {
-			return "", "", err
-		}
-		u, ok := bot.ParseMention(req.Args[1])
-		if !ok {
-			return "", "", bot.Errorf(bot.EINVALID, "`%s` is not a person; mention them, e.g. `@alice`.", req.Args[1])
-		}
+func roleChange(role bot.Role, u bot.User) change {
+	return change{invite: []string{u.ID}, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		prev, err := inc.AssignRole(role, u, at)
 		if err != nil {
 			return "", "", err
 		}
-		assigned = u
 		text := fmt.Sprintf("made %s the %s", u.Mention(), role)
 		if !prev.IsZero() {
 			text += fmt.Sprintf(" (was %s)", prev.Mention())
 		}
 		return bot.EventRole, text, nil
-	}})
+	}}
 }
 
-func (c *Incidents) handleAck(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	return c.run(ctx, req, change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
-		if err := noArgs(req); err != nil {
-			return "", "", err
-		}
+func ackChange() change {
+	return change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Acknowledge(at); err != nil {
 			return "", "", err
 		}
 		return bot.EventAcknowledged, fmt.Sprintf("acknowledged %s after %s", inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt))), nil
-	}})
+	}}
 }
 
-func (c *Incidents) handleMitigate(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	return c.run(ctx, req, change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
-		if err := noArgs(req); err != nil {
-			return "", "", err
-		}
+func mitigateChange() change {
+	return change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Mitigate(at); err != nil {
 			return "", "", err
 		}
 		return bot.EventMitigated, fmt.Sprintf("marked %s *mitigated* after %s", inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt))), nil
-	}})
+	}}
 }
 
-func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	return c.run(ctx, req, change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
-		summary := strings.Join(req.Args, " ")
+func resolveChange(summary string) change {
+	return change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Resolve(at, summary); err != nil {
 			return "", "", err
 		}
@@ -206,31 +202,85 @@ func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.R
 			text += ": " + summary
 		}
 		return bot.EventResolved, text, nil
-	}})
+	}}
 }
 
-func (c *Incidents) handleReopen(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	return c.run(ctx, req, change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
-		if err := noArgs(req); err != nil {
-			return "", "", err
-		}
+func reopenChange() change {
+	return change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Reopen(at); err != nil {
 			return "", "", err
 		}
 		return bot.EventReopened, fmt.Sprintf("🚨 reopened %s", inc.Key()), nil
-	}})
+	}}
 }
 
-func (c *Incidents) handleClose(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	return c.run(ctx, req, change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
-		if err := noArgs(req); err != nil {
-			return "", "", err
-		}
+func closeChange() change {
+	return change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Close(at); err != nil {
 			return "", "", err
 		}
 		return bot.EventClosed, fmt.Sprintf("closed %s", inc.Key()), nil
-	}})
+	}}
+}
+
+// The slash-command handlers: parse arguments, then apply a change.
+
+func (c *Incidents) handleUpdate(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, func(args []string) (change, error) { return updateChange(strings.Join(args, " ")) })
+}
+
+func (c *Incidents) handleSeverity(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, func(args []string) (change, error) {
+		if len(args) != 1 {
+			return change{}, bot.Errorf(bot.EINVALID, "Name one severity: %s.", c.cfg.Severities.Names())
+		}
+		sev, err := c.cfg.Severities.Parse(args[0])
+		if err != nil {
+			return change{}, err
+		}
+		return severityChange(sev), nil
+	})
+}
+
+func (c *Incidents) handleRole(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, func(args []string) (change, error) {
+		if len(args) != 2 {
+			return change{}, bot.Errorf(bot.EINVALID, "Name a role and a person, e.g. `/incident role comms @alice`.")
+		}
+		role, err := bot.ParseRole(args[0], c.cfg.Roles)
+		if err != nil {
+			return change{}, err
+		}
+		u, ok := bot.ParseMention(args[1])
+		if !ok {
+			return change{}, bot.Errorf(bot.EINVALID, "`%s` is not a person; mention them, e.g. `@alice`.", args[1])
+		}
+		return roleChange(role, u), nil
+	})
+}
+
+// simple makes a handler for a change that takes no arguments.
+func (c *Incidents) simple(ch change) bot.HandlerFunc {
+	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		return c.run(ctx, req, func(args []string) (change, error) {
+			if len(args) > 0 {
+				return change{}, bot.Errorf(bot.EINVALID, "`%s` takes no text (got %q).", req.Command.Name, strings.Join(args, " "))
+			}
+			return ch, nil
+		})
+	}
+}
+
+func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, func(args []string) (change, error) {
+		summary := strings.Join(args, " ")
+		if summary != "" {
+			if err := bot.ValidateText("summary", summary); err != nil {
+				return change{}, err
+			}
+		}
+		return resolveChange(summary), nil
+	})
 }
 
 func (c *Incidents) handleNote(ctx context.Context, req *bot.Request) (*bot.Response, error) {
@@ -298,11 +348,4 @@ func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Resp
 		title = fmt.Sprintf("Latest %d incident(s)", len(incs))
 	}
 	return &bot.Response{Message: bot.Message{Title: title, Text: strings.Join(lines, "\n")}}, nil
-}
-
-func noArgs(req *bot.Request) error {
-	if len(req.Args) > 0 {
-		return bot.Errorf(bot.EINVALID, "`%s` takes no text (got %q).", req.Command.Name, strings.Join(req.Args, " "))
-	}
-	return nil
 }

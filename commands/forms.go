@@ -1,0 +1,265 @@
+package commands
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Form ids. Adapters return them with each submission.
+const (
+	FormDeclare  = "klaxon.declare"
+	FormUpdate   = "klaxon.update"
+	FormSeverity = "klaxon.severity"
+	FormResolve  = "klaxon.resolve"
+)
+
+// Field ids of the per-incident forms.
+const (
+	FieldText = "text"
+)
+
+func (c *Incidents) registerInteractions(m *bot.Mux) {
+	m.HandleForm(FormDeclare, bot.FormHandler{Validate: c.validateDeclareForm, Submit: c.submitDeclareForm})
+	m.HandleForm(FormUpdate, bot.FormHandler{Validate: c.validateUpdateForm, Submit: c.submitUpdateForm})
+	m.HandleForm(FormSeverity, bot.FormHandler{Validate: c.validateSeverityForm, Submit: c.submitSeverityForm})
+	m.HandleForm(FormResolve, bot.FormHandler{Validate: c.validateResolveForm, Submit: c.submitResolveForm})
+
+	m.HandleAction(bot.ActionAcknowledge, c.actAcknowledge)
+	m.HandleAction(bot.ActionUpdate, c.openIncidentForm(FormUpdate))
+	m.HandleAction(bot.ActionSeverity, c.openIncidentForm(FormSeverity))
+	m.HandleAction(bot.ActionResolve, c.openIncidentForm(FormResolve))
+	m.HandleAction(bot.ShortcutDeclareFromMessage, c.actDeclareFromMessage)
+	m.HandleQuestion(c.Answer)
+}
+
+// declareForm is the declaration modal, prefilled from in.
+func (c *Incidents) declareForm(in DeclareInput, from bot.ChannelRef) bot.Form {
+	sevs := make([]bot.Option, len(c.cfg.Severities))
+	for i, s := range c.cfg.Severities {
+		sevs[i] = bot.Option{Value: s.Name, Label: s.Name + " — " + s.Label}
+	}
+	initialSev := c.cfg.Severities.Default().Name
+	if in.Severity != "" {
+		initialSev = in.Severity
+	}
+	service := bot.FormField{ID: FieldService, Label: "Service", Kind: bot.FieldText, Optional: true, MaxLength: 40, Initial: in.Service, Placeholder: "e.g. payments"}
+	if len(c.cfg.Services) > 0 {
+		service.Kind = bot.FieldSelect
+		for _, s := range c.cfg.Services {
+			service.Options = append(service.Options, bot.Option{Value: s.ID, Label: s.Name})
+		}
+	}
+	return bot.Form{
+		ID: FormDeclare, Title: "Declare an incident", Submit: "Declare", Channel: from,
+		Metadata: encodeRef(in.Source),
+		Fields: []bot.FormField{
+			{ID: FieldTitle, Label: "Title", Kind: bot.FieldText, MaxLength: bot.MaxTitleRunes, Initial: in.Title, Placeholder: "What is broken, in a few words"},
+			{ID: FieldSeverity, Label: "Severity", Kind: bot.FieldSelect, Options: sevs, Initial: initialSev},
+			service,
+			{ID: FieldSummary, Label: "Summary", Kind: bot.FieldTextArea, Optional: true, MaxLength: bot.MaxTextRunes, Initial: in.Summary, Placeholder: "Who is affected and how"},
+			{ID: FieldCommander, Label: "Commander (default: you)", Kind: bot.FieldUser, Optional: true},
+			{ID: FieldPrivate, Label: "Private incident (private channel, no announcement)", Kind: bot.FieldCheckbox, Optional: true},
+		},
+	}
+}
+
+// encodeRef and decodeRef carry a message reference through form metadata.
+func encodeRef(r bot.MessageRef) string {
+	if r.IsZero() {
+		return ""
+	}
+	return r.Channel + "/" + r.ID
+}
+
+func decodeRef(s string) bot.MessageRef {
+	ch, id, ok := strings.Cut(s, "/")
+	if !ok {
+		return bot.MessageRef{}
+	}
+	return bot.MessageRef{Channel: ch, ID: id}
+}
+
+func declareInput(s bot.Submission) DeclareInput {
+	in := DeclareInput{
+		Title:      strings.TrimSpace(s.Values[FieldTitle]),
+		Severity:   s.Values[FieldSeverity],
+		Service:    strings.TrimSpace(s.Values[FieldService]),
+		Summary:    strings.TrimSpace(s.Values[FieldSummary]),
+		Private:    s.Values[FieldPrivate] == "true",
+		DeclaredBy: s.User,
+		Platform:   s.Platform,
+		Source:     decodeRef(s.Metadata),
+	}
+	if id := s.Values[FieldCommander]; id != "" {
+		in.Commander = bot.User{ID: id}
+	}
+	return in
+}
+
+func (c *Incidents) validateDeclareForm(ctx context.Context, s bot.Submission) error {
+	if _, _, errs := c.checkDeclare(declareInput(s)); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func (c *Incidents) submitDeclareForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
+	return c.declareResponse(ctx, declareInput(s))
+}
+
+func (c *Incidents) actDeclareFromMessage(ctx context.Context, a bot.Action) (*bot.Response, error) {
+	chat, err := c.chat(a.Platform)
+	if err != nil {
+		return nil, err
+	}
+	summary := a.Text
+	if r := []rune(summary); len(r) > bot.MaxTextRunes {
+		summary = string(r[:bot.MaxTextRunes-1]) + "…"
+	}
+	title := firstLine(a.Text, bot.MaxTitleRunes)
+	form := c.declareForm(DeclareInput{Title: title, Summary: summary, Source: a.Message}, a.Channel)
+	if err := chat.OpenForm(ctx, a.Trigger, form); err != nil {
+		return nil, bot.Internal(err, "klaxon could not open the declaration form. Use /incident declare instead.")
+	}
+	return nil, nil
+}
+
+// firstLine is the first line of text, cut to max runes at a word boundary.
+func firstLine(text string, max int) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+	r := []rune(line)
+	if len(r) <= max {
+		return line
+	}
+	cut := string(r[:max-1])
+	if i := strings.LastIndexByte(cut, ' '); i > max/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
+}
+
+// incidentFor reads the incident a button or form is about.
+func (c *Incidents) incidentFor(ctx context.Context, value string) (*bot.Incident, error) {
+	id, err := uuid.Parse(value)
+	if err != nil {
+		return nil, bot.Errorf(bot.EINVALID, "That button does not name an incident.")
+	}
+	return c.store.Incident(ctx, id)
+}
+
+func (c *Incidents) actAcknowledge(ctx context.Context, a bot.Action) (*bot.Response, error) {
+	inc, err := c.incidentFor(ctx, a.Value)
+	if err != nil {
+		return nil, err
+	}
+	return c.apply(ctx, actor{user: a.User, platform: a.Platform, channel: a.Channel}, inc.ID, ackChange())
+}
+
+// openIncidentForm opens the form for a button on an incident's summary.
+func (c *Incidents) openIncidentForm(formID string) bot.ActionFunc {
+	return func(ctx context.Context, a bot.Action) (*bot.Response, error) {
+		inc, err := c.incidentFor(ctx, a.Value)
+		if err != nil {
+			return nil, err
+		}
+		chat, err := c.chat(a.Platform)
+		if err != nil {
+			return nil, err
+		}
+		form := bot.Form{ID: formID, Metadata: inc.ID.String(), Channel: a.Channel}
+		switch formID {
+		case FormUpdate:
+			form.Title, form.Submit = "Post an update", "Post"
+			form.Fields = []bot.FormField{{ID: FieldText, Label: "Update for " + inc.Key(), Kind: bot.FieldTextArea, MaxLength: bot.MaxTextRunes, Placeholder: "What do we know, what are we doing, when is the next update"}}
+		case FormSeverity:
+			form.Title, form.Submit = "Change severity", "Change"
+			field := bot.FormField{ID: FieldSeverity, Label: "Severity of " + inc.Key(), Kind: bot.FieldSelect, Initial: inc.Severity.Name}
+			for _, s := range c.cfg.Severities {
+				field.Options = append(field.Options, bot.Option{Value: s.Name, Label: s.Name + " — " + s.Label})
+			}
+			form.Fields = []bot.FormField{field}
+		case FormResolve:
+			form.Title, form.Submit = "Resolve "+inc.Key(), "Resolve"
+			form.Fields = []bot.FormField{{ID: FieldSummary, Label: "What fixed it? (optional)", Kind: bot.FieldTextArea, Optional: true, MaxLength: bot.MaxTextRunes}}
+		}
+		if err := chat.OpenForm(ctx, a.Trigger, form); err != nil {
+			return nil, bot.Internal(err, "klaxon could not open the form. Use the /incident command instead.")
+		}
+		return nil, nil
+	}
+}
+
+func submitter(s bot.Submission) actor {
+	return actor{user: s.User, platform: s.Platform, channel: s.Channel}
+}
+
+func (c *Incidents) validateUpdateForm(ctx context.Context, s bot.Submission) error {
+	if err := bot.ValidateText("update", strings.TrimSpace(s.Values[FieldText])); err != nil {
+		return bot.FieldErrors{FieldText: bot.ErrorMessage(err)}
+	}
+	return nil
+}
+
+func (c *Incidents) submitUpdateForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
+	inc, err := c.incidentFor(ctx, s.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := updateChange(strings.TrimSpace(s.Values[FieldText]))
+	if err != nil {
+		return nil, err
+	}
+	return c.apply(ctx, submitter(s), inc.ID, ch)
+}
+
+func (c *Incidents) validateSeverityForm(ctx context.Context, s bot.Submission) error {
+	if _, err := c.cfg.Severities.Parse(s.Values[FieldSeverity]); err != nil {
+		return bot.FieldErrors{FieldSeverity: bot.ErrorMessage(err)}
+	}
+	return nil
+}
+
+func (c *Incidents) submitSeverityForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
+	inc, err := c.incidentFor(ctx, s.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	sev, err := c.cfg.Severities.Parse(s.Values[FieldSeverity])
+	if err != nil {
+		return nil, err
+	}
+	return c.apply(ctx, submitter(s), inc.ID, severityChange(sev))
+}
+
+func (c *Incidents) validateResolveForm(ctx context.Context, s bot.Submission) error {
+	if summary := strings.TrimSpace(s.Values[FieldSummary]); len([]rune(summary)) > bot.MaxTextRunes {
+		return bot.FieldErrors{FieldSummary: bot.ErrorMessage(bot.ValidateText("summary", summary))}
+	}
+	return nil
+}
+
+func (c *Incidents) submitResolveForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
+	inc, err := c.incidentFor(ctx, s.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	return c.apply(ctx, submitter(s), inc.ID, resolveChange(strings.TrimSpace(s.Values[FieldSummary])))
+}
+
+// Answer replies to a mention or direct message. Until klaxon understands
+// questions (who is on call, …), it explains how to reach it; in an
+// incident channel it shows the incident.
+func (c *Incidents) Answer(ctx context.Context, q bot.Question) (*bot.Response, error) {
+	if !q.Direct {
+		if inc, err := c.store.IncidentByChannel(ctx, q.Platform, q.Channel.ID); err == nil {
+			m := SummaryMessage(inc, c.clock.Now())
+			m.Buttons = nil
+			return &bot.Response{Message: m, InChannel: true}, nil
+		}
+	}
+	return &bot.Response{InChannel: true, Message: bot.Message{Text: "👋 I run incidents. `/incident declare <title>` starts one; `/incident help` lists everything else."}}, nil
+}
