@@ -13,6 +13,7 @@ const (
 	ECONFLICT    = "conflict"    // the request clashes with current state
 	EFORBIDDEN   = "forbidden"   // the user may not do this
 	EUNSUPPORTED = "unsupported" // the platform cannot do this
+	EUNAVAILABLE = "unavailable" // a platform or service klaxon depends on failed
 	EINTERNAL    = "internal"    // klaxon failed; details are in the log only
 )
 

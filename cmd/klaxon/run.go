@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
+	slackbot "github.com/klaxon-bot/klaxon/bot/slack"
 	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/store"
 )
@@ -45,8 +46,8 @@ func (m *Main) Logger(cfg *Config) zerolog.Logger {
 // It returns only after in-flight work is finished and the store is closed.
 func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	log := m.Logger(cfg)
-	if mode := cfg.Mode(); mode != "console" {
-		return fmt.Errorf("the config connects to %s, but this build of klaxon has no %s adapter yet; remove those tokens to run in console mode", mode, mode)
+	if cfg.Discord.Token != "" {
+		return fmt.Errorf("the config connects to discord, but this build of klaxon has no discord adapter yet; remove discord.token")
 	}
 	s, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout})
 	if err != nil {
@@ -59,11 +60,27 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	}()
 
 	clock := bot.SystemClock{}
-	con := console.New(m.Stdout, cfg.Console.Channel, cfg.Console.AnnounceChannel)
-	announce := map[bot.Platform]string{bot.PlatformConsole: cfg.Console.AnnounceChannel}
-	incidents := commands.New(s, []bot.Chat{con}, clock, log, cfg.commandsConfig(announce))
 	mux := bot.NewMux(log)
-	incidents.Register(mux)
+	var (
+		chats    []bot.Chat
+		announce = map[bot.Platform]string{}
+		serve    func(ctx context.Context) error
+	)
+	if cfg.Mode() == "console" {
+		con := console.New(m.Stdout, cfg.Console.Channel, cfg.Console.AnnounceChannel)
+		chats = append(chats, con)
+		announce[bot.PlatformConsole] = cfg.Console.AnnounceChannel
+		session := &console.Session{Console: con, Mux: mux, Clock: clock, User: m.consoleUser(cfg),
+			Channel: cfg.Console.Channel, Interactive: m.Interactive}
+		serve = func(ctx context.Context) error { return session.Run(ctx, m.Stdin) }
+	} else {
+		sl := slackbot.New(slackbot.Config{AppToken: cfg.Slack.AppToken.Reveal(), BotToken: cfg.Slack.BotToken.Reveal(),
+			APIURL: cfg.Slack.APIURL, Log: log, Clock: clock})
+		chats = append(chats, sl)
+		announce[bot.PlatformSlack] = cfg.Slack.AnnounceChannel
+		serve = func(ctx context.Context) error { return sl.Run(ctx, mux) }
+	}
+	commands.New(s, chats, clock, log, cfg.commandsConfig(announce)).Register(mux)
 
 	jobs, err := startJobs(s, cfg, log)
 	if err != nil {
@@ -71,17 +88,9 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	}
 	defer func() { <-jobs.Stop().Done() }()
 
-	log.Info().Str("version", version).Str("config", source).Str("mode", "console").Str("store", s.Path()).Msg("klaxon started")
+	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", s.Path()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
-	session := &console.Session{
-		Console:     con,
-		Mux:         mux,
-		Clock:       clock,
-		User:        m.consoleUser(cfg),
-		Channel:     cfg.Console.Channel,
-		Interactive: m.Interactive,
-	}
-	return session.Run(ctx, m.Stdin)
+	return serve(ctx)
 }
 
 // consoleUser is who types in console mode: console.user, else $USER, else

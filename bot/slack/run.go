@@ -1,0 +1,340 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Run connects to Slack and serves mux until ctx is cancelled. It returns
+// after the work started for acknowledged envelopes has finished.
+func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
+	auth, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack: checking the bot token: %w", apiError("check the bot token", err))
+	}
+	a.botUserID, a.botID = auth.UserID, auth.BotID
+	a.log.Info().Str("team", auth.Team).Str("bot_user", auth.UserID).Msg("slack bot token accepted")
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	socketDone := make(chan error, 1)
+	go func() { socketDone <- a.socket.RunContext(ctx) }()
+
+	// Channel events are recorded in arrival order by one worker, each
+	// acknowledged only after its write is committed.
+	events := make(chan socketmode.Event, 256)
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		for evt := range events {
+			a.handleEventsAPI(ctx, mux, evt)
+		}
+	}()
+	defer func() {
+		close(events)
+		<-workerDone
+		a.work.Wait()
+		a.connected.Store(false)
+	}()
+
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-socketDone:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("slack: socket mode stopped: %w", err)
+		case evt := <-a.socket.Events:
+			switch evt.Type {
+			case socketmode.EventTypeConnecting:
+				a.connected.Store(false)
+				a.log.Info().Msg("slack connecting")
+			case socketmode.EventTypeHello:
+				a.connected.Store(true)
+				a.log.Info().Msg("slack connected")
+			case socketmode.EventTypeConnectionError:
+				a.connected.Store(false)
+				a.log.Warn().Interface("error", evt.Data).Msg("slack connection failed; retrying")
+			case socketmode.EventTypeInvalidAuth:
+				return errors.New("slack: the app token was refused (invalid_auth); check slack.app_token")
+			case socketmode.EventTypeDisconnect:
+				a.connected.Store(false)
+				a.log.Info().Msg("slack asked klaxon to reconnect")
+			case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+				a.log.Warn().Interface("error", evt.Data).Msg("slack socket error")
+			case socketmode.EventTypeErrorBadMessage:
+				a.handleBadMessage(ctx, mux, evt)
+			case socketmode.EventTypeSlashCommand:
+				a.handleSlash(ctx, mux, evt)
+			case socketmode.EventTypeInteractive:
+				cb, _ := evt.Data.(slack.InteractionCallback)
+				a.handleInteractive(ctx, mux, evt.Request, cb)
+			case socketmode.EventTypeEventsAPI:
+				select {
+				case events <- evt:
+				case <-ctx.Done():
+				}
+			}
+		}
+	}
+}
+
+// later runs slow work after an acknowledgement, tracked so Run can wait.
+func (a *Adapter) later(fn func()) {
+	a.work.Add(1)
+	go func() {
+		defer a.work.Done()
+		fn()
+	}()
+}
+
+func (a *Adapter) ack(req *socketmode.Request, payload any) {
+	if req == nil {
+		return
+	}
+	var err error
+	if payload == nil {
+		err = a.socket.Ack(*req)
+	} else {
+		err = a.socket.Ack(*req, payload)
+	}
+	if err != nil {
+		a.log.Warn().Err(err).Str("envelope", req.EnvelopeID).Msg("acknowledging an envelope")
+	}
+}
+
+func (a *Adapter) handleSlash(ctx context.Context, mux *bot.Mux, evt socketmode.Event) {
+	cmd, _ := evt.Data.(slack.SlashCommand)
+	a.ack(evt.Request, nil) // first: Slack gives 3 seconds; the reply follows
+	req := &bot.Request{
+		Platform: bot.PlatformSlack,
+		User:     bot.User{ID: cmd.UserID, Name: cmd.UserName},
+		Channel:  bot.ChannelRef{ID: cmd.ChannelID, Name: cmd.ChannelName},
+		Text:     strings.TrimSpace(cmd.Command + " " + cmd.Text),
+		Trigger:  cmd.TriggerID,
+		Time:     a.clock.Now(),
+	}
+	a.later(func() {
+		resp := mux.Dispatch(ctx, req)
+		a.reply(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, resp)
+	})
+}
+
+// reply shows resp to user: in the channel when it is meant for everyone,
+// else only to them, through the response_url when there is one.
+func (a *Adapter) reply(ctx context.Context, responseURL, channelID, userID string, resp *bot.Response) {
+	if resp == nil || resp.IsZero() {
+		return
+	}
+	if resp.InChannel {
+		if _, err := a.Post(ctx, channelID, resp.Message); err == nil {
+			return
+		}
+	}
+	if responseURL != "" {
+		bs := blocks(resp.Message)
+		err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, a.http, &slack.WebhookMessage{
+			ResponseType: slack.ResponseTypeEphemeral, Text: fallback(resp.Message), Blocks: &slack.Blocks{BlockSet: bs},
+		})
+		if err == nil {
+			return
+		}
+		a.log.Warn().Err(err).Msg("replying through the response_url")
+	}
+	if channelID != "" {
+		if _, err := a.api.PostEphemeralContext(ctx, channelID, userID, msgOptions(resp.Message)...); err == nil {
+			return
+		}
+	}
+	if _, err := a.DM(ctx, userID, resp.Message); err != nil {
+		a.log.Error().Err(err).Str("user", userID).Msg("could not deliver a reply")
+	}
+}
+
+func (a *Adapter) handleInteractive(ctx context.Context, mux *bot.Mux, req *socketmode.Request, cb slack.InteractionCallback) {
+	user := bot.User{ID: cb.User.ID, Name: cb.User.Name}
+	switch cb.Type {
+	case slack.InteractionTypeViewSubmission:
+		values, meta := submission(cb.View)
+		sub := bot.Submission{Platform: bot.PlatformSlack, FormID: cb.View.CallbackID, Values: values, Metadata: meta.Metadata,
+			Channel: bot.ChannelRef{ID: meta.Channel}, User: user, Time: a.clock.Now()}
+		// Validation answers in the ack, so the modal shows errors next to
+		// the fields; the work starts only once the form is accepted.
+		if err := mux.ValidateForm(ctx, sub); err != nil {
+			a.ack(req, slack.NewErrorsViewSubmissionResponse(fieldErrors(err, values)))
+			return
+		}
+		a.ack(req, nil)
+		a.later(func() {
+			resp := mux.SubmitForm(ctx, sub)
+			a.reply(ctx, "", meta.Channel, user.ID, resp)
+		})
+	case slack.InteractionTypeBlockActions:
+		a.ack(req, nil)
+		for _, act := range cb.ActionCallback.BlockActions {
+			action := bot.Action{Platform: bot.PlatformSlack, ActionID: act.ActionID, Value: act.Value, User: user,
+				Channel: bot.ChannelRef{ID: cb.Channel.ID, Name: cb.Channel.Name},
+				Message: bot.MessageRef{Channel: cb.Channel.ID, ID: cb.Message.Timestamp},
+				Trigger: cb.TriggerID, Time: a.clock.Now()}
+			a.later(func() { a.reply(ctx, cb.ResponseURL, cb.Channel.ID, user.ID, mux.Act(ctx, action)) })
+		}
+	case slack.InteractionTypeMessageAction:
+		a.ack(req, nil)
+		action := bot.Action{Platform: bot.PlatformSlack, ActionID: shortcutAction(cb.CallbackID), User: user,
+			Channel: bot.ChannelRef{ID: cb.Channel.ID, Name: cb.Channel.Name},
+			Message: bot.MessageRef{Channel: cb.Channel.ID, ID: cb.Message.Timestamp},
+			Text:    cb.Message.Text, Trigger: cb.TriggerID, Time: a.clock.Now()}
+		a.later(func() { a.reply(ctx, cb.ResponseURL, cb.Channel.ID, user.ID, mux.Act(ctx, action)) })
+	default:
+		a.ack(req, nil) // view_closed and the like need no more than an ack
+	}
+}
+
+// ShortcutCallbackID is the callback id of the "Declare incident from
+// message" shortcut in the app manifest.
+const ShortcutCallbackID = "declare_from_message"
+
+func shortcutAction(callbackID string) string {
+	if callbackID == ShortcutCallbackID {
+		return bot.ShortcutDeclareFromMessage
+	}
+	return callbackID
+}
+
+// fieldErrors maps a validation error onto the modal's blocks. An error not
+// about a particular field is shown on the first field.
+func fieldErrors(err error, values map[string]string) map[string]string {
+	var fe bot.FieldErrors
+	if errors.As(err, &fe) {
+		return fe
+	}
+	first := ""
+	for id := range values {
+		if first == "" || id < first {
+			first = id
+		}
+	}
+	return map[string]string{first: bot.ErrorMessage(err)}
+}
+
+// handleBadMessage recovers envelopes slack-go could not decode. Real Slack
+// sends some booleans as strings ("is_enterprise_install":"false"), which
+// slack-go's interaction decoder rejects.
+func (a *Adapter) handleBadMessage(ctx context.Context, mux *bot.Mux, evt socketmode.Event) {
+	bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
+	if bad == nil {
+		return
+	}
+	var req socketmode.Request
+	if err := json.Unmarshal(bad.Message, &req); err != nil || req.Type != socketmode.RequestTypeInteractive {
+		a.log.Warn().Err(bad.Cause).Msg("slack sent a message klaxon cannot read")
+		return
+	}
+	cb, err := decodeInteraction(req.Payload)
+	if err != nil {
+		a.log.Warn().Err(err).Msg("slack sent an interaction klaxon cannot read")
+		return
+	}
+	a.handleInteractive(ctx, mux, &req, cb)
+}
+
+// decodeInteraction decodes an interaction payload, accepting booleans sent
+// as strings.
+func decodeInteraction(payload json.RawMessage) (slack.InteractionCallback, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		return slack.InteractionCallback{}, err
+	}
+	fixBools(raw)
+	fixed, err := json.Marshal(raw)
+	if err != nil {
+		return slack.InteractionCallback{}, err
+	}
+	var cb slack.InteractionCallback
+	err = json.Unmarshal(fixed, &cb)
+	return cb, err
+}
+
+// fixBools turns "true"/"false" strings under keys starting with "is_"
+// into booleans, recursively.
+func fixBools(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if s, ok := val.(string); ok && strings.HasPrefix(k, "is_") && (s == "true" || s == "false") {
+				x[k] = s == "true"
+				continue
+			}
+			fixBools(val)
+		}
+	case []any:
+		for _, e := range x {
+			fixBools(e)
+		}
+	}
+}
+
+// handleEventsAPI records a channel event and only then acknowledges it. If
+// recording fails, the envelope stays unacknowledged and Slack redelivers.
+func (a *Adapter) handleEventsAPI(ctx context.Context, mux *bot.Mux, evt socketmode.Event) {
+	ev, _ := evt.Data.(slackevents.EventsAPIEvent)
+	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	eventID := ""
+	if cb != nil {
+		eventID = cb.EventID
+	}
+	act, q, ok := a.translate(ev.InnerEvent.Data, eventID)
+	if q != nil {
+		a.ack(evt.Request, nil) // a question writes nothing; its answer may be slow
+		a.later(func() {
+			if resp := mux.Ask(ctx, *q); resp != nil {
+				a.answer(ctx, *q, resp)
+			}
+		})
+		return
+	}
+	if ok {
+		if err := mux.Activity(ctx, act); err != nil {
+			a.log.Error().Err(err).Str("event", eventID).Msg("recording a slack event; leaving it unacknowledged for redelivery")
+			return
+		}
+	}
+	a.ack(evt.Request, nil)
+}
+
+// answer replies to a question in its thread, or in the DM.
+func (a *Adapter) answer(ctx context.Context, q bot.Question, resp *bot.Response) {
+	opts := msgOptions(resp.Message)
+	if !q.Direct && q.Ref.ID != "" {
+		opts = append(opts, slack.MsgOptionTS(q.Ref.ID))
+	}
+	if _, _, err := a.api.PostMessageContext(ctx, q.Channel.ID, opts...); err != nil {
+		a.log.Warn().Err(apiError("answer", err)).Msg("answering a question")
+	}
+}
+
+// ts turns a Slack timestamp ("1700000000.000100") into a time; a
+// malformed one gives the zero time.
+func ts(s string) time.Time {
+	sec, frac, _ := strings.Cut(s, ".")
+	secs, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	frac = (frac + "000000")[:6]
+	micros, _ := strconv.ParseInt(frac, 10, 64)
+	return time.Unix(secs, micros*1000).UTC()
+}

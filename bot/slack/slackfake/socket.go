@@ -1,0 +1,193 @@
+package slackfake
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// serveSocket accepts a Socket Mode connection: it says hello, resends what
+// is still unacknowledged, pings, and reads acknowledgements.
+func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		conn.Close()
+		return
+	}
+	old := s.conn
+	s.conn = conn
+	s.connSeq++
+	s.mu.Unlock()
+	if old != nil {
+		old.Close() // Slack allows several; klaxon uses one, so the newest wins
+	}
+
+	s.write(conn, map[string]any{"type": "hello", "num_connections": 1,
+		"debug_info":      map[string]any{"host": "fake-slack", "approximate_connection_time": 3600},
+		"connection_info": map[string]any{"app_id": AppID}})
+
+	// Resend what was not acknowledged on the previous connection.
+	s.mu.Lock()
+	resend := append([]*envelope(nil), s.pending...)
+	s.mu.Unlock()
+	for _, e := range resend {
+		s.send(e, true)
+	}
+
+	done := make(chan struct{})
+	go s.pingLoop(conn, done)
+	defer close(done)
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			s.mu.Lock()
+			if s.conn == conn {
+				s.conn = nil
+			}
+			s.mu.Unlock()
+			return
+		}
+		var ack struct {
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
+		}
+		if json.Unmarshal(data, &ack) != nil || ack.EnvelopeID == "" {
+			continue
+		}
+		s.mu.Lock()
+		if _, seen := s.acks[ack.EnvelopeID]; !seen {
+			s.acks[ack.EnvelopeID] = ack.Payload
+			s.ackAt[ack.EnvelopeID] = time.Now()
+		}
+		for i, e := range s.pending {
+			if e.id == ack.EnvelopeID {
+				s.pending = append(s.pending[:i], s.pending[i+1:]...)
+				break
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *Server) pingLoop(conn *websocket.Conn, done chan struct{}) {
+	t := time.NewTicker(s.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			s.writeMu.Lock()
+			err := conn.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(time.Second))
+			s.writeMu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (s *Server) write(conn *websocket.Conn, v any) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return conn.WriteJSON(v)
+}
+
+// send writes an envelope to the current connection, if there is one. It
+// stays pending until acknowledged.
+func (s *Server) send(e *envelope, retry bool) {
+	s.mu.Lock()
+	conn := s.conn
+	if retry {
+		e.retries++
+	}
+	e.sentAt = time.Now()
+	msg := map[string]any{"envelope_id": e.id, "type": e.kind, "payload": e.payload,
+		"accepts_response_payload": e.kind != "events_api", "retry_attempt": e.retries}
+	if e.retries > 0 {
+		msg["retry_reason"] = "timeout"
+	}
+	s.mu.Unlock()
+	if conn != nil {
+		s.write(conn, msg)
+	}
+}
+
+// redeliverLoop resends envelopes that stayed unacknowledged too long.
+func (s *Server) redeliverLoop() {
+	for {
+		time.Sleep(100 * time.Millisecond)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		var due []*envelope
+		if s.RedeliverAfter > 0 && s.conn != nil {
+			for _, e := range s.pending {
+				if time.Since(e.sentAt) > s.RedeliverAfter {
+					due = append(due, e)
+				}
+			}
+		}
+		s.mu.Unlock()
+		for _, e := range due {
+			s.send(e, true)
+		}
+	}
+}
+
+// enqueue creates an envelope and sends it (or keeps it for the next
+// connection) and returns its id.
+func (s *Server) enqueue(kind string, payload any) string {
+	s.mu.Lock()
+	e := &envelope{id: s.nextID("env-"), kind: kind, payload: payload}
+	s.pending = append(s.pending, e)
+	s.mu.Unlock()
+	s.send(e, false)
+	return e.id
+}
+
+// DropConnection closes the socket without a word, as a network failure
+// would. The client is expected to reconnect.
+func (s *Server) DropConnection() {
+	s.mu.Lock()
+	conn := s.conn
+	s.conn = nil
+	s.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+// SendDisconnect asks the client to reconnect, as Slack does before it
+// rotates a connection.
+func (s *Server) SendDisconnect() {
+	s.mu.Lock()
+	conn := s.conn
+	s.mu.Unlock()
+	if conn != nil {
+		s.write(conn, map[string]any{"type": "disconnect", "reason": "refresh_requested", "debug_info": map[string]any{"host": "fake-slack"}})
+	}
+}
+
+// Connections returns how many socket connections were accepted so far.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connSeq
+}
+
+// Connected reports whether a client is connected now.
+func (s *Server) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn != nil
+}
