@@ -67,14 +67,18 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 				a.log.Info().Msg("slack connected")
 			case socketmode.EventTypeConnectionError:
 				a.connected.Store(false)
-				a.log.Warn().Interface("error", evt.Data).Msg("slack connection failed; retrying")
+				l := a.log.Warn()
+				if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+					l = l.Err(ce.ErrorObj).Int("attempt", ce.Attempt).Dur("backoff", ce.Backoff)
+				}
+				l.Msg("slack connection failed; retrying")
 			case socketmode.EventTypeInvalidAuth:
 				return errors.New("slack: the app token was refused (invalid_auth); check slack.app_token")
 			case socketmode.EventTypeDisconnect:
 				a.connected.Store(false)
 				a.log.Info().Msg("slack asked klaxon to reconnect")
 			case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
-				a.log.Warn().Interface("error", evt.Data).Msg("slack socket error")
+				a.log.Warn().Str("error", fmt.Sprint(evt.Data)).Msg("slack socket error")
 			case socketmode.EventTypeErrorBadMessage:
 				a.handleBadMessage(ctx, mux, evt)
 			case socketmode.EventTypeSlashCommand:

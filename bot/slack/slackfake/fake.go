@@ -13,6 +13,7 @@ package slackfake
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -173,6 +174,8 @@ func New(users map[string]string) *Server {
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/socket", s.serveSocket)
 	mux.HandleFunc("/respond/", s.serveResponse)
+	// slack-go sends Origin: https://api.slack.com; Slack does not check it.
+	s.upgrader.CheckOrigin = func(*http.Request) bool { return true }
 	s.srv = httptest.NewServer(mux)
 	go s.redeliverLoop()
 	return s
@@ -211,7 +214,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	params := map[string]any{}
 	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		if err := json.NewDecoder(r.Body).Decode(&params); err != nil {
+		if err := json.NewDecoder(r.Body).Decode(&params); err != nil && err != io.EOF {
 			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_json"})
 			return
 		}
