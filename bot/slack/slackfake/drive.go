@@ -301,11 +301,13 @@ func (s *Server) Ack(id string, timeout time.Duration) (json.RawMessage, bool) {
 }
 
 // AckLatency returns how long envelope id waited for its acknowledgement
-// after it was last written to the socket.
-func (s *Server) AckLatency(id string, sent time.Time) time.Duration {
+// after the fake first wrote it to the socket, and whether it was acked.
+func (s *Server) AckLatency(id string) (time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.ackAt[id].Sub(sent)
+	at, acked := s.ackAt[id]
+	sent, written := s.firstSent[id]
+	return at.Sub(sent), acked && written
 }
 
 // Unacked returns how many envelopes wait for an acknowledgement.
@@ -401,4 +403,19 @@ func (s *Server) Calls(method string) []Call {
 func Raw(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// LastTrigger returns the newest trigger_id the fake handed out that has
+// not opened a view yet.
+func (s *Server) LastTrigger() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var last string
+	var at time.Time
+	for t, issued := range s.triggers {
+		if issued.After(at) || (issued.Equal(at) && t > last) {
+			last, at = t, issued
+		}
+	}
+	return last
 }

@@ -131,6 +131,7 @@ type Server struct {
 	pending   []*envelope
 	acks      map[string]json.RawMessage
 	ackAt     map[string]time.Time
+	firstSent map[string]time.Time
 	limits    map[string]int // method → 429s left to answer
 	retryWait int            // Retry-After seconds
 	delay     time.Duration
@@ -155,7 +156,7 @@ func New(users map[string]string) *Server {
 		AppToken: "xapp-1-A0KLAXON-fake", BotToken: "xoxb-fake-bot",
 		channels: map[string]*Channel{}, users: map[string]string{BotUserID: "klaxon"},
 		messages: map[string][]*Message{}, triggers: map[string]time.Time{},
-		acks: map[string]json.RawMessage{}, ackAt: map[string]time.Time{}, limits: map[string]int{},
+		acks: map[string]json.RawMessage{}, ackAt: map[string]time.Time{}, firstSent: map[string]time.Time{}, limits: map[string]int{},
 		retryWait: 1, PingInterval: 2 * time.Second, RedeliverAfter: 3 * time.Second, TriggerTTL: 3 * time.Second,
 	}
 	for id, name := range users {

@@ -109,6 +109,9 @@ func (s *Server) send(e *envelope, retry bool) {
 		e.retries++
 	}
 	e.sentAt = time.Now()
+	if _, ok := s.firstSent[e.id]; !ok && conn != nil {
+		s.firstSent[e.id] = e.sentAt
+	}
 	msg := map[string]any{"envelope_id": e.id, "type": e.kind, "payload": e.payload,
 		"accepts_response_payload": e.kind != "events_api", "retry_attempt": e.retries}
 	if e.retries > 0 {
