@@ -32,7 +32,8 @@ var ErrNameTaken = errors.New("channel name is taken")
 // ChannelSpec describes a channel to create.
 type ChannelSpec struct {
 	Name    string
-	Topic   string
+	Topic   string // the state at a glance; klaxon keeps it current
+	Purpose string // what the channel is for; set once
 	Private bool
 }
 

@@ -211,7 +211,6 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	}
 
 	w.add(chat.Invite(ctx, ch.ID, uniqueIDs(in.DeclaredBy, commander)...), "klaxon could not invite the responders")
-	w.add(chat.SetTopic(ctx, ch.ID, Topic(inc)), "klaxon could not set the channel topic")
 	inc = c.postSummary(ctx, chat, inc, w)
 	if !inc.Private {
 		if announce := c.cfg.Announce[inc.Platform]; announce != "" {
@@ -244,7 +243,7 @@ func (c *Incidents) createChannel(ctx context.Context, chat bot.Chat, inc *bot.I
 	const attempts = 10
 	for attempt := 1; attempt <= attempts; attempt++ {
 		name := ChannelName(c.cfg.ChannelPattern, inc, attempt)
-		ch, err := chat.CreateChannel(ctx, bot.ChannelSpec{Name: name, Topic: Topic(inc), Private: inc.Private})
+		ch, err := chat.CreateChannel(ctx, bot.ChannelSpec{Name: name, Topic: Topic(inc), Purpose: Purpose(inc), Private: inc.Private})
 		if errors.Is(err, bot.ErrNameTaken) {
 			continue
 		}

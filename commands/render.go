@@ -46,6 +46,11 @@ func Topic(inc *bot.Incident) string {
 	return fmt.Sprintf("%s · %s · %s · %s", inc.Key(), inc.Severity.Name, inc.Status, inc.Title)
 }
 
+// Purpose says what an incident channel is for.
+func Purpose(inc *bot.Incident) string {
+	return fmt.Sprintf("Incident %s: %s. Declared %s by %s. Everything said here goes on the timeline.", inc.Key(), inc.Title, Stamp(inc.DeclaredAt), inc.DeclaredBy.Mention())
+}
+
 // SummaryMessage is the live summary pinned in the incident channel.
 func SummaryMessage(inc *bot.Incident, now time.Time) bot.Message {
 	title := fmt.Sprintf("%s %s · %s · %s", SeverityIcon(inc.Severity), inc.Key(), inc.Severity.Name, inc.Title)

@@ -80,6 +80,9 @@ func (c *Console) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.
 		kind = "private channel"
 	}
 	c.printf("* %s created %s #%s\n", BotName, kind, spec.Name)
+	if spec.Topic != "" {
+		c.printf("* topic of #%s: %s\n", spec.Name, spec.Topic)
+	}
 	return bot.ChannelRef{ID: spec.Name, Name: spec.Name}, nil
 }
 

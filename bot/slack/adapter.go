@@ -127,9 +127,15 @@ func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.
 		return bot.ChannelRef{}, apiError("create #"+spec.Name, err)
 	}
 	ref := bot.ChannelRef{ID: ch.ID, Name: ch.Name}
+	// The channel exists now; a failure to describe it is logged, not fatal.
 	if spec.Topic != "" {
 		if err := a.SetTopic(ctx, ch.ID, spec.Topic); err != nil {
 			a.log.Warn().Err(err).Str("channel", ch.ID).Msg("setting the topic of a new channel")
+		}
+	}
+	if spec.Purpose != "" {
+		if _, err := a.api.SetPurposeOfConversationContext(ctx, ch.ID, cut(spec.Purpose, 250)); err != nil {
+			a.log.Warn().Err(apiError("set the channel purpose", err)).Str("channel", ch.ID).Msg("setting the purpose of a new channel")
 		}
 	}
 	return ref, nil

@@ -171,8 +171,8 @@ func TestSlackDeclareThroughTheModal(t *testing.T) {
 	if ch.Private || !contains(ch.Members, alice) || !contains(ch.Members, bob) {
 		t.Errorf("channel = %+v; want public with alice and bob", ch)
 	}
-	if ch.Topic != "INC-1 · SEV1 · open · Checkout is down" {
-		t.Errorf("topic = %q", ch.Topic)
+	if ch.Topic != "INC-1 · SEV1 · open · Checkout is down" || !strings.HasPrefix(ch.Purpose, "Incident INC-1: Checkout is down.") {
+		t.Errorf("topic = %q, purpose = %q", ch.Topic, ch.Purpose)
 	}
 	msgs := fake.Messages(ch.ID)
 	if len(msgs) == 0 || len(ch.Pins) != 1 || ch.Pins[0] != msgs[0].TS {
