@@ -78,7 +78,7 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 				a.connected.Store(false)
 				a.log.Info().Msg("slack asked klaxon to reconnect")
 			case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
-				a.log.Warn().Str("error", fmt.Sprint(evt.Data)).Msg("slack socket error")
+				a.log.Warn().Err(socketError(evt.Data)).Msg("slack socket error; the connection will be re-established")
 			case socketmode.EventTypeErrorBadMessage:
 				a.handleBadMessage(ctx, mux, evt)
 			case socketmode.EventTypeSlashCommand:
@@ -96,12 +96,32 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 	}
 }
 
-// later runs slow work after an acknowledgement, tracked so Run can wait.
-func (a *Adapter) later(fn func()) {
+// socketError extracts the cause from socketmode's error events.
+func socketError(data any) error {
+	switch e := data.(type) {
+	case *socketmode.ErrorWriteFailed:
+		return e.Cause
+	case *slack.IncomingEventError:
+		return e.ErrorObj
+	case error:
+		return e
+	}
+	return fmt.Errorf("%v", data)
+}
+
+// workTimeout bounds the work done for one acknowledged envelope.
+const workTimeout = 2 * time.Minute
+
+// later runs slow work after an acknowledgement, tracked so Run can wait
+// for it. The work is not cancelled when klaxon shuts down: what was
+// acknowledged gets finished (within workTimeout).
+func (a *Adapter) later(ctx context.Context, fn func(ctx context.Context)) {
 	a.work.Add(1)
 	go func() {
 		defer a.work.Done()
-		fn()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), workTimeout)
+		defer cancel()
+		fn(ctx)
 	}()
 }
 
@@ -131,7 +151,7 @@ func (a *Adapter) handleSlash(ctx context.Context, mux *bot.Mux, evt socketmode.
 		Trigger:  cmd.TriggerID,
 		Time:     a.clock.Now(),
 	}
-	a.later(func() {
+	a.later(ctx, func(ctx context.Context) {
 		resp := mux.Dispatch(ctx, req)
 		a.reply(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, resp)
 	})
@@ -182,7 +202,7 @@ func (a *Adapter) handleInteractive(ctx context.Context, mux *bot.Mux, req *sock
 			return
 		}
 		a.ack(req, nil)
-		a.later(func() {
+		a.later(ctx, func(ctx context.Context) {
 			resp := mux.SubmitForm(ctx, sub)
 			a.reply(ctx, "", meta.Channel, user.ID, resp)
 		})
@@ -193,7 +213,7 @@ func (a *Adapter) handleInteractive(ctx context.Context, mux *bot.Mux, req *sock
 				Channel: bot.ChannelRef{ID: cb.Channel.ID, Name: cb.Channel.Name},
 				Message: bot.MessageRef{Channel: cb.Channel.ID, ID: cb.Message.Timestamp},
 				Trigger: cb.TriggerID, Time: a.clock.Now()}
-			a.later(func() { a.reply(ctx, cb.ResponseURL, cb.Channel.ID, user.ID, mux.Act(ctx, action)) })
+			a.later(ctx, func(ctx context.Context) { a.reply(ctx, cb.ResponseURL, cb.Channel.ID, user.ID, mux.Act(ctx, action)) })
 		}
 	case slack.InteractionTypeMessageAction:
 		a.ack(req, nil)
@@ -201,7 +221,7 @@ func (a *Adapter) handleInteractive(ctx context.Context, mux *bot.Mux, req *sock
 			Channel: bot.ChannelRef{ID: cb.Channel.ID, Name: cb.Channel.Name},
 			Message: bot.MessageRef{Channel: cb.Channel.ID, ID: cb.Message.Timestamp},
 			Text:    cb.Message.Text, Trigger: cb.TriggerID, Time: a.clock.Now()}
-		a.later(func() { a.reply(ctx, cb.ResponseURL, cb.Channel.ID, user.ID, mux.Act(ctx, action)) })
+		a.later(ctx, func(ctx context.Context) { a.reply(ctx, cb.ResponseURL, cb.Channel.ID, user.ID, mux.Act(ctx, action)) })
 	default:
 		a.ack(req, nil) // view_closed and the like need no more than an ack
 	}
@@ -303,7 +323,7 @@ func (a *Adapter) handleEventsAPI(ctx context.Context, mux *bot.Mux, evt socketm
 	act, q, ok := a.translate(ev.InnerEvent.Data, eventID)
 	if q != nil {
 		a.ack(evt.Request, nil) // a question writes nothing; its answer may be slow
-		a.later(func() {
+		a.later(ctx, func(ctx context.Context) {
 			if resp := mux.Ask(ctx, *q); resp != nil {
 				a.answer(ctx, *q, resp)
 			}

@@ -254,9 +254,8 @@ func TestSlackInlineDeclareAndChannelEventsRecordedOnce(t *testing.T) {
 	k := startSlack(t, fake, db)
 
 	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "DB down" sev:2`))
-	k.waitFor("the channel", func() bool { _, ok := fake.ChannelByName("inc-1-db-down"); return ok })
-	ch, _ := fake.ChannelByName("inc-1-db-down")
 	k.waitFor("the pinned summary", func() bool { c, _ := fake.ChannelByName("inc-1-db-down"); return len(c.Pins) == 1 })
+	ch, _ := fake.ChannelByName("inc-1-db-down")
 
 	// A message, redelivered; an edit; a reaction; a pin; a delete.
 	msg, ts, env, id := fake.Say(bob, ch.ID, "primary is down, failing over")
@@ -300,7 +299,9 @@ func TestSlackDroppedSocketLosesNothing(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "k.db")
 	k := startSlack(t, fake, db)
 	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Search is slow"`))
-	k.waitFor("the channel", func() bool { _, ok := fake.ChannelByName("inc-1-search-is-slow"); return ok })
+	// People talk once klaxon has invited them and pinned the summary: by
+	// then the channel is known to be the incident's.
+	k.waitFor("the pinned summary", func() bool { c, _ := fake.ChannelByName("inc-1-search-is-slow"); return len(c.Pins) == 1 })
 	ch, _ := fake.ChannelByName("inc-1-search-is-slow")
 
 	const n = 30
@@ -334,7 +335,13 @@ func TestSlackDroppedSocketLosesNothing(t *testing.T) {
 		}
 	}
 	if messages != n {
-		t.Errorf("recorded %d of %d messages", messages, n)
+		var missing []string
+		for i := range n {
+			if text := "update " + string(rune('a'+i)); !seen[text] {
+				missing = append(missing, text)
+			}
+		}
+		t.Errorf("recorded %d of %d messages; missing %q; logs:\n%s", messages, n, missing, k.logs)
 	}
 }
 
