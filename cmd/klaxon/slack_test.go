@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,7 +169,7 @@ func TestSlackDeclareThroughTheModal(t *testing.T) {
 	if !ok {
 		t.Fatalf("no incident channel among %+v", fake.Channels())
 	}
-	if ch.Private || !contains(ch.Members, alice) || !contains(ch.Members, bob) {
+	if ch.Private || !slices.Contains(ch.Members, alice) || !slices.Contains(ch.Members, bob) {
 		t.Errorf("channel = %+v; want public with alice and bob", ch)
 	}
 	if ch.Topic != "INC-1 · SEV1 · open · Checkout is down" || !strings.HasPrefix(ch.Purpose, "Incident INC-1: Checkout is down.") {
@@ -385,13 +386,4 @@ func TestSlackShortcutAndMentions(t *testing.T) {
 		}
 		return false
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -330,7 +331,7 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 			if _, known := s.users[u]; !known {
 				return fail("user_not_found")
 			}
-			if !contains(c.Members, u) {
+			if !slices.Contains(c.Members, u) {
 				c.Members = append(c.Members, u)
 				added++
 			}
@@ -369,7 +370,7 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		if !found {
 			return fail("channel_not_found")
 		}
-		if c.Private && !contains(c.Members, BotUserID) {
+		if c.Private && !slices.Contains(c.Members, BotUserID) {
 			return fail("not_in_channel")
 		}
 		m := &Message{Channel: c.ID, TS: s.nextTS(), User: BotUserID, Text: str(p, "text"), Blocks: rawBlocks(p), ThreadTS: str(p, "thread_ts")}
@@ -394,7 +395,7 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		if !found {
 			return fail("channel_not_found")
 		}
-		if !contains(c.Members, BotUserID) {
+		if !slices.Contains(c.Members, BotUserID) {
 			return fail("not_in_channel")
 		}
 		s.replies = append(s.replies, Reply{Channel: c.ID, User: str(p, "user"), Text: str(p, "text"), Body: p})
@@ -408,7 +409,7 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		if s.message(c.ID, ts) == nil {
 			return fail("message_not_found")
 		}
-		if contains(c.Pins, ts) {
+		if slices.Contains(c.Pins, ts) {
 			return fail("already_pinned")
 		}
 		c.Pins = append(c.Pins, ts)
@@ -453,15 +454,6 @@ func rawBlocks(p map[string]any) json.RawMessage {
 func channelJSON(c *Channel) map[string]any {
 	return map[string]any{"id": c.ID, "name": c.Name, "is_channel": !c.IsDM, "is_private": c.Private, "is_member": true,
 		"topic": map[string]any{"value": c.Topic}, "purpose": map[string]any{"value": c.Purpose}}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) message(channel, ts string) *Message {
