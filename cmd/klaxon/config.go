@@ -129,7 +129,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("discord.token", "")
 	v.SetDefault("discord.application_id", "")
 	v.SetDefault("discord.guild_id", "")
-	v.SetDefault("discord.api_url", "https://discord.com/api/v10/")
+	v.SetDefault("discord.api_url", "https://discord.com/api/v9/")
 	v.SetDefault("discord.gateway_url", "wss://gateway.discord.gg")
 	v.SetDefault("discord.category_id", "")
 	v.SetDefault("discord.announce_channel", "")
@@ -388,7 +388,7 @@ func (s ServiceConfig) service() bot.Service {
 }
 
 // commandsConfig turns the config into the incident policy.
-func (c *Config) commandsConfig(announce map[bot.Platform]string) commands.Config {
+func (c *Config) commandsConfig() commands.Config {
 	roles := bot.DefaultRoles()
 	for _, r := range c.Incidents.Roles {
 		if !slices.Contains(roles, bot.Role(r)) {
@@ -413,7 +413,11 @@ func (c *Config) commandsConfig(announce map[bot.Platform]string) commands.Confi
 		Services:       services,
 		People:         people,
 		ChannelPattern: c.Incidents.ChannelPattern,
-		Announce:       announce,
+		Announce: map[bot.Platform]string{
+			bot.PlatformConsole: c.Console.AnnounceChannel,
+			bot.PlatformSlack:   c.Slack.AnnounceChannel,
+			bot.PlatformDiscord: c.Discord.AnnounceChannel,
+		},
 		HighlightEmoji: emoji,
 	}
 }

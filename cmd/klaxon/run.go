@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
+	discordbot "github.com/klaxon-bot/klaxon/bot/discord"
 	slackbot "github.com/klaxon-bot/klaxon/bot/slack"
 	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/store"
@@ -46,9 +47,6 @@ func (m *Main) Logger(cfg *Config) zerolog.Logger {
 // It returns only after in-flight work is finished and the store is closed.
 func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	log := m.Logger(cfg)
-	if cfg.Discord.Token != "" {
-		return fmt.Errorf("the config connects to discord, but this build of klaxon has no discord adapter yet; remove discord.token")
-	}
 	s, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout})
 	if err != nil {
 		return err
@@ -61,26 +59,35 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 
 	clock := bot.SystemClock{}
 	mux := bot.NewMux(log)
+	policy := cfg.commandsConfig()
 	var (
-		chats    []bot.Chat
-		announce = map[bot.Platform]string{}
-		serve    func(ctx context.Context) error
+		chats []bot.Chat
+		serve []func(ctx context.Context) error
 	)
 	if cfg.Mode() == "console" {
 		con := console.New(m.Stdout, cfg.Console.Channel, cfg.Console.AnnounceChannel)
 		chats = append(chats, con)
-		announce[bot.PlatformConsole] = cfg.Console.AnnounceChannel
 		session := &console.Session{Console: con, Mux: mux, Clock: clock, User: m.consoleUser(cfg),
 			Channel: cfg.Console.Channel, Interactive: m.Interactive}
-		serve = func(ctx context.Context) error { return session.Run(ctx, m.Stdin) }
-	} else {
+		serve = append(serve, func(ctx context.Context) error { return session.Run(ctx, m.Stdin) })
+	}
+	if cfg.Slack.BotToken != "" {
 		sl := slackbot.New(slackbot.Config{AppToken: cfg.Slack.AppToken.Reveal(), BotToken: cfg.Slack.BotToken.Reveal(),
 			APIURL: cfg.Slack.APIURL, Log: log, Clock: clock})
 		chats = append(chats, sl)
-		announce[bot.PlatformSlack] = cfg.Slack.AnnounceChannel
-		serve = func(ctx context.Context) error { return sl.Run(ctx, mux) }
+		serve = append(serve, func(ctx context.Context) error { return sl.Run(ctx, mux) })
 	}
-	commands.New(s, chats, clock, log, cfg.commandsConfig(announce)).Register(mux)
+	if cfg.Discord.Token != "" {
+		dc, err := discordbot.New(discordbot.Config{Token: cfg.Discord.Token.Reveal(), ApplicationID: cfg.Discord.ApplicationID,
+			GuildID: cfg.Discord.GuildID, APIURL: cfg.Discord.APIURL, GatewayURL: cfg.Discord.GatewayURL, CategoryID: cfg.Discord.CategoryID,
+			Severities: policy.Severities, Services: policy.Services, Log: log, Clock: clock})
+		if err != nil {
+			return err
+		}
+		chats = append(chats, dc)
+		serve = append(serve, func(ctx context.Context) error { return dc.Run(ctx, mux) })
+	}
+	commands.New(s, chats, clock, log, policy).Register(mux)
 
 	jobs, err := startJobs(s, cfg, log)
 	if err != nil {
@@ -90,7 +97,26 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 
 	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", s.Path()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
-	return serve(ctx)
+	return runAll(ctx, serve)
+}
+
+// runAll runs every platform until ctx ends or one of them stops, then
+// stops the others and waits for them. The first error wins.
+func runAll(ctx context.Context, serve []func(ctx context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(serve))
+	for _, fn := range serve {
+		go func() { errs <- fn(ctx) }()
+	}
+	var first error
+	for range serve {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+		cancel() // one platform stopping (console input ended, a fatal error) stops klaxon
+	}
+	return first
 }
 
 // consoleUser is who types in console mode: console.user, else $USER, else

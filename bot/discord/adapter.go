@@ -1,0 +1,249 @@
+// Package discord connects klaxon to Discord through the gateway and REST
+// API, with the same features as Slack: slash commands, modals, buttons, a
+// message context-menu command, and the timeline of incident channels. It
+// translates Discord's payloads into bot types once, at the edge, and
+// holds no incident logic.
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Defaults: discordgo speaks API v9.
+const (
+	DefaultAPIURL     = "https://discord.com/api/v9/"
+	DefaultGatewayURL = "wss://gateway.discord.gg"
+)
+
+// Intents klaxon needs. Without MESSAGE_CONTENT (a privileged intent, to be
+// enabled in the developer portal) messages arrive without their text.
+const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsGuildMessageReactions |
+	discordgo.IntentsDirectMessages | discordgo.IntentsMessageContent
+
+// Config is what the adapter needs.
+type Config struct {
+	Token         string
+	ApplicationID string
+	GuildID       string
+	APIURL        string // REST base; default DefaultAPIURL
+	GatewayURL    string // default DefaultGatewayURL
+	CategoryID    string // where incident channels go
+	Severities    bot.Severities
+	Services      bot.Services // offered as autocomplete
+	Log           zerolog.Logger
+	Clock         bot.Clock
+}
+
+// Adapter is klaxon's Discord connection: a bot.Chat and the gateway loop.
+type Adapter struct {
+	s     *discordgo.Session
+	cfg   Config
+	log   zerolog.Logger
+	clock bot.Clock
+
+	connected atomic.Bool
+	work      sync.WaitGroup
+
+	mu      sync.Mutex
+	pending map[string]*pendingInteraction // by interaction id (the form trigger)
+}
+
+var _ bot.Chat = (*Adapter)(nil)
+
+// New builds an adapter; Run connects it.
+func New(cfg Config) (*Adapter, error) {
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if !strings.HasSuffix(cfg.APIURL, "/") {
+		cfg.APIURL += "/"
+	}
+	if cfg.GatewayURL == "" {
+		cfg.GatewayURL = DefaultGatewayURL
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = bot.SystemClock{}
+	}
+	if len(cfg.Severities) == 0 {
+		cfg.Severities = bot.DefaultSeverities()
+	}
+	s, err := discordgo.New("Bot " + cfg.Token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	s.Identify.Intents = Intents
+	s.SyncEvents = true // one event at a time, in order: each is recorded before the next is read
+	s.StateEnabled = false
+	s.ShouldRetryOnRateLimit = true
+	s.MaxRestRetries = 5
+	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: &rewrite{api: cfg.APIURL, gateway: cfg.GatewayURL, next: http.DefaultTransport}}
+	log := cfg.Log.With().Str("platform", "discord").Logger()
+	s.LogLevel = discordgo.LogWarning
+	a := &Adapter{s: s, cfg: cfg, log: log, clock: cfg.Clock, pending: map[string]*pendingInteraction{}}
+	return a, nil
+}
+
+// rewrite sends Discord-bound requests to the configured REST base (a proxy
+// or a test fake) and answers the gateway lookup with the configured
+// gateway, without touching discordgo's package-level endpoints.
+type rewrite struct {
+	api, gateway string
+	next         http.RoundTripper
+}
+
+func (r *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
+	u := req.URL.String()
+	if !strings.HasPrefix(u, discordgo.EndpointAPI) {
+		return r.next.RoundTrip(req)
+	}
+	rest := strings.TrimPrefix(u, discordgo.EndpointAPI)
+	if rest == "gateway" || rest == "gateway/bot" {
+		body := fmt.Sprintf(`{"url":%q}`, r.gateway)
+		return &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: req}, nil
+	}
+	out := req.Clone(req.Context())
+	target, err := req.URL.Parse(r.api + rest)
+	if err != nil {
+		return nil, err
+	}
+	out.URL, out.Host = target, target.Host
+	return r.next.RoundTrip(out)
+}
+
+// Connected reports whether the gateway connection is up.
+func (a *Adapter) Connected() bool { return a.connected.Load() }
+
+// Platform implements bot.Chat.
+func (a *Adapter) Platform() bot.Platform { return bot.PlatformDiscord }
+
+func (a *Adapter) opt(ctx context.Context) discordgo.RequestOption { return discordgo.WithContext(ctx) }
+
+// apiError turns a REST error into a bot error safe to show.
+func apiError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) {
+		code := bot.EUNAVAILABLE
+		msg := ""
+		if re.Message != nil {
+			msg = re.Message.Message
+			if re.Message.Code == discordgo.ErrCodeUnknownChannel || re.Message.Code == discordgo.ErrCodeUnknownMessage {
+				code = bot.ENOTFOUND
+			}
+		}
+		if re.Response != nil && re.Response.StatusCode == http.StatusNotFound {
+			code = bot.ENOTFOUND
+		}
+		return &bot.Error{Code: code, Message: fmt.Sprintf("Discord refused to %s (%s)", op, msg), Err: err}
+	}
+	return &bot.Error{Code: bot.EUNAVAILABLE, Message: fmt.Sprintf("Discord did not answer when klaxon tried to %s", op), Err: err}
+}
+
+// Permissions given to responders in an incident channel.
+const responderPerms = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionReadMessageHistory |
+	discordgo.PermissionAddReactions | discordgo.PermissionAttachFiles
+
+// botPerms lets klaxon itself work in a private incident channel.
+const botPerms = responderPerms | discordgo.PermissionManageMessages | discordgo.PermissionManageChannels | discordgo.PermissionEmbedLinks
+
+// CreateChannel implements bot.Chat. Discord allows duplicate names, so the
+// adapter refuses a name already used in the guild, as Slack does.
+func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.ChannelRef, error) {
+	existing, err := a.s.GuildChannels(a.cfg.GuildID, a.opt(ctx))
+	if err != nil {
+		return bot.ChannelRef{}, apiError("list the server's channels", err)
+	}
+	for _, c := range existing {
+		if c.Name == spec.Name {
+			return bot.ChannelRef{}, fmt.Errorf("discord: #%s: %w", spec.Name, bot.ErrNameTaken)
+		}
+	}
+	data := discordgo.GuildChannelCreateData{Name: spec.Name, Type: discordgo.ChannelTypeGuildText, Topic: cut(spec.Topic, 1024), ParentID: a.cfg.CategoryID}
+	if spec.Private {
+		data.PermissionOverwrites = []*discordgo.PermissionOverwrite{
+			{ID: a.cfg.GuildID, Type: discordgo.PermissionOverwriteTypeRole, Deny: discordgo.PermissionViewChannel}, // @everyone
+			{ID: a.s.State.User.ID, Type: discordgo.PermissionOverwriteTypeMember, Allow: botPerms},
+		}
+	}
+	ch, err := a.s.GuildChannelCreateComplex(a.cfg.GuildID, data, a.opt(ctx))
+	if err != nil {
+		return bot.ChannelRef{}, apiError("create #"+spec.Name, err)
+	}
+	return bot.ChannelRef{ID: ch.ID, Name: ch.Name}, nil
+}
+
+// Invite implements bot.Chat: responders get a permission overwrite, which
+// is what makes a private channel visible to them.
+func (a *Adapter) Invite(ctx context.Context, channelID string, userIDs ...string) error {
+	var errs []error
+	for _, u := range userIDs {
+		if u == "" || u == a.botUserID() {
+			continue
+		}
+		if err := a.s.ChannelPermissionSet(channelID, u, discordgo.PermissionOverwriteTypeMember, responderPerms, 0, a.opt(ctx)); err != nil {
+			errs = append(errs, apiError("give <@"+u+"> access", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Adapter) botUserID() string {
+	if a.s.State != nil && a.s.State.User != nil {
+		return a.s.State.User.ID
+	}
+	return ""
+}
+
+// SetTopic implements bot.Chat.
+func (a *Adapter) SetTopic(ctx context.Context, channelID, topic string) error {
+	_, err := a.s.ChannelEdit(channelID, &discordgo.ChannelEdit{Topic: cut(topic, 1024)}, a.opt(ctx))
+	return apiError("set the channel topic", err)
+}
+
+// Post implements bot.Chat.
+func (a *Adapter) Post(ctx context.Context, channelID string, m bot.Message) (bot.MessageRef, error) {
+	msg, err := a.s.ChannelMessageSendComplex(channelID, messageSend(m), a.opt(ctx))
+	if err != nil {
+		return bot.MessageRef{}, apiError("post a message", err)
+	}
+	return bot.MessageRef{Channel: msg.ChannelID, ID: msg.ID}, nil
+}
+
+// Update implements bot.Chat.
+func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	send := messageSend(m)
+	content := send.Content
+	edit := &discordgo.MessageEdit{ID: ref.ID, Channel: ref.Channel, Content: &content, Embeds: &send.Embeds, Components: &send.Components}
+	_, err := a.s.ChannelMessageEditComplex(edit, a.opt(ctx))
+	return apiError("update a message", err)
+}
+
+// Pin implements bot.Chat.
+func (a *Adapter) Pin(ctx context.Context, ref bot.MessageRef) error {
+	return apiError("pin a message", a.s.ChannelMessagePin(ref.Channel, ref.ID, a.opt(ctx)))
+}
+
+// DM implements bot.Chat.
+func (a *Adapter) DM(ctx context.Context, userID string, m bot.Message) (bot.MessageRef, error) {
+	ch, err := a.s.UserChannelCreate(userID, a.opt(ctx))
+	if err != nil {
+		return bot.MessageRef{}, apiError("open a DM with <@"+userID+">", err)
+	}
+	return a.Post(ctx, ch.ID, m)
+}

@@ -1,0 +1,176 @@
+package discordfake
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+type frame struct {
+	Op int             `json:"op"`
+	D  json.RawMessage `json:"d"`
+	S  *int            `json:"s,omitempty"`
+	T  string          `json:"t,omitempty"`
+}
+
+// serveGateway speaks the gateway protocol on one connection.
+func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	old := s.conn
+	s.conn = conn
+	s.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	defer func() {
+		s.mu.Lock()
+		if s.conn == conn {
+			s.conn = nil
+		}
+		s.mu.Unlock()
+		conn.Close()
+	}()
+	s.write(conn, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": s.HeartbeatInterval.Milliseconds()}})
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var f frame
+		if json.Unmarshal(data, &f) != nil {
+			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4002, "Decode error"), time.Now().Add(time.Second))
+			return
+		}
+		switch f.Op {
+		case 1: // heartbeat
+			s.mu.Lock()
+			s.heartbeats++
+			s.mu.Unlock()
+			s.write(conn, map[string]any{"op": 11})
+		case 2: // identify
+			var id struct {
+				Token   string `json:"token"`
+				Intents int    `json:"intents"`
+			}
+			json.Unmarshal(f.D, &id)
+			if id.Token != "Bot "+Token && id.Token != Token {
+				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."), time.Now().Add(time.Second))
+				return
+			}
+			s.mu.Lock()
+			s.intents = id.Intents
+			s.identified++
+			s.mu.Unlock()
+			s.sendDispatch(conn, "READY", map[string]any{"v": 9, "session_id": SessionID, "resume_gateway_url": s.GatewayURL(),
+				"user":        map[string]any{"id": BotID, "username": "klaxon", "bot": true, "discriminator": "0"},
+				"guilds":      []any{map[string]any{"id": GuildID, "unavailable": true}},
+				"application": map[string]any{"id": AppID, "flags": 0}}, false)
+		case 6: // resume: replay what the client has not seen
+			var res struct {
+				SessionID string `json:"session_id"`
+				Seq       int    `json:"seq"`
+			}
+			json.Unmarshal(f.D, &res)
+			if res.SessionID != SessionID {
+				s.write(conn, map[string]any{"op": 9, "d": false})
+				continue
+			}
+			s.mu.Lock()
+			s.resumed++
+			var replay []dispatch
+			for _, d := range s.log {
+				if d.seq > res.Seq && s.wants(d) {
+					replay = append(replay, d)
+				}
+			}
+			s.mu.Unlock()
+			for _, d := range replay {
+				s.write(conn, map[string]any{"op": 0, "t": d.name, "s": d.seq, "d": d.data})
+			}
+			s.sendDispatch(conn, "RESUMED", map[string]any{}, false)
+		}
+	}
+}
+
+func (s *Server) write(conn *websocket.Conn, v any) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return conn.WriteJSON(v)
+}
+
+// sendDispatch sends an op 0 event; logged ones get a sequence number and
+// are replayed on RESUME.
+func (s *Server) sendDispatch(conn *websocket.Conn, name string, data any, logged bool) {
+	s.mu.Lock()
+	seq := len(s.log) + 1
+	if logged {
+		s.log = append(s.log, dispatch{seq: seq, name: name, data: data})
+	}
+	s.mu.Unlock()
+	msg := map[string]any{"op": 0, "t": name, "d": data}
+	if logged {
+		msg["s"] = seq
+	}
+	if conn != nil {
+		s.write(conn, msg)
+	}
+}
+
+// wants reports whether the client's intents cover d. s.mu is held.
+func (s *Server) wants(d dispatch) bool { return d.intent == 0 || s.intents&d.intent != 0 }
+
+// Dispatch sends an event to the client if its intents cover intent (0:
+// always), and keeps it for RESUME. It returns the event's sequence.
+func (s *Server) Dispatch(name string, data any, intent int) int {
+	s.mu.Lock()
+	seq := len(s.log) + 1
+	d := dispatch{seq: seq, name: name, data: data, intent: intent}
+	s.log = append(s.log, d)
+	conn := s.conn
+	send := conn != nil && s.wants(d)
+	s.mu.Unlock()
+	if send {
+		s.write(conn, map[string]any{"op": 0, "t": name, "s": seq, "d": data})
+	}
+	return seq
+}
+
+// Reconnect sends RECONNECT (op 7): the client should resume.
+func (s *Server) Reconnect() {
+	s.mu.Lock()
+	conn := s.conn
+	s.mu.Unlock()
+	if conn != nil {
+		s.write(conn, map[string]any{"op": 7, "d": nil})
+	}
+}
+
+// InvalidSession sends INVALID_SESSION (op 9).
+func (s *Server) InvalidSession(resumable bool) {
+	s.mu.Lock()
+	conn := s.conn
+	s.mu.Unlock()
+	if conn != nil {
+		s.write(conn, map[string]any{"op": 9, "d": resumable})
+	}
+}
+
+// Stats reports identifies, resumes and heartbeats seen.
+func (s *Server) Stats() (identified, resumed, heartbeats int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.identified, s.resumed, s.heartbeats
+}
+
+// Connected reports whether a client is connected and identified.
+func (s *Server) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn != nil && s.identified > 0
+}
