@@ -55,6 +55,7 @@ type Adapter struct {
 	clock bot.Clock
 
 	connected atomic.Bool
+	botUser   atomic.Value // string: klaxon's own user id, from READY
 	work      sync.WaitGroup
 
 	mu      sync.Mutex
@@ -178,7 +179,9 @@ func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.
 	if spec.Private {
 		data.PermissionOverwrites = []*discordgo.PermissionOverwrite{
 			{ID: a.cfg.GuildID, Type: discordgo.PermissionOverwriteTypeRole, Deny: discordgo.PermissionViewChannel}, // @everyone
-			{ID: a.s.State.User.ID, Type: discordgo.PermissionOverwriteTypeMember, Allow: botPerms},
+		}
+		if me := a.botUserID(); me != "" {
+			data.PermissionOverwrites = append(data.PermissionOverwrites, &discordgo.PermissionOverwrite{ID: me, Type: discordgo.PermissionOverwriteTypeMember, Allow: botPerms})
 		}
 	}
 	ch, err := a.s.GuildChannelCreateComplex(a.cfg.GuildID, data, a.opt(ctx))
@@ -204,10 +207,8 @@ func (a *Adapter) Invite(ctx context.Context, channelID string, userIDs ...strin
 }
 
 func (a *Adapter) botUserID() string {
-	if a.s.State != nil && a.s.State.User != nil {
-		return a.s.State.User.ID
-	}
-	return ""
+	id, _ := a.botUser.Load().(string)
+	return id
 }
 
 // SetTopic implements bot.Chat.

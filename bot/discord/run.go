@@ -35,6 +35,9 @@ type pendingInteraction struct {
 // ctx is cancelled.
 func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 	a.s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+		if r.User != nil {
+			a.botUser.Store(r.User.ID)
+		}
 		a.connected.Store(true)
 		a.log.Info().Str("session", r.SessionID).Msg("discord connected")
 	})
@@ -58,6 +61,9 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 	}
 	defer a.close()
 	if _, err := a.s.ApplicationCommandBulkOverwrite(a.cfg.ApplicationID, a.cfg.GuildID, a.applicationCommands(), a.opt(ctx)); err != nil {
+		if ctx.Err() != nil {
+			return nil // shutting down
+		}
 		return fmt.Errorf("discord: registering /incident: %w", apiError("register commands", err))
 	}
 	a.log.Info().Str("guild", a.cfg.GuildID).Msg("discord commands registered")

@@ -173,6 +173,7 @@ func New(users map[string]string) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v9/", s.serveREST)
 	mux.HandleFunc("/gateway", s.serveGateway)
+	mux.HandleFunc("/gateway/", s.serveGateway) // discordgo appends "/?v=9&encoding=json"
 	s.srv = httptest.NewServer(mux)
 	return s
 }

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
+)
+
+const (
+	dAlice = "100000000000000001"
+	dBob   = "100000000000000002"
+)
+
+// discordKlaxon is the real klaxon program connected to a fake Discord.
+type discordKlaxon struct {
+	t      *testing.T
+	fake   *discordfake.Server
+	db     string
+	cancel context.CancelFunc
+	done   chan error
+	logs   *syncBuffer
+}
+
+func startDiscord(t *testing.T) *discordKlaxon {
+	t.Helper()
+	fake := discordfake.New(map[string]string{dAlice: "alice", dBob: "bob"})
+	t.Cleanup(fake.Close)
+	k := &discordKlaxon{t: t, fake: fake, db: filepath.Join(t.TempDir(), "k.db"), done: make(chan error, 1), logs: &syncBuffer{}}
+	env := env{
+		"KLAXON_STORE_PATH":               k.db,
+		"KLAXON_DISCORD_TOKEN":            discordfake.Token,
+		"KLAXON_DISCORD_APPLICATION_ID":   discordfake.AppID,
+		"KLAXON_DISCORD_GUILD_ID":         discordfake.GuildID,
+		"KLAXON_DISCORD_API_URL":          fake.APIURL(),
+		"KLAXON_DISCORD_GATEWAY_URL":      fake.GatewayURL(),
+		"KLAXON_DISCORD_CATEGORY_ID":      discordfake.CategoryID,
+		"KLAXON_DISCORD_ANNOUNCE_CHANNEL": discordfake.AnnounceID,
+		"KLAXON_LOG_LEVEL":                "debug",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	k.cancel = cancel
+	m := &Main{Stdin: strings.NewReader(""), Stdout: k.logs, Stderr: k.logs, Getenv: env.get}
+	go func() { k.done <- m.Execute(ctx, []string{"run", "--config", writeConfig(t, "")}) }()
+	k.waitFor("klaxon to connect and register its commands", func() bool { return fake.Connected() && len(fake.Commands()) > 0 })
+	t.Cleanup(k.stop)
+	return k
+}
+
+func (k *discordKlaxon) stop() {
+	if k.cancel == nil {
+		return
+	}
+	k.cancel()
+	k.cancel = nil
+	select {
+	case err := <-k.done:
+		if err != nil {
+			k.t.Errorf("klaxon exited with %v; logs:\n%s", err, k.logs)
+		}
+	case <-time.After(wait):
+		k.t.Errorf("klaxon did not stop; logs:\n%s", k.logs)
+	}
+}
+
+func (k *discordKlaxon) waitFor(what string, cond func() bool) {
+	k.t.Helper()
+	if !k.fake.WaitFor(wait, cond) {
+		k.t.Fatalf("timed out waiting for %s; logs:\n%s", what, k.logs)
+	}
+}
+
+// responses waits for n responses to interaction id.
+func (k *discordKlaxon) responses(id string, n int) []discordfake.Response {
+	k.t.Helper()
+	k.waitFor("interaction responses", func() bool { return len(k.fake.Responses(id)) >= n })
+	return k.fake.Responses(id)
+}
+
+// reply waits for what the user finally sees for interaction id: the first
+// response's message, or, after a deferred first response, its edit.
+// Either is right; which one depends on how fast the handler was.
+func (k *discordKlaxon) reply(id string) string {
+	k.t.Helper()
+	var text string
+	k.waitFor("the interaction's reply", func() bool {
+		rs := k.fake.Responses(id)
+		if len(rs) == 0 {
+			return false
+		}
+		switch {
+		case rs[0].Type == 4:
+			text, _ = rs[0].Data["content"].(string)
+			return true
+		case rs[0].Type == 5 && len(rs) > 1:
+			text, _ = rs[1].Data["content"].(string)
+			return true
+		}
+		return false
+	})
+	return text
+}
+
+func TestDiscordRegistersCommands(t *testing.T) {
+	k := startDiscord(t)
+	cmds := k.fake.Commands()
+	var names []string
+	for _, c := range cmds {
+		names = append(names, c["name"].(string))
+	}
+	if strings.Join(names, ",") != "incident,Declare incident" {
+		t.Fatalf("registered %v", names)
+	}
+	subs := map[string]bool{}
+	for _, o := range cmds[0]["options"].([]any) {
+		subs[o.(map[string]any)["name"].(string)] = true
+	}
+	for _, want := range []string{"declare", "update", "sev", "role", "ack", "mitigate", "resolve", "reopen", "close", "note", "status", "list", "help"} {
+		if !subs[want] {
+			t.Errorf("/incident %s is not registered", want)
+		}
+	}
+	if typ := cmds[1]["type"].(float64); typ != 3 {
+		t.Errorf("the context-menu command has type %v; want 3 (message)", typ)
+	}
+}
+
+func TestDiscordDeclareWithOptionsAndTalk(t *testing.T) {
+	k := startDiscord(t)
+	f := k.fake
+	id := f.Command(dAlice, discordfake.GeneralID, "incident", "declare",
+		discordfake.Option{Name: "title", Type: 3, Value: `Checkout "v2" is down`},
+		discordfake.Option{Name: "severity", Type: 3, Value: "SEV1"},
+		discordfake.Option{Name: "commander", Type: 6, Value: dBob},
+		discordfake.Option{Name: "private", Type: 5, Value: true})
+	if got := k.reply(id); !strings.Contains(got, "Declared **INC-1**") {
+		t.Fatalf("reply = %q; want the declaration", got)
+	}
+	ch, ok := f.ChannelByName("inc-1-checkout-v2-is-down")
+	if !ok {
+		t.Fatal("no incident channel")
+	}
+	if ch.ParentID != discordfake.CategoryID || !strings.HasPrefix(ch.Topic, "INC-1 · SEV1 · open") {
+		t.Errorf("channel = %+v", ch)
+	}
+	access := map[string]string{}
+	for _, o := range ch.Overwrites {
+		access[o.ID] = "allow " + o.Allow + " deny " + o.Deny
+	}
+	if !strings.Contains(access[discordfake.GuildID], "deny 1024") || access[dAlice] == "" || access[dBob] == "" || access[discordfake.BotID] == "" {
+		t.Errorf("overwrites = %v; want @everyone denied view, alice, bob and klaxon allowed", access)
+	}
+	k.waitFor("the pinned summary", func() bool { c, _ := f.ChannelByName(ch.Name); return len(c.Pins) == 1 })
+	summary, _ := f.Message(ch.ID, f.Messages(ch.ID)[0].ID)
+	for _, want := range []string{"INC-1 · SEV1 · Checkout \"v2\" is down", "<@" + dBob + ">", "Acknowledge", "Resolve"} {
+		if !strings.Contains(summary.Rendered(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary.Rendered())
+		}
+	}
+	if n := len(f.Messages(discordfake.AnnounceID)); n != 0 {
+		t.Errorf("a private incident was announced (%d messages)", n)
+	}
+
+	// Talk, with a gateway RECONNECT in the middle: nothing lost, nothing doubled.
+	first := f.Say(dBob, ch.ID, "primary db is down")
+	f.React(dAlice, ch.ID, first, "📌")
+	f.Reconnect()
+	for i := range 5 {
+		f.Say(dBob, ch.ID, "step "+string(rune('1'+i)))
+	}
+	k.waitFor("a resume", func() bool { _, resumed, _ := f.Stats(); return resumed > 0 })
+	f.Edit(ch.ID, first, "primary db is down (us-east)")
+	// Events are handled one at a time, in order: once klaxon answers this
+	// mention, everything before it is on the timeline.
+	last := f.Say(dAlice, ch.ID, "<@"+discordfake.BotID+"> status?", discordfake.BotID)
+	k.waitFor("klaxon's answer to the mention", func() bool {
+		for _, m := range f.Messages(ch.ID) {
+			if m.Reference == last && strings.Contains(m.Rendered(), "INC-1") {
+				return true
+			}
+		}
+		return false
+	})
+	k.stop()
+
+	var got []string
+	var highlighted bool
+	for _, ev := range timeline(t, k.db, 1) {
+		switch ev.Kind {
+		case bot.EventMessage, bot.EventMessageEdit:
+			got = append(got, string(ev.Kind)+":"+ev.Text)
+		case bot.EventReaction:
+			highlighted = ev.Highlight
+		}
+	}
+	want := []string{"message:primary db is down", "message:step 1", "message:step 2", "message:step 3", "message:step 4", "message:step 5",
+		"message_edited:primary db is down (us-east)", "message:<@" + discordfake.BotID + "> status?"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("timeline =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !highlighted {
+		t.Error("the 📌 reaction did not mark a key event")
+	}
+}
+
+func TestDiscordDeclareThroughTheModalAndResolveButton(t *testing.T) {
+	k := startDiscord(t)
+	f := k.fake
+	id := f.Command(dAlice, discordfake.GeneralID, "incident", "declare")
+	rs := k.responses(id, 1)
+	if rs[0].Type != 9 {
+		t.Fatalf("first response type %d; want 9 (modal)", rs[0].Type)
+	}
+	customID := rs[0].Data["custom_id"].(string)
+
+	bad := f.SubmitModal(dAlice, discordfake.GeneralID, customID, map[string]string{"title": "x", "severity": "SEV9"})
+	if got := k.reply(bad); !strings.Contains(got, "fix the form") || !strings.Contains(got, "severity") {
+		t.Fatalf("invalid modal answer = %q", got)
+	}
+	if _, ok := f.ChannelByName("inc-1-x"); ok {
+		t.Fatal("an invalid form declared")
+	}
+
+	ok := f.SubmitModal(dAlice, discordfake.GeneralID, customID, map[string]string{"title": "Search latency", "severity": "2", "service": "search", "summary": "p99 4s"})
+	if got := k.reply(ok); !strings.Contains(got, "Declared **INC-1**") {
+		t.Fatalf("modal declaration reply = %q", got)
+	}
+	k.waitFor("the announcement", func() bool { return len(f.Messages(discordfake.AnnounceID)) == 1 })
+	ch, _ := f.ChannelByName("inc-1-search-latency")
+	if a := f.Messages(discordfake.AnnounceID)[0].Rendered(); !strings.Contains(a, "<#"+ch.ID+">") || !strings.Contains(a, "**INC-1**") {
+		t.Errorf("announcement = %q", a)
+	}
+	k.waitFor("the pinned summary", func() bool { c, _ := f.ChannelByName(ch.Name); return len(c.Pins) == 1 })
+	summary := f.Messages(ch.ID)[0]
+	resolve := ""
+	for _, part := range strings.Split(string(summary.Components), `"custom_id":"`)[1:] {
+		if cid := part[:strings.Index(part, `"`)]; strings.HasPrefix(cid, "klaxon.resolve|") {
+			resolve = cid
+		}
+	}
+	if resolve == "" {
+		t.Fatalf("no Resolve button in %s", summary.Components)
+	}
+	click := f.ClickButton(dBob, ch.ID, summary.ID, resolve)
+	rs = k.responses(click, 1)
+	if rs[0].Type != 9 {
+		t.Fatalf("Resolve opened %+v; want a modal", rs[0])
+	}
+	done := f.SubmitModal(dBob, ch.ID, rs[0].Data["custom_id"].(string), map[string]string{"summary": "cache warmed"})
+	k.reply(done)
+	k.waitFor("the summary to show resolved", func() bool {
+		m, _ := f.Message(ch.ID, summary.ID)
+		return strings.Contains(m.Rendered(), "Resolved") && m.Edits > 0
+	})
+}
