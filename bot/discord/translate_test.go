@@ -1,0 +1,115 @@
+package discord
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+func commandData(t *testing.T, js string) discordgo.ApplicationCommandInteractionData {
+	t.Helper()
+	var d discordgo.ApplicationCommandInteractionData
+	if err := json.Unmarshal([]byte(js), &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestCommandTextRoundTrip checks that options become exactly the words
+// package commands reads, whatever the user typed into them.
+func TestCommandTextRoundTrip(t *testing.T) {
+	d := commandData(t, `{"name":"incident","type":1,"options":[{"name":"declare","type":1,"options":[
+		{"name":"private","type":5,"value":true},
+		{"name":"title","type":3,"value":"Checkout \"v2\" 500s: sev:1 \\ back"},
+		{"name":"commander","type":6,"value":"100000000000000002"},
+		{"name":"severity","type":3,"value":"SEV1"},
+		{"name":"summary","type":3,"value":"EU “cards” fail"}]}]}`)
+	text, err := commandText(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words, err := bot.Tokenize(text)
+	if err != nil {
+		t.Fatalf("Tokenize(%s): %v", text, err)
+	}
+	in, err := commands.ParseDeclare(words[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := commands.DeclareInput{Title: `Checkout "v2" 500s: sev:1 \ back`, Severity: "SEV1", Summary: "EU “cards” fail", Private: true, Commander: bot.User{ID: "100000000000000002"}}
+	if !reflect.DeepEqual(in, want) {
+		t.Errorf("%s\nparsed as %+v\nwant      %+v", text, in, want)
+	}
+
+	d = commandData(t, `{"name":"incident","type":1,"options":[{"name":"sev","type":1,"options":[{"name":"incident","type":3,"value":"INC-4"},{"name":"level","type":3,"value":"SEV2"}]}]}`)
+	if text, _ := commandText(d); text != `/incident sev "INC-4" "SEV2"` {
+		t.Errorf("sev = %s", text)
+	}
+	d = commandData(t, `{"name":"incident","type":1,"options":[{"name":"list","type":1,"options":[{"name":"all","type":5,"value":true}]}]}`)
+	if text, _ := commandText(d); text != `/incident list all` {
+		t.Errorf("list = %s", text)
+	}
+	if _, err := commandText(commandData(t, `{"name":"incident","type":1}`)); err == nil {
+		t.Error("a command without a subcommand was accepted")
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	tests := map[string]string{
+		"*INC-1* declared":         "**INC-1** declared",
+		"raised to *SEV1* (crit)":  "raised to **SEV1** (crit)",
+		"already **bold** stays":   "already **bold** stays",
+		"2*3*4 is maths":           "2*3*4 is maths",
+		"`code` and <@1> and <#2>": "`code` and <@1> and <#2>",
+	}
+	for in, want := range tests {
+		if got := markdown(in); got != want {
+			t.Errorf("markdown(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
+
+func TestModalRoundTrip(t *testing.T) {
+	f := bot.Form{ID: "klaxon.declare", Title: "Declare an incident", Channel: bot.ChannelRef{ID: "42"}, Metadata: "7/99",
+		Fields: []bot.FormField{
+			{ID: "title", Label: "Title", Kind: bot.FieldText, MaxLength: 150},
+			{ID: "severity", Label: "Severity", Kind: bot.FieldSelect, Options: []bot.Option{{Value: "SEV1"}, {Value: "SEV2"}}},
+			{ID: "service", Label: "Service", Kind: bot.FieldText, Optional: true},
+			{ID: "summary", Label: "Summary", Kind: bot.FieldTextArea, Optional: true},
+			{ID: "commander", Label: "Commander", Kind: bot.FieldUser, Optional: true},
+			{ID: "private", Label: "Private", Kind: bot.FieldCheckbox, Optional: true},
+		}}
+	data, err := modal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data.Components) != 4 {
+		t.Fatalf("modal has %d inputs; want 4 (no user picker or checkbox on Discord)", len(data.Components))
+	}
+	sev := data.Components[1].(discordgo.ActionsRow).Components[0].(discordgo.TextInput)
+	if !strings.Contains(sev.Placeholder, "SEV1, SEV2") {
+		t.Errorf("severity input placeholder = %q; want the choices", sev.Placeholder)
+	}
+	if data.Components[3].(discordgo.ActionsRow).Components[0].(discordgo.TextInput).Style != discordgo.TextInputParagraph {
+		t.Error("the summary is not a paragraph input")
+	}
+	// What Discord sends back on submit.
+	submitted := discordgo.ModalSubmitInteractionData{CustomID: data.CustomID, Components: []discordgo.MessageComponent{
+		&discordgo.ActionsRow{Components: []discordgo.MessageComponent{&discordgo.TextInput{CustomID: "title", Value: "DB down"}}},
+		&discordgo.ActionsRow{Components: []discordgo.MessageComponent{&discordgo.TextInput{CustomID: "severity", Value: "SEV2"}}},
+	}}
+	formID, channel, meta, values := parseModal(submitted)
+	if formID != "klaxon.declare" || channel != "42" || meta != "7/99" || values["title"] != "DB down" || values["severity"] != "SEV2" {
+		t.Errorf("parsed %q %q %q %v", formID, channel, meta, values)
+	}
+	f.Metadata = strings.Repeat("x", 100)
+	if _, err := modal(f); err == nil {
+		t.Error("metadata too long for a custom_id was accepted")
+	}
+}
