@@ -163,6 +163,11 @@ const responderPerms = discordgo.PermissionViewChannel | discordgo.PermissionSen
 // botPerms lets klaxon itself work in a private incident channel.
 const botPerms = responderPerms | discordgo.PermissionManageMessages | discordgo.PermissionManageChannels | discordgo.PermissionEmbedLinks
 
+// InvitePermissions is what klaxon asks for when it is invited to a server:
+// its channel permissions, plus Manage Roles to set permission overwrites.
+// The README's invite URL uses this number; a test keeps them equal.
+const InvitePermissions = botPerms | discordgo.PermissionManageRoles
+
 // CreateChannel implements bot.Chat. Discord allows duplicate names, so the
 // adapter refuses a name already used in the guild, as Slack does.
 func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.ChannelRef, error) {

@@ -2,7 +2,9 @@ package discord
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,5 +113,16 @@ func TestModalRoundTrip(t *testing.T) {
 	f.Metadata = strings.Repeat("x", 100)
 	if _, err := modal(f); err == nil {
 		t.Error("metadata too long for a custom_id was accepted")
+	}
+}
+
+func TestREADMEInviteURLAsksForTheRightPermissions(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "permissions=" + strconv.FormatInt(InvitePermissions, 10)
+	if !strings.Contains(string(data), want) {
+		t.Errorf("README's invite URL does not ask for %s", want)
 	}
 }
