@@ -2,7 +2,9 @@ package discord_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +12,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/discord"
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
+	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 func TestRateLimitsAreWaitedOut(t *testing.T) {
@@ -64,5 +69,51 @@ func TestGatewayReidentifiesAfterInvalidSession(t *testing.T) {
 	if !f.WaitFor(10*time.Second, func() bool { id, _, _ := f.Stats(); return id == 2 }) {
 		id, res, hb := f.Stats()
 		t.Fatalf("after INVALID_SESSION: identified %d, resumed %d, heartbeats %d; want a second IDENTIFY", id, res, hb)
+	}
+}
+
+func TestMessageCommandAndAutocomplete(t *testing.T) {
+	f := discordfake.New(map[string]string{alice: "alice"})
+	defer f.Close()
+	a, err := discord.New(discord.Config{Token: discordfake.Token, ApplicationID: discordfake.AppID, GuildID: discordfake.GuildID,
+		APIURL: f.APIURL(), GatewayURL: f.GatewayURL(), Log: zerolog.New(io.Discard),
+		Services: bot.Services{{ID: "payments", Name: "Payments API"}, {ID: "search", Name: "Search"}, {ID: "pay-ledger", Name: "Ledger"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := zerolog.New(io.Discard)
+	mux := bot.NewMux(log)
+	s, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	commands.New(s, []bot.Chat{a}, bot.SystemClock{}, log, commands.Config{}).Register(mux)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, mux) }()
+	defer func() { cancel(); <-done }()
+	if !f.WaitFor(10*time.Second, func() bool { return f.Connected() && len(f.Commands()) > 0 }) {
+		t.Fatal("adapter did not connect")
+	}
+
+	msg := f.Say(alice, discordfake.GeneralID, "Checkout returns 502 since 03:10\nall regions")
+	id := f.MessageCommand(alice, discordfake.GeneralID, msg, discord.MessageCommandName)
+	if !f.WaitFor(5*time.Second, func() bool { return len(f.Responses(id)) > 0 }) {
+		t.Fatal("the message command got no response")
+	}
+	r := f.Responses(id)[0]
+	if r.Type != 9 || !strings.Contains(fmt.Sprint(r.Data["components"]), "Checkout returns 502 since 03:10") {
+		t.Errorf("message command answered %+v; want the declaration modal prefilled", r)
+	}
+
+	id = f.Autocomplete(alice, discordfake.GeneralID, "incident", "declare", "service", "pay")
+	if !f.WaitFor(5*time.Second, func() bool { return len(f.Responses(id)) > 0 }) {
+		t.Fatal("autocomplete got no response")
+	}
+	r = f.Responses(id)[0]
+	choices := fmt.Sprint(r.Data["choices"])
+	if r.Type != 8 || !strings.Contains(choices, "payments") || !strings.Contains(choices, "pay-ledger") || strings.Contains(choices, "search") {
+		t.Errorf("autocomplete answered %+v; want payments and pay-ledger", r)
 	}
 }

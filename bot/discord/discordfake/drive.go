@@ -263,3 +263,11 @@ func (s *Server) Calls() []string {
 	defer s.mu.Unlock()
 	return append([]string(nil), s.calls...)
 }
+
+// Autocomplete asks for choices while the user types value into option of
+// /name sub.
+func (s *Server) Autocomplete(user, channel, name, sub, option, value string) string {
+	data := map[string]any{"id": "cmd-" + name, "name": name, "type": 1, "options": []any{map[string]any{"name": sub, "type": 1,
+		"options": []any{map[string]any{"name": option, "type": 3, "value": value, "focused": true}}}}}
+	return s.interact(user, channel, 4, data, nil)
+}
