@@ -83,9 +83,9 @@ type FormHandler struct {
 type QuestionFunc func(ctx context.Context, q Question) (*Response, error)
 
 type interactions struct {
-	actions  map[string]ActionFunc
-	forms    map[string]FormHandler
-	question QuestionFunc
+	actions   map[string]ActionFunc
+	forms     map[string]FormHandler
+	questions []QuestionFunc
 }
 
 // HandleAction routes an action id to fn.
@@ -110,8 +110,9 @@ func (m *Mux) HandleForm(formID string, h FormHandler) {
 	m.forms[formID] = h
 }
 
-// HandleQuestion sets the handler for plain-language questions.
-func (m *Mux) HandleQuestion(fn QuestionFunc) { m.question = fn }
+// HandleQuestion adds a handler for plain-language questions. Handlers are
+// asked in the order they were added; the first to answer wins.
+func (m *Mux) HandleQuestion(fn QuestionFunc) { m.questions = append(m.questions, fn) }
 
 // Act runs an action and returns what to show the user who took it.
 func (m *Mux) Act(ctx context.Context, a Action) (resp *Response) {
@@ -153,18 +154,20 @@ func (m *Mux) SubmitForm(ctx context.Context, s Submission) (resp *Response) {
 	return m.respond(h.Submit(ctx, s))
 }
 
-// Ask passes a question to the question handler. It returns nil when klaxon
-// has nothing to say.
+// Ask passes a question to the question handlers. It returns nil when
+// klaxon has nothing to say.
 func (m *Mux) Ask(ctx context.Context, q Question) (resp *Response) {
-	if m.question == nil {
-		return nil
-	}
 	defer m.recoverTo(&resp, "question", "")
-	resp, err := m.question(ctx, q)
-	if err != nil {
-		return m.respond(nil, err)
+	for _, fn := range m.questions {
+		resp, err := fn(ctx, q)
+		if err != nil {
+			return m.respond(nil, err)
+		}
+		if resp != nil {
+			return resp
+		}
 	}
-	return resp
+	return nil
 }
 
 // respond turns a handler's result into what the user sees.

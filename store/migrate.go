@@ -26,6 +26,10 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{"on-call history", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketOnCall)
+		return err
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

@@ -1,11 +1,15 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
 )
 
 func TestMigrations(t *testing.T) {
@@ -46,7 +50,7 @@ func TestMigrations(t *testing.T) {
 		}
 		return errBroken
 	}})
-	if _, err := reopen(broken); err == nil || !strings.Contains(err.Error(), "migration 3 (broken)") {
+	if _, err := reopen(broken); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migration %d (broken)", len(broken))) {
 		t.Fatalf("broken migration: err = %v", err)
 	}
 	s, err = reopen(next)
@@ -75,3 +79,37 @@ var errBroken = errorString("boom")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestUpgradeFromSchemaV1 opens a file written by the first schema with the
+// current build: the data is kept and the on-call history bucket appears.
+func TestUpgradeFromSchemaV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	old, err := open(path, Options{}, migrations[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := &bot.Incident{Title: "from v1", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen}
+	if err := old.CreateIncident(ctx, inc); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.schemaVersion(); v != SchemaVersion() {
+		t.Errorf("upgraded file at schema %d; want %d", v, SchemaVersion())
+	}
+	if got, err := s.IncidentByNumber(ctx, 1); err != nil || got.Title != "from v1" {
+		t.Errorf("incident after upgrade = %+v, %v", got, err)
+	}
+	if err := s.AddOnCallChange(ctx, &bot.OnCallChange{Kind: bot.ChangeOverride, Override: &bot.Override{Schedule: "x", Person: "a"}}); err != nil {
+		t.Errorf("on-call history after upgrade: %v", err)
+	}
+	if err := s.Check(); err != nil {
+		t.Error(err)
+	}
+}

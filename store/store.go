@@ -9,6 +9,7 @@
 //	incident_channels      platform "|" channel id → id
 //	timeline/<id>          seq (uint64) → Event JSON
 //	seen                   source event id → id(16) seq(8) unix-nanos(8)
+//	oncall_changes         change id (UUIDv7) → OnCallChange JSON, append-only
 package store
 
 import (
@@ -37,6 +38,7 @@ var (
 	bucketChannels  = []byte("incident_channels")
 	bucketTimeline  = []byte("timeline")
 	bucketSeen      = []byte("seen")
+	bucketOnCall    = []byte("oncall_changes")
 
 	keySchemaVersion = []byte("schema_version")
 )

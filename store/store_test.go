@@ -359,3 +359,30 @@ func TestBackupAndExport(t *testing.T) {
 		t.Errorf("export starts with %s / %s; want incident 1 then its first event", lines[0], lines[1])
 	}
 }
+
+func TestOnCallHistoryIsAppendOnly(t *testing.T) {
+	s := openTemp(t)
+	var ids []string
+	for i := range 3 {
+		c := &bot.OnCallChange{Kind: bot.ChangeOverride, Author: bot.User{ID: "alice"}, At: t0.Add(time.Duration(i) * time.Minute),
+			Override: &bot.Override{ID: bot.NewID(), Schedule: "payments", Person: fmt.Sprint("p", i), Start: t0, End: t0.Add(time.Hour)}}
+		if err := s.AddOnCallChange(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID.String())
+		if i == 0 {
+			if err := s.AddOnCallChange(ctx, c); err == nil {
+				t.Error("the same change was stored twice")
+			}
+		}
+	}
+	got, err := s.OnCallChanges(ctx)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("OnCallChanges = %d, %v", len(got), err)
+	}
+	for i, c := range got {
+		if c.ID.String() != ids[i] || c.Override.Person != fmt.Sprint("p", i) {
+			t.Errorf("change %d = %+v; want the order they were made", i, c)
+		}
+	}
+}

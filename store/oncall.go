@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+var _ bot.OnCallStore = (*Store)(nil)
+
+// AddOnCallChange appends c to the on-call history. It never replaces an
+// entry: history is not rewritten.
+func (s *Store) AddOnCallChange(ctx context.Context, c *bot.OnCallChange) error {
+	if c.ID == uuid.Nil {
+		c.ID = bot.NewID()
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOnCall)
+		if b.Get(c.ID[:]) != nil {
+			return fmt.Errorf("store: on-call change %s exists already", c.ID)
+		}
+		return b.Put(c.ID[:], data)
+	})
+}
+
+// OnCallChanges returns the whole on-call history, oldest first.
+func (s *Store) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
+	var out []bot.OnCallChange
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOnCall).ForEach(func(k, v []byte) error {
+			var c bot.OnCallChange
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode on-call change %x: %w", k, err)
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	return out, err
+}
