@@ -76,11 +76,11 @@ type Config struct {
 		Roles          []string         `mapstructure:"roles"`
 		HighlightEmoji []string         `mapstructure:"highlight_emoji"`
 	} `mapstructure:"incidents"`
-	People   []PersonConfig  `mapstructure:"people"`
-	Services []ServiceConfig `mapstructure:"services"`
-	// Read by the on-call and paging features; accepted here so a config
-	// written for them loads.
-	Schedules          []map[string]any `mapstructure:"schedules"`
+	People    []PersonConfig   `mapstructure:"people"`
+	Services  []ServiceConfig  `mapstructure:"services"`
+	Schedules []ScheduleConfig `mapstructure:"schedules"`
+	// Read by the paging features; accepted here so a config written for
+	// them loads.
 	EscalationPolicies []map[string]any `mapstructure:"escalation_policies"`
 	Pagers             []map[string]any `mapstructure:"pagers"`
 }
@@ -101,6 +101,37 @@ type PersonConfig struct {
 	DiscordID string `mapstructure:"discord_id"`
 	Email     string `mapstructure:"email"`
 	Phone     string `mapstructure:"phone"`
+	FeedToken Secret `mapstructure:"feed_token"` // this person's calendar feed
+}
+
+// ScheduleConfig is one entry of schedules.
+type ScheduleConfig struct {
+	ID        string        `mapstructure:"id"`
+	Name      string        `mapstructure:"name"`
+	Service   string        `mapstructure:"service"`
+	Role      string        `mapstructure:"role"` // primary (default) or secondary
+	TimeZone  string        `mapstructure:"time_zone"`
+	FeedToken Secret        `mapstructure:"feed_token"`
+	Layers    []LayerConfig `mapstructure:"layers"`
+}
+
+// LayerConfig is one layer of a schedule.
+type LayerConfig struct {
+	Name         string              `mapstructure:"name"`
+	Rotation     string              `mapstructure:"rotation"` // daily, weekly, hourly, custom
+	Length       time.Duration       `mapstructure:"length"`   // hourly and custom
+	Days         int                 `mapstructure:"days"`     // daily (default 1) and weekly (default 7)
+	Start        string              `mapstructure:"start"`    // date of the first handoff
+	Handoff      string              `mapstructure:"handoff"`  // wall-clock time, default 09:00
+	Participants []string            `mapstructure:"participants"`
+	Restrictions []RestrictionConfig `mapstructure:"restrictions"`
+}
+
+// RestrictionConfig limits a layer to a weekly window.
+type RestrictionConfig struct {
+	Days []string `mapstructure:"days"` // mon … sun; empty means every day
+	From string   `mapstructure:"from"`
+	To   string   `mapstructure:"to"`
 }
 
 // ServiceConfig is one entry of services.
@@ -324,7 +355,112 @@ func (c *Config) Validate() error {
 		}
 		services[s.ID] = true
 	}
+	if _, err := c.schedules(); err != nil {
+		return err
+	}
 	return nil
+}
+
+var weekdayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// schedules turns the schedules config into bot schedules, or names the
+// first bad key.
+func (c *Config) schedules() ([]*bot.Schedule, error) {
+	people := map[string]bool{}
+	for _, p := range c.People {
+		people[p.ID] = true
+	}
+	var out []*bot.Schedule
+	seen := map[string]bool{}
+	for i, sc := range c.Schedules {
+		key := fmt.Sprintf("schedules[%d]", i)
+		bad := func(sub, format string, args ...any) error {
+			return &ConfigError{Key: key + sub, Reason: fmt.Sprintf(format, args...)}
+		}
+		if seen[sc.ID] {
+			return nil, bad(".id", "%q is used twice", sc.ID)
+		}
+		seen[sc.ID] = true
+		loc, err := time.LoadLocation(sc.TimeZone)
+		if err != nil || sc.TimeZone == "" {
+			return nil, bad(".time_zone", "%q is not an IANA time zone (e.g. Europe/Berlin)", sc.TimeZone)
+		}
+		role := sc.Role
+		if role == "" {
+			role = "primary"
+		}
+		if role != "primary" && role != "secondary" {
+			return nil, bad(".role", "%q is not one of primary, secondary", sc.Role)
+		}
+		if sc.Service != "" && len(c.Services) > 0 && !slices.ContainsFunc(c.Services, func(s ServiceConfig) bool { return s.ID == sc.Service }) {
+			return nil, bad(".service", "%q is not one of the services", sc.Service)
+		}
+		name := sc.Name
+		if name == "" {
+			name = sc.ID
+		}
+		s := &bot.Schedule{ID: sc.ID, Name: name, Service: sc.Service, Role: role, Location: loc}
+		for j, lc := range sc.Layers {
+			lkey := fmt.Sprintf(".layers[%d]", j)
+			r := bot.Rotation{Kind: bot.RotationKind(lc.Rotation), Length: lc.Length, Days: lc.Days, Participants: lc.Participants}
+			switch r.Kind {
+			case bot.RotationDaily:
+				r.Days = max(r.Days, 1)
+			case bot.RotationWeekly:
+				if r.Days == 0 {
+					r.Days = 7
+				}
+			case bot.RotationHourly:
+				if r.Length == 0 {
+					r.Length = time.Hour
+				}
+			}
+			if r.Start, err = bot.ParseDate(lc.Start); err != nil {
+				return nil, bad(lkey+".start", "%q is not a date like 2026-01-05", lc.Start)
+			}
+			handoff := lc.Handoff
+			if handoff == "" {
+				handoff = "09:00"
+			}
+			if r.Handoff, err = bot.ParseTimeOfDay(handoff); err != nil {
+				return nil, bad(lkey+".handoff", "%q is not a time of day like 09:00", lc.Handoff)
+			}
+			for k, p := range lc.Participants {
+				if !people[p] {
+					return nil, bad(fmt.Sprintf("%s.participants[%d]", lkey, k), "%q is not one of the people", p)
+				}
+			}
+			layer := bot.Layer{Name: lc.Name, Rotation: r}
+			for k, rc := range lc.Restrictions {
+				rkey := fmt.Sprintf("%s.restrictions[%d]", lkey, k)
+				var rs bot.Restriction
+				if rs.From, err = bot.ParseTimeOfDay(rc.From); err != nil {
+					return nil, bad(rkey+".from", "%q is not a time of day like 09:00", rc.From)
+				}
+				if rs.To, err = bot.ParseTimeOfDay(rc.To); err != nil {
+					return nil, bad(rkey+".to", "%q is not a time of day like 17:00", rc.To)
+				}
+				for _, d := range rc.Days {
+					wd, ok := weekdayNames[strings.ToLower(d)[:min(3, len(d))]]
+					if !ok {
+						return nil, bad(rkey+".days", "%q is not a day of the week (mon … sun)", d)
+					}
+					rs.Days[wd] = true
+				}
+				if len(rc.Days) == 0 {
+					rs.Days = [7]bool{true, true, true, true, true, true, true}
+				}
+				layer.Restrictions = append(layer.Restrictions, rs)
+			}
+			s.Layers = append(s.Layers, layer)
+		}
+		if err := s.Validate(); err != nil {
+			return nil, bad("", "%v", err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func (c *Config) validatePlatforms(bad func(key, format string, args ...any) error) error {

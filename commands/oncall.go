@@ -1,0 +1,476 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// OnCallConfig is the on-call setup from the configuration.
+type OnCallConfig struct {
+	Schedules []*bot.Schedule
+	People    bot.People
+}
+
+// OnCall answers who is on call and records overrides, covers and undos.
+type OnCall struct {
+	store bot.OnCallStore
+	clock bot.Clock
+	log   zerolog.Logger
+	cfg   OnCallConfig
+
+	mu        sync.RWMutex
+	history   bot.History
+	overrides map[string]*bot.Overrides // by schedule id
+}
+
+// NewOnCall loads the on-call history.
+func NewOnCall(ctx context.Context, store bot.OnCallStore, clock bot.Clock, log zerolog.Logger, cfg OnCallConfig) (*OnCall, error) {
+	o := &OnCall{store: store, clock: clock, log: log, cfg: cfg}
+	changes, err := store.OnCallChanges(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading the on-call history: %w", err)
+	}
+	o.setHistory(changes)
+	return o, nil
+}
+
+func (o *OnCall) setHistory(h bot.History) {
+	byID := h.Overrides()
+	idx := make(map[string]*bot.Overrides, len(byID))
+	for id, ovs := range byID {
+		idx[id] = bot.NewOverrides(ovs)
+	}
+	o.mu.Lock()
+	o.history, o.overrides = h, idx
+	o.mu.Unlock()
+}
+
+// Register adds the /oncall commands and the on-call question handler.
+func (o *OnCall) Register(m *bot.Mux) {
+	m.Register(
+		bot.Command{Name: "oncall", Usage: "[service]", Summary: "Who is on call now, for every service or one.", Handler: o.handleWho},
+		bot.Command{Name: "oncall override", Usage: "@person <from> <until|duration> [schedule]", Summary: "Put someone on call for a stretch.",
+			Help: "Times: now, 14:00 (today, your time zone), 2026-12-01, 2026-12-01T14:00. Durations: 90m, 4h, 2d.", Handler: o.handleOverride},
+		bot.Command{Name: "oncall cover", Usage: "@person <duration> [schedule]", Summary: "Someone takes your shift from now on (\"take my shift\").", Handler: o.handleCover},
+		bot.Command{Name: "oncall undo", Usage: "", Summary: "Revert the last on-call change you made.", Handler: o.handleUndo},
+		bot.Command{Name: "oncall history", Usage: "[schedule]", Summary: "List recent on-call changes.", Handler: o.handleHistory},
+		bot.Command{Name: "oncall help", Usage: "[command]", Summary: "Show the on-call commands.", Handler: helpHandler(m, "oncall")},
+	)
+	m.HandleQuestion(o.Answer)
+}
+
+// asker is the person behind a platform user, and their time zone.
+func (o *OnCall) asker(p bot.Platform, u bot.User) (bot.Person, *time.Location) {
+	person, ok := o.cfg.People.ByUser(p, u.ID)
+	if !ok {
+		return bot.Person{}, time.UTC
+	}
+	if loc, err := time.LoadLocation(person.TimeZone); err == nil && person.TimeZone != "" {
+		return person, loc
+	}
+	return person, time.UTC
+}
+
+// personFor resolves a mention to a configured person.
+func (o *OnCall) personFor(p bot.Platform, token string) (bot.Person, error) {
+	u, ok := bot.ParseMention(token)
+	if !ok {
+		return bot.Person{}, bot.Errorf(bot.EINVALID, "`%s` is not a person; mention them, e.g. @alice.", token)
+	}
+	if person, ok := o.cfg.People.ByUser(p, u.ID); ok {
+		return person, nil
+	}
+	for _, person := range o.cfg.People {
+		if person.ID == u.ID {
+			return person, nil
+		}
+	}
+	return bot.Person{}, bot.Errorf(bot.EINVALID, "%s is not in klaxon's list of people; add them under `people:` in the configuration.", u.Mention())
+}
+
+// mention shows a person the way their platform links them.
+func mention(p bot.Platform, people bot.People, id string) string {
+	for _, person := range people {
+		if person.ID == id {
+			if uid := person.UserID(p); uid != "" {
+				return bot.User{ID: uid}.Mention()
+			}
+			return person.Name
+		}
+	}
+	return id
+}
+
+// schedulesFor finds the schedules for a service or schedule id.
+func (o *OnCall) schedulesFor(name string) []*bot.Schedule {
+	name = strings.ToLower(name)
+	var out []*bot.Schedule
+	for _, s := range o.cfg.Schedules {
+		if s.ID == name || s.Service == name || strings.ToLower(s.Name) == name {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// known lists the names people can ask about: services, then schedules.
+func (o *OnCall) known() []string {
+	var out []string
+	for _, s := range o.cfg.Schedules {
+		for _, n := range []string{s.Service, s.ID} {
+			if n != "" && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// unknownService explains that name is not known, listing the closest first.
+func (o *OnCall) unknownService(name string) error {
+	names := o.known()
+	slices.SortStableFunc(names, func(a, b string) int { return distance(name, a) - distance(name, b) })
+	return bot.Errorf(bot.ENOTFOUND, "I don't know a service or schedule called %q. Known: %s.", name, strings.Join(names, ", "))
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
+	prev := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur := make([]int, len(rb)+1)
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(rb)]
+}
+
+// Report says who is on call at t for the given schedules, in loc.
+func (o *OnCall) Report(platform bot.Platform, scheds []*bot.Schedule, t time.Time, loc *time.Location, when string) bot.Message {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	var lines []string
+	for _, s := range scheds {
+		ovs := o.overrides[s.ID]
+		label := s.Service
+		if label == "" {
+			label = s.ID
+		}
+		who, ok := s.OnCall(t, ovs)
+		if !ok {
+			lines = append(lines, fmt.Sprintf("*%s* %s: nobody (outside the schedule's hours)", label, s.Role))
+			continue
+		}
+		line := fmt.Sprintf("*%s* %s: %s", label, s.Role, mention(platform, o.cfg.People, who.Person))
+		const window = 21 * 24 * time.Hour
+		for _, sh := range s.Shifts(t.Add(-window), t.Add(window), ovs) {
+			if !t.Before(sh.Start) && t.Before(sh.End) {
+				line += fmt.Sprintf(" (since %s, until %s)", when2(sh.Start, t.Add(-window), loc, "before"), when2(sh.End, t.Add(window), loc, "after"))
+			}
+		}
+		if who.Override != nil {
+			line += " · override"
+		}
+		lines = append(lines, line)
+	}
+	title := "📟 On call " + when
+	return bot.Message{Title: title, Text: strings.Join(lines, "\n"), Context: "Times in " + loc.String() + " · /oncall help"}
+}
+
+// when2 formats a shift edge; an edge at the window's end is open-ended.
+func when2(t, edge time.Time, loc *time.Location, open string) string {
+	s := t.In(loc).Format("Mon 2 Jan 15:04")
+	if t.Equal(edge) {
+		return open + " " + s
+	}
+	return s
+}
+
+func (o *OnCall) handleWho(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if len(o.cfg.Schedules) == 0 {
+		return bot.Reply("No on-call schedules are configured. Add them under `schedules:` in the configuration."), nil
+	}
+	scheds := o.cfg.Schedules
+	if len(req.Args) > 0 {
+		name := strings.Join(req.Args, " ")
+		if scheds = o.schedulesFor(name); len(scheds) == 0 {
+			return nil, o.unknownService(name)
+		}
+	}
+	_, loc := o.asker(req.Platform, req.User)
+	return &bot.Response{Message: o.Report(req.Platform, scheds, o.clock.Now(), loc, "now")}, nil
+}
+
+// parseWhen reads an instant: now, tomorrow, 14:00, 2026-12-01,
+// 2026-12-01T14:00 (in loc), or RFC 3339.
+func parseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	ls := strings.ToLower(s)
+	switch ls {
+	case "now":
+		return now, nil
+	case "tomorrow":
+		return bot.DateOf(now.In(loc)).AddDays(1).At(9*60, loc), nil
+	}
+	if tod, err := bot.ParseTimeOfDay(s); err == nil {
+		return bot.DateOf(now.In(loc)).At(tod, loc), nil
+	}
+	if d, err := bot.ParseDate(s); err == nil {
+		return d.At(0, loc), nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02T15:04", s, loc); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, bot.Errorf(bot.EINVALID, "%q is not a time. Use now, 14:00, 2026-12-01 or 2026-12-01T14:00.", s)
+}
+
+// parseLength reads 90m, 4h, 2d or 1w.
+func parseLength(s string) (time.Duration, error) {
+	if n, unit := strings.TrimRight(s, "dw"), strings.TrimLeft(s, "0123456789"); (unit == "d" || unit == "w") && n != "" {
+		v, err := strconv.Atoi(n)
+		if err == nil && v > 0 {
+			if unit == "w" {
+				v *= 7
+			}
+			return time.Duration(v) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, bot.Errorf(bot.EINVALID, "%q is not a duration like 90m, 4h or 2d.", s)
+	}
+	return d, nil
+}
+
+// MaxOverride bounds an override; longer changes belong in the schedule.
+const MaxOverride = 90 * 24 * time.Hour
+
+// pickSchedule chooses the schedule a change is about: the one named, the
+// only one, or the only one the people involved take part in.
+func (o *OnCall) pickSchedule(name string, people ...string) (*bot.Schedule, error) {
+	if name != "" {
+		for _, s := range o.cfg.Schedules {
+			if s.ID == strings.ToLower(name) {
+				return s, nil
+			}
+		}
+		if ss := o.schedulesFor(name); len(ss) == 1 {
+			return ss[0], nil
+		}
+		return nil, o.unknownService(name)
+	}
+	if len(o.cfg.Schedules) == 1 {
+		return o.cfg.Schedules[0], nil
+	}
+	var found []*bot.Schedule
+	for _, s := range o.cfg.Schedules {
+		for _, l := range s.Layers {
+			if slices.ContainsFunc(l.Rotation.Participants, func(p string) bool { return slices.Contains(people, p) }) && !slices.Contains(found, s) {
+				found = append(found, s)
+			}
+		}
+	}
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	var ids []string
+	for _, s := range o.cfg.Schedules {
+		ids = append(ids, s.ID)
+	}
+	return nil, bot.Errorf(bot.EINVALID, "Which schedule? Add one of: %s.", strings.Join(ids, ", "))
+}
+
+func (o *OnCall) handleOverride(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if len(req.Args) < 3 || len(req.Args) > 4 {
+		return nil, bot.Errorf(bot.EINVALID, "Say who, from when, and until when (or for how long).")
+	}
+	person, err := o.personFor(req.Platform, req.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	asker, loc := o.asker(req.Platform, req.User)
+	now := o.clock.Now()
+	from, err := parseWhen(req.Args[1], now, loc)
+	if err != nil {
+		return nil, err
+	}
+	until, err := parseWhen(req.Args[2], now, loc)
+	if err != nil {
+		d, derr := parseLength(req.Args[2])
+		if derr != nil {
+			return nil, bot.Errorf(bot.EINVALID, "%q is neither a time nor a duration.", req.Args[2])
+		}
+		until = from.Add(d)
+	}
+	name := ""
+	if len(req.Args) == 4 {
+		name = req.Args[3]
+	}
+	s, err := o.pickSchedule(name, person.ID, asker.ID)
+	if err != nil {
+		return nil, err
+	}
+	return o.add(ctx, req, bot.ChangeOverride, s, person, from, until, loc)
+}
+
+func (o *OnCall) handleCover(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if len(req.Args) < 2 || len(req.Args) > 3 {
+		return nil, bot.Errorf(bot.EINVALID, "Say who covers and for how long, e.g. `/oncall cover @bob 2h`.")
+	}
+	person, err := o.personFor(req.Platform, req.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	d, err := parseLength(req.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	asker, loc := o.asker(req.Platform, req.User)
+	now := o.clock.Now()
+	var s *bot.Schedule
+	if len(req.Args) == 3 {
+		if s, err = o.pickSchedule(req.Args[2]); err != nil {
+			return nil, err
+		}
+	} else {
+		// "Take my shift": the schedule where the asker is on call now.
+		o.mu.RLock()
+		for _, sc := range o.cfg.Schedules {
+			if who, ok := sc.OnCall(now, o.overrides[sc.ID]); ok && who.Person == asker.ID && asker.ID != "" {
+				s = sc
+				break
+			}
+		}
+		o.mu.RUnlock()
+		if s == nil {
+			return nil, bot.Errorf(bot.EINVALID, "You are not on call right now, so name the schedule: `/oncall cover @person %s <schedule>`.", req.Args[1])
+		}
+	}
+	return o.add(ctx, req, bot.ChangeCover, s, person, now, now.Add(d), loc)
+}
+
+// add validates and stores an override and reports it.
+func (o *OnCall) add(ctx context.Context, req *bot.Request, kind bot.ChangeKind, s *bot.Schedule, person bot.Person, from, until time.Time, loc *time.Location) (*bot.Response, error) {
+	now := o.clock.Now()
+	switch {
+	case !until.After(from):
+		return nil, bot.Errorf(bot.EINVALID, "The end (%s) must come after the start (%s).", until.In(loc).Format("Mon 2 Jan 15:04"), from.In(loc).Format("Mon 2 Jan 15:04"))
+	case until.Sub(from) > MaxOverride:
+		return nil, bot.Errorf(bot.EINVALID, "Overrides last at most 90 days; change the schedule for longer.")
+	case !until.After(now):
+		return nil, bot.Errorf(bot.EINVALID, "That stretch is already over.")
+	}
+	ov := &bot.Override{ID: bot.NewID(), Schedule: s.ID, Person: person.ID, Start: from, End: until}
+	c := &bot.OnCallChange{ID: bot.NewID(), Kind: kind, Author: req.User, At: now, Override: ov}
+	if err := o.commit(ctx, c); err != nil {
+		return nil, err
+	}
+	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("📟 %s: %s is on call for *%s* from %s until %s (%s). Undo with `/oncall undo`.",
+		req.User.Mention(), mention(req.Platform, o.cfg.People, person.ID), s.ID,
+		from.In(loc).Format("Mon 2 Jan 15:04"), until.In(loc).Format("Mon 2 Jan 15:04"), loc)}}, nil
+}
+
+// commit stores a change and then applies it.
+func (o *OnCall) commit(ctx context.Context, c *bot.OnCallChange) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.store.AddOnCallChange(ctx, c); err != nil {
+		return bot.Internal(err, "klaxon could not save the on-call change; nothing changed. Try again.")
+	}
+	h := append(slices.Clone(o.history), *c)
+	byID := h.Overrides()
+	o.history = h
+	o.overrides = map[string]*bot.Overrides{}
+	for id, ovs := range byID {
+		o.overrides[id] = bot.NewOverrides(ovs)
+	}
+	return nil
+}
+
+func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if len(req.Args) > 0 {
+		return nil, bot.Errorf(bot.EINVALID, "`undo` takes no arguments: it reverts your last change.")
+	}
+	o.mu.RLock()
+	last, ok := o.history.LastUndoable(req.User.ID)
+	o.mu.RUnlock()
+	if !ok {
+		return bot.Reply("You have no on-call change left to undo."), nil
+	}
+	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeUndo, Author: req.User, At: o.clock.Now(), Reverts: last.ID}
+	if err := o.commit(ctx, c); err != nil {
+		return nil, err
+	}
+	_, loc := o.asker(req.Platform, req.User)
+	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("↩️ %s undid their %s: %s", req.User.Mention(), last.Kind, o.describe(req.Platform, last, loc))}}, nil
+}
+
+func (o *OnCall) describe(p bot.Platform, c bot.OnCallChange, loc *time.Location) string {
+	if c.Override == nil {
+		return string(c.Kind)
+	}
+	ov := c.Override
+	return fmt.Sprintf("%s on *%s* %s – %s", mention(p, o.cfg.People, ov.Person), ov.Schedule,
+		ov.Start.In(loc).Format("Mon 2 Jan 15:04"), ov.End.In(loc).Format("Mon 2 Jan 15:04"))
+}
+
+func (o *OnCall) handleHistory(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	filter := ""
+	if len(req.Args) > 0 {
+		s, err := o.pickSchedule(req.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		filter = s.ID
+	}
+	_, loc := o.asker(req.Platform, req.User)
+	o.mu.RLock()
+	h := o.history
+	o.mu.RUnlock()
+	var lines []string
+	for i := len(h) - 1; i >= 0 && len(lines) < 15; i-- {
+		c := h[i]
+		if filter != "" && (c.Override == nil || c.Override.Schedule != filter) {
+			continue
+		}
+		line := fmt.Sprintf("%s · %s · %s · ", c.At.In(loc).Format("Mon 2 Jan 15:04"), c.Author.Mention(), c.Kind)
+		if c.Kind == bot.ChangeUndo {
+			for _, r := range h {
+				if r.ID == c.Reverts {
+					line += "reverted " + o.describe(req.Platform, r, loc)
+				}
+			}
+		} else {
+			line += o.describe(req.Platform, c, loc)
+			if h.Reverted(c.ID) {
+				line += " (undone)"
+			}
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return bot.Reply("No on-call changes yet."), nil
+	}
+	return &bot.Response{Message: bot.Message{Title: "On-call changes, newest first", Text: strings.Join(lines, "\n"), Context: "Times in " + loc.String()}}, nil
+}

@@ -1,0 +1,205 @@
+package commands_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/console"
+	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+// oncallEnv is the on-call commands over a real store, at a fake time:
+// Tuesday 2026-11-17 10:00 UTC.
+type oncallEnv struct {
+	t     *testing.T
+	store *store.Store
+	clock *bot.FakeClock
+	mux   *bot.Mux
+	cfg   commands.OnCallConfig
+}
+
+func onCallConfig(t *testing.T) commands.OnCallConfig {
+	berlin := mustLoc(t, "Europe/Berlin")
+	start, _ := bot.ParseDate("2026-11-16") // a Monday
+	return commands.OnCallConfig{
+		People: bot.People{
+			{ID: "alice", Name: "Alice", TimeZone: "Europe/Berlin"},
+			{ID: "bob", Name: "Bob", TimeZone: "America/New_York"},
+			{ID: "carol", Name: "Carol"},
+		},
+		Schedules: []*bot.Schedule{
+			{ID: "payments-primary", Service: "payments", Role: "primary", Location: berlin, Layers: []bot.Layer{{Rotation: bot.Rotation{
+				Kind: bot.RotationWeekly, Days: 7, Start: start, Handoff: 9 * 60, Participants: []string{"alice", "bob"}}}}},
+			{ID: "payments-secondary", Service: "payments", Role: "secondary", Location: berlin, Layers: []bot.Layer{{Rotation: bot.Rotation{
+				Kind: bot.RotationWeekly, Days: 7, Start: start, Handoff: 9 * 60, Participants: []string{"carol", "alice"}}}}},
+			{ID: "db", Service: "db", Role: "primary", Location: time.UTC, Layers: []bot.Layer{{Rotation: bot.Rotation{
+				Kind: bot.RotationDaily, Days: 1, Start: start, Handoff: 0, Participants: []string{"carol", "bob"}}}}},
+		},
+	}
+}
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func newOnCallEnv(t *testing.T, path string) *oncallEnv {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "k.db")
+	}
+	s, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := &oncallEnv{t: t, store: s, clock: bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC)), mux: bot.NewMux(zerolog.Nop()), cfg: onCallConfig(t)}
+	oc, err := commands.NewOnCall(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc.Register(e.mux)
+	return e
+}
+
+func (e *oncallEnv) do(user, text string) string {
+	e.t.Helper()
+	resp := e.mux.Dispatch(context.Background(), &bot.Request{Platform: bot.PlatformConsole, User: bot.User{ID: user, Name: user},
+		Channel: bot.ChannelRef{ID: "general"}, Text: text, Time: e.clock.Now()})
+	return console.Plain(console.RenderMessage(resp.Message))
+}
+
+func TestWhoIsOnCall(t *testing.T) {
+	e := newOnCallEnv(t, "")
+	got := e.do("alice", "/oncall")
+	for _, want := range []string{
+		"*payments* primary: @alice (since Mon 16 Nov 09:00, until Mon 23 Nov 09:00)", // Berlin times for alice
+		"*payments* secondary: @carol",
+		"*db* primary: @bob (since Tue 17 Nov 01:00, until Wed 18 Nov 01:00)",
+		"Times in Europe/Berlin",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/oncall as alice lacks %q:\n%s", want, got)
+		}
+	}
+	// Bob reads New York times.
+	if got := e.do("bob", "/oncall db"); !strings.Contains(got, "since Mon 16 Nov 19:00") || strings.Contains(got, "payments") {
+		t.Errorf("/oncall db as bob:\n%s", got)
+	}
+	if got := e.do("alice", "/oncall paymnts"); !strings.Contains(got, `I don't know a service or schedule called "paymnts". Known: payments, db, payments-primary`) {
+		t.Errorf("unknown service: %s", got)
+	}
+}
+
+func TestOverrideCoverUndoHistory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	e := newOnCallEnv(t, path)
+	if got := e.do("bob", "/oncall override @carol now 2h payments-primary"); !strings.Contains(got, "@carol is on call for *payments-primary* from Tue 17 Nov 05:00 until Tue 17 Nov 07:00 (America/New_York)") {
+		t.Fatalf("override: %s", got)
+	}
+	if got := e.do("alice", "/oncall payments"); !strings.Contains(got, "primary: @carol (since Tue 17 Nov 11:00, until Tue 17 Nov 13:00) · override") {
+		t.Errorf("after the override:\n%s", got)
+	}
+	// Alice is on call for payments-primary underneath: "take my shift".
+	e.clock.Advance(3 * time.Hour)
+	if got := e.do("alice", "/oncall cover @bob 4h"); !strings.Contains(got, "@bob is on call for *payments-primary*") {
+		t.Fatalf("cover: %s", got)
+	}
+	if got := e.do("alice", "/oncall payments"); !strings.Contains(got, "primary: @bob") {
+		t.Errorf("after the cover:\n%s", got)
+	}
+	// Bob's undo reverts his own override, not alice's later cover.
+	if got := e.do("bob", "/oncall undo"); !strings.Contains(got, "undid their override: @carol on *payments-primary*") {
+		t.Errorf("bob's undo: %s", got)
+	}
+	if got := e.do("bob", "/oncall undo"); !strings.Contains(got, "no on-call change left to undo") {
+		t.Errorf("second undo: %s", got)
+	}
+	hist := e.do("alice", "/oncall history")
+	lines := strings.Split(strings.TrimSpace(hist), "\n")
+	if !strings.Contains(hist, "undo · reverted @carol") || !strings.Contains(hist, "cover · @bob") || !strings.Contains(hist, "override · @carol on *payments-primary*") || !strings.Contains(hist, "(undone)") {
+		t.Errorf("history:\n%s", hist)
+	}
+	if len(lines) < 4 {
+		t.Errorf("history has %d lines", len(lines))
+	}
+
+	// Everything survives a restart.
+	e.store.Close()
+	e2 := newOnCallEnv(t, path)
+	e2.clock.Set(e.clock.Now())
+	if got := e2.do("alice", "/oncall payments"); !strings.Contains(got, "primary: @bob") {
+		t.Errorf("after a restart:\n%s", got)
+	}
+	if got := e2.do("alice", "/oncall undo"); !strings.Contains(got, "undid their cover") {
+		t.Errorf("undo after a restart: %s", got)
+	}
+	if got := e2.do("alice", "/oncall payments"); !strings.Contains(got, "primary: @alice") {
+		t.Errorf("after undoing the cover:\n%s", got)
+	}
+}
+
+func TestOnCallChangesRefuseBadInput(t *testing.T) {
+	e := newOnCallEnv(t, "")
+	tests := []struct{ text, want string }{
+		{"/oncall override @carol now", "Say who, from when"},
+		{"/oncall override carol now 2h db", "is not a person"},
+		{"/oncall override @zed now 2h db", "not in klaxon's list of people"},
+		{"/oncall override @carol 18:00 17:00 db", "must come after the start"},
+		{"/oncall override @carol now 100d db", "at most 90 days"},
+		{"/oncall override @carol 2026-11-01 2026-11-02 db", "already over"},
+		{"/oncall override @carol now soon db", "neither a time nor a duration"},
+		{"/oncall override @carol now 2h", "Which schedule?"},
+		{"/oncall override @carol now 2h nope", "I don't know a service"},
+		{"/oncall cover @bob 2h", "You are not on call right now"},
+		{"/oncall cover @bob forever db", "not a duration"},
+		{"/oncall undo now", "takes no arguments"},
+	}
+	// zed has no shift anywhere (and is not in the people list), so there is
+	// no shift of theirs to cover.
+	for _, tt := range tests {
+		if got := e.do("zed", tt.text); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q; want %q", tt.text, got, tt.want)
+		}
+	}
+	if h, _ := e.store.OnCallChanges(context.Background()); len(h) != 0 {
+		t.Errorf("bad input wrote %d changes", len(h))
+	}
+}
+
+func TestOnCallQuestions(t *testing.T) {
+	e := newOnCallEnv(t, "")
+	ask := func(text string) string {
+		r := e.mux.Ask(context.Background(), bot.Question{Platform: bot.PlatformConsole, User: bot.User{ID: "alice"}, Text: text})
+		if r == nil {
+			return ""
+		}
+		return console.Plain(console.RenderMessage(r.Message))
+	}
+	if got := ask("who is on call for db?"); !strings.Contains(got, "*db* primary: @bob") || strings.Contains(got, "payments") {
+		t.Errorf("db now: %s", got)
+	}
+	if got := ask("who's on call tomorrow"); !strings.Contains(got, "On call tomorrow (Wed 18 Nov 12:00)") || !strings.Contains(got, "*db* primary: @carol") {
+		t.Errorf("tomorrow: %s", got)
+	}
+	if got := ask("who is on call for payments next week?"); !strings.Contains(got, "primary: @bob") || !strings.Contains(got, "secondary: @alice") {
+		t.Errorf("next week: %s", got)
+	}
+	if got := ask("who is on call for dbb"); !strings.Contains(got, `called "dbb". Known: db,`) {
+		t.Errorf("unknown service, closest first: %s", got)
+	}
+	if got := ask("I am on call tonight"); got != "" {
+		t.Errorf("a statement got an answer: %s", got)
+	}
+}

