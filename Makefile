@@ -8,7 +8,7 @@ BENCHTIME   ?= 3s
 # Skip the race detector's one-second pause at exit in every test binary.
 export GORACE := atexit_sleep_ms=0
 
-.PHONY: help build run test lint bench fuzz clean
+.PHONY: help build run test test-ics lint bench fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,6 +21,9 @@ run: ## run klaxon (console mode unless Slack/Discord tokens are configured)
 
 test: ## run every test with the race detector
 	go test -race -count=1 ./...
+
+test-ics: ## parse the calendar feed with python3-icalendar (apt-get install python3-icalendar)
+	go test -count=1 -tags icalendar -run ICalendar ./commands
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

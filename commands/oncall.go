@@ -18,6 +18,9 @@ import (
 type OnCallConfig struct {
 	Schedules []*bot.Schedule
 	People    bot.People
+	// FeedTokens opens calendar feeds: "schedule:<id>" or "person:<id>" →
+	// the feed's secret token. Feeds without a token are not served.
+	FeedTokens map[string]string
 }
 
 // OnCall answers who is on call and records overrides, covers and undos.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -230,6 +231,7 @@ func LoadConfig(path string, getenv func(string) string) (*Config, string, error
 		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
 			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.StringToSliceHookFunc(","),
+			yamlDateToString,
 		)
 	})
 	if err != nil {
@@ -264,13 +266,25 @@ func decodeError(err error, v *viper.Viper) error {
 		line = strings.TrimPrefix(strings.TrimSpace(line), "* ")
 		if m := badValue.FindStringSubmatch(line); m != nil {
 			reason := m[2]
-			if !secretKey(m[1]) {
-				reason += fmt.Sprintf(" (got %q)", fmt.Sprint(v.Get(m[1])))
+			if got := v.Get(m[1]); got != nil && !secretKey(m[1]) {
+				reason += fmt.Sprintf(" (got %q)", fmt.Sprint(got))
 			}
 			return &ConfigError{Key: m[1], Reason: reason}
 		}
 	}
 	return fmt.Errorf("config: %w", err)
+}
+
+// yamlDateToString keeps dates as the text people wrote: YAML reads an
+// unquoted 2026-11-16 as a timestamp.
+func yamlDateToString(from, to reflect.Type, data any) (any, error) {
+	if t, ok := data.(time.Time); ok && to.Kind() == reflect.String {
+		if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+			return t.Format("2006-01-02"), nil
+		}
+		return t.Format(time.RFC3339), nil
+	}
+	return data, nil
 }
 
 // secretKey reports whether a key holds a token or secret.
@@ -521,6 +535,22 @@ func (s ServiceConfig) service() bot.Service {
 		name = s.ID
 	}
 	return bot.Service{ID: s.ID, Name: name, Description: s.Description}
+}
+
+// feedTokens maps each calendar feed to its token.
+func (c *Config) feedTokens() map[string]string {
+	out := map[string]string{}
+	for _, s := range c.Schedules {
+		if s.FeedToken != "" {
+			out["schedule:"+s.ID] = s.FeedToken.Reveal()
+		}
+	}
+	for _, p := range c.People {
+		if p.FeedToken != "" {
+			out["person:"+p.ID] = p.FeedToken.Reveal()
+		}
+	}
+	return out
 }
 
 // commandsConfig turns the config into the incident policy.

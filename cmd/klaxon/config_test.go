@@ -147,3 +147,75 @@ func TestConfigErrorsDoNotShowSecrets(t *testing.T) {
 		}
 	}
 }
+
+const scheduleYAML = `
+people:
+  - {id: alice, name: Alice, time_zone: Europe/Berlin}
+  - {id: bob, name: Bob}
+services:
+  - {id: payments}
+schedules:
+  - id: payments-primary
+    service: payments
+    time_zone: Europe/Berlin
+    layers:
+      - name: weekly
+        rotation: weekly
+        start: 2026-11-16
+        handoff: "09:00"
+        participants: [alice, bob]
+      - name: business hours
+        rotation: daily
+        start: 2026-11-16
+        participants: [bob]
+        restrictions:
+          - {days: [mon, tue, wed, thu, fri], from: "09:00", to: "17:00"}
+`
+
+func TestScheduleConfig(t *testing.T) {
+	cfg, _, err := LoadConfig(writeConfig(t, scheduleYAML), env{}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := cfg.schedules()
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("schedules = %v, %v", ss, err)
+	}
+	s := ss[0]
+	if s.Role != "primary" || s.Location.String() != "Europe/Berlin" || len(s.Layers) != 2 || s.Layers[0].Rotation.Days != 7 || s.Layers[1].Rotation.Days != 1 {
+		t.Errorf("schedule = %+v", s)
+	}
+	if r := s.Layers[1].Restrictions[0]; !r.Days[1] || r.Days[0] || r.From != 9*60 || r.To != 17*60 {
+		t.Errorf("restriction = %+v", r)
+	}
+	bad := []struct{ replace, with, key string }{
+		{"time_zone: Europe/Berlin\n    layers", "time_zone: Mars/Base\n    layers", "schedules[0].time_zone"},
+		{"participants: [alice, bob]", "participants: [alice, zed]", "schedules[0].layers[0].participants[1]"},
+		{"rotation: weekly", "rotation: fortnightly", "schedules[0]"},
+		{"start: 2026-11-16\n        handoff", "start: someday\n        handoff", "schedules[0].layers[0].start"},
+		{`handoff: "09:00"`, `handoff: "9am"`, "schedules[0].layers[0].handoff"},
+		{"days: [mon,", "days: [funday,", "schedules[0].layers[1].restrictions[0].days"},
+		{"service: payments\n    time_zone", "service: billing\n    time_zone", "schedules[0].service"},
+		{"name: weekly", "nmae: weekly", "schedules[0].layers[0].nmae"},
+	}
+	for _, b := range bad {
+		y := strings.Replace(scheduleYAML, b.replace, b.with, 1)
+		if y == scheduleYAML {
+			t.Fatalf("test bug: %q not found", b.replace)
+		}
+		if _, _, err := LoadConfig(writeConfig(t, y), env{}.get); err == nil || !strings.Contains(err.Error(), b.key) {
+			t.Errorf("%s → %s: err = %v; want it to name %s", b.replace, b.with, err, b.key)
+		}
+	}
+}
+
+func TestConsoleOnCall(t *testing.T) {
+	k := newKlaxon(t, scheduleYAML)
+	out, logs, err := k.run("/oncall payments\n/oncall override @bob now 2h\n/oncall payments\n", "run")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	if !strings.Contains(out, "📟 On call now") || !strings.Contains(out, "@bob is on call for *payments-primary*") || !strings.Contains(out, "primary: @bob") {
+		t.Errorf("console /oncall:\n%s", out)
+	}
+}

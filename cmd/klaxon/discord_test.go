@@ -41,6 +41,7 @@ func startDiscord(t *testing.T) *discordKlaxon {
 		"KLAXON_DISCORD_CATEGORY_ID":      discordfake.CategoryID,
 		"KLAXON_DISCORD_ANNOUNCE_CHANNEL": discordfake.AnnounceID,
 		"KLAXON_LOG_LEVEL":                "debug",
+		"KLAXON_HTTP_LISTEN":              "127.0.0.1:0",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	k.cancel = cancel

@@ -23,7 +23,7 @@ type klaxon struct {
 func newKlaxon(t *testing.T, yaml string) *klaxon {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "klaxon.db")
-	return &klaxon{t: t, config: writeConfig(t, yaml), env: env{"USER": "alice", "KLAXON_STORE_PATH": db}}
+	return &klaxon{t: t, config: writeConfig(t, yaml), env: env{"USER": "alice", "KLAXON_STORE_PATH": db, "KLAXON_HTTP_LISTEN": "127.0.0.1:0"}}
 }
 
 func (k *klaxon) run(stdin string, args ...string) (stdout, stderr string, err error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/console"
 	discordbot "github.com/klaxon-bot/klaxon/bot/discord"
 	slackbot "github.com/klaxon-bot/klaxon/bot/slack"
+	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/store"
 )
@@ -36,9 +37,10 @@ func (c *Config) Mode() string {
 // terminal.
 func (m *Main) Logger(cfg *Config) zerolog.Logger {
 	level, _ := zerolog.ParseLevel(cfg.Log.Level)
-	out := m.Stderr
+	// Several goroutines log; the writer may not be safe for that.
+	out := zerolog.SyncWriter(m.Stderr)
 	if cfg.Log.Format == "pretty" || (cfg.Log.Format == "auto" && m.LogIsTTY) {
-		out = zerolog.ConsoleWriter{Out: m.Stderr, TimeFormat: "15:04:05"}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05"}
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
 }
@@ -87,6 +89,20 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		chats = append(chats, dc)
 		serve = append(serve, func(ctx context.Context) error { return dc.Run(ctx, mux) })
 	}
+	schedules, err := cfg.schedules()
+	if err != nil {
+		return err
+	}
+	oncall, err := commands.NewOnCall(ctx, s, clock, log, commands.OnCallConfig{Schedules: schedules, People: policy.People, FeedTokens: cfg.feedTokens()})
+	if err != nil {
+		return err
+	}
+	httpd, err := web.Listen(cfg.HTTP.Listen, oncall, clock, log)
+	if err != nil {
+		return err
+	}
+	serve = append(serve, httpd.Serve)
+	oncall.Register(mux) // first: its question handler answers on-call questions only
 	commands.New(s, chats, clock, log, policy).Register(mux)
 
 	jobs, err := startJobs(s, cfg, log)

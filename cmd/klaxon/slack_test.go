@@ -58,6 +58,7 @@ func startSlack(t *testing.T, fake *slackfake.Server, db string) *slackKlaxon {
 		"KLAXON_SLACK_API_URL":          fake.URL(),
 		"KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS",
 		"KLAXON_LOG_LEVEL":              "debug",
+		"KLAXON_HTTP_LISTEN":            "127.0.0.1:0",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	k.cancel = cancel

@@ -1,0 +1,69 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/web"
+)
+
+type feeds map[string]string // kind:id:token → body
+
+func (f feeds) Feed(kind, id, token string, now time.Time, weeks int) ([]byte, bool) {
+	body, ok := f[kind+":"+id+":"+token]
+	return []byte(body), ok
+}
+
+func TestFeedRoutes(t *testing.T) {
+	srv, err := web.Listen("127.0.0.1:0", feeds{"schedule:db:t1": "BEGIN:VCALENDAR db", "person:bob:t2": "BEGIN:VCALENDAR bob"}, bot.SystemClock{}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	base := "http://" + srv.Addr()
+	tests := []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/oncall/db.ics?token=t1", 200, "BEGIN:VCALENDAR db"},
+		{"/oncall/person/bob.ics?token=t2", 200, "BEGIN:VCALENDAR bob"},
+		{"/oncall/db.ics?token=wrong", 404, ""},
+		{"/oncall/db.ics", 404, ""},
+		{"/oncall/nope.ics?token=t1", 404, ""},
+		{"/oncall/db?token=t1", 404, ""},
+		{"/oncall/person/bob.ics?token=t1", 404, ""},
+		{"/healthz", 200, "ok\n"},
+	}
+	for _, tt := range tests {
+		resp, err := http.Get(base + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || (tt.body != "" && string(body) != tt.body) {
+			t.Errorf("GET %s = %d %q; want %d %q", tt.path, resp.StatusCode, body, tt.status, tt.body)
+		}
+		if tt.status == 200 && tt.path != "/healthz" && resp.Header.Get("Content-Type") != "text/calendar; charset=utf-8" {
+			t.Errorf("GET %s: content type %q", tt.path, resp.Header.Get("Content-Type"))
+		}
+	}
+	if _, err := web.Listen(srv.Addr(), feeds{}, bot.SystemClock{}, zerolog.Nop()); err == nil {
+		t.Error("a second server on the same address started")
+	}
+}

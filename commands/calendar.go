@@ -1,0 +1,115 @@
+package commands
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// CalendarEvent is one shift in a calendar feed.
+type CalendarEvent struct {
+	UID        string
+	Summary    string
+	Start, End time.Time
+}
+
+// icsTime formats t as a UTC date-time (RFC 5545 3.3.5, form 2).
+func icsTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// icsText escapes a TEXT value (RFC 5545 3.3.11).
+func icsText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`).Replace(s)
+}
+
+// fold writes one content line, folded at 75 octets without splitting a
+// UTF-8 character (RFC 5545 3.1).
+func fold(b *strings.Builder, line string) {
+	limit := 75
+	for len(line) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(line[cut]) {
+			cut--
+		}
+		b.WriteString(line[:cut] + "\r\n ")
+		line = line[cut:]
+		limit = 74 // the leading space counts
+	}
+	b.WriteString(line + "\r\n")
+}
+
+// Calendar renders events as an RFC 5545 calendar.
+func Calendar(name string, events []CalendarEvent, stamp time.Time) []byte {
+	var b strings.Builder
+	for _, l := range []string{"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//klaxon//on-call//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+		"X-WR-CALNAME:" + icsText(name), "REFRESH-INTERVAL;VALUE=DURATION:PT1H"} {
+		fold(&b, l)
+	}
+	for _, e := range events {
+		for _, l := range []string{"BEGIN:VEVENT", "UID:" + e.UID, "DTSTAMP:" + icsTime(stamp), "DTSTART:" + icsTime(e.Start),
+			"DTEND:" + icsTime(e.End), "SUMMARY:" + icsText(e.Summary), "TRANSP:TRANSPARENT", "END:VEVENT"} {
+			fold(&b, l)
+		}
+	}
+	fold(&b, "END:VCALENDAR")
+	return []byte(b.String())
+}
+
+// eventUID names a shift by schedule, person and start, so a shift keeps
+// its UID when an edit moves its end, and calendars update it in place.
+func eventUID(schedule, person string, start time.Time) string {
+	sum := sha256.Sum256([]byte(schedule + "|" + person + "|" + start.UTC().Format(time.RFC3339)))
+	return hex.EncodeToString(sum[:12]) + "@klaxon"
+}
+
+// FeedWeeks is how far ahead calendar feeds reach by default.
+const FeedWeeks = 8
+
+// Feed renders the calendar feed of a schedule (kind "schedule") or a
+// person (kind "person") from now for weeks weeks. It reports false for an
+// unknown feed or a wrong token alike, so feeds cannot be discovered.
+func (o *OnCall) Feed(kind, id, token string, now time.Time, weeks int) ([]byte, bool) {
+	want, ok := o.cfg.FeedTokens[kind+":"+id]
+	if !ok || want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(token)) != 1 {
+		return nil, false
+	}
+	if weeks <= 0 || weeks > 52 {
+		weeks = FeedWeeks
+	}
+	from, to := now.Add(-24*time.Hour), now.Add(time.Duration(weeks)*7*24*time.Hour)
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	var events []CalendarEvent
+	name := ""
+	for _, s := range o.cfg.Schedules {
+		if kind == "schedule" && s.ID != id {
+			continue
+		}
+		for _, sh := range s.Shifts(from, to, o.overrides[s.ID]) {
+			if kind == "person" && sh.Person != id {
+				continue
+			}
+			events = append(events, CalendarEvent{UID: eventUID(s.ID, sh.Person, sh.Start), Start: sh.Start, End: sh.End,
+				Summary: fmt.Sprintf("On call: %s (%s %s)", personName(o.cfg.People, sh.Person), s.ID, s.Role)})
+		}
+		name = "On call: " + s.ID
+	}
+	if kind == "person" {
+		name = "On call: " + personName(o.cfg.People, id)
+	}
+	return Calendar(name, events, now), true
+}
+
+func personName(people bot.People, id string) string {
+	for _, p := range people {
+		if p.ID == id {
+			return p.Name
+		}
+	}
+	return id
+}
