@@ -15,7 +15,19 @@ const (
 	ChangeOverride ChangeKind = "override" // someone is on call for a stretch
 	ChangeCover    ChangeKind = "cover"    // someone takes over from now on
 	ChangeUndo     ChangeKind = "undo"     // reverts an earlier change
+	ChangeOffer    ChangeKind = "offer"    // someone offers a shift for swapping
+	ChangeTake     ChangeKind = "take"     // a teammate takes an offered shift
+	ChangeExpire   ChangeKind = "expire"   // an offer nobody took ran out
 )
+
+// SwapOffer is a shift someone offers to a teammate.
+type SwapOffer struct {
+	Schedule   string     `json:"schedule"`
+	Person     string     `json:"person"` // who gives the shift away
+	Start, End time.Time  `json:"start"`
+	Platform   Platform   `json:"platform"`
+	Message    MessageRef `json:"message,omitzero"` // the offer with its button
+}
 
 // OnCallChange is one entry of the on-call history. Changes are only ever
 // appended: undoing appends a change that reverts an earlier one.
@@ -24,14 +36,20 @@ type OnCallChange struct {
 	Kind     ChangeKind `json:"kind"`
 	Author   User       `json:"author"`
 	At       time.Time  `json:"at"`
-	Override *Override  `json:"override,omitempty"` // override and cover
+	Override *Override  `json:"override,omitempty"` // override, cover and take
 	Reverts  uuid.UUID  `json:"reverts,omitzero"`   // undo
+	Offer    *SwapOffer `json:"offer,omitempty"`    // offer
+	OfferID  uuid.UUID  `json:"offer_id,omitzero"`  // take and expire: the offer
 }
 
 // OnCallStore keeps the on-call history.
 type OnCallStore interface {
 	AddOnCallChange(ctx context.Context, c *OnCallChange) error
 	OnCallChanges(ctx context.Context) ([]OnCallChange, error)
+	// Cursor and SetCursor keep how far a periodic job has got, so a
+	// restart neither repeats nor skips its work.
+	Cursor(ctx context.Context, key string) (time.Time, bool, error)
+	SetCursor(ctx context.Context, key string, t time.Time) error
 }
 
 // History is the on-call change log with what follows from it.
@@ -65,11 +83,57 @@ func (h History) Overrides() map[string][]Override {
 func (h History) LastUndoable(user string) (OnCallChange, bool) {
 	gone := h.reverted()
 	for i := len(h) - 1; i >= 0; i-- {
-		if c := h[i]; c.Author.ID == user && c.Kind != ChangeUndo && !gone[c.ID] {
+		if c := h[i]; c.Author.ID == user && c.Kind != ChangeUndo && c.Kind != ChangeExpire && !gone[c.ID] {
 			return c, true
 		}
 	}
 	return OnCallChange{}, false
+}
+
+// OfferState says what became of an offer.
+type OfferState string
+
+// Offer states.
+const (
+	OfferOpen      OfferState = "open"
+	OfferTaken     OfferState = "taken"
+	OfferExpired   OfferState = "expired"
+	OfferWithdrawn OfferState = "withdrawn" // the offer itself was undone
+)
+
+// Offer finds an offer and what became of it.
+func (h History) Offer(id uuid.UUID) (OnCallChange, OfferState, bool) {
+	gone := h.reverted()
+	var offer OnCallChange
+	found := false
+	state := OfferOpen
+	for _, c := range h {
+		switch {
+		case c.ID == id && c.Kind == ChangeOffer:
+			offer, found = c, true
+			if gone[c.ID] {
+				state = OfferWithdrawn
+			}
+		case c.OfferID == id && c.Kind == ChangeTake && !gone[c.ID]:
+			state = OfferTaken
+		case c.OfferID == id && c.Kind == ChangeExpire && state == OfferOpen:
+			state = OfferExpired
+		}
+	}
+	return offer, state, found
+}
+
+// OpenOffers lists offers nobody took, withdrew or expired yet.
+func (h History) OpenOffers() []OnCallChange {
+	var out []OnCallChange
+	for _, c := range h {
+		if c.Kind == ChangeOffer {
+			if _, state, _ := h.Offer(c.ID); state == OfferOpen {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // Reverted reports whether change id was undone.

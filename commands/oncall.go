@@ -21,6 +21,17 @@ type OnCallConfig struct {
 	// FeedTokens opens calendar feeds: "schedule:<id>" or "person:<id>" →
 	// the feed's secret token. Feeds without a token are not served.
 	FeedTokens map[string]string
+	// Handoffs says where each schedule announces handoffs, by schedule id.
+	Handoffs map[string]HandoffNotice
+	// Chats are the connected platforms, for swap offers and notices.
+	Chats []bot.Chat
+}
+
+// HandoffNotice is where a schedule announces its handoffs.
+type HandoffNotice struct {
+	Platform bot.Platform
+	Channel  string        // "" means no announcement in a channel
+	Remind   time.Duration // DM the incoming person this long before; 0: no DM
 }
 
 // OnCall answers who is on call and records overrides, covers and undos.
@@ -65,10 +76,22 @@ func (o *OnCall) Register(m *bot.Mux) {
 			Help: "Times: now, 14:00 (today, your time zone), 2026-12-01, 2026-12-01T14:00. Durations: 90m, 4h, 2d.", Handler: o.handleOverride},
 		bot.Command{Name: "oncall cover", Usage: "@person <duration> [schedule]", Summary: "Someone takes your shift from now on (\"take my shift\").", Handler: o.handleCover},
 		bot.Command{Name: "oncall undo", Usage: "", Summary: "Revert the last on-call change you made.", Handler: o.handleUndo},
+		bot.Command{Name: "oncall swap", Usage: "[schedule]", Summary: "Offer your next shift; a teammate takes it with a button.", Handler: o.handleSwap},
 		bot.Command{Name: "oncall history", Usage: "[schedule]", Summary: "List recent on-call changes.", Handler: o.handleHistory},
 		bot.Command{Name: "oncall help", Usage: "[command]", Summary: "Show the on-call commands.", Handler: helpHandler(m, "oncall")},
 	)
 	m.HandleQuestion(o.Answer)
+	m.HandleAction(ActionTakeShift, o.actTake)
+}
+
+// chat returns the chat of platform p.
+func (o *OnCall) chat(p bot.Platform) (bot.Chat, bool) {
+	for _, c := range o.cfg.Chats {
+		if c.Platform() == p {
+			return c, true
+		}
+	}
+	return nil, false
 }
 
 // asker is the person behind a platform user, and their time zone.
@@ -184,11 +207,8 @@ func (o *OnCall) Report(platform bot.Platform, scheds []*bot.Schedule, t time.Ti
 			continue
 		}
 		line := fmt.Sprintf("*%s* %s: %s", label, s.Role, mention(platform, o.cfg.People, who.Person))
-		const window = 21 * 24 * time.Hour
-		for _, sh := range s.Shifts(t.Add(-window), t.Add(window), ovs) {
-			if !t.Before(sh.Start) && t.Before(sh.End) {
-				line += fmt.Sprintf(" (since %s, until %s)", when2(sh.Start, t.Add(-window), loc, "before"), when2(sh.End, t.Add(window), loc, "after"))
-			}
+		if sh, ok := shiftAt(s, ovs, t); ok {
+			line += fmt.Sprintf(" (since %s, until %s)", when2(sh.Start, t.Add(-shiftWindow), loc, "before"), when2(sh.End, t.Add(shiftWindow), loc, "after"))
 		}
 		if who.Override != nil {
 			line += " · override"
@@ -197,6 +217,20 @@ func (o *OnCall) Report(platform bot.Platform, scheds []*bot.Schedule, t time.Ti
 	}
 	title := "📟 On call " + when
 	return bot.Message{Title: title, Text: strings.Join(lines, "\n"), Context: "Times in " + loc.String() + " · /oncall help"}
+}
+
+// shiftWindow is how far shiftAt looks for a shift's edges.
+const shiftWindow = 21 * 24 * time.Hour
+
+// shiftAt returns the whole shift containing t, looking up to shiftWindow
+// either way for its edges.
+func shiftAt(s *bot.Schedule, ovs *bot.Overrides, t time.Time) (bot.Shift, bool) {
+	for _, sh := range s.Shifts(t.Add(-shiftWindow), t.Add(shiftWindow), ovs) {
+		if !t.Before(sh.Start) && t.Before(sh.End) {
+			return sh, true
+		}
+	}
+	return bot.Shift{}, false
 }
 
 // when2 formats a shift edge; an edge at the window's end is open-ended.

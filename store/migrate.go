@@ -30,6 +30,10 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketOnCall)
 		return err
 	}},
+	{"job cursors", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketCursors)
+		return err
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

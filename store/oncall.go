@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -46,4 +48,24 @@ func (s *Store) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
 		})
 	})
 	return out, err
+}
+
+// Cursor returns how far the job key has got.
+func (s *Store) Cursor(ctx context.Context, key string) (time.Time, bool, error) {
+	var t time.Time
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketCursors).Get([]byte(key)); len(v) == 8 {
+			t, ok = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(), true
+		}
+		return nil
+	})
+	return t, ok, err
+}
+
+// SetCursor records how far the job key has got.
+func (s *Store) SetCursor(ctx context.Context, key string, t time.Time) error {
+	return s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCursors).Put([]byte(key), u64(uint64(t.UnixNano())))
+	})
 }

@@ -10,6 +10,7 @@
 //	timeline/<id>          seq (uint64) → Event JSON
 //	seen                   source event id → id(16) seq(8) unix-nanos(8)
 //	oncall_changes         change id (UUIDv7) → OnCallChange JSON, append-only
+//	cursors                job key → unix-nanos: how far a periodic job has got
 package store
 
 import (
@@ -39,6 +40,7 @@ var (
 	bucketTimeline  = []byte("timeline")
 	bucketSeen      = []byte("seen")
 	bucketOnCall    = []byte("oncall_changes")
+	bucketCursors   = []byte("cursors")
 
 	keySchemaVersion = []byte("schema_version")
 )

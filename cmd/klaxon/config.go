@@ -114,6 +114,11 @@ type ScheduleConfig struct {
 	TimeZone  string        `mapstructure:"time_zone"`
 	FeedToken Secret        `mapstructure:"feed_token"`
 	Layers    []LayerConfig `mapstructure:"layers"`
+	// Where handoffs are announced ("alice hands over to bob"), and how
+	// long before a shift its person gets a DM (0 turns the DM off).
+	HandoffChannel  string        `mapstructure:"handoff_channel"`
+	HandoffPlatform string        `mapstructure:"handoff_platform"` // console, slack or discord; default: the one connected
+	HandoffReminder time.Duration `mapstructure:"handoff_reminder"`
 }
 
 // LayerConfig is one layer of a schedule.
@@ -469,6 +474,14 @@ func (c *Config) schedules() ([]*bot.Schedule, error) {
 			}
 			s.Layers = append(s.Layers, layer)
 		}
+		switch sc.HandoffPlatform {
+		case "", "console", "slack", "discord":
+		default:
+			return nil, bad(".handoff_platform", "%q is not one of console, slack, discord", sc.HandoffPlatform)
+		}
+		if sc.HandoffReminder < 0 || sc.HandoffReminder > 7*24*time.Hour {
+			return nil, bad(".handoff_reminder", "must be between 0 and 168h")
+		}
 		if err := s.Validate(); err != nil {
 			return nil, bad("", "%v", err)
 		}
@@ -535,6 +548,29 @@ func (s ServiceConfig) service() bot.Service {
 		name = s.ID
 	}
 	return bot.Service{ID: s.ID, Name: name, Description: s.Description}
+}
+
+// handoffs says where each schedule announces its handoffs.
+func (c *Config) handoffs() map[string]commands.HandoffNotice {
+	platform := bot.PlatformConsole
+	switch {
+	case c.Slack.BotToken != "":
+		platform = bot.PlatformSlack
+	case c.Discord.Token != "":
+		platform = bot.PlatformDiscord
+	}
+	out := map[string]commands.HandoffNotice{}
+	for _, s := range c.Schedules {
+		if s.HandoffChannel == "" && s.HandoffReminder == 0 {
+			continue
+		}
+		p := platform
+		if s.HandoffPlatform != "" {
+			p = bot.Platform(s.HandoffPlatform)
+		}
+		out[s.ID] = commands.HandoffNotice{Platform: p, Channel: s.HandoffChannel, Remind: s.HandoffReminder}
+	}
+	return out
 }
 
 // feedTokens maps each calendar feed to its token.

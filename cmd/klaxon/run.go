@@ -93,10 +93,12 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
-	oncall, err := commands.NewOnCall(ctx, s, clock, log, commands.OnCallConfig{Schedules: schedules, People: policy.People, FeedTokens: cfg.feedTokens()})
+	oncall, err := commands.NewOnCall(ctx, s, clock, log, commands.OnCallConfig{Schedules: schedules, People: policy.People,
+		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats})
 	if err != nil {
 		return err
 	}
+	serve = append(serve, func(ctx context.Context) error { return tick(ctx, clock, oncall.Tick) })
 	httpd, err := web.Listen(cfg.HTTP.Listen, oncall, clock, log)
 	if err != nil {
 		return err
@@ -114,6 +116,21 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", s.Path()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
 	return runAll(ctx, serve)
+}
+
+// tick calls fn every few seconds until ctx ends: the on-call jobs work
+// out from data what is due, so missed ticks are caught up.
+func tick(ctx context.Context, clock bot.Clock, fn func(context.Context, time.Time)) error {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		fn(ctx, clock.Now())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // runAll runs every platform until ctx ends or one of them stops, then

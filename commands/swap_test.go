@@ -1,0 +1,166 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/console"
+	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+// swapEnv is the on-call commands with the console as their chat.
+type swapEnv struct {
+	*oncallEnv
+	con *console.Console
+	oc  *commands.OnCall
+}
+
+func newSwapEnv(t *testing.T, path string, handoffs map[string]commands.HandoffNotice) *swapEnv {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "k.db")
+	}
+	s, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	con := console.New(&bytes.Buffer{}, "general", "oncall-db")
+	e := &oncallEnv{t: t, store: s, clock: bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC)), mux: bot.NewMux(zerolog.Nop()), cfg: onCallConfig(t)}
+	e.cfg.Chats, e.cfg.Handoffs = []bot.Chat{con}, handoffs
+	oc, err := commands.NewOnCall(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc.Register(e.mux)
+	return &swapEnv{oncallEnv: e, con: con, oc: oc}
+}
+
+func (e *swapEnv) click(user, value string) string {
+	r := e.mux.Act(context.Background(), bot.Action{Platform: bot.PlatformConsole, ActionID: commands.ActionTakeShift, Value: value, User: bot.User{ID: user}})
+	return r.Text
+}
+
+// offer returns the offer message's text and its button value.
+func (e *swapEnv) offer() (string, string) {
+	msgs := e.con.Messages("general")
+	if len(msgs) == 0 {
+		e.t.Fatal("no offer was posted")
+	}
+	last := msgs[len(msgs)-1]
+	return last, e.offerValue()
+}
+
+func (e *swapEnv) offerValue() string {
+	h, _ := e.store.OnCallChanges(context.Background())
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Kind == bot.ChangeOffer {
+			return h[i].ID.String()
+		}
+	}
+	return ""
+}
+
+func TestSwapOfferTakenByATeammate(t *testing.T) {
+	e := newSwapEnv(t, "", nil)
+	// payments-primary alternates weekly: alice 16 Nov, bob 23 Nov, alice 30 Nov.
+	if got := e.do("alice", "/oncall swap payments-primary"); !strings.Contains(got, "Offered") {
+		t.Fatalf("swap: %s", got)
+	}
+	text, id := e.offer()
+	if !strings.Contains(text, "@alice offers their *payments-primary* shift, Mon 30 Nov 09:00 – Mon 7 Dec 09:00") || !strings.Contains(text, "[Take this shift]") {
+		t.Errorf("offer message:\n%s", text)
+	}
+	if got := e.click("carol", id); !strings.Contains(got, "Only people on the *payments-primary* rotation") {
+		t.Errorf("carol (not on the rotation): %s", got)
+	}
+	if got := e.click("alice", id); !strings.Contains(got, "your own offer") {
+		t.Errorf("alice takes her own: %s", got)
+	}
+	if got := e.click("bob", id); got != "" {
+		t.Errorf("bob takes it: %q", got)
+	}
+	if text, _ := e.offer(); !strings.Contains(text, "@bob took @alice's *payments-primary* shift") || strings.Contains(text, "[Take") {
+		t.Errorf("the offer was not settled:\n%s", text)
+	}
+	if got := e.click("bob", id); !strings.Contains(got, "already took") {
+		t.Errorf("second take: %s", got)
+	}
+	e.clock.Set(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	if got := e.do("alice", "/oncall payments"); !strings.Contains(got, "primary: @bob") {
+		t.Errorf("during the swapped shift:\n%s", got)
+	}
+}
+
+func TestSwapOfferExpiresAndCanBeWithdrawn(t *testing.T) {
+	e := newSwapEnv(t, "", nil)
+	e.do("bob", "/oncall swap payments-primary") // bob's next shift starts Mon 23 Nov 08:00 UTC
+	_, id := e.offer()
+	e.clock.Set(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
+	e.oc.Tick(context.Background(), e.clock.Now())
+	if text, _ := e.offer(); !strings.Contains(text, "Nobody took @bob's *payments-primary* shift") {
+		t.Errorf("expired offer:\n%s", text)
+	}
+	if got := e.click("alice", id); !strings.Contains(got, "expired") {
+		t.Errorf("taking an expired offer: %s", got)
+	}
+	if got := e.do("alice", "/oncall payments"); !strings.Contains(got, "primary: @bob") {
+		t.Errorf("the untaken shift should stay bob's:\n%s", got)
+	}
+
+	e2 := newSwapEnv(t, "", nil)
+	e2.do("alice", "/oncall swap payments-primary")
+	_, id2 := e2.offer()
+	if got := e2.do("alice", "/oncall undo"); !strings.Contains(got, "undid their offer") {
+		t.Errorf("withdrawing: %s", got)
+	}
+	if got := e2.click("bob", id2); !strings.Contains(got, "withdrawn") {
+		t.Errorf("taking a withdrawn offer: %s", got)
+	}
+}
+
+func TestHandoffNoticesAndReminders(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	handoffs := map[string]commands.HandoffNotice{"db": {Platform: bot.PlatformConsole, Channel: "oncall-db", Remind: time.Hour}}
+	e := newSwapEnv(t, path, handoffs)
+	ctx := context.Background()
+	e.oc.Tick(ctx, e.clock.Now()) // first run: starts now, announces nothing past
+	if n := len(e.con.Messages("oncall-db")); n != 0 {
+		t.Fatalf("the first tick announced %d old handoffs", n)
+	}
+	// db is daily at 00:00 UTC: carol 16th, bob 17th, carol 18th.
+	e.clock.Set(time.Date(2026, 11, 17, 23, 30, 0, 0, time.UTC))
+	e.oc.Tick(ctx, e.clock.Now())
+	if dms := e.con.DMs("carol"); len(dms) != 1 || !strings.Contains(dms[0], "you are on call for *db* (primary) from Wed 18 Nov 00:00 until Thu 19 Nov 00:00 (UTC)") {
+		t.Errorf("reminder DMs to carol: %q", dms)
+	}
+	e.clock.Set(time.Date(2026, 11, 18, 0, 0, 30, 0, time.UTC))
+	e.oc.Tick(ctx, e.clock.Now())
+	e.oc.Tick(ctx, e.clock.Now().Add(time.Second))
+	msgs := e.con.Messages("oncall-db")
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "*db* primary: @bob hands over to @carol until Thu 19 Nov 00:00 UTC") {
+		t.Errorf("handoff notices: %q", msgs)
+	}
+	if dms := e.con.DMs("carol"); len(dms) != 1 {
+		t.Errorf("carol was reminded %d times", len(dms))
+	}
+
+	// After a restart (klaxon was down for a day), the missed handoff is
+	// announced once and nothing is repeated.
+	e.store.Close()
+	e2 := newSwapEnv(t, path, handoffs)
+	e2.clock.Set(time.Date(2026, 11, 19, 0, 10, 0, 0, time.UTC))
+	e2.oc.Tick(ctx, e2.clock.Now())
+	msgs = e2.con.Messages("oncall-db")
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "@carol hands over to @bob") {
+		t.Errorf("after the restart: %q", msgs)
+	}
+}
