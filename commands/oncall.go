@@ -72,6 +72,7 @@ func (o *OnCall) setHistory(h bot.History) {
 func (o *OnCall) Register(m *bot.Mux) {
 	m.Register(
 		bot.Command{Name: "oncall", Usage: "[service]", Summary: "Who is on call now, for every service or one.", Handler: o.handleWho},
+		bot.Command{Name: "oncall who", Usage: "[service]", Summary: "The same as /oncall [service].", Handler: o.handleWho},
 		bot.Command{Name: "oncall override", Usage: "@person <from> <until|duration> [schedule]", Summary: "Put someone on call for a stretch.",
 			Help: "Times: now, 14:00 (today, your time zone), 2026-12-01, 2026-12-01T14:00. Durations: 90m, 4h, 2d.", Handler: o.handleOverride},
 		bot.Command{Name: "oncall cover", Usage: "@person <duration> [schedule]", Summary: "Someone takes your shift from now on (\"take my shift\").", Handler: o.handleCover},

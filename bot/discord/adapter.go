@@ -43,6 +43,7 @@ type Config struct {
 	CategoryID    string // where incident channels go
 	Severities    bot.Severities
 	Services      bot.Services // offered as autocomplete
+	Schedules     []string     // schedule ids, offered as autocomplete
 	Log           zerolog.Logger
 	Clock         bot.Clock
 }

@@ -26,11 +26,37 @@ type option struct {
 
 var incidentOpt = option{name: "incident", desc: "INC-n, when not typed in the incident's channel", typ: discordgo.ApplicationCommandOptionString}
 
-// subcommands mirror the /incident commands, option for option.
-var subcommands = []struct {
+type subcommand struct {
 	name, desc string
 	opts       []option
+}
+
+// slashCommands mirror klaxon's commands, option for option.
+var slashCommands = []struct {
+	name, desc string
+	subs       []subcommand
 }{
+	{"incident", "Declare and run incidents", incidentSubs},
+	{"oncall", "Who is on call; overrides, swaps and history", oncallSubs},
+}
+
+var scheduleOpt = option{name: "schedule", desc: "Schedule or service (default: yours)", typ: discordgo.ApplicationCommandOptionString, complete: true}
+
+var oncallSubs = []subcommand{
+	{"who", "Who is on call now", []option{{name: "service", desc: "A service or schedule (default: all)", typ: discordgo.ApplicationCommandOptionString, complete: true}}},
+	{"override", "Put someone on call for a stretch", []option{
+		{name: "person", desc: "Who", typ: discordgo.ApplicationCommandOptionUser, required: true},
+		{name: "from", desc: "now, 14:00, 2026-12-01T14:00", typ: discordgo.ApplicationCommandOptionString, required: true},
+		{name: "until", desc: "A time, or a duration like 4h or 2d", typ: discordgo.ApplicationCommandOptionString, required: true}, scheduleOpt}},
+	{"cover", "Someone takes your shift from now on", []option{
+		{name: "person", desc: "Who covers", typ: discordgo.ApplicationCommandOptionUser, required: true},
+		{name: "duration", desc: "For how long, e.g. 2h", typ: discordgo.ApplicationCommandOptionString, required: true}, scheduleOpt}},
+	{"swap", "Offer your next shift to a teammate", []option{scheduleOpt}},
+	{"undo", "Revert your last on-call change", nil},
+	{"history", "Recent on-call changes", []option{scheduleOpt}},
+}
+
+var incidentSubs = []subcommand{
 	{"declare", "Declare an incident (no title: open a form)", []option{
 		{name: "title", desc: "What is broken, in a few words", typ: discordgo.ApplicationCommandOptionString},
 		{name: "severity", desc: "How bad", typ: discordgo.ApplicationCommandOptionString, key: "sev", choices: true},
@@ -61,19 +87,23 @@ func (a *Adapter) applicationCommands() []*discordgo.ApplicationCommand {
 	for _, s := range a.cfg.Severities {
 		sevChoices = append(sevChoices, &discordgo.ApplicationCommandOptionChoice{Name: cut(s.Name+" — "+s.Label, 100), Value: s.Name})
 	}
-	incident := &discordgo.ApplicationCommand{Name: "incident", Description: "Declare and run incidents", Type: discordgo.ChatApplicationCommand}
-	for _, sc := range subcommands {
-		sub := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: sc.name, Description: sc.desc}
-		for _, o := range sc.opts {
-			opt := &discordgo.ApplicationCommandOption{Type: o.typ, Name: o.name, Description: o.desc, Required: o.required, Autocomplete: o.complete}
-			if o.choices {
-				opt.Choices = sevChoices
+	var out []*discordgo.ApplicationCommand
+	for _, c := range slashCommands {
+		cmd := &discordgo.ApplicationCommand{Name: c.name, Description: c.desc, Type: discordgo.ChatApplicationCommand}
+		for _, sc := range c.subs {
+			sub := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: sc.name, Description: sc.desc}
+			for _, o := range sc.opts {
+				opt := &discordgo.ApplicationCommandOption{Type: o.typ, Name: o.name, Description: o.desc, Required: o.required, Autocomplete: o.complete}
+				if o.choices {
+					opt.Choices = sevChoices
+				}
+				sub.Options = append(sub.Options, opt)
 			}
-			sub.Options = append(sub.Options, opt)
+			cmd.Options = append(cmd.Options, sub)
 		}
-		incident.Options = append(incident.Options, sub)
+		out = append(out, cmd)
 	}
-	return []*discordgo.ApplicationCommand{incident, {Name: MessageCommandName, Type: discordgo.MessageApplicationCommand}}
+	return append(out, &discordgo.ApplicationCommand{Name: MessageCommandName, Type: discordgo.MessageApplicationCommand})
 }
 
 // quote writes a value as one word of a klaxon command line.
@@ -81,8 +111,8 @@ func quote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-// commandText turns an /incident interaction into the command line package
-// commands parses: `/incident sev INC-4 "SEV1"`.
+// commandText turns a slash-command interaction into the command line
+// package commands parses: `/incident sev INC-4 "SEV1"`.
 func commandText(d discordgo.ApplicationCommandInteractionData) (string, error) {
 	if len(d.Options) != 1 || d.Options[0].Type != discordgo.ApplicationCommandOptionSubCommand {
 		return "", fmt.Errorf("/%s needs a subcommand", d.Name)
@@ -97,7 +127,13 @@ func commandText(d discordgo.ApplicationCommandInteractionData) (string, error) 
 	if o, ok := given["incident"]; ok {
 		words = append(words, quote(o.StringValue()))
 	}
-	for _, sc := range subcommands {
+	var subs []subcommand
+	for _, c := range slashCommands {
+		if c.name == d.Name {
+			subs = c.subs
+		}
+	}
+	for _, sc := range subs {
 		if sc.name != sub.Name {
 			continue
 		}

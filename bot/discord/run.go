@@ -311,6 +311,11 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) {
 			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: cut(s.Name, 100), Value: s.ID})
 		}
 	}
+	for _, id := range a.cfg.Schedules {
+		if len(choices) < 25 && strings.HasPrefix(id, prefix) {
+			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: id, Value: id})
+		}
+	}
 	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 		Data: &discordgo.InteractionResponseData{Choices: choices}}, a.opt(ctx))
 	if err != nil {

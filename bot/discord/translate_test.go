@@ -126,3 +126,16 @@ func TestREADMEInviteURLAsksForTheRightPermissions(t *testing.T) {
 		t.Errorf("README's invite URL does not ask for %s", want)
 	}
 }
+
+func TestOnCallCommandText(t *testing.T) {
+	d := commandData(t, `{"name":"oncall","type":1,"options":[{"name":"override","type":1,"options":[
+		{"name":"until","type":3,"value":"2h"},{"name":"person","type":6,"value":"100000000000000002"},
+		{"name":"schedule","type":3,"value":"db"},{"name":"from","type":3,"value":"now"}]}]}`)
+	if text, _ := commandText(d); text != `/oncall override "<@100000000000000002>" "now" "2h" "db"` {
+		t.Errorf("override = %s", text)
+	}
+	d = commandData(t, `{"name":"oncall","type":1,"options":[{"name":"who","type":1,"options":[{"name":"service","type":3,"value":"payments"}]}]}`)
+	if text, _ := commandText(d); text != `/oncall who "payments"` {
+		t.Errorf("who = %s", text)
+	}
+}

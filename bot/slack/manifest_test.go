@@ -44,8 +44,9 @@ func TestManifestMatchesAdapter(t *testing.T) {
 	if err := yaml.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Features.SlashCommands) != 1 || m.Features.SlashCommands[0].Command != "/incident" || !m.Features.SlashCommands[0].ShouldEscape {
-		t.Errorf("slash commands = %+v; want /incident with should_escape", m.Features.SlashCommands)
+	if len(m.Features.SlashCommands) != 2 || m.Features.SlashCommands[0].Command != "/incident" || m.Features.SlashCommands[1].Command != "/oncall" ||
+		!m.Features.SlashCommands[0].ShouldEscape || !m.Features.SlashCommands[1].ShouldEscape {
+		t.Errorf("slash commands = %+v; want /incident and /oncall with should_escape", m.Features.SlashCommands)
 	}
 	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].CallbackID != ShortcutCallbackID || m.Features.Shortcuts[0].Type != "message" {
 		t.Errorf("shortcuts = %+v; want the %s message shortcut", m.Features.Shortcuts, ShortcutCallbackID)

@@ -573,6 +573,15 @@ func (c *Config) handoffs() map[string]commands.HandoffNotice {
 	return out
 }
 
+// scheduleIDs lists the configured schedules.
+func (c *Config) scheduleIDs() []string {
+	var out []string
+	for _, s := range c.Schedules {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
 // feedTokens maps each calendar feed to its token.
 func (c *Config) feedTokens() map[string]string {
 	out := map[string]string{}

@@ -113,7 +113,7 @@ func TestDiscordRegistersCommands(t *testing.T) {
 	for _, c := range cmds {
 		names = append(names, c["name"].(string))
 	}
-	if strings.Join(names, ",") != "incident,Declare incident" {
+	if strings.Join(names, ",") != "incident,oncall,Declare incident" {
 		t.Fatalf("registered %v", names)
 	}
 	subs := map[string]bool{}
@@ -125,7 +125,16 @@ func TestDiscordRegistersCommands(t *testing.T) {
 			t.Errorf("/incident %s is not registered", want)
 		}
 	}
-	if typ := cmds[1]["type"].(float64); typ != 3 {
+	oncallSubs := map[string]bool{}
+	for _, o := range cmds[1]["options"].([]any) {
+		oncallSubs[o.(map[string]any)["name"].(string)] = true
+	}
+	for _, want := range []string{"who", "override", "cover", "swap", "undo", "history"} {
+		if !oncallSubs[want] {
+			t.Errorf("/oncall %s is not registered", want)
+		}
+	}
+	if typ := cmds[2]["type"].(float64); typ != 3 {
 		t.Errorf("the context-menu command has type %v; want 3 (message)", typ)
 	}
 }

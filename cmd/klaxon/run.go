@@ -82,7 +82,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if cfg.Discord.Token != "" {
 		dc, err := discordbot.New(discordbot.Config{Token: cfg.Discord.Token.Reveal(), ApplicationID: cfg.Discord.ApplicationID,
 			GuildID: cfg.Discord.GuildID, APIURL: cfg.Discord.APIURL, GatewayURL: cfg.Discord.GatewayURL, CategoryID: cfg.Discord.CategoryID,
-			Severities: policy.Severities, Services: policy.Services, Log: log, Clock: clock})
+			Severities: policy.Severities, Services: policy.Services, Schedules: cfg.scheduleIDs(), Log: log, Clock: clock})
 		if err != nil {
 			return err
 		}

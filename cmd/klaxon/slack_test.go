@@ -388,3 +388,48 @@ func TestSlackShortcutAndMentions(t *testing.T) {
 		return false
 	})
 }
+
+func TestSlackOnCall(t *testing.T) {
+	fake := newFake(t)
+	k := &slackKlaxon{t: t, fake: fake, db: filepath.Join(t.TempDir(), "k.db"), done: make(chan error, 1), logs: &syncBuffer{}}
+	cfg := writeConfig(t, `
+people:
+  - {id: alice, name: Alice, slack_id: U0ALICE, time_zone: Europe/Berlin}
+  - {id: bob, name: Bob, slack_id: U0BOB}
+schedules:
+  - id: payments
+    service: payments
+    time_zone: Europe/Berlin
+    layers:
+      - {rotation: weekly, start: 2026-01-05, participants: [alice, bob]}
+`)
+	env := env{"KLAXON_STORE_PATH": k.db, "KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken,
+		"KLAXON_SLACK_API_URL": fake.URL(), "KLAXON_HTTP_LISTEN": "127.0.0.1:0"}
+	ctx, cancel := context.WithCancel(context.Background())
+	k.cancel = cancel
+	m := &Main{Stdin: strings.NewReader(""), Stdout: k.logs, Stderr: k.logs, Getenv: env.get}
+	go func() { k.done <- m.Execute(ctx, []string{"run", "--config", cfg}) }()
+	k.waitFor("the connection", fake.Connected)
+	t.Cleanup(k.stop)
+
+	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/oncall", "payments"))
+	k.waitFor("the on-call answer", func() bool {
+		for _, r := range fake.Replies() {
+			if strings.Contains(r.Text, "On call now") {
+				blocks, _ := json.Marshal(r.Body["blocks"])
+				return strings.Contains(string(blocks), "*payments* primary: <@U0")
+			}
+		}
+		return false
+	})
+	env2, _ := fake.Mention(bob, "C0GENERAL", "who is on call for payments?")
+	k.ack(env2)
+	k.waitFor("the answer to the question, in its thread", func() bool {
+		for _, msg := range fake.Messages("C0GENERAL") {
+			if msg.User == slackfake.BotUserID && strings.Contains(msg.Rendered(), "On call now") && msg.ThreadTS != "" {
+				return true
+			}
+		}
+		return false
+	})
+}
