@@ -22,11 +22,12 @@ const (
 
 // SwapOffer is a shift someone offers to a teammate.
 type SwapOffer struct {
-	Schedule   string     `json:"schedule"`
-	Person     string     `json:"person"` // who gives the shift away
-	Start, End time.Time  `json:"start"`
-	Platform   Platform   `json:"platform"`
-	Message    MessageRef `json:"message,omitzero"` // the offer with its button
+	Schedule string     `json:"schedule"`
+	Person   string     `json:"person"` // who gives the shift away
+	Start    time.Time  `json:"start"`
+	End      time.Time  `json:"end"`
+	Platform Platform   `json:"platform"`
+	Message  MessageRef `json:"message,omitzero"` // the offer with its button
 }
 
 // OnCallChange is one entry of the on-call history. Changes are only ever

@@ -164,3 +164,38 @@ func TestHandoffNoticesAndReminders(t *testing.T) {
 		t.Errorf("after the restart: %q", msgs)
 	}
 }
+
+func TestOpenOfferSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	e := newSwapEnv(t, path, nil)
+	e.do("alice", "/oncall swap payments-primary")
+	id := e.offerValue()
+	e.store.Close()
+
+	e2 := newSwapEnv(t, path, nil)
+	if got := e2.click("bob", id); got != "" {
+		t.Fatalf("taking the offer after a restart: %q", got)
+	}
+	// The taken shift is exactly the offered one: Mon 30 Nov 08:00 – Mon 7 Dec 08:00 UTC.
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 30, 7, 59, 0, 0, time.UTC), "@bob"}, // bob's own week
+		{time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC), "@bob"},  // taken from alice
+		{time.Date(2026, 12, 7, 7, 59, 0, 0, time.UTC), "@bob"},
+		{time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC), "@bob"}, // bob's week again
+		{time.Date(2026, 12, 14, 8, 0, 0, 0, time.UTC), "@alice"},
+	} {
+		e2.clock.Set(c.at)
+		if got := e2.do("carol", "/oncall payments-primary"); !strings.Contains(got, "primary: "+c.want) {
+			t.Errorf("at %s: %s", c.at, got)
+		}
+	}
+	h, _ := e2.store.OnCallChanges(context.Background())
+	for _, c := range h {
+		if c.Offer != nil && (c.Offer.End.IsZero() || !c.Offer.End.After(c.Offer.Start)) {
+			t.Errorf("stored offer lost its end: %+v", c.Offer)
+		}
+	}
+}
