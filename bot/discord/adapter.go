@@ -57,7 +57,7 @@ type Adapter struct {
 
 	connected atomic.Bool
 	botUser   atomic.Value // string: klaxon's own user id, from READY
-	work      sync.WaitGroup
+	work      bot.Inflight
 
 	mu      sync.Mutex
 	pending map[string]*pendingInteraction // by interaction id (the form trigger)

@@ -19,7 +19,7 @@ import (
 // first response, as Discord requires.
 const grace = 10 * time.Millisecond
 
-// workTimeout bounds the work for one interaction; shutdown does not cancel it.
+// workTimeout bounds the work done for one acknowledged event.
 const workTimeout = 2 * time.Minute
 
 // pendingInteraction is an interaction whose first response may not be
@@ -84,14 +84,9 @@ func (a *Adapter) close() {
 	a.connected.Store(false)
 }
 
+// later runs slow work after an acknowledgement; see bot.Inflight.
 func (a *Adapter) later(ctx context.Context, fn func(ctx context.Context)) {
-	a.work.Add(1)
-	go func() {
-		defer a.work.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), workTimeout)
-		defer cancel()
-		fn(ctx)
-	}()
+	a.work.Go(ctx, workTimeout, fn)
 }
 
 func interactionUser(i *discordgo.Interaction) bot.User {

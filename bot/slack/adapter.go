@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,7 +46,7 @@ type Adapter struct {
 	botUserID string // klaxon's own user, from auth.test
 	botID     string
 	connected atomic.Bool
-	work      sync.WaitGroup // slow work started after an ack
+	work      bot.Inflight // slow work started after an ack
 }
 
 var _ bot.Chat = (*Adapter)(nil)

@@ -109,20 +109,12 @@ func socketError(data any) error {
 	return fmt.Errorf("%v", data)
 }
 
-// workTimeout bounds the work done for one acknowledged envelope.
+// workTimeout bounds the work done for one acknowledged event.
 const workTimeout = 2 * time.Minute
 
-// later runs slow work after an acknowledgement, tracked so Run can wait
-// for it. The work is not cancelled when klaxon shuts down: what was
-// acknowledged gets finished (within workTimeout).
+// later runs slow work after an acknowledgement; see bot.Inflight.
 func (a *Adapter) later(ctx context.Context, fn func(ctx context.Context)) {
-	a.work.Add(1)
-	go func() {
-		defer a.work.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), workTimeout)
-		defer cancel()
-		fn(ctx)
-	}()
+	a.work.Go(ctx, workTimeout, fn)
 }
 
 func (a *Adapter) ack(req *socketmode.Request, payload any) {

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
@@ -18,21 +16,18 @@ const (
 
 // discordKlaxon is the real klaxon program connected to a fake Discord.
 type discordKlaxon struct {
-	t      *testing.T
-	fake   *discordfake.Server
-	db     string
-	cancel context.CancelFunc
-	done   chan error
-	logs   *syncBuffer
+	*running
+	fake *discordfake.Server
+	db   string
 }
 
 func startDiscord(t *testing.T) *discordKlaxon {
 	t.Helper()
 	fake := discordfake.New(map[string]string{dAlice: "alice", dBob: "bob"})
 	t.Cleanup(fake.Close)
-	k := &discordKlaxon{t: t, fake: fake, db: filepath.Join(t.TempDir(), "k.db"), done: make(chan error, 1), logs: &syncBuffer{}}
-	env := env{
-		"KLAXON_STORE_PATH":               k.db,
+	db := filepath.Join(t.TempDir(), "k.db")
+	k := &discordKlaxon{fake: fake, db: db, running: runKlaxon(t, "", env{
+		"KLAXON_STORE_PATH":               db,
 		"KLAXON_DISCORD_TOKEN":            discordfake.Token,
 		"KLAXON_DISCORD_APPLICATION_ID":   discordfake.AppID,
 		"KLAXON_DISCORD_GUILD_ID":         discordfake.GuildID,
@@ -40,39 +35,14 @@ func startDiscord(t *testing.T) *discordKlaxon {
 		"KLAXON_DISCORD_GATEWAY_URL":      fake.GatewayURL(),
 		"KLAXON_DISCORD_CATEGORY_ID":      discordfake.CategoryID,
 		"KLAXON_DISCORD_ANNOUNCE_CHANNEL": discordfake.AnnounceID,
-		"KLAXON_LOG_LEVEL":                "debug",
-		"KLAXON_HTTP_LISTEN":              "127.0.0.1:0",
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	k.cancel = cancel
-	m := &Main{Stdin: strings.NewReader(""), Stdout: k.logs, Stderr: k.logs, Getenv: env.get}
-	go func() { k.done <- m.Execute(ctx, []string{"run", "--config", writeConfig(t, "")}) }()
+	})}
 	k.waitFor("klaxon to connect and register its commands", func() bool { return fake.Connected() && len(fake.Commands()) > 0 })
-	t.Cleanup(k.stop)
 	return k
-}
-
-func (k *discordKlaxon) stop() {
-	if k.cancel == nil {
-		return
-	}
-	k.cancel()
-	k.cancel = nil
-	select {
-	case err := <-k.done:
-		if err != nil {
-			k.t.Errorf("klaxon exited with %v; logs:\n%s", err, k.logs)
-		}
-	case <-time.After(wait):
-		k.t.Errorf("klaxon did not stop; logs:\n%s", k.logs)
-	}
 }
 
 func (k *discordKlaxon) waitFor(what string, cond func() bool) {
 	k.t.Helper()
-	if !k.fake.WaitFor(wait, cond) {
-		k.t.Fatalf("timed out waiting for %s; logs:\n%s", what, k.logs)
-	}
+	k.running.waitFor(k.fake, what, cond)
 }
 
 // responses waits for n responses to interaction id.

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/store"
@@ -172,4 +174,71 @@ func TestVersionAndCheck(t *testing.T) {
 	if err := m.Execute(context.Background(), []string{"config", "check", "--config", bad}); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Errorf("config check of a bad file: %v", err)
 	}
+}
+
+// running is the real klaxon program running in the background, as
+// `klaxon run` with a config and an environment, until the test ends.
+type running struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan error
+	logs   *syncBuffer
+}
+
+func runKlaxon(t *testing.T, configYAML string, e env) *running {
+	t.Helper()
+	e["KLAXON_LOG_LEVEL"] = "debug"
+	e["KLAXON_HTTP_LISTEN"] = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{t: t, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: r.logs, Stderr: r.logs, Getenv: e.get}
+	config := writeConfig(t, configYAML)
+	go func() { r.done <- m.Execute(ctx, []string{"run", "--config", config}) }()
+	t.Cleanup(r.stop)
+	return r
+}
+
+// stop shuts klaxon down as SIGTERM would and checks it exits cleanly.
+func (r *running) stop() {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	select {
+	case err := <-r.done:
+		if err != nil {
+			r.t.Errorf("klaxon exited with %v; logs:\n%s", err, r.logs)
+		}
+	case <-time.After(wait):
+		r.t.Errorf("klaxon did not stop; logs:\n%s", r.logs)
+	}
+}
+
+// waitFor waits for cond on a fake, failing the test with the logs.
+func (r *running) waitFor(fake interface {
+	WaitFor(time.Duration, func() bool) bool
+}, what string, cond func() bool) {
+	r.t.Helper()
+	if !fake.WaitFor(wait, cond) {
+		r.t.Fatalf("timed out waiting for %s; logs:\n%s", what, r.logs)
+	}
+}
+
+// syncBuffer collects output written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,70 +22,28 @@ const (
 
 // slackKlaxon is the real klaxon program connected to a fake Slack.
 type slackKlaxon struct {
-	t      *testing.T
-	fake   *slackfake.Server
-	db     string
-	cancel context.CancelFunc
-	done   chan error
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	*running
+	fake *slackfake.Server
+	db   string
 }
 
 func startSlack(t *testing.T, fake *slackfake.Server, db string) *slackKlaxon {
 	t.Helper()
-	k := &slackKlaxon{t: t, fake: fake, db: db, done: make(chan error, 1), logs: &syncBuffer{}}
-	env := env{
+	before := fake.Connections()
+	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, "", env{
 		"KLAXON_STORE_PATH":             db,
 		"KLAXON_SLACK_APP_TOKEN":        fake.AppToken,
 		"KLAXON_SLACK_BOT_TOKEN":        fake.BotToken,
 		"KLAXON_SLACK_API_URL":          fake.URL(),
 		"KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS",
-		"KLAXON_LOG_LEVEL":              "debug",
-		"KLAXON_HTTP_LISTEN":            "127.0.0.1:0",
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	k.cancel = cancel
-	m := &Main{Stdin: strings.NewReader(""), Stdout: k.logs, Stderr: k.logs, Getenv: env.get}
-	before := fake.Connections()
-	go func() { k.done <- m.Execute(ctx, []string{"run", "--config", writeConfig(t, "")}) }()
-	if !fake.WaitFor(wait, func() bool { return fake.Connections() > before && fake.Connected() }) {
-		t.Fatalf("klaxon did not connect to the fake Slack; logs:\n%s", k.logs)
-	}
-	t.Cleanup(k.stop)
+	})}
+	k.waitFor("klaxon to connect to the fake Slack", func() bool { return fake.Connections() > before && fake.Connected() })
 	return k
 }
 
-// stop shuts klaxon down as SIGTERM would and checks it exits cleanly.
-func (k *slackKlaxon) stop() {
-	if k.cancel == nil {
-		return
-	}
-	k.cancel()
-	k.cancel = nil
-	select {
-	case err := <-k.done:
-		if err != nil {
-			k.t.Errorf("klaxon exited with %v; logs:\n%s", err, k.logs)
-		}
-	case <-time.After(wait):
-		k.t.Errorf("klaxon did not stop; logs:\n%s", k.logs)
-	}
+func (k *slackKlaxon) waitFor(what string, cond func() bool) {
+	k.t.Helper()
+	k.running.waitFor(k.fake, what, cond)
 }
 
 func (k *slackKlaxon) ack(envelope string) json.RawMessage {
@@ -96,13 +53,6 @@ func (k *slackKlaxon) ack(envelope string) json.RawMessage {
 		k.t.Fatalf("envelope %s was not acknowledged; logs:\n%s", envelope, k.logs)
 	}
 	return payload
-}
-
-func (k *slackKlaxon) waitFor(what string, cond func() bool) {
-	k.t.Helper()
-	if !k.fake.WaitFor(wait, cond) {
-		k.t.Fatalf("timed out waiting for %s; logs:\n%s", what, k.logs)
-	}
 }
 
 // timeline reads an incident's timeline from the store, after klaxon stopped.
@@ -391,8 +341,8 @@ func TestSlackShortcutAndMentions(t *testing.T) {
 
 func TestSlackOnCall(t *testing.T) {
 	fake := newFake(t)
-	k := &slackKlaxon{t: t, fake: fake, db: filepath.Join(t.TempDir(), "k.db"), done: make(chan error, 1), logs: &syncBuffer{}}
-	cfg := writeConfig(t, `
+	db := filepath.Join(t.TempDir(), "k.db")
+	config := `
 people:
   - {id: alice, name: Alice, slack_id: U0ALICE, time_zone: Europe/Berlin}
   - {id: bob, name: Bob, slack_id: U0BOB}
@@ -402,15 +352,10 @@ schedules:
     time_zone: Europe/Berlin
     layers:
       - {rotation: weekly, start: 2026-01-05, participants: [alice, bob]}
-`)
-	env := env{"KLAXON_STORE_PATH": k.db, "KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken,
-		"KLAXON_SLACK_API_URL": fake.URL(), "KLAXON_HTTP_LISTEN": "127.0.0.1:0"}
-	ctx, cancel := context.WithCancel(context.Background())
-	k.cancel = cancel
-	m := &Main{Stdin: strings.NewReader(""), Stdout: k.logs, Stderr: k.logs, Getenv: env.get}
-	go func() { k.done <- m.Execute(ctx, []string{"run", "--config", cfg}) }()
+`
+	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, config, env{"KLAXON_STORE_PATH": db,
+		"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": fake.URL()})}
 	k.waitFor("the connection", fake.Connected)
-	t.Cleanup(k.stop)
 
 	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/oncall", "payments"))
 	k.waitFor("the on-call answer", func() bool {
