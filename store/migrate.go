@@ -34,6 +34,14 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketCursors)
 		return err
 	}},
+	{"paging", func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketPages, bucketDue, bucketOutbox, bucketOutboxDue, bucketPageRefs} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

@@ -11,6 +11,11 @@
 //	seen                   source event id → id(16) seq(8) unix-nanos(8)
 //	oncall_changes         change id (UUIDv7) → OnCallChange JSON, append-only
 //	cursors                job key → unix-nanos: how far a periodic job has got
+//	pages                  page id → Page JSON
+//	due                    next-fire unix-nanos(8) page id(16) → nothing: escalation timers
+//	outbox                 idempotency key → Delivery JSON
+//	outbox_due             next-attempt unix-nanos(8) idempotency key → nothing
+//	page_refs              platform "|" channel "|" message → page id
 package store
 
 import (
@@ -41,6 +46,11 @@ var (
 	bucketSeen      = []byte("seen")
 	bucketOnCall    = []byte("oncall_changes")
 	bucketCursors   = []byte("cursors")
+	bucketPages     = []byte("pages")
+	bucketDue       = []byte("due")
+	bucketOutbox    = []byte("outbox")
+	bucketOutboxDue = []byte("outbox_due")
+	bucketPageRefs  = []byte("page_refs")
 
 	keySchemaVersion = []byte("schema_version")
 )

@@ -1,0 +1,216 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// TargetKind says whom a policy step pages.
+type TargetKind string
+
+// Target kinds.
+const (
+	TargetSchedule TargetKind = "schedule" // whoever is on call on the schedule
+	TargetPerson   TargetKind = "person"   // one person
+	TargetTeam     TargetKind = "team"     // everyone on the schedule's rotations
+)
+
+// Target is one entry of a policy step.
+type Target struct {
+	Kind TargetKind `json:"kind"`
+	ID   string     `json:"id"`
+}
+
+// Step pages its targets, then waits Delay for an acknowledgement before
+// the next step.
+type Step struct {
+	Targets []Target      `json:"targets"`
+	Delay   time.Duration `json:"delay"`
+}
+
+// Policy is an escalation policy: steps, run Repeat+1 times in all.
+// Pages keep a copy, so editing a policy does not change pages in flight.
+type Policy struct {
+	ID     string `json:"id"`
+	Steps  []Step `json:"steps"`
+	Repeat int    `json:"repeat"`
+}
+
+// Validate checks a policy.
+func (p Policy) Validate() error {
+	if len(p.Steps) == 0 {
+		return fmt.Errorf("steps: at least one step is required")
+	}
+	for i, s := range p.Steps {
+		if len(s.Targets) == 0 {
+			return fmt.Errorf("steps[%d].targets: at least one target is required", i)
+		}
+		if s.Delay < time.Minute {
+			return fmt.Errorf("steps[%d].delay: at least 1m", i)
+		}
+	}
+	if p.Repeat < 0 || p.Repeat > 10 {
+		return fmt.Errorf("repeat: between 0 and 10")
+	}
+	return nil
+}
+
+// PageStatus is where a page is.
+type PageStatus string
+
+// Page statuses.
+const (
+	PageTriggered    PageStatus = "triggered"    // escalating
+	PageAcknowledged PageStatus = "acknowledged" // a human is on it
+	PageResolved     PageStatus = "resolved"     // the incident was resolved
+	PageExhausted    PageStatus = "exhausted"    // every step and repeat ran, nobody acknowledged
+)
+
+// Paged is one person paged at one step.
+type Paged struct {
+	Person string    `json:"person"`
+	Step   int       `json:"step"`
+	Loop   int       `json:"loop"`
+	At     time.Time `json:"at"`
+}
+
+// Page is one escalation run for an incident.
+type Page struct {
+	ID         uuid.UUID  `json:"id"`
+	IncidentID uuid.UUID  `json:"incident_id"`
+	Incident   string     `json:"incident"` // INC-42, for messages
+	Title      string     `json:"title"`
+	Severity   Severity   `json:"severity"`
+	Policy     Policy     `json:"policy"` // a copy
+	Status     PageStatus `json:"status"`
+	Step       int        `json:"step"` // the next step to fire
+	Loop       int        `json:"loop"`
+	NextAt     time.Time  `json:"next_at,omitzero"` // when the next step fires; zero when none will
+	Paged      []Paged    `json:"paged,omitempty"`
+	AckBy      string     `json:"ack_by,omitempty"` // person id
+	AckAt      time.Time  `json:"ack_at,omitzero"`
+	Created    time.Time  `json:"created"`
+}
+
+// Active reports whether the page still escalates.
+func (p *Page) Active() bool { return p.Status == PageTriggered }
+
+// WasPaged reports whether person was paged by p.
+func (p *Page) WasPaged(person string) bool {
+	for _, x := range p.Paged {
+		if x.Person == person {
+			return true
+		}
+	}
+	return false
+}
+
+// Acknowledge stops the escalation. A page acknowledged or closed already
+// refuses, so the first acknowledgement is the only one.
+func (p *Page) Acknowledge(person string, at time.Time) error {
+	if p.Status != PageTriggered {
+		return Errorf(ECONFLICT, "The page for %s is already %s.", p.Incident, p.Status)
+	}
+	p.Status, p.AckBy, p.AckAt, p.NextAt = PageAcknowledged, person, at, time.Time{}
+	return nil
+}
+
+// Close stops the page because the incident was resolved.
+func (p *Page) Close() {
+	if p.Status == PageTriggered || p.Status == PageAcknowledged {
+		p.Status, p.NextAt = PageResolved, time.Time{}
+	}
+}
+
+// Advance moves past the step that just fired, scheduled after its delay.
+// It reports false when the policy has run out.
+func (p *Page) Advance(now time.Time) bool {
+	delay := p.Policy.Steps[p.Step].Delay
+	p.Step++
+	if p.Step == len(p.Policy.Steps) {
+		p.Step, p.Loop = 0, p.Loop+1
+	}
+	if p.Loop > p.Policy.Repeat {
+		p.Status, p.NextAt = PageExhausted, time.Time{}
+		return false
+	}
+	p.NextAt = now.Add(delay)
+	return true
+}
+
+// DeliveryKind is what a delivery tells a pager.
+type DeliveryKind string
+
+// Delivery kinds.
+const (
+	DeliverTrigger DeliveryKind = "trigger"
+	DeliverAck     DeliveryKind = "acknowledge"
+	DeliverResolve DeliveryKind = "resolve"
+)
+
+// DeliveryStatus is where a delivery is.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	DeliveryPending DeliveryStatus = "pending"
+	DeliverySent    DeliveryStatus = "sent"
+	DeliveryFailed  DeliveryStatus = "failed"
+)
+
+// Delivery is one message to one pager, kept in the outbox until it is
+// sent or has failed for good.
+type Delivery struct {
+	Key         string         `json:"key"`       // idempotency key: page:step:loop:person:pager[:kind]
+	DedupKey    string         `json:"dedup_key"` // the trigger's key, shared by its ack and resolve
+	PageID      uuid.UUID      `json:"page_id"`
+	IncidentID  uuid.UUID      `json:"incident_id"`
+	Pager       string         `json:"pager"`
+	Person      string         `json:"person"`
+	Kind        DeliveryKind   `json:"kind"`
+	Summary     string         `json:"summary"`
+	Severity    Severity       `json:"severity"`
+	Status      DeliveryStatus `json:"status"`
+	Attempts    int            `json:"attempts"`
+	NextAttempt time.Time      `json:"next_attempt,omitzero"`
+	LastError   string         `json:"last_error,omitempty"`
+	Created     time.Time      `json:"created"`
+	SentAt      time.Time      `json:"sent_at,omitzero"`
+}
+
+// SendResult is what a pager made of one attempt.
+type SendResult struct {
+	Sent       bool          // the receiver accepted it (2xx)
+	Permanent  bool          // it will never be accepted (4xx other than 429)
+	RetryAfter time.Duration // the receiver asked to wait (429)
+	Err        error         // what went wrong, for the log and the channel
+}
+
+// Sender delivers to one pager.
+type Sender interface {
+	Send(ctx context.Context, d Delivery) SendResult
+}
+
+// PageStore keeps pages, their timers and the outbox.
+type PageStore interface {
+	CreatePage(ctx context.Context, p *Page) error
+	Page(ctx context.Context, id uuid.UUID) (*Page, error)
+	PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*Page, error)
+	// UpdatePage runs fn on the page in one write transaction, keeps the
+	// due index in step, and enqueues the deliveries fn returns (a key
+	// already in the outbox is not enqueued twice).
+	UpdatePage(ctx context.Context, id uuid.UUID, fn func(p *Page) ([]Delivery, error)) (*Page, error)
+	// DuePages lists pages whose next step is due at now.
+	DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error)
+	// DueDeliveries lists pending deliveries due at now, oldest first.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	UpdateDelivery(ctx context.Context, key string, fn func(d *Delivery) error) (*Delivery, error)
+	Deliveries(ctx context.Context, pageID uuid.UUID) ([]Delivery, error)
+	// PutPageRef and PageByRef link a chat message (a page notice) to its
+	// page, so a reaction on it can acknowledge.
+	PutPageRef(ctx context.Context, p Platform, ref MessageRef, page uuid.UUID) error
+	PageByRef(ctx context.Context, p Platform, ref MessageRef) (uuid.UUID, bool, error)
+}

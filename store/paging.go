@@ -1,0 +1,259 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+var _ bot.PageStore = (*Store)(nil)
+
+func timeKey(t time.Time, id []byte) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), uint64(t.UnixNano()))
+	return append(k, id...)
+}
+
+func getPage(tx *bolt.Tx, id uuid.UUID) (*bot.Page, error) {
+	v := tx.Bucket(bucketPages).Get(id[:])
+	if v == nil {
+		return nil, notFound("That page")
+	}
+	var p bot.Page
+	if err := json.Unmarshal(v, &p); err != nil {
+		return nil, fmt.Errorf("decode page %s: %w", id, err)
+	}
+	return &p, nil
+}
+
+// putPage writes p and moves its timer in the due index.
+func putPage(tx *bolt.Tx, p *bot.Page, prev *bot.Page) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	due := tx.Bucket(bucketDue)
+	if prev != nil && !prev.NextAt.IsZero() {
+		if err := due.Delete(timeKey(prev.NextAt, prev.ID[:])); err != nil {
+			return err
+		}
+	}
+	if p.Active() && !p.NextAt.IsZero() {
+		if err := due.Put(timeKey(p.NextAt, p.ID[:]), nil); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketPages).Put(p.ID[:], data)
+}
+
+// enqueue adds deliveries to the outbox; a key already there is kept as is.
+func enqueue(tx *bolt.Tx, ds []bot.Delivery) error {
+	out, due := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxDue)
+	for _, d := range ds {
+		if out.Get([]byte(d.Key)) != nil {
+			continue
+		}
+		data, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		if err := out.Put([]byte(d.Key), data); err != nil {
+			return err
+		}
+		if err := due.Put(timeKey(d.NextAttempt, []byte(d.Key)), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreatePage implements bot.PageStore.
+func (s *Store) CreatePage(ctx context.Context, p *bot.Page) error {
+	if p.ID == uuid.Nil {
+		p.ID = bot.NewID()
+	}
+	return s.update(func(tx *bolt.Tx) error { return putPage(tx, p, nil) })
+}
+
+// Page implements bot.PageStore.
+func (s *Store) Page(ctx context.Context, id uuid.UUID) (*bot.Page, error) {
+	var p *bot.Page
+	err := s.db.View(func(tx *bolt.Tx) (err error) { p, err = getPage(tx, id); return err })
+	return p, err
+}
+
+// PagesForIncident implements bot.PageStore.
+func (s *Store) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error) {
+	var out []*bot.Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
+			var p bot.Page
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("decode page %x: %w", k, err)
+			}
+			if p.IncidentID == incidentID {
+				out = append(out, &p)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// UpdatePage implements bot.PageStore.
+func (s *Store) UpdatePage(ctx context.Context, id uuid.UUID, fn func(*bot.Page) ([]bot.Delivery, error)) (*bot.Page, error) {
+	var out *bot.Page
+	err := s.update(func(tx *bolt.Tx) error {
+		prev, err := getPage(tx, id)
+		if err != nil {
+			return err
+		}
+		cur := *prev
+		cur.Paged = append([]bot.Paged(nil), prev.Paged...)
+		ds, err := fn(&cur)
+		if err != nil {
+			return err
+		}
+		cur.ID = prev.ID
+		if err := putPage(tx, &cur, prev); err != nil {
+			return err
+		}
+		if err := enqueue(tx, ds); err != nil {
+			return err
+		}
+		out = &cur
+		return nil
+	})
+	return out, err
+}
+
+// DuePages implements bot.PageStore.
+func (s *Store) DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
+	var out []uuid.UUID
+	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDue).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
+			id, err := uuid.FromBytes(k[8:])
+			if err != nil {
+				return err
+			}
+			out = append(out, id)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func getDelivery(tx *bolt.Tx, key string) (*bot.Delivery, error) {
+	v := tx.Bucket(bucketOutbox).Get([]byte(key))
+	if v == nil {
+		return nil, notFound("That delivery")
+	}
+	var d bot.Delivery
+	if err := json.Unmarshal(v, &d); err != nil {
+		return nil, fmt.Errorf("decode delivery %s: %w", key, err)
+	}
+	return &d, nil
+}
+
+// DueDeliveries implements bot.PageStore.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]bot.Delivery, error) {
+	var out []bot.Delivery
+	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutboxDue).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && (limit <= 0 || len(out) < limit); k, _ = c.Next() {
+			d, err := getDelivery(tx, string(k[8:]))
+			if err != nil {
+				return err
+			}
+			out = append(out, *d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateDelivery implements bot.PageStore. A delivery that is no longer
+// pending leaves the due index.
+func (s *Store) UpdateDelivery(ctx context.Context, key string, fn func(*bot.Delivery) error) (*bot.Delivery, error) {
+	var out *bot.Delivery
+	err := s.update(func(tx *bolt.Tx) error {
+		prev, err := getDelivery(tx, key)
+		if err != nil {
+			return err
+		}
+		cur := *prev
+		if err := fn(&cur); err != nil {
+			return err
+		}
+		cur.Key = prev.Key
+		due := tx.Bucket(bucketOutboxDue)
+		if prev.Status == bot.DeliveryPending {
+			if err := due.Delete(timeKey(prev.NextAttempt, []byte(key))); err != nil {
+				return err
+			}
+		}
+		if cur.Status == bot.DeliveryPending {
+			if err := due.Put(timeKey(cur.NextAttempt, []byte(key)), nil); err != nil {
+				return err
+			}
+		}
+		data, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
+		out = &cur
+		return tx.Bucket(bucketOutbox).Put([]byte(key), data)
+	})
+	return out, err
+}
+
+// Deliveries implements bot.PageStore.
+func (s *Store) Deliveries(ctx context.Context, pageID uuid.UUID) ([]bot.Delivery, error) {
+	var out []bot.Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+			var d bot.Delivery
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("decode delivery %s: %w", k, err)
+			}
+			if d.PageID == pageID {
+				out = append(out, d)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+func refKey(p bot.Platform, ref bot.MessageRef) []byte {
+	return []byte(string(p) + "|" + ref.Channel + "|" + ref.ID)
+}
+
+// PutPageRef implements bot.PageStore.
+func (s *Store) PutPageRef(ctx context.Context, p bot.Platform, ref bot.MessageRef, page uuid.UUID) error {
+	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPageRefs).Put(refKey(p, ref), page[:]) })
+}
+
+// PageByRef implements bot.PageStore.
+func (s *Store) PageByRef(ctx context.Context, p bot.Platform, ref bot.MessageRef) (uuid.UUID, bool, error) {
+	var id uuid.UUID
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketPageRefs).Get(refKey(p, ref)); len(v) == 16 {
+			copy(id[:], v)
+			ok = true
+		}
+		return nil
+	})
+	return id, ok, err
+}
