@@ -16,6 +16,9 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 	}
 	inc, err := c.store.IncidentByChannel(ctx, a.Platform, a.Channel.ID)
 	if isNotFound(err) {
+		if c.paging != nil {
+			c.paging.reacted(ctx, a) // a reaction on a page DM
+		}
 		return nil
 	}
 	if err != nil {
@@ -32,6 +35,9 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 	}
 	if _, err := c.store.AppendEvent(ctx, &ev); err != nil {
 		return bot.Internal(err, "klaxon could not record that in the timeline.")
+	}
+	if c.paging != nil {
+		c.paging.reacted(ctx, a)
 	}
 	return nil
 }

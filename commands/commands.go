@@ -34,6 +34,8 @@ type Incidents struct {
 	clock bot.Clock
 	log   zerolog.Logger
 	cfg   Config
+
+	paging *Paging // set by NewPaging; nil when paging is not configured
 }
 
 // New returns the incident use cases over store and the connected chats.
@@ -103,7 +105,7 @@ func (c *Incidents) Register(m *bot.Mux) {
 		bot.Command{Name: "incident update", Usage: "[INC-n] <text>", Summary: "Post a status update; it shows in the pinned summary.", Handler: c.handleUpdate},
 		bot.Command{Name: "incident sev", Usage: "[INC-n] <level>", Summary: "Change the severity (levels: " + c.cfg.Severities.Names() + ").", Handler: c.handleSeverity},
 		bot.Command{Name: "incident role", Usage: "[INC-n] <role> @person", Summary: "Give someone a role (" + roleNames(c.cfg.Roles) + ").", Handler: c.handleRole},
-		bot.Command{Name: "incident ack", Usage: "[INC-n]", Summary: "Acknowledge: you are on it.", Handler: c.simple(ackChange())},
+		bot.Command{Name: "incident ack", Usage: "[INC-n]", Summary: "Acknowledge: you are on it (stops paging).", Handler: c.handleAck},
 		bot.Command{Name: "incident mitigate", Usage: "[INC-n]", Summary: "Mark the impact as stopped.", Handler: c.simple(mitigateChange())},
 		bot.Command{Name: "incident resolve", Usage: "[INC-n] [summary]", Summary: "Resolve the incident, with an optional closing summary.", Handler: c.handleResolve},
 		bot.Command{Name: "incident reopen", Usage: "[INC-n]", Summary: "Reopen a resolved incident.", Handler: c.simple(reopenChange())},

@@ -218,7 +218,11 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 			w.add(err, "klaxon could not post the announcement")
 		}
 	}
-	return inc, w.text(), nil
+	paged := ""
+	if c.paging != nil {
+		paged = c.paging.declared(ctx, inc)
+	}
+	return inc, paged + w.text(), nil
 }
 
 // service resolves a service name against the catalogue.

@@ -156,7 +156,7 @@ func (c *Incidents) actAcknowledge(ctx context.Context, a bot.Action) (*bot.Resp
 	if err != nil {
 		return nil, err
 	}
-	return c.apply(ctx, actor{user: a.User, platform: a.Platform, channel: a.Channel}, inc.ID, ackChange())
+	return c.acknowledge(ctx, actor{user: a.User, platform: a.Platform, channel: a.Channel}, inc.ID)
 }
 
 // openIncidentForm opens the form for a button on an incident's summary.
@@ -247,7 +247,7 @@ func (c *Incidents) submitResolveForm(ctx context.Context, s bot.Submission) (*b
 	if err != nil {
 		return nil, err
 	}
-	return c.apply(ctx, submitter(s), inc.ID, resolveChange(strings.TrimSpace(s.Values[FieldSummary])))
+	return c.resolve(ctx, submitter(s), inc.ID, strings.TrimSpace(s.Values[FieldSummary]))
 }
 
 // Answer replies to a mention or direct message. Until klaxon understands

@@ -115,7 +115,7 @@ func (c *Incidents) publish(ctx context.Context, inc *bot.Incident, notice bot.M
 		w.add(chat.Invite(ctx, inc.Channel.ID, invite...), "klaxon could not invite "+strings.Join(invite, ", "))
 	}
 	if !inc.SummaryRef.IsZero() {
-		w.add(chat.Update(ctx, inc.SummaryRef, SummaryMessage(inc, c.clock.Now())), "klaxon could not update the pinned summary")
+		w.add(chat.Update(ctx, inc.SummaryRef, c.summary(ctx, inc)), "klaxon could not update the pinned summary")
 	}
 	w.add(chat.SetTopic(ctx, inc.Channel.ID, Topic(inc)), "klaxon could not update the channel topic")
 	if !notice.IsZero() {
@@ -272,15 +272,87 @@ func (c *Incidents) simple(ch change) bot.HandlerFunc {
 }
 
 func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	return c.run(ctx, req, func(args []string) (change, error) {
-		summary := strings.Join(args, " ")
-		if summary != "" {
-			if err := bot.ValidateText("summary", summary); err != nil {
-				return change{}, err
-			}
+	inc, args, err := c.target(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	summary := strings.Join(args, " ")
+	if summary != "" {
+		if err := bot.ValidateText("summary", summary); err != nil {
+			return nil, err
 		}
-		return resolveChange(summary), nil
-	})
+	}
+	return c.resolve(ctx, requester(req), inc.ID, summary)
+}
+
+// resolve resolves the incident and closes its pages.
+func (c *Incidents) resolve(ctx context.Context, who actor, id uuid.UUID, summary string) (*bot.Response, error) {
+	resp, err := c.apply(ctx, who, id, resolveChange(summary))
+	if err == nil && c.paging != nil {
+		if inc, err := c.store.Incident(ctx, id); err == nil {
+			c.paging.resolved(ctx, inc, c.clock.Now())
+			c.refresh(ctx, id)
+		}
+	}
+	return resp, err
+}
+
+func (c *Incidents) handleAck(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	inc, args, err := c.target(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) > 0 {
+		return nil, bot.Errorf(bot.EINVALID, "`ack` takes no text.")
+	}
+	return c.acknowledge(ctx, requester(req), inc.ID)
+}
+
+// acknowledge records that who is on the incident and stops its paging.
+// While a page escalates, only people it paged (or on its policy) may
+// acknowledge. A second acknowledgement changes nothing.
+func (c *Incidents) acknowledge(ctx context.Context, who actor, id uuid.UUID) (*bot.Response, error) {
+	inc, err := c.store.Incident(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.paging != nil {
+		if err := c.paging.canAck(ctx, inc, c.paging.personOf(who.platform, who.user)); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := c.apply(ctx, who, id, ackChange())
+	if c.paging != nil && (err == nil || bot.ErrorCode(err) == bot.ECONFLICT) {
+		c.paging.acknowledged(ctx, inc, c.paging.personOf(who.platform, who.user), c.clock.Now())
+		c.refresh(ctx, id)
+	}
+	return resp, err
+}
+
+// refresh redraws the incident's pinned summary.
+func (c *Incidents) refresh(ctx context.Context, id uuid.UUID) {
+	inc, err := c.store.Incident(ctx, id)
+	if err != nil || inc.SummaryRef.IsZero() {
+		return
+	}
+	chat, err := c.chat(inc.Platform)
+	if err != nil {
+		return
+	}
+	if err := chat.Update(ctx, inc.SummaryRef, c.summary(ctx, inc)); err != nil {
+		c.log.Warn().Err(err).Str("incident", inc.Key()).Msg("updating the pinned summary")
+	}
+}
+
+// summary is the live summary with who was paged and how it went.
+func (c *Incidents) summary(ctx context.Context, inc *bot.Incident) bot.Message {
+	m := SummaryMessage(inc, c.clock.Now())
+	if c.paging != nil {
+		if lines := c.paging.pagingLines(ctx, inc); lines != "" {
+			m.Fields = append(m.Fields, bot.Field{Label: "Paged", Value: lines})
+		}
+	}
+	return m
 }
 
 func (c *Incidents) handleNote(ctx context.Context, req *bot.Request) (*bot.Response, error) {

@@ -1,0 +1,58 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// ChatPager pages people with a direct message on every chat platform
+// they have an account on. The DM carries an Acknowledge button, and a
+// reaction with an acknowledgement emoji on it acknowledges too.
+type ChatPager struct {
+	Chats  []bot.Chat
+	People bot.People
+	Store  bot.PageStore
+}
+
+var _ bot.Sender = (*ChatPager)(nil)
+
+// Send implements bot.Sender.
+func (c *ChatPager) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
+	if d.Kind != bot.DeliverTrigger {
+		return bot.SendResult{Sent: true} // a DM needs no acknowledge or resolve
+	}
+	var person bot.Person
+	for _, p := range c.People {
+		if p.ID == d.Person {
+			person = p
+		}
+	}
+	msg := bot.Message{Text: fmt.Sprintf("📟 You are paged: *%s*. Acknowledge with the button or react ✅.", d.Summary),
+		Buttons: []bot.Button{{ActionID: ActionAckPage, Label: "Acknowledge", Value: d.PageID.String(), Style: bot.ButtonPrimary}}}
+	sent := false
+	var lastErr error
+	for _, chat := range c.Chats {
+		uid := person.UserID(chat.Platform())
+		if uid == "" {
+			continue
+		}
+		ref, err := chat.DM(ctx, uid, msg)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		sent = true
+		if err := c.Store.PutPageRef(ctx, chat.Platform(), ref, d.PageID); err != nil {
+			lastErr = err
+		}
+	}
+	switch {
+	case sent:
+		return bot.SendResult{Sent: true}
+	case lastErr != nil:
+		return bot.SendResult{Err: fmt.Errorf("chat DM: %s", bot.ErrorMessage(lastErr))}
+	}
+	return bot.SendResult{Permanent: true, Err: fmt.Errorf("%s has no account on a connected chat platform", d.Person)}
+}
