@@ -1,0 +1,241 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/console"
+	"github.com/klaxon-bot/klaxon/bot/pager"
+	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+// receiver is a webhook endpoint on 127.0.0.1 that records every request
+// and answers with the statuses queued in it (then 202).
+type receiver struct {
+	mu       sync.Mutex
+	srv      *httptest.Server
+	statuses []int
+	header   http.Header
+	got      []pager.WebhookEvent
+	keys     []string
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var ev pager.WebhookEvent
+		json.Unmarshal(body, &ev)
+		r.mu.Lock()
+		status := 202
+		if len(r.statuses) > 0 {
+			status, r.statuses = r.statuses[0], r.statuses[1:]
+		}
+		r.got = append(r.got, ev)
+		r.keys = append(r.keys, req.Header.Get("Idempotency-Key"))
+		for k, v := range r.header {
+			w.Header()[k] = v
+		}
+		r.mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) events() []pager.WebhookEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]pager.WebhookEvent(nil), r.got...)
+}
+
+func (r *receiver) triggersFor(person string) int {
+	n := 0
+	for _, ev := range r.events() {
+		if ev.Event == "trigger" && ev.Person == person {
+			n++
+		}
+	}
+	return n
+}
+
+// pagingEnv: incidents, on-call and paging over one store, the console as
+// chat, a webhook pager to a local receiver; time is Tue 17 Nov 10:00 UTC.
+type pagingEnv struct {
+	t      *testing.T
+	store  *store.Store
+	clock  *bot.FakeClock
+	mux    *bot.Mux
+	con    *console.Console
+	paging *commands.Paging
+	hook   *receiver
+}
+
+func newPagingEnv(t *testing.T, path string, hook *receiver) *pagingEnv {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "k.db")
+	}
+	s, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if hook == nil {
+		hook = newReceiver(t)
+	}
+	clock := bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC))
+	con := console.New(&bytes.Buffer{}, "general", "incidents")
+	ocCfg := onCallConfig(t)
+	ocCfg.People = append(ocCfg.People, bot.Person{ID: "zed", Name: "Zed"})
+	mux := bot.NewMux(zerolog.Nop())
+	oc, err := commands.NewOnCall(context.Background(), s, clock, zerolog.Nop(), ocCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc.Register(mux)
+	inc := commands.New(s, []bot.Chat{con}, clock, zerolog.Nop(), commands.Config{People: ocCfg.People, HighlightEmoji: []string{"📌"},
+		Services: bot.Services{{ID: "payments", Name: "payments"}, {ID: "db", Name: "db"}}})
+	policy := bot.Policy{ID: "payments", Steps: []bot.Step{
+		{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-primary"}}, Delay: 5 * time.Minute},
+		{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-secondary"}}, Delay: 5 * time.Minute},
+		{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "bob"}}, Delay: 5 * time.Minute},
+	}}
+	p := commands.NewPaging(s, inc, oc, clock, zerolog.Nop(), commands.PagingConfig{
+		Policies:      map[string]bot.Policy{"payments": policy},
+		ServicePolicy: map[string]string{"payments": "payments"},
+		Pagers:        map[string]bot.Sender{"hook": &pager.Webhook{URL: hook.srv.URL, Secret: "s", Client: hook.srv.Client(), Now: clock.Now}},
+		AcksSupported: map[string]bool{"hook": true},
+		AckEmoji:      []string{"✅", "👀"},
+	})
+	inc.Register(mux)
+	p.Register(mux)
+	return &pagingEnv{t: t, store: s, clock: clock, mux: mux, con: con, paging: p, hook: hook}
+}
+
+func (e *pagingEnv) do(user, channel, text string) string {
+	resp := e.mux.Dispatch(context.Background(), &bot.Request{Platform: bot.PlatformConsole, User: bot.User{ID: user, Name: user},
+		Channel: bot.ChannelRef{ID: channel}, Text: text, Time: e.clock.Now()})
+	return console.Plain(console.RenderMessage(resp.Message))
+}
+
+func (e *pagingEnv) tick(d time.Duration) {
+	e.clock.Advance(d)
+	e.paging.Tick(context.Background(), e.clock.Now())
+}
+
+// notice finds the last "Paging …" message in the incident channel.
+func (e *pagingEnv) notice(channel string) string {
+	msgs := e.con.Messages(channel)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if strings.Contains(msgs[i], "Paging") {
+			return msgs[i]
+		}
+	}
+	return ""
+}
+
+func (e *pagingEnv) react(user, channel, msgID, emoji string) {
+	e.mux.Activity(context.Background(), bot.Activity{Platform: bot.PlatformConsole, Channel: bot.ChannelRef{ID: channel}, User: bot.User{ID: user},
+		Kind: bot.EventReaction, Emoji: emoji, Ref: bot.MessageRef{Channel: channel, ID: msgID}, SourceID: "r-" + user + msgID + emoji, Time: e.clock.Now()})
+}
+
+// noticeID is the console id of the newest message in channel that
+// contains the text.
+func (e *pagingEnv) noticeID(channel, contains string) string {
+	for i := 60; i > 0; i-- {
+		id := "m" + strconv.Itoa(i)
+		if text, ok := e.con.MessageText(bot.MessageRef{Channel: channel, ID: id}); ok && strings.Contains(text, contains) {
+			return id
+		}
+	}
+	return ""
+}
+
+func TestFullEscalation(t *testing.T) {
+	e := newPagingEnv(t, "", nil)
+	reply := e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	if !strings.Contains(reply, "Paging the on-call for payments") {
+		t.Fatalf("declare: %s", reply)
+	}
+	ch := "inc-1-checkout-is-down"
+	e.tick(0) // step 1: payments-primary is alice
+	if e.hook.triggersFor("alice") != 1 || !strings.Contains(e.notice(ch), "Paging @alice for INC-1 (step 1 of 3)") {
+		t.Fatalf("step 1: triggers %+v, notice %q", e.hook.events(), e.notice(ch))
+	}
+	e.tick(4 * time.Minute)
+	if n := len(e.hook.events()); n != 1 {
+		t.Fatalf("something was paged before the 5 minutes were up: %d events", n)
+	}
+	e.tick(time.Minute) // +5m: step 2, payments-secondary is carol
+	if e.hook.triggersFor("carol") != 1 {
+		t.Fatalf("step 2 did not page carol: %+v", e.hook.events())
+	}
+	step2 := e.noticeID(ch, "Paging @carol")
+	e.clock.Advance(2 * time.Minute) // +7m
+	e.react("zed", ch, step2, "✅")   // not paged, not on the policy: nothing
+	if inc := e.incident(1); inc.Status != bot.StatusOpen {
+		t.Fatalf("a stranger's ✅ acknowledged: %s", inc.Status)
+	}
+	e.react("carol", ch, step2, "✅")
+	inc := e.incident(1)
+	if inc.Status != bot.StatusAcknowledged || !inc.AcknowledgedAt.Equal(time.Date(2026, 11, 17, 10, 7, 0, 0, time.UTC)) {
+		t.Fatalf("carol's ✅: status %s at %v", inc.Status, inc.AcknowledgedAt)
+	}
+	e.tick(3 * time.Minute) // +10m: step 3 (bob) must not fire
+	if e.hook.triggersFor("bob") != 0 {
+		t.Errorf("step 3 paged bob after the acknowledgement")
+	}
+	if got := e.do("alice", ch, "/incident ack"); !strings.Contains(got, "already acknowledged") {
+		t.Errorf("second ack: %q", got)
+	}
+	// The pagers were told: one acknowledge per delivered trigger.
+	acks := 0
+	for _, ev := range e.hook.events() {
+		if ev.Event == "acknowledge" {
+			acks++
+		}
+	}
+	if acks != 2 {
+		t.Errorf("acknowledge events = %d; want 2 (alice's and carol's triggers)", acks)
+	}
+	summary := strings.Join(e.con.Messages(ch)[:1], "")
+	if !strings.Contains(summary, "Paged:") || !strings.Contains(summary, "@alice 10:00 (hook ✓)") || !strings.Contains(summary, "acknowledged by @carol after 7m") {
+		t.Errorf("summary does not show the paging:\n%s", summary)
+	}
+	// Resolving tells the pagers too.
+	e.do("carol", ch, "/incident resolve")
+	e.tick(0)
+	resolves := 0
+	for _, ev := range e.hook.events() {
+		if ev.Event == "resolve" {
+			resolves++
+		}
+	}
+	if resolves != 2 {
+		t.Errorf("resolve events = %d; want 2", resolves)
+	}
+}
+
+func (e *pagingEnv) incident(n int64) *bot.Incident {
+	e.t.Helper()
+	inc, err := e.store.IncidentByNumber(context.Background(), n)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return inc
+}
