@@ -239,3 +239,136 @@ func (e *pagingEnv) incident(n int64) *bot.Incident {
 	}
 	return inc
 }
+
+func TestDeliveryRetries(t *testing.T) {
+	hook := newReceiver(t)
+	hook.statuses = []int{500, 500, 500, 202}
+	e := newPagingEnv(t, "", hook)
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	e.tick(0)
+	for i := 0; i < 10 && e.hook.triggersFor("alice") < 4; i++ {
+		e.tick(time.Minute) // past any backoff so far (2s, 4s, 8s with jitter)
+	}
+	evs := e.hook.events()
+	if len(evs) < 4 {
+		t.Fatalf("made %d attempts; want 4", len(evs))
+	}
+	keys := map[string]bool{}
+	for _, k := range e.hook.keys[:4] {
+		keys[k] = true
+	}
+	if len(keys) != 1 {
+		t.Errorf("the retries used %d idempotency keys; want one: %v", len(keys), e.hook.keys)
+	}
+	ds := e.deliveries()
+	if len(ds) != 1 || ds[0].Status != bot.DeliverySent || ds[0].Attempts != 4 {
+		t.Fatalf("delivery = %+v; want sent after 4 attempts", ds)
+	}
+	e.tick(time.Hour)
+	if n := e.hook.triggersFor("alice"); n != 4 {
+		t.Errorf("%d attempts in all; a sent delivery must not be sent again", n)
+	}
+}
+
+func (e *pagingEnv) deliveries() []bot.Delivery {
+	e.t.Helper()
+	inc := e.incident(1)
+	pages, _ := e.store.PagesForIncident(context.Background(), inc.ID)
+	var out []bot.Delivery
+	for _, p := range pages {
+		ds, _ := e.store.Deliveries(context.Background(), p.ID)
+		out = append(out, ds...)
+	}
+	return out
+}
+
+func TestDeliveryHonoursRetryAfterAndReportsRefusals(t *testing.T) {
+	hook := newReceiver(t)
+	hook.statuses = []int{429}
+	hook.header = http.Header{"Retry-After": {"7"}}
+	e := newPagingEnv(t, "", hook)
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	e.tick(0)
+	e.tick(6 * time.Second)
+	if n := len(e.hook.events()); n != 1 {
+		t.Fatalf("attempts before Retry-After passed: %d; want 1", n)
+	}
+	e.tick(time.Second)
+	if n := len(e.hook.events()); n != 2 || e.deliveries()[0].Status != bot.DeliverySent {
+		t.Fatalf("after Retry-After: %d attempts, %+v", n, e.deliveries())
+	}
+
+	hook2 := newReceiver(t)
+	hook2.statuses = []int{400}
+	e2 := newPagingEnv(t, "", hook2)
+	e2.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	e2.tick(0)
+	e2.tick(time.Hour) // the escalation goes on (step 2 pages carol), but alice's 400 is not retried
+	if n := e2.hook.triggersFor("alice"); n != 1 {
+		t.Errorf("a 400 was retried: %d attempts", n)
+	}
+	if d := e2.deliveries()[0]; d.Status != bot.DeliveryFailed || !strings.Contains(d.LastError, "(400)") {
+		t.Errorf("delivery = %+v", d)
+	}
+	found := false
+	for _, m := range e2.con.Messages("inc-1-checkout-is-down") {
+		if strings.Contains(m, "Could not page @alice through hook: the webhook refused the page (400)") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the refusal was not reported in the channel: %q", e2.con.Messages("inc-1-checkout-is-down"))
+	}
+}
+
+func TestPagingSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	hook := newReceiver(t)
+	e := newPagingEnv(t, path, hook)
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	e.tick(0)
+	if hook.triggersFor("alice") != 1 {
+		t.Fatal("step 1 did not fire")
+	}
+	now := e.clock.Now()
+	e.store.Close() // klaxon stops between steps
+
+	e2 := newPagingEnv(t, path, hook)
+	e2.clock.Set(now.Add(4 * time.Minute))
+	e2.paging.Tick(context.Background(), e2.clock.Now())
+	if hook.triggersFor("carol") != 0 {
+		t.Fatal("step 2 fired early after the restart")
+	}
+	e2.clock.Set(now.Add(5 * time.Minute))
+	e2.paging.Tick(context.Background(), e2.clock.Now())
+	if hook.triggersFor("carol") != 1 || hook.triggersFor("alice") != 1 {
+		t.Errorf("after the restart: %d triggers for alice, %d for carol; want 1 and 1", hook.triggersFor("alice"), hook.triggersFor("carol"))
+	}
+}
+
+func TestPageAuthorizationAndAdHocPages(t *testing.T) {
+	e := newPagingEnv(t, "", nil)
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	ch := "inc-1-checkout-is-down"
+	e.tick(0)
+	if got := e.do("zed", ch, "/incident ack"); !strings.Contains(got, "Only the people paged for INC-1") {
+		t.Errorf("zed's ack: %q", got)
+	}
+	if got := e.do("bob", ch, "/incident ack"); got != "" && !strings.Contains(got, "acknowledged") {
+		t.Errorf("bob (on the policy) acks: %q", got)
+	}
+	if inc := e.incident(1); inc.Status != bot.StatusAcknowledged {
+		t.Fatalf("bob's ack did not count: %s", inc.Status)
+	}
+	// Page someone else ad hoc; it pages at once, outside the policy.
+	if got := e.do("bob", ch, "/incident page @zed"); !strings.Contains(got, "Paging @zed for INC-1") {
+		t.Errorf("ad hoc page: %q", got)
+	}
+	e.tick(0)
+	if e.hook.triggersFor("zed") != 1 {
+		t.Errorf("zed was not paged: %+v", e.hook.events())
+	}
+	if got := e.do("bob", ch, "/incident page nope"); !strings.Contains(got, "I don't know a service") {
+		t.Errorf("unknown service: %q", got)
+	}
+}
