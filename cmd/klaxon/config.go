@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/commands"
 )
 
@@ -77,13 +79,47 @@ type Config struct {
 		Roles          []string         `mapstructure:"roles"`
 		HighlightEmoji []string         `mapstructure:"highlight_emoji"`
 	} `mapstructure:"incidents"`
-	People    []PersonConfig   `mapstructure:"people"`
-	Services  []ServiceConfig  `mapstructure:"services"`
-	Schedules []ScheduleConfig `mapstructure:"schedules"`
-	// Read by the paging features; accepted here so a config written for
-	// them loads.
-	EscalationPolicies []map[string]any `mapstructure:"escalation_policies"`
-	Pagers             []map[string]any `mapstructure:"pagers"`
+	People             []PersonConfig   `mapstructure:"people"`
+	Services           []ServiceConfig  `mapstructure:"services"`
+	Schedules          []ScheduleConfig `mapstructure:"schedules"`
+	EscalationPolicies []PolicyConfig   `mapstructure:"escalation_policies"`
+	Pagers             []PagerConfig    `mapstructure:"pagers"`
+	Paging             struct {
+		AckEmoji []string `mapstructure:"ack_emoji"`
+	} `mapstructure:"paging"`
+}
+
+// PolicyConfig is one escalation policy.
+type PolicyConfig struct {
+	ID     string       `mapstructure:"id"`
+	Repeat int          `mapstructure:"repeat"`
+	Steps  []StepConfig `mapstructure:"steps"`
+}
+
+// StepConfig is one step: wait Delay for an acknowledgement after paging
+// its targets.
+type StepConfig struct {
+	Delay   time.Duration  `mapstructure:"delay"`
+	Targets []TargetConfig `mapstructure:"targets"`
+}
+
+// TargetConfig names one of a schedule's on-call, a person, or a whole team
+// (everyone on a schedule's rotations).
+type TargetConfig struct {
+	Schedule string `mapstructure:"schedule"`
+	Person   string `mapstructure:"person"`
+	Team     string `mapstructure:"team"`
+}
+
+// PagerConfig is one pager.
+type PagerConfig struct {
+	ID         string   `mapstructure:"id"`
+	Type       string   `mapstructure:"type"` // pagerduty, opsgenie, webhook, chat
+	URL        string   `mapstructure:"url"`
+	RoutingKey Secret   `mapstructure:"routing_key"` // pagerduty
+	APIKey     Secret   `mapstructure:"api_key"`     // opsgenie
+	Secret     Secret   `mapstructure:"secret"`      // webhook signing secret
+	People     []string `mapstructure:"people"`      // only page these people through it (default: everyone)
 }
 
 // SeverityConfig is one level of incidents.severities.
@@ -142,9 +178,10 @@ type RestrictionConfig struct {
 
 // ServiceConfig is one entry of services.
 type ServiceConfig struct {
-	ID          string `mapstructure:"id"`
-	Name        string `mapstructure:"name"`
-	Description string `mapstructure:"description"`
+	ID               string `mapstructure:"id"`
+	Name             string `mapstructure:"name"`
+	Description      string `mapstructure:"description"`
+	EscalationPolicy string `mapstructure:"escalation_policy"`
 }
 
 // defaults registers every key, so viper knows them all (environment
@@ -178,6 +215,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("incidents.severities", sevs)
 	v.SetDefault("incidents.roles", []string{})
 	v.SetDefault("incidents.highlight_emoji", []string{"📌"})
+	v.SetDefault("paging.ack_emoji", []string{"✅", "👀"})
 	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers"} {
 		v.SetDefault(list, []any{})
 	}
@@ -377,6 +415,96 @@ func (c *Config) Validate() error {
 	if _, err := c.schedules(); err != nil {
 		return err
 	}
+	if _, err := c.policies(); err != nil {
+		return err
+	}
+	return c.validatePagers()
+}
+
+// policies turns escalation_policies into bot policies, naming the first
+// bad key.
+func (c *Config) policies() (map[string]bot.Policy, error) {
+	schedules, people := map[string]bool{}, map[string]bool{}
+	for _, s := range c.Schedules {
+		schedules[s.ID] = true
+	}
+	for _, p := range c.People {
+		people[p.ID] = true
+	}
+	out := map[string]bot.Policy{}
+	for i, pc := range c.EscalationPolicies {
+		key := fmt.Sprintf("escalation_policies[%d]", i)
+		if pc.ID == "" || out[pc.ID].ID != "" {
+			return nil, &ConfigError{Key: key + ".id", Reason: fmt.Sprintf("%q must be set and unique", pc.ID)}
+		}
+		pol := bot.Policy{ID: pc.ID, Repeat: pc.Repeat}
+		for j, sc := range pc.Steps {
+			step := bot.Step{Delay: sc.Delay}
+			for k, tc := range sc.Targets {
+				tkey := fmt.Sprintf("%s.steps[%d].targets[%d]", key, j, k)
+				var t bot.Target
+				switch {
+				case tc.Schedule != "" && tc.Person == "" && tc.Team == "":
+					t = bot.Target{Kind: bot.TargetSchedule, ID: tc.Schedule}
+				case tc.Person != "" && tc.Schedule == "" && tc.Team == "":
+					t = bot.Target{Kind: bot.TargetPerson, ID: tc.Person}
+				case tc.Team != "" && tc.Schedule == "" && tc.Person == "":
+					t = bot.Target{Kind: bot.TargetTeam, ID: tc.Team}
+				default:
+					return nil, &ConfigError{Key: tkey, Reason: "name exactly one of schedule, person or team"}
+				}
+				if (t.Kind == bot.TargetPerson && !people[t.ID]) || (t.Kind != bot.TargetPerson && !schedules[t.ID]) {
+					return nil, &ConfigError{Key: tkey, Reason: fmt.Sprintf("%q is not a configured %s", t.ID, map[bool]string{true: "person", false: "schedule"}[t.Kind == bot.TargetPerson])}
+				}
+				step.Targets = append(step.Targets, t)
+			}
+			pol.Steps = append(pol.Steps, step)
+		}
+		if err := pol.Validate(); err != nil {
+			return nil, &ConfigError{Key: key, Reason: err.Error()}
+		}
+		out[pc.ID] = pol
+	}
+	for i, s := range c.Services {
+		if s.EscalationPolicy != "" && out[s.EscalationPolicy].ID == "" {
+			return nil, &ConfigError{Key: fmt.Sprintf("services[%d].escalation_policy", i), Reason: fmt.Sprintf("%q is not one of the escalation_policies", s.EscalationPolicy)}
+		}
+	}
+	return out, nil
+}
+
+func (c *Config) validatePagers() error {
+	seen := map[string]bool{}
+	for i, p := range c.Pagers {
+		key := fmt.Sprintf("pagers[%d]", i)
+		bad := func(sub, reason string) error { return &ConfigError{Key: key + sub, Reason: reason} }
+		if p.ID == "" || seen[p.ID] {
+			return bad(".id", fmt.Sprintf("%q must be set and unique", p.ID))
+		}
+		seen[p.ID] = true
+		switch p.Type {
+		case "pagerduty":
+			if p.RoutingKey == "" {
+				return bad(".routing_key", "a pagerduty pager needs its integration's routing key")
+			}
+		case "opsgenie":
+			if p.APIKey == "" {
+				return bad(".api_key", "an opsgenie pager needs an API key")
+			}
+		case "webhook":
+			if p.Secret == "" || p.URL == "" {
+				return bad(".secret", "a webhook pager needs a url and a signing secret")
+			}
+		case "chat":
+		default:
+			return bad(".type", fmt.Sprintf("%q is not one of pagerduty, opsgenie, webhook, chat", p.Type))
+		}
+		if p.URL != "" {
+			if err := checkURL(p.URL, "http", "https"); err != nil {
+				return bad(".url", "not an http(s) URL")
+			}
+		}
+	}
 	return nil
 }
 
@@ -571,6 +699,50 @@ func (c *Config) handoffs() map[string]commands.HandoffNotice {
 		out[s.ID] = commands.HandoffNotice{Platform: p, Channel: s.HandoffChannel, Remind: s.HandoffReminder}
 	}
 	return out
+}
+
+// pagingConfig builds the paging setup: policies, senders and ack emoji.
+func (c *Config) pagingConfig(store bot.PageStore, chats []bot.Chat, people bot.People) (commands.PagingConfig, error) {
+	pols, err := c.policies()
+	if err != nil {
+		return commands.PagingConfig{}, err
+	}
+	pc := commands.PagingConfig{Policies: pols, ServicePolicy: map[string]string{}, Pagers: map[string]bot.Sender{},
+		PagerPeople: map[string][]string{}, AcksSupported: map[string]bool{}}
+	for _, s := range c.Services {
+		if s.EscalationPolicy != "" {
+			pc.ServicePolicy[s.ID] = s.EscalationPolicy
+		}
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, p := range c.Pagers {
+		switch p.Type {
+		case "pagerduty":
+			url := p.URL
+			if url == "" {
+				url = "https://events.pagerduty.com/v2/enqueue"
+			}
+			pc.Pagers[p.ID] = &pager.PagerDuty{URL: url, RoutingKey: p.RoutingKey.Reveal(), Client: client}
+			pc.AcksSupported[p.ID] = true
+		case "opsgenie":
+			url := p.URL
+			if url == "" {
+				url = "https://api.opsgenie.com"
+			}
+			pc.Pagers[p.ID] = &pager.Opsgenie{URL: url, APIKey: p.APIKey.Reveal(), Client: client}
+			pc.AcksSupported[p.ID] = true
+		case "webhook":
+			pc.Pagers[p.ID] = &pager.Webhook{URL: p.URL, Secret: p.Secret.Reveal(), Client: client}
+			pc.AcksSupported[p.ID] = true
+		case "chat":
+			pc.Pagers[p.ID] = &commands.ChatPager{Chats: chats, People: people, Store: store}
+		}
+		pc.PagerPeople[p.ID] = p.People
+	}
+	for _, e := range c.Paging.AckEmoji {
+		pc.AckEmoji = append(pc.AckEmoji, bot.NormalizeEmoji(e))
+	}
+	return pc, nil
 }
 
 // scheduleIDs lists the configured schedules.

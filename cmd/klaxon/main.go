@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // schedules need IANA zones even where the system has none
 
 	"github.com/mattn/go-isatty"
+
+	"github.com/klaxon-bot/klaxon/bot"
 )
 
 // version is set at build time: -ldflags "-X main.version=…".
@@ -41,4 +44,9 @@ type Main struct {
 	Getenv         func(string) string
 	Interactive    bool // stdin and stdout are a terminal
 	LogIsTTY       bool // stderr is a terminal: pretty logs under log.format auto
+
+	// For tests: the clock (default: the system's) and how often timers are
+	// checked (default: every 5 seconds).
+	Clock     bot.Clock
+	TickEvery time.Duration
 }

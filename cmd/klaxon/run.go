@@ -59,7 +59,10 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}()
 
-	clock := bot.SystemClock{}
+	var clock bot.Clock = bot.SystemClock{}
+	if m.Clock != nil {
+		clock = m.Clock
+	}
 	mux := bot.NewMux(log)
 	policy := cfg.commandsConfig()
 	var (
@@ -98,14 +101,30 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
-	serve = append(serve, func(ctx context.Context) error { return tick(ctx, clock, oncall.Tick) })
+	incidents := commands.New(s, chats, clock, log, policy)
+	pagingCfg, err := cfg.pagingConfig(s, chats, policy.People)
+	if err != nil {
+		return err
+	}
+	paging := commands.NewPaging(s, incidents, oncall, clock, log, pagingCfg)
+	every := m.TickEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	serve = append(serve, func(ctx context.Context) error {
+		return tick(ctx, clock, every, func(ctx context.Context, now time.Time) {
+			oncall.Tick(ctx, now)
+			paging.Tick(ctx, now)
+		})
+	})
 	httpd, err := web.Listen(cfg.HTTP.Listen, oncall, clock, log)
 	if err != nil {
 		return err
 	}
 	serve = append(serve, httpd.Serve)
 	oncall.Register(mux) // first: its question handler answers on-call questions only
-	commands.New(s, chats, clock, log, policy).Register(mux)
+	incidents.Register(mux)
+	paging.Register(mux)
 
 	jobs, err := startJobs(s, cfg, log)
 	if err != nil {
@@ -120,8 +139,8 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 
 // tick calls fn every few seconds until ctx ends: the on-call jobs work
 // out from data what is due, so missed ticks are caught up.
-func tick(ctx context.Context, clock bot.Clock, fn func(context.Context, time.Time)) error {
-	t := time.NewTicker(5 * time.Second)
+func tick(ctx context.Context, clock bot.Clock, every time.Duration, fn func(context.Context, time.Time)) error {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		fn(ctx, clock.Now())
