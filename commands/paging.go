@@ -191,9 +191,21 @@ func (p *Paging) Tick(ctx context.Context, now time.Time) {
 	if err != nil {
 		p.log.Error().Err(err).Msg("reading due pages")
 	}
-	for _, id := range ids {
-		p.fire(ctx, id, now)
+	// Steps fire in parallel: their writes share commits (and fsyncs).
+	work := make(chan uuid.UUID)
+	var wg sync.WaitGroup
+	for range min(16, len(ids)) {
+		wg.Go(func() {
+			for id := range work {
+				p.fire(ctx, id, now)
+			}
+		})
 	}
+	for _, id := range ids {
+		work <- id
+	}
+	close(work)
+	wg.Wait()
 	p.deliver(ctx, now)
 }
 

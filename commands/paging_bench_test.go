@@ -1,0 +1,103 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/console"
+	"github.com/klaxon-bot/klaxon/bot/pager"
+	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+// BenchmarkOutbox1000Pages triggers 1,000 pages at once and runs the
+// engine until a local webhook receiver has every one: it checks each
+// arrived exactly once and reports throughput and the time from the
+// triggers to each delivery (p50, p99).
+func BenchmarkOutbox1000Pages(b *testing.B) {
+	const pages = 1000
+	for b.Loop() {
+		b.StopTimer()
+		var mu sync.Mutex
+		arrived := map[string]time.Time{}
+		dup := 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			k := r.Header.Get("Idempotency-Key")
+			mu.Lock()
+			if _, seen := arrived[k]; seen {
+				dup++
+			} else {
+				arrived[k] = time.Now()
+			}
+			mu.Unlock()
+			w.WriteHeader(202)
+		}))
+		s, err := store.Open(filepath.Join(b.TempDir(), "k.db"), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		clock := bot.SystemClock{}
+		inc := commands.New(s, []bot.Chat{console.New(&bytes.Buffer{})}, clock, zerolog.Nop(), commands.Config{})
+		p := commands.NewPaging(s, inc, nil, clock, zerolog.Nop(), commands.PagingConfig{
+			Pagers: map[string]bot.Sender{"hook": &pager.Webhook{URL: srv.URL, Secret: "s", Client: srv.Client()}}})
+		pol := bot.Policy{ID: "bench", Steps: []bot.Step{{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "alice"}}, Delay: time.Hour}}}
+		ctx := context.Background()
+		var incs []*bot.Incident
+		for range pages {
+			in := &bot.Incident{Title: "bench", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen, Platform: bot.PlatformConsole}
+			if err := s.CreateIncident(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+			incs = append(incs, in)
+		}
+		b.StartTimer()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, in := range incs {
+			wg.Go(func() {
+				if _, err := p.Trigger(ctx, in, pol); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		for {
+			p.Tick(ctx, time.Now())
+			mu.Lock()
+			n := len(arrived)
+			mu.Unlock()
+			if n == pages {
+				break
+			}
+			if time.Since(start) > time.Minute {
+				b.Fatalf("only %d of %d pages arrived", n, pages)
+			}
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		if dup != 0 {
+			b.Fatalf("%d pages arrived twice", dup)
+		}
+		var lat []time.Duration
+		for _, at := range arrived {
+			lat = append(lat, at.Sub(start))
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(pages)/elapsed.Seconds(), "pages/s")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
+		b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+		srv.Close()
+		s.Close()
+		b.StartTimer()
+	}
+}
