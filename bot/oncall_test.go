@@ -242,3 +242,26 @@ func TestScheduleValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestHoursNext(t *testing.T) {
+	h := bot.Hours{Zone: "Europe/Berlin", Days: weekdays, From: 9 * 60, To: 17 * 60}
+	berlin := mustLoc(t, "Europe/Berlin")
+	tests := []struct{ at, want string }{
+		{"2026-11-24 10:00", "2026-11-24 10:00"}, // Tuesday, inside
+		{"2026-11-24 08:59", "2026-11-24 09:00"}, // before hours
+		{"2026-11-24 17:00", "2026-11-25 09:00"}, // the window ends at 17:00
+		{"2026-11-27 18:00", "2026-11-30 09:00"}, // Friday evening → Monday
+		{"2026-11-28 12:00", "2026-11-30 09:00"}, // Saturday
+		{"2026-03-27 20:00", "2026-03-30 09:00"}, // across the spring-forward weekend
+	}
+	for _, tt := range tests {
+		got := h.Next(at(t, berlin, tt.at)).In(berlin).Format("2006-01-02 15:04")
+		if got != tt.want {
+			t.Errorf("Next(%s) = %s; want %s", tt.at, got, tt.want)
+		}
+	}
+	none := bot.Hours{Zone: "UTC"}
+	if now := at(t, time.UTC, "2026-11-28 12:00"); !none.Next(now).Equal(now) {
+		t.Error("an empty window must not hold pages back")
+	}
+}

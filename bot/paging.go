@@ -58,6 +58,39 @@ func (p Policy) Validate() error {
 	return nil
 }
 
+// Hours is a weekly window when low-priority pages may go out, e.g. a
+// service's business hours.
+type Hours struct {
+	Zone string    `json:"zone"` // IANA time zone
+	Days [7]bool   `json:"days"` // by time.Weekday
+	From TimeOfDay `json:"from"`
+	To   TimeOfDay `json:"to"`
+}
+
+// Next returns t if it falls inside the window, else the window's next
+// start (the next business day when t is after hours or on a weekend).
+func (h *Hours) Next(t time.Time) time.Time {
+	loc, err := time.LoadLocation(h.Zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	today := DateOf(t.In(loc))
+	for d := 0; d <= 7; d++ {
+		day := today.AddDays(d)
+		if !h.Days[day.Weekday()] {
+			continue
+		}
+		start, end := day.At(h.From, loc), day.At(h.To, loc)
+		if !t.Before(start) && t.Before(end) {
+			return t
+		}
+		if start.After(t) {
+			return start
+		}
+	}
+	return t // no day in the window: do not hold the page back
+}
+
 // PageStatus is where a page is.
 type PageStatus string
 
@@ -84,7 +117,8 @@ type Page struct {
 	Incident   string     `json:"incident"` // INC-42, for messages
 	Title      string     `json:"title"`
 	Severity   Severity   `json:"severity"`
-	Policy     Policy     `json:"policy"` // a copy
+	Policy     Policy     `json:"policy"`          // a copy
+	Hours      *Hours     `json:"hours,omitempty"` // low priority: steps wait for these hours
 	Status     PageStatus `json:"status"`
 	Step       int        `json:"step"` // the next step to fire
 	Loop       int        `json:"loop"`
@@ -138,6 +172,9 @@ func (p *Page) Advance(now time.Time) bool {
 		return false
 	}
 	p.NextAt = now.Add(delay)
+	if p.Hours != nil {
+		p.NextAt = p.Hours.Next(p.NextAt)
+	}
 	return true
 }
 

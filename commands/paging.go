@@ -26,8 +26,9 @@ type PagingConfig struct {
 	PagerPeople    map[string][]string   // pager id → only these people (none: everyone)
 	AcksSupported  map[string]bool       // pager id → it understands acknowledge and resolve
 	AckEmoji       []string
-	DefaultDelay   time.Duration // between steps of a derived policy, high priority (5m)
-	LowPriorityAck time.Duration // between steps of a derived policy, low priority (8h)
+	ServiceHours   map[string]bot.Hours // service id → when its low-priority pages may go out
+	DefaultDelay   time.Duration        // between steps of a derived policy, high priority (5m)
+	LowPriorityAck time.Duration        // between steps of a derived policy, low priority (8h)
 }
 
 // Paging pages people for incidents and escalates until someone
@@ -106,6 +107,11 @@ func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy)
 	now := p.clock.Now()
 	page := &bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: inc.Key(), Title: inc.Title, Severity: inc.Severity,
 		Policy: pol, Status: bot.PageTriggered, NextAt: now, Created: now}
+	// Low-priority incidents page only within the service's hours.
+	if hours, ok := p.cfg.ServiceHours[inc.Service]; ok && inc.Severity.Priority == bot.PriorityLow {
+		page.Hours = &hours
+		page.NextAt = hours.Next(now)
+	}
 	if err := p.store.CreatePage(ctx, page); err != nil {
 		return nil, bot.Internal(err, "klaxon could not start paging. Page people with /incident page.")
 	}
@@ -120,8 +126,12 @@ func (p *Paging) declared(ctx context.Context, inc *bot.Incident) string {
 	if !ok {
 		return ""
 	}
-	if _, err := p.Trigger(ctx, inc, pol); err != nil {
+	page, err := p.Trigger(ctx, inc, pol)
+	if err != nil {
 		return "\n⚠️ " + bot.ErrorMessage(err)
+	}
+	if page.NextAt.After(p.clock.Now()) {
+		return "\n📟 " + inc.Severity.Name + " is low priority: the on-call for " + inc.Service + " will be paged at " + Stamp(page.NextAt) + ", within business hours."
 	}
 	return "\n📟 Paging the on-call for " + inc.Service + "."
 }

@@ -85,7 +85,7 @@ type pagingEnv struct {
 	hook   *receiver
 }
 
-func newPagingEnv(t *testing.T, path string, hook *receiver) *pagingEnv {
+func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...func(*commands.PagingConfig)) *pagingEnv {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "k.db")
@@ -115,13 +115,17 @@ func newPagingEnv(t *testing.T, path string, hook *receiver) *pagingEnv {
 		{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-secondary"}}, Delay: 5 * time.Minute},
 		{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "bob"}}, Delay: 5 * time.Minute},
 	}}
-	p := commands.NewPaging(s, inc, oc, clock, zerolog.Nop(), commands.PagingConfig{
+	cfg := commands.PagingConfig{
 		Policies:      map[string]bot.Policy{"payments": policy},
 		ServicePolicy: map[string]string{"payments": "payments"},
 		Pagers:        map[string]bot.Sender{"hook": &pager.Webhook{URL: hook.srv.URL, Secret: "s", Client: hook.srv.Client(), Now: clock.Now}},
 		AcksSupported: map[string]bool{"hook": true},
 		AckEmoji:      []string{"✅", "👀"},
-	})
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	p := commands.NewPaging(s, inc, oc, clock, zerolog.Nop(), cfg)
 	inc.Register(mux)
 	p.Register(mux)
 	return &pagingEnv{t: t, store: s, clock: clock, mux: mux, con: con, paging: p, hook: hook}
@@ -370,5 +374,40 @@ func TestPageAuthorizationAndAdHocPages(t *testing.T) {
 	}
 	if got := e.do("bob", ch, "/incident page nope"); !strings.Contains(got, "I don't know a service") {
 		t.Errorf("unknown service: %q", got)
+	}
+}
+
+func TestLowPriorityPagesWaitForBusinessHours(t *testing.T) {
+	// No explicit policy: the derived one (primary → secondary, 8 hours
+	// apart for low priority), and payments' hours Mon–Fri 09:00–17:00 Berlin.
+	e := newPagingEnv(t, "", nil, func(c *commands.PagingConfig) {
+		c.ServicePolicy = nil
+		c.ServiceHours = map[string]bot.Hours{"payments": {Zone: "Europe/Berlin", Days: [7]bool{false, true, true, true, true, true, false}, From: 9 * 60, To: 17 * 60}}
+	})
+	e.clock.Set(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+	reply := e.do("zed", "general", "/incident declare Slow reports sev:3 service:payments")
+	if !strings.Contains(reply, "will be paged at 2026-11-23 08:00 UTC, within business hours") {
+		t.Fatalf("declare: %s", reply)
+	}
+	e.tick(0)
+	e.tick(24 * time.Hour) // Sunday
+	if n := len(e.hook.events()); n != 0 {
+		t.Fatalf("a low-priority page went out at the weekend: %+v", e.hook.events())
+	}
+	e.clock.Set(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)) // Monday 09:00 Berlin
+	e.paging.Tick(context.Background(), e.clock.Now())
+	if e.hook.triggersFor("alice") != 1 && e.hook.triggersFor("bob") != 1 {
+		t.Fatalf("nobody was paged on Monday morning: %+v", e.hook.events())
+	}
+	// The next step waits the 8-hour SLA, which ends at 17:00: it goes out the
+	// next business morning.
+	e.tick(8 * time.Hour)
+	if n := len(e.hook.events()); n != 1 {
+		t.Errorf("the second step went out after hours: %d events", n)
+	}
+	e.clock.Set(time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC))
+	e.paging.Tick(context.Background(), e.clock.Now())
+	if n := len(e.hook.events()); n != 2 {
+		t.Errorf("the second step did not go out on Tuesday morning: %d events", n)
 	}
 }

@@ -182,6 +182,14 @@ type ServiceConfig struct {
 	Name             string `mapstructure:"name"`
 	Description      string `mapstructure:"description"`
 	EscalationPolicy string `mapstructure:"escalation_policy"`
+	// When low-priority pages may go out. Default: Mon–Fri 09:00–17:00 in
+	// the time zone of the service's first schedule (else UTC).
+	BusinessHours struct {
+		TimeZone string   `mapstructure:"time_zone"`
+		Days     []string `mapstructure:"days"`
+		From     string   `mapstructure:"from"`
+		To       string   `mapstructure:"to"`
+	} `mapstructure:"business_hours"`
 }
 
 // defaults registers every key, so viper knows them all (environment
@@ -417,6 +425,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.policies(); err != nil {
 		return err
+	}
+	for _, s := range c.Services {
+		if _, err := c.businessHours(s); err != nil {
+			return err
+		}
 	}
 	return c.validatePagers()
 }
@@ -708,11 +721,16 @@ func (c *Config) pagingConfig(store bot.PageStore, chats []bot.Chat, people bot.
 		return commands.PagingConfig{}, err
 	}
 	pc := commands.PagingConfig{Policies: pols, ServicePolicy: map[string]string{}, Pagers: map[string]bot.Sender{},
-		PagerPeople: map[string][]string{}, AcksSupported: map[string]bool{}}
+		PagerPeople: map[string][]string{}, AcksSupported: map[string]bool{}, ServiceHours: map[string]bot.Hours{}}
 	for _, s := range c.Services {
 		if s.EscalationPolicy != "" {
 			pc.ServicePolicy[s.ID] = s.EscalationPolicy
 		}
+		h, err := c.businessHours(s)
+		if err != nil {
+			return commands.PagingConfig{}, err
+		}
+		pc.ServiceHours[s.ID] = h
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, p := range c.Pagers {
@@ -743,6 +761,51 @@ func (c *Config) pagingConfig(store bot.PageStore, chats []bot.Chat, people bot.
 		pc.AckEmoji = append(pc.AckEmoji, bot.NormalizeEmoji(e))
 	}
 	return pc, nil
+}
+
+// businessHours reads a service's business hours, with defaults.
+func (c *Config) businessHours(s ServiceConfig) (bot.Hours, error) {
+	bh := s.BusinessHours
+	key := "services[" + s.ID + "].business_hours"
+	h := bot.Hours{Zone: bh.TimeZone, From: 9 * 60, To: 17 * 60}
+	if h.Zone == "" {
+		h.Zone = "UTC"
+		for _, sc := range c.Schedules {
+			if sc.Service == s.ID && sc.TimeZone != "" {
+				h.Zone = sc.TimeZone
+				break
+			}
+		}
+	}
+	if _, err := time.LoadLocation(h.Zone); err != nil {
+		return h, &ConfigError{Key: key + ".time_zone", Reason: fmt.Sprintf("%q is not an IANA time zone", h.Zone)}
+	}
+	days := bh.Days
+	if len(days) == 0 {
+		days = []string{"mon", "tue", "wed", "thu", "fri"}
+	}
+	for _, d := range days {
+		wd, ok := weekdayNames[strings.ToLower(d)[:min(3, len(d))]]
+		if !ok {
+			return h, &ConfigError{Key: key + ".days", Reason: fmt.Sprintf("%q is not a day of the week", d)}
+		}
+		h.Days[wd] = true
+	}
+	var err error
+	if bh.From != "" {
+		if h.From, err = bot.ParseTimeOfDay(bh.From); err != nil {
+			return h, &ConfigError{Key: key + ".from", Reason: fmt.Sprintf("%q is not a time of day", bh.From)}
+		}
+	}
+	if bh.To != "" {
+		if h.To, err = bot.ParseTimeOfDay(bh.To); err != nil {
+			return h, &ConfigError{Key: key + ".to", Reason: fmt.Sprintf("%q is not a time of day", bh.To)}
+		}
+	}
+	if h.To <= h.From {
+		return h, &ConfigError{Key: key, Reason: "to must be after from"}
+	}
+	return h, nil
 }
 
 // scheduleIDs lists the configured schedules.
