@@ -224,11 +224,13 @@ func (p *Paging) Tick(ctx context.Context, now time.Time) {
 func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 	var paged []string
 	var step, loop, steps int
+	var fired, exhausted bool
 	page, err := p.store.UpdatePage(ctx, id, func(pg *bot.Page) ([]bot.Delivery, error) {
-		paged = nil
+		paged, fired, exhausted = nil, false, false
 		if !pg.Active() || pg.NextAt.IsZero() || pg.NextAt.After(now) {
 			return nil, nil
 		}
+		fired = true
 		step, loop, steps = pg.Step, pg.Loop, len(pg.Policy.Steps)
 		var ds []bot.Delivery
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
@@ -241,12 +243,15 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 					Status: bot.DeliveryPending, NextAttempt: now, Created: now})
 			}
 		}
-		pg.Advance(now)
+		exhausted = !pg.Advance(now)
 		return ds, nil
 	})
 	if err != nil {
 		p.log.Error().Err(err).Str("page", id.String()).Msg("firing an escalation step")
 		return
+	}
+	if !fired {
+		return // acknowledged or resolved meanwhile
 	}
 	switch {
 	case len(paged) > 0:
@@ -263,7 +268,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 	case step < steps && page.Status == bot.PageTriggered:
 		p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, page.Incident)}, false)
 	}
-	if page.Status == bot.PageExhausted {
+	if exhausted {
 		p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %d round(s) of paging. Page someone with `/incident page @person`.", page.Incident, page.Policy.Repeat+1)}, false)
 	}
 	p.incidents.refresh(ctx, page.IncidentID)

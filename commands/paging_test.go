@@ -411,3 +411,23 @@ func TestLowPriorityPagesWaitForBusinessHours(t *testing.T) {
 		t.Errorf("the second step did not go out on Tuesday morning: %d events", n)
 	}
 }
+
+func TestExhaustedPageSaysSoOnce(t *testing.T) {
+	e := newPagingEnv(t, "", nil)
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	for range 6 {
+		e.tick(5 * time.Minute) // steps at +0, +5, +10; exhausted at +15
+	}
+	notices := 0
+	for _, m := range e.con.Messages("inc-1-checkout-is-down") {
+		if strings.Contains(m, "Nobody acknowledged INC-1 after 1 round(s)") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Errorf("exhaustion was announced %d times; want once", notices)
+	}
+	if n := len(e.hook.events()); n != 3 {
+		t.Errorf("%d pages sent; want 3 (one per step, no repeat)", n)
+	}
+}
