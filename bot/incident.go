@@ -305,3 +305,27 @@ func Duration(d time.Duration) string {
 		return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
 	}
 }
+
+// Metrics are an incident's response times; a zero value is not reached yet.
+type Metrics struct {
+	TTD time.Duration // detected → declared
+	TTA time.Duration // declared → acknowledged
+	TTM time.Duration // declared → mitigated
+	TTR time.Duration // declared → resolved
+}
+
+// Metrics computes the incident's response times.
+func (inc *Incident) Metrics() Metrics {
+	since := func(t time.Time) time.Duration {
+		if t.IsZero() {
+			return 0
+		}
+		return t.Sub(inc.DeclaredAt)
+	}
+	var m Metrics
+	if !inc.DetectedAt.IsZero() && inc.DeclaredAt.After(inc.DetectedAt) {
+		m.TTD = inc.DeclaredAt.Sub(inc.DetectedAt)
+	}
+	m.TTA, m.TTM, m.TTR = since(inc.AcknowledgedAt), since(inc.MitigatedAt), since(inc.ResolvedAt)
+	return m
+}

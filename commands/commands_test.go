@@ -452,3 +452,5 @@ func TestRecordActivity(t *testing.T) {
 		t.Errorf("activity without source id: err = %v", err)
 	}
 }
+
+func ctx() context.Context { return context.Background() }
