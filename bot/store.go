@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -33,4 +34,26 @@ type Store interface {
 type IncidentFilter struct {
 	ActiveOnly bool // only open, acknowledged and mitigated incidents
 	Limit      int  // 0 means no limit
+}
+
+// Reminder kinds.
+const (
+	RemindUpdate    = "update"    // the commander should post a status update
+	RemindCommander = "commander" // the incident has no commander
+)
+
+// Reminder is a due row: remind about an incident at a time.
+type Reminder struct {
+	IncidentID uuid.UUID
+	Kind       string
+	At         time.Time
+}
+
+// ReminderStore keeps reminder timers as rows, so a restart loses none.
+type ReminderStore interface {
+	// SetReminder replaces the incident's reminder of that kind.
+	SetReminder(ctx context.Context, incidentID uuid.UUID, kind string, at time.Time) error
+	DeleteReminder(ctx context.Context, incidentID uuid.UUID, kind string) error
+	// DueReminders lists reminders due at now, oldest first.
+	DueReminders(ctx context.Context, now time.Time) ([]Reminder, error)
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -22,6 +23,11 @@ type Config struct {
 	ChannelPattern string                  // e.g. "inc-{number}-{slug}"
 	Announce       map[bot.Platform]string // announcement channel per platform
 	HighlightEmoji []string                // reactions that mark a key event
+	// UpdateEvery reminds the commander to post an update this often, by
+	// severity name; CommanderNag nags this long after a declaration that
+	// has no commander. Zero turns either off.
+	UpdateEvery  map[string]time.Duration
+	CommanderNag time.Duration
 }
 
 // DefaultChannelPattern names incident channels unless configured otherwise.
@@ -35,7 +41,8 @@ type Incidents struct {
 	log   zerolog.Logger
 	cfg   Config
 
-	paging *Paging // set by NewPaging; nil when paging is not configured
+	paging    *Paging           // set by NewPaging; nil when paging is not configured
+	reminders bot.ReminderStore // nil when the store keeps no reminders
 }
 
 // New returns the incident use cases over store and the connected chats.
@@ -53,7 +60,8 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 	if len(cfg.Roles) == 0 {
 		cfg.Roles = bot.DefaultRoles()
 	}
-	return &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg}
+	rs, _ := store.(bot.ReminderStore)
+	return &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminders: rs}
 }
 
 // chat returns the chat of platform p, or an error users can read.

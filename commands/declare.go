@@ -194,6 +194,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 
 	log := c.log.With().Str("incident", inc.Key()).Logger()
 	log.Info().Str("severity", sev.Name).Bool("private", inc.Private).Msg("incident declared")
+	c.scheduleReminders(ctx, inc)
 	w := &warnings{log: log}
 
 	ch, err := c.createChannel(ctx, chat, inc)

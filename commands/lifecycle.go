@@ -87,6 +87,7 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 		}
 		return nil, bot.Internal(err, "klaxon could not save that change; nothing was changed. Try again.")
 	}
+	c.scheduleReminders(ctx, inc)
 	notice := fmt.Sprintf("%s %s", who.user.Mention(), text)
 	warn := c.publish(ctx, inc, bot.Message{Text: notice}, ch.announce, ch.invite...)
 	if who.channel.ID == inc.Channel.ID && who.platform == inc.Platform {

@@ -42,6 +42,14 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{"reminders", func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketReminders, bucketRemindersDue} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

@@ -16,6 +16,8 @@
 //	outbox                 idempotency key → Delivery JSON
 //	outbox_due             next-attempt unix-nanos(8) idempotency key → nothing
 //	page_refs              platform "|" channel "|" message → page id
+//	reminders              incident id(16) kind → due unix-nanos
+//	reminders_due          due unix-nanos(8) incident id(16) kind → nothing
 package store
 
 import (
@@ -38,19 +40,21 @@ import (
 )
 
 var (
-	bucketMeta      = []byte("meta")
-	bucketIncidents = []byte("incidents")
-	bucketNumbers   = []byte("incident_numbers")
-	bucketChannels  = []byte("incident_channels")
-	bucketTimeline  = []byte("timeline")
-	bucketSeen      = []byte("seen")
-	bucketOnCall    = []byte("oncall_changes")
-	bucketCursors   = []byte("cursors")
-	bucketPages     = []byte("pages")
-	bucketDue       = []byte("due")
-	bucketOutbox    = []byte("outbox")
-	bucketOutboxDue = []byte("outbox_due")
-	bucketPageRefs  = []byte("page_refs")
+	bucketMeta         = []byte("meta")
+	bucketIncidents    = []byte("incidents")
+	bucketNumbers      = []byte("incident_numbers")
+	bucketChannels     = []byte("incident_channels")
+	bucketTimeline     = []byte("timeline")
+	bucketSeen         = []byte("seen")
+	bucketOnCall       = []byte("oncall_changes")
+	bucketCursors      = []byte("cursors")
+	bucketPages        = []byte("pages")
+	bucketDue          = []byte("due")
+	bucketOutbox       = []byte("outbox")
+	bucketOutboxDue    = []byte("outbox_due")
+	bucketPageRefs     = []byte("page_refs")
+	bucketReminders    = []byte("reminders")
+	bucketRemindersDue = []byte("reminders_due")
 
 	keySchemaVersion = []byte("schema_version")
 )

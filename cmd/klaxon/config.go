@@ -78,6 +78,10 @@ type Config struct {
 		Severities     []SeverityConfig `mapstructure:"severities"`
 		Roles          []string         `mapstructure:"roles"`
 		HighlightEmoji []string         `mapstructure:"highlight_emoji"`
+		// How often the commander is reminded to post an update, by severity
+		// name, and how soon an incident without a commander is nagged.
+		UpdateReminders map[string]time.Duration `mapstructure:"update_reminders"`
+		CommanderNag    time.Duration            `mapstructure:"commander_nag"`
 	} `mapstructure:"incidents"`
 	People             []PersonConfig   `mapstructure:"people"`
 	Services           []ServiceConfig  `mapstructure:"services"`
@@ -223,6 +227,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("incidents.severities", sevs)
 	v.SetDefault("incidents.roles", []string{})
 	v.SetDefault("incidents.highlight_emoji", []string{"📌"})
+	v.SetDefault("incidents.update_reminders", map[string]string{"SEV1": "30m", "SEV2": "60m"})
+	v.SetDefault("incidents.commander_nag", "5m")
 	v.SetDefault("paging.ack_emoji", []string{"✅", "👀"})
 	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers"} {
 		v.SetDefault(list, []any{})
@@ -387,6 +393,17 @@ func (c *Config) Validate() error {
 	}
 	if err := c.severities().Validate(); err != nil {
 		return bad("incidents.severities", "%v", err)
+	}
+	for name, d := range c.Incidents.UpdateReminders {
+		if _, err := c.severities().Parse(name); err != nil {
+			return bad("incidents.update_reminders."+name, "%q is not a severity", name)
+		}
+		if d != 0 && d < time.Minute {
+			return bad("incidents.update_reminders."+name, "must be 0 (off) or at least 1m")
+		}
+	}
+	if c.Incidents.CommanderNag < 0 {
+		return bad("incidents.commander_nag", "must not be negative")
 	}
 	for i, r := range c.Incidents.Roles {
 		if err := bot.ValidateRoleName(r); err != nil {
@@ -853,7 +870,15 @@ func (c *Config) commandsConfig() commands.Config {
 	for _, e := range c.Incidents.HighlightEmoji {
 		emoji = append(emoji, bot.NormalizeEmoji(e))
 	}
+	every := map[string]time.Duration{}
+	for name, d := range c.Incidents.UpdateReminders {
+		if sev, err := c.severities().Parse(name); err == nil {
+			every[sev.Name] = d
+		}
+	}
 	return commands.Config{
+		UpdateEvery:    every,
+		CommanderNag:   c.Incidents.CommanderNag,
 		Severities:     c.severities(),
 		Roles:          roles,
 		Services:       services,

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // env is a fake environment for LoadConfig.
@@ -217,5 +218,22 @@ func TestConsoleOnCall(t *testing.T) {
 	}
 	if !strings.Contains(out, "📟 On call now") || !strings.Contains(out, "@bob is on call for *payments-primary*") || !strings.Contains(out, "primary: @bob") {
 		t.Errorf("console /oncall:\n%s", out)
+	}
+}
+
+func TestReminderConfig(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cfg, _, err := LoadConfig("", env{}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := cfg.commandsConfig()
+	// viper lower-cases map keys; klaxon maps them back onto the scale.
+	if cc.UpdateEvery["SEV1"] != 30*time.Minute || cc.UpdateEvery["SEV2"] != time.Hour || cc.UpdateEvery["SEV3"] != 0 || cc.CommanderNag != 5*time.Minute {
+		t.Errorf("defaults: %v, nag %v", cc.UpdateEvery, cc.CommanderNag)
+	}
+	_, _, err = LoadConfig(writeConfig(t, "incidents:\n  update_reminders: {SEV9: 10m}\n"), env{}.get)
+	if err == nil || !strings.Contains(err.Error(), "incidents.update_reminders.sev9") {
+		t.Errorf("unknown severity: %v", err)
 	}
 }

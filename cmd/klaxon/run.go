@@ -115,6 +115,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		return tick(ctx, clock, every, func(ctx context.Context, now time.Time) {
 			oncall.Tick(ctx, now)
 			paging.Tick(ctx, now)
+			incidents.Tick(ctx, now)
 		})
 	})
 	httpd, err := web.Listen(cfg.HTTP.Listen, oncall, clock, log)

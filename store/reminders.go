@@ -1,0 +1,68 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+var _ bot.ReminderStore = (*Store)(nil)
+
+func reminderKey(id uuid.UUID, kind string) []byte {
+	return append(append([]byte(nil), id[:]...), kind...)
+}
+
+// SetReminder implements bot.ReminderStore.
+func (s *Store) SetReminder(ctx context.Context, id uuid.UUID, kind string, at time.Time) error {
+	return s.update(func(tx *bolt.Tx) error {
+		if err := deleteReminder(tx, id, kind); err != nil {
+			return err
+		}
+		k := reminderKey(id, kind)
+		if err := tx.Bucket(bucketReminders).Put(k, u64(uint64(at.UnixNano()))); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketRemindersDue).Put(timeKey(at, k), nil)
+	})
+}
+
+func deleteReminder(tx *bolt.Tx, id uuid.UUID, kind string) error {
+	k := reminderKey(id, kind)
+	idx := tx.Bucket(bucketReminders)
+	if v := idx.Get(k); len(v) == 8 {
+		at := time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+		if err := tx.Bucket(bucketRemindersDue).Delete(timeKey(at, k)); err != nil {
+			return err
+		}
+	}
+	return idx.Delete(k)
+}
+
+// DeleteReminder implements bot.ReminderStore.
+func (s *Store) DeleteReminder(ctx context.Context, id uuid.UUID, kind string) error {
+	return s.update(func(tx *bolt.Tx) error { return deleteReminder(tx, id, kind) })
+}
+
+// DueReminders implements bot.ReminderStore.
+func (s *Store) DueReminders(ctx context.Context, now time.Time) ([]bot.Reminder, error) {
+	var out []bot.Reminder
+	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketRemindersDue).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
+			id, err := uuid.FromBytes(k[8:24])
+			if err != nil {
+				return err
+			}
+			out = append(out, bot.Reminder{IncidentID: id, Kind: string(k[24:]), At: time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).UTC()})
+		}
+		return nil
+	})
+	return out, err
+}
