@@ -23,6 +23,7 @@ const (
 	EventReopened     EventKind = "reopened"
 	EventNote         EventKind = "note"
 	EventChannel      EventKind = "channel" // klaxon created or changed the channel
+	EventFollowUp     EventKind = "followup"
 
 	EventMessage       EventKind = "message"
 	EventMessageEdit   EventKind = "message_edited"

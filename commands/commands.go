@@ -43,6 +43,7 @@ type Incidents struct {
 
 	paging    *Paging           // set by NewPaging; nil when paging is not configured
 	reminders bot.ReminderStore // nil when the store keeps no reminders
+	followups bot.FollowUpStore // nil when the store keeps no follow-ups
 }
 
 // New returns the incident use cases over store and the connected chats.
@@ -61,7 +62,8 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 		cfg.Roles = bot.DefaultRoles()
 	}
 	rs, _ := store.(bot.ReminderStore)
-	return &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminders: rs}
+	fs, _ := store.(bot.FollowUpStore)
+	return &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminders: rs, followups: fs}
 }
 
 // chat returns the chat of platform p, or an error users can read.
@@ -127,6 +129,7 @@ func (c *Incidents) Register(m *bot.Mux) {
 	)
 	m.HandleActivity(c.Record)
 	c.registerInteractions(m)
+	c.registerFollowUps(m)
 }
 
 func roleNames(roles []bot.Role) string {

@@ -30,6 +30,7 @@ type env struct {
 	clock   *bot.FakeClock
 	mux     *bot.Mux
 	out     *bytes.Buffer
+	inc     *commands.Incidents
 }
 
 type option func(*env, *commands.Config)
@@ -69,9 +70,12 @@ func newEnv(t *testing.T, opts ...option) *env {
 		o(e, &cfg)
 	}
 	e.mux = bot.NewMux(zerolog.Nop())
-	commands.New(s, []bot.Chat{e.chat}, e.clock, zerolog.Nop(), cfg).Register(e.mux)
+	e.inc = commands.New(s, []bot.Chat{e.chat}, e.clock, zerolog.Nop(), cfg)
+	e.inc.Register(e.mux)
 	return e
 }
+
+func incidents(e *env) *commands.Incidents { return e.inc }
 
 // do runs a command as user in channel and returns the reply text.
 func (e *env) do(user, channel, text string) string {

@@ -365,7 +365,9 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	if !ok {
 		res = bot.SendResult{Permanent: true, Err: fmt.Errorf("pager %q is no longer configured", d.Pager)}
 	} else {
-		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		// Shutdown does not cut an attempt short: a request the receiver
+		// accepted must be recorded as sent, or it would go out again.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		res = sender.Send(sctx, d)
 		cancel()
 	}

@@ -50,6 +50,10 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{"follow-ups", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketFollowUps)
+		return err
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

@@ -18,6 +18,7 @@
 //	page_refs              platform "|" channel "|" message → page id
 //	reminders              incident id(16) kind → due unix-nanos
 //	reminders_due          due unix-nanos(8) incident id(16) kind → nothing
+//	followups              number (uint64) → FollowUp JSON
 package store
 
 import (
@@ -53,6 +54,7 @@ var (
 	bucketOutbox       = []byte("outbox")
 	bucketOutboxDue    = []byte("outbox_due")
 	bucketPageRefs     = []byte("page_refs")
+	bucketFollowUps    = []byte("followups")
 	bucketReminders    = []byte("reminders")
 	bucketRemindersDue = []byte("reminders_due")
 

@@ -38,6 +38,15 @@ var slashCommands = []struct {
 }{
 	{"incident", "Declare and run incidents", incidentSubs},
 	{"oncall", "Who is on call; overrides, swaps and history", oncallSubs},
+	{"followup", "Follow-ups (action items)", followupSubs},
+}
+
+var followUpOpt = option{name: "id", desc: "The follow-up, e.g. F-3", typ: discordgo.ApplicationCommandOptionString, required: true}
+
+var followupSubs = []subcommand{
+	{"list", "List follow-ups", []option{{name: "filter", desc: "mine, open, overdue or all", typ: discordgo.ApplicationCommandOptionString}}},
+	{"done", "Mark a follow-up done", []option{followUpOpt}},
+	{"reopen", "Reopen a follow-up", []option{followUpOpt}},
 }
 
 var scheduleOpt = option{name: "schedule", desc: "Schedule or service (default: yours)", typ: discordgo.ApplicationCommandOptionString, complete: true}
@@ -76,6 +85,13 @@ var incidentSubs = []subcommand{
 	{"reopen", "Reopen a resolved incident", []option{incidentOpt}},
 	{"close", "Close a resolved incident for good", []option{incidentOpt}},
 	{"note", "Add a key event to the timeline", []option{{name: "text", desc: "The note", typ: discordgo.ApplicationCommandOptionString, required: true}, incidentOpt}},
+	{"followup", "Add an action item", []option{{name: "text", desc: "What should be done", typ: discordgo.ApplicationCommandOptionString, required: true},
+		{name: "owner", desc: "Who owns it", typ: discordgo.ApplicationCommandOptionUser},
+		{name: "due", desc: "Due date, e.g. 2026-12-01", typ: discordgo.ApplicationCommandOptionString, key: "due"}, incidentOpt}},
+	{"timeline", "Show the key events (all: everything)", []option{{name: "all", desc: "Show everything", typ: discordgo.ApplicationCommandOptionBoolean, flag: "all"}, incidentOpt}},
+	{"stats", "Counts, MTTA, MTTM, MTTR", []option{{name: "window", desc: "e.g. 30d", typ: discordgo.ApplicationCommandOptionString},
+		{name: "service", desc: "A service", typ: discordgo.ApplicationCommandOptionString, complete: true}}},
+	{"page", "Page more people", []option{{name: "who", desc: "@person or a service", typ: discordgo.ApplicationCommandOptionString, required: true}, incidentOpt}},
 	{"status", "Show the incident's summary", []option{incidentOpt}},
 	{"list", "List open incidents", []option{{name: "all", desc: "The latest 25 of any status", typ: discordgo.ApplicationCommandOptionBoolean, flag: "all"}}},
 	{"help", "Show the commands", []option{{name: "command", desc: "A command to explain", typ: discordgo.ApplicationCommandOptionString}}},

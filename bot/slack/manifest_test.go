@@ -3,6 +3,7 @@ package slack
 import (
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -44,9 +45,15 @@ func TestManifestMatchesAdapter(t *testing.T) {
 	if err := yaml.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Features.SlashCommands) != 2 || m.Features.SlashCommands[0].Command != "/incident" || m.Features.SlashCommands[1].Command != "/oncall" ||
-		!m.Features.SlashCommands[0].ShouldEscape || !m.Features.SlashCommands[1].ShouldEscape {
-		t.Errorf("slash commands = %+v; want /incident and /oncall with should_escape", m.Features.SlashCommands)
+	var cmds []string
+	for _, c := range m.Features.SlashCommands {
+		cmds = append(cmds, c.Command)
+		if !c.ShouldEscape {
+			t.Errorf("%s should escape mentions", c.Command)
+		}
+	}
+	if got := strings.Join(cmds, " "); got != "/incident /followups /followup /oncall" {
+		t.Errorf("slash commands = %s; want /incident /followups /followup /oncall", got)
 	}
 	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].CallbackID != ShortcutCallbackID || m.Features.Shortcuts[0].Type != "message" {
 		t.Errorf("shortcuts = %+v; want the %s message shortcut", m.Features.Shortcuts, ShortcutCallbackID)

@@ -83,14 +83,14 @@ func TestDiscordRegistersCommands(t *testing.T) {
 	for _, c := range cmds {
 		names = append(names, c["name"].(string))
 	}
-	if strings.Join(names, ",") != "incident,oncall,Declare incident" {
+	if strings.Join(names, ",") != "incident,oncall,followup,Declare incident" {
 		t.Fatalf("registered %v", names)
 	}
 	subs := map[string]bool{}
 	for _, o := range cmds[0]["options"].([]any) {
 		subs[o.(map[string]any)["name"].(string)] = true
 	}
-	for _, want := range []string{"declare", "update", "sev", "role", "ack", "mitigate", "resolve", "reopen", "close", "note", "status", "list", "help"} {
+	for _, want := range []string{"declare", "update", "sev", "role", "ack", "mitigate", "resolve", "reopen", "close", "note", "status", "list", "help", "followup", "timeline", "stats", "page"} {
 		if !subs[want] {
 			t.Errorf("/incident %s is not registered", want)
 		}
@@ -104,7 +104,7 @@ func TestDiscordRegistersCommands(t *testing.T) {
 			t.Errorf("/oncall %s is not registered", want)
 		}
 	}
-	if typ := cmds[2]["type"].(float64); typ != 3 {
+	if typ := cmds[3]["type"].(float64); typ != 3 {
 		t.Errorf("the context-menu command has type %v; want 3 (message)", typ)
 	}
 }

@@ -127,7 +127,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	incidents.Register(mux)
 	paging.Register(mux)
 
-	jobs, err := startJobs(s, cfg, log)
+	jobs, err := startJobs(s, cfg, log, incidents)
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func (m *Main) consoleUser(cfg *Config) string {
 
 // startJobs starts klaxon's fixed-interval housekeeping. Handoffs,
 // escalations and reminders are not cron jobs: they are rows in the store.
-func startJobs(s *store.Store, cfg *Config, log zerolog.Logger) (*cron.Cron, error) {
+func startJobs(s *store.Store, cfg *Config, log zerolog.Logger, incidents *commands.Incidents) (*cron.Cron, error) {
 	clog := cronLogger{log.With().Str("component", "cron").Logger()}
 	c := cron.New(cron.WithLogger(clog), cron.WithChain(cron.Recover(clog)))
 	_, err := c.AddFunc("17 4 * * *", func() {
@@ -201,6 +201,13 @@ func startJobs(s *store.Store, cfg *Config, log zerolog.Logger) (*cron.Cron, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scheduling housekeeping: %w", err)
+	}
+	// Owners of overdue follow-ups get one DM a day.
+	if _, err := c.AddFunc("0 9 * * *", func() {
+		n := incidents.RemindOverdueFollowUps(context.Background(), time.Now())
+		log.Info().Int("owners", n).Msg("reminded owners of overdue follow-ups")
+	}); err != nil {
+		return nil, fmt.Errorf("scheduling follow-up reminders: %w", err)
 	}
 	c.Start()
 	return c, nil

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+var _ bot.FollowUpStore = (*Store)(nil)
+
+// AddFollowUp implements bot.FollowUpStore.
+func (s *Store) AddFollowUp(ctx context.Context, f *bot.FollowUp, ev bot.Event) error {
+	if f.ID == [16]byte{} {
+		f.ID = bot.NewID()
+	}
+	draft := *f
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFollowUps)
+		n, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		draft.Number = int64(n)
+		data, err := json.Marshal(draft)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(u64(n), data); err != nil {
+			return err
+		}
+		e := ev
+		e.IncidentID = draft.IncidentID
+		_, err = appendEvent(tx, &e)
+		return err
+	})
+	if err == nil {
+		*f = draft
+	}
+	return err
+}
+
+func getFollowUp(tx *bolt.Tx, n int64) (*bot.FollowUp, error) {
+	v := tx.Bucket(bucketFollowUps).Get(u64(uint64(n)))
+	if v == nil {
+		return nil, notFound(fmt.Sprintf("F-%d", n))
+	}
+	var f bot.FollowUp
+	if err := json.Unmarshal(v, &f); err != nil {
+		return nil, fmt.Errorf("decode follow-up %d: %w", n, err)
+	}
+	return &f, nil
+}
+
+// FollowUp implements bot.FollowUpStore.
+func (s *Store) FollowUp(ctx context.Context, n int64) (*bot.FollowUp, error) {
+	var f *bot.FollowUp
+	err := s.db.View(func(tx *bolt.Tx) (err error) { f, err = getFollowUp(tx, n); return err })
+	return f, err
+}
+
+// UpdateFollowUp implements bot.FollowUpStore.
+func (s *Store) UpdateFollowUp(ctx context.Context, n int64, fn func(*bot.FollowUp) error) (*bot.FollowUp, error) {
+	var out *bot.FollowUp
+	err := s.update(func(tx *bolt.Tx) error {
+		f, err := getFollowUp(tx, n)
+		if err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+		f.Number = n
+		data, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		out = f
+		return tx.Bucket(bucketFollowUps).Put(u64(uint64(n)), data)
+	})
+	return out, err
+}
+
+// FollowUps implements bot.FollowUpStore.
+func (s *Store) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
+	var out []*bot.FollowUp
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFollowUps).ForEach(func(k, v []byte) error {
+			var f bot.FollowUp
+			if err := json.Unmarshal(v, &f); err != nil {
+				return fmt.Errorf("decode follow-up %x: %w", k, err)
+			}
+			out = append(out, &f)
+			return nil
+		})
+	})
+	return out, err
+}
