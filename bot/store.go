@@ -57,3 +57,9 @@ type ReminderStore interface {
 	// DueReminders lists reminders due at now, oldest first.
 	DueReminders(ctx context.Context, now time.Time) ([]Reminder, error)
 }
+
+// TimelineReader streams an incident's timeline, oldest first, without
+// loading it all: fn sees one event at a time.
+type TimelineReader interface {
+	EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(Event) error) error
+}

@@ -7,11 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/templates"
 )
 
 // Config is the incident policy, validated by the caller at start-up.
@@ -28,6 +30,8 @@ type Config struct {
 	// has no commander. Zero turns either off.
 	UpdateEvery  map[string]time.Duration
 	CommanderNag time.Duration
+	// Templates holds postmortem.md.tmpl; nil means klaxon's own.
+	Templates fs.FS
 }
 
 // DefaultChannelPattern names incident channels unless configured otherwise.
@@ -44,6 +48,7 @@ type Incidents struct {
 	paging    *Paging           // set by NewPaging; nil when paging is not configured
 	reminders bot.ReminderStore // nil when the store keeps no reminders
 	followups bot.FollowUpStore // nil when the store keeps no follow-ups
+	templates fs.FS
 }
 
 // New returns the incident use cases over store and the connected chats.
@@ -62,8 +67,12 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 		cfg.Roles = bot.DefaultRoles()
 	}
 	rs, _ := store.(bot.ReminderStore)
-	fs, _ := store.(bot.FollowUpStore)
-	return &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminders: rs, followups: fs}
+	fus, _ := store.(bot.FollowUpStore)
+	tmpl := cfg.Templates
+	if tmpl == nil {
+		tmpl = templates.FS
+	}
+	return &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminders: rs, followups: fus, templates: tmpl}
 }
 
 // chat returns the chat of platform p, or an error users can read.

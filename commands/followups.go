@@ -64,7 +64,7 @@ func (c *Incidents) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 	}
 	now := c.clock.Now()
 	f := &bot.FollowUp{IncidentID: inc.ID, Incident: inc.Key(), Platform: req.Platform, Text: text, Owner: owner, Due: due, Created: now, CreatedBy: req.User}
-	ev := bot.NewEvent(bot.EventFollowUp, req.User, now, "follow-up: "+text)
+	ev := bot.NewEvent(bot.EventFollowUp, req.User, now, text)
 	ev.Highlight = true
 	if err := c.followups.AddFollowUp(ctx, f, ev); err != nil {
 		return nil, bot.Internal(err, "klaxon could not save the follow-up. Try again.")

@@ -455,6 +455,27 @@ func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, l
 	return out, err
 }
 
+// EachEvent implements bot.TimelineReader: it calls fn for each event in
+// order inside one read transaction, so the timeline is never all in memory.
+func (s *Store) EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {
+			return notFound("That incident")
+		}
+		tl := tx.Bucket(bucketTimeline).Bucket(incidentID[:])
+		if tl == nil {
+			return nil
+		}
+		return tl.ForEach(func(k, v []byte) error {
+			var ev bot.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event %x: %w", k, err)
+			}
+			return fn(ev)
+		})
+	})
+}
+
 // CountEvents implements bot.Store.
 func (s *Store) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error) {
 	var n int

@@ -1,0 +1,206 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// PostmortemTemplate is the template file klaxon renders.
+const PostmortemTemplate = "postmortem.md.tmpl"
+
+// maxDraftLines caps each list in the draft; the attached log has all.
+const maxDraftLines = 300
+
+// Postmortem is a rendered draft and the full log that goes with it.
+type Postmortem struct {
+	Name     string // INC-42-postmortem.md
+	Markdown []byte
+	LogName  string // INC-42-timeline.txt
+	Log      []byte
+}
+
+type pmLine struct{ Time, Who, What string }
+type pmRole struct{ Role, Who string }
+type pmPerson struct {
+	Who      string
+	Messages int
+}
+type pmFollowUp struct {
+	Key, Text, Owner, Due string
+	Done                  bool
+}
+
+type pmData struct {
+	Key, Title, Severity, SeverityHistory, Service, DeclaredBy, Summary, Resolution string
+	Detected, Declared, Acknowledged, Mitigated, Resolved, Generated, LogFile       string
+	TTD, TTA, TTM, TTR                                                              string
+	Roles                                                                           []pmRole
+	KeyEvents, Lifecycle                                                            []pmLine
+	FollowUps                                                                       []pmFollowUp
+	Participants                                                                    []pmPerson
+}
+
+// mdSpecial are the characters that could start Markdown syntax in chat text.
+var mdSpecial = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`,
+	"|", `\|`, "#", `\#`, "~", `\~`, "!", `\!`)
+
+// broadcast mentions must not ping anyone when the draft is pasted back.
+var broadcast = regexp.MustCompile(`(?i)@(here|channel|everyone)`)
+
+// chatTokens are klaxon's neutral mentions, <@U123> and <#C123>, which
+// mean nothing outside chat.
+var chatTokens = regexp.MustCompile(`<([@#])!?([^>|\s]+)(?:\|[^>]*)?>`)
+
+// mdText makes chat text safe inside a Markdown list item or table cell:
+// one line, mentions as plain @name, Markdown characters escaped,
+// broadcast mentions defused, cut to max characters.
+func mdText(s string, max int) string {
+	s = chatTokens.ReplaceAllString(s, "$1$2")
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	s = mdSpecial.Replace(s)
+	return broadcast.ReplaceAllString(s, "@\u200b$1")
+}
+
+func who(u bot.User) string {
+	if u.IsZero() {
+		return "klaxon"
+	}
+	name := u.Name
+	if name == "" {
+		name = u.ID
+	}
+	return "@" + mdText(name, 60)
+}
+
+func stampOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+var sevChange = regexp.MustCompile(`from (\S+) to \*(\S+)\*`)
+
+// Postmortem renders the incident's draft. It reads the timeline once, as a
+// stream, keeping only what the draft shows; the full log is written as it
+// goes.
+func (c *Incidents) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmortem, error) {
+	reader, ok := c.store.(bot.TimelineReader)
+	if !ok {
+		return nil, bot.Errorf(bot.EUNSUPPORTED, "This store cannot stream timelines.")
+	}
+	tmpl, err := template.ParseFS(c.templates, PostmortemTemplate)
+	if err != nil {
+		return nil, bot.Internal(err, "klaxon could not read the postmortem template.")
+	}
+	pm := &Postmortem{Name: inc.Key() + "-postmortem.md", LogName: inc.Key() + "-timeline.txt"}
+	d := pmData{Key: inc.Key(), Title: mdText(inc.Title, bot.MaxTitleRunes), Severity: inc.Severity.Name + " (" + inc.Severity.Label + ")",
+		Service: mdText(inc.Service, 40), DeclaredBy: who(inc.DeclaredBy), Summary: mdText(inc.Summary, bot.MaxTextRunes),
+		Detected: stampOrDash(inc.DetectedAt), Declared: stampOrDash(inc.DeclaredAt), Acknowledged: stampOrDash(inc.AcknowledgedAt),
+		Mitigated: stampOrDash(inc.MitigatedAt), Resolved: stampOrDash(inc.ResolvedAt), Generated: stampOrDash(c.clock.Now()), LogFile: pm.LogName}
+	m := inc.Metrics()
+	d.TTD, d.TTA, d.TTM, d.TTR = durationOrDash(m.TTD), durationOrDash(m.TTA), durationOrDash(m.TTM), durationOrDash(m.TTR)
+	for _, r := range sortedRoles(inc) {
+		d.Roles = append(d.Roles, pmRole{Role: roleLabel(r), Who: who(inc.Roles[r])})
+	}
+
+	var log bytes.Buffer
+	fmt.Fprintf(&log, "%s: %s\nFull timeline, %s. Times in UTC.\n\n", inc.Key(), inc.Title, stampOrDash(c.clock.Now()))
+	spoke := map[string]*pmPerson{}
+	history := []string{}
+	var moreKey, moreLife int
+	err = reader.EachEvent(ctx, inc.ID, func(ev bot.Event) error {
+		text := strings.Join(strings.Fields(ev.Text), " ")
+		fmt.Fprintf(&log, "%s  %-16s  %-16s  %s\n", ev.Time.UTC().Format("2006-01-02 15:04:05"), ev.Kind, strings.TrimPrefix(who(ev.Actor), "@"), text)
+		line := pmLine{Time: ev.Time.UTC().Format("2006-01-02 15:04"), Who: who(ev.Actor), What: string(ev.Kind) + ": " + mdText(ev.Text, 500)}
+		switch {
+		case ev.Highlight:
+			if len(d.KeyEvents) < maxDraftLines {
+				d.KeyEvents = append(d.KeyEvents, line)
+			} else {
+				moreKey++
+			}
+		case lifecycle[ev.Kind]:
+			if len(d.Lifecycle) < maxDraftLines {
+				d.Lifecycle = append(d.Lifecycle, line)
+			} else {
+				moreLife++
+			}
+		}
+		switch ev.Kind {
+		case bot.EventMessage, bot.EventFile:
+			k := who(ev.Actor)
+			if spoke[k] == nil {
+				spoke[k] = &pmPerson{Who: k}
+			}
+			spoke[k].Messages++
+		case bot.EventSeverity:
+			if m := sevChange.FindStringSubmatch(ev.Text); m != nil {
+				if len(history) == 0 {
+					history = append(history, m[1])
+				}
+				history = append(history, m[2])
+			}
+		case bot.EventResolved:
+			if _, summary, ok := strings.Cut(ev.Text, ": "); ok {
+				d.Resolution = mdText(summary, bot.MaxTextRunes)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, bot.Internal(err, "klaxon could not read the timeline.")
+	}
+	if moreKey > 0 {
+		d.KeyEvents = append(d.KeyEvents, pmLine{What: fmt.Sprintf("… %d more in the attached log", moreKey)})
+	}
+	if moreLife > 0 {
+		d.Lifecycle = append(d.Lifecycle, pmLine{What: fmt.Sprintf("… %d more in the attached log", moreLife)})
+	}
+	d.SeverityHistory = strings.Join(history, " → ")
+	for _, p := range spoke {
+		d.Participants = append(d.Participants, *p)
+	}
+	slices.SortFunc(d.Participants, func(a, b pmPerson) int {
+		if a.Messages != b.Messages {
+			return b.Messages - a.Messages
+		}
+		return strings.Compare(a.Who, b.Who)
+	})
+	if c.followups != nil {
+		all, err := c.followups.FollowUps(ctx)
+		if err != nil {
+			return nil, bot.Internal(err, "klaxon could not read the follow-ups.")
+		}
+		for _, f := range all {
+			if f.IncidentID != inc.ID {
+				continue
+			}
+			fu := pmFollowUp{Key: f.Key(), Text: mdText(f.Text, 500), Done: f.Done}
+			if !f.Owner.IsZero() {
+				fu.Owner = who(f.Owner)
+			}
+			if f.Due != (bot.Date{}) {
+				fu.Due = f.Due.String()
+			}
+			d.FollowUps = append(d.FollowUps, fu)
+		}
+	}
+	var out bytes.Buffer
+	if err := tmpl.Execute(&out, d); err != nil {
+		return nil, bot.Internal(err, "klaxon could not render the postmortem template.")
+	}
+	pm.Markdown, pm.Log = out.Bytes(), log.Bytes()
+	return pm, nil
+}
