@@ -62,4 +62,7 @@ type ReminderStore interface {
 // loading it all: fn sees one event at a time.
 type TimelineReader interface {
 	EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(Event) error) error
+	// EachEventBrief is EachEvent for reports: the events carry only their
+	// kind, actor, time, text and highlight, which is much cheaper to read.
+	EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(Event) error) error
 }

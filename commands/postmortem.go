@@ -92,6 +92,38 @@ func stampOrDash(t time.Time) string {
 
 var sevChange = regexp.MustCompile(`from (\S+) to \*(\S+)\*`)
 
+// draftLine is an event as a Markdown list entry.
+func draftLine(ev bot.Event) pmLine {
+	return pmLine{Time: ev.Time.UTC().Format("2006-01-02 15:04"), Who: who(ev.Actor), What: string(ev.Kind) + ": " + mdText(ev.Text, 500)}
+}
+
+// plainName is a person's name for the plain-text log.
+func plainName(u bot.User) string {
+	switch {
+	case u.IsZero():
+		return "klaxon"
+	case u.Name != "":
+		return u.Name
+	}
+	return u.ID
+}
+
+// oneLine puts text on one line for the log, cheaply.
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		return strings.NewReplacer("\r\n", " ⏎ ", "\n", " ⏎ ", "\r", " ").Replace(s)
+	}
+	return s
+}
+
+func appendPadded(buf []byte, s string, width int) []byte {
+	buf = append(buf, s...)
+	for n := len(s); n < width; n++ {
+		buf = append(buf, ' ')
+	}
+	return append(buf, "  "...)
+}
+
 // Postmortem renders the incident's draft. It reads the timeline once, as a
 // stream, keeping only what the draft shows; the full log is written as it
 // goes.
@@ -116,35 +148,41 @@ func (c *Incidents) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmor
 	}
 
 	var log bytes.Buffer
+	if n, err := c.store.CountEvents(ctx, inc.ID); err == nil {
+		log.Grow(n * 120) // one allocation instead of doubling
+	}
 	fmt.Fprintf(&log, "%s: %s\nFull timeline, %s. Times in UTC.\n\n", inc.Key(), inc.Title, stampOrDash(c.clock.Now()))
-	spoke := map[string]*pmPerson{}
+	spoke := map[bot.User]int{} // messages per author
 	history := []string{}
 	var moreKey, moreLife int
-	err = reader.EachEvent(ctx, inc.ID, func(ev bot.Event) error {
-		text := strings.Join(strings.Fields(ev.Text), " ")
-		fmt.Fprintf(&log, "%s  %-16s  %-16s  %s\n", ev.Time.UTC().Format("2006-01-02 15:04:05"), ev.Kind, strings.TrimPrefix(who(ev.Actor), "@"), text)
-		line := pmLine{Time: ev.Time.UTC().Format("2006-01-02 15:04"), Who: who(ev.Actor), What: string(ev.Kind) + ": " + mdText(ev.Text, 500)}
+	var buf []byte
+	err = reader.EachEventBrief(ctx, inc.ID, func(ev bot.Event) error {
+		// The log line: built by hand, as this runs for every event.
+		buf = ev.Time.UTC().AppendFormat(buf[:0], "2006-01-02 15:04:05")
+		buf = append(buf, "  "...)
+		buf = appendPadded(buf, string(ev.Kind), 16)
+		buf = appendPadded(buf, plainName(ev.Actor), 16)
+		buf = append(buf, oneLine(ev.Text)...)
+		buf = append(buf, '\n')
+		log.Write(buf)
+
 		switch {
 		case ev.Highlight:
 			if len(d.KeyEvents) < maxDraftLines {
-				d.KeyEvents = append(d.KeyEvents, line)
+				d.KeyEvents = append(d.KeyEvents, draftLine(ev))
 			} else {
 				moreKey++
 			}
 		case lifecycle[ev.Kind]:
 			if len(d.Lifecycle) < maxDraftLines {
-				d.Lifecycle = append(d.Lifecycle, line)
+				d.Lifecycle = append(d.Lifecycle, draftLine(ev))
 			} else {
 				moreLife++
 			}
 		}
 		switch ev.Kind {
 		case bot.EventMessage, bot.EventFile:
-			k := who(ev.Actor)
-			if spoke[k] == nil {
-				spoke[k] = &pmPerson{Who: k}
-			}
-			spoke[k].Messages++
+			spoke[ev.Actor]++
 		case bot.EventSeverity:
 			if m := sevChange.FindStringSubmatch(ev.Text); m != nil {
 				if len(history) == 0 {
@@ -169,8 +207,8 @@ func (c *Incidents) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmor
 		d.Lifecycle = append(d.Lifecycle, pmLine{What: fmt.Sprintf("… %d more in the attached log", moreLife)})
 	}
 	d.SeverityHistory = strings.Join(history, " → ")
-	for _, p := range spoke {
-		d.Participants = append(d.Participants, *p)
+	for u, n := range spoke {
+		d.Participants = append(d.Participants, pmPerson{Who: who(u), Messages: n})
 	}
 	slices.SortFunc(d.Participants, func(a, b pmPerson) int {
 		if a.Messages != b.Messages {

@@ -30,6 +30,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -458,22 +459,121 @@ func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, l
 // EachEvent implements bot.TimelineReader: it calls fn for each event in
 // order inside one read transaction, so the timeline is never all in memory.
 func (s *Store) EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {
-			return notFound("That incident")
-		}
-		tl := tx.Bucket(bucketTimeline).Bucket(incidentID[:])
-		if tl == nil {
-			return nil
-		}
-		return tl.ForEach(func(k, v []byte) error {
-			var ev bot.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode event %x: %w", k, err)
+	return s.eachEvent(incidentID, func(v []byte) (bot.Event, error) {
+		var ev bot.Event
+		err := json.Unmarshal(v, &ev)
+		return ev, err
+	}, fn)
+}
+
+// briefEvent is the part of an event reports read.
+type briefEvent struct {
+	Kind      bot.EventKind `json:"kind"`
+	Actor     bot.User      `json:"actor"`
+	Time      time.Time     `json:"time"`
+	Text      string        `json:"text"`
+	Highlight bool          `json:"highlight"`
+	Seq       uint64        `json:"seq"`
+}
+
+// EachEventBrief implements bot.TimelineReader.
+func (s *Store) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+	return s.eachEvent(incidentID, func(v []byte) (bot.Event, error) {
+		var b briefEvent
+		err := json.Unmarshal(v, &b)
+		return bot.Event{IncidentID: incidentID, Seq: b.Seq, Kind: b.Kind, Actor: b.Actor, Time: b.Time, Text: b.Text, Highlight: b.Highlight}, err
+	}, fn)
+}
+
+// eachEvent streams a timeline: the cursor copies raw values in chunks,
+// the chunks are decoded on all cores, and fn sees the events strictly in
+// order, from the caller's goroutine.
+func (s *Store) eachEvent(incidentID uuid.UUID, decode func([]byte) (bot.Event, error), fn func(bot.Event) error) error {
+	type chunk struct {
+		raws  [][]byte
+		evs   []bot.Event
+		err   error
+		ready chan struct{}
+	}
+	const size = 512
+	ordered := make(chan *chunk, 4)
+	work := make(chan *chunk, 4)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for c := range work {
+				c.evs = make([]bot.Event, len(c.raws))
+				for i, raw := range c.raws {
+					if c.evs[i], c.err = decode(raw); c.err != nil {
+						c.err = fmt.Errorf("decode event %d: %w", i, c.err)
+						break
+					}
+				}
+				close(c.ready)
 			}
-			return fn(ev)
 		})
-	})
+	}
+	// The reader runs the read transaction and feeds the decoders.
+	readErr := make(chan error, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(ordered)
+		defer close(work)
+		readErr <- s.db.View(func(tx *bolt.Tx) error {
+			if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {
+				return notFound("That incident")
+			}
+			tl := tx.Bucket(bucketTimeline).Bucket(incidentID[:])
+			if tl == nil {
+				return nil
+			}
+			cur := &chunk{ready: make(chan struct{})}
+			send := func() bool {
+				select {
+				case ordered <- cur:
+				case <-stop:
+					return false
+				}
+				work <- cur
+				cur = &chunk{ready: make(chan struct{})}
+				return true
+			}
+			c := tl.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				cur.raws = append(cur.raws, append([]byte(nil), v...)) // values live only as long as the transaction
+				if len(cur.raws) == size && !send() {
+					return nil
+				}
+			}
+			if len(cur.raws) > 0 {
+				send()
+			}
+			return nil
+		})
+	}()
+	var err error
+	for c := range ordered {
+		<-c.ready
+		if err != nil {
+			continue // drain
+		}
+		if c.err != nil {
+			err = c.err
+			close(stop)
+			continue
+		}
+		for _, ev := range c.evs {
+			if err = fn(ev); err != nil {
+				close(stop)
+				break
+			}
+		}
+	}
+	wg.Wait()
+	if rerr := <-readErr; err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // CountEvents implements bot.Store.

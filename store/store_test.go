@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/store"
 )
@@ -384,5 +386,44 @@ func TestOnCallHistoryIsAppendOnly(t *testing.T) {
 		if c.ID.String() != ids[i] || c.Override.Person != fmt.Sprint("p", i) {
 			t.Errorf("change %d = %+v; want the order they were made", i, c)
 		}
+	}
+}
+
+func TestEachEventStreamsInOrderAndStops(t *testing.T) {
+	s := openTemp(t)
+	inc := newIncident("stream")
+	var evs []bot.Event
+	for i := range 1300 { // more than two decode chunks
+		evs = append(evs, bot.NewEvent(bot.EventMessage, bot.User{ID: "u"}, t0, fmt.Sprint(i)))
+	}
+	if err := s.CreateIncident(ctx, inc, evs...); err != nil {
+		t.Fatal(err)
+	}
+	for name, each := range map[string]func(context.Context, uuid.UUID, func(bot.Event) error) error{"full": s.EachEvent, "brief": s.EachEventBrief} {
+		n := 0
+		err := each(ctx, inc.ID, func(ev bot.Event) error {
+			if ev.Text != fmt.Sprint(n) || ev.Seq != uint64(n+1) {
+				return fmt.Errorf("event %d is %q (seq %d)", n, ev.Text, ev.Seq)
+			}
+			n++
+			return nil
+		})
+		if err != nil || n != 1300 {
+			t.Errorf("%s: read %d events, %v", name, n, err)
+		}
+		stopAt := errors.New("enough")
+		n = 0
+		err = each(ctx, inc.ID, func(bot.Event) error {
+			if n++; n == 700 {
+				return stopAt
+			}
+			return nil
+		})
+		if !errors.Is(err, stopAt) || n != 700 {
+			t.Errorf("%s: stopping at 700: n = %d, err = %v", name, n, err)
+		}
+	}
+	if err := s.EachEvent(ctx, bot.NewID(), func(bot.Event) error { return nil }); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("unknown incident: %v", err)
 	}
 }
