@@ -24,6 +24,15 @@ type Chat interface {
 	// OpenForm shows a form (a modal) to the user whose action produced
 	// trigger. Platforms without forms return an *Error with EUNSUPPORTED.
 	OpenForm(ctx context.Context, trigger string, f Form) error
+	// Upload posts a file to a channel, with an optional comment.
+	Upload(ctx context.Context, channelID string, f File) (MessageRef, error)
+}
+
+// File is a document klaxon posts, such as a postmortem draft.
+type File struct {
+	Name    string // e.g. INC-42-postmortem.md
+	Content []byte
+	Comment string // a short message with it
 }
 
 // ErrNameTaken is wrapped by Chat.CreateChannel when the name is in use.

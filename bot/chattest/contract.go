@@ -23,6 +23,8 @@ type Platform interface {
 	Message(ref bot.MessageRef) (string, bool)
 	// DMs returns the texts of the direct messages sent to user.
 	DMs(userID string) []string
+	// Files returns the files uploaded to a channel, oldest first.
+	Files(channelID string) []bot.File
 }
 
 // Channel is a channel as the platform holds it.
@@ -153,6 +155,23 @@ func Run(t *testing.T, newSetup func(t *testing.T) Setup) {
 		dms := s.Platform.DMs(s.Users[1])
 		if len(dms) == 0 || !strings.Contains(dms[len(dms)-1], "You are paged for INC-3") {
 			t.Errorf("DMs(%s) = %q", s.Users[1], dms)
+		}
+	})
+
+	t.Run("Upload", func(t *testing.T) {
+		s := newSetup(t)
+		chName := name("inc-upload")
+		ref, err := s.Chat.CreateChannel(ctx, bot.ChannelSpec{Name: chName})
+		if err != nil {
+			t.Fatal(err)
+		}
+		content := []byte("# INC-9: DB down\n\n| a | b |\n")
+		if _, err := s.Chat.Upload(ctx, ref.ID, bot.File{Name: "INC-9-postmortem.md", Content: content, Comment: "📝 Postmortem draft"}); err != nil {
+			t.Fatalf("Upload: %v", err)
+		}
+		files := s.Platform.Files(ref.ID)
+		if len(files) != 1 || files[0].Name != "INC-9-postmortem.md" || string(files[0].Content) != string(content) {
+			t.Errorf("files in the channel = %+v", files)
 		}
 	})
 

@@ -30,7 +30,8 @@ type message struct {
 	n                   int // order of posting
 	id, channel, author string
 	msg                 bot.Message
-	text                string // what a person typed, for their own messages
+	text                string    // what a person typed, for their own messages
+	file                *bot.File // for uploads
 }
 
 // Console is the terminal chat platform. It is safe for concurrent use.
@@ -193,6 +194,25 @@ func (c *Console) DM(ctx context.Context, userID string, m bot.Message) (bot.Mes
 	c.dms[userID] = append(c.dms[userID], msg.id)
 	c.printf("%s", c.render("DM to "+dm, msg, false))
 	return bot.MessageRef{Channel: dm, ID: msg.id}, nil
+}
+
+// Upload implements bot.Chat: the console shows the file's name and size
+// and keeps its content.
+func (c *Console) Upload(ctx context.Context, channelID string, f bot.File) (bot.MessageRef, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.channel(channelID); err != nil {
+		return bot.MessageRef{}, err
+	}
+	if f.Name == "" || len(f.Content) == 0 {
+		return bot.MessageRef{}, bot.Errorf(bot.EINVALID, "A file needs a name and content.")
+	}
+	m := bot.Message{Text: f.Comment, Context: fmt.Sprintf("📎 %s (%d bytes)", f.Name, len(f.Content))}
+	msg := c.add(channelID, BotName, m, "")
+	file := f
+	msg.file = &file
+	c.printf("%s", c.render("#"+channelID, msg, false))
+	return bot.MessageRef{Channel: channelID, ID: msg.id}, nil
 }
 
 // OpenForm implements bot.Chat. A terminal has no forms.

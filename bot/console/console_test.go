@@ -19,6 +19,7 @@ func (p platform) ChannelByName(name string) (chattest.Channel, bool) {
 
 func (p platform) Message(ref bot.MessageRef) (string, bool) { return p.c.MessageText(ref) }
 func (p platform) DMs(userID string) []string                { return p.c.DMs(userID) }
+func (p platform) Files(channelID string) []bot.File         { return p.c.Files(channelID) }
 
 func TestChatContract(t *testing.T) {
 	chattest.Run(t, func(t *testing.T) chattest.Setup {

@@ -73,3 +73,21 @@ func (c *Console) DMs(userID string) []string {
 	}
 	return out
 }
+
+// Files returns the files uploaded to a channel, oldest first.
+func (c *Console) Files(channelID string) []bot.File {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var msgs []*message
+	for _, m := range c.messages {
+		if m.channel == channelID && m.file != nil {
+			msgs = append(msgs, m)
+		}
+	}
+	slices.SortFunc(msgs, func(a, b *message) int { return a.n - b.n })
+	var out []bot.File
+	for _, m := range msgs {
+		out = append(out, *m.file)
+	}
+	return out
+}

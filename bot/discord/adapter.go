@@ -6,6 +6,7 @@
 package discord
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -244,6 +245,17 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, m bot.Message)
 // Pin implements bot.Chat.
 func (a *Adapter) Pin(ctx context.Context, ref bot.MessageRef) error {
 	return apiError("pin a message", a.s.ChannelMessagePin(ref.Channel, ref.ID, a.opt(ctx)))
+}
+
+// Upload implements bot.Chat with a message carrying the file.
+func (a *Adapter) Upload(ctx context.Context, channelID string, f bot.File) (bot.MessageRef, error) {
+	send := &discordgo.MessageSend{Content: cut(markdown(f.Comment), 2000),
+		Files: []*discordgo.File{{Name: f.Name, ContentType: "text/markdown; charset=utf-8", Reader: bytes.NewReader(f.Content)}}}
+	msg, err := a.s.ChannelMessageSendComplex(channelID, send, a.opt(ctx))
+	if err != nil {
+		return bot.MessageRef{}, apiError("upload "+f.Name, err)
+	}
+	return bot.MessageRef{Channel: msg.ChannelID, ID: msg.ID}, nil
 }
 
 // DM implements bot.Chat.

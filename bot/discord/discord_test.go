@@ -50,6 +50,14 @@ func (p platform) DMs(userID string) []string {
 	return out
 }
 
+func (p platform) Files(channel string) []bot.File {
+	var out []bot.File
+	for _, f := range p.f.Files(channel) {
+		out = append(out, bot.File{Name: f.Name, Content: f.Content})
+	}
+	return out
+}
+
 func newAdapter(t testing.TB, f *discordfake.Server) *discord.Adapter {
 	t.Helper()
 	a, err := discord.New(discord.Config{Token: discordfake.Token, ApplicationID: discordfake.AppID, GuildID: discordfake.GuildID,

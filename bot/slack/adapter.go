@@ -5,6 +5,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -197,6 +198,17 @@ func (a *Adapter) DM(ctx context.Context, userID string, m bot.Message) (bot.Mes
 		return bot.MessageRef{}, apiError("open a DM with <@"+userID+">", err)
 	}
 	return a.Post(ctx, ch.ID, m)
+}
+
+// Upload implements bot.Chat with Slack's external upload (three calls:
+// get an upload URL, send the bytes, complete into the channel).
+func (a *Adapter) Upload(ctx context.Context, channelID string, f bot.File) (bot.MessageRef, error) {
+	sum, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{Channel: channelID, Filename: f.Name, Title: f.Name,
+		FileSize: len(f.Content), Reader: bytes.NewReader(f.Content), InitialComment: f.Comment})
+	if err != nil {
+		return bot.MessageRef{}, apiError("upload "+f.Name, err)
+	}
+	return bot.MessageRef{Channel: channelID, ID: sum.ID}, nil
 }
 
 // OpenForm implements bot.Chat with a modal.

@@ -36,6 +36,14 @@ func (p platform) DMs(userID string) []string {
 	return out
 }
 
+func (p platform) Files(channel string) []bot.File {
+	var out []bot.File
+	for _, f := range p.f.Files(channel) {
+		out = append(out, bot.File{Name: f.Name, Content: f.Content})
+	}
+	return out
+}
+
 func TestChatContract(t *testing.T) {
 	chattest.Run(t, func(t *testing.T) chattest.Setup {
 		f := slackfake.New(map[string]string{"U0ALICE": "alice", "U0BOB": "bob"})

@@ -271,3 +271,14 @@ func (s *Server) Autocomplete(user, channel, name, sub, option, value string) st
 		"options": []any{map[string]any{"name": option, "type": 3, "value": value, "focused": true}}}}}
 	return s.interact(user, channel, 4, data, nil)
 }
+
+// Files returns the attachments posted in a channel, oldest first.
+func (s *Server) Files(channel string) []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []File
+	for _, m := range s.messages[channel] {
+		out = append(out, m.Files...)
+	}
+	return out
+}

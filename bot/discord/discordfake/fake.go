@@ -69,6 +69,13 @@ type Message struct {
 	Flags               int
 	Edits               int
 	Reference           string // the message it replies to
+	Files               []File // attachments
+}
+
+// File is an attachment.
+type File struct {
+	Name    string
+	Content []byte
 }
 
 // Rendered is everything a person reads in the message.
@@ -216,7 +223,30 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/api/v9/")
 	route := r.Method + " " + path
 	var body map[string]any
-	if data, _ := io.ReadAll(r.Body); len(data) > 0 {
+	var files []File
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		// Messages with attachments: payload_json plus files[n] parts.
+		if err := r.ParseMultipartForm(32 << 20); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"code": 50035, "message": "Invalid Form Body"})
+			return
+		}
+		json.Unmarshal([]byte(r.FormValue("payload_json")), &body)
+		for field, fhs := range r.MultipartForm.File {
+			if !strings.HasPrefix(field, "files[") {
+				continue
+			}
+			for _, fh := range fhs {
+				f, _ := fh.Open()
+				data, _ := io.ReadAll(f)
+				f.Close()
+				files = append(files, File{Name: fh.Filename, Content: data})
+			}
+		}
+		if body == nil {
+			body = map[string]any{}
+		}
+		body["__files"] = files
+	} else if data, _ := io.ReadAll(r.Body); len(data) > 0 {
 		var v any
 		if err := json.Unmarshal(data, &v); err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"code": 50109, "message": "The request body contains invalid JSON."})
@@ -380,7 +410,8 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		if ref, ok := body["message_reference"].(map[string]any); ok {
 			m.Reference = str(ref, "message_id")
 		}
-		if m.Content == "" && len(m.Embeds) == 0 {
+		m.Files, _ = body["__files"].([]File)
+		if m.Content == "" && len(m.Embeds) == 0 && len(m.Files) == 0 {
 			return 0, nil, &apiError{400, 50006, "Cannot send an empty message"}
 		}
 		s.messages[c.ID] = append(s.messages[c.ID], m)

@@ -419,3 +419,14 @@ func (s *Server) LastTrigger() string {
 	}
 	return last
 }
+
+// Files returns the files shared in a channel, oldest first.
+func (s *Server) Files(channel string) []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []File
+	for _, m := range s.messages[channel] {
+		out = append(out, m.Files...)
+	}
+	return out
+}

@@ -51,6 +51,14 @@ type Message struct {
 	Blocks            json.RawMessage // Block Kit, as posted
 	ThreadTS          string
 	Edits             int
+	Files             []File // files shared with the message
+}
+
+// File is an uploaded file.
+type File struct {
+	ID, Name string
+	Content  []byte
+	length   int
 }
 
 // Rendered returns everything a person would read in the message: its text
@@ -124,6 +132,7 @@ type Server struct {
 	messages  map[string][]*Message // by channel, in order
 	calls     []Call
 	views     []View
+	uploads   map[string]*File // by file id, between upload and completion
 	triggers  map[string]time.Time
 	replies   []Reply
 	seq       int
@@ -156,7 +165,7 @@ func New(users map[string]string) *Server {
 	s := &Server{
 		AppToken: "xapp-1-A0KLAXON-fake", BotToken: "xoxb-fake-bot",
 		channels: map[string]*Channel{}, users: map[string]string{BotUserID: "klaxon"},
-		messages: map[string][]*Message{}, triggers: map[string]time.Time{},
+		messages: map[string][]*Message{}, triggers: map[string]time.Time{}, uploads: map[string]*File{},
 		acks: map[string]json.RawMessage{}, ackAt: map[string]time.Time{}, firstSent: map[string]time.Time{}, limits: map[string]int{},
 		retryWait: 1, PingInterval: 2 * time.Second, RedeliverAfter: 3 * time.Second, TriggerTTL: 3 * time.Second,
 	}
@@ -213,6 +222,10 @@ func (s *Server) nextTS() string {
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	if id, ok := strings.CutPrefix(method, "upload/"); ok {
+		s.serveUpload(w, r, id)
+		return
+	}
 	params := map[string]any{}
 	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -414,6 +427,43 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		}
 		c.Pins = append(c.Pins, ts)
 		return ok(map[string]any{})
+	case "files.getUploadURLExternal":
+		name, length := str(p, "filename"), str(p, "length")
+		n, err := strconv.Atoi(length)
+		if name == "" || err != nil || n <= 0 {
+			return fail("invalid_arguments")
+		}
+		f := &File{ID: s.nextID("F"), Name: name, length: n}
+		s.uploads[f.ID] = f
+		return ok(map[string]any{"upload_url": s.srv.URL + "/api/upload/" + f.ID, "file_id": f.ID})
+	case "files.completeUploadExternal":
+		var files []struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		}
+		if err := json.Unmarshal([]byte(str(p, "files")), &files); err != nil || len(files) == 0 {
+			return fail("invalid_arguments")
+		}
+		c, found := s.channels[str(p, "channel_id")]
+		if !found {
+			return fail("channel_not_found")
+		}
+		m := &Message{Channel: c.ID, TS: s.nextTS(), User: BotUserID, Text: str(p, "initial_comment")}
+		var out []any
+		for _, f := range files {
+			up, found := s.uploads[f.ID]
+			if !found || up.Content == nil {
+				return fail("file_not_found")
+			}
+			if len(up.Content) != up.length {
+				return fail("file_upload_size_mismatch")
+			}
+			m.Files = append(m.Files, *up)
+			delete(s.uploads, f.ID)
+			out = append(out, map[string]any{"id": f.ID, "title": f.Title})
+		}
+		s.messages[c.ID] = append(s.messages[c.ID], m)
+		return ok(map[string]any{"files": out})
 	case "views.open":
 		trigger := str(p, "trigger_id")
 		issued, found := s.triggers[trigger]
@@ -463,6 +513,25 @@ func (s *Server) message(channel, ts string) *Message {
 		}
 	}
 	return nil
+}
+
+// serveUpload receives a file's bytes, as Slack's upload URLs do.
+func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, "no file", http.StatusBadRequest)
+		return
+	}
+	data, _ := io.ReadAll(file)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	up, ok := s.uploads[id]
+	if !ok {
+		http.Error(w, "unknown upload", http.StatusNotFound)
+		return
+	}
+	up.Content = data
+	w.Write([]byte("OK - " + strconv.Itoa(len(data))))
 }
 
 func (s *Server) serveResponse(w http.ResponseWriter, r *http.Request) {
