@@ -66,3 +66,9 @@ type TimelineReader interface {
 	// kind, actor, time, text and highlight, which is much cheaper to read.
 	EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(Event) error) error
 }
+
+// PostmortemStore keeps the latest postmortem draft of each incident.
+type PostmortemStore interface {
+	PutPostmortem(ctx context.Context, incidentID uuid.UUID, markdown []byte) error
+	Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error)
+}

@@ -133,6 +133,7 @@ func (c *Incidents) Register(m *bot.Mux) {
 		bot.Command{Name: "incident status", Usage: "[INC-n]", Summary: "Show the incident's summary.", Handler: c.handleStatus},
 		bot.Command{Name: "incident list", Usage: "[all]", Summary: "List open incidents (all: the latest 25 of any status).", Handler: c.handleList},
 		bot.Command{Name: "incident timeline", Usage: "[INC-n] [all]", Summary: "Show the key events (or everything) of the incident.", Handler: c.handleTimeline},
+		bot.Command{Name: "incident postmortem", Usage: "[INC-n]", Summary: "Post a fresh postmortem draft from the timeline.", Handler: c.handlePostmortem},
 		bot.Command{Name: "incident stats", Usage: "[30d] [service]", Summary: "Counts, MTTA, MTTM, MTTR and the longest open incidents.", Handler: c.handleStats},
 		bot.Command{Name: "incident help", Usage: "[command]", Summary: "Show the commands, or help for one.", Handler: helpHandler(m, "incident")},
 	)

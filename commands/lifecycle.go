@@ -286,16 +286,31 @@ func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.R
 	return c.resolve(ctx, requester(req), inc.ID, summary)
 }
 
-// resolve resolves the incident and closes its pages.
+// resolve resolves the incident, closes its pages and posts the
+// postmortem draft.
 func (c *Incidents) resolve(ctx context.Context, who actor, id uuid.UUID, summary string) (*bot.Response, error) {
 	resp, err := c.apply(ctx, who, id, resolveChange(summary))
-	if err == nil && c.paging != nil {
-		if inc, err := c.store.Incident(ctx, id); err == nil {
-			c.paging.resolved(ctx, inc, c.clock.Now())
-			c.refresh(ctx, id)
+	if err != nil {
+		return resp, err
+	}
+	inc, ierr := c.store.Incident(ctx, id)
+	if ierr != nil {
+		return resp, nil
+	}
+	if c.paging != nil {
+		c.paging.resolved(ctx, inc, c.clock.Now())
+		c.refresh(ctx, id)
+	}
+	if perr := c.publishPostmortem(ctx, inc); perr != nil {
+		c.log.Warn().Err(perr).Str("incident", inc.Key()).Msg("posting the postmortem draft")
+		warn := "⚠️ klaxon could not post the postmortem draft (" + bot.ErrorMessage(perr) + "). Try `/incident postmortem`."
+		if resp == nil {
+			resp = bot.Reply("%s", warn)
+		} else {
+			resp.Text += "\n" + warn
 		}
 	}
-	return resp, err
+	return resp, nil
 }
 
 func (c *Incidents) handleAck(ctx context.Context, req *bot.Request) (*bot.Response, error) {

@@ -242,3 +242,48 @@ func (c *Incidents) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmor
 	pm.Markdown, pm.Log = out.Bytes(), log.Bytes()
 	return pm, nil
 }
+
+// publishPostmortem renders the draft, stores it, and posts it with the
+// full log in the incident channel. It returns what went wrong, for the
+// user.
+func (c *Incidents) publishPostmortem(ctx context.Context, inc *bot.Incident) error {
+	pm, err := c.Postmortem(ctx, inc)
+	if err != nil {
+		return err
+	}
+	if ps, ok := c.store.(bot.PostmortemStore); ok {
+		if err := ps.PutPostmortem(ctx, inc.ID, pm.Markdown); err != nil {
+			return bot.Internal(err, "klaxon could not save the postmortem draft.")
+		}
+	}
+	chat, err := c.chat(inc.Platform)
+	if err != nil || inc.Channel.IsZero() {
+		return err
+	}
+	comment := fmt.Sprintf("📝 Postmortem draft for %s. Edit it, then share it; `/incident postmortem` makes a fresh one from the timeline.", inc.Key())
+	if _, err := chat.Upload(ctx, inc.Channel.ID, bot.File{Name: pm.Name, Content: pm.Markdown, Comment: comment}); err != nil {
+		return err
+	}
+	_, err = chat.Upload(ctx, inc.Channel.ID, bot.File{Name: pm.LogName, Content: pm.Log, Comment: "🕑 The full timeline."})
+	return err
+}
+
+func (c *Incidents) handlePostmortem(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	inc, args, err := c.target(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) > 0 {
+		return nil, bot.Errorf(bot.EINVALID, "`postmortem` takes no text.")
+	}
+	if err := c.publishPostmortem(ctx, inc); err != nil {
+		if bot.ErrorCode(err) == bot.EINTERNAL {
+			return nil, err
+		}
+		return nil, bot.Errorf(bot.EUNAVAILABLE, "klaxon could not post the postmortem draft: %s", bot.ErrorMessage(err))
+	}
+	if req.Channel.ID == inc.Channel.ID {
+		return nil, nil
+	}
+	return bot.Reply("📝 Posted a fresh postmortem draft for %s in %s.", inc.Key(), inc.Channel.Mention()), nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -96,6 +97,27 @@ func (s *Store) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
 			out = append(out, &f)
 			return nil
 		})
+	})
+	return out, err
+}
+
+var _ bot.PostmortemStore = (*Store)(nil)
+
+// PutPostmortem implements bot.PostmortemStore.
+func (s *Store) PutPostmortem(ctx context.Context, incidentID uuid.UUID, markdown []byte) error {
+	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPostmortems).Put(incidentID[:], markdown) })
+}
+
+// Postmortem implements bot.PostmortemStore.
+func (s *Store) Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketPostmortems).Get(incidentID[:])
+		if v == nil {
+			return notFound("A postmortem for that incident")
+		}
+		out = append([]byte(nil), v...)
+		return nil
 	})
 	return out, err
 }

@@ -54,6 +54,10 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketFollowUps)
 		return err
 	}},
+	{"postmortems", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketPostmortems)
+		return err
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

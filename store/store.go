@@ -19,6 +19,7 @@
 //	reminders              incident id(16) kind → due unix-nanos
 //	reminders_due          due unix-nanos(8) incident id(16) kind → nothing
 //	followups              number (uint64) → FollowUp JSON
+//	postmortems            incident id → the latest postmortem draft (Markdown)
 package store
 
 import (
@@ -56,6 +57,7 @@ var (
 	bucketOutboxDue    = []byte("outbox_due")
 	bucketPageRefs     = []byte("page_refs")
 	bucketFollowUps    = []byte("followups")
+	bucketPostmortems  = []byte("postmortems")
 	bucketReminders    = []byte("reminders")
 	bucketRemindersDue = []byte("reminders_due")
 

@@ -242,3 +242,56 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestConsolePostmortemEndToEnd(t *testing.T) {
+	k := newKlaxon(t, "")
+	script := strings.Join([]string{
+		`/incident declare "Checkout is down" sev:1`,
+		"the LB health checks fail since the 03:10 deploy",
+		"/react 📌 m3",
+		"rolling back the deploy",
+		"/incident followup Add a canary for the LB config @bob due:2026-12-01",
+		"/incident resolve rolled back the deploy",
+	}, "\n") + "\n"
+	out, logs, err := k.run(script, "run")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	if !strings.Contains(out, "📎 INC-1-postmortem.md") || !strings.Contains(out, "📎 INC-1-timeline.txt") {
+		t.Fatalf("the draft was not posted:\n%s", out)
+	}
+	s, err := store.Open(k.env["KLAXON_STORE_PATH"], store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inc, _ := s.IncidentByNumber(context.Background(), 1)
+	md, err := s.Postmortem(context.Background(), inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft := string(md)
+	order := []string{
+		"# INC-1: Checkout is down",
+		"reaction: the LB health checks fail since the 03:10 deploy", // the 📌 key event
+		"followup: Add a canary for the LB config",
+		"declared: Declared SEV1: Checkout is down",
+		"resolved: ✅ resolved INC-1 after",
+		"## Resolution\n\nrolled back the deploy",
+		"- [ ] F-1: Add a canary for the LB config (owner @bob) (due 2026-12-01)",
+		"| Time to resolve (TTR) |",
+		"| @alice | 2 |",
+	}
+	last := -1
+	for _, want := range order {
+		i := strings.Index(draft, want)
+		if i < 0 {
+			t.Errorf("draft lacks %q:\n%s", want, draft)
+			continue
+		}
+		if i < last {
+			t.Errorf("%q is out of order", want)
+		}
+		last = i
+	}
+}
