@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -83,6 +85,9 @@ type Config struct {
 		UpdateReminders map[string]time.Duration `mapstructure:"update_reminders"`
 		CommanderNag    time.Duration            `mapstructure:"commander_nag"`
 	} `mapstructure:"incidents"`
+	Templates struct {
+		Dir string `mapstructure:"dir"` // your own postmortem.md.tmpl; empty: klaxon's
+	} `mapstructure:"templates"`
 	People             []PersonConfig   `mapstructure:"people"`
 	Services           []ServiceConfig  `mapstructure:"services"`
 	Schedules          []ScheduleConfig `mapstructure:"schedules"`
@@ -229,6 +234,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("incidents.highlight_emoji", []string{"📌"})
 	v.SetDefault("incidents.update_reminders", map[string]string{"SEV1": "30m", "SEV2": "60m"})
 	v.SetDefault("incidents.commander_nag", "5m")
+	v.SetDefault("templates.dir", "")
 	v.SetDefault("paging.ack_emoji", []string{"✅", "👀"})
 	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers"} {
 		v.SetDefault(list, []any{})
@@ -400,6 +406,11 @@ func (c *Config) Validate() error {
 		}
 		if d != 0 && d < time.Minute {
 			return bad("incidents.update_reminders."+name, "must be 0 (off) or at least 1m")
+		}
+	}
+	if c.Templates.Dir != "" {
+		if _, err := template.ParseFS(os.DirFS(c.Templates.Dir), commands.PostmortemTemplate); err != nil {
+			return bad("templates.dir", "%v", err)
 		}
 	}
 	if c.Incidents.CommanderNag < 0 {
@@ -876,7 +887,12 @@ func (c *Config) commandsConfig() commands.Config {
 			every[sev.Name] = d
 		}
 	}
+	var tmpl fs.FS
+	if c.Templates.Dir != "" {
+		tmpl = os.DirFS(c.Templates.Dir)
+	}
 	return commands.Config{
+		Templates:      tmpl,
 		UpdateEvery:    every,
 		CommanderNag:   c.Incidents.CommanderNag,
 		Severities:     c.severities(),
