@@ -24,6 +24,8 @@ const (
 	EventNote         EventKind = "note"
 	EventChannel      EventKind = "channel" // klaxon created or changed the channel
 	EventFollowUp     EventKind = "followup"
+	EventPage         EventKind = "page"     // someone was paged
+	EventDelivery     EventKind = "delivery" // a page reached a pager, or failed to
 
 	EventMessage       EventKind = "message"
 	EventMessageEdit   EventKind = "message_edited"

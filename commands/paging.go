@@ -259,6 +259,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		for _, person := range paged {
 			who = append(who, p.mention(page, person))
 		}
+		p.timeline(ctx, page.IncidentID, bot.EventPage, fmt.Sprintf("paged %s (step %d of %d, round %d)", strings.Join(who, ", "), step+1, steps, loop+1))
 		text := fmt.Sprintf("📟 Paging %s for %s (step %d of %d", strings.Join(who, ", "), page.Incident, step+1, steps)
 		if loop > 0 {
 			text += fmt.Sprintf(", round %d", loop+1)
@@ -401,8 +402,10 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	switch updated.Status {
 	case bot.DeliverySent:
 		log.Info().Msg("page delivered")
+		p.timeline(ctx, d.IncidentID, bot.EventDelivery, fmt.Sprintf("%s for %s delivered through %s (attempt %d)", d.Kind, d.Person, d.Pager, updated.Attempts))
 	case bot.DeliveryFailed:
 		log.Warn().Str("error", updated.LastError).Msg("page failed for good")
+		p.timeline(ctx, d.IncidentID, bot.EventDelivery, fmt.Sprintf("%s for %s through %s failed: %s", d.Kind, d.Person, d.Pager, updated.LastError))
 		page, err := p.store.Page(ctx, d.PageID)
 		if err == nil {
 			p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("⚠️ Could not %s %s through %s: %s", verbFor(d.Kind), p.mention(page, d.Person), d.Pager, updated.LastError)}, false)
@@ -412,6 +415,15 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	}
 	if d.Kind == bot.DeliverTrigger {
 		p.incidents.refresh(ctx, d.IncidentID)
+	}
+}
+
+// timeline records a paging event on the incident's timeline.
+func (p *Paging) timeline(ctx context.Context, incidentID uuid.UUID, kind bot.EventKind, text string) {
+	ev := bot.NewEvent(kind, bot.User{}, p.clock.Now(), text)
+	ev.IncidentID = incidentID
+	if _, err := p.incidents.store.AppendEvent(ctx, &ev); err != nil {
+		p.log.Warn().Err(err).Msg("recording a paging event")
 	}
 }
 

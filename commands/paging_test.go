@@ -221,6 +221,19 @@ func TestFullEscalation(t *testing.T) {
 	if !strings.Contains(summary, "Paged:") || !strings.Contains(summary, "@alice 10:00 (hook ✓)") || !strings.Contains(summary, "acknowledged by @carol after 7m") {
 		t.Errorf("summary does not show the paging:\n%s", summary)
 	}
+	// The paging is on the timeline.
+	var kinds []string
+	for _, ev := range e.timelineOf(1) {
+		if ev.Kind == bot.EventPage || ev.Kind == bot.EventDelivery {
+			kinds = append(kinds, string(ev.Kind)+": "+ev.Text)
+		}
+	}
+	got := strings.Join(kinds, "\n")
+	for _, want := range []string{"page: paged <@alice> (step 1 of 3, round 1)", "delivery: trigger for alice delivered through hook (attempt 1)", "page: paged <@carol> (step 2 of 3, round 1)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, got)
+		}
+	}
 	// Resolving tells the pagers too.
 	e.do("carol", ch, "/incident resolve")
 	e.tick(0)
@@ -430,4 +443,13 @@ func TestExhaustedPageSaysSoOnce(t *testing.T) {
 	if n := len(e.hook.events()); n != 3 {
 		t.Errorf("%d pages sent; want 3 (one per step, no repeat)", n)
 	}
+}
+
+func (e *pagingEnv) timelineOf(n int64) []bot.Event {
+	e.t.Helper()
+	evs, err := e.store.Events(context.Background(), e.incident(n).ID, 0, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return evs
 }

@@ -152,7 +152,8 @@ func (c *Incidents) handleStats(ctx context.Context, req *bot.Request) (*bot.Res
 
 // lifecycle kinds are klaxon's own actions on an incident.
 var lifecycle = map[bot.EventKind]bool{bot.EventDeclared: true, bot.EventUpdate: true, bot.EventSeverity: true, bot.EventRole: true,
-	bot.EventAcknowledged: true, bot.EventMitigated: true, bot.EventResolved: true, bot.EventClosed: true, bot.EventReopened: true}
+	bot.EventAcknowledged: true, bot.EventMitigated: true, bot.EventResolved: true, bot.EventClosed: true, bot.EventReopened: true,
+	bot.EventPage: true}
 
 // KeyEvent reports whether ev belongs in the short timeline: highlights
 // (notes, 📌) and lifecycle events.
