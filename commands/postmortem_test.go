@@ -90,7 +90,12 @@ func TestPostmortemIsSoundMarkdown(t *testing.T) {
 		}
 		switch n := n.(type) {
 		case *ast.Heading:
-			headings = append(headings, strings.Repeat("#", n.Level)+" "+string(n.Text(md)))
+			var title strings.Builder
+			for i := 0; i < n.Lines().Len(); i++ {
+				seg := n.Lines().At(i)
+				title.Write(seg.Value(md))
+			}
+			headings = append(headings, strings.Repeat("#", n.Level)+" "+title.String())
 		case *east.Table:
 			tables++
 		case *ast.FencedCodeBlock, *ast.CodeBlock:
