@@ -26,6 +26,7 @@ const (
 	EventFollowUp     EventKind = "followup"
 	EventPage         EventKind = "page"     // someone was paged
 	EventDelivery     EventKind = "delivery" // a page reached a pager, or failed to
+	EventAlert        EventKind = "alert"    // a monitoring system fired or resolved an alert
 
 	EventMessage       EventKind = "message"
 	EventMessageEdit   EventKind = "message_edited"

@@ -22,14 +22,26 @@ type User struct {
 	Name string `json:"name,omitempty"`
 }
 
+// SystemUser is an actor that is not a chat user, such as a monitoring
+// system declaring an incident from an alert.
+func SystemUser(kind, name string) User { return User{ID: kind + ":" + name, Name: name} }
+
+// IsSystem reports whether u is a SystemUser: chat platforms never put a
+// colon in a user ID.
+func (u User) IsSystem() bool { return strings.Contains(u.ID, ":") }
+
 // IsZero reports whether u is unset.
 func (u User) IsZero() bool { return u.ID == "" }
 
 // Mention returns the neutral mention token for u, "<@ID>". Slack and Discord
-// render it natively; the console renders it as @name.
+// render it natively; the console renders it as @name. A system actor (see
+// IsSystem) is named in plain text.
 func (u User) Mention() string {
 	if u.ID == "" {
 		return "nobody"
+	}
+	if u.IsSystem() {
+		return u.Name
 	}
 	return "<@" + u.ID + ">"
 }

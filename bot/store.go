@@ -72,3 +72,10 @@ type PostmortemStore interface {
 	PutPostmortem(ctx context.Context, incidentID uuid.UUID, markdown []byte) error
 	Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error)
 }
+
+// AlertStore remembers which incident an alert group belongs to while the
+// incident is open, so repeats of the group do not declare again.
+type AlertStore interface {
+	AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error)
+	SetAlertIncident(ctx context.Context, key string, incidentID uuid.UUID) error
+}

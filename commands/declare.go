@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -21,6 +22,11 @@ type DeclareInput struct {
 	DeclaredBy bot.User
 	Platform   bot.Platform
 	Source     bot.MessageRef // the chat message it was declared from, if any
+	// NoCommander leaves the commander role open (alert-declared
+	// incidents): the summary asks someone to take it.
+	NoCommander bool
+	DetectedAt  time.Time   // when the problem started, if known and earlier
+	Events      []bot.Event // more timeline entries saved with the declaration
 }
 
 // Declaration form fields, also used to report which input is wrong.
@@ -178,17 +184,27 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	if err != nil {
 		return nil, "", err
 	}
-	commander := in.Commander
-	if commander.IsZero() {
-		commander = in.DeclaredBy
+	if !in.DetectedAt.IsZero() && in.DetectedAt.Before(now) {
+		inc.DetectedAt = in.DetectedAt
 	}
-	inc.Roles = map[bot.Role]bot.User{bot.RoleCommander: commander}
-
 	declared := bot.NewEvent(bot.EventDeclared, in.DeclaredBy, now, fmt.Sprintf("Declared %s: %s", sev.Name, inc.Title))
 	declared.Ref = in.Source
-	role := bot.NewEvent(bot.EventRole, in.DeclaredBy, now, fmt.Sprintf("%s is commander", commander.Mention()))
-	role.Meta = map[string]string{"role": string(bot.RoleCommander), "user": commander.ID}
-	if err := c.store.CreateIncident(ctx, inc, declared, role); err != nil {
+	events := []bot.Event{declared}
+	commander := in.Commander
+	if commander.IsZero() && !in.NoCommander {
+		commander = in.DeclaredBy
+	}
+	if !commander.IsZero() {
+		inc.Roles = map[bot.Role]bot.User{bot.RoleCommander: commander}
+		role := bot.NewEvent(bot.EventRole, in.DeclaredBy, now, fmt.Sprintf("%s is commander", commander.Mention()))
+		role.Meta = map[string]string{"role": string(bot.RoleCommander), "user": commander.ID}
+		events = append(events, role)
+	}
+	for _, ev := range in.Events {
+		ev.Time = now
+		events = append(events, ev)
+	}
+	if err := c.store.CreateIncident(ctx, inc, events...); err != nil {
 		return nil, "", bot.Internal(err, "klaxon could not save the incident, so it was not declared. Try again.")
 	}
 
@@ -211,7 +227,9 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		return inc, w.text(), nil
 	}
 
-	w.add(chat.Invite(ctx, ch.ID, uniqueIDs(in.DeclaredBy, commander)...), "klaxon could not invite the responders")
+	if invite := uniqueIDs(in.DeclaredBy, commander); len(invite) > 0 {
+		w.add(chat.Invite(ctx, ch.ID, invite...), "klaxon could not invite the responders")
+	}
 	inc = c.postSummary(ctx, chat, inc, w)
 	if !inc.Private {
 		if announce := c.cfg.Announce[inc.Platform]; announce != "" {
@@ -280,7 +298,7 @@ func uniqueIDs(users ...bot.User) []string {
 	var ids []string
 	seen := map[string]bool{}
 	for _, u := range users {
-		if u.ID != "" && !seen[u.ID] {
+		if u.ID != "" && !u.IsSystem() && !seen[u.ID] {
 			seen[u.ID] = true
 			ids = append(ids, u.ID)
 		}

@@ -121,3 +121,24 @@ func (s *Store) Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, e
 	})
 	return out, err
 }
+
+var _ bot.AlertStore = (*Store)(nil)
+
+// AlertIncident implements bot.AlertStore.
+func (s *Store) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error) {
+	var id uuid.UUID
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketAlertKeys).Get([]byte(key)); len(v) == 16 {
+			copy(id[:], v)
+			ok = true
+		}
+		return nil
+	})
+	return id, ok, err
+}
+
+// SetAlertIncident implements bot.AlertStore.
+func (s *Store) SetAlertIncident(ctx context.Context, key string, incidentID uuid.UUID) error {
+	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketAlertKeys).Put([]byte(key), incidentID[:]) })
+}

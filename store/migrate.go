@@ -58,6 +58,10 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketPostmortems)
 		return err
 	}},
+	{"alert keys", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketAlertKeys)
+		return err
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

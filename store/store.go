@@ -20,6 +20,7 @@
 //	reminders_due          due unix-nanos(8) incident id(16) kind → nothing
 //	followups              number (uint64) → FollowUp JSON
 //	postmortems            incident id → the latest postmortem draft (Markdown)
+//	alert_keys             alert group key → the incident it declared
 package store
 
 import (
@@ -58,6 +59,7 @@ var (
 	bucketPageRefs     = []byte("page_refs")
 	bucketFollowUps    = []byte("followups")
 	bucketPostmortems  = []byte("postmortems")
+	bucketAlertKeys    = []byte("alert_keys")
 	bucketReminders    = []byte("reminders")
 	bucketRemindersDue = []byte("reminders_due")
 
@@ -131,6 +133,16 @@ func (s *Store) Close() error {
 		err = s.db.Close()
 	})
 	return err
+}
+
+// Ready reports whether the store takes writes: nil until Close.
+func (s *Store) Ready() error {
+	select {
+	case <-s.closing:
+		return errors.New("the store is closed")
+	default:
+		return nil
+	}
 }
 
 // Check walks the whole file and reports the first inconsistency bbolt

@@ -1,6 +1,6 @@
-// Package web is klaxon's HTTP listener: calendar feeds now; alert intake,
-// the status page and the API later. Handlers decode and validate, then
-// hand over to package commands.
+// Package web is klaxon's HTTP listener: calendar feeds, alert intake and
+// health checks. Handlers decode and validate, then hand over to package
+// commands.
 package web
 
 import (
@@ -30,16 +30,48 @@ type Server struct {
 	log zerolog.Logger
 }
 
-// Listen binds addr (e.g. 127.0.0.1:8080) and returns a server ready to Serve.
-func Listen(addr string, feeds Feeds, clock bot.Clock, log zerolog.Logger) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
+// Config is what the listener serves. Nil parts are not served.
+type Config struct {
+	Addr    string // e.g. 127.0.0.1:8080
+	Feeds   Feeds
+	Alerts  AlertIntake
+	Sources map[string]Source // enabled alert sources: alertmanager, grafana, generic
+	// Ready reports why klaxon cannot serve yet (store closed, chat
+	// disconnected), or nil.
+	Ready func() error
+	Clock bot.Clock
+	Log   zerolog.Logger
+}
+
+// Listen binds cfg.Addr and returns a server ready to Serve.
+func Listen(cfg Config) (*Server, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
+	return &Server{ln: ln, log: cfg.Log, srv: &http.Server{Handler: Handler(cfg), ReadHeaderTimeout: 10 * time.Second}}, nil
+}
+
+// Handler routes klaxon's endpoints; Listen serves it.
+func Handler(cfg Config) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /oncall/", feedHandler(feeds, clock))
+	if cfg.Feeds != nil {
+		mux.Handle("GET /oncall/", feedHandler(cfg.Feeds, cfg.Clock))
+	}
+	if cfg.Alerts != nil {
+		mux.Handle("POST /alerts/{source}", alertHandler(cfg.Alerts, cfg.Sources, cfg.Clock, cfg.Log))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	return &Server{ln: ln, log: log, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}, nil
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Ready != nil {
+			if err := cfg.Ready(); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return mux
 }
 
 // Addr is the bound address, useful when listening on port 0.

@@ -21,7 +21,7 @@ func (f feeds) Feed(kind, id, token string, now time.Time, weeks int) ([]byte, b
 }
 
 func TestFeedRoutes(t *testing.T) {
-	srv, err := web.Listen("127.0.0.1:0", feeds{"schedule:db:t1": "BEGIN:VCALENDAR db", "person:bob:t2": "BEGIN:VCALENDAR bob"}, bot.SystemClock{}, zerolog.Nop())
+	srv, err := web.Listen(web.Config{Addr: "127.0.0.1:0", Feeds: feeds{"schedule:db:t1": "BEGIN:VCALENDAR db", "person:bob:t2": "BEGIN:VCALENDAR bob"}, Clock: bot.SystemClock{}, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestFeedRoutes(t *testing.T) {
 			t.Errorf("GET %s: content type %q", tt.path, resp.Header.Get("Content-Type"))
 		}
 	}
-	if _, err := web.Listen(srv.Addr(), feeds{}, bot.SystemClock{}, zerolog.Nop()); err == nil {
+	if _, err := web.Listen(web.Config{Addr: srv.Addr(), Clock: bot.SystemClock{}, Log: zerolog.Nop()}); err == nil {
 		t.Error("a second server on the same address started")
 	}
 }

@@ -96,6 +96,31 @@ type Config struct {
 	Paging             struct {
 		AckEmoji []string `mapstructure:"ack_emoji"`
 	} `mapstructure:"paging"`
+	Alerts struct {
+		Platform          string              `mapstructure:"platform"` // empty: the first connected
+		DefaultSeverity   string              `mapstructure:"default_severity"`
+		MitigateOnResolve bool                `mapstructure:"mitigate_on_resolve"`
+		Sources           []AlertSourceConfig `mapstructure:"sources"`
+		Routes            []AlertRouteConfig  `mapstructure:"routes"`
+	} `mapstructure:"alerts"`
+}
+
+// AlertSourceConfig enables one alert endpoint, /alerts/<name>, and says
+// how its sender authenticates.
+type AlertSourceConfig struct {
+	Name       string `mapstructure:"name"` // alertmanager, grafana, generic
+	Token      Secret `mapstructure:"token"`
+	Username   string `mapstructure:"username"`
+	Password   Secret `mapstructure:"password"`
+	HMACSecret Secret `mapstructure:"hmac_secret"` // grafana only
+}
+
+// AlertRouteConfig maps alerts whose labels all match (regular
+// expressions, anchored) to a service and severity.
+type AlertRouteConfig struct {
+	Match    map[string]string `mapstructure:"match"`
+	Service  string            `mapstructure:"service"`
+	Severity string            `mapstructure:"severity"`
 }
 
 // PolicyConfig is one escalation policy.
@@ -236,6 +261,11 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("incidents.commander_nag", "5m")
 	v.SetDefault("templates.dir", "")
 	v.SetDefault("paging.ack_emoji", []string{"✅", "👀"})
+	v.SetDefault("alerts.platform", "")
+	v.SetDefault("alerts.default_severity", "")
+	v.SetDefault("alerts.mitigate_on_resolve", true)
+	v.SetDefault("alerts.sources", []any{})
+	v.SetDefault("alerts.routes", []any{})
 	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers"} {
 		v.SetDefault(list, []any{})
 	}
@@ -458,6 +488,9 @@ func (c *Config) Validate() error {
 		if _, err := c.businessHours(s); err != nil {
 			return err
 		}
+	}
+	if _, _, err := c.alertsConfig(); err != nil {
+		return err
 	}
 	return c.validatePagers()
 }
@@ -721,13 +754,7 @@ func (s ServiceConfig) service() bot.Service {
 
 // handoffs says where each schedule announces its handoffs.
 func (c *Config) handoffs() map[string]commands.HandoffNotice {
-	platform := bot.PlatformConsole
-	switch {
-	case c.Slack.BotToken != "":
-		platform = bot.PlatformSlack
-	case c.Discord.Token != "":
-		platform = bot.PlatformDiscord
-	}
+	platform := c.platform()
 	out := map[string]commands.HandoffNotice{}
 	for _, s := range c.Schedules {
 		if s.HandoffChannel == "" && s.HandoffReminder == 0 {

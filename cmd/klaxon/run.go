@@ -118,7 +118,17 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 			incidents.Tick(ctx, now)
 		})
 	})
-	httpd, err := web.Listen(cfg.HTTP.Listen, oncall, clock, log)
+	alertsCfg, sources, err := cfg.alertsConfig()
+	if err != nil {
+		return err
+	}
+	for name, src := range sources {
+		if src.Open() {
+			log.Warn().Str("source", name).Msg("alert source takes alerts without credentials (loopback listener only)")
+		}
+	}
+	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: commands.NewAlerts(incidents, alertsCfg),
+		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats)})
 	if err != nil {
 		return err
 	}
@@ -136,6 +146,21 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", s.Path()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
 	return runAll(ctx, serve)
+}
+
+// ready is /readyz: the store takes writes and every chat is connected.
+func ready(s *store.Store, chats []bot.Chat) func() error {
+	return func() error {
+		if err := s.Ready(); err != nil {
+			return err
+		}
+		for _, c := range chats {
+			if cc, ok := c.(interface{ Connected() bool }); ok && !cc.Connected() {
+				return fmt.Errorf("%s is not connected", c.Platform())
+			}
+		}
+		return nil
+	}
 }
 
 // tick calls fn every few seconds until ctx ends: the on-call jobs work

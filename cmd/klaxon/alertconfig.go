@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/web"
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+// platform is the chat platform klaxon speaks first: where schedule
+// handoffs and alert incidents go unless configured otherwise.
+func (c *Config) platform() bot.Platform {
+	switch {
+	case c.Slack.BotToken != "":
+		return bot.PlatformSlack
+	case c.Discord.Token != "":
+		return bot.PlatformDiscord
+	}
+	return bot.PlatformConsole
+}
+
+// alertsConfig checks the alerts section and turns it into the intake
+// policy and the enabled sources, naming the first bad key.
+func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, error) {
+	bad := func(key, format string, args ...any) error {
+		return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
+	}
+	out := commands.AlertsConfig{Platform: c.platform(), DefaultSeverity: c.Alerts.DefaultSeverity, MitigateOnResolve: c.Alerts.MitigateOnResolve}
+	switch p := bot.Platform(c.Alerts.Platform); p {
+	case "":
+	case bot.PlatformSlack, bot.PlatformDiscord, bot.PlatformConsole:
+		if !strings.Contains(c.Mode(), string(p)) {
+			return out, nil, bad("alerts.platform", "%q is not connected (klaxon runs in %s mode)", p, c.Mode())
+		}
+		out.Platform = p
+	default:
+		return out, nil, bad("alerts.platform", "%q is not one of slack, discord, console", p)
+	}
+	sevs := c.severities()
+	if c.Alerts.DefaultSeverity != "" {
+		if _, err := sevs.Parse(c.Alerts.DefaultSeverity); err != nil {
+			return out, nil, bad("alerts.default_severity", "%q is not a severity", c.Alerts.DefaultSeverity)
+		}
+	}
+	host, _, _ := net.SplitHostPort(c.HTTP.Listen)
+	ip := net.ParseIP(host)
+	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	sources := map[string]web.Source{}
+	for i, s := range c.Alerts.Sources {
+		key := fmt.Sprintf("alerts.sources[%d]", i)
+		switch s.Name {
+		case "alertmanager", "grafana", "generic":
+		default:
+			return out, nil, bad(key+".name", "%q is not one of alertmanager, grafana, generic", s.Name)
+		}
+		if _, dup := sources[s.Name]; dup {
+			return out, nil, bad(key+".name", "%q is configured twice", s.Name)
+		}
+		if (s.Username == "") != (s.Password == "") {
+			return out, nil, bad(key+".password", "username and password go together")
+		}
+		if s.HMACSecret != "" && s.Name != "grafana" {
+			return out, nil, bad(key+".hmac_secret", "only Grafana signs its webhooks")
+		}
+		src := web.Source{Token: s.Token.Reveal(), Username: s.Username, Password: s.Password.Reveal(), HMACSecret: s.HMACSecret.Reveal()}
+		if src.Open() && !loopback {
+			return out, nil, bad(key, "needs a token, username/password or hmac_secret: http.listen %q is reachable from other machines", c.HTTP.Listen)
+		}
+		sources[s.Name] = src
+	}
+	services := map[string]bool{}
+	for _, s := range c.Services {
+		services[s.ID] = true
+	}
+	for i, r := range c.Alerts.Routes {
+		key := fmt.Sprintf("alerts.routes[%d]", i)
+		if len(r.Match) == 0 {
+			return out, nil, bad(key+".match", "needs at least one label matcher")
+		}
+		route := commands.Route{Match: map[string]*regexp.Regexp{}, Service: r.Service, Severity: r.Severity}
+		for label, pattern := range r.Match {
+			re, err := regexp.Compile("^(?:" + pattern + ")$")
+			if err != nil {
+				return out, nil, bad(key+".match."+label, "%q is not a regular expression: %v", pattern, err)
+			}
+			route.Match[label] = re
+		}
+		if r.Service != "" && len(services) > 0 && !services[r.Service] {
+			return out, nil, bad(key+".service", "%q is not in services", r.Service)
+		}
+		if r.Severity != "" {
+			if _, err := sevs.Parse(r.Severity); err != nil {
+				return out, nil, bad(key+".severity", "%q is not a severity", r.Severity)
+			}
+		}
+		if r.Service == "" && r.Severity == "" {
+			return out, nil, bad(key, "sets neither service nor severity")
+		}
+		out.Routes = append(out.Routes, route)
+	}
+	return out, sources, nil
+}

@@ -1,0 +1,227 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Route maps alerts whose labels match onto a service and severity.
+type Route struct {
+	Match    map[string]*regexp.Regexp // label → pattern (anchored)
+	Service  string
+	Severity string
+}
+
+// Matches reports whether every matcher of r matches labels.
+func (r Route) Matches(labels map[string]string) bool {
+	for label, re := range r.Match {
+		if !re.MatchString(labels[label]) {
+			return false
+		}
+	}
+	return true
+}
+
+// AlertsConfig is the alert intake policy.
+type AlertsConfig struct {
+	Platform          bot.Platform // where alert incidents are declared
+	Routes            []Route      // first match wins
+	DefaultSeverity   string       // when neither route nor alert names a known one
+	MitigateOnResolve bool         // a resolved alert group mitigates its incident
+}
+
+// Alerts turns alerts into incidents: one per alert group while the
+// incident is open; repeats and resolutions go on its timeline.
+type Alerts struct {
+	incidents *Incidents
+	keys      bot.AlertStore
+	cfg       AlertsConfig
+	seed      maphash.Seed
+	stripes   [64]sync.Mutex // by group key: a group declares once, groups go in parallel
+}
+
+// NewAlerts returns the alert intake, or nil if the store cannot keep
+// alert groups.
+func NewAlerts(incidents *Incidents, cfg AlertsConfig) *Alerts {
+	keys, ok := incidents.store.(bot.AlertStore)
+	if !ok {
+		return nil
+	}
+	return &Alerts{incidents: incidents, keys: keys, cfg: cfg, seed: maphash.MakeSeed()}
+}
+
+// route applies the first matching route.
+func (a *Alerts) route(al *bot.Alert) {
+	for _, r := range a.cfg.Routes {
+		if !r.Matches(al.Labels) {
+			continue
+		}
+		if r.Service != "" {
+			al.Service = r.Service
+		}
+		if r.Severity != "" {
+			al.Severity = r.Severity
+		}
+		return
+	}
+}
+
+// Intake records alerts. Everything it acknowledges is stored first: the
+// incidents and timeline entries are committed before it returns.
+func (a *Alerts) Intake(ctx context.Context, alerts []bot.Alert) (bot.AlertReceipt, error) {
+	var res bot.AlertReceipt
+	var order []string
+	groups := map[string][]bot.Alert{}
+	for _, al := range alerts {
+		a.route(&al)
+		if _, ok := groups[al.GroupKey]; !ok {
+			order = append(order, al.GroupKey)
+		}
+		groups[al.GroupKey] = append(groups[al.GroupKey], al)
+	}
+	for _, key := range order {
+		if err := a.group(ctx, key, groups[key], &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// group records one alert group's alerts: it declares if nothing is open
+// and something fires, and appends every alert to the timeline in one
+// transaction.
+func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res *bot.AlertReceipt) error {
+	mu := &a.stripes[maphash.String(a.seed, key)%uint64(len(a.stripes))]
+	mu.Lock()
+	defer mu.Unlock()
+
+	inc, err := a.open(ctx, key)
+	if err != nil {
+		return err
+	}
+	events := make([]bot.Event, 0, len(alerts))
+	groupResolved := false
+	for _, al := range alerts {
+		events = append(events, alertEvent(al))
+		groupResolved = groupResolved || al.GroupResolved
+	}
+	if inc == nil {
+		first := -1
+		for i, al := range alerts {
+			if al.Firing {
+				first = i
+				break
+			}
+		}
+		if first < 0 {
+			res.Ignored += len(alerts) // resolutions for nothing open
+			return nil
+		}
+		if inc, err = a.declare(ctx, alerts[first], events); err != nil {
+			return err
+		}
+		res.Declared++
+	} else {
+		_, err := a.incidents.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
+			now := a.incidents.clock.Now()
+			for j := range events {
+				events[j].Time = now
+			}
+			i.UpdatedAt = now
+			return events, nil
+		})
+		if err != nil {
+			return bot.Internal(err, "klaxon could not save the alerts")
+		}
+	}
+	res.Recorded += len(alerts)
+	res.Incidents = append(res.Incidents, inc.Key())
+	if groupResolved && a.cfg.MitigateOnResolve && (inc.Status == bot.StatusOpen || inc.Status == bot.StatusAcknowledged) {
+		if _, err := a.incidents.apply(ctx, actor{user: alertUser(alerts[0]), platform: inc.Platform}, inc.ID, mitigateChange()); err != nil {
+			a.incidents.log.Warn().Err(err).Str("incident", inc.Key()).Msg("could not mitigate on alert resolution")
+		}
+	}
+	return nil
+}
+
+func alertUser(al bot.Alert) bot.User { return bot.SystemUser("alert", al.Source) }
+
+// open returns the open incident of an alert group, if any.
+func (a *Alerts) open(ctx context.Context, key string) (*bot.Incident, error) {
+	id, ok, err := a.keys.AlertIncident(ctx, key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	inc, err := a.incidents.store.Incident(ctx, id)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !inc.Status.Active() {
+		return nil, nil // the group fires again after resolution: a new incident
+	}
+	return inc, nil
+}
+
+// declare declares the incident of an alert group from its first firing
+// alert, with no commander: the summary and reminders ask for one.
+func (a *Alerts) declare(ctx context.Context, al bot.Alert, events []bot.Event) (*bot.Incident, error) {
+	sev := al.Severity
+	if _, err := a.incidents.cfg.Severities.Parse(sev); err != nil {
+		sev = a.cfg.DefaultSeverity
+	}
+	title := strings.TrimSpace(al.Title)
+	if title == "" {
+		title = "Alert " + al.GroupKey
+	}
+	if r := []rune(title); len(r) > bot.MaxTitleRunes {
+		title = string(r[:bot.MaxTitleRunes-1]) + "…"
+	}
+	service := al.Service
+	if service != "" {
+		if _, err := a.incidents.service(service); err != nil {
+			service = "" // an unknown service still declares, without one
+		}
+	}
+	detail := al.Detail
+	if r := []rune(detail); len(r) > 1000 {
+		detail = string(r[:999]) + "…"
+	}
+	inc, warn, err := a.incidents.Declare(ctx, DeclareInput{
+		Title: title, Severity: sev, Service: service, Summary: detail,
+		DeclaredBy: alertUser(al), Platform: a.cfg.Platform,
+		NoCommander: true, DetectedAt: al.StartsAt, Events: events,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if warn != "" {
+		a.incidents.log.Warn().Str("incident", inc.Key()).Str("notes", warn).Msg("declared from an alert")
+	}
+	if err := a.keys.SetAlertIncident(ctx, al.GroupKey, inc.ID); err != nil {
+		return nil, bot.Internal(err, "klaxon declared "+inc.Key()+" but could not remember its alert group")
+	}
+	return inc, nil
+}
+
+func alertEvent(al bot.Alert) bot.Event {
+	state := "firing"
+	if !al.Firing {
+		state = "resolved"
+	}
+	text := fmt.Sprintf("%s alert %s: %s", al.Source, state, al.Title)
+	if len(al.Links) > 0 {
+		text += " (" + strings.Join(al.Links, " ") + ")"
+	}
+	ev := bot.NewEvent(bot.EventAlert, alertUser(al), al.StartsAt, text)
+	ev.Meta = map[string]string{"group": al.GroupKey, "state": state}
+	return ev
+}
