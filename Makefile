@@ -33,8 +33,9 @@ lint: ## gofmt, go vet and staticcheck
 bench: ## run every benchmark (durable writes: numbers depend on the disk)
 	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
-fuzz: ## fuzz the command parser for FUZZTIME (default 60s)
+fuzz: ## fuzz the command parser and the alert decoders, FUZZTIME each (default 60s)
 	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot
+	go test -run '^$$' -fuzz '^FuzzAlertDecoders$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot/web
 
 clean: ## remove build output (not ./data)
 	rm -rf bin

@@ -1,0 +1,152 @@
+package commands_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+func newAlerts(t *testing.T, e *env, cfg commands.AlertsConfig) *commands.Alerts {
+	t.Helper()
+	cfg.Platform = bot.PlatformConsole
+	a := commands.NewAlerts(e.inc, cfg)
+	if a == nil {
+		t.Fatal("NewAlerts = nil over a bbolt store")
+	}
+	return a
+}
+
+func firingAlert(group, title string, labels map[string]string) bot.Alert {
+	return bot.Alert{Source: "alertmanager", GroupKey: group, Title: title, Firing: true, Labels: labels,
+		Severity: labels["severity"], Service: labels["service"], Links: []string{"http://prom/graph"}}
+}
+
+func resolvedAlert(group, title string) bot.Alert {
+	return bot.Alert{Source: "alertmanager", GroupKey: group, Title: title, GroupResolved: true, Labels: map[string]string{"alertname": title}}
+}
+
+func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {
+	e := newEnv(t, withServices("db", "api"))
+	a := newAlerts(t, e, commands.AlertsConfig{})
+	r, err := a.Intake(ctx(), []bot.Alert{
+		firingAlert("g1", "DiskFull on db-1", map[string]string{"severity": "SEV2", "service": "db"}),
+		firingAlert("g1", "DiskFull on db-2", map[string]string{"severity": "SEV2", "service": "db"}),
+		firingAlert("g2", "HighLatency", map[string]string{"service": "nosuch"}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Declared != 2 || r.Recorded != 3 || strings.Join(r.Incidents, ",") != "INC-1,INC-2" {
+		t.Fatalf("receipt = %+v", r)
+	}
+	inc := e.incident(1)
+	if inc.Title != "DiskFull on db-1" || inc.Severity.Name != "SEV2" || inc.Service != "db" || inc.DeclaredBy.Name != "alertmanager" {
+		t.Errorf("INC-1 = %q %s %q by %+v", inc.Title, inc.Severity.Name, inc.Service, inc.DeclaredBy)
+	}
+	if _, ok := inc.Commander(); ok {
+		t.Errorf("an alert incident got a commander: %+v", inc.Roles)
+	}
+	if got := kinds(e.events(inc)); !strings.HasPrefix(got, "declared,alert,alert,") {
+		t.Errorf("INC-1 timeline = %s", got)
+	}
+	// An unknown service still declares, without one; no severity: the default.
+	if inc2 := e.incident(2); inc2.Service != "" || inc2.Severity.Name != "SEV4" {
+		t.Errorf("INC-2 = service %q severity %s", inc2.Service, inc2.Severity.Name)
+	}
+	if !strings.Contains(e.out.String(), "nobody — take it") {
+		t.Errorf("the summary does not ask for a commander:\n%s", e.out.String())
+	}
+
+	// Repeats of the group go on the same incident's timeline.
+	r, err = a.Intake(ctx(), []bot.Alert{firingAlert("g1", "DiskFull on db-1", nil)})
+	if err != nil || r.Declared != 0 || r.Recorded != 1 || r.Incidents[0] != "INC-1" {
+		t.Fatalf("repeat: %+v, %v", r, err)
+	}
+	if e.incidentCount() != 2 {
+		t.Errorf("%d incidents after a repeat; want 2", e.incidentCount())
+	}
+	alerts := 0
+	for _, ev := range e.events(e.incident(1)) {
+		if ev.Kind == bot.EventAlert {
+			alerts++
+			if ev.Meta["group"] != "g1" || !strings.Contains(ev.Text, "http://prom/graph") {
+				t.Errorf("alert event = %+v", ev)
+			}
+		}
+	}
+	if alerts != 3 {
+		t.Errorf("%d alert events on INC-1; want 3", alerts)
+	}
+}
+
+func TestResolvedGroupMitigatesAndRefiringDeclaresAgain(t *testing.T) {
+	e := newEnv(t)
+	a := newAlerts(t, e, commands.AlertsConfig{MitigateOnResolve: true})
+	if _, err := a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	// One alert of the group resolves while the group still fires: no change.
+	partial := resolvedAlert("g", "Down")
+	partial.GroupResolved = false
+	if _, err := a.Intake(ctx(), []bot.Alert{partial}); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.incident(1).Status; st != bot.StatusOpen {
+		t.Fatalf("status after a partial resolution = %s", st)
+	}
+	if _, err := a.Intake(ctx(), []bot.Alert{resolvedAlert("g", "Down")}); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.incident(1).Status; st != bot.StatusMitigated {
+		t.Fatalf("status after the group resolved = %s; want mitigated", st)
+	}
+	// Mitigated is still open: a new firing goes on the same incident.
+	if r, _ := a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)}); r.Declared != 0 {
+		t.Errorf("a mitigated incident's group declared again: %+v", r)
+	}
+	e.do("alice", e.incident(1).Channel.ID, "/incident resolve")
+	if st := e.incident(1).Status; st != bot.StatusResolved {
+		t.Fatalf("status = %s after /incident resolve", st)
+	}
+	// A resolution with nothing open is ignored; a new firing declares anew.
+	if r, _ := a.Intake(ctx(), []bot.Alert{resolvedAlert("g", "Down")}); r.Ignored != 1 || r.Declared != 0 {
+		t.Errorf("resolution of a closed group: %+v", r)
+	}
+	if r, _ := a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)}); r.Declared != 1 || r.Incidents[0] != "INC-2" {
+		t.Errorf("refiring after resolve: %+v", r)
+	}
+}
+
+func TestMitigateOnResolveOff(t *testing.T) {
+	e := newEnv(t)
+	a := newAlerts(t, e, commands.AlertsConfig{})
+	a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)})
+	a.Intake(ctx(), []bot.Alert{resolvedAlert("g", "Down")})
+	if st := e.incident(1).Status; st != bot.StatusOpen {
+		t.Errorf("status = %s; mitigate_on_resolve is off", st)
+	}
+	if got := kinds(e.events(e.incident(1))); !strings.HasSuffix(got, ",alert") {
+		t.Errorf("the resolution is not on the timeline: %s", got)
+	}
+}
+
+func TestAlertRoutes(t *testing.T) {
+	e := newEnv(t, withServices("db", "api"))
+	a := newAlerts(t, e, commands.AlertsConfig{DefaultSeverity: "SEV3", Routes: []commands.Route{
+		{Match: map[string]*regexp.Regexp{"job": regexp.MustCompile(`^(?:postgres.*)$`), "env": regexp.MustCompile(`^(?:prod)$`)}, Service: "db", Severity: "SEV1"},
+		{Match: map[string]*regexp.Regexp{"job": regexp.MustCompile(`^(?:.*)$`)}, Service: "api"},
+	}})
+	a.Intake(ctx(), []bot.Alert{
+		firingAlert("a", "PG down", map[string]string{"job": "postgres-main", "env": "prod", "severity": "SEV4"}),
+		firingAlert("b", "PG staging down", map[string]string{"job": "postgres-main", "env": "staging"}),
+	})
+	if inc := e.incident(1); inc.Service != "db" || inc.Severity.Name != "SEV1" {
+		t.Errorf("first route: service %q severity %s", inc.Service, inc.Severity.Name)
+	}
+	if inc := e.incident(2); inc.Service != "api" || inc.Severity.Name != "SEV3" {
+		t.Errorf("second route: service %q severity %s; want api, the default SEV3", inc.Service, inc.Severity.Name)
+	}
+}
