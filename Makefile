@@ -8,7 +8,7 @@ BENCHTIME   ?= 3s
 # Skip the race detector's one-second pause at exit in every test binary.
 export GORACE := atexit_sleep_ms=0
 
-.PHONY: help build run test test-ics lint bench fuzz clean
+.PHONY: help build run test test-ics integration lint bench fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,9 @@ lint: ## gofmt, go vet and staticcheck
 
 bench: ## run every benchmark (durable writes: numbers depend on the disk)
 	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+integration: ## alert intake against a real Prometheus Alertmanager (apt-get install prometheus-alertmanager)
+	go test -tags integration -race -count=1 -run '^TestRealAlertmanager' ./cmd/klaxon
 
 fuzz: ## fuzz the command parser and the alert decoders, FUZZTIME each (default 60s)
 	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot
