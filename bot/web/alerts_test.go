@@ -187,6 +187,7 @@ func TestAlertEndpointsRefuseBadInputAndWriteNothing(t *testing.T) {
 		{"alert without labels", "/alerts/alertmanager", edit(t, "alertmanager.json", "alerts.0.labels", nil), amAuth, 400, "alerts[0].labels is missing"},
 		{"alert without status", "/alerts/alertmanager", edit(t, "alertmanager.json", "alerts.0.status", nil), amAuth, 400, "alerts[0].status is missing"},
 		{"bad time", "/alerts/alertmanager", edit(t, "alertmanager.json", "alerts.0.startsAt", "yesterday"), amAuth, 400, "not valid JSON"},
+		{"too many alerts", "/alerts/alertmanager", amBody(1, 0, 1001, "firing"), amAuth, 400, "1001 alerts in one webhook; the limit is 1000"},
 		{"10 MB body", "/alerts/generic", huge, nil, 413, "larger than 1048576 bytes"},
 		{"no token", "/alerts/alertmanager", am, nil, 401, "missing or wrong credentials"},
 		{"wrong token", "/alerts/alertmanager", am, hdr("Authorization", "Bearer nope"), 401, "missing or wrong credentials"},

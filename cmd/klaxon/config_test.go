@@ -123,6 +123,17 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"bad env value", "", env{"KLAXON_STORE_LOCK_TIMEOUT": "forever"}, "store.lock_timeout"},
 		{"bad console user", "console:\n  user: \"not a user\"\n", nil, "console.user"},
 		{"not yaml", "store: [unclosed\n", nil, "config.yaml"},
+		{"unknown alert source", "alerts:\n  sources:\n    - name: zabbix\n", nil, "alerts.sources[0].name"},
+		{"alert source twice", "alerts:\n  sources:\n    - name: generic\n    - name: generic\n", nil, "alerts.sources[1].name"},
+		{"username without password", "alerts:\n  sources:\n    - {name: grafana, username: g}\n", nil, "alerts.sources[0].password"},
+		{"hmac for alertmanager", "alerts:\n  sources:\n    - {name: alertmanager, hmac_secret: s}\n", nil, "alerts.sources[0].hmac_secret"},
+		{"open source on a public listener", "http:\n  listen: 0.0.0.0:8080\nalerts:\n  sources:\n    - name: generic\n", nil, "alerts.sources[0]: needs a token"},
+		{"bad route regexp", "alerts:\n  routes:\n    - {match: {job: \"(\"}, severity: SEV1}\n", nil, "alerts.routes[0].match.job"},
+		{"route to unknown service", "services:\n  - id: db\nalerts:\n  routes:\n    - {match: {job: x}, service: web}\n", nil, "alerts.routes[0].service"},
+		{"route with bad severity", "alerts:\n  routes:\n    - {match: {job: x}, severity: SEV9}\n", nil, "alerts.routes[0].severity"},
+		{"route that does nothing", "alerts:\n  routes:\n    - {match: {job: x}}\n", nil, "alerts.routes[0]"},
+		{"bad default severity", "alerts:\n  default_severity: urgent\n", nil, "alerts.default_severity"},
+		{"alert platform not connected", "alerts:\n  platform: slack\n", nil, "alerts.platform"},
 	}
 	for _, tt := range tests {
 		path := writeConfig(t, tt.yaml)
