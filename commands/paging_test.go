@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -335,6 +336,23 @@ func TestDeliveryHonoursRetryAfterAndReportsRefusals(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the refusal was not reported in the channel: %q", e2.con.Messages("inc-1-checkout-is-down"))
+	}
+
+	// /metrics reads these totals from the store.
+	counts, err := e2.store.Counts(ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[bot.DeliveryStatus]int{}
+	for _, d := range e2.deliveries() {
+		want[d.Status]++
+	}
+	if want[bot.DeliveryFailed] != 1 || fmt.Sprint(counts.Deliveries) != fmt.Sprint(want) {
+		t.Errorf("Counts.Deliveries = %v; the deliveries say %v", counts.Deliveries, want)
+	}
+	evs, _ := e2.store.Events(ctx(), e2.incident(1).ID, 0, 0)
+	if events := len(evs); counts.TimelineEvents != uint64(events) {
+		t.Errorf("Counts.TimelineEvents = %d; INC-1 has %d events", counts.TimelineEvents, events)
 	}
 }
 

@@ -57,8 +57,11 @@ type Adapter struct {
 	clock bot.Clock
 
 	connected atomic.Bool
-	botUser   atomic.Value // string: klaxon's own user id, from READY
-	work      bot.Inflight
+	// everConnected and reconnects count connections after the first.
+	everConnected atomic.Bool
+	reconnects    atomic.Uint64
+	botUser       atomic.Value // string: klaxon's own user id, from READY
+	work          bot.Inflight
 
 	mu      sync.Mutex
 	pending map[string]*pendingInteraction // by interaction id (the form trigger)
@@ -129,6 +132,9 @@ func (r *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // Connected reports whether the gateway connection is up.
 func (a *Adapter) Connected() bool { return a.connected.Load() }
+
+// Reconnects counts how often the connection was re-established.
+func (a *Adapter) Reconnects() uint64 { return a.reconnects.Load() }
 
 // Platform implements bot.Chat.
 func (a *Adapter) Platform() bot.Platform { return bot.PlatformDiscord }

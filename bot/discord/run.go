@@ -38,10 +38,14 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 		if r.User != nil {
 			a.botUser.Store(r.User.ID)
 		}
+		if a.everConnected.Swap(true) {
+			a.reconnects.Add(1)
+		}
 		a.connected.Store(true)
 		a.log.Info().Str("session", r.SessionID).Msg("discord connected")
 	})
 	a.s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
+		a.reconnects.Add(1)
 		a.connected.Store(true)
 		a.log.Info().Msg("discord session resumed")
 	})

@@ -47,7 +47,10 @@ type Adapter struct {
 	botUserID string // klaxon's own user, from auth.test
 	botID     string
 	connected atomic.Bool
-	work      bot.Inflight // slow work started after an ack
+	// everConnected and reconnects count connections after the first.
+	everConnected atomic.Bool
+	reconnects    atomic.Uint64
+	work          bot.Inflight // slow work started after an ack
 }
 
 var _ bot.Chat = (*Adapter)(nil)
@@ -88,6 +91,9 @@ func New(cfg Config) *Adapter {
 
 // Connected reports whether the Socket Mode connection is up.
 func (a *Adapter) Connected() bool { return a.connected.Load() }
+
+// Reconnects counts how often the connection was re-established.
+func (a *Adapter) Reconnects() uint64 { return a.reconnects.Load() }
 
 // Platform implements bot.Chat.
 func (a *Adapter) Platform() bot.Platform { return bot.PlatformSlack }

@@ -63,6 +63,9 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 				a.connected.Store(false)
 				a.log.Info().Msg("slack connecting")
 			case socketmode.EventTypeHello:
+				if a.everConnected.Swap(true) {
+					a.reconnects.Add(1)
+				}
 				a.connected.Store(true)
 				a.log.Info().Msg("slack connected")
 			case socketmode.EventTypeConnectionError:

@@ -1,5 +1,5 @@
-// Package web is klaxon's HTTP listener: calendar feeds, alert intake and
-// health checks. Handlers decode and validate, then hand over to package
+// Package web is klaxon's HTTP listener: calendar feeds, alert intake,
+// metrics and health checks. Handlers decode and validate, then hand over to package
 // commands.
 package web
 
@@ -38,9 +38,10 @@ type Config struct {
 	Sources map[string]Source // enabled alert sources: alertmanager, grafana, generic
 	// Ready reports why klaxon cannot serve yet (store closed, chat
 	// disconnected), or nil.
-	Ready func() error
-	Clock bot.Clock
-	Log   zerolog.Logger
+	Ready   func() error
+	Metrics Snapshotter // /metrics
+	Clock   bot.Clock
+	Log     zerolog.Logger
 }
 
 // Listen binds cfg.Addr and returns a server ready to Serve.
@@ -60,6 +61,9 @@ func Handler(cfg Config) http.Handler {
 	}
 	if cfg.Alerts != nil {
 		mux.Handle("POST /alerts/{source}", alertHandler(cfg.Alerts, cfg.Sources, cfg.Clock, cfg.Log))
+	}
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", metricsHandler(cfg.Metrics, cfg.Log))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

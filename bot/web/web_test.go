@@ -2,8 +2,12 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,4 +70,32 @@ func TestFeedRoutes(t *testing.T) {
 	if _, err := web.Listen(web.Config{Addr: srv.Addr(), Clock: bot.SystemClock{}, Log: zerolog.Nop()}); err == nil {
 		t.Error("a second server on the same address started")
 	}
+}
+
+func TestReadyz(t *testing.T) {
+	var down atomic.Pointer[error]
+	ready := func() error {
+		if err := down.Load(); err != nil {
+			return *err
+		}
+		return nil
+	}
+	srv := httptest.NewServer(web.Handler(web.Config{Ready: ready, Clock: bot.SystemClock{}, Log: zerolog.Nop()}))
+	defer srv.Close()
+	check := func(want int, body string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || !strings.Contains(string(b), body) {
+			t.Errorf("/readyz = %d %q; want %d %q", resp.StatusCode, b, want, body)
+		}
+	}
+	check(200, "ready")
+	err := errors.New("slack is not connected")
+	down.Store(&err)
+	check(503, "not ready: slack is not connected")
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -34,8 +33,6 @@ func freePort(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
-
-var listening = regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"[^\n]*"message":"http listening"`)
 
 func startAlertmanager(t *testing.T, webhook, token string) string {
 	t.Helper()
@@ -139,8 +136,8 @@ alerts:
       severity: SEV2
 `, env{"KLAXON_STORE_PATH": db, "KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken,
 		"KLAXON_SLACK_API_URL": fake.URL(), "KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS"})
-	k.waitFor(fake, "klaxon to connect and listen", func() bool { return fake.Connected() && listening.MatchString(k.logs.String()) })
-	addr := listening.FindStringSubmatch(k.logs.String())[1]
+	k.waitFor(fake, "klaxon to connect", fake.Connected)
+	addr := k.httpAddr()
 	am := startAlertmanager(t, "http://"+addr+"/alerts/alertmanager", token)
 
 	fire(t, am, time.Time{},

@@ -128,7 +128,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: commands.NewAlerts(incidents, alertsCfg),
-		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats)})
+		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats), Metrics: snapshotter(s, chats, clock)})
 	if err != nil {
 		return err
 	}
