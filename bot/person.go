@@ -106,6 +106,16 @@ func (p Person) UserID(platform Platform) string {
 // People is the configured directory of people.
 type People []Person
 
+// Get finds a person by id.
+func (ps People) Get(id string) (Person, bool) {
+	for _, p := range ps {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Person{}, false
+}
+
 // ByUser finds the person behind a platform user.
 func (ps People) ByUser(platform Platform, userID string) (Person, bool) {
 	for _, p := range ps {

@@ -512,3 +512,37 @@ func (o *OnCall) handleHistory(ctx context.Context, req *bot.Request) (*bot.Resp
 	}
 	return &bot.Response{Message: bot.Message{Title: "On-call changes, newest first", Text: strings.Join(lines, "\n"), Context: "Times in " + loc.String()}}, nil
 }
+
+// OnCallEntry is who is on call on one schedule, for the JSON API.
+type OnCallEntry struct {
+	Schedule string    `json:"schedule"`
+	Service  string    `json:"service,omitempty"`
+	Role     string    `json:"role,omitempty"`
+	Person   string    `json:"person,omitempty"` // empty: nobody (outside the schedule's hours)
+	Name     string    `json:"name,omitempty"`
+	Override bool      `json:"override"`
+	Since    time.Time `json:"since,omitzero"`
+	Until    time.Time `json:"until,omitzero"`
+}
+
+// Now says who is on call on every schedule at t.
+func (o *OnCall) Now(t time.Time) []OnCallEntry {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out := make([]OnCallEntry, 0, len(o.cfg.Schedules))
+	for _, s := range o.cfg.Schedules {
+		e := OnCallEntry{Schedule: s.ID, Service: s.Service, Role: s.Role}
+		ovs := o.overrides[s.ID]
+		if who, ok := s.OnCall(t, ovs); ok {
+			e.Person, e.Override = who.Person, who.Override != nil
+			if p, ok := o.cfg.People.Get(who.Person); ok {
+				e.Name = p.Name
+			}
+			if sh, ok := shiftAt(s, ovs, t); ok {
+				e.Since, e.Until = sh.Start.UTC(), sh.End.UTC()
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}

@@ -1,5 +1,5 @@
-// Package web is klaxon's HTTP listener: calendar feeds, alert intake,
-// metrics and health checks. Handlers decode and validate, then hand over to package
+// Package web is klaxon's HTTP listener: calendar feeds, alert intake, the
+// JSON API, metrics and health checks. Handlers decode and validate, then hand over to package
 // commands.
 package web
 
@@ -40,6 +40,7 @@ type Config struct {
 	// disconnected), or nil.
 	Ready   func() error
 	Metrics Snapshotter // /metrics
+	API     *API        // /api/v1/
 	Clock   bot.Clock
 	Log     zerolog.Logger
 }
@@ -61,6 +62,9 @@ func Handler(cfg Config) http.Handler {
 	}
 	if cfg.Alerts != nil {
 		mux.Handle("POST /alerts/{source}", alertHandler(cfg.Alerts, cfg.Sources, cfg.Clock, cfg.Log))
+	}
+	if cfg.API != nil {
+		apiRoutes(mux, *cfg.API, cfg.Clock, cfg.Log)
 	}
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", metricsHandler(cfg.Metrics, cfg.Log))

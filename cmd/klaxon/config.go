@@ -51,6 +51,10 @@ type Config struct {
 	HTTP struct {
 		Listen string `mapstructure:"listen"`
 	} `mapstructure:"http"`
+	API struct {
+		Token      Secret `mapstructure:"token"`       // read-only JSON API
+		AdminToken Secret `mapstructure:"admin_token"` // also GET /api/v1/backup
+	} `mapstructure:"api"`
 	Log struct {
 		Level  string `mapstructure:"level"`
 		Format string `mapstructure:"format"`
@@ -233,6 +237,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("store.lock_timeout", "2s")
 	v.SetDefault("store.seen_retention", "168h")
 	v.SetDefault("http.listen", "127.0.0.1:8080")
+	v.SetDefault("api.token", "")
+	v.SetDefault("api.admin_token", "")
 	v.SetDefault("log.level", "info")
 	v.SetDefault("log.format", "auto")
 	v.SetDefault("console.user", "")
@@ -488,6 +494,15 @@ func (c *Config) Validate() error {
 		if _, err := c.businessHours(s); err != nil {
 			return err
 		}
+	}
+	if c.API.Token != "" && len(c.API.Token) < 16 {
+		return bad("api.token", "must be at least 16 characters")
+	}
+	if c.API.AdminToken != "" && len(c.API.AdminToken) < 16 {
+		return bad("api.admin_token", "must be at least 16 characters")
+	}
+	if c.API.Token != "" && c.API.Token == c.API.AdminToken {
+		return bad("api.admin_token", "must differ from api.token")
 	}
 	if _, _, err := c.alertsConfig(); err != nil {
 		return err
