@@ -6,6 +6,9 @@ import (
 	"github.com/google/uuid"
 )
 
+// MetaPublic marks an update event for the public status page.
+const MetaPublic = "public"
+
 // EventKind says what a timeline event records.
 type EventKind string
 

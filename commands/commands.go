@@ -121,7 +121,7 @@ func (c *Incidents) Register(m *bot.Mux) {
 			Summary: "Declare an incident: new channel, pinned summary, announcement.",
 			Help:    "Severity defaults to the lowest level (" + c.cfg.Severities.Default().Name + "); you are the commander unless you name one. Private incidents get a private channel and no announcement.",
 			Handler: c.handleDeclare},
-		bot.Command{Name: "incident update", Usage: "[INC-n] <text>", Summary: "Post a status update; it shows in the pinned summary.", Handler: c.handleUpdate},
+		bot.Command{Name: "incident update", Usage: "[INC-n] [--public] <text>", Summary: "Post a status update; it shows in the pinned summary, and with --public on the status page.", Handler: c.handleUpdate},
 		bot.Command{Name: "incident sev", Usage: "[INC-n] <level>", Summary: "Change the severity (levels: " + c.cfg.Severities.Names() + ").", Handler: c.handleSeverity},
 		bot.Command{Name: "incident role", Usage: "[INC-n] <role> @person", Summary: "Give someone a role (" + roleNames(c.cfg.Roles) + ").", Handler: c.handleRole},
 		bot.Command{Name: "incident ack", Usage: "[INC-n]", Summary: "Acknowledge: you are on it (stops paging).", Handler: c.handleAck},

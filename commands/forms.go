@@ -209,7 +209,7 @@ func (c *Incidents) submitUpdateForm(ctx context.Context, s bot.Submission) (*bo
 	if err != nil {
 		return nil, err
 	}
-	ch, err := updateChange(strings.TrimSpace(s.Values[FieldText]))
+	ch, err := updateChange(strings.TrimSpace(s.Values[FieldText]), false)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,8 @@ type change struct {
 	announce bool
 	// invite names users to add to the channel once the change is saved.
 	invite []string
+	// meta goes on the timeline event.
+	meta map[string]string
 }
 
 // actor is who asked for a change, and where.
@@ -79,7 +81,9 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 			return nil, err
 		}
 		text = t
-		return []bot.Event{bot.NewEvent(kind, who.user, at, t)}, nil
+		ev := bot.NewEvent(kind, who.user, at, t)
+		ev.Meta = ch.meta
+		return []bot.Event{ev}, nil
 	})
 	if err != nil {
 		if code := bot.ErrorCode(err); code != bot.EINTERNAL {
@@ -135,16 +139,32 @@ func (c *Incidents) publish(ctx context.Context, inc *bot.Incident, notice bot.M
 // The lifecycle changes. Each validates what it can before the transaction;
 // the incident's own rules decide the rest inside it.
 
-func updateChange(text string) (change, error) {
+// PublicFlag marks a status update for the public status page.
+const PublicFlag = "--public"
+
+// publicUpdatePrefix starts a public update's timeline text.
+const publicUpdatePrefix = "posted a public update (status page): "
+
+func updateChange(text string, public bool) (change, error) {
 	if err := bot.ValidateText("update", text); err != nil {
 		return change{}, err
 	}
-	return change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+	ch := change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		if public && inc.Private {
+			return "", "", bot.Errorf(bot.EINVALID, "%s is private: it is not on the status page, so its updates cannot be public.", inc.Key())
+		}
 		if err := inc.PostUpdate(text, at); err != nil {
 			return "", "", err
 		}
+		if public {
+			return bot.EventUpdate, publicUpdatePrefix + text, nil
+		}
 		return bot.EventUpdate, "posted an update: " + text, nil
-	}}, nil
+	}}
+	if public {
+		ch.meta, ch.announce = map[string]string{bot.MetaPublic: "true"}, true
+	}
+	return ch, nil
 }
 
 func severityChange(sev bot.Severity) change {
@@ -227,7 +247,13 @@ func closeChange() change {
 // The slash-command handlers: parse arguments, then apply a change.
 
 func (c *Incidents) handleUpdate(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	return c.run(ctx, req, func(args []string) (change, error) { return updateChange(strings.Join(args, " ")) })
+	return c.run(ctx, req, func(args []string) (change, error) {
+		public := len(args) > 0 && args[0] == PublicFlag
+		if public {
+			args = args[1:]
+		}
+		return updateChange(strings.Join(args, " "), public)
+	})
 }
 
 func (c *Incidents) handleSeverity(ctx context.Context, req *bot.Request) (*bot.Response, error) {

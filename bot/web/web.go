@@ -41,6 +41,7 @@ type Config struct {
 	Ready   func() error
 	Metrics Snapshotter // /metrics
 	API     *API        // /api/v1/
+	Status  *Status     // /status, /status.json, /status/feed.atom
 	Clock   bot.Clock
 	Log     zerolog.Logger
 }
@@ -62,6 +63,9 @@ func Handler(cfg Config) http.Handler {
 	}
 	if cfg.Alerts != nil {
 		mux.Handle("POST /alerts/{source}", alertHandler(cfg.Alerts, cfg.Sources, cfg.Clock, cfg.Log))
+	}
+	if cfg.Status != nil {
+		statusRoutes(mux, *cfg.Status, cfg.Log)
 	}
 	if cfg.API != nil {
 		apiRoutes(mux, *cfg.API, cfg.Clock, cfg.Log)

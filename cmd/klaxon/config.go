@@ -51,6 +51,9 @@ type Config struct {
 	HTTP struct {
 		Listen string `mapstructure:"listen"`
 	} `mapstructure:"http"`
+	Status struct {
+		Title string `mapstructure:"title"`
+	} `mapstructure:"status"`
 	API struct {
 		Token      Secret `mapstructure:"token"`       // read-only JSON API
 		AdminToken Secret `mapstructure:"admin_token"` // also GET /api/v1/backup
@@ -237,6 +240,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("store.lock_timeout", "2s")
 	v.SetDefault("store.seen_retention", "168h")
 	v.SetDefault("http.listen", "127.0.0.1:8080")
+	v.SetDefault("status.title", "Status")
 	v.SetDefault("api.token", "")
 	v.SetDefault("api.admin_token", "")
 	v.SetDefault("log.level", "info")
@@ -494,6 +498,9 @@ func (c *Config) Validate() error {
 		if _, err := c.businessHours(s); err != nil {
 			return err
 		}
+	}
+	if strings.TrimSpace(c.Status.Title) == "" {
+		return bad("status.title", "must not be empty")
 	}
 	if c.API.Token != "" && len(c.API.Token) < 16 {
 		return bad("api.token", "must be at least 16 characters")

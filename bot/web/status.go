@@ -1,0 +1,135 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/templates"
+)
+
+// Status configures the public status page. It shows only public
+// incidents and updates posted with --public.
+type Status struct {
+	Title string
+	Page  func(ctx context.Context) (commands.StatusPage, error)
+}
+
+var stateWords = map[string]string{
+	commands.StateOperational: "Operational",
+	commands.StateDegraded:    "Degraded",
+	commands.StateMajor:       "Major outage",
+}
+
+var statusTemplate = template.Must(template.New("status.html.tmpl").Funcs(template.FuncMap{
+	"stateText": func(s string) string { return stateWords[s] },
+	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"stamp":     func(t time.Time) string { return t.UTC().Format("Jan 2, 15:04 UTC") },
+	"latest": func(us []commands.PublicUpdate) string {
+		if len(us) == 0 {
+			return ""
+		}
+		return us[0].Text
+	},
+}).ParseFS(templates.FS, "status.html.tmpl"))
+
+func statusRoutes(mux *http.ServeMux, st Status, log zerolog.Logger) {
+	page := func(w http.ResponseWriter, r *http.Request) (commands.StatusPage, bool) {
+		p, err := st.Page(r.Context())
+		if err != nil {
+			log.Error().Err(err).Msg("status page")
+			http.Error(w, "The status page is unavailable right now.", http.StatusServiceUnavailable)
+			return p, false
+		}
+		w.Header().Set("Cache-Control", "public, max-age=30")
+		return p, true
+	}
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		p, ok := page(w, r)
+		if !ok {
+			return
+		}
+		var buf bytes.Buffer
+		if err := statusTemplate.Execute(&buf, map[string]any{"Title": st.Title, "Page": p}); err != nil {
+			log.Error().Err(err).Msg("status page template")
+			http.Error(w, "The status page is unavailable right now.", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(buf.Bytes())
+	})
+	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := page(w, r); ok {
+			writeJSON(w, http.StatusOK, p)
+		}
+	})
+	mux.HandleFunc("GET /status/feed.atom", func(w http.ResponseWriter, r *http.Request) {
+		p, ok := page(w, r)
+		if !ok {
+			return
+		}
+		w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
+		w.Write([]byte(xml.Header))
+		xml.NewEncoder(w).Encode(atomFeed(st.Title, baseURL(r), p))
+	})
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+type atomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr,omitempty"`
+}
+
+type atomEntry struct {
+	ID      string   `xml:"id"`
+	Title   string   `xml:"title"`
+	Updated string   `xml:"updated"`
+	Link    atomLink `xml:"link"`
+	Summary string   `xml:"summary"`
+}
+
+type atomName struct {
+	Name string `xml:"name"`
+}
+
+type atom struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	ID      string      `xml:"id"`
+	Title   string      `xml:"title"`
+	Updated string      `xml:"updated"`
+	Links   []atomLink  `xml:"link"`
+	Author  atomName    `xml:"author"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+// atomFeed has one entry per public incident of the page, updated when
+// the incident last changed.
+func atomFeed(title, base string, p commands.StatusPage) atom {
+	f := atom{ID: base + "/status", Title: title + " incidents", Updated: p.Generated.Format(time.RFC3339),
+		Links:  []atomLink{{Href: base + "/status"}, {Href: base + "/status/feed.atom", Rel: "self"}},
+		Author: atomName{Name: title}}
+	for _, list := range [][]commands.PublicIncident{p.Active, p.History} {
+		for _, inc := range list {
+			summary := inc.Severity + " · " + inc.Status
+			if len(inc.Updates) > 0 {
+				summary += " · " + inc.Updates[0].Text
+			}
+			f.Entries = append(f.Entries, atomEntry{ID: base + "/status#" + inc.Key, Title: inc.Key + ": " + inc.Title,
+				Updated: inc.Updated.Format(time.RFC3339), Link: atomLink{Href: base + "/status#" + inc.Key}, Summary: summary})
+		}
+	}
+	return f
+}

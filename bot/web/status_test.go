@@ -1,0 +1,85 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/web"
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+func samplePage() commands.StatusPage {
+	t := now.Add(-time.Hour)
+	return commands.StatusPage{Generated: now, State: commands.StateMajor,
+		Services: []commands.ServiceStatus{{ID: "db", Name: "Database", State: commands.StateMajor}, {ID: "web", Name: "Website", State: commands.StateOperational}},
+		Active: []commands.PublicIncident{{Key: "INC-7", Title: `Database <script>alert(1)</script> down`, Severity: "SEV1", Label: "critical",
+			Status: "investigating", Service: "db", Started: t, Updated: t, Major: true,
+			Updates: []commands.PublicUpdate{{Time: t, Text: "We are failing over"}}}},
+		History: []commands.PublicIncident{{Key: "INC-3", Title: "Slow checkout", Severity: "SEV3", Status: "resolved", Started: t.Add(-48 * time.Hour),
+			Updated: t.Add(-47 * time.Hour), Resolved: t.Add(-47 * time.Hour), Duration: "1h", Updates: []commands.PublicUpdate{}}},
+	}
+}
+
+func TestStatusPageRoutes(t *testing.T) {
+	var fail atomic.Bool
+	srv := httptest.NewServer(web.Handler(web.Config{Clock: bot.NewFakeClock(now), Log: zerolog.Nop(), Status: &web.Status{Title: "Acme status",
+		Page: func(ctx context.Context) (commands.StatusPage, error) {
+			if fail.Load() {
+				return commands.StatusPage{}, errors.New("store closed")
+			}
+			return samplePage(), nil
+		}}}))
+	defer srv.Close()
+	c := apiClient{t: t, base: srv.URL}
+
+	status, body, h := c.get("/status", "")
+	html := string(body)
+	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		t.Fatalf("/status = %d %s", status, h.Get("Content-Type"))
+	}
+	for _, want := range []string{"<title>Acme status</title>", "Major outage", `id="INC-7"`, "We are failing over", "Database &lt;script&gt;",
+		`<span class="state-operational">Operational</span>`, "Slow checkout", `href="/status/feed.atom"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("/status lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "<script>") {
+		t.Error("/status does not escape an incident title")
+	}
+
+	status, body, _ = c.get("/status.json", "")
+	var p commands.StatusPage
+	if status != 200 || json.Unmarshal(body, &p) != nil || p.Active[0].Key != "INC-7" || p.State != "major_outage" {
+		t.Errorf("/status.json = %d %s", status, body)
+	}
+
+	status, body, h = c.get("/status/feed.atom", "")
+	var feed struct {
+		Title   string `xml:"title"`
+		Entries []struct {
+			ID    string `xml:"id"`
+			Title string `xml:"title"`
+		} `xml:"entry"`
+	}
+	if status != 200 || h.Get("Content-Type") != "application/atom+xml; charset=utf-8" || xml.Unmarshal(body, &feed) != nil {
+		t.Fatalf("/status/feed.atom = %d %s", status, body)
+	}
+	if feed.Title != "Acme status incidents" || len(feed.Entries) != 2 || !strings.HasSuffix(feed.Entries[0].ID, "/status#INC-7") {
+		t.Errorf("feed = %+v", feed)
+	}
+
+	fail.Store(true)
+	if status, body, _ := c.get("/status", ""); status != 503 || strings.Contains(string(body), "store closed") {
+		t.Errorf("/status on a store failure = %d %s", status, body)
+	}
+}

@@ -1,0 +1,96 @@
+package commands_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+func statusPage(t *testing.T, e *env, services bot.Services) commands.StatusPage {
+	t.Helper()
+	incs, err := e.store.ListIncidents(ctx(), bot.IncidentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := commands.BuildStatusPage(ctx(), incs, services, bot.DefaultSeverities(), e.clock.Now(),
+		func(ctx context.Context, inc *bot.Incident) ([]bot.Event, error) {
+			return e.store.Events(ctx, inc.ID, 0, 0)
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestStatusPageShowsOnlyPublicIncidentsAndUpdates(t *testing.T) {
+	e := newEnv(t, withServices("db", "api", "web"))
+	services := bot.Services{{ID: "db", Name: "Database"}, {ID: "api", Name: "API"}, {ID: "web", Name: "Website"}}
+	if p := statusPage(t, e, services); p.State != commands.StateOperational || len(p.Active) != 0 || p.Services[0].State != commands.StateOperational {
+		t.Fatalf("empty page = %+v", p)
+	}
+
+	e.do("alice", "general", "/incident declare Old outage sev:2 service:web") // INC-1, resolved 100 days ago
+	e.do("alice", e.incident(1).Channel.ID, "/incident resolve")
+	e.clock.Advance(100 * 24 * time.Hour)
+	e.do("alice", "general", "/incident declare Checkout errors sev:2 service:api") // INC-2, resolved 10 days ago
+	e.do("alice", e.incident(2).Channel.ID, "/incident update --public Card payments fail for some customers")
+	e.clock.Advance(time.Hour)
+	e.do("alice", e.incident(2).Channel.ID, "/incident resolve")
+	e.clock.Advance(10 * 24 * time.Hour)
+	e.do("alice", "general", "/incident declare Primary database down sev:1 service:db")    // INC-3, active
+	e.do("alice", "general", "/incident declare Credential leak sev:1 service:api private") // INC-4, private
+	e.do("alice", "general", "/incident declare Slow search sev:3 service:api")             // INC-5, active
+	db := e.incident(3).Channel.ID
+	e.do("alice", db, "/incident update internal: failover of pg-main-1 to pg-main-2")
+	e.clock.Advance(time.Minute)
+	e.do("alice", db, "/incident update --public Some requests fail; we are failing over the database")
+	e.clock.Advance(time.Minute)
+	e.do("alice", db, "/incident update --public The failover is done; we are watching error rates")
+	if got := e.do("alice", e.incident(4).Channel.ID, "/incident update --public leaked"); !strings.Contains(got, "is private") {
+		t.Errorf("a public update on a private incident: %q", got)
+	}
+
+	p := statusPage(t, e, services)
+	if p.State != commands.StateMajor {
+		t.Errorf("overall state = %s; want major_outage (a SEV1 is active)", p.State)
+	}
+	states := map[string]string{}
+	for _, s := range p.Services {
+		states[s.ID] = s.State
+	}
+	if states["db"] != commands.StateMajor || states["api"] != commands.StateDegraded || states["web"] != commands.StateOperational {
+		t.Errorf("service states = %v; the private SEV1 on api must not count", states)
+	}
+	if len(p.Active) != 2 || p.Active[0].Key != "INC-5" || p.Active[1].Key != "INC-3" {
+		t.Fatalf("active = %+v", p.Active)
+	}
+	db3 := p.Active[1]
+	if len(db3.Updates) != 2 || db3.Updates[0].Text != "The failover is done; we are watching error rates" || db3.Status != "investigating" {
+		t.Errorf("INC-3 public view = %+v", db3)
+	}
+	if len(p.History) != 1 || p.History[0].Key != "INC-2" || p.History[0].Duration == "" || p.History[0].Updates[0].Text != "Card payments fail for some customers" {
+		t.Errorf("history = %+v; want INC-2 only (INC-1 is older than 90 days)", p.History)
+	}
+	// Nothing private or internal anywhere in what the public sees.
+	all := strings.ToLower(strings.Join(func() []string {
+		var out []string
+		for _, list := range [][]commands.PublicIncident{p.Active, p.History} {
+			for _, inc := range list {
+				out = append(out, inc.Title)
+				for _, u := range inc.Updates {
+					out = append(out, u.Text)
+				}
+			}
+		}
+		return out
+	}(), "\n"))
+	for _, secret := range []string{"credential", "pg-main", "leaked", "old outage"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("the status page shows %q:\n%s", secret, all)
+		}
+	}
+}
