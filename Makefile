@@ -33,8 +33,8 @@ lint: ## gofmt, go vet and staticcheck
 bench: ## run every benchmark (durable writes: numbers depend on the disk)
 	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
-integration: ## alert intake against a real Prometheus Alertmanager (apt-get install prometheus-alertmanager)
-	go test -tags integration -race -count=1 -run '^TestRealAlertmanager' ./cmd/klaxon
+integration: ## real Alertmanager → alert intake; the status page in headless Chromium (screenshot in artifacts/)
+	go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium)' ./cmd/klaxon
 
 fuzz: ## fuzz the command parser and the alert decoders, FUZZTIME each (default 60s)
 	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot
