@@ -62,6 +62,14 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketAlertKeys)
 		return err
 	}},
+	{"heartbeats", func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketHeartbeats, bucketHeartbeatsDue} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

@@ -21,6 +21,8 @@
 //	followups              number (uint64) → FollowUp JSON
 //	postmortems            incident id → the latest postmortem draft (Markdown)
 //	alert_keys             alert group key → the incident it declared
+//	heartbeats             name → HeartbeatState JSON
+//	heartbeats_due         due unix-nanos(8) name → nothing
 package store
 
 import (
@@ -44,24 +46,26 @@ import (
 )
 
 var (
-	bucketMeta         = []byte("meta")
-	bucketIncidents    = []byte("incidents")
-	bucketNumbers      = []byte("incident_numbers")
-	bucketChannels     = []byte("incident_channels")
-	bucketTimeline     = []byte("timeline")
-	bucketSeen         = []byte("seen")
-	bucketOnCall       = []byte("oncall_changes")
-	bucketCursors      = []byte("cursors")
-	bucketPages        = []byte("pages")
-	bucketDue          = []byte("due")
-	bucketOutbox       = []byte("outbox")
-	bucketOutboxDue    = []byte("outbox_due")
-	bucketPageRefs     = []byte("page_refs")
-	bucketFollowUps    = []byte("followups")
-	bucketPostmortems  = []byte("postmortems")
-	bucketAlertKeys    = []byte("alert_keys")
-	bucketReminders    = []byte("reminders")
-	bucketRemindersDue = []byte("reminders_due")
+	bucketMeta          = []byte("meta")
+	bucketIncidents     = []byte("incidents")
+	bucketNumbers       = []byte("incident_numbers")
+	bucketChannels      = []byte("incident_channels")
+	bucketTimeline      = []byte("timeline")
+	bucketSeen          = []byte("seen")
+	bucketOnCall        = []byte("oncall_changes")
+	bucketCursors       = []byte("cursors")
+	bucketPages         = []byte("pages")
+	bucketDue           = []byte("due")
+	bucketOutbox        = []byte("outbox")
+	bucketOutboxDue     = []byte("outbox_due")
+	bucketPageRefs      = []byte("page_refs")
+	bucketFollowUps     = []byte("followups")
+	bucketPostmortems   = []byte("postmortems")
+	bucketAlertKeys     = []byte("alert_keys")
+	bucketHeartbeats    = []byte("heartbeats")
+	bucketHeartbeatsDue = []byte("heartbeats_due")
+	bucketReminders     = []byte("reminders")
+	bucketRemindersDue  = []byte("reminders_due")
 
 	keySchemaVersion = []byte("schema_version")
 )

@@ -42,8 +42,10 @@ type Config struct {
 	Metrics Snapshotter // /metrics
 	API     *API        // /api/v1/
 	Status  *Status     // /status, /status.json, /status/feed.atom
-	Clock   bot.Clock
-	Log     zerolog.Logger
+	// Heartbeats serves POST /heartbeat/<name>.
+	Heartbeats *Heartbeats
+	Clock      bot.Clock
+	Log        zerolog.Logger
 }
 
 // Listen binds cfg.Addr and returns a server ready to Serve.
@@ -63,6 +65,9 @@ func Handler(cfg Config) http.Handler {
 	}
 	if cfg.Alerts != nil {
 		mux.Handle("POST /alerts/{source}", alertHandler(cfg.Alerts, cfg.Sources, cfg.Clock, cfg.Log))
+	}
+	if cfg.Heartbeats != nil {
+		mux.Handle("POST /heartbeat/{name}", heartbeatHandler(*cfg.Heartbeats, cfg.Log))
 	}
 	if cfg.Status != nil {
 		statusRoutes(mux, *cfg.Status, cfg.Log)

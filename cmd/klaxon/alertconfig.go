@@ -5,6 +5,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/web"
@@ -46,9 +47,7 @@ func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, e
 			return out, nil, bad("alerts.default_severity", "%q is not a severity", c.Alerts.DefaultSeverity)
 		}
 	}
-	host, _, _ := net.SplitHostPort(c.HTTP.Listen)
-	ip := net.ParseIP(host)
-	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	loopback := c.loopback()
 	sources := map[string]web.Source{}
 	for i, s := range c.Alerts.Sources {
 		key := fmt.Sprintf("alerts.sources[%d]", i)
@@ -103,4 +102,56 @@ func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, e
 		out.Routes = append(out.Routes, route)
 	}
 	return out, sources, nil
+}
+
+// heartbeats checks the heartbeats section, naming the first bad key.
+func (c *Config) heartbeats() ([]commands.HeartbeatConfig, map[string]string, error) {
+	bad := func(key, format string, args ...any) error {
+		return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
+	}
+	loopback := c.loopback()
+	services := map[string]bool{}
+	for _, s := range c.Services {
+		services[s.ID] = true
+	}
+	var out []commands.HeartbeatConfig
+	tokens := map[string]string{}
+	seen := map[string]bool{}
+	for i, h := range c.Heartbeats {
+		key := fmt.Sprintf("heartbeats[%d]", i)
+		if h.Name == "" || bot.Slug(h.Name, 60) != h.Name {
+			return nil, nil, bad(key+".name", "%q must be lower-case letters, digits and - (it is the URL /heartbeat/<name>)", h.Name)
+		}
+		if seen[h.Name] {
+			return nil, nil, bad(key+".name", "%q is configured twice", h.Name)
+		}
+		seen[h.Name] = true
+		if h.Interval < time.Minute {
+			return nil, nil, bad(key+".interval", "must be at least 1m")
+		}
+		if h.Grace < 0 {
+			return nil, nil, bad(key+".grace", "must not be negative")
+		}
+		if h.Service != "" && len(services) > 0 && !services[h.Service] {
+			return nil, nil, bad(key+".service", "%q is not in services", h.Service)
+		}
+		if h.Severity != "" {
+			if _, err := c.severities().Parse(h.Severity); err != nil {
+				return nil, nil, bad(key+".severity", "%q is not a severity", h.Severity)
+			}
+		}
+		if h.Token == "" && !loopback {
+			return nil, nil, bad(key+".token", "is required: http.listen %q is reachable from other machines", c.HTTP.Listen)
+		}
+		tokens[h.Name] = h.Token.Reveal()
+		out = append(out, commands.HeartbeatConfig{Name: h.Name, Interval: h.Interval, Grace: h.Grace, Service: h.Service, Severity: h.Severity})
+	}
+	return out, tokens, nil
+}
+
+// loopback reports whether http.listen is reachable from this machine only.
+func (c *Config) loopback() bool {
+	host, _, _ := net.SplitHostPort(c.HTTP.Listen)
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

@@ -103,13 +103,25 @@ type Config struct {
 	Paging             struct {
 		AckEmoji []string `mapstructure:"ack_emoji"`
 	} `mapstructure:"paging"`
-	Alerts struct {
+	Heartbeats []HeartbeatConfig `mapstructure:"heartbeats"`
+	Alerts     struct {
 		Platform          string              `mapstructure:"platform"` // empty: the first connected
 		DefaultSeverity   string              `mapstructure:"default_severity"`
 		MitigateOnResolve bool                `mapstructure:"mitigate_on_resolve"`
 		Sources           []AlertSourceConfig `mapstructure:"sources"`
 		Routes            []AlertRouteConfig  `mapstructure:"routes"`
 	} `mapstructure:"alerts"`
+}
+
+// HeartbeatConfig is one heartbeat: POST /heartbeat/<name> at least every
+// interval (plus grace), or klaxon declares an incident.
+type HeartbeatConfig struct {
+	Name     string        `mapstructure:"name"`
+	Interval time.Duration `mapstructure:"interval"`
+	Grace    time.Duration `mapstructure:"grace"`
+	Service  string        `mapstructure:"service"`
+	Severity string        `mapstructure:"severity"`
+	Token    Secret        `mapstructure:"token"`
 }
 
 // AlertSourceConfig enables one alert endpoint, /alerts/<name>, and says
@@ -276,7 +288,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("alerts.mitigate_on_resolve", true)
 	v.SetDefault("alerts.sources", []any{})
 	v.SetDefault("alerts.routes", []any{})
-	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers"} {
+	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers", "heartbeats"} {
 		v.SetDefault(list, []any{})
 	}
 }
@@ -512,6 +524,9 @@ func (c *Config) Validate() error {
 		return bad("api.admin_token", "must differ from api.token")
 	}
 	if _, _, err := c.alertsConfig(); err != nil {
+		return err
+	}
+	if _, _, err := c.heartbeats(); err != nil {
 		return err
 	}
 	return c.validatePagers()

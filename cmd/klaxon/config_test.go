@@ -133,6 +133,12 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"route with bad severity", "alerts:\n  routes:\n    - {match: {job: x}, severity: SEV9}\n", nil, "alerts.routes[0].severity"},
 		{"route that does nothing", "alerts:\n  routes:\n    - {match: {job: x}}\n", nil, "alerts.routes[0]"},
 		{"bad default severity", "alerts:\n  default_severity: urgent\n", nil, "alerts.default_severity"},
+		{"bad heartbeat name", "heartbeats:\n  - {name: Nightly Backup, interval: 1h}\n", nil, "heartbeats[0].name"},
+		{"short heartbeat interval", "heartbeats:\n  - {name: etl, interval: 10s}\n", nil, "heartbeats[0].interval"},
+		{"heartbeat twice", "heartbeats:\n  - {name: etl, interval: 1h}\n  - {name: etl, interval: 2h}\n", nil, "heartbeats[1].name"},
+		{"open heartbeat on a public listener", "http:\n  listen: 0.0.0.0:8080\nheartbeats:\n  - {name: etl, interval: 1h}\n", nil, "heartbeats[0].token"},
+		{"heartbeat with bad severity", "heartbeats:\n  - {name: etl, interval: 1h, severity: P0}\n", nil, "heartbeats[0].severity"},
+		{"short api token", "api:\n  token: abc\n", nil, "api.token"},
 		{"alert platform not connected", "alerts:\n  platform: slack\n", nil, "alerts.platform"},
 	}
 	for _, tt := range tests {

@@ -107,6 +107,19 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		return err
 	}
 	paging := commands.NewPaging(s, incidents, oncall, clock, log, pagingCfg)
+	alertsCfg, sources, err := cfg.alertsConfig()
+	if err != nil {
+		return err
+	}
+	alerts := commands.NewAlerts(incidents, alertsCfg)
+	beats, beatTokens, err := cfg.heartbeats()
+	if err != nil {
+		return err
+	}
+	heartbeats := commands.NewHeartbeats(s, alerts, clock, log, beats)
+	if err := heartbeats.Start(ctx); err != nil {
+		return err
+	}
 	every := m.TickEvery
 	if every <= 0 {
 		every = 5 * time.Second
@@ -116,21 +129,19 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 			oncall.Tick(ctx, now)
 			paging.Tick(ctx, now)
 			incidents.Tick(ctx, now)
+			heartbeats.Tick(ctx, now)
 		})
 	})
-	alertsCfg, sources, err := cfg.alertsConfig()
-	if err != nil {
-		return err
-	}
 	for name, src := range sources {
 		if src.Open() {
 			log.Warn().Str("source", name).Msg("alert source takes alerts without credentials (loopback listener only)")
 		}
 	}
-	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: commands.NewAlerts(incidents, alertsCfg),
+	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: alerts,
 		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats), Metrics: snapshotter(s, chats, clock),
-		Status: &web.Status{Title: cfg.Status.Title, Page: statusPage(s, policy, clock)},
-		API:    &web.API{Records: s, OnCall: func(t time.Time) any { return oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
+		Heartbeats: &web.Heartbeats{Pinger: heartbeats, Tokens: beatTokens},
+		Status:     &web.Status{Title: cfg.Status.Title, Page: statusPage(s, policy, clock)},
+		API:        &web.API{Records: s, OnCall: func(t time.Time) any { return oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
 	if err != nil {
 		return err
 	}

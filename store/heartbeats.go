@@ -1,0 +1,70 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+var _ bot.HeartbeatStore = (*Store)(nil)
+
+// Heartbeat implements bot.HeartbeatStore.
+func (s *Store) Heartbeat(ctx context.Context, name string) (bot.HeartbeatState, bool, error) {
+	var hb bot.HeartbeatState
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketHeartbeats).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &hb)
+	})
+	return hb, ok, err
+}
+
+// PutHeartbeat implements bot.HeartbeatStore: the state and its due row
+// change in one transaction.
+func (s *Store) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
+	v, err := json.Marshal(hb)
+	if err != nil {
+		return err
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		b, due := tx.Bucket(bucketHeartbeats), tx.Bucket(bucketHeartbeatsDue)
+		if old := b.Get([]byte(hb.Name)); old != nil {
+			var prev bot.HeartbeatState
+			if err := json.Unmarshal(old, &prev); err != nil {
+				return err
+			}
+			if err := due.Delete(timeKey(prev.Due, []byte(hb.Name))); err != nil {
+				return err
+			}
+		}
+		if err := b.Put([]byte(hb.Name), v); err != nil {
+			return err
+		}
+		return due.Put(timeKey(hb.Due, []byte(hb.Name)), nil)
+	})
+}
+
+// DueHeartbeats implements bot.HeartbeatStore: the names whose next ping
+// was due at or before now, earliest first.
+func (s *Store) DueHeartbeats(ctx context.Context, now time.Time) ([]string, error) {
+	var out []string
+	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketHeartbeatsDue).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
+			out = append(out, string(k[8:]))
+		}
+		return nil
+	})
+	return out, err
+}
