@@ -56,6 +56,30 @@ func (c apiClient) json(path string, v any) {
 	}
 }
 
+// follow reads a paginated list from path, following "next" links, and
+// returns the items of every page under field.
+func follow[T any](c apiClient, path, field string) []T {
+	c.t.Helper()
+	var out []T
+	for pages := 0; path != ""; pages++ {
+		if pages > 20 {
+			c.t.Fatal("pagination does not end")
+		}
+		var page map[string]json.RawMessage
+		c.json(path, &page)
+		var items []T
+		if err := json.Unmarshal(page[field], &items); err != nil {
+			c.t.Fatalf("GET %s: %s: %v", path, field, err)
+		}
+		out = append(out, items...)
+		path = ""
+		if next, ok := page["next"]; ok {
+			json.Unmarshal(next, &path)
+		}
+	}
+	return out
+}
+
 // apiServer serves the API over a real store holding five alert incidents,
 // the first with twelve alerts on its timeline.
 func apiServer(t *testing.T) (apiClient, *store.Store) {
@@ -113,20 +137,8 @@ func TestAPIAuthorization(t *testing.T) {
 func TestAPIIncidentsPaginate(t *testing.T) {
 	c, _ := apiServer(t)
 	var numbers []int64
-	path := "/api/v1/incidents?limit=2"
-	for pages := 0; path != ""; pages++ {
-		if pages > 5 {
-			t.Fatal("pagination does not end")
-		}
-		var page struct {
-			Incidents []bot.Incident
-			Next      string
-		}
-		c.json(path, &page)
-		for _, inc := range page.Incidents {
-			numbers = append(numbers, inc.Number)
-		}
-		path = page.Next
+	for _, inc := range follow[bot.Incident](c, "/api/v1/incidents?limit=2", "incidents") {
+		numbers = append(numbers, inc.Number)
 	}
 	if fmt.Sprint(numbers) != "[5 4 3 2 1]" {
 		t.Errorf("paged through %v; want [5 4 3 2 1]", numbers)
@@ -156,17 +168,8 @@ func TestAPITimelinePaginates(t *testing.T) {
 	inc, _ := s.IncidentByNumber(context.Background(), 1)
 	all, _ := s.Events(context.Background(), inc.ID, 0, 0)
 	var seqs []uint64
-	path := "/api/v1/incidents/1/timeline?limit=5"
-	for path != "" {
-		var page struct {
-			Events []bot.Event
-			Next   string
-		}
-		c.json(path, &page)
-		for _, ev := range page.Events {
-			seqs = append(seqs, ev.Seq)
-		}
-		path = page.Next
+	for _, ev := range follow[bot.Event](c, "/api/v1/incidents/1/timeline?limit=5", "events") {
+		seqs = append(seqs, ev.Seq)
 	}
 	if len(seqs) != len(all) || len(all) < 13 {
 		t.Fatalf("timeline pages gave %d events; the store has %d", len(seqs), len(all))
