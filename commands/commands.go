@@ -46,6 +46,7 @@ type Incidents struct {
 	cfg   Config
 
 	paging    *Paging           // set by NewPaging; nil when paging is not configured
+	hooks     *Hooks            // set by NewHooks; nil when no hook is configured
 	reminders bot.ReminderStore // nil when the store keeps no reminders
 	followups bot.FollowUpStore // nil when the store keeps no follow-ups
 	templates fs.FS

@@ -210,6 +210,9 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 
 	log := c.log.With().Str("incident", inc.Key()).Logger()
 	log.Info().Str("severity", sev.Name).Bool("private", inc.Private).Msg("incident declared")
+	// Hooks hear of it whatever the chat platform does, with the channel
+	// if there is one by then.
+	defer func() { c.hooks.emit(ctx, bot.HookDeclared, inc, declared.Text, nil) }()
 	c.scheduleReminders(ctx, inc)
 	w := &warnings{log: log}
 

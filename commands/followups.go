@@ -69,6 +69,7 @@ func (c *Incidents) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 	if err := c.followups.AddFollowUp(ctx, f, ev); err != nil {
 		return nil, bot.Internal(err, "klaxon could not save the follow-up. Try again.")
 	}
+	c.hooks.emit(ctx, bot.HookFollowUpCreated, inc, text, followUpExtra(f))
 	return &bot.Response{InChannel: true, Message: followUpMessage(f, now)}, nil
 }
 
@@ -240,4 +241,16 @@ func (c *Incidents) RemindOverdueFollowUps(ctx context.Context, now time.Time) i
 		sent++
 	}
 	return sent
+}
+
+// followUpExtra describes a follow-up for hook receivers.
+func followUpExtra(f *bot.FollowUp) map[string]string {
+	m := map[string]string{"followup": fmt.Sprintf("F-%d", f.Number)}
+	if !f.Owner.IsZero() {
+		m["owner"] = f.Owner.Name
+	}
+	if f.Due != (bot.Date{}) {
+		m["due"] = f.Due.String()
+	}
+	return m
 }

@@ -73,14 +73,17 @@ func (c *Incidents) run(ctx context.Context, req *bot.Request, build func(args [
 // then refreshes the pinned summary and topic and posts a notice in the
 // incident channel.
 func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch change) (*bot.Response, error) {
-	var text string
+	var (
+		text string
+		kind bot.EventKind
+	)
 	inc, err := c.store.UpdateIncident(ctx, id, func(i *bot.Incident) ([]bot.Event, error) {
 		at := c.clock.Now()
-		kind, t, err := ch.apply(i, at)
+		k, t, err := ch.apply(i, at)
 		if err != nil {
 			return nil, err
 		}
-		text = t
+		text, kind = t, k
 		ev := bot.NewEvent(kind, who.user, at, t)
 		ev.Meta = ch.meta
 		return []bot.Event{ev}, nil
@@ -92,6 +95,9 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 		return nil, bot.Internal(err, "klaxon could not save that change; nothing was changed. Try again.")
 	}
 	c.scheduleReminders(ctx, inc)
+	if event, ok := hookFor[kind]; ok {
+		c.hooks.emit(ctx, event, inc, text, nil)
+	}
 	notice := fmt.Sprintf("%s %s", who.user.Mention(), text)
 	warn := c.publish(ctx, inc, bot.Message{Text: notice}, ch.announce, ch.invite...)
 	if who.channel.ID == inc.Channel.ID && who.platform == inc.Platform {

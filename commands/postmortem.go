@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -255,6 +256,7 @@ func (c *Incidents) publishPostmortem(ctx context.Context, inc *bot.Incident) er
 		if err := ps.PutPostmortem(ctx, inc.ID, pm.Markdown); err != nil {
 			return bot.Internal(err, "klaxon could not save the postmortem draft.")
 		}
+		c.hooks.emit(ctx, bot.HookPostmortemCreated, inc, "", map[string]string{"postmortem": "/api/v1/incidents/" + strconv.FormatInt(inc.Number, 10) + "/postmortem.md"})
 	}
 	chat, err := c.chat(inc.Platform)
 	if err != nil || inc.Channel.IsZero() {

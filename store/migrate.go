@@ -70,6 +70,14 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{"outgoing hooks", func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketHooks, bucketHooksDue} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

@@ -23,6 +23,8 @@
 //	alert_keys             alert group key → the incident it declared
 //	heartbeats             name → HeartbeatState JSON
 //	heartbeats_due         due unix-nanos(8) name → nothing
+//	hooks                  delivery key → HookDelivery JSON (outgoing event webhooks)
+//	hooks_due              next attempt unix-nanos(8) key → nothing (pending only)
 package store
 
 import (
@@ -64,6 +66,8 @@ var (
 	bucketAlertKeys     = []byte("alert_keys")
 	bucketHeartbeats    = []byte("heartbeats")
 	bucketHeartbeatsDue = []byte("heartbeats_due")
+	bucketHooks         = []byte("hooks")
+	bucketHooksDue      = []byte("hooks_due")
 	bucketReminders     = []byte("reminders")
 	bucketRemindersDue  = []byte("reminders_due")
 

@@ -186,20 +186,28 @@ func (w *Webhook) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 	if err != nil {
 		return bot.SendResult{Permanent: true, Err: err}
 	}
-	now := time.Now
-	if w.Now != nil {
-		now = w.Now
+	return SignedPost(ctx, w.Client, w.URL, w.Secret, d.Key, w.Now, body, nil)
+}
+
+// SignedPost posts body as klaxon's signed JSON (see Webhook), with the
+// idempotency key and any extra headers, and classifies the answer.
+func SignedPost(ctx context.Context, client *http.Client, u, secret, key string, now func() time.Time, body []byte, extra http.Header) bot.SendResult {
+	if now == nil {
+		now = time.Now
 	}
 	ts := now().Unix()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return bot.SendResult{Permanent: true, Err: fmt.Errorf("webhook: %w", unwrapURL(err))}
 	}
+	for k, v := range extra {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "klaxon")
-	req.Header.Set("Idempotency-Key", d.Key)
+	req.Header.Set("Idempotency-Key", key)
 	req.Header.Set("X-Klaxon-Timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("X-Klaxon-Signature", Sign(w.Secret, ts, body))
-	resp, err := w.Client.Do(req)
+	req.Header.Set("X-Klaxon-Signature", Sign(secret, ts, body))
+	resp, err := client.Do(req)
 	return classify("the webhook", resp, err)
 }

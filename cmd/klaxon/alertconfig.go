@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
 )
@@ -154,4 +158,47 @@ func (c *Config) loopback() bool {
 	host, _, _ := net.SplitHostPort(c.HTTP.Listen)
 	ip := net.ParseIP(host)
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// hooks checks the hooks section and builds the hook senders, naming the
+// first bad key.
+func (c *Config) hooks(client *http.Client) ([]commands.HookConfig, error) {
+	bad := func(key, format string, args ...any) error {
+		return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
+	}
+	var out []commands.HookConfig
+	seen := map[string]bool{}
+	for i, h := range c.Hooks {
+		key := fmt.Sprintf("hooks[%d]", i)
+		if h.ID == "" || bot.Slug(h.ID, 40) != h.ID {
+			return nil, bad(key+".id", "%q must be lower-case letters, digits and -", h.ID)
+		}
+		if seen[h.ID] {
+			return nil, bad(key+".id", "%q is used twice", h.ID)
+		}
+		seen[h.ID] = true
+		if err := checkURL(h.URL, "https", "http"); err != nil {
+			return nil, bad(key+".url", "%v", err)
+		}
+		if len(h.Secret) < 16 {
+			return nil, bad(key+".secret", "must be at least 16 characters: receivers check the signature with it")
+		}
+		events := h.Events
+		if slices.Equal(events, []string{"*"}) {
+			events = bot.HookEvents()
+		}
+		if len(events) == 0 {
+			return nil, bad(key+".events", "name at least one event, or \"*\": %s", strings.Join(bot.HookEvents(), ", "))
+		}
+		for j, e := range events {
+			if !slices.Contains(bot.HookEvents(), e) {
+				return nil, bad(fmt.Sprintf("%s.events[%d]", key, j), "%q is not one of %s", e, strings.Join(bot.HookEvents(), ", "))
+			}
+		}
+		u, secret := h.URL, h.Secret.Reveal()
+		out = append(out, commands.HookConfig{ID: h.ID, Events: events, Post: func(ctx context.Context, d bot.HookDelivery) bot.SendResult {
+			return pager.SignedPost(ctx, client, u, secret, d.Key, nil, d.Body, http.Header{"X-Klaxon-Event": {d.Event}})
+		}})
+	}
+	return out, nil
 }

@@ -104,6 +104,7 @@ type Config struct {
 		AckEmoji []string `mapstructure:"ack_emoji"`
 	} `mapstructure:"paging"`
 	Heartbeats []HeartbeatConfig `mapstructure:"heartbeats"`
+	Hooks      []HookConfig      `mapstructure:"hooks"`
 	Alerts     struct {
 		Platform          string              `mapstructure:"platform"` // empty: the first connected
 		DefaultSeverity   string              `mapstructure:"default_severity"`
@@ -122,6 +123,14 @@ type HeartbeatConfig struct {
 	Service  string        `mapstructure:"service"`
 	Severity string        `mapstructure:"severity"`
 	Token    Secret        `mapstructure:"token"`
+}
+
+// HookConfig is one outgoing event webhook.
+type HookConfig struct {
+	ID     string   `mapstructure:"id"`
+	URL    string   `mapstructure:"url"`
+	Events []string `mapstructure:"events"` // bot.Hook* names, or "*" for all
+	Secret Secret   `mapstructure:"secret"`
 }
 
 // AlertSourceConfig enables one alert endpoint, /alerts/<name>, and says
@@ -288,7 +297,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("alerts.mitigate_on_resolve", true)
 	v.SetDefault("alerts.sources", []any{})
 	v.SetDefault("alerts.routes", []any{})
-	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers", "heartbeats"} {
+	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers", "heartbeats", "hooks"} {
 		v.SetDefault(list, []any{})
 	}
 }
@@ -527,6 +536,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if _, _, err := c.heartbeats(); err != nil {
+		return err
+	}
+	if _, err := c.hooks(nil); err != nil {
 		return err
 	}
 	return c.validatePagers()

@@ -139,6 +139,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"open heartbeat on a public listener", "http:\n  listen: 0.0.0.0:8080\nheartbeats:\n  - {name: etl, interval: 1h}\n", nil, "heartbeats[0].token"},
 		{"heartbeat with bad severity", "heartbeats:\n  - {name: etl, interval: 1h, severity: P0}\n", nil, "heartbeats[0].severity"},
 		{"short api token", "api:\n  token: abc\n", nil, "api.token"},
+		{"hook without secret", "hooks:\n  - {id: t, url: https://x.example.com, events: [incident.declared]}\n", nil, "hooks[0].secret"},
+		{"hook with unknown event", "hooks:\n  - {id: t, url: https://x.example.com, events: [incident.exploded], secret: 0123456789abcdef}\n", nil, "hooks[0].events[0]"},
+		{"hook with bad url", "hooks:\n  - {id: t, url: ftp://x, events: [\"*\"], secret: 0123456789abcdef}\n", nil, "hooks[0].url"},
 		{"alert platform not connected", "alerts:\n  platform: slack\n", nil, "alerts.platform"},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -116,6 +117,11 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
+	hookCfg, err := cfg.hooks(&http.Client{Timeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	hooks := commands.NewHooks(incidents, clock, log, hookCfg)
 	heartbeats := commands.NewHeartbeats(s, alerts, clock, log, beats)
 	if err := heartbeats.Start(ctx); err != nil {
 		return err
@@ -130,6 +136,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 			paging.Tick(ctx, now)
 			incidents.Tick(ctx, now)
 			heartbeats.Tick(ctx, now)
+			hooks.Tick(ctx, now)
 		})
 	})
 	for name, src := range sources {

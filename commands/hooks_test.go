@@ -1,0 +1,159 @@
+package commands_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/pager"
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+const hookSecret = "hook-secret-0123456789"
+
+// hookReceiver checks each request's signature as a receiver would and
+// keeps the events; fail makes the next n requests answer 500.
+type hookReceiver struct {
+	mu     sync.Mutex
+	srv    *httptest.Server
+	events []commands.HookBody
+	keys   map[string]int
+	fail   int
+	t      *testing.T
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	r := &hookReceiver{t: t, keys: map[string]int{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		ts, _ := strconv.ParseInt(req.Header.Get("X-Klaxon-Timestamp"), 10, 64)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if req.Header.Get("X-Klaxon-Signature") != pager.Sign(hookSecret, ts, body) {
+			r.t.Errorf("bad signature on %s", body)
+		}
+		if r.fail > 0 {
+			r.fail--
+			w.WriteHeader(500)
+			return
+		}
+		var ev commands.HookBody
+		if err := json.Unmarshal(body, &ev); err != nil {
+			r.t.Errorf("hook body: %v: %s", err, body)
+		}
+		if req.Header.Get("X-Klaxon-Event") != ev.Event || req.Header.Get("Idempotency-Key") != ev.Delivery {
+			r.t.Errorf("headers %v do not match the body %s", req.Header, body)
+		}
+		r.keys[ev.Delivery]++
+		r.events = append(r.events, ev)
+		w.WriteHeader(204)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *hookReceiver) names() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, ev := range r.events {
+		out = append(out, ev.Event)
+	}
+	return strings.Join(out, ",")
+}
+
+func hookTo(id string, r *hookReceiver, events ...string) commands.HookConfig {
+	return commands.HookConfig{ID: id, Events: events, Post: func(ctx context.Context, d bot.HookDelivery) bot.SendResult {
+		return pager.SignedPost(ctx, http.DefaultClient, r.srv.URL, hookSecret, d.Key, nil, d.Body, http.Header{"X-Klaxon-Event": {d.Event}})
+	}}
+}
+
+func TestHooksFollowTheLifecycle(t *testing.T) {
+	e := newEnv(t)
+	all, resolved := newHookReceiver(t), newHookReceiver(t)
+	hooks := commands.NewHooks(e.inc, e.clock, zerolog.Nop(), []commands.HookConfig{
+		hookTo("all", all, bot.HookEvents()...), hookTo("resolved", resolved, bot.HookResolved)})
+
+	e.do("alice", "general", "/incident declare Checkout is down sev:2 service:payments")
+	ch := e.incident(1).Channel.ID
+	e.do("alice", ch, "/incident update rolling back")
+	e.do("alice", ch, "/incident sev 1")
+	e.do("alice", ch, "/incident ack")
+	e.do("alice", ch, "/incident followup Add a canary @bob due:2026-12-01")
+	e.do("alice", ch, "/incident mitigate")
+	e.do("alice", ch, "/incident resolve Rolled back")
+	e.do("alice", ch, "/incident close")
+	hooks.Tick(ctx(), e.clock.Now())
+
+	want := "followup.created,incident.acknowledged,incident.closed,incident.declared,incident.mitigated,incident.resolved,incident.severity_changed,incident.updated,postmortem.generated"
+	if got := sortedNames(all); got != want {
+		t.Errorf("events =\n %s\nwant\n %s", got, want)
+	}
+	if got := resolved.names(); got != "incident.resolved" {
+		t.Errorf("the resolved-only hook got %s", got)
+	}
+	all.mu.Lock()
+	for _, ev := range all.events {
+		if ev.Incident.Key != "INC-1" || ev.Incident.Title != "Checkout is down" {
+			t.Errorf("%s: incident %+v", ev.Event, ev.Incident)
+		}
+		if ev.Event == bot.HookFollowUpCreated && (ev.Incident.Extra["followup"] != "F-1" || ev.Incident.Extra["due"] != "2026-12-01") {
+			t.Errorf("follow-up event = %+v", ev)
+		}
+		if ev.Event == bot.HookDeclared && ev.Incident.Channel == "" {
+			t.Errorf("the declared event has no channel: %+v", ev.Incident)
+		}
+	}
+	all.mu.Unlock()
+	hooks.Tick(ctx(), e.clock.Now().Add(time.Hour))
+	if got := all.names(); strings.Count(got, ",") != strings.Count(want, ",") {
+		t.Errorf("a sent event went out again: %s", got)
+	}
+}
+
+// sortedNames lists the events received, sorted: the outbox sends in
+// parallel, so arrival order is not event order.
+func sortedNames(r *hookReceiver) string {
+	names := strings.Split(r.names(), ",")
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+func TestHooksRetryUntilDelivered(t *testing.T) {
+	e := newEnv(t)
+	r := newHookReceiver(t)
+	r.fail = 2
+	hooks := commands.NewHooks(e.inc, e.clock, zerolog.Nop(), []commands.HookConfig{hookTo("t", r, bot.HookDeclared)})
+	e.do("alice", "general", "/incident declare Checkout is down")
+	hooks.Tick(ctx(), e.clock.Now())
+	if r.names() != "" {
+		t.Fatal("delivered despite a 500")
+	}
+	hooks.Tick(ctx(), e.clock.Now().Add(time.Second)) // backoff (2 s) not over: no attempt
+	r.mu.Lock()
+	if r.fail != 1 {
+		t.Errorf("attempted before the backoff was over (%d failures left)", r.fail)
+	}
+	r.mu.Unlock()
+	hooks.Tick(ctx(), e.clock.Now().Add(3*time.Second))
+	hooks.Tick(ctx(), e.clock.Now().Add(10*time.Second))
+	if got := r.names(); got != "incident.declared" {
+		t.Fatalf("after retries: %q", got)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != 0 || len(r.keys) != 1 {
+		t.Errorf("fail left %d, %d distinct deliveries", r.fail, len(r.keys))
+	}
+}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+var _ bot.HookStore = (*Store)(nil)
+
+// EnqueueHooks implements bot.HookStore: the deliveries and their due
+// rows are written in one transaction.
+func (s *Store) EnqueueHooks(ctx context.Context, ds []bot.HookDelivery) error {
+	return s.update(func(tx *bolt.Tx) error {
+		for _, d := range ds {
+			if err := putHook(tx, &d, time.Time{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func putHook(tx *bolt.Tx, d *bot.HookDelivery, prevDue time.Time) error {
+	v, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	due := tx.Bucket(bucketHooksDue)
+	if !prevDue.IsZero() {
+		if err := due.Delete(timeKey(prevDue, []byte(d.Key))); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bucketHooks).Put([]byte(d.Key), v); err != nil {
+		return err
+	}
+	if d.Status == bot.DeliveryPending {
+		return due.Put(timeKey(d.NextAttempt, []byte(d.Key)), nil)
+	}
+	return nil
+}
+
+// DueHooks implements bot.HookStore: pending deliveries due at or before
+// now, earliest first.
+func (s *Store) DueHooks(ctx context.Context, now time.Time, limit int) ([]bot.HookDelivery, error) {
+	var out []bot.HookDelivery
+	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketHooksDue).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && len(out) < limit; k, _ = c.Next() {
+			var d bot.HookDelivery
+			if err := json.Unmarshal(tx.Bucket(bucketHooks).Get(k[8:]), &d); err != nil {
+				return fmt.Errorf("decode hook delivery %s: %w", k[8:], err)
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateHook implements bot.HookStore.
+func (s *Store) UpdateHook(ctx context.Context, key string, fn func(*bot.HookDelivery) error) (*bot.HookDelivery, error) {
+	var out bot.HookDelivery
+	err := s.update(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketHooks).Get([]byte(key))
+		if v == nil {
+			return notFound("That hook delivery")
+		}
+		if err := json.Unmarshal(v, &out); err != nil {
+			return err
+		}
+		prev := out.NextAttempt
+		if out.Status != bot.DeliveryPending {
+			prev = time.Time{}
+		}
+		if err := fn(&out); err != nil {
+			return err
+		}
+		return putHook(tx, &out, prev)
+	})
+	return &out, err
+}
