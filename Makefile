@@ -8,7 +8,7 @@ BENCHTIME   ?= 3s
 # Skip the race detector's one-second pause at exit in every test binary.
 export GORACE := atexit_sleep_ms=0
 
-.PHONY: help build run test test-ics integration lint bench fuzz clean
+.PHONY: help build run test test-ics integration chaos lint bench fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,10 @@ bench: ## run every benchmark (durable writes: numbers depend on the disk)
 
 integration: ## real Alertmanager → alert intake; the status page in headless Chromium (screenshot in artifacts/)
 	go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium)' ./cmd/klaxon
+
+CHAOS_ROUNDS ?= 50
+chaos: ## crash loop: kill -9 the real binary CHAOS_ROUNDS times (default 50) mid-incident; nothing lost or doubled
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -tags chaos -count=1 -timeout 15m -run '^TestCrashLoop$$' ./cmd/klaxon
 
 fuzz: ## fuzz the command parser and the alert decoders, FUZZTIME each (default 60s)
 	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot

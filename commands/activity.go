@@ -16,6 +16,13 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 	}
 	inc, err := c.store.IncidentByChannel(ctx, a.Platform, a.Channel.ID)
 	if isNotFound(err) {
+		// The channel may be one a declaration has just created and not yet
+		// recorded: wait for declarations in flight, then look again.
+		c.channelGate.Lock()
+		inc, err = c.store.IncidentByChannel(ctx, a.Platform, a.Channel.ID)
+		c.channelGate.Unlock()
+	}
+	if isNotFound(err) {
 		if c.paging != nil {
 			c.paging.reacted(ctx, a) // a reaction on a page DM
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -45,11 +46,14 @@ type Incidents struct {
 	log   zerolog.Logger
 	cfg   Config
 
-	paging    *Paging           // set by NewPaging; nil when paging is not configured
-	hooks     *Hooks            // set by NewHooks; nil when no hook is configured
-	reminders bot.ReminderStore // nil when the store keeps no reminders
-	followups bot.FollowUpStore // nil when the store keeps no follow-ups
-	templates fs.FS
+	paging *Paging // set by NewPaging; nil when paging is not configured
+	hooks  *Hooks  // set by NewHooks; nil when no hook is configured
+	// channelGate is read-held by each declaration from creating its
+	// channel until the channel is recorded.
+	channelGate sync.RWMutex
+	reminders   bot.ReminderStore // nil when the store keeps no reminders
+	followups   bot.FollowUpStore // nil when the store keeps no follow-ups
+	templates   fs.FS
 }
 
 // New returns the incident use cases over store and the connected chats.

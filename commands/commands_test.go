@@ -458,3 +458,48 @@ func TestRecordActivity(t *testing.T) {
 }
 
 func ctx() context.Context { return context.Background() }
+
+// slowChannels creates channels, then reports them only once released:
+// like Slack answering conversations.create while users already talk.
+type slowChannels struct {
+	bot.Chat
+	created chan bot.ChannelRef
+	release chan struct{}
+}
+
+func (s slowChannels) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.ChannelRef, error) {
+	ch, err := s.Chat.CreateChannel(ctx, spec)
+	s.created <- ch
+	<-s.release
+	return ch, err
+}
+
+func TestActivityInAChannelBeingRecordedIsNotLost(t *testing.T) {
+	slow := slowChannels{created: make(chan bot.ChannelRef, 1), release: make(chan struct{})}
+	e := newEnv(t, withChat(func(c bot.Chat) bot.Chat { slow.Chat = c; return slow }))
+	done := make(chan string)
+	go func() { done <- e.do("alice", "general", "/incident declare Checkout is down") }()
+	ch := <-slow.created
+	recorded := make(chan error)
+	go func() {
+		recorded <- e.inc.Record(ctx(), bot.Activity{Platform: bot.PlatformConsole, SourceID: "console:early", Kind: bot.EventMessage,
+			User: bot.User{ID: "bob", Name: "bob"}, Channel: ch, Time: e.clock.Now(), Text: "is checkout down for anyone else?"})
+	}()
+	select {
+	case err := <-recorded:
+		t.Fatalf("Record returned (%v) before the channel was recorded: it cannot have stored the message", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(slow.release)
+	<-done
+	if err := <-recorded; err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range e.events(e.incident(1)) {
+		found = found || ev.SourceID == "console:early"
+	}
+	if !found {
+		t.Errorf("the message said while the channel was being recorded is not on the timeline: %s", kinds(e.events(e.incident(1))))
+	}
+}

@@ -216,19 +216,25 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	c.scheduleReminders(ctx, inc)
 	w := &warnings{log: log}
 
+	// Until the new channel is recorded, activity in it would look like
+	// activity elsewhere: Record waits for the gate instead of dropping it.
+	c.channelGate.RLock()
 	ch, err := c.createChannel(ctx, chat, inc)
 	if err != nil {
+		c.channelGate.RUnlock()
 		w.add(err, "klaxon could not create the incident channel")
 		return inc, w.text(), nil
 	}
-	inc, err = c.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
+	updated, err := c.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
 		i.Channel = ch
 		return []bot.Event{bot.NewEvent(bot.EventChannel, bot.User{}, c.clock.Now(), "Channel #"+ch.Name+" created")}, nil
 	})
+	c.channelGate.RUnlock()
 	if err != nil {
 		w.add(err, "klaxon could not record the incident channel #"+ch.Name)
 		return inc, w.text(), nil
 	}
+	inc = updated
 
 	if invite := uniqueIDs(in.DeclaredBy, commander); len(invite) > 0 {
 		w.add(chat.Invite(ctx, ch.ID, invite...), "klaxon could not invite the responders")

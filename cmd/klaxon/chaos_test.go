@@ -1,0 +1,185 @@
+//go:build chaos
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+// The crash loop: the real klaxon binary, connected to the fake Slack, is
+// killed with SIGKILL at random moments while a scripted incident runs,
+// and restarted on the same bbolt file. Run with `make chaos`
+// (CHAOS_ROUNDS, default 50).
+
+type process struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+}
+
+func buildKlaxon(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "klaxon")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startProcess(t *testing.T, bin, db string, fake *slackfake.Server) *process {
+	t.Helper()
+	before := fake.Connections()
+	p := &process{cmd: exec.Command(bin, "run"), logs: &syncBuffer{}}
+	p.cmd.Env = append(os.Environ(),
+		"KLAXON_STORE_PATH="+db, "KLAXON_SLACK_APP_TOKEN="+fake.AppToken, "KLAXON_SLACK_BOT_TOKEN="+fake.BotToken,
+		"KLAXON_SLACK_API_URL="+fake.URL(), "KLAXON_SLACK_ANNOUNCE_CHANNEL=C0INCIDENTS", "KLAXON_HTTP_LISTEN=127.0.0.1:0",
+		"KLAXON_LOG_FORMAT=json", "KLAXON_STORE_LOCK_TIMEOUT=10s")
+	p.cmd.Dir = t.TempDir() // no stray config.yaml
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !fake.WaitFor(30*time.Second, func() bool { return fake.Connections() > before && fake.Connected() }) {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+		t.Fatalf("klaxon did not connect; logs:\n%s", p.logs)
+	}
+	return p
+}
+
+func (p *process) kill() {
+	p.cmd.Process.Kill() // SIGKILL: no shutdown, no flush
+	p.cmd.Wait()
+}
+
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("klaxon exited with %v on SIGTERM; logs:\n%s", err, p.logs)
+		}
+	case <-time.After(30 * time.Second):
+		p.kill()
+		t.Errorf("klaxon did not stop on SIGTERM; logs:\n%s", p.logs)
+	}
+}
+
+func TestCrashLoop(t *testing.T) {
+	rounds := 50
+	if s := os.Getenv("CHAOS_ROUNDS"); s != "" {
+		rounds, _ = strconv.Atoi(s)
+	}
+	perRound := max(2000/rounds, 40)
+	bin := buildKlaxon(t)
+	fake := newFake(t)
+	db := filepath.Join(t.TempDir(), "klaxon.db")
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+
+	p := startProcess(t, bin, db, fake)
+	if _, ok := fake.Ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Chaos drill" sev:2`), wait); !ok {
+		t.Fatal("the declaration was not acknowledged")
+	}
+	// The declaration itself is not under fire: wait until it is complete
+	// (the summary is pinned once the channel is recorded).
+	if !fake.WaitFor(wait, func() bool { cs := fake.Channels(); return len(cs) == 1 && len(cs[0].Pins) == 1 }) {
+		t.Fatalf("no incident channel; logs:\n%s", p.logs)
+	}
+	channel := fake.Channels()[0].ID
+
+	var sent []string // event ids of every message and reaction, in order
+	kinds := map[string]string{}
+	start := time.Now()
+	for round := range rounds {
+		if round > 0 {
+			p = startProcess(t, bin, db, fake)
+		}
+		killAt := time.Now().Add(time.Duration(rng.IntN(400)) * time.Millisecond)
+		for i := range perRound {
+			if time.Now().After(killAt) {
+				break
+			}
+			_, ts, _, id := fake.Say(bob, channel, fmt.Sprintf("round %d message %d", round, i))
+			sent = append(sent, id)
+			kinds[id] = fmt.Sprintf("round %d message %d", round, i)
+			if i%10 == 0 {
+				_, id := fake.React(alice, channel, ts, "eyes")
+				sent = append(sent, id)
+				kinds[id] = fmt.Sprintf("round %d reaction %d", round, i)
+			}
+			time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
+		}
+		time.Sleep(time.Until(killAt))
+		p.kill()
+		// Said while klaxon is down: Slack keeps it until klaxon is back.
+		for i := range 3 {
+			_, _, _, id := fake.Say(bob, channel, fmt.Sprintf("round %d while down %d", round, i))
+			sent = append(sent, id)
+			kinds[id] = fmt.Sprintf("round %d while down %d", round, i)
+		}
+	}
+	// A last run delivers whatever was left unacknowledged, then stops cleanly.
+	p = startProcess(t, bin, db, fake)
+	if !fake.WaitFor(60*time.Second, func() bool { return fake.Unacked() == 0 }) {
+		t.Errorf("%d envelopes never acknowledged", fake.Unacked())
+	}
+	p.stop(t)
+
+	s, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	corrupt := 0
+	if err := s.Check(); err != nil {
+		corrupt = 1
+		t.Errorf("bbolt check: %v", err)
+	}
+	inc, err := s.IncidentByNumber(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.Events(context.Background(), inc.ID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, ev := range evs {
+		if ev.SourceID != "" {
+			seen[ev.SourceID]++
+		}
+	}
+	lost, doubled := 0, 0
+	for _, id := range sent {
+		switch n := seen["slack:"+id]; {
+		case n == 0:
+			lost++
+			t.Logf("lost: %s (%s)", id, kinds[id])
+		case n > 1:
+			doubled++
+		}
+	}
+	incidents, _ := s.ListIncidents(context.Background(), bot.IncidentFilter{})
+	t.Logf("chaos: %d rounds in %s, %d events sent, lost = %d, duplicated = %d, corrupt = %d, incidents = %d",
+		rounds, time.Since(start).Round(time.Second), len(sent), lost, doubled, corrupt, len(incidents))
+	fmt.Printf("chaos summary: rounds=%d events=%d lost=%d duplicated=%d corrupt=%d\n", rounds, len(sent), lost, doubled, corrupt)
+	if lost != 0 || doubled != 0 || len(incidents) != 1 {
+		t.Errorf("lost %d, duplicated %d, %d incidents", lost, doubled, len(incidents))
+	}
+}
