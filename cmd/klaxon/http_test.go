@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -101,4 +102,94 @@ func TestMetricsReadinessAndAlertsOverHTTP(t *testing.T) {
 		t.Errorf("/readyz = %d %s after the reconnect", status, body)
 	}
 	k.stop()
+}
+
+func TestSecretsNeverReachTheLogs(t *testing.T) {
+	secrets := map[string]string{
+		"alert token": "am-secret-token-AAAA", "grafana password": "grafana-password-CCCC", "grafana hmac": "grafana-hmac-secret-BBBB",
+		"api token": "api-read-token-DDDD", "api admin token": "api-admin-token-EEEE", "hook secret": "hook-signing-secret-FFFF",
+		"heartbeat token": "heartbeat-token-GGGG",
+	}
+	hookHits := make(chan struct{}, 100)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hookHits <- struct{}{}
+		w.WriteHeader(500) // failures get logged: they must not carry the secret
+	}))
+	defer receiver.Close()
+	fake := newFake(t)
+	k := runKlaxon(t, `
+alerts:
+  sources:
+    - {name: alertmanager, token: `+secrets["alert token"]+`}
+    - {name: grafana, username: grafana, password: `+secrets["grafana password"]+`, hmac_secret: `+secrets["grafana hmac"]+`}
+api:
+  token: `+secrets["api token"]+`
+  admin_token: `+secrets["api admin token"]+`
+hooks:
+  - {id: tickets, url: "`+receiver.URL+`", events: ["*"], secret: `+secrets["hook secret"]+`}
+heartbeats:
+  - {name: etl, interval: 1h, token: `+secrets["heartbeat token"]+`}
+`, env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "klaxon.db"), "KLAXON_SLACK_APP_TOKEN": fake.AppToken,
+		"KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": fake.URL(), "KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS"})
+	k.waitFor(fake, "klaxon to connect", fake.Connected)
+	base := "http://" + k.httpAddr()
+
+	// Right and wrong credentials on every authenticated endpoint.
+	call := func(method, path, token, body string) int {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for name, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s %s answers with the %s", method, path, name)
+			}
+		}
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		method, path, token, body string
+		want                      int
+	}{
+		{"POST", "/alerts/alertmanager", "wrong", `{}`, 401},
+		{"POST", "/alerts/alertmanager", secrets["alert token"], `{"version":"4"}`, 400},
+		{"POST", "/alerts/grafana", secrets["grafana password"], `{}`, 401},
+		{"GET", "/api/v1/incidents", "wrong", "", 401},
+		{"GET", "/api/v1/incidents", secrets["api token"], "", 200},
+		{"GET", "/api/v1/backup", secrets["api token"], "", 401},
+		{"POST", "/heartbeat/etl", "wrong", "", 401},
+		{"POST", "/heartbeat/etl", secrets["heartbeat token"], "", 200},
+		{"GET", "/metrics", "", "", 200},
+		{"GET", "/status", "", "", 200},
+	} {
+		if got := call(c.method, c.path, c.token, c.body); got != c.want {
+			t.Errorf("%s %s = %d; want %d", c.method, c.path, got, c.want)
+		}
+	}
+	// A declaration makes the hook fire (and fail, and log it).
+	if _, ok := fake.Ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "DB down" sev:2`), wait); !ok {
+		t.Fatal("the declaration was not acknowledged")
+	}
+	select {
+	case <-hookHits:
+	case <-time.After(wait):
+		t.Fatalf("the hook was never called; logs:\n%s", k.logs)
+	}
+	k.stop()
+	logs := k.logs.String()
+	secrets["slack bot token"], secrets["slack app token"] = fake.BotToken, fake.AppToken
+	for name, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("the logs show the %s", name)
+		}
+	}
+	if !strings.Contains(logs, "hook not delivered yet") {
+		t.Errorf("the failed hook was not logged; the check above proves little:\n%s", logs)
+	}
 }
