@@ -33,6 +33,11 @@ type Config struct {
 	CommanderNag time.Duration
 	// Templates holds postmortem.md.tmpl; nil means klaxon's own.
 	Templates fs.FS
+	// RestrictLifecycle limits severity, role, resolve, reopen and close
+	// to the incident's role holders and Admins (person ids or chat user
+	// ids).
+	RestrictLifecycle bool
+	Admins            []string
 }
 
 // DefaultChannelPattern names incident channels unless configured otherwise.

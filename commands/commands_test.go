@@ -503,3 +503,45 @@ func TestActivityInAChannelBeingRecordedIsNotLost(t *testing.T) {
 		t.Errorf("the message said while the channel was being recorded is not on the timeline: %s", kinds(e.events(e.incident(1))))
 	}
 }
+
+func TestRestrictLifecycle(t *testing.T) {
+	e := newEnv(t, func(_ *env, c *commands.Config) {
+		c.RestrictLifecycle = true
+		c.Admins = []string{"root"}
+	})
+	e.do("alice", "general", "/incident declare Checkout is down sev:3")
+	ch := e.incident(1).Channel.ID
+	for _, cmd := range []string{"/incident sev 1", "/incident resolve", "/incident role comms @mallory"} {
+		if got := e.do("mallory", ch, cmd); !strings.Contains(got, "Only people with a role on INC-1") {
+			t.Errorf("%s by a bystander: %q", cmd, got)
+		}
+	}
+	if inc := e.incident(1); inc.Severity.Name != "SEV3" || inc.Status != bot.StatusOpen || len(inc.Roles) != 1 {
+		t.Fatalf("a refused change went through: %s %s %v", inc.Severity.Name, inc.Status, inc.Roles)
+	}
+	// Updates and acks stay open to everyone; role holders and admins may do the rest.
+	e.do("mallory", ch, "/incident update looking into it")
+	e.do("alice", ch, "/incident role scribe @bob")
+	e.do("bob", ch, "/incident sev 2")
+	e.do("root", ch, "/incident resolve")
+	inc := e.incident(1)
+	if inc.Severity.Name != "SEV2" || inc.Status != bot.StatusResolved || inc.LastUpdate == "" {
+		t.Errorf("allowed changes: %s %s update %q", inc.Severity.Name, inc.Status, inc.LastUpdate)
+	}
+}
+
+func TestRestrictLifecycleLetsAnyoneTakeAnUnledIncident(t *testing.T) {
+	e := newEnv(t, func(_ *env, c *commands.Config) { c.RestrictLifecycle = true })
+	a := commands.NewAlerts(e.inc, commands.AlertsConfig{Platform: bot.PlatformConsole})
+	if _, err := a.Intake(ctx(), []bot.Alert{{Source: "alertmanager", GroupKey: "g", Title: "Disk full", Firing: true}}); err != nil {
+		t.Fatal(err)
+	}
+	ch := e.incident(1).Channel.ID
+	e.do("mallory", ch, "/incident role commander @mallory")
+	if c, ok := e.incident(1).Commander(); !ok || c.ID != "mallory" {
+		t.Fatalf("taking command of an incident without a commander: %+v", e.incident(1).Roles)
+	}
+	if got := e.do("eve", ch, "/incident role commander @eve"); !strings.Contains(got, "Only people with a role") {
+		t.Errorf("taking command from the commander: %q", got)
+	}
+}

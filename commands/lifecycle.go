@@ -42,6 +42,12 @@ type change struct {
 	invite []string
 	// meta goes on the timeline event.
 	meta map[string]string
+	// restricted changes need a role on the incident, or an admin, when
+	// incidents.restrict_lifecycle is on.
+	restricted bool
+	// takesCommand is a role change making someone commander: allowed to
+	// anyone while the incident has no commander.
+	takesCommand bool
 }
 
 // actor is who asked for a change, and where.
@@ -78,6 +84,9 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 		kind bot.EventKind
 	)
 	inc, err := c.store.UpdateIncident(ctx, id, func(i *bot.Incident) ([]bot.Event, error) {
+		if err := c.mayChange(i, who, ch); err != nil {
+			return nil, err
+		}
 		at := c.clock.Now()
 		k, t, err := ch.apply(i, at)
 		if err != nil {
@@ -174,7 +183,7 @@ func updateChange(text string, public bool) (change, error) {
 }
 
 func severityChange(sev bot.Severity) change {
-	return change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+	return change{restricted: true, announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		prev, err := inc.SetSeverity(sev, at)
 		if err != nil {
 			return "", "", err
@@ -188,7 +197,7 @@ func severityChange(sev bot.Severity) change {
 }
 
 func roleChange(role bot.Role, u bot.User) change {
-	return change{invite: []string{u.ID}, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+	return change{restricted: true, takesCommand: role == bot.RoleCommander, invite: []string{u.ID}, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		prev, err := inc.AssignRole(role, u, at)
 		if err != nil {
 			return "", "", err
@@ -220,7 +229,7 @@ func mitigateChange() change {
 }
 
 func resolveChange(summary string) change {
-	return change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+	return change{restricted: true, announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Resolve(at, summary); err != nil {
 			return "", "", err
 		}
@@ -233,7 +242,7 @@ func resolveChange(summary string) change {
 }
 
 func reopenChange() change {
-	return change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+	return change{restricted: true, announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Reopen(at); err != nil {
 			return "", "", err
 		}
@@ -242,7 +251,7 @@ func reopenChange() change {
 }
 
 func closeChange() change {
-	return change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+	return change{restricted: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Close(at); err != nil {
 			return "", "", err
 		}
@@ -468,4 +477,35 @@ func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Resp
 		title = fmt.Sprintf("Latest %d incident(s)", len(incs))
 	}
 	return &bot.Response{Message: bot.Message{Title: title, Text: strings.Join(lines, "\n")}}, nil
+}
+
+// mayChange enforces incidents.restrict_lifecycle: severity, roles,
+// resolve, reopen and close are for the incident's role holders and the
+// configured admins. Anyone may take command of an incident that has no
+// commander, and system actors (alerts) are not restricted.
+func (c *Incidents) mayChange(inc *bot.Incident, who actor, ch change) error {
+	if !ch.restricted || !c.cfg.RestrictLifecycle || who.user.IsSystem() {
+		return nil
+	}
+	if _, ok := inc.Commander(); !ok && ch.takesCommand {
+		return nil
+	}
+	for _, u := range inc.Roles {
+		if u.ID == who.user.ID {
+			return nil
+		}
+	}
+	for _, admin := range c.cfg.Admins {
+		if admin == who.user.ID {
+			return nil
+		}
+		if p, ok := c.cfg.People.Get(admin); ok && p.UserID(who.platform) == who.user.ID {
+			return nil
+		}
+	}
+	holders := "its commander"
+	if cmdr, ok := inc.Commander(); ok {
+		holders = cmdr.Mention() + " (commander)"
+	}
+	return bot.Errorf(bot.EFORBIDDEN, "Only people with a role on %s (%s) or an admin can do that here. Ask them, or ask to be given a role.", inc.Key(), holders)
 }

@@ -91,6 +91,9 @@ type Config struct {
 		// name, and how soon an incident without a commander is nagged.
 		UpdateReminders map[string]time.Duration `mapstructure:"update_reminders"`
 		CommanderNag    time.Duration            `mapstructure:"commander_nag"`
+		// Only role holders and admins may change severity, roles and status.
+		RestrictLifecycle bool     `mapstructure:"restrict_lifecycle"`
+		Admins            []string `mapstructure:"admins"`
 	} `mapstructure:"incidents"`
 	Templates struct {
 		Dir string `mapstructure:"dir"` // your own postmortem.md.tmpl; empty: klaxon's
@@ -290,6 +293,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("incidents.highlight_emoji", []string{"📌"})
 	v.SetDefault("incidents.update_reminders", map[string]string{"SEV1": "30m", "SEV2": "60m"})
 	v.SetDefault("incidents.commander_nag", "5m")
+	v.SetDefault("incidents.restrict_lifecycle", false)
+	v.SetDefault("incidents.admins", []string{})
 	v.SetDefault("templates.dir", "")
 	v.SetDefault("paging.ack_emoji", []string{"✅", "👀"})
 	v.SetDefault("alerts.platform", "")
@@ -981,6 +986,8 @@ func (c *Config) commandsConfig() commands.Config {
 			bot.PlatformSlack:   c.Slack.AnnounceChannel,
 			bot.PlatformDiscord: c.Discord.AnnounceChannel,
 		},
-		HighlightEmoji: emoji,
+		HighlightEmoji:    emoji,
+		RestrictLifecycle: c.Incidents.RestrictLifecycle,
+		Admins:            c.Incidents.Admins,
 	}
 }
