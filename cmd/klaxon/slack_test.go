@@ -74,7 +74,7 @@ func timeline(t *testing.T, db string, n int64) []bot.Event {
 	return evs
 }
 
-func newFake(t *testing.T) *slackfake.Server {
+func newFake(t testing.TB) *slackfake.Server {
 	fake := slackfake.New(map[string]string{alice: "alice", bob: "bob"})
 	t.Cleanup(fake.Close)
 	return fake
