@@ -37,8 +37,9 @@ integration: ## real Alertmanager → alert intake; the status page in headless 
 	go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium)' ./cmd/klaxon
 
 CHAOS_ROUNDS ?= 50
-chaos: ## crash loop: kill -9 the real binary CHAOS_ROUNDS times (default 50) mid-incident; nothing lost or doubled
-	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -tags chaos -count=1 -timeout 15m -run '^TestCrashLoop$$' ./cmd/klaxon
+CHAOS_TESTS ?= TestCrashLoop|TestDisconnects
+chaos: ## crash loop (kill -9 the real binary CHAOS_ROUNDS times, default 50) and socket drops; nothing lost or doubled
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -tags chaos -count=1 -timeout 15m -run '^($(CHAOS_TESTS))$$' ./cmd/klaxon
 
 fuzz: ## fuzz the command parser and the alert decoders, FUZZTIME each (default 60s)
 	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,10 @@ type Adapter struct {
 	botUserID string // klaxon's own user, from auth.test
 	botID     string
 	connected atomic.Bool
+	ackq      chan pendingAck // sent in order by Run's acker
+	ackMu     sync.Mutex
+	acks      context.Context // cancelled while no connection can send acknowledgements
+	ackCancel context.CancelFunc
 	// everConnected and reconnects count connections after the first.
 	everConnected atomic.Bool
 	reconnects    atomic.Uint64
@@ -80,7 +85,7 @@ func New(cfg Config) *Adapter {
 		slack.OptionRetryConfig(retry),
 		slack.OptionLog(zerologAdapter{log}),
 	)
-	return &Adapter{
+	return &Adapter{acks: context.Background(), ackq: make(chan pendingAck, 4096),
 		api:    api,
 		socket: socketmode.New(api, socketmode.OptionLog(zerologAdapter{log})),
 		http:   cfg.HTTPClient,

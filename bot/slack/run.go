@@ -28,6 +28,27 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Acknowledgements wait for the socket's writer. While the connection
+	// is down nobody writes, so they give up (Slack redelivers, and the
+	// redelivery is de-duplicated) instead of blocking the event worker and,
+	// through it, the reconnect.
+	a.openAcks(ctx)
+	// One goroutine sends the acknowledgements, in order, so neither this
+	// loop nor the event worker ever waits on the socket's writer: the
+	// writer reports its errors through the events this loop reads.
+	ackerDone := make(chan struct{})
+	go func() {
+		defer close(ackerDone)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case r := <-a.ackq:
+				a.sendAck(r.req, r.payload)
+			}
+		}
+	}()
+	defer func() { <-ackerDone }()
 	socketDone := make(chan error, 1)
 	go func() { socketDone <- a.socket.RunContext(ctx) }()
 
@@ -56,19 +77,23 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			cancel() // unblock acknowledgements in flight before waiting for the worker
 			return fmt.Errorf("slack: socket mode stopped: %w", err)
 		case evt := <-a.socket.Events:
 			switch evt.Type {
 			case socketmode.EventTypeConnecting:
+				a.closeAcks()
 				a.connected.Store(false)
 				a.log.Info().Msg("slack connecting")
 			case socketmode.EventTypeHello:
 				if a.everConnected.Swap(true) {
 					a.reconnects.Add(1)
 				}
+				a.openAcks(ctx)
 				a.connected.Store(true)
 				a.log.Info().Msg("slack connected")
 			case socketmode.EventTypeConnectionError:
+				a.closeAcks()
 				a.connected.Store(false)
 				l := a.log.Warn()
 				if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
@@ -78,9 +103,11 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 			case socketmode.EventTypeInvalidAuth:
 				return errors.New("slack: the app token was refused (invalid_auth); check slack.app_token")
 			case socketmode.EventTypeDisconnect:
+				a.closeAcks()
 				a.connected.Store(false)
 				a.log.Info().Msg("slack asked klaxon to reconnect")
 			case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+				a.closeAcks()
 				a.log.Warn().Err(socketError(evt.Data)).Msg("slack socket error; the connection will be re-established")
 			case socketmode.EventTypeErrorBadMessage:
 				a.handleBadMessage(ctx, mux, evt)
@@ -120,15 +147,63 @@ func (a *Adapter) later(ctx context.Context, fn func(ctx context.Context)) {
 	a.work.Go(ctx, workTimeout, fn)
 }
 
+// ackTimeout bounds how long an acknowledgement waits for the socket's
+// writer, should the connection die without klaxon hearing of it.
+const ackTimeout = 5 * time.Second
+
+// openAcks lets acknowledgements through: a connection is up.
+func (a *Adapter) openAcks(parent context.Context) {
+	a.ackMu.Lock()
+	defer a.ackMu.Unlock()
+	if a.ackCancel != nil {
+		a.ackCancel()
+	}
+	a.acks, a.ackCancel = context.WithCancel(parent)
+}
+
+// closeAcks makes waiting and new acknowledgements give up until the next
+// connection: nothing would send them.
+func (a *Adapter) closeAcks() {
+	a.ackMu.Lock()
+	defer a.ackMu.Unlock()
+	if a.ackCancel != nil {
+		a.ackCancel()
+	}
+}
+
+func (a *Adapter) ackContext() context.Context {
+	a.ackMu.Lock()
+	defer a.ackMu.Unlock()
+	return a.acks
+}
+
+// ack queues the acknowledgement of req. Should the queue be full, the
+// envelope stays unacknowledged and Slack sends it again; the redelivery
+// is recognised by its event id.
 func (a *Adapter) ack(req *socketmode.Request, payload any) {
 	if req == nil {
 		return
 	}
+	select {
+	case a.ackq <- pendingAck{req: req, payload: payload}:
+	default:
+		a.log.Warn().Str("envelope", req.EnvelopeID).Msg("acknowledgement queue full; Slack will redeliver the envelope")
+	}
+}
+
+type pendingAck struct {
+	req     *socketmode.Request
+	payload any
+}
+
+func (a *Adapter) sendAck(req *socketmode.Request, payload any) {
+	ctx, cancel := context.WithTimeout(a.ackContext(), ackTimeout)
+	defer cancel()
 	var err error
 	if payload == nil {
-		err = a.socket.Ack(*req)
+		err = a.socket.AckCtx(ctx, req.EnvelopeID, nil)
 	} else {
-		err = a.socket.Ack(*req, payload)
+		err = a.socket.AckCtx(ctx, req.EnvelopeID, payload)
 	}
 	if err != nil {
 		a.log.Warn().Err(err).Str("envelope", req.EnvelopeID).Msg("acknowledging an envelope")

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -121,5 +122,60 @@ func TestCrashLoop(t *testing.T) {
 	fmt.Printf("chaos summary: rounds=%d events=%d lost=%d duplicated=%d corrupt=%d\n", rounds, len(sent), lost, doubled, corrupt)
 	if lost != 0 || doubled != 0 || len(incidents) != 1 {
 		t.Errorf("lost %d, duplicated %d, %d incidents", lost, doubled, len(incidents))
+	}
+}
+
+// TestDisconnects drops klaxon's Socket Mode connection every 100 events
+// of a 1,000-event run: nothing may be lost or doubled, and each
+// reconnect is timed.
+func TestDisconnects(t *testing.T) {
+	fake := newFake(t)
+	db := filepath.Join(t.TempDir(), "klaxon.db")
+	k := startSlack(t, fake, db)
+	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Flaky network" sev:3`))
+	k.waitFor("the incident to be set up", func() bool { cs := fake.Channels(); return len(cs) == 1 && len(cs[0].Pins) == 1 })
+	channel := fake.Channels()[0].ID
+
+	var sent []string
+	var reconnects []time.Duration
+	for i := range 1000 {
+		if i > 0 && i%100 == 0 {
+			before := fake.Connections()
+			dropped := time.Now()
+			fake.DropConnection()
+			k.waitFor("a reconnect", func() bool { return fake.Connections() > before && fake.Connected() })
+			reconnects = append(reconnects, time.Since(dropped))
+		}
+		_, _, _, id := fake.Say(bob, channel, fmt.Sprintf("message %d", i))
+		sent = append(sent, id)
+	}
+	k.waitFor("every event acknowledged", func() bool { return fake.Unacked() == 0 })
+	k.stop()
+
+	s, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inc, _ := s.IncidentByNumber(context.Background(), 1)
+	evs, _ := s.Events(context.Background(), inc.ID, 0, 0)
+	seen := map[string]int{}
+	for _, ev := range evs {
+		seen[ev.SourceID]++
+	}
+	lost, doubled := 0, 0
+	for _, id := range sent {
+		switch n := seen["slack:"+id]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			doubled++
+		}
+	}
+	slices.Sort(reconnects)
+	fmt.Printf("disconnect summary: events=%d drops=%d lost=%d duplicated=%d reconnect p50=%s max=%s\n", len(sent), len(reconnects),
+		lost, doubled, reconnects[len(reconnects)/2].Round(time.Millisecond), reconnects[len(reconnects)-1].Round(time.Millisecond))
+	if lost != 0 || doubled != 0 {
+		t.Errorf("lost %d, duplicated %d", lost, doubled)
 	}
 }
