@@ -403,6 +403,11 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	case bot.DeliverySent:
 		log.Info().Msg("page delivered")
 		p.timeline(ctx, d.IncidentID, bot.EventDelivery, fmt.Sprintf("%s for %s delivered through %s (attempt %d)", d.Kind, d.Person, d.Pager, updated.Attempts))
+		if updated.Attempts > 1 && d.Kind == bot.DeliverTrigger {
+			if page, err := p.store.Page(ctx, d.PageID); err == nil {
+				p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("📟 %s was paged through %s after all (attempt %d).", p.mention(page, d.Person), d.Pager, updated.Attempts)}, false)
+			}
+		}
 	case bot.DeliveryFailed:
 		log.Warn().Str("error", updated.LastError).Msg("page failed for good")
 		p.timeline(ctx, d.IncidentID, bot.EventDelivery, fmt.Sprintf("%s for %s through %s failed: %s", d.Kind, d.Person, d.Pager, updated.LastError))
@@ -412,6 +417,13 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 		}
 	default:
 		log.Warn().Str("error", updated.LastError).Time("retry_at", updated.NextAttempt).Msg("page not delivered yet; will retry")
+		if updated.Attempts == 1 && d.Kind == bot.DeliverTrigger {
+			// Say so once: the responder is not reached yet, and klaxon keeps trying.
+			if page, err := p.store.Page(ctx, d.PageID); err == nil {
+				p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("⏳ Could not reach %s through %s yet (%s). klaxon keeps trying and will say when it gets through.",
+					p.mention(page, d.Person), d.Pager, updated.LastError)}, false)
+			}
+		}
 	}
 	if d.Kind == bot.DeliverTrigger {
 		p.incidents.refresh(ctx, d.IncidentID)

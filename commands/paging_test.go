@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -33,6 +34,8 @@ type receiver struct {
 	header   http.Header
 	got      []pager.WebhookEvent
 	keys     []string
+	drops    int            // the next requests get their connection cut, unanswered
+	accepted map[string]int // 2xx answers by idempotency key
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -42,12 +45,26 @@ func newReceiver(t *testing.T) *receiver {
 		var ev pager.WebhookEvent
 		json.Unmarshal(body, &ev)
 		r.mu.Lock()
+		if r.drops > 0 {
+			r.drops--
+			r.mu.Unlock()
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close() // as an endpoint that is down would
+			}
+			return
+		}
 		status := 202
 		if len(r.statuses) > 0 {
 			status, r.statuses = r.statuses[0], r.statuses[1:]
 		}
 		r.got = append(r.got, ev)
 		r.keys = append(r.keys, req.Header.Get("Idempotency-Key"))
+		if status < 300 {
+			if r.accepted == nil {
+				r.accepted = map[string]int{}
+			}
+			r.accepted[req.Header.Get("Idempotency-Key")]++
+		}
 		for k, v := range r.header {
 			w.Header()[k] = v
 		}
@@ -470,4 +487,52 @@ func (e *pagingEnv) timelineOf(n int64) []bot.Event {
 		e.t.Fatal(err)
 	}
 	return evs
+}
+
+// TestPagerOutage: the pager endpoint cuts connections, then answers 500s,
+// then 429s, over several minutes. Every page still arrives exactly once,
+// and each incident channel says it is delayed, then that it got through.
+func TestPagerOutage(t *testing.T) {
+	hook := newReceiver(t)
+	hook.drops = 6
+	hook.statuses = []int{500, 500, 500, 429, 429, 429}
+	hook.header = http.Header{"Retry-After": {"20"}}
+	e := newPagingEnv(t, "", hook)
+	titles := []string{"Checkout is down", "Refunds are slow", "Invoices missing"}
+	for _, title := range titles {
+		e.do("zed", "general", "/incident declare "+title+" sev:1 service:payments")
+	}
+	for range 12 * 60 / 10 { // twelve minutes in 10 s steps
+		e.tick(10 * time.Second)
+	}
+	hook.mu.Lock()
+	accepted := maps.Clone(hook.accepted)
+	if hook.drops != 0 || len(hook.statuses) != 0 {
+		t.Errorf("the outage was not fully exercised: %d cuts and %v left", hook.drops, hook.statuses)
+	}
+	hook.mu.Unlock()
+	triggers := 0
+	for n := int64(1); n <= int64(len(titles)); n++ {
+		inc, _ := e.store.IncidentByNumber(context.Background(), n)
+		pages, _ := e.store.PagesForIncident(context.Background(), inc.ID)
+		for _, p := range pages {
+			ds, _ := e.store.Deliveries(context.Background(), p.ID)
+			for _, d := range ds {
+				if d.Kind != bot.DeliverTrigger {
+					continue
+				}
+				triggers++
+				if d.Status != bot.DeliverySent || accepted[d.Key] != 1 {
+					t.Errorf("%s: delivery %s is %s after %d attempts, accepted %d times; want sent once", inc.Key(), d.Key, d.Status, d.Attempts, accepted[d.Key])
+				}
+			}
+		}
+		msgs := strings.Join(e.con.Messages(inc.Channel.ID), "\n")
+		if !strings.Contains(msgs, "Could not reach @alice through hook yet") || !strings.Contains(msgs, "was paged through hook after all") {
+			t.Errorf("%s channel does not tell the outage:\n%s", inc.Key(), msgs)
+		}
+	}
+	if triggers < len(titles) {
+		t.Errorf("%d trigger deliveries for %d incidents", triggers, len(titles))
+	}
 }
