@@ -38,8 +38,10 @@ integration: ## real Alertmanager → alert intake; the status page in headless 
 
 CHAOS_ROUNDS ?= 50
 CHAOS_TESTS ?= TestCrashLoop|TestDisconnects
-chaos: ## crash loop (kill -9 the real binary CHAOS_ROUNDS times, default 50) and socket drops; nothing lost or doubled
+CHAOS_FUZZTIME ?= 60s
+chaos: ## crash loop (kill -9 the real binary CHAOS_ROUNDS times, default 50), socket drops, then every fuzz target for CHAOS_FUZZTIME
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -tags chaos -count=1 -timeout 15m -run '^($(CHAOS_TESTS))$$' ./cmd/klaxon
+	$(MAKE) fuzz FUZZTIME=$(CHAOS_FUZZTIME)
 
 fuzz: ## fuzz the command parser and the alert decoders, FUZZTIME each (default 60s)
 	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot
