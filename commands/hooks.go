@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -133,20 +132,7 @@ func (h *Hooks) Tick(ctx context.Context, now time.Time) {
 		h.log.Error().Err(err).Msg("reading the hook outbox")
 		return
 	}
-	work := make(chan bot.HookDelivery)
-	var wg sync.WaitGroup
-	for range min(8, len(due)) {
-		wg.Go(func() {
-			for d := range work {
-				h.send(ctx, d, now)
-			}
-		})
-	}
-	for _, d := range due {
-		work <- d
-	}
-	close(work)
-	wg.Wait()
+	parallel(due, 8, func(d bot.HookDelivery) { h.send(ctx, d, now) })
 }
 
 // maxHookAttempts is when a hook delivery that keeps failing gives up

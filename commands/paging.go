@@ -202,20 +202,7 @@ func (p *Paging) Tick(ctx context.Context, now time.Time) {
 		p.log.Error().Err(err).Msg("reading due pages")
 	}
 	// Steps fire in parallel: their writes share commits (and fsyncs).
-	work := make(chan uuid.UUID)
-	var wg sync.WaitGroup
-	for range min(16, len(ids)) {
-		wg.Go(func() {
-			for id := range work {
-				p.fire(ctx, id, now)
-			}
-		})
-	}
-	for _, id := range ids {
-		work <- id
-	}
-	close(work)
-	wg.Wait()
+	parallel(ids, 16, func(id uuid.UUID) { p.fire(ctx, id, now) })
 	p.deliver(ctx, now)
 }
 
@@ -338,20 +325,7 @@ func (p *Paging) deliver(ctx context.Context, now time.Time) {
 		if len(due) == 0 {
 			return
 		}
-		work := make(chan bot.Delivery)
-		var wg sync.WaitGroup
-		for range min(16, len(due)) {
-			wg.Go(func() {
-				for d := range work {
-					p.send(ctx, d, now)
-				}
-			})
-		}
-		for _, d := range due {
-			work <- d
-		}
-		close(work)
-		wg.Wait()
+		parallel(due, 16, func(d bot.Delivery) { p.send(ctx, d, now) })
 		if len(due) < 256 {
 			return
 		}
@@ -633,4 +607,23 @@ func (p *Paging) handlePage(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, err
 	}
 	return bot.Reply("📟 Paging %s for %s.", args[0], inc.Key()), nil
+}
+
+// parallel calls fn for every item, at most workers at a time, and
+// returns when all calls have.
+func parallel[T any](items []T, workers int, fn func(T)) {
+	work := make(chan T)
+	var wg sync.WaitGroup
+	for range min(workers, len(items)) {
+		wg.Go(func() {
+			for it := range work {
+				fn(it)
+			}
+		})
+	}
+	for _, it := range items {
+		work <- it
+	}
+	close(work)
+	wg.Wait()
 }

@@ -100,22 +100,7 @@ func TestCrashLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]int{}
-	for _, ev := range evs {
-		if ev.SourceID != "" {
-			seen[ev.SourceID]++
-		}
-	}
-	lost, doubled := 0, 0
-	for _, id := range sent {
-		switch n := seen["slack:"+id]; {
-		case n == 0:
-			lost++
-			t.Logf("lost: %s (%s)", id, kinds[id])
-		case n > 1:
-			doubled++
-		}
-	}
+	lost, doubled := tally(t, sent, evs, kinds)
 	incidents, _ := s.ListIncidents(context.Background(), bot.IncidentFilter{})
 	t.Logf("chaos: %d rounds in %s, %d events sent, lost = %d, duplicated = %d, corrupt = %d, incidents = %d",
 		rounds, time.Since(start).Round(time.Second), len(sent), lost, doubled, corrupt, len(incidents))
@@ -159,23 +144,32 @@ func TestDisconnects(t *testing.T) {
 	defer s.Close()
 	inc, _ := s.IncidentByNumber(context.Background(), 1)
 	evs, _ := s.Events(context.Background(), inc.ID, 0, 0)
-	seen := map[string]int{}
-	for _, ev := range evs {
-		seen[ev.SourceID]++
-	}
-	lost, doubled := 0, 0
-	for _, id := range sent {
-		switch n := seen["slack:"+id]; {
-		case n == 0:
-			lost++
-		case n > 1:
-			doubled++
-		}
-	}
+	lost, doubled := tally(t, sent, evs, nil)
 	slices.Sort(reconnects)
 	fmt.Printf("disconnect summary: events=%d drops=%d lost=%d duplicated=%d reconnect p50=%s max=%s\n", len(sent), len(reconnects),
 		lost, doubled, reconnects[len(reconnects)/2].Round(time.Millisecond), reconnects[len(reconnects)-1].Round(time.Millisecond))
 	if lost != 0 || doubled != 0 {
 		t.Errorf("lost %d, duplicated %d", lost, doubled)
 	}
+}
+
+// tally counts the sent Slack events missing from the timeline and those
+// on it more than once; what describes each event is logged for the lost.
+func tally(t *testing.T, sent []string, evs []bot.Event, what map[string]string) (lost, doubled int) {
+	seen := map[string]int{}
+	for _, ev := range evs {
+		if ev.SourceID != "" {
+			seen[ev.SourceID]++
+		}
+	}
+	for _, id := range sent {
+		switch n := seen["slack:"+id]; {
+		case n == 0:
+			lost++
+			t.Logf("lost: %s (%s)", id, what[id])
+		case n > 1:
+			doubled++
+		}
+	}
+	return lost, doubled
 }
