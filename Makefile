@@ -30,8 +30,9 @@ lint: ## gofmt, go vet and staticcheck
 	go vet ./...
 	go run $(STATICCHECK) ./...
 
-bench: ## run every benchmark (durable writes: numbers depend on the disk)
-	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+bench: ## run every benchmark and print one table (durable writes: numbers depend on the disk)
+	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... | tee bench.out
+	go run ./cmd/benchtable < bench.out
 
 integration: ## real Alertmanager → alert intake; the status page in headless Chromium (screenshot in artifacts/)
 	go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium)' ./cmd/klaxon
