@@ -58,6 +58,16 @@ func TestStatusPageInHeadlessChromium(t *testing.T) {
 	public := fake.Channels()[0].ID
 	k.ack(fake.SlashCommand(alice, public, "/incident", "update --public Card payments fail for some customers; we are on it"))
 	k.ack(fake.SlashCommand(alice, public, "/incident", "update rolling back deploy 8c1f2e of payments-svc"))
+	// A slash command is acknowledged first and carried out after: wait
+	// until both updates are in the channel, so the page can show them.
+	k.waitFor("both updates", func() bool {
+		var publicNotice, internalNotice bool
+		for _, m := range fake.Messages(public) {
+			publicNotice = publicNotice || strings.Contains(m.Rendered(), "posted a public update (status page): Card payments fail")
+			internalNotice = internalNotice || strings.Contains(m.Rendered(), "posted an update: rolling back deploy 8c1f2e")
+		}
+		return publicNotice && internalNotice
+	})
 
 	artifacts := os.Getenv("KLAXON_ARTIFACTS")
 	if artifacts == "" {
