@@ -32,8 +32,9 @@ type Store interface {
 
 // IncidentFilter selects incidents for ListIncidents, newest first.
 type IncidentFilter struct {
-	ActiveOnly bool // only open, acknowledged and mitigated incidents
-	Limit      int  // 0 means no limit
+	ActiveOnly bool  // only open, acknowledged and mitigated incidents
+	Limit      int   // 0 means no limit
+	Before     int64 // only incidents numbered below this (paging through the list); 0: all
 }
 
 // Reminder kinds.

@@ -14,8 +14,11 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 	if a.SourceID == "" {
 		return bot.Errorf(bot.EINVALID, "activity without a source id cannot be de-duplicated")
 	}
+	// Read before the lookup: a channel that exists was created after its
+	// declaration started, so if none is in flight now, the lookup is final.
+	declaring := c.declaring.Load() > 0
 	inc, err := c.store.IncidentByChannel(ctx, a.Platform, a.Channel.ID)
-	if isNotFound(err) {
+	if isNotFound(err) && declaring {
 		// The channel may be one a declaration has just created and not yet
 		// recorded: wait for declarations in flight, then look again.
 		c.channelGate.Lock()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -54,8 +55,10 @@ type Incidents struct {
 	paging *Paging // set by NewPaging; nil when paging is not configured
 	hooks  *Hooks  // set by NewHooks; nil when no hook is configured
 	// channelGate is read-held by each declaration from creating its
-	// channel until the channel is recorded.
+	// channel until the channel is recorded; declaring counts them, so
+	// activity elsewhere does not wait on the gate.
 	channelGate sync.RWMutex
+	declaring   atomic.Int32
 	reminders   bot.ReminderStore // nil when the store keeps no reminders
 	followups   bot.FollowUpStore // nil when the store keeps no follow-ups
 	templates   fs.FS

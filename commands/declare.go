@@ -218,10 +218,12 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 
 	// Until the new channel is recorded, activity in it would look like
 	// activity elsewhere: Record waits for the gate instead of dropping it.
+	c.declaring.Add(1)
 	c.channelGate.RLock()
 	ch, err := c.createChannel(ctx, chat, inc)
 	if err != nil {
 		c.channelGate.RUnlock()
+		c.declaring.Add(-1)
 		w.add(err, "klaxon could not create the incident channel")
 		return inc, w.text(), nil
 	}
@@ -230,6 +232,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		return []bot.Event{bot.NewEvent(bot.EventChannel, bot.User{}, c.clock.Now(), "Channel #"+ch.Name+" created")}, nil
 	})
 	c.channelGate.RUnlock()
+	c.declaring.Add(-1)
 	if err != nil {
 		w.add(err, "klaxon could not record the incident channel #"+ch.Name)
 		return inc, w.text(), nil

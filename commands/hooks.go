@@ -113,9 +113,6 @@ func hookIncident(inc *bot.Incident, extra map[string]string) HookIncident {
 	out := HookIncident{ID: inc.ID.String(), Key: inc.Key(), Title: inc.Title, Severity: inc.Severity.Name, Status: string(inc.Status),
 		Service: inc.Service, Private: inc.Private, Channel: inc.Channel.Name, DeclaredAt: inc.DeclaredAt.UTC(), UpdatedAt: inc.UpdatedAt.UTC(),
 		ResolvedAt: inc.ResolvedAt.UTC(), Extra: extra}
-	if inc.ResolvedAt.IsZero() {
-		out.ResolvedAt = time.Time{}
-	}
 	if c, ok := inc.Commander(); ok {
 		out.Commander = c.Name
 	}

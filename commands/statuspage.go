@@ -80,9 +80,7 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 		pi := PublicIncident{Key: inc.Key(), Title: inc.Title, Severity: inc.Severity.Name, Label: inc.Severity.Label,
 			Status: statusWord(inc.Status), Service: inc.Service, Started: inc.DeclaredAt.UTC(), Updated: inc.UpdatedAt.UTC(),
 			Resolved: inc.ResolvedAt.UTC(), Updates: []PublicUpdate{}, Major: inc.Severity.Level <= top}
-		if inc.ResolvedAt.IsZero() {
-			pi.Resolved = time.Time{}
-		} else {
+		if !inc.ResolvedAt.IsZero() {
 			pi.Duration = bot.Duration(inc.ResolvedAt.Sub(inc.DeclaredAt))
 		}
 		evs, err := events(ctx, inc)

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"time"
 
@@ -58,13 +56,11 @@ func (s *Store) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
 // was due at or before now, earliest first.
 func (s *Store) DueHeartbeats(ctx context.Context, now time.Time) ([]string, error) {
 	var out []string
-	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketHeartbeatsDue).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
-			out = append(out, string(k[8:]))
-		}
-		return nil
+		return eachDue(tx.Bucket(bucketHeartbeatsDue), now, 0, func(_ time.Time, name []byte) error {
+			out = append(out, string(name))
+			return nil
+		})
 	})
 	return out, err
 }

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -52,17 +50,15 @@ func putHook(tx *bolt.Tx, d *bot.HookDelivery, prevDue time.Time) error {
 // now, earliest first.
 func (s *Store) DueHooks(ctx context.Context, now time.Time, limit int) ([]bot.HookDelivery, error) {
 	var out []bot.HookDelivery
-	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketHooksDue).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && len(out) < limit; k, _ = c.Next() {
+		return eachDue(tx.Bucket(bucketHooksDue), now, limit, func(_ time.Time, key []byte) error {
 			var d bot.HookDelivery
-			if err := json.Unmarshal(tx.Bucket(bucketHooks).Get(k[8:]), &d); err != nil {
-				return fmt.Errorf("decode hook delivery %s: %w", k[8:], err)
+			if err := json.Unmarshal(tx.Bucket(bucketHooks).Get(key), &d); err != nil {
+				return fmt.Errorf("decode hook delivery %s: %w", key, err)
 			}
 			out = append(out, d)
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }

@@ -21,6 +21,22 @@ func timeKey(t time.Time, id []byte) []byte {
 	return append(k, id...)
 }
 
+// eachDue calls fn with the time and id of every row of a due index
+// (timeKey keys) due at or before now, earliest first; at most limit rows
+// unless limit is 0.
+func eachDue(b *bolt.Bucket, now time.Time, limit int, fn func(at time.Time, id []byte) error) error {
+	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	c := b.Cursor()
+	n := 0
+	for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && (limit <= 0 || n < limit); k, _ = c.Next() {
+		if err := fn(time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).UTC(), k[8:]); err != nil {
+			return err
+		}
+		n++
+	}
+	return nil
+}
+
 func getPage(tx *bolt.Tx, id uuid.UUID) (*bot.Page, error) {
 	v := tx.Bucket(bucketPages).Get(id[:])
 	if v == nil {
@@ -137,17 +153,15 @@ func (s *Store) UpdatePage(ctx context.Context, id uuid.UUID, fn func(*bot.Page)
 // DuePages implements bot.PageStore.
 func (s *Store) DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
 	var out []uuid.UUID
-	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketDue).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
-			id, err := uuid.FromBytes(k[8:])
+		return eachDue(tx.Bucket(bucketDue), now, 0, func(_ time.Time, key []byte) error {
+			id, err := uuid.FromBytes(key)
 			if err != nil {
 				return err
 			}
 			out = append(out, id)
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }
@@ -167,17 +181,15 @@ func getDelivery(tx *bolt.Tx, key string) (*bot.Delivery, error) {
 // DueDeliveries implements bot.PageStore.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]bot.Delivery, error) {
 	var out []bot.Delivery
-	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutboxDue).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && (limit <= 0 || len(out) < limit); k, _ = c.Next() {
-			d, err := getDelivery(tx, string(k[8:]))
+		return eachDue(tx.Bucket(bucketOutboxDue), now, limit, func(_ time.Time, key []byte) error {
+			d, err := getDelivery(tx, string(key))
 			if err != nil {
 				return err
 			}
 			out = append(out, *d)
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }

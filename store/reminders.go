@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"time"
@@ -52,17 +51,15 @@ func (s *Store) DeleteReminder(ctx context.Context, id uuid.UUID, kind string) e
 // DueReminders implements bot.ReminderStore.
 func (s *Store) DueReminders(ctx context.Context, now time.Time) ([]bot.Reminder, error) {
 	var out []bot.Reminder
-	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketRemindersDue).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0; k, _ = c.Next() {
-			id, err := uuid.FromBytes(k[8:24])
+		return eachDue(tx.Bucket(bucketRemindersDue), now, 0, func(at time.Time, key []byte) error {
+			id, err := uuid.FromBytes(key[:16])
 			if err != nil {
 				return err
 			}
-			out = append(out, bot.Reminder{IncidentID: id, Kind: string(k[24:]), At: time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).UTC()})
-		}
-		return nil
+			out = append(out, bot.Reminder{IncidentID: id, Kind: string(key[16:]), At: at})
+			return nil
+		})
 	})
 	return out, err
 }

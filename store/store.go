@@ -327,7 +327,7 @@ func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot
 			if err := json.Unmarshal(v, &inc); err != nil {
 				return fmt.Errorf("decode incident %x: %w", k, err)
 			}
-			if f.ActiveOnly && !inc.Status.Active() {
+			if (f.ActiveOnly && !inc.Status.Active()) || (f.Before > 0 && inc.Number >= f.Before) {
 				continue
 			}
 			out = append(out, &inc)

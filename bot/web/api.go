@@ -118,20 +118,14 @@ func (h apiHandler) incidents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	all, err := h.api.Records.ListIncidents(r.Context(), f)
+	f.Limit, f.Before = n, before
+	out, err := h.api.Records.ListIncidents(r.Context(), f)
 	if err != nil {
 		h.internal(w, err)
 		return
 	}
-	out := make([]*bot.Incident, 0, n)
-	for _, inc := range all {
-		if before != 0 && inc.Number >= before {
-			continue
-		}
-		out = append(out, inc)
-		if len(out) == n {
-			break
-		}
+	if out == nil {
+		out = []*bot.Incident{}
 	}
 	body := map[string]any{"incidents": out}
 	if len(out) == n && out[n-1].Number > 1 {

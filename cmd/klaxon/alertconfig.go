@@ -31,9 +31,6 @@ func (c *Config) platform() bot.Platform {
 // alertsConfig checks the alerts section and turns it into the intake
 // policy and the enabled sources, naming the first bad key.
 func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, error) {
-	bad := func(key, format string, args ...any) error {
-		return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
-	}
 	out := commands.AlertsConfig{Platform: c.platform(), DefaultSeverity: c.Alerts.DefaultSeverity, MitigateOnResolve: c.Alerts.MitigateOnResolve}
 	switch p := bot.Platform(c.Alerts.Platform); p {
 	case "":
@@ -110,9 +107,6 @@ func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, e
 
 // heartbeats checks the heartbeats section, naming the first bad key.
 func (c *Config) heartbeats() ([]commands.HeartbeatConfig, map[string]string, error) {
-	bad := func(key, format string, args ...any) error {
-		return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
-	}
 	loopback := c.loopback()
 	services := map[string]bool{}
 	for _, s := range c.Services {
@@ -163,9 +157,6 @@ func (c *Config) loopback() bool {
 // hooks checks the hooks section and builds the hook senders, naming the
 // first bad key.
 func (c *Config) hooks(client *http.Client) ([]commands.HookConfig, error) {
-	bad := func(key, format string, args ...any) error {
-		return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
-	}
 	var out []commands.HookConfig
 	seen := map[string]bool{}
 	for i, h := range c.Hooks {

@@ -422,11 +422,13 @@ func secretKey(key string) bool {
 	return strings.Contains(k, "token") || strings.Contains(k, "secret") || strings.Contains(k, "key") || strings.Contains(k, "password")
 }
 
+// bad is a ConfigError for key.
+func bad(key, format string, args ...any) error {
+	return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
+}
+
 // Validate checks every value and names the first bad key.
 func (c *Config) Validate() error {
-	bad := func(key, format string, args ...any) error {
-		return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
-	}
 	if strings.TrimSpace(c.Store.Path) == "" {
 		return bad("store.path", "must not be empty")
 	}
@@ -457,7 +459,7 @@ func (c *Config) Validate() error {
 			return bad(key, "%q is not a channel name (lower-case letters, digits and -)", ch)
 		}
 	}
-	if err := c.validatePlatforms(bad); err != nil {
+	if err := c.validatePlatforms(); err != nil {
 		return err
 	}
 	if err := commands.ValidateChannelPattern(c.Incidents.ChannelPattern); err != nil {
@@ -746,7 +748,7 @@ func (c *Config) schedules() ([]*bot.Schedule, error) {
 	return out, nil
 }
 
-func (c *Config) validatePlatforms(bad func(key, format string, args ...any) error) error {
+func (c *Config) validatePlatforms() error {
 	s := c.Slack
 	if (s.AppToken == "") != (s.BotToken == "") {
 		return bad("slack.app_token", "Slack needs both slack.app_token (xapp-…) and slack.bot_token (xoxb-…)")
