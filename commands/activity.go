@@ -14,17 +14,7 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 	if a.SourceID == "" {
 		return bot.Errorf(bot.EINVALID, "activity without a source id cannot be de-duplicated")
 	}
-	// Read before the lookup: a channel that exists was created after its
-	// declaration started, so if none is in flight now, the lookup is final.
-	declaring := c.declaring.Load() > 0
-	inc, err := c.store.IncidentByChannel(ctx, a.Platform, a.Channel.ID)
-	if isNotFound(err) && declaring {
-		// The channel may be one a declaration has just created and not yet
-		// recorded: wait for declarations in flight, then look again.
-		c.channelGate.Lock()
-		inc, err = c.store.IncidentByChannel(ctx, a.Platform, a.Channel.ID)
-		c.channelGate.Unlock()
-	}
+	inc, err := c.incidentByChannel(ctx, a.Platform, a.Channel.ID)
 	if isNotFound(err) {
 		if c.paging != nil {
 			c.paging.reacted(ctx, a) // a reaction on a page DM
@@ -50,4 +40,20 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 		c.paging.reacted(ctx, a)
 	}
 	return nil
+}
+
+// incidentByChannel finds the incident whose channel this is. A channel a
+// declaration has created but not yet recorded is waited for, so an event
+// or command typed there in that moment is not taken for one elsewhere.
+func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform, channel string) (*bot.Incident, error) {
+	// Read before the lookup: a channel that exists was created after its
+	// declaration started, so if none is in flight now, the lookup is final.
+	declaring := c.declaring.Load() > 0
+	inc, err := c.store.IncidentByChannel(ctx, platform, channel)
+	if isNotFound(err) && declaring {
+		c.channelGate.Lock()
+		inc, err = c.store.IncidentByChannel(ctx, platform, channel)
+		c.channelGate.Unlock()
+	}
+	return inc, err
 }

@@ -474,7 +474,7 @@ func (s slowChannels) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (
 	return ch, err
 }
 
-func TestActivityInAChannelBeingRecordedIsNotLost(t *testing.T) {
+func TestActivityAndCommandsInAChannelBeingRecorded(t *testing.T) {
 	slow := slowChannels{created: make(chan bot.ChannelRef, 1), release: make(chan struct{})}
 	e := newEnv(t, withChat(func(c bot.Chat) bot.Chat { slow.Chat = c; return slow }))
 	done := make(chan string)
@@ -485,15 +485,22 @@ func TestActivityInAChannelBeingRecordedIsNotLost(t *testing.T) {
 		recorded <- e.inc.Record(ctx(), bot.Activity{Platform: bot.PlatformConsole, SourceID: "console:early", Kind: bot.EventMessage,
 			User: bot.User{ID: "bob", Name: "bob"}, Channel: ch, Time: e.clock.Now(), Text: "is checkout down for anyone else?"})
 	}()
+	updated := make(chan string)
+	go func() { updated <- e.do("bob", ch.ID, "/incident update checkout returns 502 for a third of requests") }()
 	select {
 	case err := <-recorded:
 		t.Fatalf("Record returned (%v) before the channel was recorded: it cannot have stored the message", err)
+	case got := <-updated:
+		t.Fatalf("a command in the channel was answered before the channel was recorded: %q", got)
 	case <-time.After(50 * time.Millisecond):
 	}
 	close(slow.release)
 	<-done
 	if err := <-recorded; err != nil {
 		t.Fatal(err)
+	}
+	if got := <-updated; strings.Contains(got, "not an incident channel") {
+		t.Errorf("a command typed while the channel was being recorded was refused: %q", got)
 	}
 	found := false
 	for _, ev := range e.events(e.incident(1)) {

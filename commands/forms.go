@@ -255,7 +255,7 @@ func (c *Incidents) submitResolveForm(ctx context.Context, s bot.Submission) (*b
 // incident channel it shows the incident.
 func (c *Incidents) Answer(ctx context.Context, q bot.Question) (*bot.Response, error) {
 	if !q.Direct {
-		if inc, err := c.store.IncidentByChannel(ctx, q.Platform, q.Channel.ID); err == nil {
+		if inc, err := c.incidentByChannel(ctx, q.Platform, q.Channel.ID); err == nil {
 			m := SummaryMessage(inc, c.clock.Now())
 			m.Buttons = nil
 			return &bot.Response{Message: m, InChannel: true}, nil

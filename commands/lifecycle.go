@@ -21,7 +21,7 @@ func (c *Incidents) target(ctx context.Context, req *bot.Request) (*bot.Incident
 			return inc, args[1:], err
 		}
 	}
-	inc, err := c.store.IncidentByChannel(ctx, req.Platform, req.Channel.ID)
+	inc, err := c.incidentByChannel(ctx, req.Platform, req.Channel.ID)
 	if isNotFound(err) {
 		return nil, nil, bot.Errorf(bot.EINVALID, "This is not an incident channel. Run the command in the incident's channel, or name the incident, e.g. `/%s INC-42`.", req.Command.Name)
 	}

@@ -55,7 +55,14 @@ func TestStatusPageInHeadlessChromium(t *testing.T) {
 	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Checkout is failing" sev:1 service:payments`))
 	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Leaked API key" sev:1 private`))
 	k.waitFor("two incident channels", func() bool { return len(fake.Channels()) == 2 })
-	public := fake.Channels()[0].ID
+	// The two declarations run concurrently: find the public channel by
+	// its flag, not by creation order.
+	public := ""
+	for _, ch := range fake.Channels() {
+		if !ch.Private {
+			public = ch.ID
+		}
+	}
 	k.ack(fake.SlashCommand(alice, public, "/incident", "update --public Card payments fail for some customers; we are on it"))
 	k.ack(fake.SlashCommand(alice, public, "/incident", "update rolling back deploy 8c1f2e of payments-svc"))
 	// A slash command is acknowledged first and carried out after: wait
