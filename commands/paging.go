@@ -29,6 +29,10 @@ type PagingConfig struct {
 	ServiceHours   map[string]bot.Hours // service id → when its low-priority pages may go out
 	DefaultDelay   time.Duration        // between steps of a derived policy, high priority (5m)
 	LowPriorityAck time.Duration        // between steps of a derived policy, low priority (8h)
+	// Poke, when set, is called when work is due now (a page was
+	// triggered, acknowledged or resolved), so the caller can Tick at once
+	// instead of at its next interval. It must not block.
+	Poke func()
 }
 
 // Paging pages people for incidents and escalates until someone
@@ -116,6 +120,7 @@ func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy)
 		return nil, bot.Internal(err, "klaxon could not start paging. Page people with /incident page.")
 	}
 	p.log.Info().Str("incident", inc.Key()).Str("policy", pol.ID).Msg("paging")
+	p.poke()
 	return page, nil
 }
 
@@ -459,6 +464,13 @@ func (p *Paging) resolved(ctx context.Context, inc *bot.Incident, now time.Time)
 	}, bot.DeliverResolve)
 }
 
+// poke asks for a Tick now: something is due.
+func (p *Paging) poke() {
+	if p.cfg.Poke != nil {
+		p.cfg.Poke()
+	}
+}
+
 func (p *Paging) closePages(ctx context.Context, inc *bot.Incident, now time.Time, change func(*bot.Page) bool, kind bot.DeliveryKind) {
 	pages, err := p.store.PagesForIncident(ctx, inc.ID)
 	if err != nil {
@@ -499,6 +511,7 @@ func (p *Paging) closePages(ctx context.Context, inc *bot.Incident, now time.Tim
 			p.log.Error().Err(err).Msg("closing a page")
 		}
 	}
+	p.poke()
 }
 
 // pagingLines describes who was paged, when and how it went, for the

@@ -536,3 +536,19 @@ func TestPagerOutage(t *testing.T) {
 		t.Errorf("%d trigger deliveries for %d incidents", triggers, len(titles))
 	}
 }
+
+// Paging asks for a tick as soon as there is something to send, so the
+// first page goes out without waiting for the next interval.
+func TestPagingPokesWhenWorkIsDue(t *testing.T) {
+	pokes := 0
+	e := newPagingEnv(t, "", nil, func(c *commands.PagingConfig) { c.Poke = func() { pokes++ } })
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	if pokes != 1 {
+		t.Fatalf("declaring with a policy poked %d times; want 1 (the first step is due now)", pokes)
+	}
+	e.tick(0)
+	e.do("alice", "inc-1-checkout-is-down", "/incident ack")
+	if pokes != 2 {
+		t.Errorf("acknowledging poked %d times in all; want 2 (the acknowledgements to the pagers are due now)", pokes)
+	}
+}

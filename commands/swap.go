@@ -131,7 +131,7 @@ func (o *OnCall) settle(ctx context.Context, offer *bot.SwapOffer, text string) 
 
 // Tick does what is due at now: it expires offers whose shift started,
 // announces handoffs, and reminds people of shifts about to start. Call it
-// every few seconds; each job remembers in the store how far it got.
+// every second; each job remembers in the store how far it got.
 func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 	o.mu.RLock()
 	open := o.history.OpenOffers()

@@ -46,7 +46,7 @@ type Main struct {
 	LogIsTTY       bool // stderr is a terminal: pretty logs under log.format auto
 
 	// For tests: the clock (default: the system's) and how often timers are
-	// checked (default: every 5 seconds).
+	// checked (default: every second).
 	Clock     bot.Clock
 	TickEvery time.Duration
 }

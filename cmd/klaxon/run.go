@@ -107,6 +107,14 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
+	// A page triggered or acknowledged goes out at once, not at the next tick.
+	poke := make(chan struct{}, 1)
+	pagingCfg.Poke = func() {
+		select {
+		case poke <- struct{}{}:
+		default: // a tick is already asked for
+		}
+	}
 	paging := commands.NewPaging(s, incidents, oncall, clock, log, pagingCfg)
 	alertsCfg, sources, err := cfg.alertsConfig()
 	if err != nil {
@@ -128,10 +136,10 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	}
 	every := m.TickEvery
 	if every <= 0 {
-		every = 5 * time.Second
+		every = time.Second
 	}
 	serve = append(serve, func(ctx context.Context) error {
-		return tick(ctx, clock, every, func(ctx context.Context, now time.Time) {
+		return tick(ctx, clock, every, poke, func(ctx context.Context, now time.Time) {
 			oncall.Tick(ctx, now)
 			paging.Tick(ctx, now)
 			incidents.Tick(ctx, now)
@@ -183,9 +191,10 @@ func ready(s *store.Store, chats []bot.Chat) func() error {
 	}
 }
 
-// tick calls fn every few seconds until ctx ends: the on-call jobs work
-// out from data what is due, so missed ticks are caught up.
-func tick(ctx context.Context, clock bot.Clock, every time.Duration, fn func(context.Context, time.Time)) error {
+// tick calls fn every interval, and at once when poked, until ctx ends:
+// the on-call jobs work out from data what is due, so missed ticks are
+// caught up.
+func tick(ctx context.Context, clock bot.Clock, every time.Duration, poke <-chan struct{}, fn func(context.Context, time.Time)) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -194,6 +203,7 @@ func tick(ctx context.Context, clock bot.Clock, every time.Duration, fn func(con
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-poke:
 		}
 	}
 }
