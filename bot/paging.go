@@ -196,6 +196,9 @@ const (
 	DeliveryPending DeliveryStatus = "pending"
 	DeliverySent    DeliveryStatus = "sent"
 	DeliveryFailed  DeliveryStatus = "failed"
+	// DeliveryCancelled is a trigger the page stopped needing (it was
+	// acknowledged or resolved) before an attempt got through.
+	DeliveryCancelled DeliveryStatus = "cancelled"
 )
 
 // Delivery is one message to one pager, kept in the outbox until it is

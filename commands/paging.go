@@ -351,7 +351,17 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 		res = sender.Send(sctx, d)
 		cancel()
 	}
+	lateSent := false
 	updated, err := p.store.UpdateDelivery(ctx, d.Key, func(x *bot.Delivery) error {
+		lateSent = false
+		if x.Status == bot.DeliveryCancelled && res.Sent {
+			// Cancelled while this attempt was on its way, and it got
+			// through: record the truth, and close it on the pager below.
+			x.Attempts++
+			x.Status, x.SentAt, x.LastError = bot.DeliverySent, p.clock.Now(), ""
+			lateSent = true
+			return nil
+		}
 		if x.Status != bot.DeliveryPending {
 			return nil // cancelled meanwhile
 		}
@@ -376,6 +386,9 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	if err != nil {
 		p.log.Error().Err(err).Str("delivery", d.Key).Msg("recording a delivery")
 		return
+	}
+	if lateSent {
+		p.followUp(ctx, *updated, now)
 	}
 	log := p.log.With().Str("delivery", d.Key).Str("pager", d.Pager).Int("attempt", updated.Attempts).Logger()
 	switch updated.Status {
@@ -407,6 +420,36 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	if d.Kind == bot.DeliverTrigger {
 		p.incidents.refresh(ctx, d.IncidentID)
 	}
+}
+
+// followUp tells a pager that a trigger which got through after its page
+// was acknowledged or resolved is over, so it does not stay open there.
+func (p *Paging) followUp(ctx context.Context, d bot.Delivery, now time.Time) {
+	if !p.cfg.AcksSupported[d.Pager] {
+		return
+	}
+	_, err := p.store.UpdatePage(ctx, d.PageID, func(pg *bot.Page) ([]bot.Delivery, error) {
+		kind := bot.DeliverAck
+		switch pg.Status {
+		case bot.PageAcknowledged:
+		case bot.PageResolved:
+			kind = bot.DeliverResolve
+		default:
+			return nil, nil
+		}
+		return []bot.Delivery{closing(d, kind, now)}, nil
+	})
+	if err != nil {
+		p.log.Error().Err(err).Str("delivery", d.Key).Msg("closing a late page on its pager")
+		return
+	}
+	p.poke()
+}
+
+// closing is the acknowledge or resolve that follows trigger t.
+func closing(t bot.Delivery, kind bot.DeliveryKind, now time.Time) bot.Delivery {
+	return bot.Delivery{Key: t.Key + ":" + string(kind), DedupKey: t.DedupKey, PageID: t.PageID, IncidentID: t.IncidentID,
+		Pager: t.Pager, Person: t.Person, Kind: kind, Summary: t.Summary, Severity: t.Severity, Status: bot.DeliveryPending, NextAttempt: now, Created: now}
 }
 
 // timeline records a paging event on the incident's timeline.
@@ -488,7 +531,7 @@ func (p *Paging) closePages(ctx context.Context, inc *bot.Incident, now time.Tim
 			if d.Kind == bot.DeliverTrigger && d.Status == bot.DeliveryPending {
 				p.store.UpdateDelivery(ctx, d.Key, func(x *bot.Delivery) error {
 					if x.Status == bot.DeliveryPending {
-						x.Status, x.LastError = bot.DeliveryFailed, "cancelled: "+string(kind)+"d before it was sent"
+						x.Status, x.LastError = bot.DeliveryCancelled, string(kind)+"d before it was sent"
 					}
 					return nil
 				})
@@ -501,8 +544,7 @@ func (p *Paging) closePages(ctx context.Context, inc *bot.Incident, now time.Tim
 			var out []bot.Delivery
 			for _, d := range ds {
 				if d.Kind == bot.DeliverTrigger && d.Status == bot.DeliverySent && p.cfg.AcksSupported[d.Pager] {
-					out = append(out, bot.Delivery{Key: d.Key + ":" + string(kind), DedupKey: d.DedupKey, PageID: d.PageID, IncidentID: d.IncidentID,
-						Pager: d.Pager, Person: d.Person, Kind: kind, Summary: d.Summary, Severity: d.Severity, Status: bot.DeliveryPending, NextAttempt: now, Created: now})
+					out = append(out, closing(d, kind, now))
 				}
 			}
 			return out, nil
@@ -534,6 +576,8 @@ func (p *Paging) pagingLines(ctx context.Context, inc *bot.Incident) string {
 						mark = "✓"
 					case bot.DeliveryFailed:
 						mark = "✗"
+					case bot.DeliveryCancelled:
+						mark = "–"
 					}
 					via = append(via, d.Pager+" "+mark)
 				}

@@ -36,6 +36,7 @@ type receiver struct {
 	keys     []string
 	drops    int            // the next requests get their connection cut, unanswered
 	accepted map[string]int // 2xx answers by idempotency key
+	hold     func()         // when set, called before answering each request
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -68,7 +69,11 @@ func newReceiver(t *testing.T) *receiver {
 		for k, v := range r.header {
 			w.Header()[k] = v
 		}
+		hold := r.hold
 		r.mu.Unlock()
+		if hold != nil {
+			hold()
+		}
 		w.WriteHeader(status)
 	}))
 	t.Cleanup(r.srv.Close)
@@ -550,5 +555,56 @@ func TestPagingPokesWhenWorkIsDue(t *testing.T) {
 	e.do("alice", "inc-1-checkout-is-down", "/incident ack")
 	if pokes != 2 {
 		t.Errorf("acknowledging poked %d times in all; want 2 (the acknowledgements to the pagers are due now)", pokes)
+	}
+}
+
+// An acknowledgement cancels triggers not sent yet. One already on its way
+// that gets through anyway is recorded as sent, and acknowledged on the
+// pager too, or the pager's incident would stay open.
+func TestATriggerThatGetsThroughAfterTheAckIsClosedOnThePager(t *testing.T) {
+	hook := newReceiver(t)
+	arrived, release := make(chan string, 16), make(chan struct{})
+	hook.hold = func() { arrived <- "request"; <-release }
+	e := newPagingEnv(t, "", hook) // its cleanup closes the receiver: after release
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	ticked := make(chan struct{})
+	go func() { e.paging.Tick(context.Background(), e.clock.Now()); close(ticked) }()
+	<-arrived // step 1's trigger for alice is at the receiver, unanswered
+	e.do("alice", "inc-1-checkout-is-down", "/incident ack")
+	if inc := e.incident(1); inc.Status != bot.StatusAcknowledged {
+		t.Fatalf("INC-1 is %s after alice's ack", inc.Status)
+	}
+	close(release)
+	released = true
+	<-ticked
+	e.tick(0) // the follow-up is due at once
+	ds := e.deliveries()
+	var trigger, ack *bot.Delivery
+	for i := range ds {
+		switch ds[i].Kind {
+		case bot.DeliverTrigger:
+			trigger = &ds[i]
+		case bot.DeliverAck:
+			ack = &ds[i]
+		}
+	}
+	if trigger == nil || trigger.Status != bot.DeliverySent {
+		t.Fatalf("the trigger that got through is recorded as %+v; want sent", trigger)
+	}
+	if ack == nil || ack.Status != bot.DeliverySent || ack.DedupKey != trigger.Key {
+		t.Fatalf("acknowledgement on the pager: %+v; want one sent for %s", ack, trigger.Key)
+	}
+	var kinds []string
+	for _, ev := range hook.events() {
+		kinds = append(kinds, ev.Event+":"+ev.Person)
+	}
+	if strings.Join(kinds, ",") != "trigger:alice,acknowledge:alice" {
+		t.Errorf("the pager got %v; want the trigger, then its acknowledgement", kinds)
 	}
 }

@@ -28,10 +28,12 @@ func buildKlaxon(t testing.TB) string {
 	return bin
 }
 
-func startProcess(t testing.TB, bin, db string, fake *slackfake.Server) *process {
+// startProcess runs `klaxon run args…` on db, connected to fake, and
+// returns once it is connected.
+func startProcess(t testing.TB, bin, db string, fake *slackfake.Server, args ...string) *process {
 	t.Helper()
 	before := fake.Connections()
-	p := &process{cmd: exec.Command(bin, "run"), logs: &syncBuffer{}}
+	p := &process{cmd: exec.Command(bin, append([]string{"run"}, args...)...), logs: &syncBuffer{}}
 	p.cmd.Env = append(os.Environ(),
 		"KLAXON_STORE_PATH="+db, "KLAXON_SLACK_APP_TOKEN="+fake.AppToken, "KLAXON_SLACK_BOT_TOKEN="+fake.BotToken,
 		"KLAXON_SLACK_API_URL="+fake.URL(), "KLAXON_SLACK_ANNOUNCE_CHANNEL=C0INCIDENTS", "KLAXON_HTTP_LISTEN=127.0.0.1:0",
