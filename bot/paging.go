@@ -145,7 +145,9 @@ func (p *Page) WasPaged(person string) bool {
 // Acknowledge stops the escalation. A page acknowledged or closed already
 // refuses, so the first acknowledgement is the only one.
 func (p *Page) Acknowledge(person string, at time.Time) error {
-	if p.Status != PageTriggered {
+	// An exhausted page still has triggers open on the pagers: a late
+	// acknowledgement closes them too.
+	if p.Status != PageTriggered && p.Status != PageExhausted {
 		return Errorf(ECONFLICT, "The page for %s is already %s.", p.Incident, p.Status)
 	}
 	p.Status, p.AckBy, p.AckAt, p.NextAt = PageAcknowledged, person, at, time.Time{}
@@ -154,7 +156,7 @@ func (p *Page) Acknowledge(person string, at time.Time) error {
 
 // Close stops the page because the incident was resolved.
 func (p *Page) Close() {
-	if p.Status == PageTriggered || p.Status == PageAcknowledged {
+	if p.Status == PageTriggered || p.Status == PageAcknowledged || p.Status == PageExhausted {
 		p.Status, p.NextAt = PageResolved, time.Time{}
 	}
 }

@@ -483,6 +483,19 @@ func TestExhaustedPageSaysSoOnce(t *testing.T) {
 	if n := len(e.hook.events()); n != 3 {
 		t.Errorf("%d pages sent; want 3 (one per step, no repeat)", n)
 	}
+	// Someone wakes up at last: the pagers are told, for every trigger,
+	// and again when the incident is resolved.
+	e.do("bob", "inc-1-checkout-is-down", "/incident ack")
+	e.tick(0)
+	e.do("bob", "inc-1-checkout-is-down", "/incident resolve")
+	e.tick(0)
+	count := map[string]int{}
+	for _, ev := range e.hook.events() {
+		count[ev.Event]++
+	}
+	if count["acknowledge"] != 3 || count["resolve"] != 3 {
+		t.Errorf("after a late ack and resolve the pagers got %v; want 3 triggers, 3 acknowledges, 3 resolves", count)
+	}
 }
 
 func (e *pagingEnv) timelineOf(n int64) []bot.Event {
