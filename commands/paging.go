@@ -337,6 +337,9 @@ func (p *Paging) deliver(ctx context.Context, now time.Time) {
 	}
 }
 
+// sendTimeout bounds one delivery attempt.
+const sendTimeout = 15 * time.Second
+
 // send makes one attempt at d and records the outcome. A 5xx or a timeout
 // is never counted as sent.
 func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
@@ -347,19 +350,16 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	} else {
 		// Shutdown does not cut an attempt short: a request the receiver
 		// accepted must be recorded as sent, or it would go out again.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 		res = sender.Send(sctx, d)
 		cancel()
 	}
-	lateSent := false
 	updated, err := p.store.UpdateDelivery(ctx, d.Key, func(x *bot.Delivery) error {
-		lateSent = false
 		if x.Status == bot.DeliveryCancelled && res.Sent {
 			// Cancelled while this attempt was on its way, and it got
-			// through: record the truth, and close it on the pager below.
+			// through: record the truth (its close is queued already).
 			x.Attempts++
 			x.Status, x.SentAt, x.LastError = bot.DeliverySent, p.clock.Now(), ""
-			lateSent = true
 			return nil
 		}
 		if x.Status != bot.DeliveryPending {
@@ -386,9 +386,6 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	if err != nil {
 		p.log.Error().Err(err).Str("delivery", d.Key).Msg("recording a delivery")
 		return
-	}
-	if lateSent {
-		p.followUp(ctx, *updated, now)
 	}
 	log := p.log.With().Str("delivery", d.Key).Str("pager", d.Pager).Int("attempt", updated.Attempts).Logger()
 	switch updated.Status {
@@ -422,35 +419,15 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	}
 }
 
-// followUp tells a pager that a trigger which got through after its page
-// was acknowledged or resolved is over, so it does not stay open there.
-func (p *Paging) followUp(ctx context.Context, d bot.Delivery, now time.Time) {
-	if !p.cfg.AcksSupported[d.Pager] {
-		return
-	}
-	_, err := p.store.UpdatePage(ctx, d.PageID, func(pg *bot.Page) ([]bot.Delivery, error) {
-		kind := bot.DeliverAck
-		switch pg.Status {
-		case bot.PageAcknowledged:
-		case bot.PageResolved:
-			kind = bot.DeliverResolve
-		default:
-			return nil, nil
-		}
-		return []bot.Delivery{closing(d, kind, now)}, nil
-	})
-	if err != nil {
-		p.log.Error().Err(err).Str("delivery", d.Key).Msg("closing a late page on its pager")
-		return
-	}
-	p.poke()
-}
-
 // closing is the acknowledge or resolve that follows trigger t.
 func closing(t bot.Delivery, kind bot.DeliveryKind, now time.Time) bot.Delivery {
 	return bot.Delivery{Key: t.Key + ":" + string(kind), DedupKey: t.DedupKey, PageID: t.PageID, IncidentID: t.IncidentID,
 		Pager: t.Pager, Person: t.Person, Kind: kind, Summary: t.Summary, Severity: t.Severity, Status: bot.DeliveryPending, NextAttempt: now, Created: now}
 }
+
+// afterCancel is how long the close of a cancelled trigger waits: longer
+// than an attempt may take (sendTimeout).
+const afterCancel = sendTimeout + 5*time.Second
 
 // timeline records a paging event on the incident's timeline.
 func (p *Paging) timeline(ctx context.Context, incidentID uuid.UUID, kind bot.EventKind, text string) {
@@ -543,8 +520,21 @@ func (p *Paging) closePages(ctx context.Context, inc *bot.Incident, now time.Tim
 			}
 			var out []bot.Delivery
 			for _, d := range ds {
-				if d.Kind == bot.DeliverTrigger && d.Status == bot.DeliverySent && p.cfg.AcksSupported[d.Pager] {
+				if d.Kind != bot.DeliverTrigger || !p.cfg.AcksSupported[d.Pager] {
+					continue
+				}
+				switch d.Status {
+				case bot.DeliverySent:
 					out = append(out, closing(d, kind, now))
+				case bot.DeliveryPending, bot.DeliveryCancelled:
+					// It may have got through all the same: in an attempt
+					// still on its way, or in one a killed klaxon could not
+					// record. Close it on the pager too (an acknowledge or
+					// resolve for a key it never saw does no harm), after
+					// any attempt in flight has ended.
+					c := closing(d, kind, now)
+					c.NextAttempt = now.Add(afterCancel)
+					out = append(out, c)
 				}
 			}
 			return out, nil

@@ -5,11 +5,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,99 +15,6 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
 	"github.com/klaxon-bot/klaxon/store"
 )
-
-// The crash loop: the real klaxon binary, connected to the fake Slack, is
-// killed with SIGKILL at random moments while a scripted incident runs,
-// and restarted on the same bbolt file. Run with `make chaos`
-// (CHAOS_ROUNDS, default 50).
-
-func TestCrashLoop(t *testing.T) {
-	rounds := 50
-	if s := os.Getenv("CHAOS_ROUNDS"); s != "" {
-		rounds, _ = strconv.Atoi(s)
-	}
-	perRound := max(2000/rounds, 40)
-	bin := buildKlaxon(t)
-	fake := newFake(t)
-	db := filepath.Join(t.TempDir(), "klaxon.db")
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-
-	p := startProcess(t, bin, db, fake)
-	if _, ok := fake.Ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Chaos drill" sev:2`), wait); !ok {
-		t.Fatal("the declaration was not acknowledged")
-	}
-	// The declaration itself is not under fire: wait until it is complete
-	// (the summary is pinned once the channel is recorded).
-	if !fake.WaitFor(wait, func() bool { cs := fake.Channels(); return len(cs) == 1 && len(cs[0].Pins) == 1 }) {
-		t.Fatalf("no incident channel; logs:\n%s", p.logs)
-	}
-	channel := fake.Channels()[0].ID
-
-	var sent []string // event ids of every message and reaction, in order
-	kinds := map[string]string{}
-	start := time.Now()
-	for round := range rounds {
-		if round > 0 {
-			p = startProcess(t, bin, db, fake)
-		}
-		killAt := time.Now().Add(time.Duration(rng.IntN(400)) * time.Millisecond)
-		for i := range perRound {
-			if time.Now().After(killAt) {
-				break
-			}
-			_, ts, _, id := fake.Say(bob, channel, fmt.Sprintf("round %d message %d", round, i))
-			sent = append(sent, id)
-			kinds[id] = fmt.Sprintf("round %d message %d", round, i)
-			if i%10 == 0 {
-				_, id := fake.React(alice, channel, ts, "eyes")
-				sent = append(sent, id)
-				kinds[id] = fmt.Sprintf("round %d reaction %d", round, i)
-			}
-			time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
-		}
-		time.Sleep(time.Until(killAt))
-		p.kill()
-		// Said while klaxon is down: Slack keeps it until klaxon is back.
-		for i := range 3 {
-			_, _, _, id := fake.Say(bob, channel, fmt.Sprintf("round %d while down %d", round, i))
-			sent = append(sent, id)
-			kinds[id] = fmt.Sprintf("round %d while down %d", round, i)
-		}
-	}
-	// A last run delivers whatever was left unacknowledged, then stops cleanly.
-	p = startProcess(t, bin, db, fake)
-	if !fake.WaitFor(60*time.Second, func() bool { return fake.Unacked() == 0 }) {
-		t.Errorf("%d envelopes never acknowledged", fake.Unacked())
-	}
-	p.stop(t)
-
-	s, err := store.Open(db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	corrupt := 0
-	if err := s.Check(); err != nil {
-		corrupt = 1
-		t.Errorf("bbolt check: %v", err)
-	}
-	inc, err := s.IncidentByNumber(context.Background(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs, err := s.Events(context.Background(), inc.ID, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lost, doubled := tally(t, sent, evs, kinds)
-	incidents, _ := s.ListIncidents(context.Background(), bot.IncidentFilter{})
-	t.Logf("chaos: %d rounds in %s, %d events sent, lost = %d, duplicated = %d, corrupt = %d, incidents = %d",
-		rounds, time.Since(start).Round(time.Second), len(sent), lost, doubled, corrupt, len(incidents))
-	fmt.Printf("chaos summary: rounds=%d events=%d lost=%d duplicated=%d corrupt=%d\n", rounds, len(sent), lost, doubled, corrupt)
-	if lost != 0 || doubled != 0 || len(incidents) != 1 {
-		t.Errorf("lost %d, duplicated %d, %d incidents", lost, doubled, len(incidents))
-	}
-}
 
 // TestDisconnects drops klaxon's Socket Mode connection every 100 events
 // of a 1,000-event run: nothing may be lost or doubled, and each
