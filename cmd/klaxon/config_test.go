@@ -94,57 +94,63 @@ func TestEnvironmentOverridesFile(t *testing.T) {
 	}
 }
 
+// badConfigs are configurations klaxon must refuse, each with the key its
+// error must name. TestBadInputSweep also starts klaxon with each of them
+// on a store in use, which must come out unchanged.
+var badConfigs = []struct {
+	name, yaml string
+	env        env
+	wantKey    string
+}{
+	{"unknown top-level key", "stor:\n  path: x\n", nil, "stor"},
+	{"unknown nested key", "store:\n  pth: x\n", nil, "store.pth"},
+	{"unknown key in a list", "people:\n  - id: alice\n    name: Alice\n    nmae: typo\n", nil, "people[0].nmae"},
+	{"bad duration", "store:\n  lock_timeout: soon\n", nil, `store.lock_timeout: time: invalid duration (got "soon")`},
+	{"empty store path", "store:\n  path: \"\"\n", nil, "store.path"},
+	{"bad listen address", "http:\n  listen: 8080\n", nil, "http.listen"},
+	{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
+	{"bad log format", "log:\n  format: xml\n", nil, "log.format"},
+	{"half a slack config", "slack:\n  bot_token: xoxb-1\n", nil, "slack.app_token"},
+	{"wrong slack token kind", "slack:\n  app_token: xoxb-1\n  bot_token: xoxb-1\n", nil, "slack.app_token"},
+	{"bad slack url", "slack:\n  api_url: not a url\n", nil, "slack.api_url"},
+	{"discord without ids", "discord:\n  token: abc\n", nil, "discord.application_id"},
+	{"bad gateway scheme", "discord:\n  gateway_url: https://x\n", nil, "discord.gateway_url"},
+	{"pattern without number", "incidents:\n  channel_pattern: inc-{slug}\n", nil, "incidents.channel_pattern"},
+	{"bad severity", "incidents:\n  severities:\n    - {name: P1, priority: urgent}\n", nil, "incidents.severities"},
+	{"bad role", "incidents:\n  roles: [Scribe Two]\n", nil, "incidents.roles[0]"},
+	{"person without name", "people:\n  - id: alice\n", nil, "people[0]"},
+	{"duplicate person", "people:\n  - {id: a, name: A}\n  - {id: a, name: B}\n", nil, "people[1].id"},
+	{"bad time zone", "people:\n  - {id: a, name: A, time_zone: Mars/Olympus}\n", nil, "people[0].time_zone"},
+	{"bad service id", "services:\n  - id: Payments API\n", nil, "services[0]"},
+	{"bad env value", "", env{"KLAXON_STORE_LOCK_TIMEOUT": "forever"}, "store.lock_timeout"},
+	{"bad console user", "console:\n  user: \"not a user\"\n", nil, "console.user"},
+	{"not yaml", "store: [unclosed\n", nil, "config.yaml"},
+	{"unknown alert source", "alerts:\n  sources:\n    - name: zabbix\n", nil, "alerts.sources[0].name"},
+	{"alert source twice", "alerts:\n  sources:\n    - name: generic\n    - name: generic\n", nil, "alerts.sources[1].name"},
+	{"username without password", "alerts:\n  sources:\n    - {name: grafana, username: g}\n", nil, "alerts.sources[0].password"},
+	{"hmac for alertmanager", "alerts:\n  sources:\n    - {name: alertmanager, hmac_secret: s}\n", nil, "alerts.sources[0].hmac_secret"},
+	{"open source on a public listener", "http:\n  listen: 0.0.0.0:8080\nalerts:\n  sources:\n    - name: generic\n", nil, "alerts.sources[0]: needs a token"},
+	{"bad route regexp", "alerts:\n  routes:\n    - {match: {job: \"(\"}, severity: SEV1}\n", nil, "alerts.routes[0].match.job"},
+	{"route to unknown service", "services:\n  - id: db\nalerts:\n  routes:\n    - {match: {job: x}, service: web}\n", nil, "alerts.routes[0].service"},
+	{"route with bad severity", "alerts:\n  routes:\n    - {match: {job: x}, severity: SEV9}\n", nil, "alerts.routes[0].severity"},
+	{"route that does nothing", "alerts:\n  routes:\n    - {match: {job: x}}\n", nil, "alerts.routes[0]"},
+	{"bad default severity", "alerts:\n  default_severity: urgent\n", nil, "alerts.default_severity"},
+	{"bad heartbeat name", "heartbeats:\n  - {name: Nightly Backup, interval: 1h}\n", nil, "heartbeats[0].name"},
+	{"short heartbeat interval", "heartbeats:\n  - {name: etl, interval: 10s}\n", nil, "heartbeats[0].interval"},
+	{"heartbeat twice", "heartbeats:\n  - {name: etl, interval: 1h}\n  - {name: etl, interval: 2h}\n", nil, "heartbeats[1].name"},
+	{"open heartbeat on a public listener", "http:\n  listen: 0.0.0.0:8080\nheartbeats:\n  - {name: etl, interval: 1h}\n", nil, "heartbeats[0].token"},
+	{"heartbeat with bad severity", "heartbeats:\n  - {name: etl, interval: 1h, severity: P0}\n", nil, "heartbeats[0].severity"},
+	{"short api token", "api:\n  token: abc\n", nil, "api.token"},
+	{"hook without secret", "hooks:\n  - {id: t, url: https://x.example.com, events: [incident.declared]}\n", nil, "hooks[0].secret"},
+	{"hook with unknown event", "hooks:\n  - {id: t, url: https://x.example.com, events: [incident.exploded], secret: 0123456789abcdef}\n", nil, "hooks[0].events[0]"},
+	{"hook with bad url", "hooks:\n  - {id: t, url: ftp://x, events: [\"*\"], secret: 0123456789abcdef}\n", nil, "hooks[0].url"},
+	{"alert platform not connected", "alerts:\n  platform: slack\n", nil, "alerts.platform"},
+	{"step delay too short", "people:\n  - {id: a, name: A}\nescalation_policies:\n  - {id: p, steps: [{delay: 5s, targets: [{person: a}]}]}\n", nil, "escalation_policies[0]"},
+	{"unknown pager type", "pagers:\n  - {id: p, type: carrier-pigeon, url: https://x.example.com}\n", nil, "pagers[0].type"},
+}
+
 func TestConfigErrorsNameTheKey(t *testing.T) {
-	tests := []struct {
-		name, yaml string
-		env        env
-		wantKey    string
-	}{
-		{"unknown top-level key", "stor:\n  path: x\n", nil, "stor"},
-		{"unknown nested key", "store:\n  pth: x\n", nil, "store.pth"},
-		{"unknown key in a list", "people:\n  - id: alice\n    name: Alice\n    nmae: typo\n", nil, "people[0].nmae"},
-		{"bad duration", "store:\n  lock_timeout: soon\n", nil, `store.lock_timeout: time: invalid duration (got "soon")`},
-		{"empty store path", "store:\n  path: \"\"\n", nil, "store.path"},
-		{"bad listen address", "http:\n  listen: 8080\n", nil, "http.listen"},
-		{"bad log level", "log:\n  level: loud\n", nil, "log.level"},
-		{"bad log format", "log:\n  format: xml\n", nil, "log.format"},
-		{"half a slack config", "slack:\n  bot_token: xoxb-1\n", nil, "slack.app_token"},
-		{"wrong slack token kind", "slack:\n  app_token: xoxb-1\n  bot_token: xoxb-1\n", nil, "slack.app_token"},
-		{"bad slack url", "slack:\n  api_url: not a url\n", nil, "slack.api_url"},
-		{"discord without ids", "discord:\n  token: abc\n", nil, "discord.application_id"},
-		{"bad gateway scheme", "discord:\n  gateway_url: https://x\n", nil, "discord.gateway_url"},
-		{"pattern without number", "incidents:\n  channel_pattern: inc-{slug}\n", nil, "incidents.channel_pattern"},
-		{"bad severity", "incidents:\n  severities:\n    - {name: P1, priority: urgent}\n", nil, "incidents.severities"},
-		{"bad role", "incidents:\n  roles: [Scribe Two]\n", nil, "incidents.roles[0]"},
-		{"person without name", "people:\n  - id: alice\n", nil, "people[0]"},
-		{"duplicate person", "people:\n  - {id: a, name: A}\n  - {id: a, name: B}\n", nil, "people[1].id"},
-		{"bad time zone", "people:\n  - {id: a, name: A, time_zone: Mars/Olympus}\n", nil, "people[0].time_zone"},
-		{"bad service id", "services:\n  - id: Payments API\n", nil, "services[0]"},
-		{"bad env value", "", env{"KLAXON_STORE_LOCK_TIMEOUT": "forever"}, "store.lock_timeout"},
-		{"bad console user", "console:\n  user: \"not a user\"\n", nil, "console.user"},
-		{"not yaml", "store: [unclosed\n", nil, "config.yaml"},
-		{"unknown alert source", "alerts:\n  sources:\n    - name: zabbix\n", nil, "alerts.sources[0].name"},
-		{"alert source twice", "alerts:\n  sources:\n    - name: generic\n    - name: generic\n", nil, "alerts.sources[1].name"},
-		{"username without password", "alerts:\n  sources:\n    - {name: grafana, username: g}\n", nil, "alerts.sources[0].password"},
-		{"hmac for alertmanager", "alerts:\n  sources:\n    - {name: alertmanager, hmac_secret: s}\n", nil, "alerts.sources[0].hmac_secret"},
-		{"open source on a public listener", "http:\n  listen: 0.0.0.0:8080\nalerts:\n  sources:\n    - name: generic\n", nil, "alerts.sources[0]: needs a token"},
-		{"bad route regexp", "alerts:\n  routes:\n    - {match: {job: \"(\"}, severity: SEV1}\n", nil, "alerts.routes[0].match.job"},
-		{"route to unknown service", "services:\n  - id: db\nalerts:\n  routes:\n    - {match: {job: x}, service: web}\n", nil, "alerts.routes[0].service"},
-		{"route with bad severity", "alerts:\n  routes:\n    - {match: {job: x}, severity: SEV9}\n", nil, "alerts.routes[0].severity"},
-		{"route that does nothing", "alerts:\n  routes:\n    - {match: {job: x}}\n", nil, "alerts.routes[0]"},
-		{"bad default severity", "alerts:\n  default_severity: urgent\n", nil, "alerts.default_severity"},
-		{"bad heartbeat name", "heartbeats:\n  - {name: Nightly Backup, interval: 1h}\n", nil, "heartbeats[0].name"},
-		{"short heartbeat interval", "heartbeats:\n  - {name: etl, interval: 10s}\n", nil, "heartbeats[0].interval"},
-		{"heartbeat twice", "heartbeats:\n  - {name: etl, interval: 1h}\n  - {name: etl, interval: 2h}\n", nil, "heartbeats[1].name"},
-		{"open heartbeat on a public listener", "http:\n  listen: 0.0.0.0:8080\nheartbeats:\n  - {name: etl, interval: 1h}\n", nil, "heartbeats[0].token"},
-		{"heartbeat with bad severity", "heartbeats:\n  - {name: etl, interval: 1h, severity: P0}\n", nil, "heartbeats[0].severity"},
-		{"short api token", "api:\n  token: abc\n", nil, "api.token"},
-		{"hook without secret", "hooks:\n  - {id: t, url: https://x.example.com, events: [incident.declared]}\n", nil, "hooks[0].secret"},
-		{"hook with unknown event", "hooks:\n  - {id: t, url: https://x.example.com, events: [incident.exploded], secret: 0123456789abcdef}\n", nil, "hooks[0].events[0]"},
-		{"hook with bad url", "hooks:\n  - {id: t, url: ftp://x, events: [\"*\"], secret: 0123456789abcdef}\n", nil, "hooks[0].url"},
-		{"alert platform not connected", "alerts:\n  platform: slack\n", nil, "alerts.platform"},
-	}
-	for _, tt := range tests {
+	for _, tt := range badConfigs {
 		path := writeConfig(t, tt.yaml)
 		_, _, err := LoadConfig(path, tt.env.get)
 		if err == nil {

@@ -1,0 +1,373 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
+)
+
+const sweepConfig = `
+people:
+  - {id: alice, name: Alice, slack_id: U0ALICE}
+  - {id: bob, name: Bob, slack_id: U0BOB}
+services:
+  - {id: payments}
+schedules:
+  - {id: payments-primary, service: payments, time_zone: UTC, layers: [{rotation: weekly, start: 2026-11-16, participants: [alice, bob]}]}
+alerts:
+  sources:
+    - {name: alertmanager, token: sweep-alert-token-0123}
+    - {name: grafana, token: sweep-grafana-token-0123, hmac_secret: sweep-grafana-hmac-0123}
+    - {name: generic, token: sweep-generic-token-0123}
+api:
+  token: sweep-api-read-token-0123
+  admin_token: sweep-api-admin-token-0123
+heartbeats:
+  - {name: etl, interval: 1h, token: sweep-heartbeat-token-0123}
+`
+
+// TestBadInputSweep sends hostile input through every entry point: slash
+// commands, buttons and modals over Socket Mode, the alert, heartbeat and
+// API endpoints, and the configuration. Each must get a clear error, and
+// the store must hold exactly what it held before (a digest of every key
+// and value, read through the online backup).
+func TestBadInputSweep(t *testing.T) {
+	fake := newFake(t)
+	db := filepath.Join(t.TempDir(), "klaxon.db")
+	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, sweepConfig, env{
+		"KLAXON_STORE_PATH": db, "KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken,
+		"KLAXON_SLACK_API_URL": fake.URL(), "KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS",
+	})}
+	k.waitFor("klaxon to connect", fake.Connected)
+	base := "http://" + k.httpAddr()
+
+	// Something to lose: an incident with its channel, summary and updates.
+	// (No service: paging would write on its own schedule.)
+	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Checkout is down" sev:2`))
+	k.waitFor("the incident channel", func() bool { cs := fake.Channels(); return len(cs) == 1 && len(cs[0].Pins) == 1 })
+	k.waitFor("the declarer's confirmation", func() bool { return len(fake.Replies()) == 1 })
+	channel := fake.Channels()[0]
+	summary := channel.Pins[0]
+	incidentID := buttonValue(t, fake, channel.ID, summary, bot.ActionUpdate)
+	k.ack(fake.SlashCommand(alice, channel.ID, "/incident", "update rolling back"))
+	k.waitFor("the update", func() bool {
+		for _, m := range fake.Messages(channel.ID) {
+			if strings.Contains(m.Rendered(), "posted an update: rolling back") {
+				return true
+			}
+		}
+		return false
+	})
+	before := storeDigest(t, base)
+
+	unchanged := func(what string) {
+		t.Helper()
+		if after := storeDigest(t, base); after != before {
+			t.Errorf("%s changed the store", what)
+		}
+	}
+
+	long := strings.Repeat("x", 151)
+	for _, c := range []struct {
+		channel, text string
+		want          string // in the reply
+	}{
+		{"C0GENERAL", `declare "Checkout is down`, "quote"},
+		{"C0GENERAL", "declare " + long, "the limit is 150"},
+		{"C0GENERAL", "declare Checkout sev:9", `"9" is not a severity`},
+		{"C0GENERAL", "declare Checkout service:nonexistent", "nonexistent"},
+		{"C0GENERAL", "declare Checkout \x00\x07 down", "control"},
+		{"C0GENERAL", "declare " + strings.Repeat("word ", 2000), "the limit is 8000"},
+		{"C0GENERAL", "frobnicate", "is not a command"},
+		{"C0GENERAL", "resolve", "not an incident channel"},
+		{"C0GENERAL", "resolve INC-999", "INC-999"},
+		{"C0GENERAL", "mitigate INC-0", "Usage"},
+		{channel.ID, "sev 7", `"7" is not a severity`},
+		{channel.ID, "update", "Usage"},
+		{channel.ID, "update " + strings.Repeat("y", 3001), "the limit is 3000"},
+		{channel.ID, "role wizard <@" + bob + ">", "wizard"},
+		{channel.ID, "page <@U0NOBODY>", "U0NOBODY"},
+		{channel.ID, "page nonexistent", "nonexistent"},
+		{channel.ID, "ack now", "takes no text"},
+		{channel.ID, "followup", "Usage"},
+		{channel.ID, "followup check the logs due:2026-13-45", "needs a date"},
+		{channel.ID, "note", "Usage"},
+	} {
+		if got := say(k, alice, c.channel, "/incident "+c.text); !strings.Contains(got, c.want) {
+			t.Errorf("/incident %.60q: reply %q; want it to mention %q", c.text, got, c.want)
+		}
+		unchanged("/incident " + c.text)
+	}
+	for _, c := range []struct{ text, want string }{
+		{"override <@" + bob + "> whenever never", "Usage"},
+		{"override <@U0NOBODY> 2h", "Usage"},
+		{"cover <@" + bob + "> forever", "forever"},
+		{"swap next tuesday maybe", "Usage"},
+		{"undo", "no on-call change left to undo"},
+		{"history nonexistent", "nonexistent"},
+	} {
+		if got := say(k, alice, channel.ID, "/oncall "+c.text); !strings.Contains(got, c.want) {
+			t.Errorf("/oncall %q: reply %q; want it to mention %q", c.text, got, c.want)
+		}
+		unchanged("/oncall " + c.text)
+	}
+
+	// Buttons that name no incident, or one that does not exist.
+	for _, value := range []string{"not-an-id", "01a1fd49-2b49-7e1d-8803-fa398d00792d", ""} {
+		n := len(fake.Replies())
+		k.ack(fake.ClickButton(alice, channel.ID, summary, bot.ActionResolve, value))
+		k.waitFor("an answer to a bad button", func() bool { return len(fake.Replies()) > n })
+		if got := fake.Replies()[n].Text; !strings.Contains(got, "incident") {
+			t.Errorf("resolve button with value %q: reply %q", value, got)
+		}
+		unchanged(fmt.Sprintf("a resolve button with value %q", value))
+	}
+
+	// Modals: the declaration form and the forms behind the summary's
+	// buttons, each submitted with values the form refuses.
+	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", "declare"))
+	for _, action := range []string{bot.ActionUpdate, bot.ActionSeverity, bot.ActionResolve} {
+		k.ack(fake.ClickButton(alice, channel.ID, summary, action, incidentID))
+	}
+	k.waitFor("four forms", func() bool { return len(fake.Views()) == 4 })
+	views := map[string]string{}
+	for _, v := range fake.Views() {
+		views[fmt.Sprint(v.View["callback_id"])] = v.ID
+	}
+	for _, c := range []struct {
+		form   string
+		values map[string]string
+		field  string // the field the error must be shown on
+	}{
+		{"klaxon.declare", map[string]string{"title": "  ", "severity": "SEV1"}, "title"},
+		{"klaxon.declare", map[string]string{"title": long, "severity": "SEV1"}, "title"},
+		{"klaxon.declare", map[string]string{"title": "Checkout", "severity": "SEV9"}, "severity"},
+		{"klaxon.declare", map[string]string{"title": "Checkout", "severity": "SEV1", "service": "nonexistent"}, "service"},
+		{"klaxon.update", map[string]string{"text": ""}, "text"},
+		{"klaxon.update", map[string]string{"text": strings.Repeat("z", 3001)}, "text"},
+		{"klaxon.severity", map[string]string{"severity": "SEV0"}, "severity"},
+		{"klaxon.resolve", map[string]string{"summary": strings.Repeat("z", 3001)}, "summary"},
+	} {
+		id, ok := views[c.form]
+		if !ok {
+			t.Fatalf("no %s form among %v", c.form, views)
+		}
+		env, err := fake.SubmitView(alice, id, c.values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ack struct {
+			ResponseAction string            `json:"response_action"`
+			Errors         map[string]string `json:"errors"`
+		}
+		if err := json.Unmarshal(k.ack(env), &ack); err != nil || ack.ResponseAction != "errors" || ack.Errors[c.field] == "" {
+			t.Errorf("%s with %.80v: ack %+v (%v); want an error on %s", c.form, c.values, ack, err, c.field)
+		}
+		unchanged(fmt.Sprintf("%s with %.80v", c.form, c.values))
+	}
+
+	// Webhooks and the API: a 4xx with a reason, never a 5xx.
+	big := `{"version":"4","alerts":[{"labels":{"x":"` + strings.Repeat("a", 2<<20) + `"}}]}`
+	for _, c := range []struct {
+		method, path, auth, body string
+		header                   map[string]string
+		want                     int
+		reason                   string
+	}{
+		{"POST", "/alerts/alertmanager", "", `{"version":"4","alerts":[]}`, nil, 401, "credentials"},
+		{"POST", "/alerts/alertmanager", "Bearer wrong", `{"version":"4","alerts":[]}`, nil, 401, "credentials"},
+		{"POST", "/alerts/alertmanager", "Bearer sweep-alert-token-0123", `{"version":"4","alerts":[`, nil, 400, "JSON"},
+		{"POST", "/alerts/alertmanager", "Bearer sweep-alert-token-0123", `{"version":"3","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"x"}}]}`, nil, 400, "version"},
+		{"POST", "/alerts/alertmanager", "Bearer sweep-alert-token-0123", `[1,2,3]`, nil, 400, ""},
+		{"POST", "/alerts/alertmanager", "Bearer sweep-alert-token-0123", big, nil, 413, "large"},
+		{"POST", "/alerts/generic", "Bearer sweep-generic-token-0123", `{"severity":"SEV1","dedup_key":"k","status":"firing"}`, nil, 400, "title"},
+		{"POST", "/alerts/generic", "Bearer sweep-generic-token-0123", `{"title":"x","dedup_key":"k","status":"exploded"}`, nil, 400, "status"},
+		{"POST", "/alerts/generic", "Bearer sweep-generic-token-0123", `{"title":"x","dedup_key":"k","status":"firing","surprise":1}`, nil, 400, "surprise"},
+		{"POST", "/alerts/grafana", "Bearer sweep-grafana-token-0123", `{"status":"firing","alerts":[]}`,
+			map[string]string{"X-Grafana-Alerting-Signature": "deadbeef"}, 401, "signature"},
+		{"POST", "/alerts/zabbix", "Bearer sweep-alert-token-0123", `{}`, nil, 404, ""},
+		{"POST", "/heartbeat/etl", "Bearer wrong", "", nil, 401, ""},
+		{"POST", "/heartbeat/nonexistent", "Bearer sweep-heartbeat-token-0123", "", nil, 404, ""},
+		{"GET", "/api/v1/incidents", "", "", nil, 401, ""},
+		{"GET", "/api/v1/incidents/999", "Bearer sweep-api-read-token-0123", "", nil, 404, ""},
+		{"GET", "/api/v1/incidents/abc", "Bearer sweep-api-read-token-0123", "", nil, 400, ""},
+		{"GET", "/api/v1/incidents?limit=-5", "Bearer sweep-api-read-token-0123", "", nil, 400, "limit"},
+		{"GET", "/api/v1/backup", "Bearer sweep-api-read-token-0123", "", nil, 401, ""},
+		{"GET", "/oncall/nonexistent.ics", "", "", nil, 404, ""},
+	} {
+		req, _ := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		for h, v := range c.header {
+			req.Header.Set(h, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || !strings.Contains(strings.ToLower(string(body)), strings.ToLower(c.reason)) || len(strings.TrimSpace(string(body))) == 0 {
+			t.Errorf("%s %s (%.40s): %d %q; want %d with a reason mentioning %q", c.method, c.path, c.body, resp.StatusCode, body, c.want, c.reason)
+		}
+		unchanged(fmt.Sprintf("%s %s (%.40s)", c.method, c.path, c.body))
+	}
+	// The digest does see writes: a valid note changes it.
+	if got := say(k, alice, channel.ID, "/incident note the sweep is over"); !strings.Contains(got, "Noted") {
+		t.Fatalf("note: %q", got)
+	}
+	if storeDigest(t, base) == before {
+		t.Error("a note left the store digest as it was: the checks above prove nothing")
+	}
+	k.stop()
+
+	// Nothing written late either: the file, read after a clean stop.
+	final := fileDigest(t, db)
+	// The configuration: klaxon refuses to start on the store it used,
+	// names the key, and leaves the file as it was.
+	for _, c := range badConfigs {
+		if strings.Contains(c.wantKey, "store.") {
+			continue // these set the store itself
+		}
+		e := env{"KLAXON_STORE_PATH": db}
+		for k, v := range c.env {
+			e[k] = v
+		}
+		logs := &syncBuffer{}
+		m := &Main{Stdin: strings.NewReader(""), Stdout: logs, Stderr: logs, Getenv: e.get}
+		err := m.Execute(context.Background(), []string{"run", "--config", writeConfig(t, c.yaml)})
+		if err == nil || !strings.Contains(err.Error(), c.wantKey) {
+			t.Errorf("config %q: klaxon run returned %v; want an error naming %s", c.name, err, c.wantKey)
+		}
+		if fileDigest(t, db) != final {
+			t.Errorf("config %q: the store changed", c.name)
+		}
+	}
+}
+
+// say runs a slash command as user and returns klaxon's answer, whether it
+// came in the acknowledgement or through the response URL.
+func say(k *slackKlaxon, user, channel, command string) string {
+	k.t.Helper()
+	name, text, _ := strings.Cut(command, " ")
+	n := len(k.fake.Replies())
+	payload := k.ack(k.fake.SlashCommand(user, channel, name, text))
+	var inAck struct {
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(payload, &inAck) == nil && inAck.Text != "" {
+		return inAck.Text
+	}
+	k.waitFor("the answer to "+command, func() bool { return len(k.fake.Replies()) > n })
+	return k.fake.Replies()[n].Text
+}
+
+// buttonValue finds the value of the button actionID on a message.
+func buttonValue(t *testing.T, fake *slackfake.Server, channel, ts, actionID string) string {
+	t.Helper()
+	m, ok := fake.Message(channel, ts)
+	if !ok {
+		t.Fatalf("no message %s in %s", ts, channel)
+	}
+	var walk func(v any) string
+	walk = func(v any) string {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["action_id"] == actionID {
+				if s, ok := v["value"].(string); ok {
+					return s
+				}
+			}
+			for _, x := range v {
+				if s := walk(x); s != "" {
+					return s
+				}
+			}
+		case []any:
+			for _, x := range v {
+				if s := walk(x); s != "" {
+					return s
+				}
+			}
+		}
+		return ""
+	}
+	var blocks any
+	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	value := walk(blocks)
+	if value == "" {
+		t.Fatalf("no %s button on %s", actionID, m.Rendered())
+	}
+	return value
+}
+
+// storeDigest hashes every bucket, key and value of a running klaxon's
+// store, read through its online backup.
+func storeDigest(t *testing.T, base string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/v1/backup", nil)
+	req.Header.Set("Authorization", "Bearer sweep-api-admin-token-0123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("backup: %d", resp.StatusCode)
+	}
+	path := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return fileDigest(t, path)
+}
+
+// fileDigest hashes every bucket, key and value of the bbolt file at path.
+func fileDigest(t *testing.T, path string) string {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h := sha256.New()
+	var walk func(prefix string, b *bolt.Bucket) error
+	walk = func(prefix string, b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				return walk(prefix+string(k)+"/", b.Bucket(k))
+			}
+			fmt.Fprintf(h, "%s%x=%x\n", prefix, k, v)
+			return nil
+		})
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(string(name)+"/", b) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
