@@ -44,9 +44,14 @@ chaos: ## crash loop (kill -9 the real binary CHAOS_ROUNDS times, default 50), s
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -tags chaos -count=1 -timeout 15m -run '^($(CHAOS_TESTS))$$' ./cmd/klaxon
 	$(MAKE) fuzz FUZZTIME=$(CHAOS_FUZZTIME)
 
-fuzz: ## fuzz the command parser and the alert decoders, FUZZTIME each (default 60s)
-	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot
-	go test -run '^$$' -fuzz '^FuzzAlertDecoders$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./bot/web
+# Every parser of outside input: package:target.
+FUZZ_TARGETS := bot:FuzzTokenize bot:FuzzParsers commands:FuzzCommandArguments bot/web:FuzzAlertDecoders \
+	bot/slack:FuzzDecodeInteraction cmd/klaxon:FuzzConfig
+fuzz: ## run every fuzz target (commands, arguments, alerts, Slack payloads, config) for FUZZTIME each (default 60s)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./$${t%%:*}; \
+	done
 
 clean: ## remove build output (not ./data)
 	rm -rf bin

@@ -283,13 +283,20 @@ func parseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	return time.Time{}, bot.Errorf(bot.EINVALID, "%q is not a time. Use now, 14:00, 2026-12-01 or 2026-12-01T14:00.", s)
 }
 
+// maxLengthDays bounds the lengths parseLength reads, far below where a
+// time.Duration overflows.
+const maxLengthDays = 3653
+
 // parseLength reads 90m, 4h, 2d or 1w.
 func parseLength(s string) (time.Duration, error) {
 	if n, unit := strings.TrimRight(s, "dw"), strings.TrimLeft(s, "0123456789"); (unit == "d" || unit == "w") && n != "" {
 		v, err := strconv.Atoi(n)
 		if err == nil && v > 0 {
-			if unit == "w" {
+			if unit == "w" && v <= maxLengthDays {
 				v *= 7
+			}
+			if v > maxLengthDays {
+				return 0, bot.Errorf(bot.EINVALID, "%q is longer than ten years.", s)
 			}
 			return time.Duration(v) * 24 * time.Hour, nil
 		}

@@ -1,0 +1,65 @@
+package commands
+
+import (
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// FuzzCommandArguments feeds a command line to every argument parser in
+// commands: each refuses with a user-safe message or returns a sane value.
+func FuzzCommandArguments(f *testing.F) {
+	for _, seed := range []string{
+		`"Checkout is down" sev:1 service:payments commander:<@U1|alice> private summary:"EU cards"`,
+		`check the logs <@U2|bob> due:2026-12-01`, `due:2026-13-45 x`, `commander:nobody`,
+		`<@U1> now 2h`, `tomorrow 2026-12-01T14:00 90m`, `2026-11-21T10:00:00+01:00 1w`, `99999999999999w 0d -5h`,
+		`who is on call for payments next week?`, `hey klaxon who's oncall db right now`, `I'm on call tonight`,
+	} {
+		f.Add(seed)
+	}
+	now := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		userSafe := func(what string, err error) {
+			if bot.ErrorCode(err) != bot.EINVALID || bot.ErrorMessage(err) == "" {
+				t.Fatalf("%s of %q failed without a user-safe message: %v", what, line, err)
+			}
+		}
+		q1, ok1 := ParseOnCallQuestion(line)
+		q2, ok2 := ParseOnCallQuestion(line)
+		if ok1 != ok2 || q1 != q2 {
+			t.Fatalf("ParseOnCallQuestion(%q) is not deterministic", line)
+		}
+		args, err := bot.Tokenize(line)
+		if err != nil {
+			return // FuzzTokenize's business
+		}
+		if in, err := ParseDeclare(args); err != nil {
+			userSafe("ParseDeclare", err)
+		} else if !utf8.ValidString(in.Title) || (in.Commander.ID == "") != in.Commander.IsZero() {
+			t.Fatalf("ParseDeclare(%q) = %+v", args, in)
+		}
+		if text, _, _, err := ParseFollowUp(args); err != nil {
+			userSafe("ParseFollowUp", err)
+		} else if text == "" {
+			t.Fatalf("ParseFollowUp(%q) accepted an empty follow-up", args)
+		}
+		for _, a := range args {
+			if at, err := parseWhen(a, now, loc); err != nil {
+				userSafe("parseWhen", err)
+			} else if at.IsZero() {
+				t.Fatalf("parseWhen(%q) = the zero time", a)
+			}
+			if d, err := parseLength(a); err != nil {
+				userSafe("parseLength", err)
+			} else if d <= 0 {
+				t.Fatalf("parseLength(%q) = %s; a length is positive", a, d)
+			}
+		}
+	})
+}
