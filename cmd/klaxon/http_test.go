@@ -52,9 +52,9 @@ func TestMetricsReadinessAndAlertsOverHTTP(t *testing.T) {
 	fake := newFake(t)
 	k := startSlack(t, fake, filepath.Join(t.TempDir(), "klaxon.db"))
 	base := "http://" + k.httpAddr()
-	if status, body := get(t, base+"/readyz"); status != 200 {
-		t.Fatalf("/readyz = %d %s with Slack connected", status, body)
-	}
+	// The fake counts the socket as connected once it sent hello; klaxon
+	// is ready once it read it.
+	k.waitFor("/readyz to answer 200 with Slack connected", func() bool { status, _ := get(t, base+"/readyz"); return status == 200 })
 
 	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "DB down" sev:2`))
 	k.waitFor("the incident channel", func() bool { return len(fake.Channels()) == 1 })
