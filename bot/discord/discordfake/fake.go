@@ -149,6 +149,7 @@ type Server struct {
 	delay        time.Duration
 	log          []dispatch // every dispatched event, for RESUME
 	conn         *websocket.Conn
+	live         *websocket.Conn // conn once its session is READY or RESUMED: dispatches go there
 	intents      int
 	identified   int
 	resumed      int
@@ -197,7 +198,7 @@ func (s *Server) GatewayURL() string {
 func (s *Server) Close() {
 	s.mu.Lock()
 	conn := s.conn
-	s.conn = nil
+	s.conn, s.live = nil, nil
 	s.mu.Unlock()
 	if conn != nil {
 		conn.Close()

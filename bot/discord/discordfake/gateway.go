@@ -23,7 +23,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	old := s.conn
-	s.conn = conn
+	s.conn, s.live = conn, nil
 	s.mu.Unlock()
 	if old != nil {
 		old.Close()
@@ -31,7 +31,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.mu.Lock()
 		if s.conn == conn {
-			s.conn = nil
+			s.conn, s.live = nil, nil
 		}
 		s.mu.Unlock()
 		conn.Close()
@@ -63,14 +63,18 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."), time.Now().Add(time.Second))
 				return
 			}
+			// READY comes first: dispatches reach the session only after it.
 			s.mu.Lock()
 			s.intents = id.Intents
 			s.identified++
+			s.live = conn
+			s.writeMu.Lock()
 			s.mu.Unlock()
-			s.sendDispatch(conn, "READY", map[string]any{"v": 9, "session_id": SessionID, "resume_gateway_url": s.GatewayURL(),
+			conn.WriteJSON(map[string]any{"op": 0, "t": "READY", "d": map[string]any{"v": 9, "session_id": SessionID, "resume_gateway_url": s.GatewayURL(),
 				"user":        map[string]any{"id": BotID, "username": "klaxon", "bot": true, "discriminator": "0"},
 				"guilds":      []any{map[string]any{"id": GuildID, "unavailable": true}},
-				"application": map[string]any{"id": AppID, "flags": 0}}, false)
+				"application": map[string]any{"id": AppID, "flags": 0}}})
+			s.writeMu.Unlock()
 		case 6: // resume: replay what the client has not seen
 			var res struct {
 				SessionID string `json:"session_id"`
@@ -81,6 +85,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				s.write(conn, map[string]any{"op": 9, "d": false})
 				continue
 			}
+			// The replay, then RESUMED, then new dispatches, in order.
 			s.mu.Lock()
 			s.resumed++
 			var replay []dispatch
@@ -89,11 +94,14 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 					replay = append(replay, d)
 				}
 			}
+			s.live = conn
+			s.writeMu.Lock()
 			s.mu.Unlock()
 			for _, d := range replay {
-				s.write(conn, map[string]any{"op": 0, "t": d.name, "s": d.seq, "d": d.data})
+				conn.WriteJSON(map[string]any{"op": 0, "t": d.name, "s": d.seq, "d": d.data})
 			}
-			s.sendDispatch(conn, "RESUMED", map[string]any{}, false)
+			conn.WriteJSON(map[string]any{"op": 0, "t": "RESUMED", "d": map[string]any{}})
+			s.writeMu.Unlock()
 		}
 	}
 }
@@ -102,24 +110,6 @@ func (s *Server) write(conn *websocket.Conn, v any) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	return conn.WriteJSON(v)
-}
-
-// sendDispatch sends an op 0 event; logged ones get a sequence number and
-// are replayed on RESUME.
-func (s *Server) sendDispatch(conn *websocket.Conn, name string, data any, logged bool) {
-	s.mu.Lock()
-	seq := len(s.log) + 1
-	if logged {
-		s.log = append(s.log, dispatch{seq: seq, name: name, data: data})
-	}
-	s.mu.Unlock()
-	msg := map[string]any{"op": 0, "t": name, "d": data}
-	if logged {
-		msg["s"] = seq
-	}
-	if conn != nil {
-		s.write(conn, msg)
-	}
 }
 
 // wants reports whether the client's intents cover d. s.mu is held.
@@ -132,7 +122,7 @@ func (s *Server) Dispatch(name string, data any, intent int) int {
 	seq := len(s.log) + 1
 	d := dispatch{seq: seq, name: name, data: data, intent: intent}
 	s.log = append(s.log, d)
-	conn := s.conn
+	conn := s.live
 	send := conn != nil && s.wants(d)
 	s.mu.Unlock()
 	if send {
@@ -172,5 +162,5 @@ func (s *Server) Stats() (identified, resumed, heartbeats int) {
 func (s *Server) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.conn != nil && s.identified > 0
+	return s.live != nil
 }
