@@ -250,6 +250,10 @@ type PageStore interface {
 	// DueDeliveries lists pending deliveries due at now, oldest first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
 	UpdateDelivery(ctx context.Context, key string, fn func(d *Delivery) error) (*Delivery, error)
+	// RetryNow makes the deliveries to pager that wait out a backoff due
+	// at now, because it answered again; it returns how many there were.
+	RetryNow(ctx context.Context, pager string, now time.Time) (int, error)
+	// Deliveries lists a page's deliveries.
 	Deliveries(ctx context.Context, pageID uuid.UUID) ([]Delivery, error)
 	// PutPageRef and PageByRef link a chat message (a page notice) to its
 	// page, so a reaction on it can acknowledge.

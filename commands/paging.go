@@ -391,6 +391,14 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 	switch updated.Status {
 	case bot.DeliverySent:
 		log.Info().Msg("page delivered")
+		// The pager answers: what waits out a backoff for it (after an
+		// outage) goes now, not minutes from now.
+		if n, err := p.store.RetryNow(ctx, d.Pager, p.clock.Now()); err != nil {
+			log.Error().Err(err).Msg("releasing deliveries held back by an outage")
+		} else if n > 0 {
+			log.Info().Int("deliveries", n).Msg("pager reachable again; sending what waited")
+			p.poke()
+		}
 		p.timeline(ctx, d.IncidentID, bot.EventDelivery, fmt.Sprintf("%s for %s delivered through %s (attempt %d)", d.Kind, d.Person, d.Pager, updated.Attempts))
 		if updated.Attempts > 1 && d.Kind == bot.DeliverTrigger {
 			if page, err := p.store.Page(ctx, d.PageID); err == nil {

@@ -621,3 +621,25 @@ func TestATriggerThatGetsThroughAfterTheAckIsClosedOnThePager(t *testing.T) {
 		t.Errorf("the pager got %v; want the trigger, then its acknowledgement", kinds)
 	}
 }
+
+// Once a pager answers again, deliveries to it that wait out a backoff are
+// sent at once, not when their backoff ends.
+func TestAPagerThatAnswersAgainGetsWhatWaited(t *testing.T) {
+	hook := newReceiver(t)
+	hook.statuses = []int{429}
+	hook.header = http.Header{"Retry-After": {"300"}}
+	e := newPagingEnv(t, "", hook)
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	e.tick(0) // INC-1's page: 429, come back in 5 minutes
+	if ds := e.deliveries(); len(ds) != 1 || ds[0].Status != bot.DeliveryPending {
+		t.Fatalf("after the 429: %+v", ds)
+	}
+	e.do("zed", "general", "/incident declare Refunds are slow sev:1 service:payments")
+	e.tick(time.Second) // INC-2's page gets through: the pager is back
+	e.tick(0)           // what the success released
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	if len(hook.accepted) != 2 {
+		t.Fatalf("accepted %v a second after the pager came back; want both pages, not INC-1's in 5 minutes", hook.accepted)
+	}
+}

@@ -229,11 +229,65 @@ func (s *Store) UpdateDelivery(ctx context.Context, key string, fn func(*bot.Del
 	return out, err
 }
 
-// Deliveries implements bot.PageStore.
+// RetryNow implements bot.PageStore.
+func (s *Store) RetryNow(ctx context.Context, pager string, now time.Time) (int, error) {
+	// waiting lists them; it runs read-only first, as there usually are
+	// none, and again in the write.
+	waiting := func(tx *bolt.Tx) ([]*bot.Delivery, error) {
+		var out []*bot.Delivery
+		c := tx.Bucket(bucketOutboxDue).Cursor()
+		for k, _ := c.Seek(binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()+1))); k != nil; k, _ = c.Next() {
+			d, err := getDelivery(tx, string(k[8:]))
+			if err != nil {
+				return nil, err
+			}
+			if d.Pager == pager && d.Status == bot.DeliveryPending && d.Attempts > 0 {
+				out = append(out, d)
+			}
+		}
+		return out, nil
+	}
+	var found []*bot.Delivery
+	if err := s.db.View(func(tx *bolt.Tx) (err error) { found, err = waiting(tx); return err }); err != nil || len(found) == 0 {
+		return 0, err
+	}
+	n := 0
+	err := s.update(func(tx *bolt.Tx) error {
+		later, err := waiting(tx)
+		if err != nil {
+			return err
+		}
+		due := tx.Bucket(bucketOutboxDue)
+		for _, d := range later {
+			if err := due.Delete(timeKey(d.NextAttempt, []byte(d.Key))); err != nil {
+				return err
+			}
+			d.NextAttempt = now
+			if err := due.Put(timeKey(now, []byte(d.Key)), nil); err != nil {
+				return err
+			}
+			data, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketOutbox).Put([]byte(d.Key), data); err != nil {
+				return err
+			}
+		}
+		n = len(later)
+		return nil
+	})
+	return n, err
+}
+
+// Deliveries implements bot.PageStore. Delivery keys start with their
+// page's id, so this reads only the page's own rows.
 func (s *Store) Deliveries(ctx context.Context, pageID uuid.UUID) ([]bot.Delivery, error) {
 	var out []bot.Delivery
+	prefix := []byte(pageID.String() + ":")
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var d bot.Delivery
 			if err := json.Unmarshal(v, &d); err != nil {
 				return fmt.Errorf("decode delivery %s: %w", k, err)
@@ -241,8 +295,8 @@ func (s *Store) Deliveries(ctx context.Context, pageID uuid.UUID) ([]bot.Deliver
 			if d.PageID == pageID {
 				out = append(out, d)
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 	return out, err
 }
