@@ -330,11 +330,37 @@ func (p *Paging) deliver(ctx context.Context, now time.Time) {
 		if len(due) == 0 {
 			return
 		}
-		parallel(due, 16, func(d bot.Delivery) { p.send(ctx, d, now) })
+		// Deliveries for one pager incident (one dedup key) go in order:
+		// trigger, acknowledge, resolve. Different ones go in parallel.
+		parallel(byDedupKey(due), 16, func(ds []bot.Delivery) {
+			for _, d := range ds {
+				p.send(ctx, d, now)
+			}
+		})
 		if len(due) < 256 {
 			return
 		}
 	}
+}
+
+// byDedupKey groups deliveries by dedup key, each group in lifecycle order.
+func byDedupKey(ds []bot.Delivery) [][]bot.Delivery {
+	rank := map[bot.DeliveryKind]int{bot.DeliverTrigger: 0, bot.DeliverAck: 1, bot.DeliverResolve: 2}
+	index := map[string]int{}
+	var groups [][]bot.Delivery
+	for _, d := range ds {
+		i, ok := index[d.DedupKey]
+		if !ok {
+			i = len(groups)
+			index[d.DedupKey] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], d)
+	}
+	for _, g := range groups {
+		slices.SortStableFunc(g, func(a, b bot.Delivery) int { return rank[a.Kind] - rank[b.Kind] })
+	}
+	return groups
 }
 
 // sendTimeout bounds one delivery attempt.

@@ -553,6 +553,40 @@ func TestPagerOutage(t *testing.T) {
 	if triggers < len(titles) {
 		t.Errorf("%d trigger deliveries for %d incidents", triggers, len(titles))
 	}
+	// Acknowledged and resolved after the outage: each pager incident gets
+	// its trigger, then its acknowledgement, then its resolution.
+	for n := range len(titles) {
+		ch := e.incident(int64(n + 1)).Channel.ID
+		e.do("alice", ch, "/incident ack")
+		e.do("alice", ch, "/incident resolve")
+	}
+	e.tick(time.Minute)
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	first := map[string]int{} // idempotency key → arrival
+	for i, k := range hook.keys {
+		if _, ok := first[k]; !ok {
+			first[k] = i
+		}
+	}
+	closes := 0
+	for k, i := range first {
+		trigger, kind, ok := strings.Cut(k, ":hook:")
+		if !ok {
+			continue
+		}
+		closes++
+		trigger += ":hook"
+		if at, ok := first[trigger]; !ok || at > i {
+			t.Errorf("%s arrived before its trigger", k)
+		}
+		if at, ok := first[trigger+":acknowledge"]; kind == "resolve" && (!ok || at > i) {
+			t.Errorf("%s arrived before its acknowledgement", k)
+		}
+	}
+	if closes != 2*triggers {
+		t.Errorf("%d acknowledgements and resolutions for %d triggers; want two each", closes, triggers)
+	}
 }
 
 // Paging asks for a tick as soon as there is something to send, so the
