@@ -41,7 +41,7 @@ CHAOS_ROUNDS ?= 50
 CHAOS_TESTS ?= TestCrashLoop|TestDisconnects|TestDiscordGatewayFaults
 CHAOS_FUZZTIME ?= 60s
 chaos: ## crash loop (kill -9 the real binary CHAOS_ROUNDS times, default 50), socket drops, then every fuzz target for CHAOS_FUZZTIME
-	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -tags chaos -count=1 -timeout 15m -run '^($(CHAOS_TESTS))$$' ./cmd/klaxon
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -v -tags chaos -count=1 -timeout 15m -run '^($(CHAOS_TESTS))$$' ./cmd/klaxon
 	$(MAKE) fuzz FUZZTIME=$(CHAOS_FUZZTIME)
 
 # Every parser of outside input: package:target.
