@@ -242,9 +242,10 @@ type PageStore interface {
 	Page(ctx context.Context, id uuid.UUID) (*Page, error)
 	PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*Page, error)
 	// UpdatePage runs fn on the page in one write transaction, keeps the
-	// due index in step, and enqueues the deliveries fn returns (a key
-	// already in the outbox is not enqueued twice).
-	UpdatePage(ctx context.Context, id uuid.UUID, fn func(p *Page) ([]Delivery, error)) (*Page, error)
+	// due index in step, enqueues the deliveries fn returns (a key already
+	// in the outbox is not enqueued twice) and appends its events to the
+	// incident's timeline.
+	UpdatePage(ctx context.Context, id uuid.UUID, fn func(p *Page) ([]Delivery, []Event, error)) (*Page, error)
 	// DuePages lists pages whose next step is due at now.
 	DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error)
 	// DueDeliveries lists pending deliveries due at now, oldest first.

@@ -214,13 +214,22 @@ func (p *Paging) Tick(ctx context.Context, now time.Time) {
 // fire runs the page's due step in one write transaction that re-checks
 // the page: an acknowledgement that raced the timer wins.
 func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
-	var paged []string
+	// The "paged" timeline event commits with the step, so a crash cannot
+	// page anyone without the timeline saying so. Mentions need the
+	// incident's platform, read before the write.
+	platform := bot.PlatformConsole
+	if pg, err := p.store.Page(ctx, id); err == nil {
+		if inc, err := p.incidents.store.Incident(ctx, pg.IncidentID); err == nil {
+			platform = inc.Platform
+		}
+	}
+	var paged, who []string
 	var step, loop, steps int
 	var fired, exhausted bool
-	page, err := p.store.UpdatePage(ctx, id, func(pg *bot.Page) ([]bot.Delivery, error) {
-		paged, fired, exhausted = nil, false, false
+	page, err := p.store.UpdatePage(ctx, id, func(pg *bot.Page) ([]bot.Delivery, []bot.Event, error) {
+		paged, who, fired, exhausted = nil, nil, false, false
 		if !pg.Active() || pg.NextAt.IsZero() || pg.NextAt.After(now) {
-			return nil, nil
+			return nil, nil, nil
 		}
 		fired = true
 		step, loop, steps = pg.Step, pg.Loop, len(pg.Policy.Steps)
@@ -236,7 +245,14 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			}
 		}
 		exhausted = !pg.Advance(now)
-		return ds, nil
+		if len(paged) == 0 {
+			return ds, nil, nil
+		}
+		for _, person := range paged {
+			who = append(who, mention(platform, p.incidents.cfg.People, person))
+		}
+		ev := bot.NewEvent(bot.EventPage, bot.User{}, now, fmt.Sprintf("paged %s (step %d of %d, round %d)", strings.Join(who, ", "), step+1, steps, loop+1))
+		return ds, []bot.Event{ev}, nil
 	})
 	if err != nil {
 		p.log.Error().Err(err).Str("page", id.String()).Msg("firing an escalation step")
@@ -247,11 +263,6 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 	}
 	switch {
 	case len(paged) > 0:
-		var who []string
-		for _, person := range paged {
-			who = append(who, p.mention(page, person))
-		}
-		p.timeline(ctx, page.IncidentID, bot.EventPage, fmt.Sprintf("paged %s (step %d of %d, round %d)", strings.Join(who, ", "), step+1, steps, loop+1))
 		text := fmt.Sprintf("📟 Paging %s for %s (step %d of %d", strings.Join(who, ", "), page.Incident, step+1, steps)
 		if loop > 0 {
 			text += fmt.Sprintf(", round %d", loop+1)
@@ -548,9 +559,9 @@ func (p *Paging) closePages(ctx context.Context, inc *bot.Incident, now time.Tim
 				})
 			}
 		}
-		_, err = p.store.UpdatePage(ctx, pg.ID, func(x *bot.Page) ([]bot.Delivery, error) {
+		_, err = p.store.UpdatePage(ctx, pg.ID, func(x *bot.Page) ([]bot.Delivery, []bot.Event, error) {
 			if !change(x) {
-				return nil, nil
+				return nil, nil, nil
 			}
 			var out []bot.Delivery
 			for _, d := range ds {
@@ -571,7 +582,7 @@ func (p *Paging) closePages(ctx context.Context, inc *bot.Incident, now time.Tim
 					out = append(out, c)
 				}
 			}
-			return out, nil
+			return out, nil, nil
 		})
 		if err != nil {
 			p.log.Error().Err(err).Msg("closing a page")

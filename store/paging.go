@@ -124,7 +124,7 @@ func (s *Store) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*
 }
 
 // UpdatePage implements bot.PageStore.
-func (s *Store) UpdatePage(ctx context.Context, id uuid.UUID, fn func(*bot.Page) ([]bot.Delivery, error)) (*bot.Page, error) {
+func (s *Store) UpdatePage(ctx context.Context, id uuid.UUID, fn func(*bot.Page) ([]bot.Delivery, []bot.Event, error)) (*bot.Page, error) {
 	var out *bot.Page
 	err := s.update(func(tx *bolt.Tx) error {
 		prev, err := getPage(tx, id)
@@ -133,7 +133,7 @@ func (s *Store) UpdatePage(ctx context.Context, id uuid.UUID, fn func(*bot.Page)
 		}
 		cur := *prev
 		cur.Paged = append([]bot.Paged(nil), prev.Paged...)
-		ds, err := fn(&cur)
+		ds, evs, err := fn(&cur)
 		if err != nil {
 			return err
 		}
@@ -142,6 +142,9 @@ func (s *Store) UpdatePage(ctx context.Context, id uuid.UUID, fn func(*bot.Page)
 			return err
 		}
 		if err := enqueue(tx, ds); err != nil {
+			return err
+		}
+		if err := appendEvents(tx, cur.IncidentID, evs); err != nil {
 			return err
 		}
 		out = &cur

@@ -159,7 +159,7 @@ func TestCrashLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	lost, doubled := tally(t, d.events, evs, d.what)
-	doubledPages := d.checkPages(s, inc.ID)
+	doubledPages := d.checkPages(s, inc.ID, evs)
 	incidents, _ := s.ListIncidents(ctx, bot.IncidentFilter{})
 	posts, keys := rx.counts()
 	t.Logf("chaos: %d rounds in %s, %d events sent, lost = %d, duplicated = %d, corrupt = %d, acknowledged but not stored = %d, incidents = %d",
@@ -297,14 +297,30 @@ func (d *drill) escalateWhileDown(round int) {
 
 // checkPages compares the pages in the store with what the pager got: every
 // trigger the store calls sent was received, every trigger received is in
-// the store, each (page, step, round, person) was paged under one key, and
-// no step fired that the policy does not have. It returns how many pages
-// went out more than once.
-func (d *drill) checkPages(s *store.Store, incident uuid.UUID) (doubled int) {
+// the store, each (page, step, round, person) was paged under one key, no
+// step fired that the policy does not have, and each step that fired is on
+// the timeline once. It returns how many pages went out more than once.
+func (d *drill) checkPages(s *store.Store, incident uuid.UUID, evs []bot.Event) (doubled int) {
 	d.t.Helper()
 	pages, err := s.PagesForIncident(context.Background(), incident)
 	if err != nil {
 		d.t.Fatal(err)
+	}
+	steps, logged := 0, 0
+	for _, pg := range pages {
+		fired := map[[2]int]bool{}
+		for _, pd := range pg.Paged {
+			fired[[2]int{pd.Step, pd.Loop}] = true
+		}
+		steps += len(fired)
+	}
+	for _, ev := range evs {
+		if ev.Kind == bot.EventPage {
+			logged++
+		}
+	}
+	if logged != steps {
+		d.t.Errorf("%d escalation steps fired, %d on the timeline", steps, logged)
 	}
 	inStore := map[string]bot.Delivery{}
 	for _, pg := range pages {
