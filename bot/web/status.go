@@ -6,10 +6,12 @@ import (
 	"encoding/xml"
 	"html/template"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/templates"
 )
@@ -19,6 +21,37 @@ import (
 type Status struct {
 	Title string
 	Page  func(ctx context.Context) (commands.StatusPage, error)
+	// Reuse serves a built page for this long, however many people load
+	// it: a status page is busiest during an incident, and building it
+	// reads the public incidents' timelines. Zero builds every time.
+	Reuse time.Duration
+}
+
+// pageCache builds the status page at most once per reuse period; callers
+// that arrive while it builds wait for that build.
+type pageCache struct {
+	build func(ctx context.Context) (commands.StatusPage, error)
+	reuse time.Duration
+	clock bot.Clock
+
+	mu    sync.Mutex
+	page  commands.StatusPage
+	built time.Time
+}
+
+func (c *pageCache) get(ctx context.Context) (commands.StatusPage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock.Now()
+	if !c.built.IsZero() && now.Sub(c.built) < c.reuse {
+		return c.page, nil
+	}
+	p, err := c.build(ctx)
+	if err != nil {
+		return p, err // not kept: the next request tries again
+	}
+	c.page, c.built = p, now
+	return p, nil
 }
 
 var stateWords = map[string]string{
@@ -39,9 +72,10 @@ var statusTemplate = template.Must(template.New("status.html.tmpl").Funcs(templa
 	},
 }).ParseFS(templates.FS, "status.html.tmpl"))
 
-func statusRoutes(mux *http.ServeMux, st Status, log zerolog.Logger) {
+func statusRoutes(mux *http.ServeMux, st Status, clock bot.Clock, log zerolog.Logger) {
+	cache := &pageCache{build: st.Page, reuse: st.Reuse, clock: clock}
 	page := func(w http.ResponseWriter, r *http.Request) (commands.StatusPage, bool) {
-		p, err := st.Page(r.Context())
+		p, err := cache.get(r.Context())
 		if err != nil {
 			log.Error().Err(err).Msg("status page")
 			http.Error(w, "The status page is unavailable right now.", http.StatusServiceUnavailable)

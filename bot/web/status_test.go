@@ -83,3 +83,39 @@ func TestStatusPageRoutes(t *testing.T) {
 		t.Errorf("/status on a store failure = %d %s", status, body)
 	}
 }
+
+// A busy status page is built once per reuse period, not once per visitor;
+// a failed build is not kept.
+func TestStatusPageIsReusedBriefly(t *testing.T) {
+	var builds atomic.Int32
+	var fail atomic.Bool
+	clock := bot.NewFakeClock(now)
+	srv := httptest.NewServer(web.Handler(web.Config{Clock: clock, Log: zerolog.Nop(), Status: &web.Status{Title: "Acme status", Reuse: 5 * time.Second,
+		Page: func(ctx context.Context) (commands.StatusPage, error) {
+			builds.Add(1)
+			if fail.Load() {
+				return commands.StatusPage{}, errors.New("store closed")
+			}
+			return samplePage(), nil
+		}}}))
+	defer srv.Close()
+	c := apiClient{t: t, base: srv.URL}
+	for range 20 {
+		if status, _, _ := c.get("/status", ""); status != 200 {
+			t.Fatalf("/status = %d", status)
+		}
+	}
+	c.get("/status.json", "")
+	if n := builds.Load(); n != 1 {
+		t.Fatalf("21 requests within 5 s built the page %d times; want once", n)
+	}
+	clock.Advance(5 * time.Second)
+	fail.Store(true)
+	if status, _, _ := c.get("/status", ""); status != 503 {
+		t.Errorf("a failed rebuild answered %d; want 503, not the old page", status)
+	}
+	fail.Store(false)
+	if status, _, _ := c.get("/status", ""); status != 200 || builds.Load() != 3 {
+		t.Errorf("after a failed build: %d, %d builds; want 200 from a fresh build (3)", status, builds.Load())
+	}
+}

@@ -70,7 +70,7 @@ func Handler(cfg Config) http.Handler {
 		mux.Handle("POST /heartbeat/{name}", heartbeatHandler(*cfg.Heartbeats, cfg.Log))
 	}
 	if cfg.Status != nil {
-		statusRoutes(mux, *cfg.Status, cfg.Log)
+		statusRoutes(mux, *cfg.Status, cfg.Clock, cfg.Log)
 	}
 	if cfg.API != nil {
 		apiRoutes(mux, *cfg.API, cfg.Clock, cfg.Log)
