@@ -250,7 +250,9 @@ type PageStore interface {
 	DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error)
 	// DueDeliveries lists pending deliveries due at now, oldest first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
-	UpdateDelivery(ctx context.Context, key string, fn func(d *Delivery) error) (*Delivery, error)
+	// UpdateDelivery runs fn on the delivery in one write transaction and
+	// appends the events it returns to the incident's timeline.
+	UpdateDelivery(ctx context.Context, key string, fn func(d *Delivery) ([]Event, error)) (*Delivery, error)
 	// RetryNow makes the deliveries to pager that wait out a backoff due
 	// at now, because it answered again; it returns how many there were.
 	RetryNow(ctx context.Context, pager string, now time.Time) (int, error)

@@ -391,17 +391,22 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 		res = sender.Send(sctx, d)
 		cancel()
 	}
-	updated, err := p.store.UpdateDelivery(ctx, d.Key, func(x *bot.Delivery) error {
+	// The outcome and its timeline event commit together.
+	changed := false
+	updated, err := p.store.UpdateDelivery(ctx, d.Key, func(x *bot.Delivery) ([]bot.Event, error) {
+		changed = false
 		if x.Status == bot.DeliveryCancelled && res.Sent {
 			// Cancelled while this attempt was on its way, and it got
 			// through: record the truth (its close is queued already).
 			x.Attempts++
 			x.Status, x.SentAt, x.LastError = bot.DeliverySent, p.clock.Now(), ""
-			return nil
+			changed = true
+			return []bot.Event{deliveryEvent(x, now)}, nil
 		}
 		if x.Status != bot.DeliveryPending {
-			return nil // cancelled meanwhile
+			return nil, nil // cancelled meanwhile
 		}
+		changed = true
 		x.Attempts++
 		switch {
 		case res.Sent:
@@ -417,11 +422,15 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 			if res.Err != nil {
 				x.LastError = res.Err.Error()
 			}
+			return nil, nil
 		}
-		return nil
+		return []bot.Event{deliveryEvent(x, now)}, nil
 	})
 	if err != nil {
 		p.log.Error().Err(err).Str("delivery", d.Key).Msg("recording a delivery")
+		return
+	}
+	if !changed {
 		return
 	}
 	log := p.log.With().Str("delivery", d.Key).Str("pager", d.Pager).Int("attempt", updated.Attempts).Logger()
@@ -436,7 +445,6 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 			log.Info().Int("deliveries", n).Msg("pager reachable again; sending what waited")
 			p.poke()
 		}
-		p.timeline(ctx, d.IncidentID, bot.EventDelivery, fmt.Sprintf("%s for %s delivered through %s (attempt %d)", d.Kind, d.Person, d.Pager, updated.Attempts))
 		if updated.Attempts > 1 && d.Kind == bot.DeliverTrigger {
 			if page, err := p.store.Page(ctx, d.PageID); err == nil {
 				p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("📟 %s was paged through %s after all (attempt %d).", p.mention(page, d.Person), d.Pager, updated.Attempts)}, false)
@@ -444,7 +452,6 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 		}
 	case bot.DeliveryFailed:
 		log.Warn().Str("error", updated.LastError).Msg("page failed for good")
-		p.timeline(ctx, d.IncidentID, bot.EventDelivery, fmt.Sprintf("%s for %s through %s failed: %s", d.Kind, d.Person, d.Pager, updated.LastError))
 		page, err := p.store.Page(ctx, d.PageID)
 		if err == nil {
 			p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("⚠️ Could not %s %s through %s: %s", verbFor(d.Kind), p.mention(page, d.Person), d.Pager, updated.LastError)}, false)
@@ -474,13 +481,14 @@ func closing(t bot.Delivery, kind bot.DeliveryKind, now time.Time) bot.Delivery 
 // than an attempt may take (sendTimeout).
 const afterCancel = sendTimeout + 5*time.Second
 
-// timeline records a paging event on the incident's timeline.
-func (p *Paging) timeline(ctx context.Context, incidentID uuid.UUID, kind bot.EventKind, text string) {
-	ev := bot.NewEvent(kind, bot.User{}, p.clock.Now(), text)
-	ev.IncidentID = incidentID
-	if _, err := p.incidents.store.AppendEvent(ctx, &ev); err != nil {
-		p.log.Warn().Err(err).Msg("recording a paging event")
+// deliveryEvent is the timeline event for d's outcome: sent, or failed
+// for good.
+func deliveryEvent(d *bot.Delivery, now time.Time) bot.Event {
+	text := fmt.Sprintf("%s for %s delivered through %s (attempt %d)", d.Kind, d.Person, d.Pager, d.Attempts)
+	if d.Status == bot.DeliveryFailed {
+		text = fmt.Sprintf("%s for %s through %s failed: %s", d.Kind, d.Person, d.Pager, d.LastError)
 	}
+	return bot.NewEvent(bot.EventDelivery, bot.User{}, now, text)
 }
 
 func verbFor(k bot.DeliveryKind) string {
@@ -551,11 +559,11 @@ func (p *Paging) closePages(ctx context.Context, inc *bot.Incident, now time.Tim
 		// Unsent triggers are cancelled; they must not page after the fact.
 		for _, d := range ds {
 			if d.Kind == bot.DeliverTrigger && d.Status == bot.DeliveryPending {
-				p.store.UpdateDelivery(ctx, d.Key, func(x *bot.Delivery) error {
+				p.store.UpdateDelivery(ctx, d.Key, func(x *bot.Delivery) ([]bot.Event, error) {
 					if x.Status == bot.DeliveryPending {
 						x.Status, x.LastError = bot.DeliveryCancelled, string(kind)+"d before it was sent"
 					}
-					return nil
+					return nil, nil
 				})
 			}
 		}

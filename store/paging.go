@@ -199,7 +199,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 
 // UpdateDelivery implements bot.PageStore. A delivery that is no longer
 // pending leaves the due index.
-func (s *Store) UpdateDelivery(ctx context.Context, key string, fn func(*bot.Delivery) error) (*bot.Delivery, error) {
+func (s *Store) UpdateDelivery(ctx context.Context, key string, fn func(*bot.Delivery) ([]bot.Event, error)) (*bot.Delivery, error) {
 	var out *bot.Delivery
 	err := s.update(func(tx *bolt.Tx) error {
 		prev, err := getDelivery(tx, key)
@@ -207,7 +207,11 @@ func (s *Store) UpdateDelivery(ctx context.Context, key string, fn func(*bot.Del
 			return err
 		}
 		cur := *prev
-		if err := fn(&cur); err != nil {
+		evs, err := fn(&cur)
+		if err != nil {
+			return err
+		}
+		if err := appendEvents(tx, cur.IncidentID, evs); err != nil {
 			return err
 		}
 		cur.Key = prev.Key

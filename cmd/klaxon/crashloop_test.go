@@ -306,24 +306,14 @@ func (d *drill) checkPages(s *store.Store, incident uuid.UUID, evs []bot.Event) 
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	steps, logged := 0, 0
+	steps, sent, stepsLogged, sentLogged := 0, 0, 0, 0
+	inStore := map[string]bot.Delivery{} // triggers
 	for _, pg := range pages {
 		fired := map[[2]int]bool{}
 		for _, pd := range pg.Paged {
 			fired[[2]int{pd.Step, pd.Loop}] = true
 		}
 		steps += len(fired)
-	}
-	for _, ev := range evs {
-		if ev.Kind == bot.EventPage {
-			logged++
-		}
-	}
-	if logged != steps {
-		d.t.Errorf("%d escalation steps fired, %d on the timeline", steps, logged)
-	}
-	inStore := map[string]bot.Delivery{}
-	for _, pg := range pages {
 		ds, err := s.Deliveries(context.Background(), pg.ID)
 		if err != nil {
 			d.t.Fatal(err)
@@ -332,7 +322,21 @@ func (d *drill) checkPages(s *store.Store, incident uuid.UUID, evs []bot.Event) 
 			if dl.Kind == bot.DeliverTrigger {
 				inStore[dl.Key] = dl
 			}
+			if dl.Status == bot.DeliverySent {
+				sent++
+			}
 		}
+	}
+	for _, ev := range evs {
+		switch {
+		case ev.Kind == bot.EventPage:
+			stepsLogged++
+		case ev.Kind == bot.EventDelivery && strings.Contains(ev.Text, " delivered through "):
+			sentLogged++
+		}
+	}
+	if stepsLogged != steps || sentLogged != sent {
+		d.t.Errorf("%d escalation steps fired and %d deliveries sent; the timeline has %d and %d", steps, sent, stepsLogged, sentLogged)
 	}
 	received := d.rx.triggers()
 	paged := map[string]int{} // page:step:loop:person → keys
