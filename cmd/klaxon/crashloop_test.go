@@ -89,11 +89,15 @@ func TestCrashLoop(t *testing.T) {
 			d.escalateWhileDown(round)
 			continue
 		}
+		// Every round sends perRound messages (2,000 in all); those after
+		// the kill wait in Slack until klaxon is back.
 		killAt := time.Now().Add(time.Duration(rng.IntN(400)) * time.Millisecond)
 		pageAt := rng.IntN(perRound)
+		killed := false
 		for i := range perRound {
-			if time.Now().After(killAt) {
-				break
+			if !killed && time.Now().After(killAt) {
+				d.crash(round)
+				killed = true
 			}
 			ts := d.say(bob, fmt.Sprintf("round %d message %d", round, i))
 			if i%10 == 0 {
@@ -104,7 +108,7 @@ func TestCrashLoop(t *testing.T) {
 				env, id := fake.Edit(d.channel, ts, fmt.Sprintf("round %d message %d (edited)", round, i))
 				d.sent(env, id, fmt.Sprintf("round %d edit %d", round, i))
 			}
-			if i == pageAt {
+			if i == pageAt && !killed {
 				fake.SlashCommand(alice, d.channel, "/incident", "page payments")
 			}
 			if rng.IntN(4) == 0 {
@@ -112,8 +116,10 @@ func TestCrashLoop(t *testing.T) {
 			}
 			time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
 		}
-		time.Sleep(time.Until(killAt))
-		d.crash(round)
+		if !killed {
+			time.Sleep(time.Until(killAt))
+			d.crash(round)
+		}
 		// Said while klaxon is down: Slack keeps it until klaxon is back.
 		for i := range 3 {
 			d.say(bob, fmt.Sprintf("round %d while down %d", round, i))
@@ -257,13 +263,20 @@ func (d *drill) crash(round int) {
 // fires after the restart.
 func (d *drill) escalateWhileDown(round int) {
 	d.t.Helper()
-	// Acknowledgements Slack still redelivers from earlier rounds must not
-	// stop this page.
-	if !d.fake.WaitFor(wait, func() bool { return d.fake.Unacked() == 0 }) {
-		d.t.Fatalf("round %d: %d envelopes not acknowledged", round, d.fake.Unacked())
+	// Wait for quiet: acknowledgements Slack still redelivers from earlier
+	// rounds must not stop this page, and an earlier round's page whose
+	// first step goes out only now must not be taken for this one.
+	quiet := time.Now()
+	known := d.rx.pages()
+	if !d.fake.WaitFor(30*time.Second, func() bool {
+		if now := d.rx.pages(); len(now) != len(known) || d.fake.Unacked() > 0 {
+			known, quiet = now, time.Now()
+		}
+		return time.Since(quiet) > 2500*time.Millisecond
+	}) {
+		d.t.Fatalf("round %d: klaxon never went quiet: %d envelopes not acknowledged", round, d.fake.Unacked())
 	}
 	d.say(bob, fmt.Sprintf("round %d before the page", round))
-	known := d.rx.pages()
 	if _, ok := d.fake.Ack(d.fake.SlashCommand(alice, d.channel, "/incident", "page payments"), wait); !ok {
 		d.t.Fatalf("round %d: the page command was not acknowledged", round)
 	}
@@ -290,7 +303,8 @@ func (d *drill) escalateWhileDown(round int) {
 	}) {
 		d.firedAfterRestart++
 	} else {
-		d.t.Errorf("round %d: the escalation to carol due while klaxon was down did not fire after the restart", round)
+		d.t.Errorf("round %d: the escalation to carol due while klaxon was down did not fire after the restart; the pager got %v for page %s; logs:\n%s",
+			round, d.rx.keysOf(page), page, d.p.logs)
 	}
 	d.crash(round)
 }
@@ -424,6 +438,19 @@ func (r *pagerReceiver) pages() map[string]time.Time {
 	for key, ev := range r.events {
 		if id, rest, _ := strings.Cut(key, ":"); ev.Event == "trigger" && strings.HasPrefix(rest, "0:0:") {
 			out[id] = r.at[key]
+		}
+	}
+	return out
+}
+
+// keysOf lists the keys received for page.
+func (r *pagerReceiver) keysOf(page string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for key := range r.events {
+		if strings.HasPrefix(key, page+":") {
+			out = append(out, key)
 		}
 	}
 	return out
