@@ -224,8 +224,9 @@ func (d *drill) ackNotices() {
 	}
 }
 
-// crash kills klaxon and checks the file it left: no corruption, and every
-// channel event the fake saw acknowledged is stored.
+// crash kills klaxon and checks the file it left and the pager: no
+// corruption, every channel event the fake saw acknowledged stored, none
+// stored twice, and nobody paged twice for one step.
 func (d *drill) crash(round int) {
 	d.t.Helper()
 	d.p.kill()
@@ -246,15 +247,23 @@ func (d *drill) crash(round int) {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	stored := map[string]bool{}
+	stored := map[string]int{}
 	for _, ev := range evs {
-		stored[ev.SourceID] = true
+		if ev.SourceID != "" {
+			stored[ev.SourceID]++
+		}
 	}
 	for i, env := range d.envelopes {
-		if _, acked := d.fake.Ack(env, 0); acked && !stored["slack:"+d.events[i]] {
+		switch _, acked := d.fake.Ack(env, 0); {
+		case acked && stored["slack:"+d.events[i]] == 0:
 			d.unstored++
 			d.t.Errorf("round %d: %s (%s) was acknowledged but is not stored", round, d.events[i], d.what[d.events[i]])
+		case stored["slack:"+d.events[i]] > 1:
+			d.t.Errorf("round %d: %s (%s) is stored %d times", round, d.events[i], d.what[d.events[i]], stored["slack:"+d.events[i]])
 		}
+	}
+	if twice := d.rx.pagedTwice(); len(twice) > 0 {
+		d.t.Errorf("round %d: paged under more than one key: %v", round, twice)
 	}
 }
 
@@ -438,6 +447,26 @@ func (r *pagerReceiver) pages() map[string]time.Time {
 	for key, ev := range r.events {
 		if id, rest, _ := strings.Cut(key, ":"); ev.Event == "trigger" && strings.HasPrefix(rest, "0:0:") {
 			out[id] = r.at[key]
+		}
+	}
+	return out
+}
+
+// pagedTwice lists the (page, step, round, person) triggers received under
+// more than one key.
+func (r *pagerReceiver) pagedTwice() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys := map[string]int{}
+	for key, ev := range r.events {
+		if parts := strings.Split(key, ":"); ev.Event == "trigger" && len(parts) == 5 {
+			keys[strings.Join(parts[:4], ":")]++
+		}
+	}
+	var out []string
+	for who, n := range keys {
+		if n > 1 {
+			out = append(out, who)
 		}
 	}
 	return out
