@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -245,9 +246,7 @@ func TestBadInputSweep(t *testing.T) {
 			continue // these set the store itself
 		}
 		e := env{"KLAXON_STORE_PATH": db}
-		for k, v := range c.env {
-			e[k] = v
-		}
+		maps.Copy(e, c.env)
 		logs := &syncBuffer{}
 		m := &Main{Stdin: strings.NewReader(""), Stdout: logs, Stderr: logs, Getenv: e.get}
 		err := m.Execute(context.Background(), []string{"run", "--config", writeConfig(t, c.yaml)})
