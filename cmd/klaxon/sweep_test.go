@@ -17,6 +17,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
 	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
 )
 
@@ -369,4 +370,83 @@ func fileDigest(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestBadInputSweepDiscord is the sweep's Discord leg: hostile slash
+// command options and modal submissions over the gateway, each answered
+// with a clear error, the store unchanged.
+func TestBadInputSweepDiscord(t *testing.T) {
+	fake := discordfake.New(map[string]string{dAlice: "alice", dBob: "bob"})
+	t.Cleanup(fake.Close)
+	db := filepath.Join(t.TempDir(), "k.db")
+	k := &discordKlaxon{fake: fake, db: db, running: runKlaxon(t, sweepConfig, env{
+		"KLAXON_STORE_PATH": db, "KLAXON_DISCORD_TOKEN": discordfake.Token, "KLAXON_DISCORD_APPLICATION_ID": discordfake.AppID,
+		"KLAXON_DISCORD_GUILD_ID": discordfake.GuildID, "KLAXON_DISCORD_API_URL": fake.APIURL(), "KLAXON_DISCORD_GATEWAY_URL": fake.GatewayURL(),
+		"KLAXON_DISCORD_CATEGORY_ID": discordfake.CategoryID, "KLAXON_DISCORD_ANNOUNCE_CHANNEL": discordfake.AnnounceID,
+	})}
+	k.waitFor("klaxon to connect and register its commands", func() bool { return fake.Connected() && len(fake.Commands()) > 0 })
+	base := "http://" + k.httpAddr()
+	str := func(name, value string) discordfake.Option {
+		return discordfake.Option{Name: name, Type: 3, Value: value}
+	}
+
+	if got := k.reply(fake.Command(dAlice, discordfake.GeneralID, "incident", "declare", str("title", "Checkout is down"))); !strings.Contains(got, "INC-1") {
+		t.Fatalf("declare: %q", got)
+	}
+	ch, ok := fake.ChannelByName("inc-1-checkout-is-down")
+	if !ok {
+		t.Fatal("no incident channel")
+	}
+	k.waitFor("the pinned summary", func() bool { c, _ := fake.ChannelByName(ch.Name); return len(c.Pins) == 1 })
+	before := storeDigest(t, base)
+
+	for _, c := range []struct {
+		channel, sub string
+		opts         []discordfake.Option
+		want         string
+	}{
+		{discordfake.GeneralID, "declare", []discordfake.Option{str("title", strings.Repeat("x", 151))}, "the limit is 150"},
+		{discordfake.GeneralID, "declare", []discordfake.Option{str("title", "Checkout"), str("severity", "9")}, `"9" is not a severity`},
+		{discordfake.GeneralID, "declare", []discordfake.Option{str("title", "Checkout"), str("service", "nonexistent")}, "nonexistent"},
+		{discordfake.GeneralID, "declare", []discordfake.Option{str("title", "Checkout \x00\x07 down")}, "control"},
+		{discordfake.GeneralID, "resolve", nil, "not an incident channel"},
+		{discordfake.GeneralID, "resolve", []discordfake.Option{str("incident", "INC-999")}, "INC-999"},
+		{ch.ID, "sev", []discordfake.Option{str("level", "7")}, `"7" is not a severity`},
+		{ch.ID, "update", []discordfake.Option{str("text", strings.Repeat("y", 3001))}, "the limit is 3000"},
+		{ch.ID, "role", []discordfake.Option{str("role", "wizard"), {Name: "person", Type: 6, Value: dBob}}, "wizard"},
+		{ch.ID, "followup", []discordfake.Option{str("text", "check the logs"), str("due", "2026-13-45")}, "needs a date"},
+		{ch.ID, "page", []discordfake.Option{str("who", "nonexistent")}, "nonexistent"},
+	} {
+		if got := k.reply(fake.Command(dAlice, c.channel, "incident", c.sub, c.opts...)); !strings.Contains(got, c.want) {
+			t.Errorf("/incident %s %v: reply %q; want it to mention %q", c.sub, c.opts, got, c.want)
+		}
+		if storeDigest(t, base) != before {
+			t.Errorf("/incident %s %v changed the store", c.sub, c.opts)
+		}
+	}
+
+	// The declaration modal, submitted with what it refuses.
+	rs := k.responses(fake.Command(dAlice, discordfake.GeneralID, "incident", "declare"), 1)
+	form, _ := rs[0].Data["custom_id"].(string)
+	for _, values := range []map[string]string{
+		{"title": "  ", "severity": "1"},
+		{"title": strings.Repeat("x", 151), "severity": "1"},
+		{"title": "Checkout", "severity": "SEV9"},
+		{"title": "Checkout", "severity": "1", "service": "nonexistent"},
+	} {
+		if got := k.reply(fake.SubmitModal(dAlice, discordfake.GeneralID, form, values)); !strings.Contains(got, "fix the form") {
+			t.Errorf("declaration form with %.60v: reply %q; want the form's errors", values, got)
+		}
+		if storeDigest(t, base) != before {
+			t.Errorf("declaration form with %.60v changed the store", values)
+		}
+	}
+	// The digest does see writes: a valid note changes it.
+	if got := k.reply(fake.Command(dAlice, ch.ID, "incident", "note", str("text", "the sweep is over"))); !strings.Contains(got, "Noted") {
+		t.Fatalf("note: %q", got)
+	}
+	if storeDigest(t, base) == before {
+		t.Error("a note left the store digest as it was: the checks above prove nothing")
+	}
+	k.stop()
 }
