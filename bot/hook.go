@@ -45,4 +45,8 @@ type HookStore interface {
 	EnqueueHooks(ctx context.Context, ds []HookDelivery) error
 	DueHooks(ctx context.Context, now time.Time, limit int) ([]HookDelivery, error)
 	UpdateHook(ctx context.Context, key string, fn func(*HookDelivery) error) (*HookDelivery, error)
+	// RetryHooksNow makes the deliveries to hook that wait out a backoff
+	// due at now, because it answered again; it returns how many there
+	// were.
+	RetryHooksNow(ctx context.Context, hook string, now time.Time) (int, error)
 }

@@ -129,7 +129,14 @@ func (h *Hooks) Tick(ctx context.Context, now time.Time) {
 		h.log.Error().Err(err).Msg("reading the hook outbox")
 		return
 	}
-	parallel(due, 8, func(d bot.HookDelivery) { h.send(ctx, d, now) })
+	// One hook's events go one after another, oldest first (after an
+	// outage, in the order they happened); different hooks in parallel.
+	byHook := groupBy(due, func(d bot.HookDelivery) string { return d.Hook })
+	parallel(byHook, 8, func(ds []bot.HookDelivery) {
+		for _, d := range ds {
+			h.send(ctx, d, now)
+		}
+	})
 }
 
 // maxHookAttempts is when a hook delivery that keeps failing gives up
@@ -179,6 +186,12 @@ func (h *Hooks) send(ctx context.Context, d bot.HookDelivery, now time.Time) {
 	switch updated.Status {
 	case bot.DeliverySent:
 		log.Debug().Msg("hook delivered")
+		// It answers: what waits out a backoff for it goes on the next tick.
+		if n, err := h.store.RetryHooksNow(ctx, d.Hook, h.clock.Now()); err != nil {
+			log.Error().Err(err).Msg("releasing hook events held back by an outage")
+		} else if n > 0 {
+			log.Info().Int("events", n).Msg("hook reachable again; sending what waited")
+		}
 	case bot.DeliveryFailed:
 		log.Warn().Str("error", updated.LastError).Msg("hook delivery failed for good")
 	default:

@@ -157,3 +157,36 @@ func TestHooksRetryUntilDelivered(t *testing.T) {
 		t.Errorf("fail left %d, %d distinct deliveries", r.fail, len(r.keys))
 	}
 }
+
+// After an outage, the first event that gets through releases the ones
+// waiting out their backoff: they go on the next tick, oldest first.
+func TestHooksCatchUpInOrderWhenTheReceiverIsBack(t *testing.T) {
+	e := newEnv(t)
+	r := newHookReceiver(t)
+	r.fail = 1000
+	hooks := commands.NewHooks(e.inc, e.clock, zerolog.Nop(), []commands.HookConfig{
+		hookTo("t", r, bot.HookDeclared, bot.HookUpdated, bot.HookAcknowledged, bot.HookSeverityChanged)})
+	tick := func(d time.Duration) {
+		e.clock.Advance(d)
+		hooks.Tick(ctx(), e.clock.Now())
+	}
+	e.do("alice", "general", "/incident declare Checkout is down sev:3")
+	ch := e.incident(1).Channel.ID
+	for range 6 {
+		tick(time.Minute) // the declaration fails again and again: its backoff grows
+	}
+	e.do("alice", ch, "/incident update rolling back")
+	tick(0)
+	tick(3 * time.Second)
+	e.do("alice", ch, "/incident ack")
+	tick(0) // each has failed at least once
+	r.mu.Lock()
+	r.fail = 0 // the receiver is back
+	r.mu.Unlock()
+	e.do("alice", ch, "/incident sev 1")
+	tick(0) // the severity change goes at once, and releases the others
+	tick(0)
+	if got := r.names(); got != "incident.severity_changed,incident.declared,incident.updated,incident.acknowledged" {
+		t.Fatalf("received %q; want the new event, then the held-back ones in the order they happened", got)
+	}
+}

@@ -357,19 +357,26 @@ func (p *Paging) deliver(ctx context.Context, now time.Time) {
 // byDedupKey groups deliveries by dedup key, each group in lifecycle order.
 func byDedupKey(ds []bot.Delivery) [][]bot.Delivery {
 	rank := map[bot.DeliveryKind]int{bot.DeliverTrigger: 0, bot.DeliverAck: 1, bot.DeliverResolve: 2}
-	index := map[string]int{}
-	var groups [][]bot.Delivery
-	for _, d := range ds {
-		i, ok := index[d.DedupKey]
-		if !ok {
-			i = len(groups)
-			index[d.DedupKey] = i
-			groups = append(groups, nil)
-		}
-		groups[i] = append(groups[i], d)
-	}
+	groups := groupBy(ds, func(d bot.Delivery) string { return d.DedupKey })
 	for _, g := range groups {
 		slices.SortStableFunc(g, func(a, b bot.Delivery) int { return rank[a.Kind] - rank[b.Kind] })
+	}
+	return groups
+}
+
+// groupBy splits items by key. Groups come in the order their keys first
+// appear, and keep their items' order.
+func groupBy[T any, K comparable](items []T, key func(T) K) [][]T {
+	index := map[K]int{}
+	var groups [][]T
+	for _, it := range items {
+		i, ok := index[key(it)]
+		if !ok {
+			i = len(groups)
+			index[key(it)] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], it)
 	}
 	return groups
 }

@@ -85,3 +85,32 @@ func (s *Store) UpdateHook(ctx context.Context, key string, fn func(*bot.HookDel
 	})
 	return &out, err
 }
+
+// RetryHooksNow implements bot.HookStore.
+func (s *Store) RetryHooksNow(ctx context.Context, hook string, now time.Time) (int, error) {
+	get := func(tx *bolt.Tx, key []byte) (*bot.HookDelivery, error) {
+		var d bot.HookDelivery
+		if err := json.Unmarshal(tx.Bucket(bucketHooks).Get(key), &d); err != nil {
+			return nil, fmt.Errorf("decode hook delivery %s: %w", key, err)
+		}
+		return &d, nil
+	}
+	return s.pullForward(bucketHooksDue, now, func(tx *bolt.Tx, key []byte) (bool, error) {
+		d, err := get(tx, key)
+		if err != nil {
+			return false, err
+		}
+		return d.Hook == hook && d.Status == bot.DeliveryPending && d.Attempts > 0, nil
+	}, func(tx *bolt.Tx, key []byte) error {
+		d, err := get(tx, key)
+		if err != nil {
+			return err
+		}
+		d.NextAttempt = now
+		v, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketHooks).Put(key, v)
+	})
+}

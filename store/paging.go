@@ -238,50 +238,68 @@ func (s *Store) UpdateDelivery(ctx context.Context, key string, fn func(*bot.Del
 
 // RetryNow implements bot.PageStore.
 func (s *Store) RetryNow(ctx context.Context, pager string, now time.Time) (int, error) {
-	// waiting lists them; it runs read-only first, as there usually are
-	// none, and again in the write.
-	waiting := func(tx *bolt.Tx) ([]*bot.Delivery, error) {
-		var out []*bot.Delivery
-		c := tx.Bucket(bucketOutboxDue).Cursor()
+	return s.pullForward(bucketOutboxDue, now, func(tx *bolt.Tx, key []byte) (bool, error) {
+		d, err := getDelivery(tx, string(key))
+		if err != nil {
+			return false, err
+		}
+		return d.Pager == pager && d.Status == bot.DeliveryPending && d.Attempts > 0, nil
+	}, func(tx *bolt.Tx, key []byte) error {
+		d, err := getDelivery(tx, string(key))
+		if err != nil {
+			return err
+		}
+		d.NextAttempt = now
+		data, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOutbox).Put(key, data)
+	})
+}
+
+// pullForward makes the rows of the due index in bucket that fall due
+// after now, and that pick chooses, due at now; move rewrites each chosen
+// row's record to match. It reads first and writes only when there is
+// something to move, as there usually is not.
+func (s *Store) pullForward(bucket []byte, now time.Time, pick func(tx *bolt.Tx, key []byte) (bool, error), move func(tx *bolt.Tx, key []byte) error) (int, error) {
+	chosen := func(tx *bolt.Tx) ([][]byte, error) {
+		var out [][]byte
+		c := tx.Bucket(bucket).Cursor()
 		for k, _ := c.Seek(binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()+1))); k != nil; k, _ = c.Next() {
-			d, err := getDelivery(tx, string(k[8:]))
+			ok, err := pick(tx, k[8:])
 			if err != nil {
 				return nil, err
 			}
-			if d.Pager == pager && d.Status == bot.DeliveryPending && d.Attempts > 0 {
-				out = append(out, d)
+			if ok {
+				out = append(out, bytes.Clone(k))
 			}
 		}
 		return out, nil
 	}
-	var found []*bot.Delivery
-	if err := s.db.View(func(tx *bolt.Tx) (err error) { found, err = waiting(tx); return err }); err != nil || len(found) == 0 {
+	var found [][]byte
+	if err := s.db.View(func(tx *bolt.Tx) (err error) { found, err = chosen(tx); return err }); err != nil || len(found) == 0 {
 		return 0, err
 	}
 	n := 0
 	err := s.update(func(tx *bolt.Tx) error {
-		later, err := waiting(tx)
+		rows, err := chosen(tx)
 		if err != nil {
 			return err
 		}
-		due := tx.Bucket(bucketOutboxDue)
-		for _, d := range later {
-			if err := due.Delete(timeKey(d.NextAttempt, []byte(d.Key))); err != nil {
+		due := tx.Bucket(bucket)
+		for _, k := range rows {
+			if err := due.Delete(k); err != nil {
 				return err
 			}
-			d.NextAttempt = now
-			if err := due.Put(timeKey(now, []byte(d.Key)), nil); err != nil {
+			if err := due.Put(timeKey(now, k[8:]), nil); err != nil {
 				return err
 			}
-			data, err := json.Marshal(d)
-			if err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketOutbox).Put([]byte(d.Key), data); err != nil {
+			if err := move(tx, k[8:]); err != nil {
 				return err
 			}
 		}
-		n = len(later)
+		n = len(rows)
 		return nil
 	})
 	return n, err
