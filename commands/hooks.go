@@ -53,6 +53,8 @@ type Hooks struct {
 	clock bot.Clock
 	log   zerolog.Logger
 	hooks map[string]HookConfig
+	// backlog: hooks that may have events held back by an outage.
+	backlog backlog
 }
 
 // NewHooks returns the hook sender and makes incidents emit events, or
@@ -187,7 +189,7 @@ func (h *Hooks) send(ctx context.Context, d bot.HookDelivery, now time.Time) {
 	case bot.DeliverySent:
 		log.Debug().Msg("hook delivered")
 		// It answers: what waits out a backoff for it goes on the next tick.
-		if n, err := h.store.RetryHooksNow(ctx, d.Hook, h.clock.Now()); err != nil {
+		if n, err := h.backlog.release(d.Hook, func() (int, error) { return h.store.RetryHooksNow(ctx, d.Hook, h.clock.Now()) }); err != nil {
 			log.Error().Err(err).Msg("releasing hook events held back by an outage")
 		} else if n > 0 {
 			log.Info().Int("events", n).Msg("hook reachable again; sending what waited")
@@ -195,6 +197,7 @@ func (h *Hooks) send(ctx context.Context, d bot.HookDelivery, now time.Time) {
 	case bot.DeliveryFailed:
 		log.Warn().Str("error", updated.LastError).Msg("hook delivery failed for good")
 	default:
+		h.backlog.held(d.Hook)
 		log.Info().Str("error", updated.LastError).Time("retry_at", updated.NextAttempt).Msg("hook not delivered yet; will retry")
 	}
 }

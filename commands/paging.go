@@ -47,6 +47,7 @@ type Paging struct {
 	cfg       PagingConfig
 	rng       *rand.Rand
 	rngMu     sync.Mutex
+	backlog   backlog // pagers that may have deliveries held back by an outage
 }
 
 // NewPaging wires paging to the incidents and on-call use cases.
@@ -446,7 +447,7 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 		log.Info().Msg("page delivered")
 		// The pager answers: what waits out a backoff for it (after an
 		// outage) goes now, not minutes from now.
-		if n, err := p.store.RetryNow(ctx, d.Pager, p.clock.Now()); err != nil {
+		if n, err := p.backlog.release(d.Pager, func() (int, error) { return p.store.RetryNow(ctx, d.Pager, p.clock.Now()) }); err != nil {
 			log.Error().Err(err).Msg("releasing deliveries held back by an outage")
 		} else if n > 0 {
 			log.Info().Int("deliveries", n).Msg("pager reachable again; sending what waited")
@@ -464,6 +465,7 @@ func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
 			p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("⚠️ Could not %s %s through %s: %s", verbFor(d.Kind), p.mention(page, d.Person), d.Pager, updated.LastError)}, false)
 		}
 	default:
+		p.backlog.held(d.Pager)
 		log.Warn().Str("error", updated.LastError).Time("retry_at", updated.NextAttempt).Msg("page not delivered yet; will retry")
 		if updated.Attempts == 1 && d.Kind == bot.DeliverTrigger {
 			// Say so once: the responder is not reached yet, and klaxon keeps trying.

@@ -40,6 +40,9 @@ type pageCache struct {
 }
 
 func (c *pageCache) get(ctx context.Context) (commands.StatusPage, error) {
+	if c.reuse <= 0 {
+		return c.build(ctx)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock.Now()
