@@ -48,10 +48,7 @@ chaos: ## crash loop (kill -9 the real binary CHAOS_ROUNDS times, default 50), s
 FUZZ_TARGETS := bot:FuzzTokenize bot:FuzzParsers commands:FuzzCommandArguments bot/web:FuzzAlertDecoders \
 	bot/slack:FuzzDecodeInteraction cmd/klaxon:FuzzConfig
 fuzz: ## run every fuzz target (commands, arguments, alerts, Slack payloads, config) for FUZZTIME each (default 60s)
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "fuzz $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
-		go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./$${t%%:*}; \
-	done
+	bash scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 clean: ## remove build output (not ./data)
 	rm -rf bin
