@@ -27,7 +27,7 @@ import (
 func BenchmarkSlashCommandAck(b *testing.B) {
 	for _, delay := range []time.Duration{0, 200 * time.Millisecond} {
 		b.Run(fmt.Sprintf("webapi=%s", delay), func(b *testing.B) {
-			f := slackfake.New(map[string]string{"U0ALICE": "alice"})
+			f := slackfake.New(b, map[string]string{"U0ALICE": "alice"})
 			defer f.Close()
 			s, err := store.Open(filepath.Join(b.TempDir(), "k.db"), store.Options{})
 			if err != nil {

@@ -46,7 +46,7 @@ func (p platform) Files(channel string) []bot.File {
 
 func TestChatContract(t *testing.T) {
 	chattest.Run(t, func(t *testing.T) chattest.Setup {
-		f := slackfake.New(map[string]string{"U0ALICE": "alice", "U0BOB": "bob"})
+		f := slackfake.New(t, map[string]string{"U0ALICE": "alice", "U0BOB": "bob"})
 		t.Cleanup(f.Close)
 		a := slack.New(slack.Config{AppToken: f.AppToken, BotToken: f.BotToken, APIURL: f.URL(), Log: zerolog.New(io.Discard)})
 		return chattest.Setup{Chat: a, Platform: platform{f}, Users: []string{"U0ALICE", "U0BOB"}}
@@ -54,7 +54,7 @@ func TestChatContract(t *testing.T) {
 }
 
 func TestFormsBecomeModals(t *testing.T) {
-	f := slackfake.New(map[string]string{"U0ALICE": "alice"})
+	f := slackfake.New(t, map[string]string{"U0ALICE": "alice"})
 	defer f.Close()
 	a := slack.New(slack.Config{AppToken: f.AppToken, BotToken: f.BotToken, APIURL: f.URL(), Log: zerolog.New(io.Discard)})
 	// A trigger comes with a user's action; the fake issues one per command.
@@ -111,7 +111,7 @@ func TestFormsBecomeModals(t *testing.T) {
 }
 
 func TestSlackErrorsAreUserSafe(t *testing.T) {
-	f := slackfake.New(map[string]string{"U0ALICE": "alice"})
+	f := slackfake.New(t, map[string]string{"U0ALICE": "alice"})
 	defer f.Close()
 	a := slack.New(slack.Config{AppToken: f.AppToken, BotToken: f.BotToken, APIURL: f.URL(), Log: zerolog.New(io.Discard)})
 	_, err := a.Post(context.Background(), "C404", bot.Message{Text: "x"})

@@ -60,7 +60,7 @@ func TestCrashLoop(t *testing.T) {
 		rounds, _ = strconv.Atoi(s)
 	}
 	perRound := max(2000/rounds, 40)
-	fake := slackfake.New(map[string]string{alice: "alice", bob: "bob", carol: "carol"})
+	fake := slackfake.New(t, map[string]string{alice: "alice", bob: "bob", carol: "carol"})
 	t.Cleanup(fake.Close)
 	rx := newPagerReceiver(t)
 	d := &drill{t: t, fake: fake, rx: rx, bin: buildKlaxon(t), db: filepath.Join(t.TempDir(), "klaxon.db"),

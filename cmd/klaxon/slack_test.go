@@ -75,7 +75,7 @@ func timeline(t *testing.T, db string, n int64) []bot.Event {
 }
 
 func newFake(t testing.TB) *slackfake.Server {
-	fake := slackfake.New(map[string]string{alice: "alice", bob: "bob"})
+	fake := slackfake.New(t, map[string]string{alice: "alice", bob: "bob"})
 	t.Cleanup(fake.Close)
 	return fake
 }

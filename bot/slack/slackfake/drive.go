@@ -21,7 +21,9 @@ func (s *Server) trigger() string {
 func (s *Server) responseURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.srv.URL + "/respond/" + s.nextID("r")
+	path := "/respond/" + s.nextID("r")
+	s.responses[path] = &responseURLUse{issued: time.Now()}
+	return s.srv.URL + path
 }
 
 func (s *Server) channelName(id string) string {
@@ -65,6 +67,14 @@ func (s *Server) Redeliver(event map[string]any, eventID string) string {
 }
 
 func (s *Server) eventWithID(event map[string]any, eventID string) string {
+	// Slack sends only the events the app subscribes to, with the scope
+	// each needs.
+	s.mu.Lock()
+	sub := s.subscribed(event)
+	s.mu.Unlock()
+	if !sub {
+		return ""
+	}
 	return s.enqueue("events_api", map[string]any{
 		"token": "verification-token", "team_id": TeamID, "api_app_id": AppID, "event": event,
 		"type": "event_callback", "event_id": eventID, "event_time": time.Now().Unix(),
@@ -172,8 +182,33 @@ func (s *Server) ClickButton(user, channel, ts, actionID, value string) string {
 		"channel":      map[string]any{"id": channel, "name": s.channelName(channel)},
 		"message":      map[string]any{"type": "message", "ts": ts, "user": BotUserID},
 		"response_url": s.responseURL(), "is_enterprise_install": false,
-		"actions": []map[string]any{{"action_id": actionID, "block_id": "actions", "value": value, "type": "button", "action_ts": s.nextStamp()}},
+		"actions": []map[string]any{{"action_id": actionID, "block_id": s.blockOf(channel, ts, actionID), "value": value, "type": "button", "action_ts": s.nextStamp()}},
 	})
+}
+
+// blockOf returns the block_id of the block holding actionID in a message.
+func (s *Server) blockOf(channel, ts, actionID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.message(channel, ts)
+	if m == nil {
+		return ""
+	}
+	var blocks []struct {
+		BlockID  string `json:"block_id"`
+		Elements []struct {
+			ActionID string `json:"action_id"`
+		} `json:"elements"`
+	}
+	json.Unmarshal(m.Blocks, &blocks)
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if e.ActionID == actionID {
+				return b.BlockID
+			}
+		}
+	}
+	return ""
 }
 
 // Shortcut runs a message shortcut on a message.
@@ -252,6 +287,61 @@ func (s *Server) SubmitView(user, viewID string, values map[string]string) (stri
 		// Real Slack sends this as a string in some payloads.
 		"is_enterprise_install": "false",
 	}), nil
+}
+
+// OpenHome opens klaxon's App Home as user, which sends app_home_opened.
+func (s *Server) OpenHome(user string) (envelopeID, eventID string) {
+	ts := s.nextStamp()
+	return s.Event(map[string]any{"type": "app_home_opened", "user": user, "channel": "D" + strings.TrimPrefix(user, "U"), "tab": "home", "event_ts": ts})
+}
+
+// Home returns the Home tab last published for user.
+func (s *Server) Home(user string) (View, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.homes[user]
+	return v, ok
+}
+
+// --- Strictness ------------------------------------------------------------
+
+// TakeViolations returns the requests refused for breaking Slack's rules
+// so far and forgets them: a test that provokes one on purpose takes it
+// and checks it, so that it does not fail the test at the end.
+func (s *Server) TakeViolations() []Violation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.violations
+	s.violations = nil
+	return v
+}
+
+// SetScopes replaces the bot scopes the manifest grants, as for an app
+// installed with an older manifest.
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.manifest.OAuth.Scopes.Bot = scopes
+}
+
+// EnforceRateLimits makes the fake answer 429 with Retry-After as Slack's
+// documented tiers would (per method per minute; chat.postMessage one a
+// second per channel with short bursts).
+func (s *Server) EnforceRateLimits() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rates = newLimiter()
+}
+
+// EarlyCalls returns the calls made while a Retry-After given for the
+// same method (and channel, for posts) was still running.
+func (s *Server) EarlyCalls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rates == nil {
+		return nil
+	}
+	return append([]Call(nil), s.rates.early...)
 }
 
 // --- Faults ---------------------------------------------------------------

@@ -22,7 +22,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -100,6 +102,7 @@ type Call struct {
 type View struct {
 	ID      string
 	Trigger string
+	User    string         // for a published Home tab
 	View    map[string]any // the view object as sent
 }
 
@@ -125,27 +128,32 @@ type Server struct {
 	srv      *httptest.Server
 	upgrader websocket.Upgrader
 
-	mu        sync.Mutex
-	channels  map[string]*Channel
-	order     []string // channel ids in creation order
-	users     map[string]string
-	messages  map[string][]*Message // by channel, in order
-	calls     []Call
-	views     []View
-	uploads   map[string]*File // by file id, between upload and completion
-	triggers  map[string]time.Time
-	replies   []Reply
-	seq       int
-	conn      *websocket.Conn
-	connSeq   int // connections accepted so far
-	pending   []*envelope
-	acks      map[string]json.RawMessage
-	ackAt     map[string]time.Time
-	firstSent map[string]time.Time
-	limits    map[string]int // method → 429s left to answer
-	retryWait int            // Retry-After seconds
-	delay     time.Duration
-	closed    bool
+	mu         sync.Mutex
+	channels   map[string]*Channel
+	order      []string // channel ids in creation order
+	users      map[string]string
+	messages   map[string][]*Message // by channel, in order
+	calls      []Call
+	views      []View
+	homes      map[string]View  // Home tab per user, from views.publish
+	uploads    map[string]*File // by file id, between upload and completion
+	triggers   map[string]time.Time
+	replies    []Reply
+	seq        int
+	conn       *websocket.Conn
+	connSeq    int // connections accepted so far
+	pending    []*envelope
+	acks       map[string]json.RawMessage
+	ackAt      map[string]time.Time
+	firstSent  map[string]time.Time
+	limits     map[string]int // method → 429s left to answer
+	retryWait  int            // Retry-After seconds
+	delay      time.Duration
+	closed     bool
+	manifest   Manifest
+	rates      *limiter // nil until EnforceRateLimits
+	responses  map[string]*responseURLUse
+	violations []Violation
 
 	writeMu sync.Mutex // one writer on the socket at a time
 
@@ -159,10 +167,31 @@ type Server struct {
 	TriggerTTL time.Duration
 }
 
-// New starts a fake Slack on 127.0.0.1 with users, e.g. "U0ALICE": "alice",
-// and a public channel #general (C0GENERAL) and #incidents (C0INCIDENTS).
-func New(users map[string]string) *Server {
-	s := &Server{
+// Violation is a request the real Slack would refuse for breaking one of
+// its documented rules: a Block Kit limit, a missing scope, a length.
+type Violation struct {
+	Method string
+	Error  string   // Slack's error code, e.g. invalid_blocks
+	Detail []string // Slack's messages, with the JSON pointer of the field
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("%s: %s %s", v.Method, v.Error, strings.Join(v.Detail, "; "))
+}
+
+// New starts a strict fake Slack on 127.0.0.1 with users, e.g. "U0ALICE":
+// "alice", and a public channel #general (C0GENERAL) and #incidents
+// (C0INCIDENTS). It grants exactly the bot scopes and events of the
+// repository's slack-app-manifest.yaml. When t ends, the fake closes, and
+// every request it refused for breaking Slack's rules that the test did
+// not take with TakeViolations fails t.
+func New(t testing.TB, users map[string]string) *Server {
+	t.Helper()
+	manifest, err := ReadManifest(ManifestPath())
+	if err != nil {
+		t.Fatalf("slackfake: %v", err)
+	}
+	s := &Server{manifest: manifest, responses: map[string]*responseURLUse{}, homes: map[string]View{},
 		AppToken: "xapp-1-A0KLAXON-fake", BotToken: "xoxb-fake-bot",
 		channels: map[string]*Channel{}, users: map[string]string{BotUserID: "klaxon"},
 		messages: map[string][]*Message{}, triggers: map[string]time.Time{}, uploads: map[string]*File{},
@@ -189,15 +218,25 @@ func New(users map[string]string) *Server {
 	s.upgrader.CheckOrigin = func(*http.Request) bool { return true }
 	s.srv = httptest.NewServer(mux)
 	go s.redeliverLoop()
+	t.Cleanup(func() {
+		s.Close()
+		for _, v := range s.TakeViolations() {
+			t.Errorf("slackfake: real Slack would refuse %s", v)
+		}
+	})
 	return s
 }
 
 // URL is the Web API base URL for slack.OptionAPIURL.
 func (s *Server) URL() string { return s.srv.URL + "/api/" }
 
-// Close stops the fake.
+// Close stops the fake. It may be called more than once.
 func (s *Server) Close() {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
 	s.closed = true
 	conn := s.conn
 	s.mu.Unlock()
@@ -269,8 +308,28 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Method: method, Params: params, At: time.Now()})
-	resp := s.call(method, params)
+	call := Call{Method: method, Params: params, At: time.Now()}
+	if method != "apps.connections.open" {
+		// Slack names a bot token's scopes in every answer.
+		w.Header().Set("X-OAuth-Scopes", strings.Join(s.manifest.OAuth.Scopes.Bot, ","))
+	}
+	if s.rates != nil {
+		if wait := s.rates.allow(call, str(params, "channel"), call.At); wait > 0 {
+			s.calls = append(s.calls, Call{Method: method + " (429)", Params: params, At: call.At})
+			s.mu.Unlock()
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
+			return
+		}
+	}
+	s.calls = append(s.calls, call)
+	var resp map[string]any
+	if needed := s.missingScope(method, params); needed != "" {
+		resp = s.refuse(method, map[string]any{"ok": false, "error": "missing_scope", "needed": needed,
+			"provided": strings.Join(s.manifest.OAuth.Scopes.Bot, ",")})
+	} else {
+		resp = s.call(method, params)
+	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -282,6 +341,91 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func fail(code string) map[string]any { return map[string]any{"ok": false, "error": code} }
+
+// refuse records a violation of Slack's rules and returns Slack's answer to
+// it. s.mu is held.
+func (s *Server) refuse(method string, resp map[string]any) map[string]any {
+	v := Violation{Method: method, Error: str(resp, "error")}
+	if n := str(resp, "needed"); n != "" {
+		v.Detail = append(v.Detail, "needed "+n)
+	}
+	if errs, ok := resp["errors"].([]string); ok {
+		v.Detail = append(v.Detail, errs...)
+	}
+	if md, ok := resp["response_metadata"].(map[string]any); ok {
+		if msgs, ok := md["messages"].([]string); ok && len(v.Detail) == 0 {
+			v.Detail = append(v.Detail, msgs...)
+		}
+	}
+	s.violations = append(s.violations, v)
+	return resp
+}
+
+// refuseCode refuses with a bare error code.
+func (s *Server) refuseCode(method, code string) map[string]any { return s.refuse(method, fail(code)) }
+
+// invalidBlocks is Slack's answer to blocks that break Block Kit's rules.
+func (s *Server) invalidBlocks(method string, errs blockErrors) map[string]any {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = "[ERROR] " + e
+	}
+	return s.refuse(method, map[string]any{"ok": false, "error": "invalid_blocks", "errors": []string(errs),
+		"response_metadata": map[string]any{"messages": msgs}})
+}
+
+// invalidView is Slack's answer to a view that breaks its rules.
+func (s *Server) invalidView(method string, errs blockErrors) map[string]any {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = "[ERROR] " + e
+	}
+	return s.refuse(method, map[string]any{"ok": false, "error": "invalid_arguments", "response_metadata": map[string]any{"messages": msgs}})
+}
+
+// messageErrors checks a message's blocks and text. Slack truncates text
+// over 40,000 characters in chat.postMessage and refuses more than 4,000
+// in chat.update ("msg_too_long").
+func messageErrors(p map[string]any, maxText int) (code string, errs blockErrors) {
+	if utf8.RuneCountInString(str(p, "text")) > maxText {
+		return "msg_too_long", nil
+	}
+	blocks, err := decodeBlocks(p)
+	if err != nil {
+		return "invalid_blocks_format", nil
+	}
+	if errs := validateBlocks("/blocks", blocks, "message"); len(errs) > 0 {
+		return "invalid_blocks", errs
+	}
+	return "", nil
+}
+
+func decodeBlocks(p map[string]any) (any, error) {
+	switch b := p["blocks"].(type) {
+	case string:
+		var v any
+		if b == "" {
+			return nil, nil
+		}
+		err := json.Unmarshal([]byte(b), &v)
+		return v, err
+	default:
+		return b, nil
+	}
+}
+
+// checkMessage refuses a message that breaks Slack's rules; nil means it
+// may be posted.
+func (s *Server) checkMessage(method string, p map[string]any, maxText int) map[string]any {
+	switch code, errs := messageErrors(p, maxText); code {
+	case "":
+		return nil
+	case "invalid_blocks":
+		return s.invalidBlocks(method, errs)
+	default:
+		return s.refuseCode(method, code)
+	}
+}
 
 func str(p map[string]any, k string) string {
 	switch v := p[k].(type) {
@@ -313,12 +457,16 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 	case "conversations.create":
 		name := str(p, "name")
 		switch {
+		// "Channel names may only contain lowercase letters, numbers,
+		// hyphens, and underscores, and must be 80 characters or less."
 		case name == "":
-			return fail("invalid_name_required")
-		case len(name) > 80:
-			return fail("invalid_name_maxlength")
+			return s.refuseCode(method, "invalid_name_required")
+		case utf8.RuneCountInString(name) > 80:
+			return s.refuseCode(method, "invalid_name_maxlength")
 		case !channelName.MatchString(name):
-			return fail("invalid_name_specials")
+			return s.refuseCode(method, "invalid_name_specials")
+		case strings.Trim(name, "-_") == "":
+			return s.refuseCode(method, "invalid_name_punctuation")
 		}
 		for _, c := range s.channels {
 			if c.Name == name {
@@ -358,13 +506,21 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		if !found {
 			return fail("channel_not_found")
 		}
-		if method == "conversations.setTopic" {
-			if t := str(p, "topic"); len([]rune(t)) > 250 {
-				return fail("too_long")
-			}
-			c.Topic = str(p, "topic")
+		// Topics and purposes: "too_long: ... longer than 250 characters".
+		field := "topic"
+		if method == "conversations.setPurpose" {
+			field = "purpose"
+		}
+		if utf8.RuneCountInString(str(p, field)) > 250 {
+			return s.refuseCode(method, "too_long")
+		}
+		if !slices.Contains(c.Members, BotUserID) {
+			return fail("not_in_channel")
+		}
+		if field == "topic" {
+			c.Topic = str(p, field)
 		} else {
-			c.Purpose = str(p, "purpose")
+			c.Purpose = str(p, field)
 		}
 		return ok(map[string]any{"channel": channelJSON(c)})
 	case "conversations.open":
@@ -383,8 +539,13 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		if !found {
 			return fail("channel_not_found")
 		}
-		if c.Private && !slices.Contains(c.Members, BotUserID) {
+		// A bot posts where it is a member, or in any public channel with
+		// chat:write.public.
+		if !slices.Contains(c.Members, BotUserID) && (c.Private || c.IsDM || !s.hasScope("chat:write.public")) {
 			return fail("not_in_channel")
+		}
+		if refused := s.checkMessage(method, p, 40000); refused != nil {
+			return refused
 		}
 		m := &Message{Channel: c.ID, TS: s.nextTS(), User: BotUserID, Text: str(p, "text"), Blocks: rawBlocks(p), ThreadTS: str(p, "thread_ts")}
 		if m.Text == "" && len(m.Blocks) == 0 {
@@ -400,6 +561,9 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		if m.User != BotUserID {
 			return fail("cant_update_message")
 		}
+		if refused := s.checkMessage(method, p, 4000); refused != nil {
+			return refused
+		}
 		m.Text, m.Blocks = str(p, "text"), rawBlocks(p)
 		m.Edits++
 		return ok(map[string]any{"channel": m.Channel, "ts": m.TS, "text": m.Text})
@@ -410,6 +574,12 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		}
 		if !slices.Contains(c.Members, BotUserID) {
 			return fail("not_in_channel")
+		}
+		if !slices.Contains(c.Members, str(p, "user")) {
+			return fail("user_not_in_channel")
+		}
+		if refused := s.checkMessage(method, p, 40000); refused != nil {
+			return refused
 		}
 		s.replies = append(s.replies, Reply{Channel: c.ID, User: str(p, "user"), Text: str(p, "text"), Body: p})
 		return ok(map[string]any{"message_ts": s.nextTS()})
@@ -466,17 +636,21 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		return ok(map[string]any{"files": out})
 	case "views.open":
 		trigger := str(p, "trigger_id")
+		// "trigger_id ... expires after 3 seconds" and opens one view.
 		issued, found := s.triggers[trigger]
 		if !found {
-			return fail("invalid_trigger_id")
+			return s.refuseCode(method, "invalid_trigger_id")
 		}
 		if time.Since(issued) > s.TriggerTTL {
-			return fail("expired_trigger_id")
+			return s.refuseCode(method, "expired_trigger_id")
 		}
 		delete(s.triggers, trigger)
-		view, _ := p["view"].(map[string]any)
+		view := viewParam(p)
 		if view == nil {
-			return fail("invalid_arguments")
+			return s.refuseCode(method, "invalid_arguments")
+		}
+		if errs := validateView(view); len(errs) > 0 {
+			return s.invalidView(method, errs)
 		}
 		v := View{ID: s.nextID("V"), Trigger: trigger, View: view}
 		s.views = append(s.views, v)
@@ -485,8 +659,40 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 			out[k] = val
 		}
 		return ok(map[string]any{"view": out})
+	case "views.publish":
+		user := str(p, "user_id")
+		if _, known := s.users[user]; !known {
+			return fail("user_not_found")
+		}
+		view := viewParam(p)
+		if view == nil {
+			return s.refuseCode(method, "invalid_arguments")
+		}
+		if view["type"] != "home" {
+			return s.refuseCode(method, "invalid_arguments")
+		}
+		if errs := validateView(view); len(errs) > 0 {
+			return s.invalidView(method, errs)
+		}
+		v := View{ID: s.nextID("V"), View: view, User: user}
+		s.homes[user] = v
+		return ok(map[string]any{"view": map[string]any{"id": v.ID, "type": "home"}})
 	}
-	return fail("unknown_method")
+	return s.refuseCode(method, "unknown_method")
+}
+
+// viewParam decodes the view argument, sent as JSON text in a form or as an
+// object in a JSON body.
+func viewParam(p map[string]any) map[string]any {
+	switch v := p["view"].(type) {
+	case map[string]any:
+		return v
+	case string:
+		var m map[string]any
+		json.Unmarshal([]byte(v), &m)
+		return m
+	}
+	return nil
 }
 
 func rawBlocks(p map[string]any) json.RawMessage {
@@ -534,6 +740,19 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, id string) 
 	w.Write([]byte("OK - " + strconv.Itoa(len(data))))
 }
 
+// responseURLUse is what the fake knows of a response_url it issued.
+type responseURLUse struct {
+	issued time.Time
+	uses   int
+}
+
+// Response URLs: "You can use a response_url up to 5 times within 30
+// minutes" (docs.slack.dev/interactivity/handling-user-interaction).
+const (
+	responseURLUses = 5
+	responseURLTTL  = 30 * time.Minute
+)
+
 func (s *Server) serveResponse(w http.ResponseWriter, r *http.Request) {
 	var body map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
@@ -541,7 +760,33 @@ func (s *Server) serveResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	use, ok := s.responses[r.URL.Path]
+	refuse := func(code string) {
+		s.refuseCode("response_url", code)
+		http.Error(w, code, http.StatusNotFound)
+	}
+	switch {
+	case !ok:
+		http.Error(w, "no_service", http.StatusNotFound)
+		return
+	case use.uses >= responseURLUses:
+		refuse("used_url")
+		return
+	case time.Since(use.issued) > responseURLTTL:
+		refuse("expired_url")
+		return
+	}
+	if str(body, "text") == "" && body["blocks"] == nil {
+		refuse("no_text")
+		return
+	}
+	if code, errs := messageErrors(body, 40000); code != "" {
+		s.refuse("response_url", map[string]any{"ok": false, "error": code, "errors": []string(errs)})
+		http.Error(w, code, http.StatusBadRequest)
+		return
+	}
+	use.uses++
 	s.replies = append(s.replies, Reply{URL: r.URL.Path, Body: body, Text: str(body, "text")})
-	s.mu.Unlock()
 	w.Write([]byte("ok"))
 }
