@@ -161,3 +161,14 @@ type Activity struct {
 	SourceID string     `json:"source_id"` // platform event id, for de-duplication
 	Time     time.Time  `json:"time"`
 }
+
+// SelfChecker is a chat that can check its own installation against what
+// klaxon needs (Slack scopes; Discord permissions and intents).
+type SelfChecker interface {
+	// Check asks the platform and returns one line per missing item: what
+	// stops working and how to fix it. An error means the platform could
+	// not be asked or refused klaxon's credentials.
+	Check(ctx context.Context) ([]string, error)
+	// Problems returns what the check at connection found missing.
+	Problems() []string
+}

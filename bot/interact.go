@@ -86,6 +86,7 @@ type interactions struct {
 	actions   map[string]ActionFunc
 	forms     map[string]FormHandler
 	questions []QuestionFunc
+	home      []HomeFunc
 }
 
 // HandleAction routes an action id to fn.
@@ -191,4 +192,40 @@ func (m *Mux) recoverTo(resp **Response, kind, id string) {
 		m.Log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Str(kind, id).Msg(kind + " handler panicked")
 		*resp = &Response{Message: Message{Text: "⚠️ " + ErrorMessage(fmt.Errorf("panic"))}}
 	}
+}
+
+// Visitor is someone opening klaxon's home (Slack's App Home tab).
+type Visitor struct {
+	Platform Platform
+	User     User
+	Time     time.Time
+}
+
+// HomeFunc returns one section of the home a visitor sees, or nil for none.
+type HomeFunc func(ctx context.Context, v Visitor) (*Message, error)
+
+// HandleHome adds a section to the home; sections show in the order added.
+func (m *Mux) HandleHome(fn HomeFunc) { m.home = append(m.home, fn) }
+
+// Home returns the sections of the home v sees. A section that fails is
+// shown as its error, so the rest still shows.
+func (m *Mux) Home(ctx context.Context, v Visitor) (sections []Message) {
+	for _, fn := range m.home {
+		if resp := m.homeSection(ctx, fn, v); resp != nil && !resp.IsZero() {
+			sections = append(sections, resp.Message)
+		}
+	}
+	return sections
+}
+
+func (m *Mux) homeSection(ctx context.Context, fn HomeFunc, v Visitor) (resp *Response) {
+	defer m.recoverTo(&resp, "home", "")
+	msg, err := fn(ctx, v)
+	if err != nil {
+		return m.respond(nil, err)
+	}
+	if msg == nil {
+		return nil
+	}
+	return &Response{Message: *msg}
 }

@@ -151,6 +151,8 @@ func (c *Incidents) Register(m *bot.Mux) {
 		bot.Command{Name: "incident help", Usage: "[command]", Summary: "Show the commands, or help for one.", Handler: helpHandler(m, "incident")},
 	)
 	m.HandleActivity(c.Record)
+	m.HandleHome(c.homeIncidents)
+	m.HandleHome(c.homeFollowUps)
 	c.registerInteractions(m)
 	c.registerFollowUps(m)
 }

@@ -83,6 +83,7 @@ func (o *OnCall) Register(m *bot.Mux) {
 	)
 	m.HandleQuestion(o.Answer)
 	m.HandleAction(ActionTakeShift, o.actTake)
+	m.HandleHome(o.homeOnCall)
 }
 
 // chat returns the chat of platform p.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,8 +32,9 @@ const (
 
 // Intents klaxon needs. Without MESSAGE_CONTENT (a privileged intent, to be
 // enabled in the developer portal) messages arrive without their text.
+// Direct Message Reactions lets people acknowledge a page DM with ✅.
 const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsGuildMessageReactions |
-	discordgo.IntentsDirectMessages | discordgo.IntentsMessageContent
+	discordgo.IntentsDirectMessages | discordgo.IntentsDirectMessageReactions | discordgo.IntentsMessageContent
 
 // Config is what the adapter needs.
 type Config struct {
@@ -63,8 +65,15 @@ type Adapter struct {
 	botUser       atomic.Value // string: klaxon's own user id, from READY
 	work          bot.Inflight
 
+	// held is klaxon's permissions where it creates incident channels, from
+	// the check at connection; problems is what that check found missing.
+	held     atomic.Int64
+	problems atomic.Value // []string
+
 	mu      sync.Mutex
 	pending map[string]*pendingInteraction // by interaction id (the form trigger)
+	ownPins map[string]int                 // channel → pins klaxon made whose CHANNEL_PINS_UPDATE is still to come
+	threads map[string]string              // thread id → the channel it belongs to
 }
 
 var _ bot.Chat = (*Adapter)(nil)
@@ -98,7 +107,9 @@ func New(cfg Config) (*Adapter, error) {
 	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: &rewrite{api: cfg.APIURL, gateway: cfg.GatewayURL, next: http.DefaultTransport}}
 	log := cfg.Log.With().Str("platform", "discord").Logger()
 	s.LogLevel = discordgo.LogWarning
-	a := &Adapter{s: s, cfg: cfg, log: log, clock: cfg.Clock, pending: map[string]*pendingInteraction{}}
+	a := &Adapter{s: s, cfg: cfg, log: log, clock: cfg.Clock, pending: map[string]*pendingInteraction{},
+		ownPins: map[string]int{}, threads: map[string]string{}}
+	a.held.Store(botPerms &^ PermissionPinMessages) // until the check says more: what every invite URL granted
 	return a, nil
 }
 
@@ -169,7 +180,7 @@ const responderPerms = discordgo.PermissionViewChannel | discordgo.PermissionSen
 	discordgo.PermissionAddReactions | discordgo.PermissionAttachFiles
 
 // botPerms lets klaxon itself work in a private incident channel.
-const botPerms = responderPerms | discordgo.PermissionManageMessages | discordgo.PermissionManageChannels | discordgo.PermissionEmbedLinks
+const botPerms = responderPerms | PermissionPinMessages | discordgo.PermissionManageChannels | discordgo.PermissionEmbedLinks
 
 // InvitePermissions is what klaxon asks for when it is invited to a server:
 // its channel permissions, plus Manage Roles to set permission overwrites.
@@ -193,8 +204,11 @@ func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.
 		data.PermissionOverwrites = []*discordgo.PermissionOverwrite{
 			{ID: a.cfg.GuildID, Type: discordgo.PermissionOverwriteTypeRole, Deny: discordgo.PermissionViewChannel}, // @everyone
 		}
+		// Discord refuses an overwrite that grants a bit klaxon does not
+		// hold, so on servers invited with an older URL klaxon grants
+		// itself only what it has.
 		if me := a.botUserID(); me != "" {
-			data.PermissionOverwrites = append(data.PermissionOverwrites, &discordgo.PermissionOverwrite{ID: me, Type: discordgo.PermissionOverwriteTypeMember, Allow: botPerms})
+			data.PermissionOverwrites = append(data.PermissionOverwrites, &discordgo.PermissionOverwrite{ID: me, Type: discordgo.PermissionOverwriteTypeMember, Allow: botPerms & a.held.Load()})
 		}
 	}
 	ch, err := a.s.GuildChannelCreateComplex(a.cfg.GuildID, data, a.opt(ctx))
@@ -248,15 +262,40 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, m bot.Message)
 	return apiError("update a message", err)
 }
 
-// Pin implements bot.Chat.
+// Pin implements bot.Chat with the current route, PUT
+// /channels/{id}/messages/pins/{message} (discordgo v0.29 knows only the
+// deprecated /channels/{id}/pins/{message}). The pin's CHANNEL_PINS_UPDATE
+// is klaxon's own, and not put on the timeline.
 func (a *Adapter) Pin(ctx context.Context, ref bot.MessageRef) error {
-	return apiError("pin a message", a.s.ChannelMessagePin(ref.Channel, ref.ID, a.opt(ctx)))
+	url := discordgo.EndpointChannel(ref.Channel) + "/messages/pins/" + ref.ID
+	a.mu.Lock()
+	a.ownPins[ref.Channel]++
+	a.mu.Unlock()
+	_, err := a.s.RequestWithBucketID("PUT", url, nil, discordgo.EndpointChannel(ref.Channel)+"/messages/pins/", a.opt(ctx))
+	if err != nil {
+		a.mu.Lock()
+		a.ownPins[ref.Channel]--
+		a.mu.Unlock()
+	}
+	return apiError("pin a message", err)
+}
+
+// ownPin reports whether a CHANNEL_PINS_UPDATE in channel is for a pin
+// klaxon made, and counts it off.
+func (a *Adapter) ownPin(channel string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ownPins[channel] > 0 {
+		a.ownPins[channel]--
+		return true
+	}
+	return false
 }
 
 // Upload implements bot.Chat with a message carrying the file.
 func (a *Adapter) Upload(ctx context.Context, channelID string, f bot.File) (bot.MessageRef, error) {
 	send := &discordgo.MessageSend{Content: cut(markdown(f.Comment), 2000),
-		Files: []*discordgo.File{{Name: f.Name, ContentType: "text/markdown; charset=utf-8", Reader: bytes.NewReader(f.Content)}}}
+		Files: []*discordgo.File{{Name: f.Name, ContentType: contentType(f.Name), Reader: bytes.NewReader(f.Content)}}}
 	msg, err := a.s.ChannelMessageSendComplex(channelID, send, a.opt(ctx))
 	if err != nil {
 		return bot.MessageRef{}, apiError("upload "+f.Name, err)
@@ -271,4 +310,19 @@ func (a *Adapter) DM(ctx context.Context, userID string, m bot.Message) (bot.Mes
 		return bot.MessageRef{}, apiError("open a DM with <@"+userID+">", err)
 	}
 	return a.Post(ctx, ch.ID, m)
+}
+
+// contentType is an uploaded file's media type, by its extension.
+func contentType(name string) string {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".md":
+		return "text/markdown; charset=utf-8"
+	case ".txt", ".log":
+		return "text/plain; charset=utf-8"
+	case ".json":
+		return "application/json"
+	case ".ics":
+		return "text/calendar; charset=utf-8"
+	}
+	return "application/octet-stream"
 }

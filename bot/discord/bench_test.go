@@ -25,7 +25,7 @@ import (
 func BenchmarkInteractionFirstResponse(b *testing.B) {
 	for _, sub := range []string{"declare", "list"} {
 		b.Run(sub+"/rest=200ms", func(b *testing.B) {
-			f := discordfake.New(map[string]string{alice: "alice"})
+			f := discordfake.New(b, map[string]string{alice: "alice"})
 			defer f.Close()
 			s, err := store.Open(filepath.Join(b.TempDir(), "k.db"), store.Options{})
 			if err != nil {

@@ -70,7 +70,7 @@ func newAdapter(t testing.TB, f *discordfake.Server) *discord.Adapter {
 
 func TestChatContract(t *testing.T) {
 	chattest.Run(t, func(t *testing.T) chattest.Setup {
-		f := discordfake.New(map[string]string{alice: "alice", bob: "bob"})
+		f := discordfake.New(t, map[string]string{alice: "alice", bob: "bob"})
 		t.Cleanup(f.Close)
 		return chattest.Setup{Chat: newAdapter(t, f), Platform: platform{f}, Users: []string{alice, bob}}
 	})

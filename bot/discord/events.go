@@ -34,7 +34,9 @@ func (a *Adapter) onMessage(ctx context.Context, mux *bot.Mux, m *discordgo.Mess
 		a.later(ctx, func(ctx context.Context) { a.ask(ctx, mux, q) })
 		return
 	}
-	act := bot.Activity{Kind: bot.EventMessage, User: user, Channel: bot.ChannelRef{ID: m.ChannelID}, Text: m.Content,
+	// A thread's messages belong to the channel the thread is in, as
+	// Slack's thread replies do.
+	act := bot.Activity{Kind: bot.EventMessage, User: user, Channel: bot.ChannelRef{ID: a.parentOf(m.ChannelID)}, Text: m.Content,
 		Ref: bot.MessageRef{Channel: m.ChannelID, ID: m.ID}, SourceID: "discord:msg:" + m.ID, Time: m.Timestamp}
 	if len(m.Attachments) > 0 {
 		var names []string
@@ -71,7 +73,7 @@ func (a *Adapter) onEdit(ctx context.Context, mux *bot.Mux, m *discordgo.Message
 	if m.EditedTimestamp == nil || (m.Author != nil && m.Author.ID == a.botUserID()) || m.GuildID == "" {
 		return // embeds unfolding, klaxon's own edits, DMs
 	}
-	act := bot.Activity{Kind: bot.EventMessageEdit, Channel: bot.ChannelRef{ID: m.ChannelID}, Text: m.Content,
+	act := bot.Activity{Kind: bot.EventMessageEdit, Channel: bot.ChannelRef{ID: a.parentOf(m.ChannelID)}, Text: m.Content,
 		Ref: bot.MessageRef{Channel: m.ChannelID, ID: m.ID}, SourceID: "discord:edit:" + m.ID + ":" + m.EditedTimestamp.UTC().Format(time.RFC3339Nano),
 		Time: *m.EditedTimestamp}
 	if m.Author != nil {
@@ -84,24 +86,56 @@ func (a *Adapter) onDelete(ctx context.Context, mux *bot.Mux, m *discordgo.Messa
 	if m.GuildID == "" {
 		return
 	}
-	a.record(ctx, mux, bot.Activity{Kind: bot.EventMessageDelete, Channel: bot.ChannelRef{ID: m.ChannelID},
+	a.record(ctx, mux, bot.Activity{Kind: bot.EventMessageDelete, Channel: bot.ChannelRef{ID: a.parentOf(m.ChannelID)},
 		Ref: bot.MessageRef{Channel: m.ChannelID, ID: m.ID}, SourceID: "discord:delete:" + m.ID})
 }
 
-func (a *Adapter) onReaction(ctx context.Context, mux *bot.Mux, r *discordgo.MessageReaction) {
-	if r.UserID == a.botUserID() || r.GuildID == "" {
+// onReaction records a reaction added or removed. Reactions in DMs (no
+// guild) count too: a ✅ on a page DM acknowledges the page.
+func (a *Adapter) onReaction(ctx context.Context, mux *bot.Mux, r *discordgo.MessageReaction, removed bool) {
+	if r.UserID == a.botUserID() {
 		return
 	}
 	emoji := bot.NormalizeEmoji(r.Emoji.Name)
-	a.record(ctx, mux, bot.Activity{Kind: bot.EventReaction, User: bot.User{ID: r.UserID}, Channel: bot.ChannelRef{ID: r.ChannelID},
+	act := bot.Activity{Kind: bot.EventReaction, User: bot.User{ID: r.UserID}, Channel: bot.ChannelRef{ID: a.parentOf(r.ChannelID)},
 		Emoji: emoji, Ref: bot.MessageRef{Channel: r.ChannelID, ID: r.MessageID},
-		SourceID: "discord:react:" + r.MessageID + ":" + r.UserID + ":" + emoji})
+		SourceID: "discord:react:" + r.MessageID + ":" + r.UserID + ":" + emoji}
+	if removed {
+		// Slack's wording, so the timeline reads the same on both.
+		act.Text, act.Emoji = "removed "+emoji, ""
+		// Gateway events carry no id: like adds, a removal is recorded once
+		// per message, person and emoji, so a RESUME's replay is not doubled.
+		act.SourceID = "discord:unreact:" + r.MessageID + ":" + r.UserID + ":" + emoji
+	}
+	a.record(ctx, mux, act)
 }
 
 func (a *Adapter) onPins(ctx context.Context, mux *bot.Mux, p *discordgo.ChannelPinsUpdate) {
-	if p.GuildID == "" || p.LastPinTimestamp == "" {
-		return
+	if p.GuildID == "" || p.LastPinTimestamp == "" || a.ownPin(p.ChannelID) {
+		return // DMs, unpins, and klaxon's own pin of its summary
 	}
 	a.record(ctx, mux, bot.Activity{Kind: bot.EventPin, Channel: bot.ChannelRef{ID: p.ChannelID}, Text: "a message was pinned",
 		SourceID: "discord:pins:" + p.ChannelID + ":" + p.LastPinTimestamp})
+}
+
+// parentOf returns the channel a thread belongs to, or id itself.
+func (a *Adapter) parentOf(id string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if parent, ok := a.threads[id]; ok {
+		return parent
+	}
+	return id
+}
+
+// onThreads learns which channel threads belong to, from THREAD_CREATE,
+// THREAD_LIST_SYNC and the threads GUILD_CREATE lists.
+func (a *Adapter) onThreads(threads ...*discordgo.Channel) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range threads {
+		if t != nil && t.IsThread() && t.ParentID != "" {
+			a.threads[t.ID] = t.ParentID
+		}
+	}
 }

@@ -19,7 +19,7 @@ import (
 )
 
 func TestRateLimitsAreWaitedOut(t *testing.T) {
-	f := discordfake.New(map[string]string{alice: "alice"})
+	f := discordfake.New(t, map[string]string{alice: "alice"})
 	defer f.Close()
 	a := newAdapter(t, f)
 	f.RateLimit("POST channels/messages", 2)
@@ -46,7 +46,7 @@ func TestRateLimitsAreWaitedOut(t *testing.T) {
 }
 
 func TestGatewayReidentifiesAfterInvalidSession(t *testing.T) {
-	f := discordfake.New(map[string]string{alice: "alice"})
+	f := discordfake.New(t, map[string]string{alice: "alice"})
 	defer f.Close()
 	a := newAdapter(t, f)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -73,7 +73,7 @@ func TestGatewayReidentifiesAfterInvalidSession(t *testing.T) {
 }
 
 func TestMessageCommandAndAutocomplete(t *testing.T) {
-	f := discordfake.New(map[string]string{alice: "alice"})
+	f := discordfake.New(t, map[string]string{alice: "alice"})
 	defer f.Close()
 	a, err := discord.New(discord.Config{Token: discordfake.Token, ApplicationID: discordfake.AppID, GuildID: discordfake.GuildID,
 		APIURL: f.APIURL(), GatewayURL: f.GatewayURL(), Log: zerolog.New(io.Discard),

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -57,9 +58,35 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 	a.s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { a.onMessage(ctx, mux, m.Message) })
 	a.s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageUpdate) { a.onEdit(ctx, mux, m.Message) })
 	a.s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageDelete) { a.onDelete(ctx, mux, m.Message) })
-	a.s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionAdd) { a.onReaction(ctx, mux, r.MessageReaction) })
+	a.s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
+		a.onReaction(ctx, mux, r.MessageReaction, false)
+	})
+	a.s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionRemove) {
+		a.onReaction(ctx, mux, r.MessageReaction, true)
+	})
+	a.s.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) { a.onThreads(g.Threads...) })
+	a.s.AddHandler(func(_ *discordgo.Session, t *discordgo.ThreadCreate) { a.onThreads(t.Channel) })
+	a.s.AddHandler(func(_ *discordgo.Session, t *discordgo.ThreadListSync) { a.onThreads(t.Threads...) })
 	a.s.AddHandler(func(_ *discordgo.Session, p *discordgo.ChannelPinsUpdate) { a.onPins(ctx, mux, p) })
 
+	// What the server grants klaxon: named at start-up, shown on /readyz
+	// and by `klaxon check`.
+	held, flags, err := a.effective(ctx)
+	switch {
+	case err != nil:
+		a.log.Warn().Err(err).Msg("could not check klaxon's permissions on the Discord server")
+	default:
+		a.held.Store(held)
+		problems := missing(held, flags)
+		a.problems.Store(problems)
+		a.log.Info().Str("permissions", permString(held)).Msg("discord permissions")
+		for _, p := range problems {
+			a.log.Warn().Msg(p)
+		}
+		if flags&(appFlagMessageContent|appFlagMessageContentLimited) == 0 {
+			return errors.New("discord: the Message Content intent is off; turn on Bot → Privileged Gateway Intents → Message Content Intent in the developer portal")
+		}
+	}
 	if err := a.s.Open(); err != nil {
 		return fmt.Errorf("discord: connecting to the gateway: %w", err)
 	}

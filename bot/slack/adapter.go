@@ -39,11 +39,13 @@ type Config struct {
 
 // Adapter is klaxon's Slack connection: a bot.Chat and a Socket Mode loop.
 type Adapter struct {
-	api    *slack.Client
-	socket *socketmode.Client
-	http   *http.Client
-	log    zerolog.Logger
-	clock  bot.Clock
+	api      *slack.Client
+	socket   *socketmode.Client
+	http     *http.Client
+	apiURL   string
+	botToken string
+	log      zerolog.Logger
+	clock    bot.Clock
 
 	botUserID string // klaxon's own user, from auth.test
 	botID     string
@@ -56,6 +58,7 @@ type Adapter struct {
 	everConnected atomic.Bool
 	reconnects    atomic.Uint64
 	work          bot.Inflight // slow work started after an ack
+	problems      atomic.Value // []string: what the start-up check found missing
 }
 
 var _ bot.Chat = (*Adapter)(nil)
@@ -89,8 +92,9 @@ func New(cfg Config) *Adapter {
 		api:    api,
 		socket: socketmode.New(api, socketmode.OptionLog(zerologAdapter{log})),
 		http:   cfg.HTTPClient,
-		log:    log,
-		clock:  cfg.Clock,
+		apiURL: cfg.APIURL, botToken: cfg.BotToken,
+		log:   log,
+		clock: cfg.Clock,
 	}
 }
 
@@ -227,7 +231,11 @@ func (a *Adapter) OpenForm(ctx context.Context, trigger string, f bot.Form) erro
 	if trigger == "" {
 		return bot.Errorf(bot.EUNSUPPORTED, "A form needs a click or a command to open from.")
 	}
-	_, err := a.api.OpenViewContext(ctx, trigger, modal(f))
+	v, err := modal(f)
+	if err != nil {
+		return err
+	}
+	_, err = a.api.OpenViewContext(ctx, trigger, v)
 	return apiError("open a form", err)
 }
 

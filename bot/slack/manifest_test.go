@@ -1,48 +1,19 @@
-package slack
+package slack_test
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/klaxon-bot/klaxon/bot/slack"
+	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
 )
 
 // TestManifestMatchesAdapter keeps slack-app-manifest.yaml in step with what
-// the adapter handles.
+// the adapter calls and handles.
 func TestManifestMatchesAdapter(t *testing.T) {
-	data, err := os.ReadFile("../../slack-app-manifest.yaml")
+	m, err := slackfake.ReadManifest(slackfake.ManifestPath())
 	if err != nil {
-		t.Fatal(err)
-	}
-	var m struct {
-		Features struct {
-			SlashCommands []struct {
-				Command      string `yaml:"command"`
-				ShouldEscape bool   `yaml:"should_escape"`
-			} `yaml:"slash_commands"`
-			Shortcuts []struct {
-				Type       string `yaml:"type"`
-				CallbackID string `yaml:"callback_id"`
-			} `yaml:"shortcuts"`
-		} `yaml:"features"`
-		OAuth struct {
-			Scopes struct {
-				Bot []string `yaml:"bot"`
-			} `yaml:"scopes"`
-		} `yaml:"oauth_config"`
-		Settings struct {
-			Events struct {
-				Bot []string `yaml:"bot_events"`
-			} `yaml:"event_subscriptions"`
-			Interactivity struct {
-				Enabled bool `yaml:"is_enabled"`
-			} `yaml:"interactivity"`
-			SocketMode bool `yaml:"socket_mode_enabled"`
-		} `yaml:"settings"`
-	}
-	if err := yaml.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
 	var cmds []string
@@ -55,21 +26,66 @@ func TestManifestMatchesAdapter(t *testing.T) {
 	if got := strings.Join(cmds, " "); got != "/incident /followups /followup /oncall" {
 		t.Errorf("slash commands = %s; want /incident /followups /followup /oncall", got)
 	}
-	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].CallbackID != ShortcutCallbackID || m.Features.Shortcuts[0].Type != "message" {
-		t.Errorf("shortcuts = %+v; want the %s message shortcut", m.Features.Shortcuts, ShortcutCallbackID)
+	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].CallbackID != slack.ShortcutCallbackID || m.Features.Shortcuts[0].Type != "message" {
+		t.Errorf("shortcuts = %+v; want the %s message shortcut", m.Features.Shortcuts, slack.ShortcutCallbackID)
 	}
 	if !m.Settings.SocketMode || !m.Settings.Interactivity.Enabled {
 		t.Error("socket mode and interactivity must be enabled")
 	}
-	for _, ev := range []string{"app_mention", "member_joined_channel", "message.channels", "message.groups", "message.im", "pin_added", "reaction_added", "reaction_removed"} {
+	// New apps have the messages tab off: Slack then shows "Sending
+	// messages to this app has been turned off" to anyone who DMs klaxon.
+	if !m.Features.AppHome.MessagesTab || !m.Features.AppHome.HomeTab {
+		t.Error("features.app_home must enable the messages tab (DMs) and the home tab")
+	}
+	for _, ev := range []string{"app_home_opened", "app_mention", "member_joined_channel", "message.channels", "message.groups", "message.im", "pin_added", "reaction_added", "reaction_removed"} {
 		if !slices.Contains(m.Settings.Events.Bot, ev) {
-			t.Errorf("manifest does not subscribe to %s, which the adapter records", ev)
+			t.Errorf("manifest does not subscribe to %s, which the adapter handles", ev)
 		}
 	}
-	// The Web API methods the adapter calls, and the scope each needs.
-	for _, scope := range []string{"channels:manage", "groups:write", "chat:write", "chat:write.public", "pins:write", "im:write", "commands", "channels:history", "groups:history", "im:history", "reactions:read", "app_mentions:read"} {
-		if !slices.Contains(m.OAuth.Scopes.Bot, scope) {
-			t.Errorf("manifest lacks the %s scope", scope)
+	if missing := slack.Missing(m.OAuth.Scopes.Bot); len(missing) > 0 {
+		t.Errorf("the manifest lacks scopes klaxon needs:\n%s", strings.Join(missing, "\n"))
+	}
+}
+
+// TestNeedsAgreeWithSlack holds the adapter's scope table to Slack's own
+// (slackfake.MethodScopes, from each method's reference page).
+func TestNeedsAgreeWithSlack(t *testing.T) {
+	for _, n := range slack.Needs {
+		slackScopes, known := slackfake.MethodScopes[n.Method]
+		if !known {
+			t.Errorf("klaxon calls %s, which the fake does not know", n.Method)
+			continue
+		}
+		for _, s := range n.Scopes {
+			if s == "chat:write.public" {
+				continue // widens chat:write to channels klaxon has not joined
+			}
+			if !slices.Contains(slackScopes, s) {
+				t.Errorf("%s: klaxon says it needs %s; Slack's table says one of %v", n.Method, s, slackScopes)
+			}
+		}
+		if len(n.Scopes) == 0 && len(slackScopes) > 0 {
+			t.Errorf("%s: klaxon says it needs no scope; Slack's table says one of %v", n.Method, slackScopes)
+		}
+	}
+	for _, n := range slack.EventNeeds {
+		if got := slackfake.EventScopes[n.Method]; !slices.Contains(n.Scopes, got) {
+			t.Errorf("event %s needs %s; klaxon says %v", n.Method, got, n.Scopes)
+		}
+	}
+}
+
+// calledMethodsHaveNeeds fails t if the adapter called a Web API method
+// that slack.Needs does not list.
+func calledMethodsHaveNeeds(t *testing.T, f *slackfake.Server) {
+	t.Helper()
+	for _, c := range f.Calls("") {
+		method, _, _ := strings.Cut(c.Method, " ")
+		if method == "apps.connections.open" { // the app-level token's
+			continue
+		}
+		if !slices.ContainsFunc(slack.Needs, func(n slack.Need) bool { return n.Method == method }) {
+			t.Errorf("the adapter called %s, which slack.Needs does not list", method)
 		}
 	}
 }

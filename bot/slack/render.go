@@ -2,7 +2,10 @@ package slack
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -10,16 +13,29 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// Block Kit limits (docs: reference/block-kit/blocks).
+// Block Kit limits (docs.slack.dev/reference/block-kit; the strict fake
+// in slackfake enforces the same numbers, with their citations).
 const (
+	maxBlocks       = 50 // per message
 	maxHeader       = 150
 	maxSectionText  = 3000
 	maxFieldText    = 2000
-	maxFields       = 10
+	maxFields       = 10 // per section
+	maxActions      = 25 // elements per actions block
 	maxButtonLabel  = 75
+	maxButtonValue  = 2000
+	maxActionID     = 255
 	maxModalTitle   = 24
 	maxModalButton  = 24
-	maxFallbackText = 4000
+	maxMetadata     = 3000 // private_metadata
+	maxInputLabel   = 2000
+	maxInputLength  = 3000 // plain_text_input max_length
+	maxOptions      = 100  // static_select options
+	maxOptionLabel  = 75
+	maxOptionValue  = 150
+	maxPlaceholder  = 150
+	maxFallbackText = 4000 // chat.update refuses longer text
+	maxViewBlocks   = 100  // modals and Home tabs
 )
 
 // cut shortens s to at most n characters, marking the cut with "…".
@@ -47,25 +63,29 @@ func fallback(m bot.Message) string {
 }
 
 // blocks renders m as Block Kit. bot.Message text is already Slack mrkdwn:
-// *bold*, `code`, <@U…> and <#C…>.
+// *bold*, `code`, <@U…> and <#C…>. Whatever m holds, the result stays
+// within Block Kit's limits: fields beyond what 50 blocks hold are counted
+// in a last line, and buttons go 25 to an actions block. No block_id is
+// set, so Slack gives each iteration of a message fresh ones.
 func blocks(m bot.Message) []slack.Block {
-	var out []slack.Block
+	var head, tail []slack.Block
 	if m.Title != "" {
-		out = append(out, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, cut(m.Title, maxHeader), true, false)))
+		head = append(head, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, cut(m.Title, maxHeader), true, false)))
 	}
 	if m.Text != "" {
-		out = append(out, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cut(m.Text, maxSectionText), false, false), nil, nil))
+		head = append(head, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cut(m.Text, maxSectionText), false, false), nil, nil))
 	}
-	for i := 0; i < len(m.Fields); i += maxFields {
-		var fields []*slack.TextBlockObject
-		for _, f := range m.Fields[i:min(i+maxFields, len(m.Fields))] {
-			fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, cut("*"+f.Label+"*\n"+f.Value, maxFieldText), false, false))
+	var buttons []bot.Button
+	for _, b := range m.Buttons {
+		// A button whose id or value Slack would refuse cannot work; it is
+		// left out rather than losing the whole message.
+		if b.ActionID != "" && len(b.ActionID) <= maxActionID && utf8.RuneCountInString(b.Value) <= maxButtonValue {
+			buttons = append(buttons, b)
 		}
-		out = append(out, slack.NewSectionBlock(nil, fields, nil))
 	}
-	if len(m.Buttons) > 0 {
+	for i := 0; i < len(buttons); i += maxActions {
 		var els []slack.BlockElement
-		for _, b := range m.Buttons {
+		for _, b := range buttons[i:min(i+maxActions, len(buttons))] {
 			btn := slack.NewButtonBlockElement(b.ActionID, b.Value, slack.NewTextBlockObject(slack.PlainTextType, cut(b.Label, maxButtonLabel), true, false))
 			switch b.Style {
 			case bot.ButtonPrimary:
@@ -75,12 +95,31 @@ func blocks(m bot.Message) []slack.Block {
 			}
 			els = append(els, btn)
 		}
-		out = append(out, slack.NewActionBlock("actions", els...))
+		tail = append(tail, slack.NewActionBlock("", els...))
 	}
 	if m.Context != "" {
-		out = append(out, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, cut(m.Context, maxSectionText), false, false)))
+		tail = append(tail, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, cut(m.Context, maxSectionText), false, false)))
 	}
-	return out
+	room := maxBlocks - len(head) - len(tail)
+	fields := m.Fields
+	var more string
+	if need := (len(fields) + maxFields - 1) / maxFields; need > room {
+		shown := max(room-1, 0) * maxFields
+		more = fmt.Sprintf("_… and %d more_", len(fields)-shown)
+		fields = fields[:shown]
+	}
+	out := head
+	for i := 0; i < len(fields); i += maxFields {
+		var objs []*slack.TextBlockObject
+		for _, f := range fields[i:min(i+maxFields, len(fields))] {
+			objs = append(objs, slack.NewTextBlockObject(slack.MarkdownType, cut("*"+f.Label+"*\n"+f.Value, maxFieldText), false, false))
+		}
+		out = append(out, slack.NewSectionBlock(nil, objs, nil))
+	}
+	if more != "" {
+		out = append(out, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, more, false, false), nil, nil))
+	}
+	return append(out, tail...)
 }
 
 func msgOptions(m bot.Message) []slack.MsgOption {
@@ -95,8 +134,11 @@ type formMeta struct {
 
 // modal renders a form as a Slack modal. Each field is an input block whose
 // block_id and action_id are the field's id.
-func modal(f bot.Form) slack.ModalViewRequest {
+func modal(f bot.Form) (slack.ModalViewRequest, error) {
 	meta, _ := json.Marshal(formMeta{Channel: f.Channel.ID, Metadata: f.Metadata})
+	if len(meta) > maxMetadata {
+		return slack.ModalViewRequest{}, fmt.Errorf("slack: form %s: metadata of %d bytes exceeds private_metadata's %d", f.ID, len(meta), maxMetadata)
+	}
 	v := slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      f.ID,
@@ -107,20 +149,29 @@ func modal(f bot.Form) slack.ModalViewRequest {
 	}
 	var bs []slack.Block
 	for _, fld := range f.Fields {
-		label := slack.NewTextBlockObject(slack.PlainTextType, cut(fld.Label, 2000), false, false)
+		label := slack.NewTextBlockObject(slack.PlainTextType, cut(fld.Label, maxInputLabel), false, false)
 		var el slack.BlockElement
-		switch fld.Kind {
-		case bot.FieldText, bot.FieldTextArea:
-			in := slack.NewPlainTextInputBlockElement(placeholder(fld.Placeholder), fld.ID)
-			in.Multiline = fld.Kind == bot.FieldTextArea
+		switch kind := fld.Kind; {
+		case kind == bot.FieldText, kind == bot.FieldTextArea, kind == bot.FieldSelect && !fitsSelect(fld.Options):
+			// A choice among more options than a static select holds is
+			// typed; the form's validation names the valid values.
+			ph := fld.Placeholder
+			if kind == bot.FieldSelect && ph == "" {
+				ph = "Type one of the names"
+			}
+			in := slack.NewPlainTextInputBlockElement(placeholder(ph), fld.ID)
+			in.Multiline = kind == bot.FieldTextArea
 			in.InitialValue = fld.Initial
-			in.MaxLength = fld.MaxLength
+			if fld.MaxLength > 0 {
+				in.MaxLength = min(fld.MaxLength, maxInputLength)
+				in.InitialValue = cut(fld.Initial, in.MaxLength)
+			}
 			el = in
-		case bot.FieldSelect:
+		case kind == bot.FieldSelect:
 			var opts []*slack.OptionBlockObject
 			var initial *slack.OptionBlockObject
 			for _, o := range fld.Options {
-				opt := slack.NewOptionBlockObject(o.Value, slack.NewTextBlockObject(slack.PlainTextType, cut(o.Label, 75), false, false), nil)
+				opt := slack.NewOptionBlockObject(o.Value, slack.NewTextBlockObject(slack.PlainTextType, cut(o.Label, maxOptionLabel), false, false), nil)
 				opts = append(opts, opt)
 				if o.Value == fld.Initial {
 					initial = opt
@@ -129,11 +180,11 @@ func modal(f bot.Form) slack.ModalViewRequest {
 			sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, placeholder(fld.Placeholder), fld.ID, opts...)
 			sel.InitialOption = initial
 			el = sel
-		case bot.FieldUser:
+		case kind == bot.FieldUser:
 			sel := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, placeholder(fld.Placeholder), fld.ID)
 			sel.InitialUser = fld.Initial
 			el = sel
-		case bot.FieldCheckbox:
+		case kind == bot.FieldCheckbox:
 			el = slack.NewCheckboxGroupsBlockElement(fld.ID,
 				slack.NewOptionBlockObject("true", slack.NewTextBlockObject(slack.PlainTextType, "Yes", false, false), nil))
 		}
@@ -142,14 +193,28 @@ func modal(f bot.Form) slack.ModalViewRequest {
 		bs = append(bs, in)
 	}
 	v.Blocks = slack.Blocks{BlockSet: bs}
-	return v
+	return v, nil
+}
+
+// fitsSelect reports whether options fit a static select: at most 100, each
+// value at most 150 characters.
+func fitsSelect(opts []bot.Option) bool {
+	if len(opts) == 0 || len(opts) > maxOptions {
+		return false
+	}
+	for _, o := range opts {
+		if o.Value == "" || utf8.RuneCountInString(o.Value) > maxOptionValue {
+			return false
+		}
+	}
+	return true
 }
 
 func placeholder(s string) *slack.TextBlockObject {
 	if s == "" {
 		return nil
 	}
-	return slack.NewTextBlockObject(slack.PlainTextType, cut(s, 150), false, false)
+	return slack.NewTextBlockObject(slack.PlainTextType, cut(s, maxPlaceholder), false, false)
 }
 
 // submission reads a submitted modal's values and metadata.
@@ -177,4 +242,23 @@ func submission(v slack.View) (values map[string]string, meta formMeta) {
 	}
 	json.Unmarshal([]byte(v.PrivateMetadata), &meta)
 	return values, meta
+}
+
+// homeView renders the App Home: each section as a message's blocks,
+// divided, within the 100 blocks a Home tab holds.
+func homeView(sections []bot.Message, at time.Time) slack.HomeTabViewRequest {
+	var bs []slack.Block
+	for i, m := range sections {
+		mb := blocks(m)
+		if len(bs)+len(mb)+2 > maxViewBlocks {
+			break
+		}
+		if i > 0 {
+			bs = append(bs, slack.NewDividerBlock())
+		}
+		bs = append(bs, mb...)
+	}
+	bs = append(bs, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType,
+		"Updated <!date^"+strconv.FormatInt(at.Unix(), 10)+"^{date_short_pretty} {time}|"+at.UTC().Format("2006-01-02 15:04 UTC")+">, when you opened this tab.", false, false)))
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: bs}}
 }

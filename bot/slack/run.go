@@ -19,12 +19,17 @@ import (
 // Run connects to Slack and serves mux until ctx is cancelled. It returns
 // after the work started for acknowledged envelopes has finished.
 func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
-	auth, err := a.api.AuthTestContext(ctx)
+	auth, granted, err := a.authTest(ctx)
 	if err != nil {
-		return fmt.Errorf("slack: checking the bot token: %w", apiError("check the bot token", err))
+		return fmt.Errorf("slack: checking the bot token: %w", err)
 	}
 	a.botUserID, a.botID = auth.UserID, auth.BotID
 	a.log.Info().Str("team", auth.Team).Str("bot_user", auth.UserID).Msg("slack bot token accepted")
+	problems := Missing(granted)
+	a.problems.Store(problems)
+	for _, p := range problems {
+		a.log.Warn().Msg(p)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -390,6 +395,14 @@ func (a *Adapter) handleEventsAPI(ctx context.Context, mux *bot.Mux, evt socketm
 	if cb != nil {
 		eventID = cb.EventID
 	}
+	if home, isHome := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); isHome {
+		a.ack(evt.Request, nil) // the home is read-only: nothing to record first
+		if home.Tab == "home" {
+			v := bot.Visitor{Platform: bot.PlatformSlack, User: bot.User{ID: home.User}, Time: a.clock.Now()}
+			a.later(ctx, func(ctx context.Context) { a.publishHome(ctx, v, mux.Home(ctx, v)) })
+		}
+		return
+	}
 	act, q, ok := a.translate(ev.InnerEvent.Data, eventID)
 	if q != nil {
 		a.ack(evt.Request, nil) // a question writes nothing; its answer may be slow
@@ -431,4 +444,11 @@ func ts(s string) time.Time {
 	frac = (frac + "000000")[:6]
 	micros, _ := strconv.ParseInt(frac, 10, 64)
 	return time.Unix(secs, micros*1000).UTC()
+}
+
+// publishHome shows sections on v's App Home tab.
+func (a *Adapter) publishHome(ctx context.Context, v bot.Visitor, sections []bot.Message) {
+	if _, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: v.User.ID, View: homeView(sections, v.Time)}); err != nil {
+		a.log.Warn().Err(apiError("publish the home tab", err)).Str("user", v.User.ID).Msg("publishing the App Home")
+	}
 }

@@ -47,7 +47,7 @@ func (p platform) Files(channel string) []bot.File {
 func TestChatContract(t *testing.T) {
 	chattest.Run(t, func(t *testing.T) chattest.Setup {
 		f := slackfake.New(t, map[string]string{"U0ALICE": "alice", "U0BOB": "bob"})
-		t.Cleanup(f.Close)
+		t.Cleanup(func() { calledMethodsHaveNeeds(t, f) })
 		a := slack.New(slack.Config{AppToken: f.AppToken, BotToken: f.BotToken, APIURL: f.URL(), Log: zerolog.New(io.Discard)})
 		return chattest.Setup{Chat: a, Platform: platform{f}, Users: []string{"U0ALICE", "U0BOB"}}
 	})

@@ -38,10 +38,13 @@ type Config struct {
 	Sources map[string]Source // enabled alert sources: alertmanager, grafana, generic
 	// Ready reports why klaxon cannot serve yet (store closed, chat
 	// disconnected), or nil.
-	Ready   func() error
-	Metrics Snapshotter // /metrics
-	API     *API        // /api/v1/
-	Status  *Status     // /status, /status.json, /status/feed.atom
+	Ready func() error
+	// Warnings lists what works only in part (a missing Slack scope or
+	// Discord permission); /readyz shows them without failing.
+	Warnings func() []string
+	Metrics  Snapshotter // /metrics
+	API      *API        // /api/v1/
+	Status   *Status     // /status, /status.json, /status/feed.atom
 	// Heartbeats serves POST /heartbeat/<name>.
 	Heartbeats *Heartbeats
 	Clock      bot.Clock
@@ -87,6 +90,11 @@ func Handler(cfg Config) http.Handler {
 			}
 		}
 		w.Write([]byte("ready\n"))
+		if cfg.Warnings != nil {
+			for _, warn := range cfg.Warnings() {
+				fmt.Fprintf(w, "warning: %s\n", warn)
+			}
+		}
 	})
 	return mux
 }

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/store"
 )
 
@@ -115,8 +117,59 @@ func (m *Main) command() *cobra.Command {
 		},
 	}
 
-	root.AddCommand(run, configCmd, backup, export, versionCmd)
+	selfCheck := &cobra.Command{
+		Use:   "check",
+		Short: "Check the configuration, connect to Slack and Discord, and report missing scopes, permissions and intents",
+		Long: "check validates the configuration, asks each configured chat platform what it grants klaxon, names what is\n" +
+			"missing with what stops working and how to fix it, and exits non-zero if anything is.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, source, err := load()
+			if err != nil {
+				return err
+			}
+			return m.Check(cmd.Context(), cfg, source)
+		},
+	}
+
+	root.AddCommand(run, selfCheck, configCmd, backup, export, versionCmd)
 	return root
+}
+
+// Check is `klaxon check`: the configuration, then each chat platform's
+// own check.
+func (m *Main) Check(ctx context.Context, cfg *Config, source string) error {
+	fmt.Fprintf(m.Stdout, "config OK (%s): mode %s\n", source, cfg.Mode())
+	platforms, err := cfg.platforms(m.Logger(cfg), bot.SystemClock{}, cfg.commandsConfig())
+	if err != nil {
+		return err
+	}
+	if len(platforms) == 0 {
+		fmt.Fprintln(m.Stdout, "no Slack or Discord token is configured (console mode): no platform to check")
+		return nil
+	}
+	problems := 0
+	for _, p := range platforms {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		missing, err := p.Check(ctx)
+		cancel()
+		switch {
+		case err != nil:
+			problems++
+			fmt.Fprintf(m.Stdout, "%s: ✗ %s\n", p.Platform(), bot.ErrorMessage(err))
+		case len(missing) == 0:
+			fmt.Fprintf(m.Stdout, "%s: ✓ everything klaxon needs is granted\n", p.Platform())
+		default:
+			problems += len(missing)
+			for _, line := range missing {
+				fmt.Fprintf(m.Stdout, "%s: ✗ %s\n", p.Platform(), line)
+			}
+		}
+	}
+	if problems > 0 {
+		return fmt.Errorf("check: %d problem(s) found", problems)
+	}
+	return nil
 }
 
 // withStore opens the configured store for an offline command.

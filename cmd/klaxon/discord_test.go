@@ -23,7 +23,7 @@ type discordKlaxon struct {
 
 func startDiscord(t *testing.T) *discordKlaxon {
 	t.Helper()
-	fake := discordfake.New(map[string]string{dAlice: "alice", dBob: "bob"})
+	fake := discordfake.New(t, map[string]string{dAlice: "alice", dBob: "bob"})
 	t.Cleanup(fake.Close)
 	db := filepath.Join(t.TempDir(), "k.db")
 	k := &discordKlaxon{fake: fake, db: db, running: runKlaxon(t, "", env{

@@ -77,21 +77,13 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 			Channel: cfg.Console.Channel, Interactive: m.Interactive}
 		serve = append(serve, func(ctx context.Context) error { return session.Run(ctx, m.Stdin) })
 	}
-	if cfg.Slack.BotToken != "" {
-		sl := slackbot.New(slackbot.Config{AppToken: cfg.Slack.AppToken.Reveal(), BotToken: cfg.Slack.BotToken.Reveal(),
-			APIURL: cfg.Slack.APIURL, Log: log, Clock: clock})
-		chats = append(chats, sl)
-		serve = append(serve, func(ctx context.Context) error { return sl.Run(ctx, mux) })
+	platforms, err := cfg.platforms(log, clock, policy)
+	if err != nil {
+		return err
 	}
-	if cfg.Discord.Token != "" {
-		dc, err := discordbot.New(discordbot.Config{Token: cfg.Discord.Token.Reveal(), ApplicationID: cfg.Discord.ApplicationID,
-			GuildID: cfg.Discord.GuildID, APIURL: cfg.Discord.APIURL, GatewayURL: cfg.Discord.GatewayURL, CategoryID: cfg.Discord.CategoryID,
-			Severities: policy.Severities, Services: policy.Services, Schedules: cfg.scheduleIDs(), Log: log, Clock: clock})
-		if err != nil {
-			return err
-		}
-		chats = append(chats, dc)
-		serve = append(serve, func(ctx context.Context) error { return dc.Run(ctx, mux) })
+	for _, p := range platforms {
+		chats = append(chats, p)
+		serve = append(serve, func(ctx context.Context) error { return p.Run(ctx, mux) })
 	}
 	schedules, err := cfg.schedules()
 	if err != nil {
@@ -153,7 +145,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: alerts,
-		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats), Metrics: snapshotter(s, chats, clock),
+		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats), Warnings: warnings(chats), Metrics: snapshotter(s, chats, clock),
 		Heartbeats: &web.Heartbeats{Pinger: heartbeats, Tokens: beatTokens},
 		Status:     &web.Status{Title: cfg.Status.Title, Page: statusPage(s, policy, clock), Reuse: 5 * time.Second},
 		API:        &web.API{Records: s, OnCall: func(t time.Time) any { return oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
@@ -174,6 +166,47 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", s.Path()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
 	return runAll(ctx, serve)
+}
+
+// platform is a chat platform's adapter: a bot.Chat that connects and
+// checks its own installation.
+type platform interface {
+	bot.Chat
+	bot.SelfChecker
+	Run(ctx context.Context, mux *bot.Mux) error
+}
+
+// platforms builds the adapters of the chat platforms cfg configures,
+// without connecting them.
+func (c *Config) platforms(log zerolog.Logger, clock bot.Clock, policy commands.Config) ([]platform, error) {
+	var out []platform
+	if c.Slack.BotToken != "" {
+		out = append(out, slackbot.New(slackbot.Config{AppToken: c.Slack.AppToken.Reveal(), BotToken: c.Slack.BotToken.Reveal(),
+			APIURL: c.Slack.APIURL, Log: log, Clock: clock}))
+	}
+	if c.Discord.Token != "" {
+		dc, err := discordbot.New(discordbot.Config{Token: c.Discord.Token.Reveal(), ApplicationID: c.Discord.ApplicationID,
+			GuildID: c.Discord.GuildID, APIURL: c.Discord.APIURL, GatewayURL: c.Discord.GatewayURL, CategoryID: c.Discord.CategoryID,
+			Severities: policy.Severities, Services: policy.Services, Schedules: c.scheduleIDs(), Log: log, Clock: clock})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dc)
+	}
+	return out, nil
+}
+
+// warnings lists what the chats' start-up checks found missing, for /readyz.
+func warnings(chats []bot.Chat) func() []string {
+	return func() []string {
+		var out []string
+		for _, c := range chats {
+			if sc, ok := c.(bot.SelfChecker); ok {
+				out = append(out, sc.Problems()...)
+			}
+		}
+		return out
+	}
 }
 
 // ready is /readyz: the store takes writes and every chat is connected.

@@ -377,4 +377,27 @@ schedules:
 		}
 		return false
 	})
+
+	// The App Home tab: who is on call, the open incidents, your follow-ups.
+	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Card payments fail" service:payments`))
+	k.waitFor("the incident channel's pinned summary", func() bool {
+		c, ok := fake.ChannelByName("inc-1-card-payments-fail")
+		return ok && len(c.Pins) > 0
+	})
+	homeEnv, _ := fake.OpenHome(bob)
+	if homeEnv == "" {
+		t.Fatal("the fake did not deliver app_home_opened: the manifest does not subscribe to it")
+	}
+	k.ack(homeEnv)
+	var home string
+	k.waitFor("bob's App Home", func() bool {
+		v, ok := fake.Home(bob)
+		home = v.Rendered()
+		return ok
+	})
+	for _, want := range []string{"On call now", "*payments* primary: <@U0", "Open incidents (1)", "INC-1", "Card payments fail", "<#C", "Your follow-ups", "Nothing open for you"} {
+		if !strings.Contains(home, want) {
+			t.Errorf("bob's App Home lacks %q:\n%s", want, home)
+		}
+	}
 }

@@ -376,7 +376,7 @@ func fileDigest(t *testing.T, path string) string {
 // command options and modal submissions over the gateway, each answered
 // with a clear error, the store unchanged.
 func TestBadInputSweepDiscord(t *testing.T) {
-	fake := discordfake.New(map[string]string{dAlice: "alice", dBob: "bob"})
+	fake := discordfake.New(t, map[string]string{dAlice: "alice", dBob: "bob"})
 	t.Cleanup(fake.Close)
 	db := filepath.Join(t.TempDir(), "k.db")
 	k := &discordKlaxon{fake: fake, db: db, running: runKlaxon(t, sweepConfig, env{

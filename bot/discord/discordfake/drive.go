@@ -3,6 +3,7 @@ package discordfake
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -17,13 +18,22 @@ func (s *Server) member(user string) map[string]any {
 	return map[string]any{"user": map[string]any{"id": user, "username": s.users[user], "discriminator": "0"}, "roles": []any{}, "permissions": "2147483647"}
 }
 
+// appPermissions is klaxon's permissions in channel, as interactions carry
+// them. s.mu is held.
+func (s *Server) appPermissions(channel string) string {
+	if c, ok := s.channels[channel]; ok {
+		return strconv.FormatUint(s.channelPerms(c), 10)
+	}
+	return strconv.FormatUint(s.basePerms(), 10)
+}
+
 // interact dispatches INTERACTION_CREATE and returns the interaction's id.
 func (s *Server) interact(user, channel string, typ int, data map[string]any, message map[string]any) string {
 	s.mu.Lock()
 	id, token := s.snowflake(), "tok-"+s.snowflake()
 	s.interactions[token] = &interaction{id: id, token: token, created: time.Now()}
 	payload := map[string]any{"id": id, "application_id": AppID, "type": typ, "token": token, "version": 1,
-		"guild_id": GuildID, "channel_id": channel, "member": s.member(user), "data": data, "locale": "en-US", "app_permissions": "2147483647"}
+		"guild_id": GuildID, "channel_id": channel, "member": s.member(user), "data": data, "locale": "en-US", "app_permissions": s.appPermissions(channel)}
 	if message != nil {
 		payload["message"] = message
 	}
@@ -136,9 +146,31 @@ func (s *Server) Delete(channel, id string) {
 }
 
 // React adds a unicode emoji reaction and dispatches MESSAGE_REACTION_ADD.
+// In a DM the event has no guild and needs the Direct Message Reactions
+// intent.
 func (s *Server) React(user, channel, id, emoji string) {
-	s.Dispatch("MESSAGE_REACTION_ADD", map[string]any{"user_id": user, "channel_id": channel, "message_id": id, "guild_id": GuildID,
-		"emoji": map[string]any{"id": nil, "name": emoji}, "member": s.member(user)}, IntentGuildMessageReactions)
+	s.reaction("MESSAGE_REACTION_ADD", user, channel, id, emoji)
+}
+
+// Unreact removes a reaction and dispatches MESSAGE_REACTION_REMOVE.
+func (s *Server) Unreact(user, channel, id, emoji string) {
+	s.reaction("MESSAGE_REACTION_REMOVE", user, channel, id, emoji)
+}
+
+func (s *Server) reaction(name, user, channel, id, emoji string) {
+	s.mu.Lock()
+	c := s.channels[channel]
+	d := map[string]any{"user_id": user, "channel_id": channel, "message_id": id, "emoji": map[string]any{"id": nil, "name": emoji}}
+	intent := IntentDirectMessageReactions
+	if c == nil || c.Recipient == "" {
+		d["guild_id"] = GuildID
+		intent = IntentGuildMessageReactions
+		if name == "MESSAGE_REACTION_ADD" {
+			d["member"] = s.member(user)
+		}
+	}
+	s.mu.Unlock()
+	s.Dispatch(name, d, intent)
 }
 
 // --- Faults and looking inside ------------------------------------------------
@@ -281,4 +313,37 @@ func (s *Server) Files(channel string) []File {
 		out = append(out, m.Files...)
 	}
 	return out
+}
+
+// --- Strictness ------------------------------------------------------------
+
+// TakeViolations returns the requests refused for breaking Discord's rules
+// so far and forgets them: a test that provokes one on purpose takes it
+// and checks it, so that it does not fail the test at the end.
+func (s *Server) TakeViolations() []Violation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.violations
+	s.violations = nil
+	return v
+}
+
+// SetPermissions replaces the permissions of klaxon's role, as for a server
+// that invited klaxon with another URL.
+func (s *Server) SetPermissions(perms uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.perms = perms
+}
+
+// SetMessageContentIntent turns the application's Message Content intent
+// on or off in the fake developer portal. Off, a session that asks for it
+// is closed with 4014 "Disallowed intent(s)".
+func (s *Server) SetMessageContentIntent(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appFlags = 0
+	if on {
+		s.appFlags = AppFlagGatewayMessageContent
+	}
 }

@@ -8,6 +8,7 @@ package discordfake
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -28,6 +30,7 @@ const (
 	GeneralID   = "900000000000000010"
 	AnnounceID  = "900000000000000011"
 	CategoryID  = "900000000000000012"
+	BotRoleID   = "900000000000000004" // klaxon's managed role, with the invite's permissions
 	SessionID   = "fake-session"
 	Token       = "fake-bot-token"
 	everyoneID  = GuildID // the @everyone role has the guild's id
@@ -42,6 +45,8 @@ const (
 	IntentDirectMessages         = 1 << 12
 	IntentDirectMessageReactions = 1 << 13
 	IntentMessageContent         = 1 << 15
+
+	privilegedIntents = 1<<1 | 1<<8 | IntentMessageContent // GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT
 )
 
 // Overwrite is a permission overwrite on a channel.
@@ -69,6 +74,7 @@ type Message struct {
 	Flags               int
 	Edits               int
 	Reference           string // the message it replies to
+	Nonce               string
 	Files               []File // attachments
 }
 
@@ -154,22 +160,51 @@ type Server struct {
 	identified   int
 	resumed      int
 	heartbeats   int
+	perms        uint64 // klaxon's role's permissions in the guild
+	appFlags     int    // application flags: which privileged intents are on
+	violations   []Violation
 
 	writeMu sync.Mutex
 
 	// InteractionTTL is how long an interaction may wait for its first
 	// response (Discord: 3 s).
 	InteractionTTL time.Duration
+	// InteractionTokenTTL is how long follow-ups may use an interaction's
+	// token (Discord: 15 minutes).
+	InteractionTokenTTL time.Duration
 	// HeartbeatInterval is sent in HELLO.
 	HeartbeatInterval time.Duration
 }
 
-// New starts a fake Discord guild with the given members (id → name), a
-// #general and an #incidents channel and an "Incidents" category.
-func New(users map[string]string) *Server {
-	s := &Server{users: map[string]string{BotID: "klaxon"}, channels: map[string]*Channel{}, messages: map[string][]*Message{},
+// Violation is a request the real Discord would refuse: a limit in its
+// reference, a missing permission, a deprecated route.
+type Violation struct {
+	Route   string
+	Status  int
+	Code    int
+	Message string
+	Fields  []string // "embeds.0.description: Must be 4096 or fewer in length."
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("%s: %d %d %s %s", v.Route, v.Status, v.Code, v.Message, strings.Join(v.Fields, "; "))
+}
+
+// New starts a strict fake Discord guild with the given members (id →
+// name), a #general and an #incidents channel and an "Incidents" category.
+// klaxon's role holds the permissions of the README's invite URL, and the
+// application has the Message Content intent on. When t ends, the fake
+// closes, and every request it refused for breaking Discord's rules that
+// the test did not take with TakeViolations fails t.
+func New(t testing.TB, users map[string]string) *Server {
+	t.Helper()
+	perms, err := InvitePermissions()
+	if err != nil {
+		t.Fatalf("discordfake: %v", err)
+	}
+	s := &Server{perms: perms, appFlags: AppFlagGatewayMessageContent, users: map[string]string{BotID: "klaxon"}, channels: map[string]*Channel{}, messages: map[string][]*Message{},
 		interactions: map[string]*interaction{}, limits: map[string]int{}, seq: 1000000000000000000,
-		InteractionTTL: 3 * time.Second, HeartbeatInterval: 2 * time.Second}
+		InteractionTTL: 3 * time.Second, InteractionTokenTTL: 15 * time.Minute, HeartbeatInterval: 2 * time.Second}
 	for id, name := range users {
 		s.users[id] = name
 	}
@@ -183,6 +218,12 @@ func New(users map[string]string) *Server {
 	mux.HandleFunc("/gateway", s.serveGateway)
 	mux.HandleFunc("/gateway/", s.serveGateway) // discordgo appends "/?v=9&encoding=json"
 	s.srv = httptest.NewServer(mux)
+	t.Cleanup(func() {
+		s.Close()
+		for _, v := range s.TakeViolations() {
+			t.Errorf("discordfake: real Discord would refuse %s", v)
+		}
+	})
 	return s
 }
 
@@ -215,9 +256,26 @@ func (s *Server) snowflake() string {
 // --- REST -----------------------------------------------------------------
 
 type apiError struct {
-	status int
-	code   int
-	msg    string
+	status    int
+	code      int
+	msg       string
+	violation bool       // a rule of Discord's, not the state of the guild
+	fields    formErrors // for 50035
+}
+
+// invalidForm is Discord's answer to a body that breaks its limits; nil
+// when there are none.
+func invalidForm(e formErrors) *apiError {
+	if len(e) == 0 {
+		return nil
+	}
+	return &apiError{status: 400, code: 50035, msg: "Invalid Form Body", violation: true, fields: e}
+}
+
+// missingPermissions is Discord's answer to a call the bot lacks a
+// permission for.
+func missingPermissions() *apiError {
+	return &apiError{status: 403, code: 50013, msg: "Missing Permissions", violation: true}
 }
 
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
@@ -287,9 +345,20 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	status, resp, apiErr := s.route(r.Method, strings.Split(path, "/"), body)
+	if apiErr != nil && apiErr.violation {
+		v := Violation{Route: route, Status: apiErr.status, Code: apiErr.code, Message: apiErr.msg}
+		for _, p := range apiErr.fields.paths() {
+			v.Fields = append(v.Fields, p+": "+apiErr.fields[p])
+		}
+		s.violations = append(s.violations, v)
+	}
 	s.mu.Unlock()
 	if apiErr != nil {
-		writeJSON(w, apiErr.status, map[string]any{"code": apiErr.code, "message": apiErr.msg})
+		out := map[string]any{"code": apiErr.code, "message": apiErr.msg}
+		if len(apiErr.fields) > 0 {
+			out["errors"] = apiErr.fields.body()
+		}
+		writeJSON(w, apiErr.status, out)
 		return
 	}
 	if resp == nil {
@@ -317,9 +386,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 var (
-	unknownChannel = &apiError{404, 10003, "Unknown Channel"}
-	unknownMessage = &apiError{404, 10008, "Unknown Message"}
-	notFound       = &apiError{404, 0, "404: Not Found"}
+	unknownChannel = &apiError{status: 404, code: 10003, msg: "Unknown Channel"}
+	unknownMessage = &apiError{status: 404, code: 10008, msg: "Unknown Message"}
 )
 
 func str(m map[string]any, k string) string {
@@ -347,6 +415,9 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		var cmds []any
 		b, _ := json.Marshal(body["__list"])
 		json.Unmarshal(b, &cmds)
+		if err := invalidForm(commandErrors(cmds)); err != nil {
+			return 0, nil, err
+		}
 		s.commands = b
 		for _, c := range cmds {
 			if m, ok := c.(map[string]any); ok {
@@ -355,6 +426,30 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 			}
 		}
 		return 200, cmds, nil
+	case method == "GET" && len(p) == 2 && p[0] == "applications" && p[1] == "@me":
+		return 200, map[string]any{"id": AppID, "name": "klaxon", "flags": s.appFlags, "bot": map[string]any{"id": BotID, "username": "klaxon"}}, nil
+	case method == "GET" && len(p) == 2 && p[0] == "users" && p[1] == "@me":
+		return 200, map[string]any{"id": BotID, "username": "klaxon", "bot": true, "discriminator": "0"}, nil
+	case method == "GET" && len(p) == 2 && p[0] == "guilds" && p[1] == GuildID:
+		return 200, map[string]any{"id": GuildID, "name": "Fake", "owner_id": "900000000000000099", "roles": []any{
+			map[string]any{"id": everyoneID, "name": "@everyone", "permissions": strconv.FormatUint(everyonePerms, 10), "position": 0},
+			map[string]any{"id": BotRoleID, "name": "klaxon", "permissions": strconv.FormatUint(s.perms, 10), "position": 1, "managed": true},
+		}}, nil
+	case method == "GET" && len(p) == 4 && p[0] == "guilds" && p[2] == "members":
+		if _, known := s.users[p[3]]; !known {
+			return 0, nil, &apiError{status: 404, code: 10007, msg: "Unknown Member"}
+		}
+		roles := []any{}
+		if p[3] == BotID {
+			roles = append(roles, BotRoleID)
+		}
+		return 200, map[string]any{"user": map[string]any{"id": p[3], "username": s.users[p[3]]}, "roles": roles}, nil
+	case method == "GET" && len(p) == 2 && p[0] == "channels":
+		c, ok := s.channels[p[1]]
+		if !ok {
+			return 0, nil, unknownChannel
+		}
+		return 200, channelJSON(c), nil
 	case method == "GET" && len(p) == 3 && p[0] == "guilds" && p[2] == "channels":
 		var out []any
 		for _, id := range s.order {
@@ -365,8 +460,23 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		return 200, out, nil
 	case method == "POST" && len(p) == 3 && p[0] == "guilds" && p[2] == "channels":
 		name := str(body, "name")
-		if name == "" || len(name) > 100 {
-			return 0, nil, &apiError{400, 50035, "Invalid Form Body (name)"}
+		e := formErrors{}
+		e.lenBetween("name", name, 1, maxChannelName)
+		e.maxLen("topic", str(body, "topic"), maxTopic)
+		if err := invalidForm(e); err != nil {
+			return 0, nil, err
+		}
+		parent := s.channels[str(body, "parent_id")]
+		if str(body, "parent_id") != "" && (parent == nil || parent.Type != 4) {
+			return 0, nil, invalidForm(formErrors{"parent_id": "Category does not exist"})
+		}
+		// Manage Channels, in the guild or in the category it goes into.
+		if parent != nil {
+			if err := s.need(parent, PermManageChannels); err != nil {
+				return 0, nil, err
+			}
+		} else if s.basePerms()&PermManageChannels == 0 {
+			return 0, nil, missingPermissions()
 		}
 		c := &Channel{ID: s.snowflake(), Name: name, Topic: str(body, "topic"), ParentID: str(body, "parent_id")}
 		if ows, ok := body["permission_overwrites"].([]any); ok {
@@ -374,6 +484,11 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 				m, _ := o.(map[string]any)
 				c.Overwrites = append(c.Overwrites, Overwrite{ID: str(m, "id"), Type: int(num(m["type"])), Allow: str(m, "allow"), Deny: str(m, "deny")})
 			}
+			if err := s.grantable(parent, c.Overwrites); err != nil {
+				return 0, nil, err
+			}
+		} else if parent != nil {
+			c.Overwrites = append([]Overwrite(nil), parent.Overwrites...) // synced with its category
 		}
 		s.channels[c.ID] = c
 		s.order = append(s.order, c.ID)
@@ -383,11 +498,24 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		if !ok {
 			return 0, nil, unknownChannel
 		}
+		if err := s.need(c, PermViewChannel|PermManageChannels); err != nil {
+			return 0, nil, err
+		}
+		e := formErrors{}
+		if n, ok := body["name"].(string); ok {
+			e.lenBetween("name", n, 1, maxChannelName)
+		}
 		if t, ok := body["topic"].(string); ok {
-			if len([]rune(t)) > 1024 {
-				return 0, nil, &apiError{400, 50035, "Invalid Form Body (topic)"}
-			}
+			e.maxLen("topic", t, maxTopic)
+		}
+		if err := invalidForm(e); err != nil {
+			return 0, nil, err
+		}
+		if t, ok := body["topic"].(string); ok {
 			c.Topic = t
+		}
+		if n, ok := body["name"].(string); ok {
+			c.Name = n
 		}
 		return 200, channelJSON(c), nil
 	case method == "PUT" && len(p) == 4 && p[0] == "channels" && p[2] == "permissions":
@@ -395,10 +523,16 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		if !ok {
 			return 0, nil, unknownChannel
 		}
-		if _, known := s.users[p[3]]; !known && p[3] != everyoneID {
-			return 0, nil, &apiError{404, 10013, "Unknown User"}
+		if _, known := s.users[p[3]]; !known && p[3] != everyoneID && p[3] != BotRoleID {
+			return 0, nil, &apiError{status: 404, code: 10013, msg: "Unknown User"}
 		}
 		o := Overwrite{ID: p[3], Type: int(num(body["type"])), Allow: str(body, "allow"), Deny: str(body, "deny")}
+		if err := s.need(c, PermViewChannel|PermManageRoles); err != nil {
+			return 0, nil, err
+		}
+		if err := s.grantable(s.channels[c.ParentID], []Overwrite{o}); err != nil {
+			return 0, nil, err
+		}
 		c.Overwrites = slices.DeleteFunc(c.Overwrites, func(x Overwrite) bool { return x.ID == o.ID })
 		c.Overwrites = append(c.Overwrites, o)
 		return 204, nil, nil
@@ -407,13 +541,37 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		if !ok {
 			return 0, nil, unknownChannel
 		}
-		m := &Message{ID: s.snowflake(), Channel: c.ID, Author: BotID, Content: str(body, "content"), Embeds: raw(body["embeds"]), Components: raw(body["components"])}
+		m := &Message{ID: s.snowflake(), Channel: c.ID, Author: BotID, Content: str(body, "content"), Embeds: raw(body["embeds"]), Components: raw(body["components"]),
+			Nonce: str(body, "nonce")}
 		if ref, ok := body["message_reference"].(map[string]any); ok {
 			m.Reference = str(ref, "message_id")
 		}
 		m.Files, _ = body["__files"].([]File)
+		want := uint64(PermViewChannel | PermSendMessages)
+		if len(m.Files) > 0 {
+			want |= PermAttachFiles
+		}
+		if m.Reference != "" {
+			want |= PermReadMessageHistory
+		}
+		if err := s.need(c, want); err != nil {
+			return 0, nil, err
+		}
+		if err := invalidForm(messageErrors(body)); err != nil {
+			return 0, nil, err
+		}
 		if m.Content == "" && len(m.Embeds) == 0 && len(m.Files) == 0 {
-			return 0, nil, &apiError{400, 50006, "Cannot send an empty message"}
+			return 0, nil, &apiError{status: 400, code: 50006, msg: "Cannot send an empty message", violation: true}
+		}
+		// "enforce_nonce: if true and nonce is present, it will be checked
+		// for uniqueness in the past few minutes"; a repeat returns the
+		// message already created.
+		if m.Nonce != "" && body["enforce_nonce"] == true {
+			for _, old := range s.messages[c.ID] {
+				if old.Nonce == m.Nonce && old.Author == BotID {
+					return 200, messageJSON(old), nil
+				}
+			}
 		}
 		s.messages[c.ID] = append(s.messages[c.ID], m)
 		return 200, messageJSON(m), nil
@@ -423,7 +581,10 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 			return 0, nil, unknownMessage
 		}
 		if m.Author != BotID {
-			return 0, nil, &apiError{403, 50005, "Cannot edit a message authored by another user"}
+			return 0, nil, &apiError{status: 403, code: 50005, msg: "Cannot edit a message authored by another user", violation: true}
+		}
+		if err := invalidForm(messageErrors(body)); err != nil {
+			return 0, nil, err
 		}
 		if _, ok := body["content"]; ok {
 			m.Content = str(body, "content")
@@ -437,21 +598,27 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		m.Edits++
 		return 200, messageJSON(m), nil
 	case method == "PUT" && len(p) == 4 && p[0] == "channels" && p[2] == "pins":
+		// The old route: deprecated for PUT /channels/{id}/messages/pins/{id}.
+		return 0, nil, &apiError{status: 404, code: 0, msg: "deprecated route: use PUT /channels/{channel.id}/messages/pins/{message.id}", violation: true}
+	case method == "PUT" && len(p) == 5 && p[0] == "channels" && p[2] == "messages" && p[3] == "pins":
 		c, ok := s.channels[p[1]]
 		if !ok {
 			return 0, nil, unknownChannel
 		}
-		if s.message(c.ID, p[3]) == nil {
+		if err := s.need(c, PermViewChannel|PermPinMessages); err != nil {
+			return 0, nil, err
+		}
+		if s.message(c.ID, p[4]) == nil {
 			return 0, nil, unknownMessage
 		}
-		if !slices.Contains(c.Pins, p[3]) {
-			c.Pins = append(c.Pins, p[3])
+		if !slices.Contains(c.Pins, p[4]) {
+			c.Pins = append(c.Pins, p[4])
 		}
 		return 204, nil, nil
 	case method == "POST" && len(p) == 3 && p[0] == "users" && p[1] == "@me" && p[2] == "channels":
 		u := str(body, "recipient_id")
 		if _, known := s.users[u]; !known {
-			return 0, nil, &apiError{400, 50007, "Cannot send messages to this user"}
+			return 0, nil, &apiError{status: 400, code: 50007, msg: "Cannot send messages to this user"}
 		}
 		for _, c := range s.channels {
 			if c.Recipient == u {
@@ -465,22 +632,46 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 	case method == "POST" && len(p) == 4 && p[0] == "interactions" && p[3] == "callback":
 		in, ok := s.interactions[p[2]]
 		if !ok || in.id != p[1] {
-			return 0, nil, &apiError{404, 10062, "Unknown interaction"}
+			return 0, nil, &apiError{status: 404, code: 10062, msg: "Unknown interaction"}
 		}
 		if in.answered {
-			return 0, nil, &apiError{400, 40060, "Interaction has already been acknowledged."}
+			return 0, nil, &apiError{status: 400, code: 40060, msg: "Interaction has already been acknowledged.", violation: true}
 		}
+		// "Interaction tokens are valid for 15 minutes, but the initial
+		// response must be sent within 3 seconds".
 		if time.Since(in.created) > s.InteractionTTL {
-			return 0, nil, &apiError{404, 10062, "Unknown interaction"}
+			return 0, nil, &apiError{status: 404, code: 10062, msg: "Unknown interaction", violation: true}
+		}
+		typ := int(num(body["type"]))
+		data, _ := body["data"].(map[string]any)
+		var e formErrors
+		switch typ {
+		case 4, 7: // a message, or an update of the component's message
+			e = prefixed("data.", messageErrors(data))
+		case 8:
+			e = choicesErrors(data)
+		case 9:
+			e = modalErrors(data)
+		case 1, 5, 6:
+		default:
+			e = formErrors{"type": "Value must be one of {1, 4, 5, 6, 7, 8, 9}."}
+		}
+		if err := invalidForm(e); err != nil {
+			return 0, nil, err
 		}
 		in.answered = true
-		data, _ := body["data"].(map[string]any)
-		s.responses = append(s.responses, Response{Interaction: in.id, Kind: "callback", Type: int(num(body["type"])), Data: data, At: time.Now()})
+		s.responses = append(s.responses, Response{Interaction: in.id, Kind: "callback", Type: typ, Data: data, At: time.Now()})
 		return 204, nil, nil
 	case len(p) >= 3 && p[0] == "webhooks" && p[1] == AppID:
 		in, ok := s.interactions[p[2]]
 		if !ok || !in.answered {
-			return 0, nil, &apiError{404, 10015, "Unknown Webhook"}
+			return 0, nil, &apiError{status: 404, code: 10015, msg: "Unknown Webhook", violation: true}
+		}
+		if time.Since(in.created) > s.InteractionTokenTTL {
+			return 0, nil, &apiError{status: 401, code: 50027, msg: "Invalid Webhook Token", violation: true}
+		}
+		if err := invalidForm(messageErrors(body)); err != nil {
+			return 0, nil, err
 		}
 		kind := "followup"
 		if method == "PATCH" {
@@ -489,7 +680,15 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		s.responses = append(s.responses, Response{Interaction: in.id, Kind: kind, Data: body, At: time.Now()})
 		return 200, map[string]any{"id": s.snowflake(), "channel_id": GeneralID, "content": str(body, "content"), "author": map[string]any{"id": BotID}}, nil
 	}
-	return 0, nil, notFound
+	return 0, nil, &apiError{status: 404, code: 0, msg: "404: Not Found", violation: true}
+}
+
+func prefixed(prefix string, e formErrors) formErrors {
+	out := formErrors{}
+	for k, v := range e {
+		out[prefix+k] = v
+	}
+	return out
 }
 
 func num(v any) float64 {

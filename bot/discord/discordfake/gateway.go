@@ -63,8 +63,16 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."), time.Now().Add(time.Second))
 				return
 			}
-			// READY comes first: dispatches reach the session only after it.
+			// A privileged intent the application does not have enabled in
+			// the developer portal closes the session (close code 4014).
 			s.mu.Lock()
+			if id.Intents&IntentMessageContent != 0 && s.appFlags&(AppFlagGatewayMessageContent|AppFlagGatewayMessageContentLimited) == 0 {
+				s.violations = append(s.violations, Violation{Route: "gateway IDENTIFY", Code: 4014, Message: "Disallowed intent(s): MESSAGE_CONTENT is not enabled"})
+				s.mu.Unlock()
+				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4014, "Disallowed intent(s)."), time.Now().Add(time.Second))
+				return
+			}
+			// READY comes first: dispatches reach the session only after it.
 			s.intents = id.Intents
 			s.identified++
 			s.live = conn

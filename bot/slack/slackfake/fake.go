@@ -106,6 +106,13 @@ type View struct {
 	View    map[string]any // the view object as sent
 }
 
+// Rendered returns every text in the view.
+func (v View) Rendered() string {
+	var parts []string
+	collectText(v.View, &parts)
+	return strings.Join(parts, "\n")
+}
+
 // Reply is a message posted to a response_url, or with chat.postEphemeral.
 type Reply struct {
 	URL, Channel, User string

@@ -1,0 +1,71 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// maxHomeLines bounds each section of the home, so it stays one screen.
+const maxHomeLines = 25
+
+// homeOnCall is the home's "who is on call now" on every schedule, in the
+// visitor's time zone.
+func (o *OnCall) homeOnCall(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
+	if len(o.cfg.Schedules) == 0 {
+		return nil, nil
+	}
+	_, loc := o.asker(v.Platform, v.User)
+	m := o.Report(v.Platform, o.cfg.Schedules, o.clock.Now(), loc, "now")
+	return &m, nil
+}
+
+// homeIncidents lists the open incidents with links to their channels.
+// Private incidents show no title or channel, as everywhere outside them.
+func (c *Incidents) homeIncidents(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
+	incs, err := c.store.ListIncidents(ctx, bot.IncidentFilter{ActiveOnly: true})
+	if err != nil {
+		return nil, bot.Internal(err, "klaxon could not read the open incidents.")
+	}
+	if len(incs) == 0 {
+		return &bot.Message{Title: "🚨 Open incidents", Text: "✅ None right now."}, nil
+	}
+	now := c.clock.Now()
+	var lines []string
+	for _, inc := range incs {
+		lines = append(lines, ListLine(inc, now, false))
+	}
+	return &bot.Message{Title: fmt.Sprintf("🚨 Open incidents (%d)", len(incs)), Text: strings.Join(capLines(lines), "\n")}, nil
+}
+
+// homeFollowUps lists the visitor's open follow-ups.
+func (c *Incidents) homeFollowUps(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
+	if c.followups == nil {
+		return nil, nil
+	}
+	all, err := c.followups.FollowUps(ctx)
+	if err != nil {
+		return nil, bot.Internal(err, "klaxon could not read the follow-ups.")
+	}
+	now := c.clock.Now()
+	var lines []string
+	for _, f := range all {
+		if !f.Done && f.Owner.ID == v.User.ID {
+			lines = append(lines, followUpLine(f, now))
+		}
+	}
+	if len(lines) == 0 {
+		return &bot.Message{Title: "📋 Your follow-ups", Text: "Nothing open for you."}, nil
+	}
+	return &bot.Message{Title: fmt.Sprintf("📋 Your follow-ups (%d)", len(lines)), Text: strings.Join(capLines(lines), "\n"),
+		Context: "`/followup done F-n` when one is done"}, nil
+}
+
+func capLines(lines []string) []string {
+	if len(lines) <= maxHomeLines {
+		return lines
+	}
+	return append(lines[:maxHomeLines:maxHomeLines], fmt.Sprintf("… and %d more", len(lines)-maxHomeLines))
+}
