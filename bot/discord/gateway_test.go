@@ -77,7 +77,8 @@ func TestMessageCommandAndAutocomplete(t *testing.T) {
 	defer f.Close()
 	a, err := discord.New(discord.Config{Token: discordfake.Token, ApplicationID: discordfake.AppID, GuildID: discordfake.GuildID,
 		APIURL: f.APIURL(), GatewayURL: f.GatewayURL(), Log: zerolog.New(io.Discard),
-		Services: bot.Services{{ID: "payments", Name: "Payments API"}, {ID: "search", Name: "Search"}, {ID: "pay-ledger", Name: "Ledger"}}})
+		Services:  bot.Services{{ID: "payments", Name: "Payments API"}, {ID: "search", Name: "Search"}, {ID: "pay-ledger", Name: "Ledger"}},
+		Schedules: []string{"pay-" + strings.Repeat("x", 96), "pay-" + strings.Repeat("y", 120)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,5 +116,11 @@ func TestMessageCommandAndAutocomplete(t *testing.T) {
 	choices := fmt.Sprint(r.Data["choices"])
 	if r.Type != 8 || !strings.Contains(choices, "payments") || !strings.Contains(choices, "pay-ledger") || strings.Contains(choices, "search") {
 		t.Errorf("autocomplete answered %+v; want payments and pay-ledger", r)
+	}
+	// A schedule of 100 characters is offered; one of 124 could not be
+	// chosen (Discord cuts values at 100), so it is not. The strict fake
+	// refuses any choice over 100 characters.
+	if !strings.Contains(choices, "pay-"+strings.Repeat("x", 96)) || strings.Contains(choices, "yyyy") {
+		t.Errorf("autocomplete offered %s; want the 100-character schedule and not the 124-character one", choices)
 	}
 }

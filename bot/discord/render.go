@@ -25,9 +25,25 @@ var slackBold = regexp.MustCompile(`(^|[^*\w])\*([^*\n]+)\*($|[^*\w])`)
 // markdown turns klaxon's neutral markup into Discord's.
 func markdown(s string) string { return slackBold.ReplaceAllString(s, "$1**$2**$3") }
 
-// customID packs an action id and its value into a component's custom_id
-// (Discord allows 100 characters).
-func customID(parts ...string) string { return cut(strings.Join(parts, "|"), 100) }
+// Discord's limits (docs: resources/message#embed-object-embed-limits,
+// components/reference); the strict fake in discordfake enforces them.
+const (
+	maxContent    = 2000
+	maxTitle      = 256
+	maxDesc       = 4096
+	maxFields     = 25
+	maxFieldName  = 256
+	maxFieldValue = 1024
+	maxFooter     = 2048
+	maxEmbedTotal = 6000 // title, description, fields and footer of all embeds together
+	maxRows       = 5
+	maxRowButtons = 5
+	maxCustomID   = 100
+	maxLabel      = 80
+)
+
+// customID packs an action id and its value into a component's custom_id.
+func customID(parts ...string) string { return strings.Join(parts, "|") }
 
 // messageSend renders m: plain notices as content (so mentions notify),
 // anything with a title or fields as an embed, buttons as components.
@@ -38,26 +54,88 @@ func messageSend(m bot.Message) *discordgo.MessageSend {
 		if m.Context != "" {
 			text += "\n-# " + m.Context
 		}
-		send.Content = cut(text, 2000)
+		send.Content = cut(text, maxContent)
 	} else {
-		e := &discordgo.MessageEmbed{Title: cut(m.Title, 256), Description: cut(markdown(m.Text), 4096)}
-		for _, f := range m.Fields[:min(len(m.Fields), 25)] {
-			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: cut(f.Label, 256), Value: cut(markdown(f.Value), 1024), Inline: true})
-		}
-		if m.Context != "" {
-			e.Footer = &discordgo.MessageEmbedFooter{Text: cut(m.Context, 2048)}
-		}
-		send.Embeds = []*discordgo.MessageEmbed{e}
+		send.Embeds = []*discordgo.MessageEmbed{embed(m)}
 	}
 	send.Components = buttons(m.Buttons)
 	return send
 }
 
+// embed renders m as one embed within Discord's limits, the 6,000
+// characters of all its texts included: the footer, then the description,
+// then fields from the end give way, and a last field counts what was
+// left out.
+func embed(m bot.Message) *discordgo.MessageEmbed {
+	e := &discordgo.MessageEmbed{Title: cut(m.Title, maxTitle), Description: cut(markdown(m.Text), maxDesc)}
+	if m.Context != "" {
+		e.Footer = &discordgo.MessageEmbedFooter{Text: cut(m.Context, maxFooter)}
+	}
+	var fields []*discordgo.MessageEmbedField
+	for _, f := range m.Fields {
+		name, value := cut(f.Label, maxFieldName), cut(markdown(f.Value), maxFieldValue)
+		if name == "" {
+			name = "\u200b" // Discord requires both; a zero-width space reads as nothing
+		}
+		if value == "" {
+			value = "\u200b"
+		}
+		fields = append(fields, &discordgo.MessageEmbedField{Name: name, Value: value, Inline: true})
+	}
+	n := utf8.RuneCountInString
+	size := func() int {
+		t := n(e.Title) + n(e.Description)
+		if e.Footer != nil {
+			t += n(e.Footer.Text)
+		}
+		for _, f := range e.Fields {
+			t += n(f.Name) + n(f.Value)
+		}
+		return t
+	}
+	fit := func(keep int) {
+		e.Fields = fields[:keep]
+		if keep < len(fields) {
+			e.Fields = append(e.Fields[:keep:keep], &discordgo.MessageEmbedField{Name: "…", Value: fmt.Sprintf("and %d more", len(fields)-keep)})
+		}
+	}
+	keep := min(len(fields), maxFields)
+	if keep < len(fields) {
+		keep = maxFields - 1
+	}
+	fit(keep)
+	for size() > maxEmbedTotal && keep > 0 {
+		keep--
+		fit(keep)
+	}
+	if over := size() - maxEmbedTotal; over > 0 && e.Footer != nil {
+		e.Footer.Text = cut(e.Footer.Text, max(n(e.Footer.Text)-over, 1))
+	}
+	if over := size() - maxEmbedTotal; over > 0 {
+		e.Description = cut(e.Description, max(n(e.Description)-over, 1))
+	}
+	return e
+}
+
+// buttons lays out bs in action rows. A button whose custom_id Discord
+// would refuse (too long, or the same as another's) cannot work, and is
+// left out rather than losing the message.
 func buttons(bs []bot.Button) []discordgo.MessageComponent {
+	seen := map[string]bool{}
+	var ok []bot.Button
+	for _, b := range bs {
+		id := customID(b.ActionID, b.Value)
+		if b.ActionID == "" || len(id) > maxCustomID || seen[id] {
+			continue
+		}
+		seen[id] = true
+		ok = append(ok, b)
+	}
+	bs = ok
 	var rows []discordgo.MessageComponent
-	for i := 0; i < len(bs) && len(rows) < 5; i += 5 {
+	for i := 0; i < len(bs) && len(rows) < maxRows; i += maxRowButtons {
 		var row discordgo.ActionsRow
-		for _, b := range bs[i:min(i+5, len(bs))] {
+		for _, b := range bs[i:min(i+maxRowButtons, len(bs))] {
 			style := discordgo.SecondaryButton
 			switch b.Style {
 			case bot.ButtonPrimary:
@@ -65,7 +143,7 @@ func buttons(bs []bot.Button) []discordgo.MessageComponent {
 			case bot.ButtonDanger:
 				style = discordgo.DangerButton
 			}
-			row.Components = append(row.Components, discordgo.Button{Label: cut(b.Label, 80), Style: style, CustomID: customID(b.ActionID, b.Value)})
+			row.Components = append(row.Components, discordgo.Button{Label: cut(b.Label, maxLabel), Style: style, CustomID: customID(b.ActionID, b.Value)})
 		}
 		rows = append(rows, row)
 	}
@@ -77,7 +155,7 @@ func buttons(bs []bot.Button) []discordgo.MessageComponent {
 // checkboxes are left out (the slash command has options for them).
 func modal(f bot.Form) (*discordgo.InteractionResponseData, error) {
 	id := customID(f.ID, f.Channel.ID, f.Metadata)
-	if len(id) >= 100 {
+	if len(id) > maxCustomID {
 		return nil, fmt.Errorf("discord: form %s metadata is too long for a custom_id", f.ID)
 	}
 	data := &discordgo.InteractionResponseData{CustomID: id, Title: cut(f.Title, 45)}
