@@ -41,19 +41,22 @@ type HandlerFunc func(ctx context.Context, req *Request) (*Response, error)
 
 // Command is one command klaxon understands, such as "incident declare".
 type Command struct {
-	Name    string // words without the slash: "incident declare"
-	Usage   string // arguments: `<title> [sev:<1-4>] [service:<name>] [private]`
-	Summary string // one line for the command list
-	Help    string // more detail for `help <sub>`; may be empty
+	Name    string  // words without the slash: "incident declare"
+	Params  []Param // its arguments, in order
+	Summary string  // one line for the command list
+	Help    string  // more detail for `help <sub>`; may be empty
+	// AliasOf names the command this one is another name for ("oncall" for
+	// "oncall who"); platforms that list commands list the original only.
+	AliasOf string
 	Handler HandlerFunc
 }
 
 // UsageLine returns "/incident declare <title> …".
 func (c *Command) UsageLine() string {
-	if c.Usage == "" {
+	if len(c.Params) == 0 {
 		return "/" + c.Name
 	}
-	return "/" + c.Name + " " + c.Usage
+	return "/" + c.Name + " " + usage(c.Params)
 }
 
 // ActivityFunc handles an Activity.
@@ -65,6 +68,7 @@ type ActivityFunc func(ctx context.Context, a Activity) error
 type Mux struct {
 	Log      zerolog.Logger
 	commands map[string]*Command
+	roots    map[string]string // root → description
 	activity ActivityFunc
 	interactions
 }
@@ -98,6 +102,37 @@ func (m *Mux) Lookup(words []string) (*Command, []string) {
 		}
 	}
 	return nil, nil
+}
+
+// Describe sets the one-line description of a root ("incident"), shown
+// where a platform lists commands by root.
+func (m *Mux) Describe(root, summary string) {
+	if m.roots == nil {
+		m.roots = map[string]string{}
+	}
+	m.roots[root] = summary
+}
+
+// Roots returns the roots of the registered commands that are not aliases,
+// sorted, with their descriptions.
+func (m *Mux) Roots() []Root {
+	seen := map[string]bool{}
+	var out []Root
+	for name, c := range m.commands {
+		root, _, _ := strings.Cut(name, " ")
+		if c.AliasOf != "" || seen[root] {
+			continue
+		}
+		seen[root] = true
+		out = append(out, Root{Name: root, Summary: m.roots[root]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Root is the first word of commands: /incident, /oncall.
+type Root struct {
+	Name, Summary string
 }
 
 // Commands returns the commands under root ("incident"), sorted by name.

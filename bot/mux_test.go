@@ -24,8 +24,8 @@ func newMux(t *testing.T) (*bot.Mux, *bytes.Buffer, *[]string) {
 		}
 	}
 	m.Register(
-		bot.Command{Name: "incident declare", Usage: "<title>", Handler: record("declare", bot.Reply("declared"), nil)},
-		bot.Command{Name: "incident sev", Usage: "<level>", Handler: record("sev", nil, bot.Errorf(bot.EINVALID, "Bad level."))},
+		bot.Command{Name: "incident declare", Params: []bot.Param{{Name: "title", Required: true}}, Handler: record("declare", bot.Reply("declared"), nil)},
+		bot.Command{Name: "incident sev", Params: []bot.Param{{Name: "level", Required: true}}, Handler: record("sev", nil, bot.Errorf(bot.EINVALID, "Bad level."))},
 		bot.Command{Name: "incident resolve", Handler: record("resolve", nil, bot.Errorf(bot.ECONFLICT, "Already resolved."))},
 		bot.Command{Name: "incident boom", Handler: func(context.Context, *bot.Request) (*bot.Response, error) { panic("kaboom") }},
 		bot.Command{Name: "incident secret", Handler: record("secret", nil, errors.New("dial tcp: token xoxb-123 refused"))},

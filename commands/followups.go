@@ -17,17 +17,26 @@ const (
 	ActionFollowUpReopen = "klaxon.followup.reopen"
 )
 
+var (
+	followUpFilter = bot.Param{Name: "filter", Desc: "mine, open, overdue or all (default: open)", Usage: "[mine|open|overdue|all]"}
+	followUpID     = bot.Param{Name: "id", Desc: "The follow-up, e.g. F-3", Required: true, Usage: "F-n"}
+)
+
 func (c *Incidents) registerFollowUps(m *bot.Mux) {
 	if c.followups == nil {
 		return
 	}
 	m.Register(
-		bot.Command{Name: "incident followup", Usage: "[INC-n] <text> [@owner] [due:2026-12-01]", Summary: "Add an action item (it outlives the incident).", Handler: c.handleFollowUp},
-		bot.Command{Name: "followups", Usage: "[mine|open|overdue|all]", Summary: "List follow-ups (default: open).", Handler: c.handleFollowUps},
-		bot.Command{Name: "followup list", Usage: "[mine|open|overdue|all]", Summary: "The same as /followups.", Handler: c.handleFollowUps},
-		bot.Command{Name: "followup done", Usage: "F-n", Summary: "Mark a follow-up done.", Handler: c.followUpState(true)},
-		bot.Command{Name: "followup reopen", Usage: "F-n", Summary: "Reopen a follow-up.", Handler: c.followUpState(false)},
+		bot.Command{Name: "incident followup", Params: []bot.Param{bot.IncidentParam,
+			{Name: "text", Desc: "What should be done", Required: true},
+			{Name: "owner", Desc: "Who owns it", Kind: bot.ParamUser},
+			{Name: "due", Desc: "Due date, e.g. 2026-12-01", Key: "due", Usage: "[due:2026-12-01]"}}, Summary: "Add an action item (it outlives the incident).", Handler: c.handleFollowUp},
+		bot.Command{Name: "followups", Params: []bot.Param{followUpFilter}, AliasOf: "followup list", Summary: "List follow-ups (default: open).", Handler: c.handleFollowUps},
+		bot.Command{Name: "followup list", Params: []bot.Param{followUpFilter}, Summary: "The same as /followups.", Handler: c.handleFollowUps},
+		bot.Command{Name: "followup done", Params: []bot.Param{followUpID}, Summary: "Mark a follow-up done.", Handler: c.followUpState(true)},
+		bot.Command{Name: "followup reopen", Params: []bot.Param{followUpID}, Summary: "Reopen a follow-up.", Handler: c.followUpState(false)},
 	)
+	m.Describe("followup", "Follow-ups (action items)")
 	m.HandleAction(ActionFollowUpDone, c.actFollowUp(true))
 	m.HandleAction(ActionFollowUpReopen, c.actFollowUp(false))
 }

@@ -69,18 +69,29 @@ func (o *OnCall) setHistory(h bot.History) {
 }
 
 // Register adds the /oncall commands and the on-call question handler.
+var (
+	oncallService  = bot.Param{Name: "service", Desc: "A service or schedule (default: all)", Kind: bot.ParamSchedule}
+	oncallSchedule = bot.Param{Name: "schedule", Desc: "Schedule or service (default: yours)", Kind: bot.ParamSchedule}
+)
+
 func (o *OnCall) Register(m *bot.Mux) {
 	m.Register(
-		bot.Command{Name: "oncall", Usage: "[service]", Summary: "Who is on call now, for every service or one.", Handler: o.handleWho},
-		bot.Command{Name: "oncall who", Usage: "[service]", Summary: "The same as /oncall [service].", Handler: o.handleWho},
-		bot.Command{Name: "oncall override", Usage: "@person <from> <until|duration> [schedule]", Summary: "Put someone on call for a stretch.",
+		bot.Command{Name: "oncall", Params: []bot.Param{oncallService}, AliasOf: "oncall who", Summary: "Who is on call now, for every service or one.", Handler: o.handleWho},
+		bot.Command{Name: "oncall who", Params: []bot.Param{oncallService}, Summary: "The same as /oncall [service].", Handler: o.handleWho},
+		bot.Command{Name: "oncall override", Params: []bot.Param{
+			{Name: "person", Desc: "Who", Kind: bot.ParamUser, Required: true},
+			{Name: "from", Desc: "now, 14:00, 2026-12-01T14:00", Required: true},
+			{Name: "until", Desc: "A time, or a length like 4h or 2d", Required: true, Usage: "<until|duration>"}, oncallSchedule}, Summary: "Put someone on call for a stretch.",
 			Help: "Times: now, 14:00 (today, your time zone), 2026-12-01, 2026-12-01T14:00. Durations: 90m, 4h, 2d.", Handler: o.handleOverride},
-		bot.Command{Name: "oncall cover", Usage: "@person <duration> [schedule]", Summary: "Someone takes your shift from now on (\"take my shift\").", Handler: o.handleCover},
-		bot.Command{Name: "oncall undo", Usage: "", Summary: "Revert the last on-call change you made.", Handler: o.handleUndo},
-		bot.Command{Name: "oncall swap", Usage: "[schedule]", Summary: "Offer your next shift; a teammate takes it with a button.", Handler: o.handleSwap},
-		bot.Command{Name: "oncall history", Usage: "[schedule]", Summary: "List recent on-call changes.", Handler: o.handleHistory},
-		bot.Command{Name: "oncall help", Usage: "[command]", Summary: "Show the on-call commands.", Handler: helpHandler(m, "oncall")},
+		bot.Command{Name: "oncall cover", Params: []bot.Param{
+			{Name: "person", Desc: "Who covers", Kind: bot.ParamUser, Required: true},
+			{Name: "duration", Desc: "For how long, e.g. 2h", Required: true}, oncallSchedule}, Summary: "Someone takes your shift from now on (\"take my shift\").", Handler: o.handleCover},
+		bot.Command{Name: "oncall undo", Summary: "Revert the last on-call change you made.", Handler: o.handleUndo},
+		bot.Command{Name: "oncall swap", Params: []bot.Param{oncallSchedule}, Summary: "Offer your next shift; a teammate takes it with a button.", Handler: o.handleSwap},
+		bot.Command{Name: "oncall history", Params: []bot.Param{oncallSchedule}, Summary: "List recent on-call changes.", Handler: o.handleHistory},
+		bot.Command{Name: "oncall help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the on-call commands.", Handler: helpHandler(m, "oncall")},
 	)
+	m.Describe("oncall", "Who is on call; overrides, swaps and history")
 	m.HandleQuestion(o.Answer)
 	m.HandleAction(ActionTakeShift, o.actTake)
 	m.HandleHome(o.homeOnCall)

@@ -65,7 +65,8 @@ func NewPaging(store bot.PageStore, incidents *Incidents, oncall *OnCall, clock 
 
 // Register adds /incident page and the Acknowledge button.
 func (p *Paging) Register(m *bot.Mux) {
-	m.Register(bot.Command{Name: "incident page", Usage: "[INC-n] @person|<service>", Summary: "Page more people: a person, or a service's on-call.", Handler: p.handlePage})
+	m.Register(bot.Command{Name: "incident page", Params: []bot.Param{bot.IncidentParam,
+		{Name: "who", Desc: "@person or a service", Required: true, Usage: "@person|<service>"}}, Summary: "Page more people: a person, or a service's on-call.", Handler: p.handlePage})
 	m.HandleAction(ActionAckPage, p.actAck)
 }
 

@@ -93,7 +93,7 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 		return fmt.Errorf("discord: connecting to the gateway: %w", err)
 	}
 	defer a.close()
-	if _, err := a.s.ApplicationCommandBulkOverwrite(a.cfg.ApplicationID, a.cfg.GuildID, a.applicationCommands(), a.opt(ctx)); err != nil {
+	if _, err := a.s.ApplicationCommandBulkOverwrite(a.cfg.ApplicationID, a.cfg.GuildID, a.applicationCommands(mux), a.opt(ctx)); err != nil {
 		if ctx.Err() != nil {
 			return nil // shutting down
 		}
@@ -148,7 +148,7 @@ func (a *Adapter) onInteraction(ctx context.Context, mux *bot.Mux, i *discordgo.
 			a.answer(ctx, i, func(ctx context.Context) *bot.Response { return mux.Act(ctx, act) })
 			return
 		}
-		text, err := commandText(d)
+		text, err := commandText(d, mux)
 		if err != nil {
 			text = "/" + d.Name // the Mux explains what is missing
 		}

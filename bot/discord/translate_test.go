@@ -1,18 +1,89 @@
 package discord
 
 import (
+	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"slices"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/store"
 )
+
+// registry is klaxon's whole command registry, as cmd/klaxon builds it.
+func registry(t *testing.T) *bot.Mux {
+	t.Helper()
+	s, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	log := zerolog.Nop()
+	mux := bot.NewMux(log)
+	clock := bot.SystemClock{}
+	oncall, err := commands.NewOnCall(context.Background(), s, clock, log, commands.OnCallConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oncall.Register(mux)
+	incidents := commands.New(s, nil, clock, log, commands.Config{})
+	incidents.Register(mux)
+	commands.NewPaging(s, incidents, oncall, clock, log, commands.PagingConfig{}).Register(mux)
+	return mux
+}
+
+// TestEveryCommandIsOnDiscord fails when a chat command or one of its
+// options is missing from what klaxon registers on Discord.
+func TestEveryCommandIsOnDiscord(t *testing.T) {
+	mux := registry(t)
+	a, err := New(Config{Token: "x", GuildID: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registered := map[string]*discordgo.ApplicationCommandOption{}
+	for _, c := range a.applicationCommands(mux) {
+		for _, sub := range c.Options {
+			registered[c.Name+" "+sub.Name] = sub
+		}
+	}
+	n := 0
+	for _, root := range []string{"incident", "oncall", "followup", "followups"} {
+		for _, cmd := range mux.Commands(root) {
+			name := cmd.Name
+			if cmd.AliasOf != "" {
+				name = cmd.AliasOf // offered under its original name
+			}
+			sub, ok := registered[name]
+			if !ok {
+				t.Errorf("/%s is not registered on Discord", cmd.Name)
+				continue
+			}
+			n++
+			for _, p := range cmd.Params {
+				if !slices.ContainsFunc(sub.Options, func(o *discordgo.ApplicationCommandOption) bool { return o.Name == p.Name && o.Required == p.Required }) {
+					t.Errorf("/%s: option %s is not on Discord", name, p.Name)
+				}
+			}
+		}
+	}
+	for _, want := range []string{"incident postmortem", "incident update", "incident page", "incident followup", "followup done", "oncall override"} {
+		if registered[want] == nil {
+			t.Errorf("/%s is missing on Discord", want)
+		}
+	}
+	if n < 30 {
+		t.Errorf("only %d commands found in the registry; want every one", n)
+	}
+}
 
 func commandData(t *testing.T, js string) discordgo.ApplicationCommandInteractionData {
 	t.Helper()
@@ -32,7 +103,7 @@ func TestCommandTextRoundTrip(t *testing.T) {
 		{"name":"commander","type":6,"value":"100000000000000002"},
 		{"name":"severity","type":3,"value":"SEV1"},
 		{"name":"summary","type":3,"value":"EU “cards” fail"}]}]}`)
-	text, err := commandText(d)
+	text, err := commandText(d, registry(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,14 +121,18 @@ func TestCommandTextRoundTrip(t *testing.T) {
 	}
 
 	d = commandData(t, `{"name":"incident","type":1,"options":[{"name":"sev","type":1,"options":[{"name":"incident","type":3,"value":"INC-4"},{"name":"level","type":3,"value":"SEV2"}]}]}`)
-	if text, _ := commandText(d); text != `/incident sev "INC-4" "SEV2"` {
+	if text, _ := commandText(d, registry(t)); text != `/incident sev "INC-4" "SEV2"` {
 		t.Errorf("sev = %s", text)
 	}
 	d = commandData(t, `{"name":"incident","type":1,"options":[{"name":"list","type":1,"options":[{"name":"all","type":5,"value":true}]}]}`)
-	if text, _ := commandText(d); text != `/incident list all` {
+	if text, _ := commandText(d, registry(t)); text != `/incident list all` {
 		t.Errorf("list = %s", text)
 	}
-	if _, err := commandText(commandData(t, `{"name":"incident","type":1}`)); err == nil {
+	d = commandData(t, `{"name":"incident","type":1,"options":[{"name":"update","type":1,"options":[{"name":"text","type":3,"value":"Fixed"},{"name":"public","type":5,"value":true}]}]}`)
+	if text, _ := commandText(d, registry(t)); text != `/incident update --public "Fixed"` {
+		t.Errorf("update = %s", text)
+	}
+	if _, err := commandText(commandData(t, `{"name":"incident","type":1}`), registry(t)); err == nil {
 		t.Error("a command without a subcommand was accepted")
 	}
 }
@@ -131,11 +206,11 @@ func TestOnCallCommandText(t *testing.T) {
 	d := commandData(t, `{"name":"oncall","type":1,"options":[{"name":"override","type":1,"options":[
 		{"name":"until","type":3,"value":"2h"},{"name":"person","type":6,"value":"100000000000000002"},
 		{"name":"schedule","type":3,"value":"db"},{"name":"from","type":3,"value":"now"}]}]}`)
-	if text, _ := commandText(d); text != `/oncall override "<@100000000000000002>" "now" "2h" "db"` {
+	if text, _ := commandText(d, registry(t)); text != `/oncall override "<@100000000000000002>" "now" "2h" "db"` {
 		t.Errorf("override = %s", text)
 	}
 	d = commandData(t, `{"name":"oncall","type":1,"options":[{"name":"who","type":1,"options":[{"name":"service","type":3,"value":"payments"}]}]}`)
-	if text, _ := commandText(d); text != `/oncall who "payments"` {
+	if text, _ := commandText(d, registry(t)); text != `/oncall who "payments"` {
 		t.Errorf("who = %s", text)
 	}
 }

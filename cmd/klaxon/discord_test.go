@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,33 +80,40 @@ func (k *discordKlaxon) reply(id string) string {
 
 func TestDiscordRegistersCommands(t *testing.T) {
 	k := startDiscord(t)
-	cmds := k.fake.Commands()
+	byName := map[string]map[string]any{}
 	var names []string
-	for _, c := range cmds {
-		names = append(names, c["name"].(string))
+	for _, c := range k.fake.Commands() {
+		name := c["name"].(string)
+		byName[name] = c
+		names = append(names, name)
 	}
-	if strings.Join(names, ",") != "incident,oncall,followup,Declare incident" {
+	slices.Sort(names)
+	if strings.Join(names, ",") != "Declare incident,followup,incident,oncall" {
 		t.Fatalf("registered %v", names)
 	}
-	subs := map[string]bool{}
-	for _, o := range cmds[0]["options"].([]any) {
-		subs[o.(map[string]any)["name"].(string)] = true
+	subs := func(cmd string) map[string]map[string]any {
+		out := map[string]map[string]any{}
+		for _, o := range byName[cmd]["options"].([]any) {
+			out[o.(map[string]any)["name"].(string)] = o.(map[string]any)
+		}
+		return out
 	}
-	for _, want := range []string{"declare", "update", "sev", "role", "ack", "mitigate", "resolve", "reopen", "close", "note", "status", "list", "help", "followup", "timeline", "stats", "page"} {
-		if !subs[want] {
+	incident := subs("incident")
+	for _, want := range []string{"declare", "update", "sev", "role", "ack", "mitigate", "resolve", "reopen", "close", "note", "status", "list", "help", "followup", "timeline", "stats", "page", "postmortem"} {
+		if incident[want] == nil {
 			t.Errorf("/incident %s is not registered", want)
 		}
 	}
-	oncallSubs := map[string]bool{}
-	for _, o := range cmds[1]["options"].([]any) {
-		oncallSubs[o.(map[string]any)["name"].(string)] = true
+	if !strings.Contains(fmt.Sprint(incident["update"]["options"]), "name:public") {
+		t.Errorf("/incident update has no public option: %v", incident["update"]["options"])
 	}
-	for _, want := range []string{"who", "override", "cover", "swap", "undo", "history"} {
-		if !oncallSubs[want] {
+	oncall := subs("oncall")
+	for _, want := range []string{"who", "override", "cover", "swap", "undo", "history", "help"} {
+		if oncall[want] == nil {
 			t.Errorf("/oncall %s is not registered", want)
 		}
 	}
-	if typ := cmds[3]["type"].(float64); typ != 3 {
+	if typ := byName["Declare incident"]["type"].(float64); typ != 3 {
 		t.Errorf("the context-menu command has type %v; want 3 (message)", typ)
 	}
 }
