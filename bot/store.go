@@ -28,6 +28,10 @@ type Store interface {
 	// (limit <= 0 means all).
 	Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]Event, error)
 	CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error)
+	// LastAbout returns the newest event of one of kinds about the message
+	// ref, looking back through at most the newest limit events; found is
+	// false when there is none.
+	LastAbout(ctx context.Context, incidentID uuid.UUID, ref MessageRef, limit int, kinds ...EventKind) (ev Event, found bool, err error)
 }
 
 // IncidentFilter selects incidents for ListIncidents, newest first.

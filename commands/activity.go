@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 
+	"github.com/google/uuid"
+
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
@@ -30,8 +32,16 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 		ev.Meta = map[string]string{"emoji": a.Emoji}
 		ev.Highlight = slices.Contains(c.cfg.HighlightEmoji, a.Emoji)
 	}
-	if a.Kind == bot.EventMessageEdit && a.PrevText != "" {
-		ev.Meta = map[string]string{"previous_text": a.PrevText}
+	if a.Kind == bot.EventMessageEdit {
+		prev := a.PrevText
+		if prev == "" {
+			// Discord does not send the text an edit replaced; the timeline
+			// has it, from the message or its last edit.
+			prev = c.previousText(ctx, inc.ID, a.Ref)
+		}
+		if prev != "" {
+			ev.Meta = map[string]string{"previous_text": prev}
+		}
 	}
 	if _, err := c.store.AppendEvent(ctx, &ev); err != nil {
 		return bot.Internal(err, "klaxon could not record that in the timeline.")
@@ -40,6 +50,21 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 		c.paging.reacted(ctx, a)
 	}
 	return nil
+}
+
+// editLookback bounds how far back an edit's message is looked for.
+const editLookback = 5000
+
+// previousText is the text of the message ref as the timeline last had it.
+func (c *Incidents) previousText(ctx context.Context, id uuid.UUID, ref bot.MessageRef) string {
+	if ref.ID == "" {
+		return ""
+	}
+	ev, _, err := c.store.LastAbout(ctx, id, ref, editLookback, bot.EventMessage, bot.EventMessageEdit, bot.EventFile)
+	if err != nil {
+		c.log.Warn().Err(err).Msg("looking up an edited message's text")
+	}
+	return ev.Text
 }
 
 // incidentByChannel finds the incident whose channel this is. A channel a

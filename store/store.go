@@ -37,6 +37,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -476,6 +477,37 @@ func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, l
 		return nil
 	})
 	return out, err
+}
+
+// LastAbout implements bot.Store, with a cursor from the newest event back.
+func (s *Store) LastAbout(ctx context.Context, incidentID uuid.UUID, ref bot.MessageRef, limit int, kinds ...bot.EventKind) (bot.Event, bool, error) {
+	var out bot.Event
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		tl := tx.Bucket(bucketTimeline).Bucket(incidentID[:])
+		if tl == nil {
+			return nil
+		}
+		c := tl.Cursor()
+		n := 0
+		for k, v := c.Last(); k != nil && n < limit; k, v = c.Prev() {
+			n++
+			var probe struct {
+				Kind bot.EventKind  `json:"kind"`
+				Ref  bot.MessageRef `json:"ref"`
+			}
+			if err := json.Unmarshal(v, &probe); err != nil {
+				return fmt.Errorf("decode event %x: %w", k, err)
+			}
+			if probe.Ref != ref || !slices.Contains(kinds, probe.Kind) {
+				continue
+			}
+			found = true
+			return json.Unmarshal(v, &out)
+		}
+		return nil
+	})
+	return out, found, err
 }
 
 // EachEvent implements bot.TimelineReader: it calls fn for each event in

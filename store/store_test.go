@@ -178,6 +178,41 @@ func TestTimelineAppendRangeCount(t *testing.T) {
 	}
 }
 
+func TestLastAboutFindsTheNewestMatchWithinItsLimit(t *testing.T) {
+	s := openTemp(t)
+	inc := newIncident("edits")
+	if err := s.CreateIncident(ctx, inc); err != nil {
+		t.Fatal(err)
+	}
+	ref := bot.MessageRef{Channel: "C1", ID: "m1"}
+	add := func(kind bot.EventKind, r bot.MessageRef, text string) {
+		ev := bot.NewEvent(kind, bot.User{ID: "bob"}, t0, text)
+		ev.IncidentID, ev.Ref = inc.ID, r
+		if _, err := s.AppendEvent(ctx, &ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(bot.EventMessage, ref, "first")
+	add(bot.EventMessageEdit, ref, "second")
+	add(bot.EventReaction, ref, "")
+	add(bot.EventMessage, bot.MessageRef{Channel: "C1", ID: "m2"}, "other")
+	for _, c := range []struct {
+		limit int
+		kinds []bot.EventKind
+		want  string
+		found bool
+	}{
+		{10, []bot.EventKind{bot.EventMessage, bot.EventMessageEdit}, "second", true},
+		{10, []bot.EventKind{bot.EventMessage}, "first", true},
+		{2, []bot.EventKind{bot.EventMessage, bot.EventMessageEdit}, "", false}, // the edit is the third newest
+	} {
+		ev, found, err := s.LastAbout(ctx, inc.ID, ref, c.limit, c.kinds...)
+		if err != nil || found != c.found || ev.Text != c.want {
+			t.Errorf("LastAbout(limit %d, %v) = %q, %v, %v; want %q, %v", c.limit, c.kinds, ev.Text, found, err, c.want, c.found)
+		}
+	}
+}
+
 func TestDeduplicationSurvivesReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	s := openAt(t, path)

@@ -163,6 +163,10 @@ func TestDiscordDeclareWithOptionsAndTalk(t *testing.T) {
 	}
 	k.waitFor("a resume", func() bool { _, resumed, _ := f.Stats(); return resumed > 0 })
 	f.Edit(ch.ID, first, "primary db is down (us-east)")
+	thread := f.StartThread(ch.ID, "replica details")
+	f.Say(dAlice, thread, "replica lag is 40s")
+	f.Unreact(dAlice, ch.ID, first, "📌")
+	f.PinAsUser(ch.ID, first)
 	// Events are handled one at a time, in order: once klaxon answers this
 	// mention, everything before it is on the timeline.
 	last := f.Say(dAlice, ch.ID, "<@"+discordfake.BotID+"> status?", discordfake.BotID)
@@ -178,16 +182,30 @@ func TestDiscordDeclareWithOptionsAndTalk(t *testing.T) {
 
 	var got []string
 	var highlighted bool
+	pins := 0
 	for _, ev := range timeline(t, k.db, 1) {
 		switch ev.Kind {
 		case bot.EventMessage, bot.EventMessageEdit:
 			got = append(got, string(ev.Kind)+":"+ev.Text)
+			if ev.Kind == bot.EventMessageEdit && ev.Meta["previous_text"] != "primary db is down" {
+				t.Errorf("the edit was recorded without the text it replaced: meta %v", ev.Meta)
+			}
 		case bot.EventReaction:
-			highlighted = ev.Highlight
+			if ev.Highlight {
+				highlighted = true
+			}
+			if ev.Meta["emoji"] == "" {
+				got = append(got, "reaction:"+ev.Text)
+			}
+		case bot.EventPin:
+			pins++
 		}
 	}
+	if pins != 1 {
+		t.Errorf("%d pins on the timeline; want the person's one, not klaxon's pin of its summary", pins)
+	}
 	want := []string{"message:primary db is down", "message:step 1", "message:step 2", "message:step 3", "message:step 4", "message:step 5",
-		"message_edited:primary db is down (us-east)", "message:<@" + discordfake.BotID + "> status?"}
+		"message_edited:primary db is down (us-east)", "message:replica lag is 40s", "reaction:removed 📌", "message:<@" + discordfake.BotID + "> status?"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("timeline =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -173,6 +173,42 @@ func (s *Server) reaction(name, user, channel, id, emoji string) {
 	s.Dispatch(name, d, intent)
 }
 
+// pinsUpdate dispatches CHANNEL_PINS_UPDATE, which says a pin changed but
+// not who made it.
+func (s *Server) pinsUpdate(c *Channel) {
+	d := map[string]any{"channel_id": c.ID, "last_pin_timestamp": time.Now().UTC().Format(time.RFC3339Nano)}
+	intent := IntentDirectMessages
+	if c.Recipient == "" {
+		d["guild_id"] = GuildID
+		intent = IntentGuilds
+	}
+	s.Dispatch("CHANNEL_PINS_UPDATE", d, intent)
+}
+
+// PinAsUser pins message id in channel as a person would.
+func (s *Server) PinAsUser(channel, id string) {
+	s.mu.Lock()
+	c := s.channels[channel]
+	c.Pins = append(c.Pins, id)
+	s.mu.Unlock()
+	s.pinsUpdate(c)
+}
+
+// StartThread starts a public thread in channel and dispatches
+// THREAD_CREATE; messages said in it carry the thread's id as their
+// channel.
+func (s *Server) StartThread(channel, name string) string {
+	s.mu.Lock()
+	t := &Channel{ID: s.snowflake(), Name: name, Type: 11, ParentID: channel}
+	s.channels[t.ID] = t
+	s.order = append(s.order, t.ID)
+	d := channelJSON(t)
+	d["newly_created"] = true
+	s.mu.Unlock()
+	s.Dispatch("THREAD_CREATE", d, IntentGuilds)
+	return t.ID
+}
+
 // --- Faults and looking inside ------------------------------------------------
 
 // RateLimit makes the next n calls of a route ("POST channels/messages")

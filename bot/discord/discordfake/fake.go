@@ -163,6 +163,7 @@ type Server struct {
 	perms        uint64 // klaxon's role's permissions in the guild
 	appFlags     int    // application flags: which privileged intents are on
 	violations   []Violation
+	later        []func() // dispatches a REST call causes, sent after s.mu is released
 
 	writeMu sync.Mutex
 
@@ -352,7 +353,12 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		}
 		s.violations = append(s.violations, v)
 	}
+	later := s.later
+	s.later = nil
 	s.mu.Unlock()
+	for _, fn := range later {
+		fn()
+	}
 	if apiErr != nil {
 		out := map[string]any{"code": apiErr.code, "message": apiErr.msg}
 		if len(apiErr.fields) > 0 {
@@ -613,6 +619,7 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		}
 		if !slices.Contains(c.Pins, p[4]) {
 			c.Pins = append(c.Pins, p[4])
+			s.later = append(s.later, func() { s.pinsUpdate(c) })
 		}
 		return 204, nil, nil
 	case method == "POST" && len(p) == 3 && p[0] == "users" && p[1] == "@me" && p[2] == "channels":
