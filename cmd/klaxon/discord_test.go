@@ -23,12 +23,15 @@ type discordKlaxon struct {
 	db   string
 }
 
-func startDiscord(t *testing.T) *discordKlaxon {
+func startDiscord(t *testing.T) *discordKlaxon { t.Helper(); return startDiscordWith(t, "") }
+
+// startDiscordWith runs klaxon with config on a fresh fake Discord.
+func startDiscordWith(t *testing.T, config string) *discordKlaxon {
 	t.Helper()
 	fake := discordfake.New(t, map[string]string{dAlice: "alice", dBob: "bob"})
 	t.Cleanup(fake.Close)
 	db := filepath.Join(t.TempDir(), "k.db")
-	k := &discordKlaxon{fake: fake, db: db, running: runKlaxon(t, "", env{
+	k := &discordKlaxon{fake: fake, db: db, running: runKlaxon(t, config, env{
 		"KLAXON_STORE_PATH":               db,
 		"KLAXON_DISCORD_TOKEN":            discordfake.Token,
 		"KLAXON_DISCORD_APPLICATION_ID":   discordfake.AppID,
@@ -67,10 +70,10 @@ func (k *discordKlaxon) reply(id string) string {
 		}
 		switch {
 		case rs[0].Type == 4:
-			text, _ = rs[0].Data["content"].(string)
+			text = rs[0].Rendered()
 			return true
 		case rs[0].Type == 5 && len(rs) > 1:
-			text, _ = rs[1].Data["content"].(string)
+			text = rs[1].Rendered()
 			return true
 		}
 		return false

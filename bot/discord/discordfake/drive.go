@@ -292,6 +292,22 @@ func (s *Server) ChannelByName(name string) (Channel, bool) {
 	return Channel{}, false
 }
 
+// OpenDM opens the DM channel between user and klaxon, as a person does who
+// messages the bot, and returns its id.
+func (s *Server) OpenDM(user string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.channels {
+		if c.Recipient == user {
+			return c.ID
+		}
+	}
+	c := &Channel{ID: s.snowflake(), Type: 1, Recipient: user}
+	s.channels[c.ID] = c
+	s.order = append(s.order, c.ID)
+	return c.ID
+}
+
 // DMChannel returns the DM channel with user, if klaxon opened one.
 func (s *Server) DMChannel(user string) (string, bool) {
 	s.mu.Lock()

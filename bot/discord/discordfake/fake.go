@@ -96,11 +96,18 @@ func (m Message) Rendered() string {
 	return strings.Join(parts, "\n")
 }
 
+// Rendered is everything a person reads in an interaction response.
+func (r Response) Rendered() string {
+	var parts []string
+	collect(r.Data, &parts)
+	return strings.Join(parts, "\n")
+}
+
 func collect(v any, out *[]string) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if s, ok := val.(string); ok && (k == "title" || k == "description" || k == "name" || k == "value" || k == "text" || k == "label") {
+			if s, ok := val.(string); ok && (k == "content" || k == "title" || k == "description" || k == "name" || k == "value" || k == "text" || k == "label") {
 				*out = append(*out, s)
 				continue
 			}
