@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
+)
+
+// check runs `klaxon check` against the environment e.
+func check(t *testing.T, e env) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &bytes.Buffer{}, Getenv: e.get}
+	err := m.Execute(context.Background(), []string{"check", "--config", writeConfig(t, "")})
+	return out.String(), err
+}
+
+func TestCheckNamesMissingSlackScopes(t *testing.T) {
+	fake := newFake(t)
+	e := env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db"), "KLAXON_SLACK_APP_TOKEN": fake.AppToken,
+		"KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": fake.URL()}
+	if out, err := check(t, e); err != nil || !strings.Contains(out, "slack: ✓") {
+		t.Errorf("check with the manifest's scopes = %q, %v; want ✓", out, err)
+	}
+
+	// An app installed from an older manifest: no files:write, no pins:write.
+	fake.SetScopes("app_mentions:read", "channels:history", "channels:manage", "channels:read", "chat:write", "chat:write.public",
+		"commands", "groups:history", "groups:write", "im:history", "im:write", "reactions:read", "pins:read")
+	out, err := check(t, e)
+	if err == nil {
+		t.Errorf("check exited 0 with scopes missing:\n%s", out)
+	}
+	for _, want := range []string{"files:write is missing: posting the postmortem draft", "pins:write is missing: pinning the summary", "reinstall"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, fake.BotToken) {
+		t.Error("check printed the bot token")
+	}
+
+	// A running klaxon logs the same and shows it on /readyz, without
+	// failing readiness.
+	k := startSlack(t, fake, e["KLAXON_STORE_PATH"])
+	base := "http://" + k.httpAddr()
+	var body string
+	k.waitFor("/readyz with the warnings", func() bool {
+		status, b := get(t, base+"/readyz")
+		body = b
+		return status == 200 && strings.Contains(b, "warning: Slack scope files:write is missing")
+	})
+	if !strings.HasPrefix(body, "ready\n") {
+		t.Errorf("/readyz = %q", body)
+	}
+}
+
+func TestCheckNamesMissingDiscordPermissionsAndIntents(t *testing.T) {
+	fake := discordfake.New(t, map[string]string{dAlice: "alice"})
+	e := env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db"), "KLAXON_DISCORD_TOKEN": discordfake.Token,
+		"KLAXON_DISCORD_APPLICATION_ID": discordfake.AppID, "KLAXON_DISCORD_GUILD_ID": discordfake.GuildID,
+		"KLAXON_DISCORD_API_URL": fake.APIURL(), "KLAXON_DISCORD_GATEWAY_URL": fake.GatewayURL(), "KLAXON_DISCORD_CATEGORY_ID": discordfake.CategoryID}
+	if out, err := check(t, e); err != nil || !strings.Contains(out, "discord: ✓") {
+		t.Errorf("check with the README's invite = %q, %v; want ✓", out, err)
+	}
+	fake.SetPermissions(268561488) // the invite URL before Pin Messages
+	fake.SetMessageContentIntent(false)
+	out, err := check(t, e)
+	if err == nil {
+		t.Errorf("check exited 0 with a permission and the intent missing:\n%s", out)
+	}
+	for _, want := range []string{"Pin Messages is missing: pinning the live summary", "Re-invite klaxon", "permissions=2251800082238544", "Message Content Intent"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+}
