@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	slackbot "github.com/klaxon-bot/klaxon/bot/slack"
 	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
 	"github.com/klaxon-bot/klaxon/store"
 )
@@ -76,7 +77,16 @@ func timeline(t *testing.T, db string, n int64) []bot.Event {
 
 func newFake(t testing.TB) *slackfake.Server {
 	fake := slackfake.New(t, map[string]string{alice: "alice", bob: "bob"})
-	t.Cleanup(fake.Close)
+	t.Cleanup(func() {
+		// Every Web API method klaxon called is in the table of what it
+		// needs, which the manifest test and `klaxon check` use.
+		for _, c := range fake.Calls("") {
+			method, _, _ := strings.Cut(c.Method, " ")
+			if method != "apps.connections.open" && !slices.ContainsFunc(slackbot.Needs, func(n slackbot.Need) bool { return n.Method == method }) {
+				t.Errorf("klaxon called %s, which bot/slack's Needs does not list", method)
+			}
+		}
+	})
 	return fake
 }
 
