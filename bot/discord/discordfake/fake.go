@@ -44,9 +44,7 @@ const (
 	IntentGuildMessageReactions  = 1 << 10
 	IntentDirectMessages         = 1 << 12
 	IntentDirectMessageReactions = 1 << 13
-	IntentMessageContent         = 1 << 15
-
-	privilegedIntents = 1<<1 | 1<<8 | IntentMessageContent // GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT
+	IntentMessageContent         = 1 << 15 // privileged: enabled in the developer portal
 )
 
 // Overwrite is a permission overwrite on a channel.

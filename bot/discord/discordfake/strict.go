@@ -1,7 +1,6 @@
 package discordfake
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -400,11 +399,4 @@ func optionErrors(e formErrors, p string, opts []any) int {
 		}
 	}
 	return size
-}
-
-// rawJSON decodes v (any JSON value) into a generic value.
-func rawJSON(v json.RawMessage) any {
-	var out any
-	json.Unmarshal(v, &out)
-	return out
 }
