@@ -26,6 +26,18 @@ type Chat interface {
 	OpenForm(ctx context.Context, trigger string, f Form) error
 	// Upload posts a file to a channel, with an optional comment.
 	Upload(ctx context.Context, channelID string, f File) (MessageRef, error)
+
+	// Chat calls are not idempotent. After a crash between a call and
+	// recording its result, the outbox finds what the call made instead
+	// of making it again:
+	//
+	// FindChannel returns the channel named name that klaxon created for
+	// the incident key ("INC-7"), if there is one.
+	FindChannel(ctx context.Context, name, incidentKey string) (ChannelRef, bool, error)
+	// FindPost returns klaxon's message in channelID that carries nonce
+	// (Message.Nonce), if there is one. A platform that refuses a second
+	// message with the same nonce itself may always report none.
+	FindPost(ctx context.Context, channelID, nonce string) (MessageRef, bool, error)
 }
 
 // File is a document klaxon posts, such as a postmortem draft.
@@ -65,6 +77,10 @@ type Message struct {
 	Fields  []Field  `json:"fields,omitempty"`
 	Buttons []Button `json:"buttons,omitempty"`
 	Context string   `json:"context,omitempty"` // small print under the message
+	// Nonce identifies the outbox job that posts the message, kept with it
+	// by the platform (Slack metadata, Discord nonce) so the job can find
+	// it after a crash.
+	Nonce string `json:"nonce,omitempty"`
 }
 
 // IsZero reports whether m says nothing.

@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. A code says what kind of failure happened; the Mux maps it to
@@ -13,7 +14,8 @@ const (
 	ECONFLICT    = "conflict"    // the request clashes with current state
 	EFORBIDDEN   = "forbidden"   // the user may not do this
 	EUNSUPPORTED = "unsupported" // the platform cannot do this
-	EUNAVAILABLE = "unavailable" // a platform or service klaxon depends on failed
+	EUNAVAILABLE = "unavailable" // a platform or service klaxon depends on failed; trying again may work
+	EREFUSED     = "refused"     // a platform refused the request for good (a 4xx other than 429)
 	EINTERNAL    = "internal"    // klaxon failed; details are in the log only
 )
 
@@ -23,6 +25,8 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// RetryAfter is how long the platform asked klaxon to wait (a 429).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -66,4 +70,15 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Something went wrong inside klaxon. The details are in its log."
+}
+
+// Transient reports whether trying err's call again may work: the platform
+// was unreachable, failed (5xx) or asked klaxon to slow down (429), and
+// how long it asked to wait, if it did. Refusals, missing things and
+// klaxon's own errors are not transient.
+func Transient(err error) (bool, time.Duration) {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code == EUNAVAILABLE, e.RetryAfter
+	}
+	return false, 0
 }

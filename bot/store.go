@@ -12,6 +12,8 @@ import (
 type Store interface {
 	// CreateIncident assigns inc a number (and an id if it has none), stores
 	// it, and appends the given events to its timeline, in one transaction.
+	// Update runs a whole change in one write transaction (see Tx).
+	Updater
 	CreateIncident(ctx context.Context, inc *Incident, events ...Event) error
 	Incident(ctx context.Context, id uuid.UUID) (*Incident, error)
 	IncidentByNumber(ctx context.Context, n int64) (*Incident, error)

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -67,18 +68,29 @@ func (c *Incidents) previousText(ctx context.Context, id uuid.UUID, ref bot.Mess
 	return ev.Text
 }
 
-// incidentByChannel finds the incident whose channel this is. A channel a
-// declaration has created but not yet recorded is waited for, so an event
-// or command typed there in that moment is not taken for one elsewhere.
+// incidentByChannel finds the incident whose channel this is. Activity in a
+// channel the outbox has just created, before it is recorded, waits for
+// the record (a moment: no platform call is in between), so it is not taken
+// for activity elsewhere. Nothing waits while no channel is being created.
 func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform, channel string) (*bot.Incident, error) {
-	// Read before the lookup: a channel that exists was created after its
-	// declaration started, so if none is in flight now, the lookup is final.
-	declaring := c.declaring.Load() > 0
-	inc, err := c.store.IncidentByChannel(ctx, platform, channel)
-	if isNotFound(err) && declaring {
-		c.channelGate.Lock()
-		inc, err = c.store.IncidentByChannel(ctx, platform, channel)
-		c.channelGate.Unlock()
+	deadline := time.After(settleWait)
+	for {
+		// Read before the lookup: a channel created after this read is
+		// settled only after the lookup, which then waits for it.
+		settled, creating := c.outbox.settling()
+		inc, err := c.store.IncidentByChannel(ctx, platform, channel)
+		if !isNotFound(err) || !creating {
+			return inc, err
+		}
+		select {
+		case <-settled:
+		case <-deadline:
+			return inc, err
+		case <-ctx.Done():
+			return inc, err
+		}
 	}
-	return inc, err
 }
+
+// settleWait bounds how long activity waits for a channel being created.
+const settleWait = 5 * time.Second

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -52,16 +50,12 @@ type Incidents struct {
 	log   zerolog.Logger
 	cfg   Config
 
-	paging *Paging // set by NewPaging; nil when paging is not configured
-	hooks  *Hooks  // set by NewHooks; nil when no hook is configured
-	// channelGate is read-held by each declaration from creating its
-	// channel until the channel is recorded; declaring counts them, so
-	// activity elsewhere does not wait on the gate.
-	channelGate sync.RWMutex
-	declaring   atomic.Int32
-	reminders   bot.ReminderStore // nil when the store keeps no reminders
-	followups   bot.FollowUpStore // nil when the store keeps no follow-ups
-	templates   fs.FS
+	paging        *Paging           // set by NewPaging; nil when paging is not configured
+	hooks         *Hooks            // set by NewHooks; nil when no hook is configured
+	outbox        *Outbox           // carries out the chat jobs changes commit
+	reminderStore bot.ReminderStore // nil when the store keeps no reminders
+	followups     bot.FollowUpStore // nil when the store keeps no follow-ups
+	templates     fs.FS
 }
 
 // New returns the incident use cases over store and the connected chats.
@@ -85,8 +79,24 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 	if tmpl == nil {
 		tmpl = templates.FS
 	}
-	return &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminders: rs, followups: fus, templates: tmpl}
+	c := &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminderStore: rs, followups: fus, templates: tmpl}
+	if js, ok := store.(bot.JobStore); ok {
+		NewOutbox(c, js)
+	}
+	return c
 }
+
+// job is a chat job about inc, due now, at the end of inc's queue.
+func (c *Incidents) job(inc *bot.Incident, op bot.ChatOp) bot.Job {
+	now := c.clock.Now()
+	return bot.Job{Queue: inc.ID.String(), Platform: inc.Platform, Op: op, IncidentID: inc.ID, NextAttempt: now, Created: now}
+}
+
+// Outbox returns the outbox that carries out this store's chat jobs.
+func (c *Incidents) Outbox() *Outbox { return c.outbox }
+
+// committed tells the outbox a change with chat jobs was committed.
+func (c *Incidents) committed() { c.outbox.Poke() }
 
 // chat returns the chat of platform p, or an error users can read.
 func (c *Incidents) chat(p bot.Platform) (bot.Chat, error) {

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -141,21 +140,44 @@ func (c *Incidents) handleDeclare(ctx context.Context, req *bot.Request) (*bot.R
 
 // declareResponse declares in and tells the declarer how it went.
 func (c *Incidents) declareResponse(ctx context.Context, in DeclareInput) (*bot.Response, error) {
-	inc, warn, err := c.Declare(ctx, in)
+	inc, note, err := c.Declare(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	text := fmt.Sprintf("🚨 Declared *%s* (%s): %s → %s", inc.Key(), inc.Severity.Name, inc.Title, inc.Channel.Mention())
+	// The channel is the outbox's first job: the declarer usually gets its
+	// link, but the reply never waits long for chat.
+	inc = c.awaitChannel(ctx, inc, channelWait)
+	where := inc.Channel.Mention()
+	if inc.Channel.IsZero() {
+		where = "#" + ChannelName(c.cfg.ChannelPattern, inc, 1) + " (being created)"
+	}
+	text := fmt.Sprintf("🚨 Declared *%s* (%s): %s → %s", inc.Key(), inc.Severity.Name, inc.Title, where)
 	if cmdr, ok := inc.Commander(); ok && cmdr.ID == in.DeclaredBy.ID {
 		text += "\nYou are the commander. Post updates with `/incident update <text>`."
 	}
-	return &bot.Response{Message: bot.Message{Text: text + warn}}, nil
+	return &bot.Response{Message: bot.Message{Text: text + note}}, nil
 }
 
-// Declare validates in, stores the incident, and then sets up its channel:
-// create, invite, topic, pinned summary, announcement. The incident is
-// stored before anything is posted; what fails after that is reported in the
-// returned warning text and the log, and the incident stands.
+// channelWait is how long a declaration's reply waits for the channel.
+const channelWait = 2 * time.Second
+
+// awaitChannel waits up to d for inc's channel to be recorded.
+func (c *Incidents) awaitChannel(ctx context.Context, inc *bot.Incident, d time.Duration) *bot.Incident {
+	deadline := time.Now().Add(d)
+	for inc.Channel.IsZero() && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+		if cur, err := c.store.Incident(ctx, inc.ID); err == nil {
+			inc = cur
+		}
+	}
+	return inc
+}
+
+// Declare validates in and commits the declaration in one transaction:
+// the incident and its timeline events, its reminders, its page with the
+// first step due now, its hook events, and the chat jobs that create its
+// channel, invite the responders, post and pin the summary and announce
+// it. Paging never waits for chat; the outbox carries out the rest.
 func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident, string, error) {
 	sev, service, errs := c.checkDeclare(in)
 	for _, field := range []string{FieldTitle, FieldSeverity, FieldService, FieldSummary} {
@@ -165,6 +187,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	}
 	now := c.clock.Now()
 	inc := &bot.Incident{
+		ID:         bot.NewID(),
 		Title:      strings.TrimSpace(in.Title),
 		Summary:    strings.TrimSpace(in.Summary),
 		Status:     bot.StatusOpen,
@@ -180,8 +203,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	if err := inc.Validate(); err != nil {
 		return nil, "", err
 	}
-	chat, err := c.chat(in.Platform)
-	if err != nil {
+	if _, err := c.chat(in.Platform); err != nil {
 		return nil, "", err
 	}
 	if !in.DetectedAt.IsZero() && in.DetectedAt.Before(now) {
@@ -204,56 +226,58 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		ev.Time = now
 		events = append(events, ev)
 	}
-	if err := c.store.CreateIncident(ctx, inc, events...); err != nil {
+	page, pagingNote := c.paging.plan(inc)
+	var out *bot.Incident
+	err := c.store.Update(ctx, func(tx bot.Tx) error {
+		// This may run more than once: start from the inputs each time.
+		draft := *inc
+		evs := append([]bot.Event(nil), events...)
+		if err := tx.CreateIncident(&draft, evs...); err != nil {
+			return err
+		}
+		for _, r := range c.reminders(&draft) {
+			if err := tx.SetReminder(r); err != nil {
+				return err
+			}
+		}
+		jobs := []bot.Job{c.job(&draft, bot.OpCreateChannel)}
+		if invite := uniqueIDs(in.DeclaredBy, commander); len(invite) > 0 {
+			j := c.job(&draft, bot.OpInvite)
+			j.Users = invite
+			jobs = append(jobs, j)
+		}
+		jobs = append(jobs, c.job(&draft, bot.OpPostSummary))
+		if announce := c.cfg.Announce[draft.Platform]; announce != "" && !draft.Private {
+			j := c.job(&draft, bot.OpPost)
+			j.Channel, j.Message, j.Announce = announce, Announcement(&draft), true
+			jobs = append(jobs, j)
+		}
+		if err := tx.Enqueue(jobs...); err != nil {
+			return err
+		}
+		if page != nil {
+			p := *page
+			p.ID, p.IncidentID, p.Incident = bot.NewID(), draft.ID, draft.Key()
+			if err := tx.CreatePage(&p); err != nil {
+				return err
+			}
+		}
+		if err := tx.EnqueueHooks(c.hooks.deliveries(bot.HookDeclared, &draft, declared.Text, nil)...); err != nil {
+			return err
+		}
+		out = &draft
+		return nil
+	})
+	if err != nil {
 		return nil, "", bot.Internal(err, "klaxon could not save the incident, so it was not declared. Try again.")
 	}
-
-	log := c.log.With().Str("incident", inc.Key()).Logger()
-	log.Info().Str("severity", sev.Name).Bool("private", inc.Private).Msg("incident declared")
-	// Hooks hear of it whatever the chat platform does, with the channel
-	// if there is one by then.
-	defer func() { c.hooks.emit(ctx, bot.HookDeclared, inc, declared.Text, nil) }()
-	c.scheduleReminders(ctx, inc)
-	w := &warnings{log: log}
-
-	// Until the new channel is recorded, activity in it would look like
-	// activity elsewhere: Record waits for the gate instead of dropping it.
-	c.declaring.Add(1)
-	c.channelGate.RLock()
-	ch, err := c.createChannel(ctx, chat, inc)
-	if err != nil {
-		c.channelGate.RUnlock()
-		c.declaring.Add(-1)
-		w.add(err, "klaxon could not create the incident channel")
-		return inc, w.text(), nil
+	c.log.Info().Str("incident", out.Key()).Str("severity", sev.Name).Bool("private", out.Private).Msg("incident declared")
+	c.committed()
+	if page != nil {
+		c.log.Info().Str("incident", out.Key()).Str("policy", page.Policy.ID).Msg("paging")
+		c.paging.poke()
 	}
-	updated, err := c.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
-		i.Channel = ch
-		return []bot.Event{bot.NewEvent(bot.EventChannel, bot.User{}, c.clock.Now(), "Channel #"+ch.Name+" created")}, nil
-	})
-	c.channelGate.RUnlock()
-	c.declaring.Add(-1)
-	if err != nil {
-		w.add(err, "klaxon could not record the incident channel #"+ch.Name)
-		return inc, w.text(), nil
-	}
-	inc = updated
-
-	if invite := uniqueIDs(in.DeclaredBy, commander); len(invite) > 0 {
-		w.add(chat.Invite(ctx, ch.ID, invite...), "klaxon could not invite the responders")
-	}
-	inc = c.postSummary(ctx, chat, inc, w)
-	if !inc.Private {
-		if announce := c.cfg.Announce[inc.Platform]; announce != "" {
-			_, err := chat.Post(ctx, announce, Announcement(inc))
-			w.add(err, "klaxon could not post the announcement")
-		}
-	}
-	paged := ""
-	if c.paging != nil {
-		paged = c.paging.declared(ctx, inc)
-	}
-	return inc, paged + w.text(), nil
+	return out, pagingNote, nil
 }
 
 // service resolves a service name against the catalogue.
@@ -270,40 +294,6 @@ func (c *Incidents) service(name string) (string, error) {
 		return "", bot.Errorf(bot.EINVALID, "There is no service %q. Known services: %s.", name, c.cfg.Services.IDs())
 	}
 	return svc.ID, nil
-}
-
-// createChannel creates the incident's channel, trying a suffixed name when
-// the name is taken.
-func (c *Incidents) createChannel(ctx context.Context, chat bot.Chat, inc *bot.Incident) (bot.ChannelRef, error) {
-	const attempts = 10
-	for attempt := 1; attempt <= attempts; attempt++ {
-		name := ChannelName(c.cfg.ChannelPattern, inc, attempt)
-		ch, err := chat.CreateChannel(ctx, bot.ChannelSpec{Name: name, Topic: Topic(inc), Purpose: Purpose(inc), Private: inc.Private})
-		if errors.Is(err, bot.ErrNameTaken) {
-			continue
-		}
-		return ch, err
-	}
-	return bot.ChannelRef{}, bot.Errorf(bot.ECONFLICT, "%d channel names for %s were all taken", attempts, inc.Key())
-}
-
-// postSummary posts and pins the live summary and remembers where it is.
-func (c *Incidents) postSummary(ctx context.Context, chat bot.Chat, inc *bot.Incident, w *warnings) *bot.Incident {
-	ref, err := chat.Post(ctx, inc.Channel.ID, SummaryMessage(inc, c.clock.Now()))
-	if err != nil {
-		w.add(err, "klaxon could not post the incident summary")
-		return inc
-	}
-	w.add(chat.Pin(ctx, ref), "klaxon could not pin the incident summary")
-	updated, err := c.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
-		i.SummaryRef = ref
-		return nil, nil
-	})
-	if err != nil {
-		w.add(err, "klaxon could not record the summary message; it will not update itself")
-		return inc
-	}
-	return updated
 }
 
 func uniqueIDs(users ...bot.User) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -82,12 +83,11 @@ var hookFor = map[bot.EventKind]string{
 	bot.EventClosed:       bot.HookClosed,
 }
 
-// emit enqueues event for every hook subscribed to it. It is called after
-// the change is committed; an enqueue failure is logged, not returned:
-// the change itself stands.
-func (h *Hooks) emit(ctx context.Context, event string, inc *bot.Incident, text string, extra map[string]string) {
+// deliveries returns event for every hook subscribed to it, to enqueue
+// with the change that makes it.
+func (h *Hooks) deliveries(event string, inc *bot.Incident, text string, extra map[string]string) []bot.HookDelivery {
 	if h == nil {
-		return
+		return nil
 	}
 	now := h.clock.Now()
 	var ds []bot.HookDelivery
@@ -99,10 +99,18 @@ func (h *Hooks) emit(ctx context.Context, event string, inc *bot.Incident, text 
 		body, err := json.Marshal(HookBody{Event: event, Delivery: key, Time: now.UTC(), Text: text, Incident: hookIncident(inc, extra)})
 		if err != nil {
 			h.log.Error().Err(err).Msg("encoding a hook event")
-			return
+			return nil
 		}
 		ds = append(ds, bot.HookDelivery{Key: key, Hook: id, Event: event, Body: body, Status: bot.DeliveryPending, NextAttempt: now, Created: now})
 	}
+	slices.SortFunc(ds, func(a, b bot.HookDelivery) int { return strings.Compare(a.Hook, b.Hook) })
+	return ds
+}
+
+// emit enqueues event for every hook subscribed to it, in a transaction
+// of its own: for events that follow no change of the incident.
+func (h *Hooks) emit(ctx context.Context, event string, inc *bot.Incident, text string, extra map[string]string) {
+	ds := h.deliveries(event, inc, text, extra)
 	if len(ds) == 0 {
 		return
 	}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -75,27 +76,54 @@ func (c *Incidents) run(ctx context.Context, req *bot.Request, build func(args [
 	return c.apply(ctx, requester(req), inc.ID, ch)
 }
 
-// apply makes the change and records it on the timeline in one transaction,
-// then refreshes the pinned summary and topic and posts a notice in the
-// incident channel.
+// apply makes the change in one transaction with all its consequences:
+// the timeline event, the reminders it moves, its hook event, and the
+// chat jobs that bring the channel up to date (invitations, summary,
+// topic, a notice and, if asked, an announcement).
 func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch change) (*bot.Response, error) {
 	var (
 		text string
-		kind bot.EventKind
+		inc  *bot.Incident
 	)
-	inc, err := c.store.UpdateIncident(ctx, id, func(i *bot.Incident) ([]bot.Event, error) {
-		if err := c.mayChange(i, who, ch); err != nil {
-			return nil, err
+	err := c.store.Update(ctx, func(tx bot.Tx) error {
+		prev, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		cur := *prev
+		cur.Roles = maps.Clone(prev.Roles)
+		if err := c.mayChange(&cur, who, ch); err != nil {
+			return err
 		}
 		at := c.clock.Now()
-		k, t, err := ch.apply(i, at)
+		kind, t, err := ch.apply(&cur, at)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		text, kind = t, k
 		ev := bot.NewEvent(kind, who.user, at, t)
 		ev.Meta = ch.meta
-		return []bot.Event{ev}, nil
+		if err := tx.PutIncident(&cur); err != nil {
+			return err
+		}
+		if err := tx.AppendEvents(cur.ID, ev); err != nil {
+			return err
+		}
+		for _, r := range c.reminders(&cur) {
+			if err := tx.SetReminder(r); err != nil {
+				return err
+			}
+		}
+		if event, ok := hookFor[kind]; ok {
+			if err := tx.EnqueueHooks(c.hooks.deliveries(event, &cur, t, nil)...); err != nil {
+				return err
+			}
+		}
+		notice := bot.Message{Text: fmt.Sprintf("%s %s", who.user.Mention(), t)}
+		if err := tx.Enqueue(c.publishJobs(&cur, notice, ch.announce, ch.invite...)...); err != nil {
+			return err
+		}
+		text, inc = t, &cur
+		return nil
 	})
 	if err != nil {
 		if code := bot.ErrorCode(err); code != bot.EINTERNAL {
@@ -103,52 +131,54 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 		}
 		return nil, bot.Internal(err, "klaxon could not save that change; nothing was changed. Try again.")
 	}
-	c.scheduleReminders(ctx, inc)
-	if event, ok := hookFor[kind]; ok {
-		c.hooks.emit(ctx, event, inc, text, nil)
-	}
+	c.committed()
 	notice := fmt.Sprintf("%s %s", who.user.Mention(), text)
-	warn := c.publish(ctx, inc, bot.Message{Text: notice}, ch.announce, ch.invite...)
 	if who.channel.ID == inc.Channel.ID && who.platform == inc.Platform {
-		if warn == "" {
-			return nil, nil // the notice in the channel is the reply
-		}
-		return bot.Reply("%s", strings.TrimPrefix(warn, "\n")), nil
+		return nil, nil // the notice in the channel is the reply
 	}
-	return bot.Reply("%s: %s%s", inc.Key(), notice, warn), nil
+	return bot.Reply("%s: %s", inc.Key(), notice), nil
 }
 
-// publish brings the channel up to date with inc: invitations, summary,
-// topic, a notice and, if asked, an announcement. It returns warning text
-// for the user.
-func (c *Incidents) publish(ctx context.Context, inc *bot.Incident, notice bot.Message, announce bool, invite ...string) string {
-	w := &warnings{log: c.log.With().Str("incident", inc.Key()).Logger()}
-	chat, err := c.chat(inc.Platform)
-	if err != nil {
-		w.add(err, "klaxon could not update the incident channel")
-		return w.text()
-	}
-	if inc.Channel.IsZero() {
-		return ""
-	}
+// publishJobs are the chat jobs that bring inc's channel up to date after
+// a change: invitations, the summary (coalesced), the topic, a notice and,
+// if asked, an announcement.
+func (c *Incidents) publishJobs(inc *bot.Incident, notice bot.Message, announce bool, invite ...string) []bot.Job {
+	var jobs []bot.Job
 	if len(invite) > 0 {
-		w.add(chat.Invite(ctx, inc.Channel.ID, invite...), "klaxon could not invite "+strings.Join(invite, ", "))
+		j := c.job(inc, bot.OpInvite)
+		j.Users = invite
+		jobs = append(jobs, j)
 	}
-	if !inc.SummaryRef.IsZero() {
-		w.add(chat.Update(ctx, inc.SummaryRef, c.summary(ctx, inc)), "klaxon could not update the pinned summary")
-	}
-	w.add(chat.SetTopic(ctx, inc.Channel.ID, Topic(inc)), "klaxon could not update the channel topic")
+	jobs = append(jobs, c.job(inc, bot.OpSummary), c.job(inc, bot.OpTopic))
 	if !notice.IsZero() {
-		_, err := chat.Post(ctx, inc.Channel.ID, notice)
-		w.add(err, "klaxon could not post in the incident channel")
+		j := c.job(inc, bot.OpPost)
+		j.Message = notice
+		jobs = append(jobs, j)
 	}
-	if announce && !inc.Private {
-		if ch := c.cfg.Announce[inc.Platform]; ch != "" {
-			_, err := chat.Post(ctx, ch, bot.Message{Text: fmt.Sprintf("%s %s: %s — %s", SeverityIcon(inc.Severity), inc.Key(), inc.Title, notice.Text)})
-			w.add(err, "klaxon could not post the announcement")
+	if ch := c.cfg.Announce[inc.Platform]; announce && !inc.Private && ch != "" {
+		j := c.job(inc, bot.OpPost)
+		j.Channel, j.Announce = ch, true
+		j.Message = bot.Message{Text: fmt.Sprintf("%s %s: %s — %s", SeverityIcon(inc.Severity), inc.Key(), inc.Title, notice.Text)}
+		jobs = append(jobs, j)
+	}
+	return jobs
+}
+
+// refresh queues an update of the incident's pinned summary (paging
+// changed what it shows).
+func (c *Incidents) refresh(ctx context.Context, id uuid.UUID) {
+	err := c.store.Update(ctx, func(tx bot.Tx) error {
+		inc, err := tx.Incident(id)
+		if err != nil {
+			return err
 		}
+		return tx.Enqueue(c.job(inc, bot.OpSummary))
+	})
+	if err != nil {
+		c.log.Warn().Err(err).Msg("queueing a summary update")
+		return
 	}
-	return w.text()
+	c.committed()
 }
 
 // The lifecycle changes. Each validates what it can before the transaction;
@@ -384,21 +414,6 @@ func (c *Incidents) acknowledge(ctx context.Context, who actor, id uuid.UUID) (*
 		c.refresh(ctx, id)
 	}
 	return resp, err
-}
-
-// refresh redraws the incident's pinned summary.
-func (c *Incidents) refresh(ctx context.Context, id uuid.UUID) {
-	inc, err := c.store.Incident(ctx, id)
-	if err != nil || inc.SummaryRef.IsZero() {
-		return
-	}
-	chat, err := c.chat(inc.Platform)
-	if err != nil {
-		return
-	}
-	if err := chat.Update(ctx, inc.SummaryRef, c.summary(ctx, inc)); err != nil {
-		c.log.Warn().Err(err).Str("incident", inc.Key()).Msg("updating the pinned summary")
-	}
 }
 
 // summary is the live summary with who was paged and how it went.

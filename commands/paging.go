@@ -107,17 +107,22 @@ func (p *Paging) policyFor(service string, sev bot.Severity) (bot.Policy, bool) 
 	return pol, len(pol.Steps) > 0
 }
 
-// Trigger starts paging for inc with policy; the first step fires on the
-// next tick.
-func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy) (*bot.Page, error) {
+// newPage is the page that pages pol for inc, its first step due now
+// (within business hours for low-priority incidents).
+func (p *Paging) newPage(inc *bot.Incident, pol bot.Policy) *bot.Page {
 	now := p.clock.Now()
 	page := &bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: inc.Key(), Title: inc.Title, Severity: inc.Severity,
 		Policy: pol, Status: bot.PageTriggered, NextAt: now, Created: now}
-	// Low-priority incidents page only within the service's hours.
 	if hours, ok := p.cfg.ServiceHours[inc.Service]; ok && inc.Severity.Priority == bot.PriorityLow {
 		page.Hours = &hours
 		page.NextAt = hours.Next(now)
 	}
+	return page
+}
+
+// Trigger starts paging for inc with policy; the first step fires at once.
+func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy) (*bot.Page, error) {
+	page := p.newPage(inc, pol)
 	if err := p.store.CreatePage(ctx, page); err != nil {
 		return nil, bot.Internal(err, "klaxon could not start paging. Page people with /incident page.")
 	}
@@ -126,21 +131,22 @@ func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy)
 	return page, nil
 }
 
-// declared pages for a newly declared incident, if its service has anyone
-// to page.
-func (p *Paging) declared(ctx context.Context, inc *bot.Incident) string {
+// plan returns the page a newly declared incident starts, to commit with
+// the declaration, and what to tell the declarer; nil when its service
+// has nobody to page.
+func (p *Paging) plan(inc *bot.Incident) (*bot.Page, string) {
+	if p == nil {
+		return nil, ""
+	}
 	pol, ok := p.policyFor(inc.Service, inc.Severity)
 	if !ok {
-		return ""
+		return nil, ""
 	}
-	page, err := p.Trigger(ctx, inc, pol)
-	if err != nil {
-		return "\n⚠️ " + bot.ErrorMessage(err)
-	}
+	page := p.newPage(inc, pol)
 	if page.NextAt.After(p.clock.Now()) {
-		return "\n📟 " + inc.Severity.Name + " is low priority: the on-call for " + inc.Service + " will be paged at " + Stamp(page.NextAt) + ", within business hours."
+		return page, "\n📟 " + inc.Severity.Name + " is low priority: the on-call for " + inc.Service + " will be paged at " + Stamp(page.NextAt) + ", within business hours."
 	}
-	return "\n📟 Paging the on-call for " + inc.Service + "."
+	return page, "\n📟 Paging the on-call for " + inc.Service + "."
 }
 
 // resolve people for targets at now.
@@ -299,27 +305,27 @@ func (p *Paging) mention(page *bot.Page, person string) string {
 	return mention(inc.Platform, p.incidents.cfg.People, person)
 }
 
-// notice posts in the incident's channel; page notices are linked to the
-// page so a reaction on them acknowledges.
+// notice queues a post in the incident's channel; page notices are linked
+// to the page so a reaction on them acknowledges. Paging never waits for
+// chat: the outbox posts it.
 func (p *Paging) notice(ctx context.Context, page *bot.Page, m bot.Message, link bool) {
-	inc, err := p.incidents.store.Incident(ctx, page.IncidentID)
-	if err != nil || inc.Channel.IsZero() {
-		return
-	}
-	chat, err := p.incidents.chat(inc.Platform)
-	if err != nil {
-		return
-	}
-	ref, err := chat.Post(ctx, inc.Channel.ID, m)
-	if err != nil {
-		p.log.Warn().Err(err).Str("incident", inc.Key()).Msg("posting a paging notice")
-		return
-	}
-	if link {
-		if err := p.store.PutPageRef(ctx, inc.Platform, ref, page.ID); err != nil {
-			p.log.Warn().Err(err).Msg("linking a page notice")
+	err := p.incidents.store.Update(ctx, func(tx bot.Tx) error {
+		inc, err := tx.Incident(page.IncidentID)
+		if err != nil {
+			return err
 		}
+		j := p.incidents.job(inc, bot.OpPost)
+		j.Message = m
+		if link {
+			j.PageID = page.ID
+		}
+		return tx.Enqueue(j)
+	})
+	if err != nil {
+		p.log.Warn().Err(err).Str("incident", page.Incident).Msg("queueing a paging notice")
+		return
 	}
+	p.incidents.committed()
 }
 
 // backoff is the wait before retry n (1-based): 2s doubling to 5m, ±20%.
@@ -549,6 +555,9 @@ func (p *Paging) resolved(ctx context.Context, inc *bot.Incident, now time.Time)
 
 // poke asks for a Tick now: something is due.
 func (p *Paging) poke() {
+	if p == nil {
+		return
+	}
 	if p.cfg.Poke != nil {
 		p.cfg.Poke()
 	}

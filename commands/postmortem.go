@@ -258,8 +258,16 @@ func (c *Incidents) publishPostmortem(ctx context.Context, inc *bot.Incident) er
 		}
 		c.hooks.emit(ctx, bot.HookPostmortemCreated, inc, "", map[string]string{"postmortem": "/api/v1/incidents/" + strconv.FormatInt(inc.Number, 10) + "/postmortem.md"})
 	}
-	chat, err := c.chat(inc.Platform)
-	if err != nil || inc.Channel.IsZero() {
+	return c.store.Update(ctx, func(tx bot.Tx) error {
+		return tx.Enqueue(c.job(inc, bot.OpPostmortem))
+	})
+}
+
+// uploadPostmortem posts the incident's postmortem draft, rendered now from
+// the timeline, and the full log to its channel. The outbox runs it.
+func (c *Incidents) uploadPostmortem(ctx context.Context, chat bot.Chat, inc *bot.Incident) error {
+	pm, err := c.Postmortem(ctx, inc)
+	if err != nil {
 		return err
 	}
 	comment := fmt.Sprintf("📝 Postmortem draft for %s. Edit it, then share it; `/incident postmortem` makes a fresh one from the timeline.", inc.Key())

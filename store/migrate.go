@@ -78,6 +78,14 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{"chat jobs", func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketJobs, bucketJobsDue, bucketJobsCoalesce} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

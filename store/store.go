@@ -71,6 +71,9 @@ var (
 	bucketHooksDue      = []byte("hooks_due")
 	bucketReminders     = []byte("reminders")
 	bucketRemindersDue  = []byte("reminders_due")
+	bucketJobs          = []byte("jobs")          // queue/seq → chat job
+	bucketJobsDue       = []byte("jobs_due")      // next attempt|key of each queue's first pending job
+	bucketJobsCoalesce  = []byte("jobs_coalesce") // queue|op → key of the pending job that coalesces
 
 	keySchemaVersion = []byte("schema_version")
 )

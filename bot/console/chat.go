@@ -87,6 +87,31 @@ func (c *Console) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.
 	return bot.ChannelRef{ID: spec.Name, Name: spec.Name}, nil
 }
 
+// FindChannel implements bot.Chat: the console's channels are klaxon's own.
+func (c *Console) FindChannel(ctx context.Context, name, incidentKey string) (bot.ChannelRef, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch, ok := c.channels[name]; ok && strings.HasPrefix(ch.topic, incidentKey+" ") {
+		return bot.ChannelRef{ID: name, Name: name}, true, nil
+	}
+	return bot.ChannelRef{}, false, nil
+}
+
+// FindPost implements bot.Chat.
+func (c *Console) FindPost(ctx context.Context, channelID, nonce string) (bot.MessageRef, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if nonce == "" {
+		return bot.MessageRef{}, false, nil
+	}
+	for _, m := range c.messages {
+		if m.channel == channelID && m.msg.Nonce == nonce {
+			return bot.MessageRef{Channel: channelID, ID: m.id}, true, nil
+		}
+	}
+	return bot.MessageRef{}, false, nil
+}
+
 func (c *Console) channel(id string) (*channel, error) {
 	ch, ok := c.channels[id]
 	if !ok {

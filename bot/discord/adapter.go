@@ -8,6 +8,9 @@ package discord
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -152,14 +155,21 @@ func (a *Adapter) Platform() bot.Platform { return bot.PlatformDiscord }
 
 func (a *Adapter) opt(ctx context.Context) discordgo.RequestOption { return discordgo.WithContext(ctx) }
 
-// apiError turns a REST error into a bot error safe to show.
+// apiError turns a REST error into a bot error safe to show, whose code
+// says whether trying again can help: a 4xx other than 429 is EREFUSED (or
+// ENOTFOUND), a 5xx, a 429 discordgo gave up on and an unreachable Discord
+// are EUNAVAILABLE.
 func apiError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) && rl.RateLimit != nil {
+		return &bot.Error{Code: bot.EUNAVAILABLE, Message: fmt.Sprintf("Discord asked klaxon to slow down when it tried to %s", op), Err: err, RetryAfter: rl.RetryAfter}
+	}
 	var re *discordgo.RESTError
 	if errors.As(err, &re) {
-		code := bot.EUNAVAILABLE
+		code := bot.EREFUSED
 		msg := ""
 		if re.Message != nil {
 			msg = re.Message.Message
@@ -167,8 +177,13 @@ func apiError(op string, err error) error {
 				code = bot.ENOTFOUND
 			}
 		}
-		if re.Response != nil && re.Response.StatusCode == http.StatusNotFound {
-			code = bot.ENOTFOUND
+		if re.Response != nil {
+			switch st := re.Response.StatusCode; {
+			case st == http.StatusNotFound:
+				code = bot.ENOTFOUND
+			case st == http.StatusTooManyRequests || st >= 500:
+				code = bot.EUNAVAILABLE
+			}
 		}
 		return &bot.Error{Code: code, Message: fmt.Sprintf("Discord refused to %s (%s)", op, msg), Err: err}
 	}
@@ -244,13 +259,61 @@ func (a *Adapter) SetTopic(ctx context.Context, channelID, topic string) error {
 	return apiError("set the channel topic", err)
 }
 
-// Post implements bot.Chat.
+// Post implements bot.Chat. A message with a nonce is sent with
+// enforce_nonce, so Discord answers a second post with the same nonce with
+// the message the first one made ("checked for uniqueness in the past few
+// minutes").
 func (a *Adapter) Post(ctx context.Context, channelID string, m bot.Message) (bot.MessageRef, error) {
-	msg, err := a.s.ChannelMessageSendComplex(channelID, messageSend(m), a.opt(ctx))
+	send := messageSend(m)
+	if m.Nonce == "" {
+		msg, err := a.s.ChannelMessageSendComplex(channelID, send, a.opt(ctx))
+		if err != nil {
+			return bot.MessageRef{}, apiError("post a message", err)
+		}
+		return bot.MessageRef{Channel: msg.ChannelID, ID: msg.ID}, nil
+	}
+	body := struct {
+		*discordgo.MessageSend
+		Nonce        string `json:"nonce"`
+		EnforceNonce bool   `json:"enforce_nonce"`
+	}{send, nonce(m.Nonce), true}
+	endpoint := discordgo.EndpointChannelMessages(channelID)
+	raw, err := a.s.RequestWithBucketID("POST", endpoint, body, endpoint, a.opt(ctx))
 	if err != nil {
 		return bot.MessageRef{}, apiError("post a message", err)
 	}
+	var msg discordgo.Message
+	if err := json.Unmarshal(raw, &msg); err != nil {
+		return bot.MessageRef{}, apiError("post a message", err)
+	}
 	return bot.MessageRef{Channel: msg.ChannelID, ID: msg.ID}, nil
+}
+
+// nonce fits an outbox job's nonce into Discord's 25 characters.
+func nonce(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:25]
+}
+
+// FindPost implements bot.Chat. Posts with a nonce are sent with
+// enforce_nonce, so Discord itself answers a repeat with the first post.
+func (a *Adapter) FindPost(ctx context.Context, channelID, nonce string) (bot.MessageRef, bool, error) {
+	return bot.MessageRef{}, false, nil
+}
+
+// FindChannel implements bot.Chat: a channel of that name whose topic
+// klaxon set for the incident at creation.
+func (a *Adapter) FindChannel(ctx context.Context, name, incidentKey string) (bot.ChannelRef, bool, error) {
+	chans, err := a.s.GuildChannels(a.cfg.GuildID, a.opt(ctx))
+	if err != nil {
+		return bot.ChannelRef{}, false, apiError("list the server's channels", err)
+	}
+	for _, c := range chans {
+		if c.Name == name && strings.HasPrefix(c.Topic, incidentKey+" ") {
+			return bot.ChannelRef{ID: c.ID, Name: c.Name}, true, nil
+		}
+	}
+	return bot.ChannelRef{}, false, nil
 }
 
 // Update implements bot.Chat.

@@ -71,10 +71,37 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 	a.s.AddHandler(func(_ *discordgo.Session, t *discordgo.ThreadListSync) { a.onThreads(t.Threads...) })
 	a.s.AddHandler(func(_ *discordgo.Session, p *discordgo.ChannelPinsUpdate) { a.onPins(ctx, mux, p) })
 
-	// What the server grants klaxon: named at start-up, shown on /readyz
-	// and by `klaxon check`.
+	// An unreachable Discord does not stop klaxon: it tries again with a
+	// growing wait while alert intake, paging and the status page work,
+	// and /readyz says Discord is not connected. A refused token does.
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		err := a.connect(ctx, mux)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if ok, _ := bot.Transient(err); !ok {
+			return err
+		}
+		a.log.Warn().Err(err).Dur("retry_in", wait).Msg("discord is unreachable; klaxon works on and tries again")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+	defer a.close()
+	<-ctx.Done()
+	return nil
+}
+
+// connect checks what the server grants klaxon (named at start-up, shown
+// on /readyz and by `klaxon check`), opens the gateway and registers the
+// commands.
+func (a *Adapter) connect(ctx context.Context, mux *bot.Mux) error {
 	held, flags, err := a.effective(ctx)
 	switch {
+	case err != nil && bot.ErrorCode(err) == bot.EUNAVAILABLE:
+		return err
 	case err != nil:
 		a.log.Warn().Err(err).Msg("could not check klaxon's permissions on the Discord server")
 	default:
@@ -90,17 +117,23 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 		}
 	}
 	if err := a.s.Open(); err != nil {
-		return fmt.Errorf("discord: connecting to the gateway: %w", err)
+		code := bot.EUNAVAILABLE
+		if strings.Contains(err.Error(), "4004") {
+			code = bot.EFORBIDDEN // Authentication failed
+		}
+		return &bot.Error{Code: code, Message: "Discord's gateway refused or did not answer", Err: err}
 	}
-	defer a.close()
 	if _, err := a.s.ApplicationCommandBulkOverwrite(a.cfg.ApplicationID, a.cfg.GuildID, a.applicationCommands(mux), a.opt(ctx)); err != nil {
 		if ctx.Err() != nil {
 			return nil // shutting down
 		}
-		return fmt.Errorf("discord: registering /incident: %w", apiError("register commands", err))
+		err = apiError("register commands", err)
+		if ok, _ := bot.Transient(err); ok {
+			a.s.Close()
+		}
+		return fmt.Errorf("discord: registering the commands: %w", err)
 	}
 	a.log.Info().Str("guild", a.cfg.GuildID).Msg("discord commands registered")
-	<-ctx.Done()
 	return nil
 }
 

@@ -58,6 +58,7 @@ type Adapter struct {
 	everConnected atomic.Bool
 	reconnects    atomic.Uint64
 	work          bot.Inflight // slow work started after an ack
+	gate          *gate        // Retry-After windows and post pacing, shared by every caller
 	problems      atomic.Value // []string: what the start-up check found missing
 }
 
@@ -78,17 +79,16 @@ func New(cfg Config) *Adapter {
 		cfg.Clock = bot.SystemClock{}
 	}
 	log := cfg.Log.With().Str("platform", "slack").Logger()
-	retry := slack.DefaultRetryConfig()
-	retry.MaxRetries = 8 // 429s only: Slack did not act on the call, so retrying is safe
-	retry.RetryAfterJitter = 250 * time.Millisecond
+	// No retries inside slack-go: a 429 closes the method to every caller
+	// for its Retry-After (gate), and the outbox tries the job again then.
 	api := slack.New(cfg.BotToken,
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(cfg.HTTPClient),
-		slack.OptionRetryConfig(retry),
 		slack.OptionLog(zerologAdapter{log}),
 	)
-	return &Adapter{acks: context.Background(), ackq: make(chan pendingAck, 4096),
+	clock := cfg.Clock
+	return &Adapter{acks: context.Background(), ackq: make(chan pendingAck, 4096), gate: newGate(clock.Now),
 		api:    api,
 		socket: socketmode.New(api, socketmode.OptionLog(zerologAdapter{log})),
 		http:   cfg.HTTPClient,
@@ -108,20 +108,47 @@ func (a *Adapter) Reconnects() uint64 { return a.reconnects.Load() }
 func (a *Adapter) Platform() bot.Platform { return bot.PlatformSlack }
 
 // apiError turns a Slack error into a bot error whose message is safe to
-// show: Slack's error codes name no secrets.
+// show (Slack's error codes name no secrets) and whose code says whether
+// trying again can help: a refusal (ok:false, a 4xx) is EREFUSED or
+// ENOTFOUND; a 429, a 5xx, Slack's own failures and an unreachable Slack
+// are EUNAVAILABLE, with Slack's Retry-After.
 func apiError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return &bot.Error{Code: bot.EUNAVAILABLE, Message: fmt.Sprintf("Slack asked klaxon to slow down when it tried to %s", op), Err: err, RetryAfter: rl.RetryAfter}
+	}
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
-		code := bot.EUNAVAILABLE
-		if se.Err == "channel_not_found" || se.Err == "message_not_found" || se.Err == "user_not_found" {
+		code := bot.EREFUSED
+		switch se.Err {
+		case "channel_not_found", "message_not_found", "user_not_found":
 			code = bot.ENOTFOUND
+		case "internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited":
+			code = bot.EUNAVAILABLE
 		}
 		return &bot.Error{Code: code, Message: fmt.Sprintf("Slack refused to %s (%s)", op, se.Err), Err: err}
 	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) && sc.Code < 500 {
+		return &bot.Error{Code: bot.EREFUSED, Message: fmt.Sprintf("Slack refused to %s (%s)", op, sc.Status), Err: err}
+	}
 	return &bot.Error{Code: bot.EUNAVAILABLE, Message: fmt.Sprintf("Slack did not answer when klaxon tried to %s", op), Err: err}
+}
+
+// call runs one Web API method for the outbox: not inside a Retry-After
+// window any caller was given, and recording the window a 429 opens.
+func (a *Adapter) call(method, channel, op string, fn func() error) error {
+	if err := a.gate.enter(method, channel); err != nil {
+		return err
+	}
+	err := apiError(op, fn())
+	if ok, after := bot.Transient(err); ok && after > 0 {
+		a.gate.limited(method, after)
+	}
+	return err
 }
 
 func slackCode(err error) string {
@@ -134,12 +161,16 @@ func slackCode(err error) string {
 
 // CreateChannel implements bot.Chat.
 func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.ChannelRef, error) {
-	ch, err := a.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: spec.Name, IsPrivate: spec.Private})
+	var ch *slack.Channel
+	err := a.call("conversations.create", "", "create #"+spec.Name, func() (err error) {
+		ch, err = a.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: spec.Name, IsPrivate: spec.Private})
+		return err
+	})
 	if slackCode(err) == "name_taken" {
 		return bot.ChannelRef{}, fmt.Errorf("slack: #%s: %w", spec.Name, bot.ErrNameTaken)
 	}
 	if err != nil {
-		return bot.ChannelRef{}, apiError("create #"+spec.Name, err)
+		return bot.ChannelRef{}, err
 	}
 	ref := bot.ChannelRef{ID: ch.ID, Name: ch.Name}
 	// The channel exists now; a failure to describe it is logged, not fatal.
@@ -149,8 +180,12 @@ func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.
 		}
 	}
 	if spec.Purpose != "" {
-		if _, err := a.api.SetPurposeOfConversationContext(ctx, ch.ID, cut(spec.Purpose, 250)); err != nil {
-			a.log.Warn().Err(apiError("set the channel purpose", err)).Str("channel", ch.ID).Msg("setting the purpose of a new channel")
+		err := a.call("conversations.setPurpose", "", "set the channel purpose", func() error {
+			_, err := a.api.SetPurposeOfConversationContext(ctx, ch.ID, cut(spec.Purpose, 250))
+			return err
+		})
+		if err != nil {
+			a.log.Warn().Err(err).Str("channel", ch.ID).Msg("setting the purpose of a new channel")
 		}
 	}
 	return ref, nil
@@ -164,13 +199,16 @@ func (a *Adapter) Invite(ctx context.Context, channelID string, userIDs ...strin
 		if u == "" || u == a.botUserID {
 			continue
 		}
-		_, err := a.api.InviteUsersToConversationContext(ctx, channelID, u)
+		err := a.call("conversations.invite", "", "invite <@"+u+">", func() error {
+			_, err := a.api.InviteUsersToConversationContext(ctx, channelID, u)
+			return err
+		})
 		switch slackCode(err) {
 		case "already_in_channel", "cant_invite_self":
 			err = nil
 		}
 		if err != nil {
-			errs = append(errs, apiError("invite <@"+u+">", err))
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
@@ -178,52 +216,154 @@ func (a *Adapter) Invite(ctx context.Context, channelID string, userIDs ...strin
 
 // SetTopic implements bot.Chat. Slack topics hold 250 characters.
 func (a *Adapter) SetTopic(ctx context.Context, channelID, topic string) error {
-	_, err := a.api.SetTopicOfConversationContext(ctx, channelID, cut(topic, 250))
-	return apiError("set the channel topic", err)
+	return a.call("conversations.setTopic", "", "set the channel topic", func() error {
+		_, err := a.api.SetTopicOfConversationContext(ctx, channelID, cut(topic, 250))
+		return err
+	})
 }
 
-// Post implements bot.Chat.
-func (a *Adapter) Post(ctx context.Context, channelID string, m bot.Message) (bot.MessageRef, error) {
-	ch, ts, err := a.api.PostMessageContext(ctx, channelID, msgOptions(m)...)
-	if err != nil {
-		return bot.MessageRef{}, apiError("post a message", err)
+// callWaiting runs one Web API method for a reply to a person: it waits
+// out any Retry-After window or post pacing first (ctx permitting), then
+// records the window a 429 opens.
+func (a *Adapter) callWaiting(ctx context.Context, method, channel, op string, fn func() error) error {
+	if err := a.gate.await(ctx, method, channel); err != nil {
+		return apiError(op, err)
 	}
-	return bot.MessageRef{Channel: ch, ID: ts}, nil
+	err := apiError(op, fn())
+	if ok, after := bot.Transient(err); ok && after > 0 {
+		a.gate.limited(method, after)
+	}
+	return err
+}
+
+// postReply posts a reply to a person, waiting its turn.
+func (a *Adapter) postReply(ctx context.Context, channelID string, opts ...slack.MsgOption) error {
+	return a.callWaiting(ctx, "chat.postMessage", channelID, "reply", func() error {
+		_, _, err := a.api.PostMessageContext(ctx, channelID, opts...)
+		return err
+	})
+}
+
+// Post implements bot.Chat. A message with a nonce carries it in its
+// metadata, where FindPost looks for it.
+func (a *Adapter) Post(ctx context.Context, channelID string, m bot.Message) (bot.MessageRef, error) {
+	var ref bot.MessageRef
+	err := a.call("chat.postMessage", channelID, "post a message", func() error {
+		ch, ts, err := a.api.PostMessageContext(ctx, channelID, msgOptions(m)...)
+		ref = bot.MessageRef{Channel: ch, ID: ts}
+		return err
+	})
+	return ref, err
 }
 
 // Update implements bot.Chat.
 func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
-	_, _, _, err := a.api.UpdateMessageContext(ctx, ref.Channel, ref.ID, msgOptions(m)...)
-	return apiError("update a message", err)
+	return a.call("chat.update", "", "update a message", func() error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, ref.Channel, ref.ID, msgOptions(m)...)
+		return err
+	})
 }
 
 // Pin implements bot.Chat. Pinning a pinned message is not an error.
 func (a *Adapter) Pin(ctx context.Context, ref bot.MessageRef) error {
-	err := a.api.AddPinContext(ctx, ref.Channel, slack.NewRefToMessage(ref.Channel, ref.ID))
+	err := a.call("pins.add", "", "pin a message", func() error {
+		return a.api.AddPinContext(ctx, ref.Channel, slack.NewRefToMessage(ref.Channel, ref.ID))
+	})
 	if slackCode(err) == "already_pinned" {
 		return nil
 	}
-	return apiError("pin a message", err)
+	return err
 }
 
 // DM implements bot.Chat.
 func (a *Adapter) DM(ctx context.Context, userID string, m bot.Message) (bot.MessageRef, error) {
-	ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{userID}})
+	ch, err := a.openDM(ctx, userID)
 	if err != nil {
-		return bot.MessageRef{}, apiError("open a DM with <@"+userID+">", err)
+		return bot.MessageRef{}, err
 	}
-	return a.Post(ctx, ch.ID, m)
+	return a.Post(ctx, ch, m)
+}
+
+func (a *Adapter) openDM(ctx context.Context, userID string) (string, error) {
+	var id string
+	err := a.call("conversations.open", "", "open a DM with <@"+userID+">", func() error {
+		ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{userID}})
+		if ch != nil {
+			id = ch.ID
+		}
+		return err
+	})
+	return id, err
+}
+
+// nonceEvent is the metadata event type of klaxon's outbox posts.
+const nonceEvent = "klaxon_job"
+
+// historyLimit is the most conversations.history returns to apps outside
+// the Marketplace ("limit ... maximum of 15", since 2025-05-29).
+const historyLimit = 15
+
+// FindPost implements bot.Chat: klaxon's latest messages in the channel,
+// looked through for the nonce in their metadata.
+func (a *Adapter) FindPost(ctx context.Context, channelID, nonce string) (bot.MessageRef, bool, error) {
+	if nonce == "" {
+		return bot.MessageRef{}, false, nil
+	}
+	var found bot.MessageRef
+	err := a.call("conversations.history", "", "read the channel's latest messages", func() error {
+		h, err := a.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channelID, Limit: historyLimit, IncludeAllMetadata: true})
+		if err != nil {
+			return err
+		}
+		for _, m := range h.Messages {
+			if m.Metadata.EventType == nonceEvent && m.Metadata.EventPayload["job"] == nonce {
+				found = bot.MessageRef{Channel: channelID, ID: m.Timestamp}
+				break
+			}
+		}
+		return nil
+	})
+	return found, found.ID != "", err
+}
+
+// FindChannel implements bot.Chat: a channel of that name klaxon's bot
+// user created.
+func (a *Adapter) FindChannel(ctx context.Context, name, incidentKey string) (bot.ChannelRef, bool, error) {
+	cursor := ""
+	for {
+		var chans []slack.Channel
+		err := a.call("conversations.list", "", "list channels", func() (err error) {
+			chans, cursor, err = a.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{Cursor: cursor, Limit: 1000,
+				ExcludeArchived: true, Types: []string{"public_channel", "private_channel"}})
+			return err
+		})
+		if err != nil {
+			return bot.ChannelRef{}, false, err
+		}
+		for _, c := range chans {
+			if c.Name == name && c.Creator == a.botUserID {
+				return bot.ChannelRef{ID: c.ID, Name: c.Name}, true, nil
+			}
+		}
+		if cursor == "" {
+			return bot.ChannelRef{}, false, nil
+		}
+	}
 }
 
 // Upload implements bot.Chat with Slack's external upload (three calls:
 // get an upload URL, send the bytes, complete into the channel).
 func (a *Adapter) Upload(ctx context.Context, channelID string, f bot.File) (bot.MessageRef, error) {
-	sum, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{Channel: channelID, Filename: f.Name, Title: f.Name,
-		FileSize: len(f.Content), Reader: bytes.NewReader(f.Content), InitialComment: f.Comment})
-	if err != nil {
-		return bot.MessageRef{}, apiError("upload "+f.Name, err)
-	}
-	return bot.MessageRef{Channel: channelID, ID: sum.ID}, nil
+	var ref bot.MessageRef
+	err := a.call("files.getUploadURLExternal", "", "upload "+f.Name, func() error {
+		sum, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{Channel: channelID, Filename: f.Name, Title: f.Name,
+			FileSize: len(f.Content), Reader: bytes.NewReader(f.Content), InitialComment: f.Comment})
+		if sum != nil {
+			ref = bot.MessageRef{Channel: channelID, ID: sum.ID}
+		}
+		return err
+	})
+	return ref, err
 }
 
 // OpenForm implements bot.Chat with a modal.
@@ -235,8 +375,10 @@ func (a *Adapter) OpenForm(ctx context.Context, trigger string, f bot.Form) erro
 	if err != nil {
 		return err
 	}
-	_, err = a.api.OpenViewContext(ctx, trigger, v)
-	return apiError("open a form", err)
+	return a.call("views.open", "", "open a form", func() error {
+		_, err := a.api.OpenViewContext(ctx, trigger, v)
+		return err
+	})
 }
 
 // zerologAdapter lets slack-go log through zerolog, at debug level: the

@@ -123,7 +123,11 @@ func blocks(m bot.Message) []slack.Block {
 }
 
 func msgOptions(m bot.Message) []slack.MsgOption {
-	return []slack.MsgOption{slack.MsgOptionText(fallback(m), false), slack.MsgOptionBlocks(blocks(m)...)}
+	opts := []slack.MsgOption{slack.MsgOptionText(fallback(m), false), slack.MsgOptionBlocks(blocks(m)...)}
+	if m.Nonce != "" {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: nonceEvent, EventPayload: map[string]any{"job": m.Nonce}}))
+	}
+	return opts
 }
 
 // formMeta is what klaxon keeps in a modal's private_metadata.

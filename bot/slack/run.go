@@ -19,9 +19,26 @@ import (
 // Run connects to Slack and serves mux until ctx is cancelled. It returns
 // after the work started for acknowledged envelopes has finished.
 func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
-	auth, granted, err := a.authTest(ctx)
-	if err != nil {
-		return fmt.Errorf("slack: checking the bot token: %w", err)
+	// A token Slack refuses stops klaxon; an unreachable Slack does not:
+	// alert intake, paging, hooks and the status page work meanwhile, and
+	// /readyz says Slack is not connected.
+	var auth identity
+	var granted []string
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		var err error
+		auth, granted, err = a.authTest(ctx)
+		if err == nil {
+			break
+		}
+		if bot.ErrorCode(err) != bot.EUNAVAILABLE {
+			return fmt.Errorf("slack: checking the bot token: %w", err)
+		}
+		a.log.Warn().Err(err).Dur("retry_in", wait).Msg("slack is unreachable; klaxon works on and tries again")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
 	}
 	a.botUserID, a.botID = auth.UserID, auth.BotID
 	a.log.Info().Str("team", auth.Team).Str("bot_user", auth.UserID).Msg("slack bot token accepted")
@@ -239,7 +256,7 @@ func (a *Adapter) reply(ctx context.Context, responseURL, channelID, userID stri
 		return
 	}
 	if resp.InChannel {
-		if _, err := a.Post(ctx, channelID, resp.Message); err == nil {
+		if err := a.postReply(ctx, channelID, msgOptions(resp.Message)...); err == nil {
 			return
 		}
 	}
@@ -254,11 +271,19 @@ func (a *Adapter) reply(ctx context.Context, responseURL, channelID, userID stri
 		a.log.Warn().Err(err).Msg("replying through the response_url")
 	}
 	if channelID != "" {
-		if _, err := a.api.PostEphemeralContext(ctx, channelID, userID, msgOptions(resp.Message)...); err == nil {
+		err := a.callWaiting(ctx, "chat.postEphemeral", "", "reply privately", func() error {
+			_, err := a.api.PostEphemeralContext(ctx, channelID, userID, msgOptions(resp.Message)...)
+			return err
+		})
+		if err == nil {
 			return
 		}
 	}
-	if _, err := a.DM(ctx, userID, resp.Message); err != nil {
+	ch, err := a.openDM(ctx, userID)
+	if err == nil {
+		err = a.postReply(ctx, ch, msgOptions(resp.Message)...)
+	}
+	if err != nil {
 		a.log.Error().Err(err).Str("user", userID).Msg("could not deliver a reply")
 	}
 }
@@ -428,8 +453,8 @@ func (a *Adapter) answer(ctx context.Context, q bot.Question, resp *bot.Response
 	if !q.Direct && q.Ref.ID != "" {
 		opts = append(opts, slack.MsgOptionTS(q.Ref.ID))
 	}
-	if _, _, err := a.api.PostMessageContext(ctx, q.Channel.ID, opts...); err != nil {
-		a.log.Warn().Err(apiError("answer", err)).Msg("answering a question")
+	if err := a.postReply(ctx, q.Channel.ID, opts...); err != nil {
+		a.log.Warn().Err(err).Msg("answering a question")
 	}
 }
 
@@ -448,7 +473,11 @@ func ts(s string) time.Time {
 
 // publishHome shows sections on v's App Home tab.
 func (a *Adapter) publishHome(ctx context.Context, v bot.Visitor, sections []bot.Message) {
-	if _, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: v.User.ID, View: homeView(sections, v.Time)}); err != nil {
-		a.log.Warn().Err(apiError("publish the home tab", err)).Str("user", v.User.ID).Msg("publishing the App Home")
+	err := a.callWaiting(ctx, "views.publish", "", "publish the home tab", func() error {
+		_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: v.User.ID, View: homeView(sections, v.Time)})
+		return err
+	})
+	if err != nil {
+		a.log.Warn().Err(err).Str("user", v.User.ID).Msg("publishing the App Home")
 	}
 }

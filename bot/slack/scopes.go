@@ -41,6 +41,8 @@ var Needs = []Need{
 	{"files.completeUploadExternal", []string{"files:write"}, "posting the postmortem draft"},
 	{"views.open", nil, "forms"},
 	{"views.publish", nil, "the App Home tab"},
+	{"conversations.list", []string{"channels:read", "groups:read"}, "finding a channel klaxon created before a crash, instead of making another"},
+	{"conversations.history", []string{"channels:history", "groups:history", "im:history"}, "finding a message klaxon posted before a crash, instead of posting it twice"},
 }
 
 // EventNeeds are the scopes the events klaxon reads need, and what is lost

@@ -130,6 +130,9 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if every <= 0 {
 		every = time.Second
 	}
+	// The chat outbox runs on its own, so a slow or absent chat platform
+	// never delays paging, reminders or hooks.
+	serve = append(serve, func(ctx context.Context) error { return incidents.Outbox().Run(ctx, outboxEvery) })
 	serve = append(serve, func(ctx context.Context) error {
 		return tick(ctx, clock, every, poke, func(ctx context.Context, now time.Time) {
 			oncall.Tick(ctx, now)
@@ -208,6 +211,11 @@ func warnings(chats []bot.Chat) func() []string {
 		return out
 	}
 }
+
+// outboxEvery is how often the chat outbox looks for due jobs besides
+// being poked: a job told to wait a moment (post pacing, Retry-After) runs
+// about this soon after its time.
+const outboxEvery = 100 * time.Millisecond
 
 // ready is /readyz: the store takes writes and every chat is connected.
 func ready(s *store.Store, chats []bot.Chat) func() error {

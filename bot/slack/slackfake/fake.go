@@ -40,6 +40,7 @@ const (
 // Channel is a conversation as the fake holds it.
 type Channel struct {
 	ID, Name       string
+	Creator        string
 	Private, IsDM  bool
 	Topic, Purpose string
 	Members        []string
@@ -52,6 +53,7 @@ type Message struct {
 	Text              string          // the text field (the notification fallback)
 	Blocks            json.RawMessage // Block Kit, as posted
 	ThreadTS          string
+	Metadata          json.RawMessage // message metadata, as posted
 	Edits             int
 	Files             []File // files shared with the message
 }
@@ -481,7 +483,7 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 			}
 		}
 		id := s.nextID("C")
-		c := &Channel{ID: id, Name: name, Private: str(p, "is_private") == "true", Members: []string{BotUserID}}
+		c := &Channel{ID: id, Name: name, Creator: BotUserID, Private: str(p, "is_private") == "true", Members: []string{BotUserID}}
 		s.channels[id] = c
 		s.order = append(s.order, id)
 		return ok(map[string]any{"channel": channelJSON(c)})
@@ -554,7 +556,8 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		if refused := s.checkMessage(method, p, 40000); refused != nil {
 			return refused
 		}
-		m := &Message{Channel: c.ID, TS: s.nextTS(), User: BotUserID, Text: str(p, "text"), Blocks: rawBlocks(p), ThreadTS: str(p, "thread_ts")}
+		m := &Message{Channel: c.ID, TS: s.nextTS(), User: BotUserID, Text: str(p, "text"), Blocks: rawBlocks(p), ThreadTS: str(p, "thread_ts"),
+			Metadata: rawParam(p, "metadata")}
 		if m.Text == "" && len(m.Blocks) == 0 {
 			return fail("no_text")
 		}
@@ -666,6 +669,52 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 			out[k] = val
 		}
 		return ok(map[string]any{"view": out})
+	case "conversations.list":
+		// Pagination: klaxon asks for up to 1,000 at once; the fake has fewer.
+		if n, _ := strconv.Atoi(str(p, "limit")); n > 1000 {
+			return s.refuseCode(method, "invalid_limit")
+		}
+		types := str(p, "types")
+		var out []any
+		for _, id := range s.order {
+			c := s.channels[id]
+			if c.IsDM || (c.Private && !strings.Contains(types, "private_channel")) || (!c.Private && types != "" && !strings.Contains(types, "public_channel")) {
+				continue
+			}
+			j := channelJSON(c)
+			j["creator"] = c.Creator
+			out = append(out, j)
+		}
+		return ok(map[string]any{"channels": out, "response_metadata": map[string]any{"next_cursor": ""}})
+	case "conversations.history":
+		c, found := s.channels[str(p, "channel")]
+		if !found {
+			return fail("channel_not_found")
+		}
+		if !slices.Contains(c.Members, BotUserID) {
+			return fail("not_in_channel")
+		}
+		// Apps outside the Marketplace: "limit ... maximum of 15" (and one
+		// call a minute), since 2025-05-29.
+		limit, _ := strconv.Atoi(str(p, "limit"))
+		if limit > 15 {
+			return s.refuseCode(method, "invalid_limit")
+		}
+		if limit == 0 {
+			limit = 15
+		}
+		withMeta := str(p, "include_all_metadata") == "true" || str(p, "include_all_metadata") == "1"
+		var out []any
+		msgs := s.messages[c.ID]
+		for i := len(msgs) - 1; i >= 0 && len(out) < limit; i-- {
+			m := msgs[i]
+			j := map[string]any{"type": "message", "user": m.User, "text": m.Text, "ts": m.TS}
+			if withMeta && len(m.Metadata) > 0 {
+				j["metadata"] = json.RawMessage(m.Metadata)
+			}
+			out = append(out, j)
+		}
+		return ok(map[string]any{"messages": out, "has_more": len(msgs) > len(out)})
 	case "views.publish":
 		user := str(p, "user_id")
 		if _, known := s.users[user]; !known {
@@ -698,6 +747,22 @@ func viewParam(p map[string]any) map[string]any {
 		var m map[string]any
 		json.Unmarshal([]byte(v), &m)
 		return m
+	}
+	return nil
+}
+
+// rawParam returns a JSON-valued argument, sent as text in a form or as
+// JSON in a JSON body.
+func rawParam(p map[string]any, k string) json.RawMessage {
+	switch v := p[k].(type) {
+	case string:
+		if json.Valid([]byte(v)) {
+			return json.RawMessage(v)
+		}
+	case nil:
+	default:
+		raw, _ := json.Marshal(v)
+		return raw
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ var MethodTiers = map[string]int{
 	"files.completeUploadExternal": tier4,
 	"views.open":                   tier4,
 	"views.publish":                tier4,
+	"conversations.list":           tier2,
+	// conversations.history: one call a minute for apps outside the
+	// Marketplace, since 2025-05-29.
+	"conversations.history": 1,
 }
 
 // chat.postMessage is special: "1 message per second to a specific

@@ -32,6 +32,8 @@ var MethodScopes = map[string][]string{
 	"files.completeUploadExternal": {"files:write"},
 	"views.open":                   nil, // "No scope required"
 	"views.publish":                nil, // "No scope required"
+	"conversations.list":           {"channels:read", "groups:read"},
+	"conversations.history":        {"channels:history", "groups:history", "im:history"},
 }
 
 // EventScopes is the scope each Events API event needs

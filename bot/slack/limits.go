@@ -1,0 +1,81 @@
+package slack
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// gate keeps every caller of a Web API method out of a Retry-After window
+// Slack gave any of them, and paces posts to one a second per channel
+// ("chat.postMessage ... 1 message per second to a specific channel",
+// docs.slack.dev/apis/web-api/rate-limits). Outbox jobs are told when to
+// come back; replies to people wait their turn.
+type gate struct {
+	mu       sync.Mutex
+	blocked  map[string]time.Time // method → end of the Retry-After window
+	lastPost map[string]time.Time // channel → when the last post may have gone
+	now      func() time.Time
+}
+
+func newGate(now func() time.Time) *gate {
+	return &gate{blocked: map[string]time.Time{}, lastPost: map[string]time.Time{}, now: now}
+}
+
+// postEvery is the pace of posts to one channel.
+const postEvery = time.Second
+
+// reserve returns how long the caller must wait before calling method (on
+// channel, for posts); 0 means go, and the call is counted.
+func (g *gate) reserve(method, channel string) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	if until := g.blocked[method]; now.Before(until) {
+		return until.Sub(now)
+	}
+	if method == "chat.postMessage" && channel != "" {
+		if next := g.lastPost[channel].Add(postEvery); now.Before(next) {
+			return next.Sub(now)
+		}
+		g.lastPost[channel] = now
+	}
+	return 0
+}
+
+// limited records Slack's Retry-After for method.
+func (g *gate) limited(method string, after time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until := g.now().Add(after); until.After(g.blocked[method]) {
+		g.blocked[method] = until
+	}
+}
+
+// enter is for outbox jobs: nil to go ahead, or an error that says when
+// to try again.
+func (g *gate) enter(method, channel string) error {
+	if wait := g.reserve(method, channel); wait > 0 {
+		return &bot.Error{Code: bot.EUNAVAILABLE, Message: "Slack asked klaxon to slow down; it will try again", RetryAfter: wait}
+	}
+	return nil
+}
+
+// await is for replies to people: it waits its turn (ctx permitting).
+func (g *gate) await(ctx context.Context, method, channel string) error {
+	for {
+		wait := g.reserve(method, channel)
+		if wait == 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

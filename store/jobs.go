@@ -1,0 +1,279 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+var (
+	_ bot.JobStore = (*Store)(nil)
+	_ bot.Tx       = (*txn)(nil)
+)
+
+// txn is one write transaction as bot.Tx sees it.
+type txn struct{ tx *bolt.Tx }
+
+// Update implements bot.Updater: fn's reads and writes commit together,
+// synced, or not at all. Like every write it is group-committed, so fn may
+// run more than once.
+func (s *Store) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
+	return s.update(func(tx *bolt.Tx) error { return fn(txn{tx}) })
+}
+
+func (t txn) Incident(id uuid.UUID) (*bot.Incident, error) { return getIncident(t.tx, id[:]) }
+
+func (t txn) CreateIncident(inc *bot.Incident, events ...bot.Event) error {
+	if inc.ID == uuid.Nil {
+		inc.ID = bot.NewID()
+	}
+	n, err := t.tx.Bucket(bucketIncidents).NextSequence()
+	if err != nil {
+		return err
+	}
+	inc.Number = int64(n)
+	if err := putIncident(t.tx, inc, nil); err != nil {
+		return err
+	}
+	return appendEvents(t.tx, inc.ID, events)
+}
+
+func (t txn) PutIncident(inc *bot.Incident) error {
+	prev, err := getIncident(t.tx, inc.ID[:])
+	if err != nil {
+		return err
+	}
+	inc.Number = prev.Number
+	return putIncident(t.tx, inc, prev)
+}
+
+func (t txn) AppendEvents(incidentID uuid.UUID, events ...bot.Event) error {
+	return appendEvents(t.tx, incidentID, events)
+}
+
+func (t txn) CreatePage(p *bot.Page) error {
+	if p.ID == uuid.Nil {
+		p.ID = bot.NewID()
+	}
+	return putPage(t.tx, p, nil)
+}
+
+func (t txn) SetReminder(r bot.Reminder) error {
+	if err := deleteReminder(t.tx, r.IncidentID, r.Kind); err != nil || r.At.IsZero() {
+		return err
+	}
+	k := reminderKey(r.IncidentID, r.Kind)
+	if err := t.tx.Bucket(bucketReminders).Put(k, u64(uint64(r.At.UnixNano()))); err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketRemindersDue).Put(timeKey(r.At, k), nil)
+}
+
+func (t txn) EnqueueHooks(ds ...bot.HookDelivery) error {
+	for i := range ds {
+		if err := putHook(t.tx, &ds[i], time.Time{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t txn) LinkPage(p bot.Platform, ref bot.MessageRef, pageID uuid.UUID) error {
+	return t.tx.Bucket(bucketPageRefs).Put(refKey(p, ref), pageID[:])
+}
+
+func coalesceKey(j bot.Job) []byte { return []byte(j.Queue + "|" + string(j.Op)) }
+
+// Enqueue implements bot.Tx. A job's key is its queue and a sequence, so
+// a queue's jobs sort in the order they were written; only the first
+// pending job of a queue is in the due index.
+func (t txn) Enqueue(jobs ...bot.Job) error {
+	b := t.tx.Bucket(bucketJobs)
+	for _, j := range jobs {
+		if j.Queue == "" {
+			return fmt.Errorf("store: job %s has no queue", j.Op)
+		}
+		if j.Coalesces() {
+			if key := t.tx.Bucket(bucketJobsCoalesce).Get(coalesceKey(j)); key != nil {
+				// One is pending: it renders the latest state when it runs.
+				// Should it be running now, it runs once more.
+				if err := markWanted(t.tx, key); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		j.Key = j.Queue + "/" + fmt.Sprintf("%016x", seq)
+		j.Status = bot.JobPending
+		if err := putJob(t.tx, &j); err != nil {
+			return err
+		}
+		if j.Coalesces() {
+			if err := t.tx.Bucket(bucketJobsCoalesce).Put(coalesceKey(j), []byte(j.Key)); err != nil {
+				return err
+			}
+		}
+		if head, ok := firstPending(t.tx, j.Queue); ok && head.Key == j.Key {
+			if err := t.tx.Bucket(bucketJobsDue).Put(timeKey(j.NextAttempt, []byte(j.Key)), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// wanted marks a coalescing job that was asked for again while pending.
+var keyWanted = []byte("wanted:")
+
+func markWanted(tx *bolt.Tx, key []byte) error {
+	return tx.Bucket(bucketJobsCoalesce).Put(append(append([]byte(nil), keyWanted...), key...), []byte{1})
+}
+
+func putJob(tx *bolt.Tx, j *bot.Job) error {
+	data, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketJobs).Put([]byte(j.Key), data)
+}
+
+func getJob(tx *bolt.Tx, key []byte) (*bot.Job, error) {
+	v := tx.Bucket(bucketJobs).Get(key)
+	if v == nil {
+		return nil, notFound("That job")
+	}
+	var j bot.Job
+	if err := json.Unmarshal(v, &j); err != nil {
+		return nil, fmt.Errorf("decode job %s: %w", key, err)
+	}
+	return &j, nil
+}
+
+// firstPending returns the first pending job of queue.
+func firstPending(tx *bolt.Tx, queue string) (*bot.Job, bool) {
+	prefix := []byte(queue + "/")
+	c := tx.Bucket(bucketJobs).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var j bot.Job
+		if json.Unmarshal(v, &j) == nil && j.Status == bot.JobPending {
+			return &j, true
+		}
+	}
+	return nil, false
+}
+
+// DueJobs implements bot.JobStore.
+func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int) ([]bot.Job, error) {
+	var out []bot.Job
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return eachDue(tx.Bucket(bucketJobsDue), now, limit, func(_ time.Time, key []byte) error {
+			j, err := getJob(tx, key)
+			if err != nil {
+				return err
+			}
+			out = append(out, *j)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// FinishJob implements bot.JobStore.
+func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
+	return s.update(func(tx *bolt.Tx) error {
+		prev, err := getJob(tx, []byte(j.Key))
+		if err != nil {
+			return err
+		}
+		due := tx.Bucket(bucketJobsDue)
+		if prev.Status == bot.JobPending {
+			if err := due.Delete(timeKey(prev.NextAttempt, []byte(j.Key))); err != nil {
+				return err
+			}
+		}
+		cur := j
+		// A coalescing job asked for again while it ran renders once more.
+		wanted := append(append([]byte(nil), keyWanted...), j.Key...)
+		co := tx.Bucket(bucketJobsCoalesce)
+		if cur.Status == bot.JobDone && co.Get(wanted) != nil {
+			cur.Status, cur.NextAttempt = bot.JobPending, j.Done
+		}
+		if err := co.Delete(wanted); err != nil {
+			return err
+		}
+		if cur.Status != bot.JobPending && prev.Coalesces() {
+			if err := co.Delete(coalesceKey(*prev)); err != nil {
+				return err
+			}
+		}
+		if cur.Status == bot.JobDone {
+			// Done jobs leave the outbox: what they made is on the incident.
+			if err := tx.Bucket(bucketJobs).Delete([]byte(j.Key)); err != nil {
+				return err
+			}
+		} else if err := putJob(tx, &cur); err != nil {
+			return err
+		}
+		if then != nil {
+			if err := then(txn{tx}); err != nil {
+				return err
+			}
+		}
+		// The queue's first pending job, this one or the next, is due.
+		if head, ok := firstPending(tx, j.Queue); ok {
+			return due.Put(timeKey(head.NextAttempt, []byte(head.Key)), nil)
+		}
+		return nil
+	})
+}
+
+// PendingJobs implements bot.JobStore.
+func (s *Store) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Job, error) {
+	var out []bot.Job
+	prefix := []byte(incidentID.String() + "/")
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketJobs).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var j bot.Job
+			if err := json.Unmarshal(v, &j); err != nil {
+				return fmt.Errorf("decode job %s: %w", k, err)
+			}
+			out = append(out, j)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CountJobs implements bot.JobStore.
+func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
+	out := bot.JobCounts{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
+			var j struct {
+				Platform bot.Platform  `json:"platform"`
+				Status   bot.JobStatus `json:"status"`
+			}
+			if err := json.Unmarshal(v, &j); err != nil {
+				return fmt.Errorf("decode job %s: %w", k, err)
+			}
+			if out[j.Platform] == nil {
+				out[j.Platform] = map[bot.JobStatus]int{}
+			}
+			out[j.Platform][j.Status]++
+			return nil
+		})
+	})
+	return out, err
+}
