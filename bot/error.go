@@ -72,13 +72,18 @@ func ErrorMessage(err error) string {
 	return "Something went wrong inside klaxon. The details are in its log."
 }
 
-// Transient reports whether trying err's call again may work: the platform
-// was unreachable, failed (5xx) or asked klaxon to slow down (429), and
-// how long it asked to wait, if it did. Refusals, missing things and
-// klaxon's own errors are not transient.
+// Transient reports whether trying err's call again may work, and how
+// long the platform asked to wait, if it did. Refusals (a 4xx other than
+// 429), missing things, bad input and what the platform cannot do are
+// final; anything else (unreachable, 5xx, 429, klaxon's own trouble) may
+// pass.
 func Transient(err error) (bool, time.Duration) {
 	if e, ok := errors.AsType[*Error](err); ok {
-		return e.Code == EUNAVAILABLE, e.RetryAfter
+		switch e.Code {
+		case EREFUSED, ENOTFOUND, EINVALID, EFORBIDDEN, EUNSUPPORTED, ECONFLICT:
+			return false, 0
+		}
+		return true, e.RetryAfter
 	}
-	return false, 0
+	return err != nil, 0
 }

@@ -17,7 +17,9 @@ const (
 	OpCreateChannel ChatOp = "create_channel" // create the incident's channel (adopting one a crashed attempt made) and record it
 	OpInvite        ChatOp = "invite"         // invite Users into the incident's channel
 	OpTopic         ChatOp = "topic"          // set the incident channel's topic from the incident
-	OpPostSummary   ChatOp = "post_summary"   // post and pin the live summary and record where it is
+	OpPostSummary   ChatOp = "post_summary"   // post the live summary and record where it is
+	OpPin           ChatOp = "pin"            // pin the live summary
+	OpAnnounce      ChatOp = "announce"       // announce the incident in Channel, rendered when it runs (with its channel)
 	OpSummary       ChatOp = "summary"        // bring the pinned summary up to date (coalesced: one pending per incident)
 	OpPost          ChatOp = "post"           // post Message to Channel, or to the incident's channel when Channel is empty
 	OpDM            ChatOp = "dm"             // send Message to Users[0] directly

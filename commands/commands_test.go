@@ -72,6 +72,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	e.mux = bot.NewMux(zerolog.Nop())
 	e.inc = commands.New(s, []bot.Chat{e.chat}, e.clock, zerolog.Nop(), cfg)
 	e.inc.Register(e.mux)
+	t.Cleanup(e.inc.Outbox().Go(time.Millisecond))
 	return e
 }
 
@@ -84,6 +85,7 @@ func (e *env) do(user, channel, text string) string {
 		Platform: bot.PlatformConsole, User: bot.User{ID: user, Name: user},
 		Channel: bot.ChannelRef{ID: channel, Name: channel}, Text: text, Time: e.clock.Now(),
 	})
+	e.inc.Outbox().Drain(context.Background()) // what the command does in chat, done
 	return console.RenderMessage(resp.Message)
 }
 
@@ -254,6 +256,9 @@ func (f failing) Pin(ctx context.Context, r bot.MessageRef) error {
 	if f.fail["Pin"] {
 		return errOutage
 	}
+	if f.fail["PinRefused"] {
+		return bot.Errorf(bot.EREFUSED, "Slack refused to pin a message (missing_scope)")
+	}
 	return f.Chat.Pin(ctx, r)
 }
 
@@ -265,10 +270,11 @@ func (f failing) Post(ctx context.Context, ch string, m bot.Message) (bot.Messag
 }
 
 func TestDeclareKeepsTheIncidentWhenChatFails(t *testing.T) {
-	e := newEnv(t, withChat(func(c bot.Chat) bot.Chat { return failing{c, map[string]bool{"CreateChannel": true}} }))
+	outage := map[string]bool{"CreateChannel": true}
+	e := newEnv(t, withChat(func(c bot.Chat) bot.Chat { return failing{c, outage} }))
 	reply := e.do("alice", "general", "/incident declare DB down sev:1")
-	if !strings.Contains(reply, "Declared *INC-1*") || !strings.Contains(reply, "could not create the incident channel") {
-		t.Errorf("reply = %q; want the declaration and the failure", reply)
+	if !strings.Contains(reply, "Declared *INC-1*") || !strings.Contains(reply, "#inc-1-db-down (being created)") {
+		t.Errorf("reply = %q; want the declaration, its channel on the way", reply)
 	}
 	if strings.Contains(reply, "platform unavailable") {
 		t.Errorf("internal error text leaked: %q", reply)
@@ -276,18 +282,38 @@ func TestDeclareKeepsTheIncidentWhenChatFails(t *testing.T) {
 	if inc := e.incident(1); !inc.Channel.IsZero() || inc.Title != "DB down" {
 		t.Errorf("incident = %+v; want it stored without a channel", inc)
 	}
-	// Its commands still work by number.
-	if got := e.do("alice", "general", "/incident resolve INC-1"); !strings.Contains(got, "resolved INC-1") {
-		t.Errorf("resolve by number = %q", got)
+	jobs, _ := e.store.PendingJobs(context.Background(), e.incident(1).ID)
+	if len(jobs) == 0 || jobs[0].Op != bot.OpCreateChannel || jobs[0].Attempts != 1 || jobs[0].Status != bot.JobPending {
+		t.Fatalf("jobs = %+v; want the channel's creation pending after one failed attempt", jobs)
+	}
+	// Its commands still work by number meanwhile.
+	if got := e.do("alice", "general", "/incident update INC-1 Failing over"); !strings.Contains(got, "INC-1") {
+		t.Errorf("update by number = %q", got)
+	}
+	// The platform comes back: everything it owed is done, in order.
+	delete(outage, "CreateChannel")
+	e.clock.Advance(5 * time.Minute)
+	e.inc.Outbox().Drain(context.Background())
+	inc := e.incident(1)
+	if inc.Channel.IsZero() || inc.SummaryRef.IsZero() {
+		t.Fatalf("after the outage: channel %v, summary %v", inc.Channel, inc.SummaryRef)
+	}
+	if out := e.out.String(); !strings.Contains(out, "created channel #inc-1-db-down") || !strings.Contains(out, "Failing over") {
+		t.Errorf("console after the outage:\n%s", out)
+	}
+	if jobs, _ := e.store.PendingJobs(context.Background(), inc.ID); len(jobs) != 0 {
+		t.Errorf("jobs left: %+v", jobs)
 	}
 
-	e = newEnv(t, withChat(func(c bot.Chat) bot.Chat { return failing{c, map[string]bool{"Pin": true}} }))
-	reply = e.do("alice", "general", "/incident declare DB down")
-	if !strings.Contains(reply, "could not pin the incident summary") {
-		t.Errorf("reply = %q; want the pin failure reported", reply)
-	}
+	// A refusal for good (Slack's missing_scope) is reported once in the
+	// channel, and the rest goes on.
+	e = newEnv(t, withChat(func(c bot.Chat) bot.Chat { return failing{c, map[string]bool{"PinRefused": true}} }))
+	e.do("alice", "general", "/incident declare DB down")
 	if e.incident(1).SummaryRef.IsZero() {
 		t.Error("the posted summary was not recorded")
+	}
+	if out := e.out.String(); strings.Count(out, "klaxon could not pin the summary") != 1 || !strings.Contains(out, "missing_scope") {
+		t.Errorf("the pin's refusal is not reported once in the channel:\n%s", out)
 	}
 }
 

@@ -246,10 +246,10 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 			j.Users = invite
 			jobs = append(jobs, j)
 		}
-		jobs = append(jobs, c.job(&draft, bot.OpPostSummary))
+		jobs = append(jobs, c.job(&draft, bot.OpPostSummary), c.job(&draft, bot.OpPin))
 		if announce := c.cfg.Announce[draft.Platform]; announce != "" && !draft.Private {
-			j := c.job(&draft, bot.OpPost)
-			j.Channel, j.Message, j.Announce = announce, Announcement(&draft), true
+			j := c.job(&draft, bot.OpAnnounce)
+			j.Channel = announce
 			jobs = append(jobs, j)
 		}
 		if err := tx.Enqueue(jobs...); err != nil {

@@ -30,8 +30,8 @@ type Outbox struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool
+	idle     *sync.Cond // signalled when inflight empties
 	poke     chan struct{}
-	wg       sync.WaitGroup
 	// creating counts channel creations between the platform's answer and
 	// its record, when activity in the new channel cannot be placed yet.
 	creating atomic.Int32
@@ -45,6 +45,7 @@ const maxParallel = 16
 func NewOutbox(c *Incidents, store bot.JobStore) *Outbox {
 	o := &Outbox{store: store, incidents: c, chats: c.chats, clock: c.clock, log: c.log.With().Str("component", "outbox").Logger(),
 		started: c.clock.Now(), inflight: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
+	o.idle = sync.NewCond(&o.mu)
 	c.outbox = o
 	return o
 }
@@ -62,7 +63,7 @@ func (o *Outbox) Poke() {
 func (o *Outbox) Run(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	defer o.wg.Wait()
+	defer o.waitIdle()
 	for {
 		o.Tick(ctx, o.clock.Now())
 		select {
@@ -92,12 +93,13 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 		if busy {
 			continue
 		}
-		o.wg.Add(1)
 		go func() {
-			defer o.wg.Done()
 			o.run(ctx, j)
 			o.mu.Lock()
 			delete(o.inflight, j.Key)
+			if len(o.inflight) == 0 {
+				o.idle.Broadcast()
+			}
 			o.mu.Unlock()
 			o.Poke() // the queue's next job may be due now
 		}()
@@ -170,7 +172,11 @@ func describe(j bot.Job) string {
 	case bot.OpTopic:
 		return "set the channel topic"
 	case bot.OpPostSummary:
-		return "post and pin the summary"
+		return "post the summary"
+	case bot.OpPin:
+		return "pin the summary"
+	case bot.OpAnnounce:
+		return "post the announcement"
 	case bot.OpSummary:
 		return "update the pinned summary"
 	case bot.OpPostmortem:
@@ -235,9 +241,6 @@ func (o *Outbox) attempt(ctx context.Context, j bot.Job) (func(bot.Tx) error, er
 		if err != nil {
 			return nil, err
 		}
-		if err := chat.Pin(ctx, ref); err != nil {
-			return nil, err
-		}
 		return func(tx bot.Tx) error {
 			cur, err := tx.Incident(inc.ID)
 			if err != nil {
@@ -246,6 +249,13 @@ func (o *Outbox) attempt(ctx context.Context, j bot.Job) (func(bot.Tx) error, er
 			cur.SummaryRef = ref
 			return tx.PutIncident(cur)
 		}, nil
+	case bot.OpPin:
+		if inc.SummaryRef.IsZero() {
+			return nil, bot.Errorf(bot.EREFUSED, "the summary was not posted")
+		}
+		return nil, chat.Pin(ctx, inc.SummaryRef)
+	case bot.OpAnnounce:
+		return nil, o.postOnce(ctx, chat, j.Channel, Announcement(inc), j, again)
 	case bot.OpSummary:
 		if inc.SummaryRef.IsZero() {
 			return nil, nil // the summary is not posted yet; posting it shows the latest state
@@ -279,6 +289,13 @@ func (o *Outbox) attempt(ctx context.Context, j bot.Job) (func(bot.Tx) error, er
 		return nil, o.incidents.uploadPostmortem(ctx, chat, inc)
 	}
 	return nil, bot.Errorf(bot.EREFUSED, "unknown chat job %q", j.Op)
+}
+
+// postOnce posts m for job j, unless a run before a crash did.
+func (o *Outbox) postOnce(ctx context.Context, chat bot.Chat, channel string, m bot.Message, j bot.Job, again bool) error {
+	m.Nonce = j.Nonce()
+	_, err := o.post(ctx, chat, channel, m, again)
+	return err
 }
 
 // post posts m, unless a run before a crash posted it already.
@@ -354,4 +371,42 @@ func (o *Outbox) settling() (<-chan struct{}, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.recorded, true
+}
+
+// Drain runs the jobs due at the clock's now, and those they make due,
+// until none is left or in flight. Tests and console scripts use it to
+// see a change's effects in chat before they look.
+func (o *Outbox) Drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		o.Tick(ctx, o.clock.Now())
+		o.waitIdle()
+		due, err := o.store.DueJobs(ctx, o.clock.Now(), 1)
+		if err != nil || len(due) == 0 {
+			return
+		}
+	}
+}
+
+// Go runs the outbox in the background, looking for due jobs every every,
+// until stop is called; stop waits for the jobs in flight.
+func (o *Outbox) Go(every time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o.Run(ctx, every)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// waitIdle waits until no job is in flight.
+func (o *Outbox) waitIdle() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for len(o.inflight) > 0 {
+		o.idle.Wait()
+	}
 }
