@@ -569,6 +569,7 @@ func TestRestrictLifecycleLetsAnyoneTakeAnUnledIncident(t *testing.T) {
 	if _, err := a.Intake(ctx(), []bot.Alert{{Source: "alertmanager", GroupKey: "g", Title: "Disk full", Firing: true}}); err != nil {
 		t.Fatal(err)
 	}
+	e.inc.Outbox().Drain(ctx())
 	ch := e.incident(1).Channel.ID
 	e.do("mallory", ch, "/incident role commander @mallory")
 	if c, ok := e.incident(1).Commander(); !ok || c.ID != "mallory" {

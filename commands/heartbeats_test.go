@@ -45,6 +45,7 @@ func TestHeartbeatMissedDeclaresAndPingResolves(t *testing.T) {
 	e.clock.Advance(2 * time.Minute)
 	hb.Tick(ctx(), e.clock.Now())
 	hb.Tick(ctx(), e.clock.Now().Add(time.Hour)) // once only
+	e.inc.Outbox().Drain(ctx())
 	if n := e.incidentCount(); n != 1 {
 		t.Fatalf("%d incidents after a missed heartbeat; want 1", n)
 	}

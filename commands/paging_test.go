@@ -106,6 +106,7 @@ type pagingEnv struct {
 	con    *console.Console
 	paging *commands.Paging
 	hook   *receiver
+	outbox *commands.Outbox
 }
 
 func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...func(*commands.PagingConfig)) *pagingEnv {
@@ -151,18 +152,21 @@ func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...func(*comma
 	p := commands.NewPaging(s, inc, oc, clock, zerolog.Nop(), cfg)
 	inc.Register(mux)
 	p.Register(mux)
-	return &pagingEnv{t: t, store: s, clock: clock, mux: mux, con: con, paging: p, hook: hook}
+	t.Cleanup(inc.Outbox().Go(time.Millisecond))
+	return &pagingEnv{t: t, store: s, clock: clock, mux: mux, con: con, paging: p, hook: hook, outbox: inc.Outbox()}
 }
 
 func (e *pagingEnv) do(user, channel, text string) string {
 	resp := e.mux.Dispatch(context.Background(), &bot.Request{Platform: bot.PlatformConsole, User: bot.User{ID: user, Name: user},
 		Channel: bot.ChannelRef{ID: channel}, Text: text, Time: e.clock.Now()})
+	e.outbox.Drain(context.Background())
 	return console.Plain(console.RenderMessage(resp.Message))
 }
 
 func (e *pagingEnv) tick(d time.Duration) {
 	e.clock.Advance(d)
 	e.paging.Tick(context.Background(), e.clock.Now())
+	e.outbox.Drain(context.Background())
 }
 
 // notice finds the last "Paging …" message in the incident channel.

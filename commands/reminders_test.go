@@ -36,16 +36,19 @@ func newReminderEnv(t *testing.T, path string, clock *bot.FakeClock) *reminderEn
 		UpdateEvery: map[string]time.Duration{"SEV1": 30 * time.Minute, "SEV2": time.Hour}, CommanderNag: 5 * time.Minute})
 	mux := bot.NewMux(zerolog.Nop())
 	inc.Register(mux)
+	t.Cleanup(inc.Outbox().Go(time.Millisecond))
 	return &reminderEnv{inc: inc, mux: mux, con: con, clock: clock, store: s}
 }
 
 func (e *reminderEnv) do(user, channel, text string) {
 	e.mux.Dispatch(context.Background(), &bot.Request{Platform: bot.PlatformConsole, User: bot.User{ID: user}, Channel: bot.ChannelRef{ID: channel}, Text: text})
+	e.inc.Outbox().Drain(context.Background())
 }
 
 func (e *reminderEnv) at(d time.Duration) int {
 	e.clock.Set(t0.Add(d))
 	e.inc.Tick(context.Background(), e.clock.Now())
+	e.inc.Outbox().Drain(context.Background())
 	n := 0
 	for _, m := range e.con.Messages("inc-1-db-down") {
 		if strings.Contains(m, "⏰") {
@@ -118,17 +121,20 @@ func TestCommanderNag(t *testing.T) {
 	}
 	e.clock.Set(t0.Add(4 * time.Minute))
 	e.inc.Tick(context.Background(), e.clock.Now())
+	e.inc.Outbox().Drain(context.Background())
 	if nags() != 0 {
 		t.Fatal("nagged before 5 minutes")
 	}
 	e.clock.Set(t0.Add(5 * time.Minute))
 	e.inc.Tick(context.Background(), e.clock.Now())
+	e.inc.Outbox().Drain(context.Background())
 	if nags() != 1 {
 		t.Fatalf("no nag at 5 minutes")
 	}
 	e.do("bob", ch, "/incident role commander @bob")
 	e.clock.Set(t0.Add(time.Hour))
 	e.inc.Tick(context.Background(), e.clock.Now())
+	e.inc.Outbox().Drain(context.Background())
 	if nags() != 1 {
 		t.Errorf("nagged although bob took command: %d", nags())
 	}
