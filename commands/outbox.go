@@ -128,7 +128,12 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 	case transient:
 		j.Attempts++
 		j.LastError = bot.ErrorMessage(err)
-		j.NextAttempt = now.Add(max(after, backoff(j.Attempts)))
+		// A 429 says when to come back; other failures back off.
+		if after > 0 {
+			j.NextAttempt = now.Add(after)
+		} else {
+			j.NextAttempt = now.Add(backoff(j.Attempts))
+		}
 		then = nil
 		log.Warn().Err(err).Int("attempts", j.Attempts).Time("next", j.NextAttempt).Msg("chat job will be tried again")
 	default:

@@ -70,12 +70,21 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		chats []bot.Chat
 		serve []func(ctx context.Context) error
 	)
+	var outbox *commands.Outbox // set below; the console drains it when input ends
 	if cfg.Mode() == "console" {
 		con := console.New(m.Stdout, cfg.Console.Channel, cfg.Console.AnnounceChannel)
 		chats = append(chats, con)
 		session := &console.Session{Console: con, Mux: mux, Clock: clock, User: m.consoleUser(cfg),
 			Channel: cfg.Console.Channel, Interactive: m.Interactive}
-		serve = append(serve, func(ctx context.Context) error { return session.Run(ctx, m.Stdin) })
+		serve = append(serve, func(ctx context.Context) error {
+			err := session.Run(ctx, m.Stdin)
+			// Input ended: finish what the commands left to do in chat
+			// before klaxon stops, as a person at the terminal would see.
+			if outbox != nil && ctx.Err() == nil {
+				outbox.Drain(ctx)
+			}
+			return err
+		})
 	}
 	platforms, err := cfg.platforms(log, clock, policy)
 	if err != nil {
@@ -95,6 +104,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		return err
 	}
 	incidents := commands.New(s, chats, clock, log, policy)
+	outbox = incidents.Outbox()
 	pagingCfg, err := cfg.pagingConfig(s, chats, policy.People)
 	if err != nil {
 		return err
