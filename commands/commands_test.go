@@ -286,6 +286,9 @@ func TestDeclareKeepsTheIncidentWhenChatFails(t *testing.T) {
 	if len(jobs) == 0 || jobs[0].Op != bot.OpCreateChannel || jobs[0].Attempts != 1 || jobs[0].Status != bot.JobPending {
 		t.Fatalf("jobs = %+v; want the channel's creation pending after one failed attempt", jobs)
 	}
+	if got := e.do("alice", "general", "/incident status INC-1"); !strings.Contains(got, "create the incident channel (tried 1×") {
+		t.Errorf("status during the outage = %q; want what is still to do", got)
+	}
 	// Its commands still work by number meanwhile.
 	if got := e.do("alice", "general", "/incident update INC-1 Failing over"); !strings.Contains(got, "INC-1") {
 		t.Errorf("update by number = %q", got)

@@ -460,7 +460,35 @@ func (c *Incidents) handleStatus(ctx context.Context, req *bot.Request) (*bot.Re
 	if n, err := c.store.CountEvents(ctx, inc.ID); err == nil {
 		m.Context = fmt.Sprintf("%d timeline events · %s", n, m.Context)
 	}
+	if line := c.pendingLine(ctx, inc); line != "" {
+		m.Fields = append(m.Fields, bot.Field{Label: "Still to do in chat", Value: line})
+	}
 	return &bot.Response{Message: m}, nil
+}
+
+// pendingLine says what the outbox still has to do for inc, and what the
+// platform refused.
+func (c *Incidents) pendingLine(ctx context.Context, inc *bot.Incident) string {
+	js, ok := c.store.(bot.JobStore)
+	if !ok {
+		return ""
+	}
+	jobs, err := js.PendingJobs(ctx, inc.ID)
+	if err != nil {
+		return ""
+	}
+	var lines []string
+	for _, j := range jobs {
+		switch {
+		case j.Status == bot.JobFailed:
+			lines = append(lines, fmt.Sprintf("✗ %s: %s", describe(j), j.LastError))
+		case j.Attempts > 0:
+			lines = append(lines, fmt.Sprintf("⏳ %s (tried %d×, next %s: %s)", describe(j), j.Attempts, Stamp(j.NextAttempt), j.LastError))
+		default:
+			lines = append(lines, "⏳ "+describe(j))
+		}
+	}
+	return strings.Join(capLines(lines), "\n")
 }
 
 func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Response, error) {

@@ -172,6 +172,8 @@ func (o *Outbox) report(j bot.Job, err error) func(bot.Tx) error {
 
 func describe(j bot.Job) string {
 	switch j.Op {
+	case bot.OpCreateChannel:
+		return "create the incident channel"
 	case bot.OpInvite:
 		return "invite the responders"
 	case bot.OpTopic:

@@ -36,6 +36,7 @@ type message struct {
 
 // Console is the terminal chat platform. It is safe for concurrent use.
 type Console struct {
+	outMu    sync.Mutex // one writer on out at a time
 	mu       sync.Mutex
 	out      io.Writer
 	channels map[string]*channel // by id; on the console a channel's id is its name
@@ -60,7 +61,13 @@ func New(out io.Writer, channels ...string) *Console {
 // Platform implements bot.Chat.
 func (c *Console) Platform() bot.Platform { return bot.PlatformConsole }
 
-func (c *Console) printf(format string, args ...any) { fmt.Fprintf(c.out, format, args...) }
+// printf writes to the terminal; the session and klaxon's outbox write
+// from different goroutines.
+func (c *Console) printf(format string, args ...any) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	fmt.Fprintf(c.out, format, args...)
+}
 
 // validName is what Slack and Discord both accept.
 var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,79}$`)

@@ -19,7 +19,10 @@ type Session struct {
 	User        string // who is typing (a klaxon person id)
 	Channel     string // the current channel, without '#'
 	Interactive bool   // show a prompt and the welcome text
-	seq         int
+	// Settle, if set, runs after each line until what it set off in chat
+	// is done (klaxon's outbox), so the next prompt comes after it.
+	Settle func(ctx context.Context)
+	seq    int
 }
 
 const sessionHelp = `Console commands:
@@ -68,7 +71,11 @@ func (s *Session) Run(ctx context.Context, in io.Reader) error {
 			}
 			return nil
 		case line := <-lines:
-			if quit := s.Handle(ctx, line); quit {
+			quit := s.Handle(ctx, line)
+			if s.Settle != nil {
+				s.Settle(ctx)
+			}
+			if quit {
 				return nil
 			}
 		}

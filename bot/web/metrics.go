@@ -19,7 +19,11 @@ type Snapshot struct {
 	OutboxDue      int                   // deliveries waiting for their next attempt
 	TimelineEvents uint64                // every timeline event ever recorded
 	Reconnects     map[string]uint64     // chat platform → reconnects since start
+	ChatJobs       map[JobClass]int      // chat jobs in the outbox by destination and state
 }
+
+// JobClass is the labels of klaxon_chat_jobs.
+type JobClass struct{ Destination, State string }
 
 // IncidentClass is the labels of klaxon_incidents.
 type IncidentClass struct{ Status, Severity string }
@@ -36,6 +40,7 @@ var (
 	descOutbox     = prometheus.NewDesc("klaxon_outbox_due", "Deliveries waiting in the outbox for their next attempt.", nil, nil)
 	descEvents     = prometheus.NewDesc("klaxon_timeline_events_total", "Timeline events recorded; its rate is the ingest rate.", nil, nil)
 	descReconnects = prometheus.NewDesc("klaxon_chat_reconnects_total", "Chat connections re-established since start.", []string{"platform"}, nil)
+	descChatJobs   = prometheus.NewDesc("klaxon_chat_jobs", "Chat jobs in the outbox by destination platform and state (pending, failed).", []string{"destination", "state"}, nil)
 	descScrapeOK   = prometheus.NewDesc("klaxon_scrape_ok", "1 if klaxon could read its store for this scrape.", nil, nil)
 )
 
@@ -45,7 +50,7 @@ type collector struct {
 }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descIncidents, descMTTA, descMTTR, descDeliveries, descOutbox, descEvents, descReconnects, descScrapeOK} {
+	for _, d := range []*prometheus.Desc{descIncidents, descMTTA, descMTTR, descDeliveries, descOutbox, descEvents, descReconnects, descChatJobs, descScrapeOK} {
 		ch <- d
 	}
 }
@@ -72,6 +77,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descEvents, prometheus.CounterValue, float64(s.TimelineEvents))
 	for p, n := range s.Reconnects {
 		ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(n), p)
+	}
+	for k, n := range s.ChatJobs {
+		ch <- prometheus.MustNewConstMetric(descChatJobs, prometheus.GaugeValue, float64(n), k.Destination, k.State)
 	}
 }
 

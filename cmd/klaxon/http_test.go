@@ -57,7 +57,14 @@ func TestMetricsReadinessAndAlertsOverHTTP(t *testing.T) {
 	k.waitFor("/readyz to answer 200 with Slack connected", func() bool { status, _ := get(t, base+"/readyz"); return status == 200 })
 
 	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "DB down" sev:2`))
-	k.waitFor("the incident channel", func() bool { return len(fake.Channels()) == 1 })
+	k.waitFor("the incident channel and its pinned summary", func() bool {
+		chans := fake.Channels()
+		return len(chans) == 1 && len(chans[0].Pins) == 1
+	})
+	k.waitFor("the outbox to empty", func() bool {
+		_, page := get(t, base+"/metrics")
+		return metric(page, `klaxon_chat_jobs{destination="slack",state="pending"}`) == "0"
+	})
 	// The generic source is off unless configured: 404 with the reason.
 	resp, err := http.Post(base+"/alerts/generic", "application/json", strings.NewReader(`{"title":"x"}`))
 	if err != nil {
@@ -77,6 +84,7 @@ func TestMetricsReadinessAndAlertsOverHTTP(t *testing.T) {
 		`klaxon_chat_reconnects_total{platform="slack"}`:  "0",
 		`klaxon_outbox_due`: "0",
 		`klaxon_scrape_ok`:  "1",
+		`klaxon_chat_jobs{destination="slack",state="failed"}`: "0",
 	} {
 		if got := metric(page, sample); got != want {
 			t.Errorf("%s = %s; want %s", sample, got, want)

@@ -34,6 +34,17 @@ func snapshotter(s *store.Store, chats []bot.Chat, clock bot.Clock) web.Snapshot
 		for status, n := range counts.Deliveries {
 			snap.Deliveries[string(status)] = n
 		}
+		jobs, err := s.CountJobs(ctx)
+		if err != nil {
+			return web.Snapshot{}, err
+		}
+		snap.ChatJobs = map[web.JobClass]int{}
+		for _, c := range chats {
+			// Every state of every platform, so a gauge drops to 0.
+			for _, st := range []bot.JobStatus{bot.JobPending, bot.JobFailed} {
+				snap.ChatJobs[web.JobClass{Destination: string(c.Platform()), State: string(st)}] = jobs[c.Platform()][st]
+			}
+		}
 		for _, c := range chats {
 			if r, ok := c.(interface{ Reconnects() uint64 }); ok {
 				snap.Reconnects[string(c.Platform())] = r.Reconnects()

@@ -70,21 +70,15 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		chats []bot.Chat
 		serve []func(ctx context.Context) error
 	)
-	var outbox *commands.Outbox // set below; the console drains it when input ends
+	var outbox *commands.Outbox // set below; the console settles it after each line
 	if cfg.Mode() == "console" {
 		con := console.New(m.Stdout, cfg.Console.Channel, cfg.Console.AnnounceChannel)
 		chats = append(chats, con)
 		session := &console.Session{Console: con, Mux: mux, Clock: clock, User: m.consoleUser(cfg),
 			Channel: cfg.Console.Channel, Interactive: m.Interactive}
-		serve = append(serve, func(ctx context.Context) error {
-			err := session.Run(ctx, m.Stdin)
-			// Input ended: finish what the commands left to do in chat
-			// before klaxon stops, as a person at the terminal would see.
-			if outbox != nil && ctx.Err() == nil {
-				outbox.Drain(ctx)
-			}
-			return err
-		})
+		// Each line's effects in chat show before the next prompt.
+		session.Settle = func(ctx context.Context) { outbox.Drain(ctx) }
+		serve = append(serve, func(ctx context.Context) error { return session.Run(ctx, m.Stdin) })
 	}
 	platforms, err := cfg.platforms(log, clock, policy)
 	if err != nil {

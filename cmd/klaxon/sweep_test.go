@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -398,6 +399,7 @@ func TestBadInputSweepDiscord(t *testing.T) {
 		t.Fatal("no incident channel")
 	}
 	k.waitFor("the pinned summary", func() bool { c, _ := fake.ChannelByName(ch.Name); return len(c.Pins) == 1 })
+	waitOutboxIdle(t, k.running, fake, base, "discord")
 	before := storeDigest(t, base)
 
 	for _, c := range []struct {
@@ -449,4 +451,16 @@ func TestBadInputSweepDiscord(t *testing.T) {
 		t.Error("a note left the store digest as it was: the checks above prove nothing")
 	}
 	k.stop()
+}
+
+// waitOutboxIdle waits until klaxon's chat outbox has no pending job for
+// platform (its /metrics gauge), so a digest sees a settled store.
+func waitOutboxIdle(t *testing.T, r *running, fake interface {
+	WaitFor(time.Duration, func() bool) bool
+}, base, platform string) {
+	t.Helper()
+	r.waitFor(fake, "the chat outbox to empty", func() bool {
+		_, page := get(t, base+"/metrics")
+		return metric(page, `klaxon_chat_jobs{destination="`+platform+`",state="pending"}`) == "0"
+	})
 }
