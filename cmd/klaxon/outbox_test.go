@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot/pager"
+)
+
+// triggers records the triggers a webhook pager receives, and what the
+// fake Slack held when each arrived.
+type triggers struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	got      []pager.WebhookEvent
+	channels []int // channels in the fake Slack when each arrived
+}
+
+func newTriggers(t *testing.T, channels func() int) *triggers {
+	tr := &triggers{}
+	tr.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var ev pager.WebhookEvent
+		json.Unmarshal(body, &ev)
+		tr.mu.Lock()
+		if ev.Event == "trigger" {
+			tr.got = append(tr.got, ev)
+			tr.channels = append(tr.channels, channels())
+		}
+		tr.mu.Unlock()
+		w.WriteHeader(202)
+	}))
+	t.Cleanup(tr.srv.Close)
+	return tr
+}
+
+func (tr *triggers) count() int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return len(tr.got)
+}
+
+const outboxConfig = `
+people:
+  - {id: alice, name: Alice, slack_id: U0ALICE}
+  - {id: bob, name: Bob, slack_id: U0BOB}
+services:
+  - {id: payments, escalation_policy: payments}
+escalation_policies:
+  - {id: payments, steps: [{delay: 5m, targets: [{person: bob}]}]}
+pagers:
+  - {id: hook, type: webhook, url: "%s", secret: outbox-s3cret}
+alerts:
+  sources:
+    - {name: generic, token: outbox-generic-token-0123}
+`
+
+// TestPagingNeverWaitsForChat: with every Web API call taking 3 s, the
+// on-call is paged while Slack is still creating the channel: the page
+// commits with the declaration and does not queue behind chat.
+func TestPagingNeverWaitsForChat(t *testing.T) {
+	fake := newFake(t)
+	tr := newTriggers(t, func() int { return len(fake.Channels()) })
+	db := filepath.Join(t.TempDir(), "k.db")
+	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, fmt.Sprintf(outboxConfig, tr.srv.URL), env{"KLAXON_STORE_PATH": db,
+		"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": fake.URL()})}
+	k.waitFor("the connection", fake.Connected)
+	fake.SetDelay(3 * time.Second)
+	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Card payments fail" sev:1 service:payments`))
+	k.waitFor("bob's page", func() bool { return tr.count() == 1 })
+	tr.mu.Lock()
+	before := tr.channels[0]
+	tr.mu.Unlock()
+	if before != 0 {
+		t.Errorf("the page arrived after Slack created the channel; paging waited for chat")
+	}
+	// Chat catches up: channel, pinned summary, announcement are all done.
+	fake.SetDelay(0)
+	k.waitFor("the channel and its pinned summary", func() bool {
+		c, ok := fake.ChannelByName("inc-1-card-payments-fail")
+		return ok && len(c.Pins) == 1
+	})
+}
+
+// TestKlaxonRunsWithoutSlack: klaxon started while Slack does not answer
+// keeps running; an alert declares an incident and the on-call is paged;
+// /readyz says Slack is down.
+func TestKlaxonRunsWithoutSlack(t *testing.T) {
+	fake := newFake(t)
+	// A Slack that refuses connections: a closed port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String() + "/api/"
+	ln.Close()
+	tr := newTriggers(t, func() int { return len(fake.Channels()) })
+	db := filepath.Join(t.TempDir(), "k.db")
+	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, fmt.Sprintf(outboxConfig, tr.srv.URL), env{"KLAXON_STORE_PATH": db,
+		"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": down})}
+	base := "http://" + k.httpAddr()
+	req, _ := http.NewRequest("POST", base+"/alerts/generic", strings.NewReader(`{"title":"Checkout is down","severity":"SEV1","service":"payments","dedup_key":"k1","status":"firing"}`))
+	req.Header.Set("Authorization", "Bearer outbox-generic-token-0123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("alert intake with Slack down = %d", resp.StatusCode)
+	}
+	k.waitFor("the page while Slack is down", func() bool { return tr.count() == 1 })
+	if status, body := get(t, base+"/readyz"); status != 503 || !strings.Contains(body, "slack") {
+		t.Errorf("/readyz with Slack down = %d %q; want 503 naming slack", status, body)
+	}
+	if !strings.Contains(k.logs.String(), "slack is unreachable; klaxon works on") {
+		t.Errorf("no log line says Slack is unreachable:\n%s", k.logs)
+	}
+}
