@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,6 +236,71 @@ func TestDeclareHandlesChannelNameCollisions(t *testing.T) {
 	if got := e.incident(1).Channel.Name; got != "inc-1-db-down-3" {
 		t.Errorf("channel = %q; want inc-1-db-down-3", got)
 	}
+}
+
+// TestChannelMadeBeforeACrashIsAdopted: a klaxon killed between the
+// platform creating the channel and recording it finds the channel after
+// the restart and uses it, instead of making inc-1-…-2.
+func TestChannelMadeBeforeACrashIsAdopted(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// What the crashed attempt left: the channel, with the incident's topic.
+	if _, err := e.console.CreateChannel(ctx, bot.ChannelSpec{Name: "inc-1-db-down", Topic: "INC-1 · SEV4 · open · DB down"}); err != nil {
+		t.Fatal(err)
+	}
+	e.do("alice", "general", "/incident declare DB down")
+	if got := e.incident(1).Channel.Name; got != "inc-1-db-down" {
+		t.Errorf("channel = %q; want the existing inc-1-db-down adopted", got)
+	}
+}
+
+// TestSummaryUpdatesCoalesce: many changes while the summary update waits
+// (here: the platform refuses for a while) end in few updates, the last
+// with the latest state.
+func TestSummaryUpdatesCoalesce(t *testing.T) {
+	slow := &countingChat{}
+	e := newEnv(t, withChat(func(c bot.Chat) bot.Chat { slow.Chat = c; return slow }))
+	e.do("alice", "general", "/incident declare DB down")
+	ch := e.incident(1).Channel.ID
+	slow.mu.Lock()
+	slow.updates, slow.down = 0, true
+	slow.mu.Unlock()
+	for i := range 20 {
+		e.do("alice", ch, fmt.Sprintf("/incident update step %d", i))
+	}
+	slow.mu.Lock()
+	slow.down = false
+	slow.mu.Unlock()
+	e.clock.Advance(10 * time.Minute)
+	e.inc.Outbox().Drain(context.Background())
+	slow.mu.Lock()
+	defer slow.mu.Unlock()
+	if slow.updates > 3 {
+		t.Errorf("20 changes made %d summary updates; want them coalesced", slow.updates)
+	}
+	if !strings.Contains(slow.last, "step 19") {
+		t.Errorf("the last summary update does not show the latest update: %q", slow.last)
+	}
+}
+
+// countingChat counts summary updates and can refuse them for a while.
+type countingChat struct {
+	bot.Chat
+	mu      sync.Mutex
+	updates int
+	down    bool
+	last    string
+}
+
+func (c *countingChat) Update(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down {
+		return bot.Errorf(bot.EUNAVAILABLE, "down")
+	}
+	c.updates++
+	c.last = console.RenderMessage(m)
+	return c.Chat.Update(ctx, ref, m)
 }
 
 // failing makes chosen Chat methods fail, as a platform outage would.
