@@ -106,36 +106,6 @@ func (c *Incidents) chat(p bot.Platform) (bot.Chat, error) {
 	return nil, bot.Errorf(bot.EUNSUPPORTED, "klaxon is not connected to %s right now.", p)
 }
 
-// warnings collects what went wrong after a write was committed. The write
-// stands; the user is told what did not happen, and the log has the detail.
-type warnings struct {
-	log  zerolog.Logger
-	msgs []string
-}
-
-func (w *warnings) add(err error, what string) {
-	if err == nil {
-		return
-	}
-	w.log.Warn().Err(err).Msg(what)
-	msg := what
-	if code := bot.ErrorCode(err); code != bot.EINTERNAL {
-		msg += ": " + bot.ErrorMessage(err)
-	}
-	w.msgs = append(w.msgs, msg)
-}
-
-func (w *warnings) text() string {
-	if len(w.msgs) == 0 {
-		return ""
-	}
-	s := "\n⚠️ Not everything worked:"
-	for _, m := range w.msgs {
-		s += "\n• " + m
-	}
-	return s
-}
-
 // Register adds the /incident commands to m and routes channel activity to
 // the timeline.
 func (c *Incidents) Register(m *bot.Mux) {
