@@ -248,14 +248,7 @@ func (o *Outbox) attempt(ctx context.Context, j bot.Job) (func(bot.Tx) error, er
 		if err != nil {
 			return nil, err
 		}
-		return func(tx bot.Tx) error {
-			cur, err := tx.Incident(inc.ID)
-			if err != nil {
-				return err
-			}
-			cur.SummaryRef = ref
-			return tx.PutIncident(cur)
-		}, nil
+		return recordOn(inc.ID, func(cur *bot.Incident) { cur.SummaryRef = ref }), nil
 	case bot.OpPin:
 		if inc.SummaryRef.IsZero() {
 			return nil, bot.Errorf(bot.EREFUSED, "the summary was not posted")
@@ -344,17 +337,8 @@ func (o *Outbox) createChannel(ctx context.Context, chat bot.Chat, inc *bot.Inci
 		if err != nil {
 			return nil, err
 		}
-		return func(tx bot.Tx) error {
-			cur, err := tx.Incident(inc.ID)
-			if err != nil {
-				return err
-			}
-			cur.Channel = ch
-			if err := tx.PutIncident(cur); err != nil {
-				return err
-			}
-			return tx.AppendEvents(inc.ID, bot.NewEvent(bot.EventChannel, bot.User{}, o.clock.Now(), "Channel #"+ch.Name+" created"))
-		}, nil
+		return recordOn(inc.ID, func(cur *bot.Incident) { cur.Channel = ch },
+			bot.NewEvent(bot.EventChannel, bot.User{}, o.clock.Now(), "Channel #"+ch.Name+" created")), nil
 	}
 	return nil, bot.Errorf(bot.EREFUSED, "%d channel names for %s were all taken", attempts, inc.Key())
 }
@@ -415,5 +399,21 @@ func (o *Outbox) waitIdle() {
 	defer o.mu.Unlock()
 	for len(o.inflight) > 0 {
 		o.idle.Wait()
+	}
+}
+
+// recordOn records what a job made on its incident, with events, in the
+// transaction that finishes the job.
+func recordOn(id uuid.UUID, set func(*bot.Incident), events ...bot.Event) func(bot.Tx) error {
+	return func(tx bot.Tx) error {
+		cur, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		set(cur)
+		if err := tx.PutIncident(cur); err != nil {
+			return err
+		}
+		return tx.AppendEvents(id, events...)
 	}
 }
