@@ -63,8 +63,11 @@ type Job struct {
 	Attempts    int       `json:"attempts,omitempty"`
 	NextAttempt time.Time `json:"next_attempt"`
 	LastError   string    `json:"last_error,omitempty"`
-	Created     time.Time `json:"created"`
-	Done        time.Time `json:"done,omitzero"`
+	// MayHaveRun says the last attempt failed in a way that does not tell
+	// whether the platform acted (a timeout, a 5xx), unlike a 429.
+	MayHaveRun bool      `json:"may_have_run,omitempty"`
+	Created    time.Time `json:"created"`
+	Done       time.Time `json:"done,omitzero"`
 	// Result is what the job made: the channel or message it created, so a
 	// re-run after a crash finds it instead of making another.
 	Result MessageRef `json:"result,omitzero"`

@@ -56,6 +56,7 @@ func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {
 	if inc2 := e.incident(2); inc2.Service != "" || inc2.Severity.Name != "SEV4" {
 		t.Errorf("INC-2 = service %q severity %s", inc2.Service, inc2.Severity.Name)
 	}
+	e.inc.Outbox().Drain(ctx())
 	if !strings.Contains(e.out.String(), "nobody — take it") {
 		t.Errorf("the summary does not ask for a commander:\n%s", e.out.String())
 	}

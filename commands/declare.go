@@ -240,7 +240,9 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 				return err
 			}
 		}
-		jobs := []bot.Job{c.job(&draft, bot.OpCreateChannel)}
+		// The topic is its own job: set with the channel where the platform
+		// allows, it is set again here should that have failed.
+		jobs := []bot.Job{c.job(&draft, bot.OpCreateChannel), c.job(&draft, bot.OpTopic)}
 		if invite := uniqueIDs(in.DeclaredBy, commander); len(invite) > 0 {
 			j := c.job(&draft, bot.OpInvite)
 			j.Users = invite

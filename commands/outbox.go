@@ -30,7 +30,8 @@ type Outbox struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool
-	idle     *sync.Cond // signalled when inflight empties
+	seen     map[string]bool // jobs this process has attempted
+	idle     *sync.Cond      // signalled when inflight empties
 	poke     chan struct{}
 	// creating counts channel creations between the platform's answer and
 	// its record, when activity in the new channel cannot be placed yet.
@@ -44,7 +45,7 @@ const maxParallel = 16
 // NewOutbox returns the outbox of c's store; Run carries it out.
 func NewOutbox(c *Incidents, store bot.JobStore) *Outbox {
 	o := &Outbox{store: store, incidents: c, chats: c.chats, clock: c.clock, log: c.log.With().Str("component", "outbox").Logger(),
-		started: c.clock.Now(), inflight: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
+		started: c.clock.Now(), inflight: map[string]bool{}, seen: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
 	o.idle = sync.NewCond(&o.mu)
 	c.outbox = o
 	return o
@@ -123,11 +124,15 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 	switch transient, after := bot.Transient(err); {
 	case err == nil:
 		j.Status, j.Done, j.LastError = bot.JobDone, now, ""
+		o.mu.Lock()
+		delete(o.seen, j.Key)
+		o.mu.Unlock()
 	case ctx.Err() != nil:
 		return // shutting down: the job stays as it was and runs after the restart
 	case transient:
 		j.Attempts++
 		j.LastError = bot.ErrorMessage(err)
+		j.MayHaveRun = after == 0
 		// A 429 says when to come back; other failures back off.
 		if after > 0 {
 			j.NextAttempt = now.Add(after)
@@ -218,8 +223,15 @@ func (o *Outbox) attempt(ctx context.Context, j bot.Job) (func(bot.Tx) error, er
 	} else if j.Op != bot.OpPost && j.Op != bot.OpDM && j.Op != bot.OpUpdate {
 		return nil, bot.Errorf(bot.EREFUSED, "chat job %s has no incident", j.Op)
 	}
-	// A job that may have run before a crash looks for what it made first.
-	again := j.Attempts > 0 || j.Created.Before(o.started)
+	// A job that may have acted already looks for what it made first: its
+	// last attempt failed without saying (a timeout, a 5xx), or it was
+	// written before this process started and may have been in flight at
+	// a crash.
+	o.mu.Lock()
+	firstHere := !o.seen[j.Key]
+	o.seen[j.Key] = true
+	o.mu.Unlock()
+	again := j.MayHaveRun || (firstHere && j.Created.Before(o.started))
 	m := j.Message
 	m.Nonce = j.Nonce()
 	switch j.Op {

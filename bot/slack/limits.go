@@ -15,13 +15,35 @@ import (
 // come back; replies to people wait their turn.
 type gate struct {
 	mu       sync.Mutex
-	blocked  map[string]time.Time // method → end of the Retry-After window
-	lastPost map[string]time.Time // channel → when the last post may have gone
+	blocked  map[string]time.Time   // method → end of the Retry-After window
+	lastPost map[string]time.Time   // channel → when the last post may have gone
+	calls    map[string][]time.Time // method → its calls in the last minute
 	now      func() time.Time
 }
 
 func newGate(now func() time.Time) *gate {
-	return &gate{blocked: map[string]time.Time{}, lastPost: map[string]time.Time{}, now: now}
+	return &gate{blocked: map[string]time.Time{}, lastPost: map[string]time.Time{}, calls: map[string][]time.Time{}, now: now}
+}
+
+// window is Slack's minute, and a second more: klaxon counts a call when
+// it sends it, Slack when it arrives.
+const window = time.Minute + time.Second
+
+// perMinute is each method's rate-limit tier, calls per minute
+// (docs.slack.dev/apis/web-api/rate-limits and each method's page): klaxon
+// stays inside it rather than learning it from 429s, because calls in
+// flight when a 429 comes back would land inside its Retry-After window.
+var perMinute = map[string]int{
+	"conversations.create":     20, // tier 2
+	"conversations.setTopic":   20,
+	"conversations.setPurpose": 20,
+	"pins.add":                 20,
+	"conversations.list":       20,
+	"conversations.invite":     50, // tier 3
+	"conversations.open":       50,
+	"chat.update":              50,
+	"chat.postMessage":         300, // special: one a second per channel, several hundred a minute
+	"conversations.history":    1,   // apps outside the Marketplace, since 2025-05-29
 }
 
 // postEvery is the pace of posts to one channel.
@@ -36,12 +58,23 @@ func (g *gate) reserve(method, channel string) time.Duration {
 	if until := g.blocked[method]; now.Before(until) {
 		return until.Sub(now)
 	}
+	if limit, ok := perMinute[method]; ok {
+		calls := g.calls[method]
+		for len(calls) > 0 && now.Sub(calls[0]) >= window {
+			calls = calls[1:]
+		}
+		g.calls[method] = calls
+		if len(calls) >= limit {
+			return calls[0].Add(window).Sub(now)
+		}
+	}
 	if method == "chat.postMessage" && channel != "" {
 		if next := g.lastPost[channel].Add(postEvery); now.Before(next) {
 			return next.Sub(now)
 		}
 		g.lastPost[channel] = now
 	}
+	g.calls[method] = append(g.calls[method], now)
 	return 0
 }
 
