@@ -176,7 +176,7 @@ func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.
 	// The channel exists now; a failure to describe it is logged, not fatal.
 	if spec.Topic != "" {
 		if err := a.SetTopic(ctx, ch.ID, spec.Topic); err != nil {
-			a.log.Warn().Err(err).Str("channel", ch.ID).Msg("setting the topic of a new channel")
+			a.log.Debug().Err(err).Str("channel", ch.ID).Msg("setting the topic of a new channel; the outbox sets it again")
 		}
 	}
 	if spec.Purpose != "" {
