@@ -74,6 +74,7 @@ func (s *Session) Run(ctx context.Context, in io.Reader) error {
 			quit := s.Handle(ctx, line)
 			if s.Settle != nil {
 				s.Settle(ctx)
+				s.followInvites() // an invitation the settled work made
 			}
 			if quit {
 				return nil

@@ -139,6 +139,9 @@ func TestDiscordDeclareWithOptionsAndTalk(t *testing.T) {
 	if ch.ParentID != discordfake.CategoryID || !strings.HasPrefix(ch.Topic, "INC-1 · SEV1 · open") {
 		t.Errorf("channel = %+v", ch)
 	}
+	// The invitations follow the channel in the outbox.
+	k.waitFor("the responders' access", func() bool { c, _ := f.ChannelByName(ch.Name); return len(c.Overwrites) >= 4 })
+	ch, _ = f.ChannelByName(ch.Name)
 	access := map[string]string{}
 	for _, o := range ch.Overwrites {
 		access[o.ID] = "allow " + o.Allow + " deny " + o.Deny

@@ -74,6 +74,7 @@ func TestBadInputSweep(t *testing.T) {
 		}
 		return false
 	})
+	waitOutboxIdle(t, k.running, fake, base, "slack")
 	before := storeDigest(t, base)
 
 	unchanged := func(what string) {
