@@ -128,6 +128,9 @@ type JobStore interface {
 	// next attempt) and runs then, in the same transaction, which may write
 	// what the job made (a channel, a summary's place) and more jobs.
 	FinishJob(ctx context.Context, j Job, then func(tx Tx) error) error
+	// Job returns the job with key as it stands; found is false once it is
+	// done.
+	Job(ctx context.Context, key string) (j Job, found bool, err error)
 	// PendingJobs returns the unfinished jobs of an incident, oldest first.
 	PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]Job, error)
 	// CountJobs counts jobs by platform and status.

@@ -112,6 +112,13 @@ const jobTimeout = 2 * time.Minute
 
 // run makes one attempt at j and records its outcome.
 func (o *Outbox) run(ctx context.Context, j bot.Job) {
+	// The due list may be stale: another tick may have run this job to its
+	// end since it was read. Go by the job as it stands now.
+	cur, found, err := o.store.Job(ctx, j.Key)
+	if err != nil || !found || cur.Status != bot.JobPending || cur.NextAttempt.After(o.clock.Now()) {
+		return
+	}
+	j = cur
 	if j.Op == bot.OpCreateChannel {
 		o.creating.Add(1)
 		defer o.channelSettled() // after the outcome is recorded

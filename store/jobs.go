@@ -238,6 +238,24 @@ func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) e
 	})
 }
 
+// Job implements bot.JobStore.
+func (s *Store) Job(ctx context.Context, key string) (bot.Job, bool, error) {
+	var out bot.Job
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		j, err := getJob(tx, []byte(key))
+		if bot.ErrorCode(err) == bot.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out, found = *j, true
+		return nil
+	})
+	return out, found, err
+}
+
 // PendingJobs implements bot.JobStore.
 func (s *Store) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Job, error) {
 	var out []bot.Job

@@ -304,8 +304,10 @@ func (d *drill) escalateWhileDown(round int) {
 	d.crash(round)
 	d.dueWhileDown++
 	time.Sleep(time.Until(firstAt.Add(stepDelay + 500*time.Millisecond)))
-	d.start()
+	// Paging does not wait for Slack: the step may fire before klaxon has
+	// reconnected, so "after the restart" counts from the process start.
 	restarted := time.Now()
+	d.start()
 	if d.fake.WaitFor(20*time.Second, func() bool {
 		at, ok := d.rx.received(page + ":1:0:carol:hook")
 		return ok && at.After(restarted)
