@@ -17,7 +17,7 @@ import (
 
 // klaxon runs the real program with args and stdin, as a user would.
 type klaxon struct {
-	t      *testing.T
+	t      testing.TB
 	config string
 	env    env
 }
@@ -179,13 +179,13 @@ func TestVersionAndCheck(t *testing.T) {
 // running is the real klaxon program running in the background, as
 // `klaxon run` with a config and an environment, until the test ends.
 type running struct {
-	t      *testing.T
+	t      testing.TB
 	cancel context.CancelFunc
 	done   chan error
 	logs   *syncBuffer
 }
 
-func runKlaxon(t *testing.T, configYAML string, e env) *running {
+func runKlaxon(t testing.TB, configYAML string, e env) *running {
 	t.Helper()
 	e["KLAXON_LOG_LEVEL"] = "debug"
 	e["KLAXON_HTTP_LISTEN"] = "127.0.0.1:0"

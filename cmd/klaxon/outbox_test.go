@@ -25,7 +25,7 @@ type triggers struct {
 	channels []int // channels in the fake Slack when each arrived
 }
 
-func newTriggers(t *testing.T, channels func() int) *triggers {
+func newTriggers(t testing.TB, channels func() int) *triggers {
 	tr := &triggers{}
 	tr.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
