@@ -30,8 +30,12 @@ type Outbox struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool
-	seen     map[string]bool // jobs this process has attempted
-	idle     *sync.Cond      // signalled when inflight empties
+	// suspects are the jobs that may have been in flight when the last
+	// process stopped: the queue heads due at the first tick (only a
+	// queue's head runs). Each looks for what it made before acting once.
+	suspects map[string]bool
+	ticked   bool
+	idle     *sync.Cond // signalled when inflight empties
 	poke     chan struct{}
 	// creating counts channel creations between the platform's answer and
 	// its record, when activity in the new channel cannot be placed yet.
@@ -45,7 +49,7 @@ const maxParallel = 16
 // NewOutbox returns the outbox of c's store; Run carries it out.
 func NewOutbox(c *Incidents, store bot.JobStore) *Outbox {
 	o := &Outbox{store: store, incidents: c, chats: c.chats, clock: c.clock, log: c.log.With().Str("component", "outbox").Logger(),
-		started: c.clock.Now(), inflight: map[string]bool{}, seen: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
+		started: c.clock.Now(), inflight: map[string]bool{}, suspects: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
 	o.idle = sync.NewCond(&o.mu)
 	c.outbox = o
 	return o
@@ -84,6 +88,16 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 		o.log.Error().Err(err).Msg("reading the chat outbox")
 		return
 	}
+	o.mu.Lock()
+	if !o.ticked {
+		o.ticked = true
+		for _, j := range due {
+			if j.Created.Before(o.started) {
+				o.suspects[j.Key] = true
+			}
+		}
+	}
+	o.mu.Unlock()
 	for _, j := range due {
 		o.mu.Lock()
 		busy := o.inflight[j.Key] || len(o.inflight) >= maxParallel
@@ -131,9 +145,6 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 	switch transient, after := bot.Transient(err); {
 	case err == nil:
 		j.Status, j.Done, j.LastError = bot.JobDone, now, ""
-		o.mu.Lock()
-		delete(o.seen, j.Key)
-		o.mu.Unlock()
 	case ctx.Err() != nil:
 		return // shutting down: the job stays as it was and runs after the restart
 	case transient:
@@ -231,14 +242,13 @@ func (o *Outbox) attempt(ctx context.Context, j bot.Job) (func(bot.Tx) error, er
 		return nil, bot.Errorf(bot.EREFUSED, "chat job %s has no incident", j.Op)
 	}
 	// A job that may have acted already looks for what it made first: its
-	// last attempt failed without saying (a timeout, a 5xx), or it was
-	// written before this process started and may have been in flight at
-	// a crash.
+	// last attempt failed without saying (a timeout, a 5xx), or it may
+	// have been in flight when the last process stopped.
 	o.mu.Lock()
-	firstHere := !o.seen[j.Key]
-	o.seen[j.Key] = true
+	suspect := o.suspects[j.Key]
+	delete(o.suspects, j.Key)
 	o.mu.Unlock()
-	again := j.MayHaveRun || (firstHere && j.Created.Before(o.started))
+	again := j.MayHaveRun || suspect
 	m := j.Message
 	m.Nonce = j.Nonce()
 	switch j.Op {
