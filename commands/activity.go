@@ -73,7 +73,7 @@ func (c *Incidents) previousText(ctx context.Context, id uuid.UUID, ref bot.Mess
 // the record (a moment: no platform call is in between), so it is not taken
 // for activity elsewhere. Nothing waits while no channel is being created.
 func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform, channel string) (*bot.Incident, error) {
-	deadline := time.After(settleWait)
+	var deadline <-chan time.Time // set only when activity has to wait
 	for {
 		// Read before the lookup: a channel created after this read is
 		// settled only after the lookup, which then waits for it.
@@ -81,6 +81,11 @@ func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform
 		inc, err := c.store.IncidentByChannel(ctx, platform, channel)
 		if !isNotFound(err) || !creating {
 			return inc, err
+		}
+		if deadline == nil {
+			t := time.NewTimer(settleWait)
+			defer t.Stop()
+			deadline = t.C
 		}
 		select {
 		case <-settled:

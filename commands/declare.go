@@ -161,13 +161,29 @@ func (c *Incidents) declareResponse(ctx context.Context, in DeclareInput) (*bot.
 // channelWait is how long a declaration's reply waits for the channel.
 const channelWait = 2 * time.Second
 
-// awaitChannel waits up to d for inc's channel to be recorded.
+// awaitChannel waits up to d for inc's channel to be recorded, reading
+// the incident again each time the outbox ends a channel creation.
 func (c *Incidents) awaitChannel(ctx context.Context, inc *bot.Incident, d time.Duration) *bot.Incident {
-	deadline := time.Now().Add(d)
-	for inc.Channel.IsZero() && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
+	if c.outbox == nil {
+		return inc
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for inc.Channel.IsZero() {
+		// Taken before the read: a creation that ends after it closes it.
+		settled := c.outbox.settled()
 		if cur, err := c.store.Incident(ctx, inc.ID); err == nil {
 			inc = cur
+		}
+		if !inc.Channel.IsZero() {
+			break
+		}
+		select {
+		case <-settled:
+		case <-t.C:
+			return inc
+		case <-ctx.Done():
+			return inc
 		}
 	}
 	return inc

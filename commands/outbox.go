@@ -388,9 +388,14 @@ func (o *Outbox) settling() (<-chan struct{}, bool) {
 	if o == nil || o.creating.Load() == 0 {
 		return nil, false
 	}
+	return o.settled(), true
+}
+
+// settled returns a channel closed when the next channel creation ends.
+func (o *Outbox) settled() <-chan struct{} {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.recorded, true
+	return o.recorded
 }
 
 // Drain runs the jobs due at the clock's now, and those they make due,

@@ -162,15 +162,31 @@ func getJob(tx *bolt.Tx, key []byte) (*bot.Job, error) {
 
 // firstPending returns the first pending job of queue.
 func firstPending(tx *bolt.Tx, queue string) (*bot.Job, bool) {
-	prefix := []byte(queue + "/")
-	c := tx.Bucket(bucketJobs).Cursor()
+	var head *bot.Job
+	eachWithPrefix(tx.Bucket(bucketJobs), []byte(queue+"/"), "job", func(j bot.Job) bool {
+		if j.Status == bot.JobPending {
+			head = &j
+			return false
+		}
+		return true
+	})
+	return head, head != nil
+}
+
+// eachWithPrefix decodes the values of bucket whose keys start with prefix,
+// in key order, into T and calls fn until it returns false.
+func eachWithPrefix[T any](b *bolt.Bucket, prefix []byte, what string, fn func(T) bool) error {
+	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var j bot.Job
-		if json.Unmarshal(v, &j) == nil && j.Status == bot.JobPending {
-			return &j, true
+		var x T
+		if err := json.Unmarshal(v, &x); err != nil {
+			return fmt.Errorf("decode %s %s: %w", what, k, err)
+		}
+		if !fn(x) {
+			return nil
 		}
 	}
-	return nil, false
+	return nil
 }
 
 // DueJobs implements bot.JobStore.
@@ -261,15 +277,7 @@ func (s *Store) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Jo
 	var out []bot.Job
 	prefix := []byte(incidentID.String() + "/")
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketJobs).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var j bot.Job
-			if err := json.Unmarshal(v, &j); err != nil {
-				return fmt.Errorf("decode job %s: %w", k, err)
-			}
-			out = append(out, j)
-		}
-		return nil
+		return eachWithPrefix(tx.Bucket(bucketJobs), prefix, "job", func(j bot.Job) bool { out = append(out, j); return true })
 	})
 	return out, err
 }

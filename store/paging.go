@@ -311,17 +311,12 @@ func (s *Store) Deliveries(ctx context.Context, pageID uuid.UUID) ([]bot.Deliver
 	var out []bot.Delivery
 	prefix := []byte(pageID.String() + ":")
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var d bot.Delivery
-			if err := json.Unmarshal(v, &d); err != nil {
-				return fmt.Errorf("decode delivery %s: %w", k, err)
-			}
+		return eachWithPrefix(tx.Bucket(bucketOutbox), prefix, "delivery", func(d bot.Delivery) bool {
 			if d.PageID == pageID {
 				out = append(out, d)
 			}
-		}
-		return nil
+			return true
+		})
 	})
 	return out, err
 }

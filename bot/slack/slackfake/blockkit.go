@@ -96,6 +96,21 @@ func (e *blockErrors) text(ptr string, v any, max int, kinds ...string) {
 	}
 }
 
+// uniqueID checks the id under key of obj at p: its length, and that no
+// object before it in seen had it. block_id: "should be unique for each
+// message and each iteration of a message".
+func (e *blockErrors) uniqueID(p string, obj map[string]any, key string, max int, seen map[string]bool) {
+	id, ok := obj[key].(string)
+	if !ok {
+		return
+	}
+	e.maxLen(p+"/"+key, id, max)
+	if seen[id] {
+		e.add(p+"/"+key, "duplicate %s %q", key, id)
+	}
+	seen[id] = true
+}
+
 // blocks validates a list of blocks for a surface ("message", "modal",
 // "home") and returns Slack's error strings.
 func validateBlocks(ptr string, v any, surface string) blockErrors {
@@ -120,15 +135,7 @@ func validateBlocks(ptr string, v any, surface string) blockErrors {
 			e.add(p, "must provide an object")
 			continue
 		}
-		if id, ok := block["block_id"].(string); ok {
-			e.maxLen(p+"/block_id", id, maxBlockID)
-			if blockIDs[id] {
-				// "block_id should be unique for each message and each
-				// iteration of a message."
-				e.add(p+"/block_id", "duplicate block_id %q", id)
-			}
-			blockIDs[id] = true
-		}
+		e.uniqueID(p, block, "block_id", maxBlockID, blockIDs)
 		e.block(p, block, surface)
 	}
 	return e
@@ -205,13 +212,7 @@ func (e *blockErrors) element(p string, el map[string]any, ids map[string]bool) 
 		e.add(p, "must provide an object")
 		return
 	}
-	if id, ok := el["action_id"].(string); ok {
-		e.maxLen(p+"/action_id", id, maxActionID)
-		if ids[id] {
-			e.add(p+"/action_id", "duplicate action_id %q", id)
-		}
-		ids[id] = true
-	}
+	e.uniqueID(p, el, "action_id", maxActionID, ids)
 	if ph, ok := el["placeholder"]; ok {
 		e.text(p+"/placeholder", ph, maxPlaceholder, "plain_text")
 	}
