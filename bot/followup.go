@@ -38,9 +38,6 @@ func (f *FollowUp) Overdue(now time.Time, loc *time.Location) bool {
 
 // FollowUpStore keeps follow-ups.
 type FollowUpStore interface {
-	// AddFollowUp numbers f and stores it with the event on its incident's
-	// timeline, in one transaction.
-	AddFollowUp(ctx context.Context, f *FollowUp, ev Event) error
 	FollowUp(ctx context.Context, number int64) (*FollowUp, error)
 	UpdateFollowUp(ctx context.Context, number int64, fn func(*FollowUp) error) (*FollowUp, error)
 	FollowUps(ctx context.Context) ([]*FollowUp, error)

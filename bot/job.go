@@ -7,24 +7,31 @@ import (
 	"github.com/google/uuid"
 )
 
-// ChatOp is one kind of thing klaxon does in chat.
-type ChatOp string
+// JobOp is one kind of thing klaxon does outside its store: in chat, on a
+// pager, or to an outgoing hook.
+type JobOp string
+
+// Jobs for pagers and hooks.
+const (
+	OpPage JobOp = "page" // send Delivery to its pager
+	OpHook JobOp = "hook" // send Hook to its outgoing webhook
+)
 
 // Chat operations. Those about an incident act in its channel, read from
 // the store when the job runs, so a job written before the channel existed
 // still finds it.
 const (
-	OpCreateChannel ChatOp = "create_channel" // create the incident's channel (adopting one a crashed attempt made) and record it
-	OpInvite        ChatOp = "invite"         // invite Users into the incident's channel
-	OpTopic         ChatOp = "topic"          // set the incident channel's topic from the incident
-	OpPostSummary   ChatOp = "post_summary"   // post the live summary and record where it is
-	OpPin           ChatOp = "pin"            // pin the live summary
-	OpAnnounce      ChatOp = "announce"       // announce the incident in Channel, rendered when it runs (with its channel)
-	OpSummary       ChatOp = "summary"        // bring the pinned summary up to date (coalesced: one pending per incident)
-	OpPost          ChatOp = "post"           // post Message to Channel, or to the incident's channel when Channel is empty
-	OpDM            ChatOp = "dm"             // send Message to Users[0] directly
-	OpUpdate        ChatOp = "update"         // replace the message Ref with Message
-	OpPostmortem    ChatOp = "postmortem"     // upload the incident's stored postmortem draft and its timeline
+	OpCreateChannel JobOp = "create_channel" // create the incident's channel (adopting one a crashed attempt made) and record it
+	OpInvite        JobOp = "invite"         // invite Users into the incident's channel
+	OpTopic         JobOp = "topic"          // set the incident channel's topic from the incident
+	OpPostSummary   JobOp = "post_summary"   // post the live summary and record where it is
+	OpPin           JobOp = "pin"            // pin the live summary
+	OpAnnounce      JobOp = "announce"       // announce the incident in Channel, rendered when it runs (with its channel)
+	OpSummary       JobOp = "summary"        // bring the pinned summary up to date (coalesced: one pending per incident)
+	OpPost          JobOp = "post"           // post Message to Channel, or to the incident's channel when Channel is empty
+	OpDM            JobOp = "dm"             // send Message to Users[0] directly
+	OpUpdate        JobOp = "update"         // replace the message Ref with Message
+	OpPostmortem    JobOp = "postmortem"     // upload the incident's stored postmortem draft and its timeline
 )
 
 // JobStatus is where a job stands.
@@ -37,14 +44,26 @@ const (
 	JobFailed  JobStatus = "failed" // refused for good; reported once
 )
 
-// Job is something klaxon still has to do in chat, written in the same
-// transaction as the change that calls for it and carried out from the
-// outbox, so a crash neither loses it nor does it twice.
+// JobPriority orders what is due: pages go first, then hooks, then chat,
+// so a chat backlog never delays a page.
+type JobPriority byte
+
+// Priorities, most urgent first.
+const (
+	PriorityPage JobPriority = iota
+	PriorityHook
+	PriorityChat
+)
+
+// Job is something klaxon still has to do outside its store (in chat, on a
+// pager, to a hook), written in the same transaction as the change that
+// calls for it and carried out from the outbox, so a crash neither loses
+// it nor does it twice.
 type Job struct {
 	Key        string     `json:"key"`   // queue/sequence: jobs of one queue run in order
 	Queue      string     `json:"queue"` // the incident's id, or a platform's channel or person
 	Platform   Platform   `json:"platform"`
-	Op         ChatOp     `json:"op"`
+	Op         JobOp      `json:"op"`
 	IncidentID uuid.UUID  `json:"incident_id,omitzero"`
 	Channel    string     `json:"channel,omitempty"` // an explicit channel; empty: the incident's
 	Users      []string   `json:"users,omitempty"`
@@ -58,6 +77,9 @@ type Job struct {
 	// Report marks a post that reports another job's failure; its own
 	// failure is only logged.
 	Report bool `json:"report,omitempty"`
+	// Delivery is what an OpPage job sends; Hook what an OpHook job sends.
+	Delivery *Delivery     `json:"delivery,omitempty"`
+	Hook     *HookDelivery `json:"hook,omitempty"`
 
 	Status      JobStatus `json:"status"`
 	Attempts    int       `json:"attempts,omitempty"`
@@ -73,6 +95,29 @@ type Job struct {
 	Result MessageRef `json:"result,omitzero"`
 }
 
+// Destination is where the job goes: a chat platform, "pager:<id>" or
+// "hook:<id>". Rate limits and outages are per destination.
+func (j Job) Destination() string {
+	switch {
+	case j.Op == OpPage && j.Delivery != nil:
+		return "pager:" + j.Delivery.Pager
+	case j.Op == OpHook && j.Hook != nil:
+		return "hook:" + j.Hook.Hook
+	}
+	return string(j.Platform)
+}
+
+// Priority is how urgent the job is among those due.
+func (j Job) Priority() JobPriority {
+	switch j.Op {
+	case OpPage:
+		return PriorityPage
+	case OpHook:
+		return PriorityHook
+	}
+	return PriorityChat
+}
+
 // Coalesces reports whether a pending job like j makes another unneeded:
 // a summary update renders the incident as it is when it runs.
 func (j Job) Coalesces() bool { return j.Op == OpSummary }
@@ -82,8 +127,9 @@ func (j Job) Coalesces() bool { return j.Op == OpSummary }
 // nonce).
 func (j Job) Nonce() string { return j.Key }
 
-// JobCounts counts jobs by platform and status, for /metrics and status.
-type JobCounts map[Platform]map[JobStatus]int
+// JobCounts counts unfinished jobs by destination and status, for
+// /metrics and status.
+type JobCounts map[string]map[JobStatus]int
 
 // Tx is one write transaction: everything a change touches, committed
 // together. The function given to Store.Update may run more than once
@@ -97,15 +143,23 @@ type Tx interface {
 	PutIncident(inc *Incident) error
 	// AppendEvents adds events to the incident's timeline (once per source id).
 	AppendEvents(incidentID uuid.UUID, events ...Event) error
-	// CreatePage writes a new page and its timer.
-	CreatePage(p *Page) error
-	// Enqueue adds chat jobs to the outbox, each at the end of its queue. A
-	// job that coalesces is not added while one like it is pending.
+	// Page reads a page; Pages reads an incident's pages, oldest first.
+	Page(id uuid.UUID) (*Page, error)
+	Pages(incidentID uuid.UUID) ([]*Page, error)
+	// PutPage writes a page (new or changed) and moves its timer.
+	PutPage(p *Page) error
+	// Enqueue adds jobs to the outbox, each at the end of its queue. A job
+	// that coalesces is not added while one like it is pending.
 	Enqueue(jobs ...Job) error
+	// CancelJobs drops the pending jobs of queue. One in flight finishes;
+	// its outcome is recorded only if it succeeded.
+	CancelJobs(queue string) error
 	// SetReminder schedules (or, with a zero time, cancels) a reminder.
 	SetReminder(r Reminder) error
-	// EnqueueHooks adds outgoing hook events to their outbox.
-	EnqueueHooks(ds ...HookDelivery) error
+	// AddFollowUp numbers f and stores it with ev on its incident's timeline.
+	AddFollowUp(f *FollowUp, ev Event) error
+	// PutPostmortem stores the incident's latest postmortem draft.
+	PutPostmortem(incidentID uuid.UUID, markdown []byte) error
 	// LinkPage remembers that a chat message is about a page, so a
 	// reaction on it acknowledges the page.
 	LinkPage(p Platform, ref MessageRef, pageID uuid.UUID) error
@@ -118,21 +172,26 @@ type Updater interface {
 	Update(ctx context.Context, fn func(tx Tx) error) error
 }
 
-// JobStore is the chat outbox.
+// JobStore is the outbox.
 type JobStore interface {
 	Updater
 	// DueJobs returns, for each queue, its first pending job if it is due
-	// at now; at most limit of them.
+	// at now, most urgent priority first; at most limit of each priority.
 	DueJobs(ctx context.Context, now time.Time, limit int) ([]Job, error)
+	// RetryNow makes the queue heads for destination that wait out a
+	// backoff due at now, because the destination answered again; it
+	// returns how many there were.
+	RetryNow(ctx context.Context, destination string, now time.Time) (int, error)
 	// FinishJob records a job's outcome (done, failed, or pending with its
 	// next attempt) and runs then, in the same transaction, which may write
-	// what the job made (a channel, a summary's place) and more jobs.
+	// what the job made (a channel, a summary's place) and more jobs. A job
+	// cancelled while it ran is recorded (and then run) only if it is done.
 	FinishJob(ctx context.Context, j Job, then func(tx Tx) error) error
 	// Job returns the job with key as it stands; found is false once it is
 	// done.
 	Job(ctx context.Context, key string) (j Job, found bool, err error)
 	// PendingJobs returns the unfinished jobs of an incident, oldest first.
 	PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]Job, error)
-	// CountJobs counts jobs by platform and status.
+	// CountJobs counts unfinished jobs by destination and status.
 	CountJobs(ctx context.Context) (JobCounts, error)
 }

@@ -127,6 +127,19 @@ type Page struct {
 	AckBy      string     `json:"ack_by,omitempty"` // person id
 	AckAt      time.Time  `json:"ack_at,omitzero"`
 	Created    time.Time  `json:"created"`
+	// Deliveries are the messages to pagers this page made, with how each
+	// went; the outbox sends them.
+	Deliveries []Delivery `json:"deliveries,omitempty"`
+}
+
+// Delivery returns the page's delivery with key, or nil.
+func (p *Page) Delivery(key string) *Delivery {
+	for i := range p.Deliveries {
+		if p.Deliveries[i].Key == key {
+			return &p.Deliveries[i]
+		}
+	}
+	return nil
 }
 
 // Active reports whether the page still escalates.
@@ -203,24 +216,22 @@ const (
 	DeliveryCancelled DeliveryStatus = "cancelled"
 )
 
-// Delivery is one message to one pager, kept in the outbox until it is
-// sent or has failed for good.
+// Delivery is one message to one pager. The page keeps each of its
+// deliveries with how it went; the outbox carries it as a job (OpPage).
 type Delivery struct {
-	Key         string         `json:"key"`       // idempotency key: page:step:loop:person:pager[:kind]
-	DedupKey    string         `json:"dedup_key"` // the trigger's key, shared by its ack and resolve
-	PageID      uuid.UUID      `json:"page_id"`
-	IncidentID  uuid.UUID      `json:"incident_id"`
-	Pager       string         `json:"pager"`
-	Person      string         `json:"person"`
-	Kind        DeliveryKind   `json:"kind"`
-	Summary     string         `json:"summary"`
-	Severity    Severity       `json:"severity"`
-	Status      DeliveryStatus `json:"status"`
-	Attempts    int            `json:"attempts"`
-	NextAttempt time.Time      `json:"next_attempt,omitzero"`
-	LastError   string         `json:"last_error,omitempty"`
-	Created     time.Time      `json:"created"`
-	SentAt      time.Time      `json:"sent_at,omitzero"`
+	Key        string         `json:"key"`       // idempotency key: page:step:loop:person:pager[:kind]
+	DedupKey   string         `json:"dedup_key"` // the trigger's key, shared by its ack and resolve
+	PageID     uuid.UUID      `json:"page_id"`
+	IncidentID uuid.UUID      `json:"incident_id"`
+	Pager      string         `json:"pager"`
+	Person     string         `json:"person"`
+	Kind       DeliveryKind   `json:"kind"`
+	Summary    string         `json:"summary"`
+	Severity   Severity       `json:"severity"`
+	Status     DeliveryStatus `json:"status"`
+	Attempts   int            `json:"attempts,omitempty"`
+	LastError  string         `json:"last_error,omitempty"`
+	SentAt     time.Time      `json:"sent_at,omitzero"`
 }
 
 // SendResult is what a pager made of one attempt.
@@ -229,6 +240,15 @@ type SendResult struct {
 	Permanent  bool          // it will never be accepted (4xx other than 429)
 	RetryAfter time.Duration // the receiver asked to wait (429)
 	Err        error         // what went wrong, for the log and the channel
+	// Posted lists the chat messages the delivery made (a page by direct
+	// message), so a reaction on them acknowledges the page.
+	Posted []PostedRef
+}
+
+// PostedRef is a message on a platform.
+type PostedRef struct {
+	Platform Platform
+	Ref      MessageRef
 }
 
 // Sender delivers to one pager.
@@ -236,30 +256,13 @@ type Sender interface {
 	Send(ctx context.Context, d Delivery) SendResult
 }
 
-// PageStore keeps pages, their timers and the outbox.
+// PageStore reads pages; they are written through Tx.
 type PageStore interface {
-	CreatePage(ctx context.Context, p *Page) error
 	Page(ctx context.Context, id uuid.UUID) (*Page, error)
 	PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*Page, error)
-	// UpdatePage runs fn on the page in one write transaction, keeps the
-	// due index in step, enqueues the deliveries fn returns (a key already
-	// in the outbox is not enqueued twice) and appends its events to the
-	// incident's timeline.
-	UpdatePage(ctx context.Context, id uuid.UUID, fn func(p *Page) ([]Delivery, []Event, error)) (*Page, error)
 	// DuePages lists pages whose next step is due at now.
 	DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error)
-	// DueDeliveries lists pending deliveries due at now, oldest first.
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
-	// UpdateDelivery runs fn on the delivery in one write transaction and
-	// appends the events it returns to the incident's timeline.
-	UpdateDelivery(ctx context.Context, key string, fn func(d *Delivery) ([]Event, error)) (*Delivery, error)
-	// RetryNow makes the deliveries to pager that wait out a backoff due
-	// at now, because it answered again; it returns how many there were.
-	RetryNow(ctx context.Context, pager string, now time.Time) (int, error)
-	// Deliveries lists a page's deliveries.
-	Deliveries(ctx context.Context, pageID uuid.UUID) ([]Delivery, error)
-	// PutPageRef and PageByRef link a chat message (a page notice) to its
-	// page, so a reaction on it can acknowledge.
-	PutPageRef(ctx context.Context, p Platform, ref MessageRef, page uuid.UUID) error
+	// PageByRef finds the page a chat message (a page notice or DM) is
+	// about, so a reaction on it can acknowledge.
 	PageByRef(ctx context.Context, p Platform, ref MessageRef) (uuid.UUID, bool, error)
 }

@@ -74,9 +74,9 @@ type TimelineReader interface {
 	EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(Event) error) error
 }
 
-// PostmortemStore keeps the latest postmortem draft of each incident.
+// PostmortemStore keeps the latest postmortem draft of each incident
+// (written through Tx.PutPostmortem).
 type PostmortemStore interface {
-	PutPostmortem(ctx context.Context, incidentID uuid.UUID, markdown []byte) error
 	Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error)
 }
 

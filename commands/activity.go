@@ -19,9 +19,7 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 	}
 	inc, err := c.incidentByChannel(ctx, a.Platform, a.Channel.ID)
 	if isNotFound(err) {
-		if c.paging != nil {
-			c.paging.reacted(ctx, a) // a reaction on a page DM
-		}
+		c.watch(ctx, a) // a reaction on a page DM
 		return nil
 	}
 	if err != nil {
@@ -47,10 +45,17 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 	if _, err := c.store.AppendEvent(ctx, &ev); err != nil {
 		return bot.Internal(err, "klaxon could not record that in the timeline.")
 	}
-	if c.paging != nil {
-		c.paging.reacted(ctx, a)
-	}
+	c.watch(ctx, a)
 	return nil
+}
+
+// watch shows channel activity to the followers that watch it.
+func (c *Incidents) watch(ctx context.Context, a bot.Activity) {
+	for _, f := range c.followers {
+		if w, ok := f.(watcher); ok {
+			w.watch(ctx, a)
+		}
+	}
 }
 
 // editLookback bounds how far back an edit's message is looked for.

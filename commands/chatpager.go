@@ -13,7 +13,6 @@ import (
 type ChatPager struct {
 	Chats  []bot.Chat
 	People bot.People
-	Store  bot.PageStore
 }
 
 var _ bot.Sender = (*ChatPager)(nil)
@@ -31,7 +30,7 @@ func (c *ChatPager) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 	}
 	msg := bot.Message{Text: fmt.Sprintf("📟 You are paged: *%s*. Acknowledge with the button or react ✅.", d.Summary),
 		Buttons: []bot.Button{{ActionID: ActionAckPage, Label: "Acknowledge", Value: d.PageID.String(), Style: bot.ButtonPrimary}}}
-	sent := false
+	var posted []bot.PostedRef
 	var lastErr error
 	for _, chat := range c.Chats {
 		uid := person.UserID(chat.Platform())
@@ -43,14 +42,12 @@ func (c *ChatPager) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 			lastErr = err
 			continue
 		}
-		sent = true
-		if err := c.Store.PutPageRef(ctx, chat.Platform(), ref, d.PageID); err != nil {
-			lastErr = err
-		}
+		posted = append(posted, bot.PostedRef{Platform: chat.Platform(), Ref: ref})
 	}
 	switch {
-	case sent:
-		return bot.SendResult{Sent: true}
+	case len(posted) > 0:
+		// The page's record links the messages, so a reaction acknowledges.
+		return bot.SendResult{Sent: true, Posted: posted}
 	case lastErr != nil:
 		return bot.SendResult{Err: fmt.Errorf("chat DM: %s", bot.ErrorMessage(lastErr))}
 	}

@@ -50,9 +50,8 @@ type Incidents struct {
 	log   zerolog.Logger
 	cfg   Config
 
-	paging        *Paging           // set by NewPaging; nil when paging is not configured
-	hooks         *Hooks            // set by NewHooks; nil when no hook is configured
-	outbox        *Outbox           // carries out the chat jobs changes commit
+	followers     []Follower        // add what follows from each change (pages, hook events)
+	outbox        *Outbox           // carries out the jobs changes commit
 	reminderStore bot.ReminderStore // nil when the store keeps no reminders
 	followups     bot.FollowUpStore // nil when the store keeps no follow-ups
 	templates     fs.FS
@@ -81,22 +80,92 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 	}
 	c := &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminderStore: rs, followups: fus, templates: tmpl}
 	if js, ok := store.(bot.JobStore); ok {
-		NewOutbox(c, js)
+		c.outbox = NewOutbox(js, chatJobs{c: c, chats: m}, clock, log)
 	}
 	return c
 }
 
-// job is a chat job about inc, due now, at the end of inc's queue.
-func (c *Incidents) job(inc *bot.Incident, op bot.ChatOp) bot.Job {
-	now := c.clock.Now()
+// Change is a change to an incident as followers see it, inside the
+// transaction that makes it.
+type Change struct {
+	Kind     bot.EventKind // what happened: bot.EventDeclared, bot.EventAcknowledged, …
+	Incident *bot.Incident // as it is after the change
+	Who      bot.User
+	Platform bot.Platform // where Who acted
+	Text     string       // the timeline's words for it
+	At       time.Time
+	// Again says the incident was in this state already (a second
+	// acknowledgement): only what is still open, like a page, follows.
+	Again bool
+	Extra map[string]string // details for hook receivers (a follow-up's number)
+	notes *[]string
+}
+
+// ChangePostmortem is the change of a postmortem draft being generated
+// (not a timeline kind).
+const ChangePostmortem bot.EventKind = "postmortem"
+
+// Note adds a line to the reply to whoever made the change.
+func (ch Change) Note(s string) {
+	if ch.notes != nil {
+		*ch.notes = append(*ch.notes, s)
+	}
+}
+
+// Follower adds what follows from a change (a page, hook events) to the
+// change's own transaction, so the change and its consequences commit
+// together. Follow may run more than once for one change (group commit):
+// it must write only through tx. An error refuses the whole change.
+type Follower interface {
+	Follow(tx bot.Tx, ch Change) error
+}
+
+// summarizer is a follower with something to show in the live summary.
+type summarizer interface {
+	summaryFields(ctx context.Context, inc *bot.Incident) []bot.Field
+}
+
+// watcher is a follower that watches channel activity (reactions).
+type watcher interface {
+	watch(ctx context.Context, a bot.Activity)
+}
+
+// Follow makes fs follow every change, in the order given.
+func (c *Incidents) Follow(fs ...Follower) { c.followers = append(c.followers, fs...) }
+
+// follow runs the followers for ch in tx.
+func (c *Incidents) follow(tx bot.Tx, ch Change) error {
+	for _, f := range c.followers {
+		if err := f.Follow(tx, ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chatJob is a chat job about inc, due at now, at the end of inc's queue.
+func chatJob(inc *bot.Incident, op bot.JobOp, now time.Time) bot.Job {
 	return bot.Job{Queue: inc.ID.String(), Platform: inc.Platform, Op: op, IncidentID: inc.ID, NextAttempt: now, Created: now}
 }
 
-// Outbox returns the outbox that carries out this store's chat jobs.
+// job is a chat job about inc, due now.
+func (c *Incidents) job(inc *bot.Incident, op bot.JobOp) bot.Job {
+	return chatJob(inc, op, c.clock.Now())
+}
+
+// Outbox returns the outbox that carries out this store's jobs.
 func (c *Incidents) Outbox() *Outbox { return c.outbox }
 
-// committed tells the outbox a change with chat jobs was committed.
-func (c *Incidents) committed() { c.outbox.Poke() }
+// committed tells the outbox, and the followers that keep timers, that a
+// change was committed: something may be due now.
+func (c *Incidents) committed() {
+	c.outbox.Poke()
+	for _, f := range c.followers {
+		if p, ok := f.(interface{ poke() }); ok {
+			p.poke()
+		}
+	}
+}
 
 // chat returns the chat of platform p, or an error users can read.
 func (c *Incidents) chat(p bot.Platform) (bot.Chat, error) {

@@ -242,12 +242,13 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		ev.Time = now
 		events = append(events, ev)
 	}
-	page, pagingNote := c.paging.plan(inc)
 	var out *bot.Incident
+	var notes []string
 	err := c.store.Update(ctx, func(tx bot.Tx) error {
 		// This may run more than once: start from the inputs each time.
 		draft := *inc
 		evs := append([]bot.Event(nil), events...)
+		notes = notes[:0]
 		if err := tx.CreateIncident(&draft, evs...); err != nil {
 			return err
 		}
@@ -273,14 +274,9 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		if err := tx.Enqueue(jobs...); err != nil {
 			return err
 		}
-		if page != nil {
-			p := *page
-			p.ID, p.IncidentID, p.Incident = bot.NewID(), draft.ID, draft.Key()
-			if err := tx.CreatePage(&p); err != nil {
-				return err
-			}
-		}
-		if err := tx.EnqueueHooks(c.hooks.deliveries(bot.HookDeclared, &draft, declared.Text, nil)...); err != nil {
+		// Followers start the page (its first step due now) and queue the
+		// hook events.
+		if err := c.follow(tx, Change{Kind: bot.EventDeclared, Incident: &draft, Who: in.DeclaredBy, Platform: in.Platform, Text: declared.Text, At: now, notes: &notes}); err != nil {
 			return err
 		}
 		out = &draft
@@ -291,11 +287,11 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	}
 	c.log.Info().Str("incident", out.Key()).Str("severity", sev.Name).Bool("private", out.Private).Msg("incident declared")
 	c.committed()
-	if page != nil {
-		c.log.Info().Str("incident", out.Key()).Str("policy", page.Policy.ID).Msg("paging")
-		c.paging.poke()
+	var note string
+	for _, n := range notes {
+		note += "\n" + n
 	}
-	return out, pagingNote, nil
+	return out, note, nil
 }
 
 // service resolves a service name against the catalogue.

@@ -75,10 +75,19 @@ func (c *Incidents) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 	f := &bot.FollowUp{IncidentID: inc.ID, Incident: inc.Key(), Platform: req.Platform, Text: text, Owner: owner, Due: due, Created: now, CreatedBy: req.User}
 	ev := bot.NewEvent(bot.EventFollowUp, req.User, now, text)
 	ev.Highlight = true
-	if err := c.followups.AddFollowUp(ctx, f, ev); err != nil {
+	draft := *f
+	err = c.store.Update(ctx, func(tx bot.Tx) error {
+		draft = *f
+		if err := tx.AddFollowUp(&draft, ev); err != nil {
+			return err
+		}
+		return c.follow(tx, Change{Kind: bot.EventFollowUp, Incident: inc, Who: req.User, Platform: req.Platform, Text: text, At: now, Extra: followUpExtra(&draft)})
+	})
+	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not save the follow-up. Try again.")
 	}
-	c.hooks.emit(ctx, bot.HookFollowUpCreated, inc, text, followUpExtra(f))
+	f = &draft
+	c.committed()
 	return &bot.Response{InChannel: true, Message: followUpMessage(f, now)}, nil
 }
 

@@ -47,50 +47,55 @@ type HookBody struct {
 	Incident HookIncident `json:"incident"`
 }
 
-// Hooks sends lifecycle events to outgoing webhooks through their own
-// outbox, with retries and backoff like pages.
+// Hooks follows changes with events for outgoing webhooks, queued as
+// jobs in the outbox with the change, and sends them from there.
 type Hooks struct {
-	store bot.HookStore
 	clock bot.Clock
 	log   zerolog.Logger
 	hooks map[string]HookConfig
-	// backlog: hooks that may have events held back by an outage.
-	backlog backlog
 }
 
-// NewHooks returns the hook sender and makes incidents emit events, or
-// nil when no hook is configured or the store cannot keep an outbox.
-func NewHooks(incidents *Incidents, clock bot.Clock, log zerolog.Logger, cfg []HookConfig) *Hooks {
-	hs, ok := incidents.store.(bot.HookStore)
-	if !ok || len(cfg) == 0 {
+// NewHooks returns the hook follower and sender, or nil when no hook is
+// configured.
+func NewHooks(clock bot.Clock, log zerolog.Logger, cfg []HookConfig) *Hooks {
+	if len(cfg) == 0 {
 		return nil
 	}
-	h := &Hooks{store: hs, clock: clock, log: log.With().Str("component", "hooks").Logger(), hooks: map[string]HookConfig{}}
+	h := &Hooks{clock: clock, log: log.With().Str("component", "hooks").Logger(), hooks: map[string]HookConfig{}}
 	for _, c := range cfg {
 		h.hooks[c.ID] = c
 	}
-	incidents.hooks = h
 	return h
 }
 
-// hookFor maps a timeline event kind to the hook event it makes.
+// hookFor maps a change to the hook event it makes.
 var hookFor = map[bot.EventKind]string{
+	bot.EventDeclared:     bot.HookDeclared,
 	bot.EventUpdate:       bot.HookUpdated,
 	bot.EventSeverity:     bot.HookSeverityChanged,
 	bot.EventAcknowledged: bot.HookAcknowledged,
 	bot.EventMitigated:    bot.HookMitigated,
 	bot.EventResolved:     bot.HookResolved,
 	bot.EventClosed:       bot.HookClosed,
+	bot.EventFollowUp:     bot.HookFollowUpCreated,
+	ChangePostmortem:      bot.HookPostmortemCreated,
 }
 
-// deliveries returns event for every hook subscribed to it, to enqueue
-// with the change that makes it.
-func (h *Hooks) deliveries(event string, inc *bot.Incident, text string, extra map[string]string) []bot.HookDelivery {
-	if h == nil {
+// Follow implements Follower: the change's event, for every hook
+// subscribed to it, joins the change's transaction.
+func (h *Hooks) Follow(tx bot.Tx, ch Change) error {
+	event, ok := hookFor[ch.Kind]
+	if !ok || ch.Again {
 		return nil
 	}
+	return tx.Enqueue(h.jobs(event, ch.Incident, ch.Text, ch.Extra)...)
+}
+
+// jobs returns event for every hook subscribed to it, as outbox jobs: one
+// queue per hook, so each receives its events in order.
+func (h *Hooks) jobs(event string, inc *bot.Incident, text string, extra map[string]string) []bot.Job {
 	now := h.clock.Now()
-	var ds []bot.HookDelivery
+	var out []bot.Job
 	for id, c := range h.hooks {
 		if !slices.Contains(c.Events, event) {
 			continue
@@ -101,22 +106,11 @@ func (h *Hooks) deliveries(event string, inc *bot.Incident, text string, extra m
 			h.log.Error().Err(err).Msg("encoding a hook event")
 			return nil
 		}
-		ds = append(ds, bot.HookDelivery{Key: key, Hook: id, Event: event, Body: body, Status: bot.DeliveryPending, NextAttempt: now, Created: now})
+		out = append(out, bot.Job{Queue: "hook:" + id, Op: bot.OpHook, IncidentID: inc.ID,
+			Hook: &bot.HookDelivery{Key: key, Hook: id, Event: event, Body: body}, NextAttempt: now, Created: now})
 	}
-	slices.SortFunc(ds, func(a, b bot.HookDelivery) int { return strings.Compare(a.Hook, b.Hook) })
-	return ds
-}
-
-// emit enqueues event for every hook subscribed to it, in a transaction
-// of its own: for events that follow no change of the incident.
-func (h *Hooks) emit(ctx context.Context, event string, inc *bot.Incident, text string, extra map[string]string) {
-	ds := h.deliveries(event, inc, text, extra)
-	if len(ds) == 0 {
-		return
-	}
-	if err := h.store.EnqueueHooks(ctx, ds); err != nil {
-		h.log.Error().Err(err).Str("event", event).Str("incident", inc.Key()).Msg("could not queue hook events")
-	}
+	slices.SortFunc(out, func(a, b bot.Job) int { return strings.Compare(a.Queue, b.Queue) })
+	return out
 }
 
 func hookIncident(inc *bot.Incident, extra map[string]string) HookIncident {
@@ -129,85 +123,40 @@ func hookIncident(inc *bot.Incident, extra map[string]string) HookIncident {
 	return out
 }
 
-// Tick sends due hook deliveries, a few at a time.
-func (h *Hooks) Tick(ctx context.Context, now time.Time) {
-	if h == nil {
-		return
-	}
-	due, err := h.store.DueHooks(ctx, now, 256)
-	if err != nil {
-		h.log.Error().Err(err).Msg("reading the hook outbox")
-		return
-	}
-	// One hook's events go one after another, oldest first (after an
-	// outage, in the order they happened); different hooks in parallel.
-	byHook := groupBy(due, func(d bot.HookDelivery) string { return d.Hook })
-	parallel(byHook, 8, func(ds []bot.HookDelivery) {
-		for _, d := range ds {
-			h.send(ctx, d, now)
-		}
-	})
-}
+// hookTimeout bounds one attempt.
+const hookTimeout = 15 * time.Second
 
-// maxHookAttempts is when a hook delivery that keeps failing gives up
-// (about a day of backoff).
-const maxHookAttempts = 20
-
-func (h *Hooks) send(ctx context.Context, d bot.HookDelivery, now time.Time) {
-	var res bot.SendResult
+// Send implements Sender: one signed attempt. A hook that stays down is
+// retried with backoff until it answers; nothing is dropped after N
+// tries. A shutdown does not cut an attempt short, so one the receiver
+// accepted is recorded as sent.
+func (h *Hooks) Send(ctx context.Context, j bot.Job, _ bool) (Then, error) {
+	d := *j.Hook
 	c, ok := h.hooks[d.Hook]
 	if !ok {
-		res = bot.SendResult{Permanent: true, Err: errHookGone}
-	} else {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		res = c.Post(sctx, d)
-		cancel()
+		return nil, errHookGone
 	}
-	updated, err := h.store.UpdateHook(ctx, d.Key, func(x *bot.HookDelivery) error {
-		if x.Status != bot.DeliveryPending {
-			return nil
-		}
-		x.Attempts++
-		switch {
-		case res.Sent:
-			x.Status, x.SentAt, x.LastError = bot.DeliverySent, h.clock.Now(), ""
-		case res.Permanent || x.Attempts >= maxHookAttempts:
-			x.Status = bot.DeliveryFailed
-			if res.Err != nil {
-				x.LastError = res.Err.Error()
-			}
-		default:
-			wait := res.RetryAfter
-			if wait == 0 {
-				wait = min(2*time.Second<<min(x.Attempts-1, 12), 2*time.Hour)
-			}
-			x.NextAttempt = now.Add(wait)
-			if res.Err != nil {
-				x.LastError = res.Err.Error()
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		h.log.Error().Err(err).Str("delivery", d.Key).Msg("recording a hook delivery")
-		return
-	}
-	log := h.log.With().Str("hook", d.Hook).Str("event", d.Event).Str("delivery", d.Key).Int("attempt", updated.Attempts).Logger()
-	switch updated.Status {
-	case bot.DeliverySent:
-		log.Debug().Msg("hook delivered")
-		// It answers: what waits out a backoff for it goes on the next tick.
-		if n, err := h.backlog.release(d.Hook, func() (int, error) { return h.store.RetryHooksNow(ctx, d.Hook, h.clock.Now()) }); err != nil {
-			log.Error().Err(err).Msg("releasing hook events held back by an outage")
-		} else if n > 0 {
-			log.Info().Int("events", n).Msg("hook reachable again; sending what waited")
-		}
-	case bot.DeliveryFailed:
-		log.Warn().Str("error", updated.LastError).Msg("hook delivery failed for good")
-	default:
-		h.backlog.held(d.Hook)
-		log.Info().Str("error", updated.LastError).Time("retry_at", updated.NextAttempt).Msg("hook not delivered yet; will retry")
-	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hookTimeout)
+	defer cancel()
+	return nil, resultError(c.Post(sctx, d))
 }
 
-var errHookGone = bot.Errorf(bot.EINVALID, "this hook is no longer configured")
+// resultError turns a receiver's answer into the outbox's terms: nil when
+// sent, transient (with the receiver's Retry-After) unless permanent.
+func resultError(res bot.SendResult) error {
+	if res.Sent {
+		return nil
+	}
+	msg := "no answer"
+	if res.Err != nil {
+		msg = res.Err.Error()
+	}
+	if res.Permanent {
+		return bot.Errorf(bot.EREFUSED, "%s", msg)
+	}
+	err := bot.Errorf(bot.EUNAVAILABLE, "%s", msg)
+	err.RetryAfter = res.RetryAfter
+	return err
+}
+
+var errHookGone = bot.Errorf(bot.EREFUSED, "this hook is no longer configured")

@@ -79,11 +79,23 @@ func hookTo(id string, r *hookReceiver, events ...string) commands.HookConfig {
 	}}
 }
 
+// withHooks makes hooks follow e's incidents and the outbox send them.
+func withHooks(e *env, cfg ...commands.HookConfig) {
+	h := commands.NewHooks(e.clock, zerolog.Nop(), cfg)
+	e.inc.Follow(h)
+	e.inc.Outbox().Handle(bot.OpHook, h)
+}
+
+// wait advances e's clock by d and runs what falls due.
+func (e *env) wait(d time.Duration) {
+	e.clock.Advance(d)
+	e.inc.Outbox().Drain(ctx())
+}
+
 func TestHooksFollowTheLifecycle(t *testing.T) {
 	e := newEnv(t)
 	all, resolved := newHookReceiver(t), newHookReceiver(t)
-	hooks := commands.NewHooks(e.inc, e.clock, zerolog.Nop(), []commands.HookConfig{
-		hookTo("all", all, bot.HookEvents()...), hookTo("resolved", resolved, bot.HookResolved)})
+	withHooks(e, hookTo("all", all, bot.HookEvents()...), hookTo("resolved", resolved, bot.HookResolved))
 
 	e.do("alice", "general", "/incident declare Checkout is down sev:2 service:payments")
 	ch := e.incident(1).Channel.ID
@@ -94,7 +106,6 @@ func TestHooksFollowTheLifecycle(t *testing.T) {
 	e.do("alice", ch, "/incident mitigate")
 	e.do("alice", ch, "/incident resolve Rolled back")
 	e.do("alice", ch, "/incident close")
-	hooks.Tick(ctx(), e.clock.Now())
 
 	want := "followup.created,incident.acknowledged,incident.closed,incident.declared,incident.mitigated,incident.resolved,incident.severity_changed,incident.updated,postmortem.generated"
 	if got := sortedNames(all); got != want {
@@ -118,14 +129,13 @@ func TestHooksFollowTheLifecycle(t *testing.T) {
 		}
 	}
 	all.mu.Unlock()
-	hooks.Tick(ctx(), e.clock.Now().Add(time.Hour))
+	e.wait(time.Hour)
 	if got := all.names(); strings.Count(got, ",") != strings.Count(want, ",") {
 		t.Errorf("a sent event went out again: %s", got)
 	}
 }
 
-// sortedNames lists the events received, sorted: the outbox sends in
-// parallel, so arrival order is not event order.
+// sortedNames lists the events received, sorted.
 func sortedNames(r *hookReceiver) string {
 	names := strings.Split(r.names(), ",")
 	slices.Sort(names)
@@ -136,20 +146,19 @@ func TestHooksRetryUntilDelivered(t *testing.T) {
 	e := newEnv(t)
 	r := newHookReceiver(t)
 	r.fail = 2
-	hooks := commands.NewHooks(e.inc, e.clock, zerolog.Nop(), []commands.HookConfig{hookTo("t", r, bot.HookDeclared)})
-	e.do("alice", "general", "/incident declare Checkout is down")
-	hooks.Tick(ctx(), e.clock.Now())
+	withHooks(e, hookTo("t", r, bot.HookDeclared))
+	e.do("alice", "general", "/incident declare Checkout is down") // the first attempt fails
 	if r.names() != "" {
 		t.Fatal("delivered despite a 500")
 	}
-	hooks.Tick(ctx(), e.clock.Now().Add(time.Second)) // backoff (2 s) not over: no attempt
+	e.wait(time.Second) // backoff (2 s ± 20 %) not over: no attempt
 	r.mu.Lock()
 	if r.fail != 1 {
 		t.Errorf("attempted before the backoff was over (%d failures left)", r.fail)
 	}
 	r.mu.Unlock()
-	hooks.Tick(ctx(), e.clock.Now().Add(3*time.Second))
-	hooks.Tick(ctx(), e.clock.Now().Add(10*time.Second))
+	e.wait(2 * time.Second) // the second fails; the next waits 4 s ± 20 %
+	e.wait(5 * time.Second)
 	if got := r.names(); got != "incident.declared" {
 		t.Fatalf("after retries: %q", got)
 	}
@@ -160,35 +169,27 @@ func TestHooksRetryUntilDelivered(t *testing.T) {
 	}
 }
 
-// After an outage, the first event that gets through releases the ones
-// waiting out their backoff: they go on the next tick, oldest first.
+// A hook's events go one after another in the order they happened: while
+// the receiver is down the later ones wait behind the first, and however
+// long the outage, none is dropped.
 func TestHooksCatchUpInOrderWhenTheReceiverIsBack(t *testing.T) {
 	e := newEnv(t)
 	r := newHookReceiver(t)
 	r.fail = 1000
-	hooks := commands.NewHooks(e.inc, e.clock, zerolog.Nop(), []commands.HookConfig{
-		hookTo("t", r, bot.HookDeclared, bot.HookUpdated, bot.HookAcknowledged, bot.HookSeverityChanged)})
-	tick := func(d time.Duration) {
-		e.clock.Advance(d)
-		hooks.Tick(ctx(), e.clock.Now())
-	}
+	withHooks(e, hookTo("t", r, bot.HookDeclared, bot.HookUpdated, bot.HookAcknowledged, bot.HookSeverityChanged))
 	e.do("alice", "general", "/incident declare Checkout is down sev:3")
 	ch := e.incident(1).Channel.ID
-	for range 6 {
-		tick(time.Minute) // the declaration fails again and again: its backoff grows
+	for range 30 {
+		e.wait(time.Minute) // the declaration fails again and again: its backoff grows to 5 min
 	}
 	e.do("alice", ch, "/incident update rolling back")
-	tick(0)
-	tick(3 * time.Second)
 	e.do("alice", ch, "/incident ack")
-	tick(0) // each has failed at least once
 	r.mu.Lock()
 	r.fail = 0 // the receiver is back
 	r.mu.Unlock()
 	e.do("alice", ch, "/incident sev 1")
-	tick(0) // the severity change goes at once, and releases the others
-	tick(0)
-	if got := r.names(); got != "incident.severity_changed,incident.declared,incident.updated,incident.acknowledged" {
-		t.Fatalf("received %q; want the new event, then the held-back ones in the order they happened", got)
+	e.wait(6 * time.Minute) // the longest backoff
+	if got := r.names(); got != "incident.declared,incident.updated,incident.acknowledged,incident.severity_changed" {
+		t.Fatalf("received %q; want every event, in the order they happened", got)
 	}
 }

@@ -77,8 +77,8 @@ func (c *Incidents) run(ctx context.Context, req *bot.Request, build func(args [
 }
 
 // apply makes the change in one transaction with all its consequences:
-// the timeline event, the reminders it moves, its hook event, and the
-// chat jobs that bring the channel up to date (invitations, summary,
+// the timeline event, the reminders it moves, what its followers add
+// (pages stopped, hook events), and the chat jobs that bring the channel up to date (invitations, summary,
 // topic, a notice and, if asked, an announcement).
 func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch change) (*bot.Response, error) {
 	var (
@@ -113,10 +113,8 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 				return err
 			}
 		}
-		if event, ok := hookFor[kind]; ok {
-			if err := tx.EnqueueHooks(c.hooks.deliveries(event, &cur, t, nil)...); err != nil {
-				return err
-			}
+		if err := c.follow(tx, Change{Kind: kind, Incident: &cur, Who: who.user, Platform: who.platform, Text: t, At: at}); err != nil {
+			return err
 		}
 		notice := bot.Message{Text: fmt.Sprintf("%s %s", who.user.Mention(), t)}
 		if err := tx.Enqueue(c.publishJobs(&cur, notice, ch.announce, ch.invite...)...); err != nil {
@@ -162,23 +160,6 @@ func (c *Incidents) publishJobs(inc *bot.Incident, notice bot.Message, announce 
 		jobs = append(jobs, j)
 	}
 	return jobs
-}
-
-// refresh queues an update of the incident's pinned summary (paging
-// changed what it shows).
-func (c *Incidents) refresh(ctx context.Context, id uuid.UUID) {
-	err := c.store.Update(ctx, func(tx bot.Tx) error {
-		inc, err := tx.Incident(id)
-		if err != nil {
-			return err
-		}
-		return tx.Enqueue(c.job(inc, bot.OpSummary))
-	})
-	if err != nil {
-		c.log.Warn().Err(err).Msg("queueing a summary update")
-		return
-	}
-	c.committed()
 }
 
 // The lifecycle changes. Each validates what it can before the transaction;
@@ -357,8 +338,8 @@ func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.R
 	return c.resolve(ctx, requester(req), inc.ID, summary)
 }
 
-// resolve resolves the incident, closes its pages and posts the
-// postmortem draft.
+// resolve resolves the incident (its followers close its pages) and
+// posts the postmortem draft.
 func (c *Incidents) resolve(ctx context.Context, who actor, id uuid.UUID, summary string) (*bot.Response, error) {
 	resp, err := c.apply(ctx, who, id, resolveChange(summary))
 	if err != nil {
@@ -367,10 +348,6 @@ func (c *Incidents) resolve(ctx context.Context, who actor, id uuid.UUID, summar
 	inc, ierr := c.store.Incident(ctx, id)
 	if ierr != nil {
 		return resp, nil
-	}
-	if c.paging != nil {
-		c.paging.resolved(ctx, inc, c.clock.Now())
-		c.refresh(ctx, id)
 	}
 	if perr := c.publishPostmortem(ctx, inc); perr != nil {
 		c.log.Warn().Err(perr).Str("incident", inc.Key()).Msg("posting the postmortem draft")
@@ -395,33 +372,36 @@ func (c *Incidents) handleAck(ctx context.Context, req *bot.Request) (*bot.Respo
 	return c.acknowledge(ctx, requester(req), inc.ID)
 }
 
-// acknowledge records that who is on the incident and stops its paging.
-// While a page escalates, only people it paged (or on its policy) may
-// acknowledge. A second acknowledgement changes nothing.
+// acknowledge records that who is on the incident; its followers stop
+// its paging, and may refuse who (only the people paged may acknowledge
+// while a page escalates). A second acknowledgement changes nothing but a
+// page still open (one started after the first).
 func (c *Incidents) acknowledge(ctx context.Context, who actor, id uuid.UUID) (*bot.Response, error) {
-	inc, err := c.store.Incident(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if c.paging != nil {
-		if err := c.paging.canAck(ctx, inc, c.paging.personOf(who.platform, who.user)); err != nil {
-			return nil, err
-		}
-	}
 	resp, err := c.apply(ctx, who, id, ackChange())
-	if c.paging != nil && (err == nil || bot.ErrorCode(err) == bot.ECONFLICT) {
-		c.paging.acknowledged(ctx, inc, c.paging.personOf(who.platform, who.user), c.clock.Now())
-		c.refresh(ctx, id)
+	if bot.ErrorCode(err) != bot.ECONFLICT {
+		return resp, err
 	}
+	uerr := c.store.Update(ctx, func(tx bot.Tx) error {
+		inc, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		return c.follow(tx, Change{Kind: bot.EventAcknowledged, Incident: inc, Who: who.user, Platform: who.platform, At: c.clock.Now(), Again: true})
+	})
+	if uerr != nil {
+		return nil, uerr
+	}
+	c.committed()
 	return resp, err
 }
 
-// summary is the live summary with who was paged and how it went.
+// summary is the live summary, with what followers add (who was paged and
+// how it went).
 func (c *Incidents) summary(ctx context.Context, inc *bot.Incident) bot.Message {
 	m := SummaryMessage(inc, c.clock.Now())
-	if c.paging != nil {
-		if lines := c.paging.pagingLines(ctx, inc); lines != "" {
-			m.Fields = append(m.Fields, bot.Field{Label: "Paged", Value: lines})
+	for _, f := range c.followers {
+		if s, ok := f.(summarizer); ok {
+			m.Fields = append(m.Fields, s.summaryFields(ctx, inc)...)
 		}
 	}
 	return m

@@ -3,33 +3,35 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// Outbox carries out the chat jobs that changes commit with them: one
-// sender per platform, the jobs of one queue (an incident) in order, the
-// queues in parallel. A job is tried until it succeeds or the platform
-// refuses it for good; nothing is dropped after N tries, and a restart
-// resumes every unfinished job. No lock is held across a platform call.
+// Outbox carries out the jobs that changes commit with them: pages, hook
+// events and chat work, one sender per kind of destination. The jobs of
+// one queue (an incident's chat work, one page delivery's trigger and
+// close, one hook's events) run in order; queues run in parallel, pages
+// first. A job is tried until it succeeds or is refused for good; nothing
+// is dropped after N tries, and a restart resumes every unfinished job. No
+// lock is held across a call to a destination.
 type Outbox struct {
-	store     bot.JobStore
-	incidents *Incidents
-	chats     map[bot.Platform]bot.Chat
-	clock     bot.Clock
-	log       zerolog.Logger
-	started   time.Time // jobs written before may have been in flight at a crash
+	store   bot.JobStore
+	senders map[bot.JobOp]Sender
+	chat    Sender // every other op
+	clock   bot.Clock
+	log     zerolog.Logger
+	started time.Time // jobs written before may have been in flight at a crash
+	backlog backlog   // destinations that may have jobs held back by an outage
 
 	mu       sync.Mutex
 	inflight map[string]bool
+	busy     map[string]int // jobs in flight per destination
 	// suspects are the jobs that may have been in flight when the last
 	// process stopped: the queue heads due at the first tick (only a
 	// queue's head runs). Each looks for what it made before acting once.
@@ -43,16 +45,42 @@ type Outbox struct {
 	recorded chan struct{} // closed and replaced when a channel is recorded
 }
 
-// maxParallel bounds the jobs in flight at once (different queues).
+// Sender carries out one kind of job.
+type Sender interface {
+	// Send makes one attempt at j; again says an earlier attempt may have
+	// acted without its outcome being recorded (a timeout, a crash), so it
+	// should look for what that attempt made first. The error decides the
+	// outcome: nil is done, a transient one (bot.Transient) is tried again
+	// later, any other is a refusal for good. then, when not nil, runs in
+	// the transaction that records the outcome, with j as recorded.
+	Send(ctx context.Context, j bot.Job, again bool) (then Then, err error)
+}
+
+// Then records what an attempt did, in the transaction that records its
+// outcome; j is the job as recorded (done, failed, or pending).
+type Then func(tx bot.Tx, j bot.Job) error
+
+// maxParallel bounds the jobs in flight at once for one destination, so
+// a slow chat platform never holds up a pager.
 const maxParallel = 16
 
-// NewOutbox returns the outbox of c's store; Run carries it out.
-func NewOutbox(c *Incidents, store bot.JobStore) *Outbox {
-	o := &Outbox{store: store, incidents: c, chats: c.chats, clock: c.clock, log: c.log.With().Str("component", "outbox").Logger(),
-		started: c.clock.Now(), inflight: map[string]bool{}, suspects: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
+// NewOutbox returns an outbox over store whose chat jobs chat carries out;
+// Handle adds the senders of other kinds of job, Run carries it out.
+func NewOutbox(store bot.JobStore, chat Sender, clock bot.Clock, log zerolog.Logger) *Outbox {
+	o := &Outbox{store: store, senders: map[bot.JobOp]Sender{}, chat: chat, clock: clock, log: log.With().Str("component", "outbox").Logger(),
+		started: clock.Now(), inflight: map[string]bool{}, busy: map[string]int{}, suspects: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
 	o.idle = sync.NewCond(&o.mu)
-	c.outbox = o
 	return o
+}
+
+// Handle makes s carry out the jobs of op (bot.OpPage, bot.OpHook).
+func (o *Outbox) Handle(op bot.JobOp, s Sender) { o.senders[op] = s }
+
+func (o *Outbox) senderFor(j bot.Job) Sender {
+	if s, ok := o.senders[j.Op]; ok {
+		return s
+	}
+	return o.chat
 }
 
 // Poke asks the outbox to look for due jobs now.
@@ -99,10 +127,12 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 	}
 	o.mu.Unlock()
 	for _, j := range due {
+		dest := j.Destination()
 		o.mu.Lock()
-		busy := o.inflight[j.Key] || len(o.inflight) >= maxParallel
+		busy := o.inflight[j.Key] || o.busy[dest] >= maxParallel
 		if !busy {
 			o.inflight[j.Key] = true
+			o.busy[dest]++
 		}
 		o.mu.Unlock()
 		if busy {
@@ -112,6 +142,7 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 			o.run(ctx, j)
 			o.mu.Lock()
 			delete(o.inflight, j.Key)
+			o.busy[dest]--
 			if len(o.inflight) == 0 {
 				o.idle.Broadcast()
 			}
@@ -121,7 +152,7 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 	}
 }
 
-// jobTimeout bounds one attempt.
+// jobTimeout bounds one attempt; senders may bound theirs more tightly.
 const jobTimeout = 2 * time.Minute
 
 // run makes one attempt at j and records its outcome.
@@ -137,16 +168,29 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 		o.creating.Add(1)
 		defer o.channelSettled() // after the outcome is recorded
 	}
+	// A job that may have acted already looks for what it made first: its
+	// last attempt failed without saying (a timeout, a 5xx), or it may
+	// have been in flight when the last process stopped.
+	o.mu.Lock()
+	suspect := o.suspects[j.Key]
+	delete(o.suspects, j.Key)
+	o.mu.Unlock()
 	actx, cancel := context.WithTimeout(ctx, jobTimeout)
-	then, err := o.attempt(actx, j)
+	then, err := o.senderFor(j).Send(actx, j, j.MayHaveRun || suspect)
 	cancel()
 	now := o.clock.Now()
-	log := o.log.With().Str("job", j.Key).Str("op", string(j.Op)).Logger()
-	switch transient, after := bot.Transient(err); {
+	dest := j.Destination()
+	log := o.log.With().Str("job", j.Key).Str("op", string(j.Op)).Str("destination", dest).Logger()
+	transient, after := bot.Transient(err)
+	switch {
 	case err == nil:
 		j.Status, j.Done, j.LastError = bot.JobDone, now, ""
-	case ctx.Err() != nil:
-		return // shutting down: the job stays as it was and runs after the restart
+		j.Attempts++
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Cut short by the shutdown: the job stays as it was and runs
+		// after the restart.
+		log.Info().Msg("job interrupted by the shutdown; it runs again after the restart")
+		return
 	case transient:
 		j.Attempts++
 		j.LastError = bot.ErrorMessage(err)
@@ -157,16 +201,32 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 		} else {
 			j.NextAttempt = now.Add(backoff(j.Attempts))
 		}
-		then = nil
-		log.Warn().Err(err).Int("attempts", j.Attempts).Time("next", j.NextAttempt).Msg("chat job will be tried again")
+		log.Warn().Err(err).Int("attempts", j.Attempts).Time("next", j.NextAttempt).Msg("job will be tried again")
 	default:
 		j.Attempts++
 		j.Status, j.LastError = bot.JobFailed, bot.ErrorMessage(err)
-		then = o.report(j, err)
-		log.Error().Err(err).Msg("chat job refused for good")
+		log.Error().Err(err).Msg("job refused for good")
 	}
-	if err := o.store.FinishJob(ctx, j, then); err != nil {
-		log.Error().Err(err).Msg("recording a chat job's outcome; it will run again")
+	var record func(bot.Tx) error
+	if then != nil {
+		record = func(tx bot.Tx) error { return then(tx, j) }
+	}
+	if err := o.store.FinishJob(ctx, j, record); err != nil {
+		log.Error().Err(err).Msg("recording a job's outcome; it will run again")
+		return
+	}
+	switch {
+	case transient:
+		o.backlog.held(dest)
+	case err == nil:
+		// The destination answers: what waits out a backoff for it (after
+		// an outage) goes now, not minutes from now.
+		n, rerr := o.backlog.release(dest, func() (int, error) { return o.store.RetryNow(ctx, dest, o.clock.Now()) })
+		if rerr != nil {
+			log.Error().Err(rerr).Msg("releasing jobs held back by an outage")
+		} else if n > 0 {
+			log.Info().Int("jobs", n).Msg("destination reachable again; sending what waited")
+		}
 	}
 }
 
@@ -174,202 +234,6 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 func backoff(n int) time.Duration {
 	d := min(2*time.Second<<min(n-1, 8), 5*time.Minute)
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
-
-// report says once, in the incident's channel where there is one, that a
-// chat job was refused for good, with the platform's error.
-func (o *Outbox) report(j bot.Job, err error) func(bot.Tx) error {
-	if j.Report || j.IncidentID == uuid.Nil || j.Op == bot.OpCreateChannel {
-		return nil
-	}
-	return func(tx bot.Tx) error {
-		inc, err2 := tx.Incident(j.IncidentID)
-		if err2 != nil || inc.Channel.IsZero() {
-			return nil
-		}
-		return tx.Enqueue(bot.Job{Queue: j.Queue, Platform: j.Platform, Op: bot.OpPost, IncidentID: j.IncidentID, Report: true,
-			Message:     bot.Message{Text: fmt.Sprintf("⚠️ klaxon could not %s: %s", describe(j), bot.ErrorMessage(err))},
-			NextAttempt: o.clock.Now(), Created: o.clock.Now()})
-	}
-}
-
-func describe(j bot.Job) string {
-	switch j.Op {
-	case bot.OpCreateChannel:
-		return "create the incident channel"
-	case bot.OpInvite:
-		return "invite the responders"
-	case bot.OpTopic:
-		return "set the channel topic"
-	case bot.OpPostSummary:
-		return "post the summary"
-	case bot.OpPin:
-		return "pin the summary"
-	case bot.OpAnnounce:
-		return "post the announcement"
-	case bot.OpSummary:
-		return "update the pinned summary"
-	case bot.OpPostmortem:
-		return "post the postmortem draft"
-	case bot.OpDM:
-		return "send a direct message"
-	case bot.OpUpdate:
-		return "update a message"
-	}
-	if j.Announce {
-		return "post the announcement"
-	}
-	return "post a message"
-}
-
-// errNoChannel is what jobs about an incident without a channel get.
-var errNoChannel = bot.Errorf(bot.EREFUSED, "the incident has no channel")
-
-// attempt carries j out once. It returns what to record with its success,
-// in the transaction that marks it done.
-func (o *Outbox) attempt(ctx context.Context, j bot.Job) (func(bot.Tx) error, error) {
-	chat, ok := o.chats[j.Platform]
-	if !ok {
-		return nil, bot.Errorf(bot.EUNAVAILABLE, "klaxon is not connected to %s", j.Platform)
-	}
-	var inc *bot.Incident
-	if j.IncidentID != uuid.Nil {
-		var err error
-		if inc, err = o.incidents.store.Incident(ctx, j.IncidentID); err != nil {
-			return nil, bot.Internal(err, "klaxon could not read the incident")
-		}
-	} else if j.Op != bot.OpPost && j.Op != bot.OpDM && j.Op != bot.OpUpdate {
-		return nil, bot.Errorf(bot.EREFUSED, "chat job %s has no incident", j.Op)
-	}
-	// A job that may have acted already looks for what it made first: its
-	// last attempt failed without saying (a timeout, a 5xx), or it may
-	// have been in flight when the last process stopped.
-	o.mu.Lock()
-	suspect := o.suspects[j.Key]
-	delete(o.suspects, j.Key)
-	o.mu.Unlock()
-	again := j.MayHaveRun || suspect
-	m := j.Message
-	m.Nonce = j.Nonce()
-	switch j.Op {
-	case bot.OpCreateChannel:
-		return o.createChannel(ctx, chat, inc, again)
-	case bot.OpInvite:
-		if inc.Channel.IsZero() {
-			return nil, errNoChannel
-		}
-		return nil, chat.Invite(ctx, inc.Channel.ID, j.Users...)
-	case bot.OpTopic:
-		if inc.Channel.IsZero() {
-			return nil, errNoChannel
-		}
-		return nil, chat.SetTopic(ctx, inc.Channel.ID, Topic(inc))
-	case bot.OpPostSummary:
-		if !inc.SummaryRef.IsZero() {
-			return nil, nil
-		}
-		if inc.Channel.IsZero() {
-			return nil, errNoChannel
-		}
-		m = o.incidents.summary(ctx, inc)
-		m.Nonce = j.Nonce()
-		ref, err := o.post(ctx, chat, inc.Channel.ID, m, again)
-		if err != nil {
-			return nil, err
-		}
-		return recordOn(inc.ID, func(cur *bot.Incident) { cur.SummaryRef = ref }), nil
-	case bot.OpPin:
-		if inc.SummaryRef.IsZero() {
-			return nil, bot.Errorf(bot.EREFUSED, "the summary was not posted")
-		}
-		return nil, chat.Pin(ctx, inc.SummaryRef)
-	case bot.OpAnnounce:
-		return nil, o.postOnce(ctx, chat, j.Channel, Announcement(inc), j, again)
-	case bot.OpSummary:
-		if inc.SummaryRef.IsZero() {
-			return nil, nil // the summary is not posted yet; posting it shows the latest state
-		}
-		return nil, chat.Update(ctx, inc.SummaryRef, o.incidents.summary(ctx, inc))
-	case bot.OpPost:
-		channel := j.Channel
-		if channel == "" {
-			if inc == nil || inc.Channel.IsZero() {
-				return nil, errNoChannel
-			}
-			channel = inc.Channel.ID
-		}
-		ref, err := o.post(ctx, chat, channel, m, again)
-		if err != nil || j.PageID == uuid.Nil {
-			return nil, err
-		}
-		return func(tx bot.Tx) error { return tx.LinkPage(j.Platform, ref, j.PageID) }, nil
-	case bot.OpDM:
-		ref, err := chat.DM(ctx, j.Users[0], m)
-		if err != nil || j.PageID == uuid.Nil {
-			return nil, err
-		}
-		return func(tx bot.Tx) error { return tx.LinkPage(j.Platform, ref, j.PageID) }, nil
-	case bot.OpUpdate:
-		return nil, chat.Update(ctx, j.Ref, j.Message)
-	case bot.OpPostmortem:
-		if inc.Channel.IsZero() {
-			return nil, errNoChannel
-		}
-		return nil, o.incidents.uploadPostmortem(ctx, chat, inc)
-	}
-	return nil, bot.Errorf(bot.EREFUSED, "unknown chat job %q", j.Op)
-}
-
-// postOnce posts m for job j, unless a run before a crash did.
-func (o *Outbox) postOnce(ctx context.Context, chat bot.Chat, channel string, m bot.Message, j bot.Job, again bool) error {
-	m.Nonce = j.Nonce()
-	_, err := o.post(ctx, chat, channel, m, again)
-	return err
-}
-
-// post posts m, unless a run before a crash posted it already.
-func (o *Outbox) post(ctx context.Context, chat bot.Chat, channel string, m bot.Message, again bool) (bot.MessageRef, error) {
-	if again {
-		ref, found, err := chat.FindPost(ctx, channel, m.Nonce)
-		if err != nil {
-			return bot.MessageRef{}, err
-		}
-		if found {
-			return ref, nil
-		}
-	}
-	return chat.Post(ctx, channel, m)
-}
-
-// createChannel creates the incident's channel, or adopts the one a run
-// before a crash created, and records it in the transaction that finishes
-// the job. A name taken by something else gets -2, -3….
-func (o *Outbox) createChannel(ctx context.Context, chat bot.Chat, inc *bot.Incident, again bool) (func(bot.Tx) error, error) {
-	if !inc.Channel.IsZero() {
-		return nil, nil
-	}
-	const attempts = 10
-	for attempt := 1; attempt <= attempts; attempt++ {
-		name := ChannelName(o.incidents.cfg.ChannelPattern, inc, attempt)
-		ch, err := chat.CreateChannel(ctx, bot.ChannelSpec{Name: name, Topic: Topic(inc), Purpose: Purpose(inc), Private: inc.Private})
-		if errors.Is(err, bot.ErrNameTaken) {
-			found, ok, ferr := chat.FindChannel(ctx, name, inc.Key())
-			if ferr != nil {
-				return nil, ferr
-			}
-			if !ok {
-				continue
-			}
-			ch = found
-			err = nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return recordOn(inc.ID, func(cur *bot.Incident) { cur.Channel = ch },
-			bot.NewEvent(bot.EventChannel, bot.User{}, o.clock.Now(), "Channel #"+ch.Name+" created")), nil
-	}
-	return nil, bot.Errorf(bot.EREFUSED, "%d channel names for %s were all taken", attempts, inc.Key())
 }
 
 // channelSettled ends a channel creation: activity waiting to be placed
@@ -433,21 +297,5 @@ func (o *Outbox) waitIdle() {
 	defer o.mu.Unlock()
 	for len(o.inflight) > 0 {
 		o.idle.Wait()
-	}
-}
-
-// recordOn records what a job made on its incident, with events, in the
-// transaction that finishes the job.
-func recordOn(id uuid.UUID, set func(*bot.Incident), events ...bot.Event) func(bot.Tx) error {
-	return func(tx bot.Tx) error {
-		cur, err := tx.Incident(id)
-		if err != nil {
-			return err
-		}
-		set(cur)
-		if err := tx.PutIncident(cur); err != nil {
-			return err
-		}
-		return tx.AppendEvents(id, events...)
 	}
 }

@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -36,8 +35,10 @@ type PagingConfig struct {
 }
 
 // Paging pages people for incidents and escalates until someone
-// acknowledges. Its timers and deliveries are rows in the store, so a
-// restart loses nothing.
+// acknowledges. It follows the incidents' changes: a declaration starts a
+// page in its own transaction, an acknowledgement or resolution stops it
+// in its. Its timers are rows in the store and its deliveries jobs in the
+// outbox, which it sends (Send), so a restart loses nothing.
 type Paging struct {
 	store     bot.PageStore
 	incidents *Incidents
@@ -45,12 +46,10 @@ type Paging struct {
 	clock     bot.Clock
 	log       zerolog.Logger
 	cfg       PagingConfig
-	rng       *rand.Rand
-	rngMu     sync.Mutex
-	backlog   backlog // pagers that may have deliveries held back by an outage
 }
 
-// NewPaging wires paging to the incidents and on-call use cases.
+// NewPaging returns paging for the incidents and on-call use cases. Wire
+// it with incidents.Follow(p) and outbox.Handle(bot.OpPage, p).
 func NewPaging(store bot.PageStore, incidents *Incidents, oncall *OnCall, clock bot.Clock, log zerolog.Logger, cfg PagingConfig) *Paging {
 	if cfg.DefaultDelay == 0 {
 		cfg.DefaultDelay = 5 * time.Minute
@@ -58,9 +57,42 @@ func NewPaging(store bot.PageStore, incidents *Incidents, oncall *OnCall, clock 
 	if cfg.LowPriorityAck == 0 {
 		cfg.LowPriorityAck = 8 * time.Hour
 	}
-	p := &Paging{store: store, incidents: incidents, oncall: oncall, clock: clock, log: log, cfg: cfg, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))}
-	incidents.paging = p
-	return p
+	return &Paging{store: store, incidents: incidents, oncall: oncall, clock: clock, log: log, cfg: cfg}
+}
+
+// Follow implements Follower: a declaration starts paging its service's
+// on-call; an acknowledgement (by someone who may) or a resolution stops
+// the incident's pages and tells the pagers.
+func (p *Paging) Follow(tx bot.Tx, ch Change) error {
+	switch ch.Kind {
+	case bot.EventDeclared:
+		pol, ok := p.policyFor(ch.Incident.Service, ch.Incident.Severity)
+		if !ok {
+			return nil
+		}
+		page := p.newPage(ch.Incident, pol)
+		if err := tx.PutPage(page); err != nil {
+			return err
+		}
+		if page.NextAt.After(ch.At) {
+			ch.Note("📟 " + ch.Incident.Severity.Name + " is low priority: the on-call for " + ch.Incident.Service + " will be paged at " + Stamp(page.NextAt) + ", within business hours.")
+		} else {
+			ch.Note("📟 Paging the on-call for " + ch.Incident.Service + ".")
+		}
+	case bot.EventAcknowledged:
+		person := p.personOf(ch.Platform, ch.Who)
+		if err := p.canAck(tx, ch.Incident, person); err != nil {
+			return err
+		}
+		return p.closePages(tx, ch.Incident, ch.At, func(pg *bot.Page) bool { return pg.Acknowledge(person, ch.At) == nil }, bot.DeliverAck)
+	case bot.EventResolved:
+		return p.closePages(tx, ch.Incident, ch.At, func(pg *bot.Page) bool {
+			was := pg.Status
+			pg.Close()
+			return was != pg.Status
+		}, bot.DeliverResolve)
+	}
+	return nil
 }
 
 // Register adds /incident page and the Acknowledge button.
@@ -123,30 +155,12 @@ func (p *Paging) newPage(inc *bot.Incident, pol bot.Policy) *bot.Page {
 // Trigger starts paging for inc with policy; the first step fires at once.
 func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy) (*bot.Page, error) {
 	page := p.newPage(inc, pol)
-	if err := p.store.CreatePage(ctx, page); err != nil {
+	if err := p.incidents.store.Update(ctx, func(tx bot.Tx) error { return tx.PutPage(page) }); err != nil {
 		return nil, bot.Internal(err, "klaxon could not start paging. Page people with /incident page.")
 	}
 	p.log.Info().Str("incident", inc.Key()).Str("policy", pol.ID).Msg("paging")
 	p.poke()
 	return page, nil
-}
-
-// plan returns the page a newly declared incident starts, to commit with
-// the declaration, and what to tell the declarer; nil when its service
-// has nobody to page.
-func (p *Paging) plan(inc *bot.Incident) (*bot.Page, string) {
-	if p == nil {
-		return nil, ""
-	}
-	pol, ok := p.policyFor(inc.Service, inc.Severity)
-	if !ok {
-		return nil, ""
-	}
-	page := p.newPage(inc, pol)
-	if page.NextAt.After(p.clock.Now()) {
-		return page, "\n📟 " + inc.Severity.Name + " is low priority: the on-call for " + inc.Service + " will be paged at " + Stamp(page.NextAt) + ", within business hours."
-	}
-	return page, "\n📟 Paging the on-call for " + inc.Service + "."
 }
 
 // resolve people for targets at now.
@@ -208,7 +222,7 @@ func (p *Paging) onPolicy(pol bot.Policy, person string) bool {
 	return false
 }
 
-// Tick fires due escalation steps and sends due deliveries.
+// Tick fires due escalation steps. The outbox sends what they page.
 func (p *Paging) Tick(ctx context.Context, now time.Time) {
 	ids, err := p.store.DuePages(ctx, now)
 	if err != nil {
@@ -216,74 +230,81 @@ func (p *Paging) Tick(ctx context.Context, now time.Time) {
 	}
 	// Steps fire in parallel: their writes share commits (and fsyncs).
 	parallel(ids, 16, func(id uuid.UUID) { p.fire(ctx, id, now) })
-	p.deliver(ctx, now)
 }
 
 // fire runs the page's due step in one write transaction that re-checks
-// the page: an acknowledgement that raced the timer wins.
+// the page (an acknowledgement that raced the timer wins) and commits,
+// with the step, its deliveries to the pagers, the timeline's "paged"
+// event and the notice in the incident channel.
 func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
-	// The "paged" timeline event commits with the step, so a crash cannot
-	// page anyone without the timeline saying so. Mentions need the
-	// incident's platform, read before the write.
-	platform := bot.PlatformConsole
-	if pg, err := p.store.Page(ctx, id); err == nil {
-		if inc, err := p.incidents.store.Incident(ctx, pg.IncidentID); err == nil {
-			platform = inc.Platform
+	fired := false
+	err := p.incidents.store.Update(ctx, func(tx bot.Tx) error {
+		fired = false
+		pg, err := tx.Page(id)
+		if err != nil {
+			return err
 		}
-	}
-	var paged, who []string
-	var step, loop, steps int
-	var fired, exhausted bool
-	page, err := p.store.UpdatePage(ctx, id, func(pg *bot.Page) ([]bot.Delivery, []bot.Event, error) {
-		paged, who, fired, exhausted = nil, nil, false, false
 		if !pg.Active() || pg.NextAt.IsZero() || pg.NextAt.After(now) {
-			return nil, nil, nil
+			return nil // acknowledged or resolved meanwhile
+		}
+		inc, err := tx.Incident(pg.IncidentID)
+		if err != nil {
+			return err
 		}
 		fired = true
-		step, loop, steps = pg.Step, pg.Loop, len(pg.Policy.Steps)
-		var ds []bot.Delivery
+		step, loop, steps := pg.Step, pg.Loop, len(pg.Policy.Steps)
+		var paged, who []string
+		var jobs []bot.Job
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
 			pg.Paged = append(pg.Paged, bot.Paged{Person: person, Step: pg.Step, Loop: pg.Loop, At: now})
 			paged = append(paged, person)
+			who = append(who, mention(inc.Platform, p.incidents.cfg.People, person))
 			for _, pager := range p.pagersFor(person) {
 				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, pager)
-				ds = append(ds, bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
+				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
 					Kind: bot.DeliverTrigger, Summary: fmt.Sprintf("%s %s: %s", pg.Incident, pg.Severity.Name, pg.Title), Severity: pg.Severity,
-					Status: bot.DeliveryPending, NextAttempt: now, Created: now})
+					Status: bot.DeliveryPending}
+				pg.Deliveries = append(pg.Deliveries, d)
+				jobs = append(jobs, pageJob(d, now))
 			}
 		}
-		exhausted = !pg.Advance(now)
-		if len(paged) == 0 {
-			return ds, nil, nil
+		exhausted := !pg.Advance(now)
+		if err := tx.PutPage(pg); err != nil {
+			return err
 		}
-		for _, person := range paged {
-			who = append(who, mention(platform, p.incidents.cfg.People, person))
+		switch {
+		case len(paged) > 0:
+			ev := bot.NewEvent(bot.EventPage, bot.User{}, now, fmt.Sprintf("paged %s (step %d of %d, round %d)", strings.Join(who, ", "), step+1, steps, loop+1))
+			if err := tx.AppendEvents(pg.IncidentID, ev); err != nil {
+				return err
+			}
+			text := fmt.Sprintf("📟 Paging %s for %s (step %d of %d", strings.Join(who, ", "), pg.Incident, step+1, steps)
+			if loop > 0 {
+				text += fmt.Sprintf(", round %d", loop+1)
+			}
+			text += "). Acknowledge with the button or react ✅."
+			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: text, Buttons: []bot.Button{{ActionID: ActionAckPage, Label: "Acknowledge", Value: pg.ID.String(), Style: bot.ButtonPrimary}}}, true, now))
+		case step < steps:
+			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, pg.Incident)}, false, now))
 		}
-		ev := bot.NewEvent(bot.EventPage, bot.User{}, now, fmt.Sprintf("paged %s (step %d of %d, round %d)", strings.Join(who, ", "), step+1, steps, loop+1))
-		return ds, []bot.Event{ev}, nil
+		if exhausted {
+			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %d round(s) of paging. Page someone with `/incident page @person`.", pg.Incident, pg.Policy.Repeat+1)}, false, now))
+		}
+		return tx.Enqueue(append(jobs, chatJob(inc, bot.OpSummary, now))...)
 	})
 	if err != nil {
 		p.log.Error().Err(err).Str("page", id.String()).Msg("firing an escalation step")
 		return
 	}
-	if !fired {
-		return // acknowledged or resolved meanwhile
+	if fired {
+		p.incidents.outbox.Poke()
 	}
-	switch {
-	case len(paged) > 0:
-		text := fmt.Sprintf("📟 Paging %s for %s (step %d of %d", strings.Join(who, ", "), page.Incident, step+1, steps)
-		if loop > 0 {
-			text += fmt.Sprintf(", round %d", loop+1)
-		}
-		text += "). Acknowledge with the button or react ✅."
-		p.notice(ctx, page, bot.Message{Text: text, Buttons: []bot.Button{{ActionID: ActionAckPage, Label: "Acknowledge", Value: page.ID.String(), Style: bot.ButtonPrimary}}}, true)
-	case step < steps && page.Status == bot.PageTriggered:
-		p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, page.Incident)}, false)
-	}
-	if exhausted {
-		p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %d round(s) of paging. Page someone with `/incident page @person`.", page.Incident, page.Policy.Repeat+1)}, false)
-	}
-	p.incidents.refresh(ctx, page.IncidentID)
+}
+
+// pageJob is the outbox job that sends d: one queue per trigger, so its
+// acknowledge and resolve follow it in order.
+func pageJob(d bot.Delivery, at time.Time) bot.Job {
+	return bot.Job{Queue: d.DedupKey, Op: bot.OpPage, IncidentID: d.IncidentID, Delivery: &d, NextAttempt: at, Created: at}
 }
 
 func (p *Paging) pagersFor(person string) []string {
@@ -297,200 +318,112 @@ func (p *Paging) pagersFor(person string) []string {
 	return out
 }
 
-func (p *Paging) mention(page *bot.Page, person string) string {
-	inc, err := p.incidents.store.Incident(context.Background(), page.IncidentID)
-	if err != nil {
-		return person
+// notice is a post in the incident's channel, as a job; page notices are
+// linked to the page so a reaction on them acknowledges. Paging never
+// waits for chat: the outbox posts it.
+func (p *Paging) notice(inc *bot.Incident, page *bot.Page, m bot.Message, link bool, now time.Time) bot.Job {
+	j := chatJob(inc, bot.OpPost, now)
+	j.Message = m
+	if link {
+		j.PageID = page.ID
 	}
-	return mention(inc.Platform, p.incidents.cfg.People, person)
-}
-
-// notice queues a post in the incident's channel; page notices are linked
-// to the page so a reaction on them acknowledges. Paging never waits for
-// chat: the outbox posts it.
-func (p *Paging) notice(ctx context.Context, page *bot.Page, m bot.Message, link bool) {
-	err := p.incidents.store.Update(ctx, func(tx bot.Tx) error {
-		inc, err := tx.Incident(page.IncidentID)
-		if err != nil {
-			return err
-		}
-		j := p.incidents.job(inc, bot.OpPost)
-		j.Message = m
-		if link {
-			j.PageID = page.ID
-		}
-		return tx.Enqueue(j)
-	})
-	if err != nil {
-		p.log.Warn().Err(err).Str("incident", page.Incident).Msg("queueing a paging notice")
-		return
-	}
-	p.incidents.committed()
-}
-
-// backoff is the wait before retry n (1-based): 2s doubling to 5m, ±20%.
-func (p *Paging) backoff(n int) time.Duration {
-	d := 2 * time.Second << min(n-1, 8)
-	d = min(d, 5*time.Minute)
-	p.rngMu.Lock()
-	jitter := 0.8 + 0.4*p.rng.Float64()
-	p.rngMu.Unlock()
-	return time.Duration(float64(d) * jitter)
-}
-
-// deliver sends due outbox rows, a few at a time.
-func (p *Paging) deliver(ctx context.Context, now time.Time) {
-	for {
-		due, err := p.store.DueDeliveries(ctx, now, 256)
-		if err != nil {
-			p.log.Error().Err(err).Msg("reading the outbox")
-			return
-		}
-		if len(due) == 0 {
-			return
-		}
-		// Deliveries for one pager incident (one dedup key) go in order:
-		// trigger, acknowledge, resolve. Different ones go in parallel.
-		parallel(byDedupKey(due), 16, func(ds []bot.Delivery) {
-			for _, d := range ds {
-				p.send(ctx, d, now)
-			}
-		})
-		if len(due) < 256 {
-			return
-		}
-	}
-}
-
-// byDedupKey groups deliveries by dedup key, each group in lifecycle order.
-func byDedupKey(ds []bot.Delivery) [][]bot.Delivery {
-	rank := map[bot.DeliveryKind]int{bot.DeliverTrigger: 0, bot.DeliverAck: 1, bot.DeliverResolve: 2}
-	groups := groupBy(ds, func(d bot.Delivery) string { return d.DedupKey })
-	for _, g := range groups {
-		slices.SortStableFunc(g, func(a, b bot.Delivery) int { return rank[a.Kind] - rank[b.Kind] })
-	}
-	return groups
-}
-
-// groupBy splits items by key. Groups come in the order their keys first
-// appear, and keep their items' order.
-func groupBy[T any, K comparable](items []T, key func(T) K) [][]T {
-	index := map[K]int{}
-	var groups [][]T
-	for _, it := range items {
-		i, ok := index[key(it)]
-		if !ok {
-			i = len(groups)
-			index[key(it)] = i
-			groups = append(groups, nil)
-		}
-		groups[i] = append(groups[i], it)
-	}
-	return groups
+	return j
 }
 
 // sendTimeout bounds one delivery attempt.
 const sendTimeout = 15 * time.Second
 
-// send makes one attempt at d and records the outcome. A 5xx or a timeout
-// is never counted as sent.
-func (p *Paging) send(ctx context.Context, d bot.Delivery, now time.Time) {
+// Send implements Sender for page deliveries: one attempt at the pager.
+// A 5xx or a timeout is never counted as sent, and a shutdown does not cut
+// an attempt short (one the pager accepted must be recorded as sent, or it
+// would go out again). The outcome is recorded on the page, with its
+// timeline event and notices, in the transaction that finishes the job.
+func (p *Paging) Send(ctx context.Context, j bot.Job, _ bool) (Then, error) {
+	d := *j.Delivery
 	sender, ok := p.cfg.Pagers[d.Pager]
 	var res bot.SendResult
 	if !ok {
 		res = bot.SendResult{Permanent: true, Err: fmt.Errorf("pager %q is no longer configured", d.Pager)}
 	} else {
-		// Shutdown does not cut an attempt short: a request the receiver
-		// accepted must be recorded as sent, or it would go out again.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 		res = sender.Send(sctx, d)
 		cancel()
 	}
-	// The outcome and its timeline event commit together.
-	changed := false
-	updated, err := p.store.UpdateDelivery(ctx, d.Key, func(x *bot.Delivery) ([]bot.Event, error) {
-		changed = false
-		if x.Status == bot.DeliveryCancelled && res.Sent {
-			// Cancelled while this attempt was on its way, and it got
-			// through: record the truth (its close is queued already).
-			x.Attempts++
-			x.Status, x.SentAt, x.LastError = bot.DeliverySent, p.clock.Now(), ""
-			changed = true
-			return []bot.Event{deliveryEvent(x, now)}, nil
-		}
-		if x.Status != bot.DeliveryPending {
-			return nil, nil // cancelled meanwhile
-		}
-		changed = true
-		x.Attempts++
-		switch {
-		case res.Sent:
-			x.Status, x.SentAt, x.LastError = bot.DeliverySent, p.clock.Now(), ""
-		case res.Permanent:
-			x.Status, x.LastError = bot.DeliveryFailed, res.Err.Error()
-		default:
-			wait := res.RetryAfter
-			if wait == 0 {
-				wait = p.backoff(x.Attempts)
-			}
-			x.NextAttempt = now.Add(wait)
-			if res.Err != nil {
-				x.LastError = res.Err.Error()
-			}
-			return nil, nil
-		}
-		return []bot.Event{deliveryEvent(x, now)}, nil
-	})
-	if err != nil {
-		p.log.Error().Err(err).Str("delivery", d.Key).Msg("recording a delivery")
-		return
-	}
-	if !changed {
-		return
-	}
-	log := p.log.With().Str("delivery", d.Key).Str("pager", d.Pager).Int("attempt", updated.Attempts).Logger()
-	switch updated.Status {
-	case bot.DeliverySent:
+	err := resultError(res)
+	log := p.log.With().Str("delivery", d.Key).Str("pager", d.Pager).Int("attempt", j.Attempts+1).Logger()
+	switch {
+	case res.Sent:
 		log.Info().Msg("page delivered")
-		// The pager answers: what waits out a backoff for it (after an
-		// outage) goes now, not minutes from now.
-		if n, err := p.backlog.release(d.Pager, func() (int, error) { return p.store.RetryNow(ctx, d.Pager, p.clock.Now()) }); err != nil {
-			log.Error().Err(err).Msg("releasing deliveries held back by an outage")
-		} else if n > 0 {
-			log.Info().Int("deliveries", n).Msg("pager reachable again; sending what waited")
-			p.poke()
-		}
-		if updated.Attempts > 1 && d.Kind == bot.DeliverTrigger {
-			if page, err := p.store.Page(ctx, d.PageID); err == nil {
-				p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("📟 %s was paged through %s after all (attempt %d).", p.mention(page, d.Person), d.Pager, updated.Attempts)}, false)
-			}
-		}
-	case bot.DeliveryFailed:
-		log.Warn().Str("error", updated.LastError).Msg("page failed for good")
-		page, err := p.store.Page(ctx, d.PageID)
-		if err == nil {
-			p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("⚠️ Could not %s %s through %s: %s", verbFor(d.Kind), p.mention(page, d.Person), d.Pager, updated.LastError)}, false)
-		}
+	case res.Permanent:
+		log.Warn().Err(err).Msg("page failed for good")
 	default:
-		p.backlog.held(d.Pager)
-		log.Warn().Str("error", updated.LastError).Time("retry_at", updated.NextAttempt).Msg("page not delivered yet; will retry")
-		if updated.Attempts == 1 && d.Kind == bot.DeliverTrigger {
-			// Say so once: the responder is not reached yet, and klaxon keeps trying.
-			if page, err := p.store.Page(ctx, d.PageID); err == nil {
-				p.notice(ctx, page, bot.Message{Text: fmt.Sprintf("⏳ Could not reach %s through %s yet (%s). klaxon keeps trying and will say when it gets through.",
-					p.mention(page, d.Person), d.Pager, updated.LastError)}, false)
+		log.Warn().Err(err).Msg("page not delivered yet; will retry")
+	}
+	return func(tx bot.Tx, j bot.Job) error { return p.recordDelivery(tx, d, j, res) }, err
+}
+
+// recordDelivery records how an attempt at d went, j being its job as
+// recorded: on the page, on the timeline, and in the channel when a page
+// did not get through at first, got through after all or failed for good.
+func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.SendResult) error {
+	page, err := tx.Page(d.PageID)
+	if err != nil {
+		return err
+	}
+	inc, err := tx.Incident(d.IncidentID)
+	if err != nil {
+		return err
+	}
+	now := p.clock.Now()
+	rec := page.Delivery(d.Key)
+	if rec == nil {
+		page.Deliveries = append(page.Deliveries, d)
+		rec = &page.Deliveries[len(page.Deliveries)-1]
+	}
+	rec.Attempts, rec.LastError = j.Attempts, j.LastError
+	var jobs []bot.Job
+	who := mention(inc.Platform, p.incidents.cfg.People, d.Person)
+	switch j.Status {
+	case bot.JobDone:
+		// Even if cancelled while this attempt was on its way: it got
+		// through, and its close is queued already.
+		rec.Status, rec.SentAt = bot.DeliverySent, now
+		if j.Attempts > 1 && d.Kind == bot.DeliverTrigger {
+			jobs = append(jobs, p.notice(inc, page, bot.Message{Text: fmt.Sprintf("📟 %s was paged through %s after all (attempt %d).", who, d.Pager, j.Attempts)}, false, now))
+		}
+		for _, m := range res.Posted {
+			if err := tx.LinkPage(m.Platform, m.Ref, page.ID); err != nil {
+				return err
 			}
+		}
+	case bot.JobFailed:
+		rec.Status = bot.DeliveryFailed
+		jobs = append(jobs, p.notice(inc, page, bot.Message{Text: fmt.Sprintf("⚠️ Could not %s %s through %s: %s", verbFor(d.Kind), who, d.Pager, j.LastError)}, false, now))
+	default:
+		if j.Attempts == 1 && d.Kind == bot.DeliverTrigger {
+			// Say so once: the responder is not reached yet, and klaxon keeps trying.
+			jobs = append(jobs, p.notice(inc, page, bot.Message{Text: fmt.Sprintf("⏳ Could not reach %s through %s yet (%s). klaxon keeps trying and will say when it gets through.",
+				who, d.Pager, j.LastError)}, false, now))
+		}
+	}
+	if err := tx.PutPage(page); err != nil {
+		return err
+	}
+	if rec.Status == bot.DeliverySent || rec.Status == bot.DeliveryFailed {
+		if err := tx.AppendEvents(d.IncidentID, deliveryEvent(rec, now)); err != nil {
+			return err
 		}
 	}
 	if d.Kind == bot.DeliverTrigger {
-		p.incidents.refresh(ctx, d.IncidentID)
+		jobs = append(jobs, chatJob(inc, bot.OpSummary, now))
 	}
+	return tx.Enqueue(jobs...)
 }
 
 // closing is the acknowledge or resolve that follows trigger t.
-func closing(t bot.Delivery, kind bot.DeliveryKind, now time.Time) bot.Delivery {
+func closing(t bot.Delivery, kind bot.DeliveryKind) bot.Delivery {
 	return bot.Delivery{Key: t.Key + ":" + string(kind), DedupKey: t.DedupKey, PageID: t.PageID, IncidentID: t.IncidentID,
-		Pager: t.Pager, Person: t.Person, Kind: kind, Summary: t.Summary, Severity: t.Severity, Status: bot.DeliveryPending, NextAttempt: now, Created: now}
+		Pager: t.Pager, Person: t.Person, Kind: kind, Summary: t.Summary, Severity: t.Severity, Status: bot.DeliveryPending}
 }
 
 // afterCancel is how long the close of a cancelled trigger waits: longer
@@ -518,10 +451,10 @@ func verbFor(k bot.DeliveryKind) string {
 }
 
 // canAck says whether person may acknowledge the incident's pages.
-func (p *Paging) canAck(ctx context.Context, inc *bot.Incident, person string) error {
-	pages, err := p.store.PagesForIncident(ctx, inc.ID)
+func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, person string) error {
+	pages, err := tx.Pages(inc.ID)
 	if err != nil {
-		return bot.Internal(err, "klaxon could not read the incident's pages.")
+		return err
 	}
 	active := false
 	for _, pg := range pages {
@@ -538,21 +471,6 @@ func (p *Paging) canAck(ctx context.Context, inc *bot.Incident, person string) e
 	return bot.Errorf(bot.EFORBIDDEN, "Thanks for jumping in! Only the people paged for %s (or on its escalation policy) can acknowledge the page. You can still help in the channel.", inc.Key())
 }
 
-// acknowledged stops every active page of the incident: pending triggers
-// are cancelled and pagers that understand it are told.
-func (p *Paging) acknowledged(ctx context.Context, inc *bot.Incident, person string, now time.Time) {
-	p.closePages(ctx, inc, now, func(pg *bot.Page) bool { return pg.Acknowledge(person, now) == nil }, bot.DeliverAck)
-}
-
-// resolved closes every page of the incident and tells the pagers.
-func (p *Paging) resolved(ctx context.Context, inc *bot.Incident, now time.Time) {
-	p.closePages(ctx, inc, now, func(pg *bot.Page) bool {
-		was := pg.Status
-		pg.Close()
-		return was != pg.Status
-	}, bot.DeliverResolve)
-}
-
 // poke asks for a Tick now: something is due.
 func (p *Paging) poke() {
 	if p == nil {
@@ -563,74 +481,72 @@ func (p *Paging) poke() {
 	}
 }
 
-func (p *Paging) closePages(ctx context.Context, inc *bot.Incident, now time.Time, change func(*bot.Page) bool, kind bot.DeliveryKind) {
-	pages, err := p.store.PagesForIncident(ctx, inc.ID)
+// closePages stops the incident's pages that change stops, in the
+// change's transaction: pending triggers are cancelled, and pagers that
+// understand it are told.
+func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change func(*bot.Page) bool, kind bot.DeliveryKind) error {
+	pages, err := tx.Pages(inc.ID)
 	if err != nil {
-		p.log.Error().Err(err).Msg("reading pages")
-		return
+		return err
 	}
 	for _, pg := range pages {
-		ds, err := p.store.Deliveries(ctx, pg.ID)
-		if err != nil {
-			p.log.Error().Err(err).Msg("reading deliveries")
+		if !change(pg) {
 			continue
 		}
-		// Unsent triggers are cancelled; they must not page after the fact.
-		for _, d := range ds {
-			if d.Kind == bot.DeliverTrigger && d.Status == bot.DeliveryPending {
-				p.store.UpdateDelivery(ctx, d.Key, func(x *bot.Delivery) ([]bot.Event, error) {
-					if x.Status == bot.DeliveryPending {
-						x.Status, x.LastError = bot.DeliveryCancelled, string(kind)+"d before it was sent"
-					}
-					return nil, nil
-				})
+		var jobs []bot.Job
+		for i := range pg.Deliveries {
+			d := &pg.Deliveries[i]
+			if d.Kind != bot.DeliverTrigger {
+				continue
 			}
+			if d.Status == bot.DeliveryPending {
+				// Unsent triggers are cancelled; they must not page after the fact.
+				if err := tx.CancelJobs(d.DedupKey); err != nil {
+					return err
+				}
+				d.Status, d.LastError = bot.DeliveryCancelled, string(kind)+"d before it was sent"
+			}
+			if !p.cfg.AcksSupported[d.Pager] || d.Status == bot.DeliveryFailed {
+				continue
+			}
+			c := closing(*d, kind)
+			at := now
+			if d.Status == bot.DeliveryCancelled {
+				// It may have got through all the same: in an attempt still
+				// on its way, or in one a killed klaxon could not record.
+				// Close it on the pager too (an acknowledge or resolve for a
+				// key it never saw does no harm), after any attempt in
+				// flight has ended.
+				at = now.Add(afterCancel)
+			}
+			if pg.Delivery(c.Key) != nil {
+				continue // closed this way already
+			}
+			jobs = append(jobs, pageJob(c, at))
+			pg.Deliveries = append(pg.Deliveries, c)
 		}
-		_, err = p.store.UpdatePage(ctx, pg.ID, func(x *bot.Page) ([]bot.Delivery, []bot.Event, error) {
-			if !change(x) {
-				return nil, nil, nil
-			}
-			var out []bot.Delivery
-			for _, d := range ds {
-				if d.Kind != bot.DeliverTrigger || !p.cfg.AcksSupported[d.Pager] {
-					continue
-				}
-				switch d.Status {
-				case bot.DeliverySent:
-					out = append(out, closing(d, kind, now))
-				case bot.DeliveryPending, bot.DeliveryCancelled:
-					// It may have got through all the same: in an attempt
-					// still on its way, or in one a killed klaxon could not
-					// record. Close it on the pager too (an acknowledge or
-					// resolve for a key it never saw does no harm), after
-					// any attempt in flight has ended.
-					c := closing(d, kind, now)
-					c.NextAttempt = now.Add(afterCancel)
-					out = append(out, c)
-				}
-			}
-			return out, nil, nil
-		})
-		if err != nil {
-			p.log.Error().Err(err).Msg("closing a page")
+		if err := tx.PutPage(pg); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(jobs...); err != nil {
+			return err
 		}
 	}
-	p.poke()
+	return nil
 }
 
-// pagingLines describes who was paged, when and how it went, for the
+// summaryFields describes who was paged, when and how it went, for the
 // incident's summary.
-func (p *Paging) pagingLines(ctx context.Context, inc *bot.Incident) string {
+func (p *Paging) summaryFields(ctx context.Context, inc *bot.Incident) []bot.Field {
 	pages, err := p.store.PagesForIncident(ctx, inc.ID)
 	if err != nil || len(pages) == 0 {
-		return ""
+		return nil
 	}
 	var lines []string
 	for _, pg := range pages {
-		ds, _ := p.store.Deliveries(ctx, pg.ID)
 		for _, pd := range pg.Paged {
 			var via []string
-			for _, d := range ds {
+			for _, d := range pg.Deliveries {
 				if d.Kind == bot.DeliverTrigger && d.Person == pd.Person && strings.HasPrefix(d.Key, fmt.Sprintf("%s:%d:%d:", pg.ID, pd.Step, pd.Loop)) {
 					mark := "⏳"
 					switch d.Status {
@@ -653,7 +569,10 @@ func (p *Paging) pagingLines(ctx context.Context, inc *bot.Incident) string {
 			lines = append(lines, "⚠️ nobody acknowledged")
 		}
 	}
-	return strings.Join(lines, "\n")
+	if len(lines) == 0 {
+		return nil
+	}
+	return []bot.Field{{Label: "Paged", Value: strings.Join(lines, "\n")}}
 }
 
 // personOf maps a platform user to a person id.
@@ -679,9 +598,9 @@ func (p *Paging) actAck(ctx context.Context, a bot.Action) (*bot.Response, error
 	return p.incidents.acknowledge(ctx, actor{user: a.User, platform: a.Platform, channel: a.Channel}, page.IncidentID)
 }
 
-// reacted acknowledges when a paged person reacts to a page notice or DM
+// watch acknowledges when a paged person reacts to a page notice or DM
 // with an acknowledgement emoji.
-func (p *Paging) reacted(ctx context.Context, a bot.Activity) {
+func (p *Paging) watch(ctx context.Context, a bot.Activity) {
 	if a.Kind != bot.EventReaction || !slices.Contains(p.cfg.AckEmoji, a.Emoji) {
 		return
 	}

@@ -50,6 +50,8 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 		inc := commands.New(s, []bot.Chat{console.New(&bytes.Buffer{})}, clock, zerolog.Nop(), commands.Config{})
 		p := commands.NewPaging(s, inc, nil, clock, zerolog.Nop(), commands.PagingConfig{
 			Pagers: map[string]bot.Sender{"hook": &pager.Webhook{URL: srv.URL, Secret: "s", Client: srv.Client()}}})
+		inc.Outbox().Handle(bot.OpPage, p)
+		stop := inc.Outbox().Go(10 * time.Millisecond)
 		pol := bot.Policy{ID: "bench", Steps: []bot.Step{{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "alice"}}, Delay: time.Hour}}}
 		ctx := context.Background()
 		var incs []*bot.Incident
@@ -85,6 +87,7 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 		}
 		elapsed := time.Since(start)
 		b.StopTimer()
+		stop()
 		if dup != 0 {
 			b.Fatalf("%d pages arrived twice", dup)
 		}

@@ -252,15 +252,21 @@ func (c *Incidents) publishPostmortem(ctx context.Context, inc *bot.Incident) er
 	if err != nil {
 		return err
 	}
-	if ps, ok := c.store.(bot.PostmortemStore); ok {
-		if err := ps.PutPostmortem(ctx, inc.ID, pm.Markdown); err != nil {
-			return bot.Internal(err, "klaxon could not save the postmortem draft.")
+	extra := map[string]string{"postmortem": "/api/v1/incidents/" + strconv.FormatInt(inc.Number, 10) + "/postmortem.md"}
+	err = c.store.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.PutPostmortem(inc.ID, pm.Markdown); err != nil {
+			return err
 		}
-		c.hooks.emit(ctx, bot.HookPostmortemCreated, inc, "", map[string]string{"postmortem": "/api/v1/incidents/" + strconv.FormatInt(inc.Number, 10) + "/postmortem.md"})
-	}
-	return c.store.Update(ctx, func(tx bot.Tx) error {
+		if err := c.follow(tx, Change{Kind: ChangePostmortem, Incident: inc, At: c.clock.Now(), Extra: extra}); err != nil {
+			return err
+		}
 		return tx.Enqueue(c.job(inc, bot.OpPostmortem))
 	})
+	if err != nil {
+		return bot.Internal(err, "klaxon could not save the postmortem draft.")
+	}
+	c.committed()
+	return nil
 }
 
 // uploadPostmortem posts the incident's postmortem draft, rendered now from

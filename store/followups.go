@@ -13,34 +13,26 @@ import (
 
 var _ bot.FollowUpStore = (*Store)(nil)
 
-// AddFollowUp implements bot.FollowUpStore.
-func (s *Store) AddFollowUp(ctx context.Context, f *bot.FollowUp, ev bot.Event) error {
+// AddFollowUp implements bot.Tx.
+func (t txn) AddFollowUp(f *bot.FollowUp, ev bot.Event) error {
 	if f.ID == [16]byte{} {
 		f.ID = bot.NewID()
 	}
-	draft := *f
-	err := s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketFollowUps)
-		n, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		draft.Number = int64(n)
-		data, err := json.Marshal(draft)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(u64(n), data); err != nil {
-			return err
-		}
-		e := ev
-		e.IncidentID = draft.IncidentID
-		_, err = appendEvent(tx, &e)
+	b := t.tx.Bucket(bucketFollowUps)
+	n, err := b.NextSequence()
+	if err != nil {
 		return err
-	})
-	if err == nil {
-		*f = draft
 	}
+	f.Number = int64(n)
+	data, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(u64(n), data); err != nil {
+		return err
+	}
+	ev.IncidentID = f.IncidentID
+	_, err = appendEvent(t.tx, &ev)
 	return err
 }
 
@@ -103,9 +95,9 @@ func (s *Store) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
 
 var _ bot.PostmortemStore = (*Store)(nil)
 
-// PutPostmortem implements bot.PostmortemStore.
-func (s *Store) PutPostmortem(ctx context.Context, incidentID uuid.UUID, markdown []byte) error {
-	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPostmortems).Put(incidentID[:], markdown) })
+// PutPostmortem implements bot.Tx.
+func (t txn) PutPostmortem(incidentID uuid.UUID, markdown []byte) error {
+	return t.tx.Bucket(bucketPostmortems).Put(incidentID[:], markdown)
 }
 
 // Postmortem implements bot.PostmortemStore.

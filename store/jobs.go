@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -58,12 +59,11 @@ func (t txn) AppendEvents(incidentID uuid.UUID, events ...bot.Event) error {
 	return appendEvents(t.tx, incidentID, events)
 }
 
-func (t txn) CreatePage(p *bot.Page) error {
-	if p.ID == uuid.Nil {
-		p.ID = bot.NewID()
-	}
-	return putPage(t.tx, p, nil)
-}
+func (t txn) Page(id uuid.UUID) (*bot.Page, error) { return getPage(t.tx, id) }
+
+func (t txn) Pages(incidentID uuid.UUID) ([]*bot.Page, error) { return incidentPages(t.tx, incidentID) }
+
+func (t txn) PutPage(p *bot.Page) error { return putPage(t.tx, p) }
 
 func (t txn) SetReminder(r bot.Reminder) error {
 	if err := deleteReminder(t.tx, r.IncidentID, r.Kind); err != nil || r.At.IsZero() {
@@ -74,15 +74,6 @@ func (t txn) SetReminder(r bot.Reminder) error {
 		return err
 	}
 	return t.tx.Bucket(bucketRemindersDue).Put(timeKey(r.At, k), nil)
-}
-
-func (t txn) EnqueueHooks(ds ...bot.HookDelivery) error {
-	for i := range ds {
-		if err := putHook(t.tx, &ds[i], time.Time{}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (t txn) LinkPage(p bot.Platform, ref bot.MessageRef, pageID uuid.UUID) error {
@@ -125,13 +116,46 @@ func (t txn) Enqueue(jobs ...bot.Job) error {
 			}
 		}
 		if head, ok := firstPending(t.tx, j.Queue); ok && head.Key == j.Key {
-			if err := t.tx.Bucket(bucketJobsDue).Put(timeKey(j.NextAttempt, []byte(j.Key)), nil); err != nil {
+			if err := t.tx.Bucket(bucketJobsDue).Put(dueKey(&j), nil); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
 }
+
+// CancelJobs implements bot.Tx. Cancelled jobs leave the outbox; what
+// they were for records that they were cancelled.
+func (t txn) CancelJobs(queue string) error {
+	var keys []*bot.Job
+	err := eachWithPrefix(t.tx.Bucket(bucketJobs), []byte(queue+"/"), "job", func(j bot.Job) bool {
+		if j.Status == bot.JobPending {
+			keys = append(keys, &j)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, j := range keys {
+		if err := t.tx.Bucket(bucketJobsDue).Delete(dueKey(j)); err != nil {
+			return err
+		}
+		if err := t.tx.Bucket(bucketJobs).Delete([]byte(j.Key)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dueKey is a job's row in the due index: its priority, then its next
+// attempt, then its key, so the most urgent kind of job is read first.
+func dueKey(j *bot.Job) []byte {
+	return append([]byte{byte(j.Priority())}, timeKey(j.NextAttempt, []byte(j.Key))...)
+}
+
+// priorities lists the due index's prefixes, most urgent first.
+var priorities = []bot.JobPriority{bot.PriorityPage, bot.PriorityHook, bot.PriorityChat}
 
 // wanted marks a coalescing job that was asked for again while pending.
 var keyWanted = []byte("wanted:")
@@ -193,28 +217,103 @@ func eachWithPrefix[T any](b *bolt.Bucket, prefix []byte, what string, fn func(T
 func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int) ([]bot.Job, error) {
 	var out []bot.Job
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return eachDue(tx.Bucket(bucketJobsDue), now, limit, func(_ time.Time, key []byte) error {
-			j, err := getJob(tx, key)
-			if err != nil {
+		for _, p := range priorities {
+			if err := eachDueUnder(tx.Bucket(bucketJobsDue), []byte{byte(p)}, now, limit, func(key []byte) error {
+				j, err := getJob(tx, key)
+				if err != nil {
+					return err
+				}
+				out = append(out, *j)
+				return nil
+			}); err != nil {
 				return err
 			}
-			out = append(out, *j)
-			return nil
-		})
+		}
+		return nil
 	})
 	return out, err
+}
+
+// eachDueUnder is eachDue for the rows under prefix.
+func eachDueUnder(b *bolt.Bucket, prefix []byte, now time.Time, limit int, fn func(id []byte) error) error {
+	end := binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(now.UnixNano()))
+	c := b.Cursor()
+	n := 0
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && bytes.Compare(k[:len(end)], end) <= 0 && (limit <= 0 || n < limit); k, _ = c.Next() {
+		if err := fn(k[len(end):]); err != nil {
+			return err
+		}
+		n++
+	}
+	return nil
+}
+
+// RetryNow implements bot.JobStore. It reads first and writes only when
+// something waits, as usually nothing does.
+func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time) (int, error) {
+	waiting := func(tx *bolt.Tx) ([]*bot.Job, error) {
+		var out []*bot.Job
+		for _, p := range priorities {
+			c := tx.Bucket(bucketJobsDue).Cursor()
+			from := binary.BigEndian.AppendUint64([]byte{byte(p)}, uint64(now.UnixNano()+1))
+			for k, _ := c.Seek(from); k != nil && k[0] == byte(p); k, _ = c.Next() {
+				j, err := getJob(tx, k[9:])
+				if err != nil {
+					return nil, err
+				}
+				if j.Destination() == destination && j.Attempts > 0 {
+					out = append(out, j)
+				}
+			}
+		}
+		return out, nil
+	}
+	var found []*bot.Job
+	if err := s.db.View(func(tx *bolt.Tx) (err error) { found, err = waiting(tx); return err }); err != nil || len(found) == 0 {
+		return 0, err
+	}
+	n := 0
+	err := s.update(func(tx *bolt.Tx) error {
+		jobs, err := waiting(tx)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if err := tx.Bucket(bucketJobsDue).Delete(dueKey(j)); err != nil {
+				return err
+			}
+			j.NextAttempt = now
+			if err := putJob(tx, j); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketJobsDue).Put(dueKey(j), nil); err != nil {
+				return err
+			}
+		}
+		n = len(jobs)
+		return nil
+	})
+	return n, err
 }
 
 // FinishJob implements bot.JobStore.
 func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
 	return s.update(func(tx *bolt.Tx) error {
 		prev, err := getJob(tx, []byte(j.Key))
+		if bot.ErrorCode(err) == bot.ENOTFOUND {
+			// Cancelled while it ran: only a success is worth recording
+			// (it got through after all).
+			if j.Status != bot.JobDone || then == nil {
+				return nil
+			}
+			return then(txn{tx})
+		}
 		if err != nil {
 			return err
 		}
 		due := tx.Bucket(bucketJobsDue)
 		if prev.Status == bot.JobPending {
-			if err := due.Delete(timeKey(prev.NextAttempt, []byte(j.Key))); err != nil {
+			if err := due.Delete(dueKey(prev)); err != nil {
 				return err
 			}
 		}
@@ -248,7 +347,7 @@ func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) e
 		}
 		// The queue's first pending job, this one or the next, is due.
 		if head, ok := firstPending(tx, j.Queue); ok {
-			return due.Put(timeKey(head.NextAttempt, []byte(head.Key)), nil)
+			return due.Put(dueKey(head), nil)
 		}
 		return nil
 	})
@@ -287,17 +386,15 @@ func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 	out := bot.JobCounts{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
-			var j struct {
-				Platform bot.Platform  `json:"platform"`
-				Status   bot.JobStatus `json:"status"`
-			}
+			var j bot.Job
 			if err := json.Unmarshal(v, &j); err != nil {
 				return fmt.Errorf("decode job %s: %w", k, err)
 			}
-			if out[j.Platform] == nil {
-				out[j.Platform] = map[bot.JobStatus]int{}
+			d := j.Destination()
+			if out[d] == nil {
+				out[d] = map[bot.JobStatus]int{}
 			}
-			out[j.Platform][j.Status]++
+			out[d][j.Status]++
 			return nil
 		})
 	})

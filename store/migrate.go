@@ -2,9 +2,15 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"time"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/klaxon-bot/klaxon/bot"
 )
 
 // A migration moves the schema one version up. Migrations run in order at
@@ -14,6 +20,15 @@ type migration struct {
 	name string
 	up   func(tx *bolt.Tx) error
 }
+
+// Buckets of earlier schemas, for the migrations that made and retired
+// them.
+var (
+	legacyOutbox    = []byte("outbox")     // page deliveries, before "one outbox"
+	legacyOutboxDue = []byte("outbox_due") // their due index
+	legacyHooks     = []byte("hooks")      // hook deliveries, before "one outbox"
+	legacyHooksDue  = []byte("hooks_due")  // their due index
+)
 
 // migrations is the schema history. Version N is the state after
 // migrations[N-1] ran.
@@ -35,7 +50,7 @@ var migrations = []migration{
 		return err
 	}},
 	{"paging", func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketPages, bucketDue, bucketOutbox, bucketOutboxDue, bucketPageRefs} {
+		for _, b := range [][]byte{bucketPages, bucketDue, legacyOutbox, legacyOutboxDue, bucketPageRefs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -71,7 +86,7 @@ var migrations = []migration{
 		return nil
 	}},
 	{"outgoing hooks", func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketHooks, bucketHooksDue} {
+		for _, b := range [][]byte{legacyHooks, legacyHooksDue} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -86,6 +101,110 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{"one outbox", oneOutbox},
+}
+
+// oneOutbox folds the page and hook outboxes into the jobs outbox: each
+// page keeps its deliveries with how they went, unfinished deliveries
+// become jobs, and the due index gains its priority prefix. Pages get an
+// index by incident.
+func oneOutbox(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucket(bucketIncidentPages); err != nil {
+		return err
+	}
+	// The due index of jobs written before: rebuild it with priorities.
+	if err := tx.DeleteBucket(bucketJobsDue); err != nil {
+		return err
+	}
+	if _, err := tx.CreateBucket(bucketJobsDue); err != nil {
+		return err
+	}
+	heads := map[string]bool{}
+	err := tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
+		var j bot.Job
+		if err := json.Unmarshal(v, &j); err != nil {
+			return fmt.Errorf("decode job %s: %w", k, err)
+		}
+		if j.Status != bot.JobPending || heads[j.Queue] {
+			return nil
+		}
+		heads[j.Queue] = true
+		return tx.Bucket(bucketJobsDue).Put(dueKey(&j), nil)
+	})
+	if err != nil {
+		return err
+	}
+	pages := map[uuid.UUID]*bot.Page{}
+	err = tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
+		var p bot.Page
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("decode page %x: %w", k, err)
+		}
+		pages[p.ID] = &p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var jobs []bot.Job
+	err = tx.Bucket(legacyOutbox).ForEach(func(k, v []byte) error {
+		var d struct {
+			bot.Delivery
+			NextAttempt time.Time `json:"next_attempt"`
+			Created     time.Time `json:"created"`
+		}
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("decode delivery %s: %w", k, err)
+		}
+		if p := pages[d.PageID]; p != nil {
+			p.Deliveries = append(p.Deliveries, d.Delivery)
+		}
+		if d.Status == bot.DeliveryPending {
+			jobs = append(jobs, bot.Job{Queue: d.DedupKey, Op: bot.OpPage, IncidentID: d.IncidentID, Delivery: &d.Delivery,
+				Attempts: d.Attempts, LastError: d.LastError, NextAttempt: d.NextAttempt, Created: d.Created})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range pages {
+		if err := putPage(tx, p); err != nil {
+			return err
+		}
+	}
+	err = tx.Bucket(legacyHooks).ForEach(func(k, v []byte) error {
+		var d struct {
+			bot.HookDelivery
+			Status      bot.DeliveryStatus `json:"status"`
+			Attempts    int                `json:"attempts"`
+			NextAttempt time.Time          `json:"next_attempt"`
+			LastError   string             `json:"last_error"`
+			Created     time.Time          `json:"created"`
+		}
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("decode hook delivery %s: %w", k, err)
+		}
+		if d.Status == bot.DeliveryPending {
+			jobs = append(jobs, bot.Job{Queue: "hook:" + d.Hook, Op: bot.OpHook, Hook: &d.HookDelivery,
+				Attempts: d.Attempts, LastError: d.LastError, NextAttempt: d.NextAttempt, Created: d.Created})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Oldest first, so each queue keeps its order.
+	slices.SortStableFunc(jobs, func(a, b bot.Job) int { return a.Created.Compare(b.Created) })
+	if err := (txn{tx}).Enqueue(jobs...); err != nil {
+		return err
+	}
+	for _, b := range [][]byte{legacyOutbox, legacyOutboxDue, legacyHooks, legacyHooksDue} {
+		if err := tx.DeleteBucket(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaVersion is the schema version this build of klaxon writes.

@@ -59,21 +59,18 @@ var (
 	bucketCursors       = []byte("cursors")
 	bucketPages         = []byte("pages")
 	bucketDue           = []byte("due")
-	bucketOutbox        = []byte("outbox")
-	bucketOutboxDue     = []byte("outbox_due")
 	bucketPageRefs      = []byte("page_refs")
 	bucketFollowUps     = []byte("followups")
 	bucketPostmortems   = []byte("postmortems")
 	bucketAlertKeys     = []byte("alert_keys")
 	bucketHeartbeats    = []byte("heartbeats")
 	bucketHeartbeatsDue = []byte("heartbeats_due")
-	bucketHooks         = []byte("hooks")
-	bucketHooksDue      = []byte("hooks_due")
 	bucketReminders     = []byte("reminders")
 	bucketRemindersDue  = []byte("reminders_due")
-	bucketJobs          = []byte("jobs")          // queue/seq → chat job
-	bucketJobsDue       = []byte("jobs_due")      // next attempt|key of each queue's first pending job
-	bucketJobsCoalesce  = []byte("jobs_coalesce") // queue|op → key of the pending job that coalesces
+	bucketJobs          = []byte("jobs")           // queue/seq → job
+	bucketJobsDue       = []byte("jobs_due")       // priority|next attempt|key of each queue's first pending job
+	bucketJobsCoalesce  = []byte("jobs_coalesce")  // queue|op → key of the pending job that coalesces
+	bucketIncidentPages = []byte("incident_pages") // incident id|page id
 
 	keySchemaVersion = []byte("schema_version")
 )

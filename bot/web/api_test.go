@@ -192,7 +192,7 @@ func TestAPIOnCallAndPostmortem(t *testing.T) {
 		t.Errorf("on call = %+v", oc)
 	}
 	inc, _ := s.IncidentByNumber(context.Background(), 2)
-	if err := s.PutPostmortem(context.Background(), inc.ID, []byte("# INC-2 postmortem\n")); err != nil {
+	if err := s.Update(context.Background(), func(tx bot.Tx) error { return tx.PutPostmortem(inc.ID, []byte("# INC-2 postmortem\n")) }); err != nil {
 		t.Fatal(err)
 	}
 	status, body, h := c.get("/api/v1/incidents/2/postmortem.md", readToken)

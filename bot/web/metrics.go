@@ -19,10 +19,10 @@ type Snapshot struct {
 	OutboxDue      int                   // deliveries waiting for their next attempt
 	TimelineEvents uint64                // every timeline event ever recorded
 	Reconnects     map[string]uint64     // chat platform → reconnects since start
-	ChatJobs       map[JobClass]int      // chat jobs in the outbox by destination and state
+	Jobs           map[JobClass]int      // outbox jobs by destination and state
 }
 
-// JobClass is the labels of klaxon_chat_jobs.
+// JobClass is the labels of klaxon_jobs.
 type JobClass struct{ Destination, State string }
 
 // IncidentClass is the labels of klaxon_incidents.
@@ -40,7 +40,7 @@ var (
 	descOutbox     = prometheus.NewDesc("klaxon_outbox_due", "Deliveries waiting in the outbox for their next attempt.", nil, nil)
 	descEvents     = prometheus.NewDesc("klaxon_timeline_events_total", "Timeline events recorded; its rate is the ingest rate.", nil, nil)
 	descReconnects = prometheus.NewDesc("klaxon_chat_reconnects_total", "Chat connections re-established since start.", []string{"platform"}, nil)
-	descChatJobs   = prometheus.NewDesc("klaxon_chat_jobs", "Chat jobs in the outbox by destination platform and state (pending, failed).", []string{"destination", "state"}, nil)
+	descJobs       = prometheus.NewDesc("klaxon_jobs", "Unfinished jobs in the outbox by destination (a chat platform, pager:<id>, hook:<id>) and state (pending, failed).", []string{"destination", "state"}, nil)
 	descScrapeOK   = prometheus.NewDesc("klaxon_scrape_ok", "1 if klaxon could read its store for this scrape.", nil, nil)
 )
 
@@ -50,7 +50,7 @@ type collector struct {
 }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descIncidents, descMTTA, descMTTR, descDeliveries, descOutbox, descEvents, descReconnects, descChatJobs, descScrapeOK} {
+	for _, d := range []*prometheus.Desc{descIncidents, descMTTA, descMTTR, descDeliveries, descOutbox, descEvents, descReconnects, descJobs, descScrapeOK} {
 		ch <- d
 	}
 }
@@ -78,8 +78,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for p, n := range s.Reconnects {
 		ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(n), p)
 	}
-	for k, n := range s.ChatJobs {
-		ch <- prometheus.MustNewConstMetric(descChatJobs, prometheus.GaugeValue, float64(n), k.Destination, k.State)
+	for k, n := range s.Jobs {
+		ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(n), k.Destination, k.State)
 	}
 }
 

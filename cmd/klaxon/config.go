@@ -826,7 +826,7 @@ func (c *Config) handoffs() map[string]commands.HandoffNotice {
 }
 
 // pagingConfig builds the paging setup: policies, senders and ack emoji.
-func (c *Config) pagingConfig(store bot.PageStore, chats []bot.Chat, people bot.People) (commands.PagingConfig, error) {
+func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) (commands.PagingConfig, error) {
 	pols, err := c.policies()
 	if err != nil {
 		return commands.PagingConfig{}, err
@@ -864,7 +864,7 @@ func (c *Config) pagingConfig(store bot.PageStore, chats []bot.Chat, people bot.
 			pc.Pagers[p.ID] = &pager.Webhook{URL: p.URL, Secret: p.Secret.Reveal(), Client: client}
 			pc.AcksSupported[p.ID] = true
 		case "chat":
-			pc.Pagers[p.ID] = &commands.ChatPager{Chats: chats, People: people, Store: store}
+			pc.Pagers[p.ID] = &commands.ChatPager{Chats: chats, People: people}
 		}
 		pc.PagerPeople[p.ID] = p.People
 	}

@@ -339,11 +339,7 @@ func (d *drill) checkPages(s *store.Store, incident uuid.UUID, evs []bot.Event) 
 			fired[[2]int{pd.Step, pd.Loop}] = true
 		}
 		steps += len(fired)
-		ds, err := s.Deliveries(context.Background(), pg.ID)
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		for _, dl := range ds {
+		for _, dl := range pg.Deliveries {
 			if dl.Kind == bot.DeliverTrigger {
 				inStore[dl.Key] = dl
 			}

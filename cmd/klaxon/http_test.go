@@ -63,7 +63,7 @@ func TestMetricsReadinessAndAlertsOverHTTP(t *testing.T) {
 	})
 	k.waitFor("the outbox to empty", func() bool {
 		_, page := get(t, base+"/metrics")
-		return metric(page, `klaxon_chat_jobs{destination="slack",state="pending"}`) == "0"
+		return metric(page, `klaxon_jobs{destination="slack",state="pending"}`) == "0"
 	})
 	// The generic source is off unless configured: 404 with the reason.
 	resp, err := http.Post(base+"/alerts/generic", "application/json", strings.NewReader(`{"title":"x"}`))
@@ -84,7 +84,7 @@ func TestMetricsReadinessAndAlertsOverHTTP(t *testing.T) {
 		`klaxon_chat_reconnects_total{platform="slack"}`:  "0",
 		`klaxon_outbox_due`: "0",
 		`klaxon_scrape_ok`:  "1",
-		`klaxon_chat_jobs{destination="slack",state="failed"}`: "0",
+		`klaxon_jobs{destination="slack",state="failed"}`: "0",
 	} {
 		if got := metric(page, sample); got != want {
 			t.Errorf("%s = %s; want %s", sample, got, want)
@@ -197,7 +197,7 @@ heartbeats:
 			t.Errorf("the logs show the %s", name)
 		}
 	}
-	if !strings.Contains(logs, "hook not delivered yet") {
+	if !strings.Contains(logs, `"destination":"hook:`) || !strings.Contains(logs, "job will be tried again") {
 		t.Errorf("the failed hook was not logged; the check above proves little:\n%s", logs)
 	}
 }

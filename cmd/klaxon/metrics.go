@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -14,7 +15,7 @@ import (
 const mttWindow = 30 * 24 * time.Hour
 
 // snapshotter reads what /metrics reports from the store and the chats.
-func snapshotter(s *store.Store, chats []bot.Chat, clock bot.Clock) web.Snapshotter {
+func snapshotter(s *store.Store, chats []bot.Chat, destinations []string, clock bot.Clock) web.Snapshotter {
 	return func(ctx context.Context) (web.Snapshot, error) {
 		incs, err := s.ListIncidents(ctx, bot.IncidentFilter{})
 		if err != nil {
@@ -38,11 +39,11 @@ func snapshotter(s *store.Store, chats []bot.Chat, clock bot.Clock) web.Snapshot
 		if err != nil {
 			return web.Snapshot{}, err
 		}
-		snap.ChatJobs = map[web.JobClass]int{}
-		for _, c := range chats {
-			// Every state of every platform, so a gauge drops to 0.
+		snap.Jobs = map[web.JobClass]int{}
+		// Every state of every destination, so a gauge drops to 0.
+		for _, d := range destinations {
 			for _, st := range []bot.JobStatus{bot.JobPending, bot.JobFailed} {
-				snap.ChatJobs[web.JobClass{Destination: string(c.Platform()), State: string(st)}] = jobs[c.Platform()][st]
+				snap.Jobs[web.JobClass{Destination: d, State: string(st)}] = jobs[d][st]
 			}
 		}
 		for _, c := range chats {
@@ -64,4 +65,21 @@ func statusPage(s *store.Store, policy commands.Config, clock bot.Clock) func(co
 		return commands.BuildStatusPage(ctx, incs, policy.Services, policy.Severities, clock.Now(),
 			func(ctx context.Context, inc *bot.Incident) ([]bot.Event, error) { return s.Events(ctx, inc.ID, 0, 0) })
 	}
+}
+
+// destinations lists where outbox jobs go: the chat platforms, the pagers
+// and the hooks, so /metrics shows each even with nothing queued.
+func destinations(chats []bot.Chat, paging commands.PagingConfig, hooks []commands.HookConfig) []string {
+	var out []string
+	for _, c := range chats {
+		out = append(out, string(c.Platform()))
+	}
+	for id := range paging.Pagers {
+		out = append(out, "pager:"+id)
+	}
+	for _, h := range hooks {
+		out = append(out, "hook:"+h.ID)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -99,7 +99,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	}
 	incidents := commands.New(s, chats, clock, log, policy)
 	outbox = incidents.Outbox()
-	pagingCfg, err := cfg.pagingConfig(s, chats, policy.People)
+	pagingCfg, err := cfg.pagingConfig(chats, policy.People)
 	if err != nil {
 		return err
 	}
@@ -112,6 +112,10 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}
 	paging := commands.NewPaging(s, incidents, oncall, clock, log, pagingCfg)
+	// Paging and hooks follow every committed change; the outbox sends
+	// what they queue with it.
+	incidents.Follow(paging)
+	outbox.Handle(bot.OpPage, paging)
 	alertsCfg, sources, err := cfg.alertsConfig()
 	if err != nil {
 		return err
@@ -125,7 +129,10 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
-	hooks := commands.NewHooks(incidents, clock, log, hookCfg)
+	if hooks := commands.NewHooks(clock, log, hookCfg); hooks != nil {
+		incidents.Follow(hooks)
+		outbox.Handle(bot.OpHook, hooks)
+	}
 	heartbeats := commands.NewHeartbeats(s, alerts, clock, log, beats)
 	if err := heartbeats.Start(ctx); err != nil {
 		return err
@@ -134,16 +141,15 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if every <= 0 {
 		every = time.Second
 	}
-	// The chat outbox runs on its own, so a slow or absent chat platform
-	// never delays paging, reminders or hooks.
-	serve = append(serve, func(ctx context.Context) error { return incidents.Outbox().Run(ctx, outboxEvery) })
+	// The outbox runs on its own, pages first, so a slow or absent chat
+	// platform never delays paging, reminders or hooks.
+	serve = append(serve, func(ctx context.Context) error { return outbox.Run(ctx, outboxEvery) })
 	serve = append(serve, func(ctx context.Context) error {
 		return tick(ctx, clock, every, poke, func(ctx context.Context, now time.Time) {
 			oncall.Tick(ctx, now)
 			paging.Tick(ctx, now)
 			incidents.Tick(ctx, now)
 			heartbeats.Tick(ctx, now)
-			hooks.Tick(ctx, now)
 		})
 	})
 	for name, src := range sources {
@@ -152,7 +158,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: alerts,
-		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats), Warnings: warnings(chats), Metrics: snapshotter(s, chats, clock),
+		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats), Warnings: warnings(chats), Metrics: snapshotter(s, chats, destinations(chats, pagingCfg, hookCfg), clock),
 		Heartbeats: &web.Heartbeats{Pinger: heartbeats, Tokens: beatTokens},
 		Status:     &web.Status{Title: cfg.Status.Title, Page: statusPage(s, policy, clock), Reuse: 5 * time.Second},
 		API:        &web.API{Records: s, OnCall: func(t time.Time) any { return oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})

@@ -462,6 +462,6 @@ func waitOutboxIdle(t *testing.T, r *running, fake interface {
 	t.Helper()
 	r.waitFor(fake, "the chat outbox to empty", func() bool {
 		_, page := get(t, base+"/metrics")
-		return metric(page, `klaxon_chat_jobs{destination="`+platform+`",state="pending"}`) == "0"
+		return metric(page, `klaxon_jobs{destination="`+platform+`",state="pending"}`) == "0"
 	})
 }
