@@ -160,6 +160,8 @@ type Tx interface {
 	AddFollowUp(f *FollowUp, ev Event) error
 	// PutPostmortem stores the incident's latest postmortem draft.
 	PutPostmortem(incidentID uuid.UUID, markdown []byte) error
+	// SetAlertIncident remembers the incident an alert group declared.
+	SetAlertIncident(key string, incidentID uuid.UUID) error
 	// LinkPage remembers that a chat message is about a page, so a
 	// reaction on it acknowledges the page.
 	LinkPage(p Platform, ref MessageRef, pageID uuid.UUID) error

@@ -7,25 +7,14 @@ import (
 	"github.com/google/uuid"
 )
 
-// Store persists incidents and their timelines. Every method that returns
-// without error has made its write durable (fsync) first.
+// Store persists incidents and their timelines. Every change goes through
+// Update, one write transaction that is durable (fsync) when it returns.
 type Store interface {
-	// CreateIncident assigns inc a number (and an id if it has none), stores
-	// it, and appends the given events to its timeline, in one transaction.
-	// Update runs a whole change in one write transaction (see Tx).
 	Updater
-	CreateIncident(ctx context.Context, inc *Incident, events ...Event) error
 	Incident(ctx context.Context, id uuid.UUID) (*Incident, error)
 	IncidentByNumber(ctx context.Context, n int64) (*Incident, error)
 	IncidentByChannel(ctx context.Context, platform Platform, channelID string) (*Incident, error)
 	ListIncidents(ctx context.Context, f IncidentFilter) ([]*Incident, error)
-	// UpdateIncident runs fn on the current incident inside one write
-	// transaction. If fn returns an error nothing is written. The events fn
-	// returns are appended to the timeline in the same transaction.
-	UpdateIncident(ctx context.Context, id uuid.UUID, fn func(inc *Incident) ([]Event, error)) (*Incident, error)
-	// AppendEvent adds ev to its incident's timeline and sets ev.Seq. If
-	// ev.SourceID was recorded before, it writes nothing and returns false.
-	AppendEvent(ctx context.Context, ev *Event) (bool, error)
 	// Events returns up to limit events with Seq >= from, in order
 	// (limit <= 0 means all).
 	Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]Event, error)
@@ -56,11 +45,9 @@ type Reminder struct {
 	At         time.Time
 }
 
-// ReminderStore keeps reminder timers as rows, so a restart loses none.
+// ReminderStore reads reminder timers, kept as rows (written through
+// Tx.SetReminder), so a restart loses none.
 type ReminderStore interface {
-	// SetReminder replaces the incident's reminder of that kind.
-	SetReminder(ctx context.Context, incidentID uuid.UUID, kind string, at time.Time) error
-	DeleteReminder(ctx context.Context, incidentID uuid.UUID, kind string) error
 	// DueReminders lists reminders due at now, oldest first.
 	DueReminders(ctx context.Context, now time.Time) ([]Reminder, error)
 }
@@ -81,8 +68,8 @@ type PostmortemStore interface {
 }
 
 // AlertStore remembers which incident an alert group belongs to while the
-// incident is open, so repeats of the group do not declare again.
+// incident is open, so repeats of the group do not declare again (written
+// through Tx.SetAlertIncident, with the declaration).
 type AlertStore interface {
 	AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error)
-	SetAlertIncident(ctx context.Context, key string, incidentID uuid.UUID) error
 }

@@ -42,7 +42,7 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 			ev.Meta = map[string]string{"previous_text": prev}
 		}
 	}
-	if _, err := c.store.AppendEvent(ctx, &ev); err != nil {
+	if err := c.store.Update(ctx, func(tx bot.Tx) error { return tx.AppendEvents(inc.ID, ev) }); err != nil {
 		return bot.Internal(err, "klaxon could not record that in the timeline.")
 	}
 	c.watch(ctx, a)

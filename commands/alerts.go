@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -128,13 +129,21 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 		}
 		res.Declared++
 	} else {
-		_, err := a.incidents.store.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
-			now := a.incidents.clock.Now()
-			for j := range events {
-				events[j].Time = now
+		err := a.incidents.store.Update(ctx, func(tx bot.Tx) error {
+			cur, err := tx.Incident(inc.ID)
+			if err != nil {
+				return err
 			}
-			i.UpdatedAt = now
-			return events, nil
+			now := a.incidents.clock.Now()
+			evs := slices.Clone(events)
+			for j := range evs {
+				evs[j].Time = now
+			}
+			cur.UpdatedAt = now
+			if err := tx.PutIncident(cur); err != nil {
+				return err
+			}
+			return tx.AppendEvents(cur.ID, evs...)
 		})
 		if err != nil {
 			return bot.Internal(err, "klaxon could not save the alerts")
@@ -198,16 +207,13 @@ func (a *Alerts) declare(ctx context.Context, al bot.Alert, events []bot.Event) 
 	inc, warn, err := a.incidents.Declare(ctx, DeclareInput{
 		Title: title, Severity: sev, Service: service, Summary: detail,
 		DeclaredBy: alertUser(al), Platform: a.cfg.Platform,
-		NoCommander: true, DetectedAt: al.StartsAt, Events: events,
+		NoCommander: true, DetectedAt: al.StartsAt, Events: events, AlertGroup: al.GroupKey,
 	})
 	if err != nil {
 		return nil, err
 	}
 	if warn != "" {
 		a.incidents.log.Warn().Str("incident", inc.Key()).Str("notes", warn).Msg("declared from an alert")
-	}
-	if err := a.keys.SetAlertIncident(ctx, al.GroupKey, inc.ID); err != nil {
-		return nil, bot.Internal(err, "klaxon declared "+inc.Key()+" but could not remember its alert group")
 	}
 	return inc, nil
 }

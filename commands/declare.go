@@ -26,6 +26,7 @@ type DeclareInput struct {
 	NoCommander bool
 	DetectedAt  time.Time   // when the problem started, if known and earlier
 	Events      []bot.Event // more timeline entries saved with the declaration
+	AlertGroup  string      // the alert group it is declared for, remembered with it
 }
 
 // Declaration form fields, also used to report which input is wrong.
@@ -273,6 +274,11 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		}
 		if err := tx.Enqueue(jobs...); err != nil {
 			return err
+		}
+		if in.AlertGroup != "" {
+			if err := tx.SetAlertIncident(in.AlertGroup, draft.ID); err != nil {
+				return err
+			}
 		}
 		// Followers start the page (its first step due now) and queue the
 		// hook events.

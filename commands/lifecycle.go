@@ -418,7 +418,7 @@ func (c *Incidents) handleNote(ctx context.Context, req *bot.Request) (*bot.Resp
 	}
 	ev := bot.NewEvent(bot.EventNote, req.User, c.clock.Now(), text)
 	ev.IncidentID, ev.Highlight = inc.ID, true
-	if _, err := c.store.AppendEvent(ctx, &ev); err != nil {
+	if err := c.store.Update(ctx, func(tx bot.Tx) error { return tx.AppendEvents(inc.ID, ev) }); err != nil {
 		return nil, bot.Internal(err, "klaxon could not save the note. Try again.")
 	}
 	return bot.Reply("📌 Noted on the %s timeline as a key event.", inc.Key()), nil

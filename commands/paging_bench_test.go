@@ -57,7 +57,7 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 		var incs []*bot.Incident
 		for range pages {
 			in := &bot.Incident{Title: "bench", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen, Platform: bot.PlatformConsole}
-			if err := s.CreateIncident(ctx, in); err != nil {
+			if err := s.Update(ctx, func(tx bot.Tx) error { return tx.CreateIncident(in) }); err != nil {
 				b.Fatal(err)
 			}
 			incs = append(incs, in)

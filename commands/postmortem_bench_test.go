@@ -40,7 +40,7 @@ func BenchmarkPostmortem100kEvents(b *testing.B) {
 		ev.Highlight = i%1000 == 0
 		events = append(events, ev)
 	}
-	if err := s.CreateIncident(ctx, inc, events...); err != nil {
+	if err := s.Update(ctx, func(tx bot.Tx) error { return tx.CreateIncident(inc, events...) }); err != nil {
 		b.Fatal(err)
 	}
 	events = nil

@@ -44,9 +44,10 @@ func (c *Incidents) reminders(inc *bot.Incident) []bot.Reminder {
 	return out
 }
 
-// Tick sends the reminders due at now. Each is checked against the
-// incident first: an update posted meanwhile moves the reminder instead,
-// and a resolved incident drops it.
+// Tick sends the reminders due at now, each in one transaction with the
+// reminder's next time. Each is checked against the incident first: an
+// update posted meanwhile moves the reminder instead, and a resolved
+// incident drops it. A crash neither repeats nor loses one.
 func (c *Incidents) Tick(ctx context.Context, now time.Time) {
 	if c.reminderStore == nil {
 		return
@@ -56,57 +57,60 @@ func (c *Incidents) Tick(ctx context.Context, now time.Time) {
 		c.log.Error().Err(err).Msg("reading due reminders")
 		return
 	}
+	posted := false
 	for _, r := range due {
-		inc, err := c.store.Incident(ctx, r.IncidentID)
-		if err != nil || !inc.Status.Active() {
-			c.reminderStore.DeleteReminder(ctx, r.IncidentID, r.Kind)
-			continue
+		err := c.store.Update(ctx, func(tx bot.Tx) error {
+			inc, err := tx.Incident(r.IncidentID)
+			if bot.ErrorCode(err) == bot.ENOTFOUND {
+				return tx.SetReminder(bot.Reminder{IncidentID: r.IncidentID, Kind: r.Kind})
+			}
+			if err != nil {
+				return err
+			}
+			next, text := c.reminder(inc, r.Kind, now)
+			if err := tx.SetReminder(bot.Reminder{IncidentID: inc.ID, Kind: r.Kind, At: next}); err != nil || text == "" {
+				return err
+			}
+			j := c.job(inc, bot.OpPost)
+			j.Message = bot.Message{Text: text}
+			posted = true
+			return tx.Enqueue(j)
+		})
+		if err != nil {
+			c.log.Warn().Err(err).Str("incident", r.IncidentID.String()).Str("reminder", r.Kind).Msg("sending a reminder")
 		}
-		switch r.Kind {
-		case bot.RemindUpdate:
-			every := c.cfg.UpdateEvery[inc.Severity.Name]
-			if every <= 0 {
-				c.reminderStore.DeleteReminder(ctx, inc.ID, r.Kind)
-				continue
-			}
-			if next := lastUpdate(inc).Add(every); next.After(now) {
-				c.reminderStore.SetReminder(ctx, inc.ID, r.Kind, next)
-				continue
-			}
-			who := "Commander"
-			if cmdr, ok := inc.Commander(); ok {
-				who = cmdr.Mention()
-			}
-			c.remind(ctx, inc, bot.Reminder{IncidentID: inc.ID, Kind: r.Kind, At: now.Add(every)},
-				fmt.Sprintf("⏰ %s: no update on %s for %s. Post one with `/incident update <what we know, what we're doing, next update at>`.",
-					who, inc.Key(), bot.Duration(now.Sub(lastUpdate(inc)))))
-		case bot.RemindCommander:
-			if _, ok := inc.Commander(); ok {
-				c.reminderStore.DeleteReminder(ctx, inc.ID, r.Kind)
-				continue
-			}
-			c.remind(ctx, inc, bot.Reminder{IncidentID: inc.ID, Kind: r.Kind, At: now.Add(commanderNagAgain)},
-				fmt.Sprintf("⚠️ %s has had no commander for %s. Take it with `/incident role commander @you`.", inc.Key(), bot.Duration(now.Sub(inc.DeclaredAt))))
-		default:
-			c.reminderStore.DeleteReminder(ctx, inc.ID, r.Kind)
-		}
+	}
+	if posted {
+		c.committed()
 	}
 }
 
-// remind posts text in the incident's channel and moves the reminder to
-// next, in one transaction: a crash neither repeats nor loses it.
-func (c *Incidents) remind(ctx context.Context, inc *bot.Incident, next bot.Reminder, text string) {
-	err := c.store.Update(ctx, func(tx bot.Tx) error {
-		if err := tx.SetReminder(next); err != nil {
-			return err
-		}
-		j := c.job(inc, bot.OpPost)
-		j.Message = bot.Message{Text: text}
-		return tx.Enqueue(j)
-	})
-	if err != nil {
-		c.log.Warn().Err(err).Str("incident", inc.Key()).Msg("posting a reminder")
-		return
+// reminder decides what a due reminder of kind does for inc at now: when
+// it is due next (zero: never again) and what to post (empty: nothing).
+func (c *Incidents) reminder(inc *bot.Incident, kind string, now time.Time) (time.Time, string) {
+	if !inc.Status.Active() {
+		return time.Time{}, ""
 	}
-	c.committed()
+	switch kind {
+	case bot.RemindUpdate:
+		every := c.cfg.UpdateEvery[inc.Severity.Name]
+		if every <= 0 {
+			return time.Time{}, ""
+		}
+		if next := lastUpdate(inc).Add(every); next.After(now) {
+			return next, "" // an update was posted meanwhile
+		}
+		who := "Commander"
+		if cmdr, ok := inc.Commander(); ok {
+			who = cmdr.Mention()
+		}
+		return now.Add(every), fmt.Sprintf("⏰ %s: no update on %s for %s. Post one with `/incident update <what we know, what we're doing, next update at>`.",
+			who, inc.Key(), bot.Duration(now.Sub(lastUpdate(inc))))
+	case bot.RemindCommander:
+		if _, ok := inc.Commander(); ok {
+			return time.Time{}, ""
+		}
+		return now.Add(commanderNagAgain), fmt.Sprintf("⚠️ %s has had no commander for %s. Take it with `/incident role commander @you`.", inc.Key(), bot.Duration(now.Sub(inc.DeclaredAt)))
+	}
+	return time.Time{}, ""
 }

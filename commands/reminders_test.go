@@ -108,7 +108,10 @@ func TestCommanderNag(t *testing.T) {
 	// Declarations make the declarer commander; take the role away to
 	// simulate an alert-declared incident.
 	inc, _ := e.store.IncidentByNumber(context.Background(), 1)
-	e.store.UpdateIncident(context.Background(), inc.ID, func(i *bot.Incident) ([]bot.Event, error) { i.Roles = nil; return nil, nil })
+	inc.Roles = nil
+	if err := e.store.Update(context.Background(), func(tx bot.Tx) error { return tx.PutIncident(inc) }); err != nil {
+		t.Fatal(err)
+	}
 	e.do("alice", ch, "/incident update investigating") // reschedules from the new state
 	nags := func() int {
 		n := 0

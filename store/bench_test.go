@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"path/filepath"
@@ -88,7 +87,7 @@ func BenchmarkRawBatchParallel(b *testing.B) {
 func benchIncident(b *testing.B) (*store.Store, bot.Event) {
 	s := openTemp(b)
 	inc := newIncident("bench")
-	if err := s.CreateIncident(context.Background(), inc); err != nil {
+	if err := create(s, inc); err != nil {
 		b.Fatal(err)
 	}
 	ev := benchEvent()
@@ -105,7 +104,7 @@ func BenchmarkAppendEvent(b *testing.B) {
 		ev := tmpl
 		ev.ID = bot.NewID()
 		ev.SourceID = sourceID(n.Add(1))
-		if _, err := s.AppendEvent(context.Background(), &ev); err != nil {
+		if _, err := appendEvent(s, &ev); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -123,7 +122,7 @@ func BenchmarkAppendEventParallel(b *testing.B) {
 			ev := tmpl
 			ev.ID = bot.NewID()
 			ev.SourceID = sourceID(n.Add(1))
-			if _, err := s.AppendEvent(context.Background(), &ev); err != nil {
+			if _, err := appendEvent(s, &ev); err != nil {
 				b.Error(err)
 				return
 			}

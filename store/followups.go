@@ -130,7 +130,7 @@ func (s *Store) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool,
 	return id, ok, err
 }
 
-// SetAlertIncident implements bot.AlertStore.
-func (s *Store) SetAlertIncident(ctx context.Context, key string, incidentID uuid.UUID) error {
-	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketAlertKeys).Put([]byte(key), incidentID[:]) })
+// SetAlertIncident implements bot.Tx.
+func (t txn) SetAlertIncident(key string, incidentID uuid.UUID) error {
+	return t.tx.Bucket(bucketAlertKeys).Put([]byte(key), incidentID[:])
 }

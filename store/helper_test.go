@@ -3,9 +3,11 @@ package store_test
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -50,4 +52,54 @@ func newIncident(title string) *bot.Incident {
 		DeclaredAt: t0,
 		UpdatedAt:  t0,
 	}
+}
+
+// create stores inc and its events in one change, as a declaration does.
+func create(s *store.Store, inc *bot.Incident, events ...bot.Event) error {
+	draft := *inc
+	err := s.Update(ctx, func(tx bot.Tx) error {
+		draft = *inc
+		return tx.CreateIncident(&draft, slices.Clone(events)...)
+	})
+	if err == nil {
+		*inc = draft
+	}
+	return err
+}
+
+// appendEvent appends ev in one change, as channel activity does, sets
+// its sequence number and reports whether the timeline grew (a source id
+// seen before adds nothing).
+func appendEvent(s *store.Store, ev *bot.Event) (bool, error) {
+	var evs []bot.Event
+	err := s.Update(ctx, func(tx bot.Tx) error {
+		evs = []bot.Event{*ev}
+		return tx.AppendEvents(ev.IncidentID, evs...)
+	})
+	if err != nil {
+		return false, err
+	}
+	*ev = evs[0]
+	return evs[0].Seq != 0, nil
+}
+
+// updateIncident changes an incident and appends events in one change.
+func updateIncident(s *store.Store, id uuid.UUID, fn func(*bot.Incident) ([]bot.Event, error)) (*bot.Incident, error) {
+	var out *bot.Incident
+	err := s.Update(ctx, func(tx bot.Tx) error {
+		cur, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		evs, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutIncident(cur); err != nil {
+			return err
+		}
+		out = cur
+		return tx.AppendEvents(id, evs...)
+	})
+	return out, err
 }

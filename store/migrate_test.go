@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -90,7 +92,7 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	inc := &bot.Incident{Title: "from v1", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen}
-	if err := old.CreateIncident(ctx, inc); err != nil {
+	if err := old.Update(ctx, func(tx bot.Tx) error { return tx.CreateIncident(inc) }); err != nil {
 		t.Fatal(err)
 	}
 	old.Close()
@@ -110,6 +112,86 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 		t.Errorf("on-call history after upgrade: %v", err)
 	}
 	if err := s.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// A file written before "one outbox" keeps its unfinished page deliveries
+// and hook events: they become jobs, and each page keeps its deliveries.
+func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := open(path, Options{}, migrations[:len(migrations)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	inc := &bot.Incident{ID: bot.NewID(), Title: "db down", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen}
+	page := bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: "INC-1", Status: bot.PageTriggered, Created: t0}
+	legacy := func(key string, status bot.DeliveryStatus, next time.Time) map[string]any {
+		return map[string]any{"key": key, "dedup_key": key, "page_id": page.ID, "incident_id": inc.ID, "pager": "pd", "person": "alice",
+			"kind": "trigger", "status": status, "attempts": 1, "next_attempt": next, "created": t0}
+	}
+	sent, pending := page.ID.String()+":0:0:alice:pd", page.ID.String()+":1:0:alice:pd"
+	err = old.db.Update(func(tx *bolt.Tx) error {
+		if err := (txn{tx}).CreateIncident(inc); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(page)
+		if err := tx.Bucket(bucketPages).Put(page.ID[:], data); err != nil {
+			return err
+		}
+		for _, d := range []map[string]any{legacy(sent, bot.DeliverySent, t0), legacy(pending, bot.DeliveryPending, t0.Add(time.Minute))} {
+			data, _ := json.Marshal(d)
+			if err := tx.Bucket(legacyOutbox).Put([]byte(d["key"].(string)), data); err != nil {
+				return err
+			}
+		}
+		hook := map[string]any{"key": "h1", "hook": "audit", "event": "incident.declared", "body": map[string]string{"a": "b"},
+			"status": "pending", "attempts": 3, "next_attempt": t0.Add(time.Hour), "created": t0}
+		data, _ = json.Marshal(hook)
+		return tx.Bucket(legacyHooks).Put([]byte("h1"), data)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pages, err := s.PagesForIncident(ctx, inc.ID)
+	if err != nil || len(pages) != 1 || len(pages[0].Deliveries) != 2 {
+		t.Fatalf("pages = %+v, %v; want the page with its two deliveries", pages, err)
+	}
+	if d := pages[0].Delivery(sent); d == nil || d.Status != bot.DeliverySent {
+		t.Errorf("the sent delivery is %+v", d)
+	}
+	due, err := s.DueJobs(ctx, t0.Add(2*time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range due {
+		got = append(got, fmt.Sprintf("%s %s %d", j.Op, j.Destination(), j.Attempts))
+	}
+	if strings.Join(got, ",") != "page pager:pd 1,hook hook:audit 3" {
+		t.Errorf("due jobs = %v; want the pending page first, then the hook event", got)
+	}
+	if due, _ := s.DueJobs(ctx, t0.Add(30*time.Second), 0); len(due) != 0 {
+		t.Errorf("jobs due before their next attempt: %+v", due)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{legacyOutbox, legacyOutboxDue, legacyHooks, legacyHooksDue} {
+			if tx.Bucket(b) != nil {
+				return fmt.Errorf("bucket %s is still there", b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		t.Error(err)
 	}
 }

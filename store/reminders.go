@@ -17,20 +17,6 @@ func reminderKey(id uuid.UUID, kind string) []byte {
 	return append(append([]byte(nil), id[:]...), kind...)
 }
 
-// SetReminder implements bot.ReminderStore.
-func (s *Store) SetReminder(ctx context.Context, id uuid.UUID, kind string, at time.Time) error {
-	return s.update(func(tx *bolt.Tx) error {
-		if err := deleteReminder(tx, id, kind); err != nil {
-			return err
-		}
-		k := reminderKey(id, kind)
-		if err := tx.Bucket(bucketReminders).Put(k, u64(uint64(at.UnixNano()))); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketRemindersDue).Put(timeKey(at, k), nil)
-	})
-}
-
 func deleteReminder(tx *bolt.Tx, id uuid.UUID, kind string) error {
 	k := reminderKey(id, kind)
 	idx := tx.Bucket(bucketReminders)
@@ -41,11 +27,6 @@ func deleteReminder(tx *bolt.Tx, id uuid.UUID, kind string) error {
 		}
 	}
 	return idx.Delete(k)
-}
-
-// DeleteReminder implements bot.ReminderStore.
-func (s *Store) DeleteReminder(ctx context.Context, id uuid.UUID, kind string) error {
-	return s.update(func(tx *bolt.Tx) error { return deleteReminder(tx, id, kind) })
 }
 
 // DueReminders implements bot.ReminderStore.

@@ -214,34 +214,6 @@ func channelKey(p bot.Platform, channelID string) []byte {
 
 func notFound(what string) error { return bot.Errorf(bot.ENOTFOUND, "%s does not exist.", what) }
 
-// CreateIncident implements bot.Store.
-func (s *Store) CreateIncident(ctx context.Context, inc *bot.Incident, events ...bot.Event) error {
-	if inc.ID == uuid.Nil {
-		inc.ID = bot.NewID()
-	}
-	// Work on a copy so a failed transaction leaves inc as it was.
-	draft := *inc
-	evs := make([]bot.Event, len(events))
-	err := s.update(func(tx *bolt.Tx) error {
-		n, err := tx.Bucket(bucketIncidents).NextSequence()
-		if err != nil {
-			return err
-		}
-		draft.Number = int64(n)
-		if err := putIncident(tx, &draft, nil); err != nil {
-			return err
-		}
-		copy(evs, events)
-		return appendEvents(tx, draft.ID, evs)
-	})
-	if err != nil {
-		return fmt.Errorf("store: create incident: %w", err)
-	}
-	*inc = draft
-	copy(events, evs)
-	return nil
-}
-
 // putIncident writes inc and keeps the indexes in step. prev is the stored
 // version being replaced, or nil.
 func putIncident(tx *bolt.Tx, inc *bot.Incident, prev *bot.Incident) error {
@@ -341,44 +313,6 @@ func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot
 	return out, err
 }
 
-// UpdateIncident implements bot.Store.
-func (s *Store) UpdateIncident(ctx context.Context, id uuid.UUID, fn func(*bot.Incident) ([]bot.Event, error)) (*bot.Incident, error) {
-	var inc *bot.Incident
-	err := s.update(func(tx *bolt.Tx) error {
-		prev, err := getIncident(tx, id[:])
-		if err != nil {
-			return err
-		}
-		cur := *prev
-		cur.Roles = cloneRoles(prev.Roles)
-		events, err := fn(&cur)
-		if err != nil {
-			return err
-		}
-		cur.ID, cur.Number = prev.ID, prev.Number // identity is not the caller's to change
-		if err := putIncident(tx, &cur, prev); err != nil {
-			return err
-		}
-		if err := appendEvents(tx, cur.ID, events); err != nil {
-			return err
-		}
-		inc = &cur
-		return nil
-	})
-	return inc, err
-}
-
-func cloneRoles(m map[bot.Role]bot.User) map[bot.Role]bot.User {
-	if m == nil {
-		return nil
-	}
-	out := make(map[bot.Role]bot.User, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 func appendEvents(tx *bolt.Tx, incidentID uuid.UUID, events []bot.Event) error {
 	for i := range events {
 		events[i].IncidentID = incidentID
@@ -430,26 +364,6 @@ func appendEvent(tx *bolt.Tx, ev *bot.Event) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// AppendEvent implements bot.Store. Concurrent callers share one commit,
-// so many writers pay for one fsync.
-func (s *Store) AppendEvent(ctx context.Context, ev *bot.Event) (bool, error) {
-	var appended bool
-	draft := *ev
-	err := s.update(func(tx *bolt.Tx) error {
-		// The function may run again if another write in its group fails;
-		// start from the caller's event each time.
-		draft = *ev
-		var err error
-		appended, err = appendEvent(tx, &draft)
-		return err
-	})
-	if err != nil {
-		return false, err
-	}
-	*ev = draft
-	return appended, nil
 }
 
 // Events implements bot.Store.

@@ -25,7 +25,7 @@ func TestCreateIncidentAssignsNumbersAndIndexes(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		inc := newIncident(fmt.Sprintf("incident %d", i))
 		inc.Channel = bot.ChannelRef{ID: fmt.Sprintf("C%d", i), Name: fmt.Sprintf("inc-%d", i)}
-		if err := s.CreateIncident(ctx, inc, bot.NewEvent(bot.EventDeclared, inc.DeclaredBy, t0, "declared")); err != nil {
+		if err := create(s, inc, bot.NewEvent(bot.EventDeclared, inc.DeclaredBy, t0, "declared")); err != nil {
 			t.Fatal(err)
 		}
 		if inc.Number != int64(i) {
@@ -63,7 +63,7 @@ func TestListIncidentsNewestFirstAndActiveOnly(t *testing.T) {
 		if i%2 == 0 {
 			inc.Status = bot.StatusResolved
 		}
-		if err := s.CreateIncident(ctx, inc); err != nil {
+		if err := create(s, inc); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,12 +96,12 @@ func TestUpdateIncidentIsAtomic(t *testing.T) {
 	s := openTemp(t)
 	inc := newIncident("db down")
 	inc.Channel = bot.ChannelRef{ID: "C1"}
-	if err := s.CreateIncident(ctx, inc); err != nil {
+	if err := create(s, inc); err != nil {
 		t.Fatal(err)
 	}
 
 	// A failing update writes neither the incident nor its events.
-	_, err := s.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
+	_, err := updateIncident(s, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
 		i.Title = "changed"
 		return nil, bot.Errorf(bot.ECONFLICT, "no")
 	})
@@ -114,7 +114,7 @@ func TestUpdateIncidentIsAtomic(t *testing.T) {
 	}
 
 	// A successful update moves the channel index and appends its events.
-	updated, err := s.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
+	updated, err := updateIncident(s, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
 		i.Channel = bot.ChannelRef{ID: "C2"}
 		i.Number = 1000 // identity must not change
 		return []bot.Event{bot.NewEvent(bot.EventChannel, bot.User{}, t0, "moved")}, nil
@@ -135,7 +135,7 @@ func TestUpdateIncidentIsAtomic(t *testing.T) {
 	if len(evs) != 1 || evs[0].Text != "moved" || evs[0].IncidentID != inc.ID || evs[0].Seq != 1 {
 		t.Errorf("events = %+v", evs)
 	}
-	if _, err := s.UpdateIncident(ctx, bot.NewID(), func(*bot.Incident) ([]bot.Event, error) { return nil, nil }); bot.ErrorCode(err) != bot.ENOTFOUND {
+	if _, err := updateIncident(s, bot.NewID(), func(*bot.Incident) ([]bot.Event, error) { return nil, nil }); bot.ErrorCode(err) != bot.ENOTFOUND {
 		t.Errorf("update of unknown incident: err = %v", err)
 	}
 }
@@ -143,13 +143,13 @@ func TestUpdateIncidentIsAtomic(t *testing.T) {
 func TestTimelineAppendRangeCount(t *testing.T) {
 	s := openTemp(t)
 	inc := newIncident("timeline")
-	if err := s.CreateIncident(ctx, inc); err != nil {
+	if err := create(s, inc); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 10; i++ {
 		ev := bot.NewEvent(bot.EventMessage, bot.User{ID: "bob"}, t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("msg %d", i))
 		ev.IncidentID = inc.ID
-		ok, err := s.AppendEvent(ctx, &ev)
+		ok, err := appendEvent(s, &ev)
 		if err != nil || !ok {
 			t.Fatalf("AppendEvent #%d = %v, %v", i, ok, err)
 		}
@@ -173,7 +173,7 @@ func TestTimelineAppendRangeCount(t *testing.T) {
 	}
 	orphan := bot.NewEvent(bot.EventMessage, bot.User{}, t0, "x")
 	orphan.IncidentID = bot.NewID()
-	if _, err := s.AppendEvent(ctx, &orphan); bot.ErrorCode(err) != bot.ENOTFOUND {
+	if _, err := appendEvent(s, &orphan); bot.ErrorCode(err) != bot.ENOTFOUND {
 		t.Errorf("append to unknown incident: err = %v", err)
 	}
 }
@@ -181,14 +181,14 @@ func TestTimelineAppendRangeCount(t *testing.T) {
 func TestLastAboutFindsTheNewestMatchWithinItsLimit(t *testing.T) {
 	s := openTemp(t)
 	inc := newIncident("edits")
-	if err := s.CreateIncident(ctx, inc); err != nil {
+	if err := create(s, inc); err != nil {
 		t.Fatal(err)
 	}
 	ref := bot.MessageRef{Channel: "C1", ID: "m1"}
 	add := func(kind bot.EventKind, r bot.MessageRef, text string) {
 		ev := bot.NewEvent(kind, bot.User{ID: "bob"}, t0, text)
 		ev.IncidentID, ev.Ref = inc.ID, r
-		if _, err := s.AppendEvent(ctx, &ev); err != nil {
+		if _, err := appendEvent(s, &ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -217,14 +217,14 @@ func TestDeduplicationSurvivesReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	s := openAt(t, path)
 	inc := newIncident("dedup")
-	if err := s.CreateIncident(ctx, inc); err != nil {
+	if err := create(s, inc); err != nil {
 		t.Fatal(err)
 	}
 	appendOnce := func(s *store.Store, source string) bool {
 		t.Helper()
 		ev := bot.NewEvent(bot.EventMessage, bot.User{ID: "bob"}, t0, "hello")
 		ev.IncidentID, ev.SourceID = inc.ID, source
-		ok, err := s.AppendEvent(ctx, &ev)
+		ok, err := appendEvent(s, &ev)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,13 +253,13 @@ func TestDeduplicationSurvivesReopen(t *testing.T) {
 func TestPruneSeen(t *testing.T) {
 	s := openTemp(t)
 	inc := newIncident("prune")
-	if err := s.CreateIncident(ctx, inc); err != nil {
+	if err := create(s, inc); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 5 {
 		ev := bot.NewEvent(bot.EventMessage, bot.User{}, t0.Add(time.Duration(i)*time.Hour), "m")
 		ev.IncidentID, ev.SourceID = inc.ID, fmt.Sprintf("ev%d", i)
-		if _, err := s.AppendEvent(ctx, &ev); err != nil {
+		if _, err := appendEvent(s, &ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -270,7 +270,7 @@ func TestPruneSeen(t *testing.T) {
 	// ev3 is still remembered; ev0 is forgotten and could be recorded again.
 	ev := bot.NewEvent(bot.EventMessage, bot.User{}, t0, "m")
 	ev.IncidentID, ev.SourceID = inc.ID, "ev3"
-	if ok, _ := s.AppendEvent(ctx, &ev); ok {
+	if ok, _ := appendEvent(s, &ev); ok {
 		t.Error("ev3 was forgotten too early")
 	}
 	if n, _ := s.CountEvents(ctx, inc.ID); n != 5 {
@@ -281,7 +281,7 @@ func TestPruneSeen(t *testing.T) {
 func TestConcurrentWriters(t *testing.T) {
 	s := openTemp(t)
 	inc := newIncident("busy")
-	if err := s.CreateIncident(ctx, inc); err != nil {
+	if err := create(s, inc); err != nil {
 		t.Fatal(err)
 	}
 	const writers, each = 8, 50
@@ -294,11 +294,11 @@ func TestConcurrentWriters(t *testing.T) {
 				ev.IncidentID = inc.ID
 				// Every writer also redelivers an event another writer sends.
 				ev.SourceID = fmt.Sprintf("src-%d", (w*each+i)%(writers*each/2))
-				if _, err := s.AppendEvent(ctx, &ev); err != nil {
+				if _, err := appendEvent(s, &ev); err != nil {
 					errs <- err
 				}
 				if i%10 == 0 {
-					_, err := s.UpdateIncident(ctx, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
+					_, err := updateIncident(s, inc.ID, func(i *bot.Incident) ([]bot.Event, error) {
 						i.LastUpdate = fmt.Sprint(w)
 						return []bot.Event{bot.NewEvent(bot.EventUpdate, bot.User{}, t0, "u")}, nil
 					})
@@ -361,7 +361,7 @@ func TestBackupAndExport(t *testing.T) {
 	s := openTemp(t)
 	for i := range 3 {
 		inc := newIncident(fmt.Sprintf("incident %d", i+1))
-		if err := s.CreateIncident(ctx, inc, bot.NewEvent(bot.EventDeclared, bot.User{ID: "a"}, t0, "declared"), bot.NewEvent(bot.EventNote, bot.User{ID: "a"}, t0, "note")); err != nil {
+		if err := create(s, inc, bot.NewEvent(bot.EventDeclared, bot.User{ID: "a"}, t0, "declared"), bot.NewEvent(bot.EventNote, bot.User{ID: "a"}, t0, "note")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -371,7 +371,7 @@ func TestBackupAndExport(t *testing.T) {
 		t.Fatalf("BackupFile = %d, %v", n, err)
 	}
 	// The store stays usable while and after backing up.
-	if err := s.CreateIncident(ctx, newIncident("after backup")); err != nil {
+	if err := create(s, newIncident("after backup")); err != nil {
 		t.Fatal(err)
 	}
 	b := openAt(t, dst)
@@ -431,7 +431,7 @@ func TestEachEventStreamsInOrderAndStops(t *testing.T) {
 	for i := range 1300 { // more than two decode chunks
 		evs = append(evs, bot.NewEvent(bot.EventMessage, bot.User{ID: "u"}, t0, fmt.Sprint(i)))
 	}
-	if err := s.CreateIncident(ctx, inc, evs...); err != nil {
+	if err := create(s, inc, evs...); err != nil {
 		t.Fatal(err)
 	}
 	for name, each := range map[string]func(context.Context, uuid.UUID, func(bot.Event) error) error{"full": s.EachEvent, "brief": s.EachEventBrief} {

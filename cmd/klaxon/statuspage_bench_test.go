@@ -33,7 +33,7 @@ func BenchmarkStatusPageBuild(b *testing.B) {
 		}
 		events = append(events, ev)
 	}
-	if err := s.CreateIncident(context.Background(), inc, events...); err != nil {
+	if err := s.Update(context.Background(), func(tx bot.Tx) error { return tx.CreateIncident(inc, events...) }); err != nil {
 		b.Fatal(err)
 	}
 	build := statusPage(s, commands.Config{Severities: bot.DefaultSeverities()}, bot.NewFakeClock(t0.Add(3*time.Hour)))
