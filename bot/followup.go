@@ -39,6 +39,5 @@ func (f *FollowUp) Overdue(now time.Time, loc *time.Location) bool {
 // FollowUpStore keeps follow-ups.
 type FollowUpStore interface {
 	FollowUp(ctx context.Context, number int64) (*FollowUp, error)
-	UpdateFollowUp(ctx context.Context, number int64, fn func(*FollowUp) error) (*FollowUp, error)
 	FollowUps(ctx context.Context) ([]*FollowUp, error)
 }

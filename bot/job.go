@@ -77,6 +77,9 @@ type Job struct {
 	// Report marks a post that reports another job's failure; its own
 	// failure is only logged.
 	Report bool `json:"report,omitempty"`
+	// Name names the message an OpPost makes, so a later OpUpdate with
+	// the same Name and no Ref finds it (a swap offer's message).
+	Name string `json:"name,omitempty"`
 	// Delivery is what an OpPage job sends; Hook what an OpHook job sends.
 	Delivery *Delivery     `json:"delivery,omitempty"`
 	Hook     *HookDelivery `json:"hook,omitempty"`
@@ -158,10 +161,19 @@ type Tx interface {
 	SetReminder(r Reminder) error
 	// AddFollowUp numbers f and stores it with ev on its incident's timeline.
 	AddFollowUp(f *FollowUp, ev Event) error
+	// FollowUp reads a follow-up; PutFollowUp replaces it (by number).
+	FollowUp(number int64) (*FollowUp, error)
+	PutFollowUp(f *FollowUp) error
 	// PutPostmortem stores the incident's latest postmortem draft.
 	PutPostmortem(incidentID uuid.UUID, markdown []byte) error
 	// SetAlertIncident remembers the incident an alert group declared.
 	SetAlertIncident(key string, incidentID uuid.UUID) error
+	// AddOnCallChange appends c to the on-call history (never replacing).
+	AddOnCallChange(c *OnCallChange) error
+	// SetCursor records how far the periodic job key has got.
+	SetCursor(key string, t time.Time) error
+	// NameMessage records the message a job posted under the job's Name.
+	NameMessage(name string, ref MessageRef) error
 	// LinkPage remembers that a chat message is about a page, so a
 	// reaction on it acknowledges the page.
 	LinkPage(p Platform, ref MessageRef, pageID uuid.UUID) error
@@ -192,6 +204,8 @@ type JobStore interface {
 	// Job returns the job with key as it stands; found is false once it is
 	// done.
 	Job(ctx context.Context, key string) (j Job, found bool, err error)
+	// Named returns the message posted under name (Tx.NameMessage).
+	Named(ctx context.Context, name string) (ref MessageRef, found bool, err error)
 	// PendingJobs returns the unfinished jobs of an incident, oldest first.
 	PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]Job, error)
 	// CountJobs counts unfinished jobs by destination and status.

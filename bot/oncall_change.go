@@ -44,13 +44,15 @@ type OnCallChange struct {
 }
 
 // OnCallStore keeps the on-call history.
+// Changes are written through Tx.AddOnCallChange, with the chat jobs that
+// announce them.
 type OnCallStore interface {
-	AddOnCallChange(ctx context.Context, c *OnCallChange) error
+	Updater
 	OnCallChanges(ctx context.Context) ([]OnCallChange, error)
-	// Cursor and SetCursor keep how far a periodic job has got, so a
-	// restart neither repeats nor skips its work.
+	// Cursor keeps how far a periodic job has got (Tx.SetCursor moves it
+	// with the notices it queues), so a restart neither repeats nor skips
+	// its work.
 	Cursor(ctx context.Context, key string) (time.Time, bool, error)
-	SetCursor(ctx context.Context, key string, t time.Time) error
 }
 
 // History is the on-call change log with what follows from it.

@@ -14,6 +14,7 @@ import (
 type chatJobs struct {
 	c     *Incidents
 	chats map[bot.Platform]bot.Chat
+	store bot.JobStore // for named messages
 }
 
 // Send implements Sender. A job refused for good is reported once in the
@@ -147,18 +148,29 @@ func (o chatJobs) attempt(ctx context.Context, j bot.Job, again bool) (func(bot.
 			channel = inc.Channel.ID
 		}
 		ref, err := o.post(ctx, chat, channel, m, again)
-		if err != nil || j.PageID == uuid.Nil {
+		if err != nil {
 			return nil, err
 		}
-		return func(tx bot.Tx) error { return tx.LinkPage(j.Platform, ref, j.PageID) }, nil
+		return o.remember(j, ref), nil
 	case bot.OpDM:
 		ref, err := chat.DM(ctx, j.Users[0], m)
-		if err != nil || j.PageID == uuid.Nil {
+		if err != nil {
 			return nil, err
 		}
-		return func(tx bot.Tx) error { return tx.LinkPage(j.Platform, ref, j.PageID) }, nil
+		return o.remember(j, ref), nil
 	case bot.OpUpdate:
-		return nil, chat.Update(ctx, j.Ref, j.Message)
+		ref := j.Ref
+		if ref.IsZero() && j.Name != "" {
+			named, found, err := o.store.Named(ctx, j.Name)
+			if err != nil {
+				return nil, bot.Internal(err, "klaxon could not read which message to update")
+			}
+			if !found {
+				return nil, bot.Errorf(bot.EREFUSED, "the message to update was never posted")
+			}
+			ref = named
+		}
+		return nil, chat.Update(ctx, ref, j.Message)
 	case bot.OpPostmortem:
 		if inc.Channel.IsZero() {
 			return nil, errNoChannel
@@ -166,6 +178,25 @@ func (o chatJobs) attempt(ctx context.Context, j bot.Job, again bool) (func(bot.
 		return nil, o.c.uploadPostmortem(ctx, chat, inc)
 	}
 	return nil, bot.Errorf(bot.EREFUSED, "unknown chat job %q", j.Op)
+}
+
+// remember records what a post made: the page it is about (so a reaction
+// acknowledges) and its name (so a later update finds it).
+func (o chatJobs) remember(j bot.Job, ref bot.MessageRef) func(bot.Tx) error {
+	if j.PageID == uuid.Nil && j.Name == "" {
+		return nil
+	}
+	return func(tx bot.Tx) error {
+		if j.PageID != uuid.Nil {
+			if err := tx.LinkPage(j.Platform, ref, j.PageID); err != nil {
+				return err
+			}
+		}
+		if j.Name != "" {
+			return tx.NameMessage(j.Name, ref)
+		}
+		return nil
+	}
 }
 
 // postOnce posts m for job j, unless a run before a crash did.

@@ -176,7 +176,7 @@ func (c *Incidents) followUpState(done bool) bot.HandlerFunc {
 		if !ok {
 			return nil, bot.Errorf(bot.EINVALID, "%q is not a follow-up like F-3.", req.Args[0])
 		}
-		f, err := c.setFollowUp(ctx, n, done, req.User)
+		f, err := c.setFollowUp(ctx, n, done, req.User, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -190,22 +190,31 @@ func (c *Incidents) actFollowUp(done bool) bot.ActionFunc {
 		if !ok {
 			return nil, bot.Errorf(bot.EINVALID, "That button does not name a follow-up.")
 		}
-		f, err := c.setFollowUp(ctx, n, done, a.User)
-		if err != nil {
-			return nil, err
+		// The button's message shows the new state: an update job with the change.
+		var update *bot.Job
+		if !a.Message.IsZero() {
+			j := chatJobOn(a.Platform, "channel:"+a.Message.Channel, bot.OpUpdate, c.clock.Now())
+			j.Ref = a.Message
+			update = &j
 		}
-		if chat, err := c.chat(a.Platform); err == nil && !a.Message.IsZero() {
-			if err := chat.Update(ctx, a.Message, followUpMessage(f, c.clock.Now())); err != nil {
-				c.log.Warn().Err(err).Msg("updating a follow-up message")
-			}
+		if _, err := c.setFollowUp(ctx, n, done, a.User, update); err != nil {
+			return nil, err
 		}
 		return nil, nil
 	}
 }
 
-func (c *Incidents) setFollowUp(ctx context.Context, n int64, done bool, by bot.User) (*bot.FollowUp, error) {
+// setFollowUp marks follow-up n done or open; update, when not nil, is a
+// job that shows the new state (its Message is filled in), committed with
+// the change.
+func (c *Incidents) setFollowUp(ctx context.Context, n int64, done bool, by bot.User, update *bot.Job) (*bot.FollowUp, error) {
 	now := c.clock.Now()
-	return c.followups.UpdateFollowUp(ctx, n, func(f *bot.FollowUp) error {
+	var out *bot.FollowUp
+	err := c.store.Update(ctx, func(tx bot.Tx) error {
+		f, err := tx.FollowUp(n)
+		if err != nil {
+			return err
+		}
 		if f.Done == done {
 			state := "open"
 			if done {
@@ -219,12 +228,28 @@ func (c *Incidents) setFollowUp(ctx context.Context, n int64, done bool, by bot.
 		} else {
 			f.DoneAt, f.DoneBy = time.Time{}, bot.User{}
 		}
-		return nil
+		if err := tx.PutFollowUp(f); err != nil {
+			return err
+		}
+		out = f
+		if update == nil {
+			return nil
+		}
+		j := *update
+		j.Message = followUpMessage(f, now)
+		return tx.Enqueue(j)
 	})
+	if err != nil {
+		return nil, err
+	}
+	if update != nil {
+		c.committed()
+	}
+	return out, nil
 }
 
-// RemindOverdueFollowUps DMs each owner the list of their overdue
-// follow-ups. klaxon runs it daily.
+// RemindOverdueFollowUps queues a DM to each owner with the list of their
+// overdue follow-ups, and returns how many. klaxon runs it daily.
 func (c *Incidents) RemindOverdueFollowUps(ctx context.Context, now time.Time) int {
 	if c.followups == nil {
 		return 0
@@ -245,20 +270,22 @@ func (c *Incidents) RemindOverdueFollowUps(ctx context.Context, now time.Time) i
 			byOwner[o] = append(byOwner[o], followUpLine(f, now))
 		}
 	}
-	sent := 0
+	var jobs []bot.Job
 	for o, lines := range byOwner {
-		chat, err := c.chat(o.p)
-		if err != nil {
+		if _, err := c.chat(o.p); err != nil {
 			continue
 		}
-		msg := bot.Message{Title: "📋 Overdue follow-ups", Text: strings.Join(lines, "\n"), Context: "`/followup done F-n` when it is done"}
-		if _, err := chat.DM(ctx, o.id, msg); err != nil {
-			c.log.Warn().Err(err).Str("owner", o.id).Msg("reminding of overdue follow-ups")
-			continue
-		}
-		sent++
+		j := chatJobOn(o.p, "dm:"+o.id, bot.OpDM, now)
+		j.Users = []string{o.id}
+		j.Message = bot.Message{Title: "📋 Overdue follow-ups", Text: strings.Join(lines, "\n"), Context: "`/followup done F-n` when it is done"}
+		jobs = append(jobs, j)
 	}
-	return sent
+	if err := c.store.Update(ctx, func(tx bot.Tx) error { return tx.Enqueue(jobs...) }); err != nil {
+		c.log.Error().Err(err).Msg("queueing the overdue follow-up reminders")
+		return 0
+	}
+	c.committed()
+	return len(jobs)
 }
 
 // followUpExtra describes a follow-up for hook receivers.

@@ -43,6 +43,7 @@ func TestFollowUps(t *testing.T) {
 	if n := incidents(e).RemindOverdueFollowUps(context.Background(), e.clock.Now()); n != 1 {
 		t.Errorf("reminders sent: %d", n)
 	}
+	e.inc.Outbox().Drain(context.Background())
 	if dms := e.console.DMs("bob"); len(dms) != 1 || !strings.Contains(dms[0], "Overdue follow-ups") || !strings.Contains(dms[0], "F-1") {
 		t.Errorf("bob's DMs: %q", dms)
 	}

@@ -25,6 +25,9 @@ type OnCallConfig struct {
 	Handoffs map[string]HandoffNotice
 	// Chats are the connected platforms, for swap offers and notices.
 	Chats []bot.Chat
+	// Poke, when set, is told that a change queued chat jobs (the outbox's
+	// Poke). It must not block.
+	Poke func()
 }
 
 // HandoffNotice is where a schedule announces its handoffs.
@@ -97,14 +100,27 @@ func (o *OnCall) Register(m *bot.Mux) {
 	m.HandleHome(o.homeOnCall)
 }
 
-// chat returns the chat of platform p.
-func (o *OnCall) chat(p bot.Platform) (bot.Chat, bool) {
+// connected reports whether klaxon is connected to platform p.
+func (o *OnCall) connected(p bot.Platform) bool {
 	for _, c := range o.cfg.Chats {
 		if c.Platform() == p {
-			return c, true
+			return true
 		}
 	}
-	return nil, false
+	return false
+}
+
+// poke tells the outbox about jobs just committed.
+func (o *OnCall) poke(jobs []bot.Job) {
+	if len(jobs) > 0 && o.cfg.Poke != nil {
+		o.cfg.Poke()
+	}
+}
+
+// chatJob is an on-call chat job on platform p, due at now, at the end of
+// queue.
+func chatJobOn(p bot.Platform, queue string, op bot.JobOp, now time.Time) bot.Job {
+	return bot.Job{Queue: queue, Platform: p, Op: op, NextAttempt: now, Created: now}
 }
 
 // asker is the person behind a platform user, and their time zone.
@@ -449,12 +465,19 @@ func (o *OnCall) add(ctx context.Context, req *bot.Request, kind bot.ChangeKind,
 }
 
 // commit stores a change and then applies it.
-func (o *OnCall) commit(ctx context.Context, c *bot.OnCallChange) error {
+func (o *OnCall) commit(ctx context.Context, c *bot.OnCallChange, jobs ...bot.Job) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if err := o.store.AddOnCallChange(ctx, c); err != nil {
+	err := o.store.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.AddOnCallChange(c); err != nil {
+			return err
+		}
+		return tx.Enqueue(jobs...)
+	})
+	if err != nil {
 		return bot.Internal(err, "klaxon could not save the on-call change; nothing changed. Try again.")
 	}
+	o.poke(jobs)
 	h := append(slices.Clone(o.history), *c)
 	byID := h.Overrides()
 	o.history = h

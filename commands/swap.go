@@ -32,8 +32,7 @@ func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err != nil {
 		return nil, err
 	}
-	chat, ok := o.chat(req.Platform)
-	if !ok {
+	if !o.connected(req.Platform) {
 		return nil, bot.Errorf(bot.EUNSUPPORTED, "klaxon cannot post offers on %s.", req.Platform)
 	}
 	now := o.clock.Now()
@@ -54,13 +53,13 @@ func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Respons
 	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOffer, Author: req.User, At: now, Offer: offer}
 	text := fmt.Sprintf("🔁 %s offers their *%s* shift, %s – %s (%s). It can be taken until it starts.", req.User.Mention(), s.ID,
 		next.Start.In(loc).Format(stamp), next.End.In(loc).Format(stamp), loc)
-	ref, err := chat.Post(ctx, req.Channel.ID, bot.Message{Text: text,
-		Buttons: []bot.Button{{ActionID: ActionTakeShift, Label: "Take this shift", Value: c.ID.String(), Style: bot.ButtonPrimary}}})
-	if err != nil {
-		return nil, bot.Internal(err, "klaxon could not post the offer; nothing was offered.")
-	}
-	offer.Message = ref
-	if err := o.commit(ctx, c); err != nil {
+	// The offer and its message commit together; the outbox posts it and
+	// records where, for the update that settles it.
+	post := chatJobOn(req.Platform, offerName(c.ID), bot.OpPost, now)
+	post.Channel, post.Name = req.Channel.ID, offerName(c.ID)
+	post.Message = bot.Message{Text: text,
+		Buttons: []bot.Button{{ActionID: ActionTakeShift, Label: "Take this shift", Value: c.ID.String(), Style: bot.ButtonPrimary}}}
+	if err := o.commit(ctx, c, post); err != nil {
 		return nil, err
 	}
 	return bot.Reply("Offered. You stay on call for it unless someone takes it."), nil
@@ -96,12 +95,11 @@ func (o *OnCall) actTake(ctx context.Context, a bot.Action) (*bot.Response, erro
 	}
 	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeTake, Author: a.User, At: now, OfferID: id,
 		Override: &bot.Override{ID: bot.NewID(), Schedule: offer.Schedule, Person: taker.ID, Start: offer.Start, End: offer.End}}
-	if err := o.commit(ctx, c); err != nil {
-		return nil, err
-	}
 	text := fmt.Sprintf("✅ %s took %s's *%s* shift, %s – %s (%s).", a.User.Mention(), mention(offer.Platform, o.cfg.People, offer.Person),
 		offer.Schedule, offer.Start.In(loc).Format(stamp), offer.End.In(loc).Format(stamp), loc)
-	o.settle(ctx, offer, text)
+	if err := o.commit(ctx, c, o.settle(offerChange, text, now)); err != nil {
+		return nil, err
+	}
 	return nil, nil
 }
 
@@ -118,15 +116,18 @@ func (o *OnCall) participates(schedule, person string) bool {
 	return false
 }
 
-// settle replaces an offer's message (and its button) with text.
-func (o *OnCall) settle(ctx context.Context, offer *bot.SwapOffer, text string) {
-	chat, ok := o.chat(offer.Platform)
-	if !ok || offer.Message.IsZero() {
-		return
+// offerName names an offer's message and the queue of its chat jobs.
+func offerName(id uuid.UUID) string { return "offer:" + id.String() }
+
+// settle is the job that replaces an offer's message (and its button)
+// with text, after the job that posted it.
+func (o *OnCall) settle(offer bot.OnCallChange, text string, now time.Time) bot.Job {
+	j := chatJobOn(offer.Offer.Platform, offerName(offer.ID), bot.OpUpdate, now)
+	j.Ref, j.Message = offer.Offer.Message, bot.Message{Text: text} // offers made before the outbox name their message
+	if j.Ref.IsZero() {
+		j.Name = offerName(offer.ID)
 	}
-	if err := chat.Update(ctx, offer.Message, bot.Message{Text: text}); err != nil {
-		o.log.Warn().Err(err).Msg("updating a swap offer")
-	}
+	return j
 }
 
 // Tick does what is due at now: it expires offers whose shift started,
@@ -141,52 +142,58 @@ func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 			continue
 		}
 		exp := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeExpire, Author: bot.User{ID: "klaxon"}, At: now, OfferID: c.ID}
-		if err := o.commit(ctx, exp); err != nil {
+		settle := o.settle(c, fmt.Sprintf("⌛ Nobody took %s's *%s* shift before it started; it stays theirs.",
+			mention(c.Offer.Platform, o.cfg.People, c.Offer.Person), c.Offer.Schedule), now)
+		if err := o.commit(ctx, exp, settle); err != nil {
 			o.log.Error().Err(err).Msg("expiring a swap offer")
-			continue
 		}
-		o.settle(ctx, c.Offer, fmt.Sprintf("⌛ Nobody took %s's *%s* shift before it started; it stays theirs.",
-			mention(c.Offer.Platform, o.cfg.People, c.Offer.Person), c.Offer.Schedule))
 	}
 	for _, s := range o.cfg.Schedules {
 		n, ok := o.cfg.Handoffs[s.ID]
 		if !ok {
 			continue
 		}
-		chat, ok := o.chat(n.Platform)
-		if !ok {
+		if !o.connected(n.Platform) {
 			continue
 		}
 		if n.Channel != "" {
-			o.job(ctx, "handoff:"+s.ID, now, func(from time.Time) error { return o.announce(ctx, chat, n, s, from, now) })
+			o.job(ctx, "handoff:"+s.ID, now, func(from time.Time) []bot.Job { return o.announce(n, s, from, now) })
 		}
 		if n.Remind > 0 {
-			o.job(ctx, "remind:"+s.ID, now, func(from time.Time) error { return o.remind(ctx, chat, n, s, from, now) })
+			o.job(ctx, "remind:"+s.ID, now, func(from time.Time) []bot.Job { return o.remind(n, s, from, now) })
 		}
 	}
 }
 
-// job runs fn over (cursor, now] and moves the cursor on success. A job
+// job queues what fn finds to say over (cursor, now] and moves the cursor,
+// in one transaction: a crash neither repeats nor loses a notice. A job
 // that has never run starts now: klaxon does not announce the past.
-func (o *OnCall) job(ctx context.Context, key string, now time.Time, fn func(from time.Time) error) {
+func (o *OnCall) job(ctx context.Context, key string, now time.Time, fn func(from time.Time) []bot.Job) {
 	from, ok, err := o.store.Cursor(ctx, key)
 	if err != nil {
 		o.log.Error().Err(err).Str("job", key).Msg("reading a job cursor")
 		return
 	}
+	var jobs []bot.Job
 	if ok {
-		if err := fn(from); err != nil {
-			o.log.Warn().Err(err).Str("job", key).Msg("on-call notice failed; will retry")
-			return
+		jobs = fn(from)
+	}
+	err = o.store.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.Enqueue(jobs...); err != nil {
+			return err
 		}
+		return tx.SetCursor(key, now)
+	})
+	if err != nil {
+		o.log.Error().Err(err).Str("job", key).Msg("queueing on-call notices")
+		return
 	}
-	if err := o.store.SetCursor(ctx, key, now); err != nil {
-		o.log.Error().Err(err).Str("job", key).Msg("saving a job cursor")
-	}
+	o.poke(jobs)
 }
 
-// announce posts each handoff in (from, now].
-func (o *OnCall) announce(ctx context.Context, chat bot.Chat, n HandoffNotice, s *bot.Schedule, from, now time.Time) error {
+// announce is a post for each handoff in (from, now].
+func (o *OnCall) announce(n HandoffNotice, s *bot.Schedule, from, now time.Time) []bot.Job {
+	var jobs []bot.Job
 	o.mu.RLock()
 	shifts := s.Shifts(from.Add(-24*time.Hour), now.Add(time.Second), o.overrides[s.ID])
 	o.mu.RUnlock()
@@ -207,11 +214,11 @@ func (o *OnCall) announce(ctx context.Context, chat bot.Chat, n HandoffNotice, s
 		}
 		text := fmt.Sprintf("📟 *%s* %s: %s hands over to %s until %s.", s.ID, s.Role, prev, mention(n.Platform, o.cfg.People, sh.Person),
 			end.In(s.Location).Format(stamp+" MST"))
-		if _, err := chat.Post(ctx, n.Channel, bot.Message{Text: text}); err != nil {
-			return err
-		}
+		j := chatJobOn(n.Platform, "channel:"+n.Channel, bot.OpPost, now)
+		j.Channel, j.Message = n.Channel, bot.Message{Text: text}
+		jobs = append(jobs, j)
 	}
-	return nil
+	return jobs
 }
 
 // wholeShift is the shift containing t, not cut at a query's edges.
@@ -221,8 +228,10 @@ func (o *OnCall) wholeShift(s *bot.Schedule, t time.Time) (bot.Shift, bool) {
 	return shiftAt(s, o.overrides[s.ID], t)
 }
 
-// remind DMs each person whose shift starts within the reminder lead.
-func (o *OnCall) remind(ctx context.Context, chat bot.Chat, n HandoffNotice, s *bot.Schedule, from, now time.Time) error {
+// remind is a DM for each person whose shift starts within the reminder
+// lead.
+func (o *OnCall) remind(n HandoffNotice, s *bot.Schedule, from, now time.Time) []bot.Job {
+	var jobs []bot.Job
 	o.mu.RLock()
 	shifts := s.Shifts(from.Add(n.Remind), now.Add(n.Remind).Add(time.Second), o.overrides[s.ID])
 	o.mu.RUnlock()
@@ -251,9 +260,9 @@ func (o *OnCall) remind(ctx context.Context, chat bot.Chat, n HandoffNotice, s *
 		}
 		text := fmt.Sprintf("📟 Heads-up: you are on call for *%s* (%s) from %s until %s (%s).", s.ID, s.Role,
 			start.In(loc).Format(stamp), end.In(loc).Format(stamp), loc)
-		if _, err := chat.DM(ctx, uid, bot.Message{Text: text}); err != nil {
-			return err
-		}
+		j := chatJobOn(n.Platform, "dm:"+uid, bot.OpDM, now)
+		j.Users, j.Message = []string{uid}, bot.Message{Text: text}
+		jobs = append(jobs, j)
 	}
-	return nil
+	return jobs
 }

@@ -16,11 +16,13 @@ import (
 	"github.com/klaxon-bot/klaxon/store"
 )
 
-// swapEnv is the on-call commands with the console as their chat.
+// swapEnv is the on-call commands with the console as their chat, and
+// the outbox that posts what they queue.
 type swapEnv struct {
 	*oncallEnv
-	con *console.Console
-	oc  *commands.OnCall
+	con    *console.Console
+	oc     *commands.OnCall
+	outbox *commands.Outbox
 }
 
 func newSwapEnv(t *testing.T, path string, handoffs map[string]commands.HandoffNotice) *swapEnv {
@@ -35,18 +37,34 @@ func newSwapEnv(t *testing.T, path string, handoffs map[string]commands.HandoffN
 	t.Cleanup(func() { s.Close() })
 	con := console.New(&bytes.Buffer{}, "general", "oncall-db")
 	e := &oncallEnv{t: t, store: s, clock: bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC)), mux: bot.NewMux(zerolog.Nop()), cfg: onCallConfig(t)}
-	e.cfg.Chats, e.cfg.Handoffs = []bot.Chat{con}, handoffs
+	outbox := commands.New(s, []bot.Chat{con}, e.clock, zerolog.Nop(), commands.Config{}).Outbox()
+	e.cfg.Chats, e.cfg.Handoffs, e.cfg.Poke = []bot.Chat{con}, handoffs, outbox.Poke
 	oc, err := commands.NewOnCall(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	oc.Register(e.mux)
-	return &swapEnv{oncallEnv: e, con: con, oc: oc}
+	return &swapEnv{oncallEnv: e, con: con, oc: oc, outbox: outbox}
+}
+
+// do runs an on-call command and what it queued in chat.
+func (e *swapEnv) do(user, text string) string {
+	e.t.Helper()
+	out := e.oncallEnv.do(user, text)
+	e.outbox.Drain(context.Background())
+	return out
 }
 
 func (e *swapEnv) click(user, value string) string {
 	r := e.mux.Act(context.Background(), bot.Action{Platform: bot.PlatformConsole, ActionID: commands.ActionTakeShift, Value: value, User: bot.User{ID: user}})
+	e.outbox.Drain(context.Background())
 	return r.Text
+}
+
+// tick runs the on-call jobs due at now and posts what they queue.
+func (e *swapEnv) tick(now time.Time) {
+	e.oc.Tick(context.Background(), now)
+	e.outbox.Drain(context.Background())
 }
 
 // offer returns the offer message's text and its button value.
@@ -105,7 +123,7 @@ func TestSwapOfferExpiresAndCanBeWithdrawn(t *testing.T) {
 	e.do("bob", "/oncall swap payments-primary") // bob's next shift starts Mon 23 Nov 08:00 UTC
 	_, id := e.offer()
 	e.clock.Set(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
-	e.oc.Tick(context.Background(), e.clock.Now())
+	e.tick(e.clock.Now())
 	if text, _ := e.offer(); !strings.Contains(text, "Nobody took @bob's *payments-primary* shift") {
 		t.Errorf("expired offer:\n%s", text)
 	}
@@ -131,20 +149,19 @@ func TestHandoffNoticesAndReminders(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	handoffs := map[string]commands.HandoffNotice{"db": {Platform: bot.PlatformConsole, Channel: "oncall-db", Remind: time.Hour}}
 	e := newSwapEnv(t, path, handoffs)
-	ctx := context.Background()
-	e.oc.Tick(ctx, e.clock.Now()) // first run: starts now, announces nothing past
+	e.tick(e.clock.Now()) // first run: starts now, announces nothing past
 	if n := len(e.con.Messages("oncall-db")); n != 0 {
 		t.Fatalf("the first tick announced %d old handoffs", n)
 	}
 	// db is daily at 00:00 UTC: carol 16th, bob 17th, carol 18th.
 	e.clock.Set(time.Date(2026, 11, 17, 23, 30, 0, 0, time.UTC))
-	e.oc.Tick(ctx, e.clock.Now())
+	e.tick(e.clock.Now())
 	if dms := e.con.DMs("carol"); len(dms) != 1 || !strings.Contains(dms[0], "you are on call for *db* (primary) from Wed 18 Nov 00:00 until Thu 19 Nov 00:00 (UTC)") {
 		t.Errorf("reminder DMs to carol: %q", dms)
 	}
 	e.clock.Set(time.Date(2026, 11, 18, 0, 0, 30, 0, time.UTC))
-	e.oc.Tick(ctx, e.clock.Now())
-	e.oc.Tick(ctx, e.clock.Now().Add(time.Second))
+	e.tick(e.clock.Now())
+	e.tick(e.clock.Now().Add(time.Second))
 	msgs := e.con.Messages("oncall-db")
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "*db* primary: @bob hands over to @carol until Thu 19 Nov 00:00 UTC") {
 		t.Errorf("handoff notices: %q", msgs)
@@ -158,7 +175,7 @@ func TestHandoffNoticesAndReminders(t *testing.T) {
 	e.store.Close()
 	e2 := newSwapEnv(t, path, handoffs)
 	e2.clock.Set(time.Date(2026, 11, 19, 0, 10, 0, 0, time.UTC))
-	e2.oc.Tick(ctx, e2.clock.Now())
+	e2.tick(e2.clock.Now())
 	msgs = e2.con.Messages("oncall-db")
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "@carol hands over to @bob") {
 		t.Errorf("after the restart: %q", msgs)

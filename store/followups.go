@@ -55,26 +55,19 @@ func (s *Store) FollowUp(ctx context.Context, n int64) (*bot.FollowUp, error) {
 	return f, err
 }
 
-// UpdateFollowUp implements bot.FollowUpStore.
-func (s *Store) UpdateFollowUp(ctx context.Context, n int64, fn func(*bot.FollowUp) error) (*bot.FollowUp, error) {
-	var out *bot.FollowUp
-	err := s.update(func(tx *bolt.Tx) error {
-		f, err := getFollowUp(tx, n)
-		if err != nil {
-			return err
-		}
-		if err := fn(f); err != nil {
-			return err
-		}
-		f.Number = n
-		data, err := json.Marshal(f)
-		if err != nil {
-			return err
-		}
-		out = f
-		return tx.Bucket(bucketFollowUps).Put(u64(uint64(n)), data)
-	})
-	return out, err
+// FollowUp implements bot.Tx.
+func (t txn) FollowUp(n int64) (*bot.FollowUp, error) { return getFollowUp(t.tx, n) }
+
+// PutFollowUp implements bot.Tx.
+func (t txn) PutFollowUp(f *bot.FollowUp) error {
+	if t.tx.Bucket(bucketFollowUps).Get(u64(uint64(f.Number))) == nil {
+		return notFound(f.Key())
+	}
+	data, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketFollowUps).Put(u64(uint64(f.Number)), data)
 }
 
 // FollowUps implements bot.FollowUpStore.

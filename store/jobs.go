@@ -76,6 +76,29 @@ func (t txn) SetReminder(r bot.Reminder) error {
 	return t.tx.Bucket(bucketRemindersDue).Put(timeKey(r.At, k), nil)
 }
 
+func (t txn) NameMessage(name string, ref bot.MessageRef) error {
+	data, err := json.Marshal(ref)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketNamed).Put([]byte(name), data)
+}
+
+// Named implements bot.JobStore.
+func (s *Store) Named(ctx context.Context, name string) (bot.MessageRef, bool, error) {
+	var ref bot.MessageRef
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketNamed).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &ref)
+	})
+	return ref, found, err
+}
+
 func (t txn) LinkPage(p bot.Platform, ref bot.MessageRef, pageID uuid.UUID) error {
 	return t.tx.Bucket(bucketPageRefs).Put(refKey(p, ref), pageID[:])
 }

@@ -107,10 +107,12 @@ var migrations = []migration{
 // oneOutbox folds the page and hook outboxes into the jobs outbox: each
 // page keeps its deliveries with how they went, unfinished deliveries
 // become jobs, and the due index gains its priority prefix. Pages get an
-// index by incident.
+// index by incident, and jobs a place to name the messages they post.
 func oneOutbox(tx *bolt.Tx) error {
-	if _, err := tx.CreateBucket(bucketIncidentPages); err != nil {
-		return err
+	for _, b := range [][]byte{bucketIncidentPages, bucketNamed} {
+		if _, err := tx.CreateBucket(b); err != nil {
+			return err
+		}
 	}
 	// The due index of jobs written before: rebuild it with priorities.
 	if err := tx.DeleteBucket(bucketJobsDue); err != nil {

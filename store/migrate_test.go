@@ -108,7 +108,9 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 	if got, err := s.IncidentByNumber(ctx, 1); err != nil || got.Title != "from v1" {
 		t.Errorf("incident after upgrade = %+v, %v", got, err)
 	}
-	if err := s.AddOnCallChange(ctx, &bot.OnCallChange{Kind: bot.ChangeOverride, Override: &bot.Override{Schedule: "x", Person: "a"}}); err != nil {
+	if err := s.Update(ctx, func(tx bot.Tx) error {
+		return tx.AddOnCallChange(&bot.OnCallChange{Kind: bot.ChangeOverride, Override: &bot.Override{Schedule: "x", Person: "a"}})
+	}); err != nil {
 		t.Errorf("on-call history after upgrade: %v", err)
 	}
 	if err := s.Check(); err != nil {

@@ -15,9 +15,9 @@ import (
 
 var _ bot.OnCallStore = (*Store)(nil)
 
-// AddOnCallChange appends c to the on-call history. It never replaces an
-// entry: history is not rewritten.
-func (s *Store) AddOnCallChange(ctx context.Context, c *bot.OnCallChange) error {
+// AddOnCallChange implements bot.Tx. It never replaces an entry: history
+// is not rewritten.
+func (t txn) AddOnCallChange(c *bot.OnCallChange) error {
 	if c.ID == uuid.Nil {
 		c.ID = bot.NewID()
 	}
@@ -25,13 +25,11 @@ func (s *Store) AddOnCallChange(ctx context.Context, c *bot.OnCallChange) error 
 	if err != nil {
 		return err
 	}
-	return s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOnCall)
-		if b.Get(c.ID[:]) != nil {
-			return fmt.Errorf("store: on-call change %s exists already", c.ID)
-		}
-		return b.Put(c.ID[:], data)
-	})
+	b := t.tx.Bucket(bucketOnCall)
+	if b.Get(c.ID[:]) != nil {
+		return fmt.Errorf("store: on-call change %s exists already", c.ID)
+	}
+	return b.Put(c.ID[:], data)
 }
 
 // OnCallChanges returns the whole on-call history, oldest first.
@@ -63,9 +61,7 @@ func (s *Store) Cursor(ctx context.Context, key string) (time.Time, bool, error)
 	return t, ok, err
 }
 
-// SetCursor records how far the job key has got.
-func (s *Store) SetCursor(ctx context.Context, key string, t time.Time) error {
-	return s.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCursors).Put([]byte(key), u64(uint64(t.UnixNano())))
-	})
+// SetCursor implements bot.Tx.
+func (t txn) SetCursor(key string, at time.Time) error {
+	return t.tx.Bucket(bucketCursors).Put([]byte(key), u64(uint64(at.UnixNano())))
 }

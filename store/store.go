@@ -71,6 +71,7 @@ var (
 	bucketJobsDue       = []byte("jobs_due")       // priority|next attempt|key of each queue's first pending job
 	bucketJobsCoalesce  = []byte("jobs_coalesce")  // queue|op → key of the pending job that coalesces
 	bucketIncidentPages = []byte("incident_pages") // incident id|page id
+	bucketNamed         = []byte("named_messages") // job name → the message it posted
 
 	keySchemaVersion = []byte("schema_version")
 )

@@ -403,12 +403,12 @@ func TestOnCallHistoryIsAppendOnly(t *testing.T) {
 	for i := range 3 {
 		c := &bot.OnCallChange{Kind: bot.ChangeOverride, Author: bot.User{ID: "alice"}, At: t0.Add(time.Duration(i) * time.Minute),
 			Override: &bot.Override{ID: bot.NewID(), Schedule: "payments", Person: fmt.Sprint("p", i), Start: t0, End: t0.Add(time.Hour)}}
-		if err := s.AddOnCallChange(ctx, c); err != nil {
+		if err := s.Update(ctx, func(tx bot.Tx) error { return tx.AddOnCallChange(c) }); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, c.ID.String())
 		if i == 0 {
-			if err := s.AddOnCallChange(ctx, c); err == nil {
+			if err := s.Update(ctx, func(tx bot.Tx) error { return tx.AddOnCallChange(c) }); err == nil {
 				t.Error("the same change was stored twice")
 			}
 		}

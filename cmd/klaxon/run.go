@@ -92,13 +92,13 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
+	incidents := commands.New(s, chats, clock, log, policy)
+	outbox = incidents.Outbox()
 	oncall, err := commands.NewOnCall(ctx, s, clock, log, commands.OnCallConfig{Schedules: schedules, People: policy.People,
-		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats})
+		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats, Poke: outbox.Poke})
 	if err != nil {
 		return err
 	}
-	incidents := commands.New(s, chats, clock, log, policy)
-	outbox = incidents.Outbox()
 	pagingCfg, err := cfg.pagingConfig(chats, policy.People)
 	if err != nil {
 		return err
