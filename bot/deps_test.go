@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,28 @@ func TestDependencyRule(t *testing.T) {
 				if dep == bad || strings.HasPrefix(dep, bad+"/") {
 					t.Errorf("%s depends on %s; only adapters, store and cmd/klaxon may", pkg, dep)
 				}
+			}
+		}
+	}
+}
+
+// TestAdaptersSeeOnlyTheVocabulary keeps the adapters (chat platforms, the
+// HTTP server, pagers) independent of the use cases: they speak package
+// bot, and cmd/klaxon wires the two together.
+func TestAdaptersSeeOnlyTheVocabulary(t *testing.T) {
+	for _, pkg := range []string{"web", "slack", "discord", "console", "pager"} {
+		path := "github.com/klaxon-bot/klaxon/bot/" + pkg
+		out, err := exec.Command("go", "list", "-deps", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", path, err, out)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, "github.com/klaxon-bot/klaxon/bot") {
+			t.Fatalf("%s does not list package bot among its dependencies; the check would prove nothing", path)
+		}
+		for _, dep := range deps {
+			if dep == "github.com/klaxon-bot/klaxon/commands" || dep == "github.com/klaxon-bot/klaxon/store" {
+				t.Errorf("%s depends on %s; adapters see only package bot", path, dep)
 			}
 		}
 	}

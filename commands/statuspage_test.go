@@ -10,7 +10,7 @@ import (
 	"github.com/klaxon-bot/klaxon/commands"
 )
 
-func statusPage(t *testing.T, e *env, services bot.Services) commands.StatusPage {
+func statusPage(t *testing.T, e *env, services bot.Services) bot.StatusPage {
 	t.Helper()
 	incs, err := e.store.ListIncidents(ctx(), bot.IncidentFilter{})
 	if err != nil {
@@ -29,7 +29,7 @@ func statusPage(t *testing.T, e *env, services bot.Services) commands.StatusPage
 func TestStatusPageShowsOnlyPublicIncidentsAndUpdates(t *testing.T) {
 	e := newEnv(t, withServices("db", "api", "web"))
 	services := bot.Services{{ID: "db", Name: "Database"}, {ID: "api", Name: "API"}, {ID: "web", Name: "Website"}}
-	if p := statusPage(t, e, services); p.State != commands.StateOperational || len(p.Active) != 0 || p.Services[0].State != commands.StateOperational {
+	if p := statusPage(t, e, services); p.State != bot.StateOperational || len(p.Active) != 0 || p.Services[0].State != bot.StateOperational {
 		t.Fatalf("empty page = %+v", p)
 	}
 
@@ -55,14 +55,14 @@ func TestStatusPageShowsOnlyPublicIncidentsAndUpdates(t *testing.T) {
 	}
 
 	p := statusPage(t, e, services)
-	if p.State != commands.StateMajor {
+	if p.State != bot.StateMajor {
 		t.Errorf("overall state = %s; want major_outage (a SEV1 is active)", p.State)
 	}
 	states := map[string]string{}
 	for _, s := range p.Services {
 		states[s.ID] = s.State
 	}
-	if states["db"] != commands.StateMajor || states["api"] != commands.StateDegraded || states["web"] != commands.StateOperational {
+	if states["db"] != bot.StateMajor || states["api"] != bot.StateDegraded || states["web"] != bot.StateOperational {
 		t.Errorf("service states = %v; the private SEV1 on api must not count", states)
 	}
 	if len(p.Active) != 2 || p.Active[0].Key != "INC-5" || p.Active[1].Key != "INC-3" {
@@ -78,7 +78,7 @@ func TestStatusPageShowsOnlyPublicIncidentsAndUpdates(t *testing.T) {
 	// Nothing private or internal anywhere in what the public sees.
 	all := strings.ToLower(strings.Join(func() []string {
 		var out []string
-		for _, list := range [][]commands.PublicIncident{p.Active, p.History} {
+		for _, list := range [][]bot.PublicIncident{p.Active, p.History} {
 			for _, inc := range list {
 				out = append(out, inc.Title)
 				for _, u := range inc.Updates {

@@ -12,7 +12,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
-	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/templates"
 )
 
@@ -20,7 +19,7 @@ import (
 // incidents and updates posted with --public.
 type Status struct {
 	Title string
-	Page  func(ctx context.Context) (commands.StatusPage, error)
+	Page  func(ctx context.Context) (bot.StatusPage, error)
 	// Reuse serves a built page for this long, however many people load
 	// it: a status page is busiest during an incident, and building it
 	// reads the public incidents' timelines. Zero builds every time.
@@ -30,16 +29,16 @@ type Status struct {
 // pageCache builds the status page at most once per reuse period; callers
 // that arrive while it builds wait for that build.
 type pageCache struct {
-	build func(ctx context.Context) (commands.StatusPage, error)
+	build func(ctx context.Context) (bot.StatusPage, error)
 	reuse time.Duration
 	clock bot.Clock
 
 	mu    sync.Mutex
-	page  commands.StatusPage
+	page  bot.StatusPage
 	built time.Time
 }
 
-func (c *pageCache) get(ctx context.Context) (commands.StatusPage, error) {
+func (c *pageCache) get(ctx context.Context) (bot.StatusPage, error) {
 	if c.reuse <= 0 {
 		return c.build(ctx)
 	}
@@ -58,16 +57,16 @@ func (c *pageCache) get(ctx context.Context) (commands.StatusPage, error) {
 }
 
 var stateWords = map[string]string{
-	commands.StateOperational: "Operational",
-	commands.StateDegraded:    "Degraded",
-	commands.StateMajor:       "Major outage",
+	bot.StateOperational: "Operational",
+	bot.StateDegraded:    "Degraded",
+	bot.StateMajor:       "Major outage",
 }
 
 var statusTemplate = template.Must(template.New("status.html.tmpl").Funcs(template.FuncMap{
 	"stateText": func(s string) string { return stateWords[s] },
 	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"stamp":     func(t time.Time) string { return t.UTC().Format("Jan 2, 15:04 UTC") },
-	"latest": func(us []commands.PublicUpdate) string {
+	"latest": func(us []bot.PublicUpdate) string {
 		if len(us) == 0 {
 			return ""
 		}
@@ -77,7 +76,7 @@ var statusTemplate = template.Must(template.New("status.html.tmpl").Funcs(templa
 
 func statusRoutes(mux *http.ServeMux, st Status, clock bot.Clock, log zerolog.Logger) {
 	cache := &pageCache{build: st.Page, reuse: st.Reuse, clock: clock}
-	page := func(w http.ResponseWriter, r *http.Request) (commands.StatusPage, bool) {
+	page := func(w http.ResponseWriter, r *http.Request) (bot.StatusPage, bool) {
 		p, err := cache.get(r.Context())
 		if err != nil {
 			log.Error().Err(err).Msg("status page")
@@ -154,11 +153,11 @@ type atom struct {
 
 // atomFeed has one entry per public incident of the page, updated when
 // the incident last changed.
-func atomFeed(title, base string, p commands.StatusPage) atom {
+func atomFeed(title, base string, p bot.StatusPage) atom {
 	f := atom{ID: base + "/status", Title: title + " incidents", Updated: p.Generated.Format(time.RFC3339),
 		Links:  []atomLink{{Href: base + "/status"}, {Href: base + "/status/feed.atom", Rel: "self"}},
 		Author: atomName{Name: title}}
-	for _, list := range [][]commands.PublicIncident{p.Active, p.History} {
+	for _, list := range [][]bot.PublicIncident{p.Active, p.History} {
 		for _, inc := range list {
 			summary := inc.Severity + " · " + inc.Status
 			if len(inc.Updates) > 0 {

@@ -15,27 +15,26 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/web"
-	"github.com/klaxon-bot/klaxon/commands"
 )
 
-func samplePage() commands.StatusPage {
+func samplePage() bot.StatusPage {
 	t := now.Add(-time.Hour)
-	return commands.StatusPage{Generated: now, State: commands.StateMajor,
-		Services: []commands.ServiceStatus{{ID: "db", Name: "Database", State: commands.StateMajor}, {ID: "web", Name: "Website", State: commands.StateOperational}},
-		Active: []commands.PublicIncident{{Key: "INC-7", Title: `Database <script>alert(1)</script> down`, Severity: "SEV1", Label: "critical",
+	return bot.StatusPage{Generated: now, State: bot.StateMajor,
+		Services: []bot.ServiceStatus{{ID: "db", Name: "Database", State: bot.StateMajor}, {ID: "web", Name: "Website", State: bot.StateOperational}},
+		Active: []bot.PublicIncident{{Key: "INC-7", Title: `Database <script>alert(1)</script> down`, Severity: "SEV1", Label: "critical",
 			Status: "investigating", Service: "db", Started: t, Updated: t, Major: true,
-			Updates: []commands.PublicUpdate{{Time: t, Text: "We are failing over"}}}},
-		History: []commands.PublicIncident{{Key: "INC-3", Title: "Slow checkout", Severity: "SEV3", Status: "resolved", Started: t.Add(-48 * time.Hour),
-			Updated: t.Add(-47 * time.Hour), Resolved: t.Add(-47 * time.Hour), Duration: "1h", Updates: []commands.PublicUpdate{}}},
+			Updates: []bot.PublicUpdate{{Time: t, Text: "We are failing over"}}}},
+		History: []bot.PublicIncident{{Key: "INC-3", Title: "Slow checkout", Severity: "SEV3", Status: "resolved", Started: t.Add(-48 * time.Hour),
+			Updated: t.Add(-47 * time.Hour), Resolved: t.Add(-47 * time.Hour), Duration: "1h", Updates: []bot.PublicUpdate{}}},
 	}
 }
 
 func TestStatusPageRoutes(t *testing.T) {
 	var fail atomic.Bool
 	srv := httptest.NewServer(web.Handler(web.Config{Clock: bot.NewFakeClock(now), Log: zerolog.Nop(), Status: &web.Status{Title: "Acme status",
-		Page: func(ctx context.Context) (commands.StatusPage, error) {
+		Page: func(ctx context.Context) (bot.StatusPage, error) {
 			if fail.Load() {
-				return commands.StatusPage{}, errors.New("store closed")
+				return bot.StatusPage{}, errors.New("store closed")
 			}
 			return samplePage(), nil
 		}}}))
@@ -58,7 +57,7 @@ func TestStatusPageRoutes(t *testing.T) {
 	}
 
 	status, body, _ = c.get("/status.json", "")
-	var p commands.StatusPage
+	var p bot.StatusPage
 	if status != 200 || json.Unmarshal(body, &p) != nil || p.Active[0].Key != "INC-7" || p.State != "major_outage" {
 		t.Errorf("/status.json = %d %s", status, body)
 	}
@@ -91,10 +90,10 @@ func TestStatusPageIsReusedBriefly(t *testing.T) {
 	var fail atomic.Bool
 	clock := bot.NewFakeClock(now)
 	srv := httptest.NewServer(web.Handler(web.Config{Clock: clock, Log: zerolog.Nop(), Status: &web.Status{Title: "Acme status", Reuse: 5 * time.Second,
-		Page: func(ctx context.Context) (commands.StatusPage, error) {
+		Page: func(ctx context.Context) (bot.StatusPage, error) {
 			builds.Add(1)
 			if fail.Load() {
-				return commands.StatusPage{}, errors.New("store closed")
+				return bot.StatusPage{}, errors.New("store closed")
 			}
 			return samplePage(), nil
 		}}}))

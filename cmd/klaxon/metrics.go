@@ -56,11 +56,11 @@ func snapshotter(s *store.Store, chats []bot.Chat, destinations []string, clock 
 }
 
 // statusPage reads the public status page from the store.
-func statusPage(s *store.Store, policy commands.Config, clock bot.Clock) func(context.Context) (commands.StatusPage, error) {
-	return func(ctx context.Context) (commands.StatusPage, error) {
+func statusPage(s *store.Store, policy commands.Config, clock bot.Clock) func(context.Context) (bot.StatusPage, error) {
+	return func(ctx context.Context) (bot.StatusPage, error) {
 		incs, err := s.ListIncidents(ctx, bot.IncidentFilter{})
 		if err != nil {
-			return commands.StatusPage{}, err
+			return bot.StatusPage{}, err
 		}
 		return commands.BuildStatusPage(ctx, incs, policy.Services, policy.Severities, clock.Now(),
 			func(ctx context.Context, inc *bot.Incident) ([]bot.Event, error) { return s.Events(ctx, inc.ID, 0, 0) })
