@@ -94,7 +94,7 @@ func (o *Outbox) Poke() {
 // Run starts due jobs every interval, and at once when poked, until ctx
 // ends; then it waits for the jobs in flight.
 func (o *Outbox) Run(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
+	t := o.clock.NewTicker(every)
 	defer t.Stop()
 	defer o.waitIdle()
 	for {
@@ -102,7 +102,7 @@ func (o *Outbox) Run(ctx context.Context, every time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-t.C():
 		case <-o.poke:
 		}
 	}

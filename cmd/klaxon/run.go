@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -170,11 +169,11 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	incidents.Register(mux)
 	paging.Register(mux)
 
-	jobs, err := startJobs(s, cfg, log, incidents)
+	periodic, err := periodicJobs(s, cfg, log, clock, incidents)
 	if err != nil {
 		return err
 	}
-	defer func() { <-jobs.Stop().Done() }()
+	serve = append(serve, periodic...)
 
 	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", s.Path()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
@@ -246,14 +245,14 @@ func ready(s *store.Store, chats []bot.Chat) func() error {
 // the on-call jobs work out from data what is due, so missed ticks are
 // caught up.
 func tick(ctx context.Context, clock bot.Clock, every time.Duration, poke <-chan struct{}, fn func(context.Context, time.Time)) error {
-	t := time.NewTicker(every)
+	t := clock.NewTicker(every)
 	defer t.Stop()
 	for {
 		fn(ctx, clock.Now())
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-t.C():
 		case <-poke:
 		}
 	}
@@ -291,41 +290,3 @@ func (m *Main) consoleUser(cfg *Config) string {
 	}
 	return "operator"
 }
-
-// startJobs starts klaxon's fixed-interval housekeeping. Handoffs,
-// escalations and reminders are not cron jobs: they are rows in the store.
-func startJobs(s *store.Store, cfg *Config, log zerolog.Logger, incidents *commands.Incidents) (*cron.Cron, error) {
-	clog := cronLogger{log.With().Str("component", "cron").Logger()}
-	c := cron.New(cron.WithLogger(clog), cron.WithChain(cron.Recover(clog)))
-	_, err := c.AddFunc("17 4 * * *", func() {
-		n, err := s.PruneSeen(time.Now().Add(-cfg.Store.SeenRetention))
-		if err != nil {
-			log.Error().Err(err).Msg("pruning de-duplication records")
-			return
-		}
-		log.Info().Int("removed", n).Msg("pruned de-duplication records")
-	})
-	if err != nil {
-		return nil, fmt.Errorf("scheduling housekeeping: %w", err)
-	}
-	// Owners of overdue follow-ups get one DM a day.
-	if _, err := c.AddFunc("0 9 * * *", func() {
-		n := incidents.RemindOverdueFollowUps(context.Background(), time.Now())
-		log.Info().Int("owners", n).Msg("reminded owners of overdue follow-ups")
-	}); err != nil {
-		return nil, fmt.Errorf("scheduling follow-up reminders: %w", err)
-	}
-	c.Start()
-	return c, nil
-}
-
-// cronLogger lets robfig/cron log through zerolog.
-type cronLogger struct{ log zerolog.Logger }
-
-func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug().Fields(kv).Msg(msg) }
-
-func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.log.Error().Err(err).Fields(kv).Msg(msg)
-}
-
-var _ cron.Logger = cronLogger{}
