@@ -176,7 +176,8 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 	delete(o.suspects, j.Key)
 	o.mu.Unlock()
 	actx, cancel := context.WithTimeout(ctx, jobTimeout)
-	then, err := o.senderFor(j).Send(actx, j, j.MayHaveRun || suspect)
+	again := j.MayHaveRun || suspect
+	then, err := o.senderFor(j).Send(actx, j, again)
 	cancel()
 	now := o.clock.Now()
 	dest := j.Destination()
@@ -194,7 +195,10 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 	case transient:
 		j.Attempts++
 		j.LastError = bot.ErrorMessage(err)
-		j.MayHaveRun = after == 0
+		// A 429 says this attempt did nothing, not that an earlier one
+		// (before a crash, or one that timed out) did nothing: the job
+		// keeps looking for what it may have made until it succeeds.
+		j.MayHaveRun = again || after == 0
 		// A 429 says when to come back; other failures back off.
 		if after > 0 {
 			j.NextAttempt = now.Add(after)
