@@ -175,7 +175,7 @@ func (o chatJobs) attempt(ctx context.Context, j bot.Job, again bool) (func(bot.
 		if inc.Channel.IsZero() {
 			return nil, errNoChannel
 		}
-		return nil, o.c.uploadPostmortem(ctx, chat, inc)
+		return nil, o.c.reports.uploadPostmortem(ctx, chat, inc)
 	}
 	return nil, bot.Errorf(bot.EREFUSED, "unknown chat job %q", j.Op)
 }

@@ -51,6 +51,9 @@ type Incidents struct {
 	cfg   Config
 
 	followers     []Follower        // add what follows from each change (pages, hook events)
+	interactions  *Interactions     // forms, buttons, shortcuts, App Home and plain-language questions
+	followUps     *FollowUps        // follow-ups and their reminders
+	reports       *Reports          // postmortems, stats and timelines
 	outbox        *Outbox           // carries out the jobs changes commit
 	reminderStore bot.ReminderStore // nil when the store keeps no reminders
 	followups     bot.FollowUpStore // nil when the store keeps no follow-ups
@@ -82,8 +85,29 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 	if js, ok := store.(bot.JobStore); ok {
 		c.outbox = NewOutbox(js, chatJobs{c: c, chats: m, store: js}, clock, log)
 	}
+	c.interactions, c.followUps, c.reports = &Interactions{c}, &FollowUps{c}, &Reports{c}
 	return c
 }
+
+// Interactions are the incident forms (declare, update, severity,
+// resolve), the buttons and shortcuts that open them, the App Home and
+// plain-language questions about incidents. They act through the
+// lifecycle of Incidents.
+type Interactions struct{ *Incidents }
+
+// FollowUps are the follow-ups incidents leave behind: recorded with the
+// incident, listed, closed, and reminded of when overdue.
+type FollowUps struct{ *Incidents }
+
+// Reports read what incidents recorded: the postmortem draft, the
+// timeline and the stats.
+type Reports struct{ *Incidents }
+
+// FollowUps returns the follow-up use cases.
+func (c *Incidents) FollowUps() *FollowUps { return c.followUps }
+
+// Reports returns the reporting use cases.
+func (c *Incidents) Reports() *Reports { return c.reports }
 
 // Change is a change to an incident as followers see it, inside the
 // transaction that makes it.
@@ -175,8 +199,9 @@ func (c *Incidents) chat(p bot.Platform) (bot.Chat, error) {
 	return nil, bot.Errorf(bot.EUNSUPPORTED, "klaxon is not connected to %s right now.", p)
 }
 
-// Register adds the /incident commands to m and routes channel activity to
-// the timeline.
+// Register adds the /incident commands to m, with those of its parts
+// (interactions, follow-ups, reports), and routes channel activity to the
+// timeline.
 func (c *Incidents) Register(m *bot.Mux) {
 	m.Register(
 		bot.Command{Name: "incident declare", Params: []bot.Param{
@@ -205,18 +230,13 @@ func (c *Incidents) Register(m *bot.Mux) {
 		bot.Command{Name: "incident note", Params: []bot.Param{bot.IncidentParam, {Name: "text", Desc: "The note", Required: true}}, Summary: "Add a key event to the timeline.", Handler: c.handleNote},
 		bot.Command{Name: "incident status", Params: []bot.Param{bot.IncidentParam}, Summary: "Show the incident's summary.", Handler: c.handleStatus},
 		bot.Command{Name: "incident list", Params: []bot.Param{{Name: "all", Desc: "The latest 25 of any status", Kind: bot.ParamFlag, Flag: "all"}}, Summary: "List open incidents (all: the latest 25 of any status).", Handler: c.handleList},
-		bot.Command{Name: "incident timeline", Params: []bot.Param{bot.IncidentParam, {Name: "all", Desc: "Show everything", Kind: bot.ParamFlag, Flag: "all"}}, Summary: "Show the key events (or everything) of the incident.", Handler: c.handleTimeline},
-		bot.Command{Name: "incident postmortem", Params: []bot.Param{bot.IncidentParam}, Summary: "Post a fresh postmortem draft from the timeline.", Handler: c.handlePostmortem},
-		bot.Command{Name: "incident stats", Params: []bot.Param{{Name: "window", Desc: "How far back, e.g. 30d", Usage: "[30d]"},
-			{Name: "service", Desc: "One service", Kind: bot.ParamService}}, Summary: "Counts, MTTA, MTTM, MTTR and the longest open incidents.", Handler: c.handleStats},
-		bot.Command{Name: "incident help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the commands, or help for one.", Handler: helpHandler(m, "incident")},
 	)
+	m.Register(c.reports.commands()...)
+	m.Register(bot.Command{Name: "incident help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the commands, or help for one.", Handler: helpHandler(m, "incident")})
 	m.Describe("incident", "Declare and run incidents")
 	m.HandleActivity(c.Record)
-	m.HandleHome(c.homeIncidents)
-	m.HandleHome(c.homeFollowUps)
-	c.registerInteractions(m)
-	c.registerFollowUps(m)
+	c.interactions.register(m)
+	c.followUps.register(m)
 }
 
 func roleNames(roles []bot.Role) string {

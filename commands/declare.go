@@ -123,7 +123,7 @@ func (c *Incidents) handleDeclare(ctx context.Context, req *bot.Request) (*bot.R
 		if err != nil {
 			return nil, err
 		}
-		err = chat.OpenForm(ctx, req.Trigger, c.declareForm(DeclareInput{}, req.Channel))
+		err = chat.OpenForm(ctx, req.Trigger, c.interactions.declareForm(DeclareInput{}, req.Channel))
 		if err == nil {
 			return nil, nil
 		}

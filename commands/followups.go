@@ -22,7 +22,7 @@ var (
 	followUpID     = bot.Param{Name: "id", Desc: "The follow-up, e.g. F-3", Required: true, Usage: "F-n"}
 )
 
-func (c *Incidents) registerFollowUps(m *bot.Mux) {
+func (c *FollowUps) register(m *bot.Mux) {
 	if c.followups == nil {
 		return
 	}
@@ -62,7 +62,7 @@ func ParseFollowUp(args []string) (text string, owner bot.User, due bot.Date, er
 	return text, owner, due, bot.ValidateText("follow-up", text)
 }
 
-func (c *Incidents) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	inc, args, err := c.target(ctx, req)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func followUpLine(f *bot.FollowUp, now time.Time) string {
 	return line
 }
 
-func (c *Incidents) handleFollowUps(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *FollowUps) handleFollowUps(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	filter := "open"
 	if len(req.Args) > 1 {
 		return nil, bot.Errorf(bot.EINVALID, "Pick one of mine, open, overdue, all.")
@@ -167,7 +167,7 @@ func parseFollowUpKey(s string) (int64, bool) {
 	return n, err == nil && n > 0
 }
 
-func (c *Incidents) followUpState(done bool) bot.HandlerFunc {
+func (c *FollowUps) followUpState(done bool) bot.HandlerFunc {
 	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 		if len(req.Args) != 1 {
 			return nil, bot.Errorf(bot.EINVALID, "Name one follow-up, e.g. F-3.")
@@ -184,7 +184,7 @@ func (c *Incidents) followUpState(done bool) bot.HandlerFunc {
 	}
 }
 
-func (c *Incidents) actFollowUp(done bool) bot.ActionFunc {
+func (c *FollowUps) actFollowUp(done bool) bot.ActionFunc {
 	return func(ctx context.Context, a bot.Action) (*bot.Response, error) {
 		n, ok := parseFollowUpKey(a.Value)
 		if !ok {
@@ -207,7 +207,7 @@ func (c *Incidents) actFollowUp(done bool) bot.ActionFunc {
 // setFollowUp marks follow-up n done or open; update, when not nil, is a
 // job that shows the new state (its Message is filled in), committed with
 // the change.
-func (c *Incidents) setFollowUp(ctx context.Context, n int64, done bool, by bot.User, update *bot.Job) (*bot.FollowUp, error) {
+func (c *FollowUps) setFollowUp(ctx context.Context, n int64, done bool, by bot.User, update *bot.Job) (*bot.FollowUp, error) {
 	now := c.clock.Now()
 	var out *bot.FollowUp
 	err := c.store.Update(ctx, func(tx bot.Tx) error {
@@ -250,7 +250,7 @@ func (c *Incidents) setFollowUp(ctx context.Context, n int64, done bool, by bot.
 
 // RemindOverdueFollowUps queues a DM to each owner with the list of their
 // overdue follow-ups, and returns how many. klaxon runs it daily.
-func (c *Incidents) RemindOverdueFollowUps(ctx context.Context, now time.Time) int {
+func (c *FollowUps) RemindOverdueFollowUps(ctx context.Context, now time.Time) int {
 	if c.followups == nil {
 		return 0
 	}

@@ -40,7 +40,7 @@ func TestFollowUps(t *testing.T) {
 	}
 	// The daily reminder DMs bob about F-1.
 	e.clock.Set(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
-	if n := incidents(e).RemindOverdueFollowUps(context.Background(), e.clock.Now()); n != 1 {
+	if n := incidents(e).FollowUps().RemindOverdueFollowUps(context.Background(), e.clock.Now()); n != 1 {
 		t.Errorf("reminders sent: %d", n)
 	}
 	e.inc.Outbox().Drain(context.Background())

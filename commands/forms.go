@@ -22,7 +22,9 @@ const (
 	FieldText = "text"
 )
 
-func (c *Incidents) registerInteractions(m *bot.Mux) {
+func (c *Interactions) register(m *bot.Mux) {
+	m.HandleHome(c.homeIncidents)
+	m.HandleHome(c.homeFollowUps)
 	m.HandleForm(FormDeclare, bot.FormHandler{Validate: c.validateDeclareForm, Submit: c.submitDeclareForm})
 	m.HandleForm(FormUpdate, bot.FormHandler{Validate: c.validateUpdateForm, Submit: c.submitUpdateForm})
 	m.HandleForm(FormSeverity, bot.FormHandler{Validate: c.validateSeverityForm, Submit: c.submitSeverityForm})
@@ -37,7 +39,7 @@ func (c *Incidents) registerInteractions(m *bot.Mux) {
 }
 
 // declareForm is the declaration modal, prefilled from in.
-func (c *Incidents) declareForm(in DeclareInput, from bot.ChannelRef) bot.Form {
+func (c *Interactions) declareForm(in DeclareInput, from bot.ChannelRef) bot.Form {
 	sevs := make([]bot.Option, len(c.cfg.Severities))
 	for i, s := range c.cfg.Severities {
 		sevs[i] = bot.Option{Value: s.Name, Label: s.Name + " — " + s.Label}
@@ -100,18 +102,18 @@ func declareInput(s bot.Submission) DeclareInput {
 	return in
 }
 
-func (c *Incidents) validateDeclareForm(ctx context.Context, s bot.Submission) error {
+func (c *Interactions) validateDeclareForm(ctx context.Context, s bot.Submission) error {
 	if _, _, errs := c.checkDeclare(declareInput(s)); len(errs) > 0 {
 		return errs
 	}
 	return nil
 }
 
-func (c *Incidents) submitDeclareForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
+func (c *Interactions) submitDeclareForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
 	return c.declareResponse(ctx, declareInput(s))
 }
 
-func (c *Incidents) actDeclareFromMessage(ctx context.Context, a bot.Action) (*bot.Response, error) {
+func (c *Interactions) actDeclareFromMessage(ctx context.Context, a bot.Action) (*bot.Response, error) {
 	chat, err := c.chat(a.Platform)
 	if err != nil {
 		return nil, err
@@ -143,7 +145,7 @@ func firstLine(text string, max int) string {
 }
 
 // incidentFor reads the incident a button or form is about.
-func (c *Incidents) incidentFor(ctx context.Context, value string) (*bot.Incident, error) {
+func (c *Interactions) incidentFor(ctx context.Context, value string) (*bot.Incident, error) {
 	id, err := uuid.Parse(value)
 	if err != nil {
 		return nil, bot.Errorf(bot.EINVALID, "That button does not name an incident.")
@@ -151,7 +153,7 @@ func (c *Incidents) incidentFor(ctx context.Context, value string) (*bot.Inciden
 	return c.store.Incident(ctx, id)
 }
 
-func (c *Incidents) actAcknowledge(ctx context.Context, a bot.Action) (*bot.Response, error) {
+func (c *Interactions) actAcknowledge(ctx context.Context, a bot.Action) (*bot.Response, error) {
 	inc, err := c.incidentFor(ctx, a.Value)
 	if err != nil {
 		return nil, err
@@ -160,7 +162,7 @@ func (c *Incidents) actAcknowledge(ctx context.Context, a bot.Action) (*bot.Resp
 }
 
 // openIncidentForm opens the form for a button on an incident's summary.
-func (c *Incidents) openIncidentForm(formID string) bot.ActionFunc {
+func (c *Interactions) openIncidentForm(formID string) bot.ActionFunc {
 	return func(ctx context.Context, a bot.Action) (*bot.Response, error) {
 		inc, err := c.incidentFor(ctx, a.Value)
 		if err != nil {
@@ -197,14 +199,14 @@ func submitter(s bot.Submission) actor {
 	return actor{user: s.User, platform: s.Platform, channel: s.Channel}
 }
 
-func (c *Incidents) validateUpdateForm(ctx context.Context, s bot.Submission) error {
+func (c *Interactions) validateUpdateForm(ctx context.Context, s bot.Submission) error {
 	if err := bot.ValidateText("update", strings.TrimSpace(s.Values[FieldText])); err != nil {
 		return bot.FieldErrors{FieldText: bot.ErrorMessage(err)}
 	}
 	return nil
 }
 
-func (c *Incidents) submitUpdateForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
+func (c *Interactions) submitUpdateForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
 	inc, err := c.incidentFor(ctx, s.Metadata)
 	if err != nil {
 		return nil, err
@@ -216,14 +218,14 @@ func (c *Incidents) submitUpdateForm(ctx context.Context, s bot.Submission) (*bo
 	return c.apply(ctx, submitter(s), inc.ID, ch)
 }
 
-func (c *Incidents) validateSeverityForm(ctx context.Context, s bot.Submission) error {
+func (c *Interactions) validateSeverityForm(ctx context.Context, s bot.Submission) error {
 	if _, err := c.cfg.Severities.Parse(s.Values[FieldSeverity]); err != nil {
 		return bot.FieldErrors{FieldSeverity: bot.ErrorMessage(err)}
 	}
 	return nil
 }
 
-func (c *Incidents) submitSeverityForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
+func (c *Interactions) submitSeverityForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
 	inc, err := c.incidentFor(ctx, s.Metadata)
 	if err != nil {
 		return nil, err
@@ -235,14 +237,14 @@ func (c *Incidents) submitSeverityForm(ctx context.Context, s bot.Submission) (*
 	return c.apply(ctx, submitter(s), inc.ID, severityChange(sev))
 }
 
-func (c *Incidents) validateResolveForm(ctx context.Context, s bot.Submission) error {
+func (c *Interactions) validateResolveForm(ctx context.Context, s bot.Submission) error {
 	if summary := strings.TrimSpace(s.Values[FieldSummary]); len([]rune(summary)) > bot.MaxTextRunes {
 		return bot.FieldErrors{FieldSummary: bot.ErrorMessage(bot.ValidateText("summary", summary))}
 	}
 	return nil
 }
 
-func (c *Incidents) submitResolveForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
+func (c *Interactions) submitResolveForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
 	inc, err := c.incidentFor(ctx, s.Metadata)
 	if err != nil {
 		return nil, err
@@ -253,7 +255,7 @@ func (c *Incidents) submitResolveForm(ctx context.Context, s bot.Submission) (*b
 // Answer replies to a mention or direct message. Until klaxon understands
 // questions (who is on call, …), it explains how to reach it; in an
 // incident channel it shows the incident.
-func (c *Incidents) Answer(ctx context.Context, q bot.Question) (*bot.Response, error) {
+func (c *Interactions) Answer(ctx context.Context, q bot.Question) (*bot.Response, error) {
 	if !q.Direct {
 		if inc, err := c.incidentByChannel(ctx, q.Platform, q.Channel.ID); err == nil {
 			m := SummaryMessage(inc, c.clock.Now())

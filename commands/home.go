@@ -24,7 +24,7 @@ func (o *OnCall) homeOnCall(ctx context.Context, v bot.Visitor) (*bot.Message, e
 
 // homeIncidents lists the open incidents with links to their channels.
 // Private incidents show no title or channel, as everywhere outside them.
-func (c *Incidents) homeIncidents(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
+func (c *Interactions) homeIncidents(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
 	incs, err := c.store.ListIncidents(ctx, bot.IncidentFilter{ActiveOnly: true})
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not read the open incidents.")
@@ -41,7 +41,7 @@ func (c *Incidents) homeIncidents(ctx context.Context, v bot.Visitor) (*bot.Mess
 }
 
 // homeFollowUps lists the visitor's open follow-ups.
-func (c *Incidents) homeFollowUps(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
+func (c *Interactions) homeFollowUps(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
 	if c.followups == nil {
 		return nil, nil
 	}

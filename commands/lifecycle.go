@@ -349,7 +349,7 @@ func (c *Incidents) resolve(ctx context.Context, who actor, id uuid.UUID, summar
 	if ierr != nil {
 		return resp, nil
 	}
-	if perr := c.publishPostmortem(ctx, inc); perr != nil {
+	if perr := c.reports.publishPostmortem(ctx, inc); perr != nil {
 		c.log.Warn().Err(perr).Str("incident", inc.Key()).Msg("posting the postmortem draft")
 		warn := "⚠️ klaxon could not post the postmortem draft (" + bot.ErrorMessage(perr) + "). Try `/incident postmortem`."
 		if resp == nil {

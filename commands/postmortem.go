@@ -128,7 +128,7 @@ func appendPadded(buf []byte, s string, width int) []byte {
 // Postmortem renders the incident's draft. It reads the timeline once, as a
 // stream, keeping only what the draft shows; the full log is written as it
 // goes.
-func (c *Incidents) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmortem, error) {
+func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmortem, error) {
 	reader, ok := c.store.(bot.TimelineReader)
 	if !ok {
 		return nil, bot.Errorf(bot.EUNSUPPORTED, "This store cannot stream timelines.")
@@ -247,7 +247,7 @@ func (c *Incidents) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmor
 // publishPostmortem renders the draft, stores it, and posts it with the
 // full log in the incident channel. It returns what went wrong, for the
 // user.
-func (c *Incidents) publishPostmortem(ctx context.Context, inc *bot.Incident) error {
+func (c *Reports) publishPostmortem(ctx context.Context, inc *bot.Incident) error {
 	pm, err := c.Postmortem(ctx, inc)
 	if err != nil {
 		return err
@@ -271,7 +271,7 @@ func (c *Incidents) publishPostmortem(ctx context.Context, inc *bot.Incident) er
 
 // uploadPostmortem posts the incident's postmortem draft, rendered now from
 // the timeline, and the full log to its channel. The outbox runs it.
-func (c *Incidents) uploadPostmortem(ctx context.Context, chat bot.Chat, inc *bot.Incident) error {
+func (c *Reports) uploadPostmortem(ctx context.Context, chat bot.Chat, inc *bot.Incident) error {
 	pm, err := c.Postmortem(ctx, inc)
 	if err != nil {
 		return err
@@ -284,7 +284,7 @@ func (c *Incidents) uploadPostmortem(ctx context.Context, chat bot.Chat, inc *bo
 	return err
 }
 
-func (c *Incidents) handlePostmortem(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *Reports) handlePostmortem(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	inc, args, err := c.target(ctx, req)
 	if err != nil {
 		return nil, err

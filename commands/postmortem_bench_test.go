@@ -52,7 +52,7 @@ func BenchmarkPostmortem100kEvents(b *testing.B) {
 	var size int
 	b.ReportAllocs()
 	for b.Loop() {
-		pm, err := c.Postmortem(ctx, inc)
+		pm, err := c.Reports().Postmortem(ctx, inc)
 		if err != nil {
 			b.Fatal(err)
 		}

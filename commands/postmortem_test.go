@@ -50,7 +50,7 @@ func hostileIncident(t *testing.T) (*env, []byte, []byte) {
 	e.do("alice", ch, "/incident mitigate")
 	e.clock.Set(t0.Add(55 * time.Minute))
 	e.do("alice", ch, "/incident resolve config rolled back # for good")
-	pm, err := incidents(e).Postmortem(context.Background(), e.incident(1))
+	pm, err := incidents(e).Reports().Postmortem(context.Background(), e.incident(1))
 	if err != nil {
 		t.Fatal(err)
 	}

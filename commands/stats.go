@@ -105,7 +105,7 @@ func parseWindow(s string) (time.Duration, bool) {
 	return 0, false
 }
 
-func (c *Incidents) handleStats(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	window, service := 30*24*time.Hour, ""
 	for _, a := range req.Args {
 		if d, ok := parseWindow(a); ok {
@@ -162,7 +162,7 @@ func KeyEvent(ev bot.Event) bool { return ev.Highlight || lifecycle[ev.Kind] }
 // maxTimelineLines keeps a chat reply readable and within platform limits.
 const maxTimelineLines = 40
 
-func (c *Incidents) handleTimeline(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *Reports) handleTimeline(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	inc, args, err := c.target(ctx, req)
 	if err != nil {
 		return nil, err
@@ -215,4 +215,14 @@ func timelineLine(ev bot.Event) string {
 		who = ev.Actor.Mention() + " "
 	}
 	return fmt.Sprintf("`%s` %s%s%s: %s", ev.Time.UTC().Format("15:04"), mark, who, ev.Kind, text)
+}
+
+// commands are the reporting commands under /incident.
+func (c *Reports) commands() []bot.Command {
+	return []bot.Command{
+		{Name: "incident timeline", Params: []bot.Param{bot.IncidentParam, {Name: "all", Desc: "Show everything", Kind: bot.ParamFlag, Flag: "all"}}, Summary: "Show the key events (or everything) of the incident.", Handler: c.handleTimeline},
+		{Name: "incident postmortem", Params: []bot.Param{bot.IncidentParam}, Summary: "Post a fresh postmortem draft from the timeline.", Handler: c.handlePostmortem},
+		{Name: "incident stats", Params: []bot.Param{{Name: "window", Desc: "How far back, e.g. 30d", Usage: "[30d]"},
+			{Name: "service", Desc: "One service", Kind: bot.ParamService}}, Summary: "Counts, MTTA, MTTM, MTTR and the longest open incidents.", Handler: c.handleStats},
+	}
 }

@@ -32,7 +32,7 @@ func periodicJobs(s *store.Store, cfg *Config, log zerolog.Logger, clock bot.Clo
 		}},
 		// Owners of overdue follow-ups get one DM a day.
 		{"remind owners of overdue follow-ups", "0 9 * * *", func(ctx context.Context, now time.Time) {
-			n := incidents.RemindOverdueFollowUps(ctx, now)
+			n := incidents.FollowUps().RemindOverdueFollowUps(ctx, now)
 			log.Info().Int("owners", n).Msg("reminded owners of overdue follow-ups")
 		}},
 	}
