@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -15,11 +16,37 @@ type chatJobs struct {
 	c     *Incidents
 	chats map[bot.Platform]bot.Chat
 	store bot.JobStore // for named messages
+
+	mu sync.Mutex
+	up map[bot.Platform]bool // as last seen by back
+}
+
+// back returns the platforms whose connection came back since it was last
+// asked (those that report it): their jobs waiting out a backoff can go.
+func (o *chatJobs) back() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.up == nil {
+		o.up = map[bot.Platform]bool{}
+	}
+	var out []string
+	for p, chat := range o.chats {
+		c, ok := chat.(interface{ Connected() bool })
+		if !ok {
+			continue
+		}
+		now, was := c.Connected(), o.up[p]
+		if now && !was {
+			out = append(out, string(p))
+		}
+		o.up[p] = now
+	}
+	return out
 }
 
 // Send implements Sender. A job refused for good is reported once in the
 // incident's channel, with the platform's error.
-func (o chatJobs) Send(ctx context.Context, j bot.Job, again bool) (Then, error) {
+func (o *chatJobs) Send(ctx context.Context, j bot.Job, again bool) (Then, error) {
 	record, err := o.attempt(ctx, j, again)
 	if err == nil {
 		if record == nil {
@@ -35,7 +62,7 @@ func (o chatJobs) Send(ctx context.Context, j bot.Job, again bool) (Then, error)
 
 // report says once, in the incident's channel where there is one, that a
 // chat job was refused for good, with the platform's error.
-func (o chatJobs) report(j bot.Job, err error) Then {
+func (o *chatJobs) report(j bot.Job, err error) Then {
 	if j.Report || j.IncidentID == uuid.Nil || j.Op == bot.OpCreateChannel {
 		return nil
 	}
@@ -84,7 +111,7 @@ var errNoChannel = bot.Errorf(bot.EREFUSED, "the incident has no channel")
 
 // attempt carries j out once. It returns what to record with its success,
 // in the transaction that marks it done.
-func (o chatJobs) attempt(ctx context.Context, j bot.Job, again bool) (func(bot.Tx) error, error) {
+func (o *chatJobs) attempt(ctx context.Context, j bot.Job, again bool) (func(bot.Tx) error, error) {
 	chat, ok := o.chats[j.Platform]
 	if !ok {
 		return nil, bot.Errorf(bot.EUNAVAILABLE, "klaxon is not connected to %s", j.Platform)
@@ -182,7 +209,7 @@ func (o chatJobs) attempt(ctx context.Context, j bot.Job, again bool) (func(bot.
 
 // remember records what a post made: the page it is about (so a reaction
 // acknowledges) and its name (so a later update finds it).
-func (o chatJobs) remember(j bot.Job, ref bot.MessageRef) func(bot.Tx) error {
+func (o *chatJobs) remember(j bot.Job, ref bot.MessageRef) func(bot.Tx) error {
 	if j.PageID == uuid.Nil && j.Name == "" {
 		return nil
 	}
@@ -200,14 +227,14 @@ func (o chatJobs) remember(j bot.Job, ref bot.MessageRef) func(bot.Tx) error {
 }
 
 // postOnce posts m for job j, unless a run before a crash did.
-func (o chatJobs) postOnce(ctx context.Context, chat bot.Chat, channel string, m bot.Message, j bot.Job, again bool) error {
+func (o *chatJobs) postOnce(ctx context.Context, chat bot.Chat, channel string, m bot.Message, j bot.Job, again bool) error {
 	m.Nonce = j.Nonce()
 	_, err := o.post(ctx, chat, channel, m, again)
 	return err
 }
 
 // post posts m, unless a run before a crash posted it already.
-func (o chatJobs) post(ctx context.Context, chat bot.Chat, channel string, m bot.Message, again bool) (bot.MessageRef, error) {
+func (o *chatJobs) post(ctx context.Context, chat bot.Chat, channel string, m bot.Message, again bool) (bot.MessageRef, error) {
 	if again {
 		ref, found, err := chat.FindPost(ctx, channel, m.Nonce)
 		if err != nil {
@@ -223,7 +250,7 @@ func (o chatJobs) post(ctx context.Context, chat bot.Chat, channel string, m bot
 // createChannel creates the incident's channel, or adopts the one a run
 // before a crash created, and records it in the transaction that finishes
 // the job. A name taken by something else gets -2, -3….
-func (o chatJobs) createChannel(ctx context.Context, chat bot.Chat, inc *bot.Incident, again bool) (func(bot.Tx) error, error) {
+func (o *chatJobs) createChannel(ctx context.Context, chat bot.Chat, inc *bot.Incident, again bool) (func(bot.Tx) error, error) {
 	if !inc.Channel.IsZero() {
 		return nil, nil
 	}

@@ -83,7 +83,7 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 	}
 	c := &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminderStore: rs, followups: fus, templates: tmpl}
 	if js, ok := store.(bot.JobStore); ok {
-		c.outbox = NewOutbox(js, chatJobs{c: c, chats: m, store: js}, clock, log)
+		c.outbox = NewOutbox(js, &chatJobs{c: c, chats: m, store: js}, clock, log)
 	}
 	c.interactions, c.followUps, c.reports = &Interactions{c}, &FollowUps{c}, &Reports{c}
 	return c

@@ -111,6 +111,7 @@ func (o *Outbox) Run(ctx context.Context, every time.Duration) error {
 // Tick starts the due jobs that are not in flight already, and returns
 // without waiting for them.
 func (o *Outbox) Tick(ctx context.Context, now time.Time) {
+	o.releaseReconnected(ctx, now)
 	due, err := o.store.DueJobs(ctx, now, 256)
 	if err != nil {
 		o.log.Error().Err(err).Msg("reading the chat outbox")
@@ -149,6 +150,26 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 			o.mu.Unlock()
 			o.Poke() // the queue's next job may be due now
 		}()
+	}
+}
+
+// releaseReconnected makes the jobs of a chat platform that waited out a
+// backoff due now when its connection came back, instead of when their
+// backoff, grown through the outage, ends.
+func (o *Outbox) releaseReconnected(ctx context.Context, now time.Time) {
+	b, ok := o.chat.(interface{ back() []string })
+	if !ok {
+		return
+	}
+	for _, dest := range b.back() {
+		n, err := o.store.RetryNow(ctx, dest, now)
+		if err != nil {
+			o.log.Error().Err(err).Str("destination", dest).Msg("releasing jobs held back by an outage")
+			continue
+		}
+		if n > 0 {
+			o.log.Info().Int("jobs", n).Str("destination", dest).Msg("connected again; sending what waited")
+		}
 	}
 }
 

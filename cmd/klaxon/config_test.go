@@ -204,9 +204,9 @@ func TestScheduleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss, err := cfg.schedules()
-	if err != nil || len(ss) != 1 {
-		t.Fatalf("schedules = %v, %v", ss, err)
+	ss := cfg.schedules() // built once, by LoadConfig's validation
+	if len(ss) != 1 {
+		t.Fatalf("schedules = %v", ss)
 	}
 	s := ss[0]
 	if s.Role != "primary" || s.Location.String() != "Europe/Berlin" || len(s.Layers) != 2 || s.Layers[0].Rotation.Days != 7 || s.Layers[1].Rotation.Days != 1 {

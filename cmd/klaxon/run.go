@@ -87,13 +87,9 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		chats = append(chats, p)
 		serve = append(serve, func(ctx context.Context) error { return p.Run(ctx, mux) })
 	}
-	schedules, err := cfg.schedules()
-	if err != nil {
-		return err
-	}
 	incidents := commands.New(s, chats, clock, log, policy)
 	outbox = incidents.Outbox()
-	oncall, err := commands.NewOnCall(ctx, s, clock, log, commands.OnCallConfig{Schedules: schedules, People: policy.People,
+	oncall, err := commands.NewOnCall(ctx, s, clock, log, commands.OnCallConfig{Schedules: cfg.schedules(), People: policy.People,
 		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats, Poke: outbox.Poke})
 	if err != nil {
 		return err

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+// Validation: every rule a configuration must meet, checked at start-up
+// and naming the first bad key. It builds what the rest of klaxon uses
+// (config_build.go), once.
+
+// bad is a ConfigError for key.
+func bad(key, format string, args ...any) error {
+	return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks every value and names the first bad key.
+func (c *Config) Validate() error {
+	if strings.TrimSpace(c.Store.Path) == "" {
+		return bad("store.path", "must not be empty")
+	}
+	if c.Store.LockTimeout <= 0 {
+		return bad("store.lock_timeout", "must be positive, e.g. 2s")
+	}
+	if c.Store.SeenRetention < time.Hour {
+		return bad("store.seen_retention", "must be at least 1h (platforms redeliver events for minutes to hours)")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		return bad("http.listen", "%q is not host:port", c.HTTP.Listen)
+	}
+	if _, err := zerolog.ParseLevel(c.Log.Level); err != nil || c.Log.Level == "" {
+		return bad("log.level", "%q is not one of trace, debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "auto", "json", "pretty":
+	default:
+		return bad("log.format", "%q is not one of auto, json, pretty", c.Log.Format)
+	}
+	if u := c.Console.User; u != "" {
+		if _, ok := bot.ParseMention("@" + u); !ok {
+			return bad("console.user", "%q is not a user name", u)
+		}
+	}
+	for key, ch := range map[string]string{"console.channel": c.Console.Channel, "console.announce_channel": c.Console.AnnounceChannel} {
+		if ch != "" && bot.Slug(ch, 80) != ch {
+			return bad(key, "%q is not a channel name (lower-case letters, digits and -)", ch)
+		}
+	}
+	if err := c.validatePlatforms(); err != nil {
+		return err
+	}
+	if err := commands.ValidateChannelPattern(c.Incidents.ChannelPattern); err != nil {
+		return bad("incidents.channel_pattern", "%v", err)
+	}
+	if err := c.severities().Validate(); err != nil {
+		return bad("incidents.severities", "%v", err)
+	}
+	for name, d := range c.Incidents.UpdateReminders {
+		if _, err := c.severities().Parse(name); err != nil {
+			return bad("incidents.update_reminders."+name, "%q is not a severity", name)
+		}
+		if d != 0 && d < time.Minute {
+			return bad("incidents.update_reminders."+name, "must be 0 (off) or at least 1m")
+		}
+	}
+	if c.Templates.Dir != "" {
+		if _, err := template.ParseFS(os.DirFS(c.Templates.Dir), commands.PostmortemTemplate); err != nil {
+			return bad("templates.dir", "%v", err)
+		}
+	}
+	if c.Incidents.CommanderNag < 0 {
+		return bad("incidents.commander_nag", "must not be negative")
+	}
+	for i, r := range c.Incidents.Roles {
+		if err := bot.ValidateRoleName(r); err != nil {
+			return bad(fmt.Sprintf("incidents.roles[%d]", i), "%v", err)
+		}
+	}
+	people := map[string]bool{}
+	for i, p := range c.People {
+		key := fmt.Sprintf("people[%d]", i)
+		if err := p.person().Validate(); err != nil {
+			return bad(key, "%v", err)
+		}
+		if people[p.ID] {
+			return bad(key+".id", "%q is used twice", p.ID)
+		}
+		people[p.ID] = true
+		if p.TimeZone != "" {
+			if _, err := time.LoadLocation(p.TimeZone); err != nil {
+				return bad(key+".time_zone", "%q is not an IANA time zone (e.g. Europe/Berlin)", p.TimeZone)
+			}
+		}
+	}
+	services := map[string]bool{}
+	for i, s := range c.Services {
+		key := fmt.Sprintf("services[%d]", i)
+		if err := s.service().Validate(); err != nil {
+			return bad(key, "%v", err)
+		}
+		if services[s.ID] {
+			return bad(key+".id", "%q is used twice", s.ID)
+		}
+		services[s.ID] = true
+	}
+	if err := c.build(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(c.Status.Title) == "" {
+		return bad("status.title", "must not be empty")
+	}
+	if c.API.Token != "" && len(c.API.Token) < 16 {
+		return bad("api.token", "must be at least 16 characters")
+	}
+	if c.API.AdminToken != "" && len(c.API.AdminToken) < 16 {
+		return bad("api.admin_token", "must be at least 16 characters")
+	}
+	if c.API.Token != "" && c.API.Token == c.API.AdminToken {
+		return bad("api.admin_token", "must differ from api.token")
+	}
+	if _, _, err := c.alertsConfig(); err != nil {
+		return err
+	}
+	if _, _, err := c.heartbeats(); err != nil {
+		return err
+	}
+	if _, err := c.hooks(nil); err != nil {
+		return err
+	}
+	return c.validatePagers()
+}
+
+func (c *Config) validatePagers() error {
+	seen := map[string]bool{}
+	for i, p := range c.Pagers {
+		key := fmt.Sprintf("pagers[%d]", i)
+		bad := func(sub, reason string) error { return &ConfigError{Key: key + sub, Reason: reason} }
+		if p.ID == "" || seen[p.ID] {
+			return bad(".id", fmt.Sprintf("%q must be set and unique", p.ID))
+		}
+		seen[p.ID] = true
+		switch p.Type {
+		case "pagerduty":
+			if p.RoutingKey == "" {
+				return bad(".routing_key", "a pagerduty pager needs its integration's routing key")
+			}
+		case "opsgenie":
+			if p.APIKey == "" {
+				return bad(".api_key", "an opsgenie pager needs an API key")
+			}
+		case "webhook":
+			if p.Secret == "" || p.URL == "" {
+				return bad(".secret", "a webhook pager needs a url and a signing secret")
+			}
+		case "chat":
+		default:
+			return bad(".type", fmt.Sprintf("%q is not one of pagerduty, opsgenie, webhook, chat", p.Type))
+		}
+		if p.URL != "" {
+			if err := checkURL(p.URL, "http", "https"); err != nil {
+				return bad(".url", "not an http(s) URL")
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Config) validatePlatforms() error {
+	s := c.Slack
+	if (s.AppToken == "") != (s.BotToken == "") {
+		return bad("slack.app_token", "Slack needs both slack.app_token (xapp-…) and slack.bot_token (xoxb-…)")
+	}
+	if s.AppToken != "" && !strings.HasPrefix(s.AppToken.Reveal(), "xapp-") {
+		return bad("slack.app_token", "must be an app-level token starting with xapp-")
+	}
+	if s.BotToken != "" && !strings.HasPrefix(s.BotToken.Reveal(), "xoxb-") {
+		return bad("slack.bot_token", "must be a bot token starting with xoxb-")
+	}
+	if err := checkURL(s.APIURL, "http", "https"); err != nil {
+		return bad("slack.api_url", "%v", err)
+	}
+	d := c.Discord
+	if d.Token != "" && (d.ApplicationID == "" || d.GuildID == "") {
+		return bad("discord.application_id", "with discord.token set, discord.application_id and discord.guild_id are required")
+	}
+	if err := checkURL(d.APIURL, "http", "https"); err != nil {
+		return bad("discord.api_url", "%v", err)
+	}
+	if err := checkURL(d.GatewayURL, "ws", "wss"); err != nil {
+		return bad("discord.gateway_url", "%v", err)
+	}
+	return nil
+}
+
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not a URL", raw)
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q must use %s", raw, strings.Join(schemes, " or "))
+}
