@@ -90,9 +90,12 @@ type Job struct {
 	LastError   string    `json:"last_error,omitempty"`
 	// MayHaveRun says the last attempt failed in a way that does not tell
 	// whether the platform acted (a timeout, a 5xx), unlike a 429.
-	MayHaveRun bool      `json:"may_have_run,omitempty"`
-	Created    time.Time `json:"created"`
-	Done       time.Time `json:"done,omitzero"`
+	MayHaveRun bool `json:"may_have_run,omitempty"`
+	// RateLimited says the job waits out the destination's Retry-After,
+	// which an outage ending does not shorten.
+	RateLimited bool      `json:"rate_limited,omitempty"`
+	Created     time.Time `json:"created"`
+	Done        time.Time `json:"done,omitzero"`
 	// Result is what the job made: the channel or message it created, so a
 	// re-run after a crash finds it instead of making another.
 	Result MessageRef `json:"result,omitzero"`
@@ -193,8 +196,8 @@ type JobStore interface {
 	// at now, most urgent priority first; at most limit of each priority.
 	DueJobs(ctx context.Context, now time.Time, limit int) ([]Job, error)
 	// RetryNow makes the queue heads for destination that wait out a
-	// backoff due at now, because the destination answered again; it
-	// returns how many there were.
+	// backoff after failing (not a Retry-After) due at now, because the
+	// destination answered again; it returns how many there were.
 	RetryNow(ctx context.Context, destination string, now time.Time) (int, error)
 	// FinishJob records a job's outcome (done, failed, or pending with its
 	// next attempt) and runs then, in the same transaction, which may write

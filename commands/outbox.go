@@ -221,6 +221,7 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 		// keeps looking for what it may have made until it succeeds.
 		j.MayHaveRun = again || after == 0
 		// A 429 says when to come back; other failures back off.
+		j.RateLimited = after > 0
 		if after > 0 {
 			j.NextAttempt = now.Add(after)
 		} else {
@@ -241,7 +242,7 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 		return
 	}
 	switch {
-	case transient:
+	case transient && !j.RateLimited:
 		o.backlog.held(dest)
 	case err == nil:
 		// The destination answers: what waits out a backoff for it (after

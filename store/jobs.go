@@ -284,7 +284,7 @@ func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time)
 				if err != nil {
 					return nil, err
 				}
-				if j.Destination() == destination && j.Attempts > 0 {
+				if j.Destination() == destination && j.Attempts > 0 && !j.RateLimited {
 					out = append(out, j)
 				}
 			}

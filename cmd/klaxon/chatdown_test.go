@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -130,16 +131,20 @@ func TestChatDownForTwoMinutes(t *testing.T) {
 		t.Logf("INC-%d paged %v after its alert while Slack %s", declared, time.Since(start).Round(time.Millisecond), phase)
 	}
 
+	phase := time.Minute // CHATDOWN_PHASE shortens it for a quick look
+	if d, err := time.ParseDuration(os.Getenv("CHATDOWN_PHASE")); err == nil {
+		phase = d
+	}
 	outage.refuse()
 	fake.DropConnection()
 	for range 3 {
 		declare("refuses connections")
-		time.Sleep(20 * time.Second)
+		time.Sleep(phase / 3)
 	}
 	outage.fail()
 	for range 3 {
 		declare("answers 503")
-		time.Sleep(20 * time.Second)
+		time.Sleep(phase / 3)
 	}
 	outage.up()
 	back := time.Now()
@@ -167,6 +172,9 @@ func TestChatDownForTwoMinutes(t *testing.T) {
 	}
 	if failed := metric(getBody(t, base+"/metrics"), `klaxon_jobs{destination="slack",state="failed"}`); failed != "0" {
 		t.Errorf("%s chat jobs failed for good", failed)
+	}
+	if os.Getenv("CHATDOWN_LOGS") != "" {
+		t.Logf("logs:\n%s", k.logs)
 	}
 	t.Logf("Slack down 2 min (1 min refused, 1 min 503): %d incidents paged at once; their chat work done %v after Slack was back",
 		declared, time.Since(back).Round(time.Second))
