@@ -91,8 +91,8 @@ type Job struct {
 	// MayHaveRun says the last attempt failed in a way that does not tell
 	// whether the platform acted (a timeout, a 5xx), unlike a 429.
 	MayHaveRun bool `json:"may_have_run,omitempty"`
-	// RateLimited says the job waits out the destination's Retry-After,
-	// which an outage ending does not shorten.
+	// RateLimited says a chat job waits out its method's Retry-After,
+	// which another call getting through does not shorten.
 	RateLimited bool      `json:"rate_limited,omitempty"`
 	Created     time.Time `json:"created"`
 	Done        time.Time `json:"done,omitzero"`

@@ -220,8 +220,11 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 		// (before a crash, or one that timed out) did nothing: the job
 		// keeps looking for what it may have made until it succeeds.
 		j.MayHaveRun = again || after == 0
-		// A 429 says when to come back; other failures back off.
-		j.RateLimited = after > 0
+		// A 429 says when to come back; other failures back off. A chat
+		// platform limits each method on its own, so another call getting
+		// through says nothing about this one's window; a pager or hook is
+		// one endpoint, and its next success lifts the wait.
+		j.RateLimited = after > 0 && j.Priority() == bot.PriorityChat
 		if after > 0 {
 			j.NextAttempt = now.Add(after)
 		} else {
