@@ -193,8 +193,11 @@ type Updater interface {
 type JobStore interface {
 	Updater
 	// DueJobs returns, for each queue, its first pending job if it is due
-	// at now, most urgent priority first; at most limit of each priority.
-	DueJobs(ctx context.Context, now time.Time, limit int) ([]Job, error)
+	// at now, most urgent priority first; at most limit of each priority
+	// (0: all). want, when not nil, picks by key and destination which to
+	// read, so a caller passes over what it cannot start without paying for
+	// it.
+	DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]Job, error)
 	// RetryNow makes the queue heads for destination that wait out a
 	// backoff after failing (not a Retry-After) due at now, because the
 	// destination answered again; it returns how many there were.
@@ -204,9 +207,9 @@ type JobStore interface {
 	// what the job made (a channel, a summary's place) and more jobs. A job
 	// cancelled while it ran is recorded (and then run) only if it is done.
 	FinishJob(ctx context.Context, j Job, then func(tx Tx) error) error
-	// Job returns the job with key as it stands; found is false once it is
-	// done.
-	Job(ctx context.Context, key string) (j Job, found bool, err error)
+	// StillDue reports whether j, as read from DueJobs, is still due as it
+	// was read: every outcome recorded since moves or removes its due row.
+	StillDue(ctx context.Context, j Job) (bool, error)
 	// Named returns the message posted under name (Tx.NameMessage).
 	Named(ctx context.Context, name string) (ref MessageRef, found bool, err error)
 	// PendingJobs returns the unfinished jobs of an incident, oldest first.

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -26,8 +27,7 @@ type Outbox struct {
 	chat    Sender // every other op
 	clock   bot.Clock
 	log     zerolog.Logger
-	started time.Time // jobs written before may have been in flight at a crash
-	backlog backlog   // destinations that may have jobs held back by an outage
+	backlog backlog // destinations that may have jobs held back by an outage
 
 	mu       sync.Mutex
 	inflight map[string]bool
@@ -68,7 +68,7 @@ const maxParallel = 16
 // Handle adds the senders of other kinds of job, Run carries it out.
 func NewOutbox(store bot.JobStore, chat Sender, clock bot.Clock, log zerolog.Logger) *Outbox {
 	o := &Outbox{store: store, senders: map[bot.JobOp]Sender{}, chat: chat, clock: clock, log: log.With().Str("component", "outbox").Logger(),
-		started: clock.Now(), inflight: map[string]bool{}, busy: map[string]int{}, suspects: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
+		inflight: map[string]bool{}, busy: map[string]int{}, suspects: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
 	o.idle = sync.NewCond(&o.mu)
 	return o
 }
@@ -112,21 +112,40 @@ func (o *Outbox) Run(ctx context.Context, every time.Duration) error {
 // without waiting for them.
 func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 	o.releaseReconnected(ctx, now)
-	due, err := o.store.DueJobs(ctx, now, 256)
-	if err != nil {
-		o.log.Error().Err(err).Msg("reading the chat outbox")
-		return
-	}
+	// Read only the jobs that can start: not in flight, and with a free
+	// slot at their destination. On the first tick every queue head due
+	// may have been in flight when the last process stopped: each looks
+	// for what it made before it acts.
 	o.mu.Lock()
-	if !o.ticked {
-		o.ticked = true
-		for _, j := range due {
-			if j.Created.Before(o.started) {
-				o.suspects[j.Key] = true
-			}
-		}
+	first := !o.ticked
+	o.ticked = true
+	inflight, slots := maps.Clone(o.inflight), map[string]int{}
+	for dest, n := range o.busy {
+		slots[dest] = n
 	}
 	o.mu.Unlock()
+	var suspects []string
+	due, err := o.store.DueJobs(ctx, now, 256, func(key, dest string) bool {
+		if first {
+			suspects = append(suspects, key)
+		}
+		if inflight[key] || slots[dest] >= maxParallel {
+			return false
+		}
+		slots[dest]++
+		return true
+	})
+	if err != nil {
+		o.log.Error().Err(err).Msg("reading the outbox")
+		return
+	}
+	if first {
+		o.mu.Lock()
+		for _, key := range suspects {
+			o.suspects[key] = true
+		}
+		o.mu.Unlock()
+	}
 	for _, j := range due {
 		dest := j.Destination()
 		o.mu.Lock()
@@ -179,12 +198,11 @@ const jobTimeout = 2 * time.Minute
 // run makes one attempt at j and records its outcome.
 func (o *Outbox) run(ctx context.Context, j bot.Job) {
 	// The due list may be stale: another tick may have run this job to its
-	// end since it was read. Go by the job as it stands now.
-	cur, found, err := o.store.Job(ctx, j.Key)
-	if err != nil || !found || cur.Status != bot.JobPending || cur.NextAttempt.After(o.clock.Now()) {
+	// end since it was read. Every outcome moves or removes the job's due
+	// row, so the row still being there means j is the job as it stands.
+	if due, err := o.store.StillDue(ctx, j); err != nil || !due {
 		return
 	}
-	j = cur
 	if j.Op == bot.OpCreateChannel {
 		o.creating.Add(1)
 		defer o.channelSettled() // after the outcome is recorded
@@ -298,7 +316,7 @@ func (o *Outbox) Drain(ctx context.Context) {
 	for ctx.Err() == nil {
 		o.Tick(ctx, o.clock.Now())
 		o.waitIdle()
-		due, err := o.store.DueJobs(ctx, o.clock.Now(), 1)
+		due, err := o.store.DueJobs(ctx, o.clock.Now(), 1, nil)
 		if err != nil || len(due) == 0 {
 			return
 		}

@@ -139,7 +139,7 @@ func (t txn) Enqueue(jobs ...bot.Job) error {
 			}
 		}
 		if head, ok := firstPending(t.tx, j.Queue); ok && head.Key == j.Key {
-			if err := t.tx.Bucket(bucketJobsDue).Put(dueKey(&j), nil); err != nil {
+			if err := t.tx.Bucket(bucketJobsDue).Put(dueKey(&j), []byte(j.Destination())); err != nil {
 				return err
 			}
 		}
@@ -173,6 +173,8 @@ func (t txn) CancelJobs(queue string) error {
 
 // dueKey is a job's row in the due index: its priority, then its next
 // attempt, then its key, so the most urgent kind of job is read first.
+// The row's value is the job's destination, so a reader can pass over the
+// jobs it cannot start now without decoding them.
 func dueKey(j *bot.Job) []byte {
 	return append([]byte{byte(j.Priority())}, timeKey(j.NextAttempt, []byte(j.Key))...)
 }
@@ -237,38 +239,30 @@ func eachWithPrefix[T any](b *bolt.Bucket, prefix []byte, what string, fn func(T
 }
 
 // DueJobs implements bot.JobStore.
-func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int) ([]bot.Job, error) {
+func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
 	var out []bot.Job
 	err := s.db.View(func(tx *bolt.Tx) error {
 		for _, p := range priorities {
-			if err := eachDueUnder(tx.Bucket(bucketJobsDue), []byte{byte(p)}, now, limit, func(key []byte) error {
+			prefix := []byte{byte(p)}
+			end := binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(now.UnixNano()))
+			c := tx.Bucket(bucketJobsDue).Cursor()
+			n := 0
+			for k, v := c.Seek(prefix); k != nil && k[0] == byte(p) && bytes.Compare(k[:len(end)], end) <= 0 && (limit <= 0 || n < limit); k, v = c.Next() {
+				key := k[len(end):]
+				if want != nil && !want(string(key), string(v)) {
+					continue
+				}
 				j, err := getJob(tx, key)
 				if err != nil {
 					return err
 				}
 				out = append(out, *j)
-				return nil
-			}); err != nil {
-				return err
+				n++
 			}
 		}
 		return nil
 	})
 	return out, err
-}
-
-// eachDueUnder is eachDue for the rows under prefix.
-func eachDueUnder(b *bolt.Bucket, prefix []byte, now time.Time, limit int, fn func(id []byte) error) error {
-	end := binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(now.UnixNano()))
-	c := b.Cursor()
-	n := 0
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && bytes.Compare(k[:len(end)], end) <= 0 && (limit <= 0 || n < limit); k, _ = c.Next() {
-		if err := fn(k[len(end):]); err != nil {
-			return err
-		}
-		n++
-	}
-	return nil
 }
 
 // RetryNow implements bot.JobStore. It reads first and writes only when
@@ -279,7 +273,10 @@ func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time)
 		for _, p := range priorities {
 			c := tx.Bucket(bucketJobsDue).Cursor()
 			from := binary.BigEndian.AppendUint64([]byte{byte(p)}, uint64(now.UnixNano()+1))
-			for k, _ := c.Seek(from); k != nil && k[0] == byte(p); k, _ = c.Next() {
+			for k, v := c.Seek(from); k != nil && k[0] == byte(p); k, v = c.Next() {
+				if string(v) != destination {
+					continue
+				}
 				j, err := getJob(tx, k[9:])
 				if err != nil {
 					return nil, err
@@ -309,7 +306,7 @@ func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time)
 			if err := putJob(tx, j); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketJobsDue).Put(dueKey(j), nil); err != nil {
+			if err := tx.Bucket(bucketJobsDue).Put(dueKey(j), []byte(j.Destination())); err != nil {
 				return err
 			}
 		}
@@ -370,28 +367,20 @@ func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) e
 		}
 		// The queue's first pending job, this one or the next, is due.
 		if head, ok := firstPending(tx, j.Queue); ok {
-			return due.Put(dueKey(head), nil)
+			return due.Put(dueKey(head), []byte(head.Destination()))
 		}
 		return nil
 	})
 }
 
-// Job implements bot.JobStore.
-func (s *Store) Job(ctx context.Context, key string) (bot.Job, bool, error) {
-	var out bot.Job
-	var found bool
+// StillDue implements bot.JobStore: a key lookup, no decoding.
+func (s *Store) StillDue(ctx context.Context, j bot.Job) (bool, error) {
+	var due bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		j, err := getJob(tx, []byte(key))
-		if bot.ErrorCode(err) == bot.ENOTFOUND {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		out, found = *j, true
+		due = tx.Bucket(bucketJobsDue).Get(dueKey(&j)) != nil
 		return nil
 	})
-	return out, found, err
+	return due, err
 }
 
 // PendingJobs implements bot.JobStore.

@@ -131,7 +131,7 @@ func oneOutbox(tx *bolt.Tx) error {
 			return nil
 		}
 		heads[j.Queue] = true
-		return tx.Bucket(bucketJobsDue).Put(dueKey(&j), nil)
+		return tx.Bucket(bucketJobsDue).Put(dueKey(&j), []byte(j.Destination()))
 	})
 	if err != nil {
 		return err

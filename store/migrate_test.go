@@ -171,7 +171,7 @@ func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
 	if d := pages[0].Delivery(sent); d == nil || d.Status != bot.DeliverySent {
 		t.Errorf("the sent delivery is %+v", d)
 	}
-	due, err := s.DueJobs(ctx, t0.Add(2*time.Hour), 0)
+	due, err := s.DueJobs(ctx, t0.Add(2*time.Hour), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
 	if strings.Join(got, ",") != "page pager:pd 1,hook hook:audit 3" {
 		t.Errorf("due jobs = %v; want the pending page first, then the hook event", got)
 	}
-	if due, _ := s.DueJobs(ctx, t0.Add(30*time.Second), 0); len(due) != 0 {
+	if due, _ := s.DueJobs(ctx, t0.Add(30*time.Second), 0, nil); len(due) != 0 {
 		t.Errorf("jobs due before their next attempt: %+v", due)
 	}
 	err = s.db.View(func(tx *bolt.Tx) error {
