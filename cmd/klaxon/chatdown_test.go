@@ -114,15 +114,8 @@ func TestChatDownForTwoMinutes(t *testing.T) {
 		t.Helper()
 		declared++
 		body := fmt.Sprintf(`{"title":"Outage %d","severity":"SEV1","service":"payments","dedup_key":"down-%d","status":"firing"}`, declared, declared)
-		req, _ := http.NewRequest("POST", base+"/alerts/generic", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer outbox-generic-token-0123")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			t.Fatalf("alert intake while Slack %s = %d", phase, resp.StatusCode)
+		if status := postGenericAlert(t, base, body); status/100 != 2 {
+			t.Fatalf("alert intake while Slack %s = %d", phase, status)
 		}
 		start := time.Now()
 		if !fake.WaitFor(5*time.Second, func() bool { return tr.count() == declared }) {

@@ -49,6 +49,20 @@ func (tr *triggers) count() int {
 	return len(tr.got)
 }
 
+// postGenericAlert posts body to outboxConfig's generic alert source and
+// returns the status.
+func postGenericAlert(t *testing.T, base, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/alerts/generic", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer outbox-generic-token-0123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 const outboxConfig = `
 people:
   - {id: alice, name: Alice, slack_id: U0ALICE}
@@ -108,15 +122,8 @@ func TestKlaxonRunsWithoutSlack(t *testing.T) {
 	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, fmt.Sprintf(outboxConfig, tr.srv.URL), env{"KLAXON_STORE_PATH": db,
 		"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": down})}
 	base := "http://" + k.httpAddr()
-	req, _ := http.NewRequest("POST", base+"/alerts/generic", strings.NewReader(`{"title":"Checkout is down","severity":"SEV1","service":"payments","dedup_key":"k1","status":"firing"}`))
-	req.Header.Set("Authorization", "Bearer outbox-generic-token-0123")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("alert intake with Slack down = %d", resp.StatusCode)
+	if status := postGenericAlert(t, base, `{"title":"Checkout is down","severity":"SEV1","service":"payments","dedup_key":"k1","status":"firing"}`); status/100 != 2 {
+		t.Fatalf("alert intake with Slack down = %d", status)
 	}
 	k.waitFor("the page while Slack is down", func() bool { return tr.count() == 1 })
 	if status, body := get(t, base+"/readyz"); status != 503 || !strings.Contains(body, "slack") {
