@@ -80,7 +80,19 @@ func (o *Outbox) senderFor(j bot.Job) Sender {
 	if s, ok := o.senders[j.Op]; ok {
 		return s
 	}
+	if j.Priority() != bot.PriorityChat {
+		return unsent{j.Op} // a pager or hook the configuration no longer has
+	}
 	return o.chat
+}
+
+// unsent refuses the jobs of an op nothing carries out any more (the
+// hooks were removed from the configuration, say): they fail once, with
+// a reason in the log, instead of waiting for ever.
+type unsent struct{ op bot.JobOp }
+
+func (u unsent) Send(context.Context, bot.Job, bool) (Then, error) {
+	return nil, bot.Errorf(bot.EREFUSED, "klaxon has nothing configured to send %s jobs", u.op)
 }
 
 // Poke asks the outbox to look for due jobs now.
