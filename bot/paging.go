@@ -174,24 +174,29 @@ func (p *Page) Close() {
 	}
 }
 
-// Advance moves past the step that just fired, scheduled after its delay.
-// It reports false when the policy has run out.
-func (p *Page) Advance(now time.Time) bool {
+// Advance moves past the step that just fired; what comes next is due
+// after its delay. After the last step of the last round the page waits
+// out that step's delay too, for the people it paged to acknowledge, and
+// is then Spent.
+func (p *Page) Advance(now time.Time) {
 	delay := p.Policy.Steps[p.Step].Delay
 	p.Step++
-	if p.Step == len(p.Policy.Steps) {
+	if p.Step == len(p.Policy.Steps) && p.Loop < p.Policy.Repeat {
 		p.Step, p.Loop = 0, p.Loop+1
-	}
-	if p.Loop > p.Policy.Repeat {
-		p.Status, p.NextAt = PageExhausted, time.Time{}
-		return false
 	}
 	p.NextAt = now.Add(delay)
 	if p.Hours != nil {
 		p.NextAt = p.Hours.Next(p.NextAt)
 	}
-	return true
 }
+
+// Spent reports whether every step of every round has fired: what falls
+// due next is the end of the last step's wait.
+func (p *Page) Spent() bool { return p.Step >= len(p.Policy.Steps) }
+
+// Exhaust ends a spent page nobody acknowledged. Its triggers stay open
+// on the pagers until someone acknowledges or the incident is resolved.
+func (p *Page) Exhaust() { p.Status, p.NextAt = PageExhausted, time.Time{} }
 
 // DeliveryKind is what a delivery tells a pager.
 type DeliveryKind string

@@ -502,6 +502,20 @@ func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Resp
 	return &bot.Response{Message: bot.Message{Title: title, Text: strings.Join(lines, "\n")}}, nil
 }
 
+// isAdmin reports whether who is one of incidents.admins (a person id or
+// a chat user id).
+func (c *Incidents) isAdmin(who actor) bool {
+	for _, admin := range c.cfg.Admins {
+		if admin == who.user.ID {
+			return true
+		}
+		if p, ok := c.cfg.People.Get(admin); ok && p.UserID(who.platform) == who.user.ID {
+			return true
+		}
+	}
+	return false
+}
+
 // mayChange enforces incidents.restrict_lifecycle: severity, roles,
 // resolve, reopen and close are for the incident's role holders and the
 // configured admins. Anyone may take command of an incident that has no
@@ -518,13 +532,8 @@ func (c *Incidents) mayChange(inc *bot.Incident, who actor, ch change) error {
 			return nil
 		}
 	}
-	for _, admin := range c.cfg.Admins {
-		if admin == who.user.ID {
-			return nil
-		}
-		if p, ok := c.cfg.People.Get(admin); ok && p.UserID(who.platform) == who.user.ID {
-			return nil
-		}
+	if c.isAdmin(who) {
+		return nil
 	}
 	holders := "its commander"
 	if cmdr, ok := inc.Commander(); ok {

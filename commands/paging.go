@@ -80,10 +80,11 @@ func (p *Paging) Follow(tx bot.Tx, ch Change) error {
 			ch.Note("📟 Paging the on-call for " + ch.Incident.Service + ".")
 		}
 	case bot.EventAcknowledged:
-		person := p.personOf(ch.Platform, ch.Who)
-		if err := p.canAck(tx, ch.Incident, person); err != nil {
+		who := actor{user: ch.Who, platform: ch.Platform}
+		if err := p.canAck(tx, ch.Incident, who, ch.At); err != nil {
 			return err
 		}
+		person := p.personOf(ch.Platform, ch.Who)
 		return p.closePages(tx, ch.Incident, ch.At, func(pg *bot.Page) bool { return pg.Acknowledge(person, ch.At) == nil }, bot.DeliverAck)
 	case bot.EventResolved:
 		return p.closePages(tx, ch.Incident, ch.At, func(pg *bot.Page) bool {
@@ -252,6 +253,15 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			return err
 		}
 		fired = true
+		if pg.Spent() {
+			// The last step's wait is over and nobody acknowledged.
+			pg.Exhaust()
+			if err := tx.PutPage(pg); err != nil {
+				return err
+			}
+			notice := p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %d round(s) of paging. Page someone with `/incident page @person`.", pg.Incident, pg.Policy.Repeat+1)}, false, now)
+			return tx.Enqueue(notice, chatJob(inc, bot.OpSummary, now))
+		}
 		step, loop, steps := pg.Step, pg.Loop, len(pg.Policy.Steps)
 		var paged, who []string
 		var jobs []bot.Job
@@ -268,7 +278,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 				jobs = append(jobs, pageJob(d, now))
 			}
 		}
-		exhausted := !pg.Advance(now)
+		pg.Advance(now)
 		if err := tx.PutPage(pg); err != nil {
 			return err
 		}
@@ -284,11 +294,8 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			}
 			text += "). Acknowledge with the button or react ✅."
 			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: text, Buttons: []bot.Button{{ActionID: ActionAckPage, Label: "Acknowledge", Value: pg.ID.String(), Style: bot.ButtonPrimary}}}, true, now))
-		case step < steps:
+		default:
 			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, pg.Incident)}, false, now))
-		}
-		if exhausted {
-			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %d round(s) of paging. Page someone with `/incident page @person`.", pg.Incident, pg.Policy.Repeat+1)}, false, now))
 		}
 		return tx.Enqueue(append(jobs, chatJob(inc, bot.OpSummary, now))...)
 	})
@@ -450,25 +457,46 @@ func verbFor(k bot.DeliveryKind) string {
 	return "page"
 }
 
-// canAck says whether person may acknowledge the incident's pages.
-func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, person string) error {
+// canAck says whether who may acknowledge the incident's open pages
+// (escalating, or run out but still open on the pagers): the people they
+// paged, whoever is on call now for the incident's service, its commander
+// and the admins. With no page open, anyone may.
+func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, who actor, now time.Time) error {
 	pages, err := tx.Pages(inc.ID)
 	if err != nil {
 		return err
 	}
-	active := false
+	person := p.personOf(who.platform, who.user)
+	open := false
 	for _, pg := range pages {
-		if pg.Status == bot.PageTriggered {
-			active = true
-			if person != "" && (pg.WasPaged(person) || p.onPolicy(pg.Policy, person)) {
+		if pg.Status == bot.PageTriggered || pg.Status == bot.PageExhausted {
+			open = true
+			if person != "" && pg.WasPaged(person) {
 				return nil
 			}
 		}
 	}
-	if !active {
+	if !open || (person != "" && p.onCallFor(inc.Service, person, now)) || p.incidents.isAdmin(who) {
 		return nil
 	}
-	return bot.Errorf(bot.EFORBIDDEN, "Thanks for jumping in! Only the people paged for %s (or on its escalation policy) can acknowledge the page. You can still help in the channel.", inc.Key())
+	if cmdr, ok := inc.Commander(); ok && cmdr.ID == who.user.ID {
+		return nil
+	}
+	return bot.Errorf(bot.EFORBIDDEN, "Thanks for jumping in! Only the people paged for %s, whoever is on call for its service, its commander or an admin can acknowledge the page. You can still help in the channel.", inc.Key())
+}
+
+// onCallFor reports whether person is on call now on one of service's
+// schedules.
+func (p *Paging) onCallFor(service, person string, now time.Time) bool {
+	if p.oncall == nil || service == "" {
+		return false
+	}
+	for _, e := range p.oncall.Now(now) {
+		if e.Service == service && e.Person == person {
+			return true
+		}
+	}
+	return false
 }
 
 // poke asks for a Tick now: something is due.
@@ -612,8 +640,24 @@ func (p *Paging) watch(ctx context.Context, a bot.Activity) {
 	if err != nil {
 		return
 	}
-	if _, err := p.incidents.acknowledge(ctx, actor{user: a.User, platform: a.Platform, channel: a.Channel}, page.IncidentID); err != nil {
-		p.log.Info().Err(err).Str("user", a.User.ID).Msg("an acknowledgement by reaction was refused")
+	_, refused := p.incidents.acknowledge(ctx, actor{user: a.User, platform: a.Platform, channel: a.Channel}, page.IncidentID)
+	if bot.ErrorCode(refused) != bot.EFORBIDDEN {
+		return
+	}
+	// Say why the ✅ did nothing, where it was given.
+	p.log.Info().Err(refused).Str("user", a.User.ID).Msg("an acknowledgement by reaction was refused")
+	err = p.incidents.store.Update(ctx, func(tx bot.Tx) error {
+		inc, err := tx.Incident(page.IncidentID)
+		if err != nil {
+			return err
+		}
+		j := chatJob(inc, bot.OpPost, p.clock.Now())
+		j.Channel = a.Channel.ID
+		j.Message = bot.Message{Text: a.User.Mention() + " " + bot.ErrorMessage(refused)}
+		return tx.Enqueue(j)
+	})
+	if err == nil {
+		p.incidents.committed()
 	}
 }
 

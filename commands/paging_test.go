@@ -220,9 +220,15 @@ func TestFullEscalation(t *testing.T) {
 	}
 	step2 := e.noticeID(ch, "Paging @carol")
 	e.clock.Advance(2 * time.Minute) // +7m
-	e.react("zed", ch, step2, "✅")   // not paged, not on the policy: nothing
+	// bob is step 3's target, not paged yet and not on call: his ✅ does
+	// nothing, and the channel tells him why.
+	e.react("bob", ch, step2, "✅")
 	if inc := e.incident(1); inc.Status != bot.StatusOpen {
-		t.Fatalf("a stranger's ✅ acknowledged: %s", inc.Status)
+		t.Fatalf("bob's ✅ before he was paged acknowledged: %s", inc.Status)
+	}
+	e.outbox.Drain(context.Background())
+	if got := e.con.Messages(ch); !strings.Contains(got[len(got)-1], "@bob Thanks for jumping in! Only the people paged for INC-1, whoever is on call for its service, its commander or an admin") {
+		t.Errorf("no note for bob's ✅: %q", got[len(got)-1])
 	}
 	e.react("carol", ch, step2, "✅")
 	inc := e.incident(1)
@@ -413,14 +419,21 @@ func TestPageAuthorizationAndAdHocPages(t *testing.T) {
 	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
 	ch := "inc-1-checkout-is-down"
 	e.tick(0)
-	if got := e.do("zed", ch, "/incident ack"); !strings.Contains(got, "Only the people paged for INC-1") {
-		t.Errorf("zed's ack: %q", got)
+	// Who may acknowledge while the page escalates: the people it paged
+	// (alice), whoever is on call for payments now (carol, secondary), the
+	// commander (zed declared it) and admins. bob is on the policy's last
+	// step but neither paged yet nor on call.
+	if got := e.do("bob", ch, "/incident ack"); !strings.Contains(got, "Only the people paged for INC-1, whoever is on call for its service, its commander or an admin") {
+		t.Errorf("bob's ack: %q", got)
 	}
-	if got := e.do("bob", ch, "/incident ack"); got != "" && !strings.Contains(got, "acknowledged") {
-		t.Errorf("bob (on the policy) acks: %q", got)
+	if inc := e.incident(1); inc.Status != bot.StatusOpen {
+		t.Fatalf("bob's ack counted: %s", inc.Status)
+	}
+	if got := e.do("carol", ch, "/incident ack"); got != "" && !strings.Contains(got, "acknowledged") {
+		t.Errorf("carol (on call for payments) acks: %q", got)
 	}
 	if inc := e.incident(1); inc.Status != bot.StatusAcknowledged {
-		t.Fatalf("bob's ack did not count: %s", inc.Status)
+		t.Fatalf("carol's ack did not count: %s", inc.Status)
 	}
 	// Page someone else ad hoc; it pages at once, outside the policy.
 	if got := e.do("bob", ch, "/incident page @zed"); !strings.Contains(got, "Paging @zed for INC-1") {
@@ -467,6 +480,50 @@ func TestLowPriorityPagesWaitForBusinessHours(t *testing.T) {
 	e.tick(0)
 	if n := len(e.hook.events()); n != 2 {
 		t.Errorf("the second step did not go out on Tuesday morning: %d events", n)
+	}
+}
+
+// "Nobody acknowledged" comes once the last step's wait is over, not with
+// the last step; until then the people paged may still acknowledge, and
+// once it is over, strangers still may not.
+func TestExhaustionWaitsForTheLastStep(t *testing.T) {
+	e := newPagingEnv(t, "", nil, func(c *commands.PagingConfig) {
+		c.Policies["payments"] = bot.Policy{ID: "payments", Steps: []bot.Step{
+			{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-primary"}}, Delay: time.Minute},
+			{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "bob"}}, Delay: time.Minute},
+		}}
+	})
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	ch := "inc-1-checkout-is-down"
+	exhausted := func() bool {
+		for _, m := range e.con.Messages(ch) {
+			if strings.Contains(m, "Nobody acknowledged INC-1") {
+				return true
+			}
+		}
+		return false
+	}
+	e.tick(0)           // alice
+	e.tick(time.Minute) // bob, the last step
+	if e.hook.triggersFor("bob") != 1 {
+		t.Fatalf("step 2 did not page bob: %+v", e.hook.events())
+	}
+	if exhausted() {
+		t.Fatal("\"Nobody acknowledged\" came with the last step, before bob had a minute to answer")
+	}
+	e.tick(59 * time.Second)
+	if exhausted() {
+		t.Fatal("\"Nobody acknowledged\" came before the last step's wait was over")
+	}
+	e.tick(time.Second)
+	if !exhausted() {
+		t.Fatal("no \"Nobody acknowledged\" after the last step's wait")
+	}
+	if got := e.do("dave", ch, "/incident ack"); !strings.Contains(got, "Only the people paged for INC-1") {
+		t.Errorf("a stranger acknowledged the exhausted page: %q", got)
+	}
+	if got := e.do("carol", ch, "/incident ack"); got != "" && !strings.Contains(got, "acknowledged") {
+		t.Errorf("carol, on call for payments, could not acknowledge the exhausted page: %q", got)
 	}
 }
 
