@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -498,21 +499,64 @@ func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Respons
 	if !ok {
 		return bot.Reply("You have no on-call change left to undo."), nil
 	}
-	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeUndo, Author: req.User, At: o.clock.Now(), Reverts: last.ID}
-	if err := o.commit(ctx, c); err != nil {
+	now := o.clock.Now()
+	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeUndo, Author: req.User, At: now, Reverts: last.ID}
+	_, loc := o.asker(req.Platform, req.User)
+	var jobs []bot.Job
+	if last.Kind == bot.ChangeOffer {
+		// The offer's "Take this shift" button goes with it.
+		jobs = append(jobs, o.settle(last, fmt.Sprintf("↩️ %s withdrew this offer: %s.", req.User.Mention(), o.describe(last.Offer.Platform, last, loc)), now))
+	}
+	if err := o.commit(ctx, c, jobs...); err != nil {
 		return nil, err
 	}
-	_, loc := o.asker(req.Platform, req.User)
 	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("↩️ %s undid their %s: %s", req.User.Mention(), last.Kind, o.describe(req.Platform, last, loc))}}, nil
 }
 
 func (o *OnCall) describe(p bot.Platform, c bot.OnCallChange, loc *time.Location) string {
-	if c.Override == nil {
-		return string(c.Kind)
+	const when = "Mon 2 Jan 15:04"
+	switch {
+	case c.Override != nil:
+		ov := c.Override
+		return fmt.Sprintf("%s on *%s* %s – %s", mention(p, o.cfg.People, ov.Person), ov.Schedule, ov.Start.In(loc).Format(when), ov.End.In(loc).Format(when))
+	case c.Offer != nil:
+		of := c.Offer
+		return fmt.Sprintf("%s's *%s* shift %s – %s", mention(p, o.cfg.People, of.Person), of.Schedule, of.Start.In(loc).Format(when), of.End.In(loc).Format(when))
+	case c.Kind == bot.ChangeExpire:
+		if offer, ok := o.change(c.OfferID); ok {
+			return "nobody took " + o.describe(p, offer, loc)
+		}
 	}
-	ov := c.Override
-	return fmt.Sprintf("%s on *%s* %s – %s", mention(p, o.cfg.People, ov.Person), ov.Schedule,
-		ov.Start.In(loc).Format("Mon 2 Jan 15:04"), ov.End.In(loc).Format("Mon 2 Jan 15:04"))
+	return string(c.Kind)
+}
+
+// change finds a change of the history by id.
+func (o *OnCall) change(id uuid.UUID) (bot.OnCallChange, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	for _, c := range o.history {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return bot.OnCallChange{}, false
+}
+
+// scheduleOf is the schedule a change is about: its override's or offer's,
+// or that of the change it undoes or the offer it expires.
+func scheduleOf(h bot.History, c bot.OnCallChange) string {
+	switch {
+	case c.Override != nil:
+		return c.Override.Schedule
+	case c.Offer != nil:
+		return c.Offer.Schedule
+	}
+	for _, r := range h {
+		if (c.Kind == bot.ChangeUndo && r.ID == c.Reverts) || (c.Kind == bot.ChangeExpire && r.ID == c.OfferID) {
+			return scheduleOf(h, r)
+		}
+	}
+	return ""
 }
 
 func (o *OnCall) handleHistory(ctx context.Context, req *bot.Request) (*bot.Response, error) {
@@ -531,7 +575,7 @@ func (o *OnCall) handleHistory(ctx context.Context, req *bot.Request) (*bot.Resp
 	var lines []string
 	for i := len(h) - 1; i >= 0 && len(lines) < 15; i-- {
 		c := h[i]
-		if filter != "" && (c.Override == nil || c.Override.Schedule != filter) {
+		if filter != "" && scheduleOf(h, c) != filter {
 			continue
 		}
 		line := fmt.Sprintf("%s · %s · %s · ", c.At.In(loc).Format("Mon 2 Jan 15:04"), c.Author.Mention(), c.Kind)

@@ -49,6 +49,14 @@ func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Respons
 	if next == nil {
 		return nil, bot.Errorf(bot.ENOTFOUND, "You have no upcoming shift on *%s* in the next 60 days.", s.ID)
 	}
+	o.mu.RLock()
+	open := o.history.OpenOffers()
+	o.mu.RUnlock()
+	for _, c := range open {
+		if c.Offer.Schedule == s.ID && c.Offer.Person == asker.ID && c.Offer.Start.Equal(next.Start) {
+			return nil, bot.Errorf(bot.ECONFLICT, "You already offered your *%s* shift starting %s. Withdraw it with `/oncall undo`.", s.ID, next.Start.In(loc).Format(stamp))
+		}
+	}
 	offer := &bot.SwapOffer{Schedule: s.ID, Person: asker.ID, Start: next.Start, End: next.End, Platform: req.Platform}
 	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOffer, Author: req.User, At: now, Offer: offer}
 	text := fmt.Sprintf("🔁 %s offers their *%s* shift, %s – %s (%s). It can be taken until it starts.", req.User.Mention(), s.ID,

@@ -137,11 +137,26 @@ func TestSwapOfferExpiresAndCanBeWithdrawn(t *testing.T) {
 	e2 := newSwapEnv(t, "", nil)
 	e2.do("alice", "/oncall swap payments-primary")
 	_, id2 := e2.offer()
-	if got := e2.do("alice", "/oncall undo"); !strings.Contains(got, "undid their offer") {
+	if got := e2.do("alice", "/oncall swap payments-primary"); !strings.Contains(got, "You already offered your *payments-primary* shift") {
+		t.Errorf("offering the same shift twice: %s", got)
+	}
+	if n := strings.Count(strings.Join(e2.con.Messages("general"), "\n"), "Take this shift"); n != 1 {
+		t.Errorf("%d offers with a button for one shift", n)
+	}
+	if got := e2.do("alice", "/oncall undo"); !strings.Contains(got, "undid their offer: @alice's *payments-primary* shift") {
 		t.Errorf("withdrawing: %s", got)
+	}
+	// The withdrawn offer's message loses its button.
+	if text, _ := e2.offer(); !strings.Contains(text, "withdrew this offer") || strings.Contains(text, "Take this shift") {
+		t.Errorf("the withdrawn offer still shows:\n%s", text)
 	}
 	if got := e2.click("bob", id2); !strings.Contains(got, "withdrawn") {
 		t.Errorf("taking a withdrawn offer: %s", got)
+	}
+	// The history names the shift, and a schedule's history keeps its offers and undos.
+	hist := e2.do("alice", "/oncall history payments-primary")
+	if !strings.Contains(hist, "offer · @alice's *payments-primary* shift") || !strings.Contains(hist, "undo · reverted @alice's *payments-primary* shift") {
+		t.Errorf("history:\n%s", hist)
 	}
 }
 
