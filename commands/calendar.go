@@ -44,14 +44,16 @@ func fold(b *strings.Builder, line string) {
 }
 
 // Calendar renders events as an RFC 5545 calendar.
-func Calendar(name string, events []CalendarEvent, stamp time.Time) []byte {
+func Calendar(name string, events []CalendarEvent) []byte {
 	var b strings.Builder
 	for _, l := range []string{"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//klaxon//on-call//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
 		"X-WR-CALNAME:" + icsText(name), "REFRESH-INTERVAL;VALUE=DURATION:PT1H"} {
 		fold(&b, l)
 	}
 	for _, e := range events {
-		for _, l := range []string{"BEGIN:VEVENT", "UID:" + e.UID, "DTSTAMP:" + icsTime(stamp), "DTSTART:" + icsTime(e.Start),
+		// DTSTAMP is the event's, not the fetch's: an unchanged shift reads
+		// the same on every fetch.
+		for _, l := range []string{"BEGIN:VEVENT", "UID:" + e.UID, "DTSTAMP:" + icsTime(e.Start), "DTSTART:" + icsTime(e.Start),
 			"DTEND:" + icsTime(e.End), "SUMMARY:" + icsText(e.Summary), "TRANSP:TRANSPARENT", "END:VEVENT"} {
 			fold(&b, l)
 		}
@@ -90,9 +92,17 @@ func (o *OnCall) Feed(kind, id, token string, now time.Time, weeks int) ([]byte,
 		if kind == "schedule" && s.ID != id {
 			continue
 		}
-		for _, sh := range s.Shifts(from, to, o.overrides[s.ID]) {
+		shifts := s.Shifts(from, to, o.overrides[s.ID])
+		for i, sh := range shifts {
 			if kind == "person" && sh.Person != id {
 				continue
+			}
+			// The query's edges cut the first and last shifts: show them
+			// whole, so every fetch shows the same events.
+			if i == 0 || i == len(shifts)-1 {
+				if whole, ok := shiftAt(s, o.overrides[s.ID], sh.Start); ok && whole.Person == sh.Person {
+					sh.Start, sh.End = whole.Start, whole.End
+				}
 			}
 			events = append(events, CalendarEvent{UID: eventUID(s.ID, sh.Person, sh.Start), Start: sh.Start, End: sh.End,
 				Summary: fmt.Sprintf("On call: %s (%s %s)", personName(o.cfg.People, sh.Person), s.ID, s.Role)})
@@ -102,7 +112,7 @@ func (o *OnCall) Feed(kind, id, token string, now time.Time, weeks int) ([]byte,
 	if kind == "person" {
 		name = "On call: " + personName(o.cfg.People, id)
 	}
-	return Calendar(name, events, now), true
+	return Calendar(name, events), true
 }
 
 func personName(people bot.People, id string) string {

@@ -16,7 +16,7 @@ import (
 func TestCalendarFormat(t *testing.T) {
 	start := time.Date(2026, 11, 16, 8, 0, 0, 0, time.UTC)
 	long := "On call: Zoë Ångström-Øvergaard, the very long named responder (payments-primary, secondary; backup)"
-	ics := string(commands.Calendar("On call: payments", []commands.CalendarEvent{{UID: "u1@klaxon", Summary: long, Start: start, End: start.Add(time.Hour)}}, start))
+	ics := string(commands.Calendar("On call: payments", []commands.CalendarEvent{{UID: "u1@klaxon", Summary: long, Start: start, End: start.Add(time.Hour)}}))
 	if !strings.HasSuffix(ics, "END:VCALENDAR\r\n") || strings.Contains(strings.ReplaceAll(ics, "\r\n", ""), "\n") {
 		t.Fatalf("lines must end in CRLF:\n%q", ics)
 	}
@@ -94,4 +94,51 @@ func TestFeedUIDsSurviveEdits(t *testing.T) {
 	if !strings.Contains(string(after), "DTEND:20261117T200000Z") || !strings.Contains(string(after), "On call: Carol (db primary)") {
 		t.Errorf("the edited feed does not show the shorter shift and the override:\n%s", after)
 	}
+}
+
+// A feed fetched twice shows the shifts both fetches cover identically:
+// the same UID, start, end and stamp, whatever the time of the fetch.
+func TestFeedsAreStableAcrossFetches(t *testing.T) {
+	e := newOnCallEnv(t, "")
+	cfg := onCallConfig(t)
+	cfg.FeedTokens = map[string]string{"schedule:payments-primary": "t"}
+	oc, _ := commands.NewOnCall(context.Background(), e.store, e.clock, zerolog.Nop(), cfg)
+	events := func(at time.Time) map[string]string {
+		ics, ok := oc.Feed("schedule", "payments-primary", "t", at, 2)
+		if !ok {
+			t.Fatal("no feed")
+		}
+		out := map[string]string{}
+		for _, ev := range strings.Split(string(ics), "BEGIN:VEVENT")[1:] {
+			uid, _, _ := strings.Cut(ev[strings.Index(ev, "UID:")+4:], "\r\n")
+			out[uid] = ev
+		}
+		return out
+	}
+	first := events(e.clock.Now())
+	later := events(e.clock.Now().Add(3*time.Hour + 17*time.Minute))
+	same := 0
+	for uid, ev := range later {
+		if prev, ok := first[uid]; ok {
+			same++
+			if prev != ev {
+				t.Errorf("event %s changed between fetches:\n%s\nthen\n%s", uid, prev, ev)
+			}
+		}
+	}
+	if same == 0 || len(first) == 0 {
+		t.Fatalf("the fetches share no event: %d and %d events", len(first), len(later))
+	}
+	// The shift on call now is shown whole, from its handoff.
+	if !strings.Contains(strings.Join(mapsValues(first), ""), "DTSTART:20261116T080000Z") {
+		t.Errorf("the current shift is not shown from its start (Mon 16 Nov 09:00 Berlin):\n%v", first)
+	}
+}
+
+func mapsValues(m map[string]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
 }
