@@ -179,7 +179,25 @@ func (s *Session) reply(ctx context.Context, resp *bot.Response) {
 
 func (s *Session) say(ctx context.Context, text string) {
 	msg := s.Console.userMessage(s.Channel, s.User, text)
-	s.activity(ctx, bot.Activity{Kind: bot.EventMessage, Text: text, Ref: bot.MessageRef{Channel: s.Channel, ID: msg}})
+	ref := bot.MessageRef{Channel: s.Channel, ID: msg}
+	s.activity(ctx, bot.Activity{Kind: bot.EventMessage, Text: text, Ref: ref})
+	// A line for klaxon, as a mention of it is on Slack and Discord: one
+	// that names @klaxon, or asks something ("who is on call?").
+	if q, ok := question(text); ok {
+		s.reply(ctx, s.Mux.Ask(ctx, bot.Question{Platform: bot.PlatformConsole, User: s.user(),
+			Channel: bot.ChannelRef{ID: s.Channel, Name: s.Channel}, Text: q, Ref: ref, Time: s.Clock.Now()}))
+	}
+}
+
+// question reports whether a line typed in the console is for klaxon,
+// and its text without klaxon's name.
+func question(line string) (string, bool) {
+	text := strings.TrimSpace(line)
+	lower := strings.ToLower(text)
+	if rest, ok := strings.CutPrefix(lower, "@klaxon"); ok {
+		return strings.TrimLeft(text[len(text)-len(rest):], " ,:"), true
+	}
+	return text, strings.HasSuffix(text, "?")
 }
 
 func (s *Session) react(ctx context.Context, args string) {

@@ -135,3 +135,36 @@ func TestPlainRendersMentions(t *testing.T) {
 		}
 	}
 }
+
+// Questions for klaxon, as a mention of it on Slack or Discord: a line
+// naming @klaxon or asking something gets the question handlers' answer;
+// other lines are only recorded.
+func TestSessionAsksQuestions(t *testing.T) {
+	var out bytes.Buffer
+	con := console.New(&out, "general")
+	mux := bot.NewMux(zerolog.Nop())
+	var asked []string
+	mux.HandleQuestion(func(ctx context.Context, q bot.Question) (*bot.Response, error) {
+		asked = append(asked, q.Text)
+		if strings.Contains(strings.ToLower(q.Text), "on call") {
+			return bot.Reply("primary: @bob"), nil
+		}
+		return nil, nil
+	})
+	recorded := 0
+	mux.HandleActivity(func(ctx context.Context, a bot.Activity) error { recorded++; return nil })
+	s := &console.Session{Console: con, Mux: mux, Clock: bot.NewFakeClock(time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)), User: "alice"}
+	script := "who is on call?\n@klaxon who is on call for payments\nthe LB is flapping\nis it DNS?\n"
+	if err := s.Run(context.Background(), strings.NewReader(script)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(asked, "|") != "who is on call?|who is on call for payments|is it DNS?" {
+		t.Errorf("asked %q", asked)
+	}
+	if n := strings.Count(out.String(), "primary: @bob"); n != 2 {
+		t.Errorf("%d answers; want 2:\n%s", n, out.String())
+	}
+	if recorded != 4 {
+		t.Errorf("%d lines recorded; every line is channel activity too", recorded)
+	}
+}
