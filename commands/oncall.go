@@ -312,6 +312,13 @@ func parseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	return time.Time{}, bot.Errorf(bot.EINVALID, "%q is not a time. Use now, 14:00, 2026-12-01 or 2026-12-01T14:00.", s)
 }
 
+// sameTimeNextDay is t's wall-clock time on the next day in loc (across a
+// DST change, still that time of day).
+func sameTimeNextDay(t time.Time, loc *time.Location) time.Time {
+	l := t.In(loc)
+	return time.Date(l.Year(), l.Month(), l.Day()+1, l.Hour(), l.Minute(), l.Second(), 0, loc)
+}
+
 // maxLengthDays bounds the lengths parseLength reads, far below where a
 // time.Duration overflows.
 const maxLengthDays = 3653
@@ -390,12 +397,28 @@ func (o *OnCall) handleOverride(ctx context.Context, req *bot.Request) (*bot.Res
 		return nil, err
 	}
 	until, err := parseWhen(req.Args[2], now, loc)
+	length := time.Duration(0)
 	if err != nil {
 		d, derr := parseLength(req.Args[2])
 		if derr != nil {
 			return nil, bot.Errorf(bot.EINVALID, "%q is neither a time nor a duration.", req.Args[2])
 		}
-		until = from.Add(d)
+		length, until = d, from.Add(d)
+	}
+	// Times of day are the next ones: "22:00 06:00" ends the next morning,
+	// and "14:00 2h" asked at 23:36 is tomorrow's 14:00.
+	_, fromTOD := bot.ParseTimeOfDay(req.Args[1])
+	_, untilTOD := bot.ParseTimeOfDay(req.Args[2])
+	if untilTOD == nil && !until.After(from) {
+		until = sameTimeNextDay(until, loc)
+	}
+	if fromTOD == nil && !until.After(now) {
+		from = sameTimeNextDay(from, loc)
+		if length > 0 {
+			until = from.Add(length)
+		} else {
+			until = sameTimeNextDay(until, loc)
+		}
 	}
 	name := ""
 	if len(req.Args) == 4 {

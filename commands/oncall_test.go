@@ -150,13 +150,28 @@ func TestOverrideCoverUndoHistory(t *testing.T) {
 	}
 }
 
+// Times of day in an override are the next ones: asked at 23:36, "14:00
+// 2h" is tomorrow afternoon (and the reply names the day), and "22:00
+// 06:00" is tonight's, ending the next morning.
+func TestOverrideTimesOfDayAreTheNextOnes(t *testing.T) {
+	e := newOnCallEnv(t, "")
+	e.clock.Set(time.Date(2026, 11, 17, 22, 36, 0, 0, time.UTC)) // 23:36 in Berlin, alice's zone
+	if got := e.do("alice", "/oncall override @bob 14:00 2h db"); !strings.Contains(got, "from Wed 18 Nov 14:00 until Wed 18 Nov 16:00 (Europe/Berlin)") {
+		t.Errorf("14:00 2h at 23:36: %s", got)
+	}
+	// Tonight's stretch is under way: it is the one meant, ending tomorrow morning.
+	if got := e.do("alice", "/oncall override @bob 22:00 06:00 db"); !strings.Contains(got, "from Tue 17 Nov 22:00 until Wed 18 Nov 06:00") {
+		t.Errorf("22:00 06:00 at 23:36: %s", got)
+	}
+}
+
 func TestOnCallChangesRefuseBadInput(t *testing.T) {
 	e := newOnCallEnv(t, "")
 	tests := []struct{ text, want string }{
 		{"/oncall override @carol now", "Say who, from when"},
 		{"/oncall override carol now 2h db", "is not a person"},
 		{"/oncall override @zed now 2h db", "not in klaxon's list of people"},
-		{"/oncall override @carol 18:00 17:00 db", "must come after the start"},
+		{"/oncall override @carol 2026-11-20T18:00 2026-11-20T17:00 db", "must come after the start"},
 		{"/oncall override @carol now 100d db", "at most 90 days"},
 		{"/oncall override @carol 2026-11-01 2026-11-02 db", "already over"},
 		{"/oncall override @carol now soon db", "neither a time nor a duration"},
