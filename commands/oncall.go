@@ -222,10 +222,17 @@ func distance(a, b string) int {
 
 // Report says who is on call at t for the given schedules, in loc.
 func (o *OnCall) Report(platform bot.Platform, scheds []*bot.Schedule, t time.Time, loc *time.Location, when string) bot.Message {
+	return o.ReportAt(platform, scheds, func(*bot.Schedule) time.Time { return t }, loc, when)
+}
+
+// ReportAt is Report with each schedule asked at its own instant (next
+// week's shift starts at each schedule's own handoff).
+func (o *OnCall) ReportAt(platform bot.Platform, scheds []*bot.Schedule, at func(*bot.Schedule) time.Time, loc *time.Location, when string) bot.Message {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
 	var lines []string
 	for _, s := range scheds {
+		t := at(s)
 		ovs := o.overrides[s.ID]
 		label := s.Service
 		if label == "" {
@@ -277,14 +284,15 @@ func (o *OnCall) handleWho(ctx context.Context, req *bot.Request) (*bot.Response
 		return bot.Reply("No on-call schedules are configured. Add them under `schedules:` in the configuration."), nil
 	}
 	scheds := o.cfg.Schedules
-	if len(req.Args) > 0 {
-		name := strings.Join(req.Args, " ")
+	args, when := calendarWords(req.Args)
+	if len(args) > 0 {
+		name := strings.Join(args, " ")
 		if scheds = o.schedulesFor(name); len(scheds) == 0 {
 			return nil, o.unknownService(name)
 		}
 	}
 	_, loc := o.asker(req.Platform, req.User)
-	return &bot.Response{Message: o.Report(req.Platform, scheds, o.clock.Now(), loc, "now")}, nil
+	return &bot.Response{Message: o.reportWhen(req.Platform, scheds, when, loc)}, nil
 }
 
 // parseWhen reads an instant: now, tomorrow, 14:00, 2026-12-01,

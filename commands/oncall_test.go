@@ -218,3 +218,28 @@ func TestOnCallQuestions(t *testing.T) {
 		t.Errorf("a statement got an answer: %s", got)
 	}
 }
+
+// Calendar words are read in the asker's zone. "next week" is the shift
+// that starts next week, at the schedule's handoff: asked on Monday
+// morning before this week's handoff, it is not this week's person.
+func TestCalendarWordsInQuestionsAndCommands(t *testing.T) {
+	e := newOnCallEnv(t, "")
+	// Mon 23 Nov 07:30 in Berlin: alice's week (from 16 Nov) ends at 09:00, then bob, then alice again on 30 Nov.
+	e.clock.Set(time.Date(2026, 11, 23, 6, 30, 0, 0, time.UTC))
+	if got := e.do("alice", "/oncall payments-primary next week"); !strings.Contains(got, "primary: @alice") || !strings.Contains(got, "next week (Mon 30 Nov 09:00)") {
+		t.Errorf("/oncall payments-primary next week, Monday before the handoff:\n%s", got)
+	}
+	if got := e.do("alice", "/oncall payments-primary"); !strings.Contains(got, "primary: @alice") {
+		t.Errorf("now, before the handoff:\n%s", got)
+	}
+	if got := e.do("alice", "/oncall payments tomorrow"); !strings.Contains(got, "primary: @bob") || !strings.Contains(got, "tomorrow (Tue 24 Nov 12:00)") {
+		t.Errorf("/oncall payments tomorrow:\n%s", got)
+	}
+	if got := e.do("alice", "/oncall next week"); !strings.Contains(got, "*payments* primary: @alice") || !strings.Contains(got, "*db* primary:") {
+		t.Errorf("/oncall next week (every schedule):\n%s", got)
+	}
+	resp := e.mux.Ask(context.Background(), bot.Question{Platform: bot.PlatformConsole, User: bot.User{ID: "alice"}, Text: "who is on call for payments next week?", Time: e.clock.Now()})
+	if resp == nil || !strings.Contains(console.Plain(console.RenderMessage(resp.Message)), "primary: @alice") {
+		t.Errorf("who is on call for payments next week? %+v", resp)
+	}
+}

@@ -82,8 +82,28 @@ func ParseOnCallQuestion(text string) (OnCallQuery, bool) {
 	return q, true
 }
 
-// instant turns a query's When into a time, in the asker's zone.
-func instant(when string, now time.Time, loc *time.Location) time.Time {
+// calendarWords takes the calendar words ("tomorrow", "tonight", "this
+// weekend", "next week") off the end of a command's arguments.
+func calendarWords(args []string) ([]string, string) {
+	joined := strings.ToLower(strings.Join(args, " "))
+	for _, w := range []string{"next week", "this weekend", "weekend", "tomorrow", "tonight", "now"} {
+		if rest, ok := strings.CutSuffix(joined, w); ok && (rest == "" || strings.HasSuffix(rest, " ")) {
+			n := len(strings.Fields(w))
+			if w == "weekend" {
+				w = "this weekend"
+			}
+			return args[:len(args)-n], w
+		}
+	}
+	return args, "now"
+}
+
+// instantFor is when a query's When falls for schedule s, the calendar
+// words read in the asker's zone: tomorrow and this weekend at noon,
+// tonight at 22:00, and next week at s's handoff on next Monday (the
+// Monday after today, even asked on a Monday morning), so the answer is
+// the shift that week starts with.
+func instantFor(s *bot.Schedule, when string, now time.Time, loc *time.Location) time.Time {
 	today := bot.DateOf(now.In(loc))
 	switch when {
 	case "tomorrow":
@@ -98,9 +118,29 @@ func instant(when string, now time.Time, loc *time.Location) time.Time {
 			return t
 		}
 	case "next week":
-		return now.Add(7 * 24 * time.Hour)
+		monday := today.AddDays((int(time.Monday)-int(today.Weekday())+6)%7 + 1)
+		handoff := bot.TimeOfDay(9 * 60)
+		zone := loc
+		if s != nil && len(s.Layers) > 0 {
+			handoff, zone = s.Layers[0].Rotation.Handoff, s.Location
+		}
+		return monday.At(handoff, zone)
 	}
 	return now
+}
+
+// reportWhen answers who is on call at a query's When.
+func (o *OnCall) reportWhen(platform bot.Platform, scheds []*bot.Schedule, when string, loc *time.Location) bot.Message {
+	now := o.clock.Now()
+	label := when
+	if when != "now" {
+		first := instantFor(nil, when, now, loc)
+		if len(scheds) > 0 {
+			first = instantFor(scheds[0], when, now, loc)
+		}
+		label += " (" + first.In(loc).Format("Mon 2 Jan 15:04") + ")"
+	}
+	return o.ReportAt(platform, scheds, func(s *bot.Schedule) time.Time { return instantFor(s, when, now, loc) }, loc, label)
 }
 
 // Answer replies to a plain-language on-call question, and stays quiet for
@@ -120,10 +160,5 @@ func (o *OnCall) Answer(ctx context.Context, q bot.Question) (*bot.Response, err
 		}
 	}
 	_, loc := o.asker(q.Platform, q.User)
-	at := instant(query.When, o.clock.Now(), loc)
-	label := query.When
-	if query.When != "now" {
-		label += " (" + at.In(loc).Format("Mon 2 Jan 15:04") + ")"
-	}
-	return &bot.Response{InChannel: true, Message: o.Report(q.Platform, scheds, at, loc, label)}, nil
+	return &bot.Response{InChannel: true, Message: o.reportWhen(q.Platform, scheds, query.When, loc)}, nil
 }
