@@ -204,25 +204,6 @@ func (p *Paging) resolve(targets []bot.Target, now time.Time) []string {
 	return out
 }
 
-// onPolicy reports whether person is a target of any step of pol.
-func (p *Paging) onPolicy(pol bot.Policy, person string) bool {
-	for _, st := range pol.Steps {
-		for _, t := range st.Targets {
-			switch t.Kind {
-			case bot.TargetPerson:
-				if t.ID == person {
-					return true
-				}
-			case bot.TargetSchedule, bot.TargetTeam:
-				if p.oncall != nil && p.oncall.participates(t.ID, person) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
 // Tick fires due escalation steps. The outbox sends what they page.
 func (p *Paging) Tick(ctx context.Context, now time.Time) {
 	ids, err := p.store.DuePages(ctx, now)
