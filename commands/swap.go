@@ -17,16 +17,25 @@ const ActionTakeShift = "klaxon.swap.take"
 const stamp = "Mon 2 Jan 15:04"
 
 func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	if len(req.Args) > 1 {
-		return nil, bot.Errorf(bot.EINVALID, "Name at most one schedule.")
-	}
 	asker, loc := o.asker(req.Platform, req.User)
 	if asker.ID == "" {
 		return nil, bot.Errorf(bot.EINVALID, "You are not in klaxon's list of people, so you have no shifts to offer.")
 	}
+	// [schedule] [date]: a date picks the shift on call that day instead
+	// of the next one.
+	args := req.Args
+	var day time.Time
+	if n := len(args); n > 0 {
+		if d, err := bot.ParseDate(args[n-1]); err == nil {
+			day, args = d.At(0, loc), args[:n-1]
+		}
+	}
+	if len(args) > 1 {
+		return nil, bot.Errorf(bot.EINVALID, "Name at most one schedule, and a date like 2026-12-01 for a later shift.")
+	}
 	name := ""
-	if len(req.Args) == 1 {
-		name = req.Args[0]
+	if len(args) == 1 {
+		name = args[0]
 	}
 	s, err := o.pickSchedule(name, asker.ID)
 	if err != nil {
@@ -41,12 +50,24 @@ func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Respons
 	o.mu.RUnlock()
 	var next *bot.Shift
 	for i := range shifts {
-		if shifts[i].Person == asker.ID && shifts[i].Start.After(now) {
-			next = &shifts[i]
+		sh := &shifts[i]
+		if sh.Person != asker.ID || !sh.Start.After(now) {
+			continue
+		}
+		// With a date: the shift on call that day (its first one).
+		if !day.IsZero() && !sh.End.After(day) {
+			continue
+		}
+		if !day.IsZero() && !sh.Start.Before(day.AddDate(0, 0, 1)) {
 			break
 		}
+		next = sh
+		break
 	}
 	if next == nil {
+		if !day.IsZero() {
+			return nil, bot.Errorf(bot.ENOTFOUND, "You have no shift on *%s* starting later on %s.", s.ID, day.Format("Mon 2 Jan"))
+		}
 		return nil, bot.Errorf(bot.ENOTFOUND, "You have no upcoming shift on *%s* in the next 60 days.", s.ID)
 	}
 	o.mu.RLock()

@@ -231,3 +231,21 @@ func TestOpenOfferSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+// A date picks a later shift to offer: the asker's shift on call that day.
+func TestSwapOfferOfALaterShift(t *testing.T) {
+	e := newSwapEnv(t, "", nil)
+	// payments-primary is weekly from Mon 16 Nov 09:00 Berlin: alice, bob, alice…
+	if got := e.do("alice", "/oncall swap payments-primary 2026-12-02"); !strings.Contains(got, "Offered") {
+		t.Fatalf("offering the shift of 2 Dec: %s", got)
+	}
+	if text, _ := e.offer(); !strings.Contains(text, "Mon 30 Nov 09:00 – Mon 7 Dec 09:00") {
+		t.Errorf("the offer is not alice's week of 30 Nov:\n%s", text)
+	}
+	if got := e.do("alice", "/oncall swap payments-primary 2026-11-25"); !strings.Contains(got, "no shift on *payments-primary* starting later on Wed 25 Nov") {
+		t.Errorf("offering a day bob is on call: %s", got)
+	}
+	if got := e.do("alice", "/oncall swap payments-primary db"); !strings.Contains(got, "Name at most one schedule") {
+		t.Errorf("two schedules: %s", got)
+	}
+}
