@@ -100,9 +100,7 @@ func (o *OnCall) Feed(kind, id, token string, now time.Time, weeks int) ([]byte,
 			// The query's edges cut the first and last shifts: show them
 			// whole, so every fetch shows the same events.
 			if i == 0 || i == len(shifts)-1 {
-				if whole, ok := shiftAt(s, o.overrides[s.ID], sh.Start); ok && whole.Person == sh.Person {
-					sh.Start, sh.End = whole.Start, whole.End
-				}
+				sh = stretch(s, o.overrides[s.ID], sh)
 			}
 			events = append(events, CalendarEvent{UID: eventUID(s.ID, sh.Person, sh.Start), Start: sh.Start, End: sh.End,
 				Summary: fmt.Sprintf("On call: %s (%s %s)", personName(o.cfg.People, sh.Person), s.ID, s.Role)})
@@ -113,6 +111,46 @@ func (o *OnCall) Feed(kind, id, token string, now time.Time, weeks int) ([]byte,
 		name = "On call: " + personName(o.cfg.People, id)
 	}
 	return Calendar(name, events), true
+}
+
+// stretchLook bounds how far stretch looks for a shift's edges.
+const stretchLook = 366 * 24 * time.Hour
+
+// stretch is the whole unbroken stretch of sh's person that contains sh,
+// looking back and ahead a week at a time, at most stretchLook each way.
+func stretch(s *bot.Schedule, ovs *bot.Overrides, sh bot.Shift) bot.Shift {
+	const week = 7 * 24 * time.Hour
+	for limit := sh.Start.Add(-stretchLook); sh.Start.After(limit); {
+		from := sh.Start.Add(-week)
+		prev := s.Shifts(from, sh.Start, ovs)
+		if len(prev) == 0 {
+			break
+		}
+		last := prev[len(prev)-1]
+		if last.Person != sh.Person || !last.End.Equal(sh.Start) {
+			break // the stretch begins at sh.Start
+		}
+		sh.Start = last.Start
+		if last.Start.After(from) {
+			break // its real start, not the window's edge
+		}
+	}
+	for limit := sh.End.Add(stretchLook); sh.End.Before(limit); {
+		to := sh.End.Add(week)
+		next := s.Shifts(sh.End, to, ovs)
+		if len(next) == 0 {
+			break
+		}
+		first := next[0]
+		if first.Person != sh.Person || !first.Start.Equal(sh.End) {
+			break
+		}
+		sh.End = first.End
+		if first.End.Before(to) {
+			break
+		}
+	}
+	return sh
 }
 
 func personName(people bot.People, id string) string {

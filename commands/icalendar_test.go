@@ -9,8 +9,10 @@ package commands_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
 )
 
@@ -115,6 +118,124 @@ func TestFeedParsesWithICalendar(t *testing.T) {
 		}
 		if got != want.Person {
 			t.Fatalf("at %s the parsed calendar says %q, OnCall says %q", at.In(berlin), got, want.Person)
+		}
+	}
+}
+
+// TestOnCallAnswersAgreeWithICalendar is a property test: for random
+// schedules (one or two layers, business-hours restrictions, overrides, a
+// 02:30 handoff, zones down to Lord Howe's half-hour DST) and random
+// instants over two years, the chat answer (/oncall), the JSON API
+// (OnCall.Now) and the calendar feed, parsed by python3-icalendar, name
+// the same person.
+func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 14))
+	zones := []string{"Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe", "UTC"}
+	handoffs := []bot.TimeOfDay{0, 2*60 + 30, 9 * 60, 17*60 + 15}
+	people := []string{"alice", "bob", "carol"}
+	for round := range 6 {
+		e := newOnCallEnv(t, "")
+		cfg := onCallConfig(t)
+		loc := mustLoc(t, zones[rng.IntN(len(zones))])
+		start, _ := bot.ParseDate("2026-01-05")
+		parts := slices.Clone(people)
+		rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+		parts = parts[:1+rng.IntN(3)]
+		kind, days := bot.RotationWeekly, 7
+		if rng.IntN(2) == 0 {
+			kind, days = bot.RotationDaily, 1
+		}
+		s := &bot.Schedule{ID: "prop", Service: "prop", Role: "primary", Location: loc, Layers: []bot.Layer{
+			{Rotation: bot.Rotation{Kind: kind, Days: days, Start: start, Handoff: handoffs[rng.IntN(len(handoffs))], Participants: parts}}}}
+		if rng.IntN(2) == 0 {
+			s.Layers = append(s.Layers, bot.Layer{Rotation: bot.Rotation{Kind: bot.RotationDaily, Days: 1, Start: start, Handoff: 9 * 60, Participants: []string{"carol", "bob"}},
+				Restrictions: []bot.Restriction{{Days: [7]bool{false, true, true, true, true, true, false}, From: 9 * 60, To: 17 * 60}}})
+		}
+		cfg.Schedules = []*bot.Schedule{s}
+		cfg.FeedTokens = map[string]string{"schedule:prop": "tok"}
+		clock := bot.NewFakeClock(time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC))
+		oc, err := commands.NewOnCall(context.Background(), e.store, clock, zerolog.Nop(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := bot.NewMux(zerolog.Nop())
+		oc.Register(mux)
+		ask := func(text string) string {
+			resp := mux.Dispatch(context.Background(), &bot.Request{Platform: bot.PlatformConsole, User: bot.User{ID: "alice"}, Text: text, Time: clock.Now()})
+			return console.Plain(console.RenderMessage(resp.Message))
+		}
+		for range rng.IntN(4) {
+			from := clock.Now().Add(time.Duration(rng.Int64N(int64(600 * 24 * time.Hour))))
+			length := time.Duration(1+rng.Int64N(72)) * time.Hour
+			who := people[rng.IntN(len(people))]
+			if got := ask(fmt.Sprintf("/oncall override @%s %s %s prop", who, from.UTC().Format(time.RFC3339), from.Add(length).UTC().Format(time.RFC3339))); !strings.Contains(got, "on call for *prop*") {
+				t.Fatalf("override: %s", got)
+			}
+		}
+		// Two feeds, a year apart, cover two years.
+		for _, fetch := range []time.Time{clock.Now(), clock.Now().AddDate(1, 0, 0)} {
+			clock.Set(fetch)
+			ics, ok := oc.Feed("schedule", "prop", "tok", fetch, 52)
+			if !ok {
+				t.Fatal("no feed")
+			}
+			cmd := exec.Command("/usr/bin/python3", "-c", parseICS)
+			cmd.Stdin = strings.NewReader(string(ics))
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("python3-icalendar could not parse the feed: %v", err)
+			}
+			var events []struct{ Summary, Start, End string }
+			if err := json.Unmarshal(out, &events); err != nil {
+				t.Fatal(err)
+			}
+			type span struct {
+				start, end time.Time
+				who        string
+			}
+			var spans []span
+			for _, ev := range events {
+				s, _ := time.Parse(time.RFC3339, ev.Start)
+				en, _ := time.Parse(time.RFC3339, ev.End)
+				name := strings.TrimPrefix(ev.Summary, "On call: ")
+				spans = append(spans, span{s, en, strings.ToLower(name[:strings.Index(name, " (")])})
+			}
+			for range 150 {
+				at := fetch.Add(time.Duration(rng.Int64N(int64(52 * 7 * 24 * time.Hour))))
+				fromFeed := ""
+				for _, sp := range spans {
+					if !at.Before(sp.start) && at.Before(sp.end) {
+						fromFeed = sp.who
+					}
+				}
+				fromAPI := ""
+				for _, entry := range oc.Now(at) {
+					fromAPI = entry.Person
+				}
+				clock.Set(at)
+				answer := ask("/oncall prop")
+				fromChat := "nobody"
+				if i := strings.Index(answer, "primary: @"); i >= 0 {
+					fromChat = strings.Fields(answer[i+len("primary: @"):])[0]
+				}
+				if fromAPI == "" {
+					fromAPI = "nobody"
+				}
+				if fromFeed == "" {
+					fromFeed = "nobody"
+				}
+				if fromFeed != fromAPI || fromChat != fromAPI {
+					for _, sp := range spans {
+						if sp.end.After(at.Add(-10*24*time.Hour)) && sp.start.Before(at.Add(10*24*time.Hour)) {
+							t.Logf("  feed: %s – %s %s", sp.start.In(loc).Format(time.RFC3339), sp.end.In(loc).Format(time.RFC3339), sp.who)
+						}
+					}
+					t.Logf("  feed fetched at %s, %d events, first %s", fetch.Format(time.RFC3339), len(spans), spans[0].start.Format(time.RFC3339))
+					t.Fatalf("round %d (%s, %d layer(s), handoff %v): at %s the feed says %s, the API %s, the chat %s\n%s",
+						round, loc, len(s.Layers), s.Layers[0].Rotation.Handoff, at.In(loc).Format(time.RFC3339), fromFeed, fromAPI, fromChat, answer)
+				}
+			}
+			clock.Set(fetch)
 		}
 	}
 }
