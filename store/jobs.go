@@ -167,6 +167,12 @@ func (t txn) CancelJobs(queue string) error {
 		if err := t.tx.Bucket(bucketJobs).Delete([]byte(j.Key)); err != nil {
 			return err
 		}
+		if j.Coalesces() {
+			// The next one like it is enqueued, not folded into this one.
+			if err := t.tx.Bucket(bucketJobsCoalesce).Delete(coalesceKey(*j)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
