@@ -35,6 +35,42 @@ for ev in cal.walk("VEVENT"):
 json.dump(out, sys.stdout)
 `
 
+// icsEvent is one event as python3-icalendar read it.
+type icsEvent struct{ UID, Summary, Transp, Start, End, Stamp string }
+
+// parseWithICalendar parses a feed with python3-icalendar.
+func parseWithICalendar(t *testing.T, ics []byte) []icsEvent {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/python3", "-c", parseICS)
+	cmd.Stdin = strings.NewReader(string(ics))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3-icalendar could not parse the feed (install it: apt-get install python3-icalendar): %v\n%s", err, ics)
+	}
+	var events []icsEvent
+	if err := json.Unmarshal(out, &events); err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// span is who an event puts on call, and when.
+type span struct {
+	start, end time.Time
+	who        string // person id: the summary's name, lower-cased
+}
+
+func spanOf(t *testing.T, ev icsEvent) span {
+	t.Helper()
+	s, err1 := time.Parse(time.RFC3339, ev.Start)
+	en, err2 := time.Parse(time.RFC3339, ev.End)
+	if err1 != nil || err2 != nil || !strings.HasSuffix(ev.Start, "+00:00") {
+		t.Fatalf("event times %s – %s are not UTC date-times", ev.Start, ev.End)
+	}
+	name := strings.TrimPrefix(ev.Summary, "On call: ")
+	return span{s, en, strings.ToLower(name[:strings.Index(name, " (")])}
+}
+
 func TestFeedParsesWithICalendar(t *testing.T) {
 	e := newOnCallEnv(t, "")
 	cfg := onCallConfig(t)
@@ -64,39 +100,18 @@ func TestFeedParsesWithICalendar(t *testing.T) {
 		t.Fatal("no feed")
 	}
 
-	cmd := exec.Command("/usr/bin/python3", "-c", parseICS)
-	cmd.Stdin = strings.NewReader(string(ics))
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3-icalendar could not parse the feed (install it: apt-get install python3-icalendar): %v\n%s", err, ics)
-	}
-	var events []struct{ UID, Summary, Transp, Start, End, Stamp string }
-	if err := json.Unmarshal(out, &events); err != nil {
-		t.Fatal(err)
-	}
+	events := parseWithICalendar(t, ics)
 	if len(events) < 20 {
 		t.Fatalf("parsed %d events", len(events))
 	}
-	type span struct {
-		start, end time.Time
-		who        string
-	}
 	var spans []span
 	uids := map[string]bool{}
-	names := map[string]string{"Alice": "alice", "Bob": "bob", "Carol": "carol"}
 	for _, ev := range events {
-		s, err1 := time.Parse(time.RFC3339, ev.Start)
-		en, err2 := time.Parse(time.RFC3339, ev.End)
-		if err1 != nil || err2 != nil || !strings.HasSuffix(ev.Start, "+00:00") {
-			t.Fatalf("event times %s – %s are not UTC date-times", ev.Start, ev.End)
-		}
 		if ev.Transp != "TRANSPARENT" || ev.Stamp == "" || uids[ev.UID] {
 			t.Errorf("event %+v: want TRANSP TRANSPARENT, a DTSTAMP and a unique UID", ev)
 		}
 		uids[ev.UID] = true
-		name := strings.TrimPrefix(ev.Summary, "On call: ")
-		name = name[:strings.Index(name, " (")]
-		spans = append(spans, span{s, en, names[name]})
+		spans = append(spans, spanOf(t, ev))
 	}
 	from, to := spans[0].start, spans[len(spans)-1].end
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -179,26 +194,9 @@ func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
 			if !ok {
 				t.Fatal("no feed")
 			}
-			cmd := exec.Command("/usr/bin/python3", "-c", parseICS)
-			cmd.Stdin = strings.NewReader(string(ics))
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("python3-icalendar could not parse the feed: %v", err)
-			}
-			var events []struct{ Summary, Start, End string }
-			if err := json.Unmarshal(out, &events); err != nil {
-				t.Fatal(err)
-			}
-			type span struct {
-				start, end time.Time
-				who        string
-			}
 			var spans []span
-			for _, ev := range events {
-				s, _ := time.Parse(time.RFC3339, ev.Start)
-				en, _ := time.Parse(time.RFC3339, ev.End)
-				name := strings.TrimPrefix(ev.Summary, "On call: ")
-				spans = append(spans, span{s, en, strings.ToLower(name[:strings.Index(name, " (")])})
+			for _, ev := range parseWithICalendar(t, ics) {
+				spans = append(spans, spanOf(t, ev))
 			}
 			for range 150 {
 				at := fetch.Add(time.Duration(rng.Int64N(int64(52 * 7 * 24 * time.Hour))))
