@@ -2,14 +2,14 @@ package commands
 
 import "sync"
 
-// backlog remembers, per receiver (a pager or a hook), whether deliveries
-// to it may be waiting out a backoff. A success looks for them in the
-// store only then, not after every delivery. Every receiver starts out as
-// "may be": what was held back before a restart is released by the first
-// success after it.
+// backlog remembers, per outbox destination (a chat platform, a pager, a
+// hook), whether jobs for it may be waiting out a backoff. A success looks
+// for them in the store only then, not after every job. Every destination
+// starts out as "may be": what was held back before a restart is released
+// by the first success after it.
 type backlog struct {
 	mu    sync.Mutex
-	clear map[string]bool // receiver → nothing held back since it last answered
+	clear map[string]bool // destination → nothing held back since it last answered
 }
 
 // held records that a delivery to id was put back for a retry. Call it
