@@ -141,12 +141,22 @@ func apiError(op string, err error) error {
 // call runs one Web API method for the outbox: not inside a Retry-After
 // window any caller was given, and recording the window a 429 opens.
 func (a *Adapter) call(method, channel, op string, fn func() error) error {
-	if err := a.gate.enter(method, channel); err != nil {
+	at, err := a.gate.enter(method, channel)
+	if err != nil {
 		return err
 	}
-	err := apiError(op, fn())
-	if ok, after := bot.Transient(err); ok && after > 0 {
+	return a.counted(method, at, apiError(op, fn()))
+}
+
+// counted tells the gate how a call made at at went: a 429's Retry-After
+// holds every caller of method; a call Slack never served (refused, 5xx,
+// timed out) does not count toward its tier.
+func (a *Adapter) counted(method string, at time.Time, err error) error {
+	switch ok, after := bot.Transient(err); {
+	case ok && after > 0:
 		a.gate.limited(method, after)
+	case ok:
+		a.gate.unreached(method, at)
 	}
 	return err
 }
@@ -226,14 +236,11 @@ func (a *Adapter) SetTopic(ctx context.Context, channelID, topic string) error {
 // out any Retry-After window or post pacing first (ctx permitting), then
 // records the window a 429 opens.
 func (a *Adapter) callWaiting(ctx context.Context, method, channel, op string, fn func() error) error {
-	if err := a.gate.await(ctx, method, channel); err != nil {
+	at, err := a.gate.await(ctx, method, channel)
+	if err != nil {
 		return apiError(op, err)
 	}
-	err := apiError(op, fn())
-	if ok, after := bot.Transient(err); ok && after > 0 {
-		a.gate.limited(method, after)
-	}
-	return err
+	return a.counted(method, at, apiError(op, fn()))
 }
 
 // postReply posts a reply to a person, waiting its turn.

@@ -50,13 +50,14 @@ var perMinute = map[string]int{
 const postEvery = time.Second
 
 // reserve returns how long the caller must wait before calling method (on
-// channel, for posts); 0 means go, and the call is counted.
-func (g *gate) reserve(method, channel string) time.Duration {
+// channel, for posts); 0 means go, and the call is counted as made at
+// g.now(), which it also returns.
+func (g *gate) reserve(method, channel string) (time.Duration, time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
 	if until := g.blocked[method]; now.Before(until) {
-		return until.Sub(now)
+		return until.Sub(now), now
 	}
 	if limit, ok := perMinute[method]; ok {
 		calls := g.calls[method]
@@ -65,17 +66,32 @@ func (g *gate) reserve(method, channel string) time.Duration {
 		}
 		g.calls[method] = calls
 		if len(calls) >= limit {
-			return calls[0].Add(window).Sub(now)
+			return calls[0].Add(window).Sub(now), now
 		}
 	}
 	if method == "chat.postMessage" && channel != "" {
 		if next := g.lastPost[channel].Add(postEvery); now.Before(next) {
-			return next.Sub(now)
+			return next.Sub(now), now
 		}
 		g.lastPost[channel] = now
 	}
 	g.calls[method] = append(g.calls[method], now)
-	return 0
+	return 0, now
+}
+
+// unreached gives back the count of a call made at at that never reached
+// Slack's rate limiter (refused, 5xx, timed out): after an outage its
+// tier is not spent on calls Slack did not serve.
+func (g *gate) unreached(method string, at time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	calls := g.calls[method]
+	for i := len(calls) - 1; i >= 0; i-- {
+		if calls[i].Equal(at) {
+			g.calls[method] = append(calls[:i:i], calls[i+1:]...)
+			return
+		}
+	}
 }
 
 // limited records Slack's Retry-After for method.
@@ -89,25 +105,26 @@ func (g *gate) limited(method string, after time.Duration) {
 
 // enter is for outbox jobs: nil to go ahead, or an error that says when
 // to try again.
-func (g *gate) enter(method, channel string) error {
-	if wait := g.reserve(method, channel); wait > 0 {
-		return &bot.Error{Code: bot.EUNAVAILABLE, Message: "Slack asked klaxon to slow down; it will try again", RetryAfter: wait}
+func (g *gate) enter(method, channel string) (time.Time, error) {
+	wait, at := g.reserve(method, channel)
+	if wait > 0 {
+		return at, &bot.Error{Code: bot.EUNAVAILABLE, Message: "Slack asked klaxon to slow down; it will try again", RetryAfter: wait}
 	}
-	return nil
+	return at, nil
 }
 
 // await is for replies to people: it waits its turn (ctx permitting).
-func (g *gate) await(ctx context.Context, method, channel string) error {
+func (g *gate) await(ctx context.Context, method, channel string) (time.Time, error) {
 	for {
-		wait := g.reserve(method, channel)
+		wait, at := g.reserve(method, channel)
 		if wait == 0 {
-			return nil
+			return at, nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return time.Time{}, ctx.Err()
 		case <-t.C:
 		}
 	}
