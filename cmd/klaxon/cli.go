@@ -90,11 +90,16 @@ func (m *Main) command() *cobra.Command {
 			return m.withStore(load, func(s *store.Store) error {
 				out := m.Stdout
 				if exportPath != "" && exportPath != "-" {
-					f, err := os.Create(exportPath)
+					// Private incidents' chat is in it: owner only, as the
+					// database and its backups are.
+					f, err := os.OpenFile(exportPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 					if err != nil {
 						return err
 					}
 					defer f.Close()
+					if err := f.Chmod(0o600); err != nil { // an existing file keeps its mode otherwise
+						return err
+					}
 					out = f
 				}
 				incs, evs, err := s.Export(out)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -117,6 +118,17 @@ func TestBackupAndExportCommands(t *testing.T) {
 	}
 	if len(lines) != 5 {
 		t.Errorf("export has %d lines; want 1 incident + 4 events", len(lines))
+	}
+	// To a file: owner only, even over a file that was world-readable.
+	file := filepath.Join(t.TempDir(), "export.jsonl")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, logs, err := k.run("", "export", "-o", file); err != nil {
+		t.Fatalf("export -o: %v\n%s", err, logs)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() == 0 {
+		t.Errorf("export file: %v, %v; want mode 0600 and the export in it", fi.Mode(), err)
 	}
 }
 
