@@ -33,6 +33,10 @@ type Source struct {
 	Username   string // Authorization: Basic
 	Password   string
 	HMACSecret string // Grafana: X-Grafana-Alerting-Signature
+	// HMACWithoutTimestamp accepts a signature over the body alone, with
+	// no X-Grafana-Alerting-Timestamp: such a request can be replayed for
+	// ever, so it is an explicit opt-in.
+	HMACWithoutTimestamp bool
 }
 
 // Open reports whether the source takes alerts from anyone who can reach
@@ -81,7 +85,7 @@ func alertHandler(intake AlertIntake, sources map[string]Source, clock bot.Clock
 			return
 		}
 		if src.HMACSecret != "" {
-			if err := verifyGrafana(src.HMACSecret, r.Header, body, clock.Now()); err != nil {
+			if err := verifyGrafana(src.HMACSecret, src.HMACWithoutTimestamp, r.Header, body, clock.Now()); err != nil {
 				jsonError(w, http.StatusUnauthorized, err.Error())
 				return
 			}
@@ -146,12 +150,15 @@ func GrafanaSignature(secret, timestamp string, body []byte) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-func verifyGrafana(secret string, h http.Header, body []byte, now time.Time) error {
+func verifyGrafana(secret string, withoutTimestamp bool, h http.Header, body []byte, now time.Time) error {
 	got := h.Get(GrafanaSignatureHeader)
 	if got == "" {
 		return errors.New("the " + GrafanaSignatureHeader + " header is missing")
 	}
 	ts := h.Get(GrafanaTimestampHeader)
+	if ts == "" && !withoutTimestamp {
+		return errors.New("the " + GrafanaTimestampHeader + " header is missing: set the contact point's HMAC timestamp header to it (a signature without a time can be replayed for ever)")
+	}
 	if ts != "" {
 		sec, err := strconv.ParseInt(ts, 10, 64)
 		if err != nil {

@@ -151,6 +151,24 @@ func grafanaSigned(secret string, ts time.Time, body string) http.Header {
 	return hdr(web.GrafanaSignatureHeader, web.GrafanaSignature(secret, stamp, []byte(body)), web.GrafanaTimestampHeader, stamp)
 }
 
+// A Grafana signature over the body alone (no timestamp) can be replayed
+// for ever: it is taken only where the source opts in.
+func TestGrafanaSignatureWithoutTimestampIsAnOptIn(t *testing.T) {
+	gf := string(fixture(t, "grafana.json"))
+	unstamped := hdr(web.GrafanaSignatureHeader, web.GrafanaSignature("hmac-secret", "", []byte(gf)))
+	strict := serve(t, &recorder{}, map[string]web.Source{"grafana": {HMACSecret: "hmac-secret"}})
+	if status, body := post(t, strict+"/alerts/grafana", gf, unstamped); status != 401 {
+		t.Errorf("unstamped signature, no opt-in: %d %s", status, body)
+	}
+	if status, body := post(t, strict+"/alerts/grafana", gf, grafanaSigned("hmac-secret", now, gf)); status != 200 {
+		t.Errorf("stamped signature: %d %s", status, body)
+	}
+	lenient := serve(t, &recorder{}, map[string]web.Source{"grafana": {HMACSecret: "hmac-secret", HMACWithoutTimestamp: true}})
+	if status, body := post(t, lenient+"/alerts/grafana", gf, unstamped); status != 200 {
+		t.Errorf("unstamped signature with hmac_without_timestamp: %d %s", status, body)
+	}
+}
+
 func TestAlertEndpointsRefuseBadInputAndWriteNothing(t *testing.T) {
 	rec := &recorder{}
 	base := serve(t, rec, map[string]web.Source{
@@ -202,6 +220,11 @@ func TestAlertEndpointsRefuseBadInputAndWriteNothing(t *testing.T) {
 			}
 			return h
 		}(), 401, "away from klaxon's clock"},
+		{"signature without a time", "/alerts/grafana", gf, func() http.Header {
+			h := basic("grafana", "pw")
+			h.Set(web.GrafanaSignatureHeader, web.GrafanaSignature("hmac-secret", "", []byte(gf)))
+			return h
+		}(), 401, "X-Grafana-Alerting-Timestamp header is missing"},
 		{"grafana wrong version", "/alerts/grafana", edit(t, "grafana.json", "version", "4"), gfAuth(edit(t, "grafana.json", "version", "4")), 400, `version "4" is not supported`},
 		{"generic unknown field", "/alerts/generic", `{"title":"x","sevrity":"SEV1"}`, nil, 400, `unknown field "sevrity"`},
 		{"generic no title", "/alerts/generic", `{"severity":"SEV1"}`, nil, 400, "title is missing"},

@@ -66,7 +66,11 @@ func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, e
 		if s.HMACSecret != "" && s.Name != "grafana" {
 			return out, nil, bad(key+".hmac_secret", "only Grafana signs its webhooks")
 		}
-		src := web.Source{Token: s.Token.Reveal(), Username: s.Username, Password: s.Password.Reveal(), HMACSecret: s.HMACSecret.Reveal()}
+		if s.HMACWithoutTimestamp && s.HMACSecret == "" {
+			return out, nil, bad(key+".hmac_without_timestamp", "goes with hmac_secret")
+		}
+		src := web.Source{Token: s.Token.Reveal(), Username: s.Username, Password: s.Password.Reveal(), HMACSecret: s.HMACSecret.Reveal(),
+			HMACWithoutTimestamp: s.HMACWithoutTimestamp}
 		if src.Open() && !loopback {
 			return out, nil, bad(key, "needs a token, username/password or hmac_secret: http.listen %q is reachable from other machines", c.HTTP.Listen)
 		}

@@ -137,6 +137,9 @@ type AlertSourceConfig struct {
 	Username   string `mapstructure:"username"`
 	Password   Secret `mapstructure:"password"`
 	HMACSecret Secret `mapstructure:"hmac_secret"` // grafana only
+	// HMACWithoutTimestamp accepts Grafana signatures without a timestamp
+	// (replayable): an explicit opt-in.
+	HMACWithoutTimestamp bool `mapstructure:"hmac_without_timestamp"`
 }
 
 // AlertRouteConfig maps alerts whose labels all match (regular

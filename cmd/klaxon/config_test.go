@@ -129,6 +129,7 @@ var badConfigs = []struct {
 	{"alert source twice", "alerts:\n  sources:\n    - name: generic\n    - name: generic\n", nil, "alerts.sources[1].name"},
 	{"username without password", "alerts:\n  sources:\n    - {name: grafana, username: g}\n", nil, "alerts.sources[0].password"},
 	{"hmac for alertmanager", "alerts:\n  sources:\n    - {name: alertmanager, hmac_secret: s}\n", nil, "alerts.sources[0].hmac_secret"},
+	{"unsigned timestamp without hmac", "alerts:\n  sources:\n    - {name: grafana, token: grafana-token-0123, hmac_without_timestamp: true}\n", nil, "alerts.sources[0].hmac_without_timestamp"},
 	{"open source on a public listener", "http:\n  listen: 0.0.0.0:8080\nalerts:\n  sources:\n    - name: generic\n", nil, "alerts.sources[0]: needs a token"},
 	{"bad route regexp", "alerts:\n  routes:\n    - {match: {job: \"(\"}, severity: SEV1}\n", nil, "alerts.routes[0].match.job"},
 	{"route to unknown service", "services:\n  - id: db\nalerts:\n  routes:\n    - {match: {job: x}, service: web}\n", nil, "alerts.routes[0].service"},
