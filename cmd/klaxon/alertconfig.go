@@ -71,6 +71,12 @@ func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, e
 		}
 		src := web.Source{Token: s.Token.Reveal(), Username: s.Username, Password: s.Password.Reveal(), HMACSecret: s.HMACSecret.Reveal(),
 			HMACWithoutTimestamp: s.HMACWithoutTimestamp}
+		if err := c.publicSecret(key+".token", s.Token); err != nil {
+			return out, nil, err
+		}
+		if err := c.publicSecret(key+".password", s.Password); err != nil {
+			return out, nil, err
+		}
 		if src.Open() && !loopback {
 			return out, nil, bad(key, "needs a token, username/password or hmac_secret: http.listen %q is reachable from other machines", c.HTTP.Listen)
 		}
@@ -142,6 +148,9 @@ func (c *Config) heartbeats() ([]commands.HeartbeatConfig, map[string]string, er
 				return nil, nil, bad(key+".severity", "%q is not a severity", h.Severity)
 			}
 		}
+		if err := c.publicSecret(key+".token", h.Token); err != nil {
+			return nil, nil, err
+		}
 		if h.Token == "" && !loopback {
 			return nil, nil, bad(key+".token", "is required: http.listen %q is reachable from other machines", c.HTTP.Listen)
 		}
@@ -149,6 +158,19 @@ func (c *Config) heartbeats() ([]commands.HeartbeatConfig, map[string]string, er
 		out = append(out, commands.HeartbeatConfig{Name: h.Name, Interval: h.Interval, Grace: h.Grace, Service: h.Service, Severity: h.Severity})
 	}
 	return out, tokens, nil
+}
+
+// minPublicSecret is the shortest token or password klaxon takes on a
+// listener other machines can reach.
+const minPublicSecret = 16
+
+// publicSecret refuses a short credential at key when http.listen is
+// reachable from other machines: a one-character token is no lock.
+func (c *Config) publicSecret(key string, s Secret) error {
+	if s != "" && len(s) < minPublicSecret && !c.loopback() {
+		return bad(key, "must be at least %d characters: http.listen %q is reachable from other machines", minPublicSecret, c.HTTP.Listen)
+	}
+	return nil
 }
 
 // loopback reports whether http.listen is reachable from this machine only.

@@ -137,6 +137,16 @@ func (c *Config) Validate() error {
 	if _, err := c.hooks(nil); err != nil {
 		return err
 	}
+	for i, p := range c.People {
+		if err := c.publicSecret(fmt.Sprintf("people[%d].feed_token", i), p.FeedToken); err != nil {
+			return err
+		}
+	}
+	for i, s := range c.Schedules {
+		if err := c.publicSecret(fmt.Sprintf("schedules[%d].feed_token", i), s.FeedToken); err != nil {
+			return err
+		}
+	}
 	return c.validatePagers()
 }
 
