@@ -148,6 +148,7 @@ var badConfigs = []struct {
 	{"hook without secret", "hooks:\n  - {id: t, url: https://x.example.com, events: [incident.declared]}\n", nil, "hooks[0].secret"},
 	{"hook with unknown event", "hooks:\n  - {id: t, url: https://x.example.com, events: [incident.exploded], secret: 0123456789abcdef}\n", nil, "hooks[0].events[0]"},
 	{"hook with bad url", "hooks:\n  - {id: t, url: ftp://x, events: [\"*\"], secret: 0123456789abcdef}\n", nil, "hooks[0].url"},
+	{"hook url with a token", "hooks:\n  - {id: t, url: \"ftp://u:pw-SECRET@x.example.com/h?token=SECRET\", events: [\"*\"], secret: 0123456789abcdef}\n", nil, "hooks[0].url: \"ftp://x.example.com/h?…\" must use https or http"},
 	{"alert platform not connected", "alerts:\n  platform: slack\n", nil, "alerts.platform"},
 	{"step delay too short", "people:\n  - {id: a, name: A}\nescalation_policies:\n  - {id: p, steps: [{delay: 5s, targets: [{person: a}]}]}\n", nil, "escalation_policies[0]"},
 	{"unknown pager type", "pagers:\n  - {id: p, type: carrier-pigeon, url: https://x.example.com}\n", nil, "pagers[0].type"},
@@ -163,6 +164,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.wantKey) {
 			t.Errorf("%s: error %q does not name %s", tt.name, err, tt.wantKey)
+		}
+		if strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%s: error %q shows a secret", tt.name, err)
 		}
 	}
 }

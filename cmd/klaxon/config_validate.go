@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -215,12 +216,23 @@ func (c *Config) validatePlatforms() error {
 func checkURL(raw string, schemes ...string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not a URL", raw)
+		return errors.New("is not a URL")
 	}
 	for _, s := range schemes {
 		if u.Scheme == s {
 			return nil
 		}
 	}
-	return fmt.Errorf("%q must use %s", raw, strings.Join(schemes, " or "))
+	return fmt.Errorf("%q must use %s", shownURL(u), strings.Join(schemes, " or "))
+}
+
+// shownURL is u as an error may show it: no password, query or fragment,
+// where tokens hide.
+func shownURL(u *url.URL) string {
+	v := *u
+	v.User, v.RawQuery, v.Fragment, v.RawFragment = nil, "", "", ""
+	if u.RawQuery != "" {
+		v.RawQuery = "…"
+	}
+	return v.String()
 }
