@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
@@ -26,6 +27,27 @@ func firingAlert(group, title string, labels map[string]string) bot.Alert {
 
 func resolvedAlert(group, title string) bot.Alert {
 	return bot.Alert{Source: "alertmanager", GroupKey: group, Title: title, GroupResolved: true, Labels: map[string]string{"alertname": title}}
+}
+
+// An alert's start time is believed only within the last 30 days: a zero
+// time from a source (0001-01-01) would make a detection time of centuries.
+func TestImplausibleAlertStartTimesAreNotBelieved(t *testing.T) {
+	e := newEnv(t)
+	a := newAlerts(t, e, commands.AlertsConfig{})
+	al := firingAlert("g", "Disk full", nil)
+	al.StartsAt = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := a.Intake(ctx(), []bot.Alert{al}); err != nil {
+		t.Fatal(err)
+	}
+	if inc := e.incident(1); !inc.DetectedAt.Equal(inc.DeclaredAt) {
+		t.Errorf("detected %v, declared %v; a start in year 1 must not count", inc.DetectedAt, inc.DeclaredAt)
+	}
+	al = firingAlert("h", "Slow burn", nil)
+	al.StartsAt = e.clock.Now().Add(-2 * time.Hour)
+	a.Intake(ctx(), []bot.Alert{al})
+	if inc := e.incident(2); !inc.DetectedAt.Equal(al.StartsAt) {
+		t.Errorf("detected %v; want the alert's start two hours ago, %v", inc.DetectedAt, al.StartsAt)
+	}
 }
 
 func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {

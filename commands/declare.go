@@ -159,6 +159,10 @@ func (c *Incidents) declareResponse(ctx context.Context, in DeclareInput) (*bot.
 	return &bot.Response{Message: bot.Message{Text: text + note}}, nil
 }
 
+// maxDetectionLead is how long before a declaration its problem may be
+// said to have started.
+const maxDetectionLead = 30 * 24 * time.Hour
+
 // channelWait is how long a declaration's reply waits for the channel.
 const channelWait = 2 * time.Second
 
@@ -223,7 +227,9 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	if _, err := c.chat(in.Platform); err != nil {
 		return nil, "", err
 	}
-	if !in.DetectedAt.IsZero() && in.DetectedAt.Before(now) {
+	// A start time before the last 30 days is not believed (a zero time
+	// from an alert source would make a detection time of centuries).
+	if !in.DetectedAt.IsZero() && in.DetectedAt.Before(now) && in.DetectedAt.After(now.Add(-maxDetectionLead)) {
 		inc.DetectedAt = in.DetectedAt
 	}
 	declared := bot.NewEvent(bot.EventDeclared, in.DeclaredBy, now, fmt.Sprintf("Declared %s: %s", sev.Name, inc.Title))

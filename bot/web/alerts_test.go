@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -153,6 +154,22 @@ func grafanaSigned(secret string, ts time.Time, body string) http.Header {
 
 // A Grafana signature over the body alone (no timestamp) can be replayed
 // for ever: it is taken only where the source opts in.
+// A 500 KB summary or description does not become a 500 KB timeline
+// event: alerts are cut to their bounds, and still decode.
+func TestDecodedAlertsAreBounded(t *testing.T) {
+	long := strings.Repeat("é", 500_000)
+	as, err := web.DecodeGeneric([]byte(`{"title":"` + long + `","description":"` + long + `"}`))
+	if err != nil || len(as) != 1 {
+		t.Fatalf("decode: %v", err)
+	}
+	if n := utf8.RuneCountInString(as[0].Title); n != 300 || !strings.HasSuffix(as[0].Title, "…") {
+		t.Errorf("title of %d runes", n)
+	}
+	if n := utf8.RuneCountInString(as[0].Detail); n != 4000 {
+		t.Errorf("description of %d runes", n)
+	}
+}
+
 func TestGrafanaSignatureWithoutTimestampIsAnOptIn(t *testing.T) {
 	gf := string(fixture(t, "grafana.json"))
 	unstamped := hdr(web.GrafanaSignatureHeader, web.GrafanaSignature("hmac-secret", "", []byte(gf)))

@@ -176,7 +176,7 @@ func (h apiHandler) timeline(w http.ResponseWriter, r *http.Request) {
 	}
 	var after uint64
 	if s := r.URL.Query().Get("after"); s != "" {
-		if after, err = strconv.ParseUint(s, 10, 64); err != nil {
+		if after, err = strconv.ParseUint(s, 10, 64); err != nil || after >= 1<<62 {
 			jsonError(w, http.StatusBadRequest, "after must be an event sequence number")
 			return
 		}

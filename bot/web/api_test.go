@@ -149,13 +149,14 @@ func TestAPIIncidentsPaginate(t *testing.T) {
 		t.Errorf("INC-3 = %+v", one)
 	}
 	for path, want := range map[string]int{
-		"/api/v1/incidents/99":              404,
-		"/api/v1/incidents/x":               400,
-		"/api/v1/incidents?limit=0":         400,
-		"/api/v1/incidents?limit=9999":      400,
-		"/api/v1/incidents?status=gone":     400,
-		"/api/v1/incidents?before=x":        400,
-		"/api/v1/incidents/1/postmortem.md": 404,
+		"/api/v1/incidents/99":                                    404,
+		"/api/v1/incidents/x":                                     400,
+		"/api/v1/incidents?limit=0":                               400,
+		"/api/v1/incidents?limit=9999":                            400,
+		"/api/v1/incidents?status=gone":                           400,
+		"/api/v1/incidents?before=x":                              400,
+		"/api/v1/incidents/1/postmortem.md":                       404,
+		"/api/v1/incidents/1/timeline?after=18446744073709551615": 400, // would wrap to the start
 	} {
 		if status, body, _ := c.get(path, readToken); status != want {
 			t.Errorf("GET %s = %d %s; want %d", path, status, body, want)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -59,7 +60,8 @@ func DecodeAlertmanager(body []byte) ([]bot.Alert, error) {
 	if m.Version != "4" {
 		return nil, fmt.Errorf("version %q is not supported: klaxon reads Alertmanager webhook version 4", m.Version)
 	}
-	return m.alerts("alertmanager")
+	as, err := m.alerts("alertmanager")
+	return bounded(as), err
 }
 
 // DecodeGrafana decodes a Grafana alerting webhook (version 1).
@@ -71,7 +73,8 @@ func DecodeGrafana(body []byte) ([]bot.Alert, error) {
 	if m.Version != "1" {
 		return nil, fmt.Errorf("version %q is not supported: klaxon reads Grafana alerting webhook version 1", m.Version)
 	}
-	return m.alerts("grafana")
+	as, err := m.alerts("grafana")
+	return bounded(as), err
 }
 
 func (m *amMessage) alerts(source string) ([]bot.Alert, error) {
@@ -166,10 +169,34 @@ func DecodeGeneric(body []byte) ([]bot.Alert, error) {
 	if key == "" {
 		key = g.Service + "/" + g.Title
 	}
-	return []bot.Alert{{
+	return bounded([]bot.Alert{{
 		Source: "generic", GroupKey: "generic:" + key, Title: g.Title, Severity: g.Severity, Service: g.Service,
 		Firing: on, GroupResolved: !on, Labels: g.Labels, Links: g.Links, StartsAt: g.StartedAt, Detail: g.Description,
-	}}, nil
+	}}), nil
+}
+
+// Bounds on what an alert carries into klaxon: a title fits a summary
+// line, a description a timeline event. Longer text is cut, not refused:
+// the alert still pages.
+const (
+	maxAlertTitle  = 300  // runes
+	maxAlertDetail = 4000 // runes
+)
+
+// bounded cuts alerts' titles and descriptions to their bounds.
+func bounded(as []bot.Alert) []bot.Alert {
+	for i := range as {
+		as[i].Title = cutRunes(as[i].Title, maxAlertTitle)
+		as[i].Detail = cutRunes(as[i].Detail, maxAlertDetail)
+	}
+	return as
+}
+
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 func decodeJSON(body []byte, v any, strict bool) error {
