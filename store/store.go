@@ -74,6 +74,7 @@ var (
 	bucketNamed         = []byte("named_messages") // job name → the message it posted
 
 	keySchemaVersion = []byte("schema_version")
+	keyReadyProbe    = []byte("ready_probe") // written by Ready
 )
 
 // ErrLocked is returned by Open when another process holds the file.
@@ -145,14 +146,20 @@ func (s *Store) Close() error {
 	return err
 }
 
-// Ready reports whether the store takes writes: nil until Close.
+// Ready reports whether the store takes writes: it commits a tiny write.
 func (s *Store) Ready() error {
 	select {
 	case <-s.closing:
 		return errors.New("the store is closed")
 	default:
-		return nil
 	}
+	// Ready means taking writes: a full disk fails this, as it would fail
+	// the next declaration.
+	err := s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyReadyProbe, []byte{1}) })
+	if err != nil {
+		return fmt.Errorf("the store does not take writes: %w", err)
+	}
+	return nil
 }
 
 // Check walks the whole file and reports the first inconsistency bbolt
