@@ -43,8 +43,11 @@ type Config struct {
 	// Discord permission); /readyz shows them without failing.
 	Warnings func() []string
 	Metrics  Snapshotter // /metrics
-	API      *API        // /api/v1/
-	Status   *Status     // /status, /status.json, /status/feed.atom
+	// MetricsToken, when set, is the bearer token /metrics wants, for
+	// a listener that cannot be kept private.
+	MetricsToken string
+	API          *API    // /api/v1/
+	Status       *Status // /status, /status.json, /status/feed.atom
 	// Heartbeats serves POST /heartbeat/<name>.
 	Heartbeats *Heartbeats
 	Clock      bot.Clock
@@ -79,7 +82,11 @@ func Handler(cfg Config) http.Handler {
 		apiRoutes(mux, *cfg.API, cfg.Clock, cfg.Log)
 	}
 	if cfg.Metrics != nil {
-		mux.Handle("GET /metrics", metricsHandler(cfg.Metrics, cfg.Log))
+		metrics := metricsHandler(cfg.Metrics, cfg.Log)
+		if cfg.MetricsToken != "" {
+			metrics = withBearer(cfg.MetricsToken, metrics)
+		}
+		mux.Handle("GET /metrics", metrics)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -146,5 +153,17 @@ func feedHandler(feeds Feeds, clock bot.Clock) http.Handler {
 		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 		w.Header().Set("Cache-Control", "private, max-age=300")
 		w.Write(body)
+	})
+}
+
+// withBearer serves h only to requests with the bearer token.
+func withBearer(token string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got, ok := bearer(r); !ok || !equal(got, token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
+			http.Error(w, "missing or wrong credentials", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }

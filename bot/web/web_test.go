@@ -99,3 +99,32 @@ func TestReadyz(t *testing.T) {
 	down.Store(&err)
 	check(503, "not ready: slack is not connected")
 }
+
+// /metrics is open unless a token is configured; then it wants it.
+func TestMetricsToken(t *testing.T) {
+	snap := func(context.Context) (web.Snapshot, error) { return web.Snapshot{}, nil }
+	open := httptest.NewServer(web.Handler(web.Config{Metrics: snap, Clock: bot.SystemClock{}, Log: zerolog.Nop()}))
+	defer open.Close()
+	closed := httptest.NewServer(web.Handler(web.Config{Metrics: snap, MetricsToken: "metrics-token-0123", Clock: bot.SystemClock{}, Log: zerolog.Nop()}))
+	defer closed.Close()
+	get := func(url, token string) int {
+		req, _ := http.NewRequest("GET", url+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		url, token string
+		want       int
+	}{{open.URL, "", 200}, {closed.URL, "", 401}, {closed.URL, "wrong", 401}, {closed.URL, "metrics-token-0123", 200}} {
+		if got := get(c.url, c.token); got != c.want {
+			t.Errorf("GET /metrics with %q = %d; want %d", c.token, got, c.want)
+		}
+	}
+}

@@ -40,7 +40,8 @@ type Config struct {
 		SeenRetention time.Duration `mapstructure:"seen_retention"`
 	} `mapstructure:"store"`
 	HTTP struct {
-		Listen string `mapstructure:"listen"`
+		Listen       string `mapstructure:"listen"`
+		MetricsToken Secret `mapstructure:"metrics_token"` // bearer token for /metrics; empty: open
 	} `mapstructure:"http"`
 	Status struct {
 		Title string `mapstructure:"title"`

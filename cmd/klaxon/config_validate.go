@@ -120,6 +120,9 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.Status.Title) == "" {
 		return bad("status.title", "must not be empty")
 	}
+	if c.HTTP.MetricsToken != "" && len(c.HTTP.MetricsToken) < 16 {
+		return bad("http.metrics_token", "must be at least 16 characters")
+	}
 	if c.API.Token != "" && len(c.API.Token) < 16 {
 		return bad("api.token", "must be at least 16 characters")
 	}
