@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"html/template"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +20,11 @@ import (
 // incidents and updates posted with --public.
 type Status struct {
 	Title string
-	Page  func(ctx context.Context) (bot.StatusPage, error)
+	// PublicURL is where people reach the status page (status.public_url),
+	// for the Atom feed's links. Unset, the links are relative: never built
+	// from the request's Host header, which a client chooses.
+	PublicURL string
+	Page      func(ctx context.Context) (bot.StatusPage, error)
 	// Reuse serves a built page for this long, however many people load
 	// it: a status page is busiest during an incident, and building it
 	// reads the public incidents' timelines. Zero builds every time.
@@ -112,16 +117,8 @@ func statusRoutes(mux *http.ServeMux, st Status, clock bot.Clock, log zerolog.Lo
 		}
 		w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
 		w.Write([]byte(xml.Header))
-		xml.NewEncoder(w).Encode(atomFeed(st.Title, baseURL(r), p))
+		xml.NewEncoder(w).Encode(atomFeed(st.Title, strings.TrimSuffix(st.PublicURL, "/"), p))
 	})
-}
-
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 type atomLink struct {
@@ -154,7 +151,11 @@ type atom struct {
 // atomFeed has one entry per public incident of the page, updated when
 // the incident last changed.
 func atomFeed(title, base string, p bot.StatusPage) atom {
-	f := atom{ID: base + "/status", Title: title + " incidents", Updated: p.Generated.Format(time.RFC3339),
+	id := base + "/status"
+	if base == "" {
+		id = "urn:klaxon:status" // an id must be absolute; links may be relative
+	}
+	f := atom{ID: id, Title: title + " incidents", Updated: p.Generated.Format(time.RFC3339),
 		Links:  []atomLink{{Href: base + "/status"}, {Href: base + "/status/feed.atom", Rel: "self"}},
 		Author: atomName{Name: title}}
 	for _, list := range [][]bot.PublicIncident{p.Active, p.History} {
@@ -163,7 +164,7 @@ func atomFeed(title, base string, p bot.StatusPage) atom {
 			if len(inc.Updates) > 0 {
 				summary += " · " + inc.Updates[0].Text
 			}
-			f.Entries = append(f.Entries, atomEntry{ID: base + "/status#" + inc.Key, Title: inc.Key + ": " + inc.Title,
+			f.Entries = append(f.Entries, atomEntry{ID: id + "#" + inc.Key, Title: inc.Key + ": " + inc.Title,
 				Updated: inc.Updated.Format(time.RFC3339), Link: atomLink{Href: base + "/status#" + inc.Key}, Summary: summary})
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -26,6 +28,27 @@ func samplePage() bot.StatusPage {
 			Updates: []bot.PublicUpdate{{Time: t, Text: "We are failing over"}}}},
 		History: []bot.PublicIncident{{Key: "INC-3", Title: "Slow checkout", Severity: "SEV3", Status: "resolved", Started: t.Add(-48 * time.Hour),
 			Updated: t.Add(-47 * time.Hour), Resolved: t.Add(-47 * time.Hour), Duration: "1h", Updates: []bot.PublicUpdate{}}},
+	}
+}
+
+// The Atom feed's links come from status.public_url, never from the
+// request's Host header: the feed is served Cache-Control public, and a
+// client chooses its Host.
+func TestAtomFeedLinksUseThePublicURL(t *testing.T) {
+	page := func(ctx context.Context) (bot.StatusPage, error) { return samplePage(), nil }
+	srv := httptest.NewServer(web.Handler(web.Config{Clock: bot.NewFakeClock(now), Log: zerolog.Nop(),
+		Status: &web.Status{Title: "Acme status", PublicURL: "https://status.acme.example/", Page: page}}))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/status/feed.atom", nil)
+	req.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(body), "evil.example") || !strings.Contains(string(body), `href="https://status.acme.example/status#INC-7"`) {
+		t.Errorf("feed:\n%s", body)
 	}
 }
 
@@ -73,8 +96,11 @@ func TestStatusPageRoutes(t *testing.T) {
 	if status != 200 || h.Get("Content-Type") != "application/atom+xml; charset=utf-8" || xml.Unmarshal(body, &feed) != nil {
 		t.Fatalf("/status/feed.atom = %d %s", status, body)
 	}
-	if feed.Title != "Acme status incidents" || len(feed.Entries) != 2 || !strings.HasSuffix(feed.Entries[0].ID, "/status#INC-7") {
+	if feed.Title != "Acme status incidents" || len(feed.Entries) != 2 || feed.Entries[0].ID != "urn:klaxon:status#INC-7" {
 		t.Errorf("feed = %+v", feed)
+	}
+	if strings.Contains(string(body), "127.0.0.1") {
+		t.Errorf("the feed's links come from the request's Host header:\n%s", body)
 	}
 
 	fail.Store(true)

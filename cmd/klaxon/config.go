@@ -44,7 +44,8 @@ type Config struct {
 		MetricsToken Secret `mapstructure:"metrics_token"` // bearer token for /metrics; empty: open
 	} `mapstructure:"http"`
 	Status struct {
-		Title string `mapstructure:"title"`
+		Title     string `mapstructure:"title"`
+		PublicURL string `mapstructure:"public_url"` // where people reach /status, for the Atom feed's links
 	} `mapstructure:"status"`
 	API struct {
 		Token      Secret `mapstructure:"token"`       // read-only JSON API

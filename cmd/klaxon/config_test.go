@@ -143,6 +143,7 @@ var badConfigs = []struct {
 	{"heartbeat with bad severity", "heartbeats:\n  - {name: etl, interval: 1h, severity: P0}\n", nil, "heartbeats[0].severity"},
 	{"short api token", "api:\n  token: abc\n", nil, "api.token"},
 	{"short metrics token", "http:\n  metrics_token: abc\n", nil, "http.metrics_token"},
+	{"bad status url", "status:\n  public_url: status.example.com\n", nil, "status.public_url"},
 	{"short alert token on a public listener", "http:\n  listen: 0.0.0.0:8080\nalerts:\n  sources:\n    - {name: generic, token: x}\n", nil, "alerts.sources[0].token"},
 	{"short heartbeat token on a public listener", "http:\n  listen: 0.0.0.0:8080\nheartbeats:\n  - {name: etl, interval: 1h, token: x}\n", nil, "heartbeats[0].token"},
 	{"short feed token on a public listener", "http:\n  listen: 0.0.0.0:8080\npeople:\n  - {id: a, name: A, feed_token: x}\n", nil, "people[0].feed_token"},

@@ -120,6 +120,11 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.Status.Title) == "" {
 		return bad("status.title", "must not be empty")
 	}
+	if c.Status.PublicURL != "" {
+		if err := checkURL(c.Status.PublicURL, "https", "http"); err != nil {
+			return bad("status.public_url", "%v", err)
+		}
+	}
 	if c.HTTP.MetricsToken != "" && len(c.HTTP.MetricsToken) < 16 {
 		return bad("http.metrics_token", "must be at least 16 characters")
 	}

@@ -155,7 +155,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: alerts,
 		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats), Warnings: warnings(chats), Metrics: snapshotter(s, chats, destinations(chats, pagingCfg, hookCfg), clock), MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
 		Heartbeats: &web.Heartbeats{Pinger: heartbeats, Tokens: beatTokens},
-		Status:     &web.Status{Title: cfg.Status.Title, Page: statusPage(s, policy, clock), Reuse: 5 * time.Second},
+		Status:     &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, policy, clock), Reuse: 5 * time.Second},
 		API:        &web.API{Records: s, OnCall: func(t time.Time) any { return oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
 	if err != nil {
 		return err
