@@ -222,6 +222,8 @@ func (h apiHandler) oncall(w http.ResponseWriter, r *http.Request) {
 // backup streams a consistent copy of the database, read in one read
 // transaction while klaxon keeps working.
 func (h apiHandler) backup(w http.ResponseWriter, r *http.Request) {
+	// A database takes longer to stream than an answer is allowed.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
 	name := "klaxon-" + h.clock.Now().UTC().Format("20060102T150405Z") + ".db"
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -52,7 +53,41 @@ type Config struct {
 	Heartbeats *Heartbeats
 	Clock      bot.Clock
 	Log        zerolog.Logger
+	// Limits bound slow and idle clients; zero fields take the defaults.
+	Limits Limits
 }
+
+// Limits bound what one client may hold: a request's headers and body
+// must arrive, and its answer leave, within their timeouts; an idle
+// keep-alive is closed; and at most MaxConns connections are open at once
+// (more wait in the kernel's queue, holding no file), so a flood of idle
+// or slow clients cannot starve /healthz or alert intake.
+type Limits struct {
+	ReadHeader time.Duration // default 10 s
+	Read       time.Duration // the whole request, body included; default 30 s
+	Write      time.Duration // the answer; default 30 s (the backup stream takes longer)
+	Idle       time.Duration // a keep-alive between requests; default 60 s
+	MaxConns   int           // default 1,000
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&l.ReadHeader, 10*time.Second)
+	def(&l.Read, 30*time.Second)
+	def(&l.Write, 30*time.Second)
+	def(&l.Idle, 60*time.Second)
+	if l.MaxConns <= 0 {
+		l.MaxConns = 1000
+	}
+	return l
+}
+
+// maxHeaderBytes bounds a request's headers.
+const maxHeaderBytes = 64 << 10
 
 // Listen binds cfg.Addr and returns a server ready to Serve.
 func Listen(cfg Config) (*Server, error) {
@@ -60,7 +95,43 @@ func Listen(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
-	return &Server{ln: ln, log: cfg.Log, srv: &http.Server{Handler: Handler(cfg), ReadHeaderTimeout: 10 * time.Second}}, nil
+	l := cfg.Limits.withDefaults()
+	return &Server{ln: limitListener(ln, l.MaxConns), log: cfg.Log, srv: &http.Server{Handler: Handler(cfg), ReadHeaderTimeout: l.ReadHeader,
+		ReadTimeout: l.Read, WriteTimeout: l.Write, IdleTimeout: l.Idle, MaxHeaderBytes: maxHeaderBytes}}, nil
+}
+
+// limitListener accepts at most n connections at once: Accept waits for
+// one to close.
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limited{Listener: ln, slots: make(chan struct{}, n)}
+}
+
+type limited struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func (l *limited) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &slot{Conn: c, free: func() { <-l.slots }}, nil
+}
+
+// slot is a connection that gives its place back once, when closed.
+type slot struct {
+	net.Conn
+	once sync.Once
+	free func()
+}
+
+func (s *slot) Close() error {
+	err := s.Conn.Close()
+	s.once.Do(s.free)
+	return err
 }
 
 // Handler routes klaxon's endpoints; Listen serves it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -126,5 +127,64 @@ func TestMetricsToken(t *testing.T) {
 		if got := get(c.url, c.token); got != c.want {
 			t.Errorf("GET /metrics with %q = %d; want %d", c.token, got, c.want)
 		}
+	}
+}
+
+// Slow and idle clients are let go: a body that never comes, an idle
+// keep-alive, and a flood of connections that say nothing, while /healthz
+// keeps answering.
+func TestSlowAndIdleClientsAreLetGo(t *testing.T) {
+	srv, err := web.Listen(web.Config{Addr: "127.0.0.1:0", Clock: bot.SystemClock{}, Log: zerolog.Nop(),
+		Limits: web.Limits{ReadHeader: 200 * time.Millisecond, Read: 300 * time.Millisecond, Idle: 300 * time.Millisecond, MaxConns: 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// closedWithin reports whether the server closed c within d.
+	closedWithin := func(c net.Conn, d time.Duration) bool {
+		c.SetReadDeadline(time.Now().Add(d))
+		_, err := io.Copy(io.Discard, c)
+		return err == nil // EOF: closed by the server; a timeout is an error
+	}
+	slow := dial()
+	defer slow.Close()
+	io.WriteString(slow, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+	if !closedWithin(slow, 3*time.Second) {
+		t.Error("a request whose body never comes was held over 3 s")
+	}
+	idle := dial()
+	defer idle.Close()
+	io.WriteString(idle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !closedWithin(idle, 3*time.Second) {
+		t.Error("an idle keep-alive was held over 3 s")
+	}
+	var flood []net.Conn
+	for range 60 {
+		flood = append(flood, dial())
+	}
+	defer func() {
+		for _, c := range flood {
+			c.Close()
+		}
+	}()
+	start := time.Now()
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + srv.Addr() + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz under a flood of 60 silent connections (20 allowed): %v", err)
+	}
+	resp.Body.Close()
+	if took := time.Since(start); resp.StatusCode != 200 || took > 3*time.Second {
+		t.Errorf("/healthz under the flood: %d after %v", resp.StatusCode, took)
 	}
 }
