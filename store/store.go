@@ -85,6 +85,9 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release the
 	// file before giving up with ErrLocked. Zero means one second.
 	LockTimeout time.Duration
+	// MustExist refuses to create a new store: offline commands (backup,
+	// export) on a mistyped path must fail, not succeed on an empty one.
+	MustExist bool
 }
 
 // Store is klaxon's bbolt-backed implementation of bot.Store.
@@ -115,14 +118,27 @@ func open(path string, opts Options, ms []migration) (*Store, error) {
 			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, boltOptions(opts.LockTimeout))
+	if _, err := os.Stat(path); opts.MustExist && errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("store: there is no database at %s: check store.path", path)
+	}
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	var db *bolt.DB
+	err := damageSafe(path, func() (err error) {
+		db, err = bolt.Open(path, 0o600, boltOptions(opts.LockTimeout))
+		return err
+	})
+	if errors.Is(err, ErrDamaged) {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: %s: %w (gave up after %s)", path, ErrLocked, opts.LockTimeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := migrate(db, ms); err != nil {
+	if err := damageSafe(path, func() error { return migrate(db, ms) }); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}

@@ -183,7 +183,7 @@ func (m *Main) withStore(load func() (*Config, string, error), fn func(*store.St
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout})
+	s, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout, MustExist: true})
 	if err != nil {
 		return err
 	}
