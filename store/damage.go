@@ -79,7 +79,7 @@ func checkFile(path string) error {
 	return nil
 }
 
-// safely runs fn turning a fault or panic inside bbolt (a damaged page) into
+// damageSafe runs fn, turning a fault or panic inside bbolt (a damaged page) into
 // ErrDamaged, instead of a crash with a Go trace.
 func damageSafe(path string, fn func() error) (err error) {
 	old := debug.SetPanicOnFault(true)
