@@ -13,8 +13,7 @@ import (
 
 // chatJobs is the outbox's sender for chat jobs: one chat per platform.
 type chatJobs struct {
-	c     *Incidents
-	chats map[bot.Platform]bot.Chat
+	c     *Incidents   // its chats, store and rendering
 	store bot.JobStore // for named messages
 
 	mu sync.Mutex
@@ -30,7 +29,7 @@ func (o *chatJobs) back() []string {
 		o.up = map[bot.Platform]bool{}
 	}
 	var out []string
-	for p, chat := range o.chats {
+	for p, chat := range o.c.chats {
 		c, ok := chat.(interface{ Connected() bool })
 		if !ok {
 			continue
@@ -112,7 +111,7 @@ var errNoChannel = bot.Errorf(bot.EREFUSED, "the incident has no channel")
 // attempt carries j out once. It returns what to record with its success,
 // in the transaction that marks it done.
 func (o *chatJobs) attempt(ctx context.Context, j bot.Job, again bool) (func(bot.Tx) error, error) {
-	chat, ok := o.chats[j.Platform]
+	chat, ok := o.c.chats[j.Platform]
 	if !ok {
 		return nil, bot.Errorf(bot.EUNAVAILABLE, "klaxon is not connected to %s", j.Platform)
 	}

@@ -83,7 +83,7 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 	}
 	c := &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminderStore: rs, followups: fus, templates: tmpl}
 	if js, ok := store.(bot.JobStore); ok {
-		c.outbox = NewOutbox(js, &chatJobs{c: c, chats: m, store: js}, clock, log)
+		c.outbox = NewOutbox(js, &chatJobs{c: c, store: js}, clock, log)
 	}
 	c.interactions, c.followUps, c.reports = &Interactions{c}, &FollowUps{c}, &Reports{c}
 	return c
@@ -169,7 +169,9 @@ func (c *Incidents) follow(tx bot.Tx, ch Change) error {
 
 // chatJob is a chat job about inc, due at now, at the end of inc's queue.
 func chatJob(inc *bot.Incident, op bot.JobOp, now time.Time) bot.Job {
-	return bot.Job{Queue: inc.ID.String(), Platform: inc.Platform, Op: op, IncidentID: inc.ID, NextAttempt: now, Created: now}
+	j := chatJobOn(inc.Platform, inc.ID.String(), op, now)
+	j.IncidentID = inc.ID
+	return j
 }
 
 // job is a chat job about inc, due now.

@@ -575,18 +575,21 @@ func (o *OnCall) change(id uuid.UUID) (bot.OnCallChange, bool) {
 }
 
 // scheduleOf is the schedule a change is about: its override's or offer's,
-// or that of the change it undoes or the offer it expires.
-func scheduleOf(h bot.History, c bot.OnCallChange) string {
+// or that of the change it undoes or the offer it expires (byID indexes
+// the history).
+func scheduleOf(byID map[uuid.UUID]bot.OnCallChange, c bot.OnCallChange) string {
 	switch {
 	case c.Override != nil:
 		return c.Override.Schedule
 	case c.Offer != nil:
 		return c.Offer.Schedule
 	}
-	for _, r := range h {
-		if (c.Kind == bot.ChangeUndo && r.ID == c.Reverts) || (c.Kind == bot.ChangeExpire && r.ID == c.OfferID) {
-			return scheduleOf(h, r)
-		}
+	ref := c.Reverts
+	if c.Kind == bot.ChangeExpire {
+		ref = c.OfferID
+	}
+	if r, ok := byID[ref]; ok && (c.Kind == bot.ChangeUndo || c.Kind == bot.ChangeExpire) {
+		return scheduleOf(byID, r)
 	}
 	return ""
 }
@@ -604,18 +607,20 @@ func (o *OnCall) handleHistory(ctx context.Context, req *bot.Request) (*bot.Resp
 	o.mu.RLock()
 	h := o.history
 	o.mu.RUnlock()
+	byID := make(map[uuid.UUID]bot.OnCallChange, len(h))
+	for _, c := range h {
+		byID[c.ID] = c
+	}
 	var lines []string
 	for i := len(h) - 1; i >= 0 && len(lines) < 15; i-- {
 		c := h[i]
-		if filter != "" && scheduleOf(h, c) != filter {
+		if filter != "" && scheduleOf(byID, c) != filter {
 			continue
 		}
 		line := fmt.Sprintf("%s · %s · %s · ", c.At.In(loc).Format("Mon 2 Jan 15:04"), c.Author.Mention(), c.Kind)
 		if c.Kind == bot.ChangeUndo {
-			for _, r := range h {
-				if r.ID == c.Reverts {
-					line += "reverted " + o.describe(req.Platform, r, loc)
-				}
+			if r, ok := byID[c.Reverts]; ok {
+				line += "reverted " + o.describe(req.Platform, r, loc)
 			}
 		} else {
 			line += o.describe(req.Platform, c, loc)

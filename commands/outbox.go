@@ -131,10 +131,7 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 	o.mu.Lock()
 	first := !o.ticked
 	o.ticked = true
-	inflight, slots := maps.Clone(o.inflight), map[string]int{}
-	for dest, n := range o.busy {
-		slots[dest] = n
-	}
+	inflight, slots := maps.Clone(o.inflight), maps.Clone(o.busy)
 	o.mu.Unlock()
 	var suspects []string
 	due, err := o.store.DueJobs(ctx, now, 256, func(key, dest string) bool {

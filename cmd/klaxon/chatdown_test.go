@@ -9,7 +9,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -103,10 +102,7 @@ func TestChatDownForTwoMinutes(t *testing.T) {
 	fake := newFake(t)
 	outage := newSlackOutage(t, fake.URL())
 	tr := newTriggers(t, func() int { return 0 })
-	db := filepath.Join(t.TempDir(), "k.db")
-	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, fmt.Sprintf(outboxConfig, tr.srv.URL), env{"KLAXON_STORE_PATH": db,
-		"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": outage.URL(),
-		"KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS"})}
+	k := outboxKlaxon(t, fake, tr, outage.URL(), env{"KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS"})
 	k.waitFor("the connection", fake.Connected)
 	base := "http://" + k.httpAddr()
 	declared := 0

@@ -248,7 +248,7 @@ func (c *Config) handoffs() map[string]commands.HandoffNotice {
 }
 
 // pagingConfig builds the paging setup: policies, senders and ack emoji.
-func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) (commands.PagingConfig, error) {
+func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) commands.PagingConfig {
 	pc := commands.PagingConfig{Policies: c.built.policies, ServicePolicy: map[string]string{}, Pagers: map[string]bot.Sender{},
 		PagerPeople: map[string][]string{}, AcksSupported: map[string]bool{}, ServiceHours: map[string]bot.Hours{}}
 	for _, s := range c.Services {
@@ -285,7 +285,7 @@ func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) (commands.Pag
 	for _, e := range c.Paging.AckEmoji {
 		pc.AckEmoji = append(pc.AckEmoji, bot.NormalizeEmoji(e))
 	}
-	return pc, nil
+	return pc
 }
 
 // businessHours reads a service's business hours, with defaults.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot/pager"
+	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
 )
 
 // triggers records the triggers a webhook pager receives, and what the
@@ -47,6 +49,16 @@ func (tr *triggers) count() int {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	return len(tr.got)
+}
+
+// outboxKlaxon runs klaxon on outboxConfig, paging tr, with the fake's
+// tokens, apiURL as Slack's Web API and the extra settings.
+func outboxKlaxon(t testing.TB, fake *slackfake.Server, tr *triggers, apiURL string, extra env) *slackKlaxon {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "k.db")
+	e := env{"KLAXON_STORE_PATH": db, "KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": apiURL}
+	maps.Copy(e, extra)
+	return &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, fmt.Sprintf(outboxConfig, tr.srv.URL), e)}
 }
 
 // postGenericAlert posts body to outboxConfig's generic alert source and
@@ -84,9 +96,7 @@ alerts:
 func TestPagingNeverWaitsForChat(t *testing.T) {
 	fake := newFake(t)
 	tr := newTriggers(t, func() int { return len(fake.Channels()) })
-	db := filepath.Join(t.TempDir(), "k.db")
-	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, fmt.Sprintf(outboxConfig, tr.srv.URL), env{"KLAXON_STORE_PATH": db,
-		"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": fake.URL()})}
+	k := outboxKlaxon(t, fake, tr, fake.URL(), nil)
 	k.waitFor("the connection", fake.Connected)
 	fake.SetDelay(3 * time.Second)
 	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Card payments fail" sev:1 service:payments`))
@@ -118,9 +128,7 @@ func TestKlaxonRunsWithoutSlack(t *testing.T) {
 	down := "http://" + ln.Addr().String() + "/api/"
 	ln.Close()
 	tr := newTriggers(t, func() int { return len(fake.Channels()) })
-	db := filepath.Join(t.TempDir(), "k.db")
-	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, fmt.Sprintf(outboxConfig, tr.srv.URL), env{"KLAXON_STORE_PATH": db,
-		"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": down})}
+	k := outboxKlaxon(t, fake, tr, down, nil)
 	base := "http://" + k.httpAddr()
 	if status := postGenericAlert(t, base, `{"title":"Checkout is down","severity":"SEV1","service":"payments","dedup_key":"k1","status":"firing"}`); status/100 != 2 {
 		t.Fatalf("alert intake with Slack down = %d", status)

@@ -94,10 +94,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
-	pagingCfg, err := cfg.pagingConfig(chats, policy.People)
-	if err != nil {
-		return err
-	}
+	pagingCfg := cfg.pagingConfig(chats, policy.People)
 	// A page triggered or acknowledged goes out at once, not at the next tick.
 	poke := make(chan struct{}, 1)
 	pagingCfg.Poke = func() {

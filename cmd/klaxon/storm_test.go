@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,10 +18,7 @@ func TestStorm(t *testing.T) {
 	fake := newFake(t)
 	fake.EnforceRateLimits()
 	tr := newTriggers(t, func() int { return 0 })
-	db := filepath.Join(t.TempDir(), "k.db")
-	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, fmt.Sprintf(outboxConfig, tr.srv.URL), env{"KLAXON_STORE_PATH": db,
-		"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken, "KLAXON_SLACK_API_URL": fake.URL(),
-		"KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS"})}
+	k := outboxKlaxon(t, fake, tr, fake.URL(), env{"KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS"})
 	k.waitFor("the connection", fake.Connected)
 	const n = 30
 	start := time.Now()
