@@ -178,6 +178,15 @@ type Activity struct {
 	Time     time.Time  `json:"time"`
 }
 
+// GroupKeeper is a chat with groups of people that one mention reaches (a
+// Slack user group, a Discord role), which klaxon keeps in step with who
+// is on call.
+type GroupKeeper interface {
+	// SetGroup makes userIDs exactly the members of group (a Slack user
+	// group's handle, a Discord role's id). It is idempotent.
+	SetGroup(ctx context.Context, group string, userIDs []string) error
+}
+
 // SelfChecker is a chat that can check its own installation against what
 // klaxon needs (Slack scopes; Discord permissions and intents).
 type SelfChecker interface {

@@ -32,6 +32,7 @@ const (
 	OpDM            JobOp = "dm"             // send Message to Users[0] directly
 	OpUpdate        JobOp = "update"         // replace the message Ref with Message
 	OpPostmortem    JobOp = "postmortem"     // upload the incident's stored postmortem draft and its timeline
+	OpSetGroup      JobOp = "set_group"      // make Group's members who is on call when it runs (coalesced: one pending per group)
 )
 
 // JobStatus is where a job stands.
@@ -77,6 +78,9 @@ type Job struct {
 	// Report marks a post that reports another job's failure; its own
 	// failure is only logged.
 	Report bool `json:"report,omitempty"`
+	// Group is the chat group an OpSetGroup keeps: a Slack user group's
+	// handle, a Discord role's id.
+	Group string `json:"group,omitempty"`
 	// Name names the message an OpPost makes, so a later OpUpdate with
 	// the same Name and no Ref finds it (a swap offer's message).
 	Name string `json:"name,omitempty"`
@@ -125,8 +129,9 @@ func (j Job) Priority() JobPriority {
 }
 
 // Coalesces reports whether a pending job like j makes another unneeded:
-// a summary update renders the incident as it is when it runs.
-func (j Job) Coalesces() bool { return j.Op == OpSummary }
+// a summary update renders the incident as it is when it runs, and a
+// group update sets who is on call when it runs.
+func (j Job) Coalesces() bool { return j.Op == OpSummary || j.Op == OpSetGroup }
 
 // Nonce is the id a platform keeps with a message this job posts, so the
 // job can find its own message after a crash (Slack metadata, Discord

@@ -26,6 +26,8 @@ type OnCallConfig struct {
 	Handoffs map[string]HandoffNotice
 	// Chats are the connected platforms, for swap offers and notices.
 	Chats []bot.Chat
+	// Groups are the chat groups kept to who is on call.
+	Groups []OnCallGroup
 	// Poke, when set, is told that a change queued chat jobs (the outbox's
 	// Poke). It must not block.
 	Poke func()
@@ -48,11 +50,14 @@ type OnCall struct {
 	mu        sync.RWMutex
 	history   bot.History
 	overrides map[string]*bot.Overrides // by schedule id
+
+	groupsMu sync.Mutex
+	groups   map[string]groupState // by queue: what was last queued
 }
 
 // NewOnCall loads the on-call history.
 func NewOnCall(ctx context.Context, store bot.OnCallStore, clock bot.Clock, log zerolog.Logger, cfg OnCallConfig) (*OnCall, error) {
-	o := &OnCall{store: store, clock: clock, log: log, cfg: cfg}
+	o := &OnCall{store: store, clock: clock, log: log, cfg: cfg, groups: map[string]groupState{}}
 	changes, err := store.OnCallChanges(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading the on-call history: %w", err)
@@ -250,6 +255,9 @@ func (o *OnCall) ReportAt(platform bot.Platform, scheds []*bot.Schedule, at func
 		}
 		if who.Override != nil {
 			line += " · override"
+		}
+		if g, ok := o.groupFor(platform, s.ID); ok && when == "now" {
+			line += " · mention " + g.Mention()
 		}
 		lines = append(lines, line)
 	}

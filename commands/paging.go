@@ -544,12 +544,18 @@ func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change 
 	return nil
 }
 
-// summaryFields describes who was paged, when and how it went, for the
-// incident's summary.
+// summaryFields describes who was paged, when and how it went, and the
+// groups that reach the service's on-call, for the incident's summary.
 func (p *Paging) summaryFields(ctx context.Context, inc *bot.Incident) []bot.Field {
+	var out []bot.Field
+	if p.oncall != nil {
+		if groups := p.oncall.groupMentions(inc.Platform, inc.Service); len(groups) > 0 {
+			out = append(out, bot.Field{Label: "On call", Value: strings.Join(groups, ", ")})
+		}
+	}
 	pages, err := p.store.PagesForIncident(ctx, inc.ID)
 	if err != nil || len(pages) == 0 {
-		return nil
+		return out
 	}
 	var lines []string
 	for _, pg := range pages {
@@ -579,9 +585,9 @@ func (p *Paging) summaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 		}
 	}
 	if len(lines) == 0 {
-		return nil
+		return out
 	}
-	return []bot.Field{{Label: "Paged", Value: strings.Join(lines, "\n")}}
+	return append(out, bot.Field{Label: "Paged", Value: strings.Join(lines, "\n")})
 }
 
 // personOf maps a platform user to a person id.

@@ -160,8 +160,9 @@ func (o *OnCall) settle(offer bot.OnCallChange, text string, now time.Time) bot.
 }
 
 // Tick does what is due at now: it expires offers whose shift started,
-// announces handoffs, and reminds people of shifts about to start. Call it
-// every second; each job remembers in the store how far it got.
+// announces handoffs, reminds people of shifts about to start, and keeps
+// the on-call groups in step. Call it every second; each job remembers in
+// the store how far it got.
 func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 	o.mu.RLock()
 	open := o.history.OpenOffers()
@@ -177,6 +178,7 @@ func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 			o.log.Error().Err(err).Msg("expiring a swap offer")
 		}
 	}
+	o.keepGroups(ctx, now)
 	for _, s := range o.cfg.Schedules {
 		n, ok := o.cfg.Handoffs[s.ID]
 		if !ok {

@@ -27,6 +27,15 @@ type Platform interface {
 	Files(channelID string) []bot.File
 }
 
+// Groups is the platform's side of a chat that keeps groups
+// (bot.GroupKeeper).
+type Groups interface {
+	// Group is a group the chat may keep (a handle, a role id).
+	Group() string
+	// GroupMembers lists who the platform says is in it now, sorted.
+	GroupMembers(group string) []string
+}
+
 // Channel is a channel as the platform holds it.
 type Channel struct {
 	ID      string
@@ -41,6 +50,8 @@ type Setup struct {
 	Chat     bot.Chat
 	Platform Platform
 	Users    []string // ids of two existing users that can be invited and DMed
+	// Groups, for a chat that is a bot.GroupKeeper.
+	Groups Groups
 }
 
 // Run runs the contract against chats made by newSetup.
@@ -172,6 +183,28 @@ func Run(t *testing.T, newSetup func(t *testing.T) Setup) {
 		files := s.Platform.Files(ref.ID)
 		if len(files) != 1 || files[0].Name != "INC-9-postmortem.md" || string(files[0].Content) != string(content) {
 			t.Errorf("files in the channel = %+v", files)
+		}
+	})
+
+	t.Run("SetGroup", func(t *testing.T) {
+		s := newSetup(t)
+		keeper, ok := s.Chat.(bot.GroupKeeper)
+		if !ok || s.Groups == nil {
+			if ok {
+				t.Fatal("the chat keeps groups but the setup has no Groups to check them")
+			}
+			return // a chat without groups (the console) has nothing to meet here
+		}
+		group := s.Groups.Group()
+		a, b := s.Users[0], s.Users[1]
+		for _, want := range [][]string{{a}, {a, b}, {b}, {b}, {}, {}, {a}} {
+			if err := keeper.SetGroup(ctx, group, want); err != nil {
+				t.Fatalf("SetGroup(%s, %v): %v", group, want, err)
+			}
+			sorted := slices.Sorted(slices.Values(want))
+			if got := s.Groups.GroupMembers(group); !slices.Equal(got, sorted) {
+				t.Fatalf("after SetGroup(%s, %v) the platform has %v", group, want, got)
+			}
 		}
 	})
 

@@ -50,6 +50,7 @@ type Config struct {
 	Severities    bot.Severities
 	Services      bot.Services // offered as autocomplete
 	Schedules     []string     // schedule ids, offered as autocomplete
+	Roles         []string     // ids of the on-call roles klaxon keeps, for the start-up check
 	Log           zerolog.Logger
 	Clock         bot.Clock
 }

@@ -22,8 +22,8 @@ const PermissionPinMessages int64 = 1 << 51
 // Application flags that say the Message Content intent is enabled
 // (docs: resources/application#application-object-application-flags).
 const (
-	appFlagMessageContent        = 1 << 19
-	appFlagMessageContentLimited = 1 << 18
+	appFlagMessageContent        = 1 << 18
+	appFlagMessageContentLimited = 1 << 19
 )
 
 // permNeeds names each permission klaxon's role needs and what stops
@@ -48,11 +48,11 @@ var permNeeds = []struct {
 // incident category, whose overwrites apply there) and whether the Message
 // Content intent is enabled, and returns what is missing, one line each.
 func (a *Adapter) Check(ctx context.Context) ([]string, error) {
-	held, flags, err := a.effective(ctx)
+	st, err := a.effective(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return missing(held, flags), nil
+	return a.missing(st), nil
 }
 
 // Problems returns what the check at connection found missing.
@@ -63,7 +63,17 @@ func (a *Adapter) Problems() []string {
 
 var _ bot.SelfChecker = (*Adapter)(nil)
 
-func missing(held int64, appFlags int) []string {
+// setup is what the server grants klaxon, as the check reads it.
+type setup struct {
+	held     int64 // permissions where klaxon creates incident channels
+	appFlags int   // the application's flags: which privileged intents are on
+	guild    *discordgo.Guild
+	myRoles  []string // klaxon's roles
+}
+
+// missing lists what st leaves out, one line each.
+func (a *Adapter) missing(st setup) []string {
+	held, appFlags := st.held, st.appFlags
 	var out []string
 	for _, n := range permNeeds {
 		if held&n.bit == 0 {
@@ -74,54 +84,55 @@ func missing(held int64, appFlags int) []string {
 	if appFlags&(appFlagMessageContent|appFlagMessageContentLimited) == 0 {
 		out = append(out, "Discord's Message Content intent is off: Discord refuses klaxon's connection until it is enabled. Turn on Bot → Privileged Gateway Intents → Message Content Intent in the developer portal.")
 	}
-	return out
+	return append(out, roleProblems(a.cfg.Roles, st.guild, st.myRoles, held, appFlags)...)
 }
 
 // effective computes klaxon's permissions where it creates incident
 // channels: its roles in the guild, then the category's overwrites, as
 // Discord computes them (docs: topics/permissions).
-func (a *Adapter) effective(ctx context.Context) (held int64, appFlags int, err error) {
+func (a *Adapter) effective(ctx context.Context) (setup, error) {
 	raw, err := a.s.RequestWithBucketID("GET", discordgo.EndpointAPI+"applications/@me", nil, "applications/@me", a.opt(ctx))
 	if err != nil {
-		return 0, 0, apiError("read the application", err)
+		return setup{}, apiError("read the application", err)
 	}
 	var app struct {
 		Flags int `json:"flags"`
 	}
 	if err := json.Unmarshal(raw, &app); err != nil {
-		return 0, 0, fmt.Errorf("discord: reading the application: %w", err)
+		return setup{}, fmt.Errorf("discord: reading the application: %w", err)
 	}
 	me, err := a.s.User("@me", a.opt(ctx))
 	if err != nil {
-		return 0, 0, apiError("read klaxon's own user", err)
+		return setup{}, apiError("read klaxon's own user", err)
 	}
 	guild, err := a.s.Guild(a.cfg.GuildID, a.opt(ctx))
 	if err != nil {
-		return 0, 0, apiError("read the server "+a.cfg.GuildID, err)
+		return setup{}, apiError("read the server "+a.cfg.GuildID, err)
 	}
 	member, err := a.s.GuildMember(a.cfg.GuildID, me.ID, a.opt(ctx))
 	if err != nil {
-		return 0, 0, apiError("read klaxon's membership of the server", err)
+		return setup{}, apiError("read klaxon's membership of the server", err)
 	}
 	roles := map[string]int64{}
 	for _, r := range guild.Roles {
 		roles[r.ID] = r.Permissions
 	}
-	held = roles[guild.ID] // @everyone
+	st := setup{held: roles[guild.ID], appFlags: app.Flags, guild: guild, myRoles: member.Roles} // @everyone's, then klaxon's roles'
 	for _, id := range member.Roles {
-		held |= roles[id]
+		st.held |= roles[id]
 	}
-	if held&discordgo.PermissionAdministrator != 0 || guild.OwnerID == me.ID {
-		return math.MaxInt64, app.Flags, nil
+	if st.held&discordgo.PermissionAdministrator != 0 || guild.OwnerID == me.ID {
+		st.held = math.MaxInt64
+		return st, nil
 	}
 	if a.cfg.CategoryID != "" {
 		cat, err := a.s.Channel(a.cfg.CategoryID, a.opt(ctx))
 		if err != nil {
-			return 0, 0, apiError("read the incident category "+a.cfg.CategoryID, err)
+			return setup{}, apiError("read the incident category "+a.cfg.CategoryID, err)
 		}
-		held = overwrite(held, cat.PermissionOverwrites, guild.ID, member.Roles, me.ID)
+		st.held = overwrite(st.held, cat.PermissionOverwrites, guild.ID, member.Roles, me.ID)
 	}
-	return held, app.Flags, nil
+	return st, nil
 }
 
 // overwrite applies a channel's overwrites to base: @everyone's, then the

@@ -68,10 +68,20 @@ func newAdapter(t testing.TB, f *discordfake.Server) *discord.Adapter {
 	return a
 }
 
+// roles is the fake's side of on-call roles.
+type roles struct {
+	f    *discordfake.Server
+	role string
+}
+
+func (r roles) Group() string                     { return r.role }
+func (r roles) GroupMembers(role string) []string { return r.f.RoleMembers(role) }
+
 func TestChatContract(t *testing.T) {
 	chattest.Run(t, func(t *testing.T) chattest.Setup {
 		f := discordfake.New(t, map[string]string{alice: "alice", bob: "bob"})
 		t.Cleanup(f.Close)
-		return chattest.Setup{Chat: newAdapter(t, f), Platform: platform{f}, Users: []string{alice, bob}}
+		f.SetServerMembersIntent(true)
+		return chattest.Setup{Chat: newAdapter(t, f), Platform: platform{f}, Users: []string{alice, bob}, Groups: roles{f, f.AddRole("payments-oncall")}}
 	})
 }

@@ -98,7 +98,8 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 // on /readyz and by `klaxon check`), opens the gateway and registers the
 // commands.
 func (a *Adapter) connect(ctx context.Context, mux *bot.Mux) error {
-	held, flags, err := a.effective(ctx)
+	st, err := a.effective(ctx)
+	held, flags := st.held, st.appFlags
 	switch {
 	case err != nil && bot.ErrorCode(err) == bot.EUNAVAILABLE:
 		return err
@@ -106,7 +107,7 @@ func (a *Adapter) connect(ctx context.Context, mux *bot.Mux) error {
 		a.log.Warn().Err(err).Msg("could not check klaxon's permissions on the Discord server")
 	default:
 		a.held.Store(held)
-		problems := missing(held, flags)
+		problems := a.missing(st)
 		a.problems.Store(problems)
 		a.log.Info().Str("permissions", permString(held)).Msg("discord permissions")
 		for _, p := range problems {

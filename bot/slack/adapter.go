@@ -35,6 +35,9 @@ type Config struct {
 	// HTTPClient is used for Web API calls and response_urls; nil means a
 	// client with a 30 s timeout.
 	HTTPClient *http.Client
+	// UserGroups are the handles of the on-call user groups klaxon keeps,
+	// for the start-up check.
+	UserGroups []string
 }
 
 // Adapter is klaxon's Slack connection: a bot.Chat and a Socket Mode loop.
@@ -60,6 +63,10 @@ type Adapter struct {
 	work          bot.Inflight // slow work started after an ack
 	gate          *gate        // Retry-After windows and post pacing, shared by every caller
 	problems      atomic.Value // []string: what the start-up check found missing
+
+	userGroups []string // handles, for the start-up check
+	groupsMu   sync.Mutex
+	groups     map[string]userGroup // by handle, as last seen
 }
 
 var _ bot.Chat = (*Adapter)(nil)
@@ -93,6 +100,7 @@ func New(cfg Config) *Adapter {
 		socket: socketmode.New(api, socketmode.OptionLog(zerologAdapter{log})),
 		http:   cfg.HTTPClient,
 		apiURL: cfg.APIURL, botToken: cfg.BotToken,
+		userGroups: cfg.UserGroups, groups: map[string]userGroup{},
 		log:   log,
 		clock: cfg.Clock,
 	}

@@ -39,6 +39,11 @@ var perMinute = map[string]int{
 	"conversations.setPurpose": 20,
 	"pins.add":                 20,
 	"conversations.list":       20,
+	"usergroups.list":          20,
+	"usergroups.create":        20,
+	"usergroups.users.update":  20,
+	"usergroups.enable":        20,
+	"usergroups.disable":       20,
 	"conversations.invite":     50, // tier 3
 	"conversations.open":       50,
 	"chat.update":              50,

@@ -42,7 +42,7 @@ func (a *Adapter) Run(ctx context.Context, mux *bot.Mux) error {
 	}
 	a.botUserID, a.botID = auth.UserID, auth.BotID
 	a.log.Info().Str("team", auth.Team).Str("bot_user", auth.UserID).Msg("slack bot token accepted")
-	problems := Missing(granted)
+	problems := append(Missing(granted), a.groupProblems(ctx)...)
 	a.problems.Store(problems)
 	for _, p := range problems {
 		a.log.Warn().Msg(p)

@@ -43,6 +43,11 @@ var Needs = []Need{
 	{"views.publish", nil, "the App Home tab"},
 	{"conversations.list", []string{"channels:read", "groups:read"}, "finding a channel klaxon created before a crash, instead of making another"},
 	{"conversations.history", []string{"channels:history", "groups:history", "im:history"}, "finding a message klaxon posted before a crash, instead of posting it twice"},
+	{"usergroups.list", []string{"usergroups:read"}, "on-call user groups (schedules' slack_user_group)"},
+	{"usergroups.create", []string{"usergroups:write"}, "on-call user groups (schedules' slack_user_group)"},
+	{"usergroups.users.update", []string{"usergroups:write"}, "on-call user groups (schedules' slack_user_group)"},
+	{"usergroups.enable", []string{"usergroups:write"}, "on-call user groups (schedules' slack_user_group)"},
+	{"usergroups.disable", []string{"usergroups:write"}, "on-call user groups (schedules' slack_user_group)"},
 }
 
 // EventNeeds are the scopes the events klaxon reads need, and what is lost
@@ -123,7 +128,7 @@ func (a *Adapter) Check(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Missing(granted), nil
+	return append(Missing(granted), a.groupProblems(ctx)...), nil
 }
 
 // Problems returns what the start-up check found missing.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,12 +45,24 @@ func (p platform) Files(channel string) []bot.File {
 	return out
 }
 
+func (p platform) Group() string { return "payments-oncall" }
+
+// GroupMembers is who a mention of the user group reaches: nobody while it
+// is disabled.
+func (p platform) GroupMembers(handle string) []string {
+	g, ok := p.f.UserGroup(handle)
+	if !ok || g.Disabled {
+		return nil
+	}
+	return slices.Sorted(slices.Values(g.Users))
+}
+
 func TestChatContract(t *testing.T) {
 	chattest.Run(t, func(t *testing.T) chattest.Setup {
 		f := slackfake.New(t, map[string]string{"U0ALICE": "alice", "U0BOB": "bob"})
 		t.Cleanup(func() { calledMethodsHaveNeeds(t, f) })
 		a := slack.New(slack.Config{AppToken: f.AppToken, BotToken: f.BotToken, APIURL: f.URL(), Log: zerolog.New(io.Discard)})
-		return chattest.Setup{Chat: a, Platform: platform{f}, Users: []string{"U0ALICE", "U0BOB"}}
+		return chattest.Setup{Chat: a, Platform: platform{f}, Users: []string{"U0ALICE", "U0BOB"}, Groups: platform{f}}
 	})
 }
 

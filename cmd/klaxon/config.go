@@ -218,6 +218,11 @@ type ScheduleConfig struct {
 	HandoffChannel  string        `mapstructure:"handoff_channel"`
 	HandoffPlatform string        `mapstructure:"handoff_platform"` // console, slack or discord; default: the one connected
 	HandoffReminder time.Duration `mapstructure:"handoff_reminder"`
+	// Chat groups whose members klaxon keeps to who is on call: a Slack
+	// user group's handle (created when missing) and a Discord role's id.
+	// Schedules may share a group: its members are all their on-call.
+	SlackUserGroup string `mapstructure:"slack_user_group"`
+	DiscordRole    string `mapstructure:"discord_role"`
 }
 
 // LayerConfig is one layer of a schedule.

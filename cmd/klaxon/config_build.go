@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -202,6 +203,12 @@ func (c *Config) buildSchedules() ([]*bot.Schedule, error) {
 		if sc.HandoffReminder < 0 || sc.HandoffReminder > 7*24*time.Hour {
 			return nil, bad(".handoff_reminder", "must be between 0 and 168h")
 		}
+		if h := strings.TrimPrefix(sc.SlackUserGroup, "@"); h != "" && !slackHandle.MatchString(h) {
+			return nil, bad(".slack_user_group", "%q is not a Slack user group handle (lower-case letters, digits, '.', '-' or '_', at most 21)", sc.SlackUserGroup)
+		}
+		if sc.DiscordRole != "" && !snowflake.MatchString(sc.DiscordRole) {
+			return nil, bad(".discord_role", "%q is not a Discord role id (the digits Copy Role ID gives)", sc.DiscordRole)
+		}
 		if err := s.Validate(); err != nil {
 			return nil, bad("", "%v", err)
 		}
@@ -228,6 +235,49 @@ func (s ServiceConfig) service() bot.Service {
 		name = s.ID
 	}
 	return bot.Service{ID: s.ID, Name: name, Description: s.Description}
+}
+
+var (
+	slackHandle = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,20}$`)
+	snowflake   = regexp.MustCompile(`^[0-9]{17,20}$`)
+)
+
+// groups are the chat groups kept to who is on call, each with the
+// schedules that name it.
+func (c *Config) groups() []commands.OnCallGroup {
+	var out []commands.OnCallGroup
+	add := func(p bot.Platform, group, schedule string) {
+		if group == "" {
+			return
+		}
+		for i := range out {
+			if out[i].Platform == p && out[i].Group == group {
+				out[i].Schedules = append(out[i].Schedules, schedule)
+				return
+			}
+		}
+		out = append(out, commands.OnCallGroup{Platform: p, Group: group, Schedules: []string{schedule}})
+	}
+	for _, s := range c.Schedules {
+		if c.Slack.BotToken != "" {
+			add(bot.PlatformSlack, strings.TrimPrefix(s.SlackUserGroup, "@"), s.ID)
+		}
+		if c.Discord.Token != "" {
+			add(bot.PlatformDiscord, s.DiscordRole, s.ID)
+		}
+	}
+	return out
+}
+
+// groupNames lists the groups kept on platform p, for its start-up check.
+func (c *Config) groupNames(p bot.Platform) []string {
+	var out []string
+	for _, g := range c.groups() {
+		if g.Platform == p {
+			out = append(out, g.Group)
+		}
+	}
+	return out
 }
 
 // handoffs says where each schedule announces its handoffs.

@@ -90,7 +90,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	incidents := commands.New(s, chats, clock, log, policy)
 	outbox = incidents.Outbox()
 	oncall, err := commands.NewOnCall(ctx, s, clock, log, commands.OnCallConfig{Schedules: cfg.schedules(), People: policy.People,
-		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats, Poke: outbox.Poke})
+		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats, Groups: cfg.groups(), Poke: outbox.Poke})
 	if err != nil {
 		return err
 	}
@@ -108,6 +108,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	// what they queue with it.
 	incidents.Follow(paging)
 	outbox.Handle(bot.OpPage, paging)
+	outbox.Handle(bot.OpSetGroup, oncall) // on-call groups follow the schedules
 	alertsCfg, sources, err := cfg.alertsConfig()
 	if err != nil {
 		return err
@@ -187,12 +188,12 @@ func (c *Config) platforms(log zerolog.Logger, clock bot.Clock, policy commands.
 	var out []platform
 	if c.Slack.BotToken != "" {
 		out = append(out, slackbot.New(slackbot.Config{AppToken: c.Slack.AppToken.Reveal(), BotToken: c.Slack.BotToken.Reveal(),
-			APIURL: c.Slack.APIURL, Log: log, Clock: clock}))
+			APIURL: c.Slack.APIURL, UserGroups: c.groupNames(bot.PlatformSlack), Log: log, Clock: clock}))
 	}
 	if c.Discord.Token != "" {
 		dc, err := discordbot.New(discordbot.Config{Token: c.Discord.Token.Reveal(), ApplicationID: c.Discord.ApplicationID,
 			GuildID: c.Discord.GuildID, APIURL: c.Discord.APIURL, GatewayURL: c.Discord.GatewayURL, CategoryID: c.Discord.CategoryID,
-			Severities: policy.Severities, Services: policy.Services, Schedules: c.scheduleIDs(), Log: log, Clock: clock})
+			Severities: policy.Severities, Services: policy.Services, Schedules: c.scheduleIDs(), Roles: c.groupNames(bot.PlatformDiscord), Log: log, Clock: clock})
 		if err != nil {
 			return nil, err
 		}

@@ -394,8 +394,8 @@ func (s *Server) SetPermissions(perms uint64) {
 func (s *Server) SetMessageContentIntent(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.appFlags = 0
+	s.appFlags &^= AppFlagGatewayMessageContent | AppFlagGatewayMessageContentLimited
 	if on {
-		s.appFlags = AppFlagGatewayMessageContent
+		s.appFlags |= AppFlagGatewayMessageContent
 	}
 }

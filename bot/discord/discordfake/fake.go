@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,6 +170,10 @@ type Server struct {
 	appFlags     int    // application flags: which privileged intents are on
 	violations   []Violation
 	later        []func() // dispatches a REST call causes, sent after s.mu is released
+	roles        []*Role
+	botPos       int                 // roles made after klaxon joined, under klaxon's
+	memberRoles  map[string][]string // user → the roles people and klaxon gave them
+	query        url.Values          // of the request being routed
 
 	writeMu sync.Mutex
 
@@ -209,7 +214,7 @@ func New(t testing.TB, users map[string]string) *Server {
 		t.Fatalf("discordfake: %v", err)
 	}
 	s := &Server{perms: perms, appFlags: AppFlagGatewayMessageContent, users: map[string]string{BotID: "klaxon"}, channels: map[string]*Channel{}, messages: map[string][]*Message{},
-		interactions: map[string]*interaction{}, limits: map[string]int{}, seq: 1000000000000000000,
+		interactions: map[string]*interaction{}, limits: map[string]int{}, seq: 1000000000000000000, memberRoles: map[string][]string{},
 		InteractionTTL: 3 * time.Second, InteractionTokenTTL: 15 * time.Minute, HeartbeatInterval: 2 * time.Second}
 	for id, name := range users {
 		s.users[id] = name
@@ -350,6 +355,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(delay)
 	}
 	s.mu.Lock()
+	s.query = r.URL.Query()
 	status, resp, apiErr := s.route(r.Method, strings.Split(path, "/"), body)
 	if apiErr != nil && apiErr.violation {
 		v := Violation{Route: route, Status: apiErr.status, Code: apiErr.code, Message: apiErr.msg}
@@ -442,19 +448,16 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 	case method == "GET" && len(p) == 2 && p[0] == "users" && p[1] == "@me":
 		return 200, map[string]any{"id": BotID, "username": "klaxon", "bot": true, "discriminator": "0"}, nil
 	case method == "GET" && len(p) == 2 && p[0] == "guilds" && p[1] == GuildID:
-		return 200, map[string]any{"id": GuildID, "name": "Fake", "owner_id": "900000000000000099", "roles": []any{
-			map[string]any{"id": everyoneID, "name": "@everyone", "permissions": strconv.FormatUint(everyonePerms, 10), "position": 0},
-			map[string]any{"id": BotRoleID, "name": "klaxon", "permissions": strconv.FormatUint(s.perms, 10), "position": 1, "managed": true},
-		}}, nil
+		return 200, map[string]any{"id": GuildID, "name": "Fake", "owner_id": "900000000000000099", "roles": s.rolesJSON()}, nil
+	case method == "GET" && len(p) == 3 && p[0] == "guilds" && p[2] == "members":
+		return s.listMembers(s.query)
 	case method == "GET" && len(p) == 4 && p[0] == "guilds" && p[2] == "members":
 		if _, known := s.users[p[3]]; !known {
 			return 0, nil, &apiError{status: 404, code: 10007, msg: "Unknown Member"}
 		}
-		roles := []any{}
-		if p[3] == BotID {
-			roles = append(roles, BotRoleID)
-		}
-		return 200, map[string]any{"user": map[string]any{"id": p[3], "username": s.users[p[3]]}, "roles": roles}, nil
+		return 200, s.memberJSON(p[3]), nil
+	case (method == "PUT" || method == "DELETE") && len(p) == 6 && p[0] == "guilds" && p[2] == "members" && p[4] == "roles":
+		return s.memberRole(method, p[3], p[5])
 	case method == "GET" && len(p) == 2 && p[0] == "channels":
 		c, ok := s.channels[p[1]]
 		if !ok {

@@ -42,8 +42,10 @@ const allPerms = uint64(1)<<52 - 1
 
 // Application flags (docs: resources/application#application-object-application-flags).
 const (
-	AppFlagGatewayMessageContent        = 1 << 19
-	AppFlagGatewayMessageContentLimited = 1 << 18
+	AppFlagGatewayGuildMembers          = 1 << 14 // the Server Members intent (verified apps)
+	AppFlagGatewayGuildMembersLimited   = 1 << 15 // the Server Members intent (apps in under 100 servers)
+	AppFlagGatewayMessageContent        = 1 << 18
+	AppFlagGatewayMessageContentLimited = 1 << 19
 )
 
 // InvitePermissions reads the permissions= number of the invite URL in the

@@ -163,6 +163,7 @@ type Server struct {
 	rates      *limiter // nil until EnforceRateLimits
 	responses  map[string]*responseURLUse
 	violations []Violation
+	groups     userGroups
 
 	writeMu sync.Mutex // one writer on the socket at a time
 
@@ -200,7 +201,7 @@ func New(t testing.TB, users map[string]string) *Server {
 	if err != nil {
 		t.Fatalf("slackfake: %v", err)
 	}
-	s := &Server{manifest: manifest, responses: map[string]*responseURLUse{}, homes: map[string]View{},
+	s := &Server{manifest: manifest, responses: map[string]*responseURLUse{}, homes: map[string]View{}, groups: userGroups{byID: map[string]*UserGroup{}},
 		AppToken: "xapp-1-A0KLAXON-fake", BotToken: "xoxb-fake-bot",
 		channels: map[string]*Channel{}, users: map[string]string{BotUserID: "klaxon"},
 		messages: map[string][]*Message{}, triggers: map[string]time.Time{}, uploads: map[string]*File{},
@@ -733,6 +734,11 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		v := View{ID: s.nextID("V"), View: view, User: user}
 		s.homes[user] = v
 		return ok(map[string]any{"view": map[string]any{"id": v.ID, "type": "home"}})
+	}
+	if strings.HasPrefix(method, "usergroups.") {
+		if _, known := MethodScopes[method]; known {
+			return s.callUserGroups(method, p)
+		}
 	}
 	return s.refuseCode(method, "unknown_method")
 }

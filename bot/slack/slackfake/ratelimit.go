@@ -31,6 +31,11 @@ var MethodTiers = map[string]int{
 	"views.open":                   tier4,
 	"views.publish":                tier4,
 	"conversations.list":           tier2,
+	"usergroups.list":              tier2,
+	"usergroups.create":            tier2,
+	"usergroups.users.update":      tier2,
+	"usergroups.enable":            tier2,
+	"usergroups.disable":           tier2,
 	// conversations.history: one call a minute for apps outside the
 	// Marketplace, since 2025-05-29.
 	"conversations.history": 1,

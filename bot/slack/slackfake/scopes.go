@@ -34,6 +34,11 @@ var MethodScopes = map[string][]string{
 	"views.publish":                nil, // "No scope required"
 	"conversations.list":           {"channels:read", "groups:read"},
 	"conversations.history":        {"channels:history", "groups:history", "im:history"},
+	"usergroups.list":              {"usergroups:read"},
+	"usergroups.create":            {"usergroups:write"},
+	"usergroups.users.update":      {"usergroups:write"},
+	"usergroups.enable":            {"usergroups:write"},
+	"usergroups.disable":           {"usergroups:write"},
 }
 
 // EventScopes is the scope each Events API event needs

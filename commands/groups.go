@@ -1,0 +1,147 @@
+package commands
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// OnCallGroup is a chat group (a Slack user group, a Discord role) whose
+// members klaxon keeps to exactly who is on call on its schedules, so one
+// mention reaches the on-call.
+type OnCallGroup struct {
+	Platform  bot.Platform
+	Group     string   // a Slack user group's handle; a Discord role's id
+	Schedules []string // schedule ids; their on-call people are the members
+}
+
+// queue is the outbox queue of the group's updates.
+func (g OnCallGroup) queue() string { return "group:" + string(g.Platform) + ":" + g.Group }
+
+// Mention shows the group in a message on its platform without notifying
+// its members: Slack's handle as text (a <!subteam^…> would page them on
+// every post), Discord's role mention (klaxon's messages only let user
+// mentions notify).
+func (g OnCallGroup) Mention() string {
+	if g.Platform == bot.PlatformDiscord {
+		return "<@&" + g.Group + ">"
+	}
+	return "@" + g.Group
+}
+
+// groupResync is how often a group is set even when nobody changed, so a
+// group someone edited by hand is put right within the hour.
+const groupResync = time.Hour
+
+// groupState is what klaxon last queued for a group.
+type groupState struct {
+	members string // sorted user ids, comma-separated
+	at      time.Time
+}
+
+// keepGroups queues an update for each group whose members differ from
+// what was last queued, and for every group after a restart and each
+// groupResync. The job sets the members as they are when it runs, so a
+// late one is never stale, and one pending per group is enough.
+func (o *OnCall) keepGroups(ctx context.Context, now time.Time) {
+	var jobs []bot.Job
+	var states []groupState
+	for _, g := range o.cfg.Groups {
+		st := groupState{members: strings.Join(o.groupMembers(g, now), ","), at: now}
+		o.groupsMu.Lock()
+		last, ok := o.groups[g.queue()]
+		o.groupsMu.Unlock()
+		if ok && last.members == st.members && now.Sub(last.at) < groupResync {
+			continue
+		}
+		j := chatJobOn(g.Platform, g.queue(), bot.OpSetGroup, now)
+		j.Group = g.Group
+		jobs = append(jobs, j)
+		states = append(states, st)
+	}
+	if len(jobs) == 0 {
+		return
+	}
+	if err := o.store.Update(ctx, func(tx bot.Tx) error { return tx.Enqueue(jobs...) }); err != nil {
+		o.log.Error().Err(err).Msg("queueing on-call group updates")
+		return
+	}
+	o.groupsMu.Lock()
+	for i, j := range jobs {
+		o.groups[j.Queue] = states[i]
+	}
+	o.groupsMu.Unlock()
+	o.poke(jobs)
+}
+
+// groupMembers is who is in g at t: the platform user ids of the people on
+// call on its schedules, sorted. People without an id on g's platform are
+// left out.
+func (o *OnCall) groupMembers(g OnCallGroup, t time.Time) []string {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	var out []string
+	for _, s := range o.cfg.Schedules {
+		if !slices.Contains(g.Schedules, s.ID) {
+			continue
+		}
+		who, ok := s.OnCall(t, o.overrides[s.ID])
+		if !ok {
+			continue
+		}
+		if p, ok := o.cfg.People.Get(who.Person); ok {
+			if uid := p.UserID(g.Platform); uid != "" && !slices.Contains(out, uid) {
+				out = append(out, uid)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// groupFor returns the group of platform p that schedule s's on-call is in.
+func (o *OnCall) groupFor(p bot.Platform, scheduleID string) (OnCallGroup, bool) {
+	for _, g := range o.cfg.Groups {
+		if g.Platform == p && slices.Contains(g.Schedules, scheduleID) {
+			return g, true
+		}
+	}
+	return OnCallGroup{}, false
+}
+
+// groupMentions lists the groups of platform p that reach the on-call of
+// service, for the incident summary.
+func (o *OnCall) groupMentions(p bot.Platform, service string) []string {
+	var out []string
+	for _, s := range o.cfg.Schedules {
+		if s.Service != service {
+			continue
+		}
+		if g, ok := o.groupFor(p, s.ID); ok && !slices.Contains(out, g.Mention()) {
+			out = append(out, g.Mention())
+		}
+	}
+	return out
+}
+
+// Send implements Sender for bot.OpSetGroup: it sets the group's members
+// to who is on call now.
+func (o *OnCall) Send(ctx context.Context, j bot.Job, _ bool) (Then, error) {
+	i := slices.IndexFunc(o.cfg.Groups, func(g OnCallGroup) bool { return g.Platform == j.Platform && g.Group == j.Group })
+	if i < 0 {
+		return nil, bot.Errorf(bot.EREFUSED, "the configuration no longer keeps the %s group %s", j.Platform, j.Group)
+	}
+	var keeper bot.GroupKeeper
+	for _, c := range o.cfg.Chats {
+		if k, ok := c.(bot.GroupKeeper); ok && c.Platform() == j.Platform {
+			keeper = k
+		}
+	}
+	if keeper == nil {
+		return nil, bot.Errorf(bot.EUNSUPPORTED, "klaxon keeps no groups on %s", j.Platform)
+	}
+	return nil, keeper.SetGroup(ctx, j.Group, o.groupMembers(o.cfg.Groups[i], o.clock.Now()))
+}
