@@ -243,3 +243,38 @@ func TestCalendarWordsInQuestionsAndCommands(t *testing.T) {
 		t.Errorf("who is on call for payments next week? %+v", resp)
 	}
 }
+
+// TestOnCallNamesItsGroups: /oncall now names the group or role that
+// reaches each schedule's on-call, on its own platform; a question about
+// another time does not (the group holds who is on call now).
+func TestOnCallNamesItsGroups(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cfg := onCallConfig(t)
+	cfg.Groups = []commands.OnCallGroup{
+		{Platform: bot.PlatformSlack, Group: "payments-oncall", Schedules: []string{"payments-primary"}},
+		{Platform: bot.PlatformDiscord, Group: "123456789012345678", Schedules: []string{"payments-primary", "db"}},
+	}
+	clock := bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC))
+	oc, err := commands.NewOnCall(context.Background(), s, clock, zerolog.Nop(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := func(p bot.Platform, when string) []string {
+		return strings.Split(oc.Report(p, cfg.Schedules, clock.Now(), time.UTC, when).Text, "\n")
+	}
+	slack := lines(bot.PlatformSlack, "now")
+	if !strings.HasSuffix(slack[0], " · mention @payments-oncall") || strings.Contains(slack[1]+slack[2], "mention") {
+		t.Errorf("Slack lines name the wrong groups:\n%s", strings.Join(slack, "\n"))
+	}
+	discord := lines(bot.PlatformDiscord, "now")
+	if !strings.HasSuffix(discord[0], " · mention <@&123456789012345678>") || strings.Contains(discord[1], "mention") || !strings.HasSuffix(discord[2], "<@&123456789012345678>") {
+		t.Errorf("Discord lines name the wrong roles:\n%s", strings.Join(discord, "\n"))
+	}
+	if later := lines(bot.PlatformSlack, "tomorrow"); strings.Contains(strings.Join(later, "\n"), "mention") {
+		t.Errorf("tomorrow's answer names today's group:\n%s", strings.Join(later, "\n"))
+	}
+}

@@ -234,6 +234,8 @@ func TestScheduleConfig(t *testing.T) {
 		{"days: [mon,", "days: [funday,", "schedules[0].layers[1].restrictions[0].days"},
 		{"service: payments\n    time_zone", "service: billing\n    time_zone", "schedules[0].service"},
 		{"name: weekly", "nmae: weekly", "schedules[0].layers[0].nmae"},
+		{"service: payments\n    time_zone", "service: payments\n    slack_user_group: Payments On Call\n    time_zone", "schedules[0].slack_user_group"},
+		{"service: payments\n    time_zone", "service: payments\n    discord_role: payments-oncall\n    time_zone", "schedules[0].discord_role"},
 	}
 	for _, b := range bad {
 		y := strings.Replace(scheduleYAML, b.replace, b.with, 1)
