@@ -310,3 +310,23 @@ func (s *Schedule) Shifts(from, to time.Time, ovs *Overrides) []Shift {
 	}
 	return out
 }
+
+// WholeShift returns the pieces, from t on, of the rotation shift that
+// puts person on call at t: a layer's shift that a later, restricted layer
+// (business hours) cuts into stretches is one shift to hand over. It
+// returns nil when person is not on call at t by a layer's rotation.
+func (s *Schedule) WholeShift(person string, t time.Time, ovs *Overrides) []Shift {
+	at, ok := s.OnCall(t, ovs)
+	if !ok || at.Person != person || at.Layer < 0 {
+		return nil
+	}
+	_, from, to := s.Layers[at.Layer].Rotation.shift(t, s.Location)
+	var out []Shift
+	for _, sh := range s.Shifts(from, to, ovs) {
+		// Someone's explicit change (an override) is theirs, not the rotation's.
+		if sh.Person == person && !sh.Override && sh.End.After(t) {
+			out = append(out, sh)
+		}
+	}
+	return out
+}

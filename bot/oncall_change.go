@@ -28,6 +28,24 @@ type SwapOffer struct {
 	End      time.Time  `json:"end"`
 	Platform Platform   `json:"platform"`
 	Message  MessageRef `json:"message,omitzero"` // the offer with its button
+	// Pieces are the stretches of the shift the person is on call for,
+	// when a restricted layer (business hours) cuts it up; empty when it
+	// is one stretch from Start to End. Taking the offer takes each.
+	Pieces []Stretch `json:"pieces,omitempty"`
+}
+
+// Stretch is a span of time.
+type Stretch struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Stretches are the offer's pieces: Pieces, or Start to End.
+func (o *SwapOffer) Stretches() []Stretch {
+	if len(o.Pieces) > 0 {
+		return o.Pieces
+	}
+	return []Stretch{{o.Start, o.End}}
 }
 
 // OnCallChange is one entry of the on-call history. Changes are only ever
@@ -38,6 +56,7 @@ type OnCallChange struct {
 	Author   User       `json:"author"`
 	At       time.Time  `json:"at"`
 	Override *Override  `json:"override,omitempty"` // override, cover and take
+	More     []Override `json:"more,omitempty"`     // take: the other pieces of a shift in pieces
 	Reverts  uuid.UUID  `json:"reverts,omitzero"`   // undo
 	Offer    *SwapOffer `json:"offer,omitempty"`    // offer
 	OfferID  uuid.UUID  `json:"offer_id,omitzero"`  // take and expire: the offer
@@ -77,6 +96,9 @@ func (h History) Overrides() map[string][]Override {
 	for _, c := range h {
 		if c.Override != nil && !gone[c.ID] {
 			out[c.Override.Schedule] = append(out[c.Override.Schedule], *c.Override)
+			for _, ov := range c.More {
+				out[ov.Schedule] = append(out[ov.Schedule], ov)
+			}
 		}
 	}
 	return out

@@ -70,18 +70,28 @@ func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Respons
 		}
 		return nil, bot.Errorf(bot.ENOTFOUND, "You have no upcoming shift on *%s* in the next 60 days.", s.ID)
 	}
+	offer := &bot.SwapOffer{Schedule: s.ID, Person: asker.ID, Start: next.Start, End: next.End, Platform: req.Platform}
+	// A shift a restricted layer cuts into pieces is offered whole.
+	o.mu.RLock()
+	pieces := s.WholeShift(asker.ID, next.Start, o.overrides[s.ID])
+	o.mu.RUnlock()
+	if len(pieces) > 1 {
+		for _, p := range pieces {
+			offer.Pieces = append(offer.Pieces, bot.Stretch{Start: p.Start, End: p.End})
+		}
+		offer.End = pieces[len(pieces)-1].End
+	}
 	o.mu.RLock()
 	open := o.history.OpenOffers()
 	o.mu.RUnlock()
 	for _, c := range open {
-		if c.Offer.Schedule == s.ID && c.Offer.Person == asker.ID && c.Offer.Start.Equal(next.Start) {
-			return nil, bot.Errorf(bot.ECONFLICT, "You already offered your *%s* shift starting %s. Withdraw it with `/oncall undo`.", s.ID, next.Start.In(loc).Format(stamp))
+		if c.Offer.Schedule == s.ID && c.Offer.Person == asker.ID && c.Offer.Start.Before(offer.End) && offer.Start.Before(c.Offer.End) {
+			return nil, bot.Errorf(bot.ECONFLICT, "You already offered your *%s* shift starting %s. Withdraw it with `/oncall undo`.", s.ID, c.Offer.Start.In(loc).Format(stamp))
 		}
 	}
-	offer := &bot.SwapOffer{Schedule: s.ID, Person: asker.ID, Start: next.Start, End: next.End, Platform: req.Platform}
 	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOffer, Author: req.User, At: now, Offer: offer}
-	text := fmt.Sprintf("🔁 %s offers their *%s* shift, %s – %s (%s). It can be taken until it starts.", req.User.Mention(), s.ID,
-		next.Start.In(loc).Format(stamp), next.End.In(loc).Format(stamp), loc)
+	text := fmt.Sprintf("🔁 %s offers their *%s* shift, %s (%s). It can be taken until it starts.", req.User.Mention(), s.ID,
+		describeStretches(offer.Stretches(), loc), loc)
 	// The offer and its message commit together; the outbox posts it and
 	// records where, for the update that settles it.
 	post := chatJobOn(req.Platform, offerName(c.ID), bot.OpPost, now)
@@ -122,10 +132,17 @@ func (o *OnCall) actTake(ctx context.Context, a bot.Action) (*bot.Response, erro
 	case !o.participates(offer.Schedule, taker.ID):
 		return nil, bot.Errorf(bot.EFORBIDDEN, "Only people on the *%s* rotation can take its shifts.", offer.Schedule)
 	}
-	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeTake, Author: a.User, At: now, OfferID: id,
-		Override: &bot.Override{ID: bot.NewID(), Schedule: offer.Schedule, Person: taker.ID, Start: offer.Start, End: offer.End}}
-	text := fmt.Sprintf("✅ %s took %s's *%s* shift, %s – %s (%s).", a.User.Mention(), mention(offer.Platform, o.cfg.People, offer.Person),
-		offer.Schedule, offer.Start.In(loc).Format(stamp), offer.End.In(loc).Format(stamp), loc)
+	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeTake, Author: a.User, At: now, OfferID: id}
+	for i, p := range offer.Stretches() {
+		ov := bot.Override{ID: bot.NewID(), Schedule: offer.Schedule, Person: taker.ID, Start: p.Start, End: p.End}
+		if i == 0 {
+			c.Override = &ov
+		} else {
+			c.More = append(c.More, ov)
+		}
+	}
+	text := fmt.Sprintf("✅ %s took %s's *%s* shift, %s (%s).", a.User.Mention(), mention(offer.Platform, o.cfg.People, offer.Person),
+		offer.Schedule, describeStretches(offer.Stretches(), loc), loc)
 	if err := o.commit(ctx, c, o.settle(offerChange, text, now)); err != nil {
 		return nil, err
 	}
@@ -143,6 +160,17 @@ func (o *OnCall) participates(schedule, person string) bool {
 		}
 	}
 	return false
+}
+
+// describeStretches shows a shift: "Mon 7 Dec 09:00 – Mon 14 Dec 09:00",
+// or for one in pieces its span and how many, with the first and last.
+func describeStretches(ps []bot.Stretch, loc *time.Location) string {
+	first, last := ps[0], ps[len(ps)-1]
+	span := first.Start.In(loc).Format(stamp) + " – " + last.End.In(loc).Format(stamp)
+	if len(ps) == 1 {
+		return span
+	}
+	return fmt.Sprintf("%s in %d stretches (the hours another layer covers stay theirs)", span, len(ps))
 }
 
 // offerName names an offer's message and the queue of its chat jobs.

@@ -27,6 +27,13 @@ type swapEnv struct {
 
 func newSwapEnv(t *testing.T, path string, handoffs map[string]commands.HandoffNotice) *swapEnv {
 	t.Helper()
+	return newSwapEnvWith(t, path, handoffs, nil)
+}
+
+// newSwapEnvWith is newSwapEnv with the on-call configuration changed by
+// change.
+func newSwapEnvWith(t *testing.T, path string, handoffs map[string]commands.HandoffNotice, change func(*commands.OnCallConfig)) *swapEnv {
+	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "k.db")
 	}
@@ -39,6 +46,9 @@ func newSwapEnv(t *testing.T, path string, handoffs map[string]commands.HandoffN
 	e := &oncallEnv{t: t, store: s, clock: bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC)), mux: bot.NewMux(zerolog.Nop()), cfg: onCallConfig(t)}
 	outbox := commands.New(s, []bot.Chat{con}, e.clock, zerolog.Nop(), commands.Config{}).Outbox()
 	e.cfg.Chats, e.cfg.Handoffs, e.cfg.Poke = []bot.Chat{con}, handoffs, outbox.Poke
+	if change != nil {
+		change(&e.cfg)
+	}
 	oc, err := commands.NewOnCall(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -247,5 +257,62 @@ func TestSwapOfferOfALaterShift(t *testing.T) {
 	}
 	if got := e.do("alice", "/oncall swap payments-primary db"); !strings.Contains(got, "Name at most one schedule") {
 		t.Errorf("two schedules: %s", got)
+	}
+}
+
+// TestSwapOffersTheWholeShift: a business-hours layer (carol, weekdays
+// 09:00–17:00) cuts bob's week into pieces. His offer is the whole week,
+// every piece of it; taking it takes every piece and leaves carol's hours
+// to carol, and a second offer of the same week is refused.
+func TestSwapOffersTheWholeShift(t *testing.T) {
+	e := newSwapEnvWith(t, "", nil, func(cfg *commands.OnCallConfig) {
+		s := cfg.Schedules[0] // payments-primary: alice, bob weekly from Mon 16 Nov 09:00 Berlin
+		start, _ := bot.ParseDate("2026-11-16")
+		hours := bot.Restriction{From: 9 * 60, To: 17 * 60}
+		for d := time.Monday; d <= time.Friday; d++ {
+			hours.Days[d] = true
+		}
+		s.Layers = append(s.Layers, bot.Layer{Name: "business hours", Restrictions: []bot.Restriction{hours},
+			Rotation: bot.Rotation{Kind: bot.RotationWeekly, Days: 7, Start: start, Handoff: 9 * 60, Participants: []string{"carol"}}})
+	})
+	if got := e.do("bob", "/oncall swap payments-primary"); !strings.Contains(got, "Offered") {
+		t.Fatalf("swap: %s", got)
+	}
+	text, value := e.offer()
+	// Bob's week: Mon 23 Nov 17:00 Berlin (09:00–17:00 is carol's) to Mon 30 Nov 09:00, in 5
+	// stretches (four weeknights, then Friday 17:00 through the weekend), in bob's New York time.
+	if !strings.Contains(text, "Mon 23 Nov 11:00 – Mon 30 Nov 03:00 in 5 stretches") {
+		t.Errorf("the offer is not the whole week in its pieces:\n%s", text)
+	}
+	if got := e.do("bob", "/oncall swap payments-primary 2026-11-26"); !strings.Contains(got, "already offered") {
+		t.Errorf("a second offer of a piece of the same week: %s", got)
+	}
+	if got := e.click("alice", value); got != "" {
+		t.Fatalf("take: %s", got)
+	}
+	berlin := mustLoc(t, "Europe/Berlin")
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 23, 20, 0, 0, 0, berlin), "alice"}, // Monday night: bob's piece, now alice's
+		{time.Date(2026, 11, 25, 12, 0, 0, 0, berlin), "carol"}, // Wednesday noon: carol's hours stay hers
+		{time.Date(2026, 11, 28, 12, 0, 0, 0, berlin), "alice"}, // Saturday: the weekend piece
+		{time.Date(2026, 11, 30, 20, 0, 0, 0, berlin), "alice"}, // the week after: alice's own turn
+	} {
+		who := e.oc.Now(c.at)[0]
+		if who.Person != c.want {
+			t.Errorf("at %s: %s is on call; want %s", c.at.Format(time.RFC3339), who.Person, c.want)
+		}
+	}
+	if who := e.oc.Now(time.Date(2026, 11, 30, 12, 0, 0, 0, berlin))[0]; who.Person != "carol" {
+		t.Errorf("Monday noon after the week is %s's; want carol's", who.Person)
+	}
+	// Undoing the take gives every piece back.
+	e.do("alice", "/oncall undo")
+	for _, at := range []time.Time{time.Date(2026, 11, 23, 20, 0, 0, 0, berlin), time.Date(2026, 11, 28, 12, 0, 0, 0, berlin)} {
+		if who := e.oc.Now(at)[0]; who.Person != "bob" {
+			t.Errorf("after the undo, %s is %s's; want bob's", at.Format(time.RFC3339), who.Person)
+		}
 	}
 }
