@@ -97,13 +97,14 @@ func (o *OnCall) Register(m *bot.Mux) {
 			{Name: "duration", Desc: "For how long, e.g. 2h", Required: true}, oncallSchedule}, Summary: "Someone takes your shift from now on (\"take my shift\").", Handler: o.handleCover},
 		bot.Command{Name: "oncall undo", Summary: "Revert the last on-call change you made.", Handler: o.handleUndo},
 		bot.Command{Name: "oncall swap", Params: []bot.Param{oncallSchedule, {Name: "date", Desc: "A later shift: yours on call that day, e.g. 2026-12-01", Usage: "[yyyy-mm-dd]"}},
-			Summary: "Offer your next shift (or that day's); a teammate takes it with a button.", Handler: o.handleSwap},
+			Summary: "Offer a shift (pick one of your next, or that day's); a teammate takes it with a button.", Handler: o.handleSwap},
 		bot.Command{Name: "oncall history", Params: []bot.Param{oncallSchedule}, Summary: "List recent on-call changes.", Handler: o.handleHistory},
 		bot.Command{Name: "oncall help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the on-call commands.", Handler: helpHandler(m, "oncall")},
 	)
 	m.Describe("oncall", "Who is on call; overrides, swaps and history")
 	m.HandleQuestion(o.Answer)
 	m.HandleAction(ActionTakeShift, o.actTake)
+	m.HandleAction(ActionOfferShift, o.actOffer)
 	m.HandleHome(o.homeOnCall)
 }
 

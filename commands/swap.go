@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +16,13 @@ import (
 const ActionTakeShift = "klaxon.swap.take"
 
 const stamp = "Mon 2 Jan 15:04"
+
+// ActionOfferShift is a button that offers one of the asker's shifts.
+const ActionOfferShift = "klaxon.swap.offer"
+
+// swapChoices is how many upcoming shifts /oncall swap offers to choose
+// from on platforms with buttons.
+const swapChoices = 5
 
 func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	asker, loc := o.asker(req.Platform, req.User)
@@ -44,14 +52,38 @@ func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Respons
 	if !o.connected(req.Platform) {
 		return nil, bot.Errorf(bot.EUNSUPPORTED, "klaxon cannot post offers on %s.", req.Platform)
 	}
+	shifts := o.upcoming(s, asker.ID, day)
+	if len(shifts) == 0 {
+		if !day.IsZero() {
+			return nil, bot.Errorf(bot.ENOTFOUND, "You have no shift on *%s* starting later on %s.", s.ID, day.Format("Mon 2 Jan"))
+		}
+		return nil, bot.Errorf(bot.ENOTFOUND, "You have no upcoming shift on *%s* in the next 60 days.", s.ID)
+	}
+	// With buttons and no date, the asker picks among the next shifts.
+	if day.IsZero() && req.Platform != bot.PlatformConsole && len(shifts) > 1 {
+		m := bot.Message{Text: fmt.Sprintf("Which *%s* shift do you offer? (%s)", s.ID, loc)}
+		for i, sh := range shifts[:min(swapChoices, len(shifts))] {
+			m.Text += fmt.Sprintf("\n%d. %s", i+1, describeStretches(sh, loc))
+			m.Buttons = append(m.Buttons, bot.Button{ActionID: ActionOfferShift, Label: fmt.Sprintf("%d. %s", i+1, sh[0].Start.In(loc).Format("Mon 2 Jan 15:04")),
+				Value: s.ID + "|" + sh[0].Start.UTC().Format(time.RFC3339)})
+		}
+		return &bot.Response{Message: m}, nil
+	}
+	return o.offer(ctx, req.Platform, req.User, req.Channel.ID, s, asker.ID, shifts[0], loc)
+}
+
+// upcoming lists person's shifts on s that start after now (from day on,
+// when given), each as its stretches: a shift a restricted layer cuts
+// into pieces is one.
+func (o *OnCall) upcoming(s *bot.Schedule, person string, day time.Time) [][]bot.Stretch {
 	now := o.clock.Now()
 	o.mu.RLock()
-	shifts := s.Shifts(now, now.Add(60*24*time.Hour), o.overrides[s.ID])
-	o.mu.RUnlock()
-	var next *bot.Shift
-	for i := range shifts {
-		sh := &shifts[i]
-		if sh.Person != asker.ID || !sh.Start.After(now) {
+	defer o.mu.RUnlock()
+	ovs := o.overrides[s.ID]
+	var out [][]bot.Stretch
+	var last time.Time
+	for _, sh := range s.Shifts(now, now.Add(60*24*time.Hour), ovs) {
+		if sh.Person != person || !sh.Start.After(now) || sh.Start.Before(last) {
 			continue
 		}
 		// With a date: the shift on call that day (its first one).
@@ -61,47 +93,73 @@ func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Respons
 		if !day.IsZero() && !sh.Start.Before(day.AddDate(0, 0, 1)) {
 			break
 		}
-		next = sh
-		break
-	}
-	if next == nil {
-		if !day.IsZero() {
-			return nil, bot.Errorf(bot.ENOTFOUND, "You have no shift on *%s* starting later on %s.", s.ID, day.Format("Mon 2 Jan"))
+		whole := []bot.Stretch{{Start: sh.Start, End: sh.End}}
+		if pieces := s.WholeShift(person, sh.Start, ovs); len(pieces) > 1 {
+			whole = whole[:0]
+			for _, p := range pieces {
+				whole = append(whole, bot.Stretch{Start: p.Start, End: p.End})
+			}
 		}
-		return nil, bot.Errorf(bot.ENOTFOUND, "You have no upcoming shift on *%s* in the next 60 days.", s.ID)
-	}
-	offer := &bot.SwapOffer{Schedule: s.ID, Person: asker.ID, Start: next.Start, End: next.End, Platform: req.Platform}
-	// A shift a restricted layer cuts into pieces is offered whole.
-	o.mu.RLock()
-	pieces := s.WholeShift(asker.ID, next.Start, o.overrides[s.ID])
-	o.mu.RUnlock()
-	if len(pieces) > 1 {
-		for _, p := range pieces {
-			offer.Pieces = append(offer.Pieces, bot.Stretch{Start: p.Start, End: p.End})
+		last = whole[len(whole)-1].End
+		out = append(out, whole)
+		if !day.IsZero() || len(out) == swapChoices {
+			break
 		}
-		offer.End = pieces[len(pieces)-1].End
+	}
+	return out
+}
+
+// offer offers person's shift (its stretches) on s, posting the offer in
+// channel on platform.
+func (o *OnCall) offer(ctx context.Context, platform bot.Platform, user bot.User, channel string, s *bot.Schedule, person string, shift []bot.Stretch, loc *time.Location) (*bot.Response, error) {
+	now := o.clock.Now()
+	offer := &bot.SwapOffer{Schedule: s.ID, Person: person, Start: shift[0].Start, End: shift[len(shift)-1].End, Platform: platform}
+	if len(shift) > 1 {
+		offer.Pieces = shift
 	}
 	o.mu.RLock()
 	open := o.history.OpenOffers()
 	o.mu.RUnlock()
 	for _, c := range open {
-		if c.Offer.Schedule == s.ID && c.Offer.Person == asker.ID && c.Offer.Start.Before(offer.End) && offer.Start.Before(c.Offer.End) {
+		if c.Offer.Schedule == s.ID && c.Offer.Person == person && c.Offer.Start.Before(offer.End) && offer.Start.Before(c.Offer.End) {
 			return nil, bot.Errorf(bot.ECONFLICT, "You already offered your *%s* shift starting %s. Withdraw it with `/oncall undo`.", s.ID, c.Offer.Start.In(loc).Format(stamp))
 		}
 	}
-	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOffer, Author: req.User, At: now, Offer: offer}
-	text := fmt.Sprintf("🔁 %s offers their *%s* shift, %s (%s). It can be taken until it starts.", req.User.Mention(), s.ID,
+	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOffer, Author: user, At: now, Offer: offer}
+	text := fmt.Sprintf("🔁 %s offers their *%s* shift, %s (%s). It can be taken until it starts.", user.Mention(), s.ID,
 		describeStretches(offer.Stretches(), loc), loc)
 	// The offer and its message commit together; the outbox posts it and
 	// records where, for the update that settles it.
-	post := chatJobOn(req.Platform, offerName(c.ID), bot.OpPost, now)
-	post.Channel, post.Name = req.Channel.ID, offerName(c.ID)
+	post := chatJobOn(platform, offerName(c.ID), bot.OpPost, now)
+	post.Channel, post.Name = channel, offerName(c.ID)
 	post.Message = bot.Message{Text: text,
 		Buttons: []bot.Button{{ActionID: ActionTakeShift, Label: "Take this shift", Value: c.ID.String(), Style: bot.ButtonPrimary}}}
 	if err := o.commit(ctx, c, post); err != nil {
 		return nil, err
 	}
 	return bot.Reply("Offered. You stay on call for it unless someone takes it."), nil
+}
+
+// actOffer offers the shift a button of /oncall swap's choices names.
+func (o *OnCall) actOffer(ctx context.Context, a bot.Action) (*bot.Response, error) {
+	id, at, _ := strings.Cut(a.Value, "|")
+	start, err := time.Parse(time.RFC3339, at)
+	var s *bot.Schedule
+	for _, sc := range o.cfg.Schedules {
+		if sc.ID == id {
+			s = sc
+		}
+	}
+	if err != nil || s == nil {
+		return nil, bot.Errorf(bot.EINVALID, "That button does not name a shift.")
+	}
+	asker, loc := o.asker(a.Platform, a.User)
+	for _, sh := range o.upcoming(s, asker.ID, time.Time{}) {
+		if sh[0].Start.Equal(start) {
+			return o.offer(ctx, a.Platform, a.User, a.Channel.ID, s, asker.ID, sh, loc)
+		}
+	}
+	return nil, bot.Errorf(bot.ECONFLICT, "That shift is no longer yours to offer, or it has started.")
 }
 
 func (o *OnCall) actTake(ctx context.Context, a bot.Action) (*bot.Response, error) {

@@ -270,3 +270,53 @@ func TestDiscordDeclareThroughTheModalAndResolveButton(t *testing.T) {
 		return strings.Contains(m.Rendered(), "Resolved") && m.Edits > 0
 	})
 }
+
+// TestDiscordSwapOffersAChoiceOfShifts: /oncall swap on Discord lists the
+// asker's next shifts with a button each; the button offers that shift,
+// not the next one.
+func TestDiscordSwapOffersAChoiceOfShifts(t *testing.T) {
+	k := startDiscordWith(t, `
+people:
+  - {id: alice, name: Alice, discord_id: "`+dAlice+`", time_zone: UTC}
+  - {id: bob, name: Bob, discord_id: "`+dBob+`", time_zone: UTC}
+schedules:
+  - id: payments
+    service: payments
+    time_zone: UTC
+    layers:
+      - {rotation: weekly, start: 2026-01-05, participants: [alice, bob]}
+`)
+	f := k.fake
+	id := f.Command(dAlice, discordfake.GeneralID, "oncall", "swap")
+	if got := k.reply(id); !strings.Contains(got, "Which **payments** shift do you offer?") {
+		t.Fatalf("reply = %q; want the choices", got)
+	}
+	var ids, labels []string
+	for _, r := range f.Responses(id) {
+		for _, row := range asList(r.Data["components"]) {
+			for _, b := range asList(row.(map[string]any)["components"]) {
+				ids = append(ids, b.(map[string]any)["custom_id"].(string))
+				labels = append(labels, b.(map[string]any)["label"].(string))
+			}
+		}
+	}
+	if len(ids) < 2 {
+		t.Fatalf("buttons = %v; want a choice of alice's next shifts", labels)
+	}
+	// The second choice: alice's shift after next, two weeks on.
+	click := f.ClickButton(dAlice, discordfake.GeneralID, "1", ids[1])
+	if got := k.reply(click); !strings.Contains(got, "Offered") {
+		t.Fatalf("the click's reply = %q", got)
+	}
+	day := strings.TrimPrefix(labels[1], "2. ")
+	k.waitFor("the offer of the second shift", func() bool {
+		for _, m := range f.Messages(discordfake.GeneralID) {
+			if strings.Contains(m.Rendered(), "offers their **payments** shift, "+day) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }
