@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os/exec"
 	"slices"
@@ -141,8 +142,9 @@ func TestFeedParsesWithICalendar(t *testing.T) {
 // schedules (one or two layers, business-hours restrictions, overrides, a
 // 02:30 handoff, zones down to Lord Howe's half-hour DST) and random
 // instants over two years, the chat answer (/oncall), the JSON API
-// (OnCall.Now) and the calendar feed, parsed by python3-icalendar, name
-// the same person.
+// (OnCall.Now), the calendar feed, parsed by python3-icalendar, and the
+// on-call user group (what the outbox's group job sets) name the same
+// person.
 func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 14))
 	zones := []string{"Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe", "UTC"}
@@ -168,6 +170,12 @@ func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
 		}
 		cfg.Schedules = []*bot.Schedule{s}
 		cfg.FeedTokens = map[string]string{"schedule:prop": "tok"}
+		for i := range cfg.People {
+			cfg.People[i].SlackID = "U" + cfg.People[i].ID
+		}
+		keeper := &groupRecorder{Console: console.New(io.Discard)}
+		cfg.Chats = []bot.Chat{keeper}
+		cfg.Groups = []commands.OnCallGroup{{Platform: bot.PlatformSlack, Group: "prop-oncall", Schedules: []string{"prop"}}}
 		clock := bot.NewFakeClock(time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC))
 		oc, err := commands.NewOnCall(context.Background(), e.store, clock, zerolog.Nop(), cfg)
 		if err != nil {
@@ -216,24 +224,50 @@ func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
 				if i := strings.Index(answer, "primary: @"); i >= 0 {
 					fromChat = strings.Fields(answer[i+len("primary: @"):])[0]
 				}
+				if _, err := oc.Send(context.Background(), bot.Job{Platform: bot.PlatformSlack, Op: bot.OpSetGroup, Group: "prop-oncall"}, false); err != nil {
+					t.Fatal(err)
+				}
+				fromGroup := "nobody"
+				if m := keeper.members["prop-oncall"]; len(m) == 1 {
+					fromGroup = strings.TrimPrefix(m[0], "U")
+				} else if len(m) > 1 {
+					fromGroup = strings.Join(m, "+")
+				}
 				if fromAPI == "" {
 					fromAPI = "nobody"
 				}
 				if fromFeed == "" {
 					fromFeed = "nobody"
 				}
-				if fromFeed != fromAPI || fromChat != fromAPI {
+				if fromFeed != fromAPI || fromChat != fromAPI || fromGroup != fromAPI {
 					for _, sp := range spans {
 						if sp.end.After(at.Add(-10*24*time.Hour)) && sp.start.Before(at.Add(10*24*time.Hour)) {
 							t.Logf("  feed: %s – %s %s", sp.start.In(loc).Format(time.RFC3339), sp.end.In(loc).Format(time.RFC3339), sp.who)
 						}
 					}
 					t.Logf("  feed fetched at %s, %d events, first %s", fetch.Format(time.RFC3339), len(spans), spans[0].start.Format(time.RFC3339))
-					t.Fatalf("round %d (%s, %d layer(s), handoff %v): at %s the feed says %s, the API %s, the chat %s\n%s",
-						round, loc, len(s.Layers), s.Layers[0].Rotation.Handoff, at.In(loc).Format(time.RFC3339), fromFeed, fromAPI, fromChat, answer)
+					t.Fatalf("round %d (%s, %d layer(s), handoff %v): at %s the feed says %s, the API %s, the chat %s, the group %s\n%s",
+						round, loc, len(s.Layers), s.Layers[0].Rotation.Handoff, at.In(loc).Format(time.RFC3339), fromFeed, fromAPI, fromChat, fromGroup, answer)
 				}
 			}
 			clock.Set(fetch)
 		}
 	}
+}
+
+// groupRecorder is a chat on "Slack" that records what its groups were
+// set to.
+type groupRecorder struct {
+	*console.Console
+	members map[string][]string
+}
+
+func (g *groupRecorder) Platform() bot.Platform { return bot.PlatformSlack }
+
+func (g *groupRecorder) SetGroup(_ context.Context, group string, userIDs []string) error {
+	if g.members == nil {
+		g.members = map[string][]string{}
+	}
+	g.members[group] = slices.Clone(userIDs)
+	return nil
 }
