@@ -116,6 +116,28 @@ func ValidateTitle(title string) error {
 }
 
 // ValidateText checks free text such as an update or a note.
+// OneLine makes s fit a single-line rendering (a title, a list line):
+// line breaks, tabs and other control characters become spaces.
+func OneLine(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// CleanText drops the control characters of s (terminal escapes,
+// backspaces, carriage returns) but keeps its line breaks and tabs.
+func CleanText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 func ValidateText(what, text string) error {
 	if strings.TrimSpace(text) == "" {
 		return Errorf(EINVALID, "The %s is empty.", what)

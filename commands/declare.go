@@ -209,8 +209,8 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	now := c.clock.Now()
 	inc := &bot.Incident{
 		ID:         bot.NewID(),
-		Title:      strings.TrimSpace(in.Title),
-		Summary:    strings.TrimSpace(in.Summary),
+		Title:      bot.OneLine(in.Title),
+		Summary:    strings.TrimSpace(bot.CleanText(in.Summary)),
 		Status:     bot.StatusOpen,
 		Private:    in.Private,
 		Platform:   in.Platform,

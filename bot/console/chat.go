@@ -282,7 +282,9 @@ func (c *Console) render(where string, msg *message, edited bool) string {
 func RenderMessage(m bot.Message) string {
 	var b strings.Builder
 	line := func(s string) {
-		for _, l := range strings.Split(Plain(s), "\n") {
+		// Control characters (a terminal escape in an alert's title) never
+		// reach the terminal.
+		for _, l := range strings.Split(bot.CleanText(Plain(s)), "\n") {
 			b.WriteString("  " + l + "\n")
 		}
 	}

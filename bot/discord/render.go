@@ -23,7 +23,14 @@ func cut(s string, n int) string {
 var slackBold = regexp.MustCompile(`(^|[^*\w])\*([^*\n]+)\*($|[^*\w])`)
 
 // markdown turns klaxon's neutral markup into Discord's.
-func markdown(s string) string { return slackBold.ReplaceAllString(s, "$1**$2**$3") }
+// Square brackets are escaped, so text from people and alerts cannot
+// make a masked link ([click to re-auth](https://evil.example)), and
+// control characters are dropped. (@everyone, @here and role mentions in
+// such text do not notify: klaxon's messages only let user mentions.)
+func markdown(s string) string {
+	s = strings.NewReplacer("[", `\[`, "]", `\]`).Replace(bot.CleanText(s))
+	return slackBold.ReplaceAllString(s, "$1**$2**$3")
+}
 
 // Discord's limits (docs: resources/message#embed-object-embed-limits,
 // components/reference); the strict fake in discordfake enforces them.

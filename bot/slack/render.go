@@ -59,21 +59,21 @@ func fallback(m bot.Message) string {
 	if len(parts) == 0 {
 		parts = append(parts, m.Context)
 	}
-	return cut(strings.Join(parts, "\n"), maxFallbackText)
+	return cut(mrkdwn(strings.Join(parts, "\n")), maxFallbackText)
 }
 
-// blocks renders m as Block Kit. bot.Message text is already Slack mrkdwn:
-// *bold*, `code`, <@U…> and <#C…>. Whatever m holds, the result stays
+// blocks renders m as Block Kit. bot.Message text is Slack mrkdwn: *bold*,
+// `code`, <@U…> and <#C…>; everything else is escaped (mrkdwn). Whatever m holds, the result stays
 // within Block Kit's limits: fields beyond what 50 blocks hold are counted
 // in a last line, and buttons go 25 to an actions block. No block_id is
 // set, so Slack gives each iteration of a message fresh ones.
 func blocks(m bot.Message) []slack.Block {
 	var head, tail []slack.Block
 	if m.Title != "" {
-		head = append(head, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, cut(m.Title, maxHeader), true, false)))
+		head = append(head, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, cut(plainLine(m.Title), maxHeader), true, false)))
 	}
 	if m.Text != "" {
-		head = append(head, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cut(m.Text, maxSectionText), false, false), nil, nil))
+		head = append(head, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cut(mrkdwn(m.Text), maxSectionText), false, false), nil, nil))
 	}
 	var buttons []bot.Button
 	for _, b := range m.Buttons {
@@ -86,7 +86,7 @@ func blocks(m bot.Message) []slack.Block {
 	for i := 0; i < len(buttons); i += maxActions {
 		var els []slack.BlockElement
 		for _, b := range buttons[i:min(i+maxActions, len(buttons))] {
-			btn := slack.NewButtonBlockElement(b.ActionID, b.Value, slack.NewTextBlockObject(slack.PlainTextType, cut(b.Label, maxButtonLabel), true, false))
+			btn := slack.NewButtonBlockElement(b.ActionID, b.Value, slack.NewTextBlockObject(slack.PlainTextType, cut(plainLine(b.Label), maxButtonLabel), true, false))
 			switch b.Style {
 			case bot.ButtonPrimary:
 				btn.Style = slack.StylePrimary
@@ -98,7 +98,7 @@ func blocks(m bot.Message) []slack.Block {
 		tail = append(tail, slack.NewActionBlock("", els...))
 	}
 	if m.Context != "" {
-		tail = append(tail, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, cut(m.Context, maxSectionText), false, false)))
+		tail = append(tail, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, cut(mrkdwn(m.Context), maxSectionText), false, false)))
 	}
 	room := maxBlocks - len(head) - len(tail)
 	fields := m.Fields
@@ -112,7 +112,7 @@ func blocks(m bot.Message) []slack.Block {
 	for i := 0; i < len(fields); i += maxFields {
 		var objs []*slack.TextBlockObject
 		for _, f := range fields[i:min(i+maxFields, len(fields))] {
-			objs = append(objs, slack.NewTextBlockObject(slack.MarkdownType, cut("*"+f.Label+"*\n"+f.Value, maxFieldText), false, false))
+			objs = append(objs, slack.NewTextBlockObject(slack.MarkdownType, cut("*"+mrkdwn(f.Label)+"*\n"+mrkdwn(f.Value), maxFieldText), false, false))
 		}
 		out = append(out, slack.NewSectionBlock(nil, objs, nil))
 	}

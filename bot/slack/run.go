@@ -239,7 +239,7 @@ func (a *Adapter) handleSlash(ctx context.Context, mux *bot.Mux, evt socketmode.
 		Platform: bot.PlatformSlack,
 		User:     bot.User{ID: cmd.UserID, Name: cmd.UserName},
 		Channel:  bot.ChannelRef{ID: cmd.ChannelID, Name: cmd.ChannelName},
-		Text:     strings.TrimSpace(cmd.Command + " " + cmd.Text),
+		Text:     strings.TrimSpace(cmd.Command + " " + unescape(cmd.Text)),
 		Trigger:  cmd.TriggerID,
 		Time:     a.clock.Now(),
 	}
@@ -320,7 +320,7 @@ func (a *Adapter) handleInteractive(ctx context.Context, mux *bot.Mux, req *sock
 		action := bot.Action{Platform: bot.PlatformSlack, ActionID: shortcutAction(cb.CallbackID), User: user,
 			Channel: bot.ChannelRef{ID: cb.Channel.ID, Name: cb.Channel.Name},
 			Message: bot.MessageRef{Channel: cb.Channel.ID, ID: cb.Message.Timestamp},
-			Text:    cb.Message.Text, Trigger: cb.TriggerID, Time: a.clock.Now()}
+			Text:    unescape(cb.Message.Text), Trigger: cb.TriggerID, Time: a.clock.Now()}
 		a.later(ctx, func(ctx context.Context) { a.reply(ctx, cb.ResponseURL, cb.Channel.ID, user.ID, mux.Act(ctx, action)) })
 	default:
 		a.ack(req, nil) // view_closed and the like need no more than an ack
@@ -429,6 +429,10 @@ func (a *Adapter) handleEventsAPI(ctx context.Context, mux *bot.Mux, evt socketm
 		return
 	}
 	act, q, ok := a.translate(ev.InnerEvent.Data, eventID)
+	act.Text, act.PrevText = unescape(act.Text), unescape(act.PrevText)
+	if q != nil {
+		q.Text = unescape(q.Text)
+	}
 	if q != nil {
 		a.ack(evt.Request, nil) // a question writes nothing; its answer may be slow
 		a.later(ctx, func(ctx context.Context) {
