@@ -183,8 +183,25 @@ func TestDeclarePrivate(t *testing.T) {
 		t.Errorf("a private incident was announced: %q", got)
 	}
 	list := e.do("carol", "general", "/incident list")
-	if strings.Contains(list, "Credential") || !strings.Contains(list, "private incident") {
+	if strings.Contains(list, "Credential") || strings.Contains(list, "INC-1") {
 		t.Errorf("list outside the channel shows %q", list)
+	}
+	// Outsiders can neither read nor act on it from outside its channel.
+	for _, cmd := range []string{"/incident role INC-1 scribe @carol", "/incident note INC-1 hello", "/incident update INC-1 all good",
+		"/incident timeline INC-1", "/incident resolve INC-1", "/incident ack INC-1"} {
+		if got := e.do("carol", "general", cmd); !strings.Contains(got, "INC-1 is private") || strings.Contains(got, "Credential") {
+			t.Errorf("%s by an outsider: %q", cmd, got)
+		}
+	}
+	if got := e.incident(1); len(got.Roles) != 1 || got.LastUpdate != "" {
+		t.Errorf("an outsider changed the private incident: roles %v, update %q", got.Roles, got.LastUpdate)
+	}
+	// Its declarer is a member, from anywhere.
+	if got := e.do("alice", "general", "/incident list"); !strings.Contains(got, "Credential leak") {
+		t.Errorf("list for the declarer hides it: %q", got)
+	}
+	if got := e.do("alice", "general", "/incident note INC-1 rotated the keys"); !strings.Contains(got, "Noted") {
+		t.Errorf("note by the declarer: %q", got)
 	}
 	if got := e.do("carol", "general", "/incident status INC-1"); !strings.Contains(got, "private") || strings.Contains(got, "Credential") {
 		t.Errorf("status outside the channel shows %q", got)
@@ -621,7 +638,7 @@ func TestRestrictLifecycle(t *testing.T) {
 	if inc := e.incident(1); inc.Severity.Name != "SEV3" || inc.Status != bot.StatusOpen || len(inc.Roles) != 1 {
 		t.Fatalf("a refused change went through: %s %s %v", inc.Severity.Name, inc.Status, inc.Roles)
 	}
-	// Updates and acks stay open to everyone; role holders and admins may do the rest.
+	// Plain updates stay open to everyone; role holders and admins may do the rest.
 	e.do("mallory", ch, "/incident update looking into it")
 	e.do("alice", ch, "/incident role scribe @bob")
 	e.do("bob", ch, "/incident sev 2")

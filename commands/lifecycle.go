@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,9 @@ func (c *Incidents) target(ctx context.Context, req *bot.Request) (*bot.Incident
 	if len(args) > 0 {
 		if n, ok := bot.ParseIncidentKey(args[0]); ok {
 			inc, err := c.store.IncidentByNumber(ctx, n)
+			if err == nil && !c.mayAccess(inc, requester(req)) {
+				return nil, nil, privateError(inc)
+			}
 			return inc, args[1:], err
 		}
 	}
@@ -49,6 +53,16 @@ type change struct {
 	// takesCommand is a role change making someone commander: allowed to
 	// anyone while the incident has no commander.
 	takesCommand bool
+	// pagedMay lets whom the followers vouch for (the people paged, the
+	// service's on-call) make a restricted change: acknowledging.
+	pagedMay bool
+}
+
+// voucher is a follower that knows who else may make a change that
+// restrict_lifecycle keeps to role holders: paging vouches for the people
+// it paged and the service's on-call.
+type voucher interface {
+	vouches(tx bot.Tx, inc *bot.Incident, who actor, now time.Time) bool
 }
 
 // actor is who asked for a change, and where.
@@ -92,7 +106,7 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 		}
 		cur := *prev
 		cur.Roles = maps.Clone(prev.Roles)
-		if err := c.mayChange(&cur, who, ch); err != nil {
+		if err := c.mayChange(tx, &cur, who, ch); err != nil {
 			return err
 		}
 		at := c.clock.Now()
@@ -188,7 +202,9 @@ func updateChange(text string, public bool) (change, error) {
 		return bot.EventUpdate, "posted an update: " + text, nil
 	}}
 	if public {
-		ch.meta, ch.announce = map[string]string{bot.MetaPublic: "true"}, true
+		// A public update shows on the status page and in the announcement
+		// channel: restrict_lifecycle keeps it to role holders.
+		ch.meta, ch.announce, ch.restricted = map[string]string{bot.MetaPublic: "true"}, true, true
 	}
 	return ch, nil
 }
@@ -222,7 +238,7 @@ func roleChange(role bot.Role, u bot.User) change {
 }
 
 func ackChange() change {
-	return change{apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+	return change{restricted: true, pagedMay: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Acknowledge(at); err != nil {
 			return "", "", err
 		}
@@ -231,7 +247,7 @@ func ackChange() change {
 }
 
 func mitigateChange() change {
-	return change{announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+	return change{restricted: true, announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Mitigate(at); err != nil {
 			return "", "", err
 		}
@@ -484,6 +500,9 @@ func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Resp
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not read the incident list.")
 	}
+	// Private incidents are listed only to their members.
+	who := requester(req)
+	incs = slices.DeleteFunc(incs, func(inc *bot.Incident) bool { return !c.mayAccess(inc, who) })
 	if len(incs) == 0 {
 		if f.ActiveOnly {
 			return bot.Reply("✅ No open incidents. (`/incident list all` shows past ones.)"), nil
@@ -493,7 +512,7 @@ func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Resp
 	now := c.clock.Now()
 	lines := make([]string, len(incs))
 	for i, inc := range incs {
-		lines[i] = ListLine(inc, now, inc.Channel.ID == req.Channel.ID)
+		lines[i] = ListLine(inc, now, true)
 	}
 	title := fmt.Sprintf("%d open incident(s)", len(incs))
 	if !f.ActiveOnly {
@@ -516,16 +535,52 @@ func (c *Incidents) isAdmin(who actor) bool {
 	return false
 }
 
-// mayChange enforces incidents.restrict_lifecycle: severity, roles,
-// resolve, reopen and close are for the incident's role holders and the
-// configured admins. Anyone may take command of an incident that has no
-// commander, and system actors (alerts) are not restricted.
-func (c *Incidents) mayChange(inc *bot.Incident, who actor, ch change) error {
+// mayAccess reports whether who may see and act on inc. A private
+// incident is for its members: whoever acts from inside its channel (the
+// platform keeps others out), its role holders, whoever declared it, the
+// admins and klaxon itself. Public incidents are for everyone.
+func (c *Incidents) mayAccess(inc *bot.Incident, who actor) bool {
+	switch {
+	case !inc.Private, who.user.IsSystem(), c.isAdmin(who):
+		return true
+	case !inc.Channel.IsZero() && who.channel.ID == inc.Channel.ID && who.platform == inc.Platform:
+		return true
+	case who.user.ID != "" && who.user.ID == inc.DeclaredBy.ID:
+		return true
+	}
+	for _, u := range inc.Roles {
+		if u.ID == who.user.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// privateError is what outsiders get for a private incident: no title,
+// no channel, no change.
+func privateError(inc *bot.Incident) error {
+	return bot.Errorf(bot.EFORBIDDEN, "%s is private: only the people in its channel, its role holders and the admins can see or change it.", inc.Key())
+}
+
+// mayChange enforces incidents.restrict_lifecycle: every change that
+// shows outside the channel (severity, roles, acknowledge, mitigate,
+// resolve, reopen, close, a public update) is for the incident's role
+// holders and the configured admins; acknowledging also for the people
+// paged and the service's on-call. Anyone may take command of an incident
+// that has no commander, and system actors (alerts) are not restricted.
+func (c *Incidents) mayChange(tx bot.Tx, inc *bot.Incident, who actor, ch change) error {
 	if !ch.restricted || !c.cfg.RestrictLifecycle || who.user.IsSystem() {
 		return nil
 	}
 	if _, ok := inc.Commander(); !ok && ch.takesCommand {
 		return nil
+	}
+	if ch.pagedMay {
+		for _, f := range c.followers {
+			if v, ok := f.(voucher); ok && v.vouches(tx, inc, who, c.clock.Now()) {
+				return nil
+			}
+		}
 	}
 	for _, u := range inc.Roles {
 		if u.ID == who.user.ID {

@@ -466,6 +466,25 @@ func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, who actor, now time.Time) 
 	return bot.Errorf(bot.EFORBIDDEN, "Thanks for jumping in! Only the people paged for %s, whoever is on call for its service, its commander or an admin can acknowledge the page. You can still help in the channel.", inc.Key())
 }
 
+// vouches implements voucher: the people paged for inc and whoever is on
+// call now for its service may acknowledge it.
+func (p *Paging) vouches(tx bot.Tx, inc *bot.Incident, who actor, now time.Time) bool {
+	person := p.personOf(who.platform, who.user)
+	if person == "" {
+		return false
+	}
+	pages, err := tx.Pages(inc.ID)
+	if err != nil {
+		return false
+	}
+	for _, pg := range pages {
+		if pg.WasPaged(person) {
+			return true
+		}
+	}
+	return p.onCallFor(inc.Service, person, now)
+}
+
 // onCallFor reports whether person is on call now on one of service's
 // schedules.
 func (p *Paging) onCallFor(service, person string, now time.Time) bool {

@@ -109,7 +109,10 @@ type pagingEnv struct {
 	outbox *commands.Outbox
 }
 
-func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...func(*commands.PagingConfig)) *pagingEnv {
+// newPagingEnv builds paging over a fresh store; mods change the paging
+// configuration (func(*commands.PagingConfig)) or the incidents'
+// (func(*commands.Config)).
+func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...any) *pagingEnv {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "k.db")
@@ -132,8 +135,14 @@ func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...func(*comma
 		t.Fatal(err)
 	}
 	oc.Register(mux)
-	inc := commands.New(s, []bot.Chat{con}, clock, zerolog.Nop(), commands.Config{People: ocCfg.People, HighlightEmoji: []string{"📌"},
-		Services: bot.Services{{ID: "payments", Name: "payments"}, {ID: "db", Name: "db"}}})
+	incCfg := commands.Config{People: ocCfg.People, HighlightEmoji: []string{"📌"},
+		Services: bot.Services{{ID: "payments", Name: "payments"}, {ID: "db", Name: "db"}}}
+	for _, m := range mods {
+		if m, ok := m.(func(*commands.Config)); ok {
+			m(&incCfg)
+		}
+	}
+	inc := commands.New(s, []bot.Chat{con}, clock, zerolog.Nop(), incCfg)
 	policy := bot.Policy{ID: "payments", Steps: []bot.Step{
 		{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-primary"}}, Delay: 5 * time.Minute},
 		{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-secondary"}}, Delay: 5 * time.Minute},
@@ -147,7 +156,9 @@ func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...func(*comma
 		AckEmoji:      []string{"✅", "👀"},
 	}
 	for _, m := range mods {
-		m(&cfg)
+		if m, ok := m.(func(*commands.PagingConfig)); ok {
+			m(&cfg)
+		}
 	}
 	p := commands.NewPaging(s, inc, oc, clock, zerolog.Nop(), cfg)
 	inc.Follow(p)
@@ -738,5 +749,31 @@ func TestAPagerThatAnswersAgainGetsWhatWaited(t *testing.T) {
 	defer hook.mu.Unlock()
 	if len(hook.accepted) != 2 {
 		t.Fatalf("accepted %v a second after the pager came back; want both pages, not INC-1's in 5 minutes", hook.accepted)
+	}
+}
+
+// TestRestrictLifecycleLetsThePagedAcknowledge: with restrict_lifecycle
+// on, acknowledging is for role holders, admins, the people paged and the
+// service's on-call; mitigate and public updates are for role holders and
+// admins; a plain update stays open to anyone.
+func TestRestrictLifecycleLetsThePagedAcknowledge(t *testing.T) {
+	e := newPagingEnv(t, "", nil, func(c *commands.Config) { c.RestrictLifecycle = true })
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	ch := "inc-1-checkout-is-down"
+	e.tick(0) // alice (payments-primary) is paged; she holds no role
+	for _, cmd := range []string{"/incident ack", "/incident mitigate", "/incident update --public all good"} {
+		if got := e.do("mallory", ch, cmd); !strings.Contains(got, "Only people with a role on INC-1") {
+			t.Errorf("%s by a bystander: %q", cmd, got)
+		}
+	}
+	if got := e.do("mallory", ch, "/incident update looking at the logs"); strings.Contains(got, "Only people") {
+		t.Errorf("a plain update by a bystander was refused: %q", got)
+	}
+	if got := e.do("carol", ch, "/incident mitigate"); !strings.Contains(got, "Only people with a role") {
+		t.Errorf("mitigate by the secondary, not paged and without a role: %q", got)
+	}
+	e.do("alice", ch, "/incident ack")
+	if inc := e.incident(1); inc.AcknowledgedAt.IsZero() || !inc.MitigatedAt.IsZero() {
+		t.Fatalf("alice, paged, could not acknowledge (or a refused mitigate went through): %+v", inc)
 	}
 }

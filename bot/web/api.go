@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -64,6 +65,9 @@ func (h apiHandler) auth(admin bool, next http.HandlerFunc) http.Handler {
 		}
 		got, _ := bearer(r)
 		ok := got != "" && h.api.AdminToken != "" && equal(got, h.api.AdminToken)
+		if ok {
+			r = r.WithContext(context.WithValue(r.Context(), adminKey{}, true))
+		}
 		if !ok && !admin {
 			ok = got != "" && h.api.Token != "" && equal(got, h.api.Token)
 		}
@@ -78,6 +82,18 @@ func (h apiHandler) auth(admin bool, next http.HandlerFunc) http.Handler {
 		}
 		next(w, r)
 	})
+}
+
+// adminKey marks a request made with the admin token, which alone reads
+// private incidents.
+type adminKey struct{}
+
+// seesPrivate reports whether r may read private incidents: only with the
+// admin token. The read token (dashboards, scripts) sees what the status
+// page and /incident list show everyone.
+func seesPrivate(r *http.Request) bool {
+	admin, _ := r.Context().Value(adminKey{}).(bool)
+	return admin
 }
 
 // limit reads ?limit=, defaulting and capping it.
@@ -124,16 +140,22 @@ func (h apiHandler) incidents(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, err)
 		return
 	}
+	var next string
+	if len(out) == n && out[n-1].Number > 1 {
+		next = fmt.Sprintf("/api/v1/incidents?limit=%d&before=%d", n, out[n-1].Number)
+		if f.ActiveOnly {
+			next += "&status=active"
+		}
+	}
+	if !seesPrivate(r) {
+		out = slices.DeleteFunc(out, func(inc *bot.Incident) bool { return inc.Private })
+	}
 	if out == nil {
 		out = []*bot.Incident{}
 	}
 	body := map[string]any{"incidents": out}
-	if len(out) == n && out[n-1].Number > 1 {
-		next := fmt.Sprintf("/api/v1/incidents?limit=%d&before=%d", n, out[n-1].Number)
-		if f.ActiveOnly {
-			next += "&status=active"
-		}
-		body["next"] = next
+	if next != "" {
+		body["next"] = next // a page may be short of private incidents; the next one goes on
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -145,6 +167,9 @@ func (h apiHandler) lookup(w http.ResponseWriter, r *http.Request) (*bot.Inciden
 		return nil, false
 	}
 	inc, err := h.api.Records.IncidentByNumber(r.Context(), n)
+	if err == nil && inc.Private && !seesPrivate(r) {
+		err = bot.Errorf(bot.ENOTFOUND, "private") // answered as if there were none
+	}
 	if bot.ErrorCode(err) == bot.ENOTFOUND {
 		jsonError(w, http.StatusNotFound, fmt.Sprintf("there is no INC-%d", n))
 		return nil, false

@@ -225,3 +225,50 @@ func TestAPIBackupIsAConsistentCopy(t *testing.T) {
 		t.Errorf("the backup holds %d incidents (%v); want 5", len(incs), err)
 	}
 }
+
+// TestAPIHidesPrivateIncidents: the read token sees what everyone may see
+// (no private incident in the list; its detail, timeline and postmortem
+// answer 404 as for none); the admin token sees everything.
+func TestAPIHidesPrivateIncidents(t *testing.T) {
+	c, s := apiServer(t)
+	inc, err := s.IncidentByNumber(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(context.Background(), func(tx bot.Tx) error {
+		cur, err := tx.Incident(inc.ID)
+		if err != nil {
+			return err
+		}
+		cur.Private, cur.Title = true, "Credential leak"
+		return tx.PutIncident(cur)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/incidents/2", "/api/v1/incidents/2/timeline", "/api/v1/incidents/2/postmortem.md"} {
+		status, body, _ := c.get(path, readToken)
+		if status != 404 || strings.Contains(string(body), "Credential") {
+			t.Errorf("GET %s with the read token = %d %s; want 404", path, status, body)
+		}
+	}
+	for _, path := range []string{"/api/v1/incidents/2", "/api/v1/incidents/2/timeline"} {
+		if status, body, _ := c.get(path, adminToken); status != 200 || (path == "/api/v1/incidents/2" && !strings.Contains(string(body), "Credential")) {
+			t.Errorf("GET %s with the admin token = %d %s", path, status, body)
+		}
+	}
+	for _, limit := range []string{"?limit=1", ""} {
+		listed := follow[bot.Incident](c, "/api/v1/incidents"+limit, "incidents")
+		if len(listed) != 4 {
+			t.Errorf("the read token lists %d incidents (limit %q); want the 4 public ones", len(listed), limit)
+		}
+		for _, inc := range listed {
+			if inc.Private || inc.Number == 2 {
+				t.Errorf("the read token lists private INC-%d", inc.Number)
+			}
+		}
+	}
+	_, body, _ := c.get("/api/v1/incidents", adminToken)
+	if !strings.Contains(string(body), "Credential leak") {
+		t.Errorf("the admin token's list lacks the private incident: %s", body)
+	}
+}
