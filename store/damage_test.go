@@ -1,7 +1,10 @@
 package store_test
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
+	bolt "go.etcd.io/bbolt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -34,9 +37,10 @@ func TestDamagedFilesGiveAClearError(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
-	// Damage inside the tree (random pages) is not here: bbolt's free-page
-	// scan finds it in a goroutine of its own, where a panic cannot be
-	// recovered.
+	// Damage inside the tree (random pages) would meet bbolt's free-page
+	// scan, which runs in a goroutine of its own where a panic cannot be
+	// recovered: Open walks the tree itself first. A crash here fails the
+	// whole test binary.
 	damaged := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, b, 0o600); err != nil {
@@ -58,6 +62,40 @@ func TestDamagedFilesGiveAClearError(t *testing.T) {
 		"headers.db":   garbage(0, 8192),
 		"not-bbolt.db": []byte(strings.Repeat("this is a text file\n", 1000)),
 	}
+	// The pages in use (branches and leaves, not free ones), as bbolt
+	// itself lists them.
+	var used []int
+	probe := filepath.Join(dir, "probe.db")
+	if err := os.WriteFile(probe, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(probe, 0o600, &bolt.Options{NoFreelistSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.View(func(tx *bolt.Tx) error {
+		for id := 2; ; id++ {
+			info, err := tx.Page(id)
+			if err != nil || info == nil {
+				return nil
+			}
+			if info.Type == "branch" || info.Type == "leaf" {
+				used = append(used, id)
+			}
+		}
+	})
+	db.Close()
+	if len(used) < 10 {
+		t.Fatalf("only %d pages in use", len(used))
+	}
+	for i := range 40 {
+		from := used[rng.IntN(len(used))] * 4096
+		cases[fmt.Sprintf("page-%d.db", i)] = garbage(from, from+4096)
+	}
+	// A page that claims to be another, as in bbolt's own assertion.
+	relabeled := append([]byte(nil), data...)
+	binary.LittleEndian.PutUint64(relabeled[used[len(used)/2]*4096:], 9999)
+	cases["relabeled.db"] = relabeled
 	for name, b := range cases {
 		path := damaged(name, b)
 		s, err := store.Open(path, store.Options{})
