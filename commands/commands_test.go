@@ -172,7 +172,7 @@ func TestDeclareSetsUpEverything(t *testing.T) {
 }
 
 func TestDeclarePrivate(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, func(_ *env, c *commands.Config) { c.Admins = []string{"root"} })
 	e.do("alice", "general", `/incident declare Credential leak sev:2 private`)
 	inc := e.incident(1)
 	ch, _ := e.console.Channel(inc.Channel.ID)
@@ -202,6 +202,13 @@ func TestDeclarePrivate(t *testing.T) {
 	}
 	if got := e.do("alice", "general", "/incident note INC-1 rotated the keys"); !strings.Contains(got, "Noted") {
 		t.Errorf("note by the declarer: %q", got)
+	}
+	// An admin may read and act on it from anywhere.
+	if got := e.do("root", "general", "/incident status INC-1"); !strings.Contains(got, "Credential leak") {
+		t.Errorf("status for an admin: %q", got)
+	}
+	if got := e.do("root", "general", "/incident list"); !strings.Contains(got, "Credential leak") {
+		t.Errorf("list for an admin: %q", got)
 	}
 	if got := e.do("carol", "general", "/incident status INC-1"); !strings.Contains(got, "private") || strings.Contains(got, "Credential") {
 		t.Errorf("status outside the channel shows %q", got)

@@ -448,9 +448,6 @@ func (c *Incidents) handleStatus(ctx context.Context, req *bot.Request) (*bot.Re
 	if len(args) > 0 {
 		return nil, bot.Errorf(bot.EINVALID, "`status` takes no text.")
 	}
-	if inc.Private && req.Channel.ID != inc.Channel.ID {
-		return nil, bot.Errorf(bot.EFORBIDDEN, "%s is private; ask in its channel.", inc.Key())
-	}
 	m := SummaryMessage(inc, c.clock.Now())
 	m.Buttons = nil
 	if n, err := c.store.CountEvents(ctx, inc.ID); err == nil {

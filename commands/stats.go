@@ -171,9 +171,6 @@ func (c *Reports) handleTimeline(ctx context.Context, req *bot.Request) (*bot.Re
 	if len(args) > 0 && !all {
 		return nil, bot.Errorf(bot.EINVALID, "`timeline` takes nothing or `all`.")
 	}
-	if inc.Private && req.Channel.ID != inc.Channel.ID {
-		return nil, bot.Errorf(bot.EFORBIDDEN, "%s is private; ask in its channel.", inc.Key())
-	}
 	evs, err := c.store.Events(ctx, inc.ID, 0, 0)
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not read the timeline.")

@@ -65,6 +65,9 @@ func TestBadInputSweep(t *testing.T) {
 	channel := fake.Channels()[0]
 	summary := channel.Pins[0]
 	incidentID := buttonValue(t, fake, channel.ID, summary, bot.ActionUpdate)
+	// And a private incident bob is not in.
+	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Leaked key" sev:2 private`))
+	k.waitFor("the private channel", func() bool { c, ok := fake.ChannelByName("inc-2-leaked-key"); return ok && len(c.Pins) == 1 })
 	k.ack(fake.SlashCommand(alice, channel.ID, "/incident", "update rolling back"))
 	k.waitFor("the update", func() bool {
 		for _, m := range fake.Messages(channel.ID) {
@@ -88,29 +91,38 @@ func TestBadInputSweep(t *testing.T) {
 	for _, c := range []struct {
 		channel, text string
 		want          string // in the reply
+		user          string // default alice
 	}{
-		{"C0GENERAL", `declare "Checkout is down`, "quote"},
-		{"C0GENERAL", "declare " + long, "the limit is 150"},
-		{"C0GENERAL", "declare Checkout sev:9", `"9" is not a severity`},
-		{"C0GENERAL", "declare Checkout service:nonexistent", "nonexistent"},
-		{"C0GENERAL", "declare Checkout \x00\x07 down", "control"},
-		{"C0GENERAL", "declare " + strings.Repeat("word ", 2000), "the limit is 8000"},
-		{"C0GENERAL", "frobnicate", "is not a command"},
-		{"C0GENERAL", "resolve", "not an incident channel"},
-		{"C0GENERAL", "resolve INC-999", "INC-999"},
-		{"C0GENERAL", "mitigate INC-0", "Usage"},
-		{channel.ID, "sev 7", `"7" is not a severity`},
-		{channel.ID, "update", "Usage"},
-		{channel.ID, "update " + strings.Repeat("y", 3001), "the limit is 3000"},
-		{channel.ID, "role wizard <@" + bob + ">", "wizard"},
-		{channel.ID, "page <@U0NOBODY>", "U0NOBODY"},
-		{channel.ID, "page nonexistent", "nonexistent"},
-		{channel.ID, "ack now", "takes no text"},
-		{channel.ID, "followup", "Usage"},
-		{channel.ID, "followup check the logs due:2026-13-45", "needs a date"},
-		{channel.ID, "note", "Usage"},
+		{"C0GENERAL", `declare "Checkout is down`, "quote", ""},
+		{"C0GENERAL", "declare " + long, "the limit is 150", ""},
+		{"C0GENERAL", "declare Checkout sev:9", `"9" is not a severity`, ""},
+		{"C0GENERAL", "declare Checkout service:nonexistent", "nonexistent", ""},
+		{"C0GENERAL", "declare Checkout \x00\x07 down", "control", ""},
+		{"C0GENERAL", "declare " + strings.Repeat("word ", 2000), "the limit is 8000", ""},
+		{"C0GENERAL", "frobnicate", "is not a command", ""},
+		{"C0GENERAL", "resolve", "not an incident channel", ""},
+		{"C0GENERAL", "resolve INC-999", "INC-999", ""},
+		{"C0GENERAL", "mitigate INC-0", "Usage", ""},
+		{channel.ID, "sev 7", `"7" is not a severity`, ""},
+		{channel.ID, "update", "Usage", ""},
+		{channel.ID, "update " + strings.Repeat("y", 3001), "the limit is 3000", ""},
+		{channel.ID, "role wizard <@" + bob + ">", "wizard", ""},
+		{channel.ID, "page <@U0NOBODY>", "U0NOBODY", ""},
+		{channel.ID, "page nonexistent", "nonexistent", ""},
+		{channel.ID, "ack now", "takes no text", ""},
+		{channel.ID, "followup", "Usage", ""},
+		{channel.ID, "followup check the logs due:2026-13-45", "needs a date", ""},
+		{channel.ID, "note", "Usage", ""},
+		// bob is not in the private INC-2: he can neither read it nor join it.
+		{"C0GENERAL", "role INC-2 scribe <@" + bob + ">", "INC-2 is private", bob},
+		{"C0GENERAL", "note INC-2 let me in", "INC-2 is private", bob},
+		{"C0GENERAL", "status INC-2", "INC-2 is private", bob},
 	} {
-		if got := say(k, alice, c.channel, "/incident "+c.text); !strings.Contains(got, c.want) {
+		user := alice
+		if c.user != "" {
+			user = c.user
+		}
+		if got := say(k, user, c.channel, "/incident "+c.text); !strings.Contains(got, c.want) || strings.Contains(got, "Leaked") {
 			t.Errorf("/incident %.60q: reply %q; want it to mention %q", c.text, got, c.want)
 		}
 		unchanged("/incident " + c.text)
@@ -211,6 +223,9 @@ func TestBadInputSweep(t *testing.T) {
 		{"GET", "/api/v1/incidents?limit=-5", "Bearer sweep-api-read-token-0123", "", nil, 400, "limit"},
 		{"GET", "/api/v1/backup", "Bearer sweep-api-read-token-0123", "", nil, 401, ""},
 		{"GET", "/oncall/nonexistent.ics", "", "", nil, 404, ""},
+		// Bounds and private incidents (issue 17).
+		{"GET", "/api/v1/incidents/1/timeline?after=18446744073709551615", "Bearer sweep-api-read-token-0123", "", nil, 400, "after"},
+		{"GET", "/api/v1/incidents/2", "Bearer sweep-api-read-token-0123", "", nil, 404, ""}, // private
 	} {
 		req, _ := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
 		if c.auth != "" {
