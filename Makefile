@@ -19,7 +19,8 @@ build: ## build bin/klaxon
 run: ## run klaxon (console mode unless Slack/Discord tokens are configured)
 	go run -ldflags '$(LDFLAGS)' ./cmd/klaxon run
 
-test: ## run every test with the race detector
+test: ## run every test with the race detector (installs PostgreSQL for the store tests if missing)
+	@scripts/test-deps.sh
 	go test -race -count=1 ./...
 
 test-ics: ## parse the calendar feed with python3-icalendar (apt-get install python3-icalendar)

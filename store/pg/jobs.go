@@ -1,0 +1,273 @@
+package pg
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// The outbox, as in bbolt: jobs (key = queue/sequence, so a queue's jobs
+// sort in the order they were written), jobs_due (one row per queue: its
+// first pending job, with the job's priority, next attempt and
+// destination), jobs_coalesce (queue|op → the pending job that coalesces)
+// and jobs_wanted (coalescing jobs asked for again while they ran).
+
+var _ bot.JobStore = (*Store)(nil)
+
+func coalesceKey(j bot.Job) string { return j.Queue + "|" + string(j.Op) }
+
+func (t txn) putJob(j *bot.Job) error {
+	body, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO jobs (key, queue, status, destination, body) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (key) DO UPDATE SET status = excluded.status, destination = excluded.destination, body = excluded.body`,
+		j.Key, j.Queue, string(j.Status), j.Destination(), body)
+	return err
+}
+
+// head makes the queue's first pending job its due row, or removes the row
+// when none is left.
+func (t txn) head(queue string) error {
+	j, err := one[bot.Job](t.ctx, t.tx, "job", `SELECT body FROM jobs WHERE queue = $1 AND status = 'pending' ORDER BY key LIMIT 1`, queue)
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		_, err = t.tx.Exec(t.ctx, `DELETE FROM jobs_due WHERE queue = $1`, queue)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (queue) DO UPDATE SET key = excluded.key, priority = excluded.priority, next_attempt = excluded.next_attempt, destination = excluded.destination`,
+		queue, j.Key, int(j.Priority()), j.NextAttempt.UnixNano(), j.Destination())
+	return err
+}
+
+// Enqueue implements bot.Tx.
+func (t txn) Enqueue(jobs ...bot.Job) error {
+	for _, j := range jobs {
+		if j.Queue == "" {
+			return fmt.Errorf("store: job %s has no queue", j.Op)
+		}
+		if j.Coalesces() {
+			var pending string
+			err := t.tx.QueryRow(t.ctx, `SELECT key FROM jobs_coalesce WHERE ckey = $1`, coalesceKey(j)).Scan(&pending)
+			if err == nil {
+				// One is pending: it renders the latest state when it runs.
+				// Should it be running now, it runs once more.
+				if _, err := t.tx.Exec(t.ctx, `INSERT INTO jobs_wanted (key) VALUES ($1) ON CONFLICT DO NOTHING`, pending); err != nil {
+					return err
+				}
+				continue
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
+		seq, err := t.next("job")
+		if err != nil {
+			return err
+		}
+		j.Key = j.Queue + "/" + fmt.Sprintf("%016x", seq)
+		j.Status = bot.JobPending
+		if err := t.putJob(&j); err != nil {
+			return err
+		}
+		if j.Coalesces() {
+			if _, err := t.tx.Exec(t.ctx, `INSERT INTO jobs_coalesce (ckey, key) VALUES ($1, $2)`, coalesceKey(j), j.Key); err != nil {
+				return err
+			}
+		}
+		// The first pending job of its queue is due; a later one waits.
+		_, err = t.tx.Exec(t.ctx, `INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (queue) DO NOTHING`, j.Queue, j.Key, int(j.Priority()), j.NextAttempt.UnixNano(), j.Destination())
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CancelJobs implements bot.Tx.
+func (t txn) CancelJobs(queue string) error {
+	for _, q := range []string{
+		`DELETE FROM jobs_due WHERE queue = $1`,
+		`DELETE FROM jobs_coalesce WHERE key IN (SELECT key FROM jobs WHERE queue = $1 AND status = 'pending')`,
+		`DELETE FROM jobs WHERE queue = $1 AND status = 'pending'`,
+	} {
+		if _, err := t.tx.Exec(t.ctx, q, queue); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DueJobs implements bot.JobStore.
+func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
+	var out []bot.Job
+	for _, p := range []bot.JobPriority{bot.PriorityPage, bot.PriorityHook, bot.PriorityChat} {
+		rows, err := s.pool.Query(ctx, `SELECT key, destination FROM jobs_due WHERE priority = $1 AND next_attempt <= $2 ORDER BY next_attempt, key`,
+			int(p), now.UnixNano())
+		if err != nil {
+			return nil, err
+		}
+		var keys []string
+		for rows.Next() {
+			var key, dest string
+			if err := rows.Scan(&key, &dest); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if want != nil && !want(key, dest) {
+				continue
+			}
+			keys = append(keys, key)
+			if limit > 0 && len(keys) == limit {
+				break
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		jobs, err := all[bot.Job](ctx, s.pool, "job", `SELECT body FROM jobs WHERE key = ANY($1)`, keys)
+		if err != nil {
+			return nil, err
+		}
+		slices.SortFunc(jobs, func(a, b bot.Job) int { return slices.Index(keys, a.Key) - slices.Index(keys, b.Key) })
+		out = append(out, jobs...)
+	}
+	return out, nil
+}
+
+// RetryNow implements bot.JobStore: jobs for destination that wait out a
+// backoff after a failed attempt go now (not those waiting out a rate
+// limit).
+func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time) (int, error) {
+	var waiting int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM jobs_due WHERE destination = $1 AND next_attempt > $2`, destination, now.UnixNano()).Scan(&waiting); err != nil || waiting == 0 {
+		return 0, err
+	}
+	n := 0
+	err := s.write(ctx, func(t txn) error {
+		n = 0
+		jobs, err := all[bot.Job](t.ctx, t.tx, "job", `SELECT j.body FROM jobs_due d JOIN jobs j ON j.key = d.key WHERE d.destination = $1 AND d.next_attempt > $2`,
+			destination, now.UnixNano())
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if j.Destination() != destination || j.Attempts == 0 || j.RateLimited {
+				continue
+			}
+			j.NextAttempt = now
+			if err := t.putJob(&j); err != nil {
+				return err
+			}
+			if _, err := t.tx.Exec(t.ctx, `UPDATE jobs_due SET next_attempt = $2 WHERE key = $1`, j.Key, now.UnixNano()); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// FinishJob implements bot.JobStore.
+func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
+	return s.write(ctx, func(t txn) error {
+		prev, err := one[bot.Job](t.ctx, t.tx, "That job", `SELECT body FROM jobs WHERE key = $1`, j.Key)
+		if bot.ErrorCode(err) == bot.ENOTFOUND {
+			// Cancelled while it ran: only a success is worth recording.
+			if j.Status != bot.JobDone || then == nil {
+				return nil
+			}
+			return then(t)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := t.tx.Exec(t.ctx, `DELETE FROM jobs_due WHERE key = $1`, j.Key); err != nil {
+			return err
+		}
+		cur := j
+		// A coalescing job asked for again while it ran renders once more.
+		tag, err := t.tx.Exec(t.ctx, `DELETE FROM jobs_wanted WHERE key = $1`, j.Key)
+		if err != nil {
+			return err
+		}
+		if cur.Status == bot.JobDone && tag.RowsAffected() > 0 {
+			cur.Status, cur.NextAttempt = bot.JobPending, j.Done
+		}
+		if cur.Status != bot.JobPending && prev.Coalesces() {
+			if _, err := t.tx.Exec(t.ctx, `DELETE FROM jobs_coalesce WHERE ckey = $1`, coalesceKey(*prev)); err != nil {
+				return err
+			}
+		}
+		if cur.Status == bot.JobDone {
+			if _, err := t.tx.Exec(t.ctx, `DELETE FROM jobs WHERE key = $1`, j.Key); err != nil {
+				return err
+			}
+		} else if err := t.putJob(&cur); err != nil {
+			return err
+		}
+		if then != nil {
+			if err := then(t); err != nil {
+				return err
+			}
+		}
+		// The queue's first pending job, this one or the next, is due.
+		return t.head(j.Queue)
+	})
+}
+
+// StillDue implements bot.JobStore.
+func (s *Store) StillDue(ctx context.Context, j bot.Job) (bool, error) {
+	var one int
+	err := s.pool.QueryRow(ctx, `SELECT 1 FROM jobs_due WHERE key = $1 AND next_attempt = $2 AND priority = $3`,
+		j.Key, j.NextAttempt.UnixNano(), int(j.Priority())).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// PendingJobs implements bot.JobStore: an incident's jobs not done yet.
+func (s *Store) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Job, error) {
+	return all[bot.Job](ctx, s.pool, "job", `SELECT body FROM jobs WHERE queue = $1 ORDER BY key`, incidentID.String())
+}
+
+// CountJobs implements bot.JobStore.
+func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
+	rows, err := s.pool.Query(ctx, `SELECT destination, status, count(*) FROM jobs GROUP BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := bot.JobCounts{}
+	for rows.Next() {
+		var dest, status string
+		var n int
+		if err := rows.Scan(&dest, &status, &n); err != nil {
+			return nil, err
+		}
+		if out[dest] == nil {
+			out[dest] = map[bot.JobStatus]int{}
+		}
+		out[dest][bot.JobStatus(status)] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,83 @@
+package pg
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrations is the schema history: version N is the state after
+// migrations[N-1] ran. Never edit or reorder a released one; append.
+var migrations = []struct{ name, sql string }{
+	{"create tables", `
+CREATE TABLE meta (key text PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE counters (name text PRIMARY KEY, n bigint NOT NULL);
+CREATE TABLE incidents (
+	id uuid PRIMARY KEY,
+	number bigint NOT NULL UNIQUE,
+	platform text NOT NULL,
+	channel text NOT NULL,
+	active boolean NOT NULL,
+	last_seq bigint NOT NULL DEFAULT 0,
+	body jsonb NOT NULL);
+CREATE INDEX incidents_channel ON incidents (platform, channel) WHERE channel <> '';
+CREATE TABLE events (incident_id uuid NOT NULL, seq bigint NOT NULL, body jsonb NOT NULL, PRIMARY KEY (incident_id, seq));
+CREATE TABLE seen (source_id text PRIMARY KEY, incident_id uuid NOT NULL, seq bigint NOT NULL, at bigint NOT NULL);
+CREATE INDEX seen_at ON seen (at);
+CREATE TABLE oncall_changes (id uuid PRIMARY KEY, body jsonb NOT NULL);
+CREATE TABLE cursors (key text PRIMARY KEY, at bigint NOT NULL);
+CREATE TABLE pages (id uuid PRIMARY KEY, incident_id uuid NOT NULL, created bigint NOT NULL, next_at bigint, body jsonb NOT NULL);
+CREATE INDEX pages_incident ON pages (incident_id);
+CREATE INDEX pages_due ON pages (next_at) WHERE next_at IS NOT NULL;
+CREATE TABLE page_refs (ref text PRIMARY KEY, page_id uuid NOT NULL);
+CREATE TABLE reminders (incident_id uuid NOT NULL, kind text NOT NULL, at bigint NOT NULL, PRIMARY KEY (incident_id, kind));
+CREATE INDEX reminders_due ON reminders (at);
+CREATE TABLE followups (number bigint PRIMARY KEY, body jsonb NOT NULL);
+CREATE TABLE postmortems (incident_id uuid PRIMARY KEY, markdown bytea NOT NULL);
+CREATE TABLE alert_keys (key text PRIMARY KEY, incident_id uuid NOT NULL);
+CREATE TABLE heartbeats (name text PRIMARY KEY, due bigint NOT NULL, body jsonb NOT NULL);
+CREATE INDEX heartbeats_due ON heartbeats (due);
+CREATE TABLE named (name text PRIMARY KEY, ref jsonb NOT NULL);
+CREATE TABLE jobs (key text PRIMARY KEY, queue text NOT NULL, status text NOT NULL, destination text NOT NULL, body jsonb NOT NULL);
+CREATE INDEX jobs_queue ON jobs (queue, key);
+CREATE TABLE jobs_due (queue text PRIMARY KEY, key text NOT NULL UNIQUE, priority int NOT NULL, next_attempt bigint NOT NULL, destination text NOT NULL);
+CREATE INDEX jobs_due_next ON jobs_due (priority, next_attempt, key);
+CREATE TABLE jobs_coalesce (ckey text PRIMARY KEY, key text NOT NULL);
+CREATE TABLE jobs_wanted (key text PRIMARY KEY);
+`},
+}
+
+// migrate brings the schema up to date in one transaction, holding an
+// advisory lock so replicas starting together migrate once. A schema
+// newer than this klaxon's is refused.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS klaxon_schema (version int NOT NULL)`); err != nil {
+			return err
+		}
+		var version int
+		err := tx.QueryRow(ctx, `SELECT version FROM klaxon_schema`).Scan(&version)
+		if err == pgx.ErrNoRows {
+			if _, err := tx.Exec(ctx, `INSERT INTO klaxon_schema (version) VALUES (0)`); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if version > len(migrations) {
+			return fmt.Errorf("the database has schema version %d, newer than this klaxon's %d: it was written by a newer klaxon. Run that version, or restore a backup", version, len(migrations))
+		}
+		for i := version; i < len(migrations); i++ {
+			if _, err := tx.Exec(ctx, migrations[i].sql); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", i+1, migrations[i].name, err)
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE klaxon_schema SET version = $1`, len(migrations))
+		return err
+	})
+}

@@ -1,0 +1,486 @@
+// Package pg keeps klaxon's state in PostgreSQL, for teams that run
+// klaxon on a database they already operate. It behaves as the bbolt
+// store does (the contract suite in store/storetest runs against both):
+// every change is one transaction, committed before Update returns.
+//
+// Writes take one transaction-scoped advisory lock, so they are applied one
+// at a time, in the order bbolt's single writer would, whichever replica
+// makes them; reads never wait. De-duplication of platform events rests on
+// a primary key (seen.source_id), not on a read before the write. Times are
+// kept as Unix nanoseconds, as in bbolt, so they round-trip exactly.
+package pg
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+// Advisory lock keys (pg_advisory_xact_lock): one for writes, one for
+// migrations.
+const (
+	writeLock   = 0x6b6c61786f6e01 // "klaxon" 1
+	migrateLock = 0x6b6c61786f6e02
+)
+
+// Store is klaxon's PostgreSQL-backed store.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ store.Backend = (*Store)(nil)
+
+// Open connects to dsn and brings the schema up to date (once, whichever
+// replica gets there first). A database written by a newer klaxon is
+// refused.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: store.postgres.dsn: %v", redact(err))
+	}
+	cfg.MaxConns = max(cfg.MaxConns, 8)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connecting to PostgreSQL: %v", redact(err))
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: PostgreSQL %s: %w", cfg.ConnConfig.Database, err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// redact keeps the password of a DSN out of an error: pgx's own parse
+// errors name the DSN's parts but not its password; connection errors
+// name host, user and database only.
+func redact(err error) error {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return errors.New("cannot parse the DSN (postgres://user:password@host:5432/db?sslmode=require)")
+	}
+	return err
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { s.pool.Close(); return nil }
+
+// Ready implements store.Backend: it commits a tiny write.
+func (s *Store) Ready() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('ready_probe', '\x01') ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+	if err != nil {
+		return fmt.Errorf("the store does not take writes: %w", err)
+	}
+	return nil
+}
+
+// Check implements store.Backend: PostgreSQL keeps its own pages
+// consistent; klaxon checks what it relies on across tables: every event,
+// page and follow-up belongs to an incident that exists, and each
+// incident's event count matches its sequence.
+func (s *Store) Check() error {
+	ctx := context.Background()
+	var orphans, gaps int
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = e.incident_id)) +
+		(SELECT count(*) FROM pages p WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = p.incident_id)),
+		(SELECT count(*) FROM incidents i WHERE i.last_seq <> (SELECT count(*) FROM events e WHERE e.incident_id = i.id))`).Scan(&orphans, &gaps)
+	if err != nil {
+		return err
+	}
+	if orphans > 0 || gaps > 0 {
+		return fmt.Errorf("store: %d rows belong to no incident, %d timelines have gaps", orphans, gaps)
+	}
+	return nil
+}
+
+// Backup implements store.Backend. A PostgreSQL database is backed up
+// with PostgreSQL's own tools.
+func (s *Store) Backup(io.Writer) (int64, error) {
+	return 0, bot.Errorf(bot.EUNSUPPORTED, "klaxon's store is PostgreSQL: back it up with pg_dump or your provider's snapshots (klaxon export writes every incident and its timeline as JSON lines).")
+}
+
+// Update implements bot.Updater: fn's reads and writes commit together,
+// or not at all, one write at a time.
+func (s *Store) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(writeLock)); err != nil {
+			return err
+		}
+		return fn(txn{ctx: ctx, tx: tx})
+	})
+}
+
+// write runs fn in a write transaction.
+func (s *Store) write(ctx context.Context, fn func(t txn) error) error {
+	return s.Update(ctx, func(tx bot.Tx) error { return fn(tx.(txn)) })
+}
+
+// txn is one write transaction as bot.Tx sees it.
+type txn struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+var _ bot.Tx = txn{}
+
+// querier is what reads need: the pool, or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func notFound(what string) error { return bot.Errorf(bot.ENOTFOUND, "%s does not exist.", what) }
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// one reads one JSON body into T, or notFound(what).
+func one[T any](ctx context.Context, q querier, what, sql string, args ...any) (*T, error) {
+	var raw []byte
+	if err := q.QueryRow(ctx, sql, args...).Scan(&raw); errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound(what)
+	} else if err != nil {
+		return nil, err
+	}
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", what, err)
+	}
+	return &v, nil
+}
+
+// all reads every JSON body of a query into Ts.
+func all[T any](ctx context.Context, q querier, what, sql string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// next takes the next number of counter name (gapless: the row lock holds
+// it until the transaction ends).
+func (t txn) next(name string) (int64, error) {
+	var n int64
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO counters (name, n) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET n = counters.n + 1 RETURNING n`, name).Scan(&n)
+	return n, err
+}
+
+// --- incidents and timelines ------------------------------------------------
+
+const incidentSQL = `SELECT body FROM incidents WHERE id = $1`
+
+func (t txn) Incident(id uuid.UUID) (*bot.Incident, error) {
+	return one[bot.Incident](t.ctx, t.tx, "That incident", incidentSQL, id)
+}
+
+func (t txn) CreateIncident(inc *bot.Incident, events ...bot.Event) error {
+	if inc.ID == uuid.Nil {
+		inc.ID = bot.NewID()
+	}
+	n, err := t.next("incident")
+	if err != nil {
+		return err
+	}
+	inc.Number = n
+	body, err := json.Marshal(inc)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO incidents (id, number, platform, channel, active, body) VALUES ($1, $2, $3, $4, $5, $6)`,
+		inc.ID, inc.Number, string(inc.Platform), inc.Channel.ID, inc.Status.Active(), body)
+	if err != nil {
+		return err
+	}
+	return t.AppendEvents(inc.ID, events...)
+}
+
+func (t txn) PutIncident(inc *bot.Incident) error {
+	var n int64
+	if err := t.tx.QueryRow(t.ctx, `SELECT number FROM incidents WHERE id = $1`, inc.ID).Scan(&n); errors.Is(err, pgx.ErrNoRows) {
+		return notFound("That incident")
+	} else if err != nil {
+		return err
+	}
+	inc.Number = n
+	body, err := json.Marshal(inc)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `UPDATE incidents SET platform = $2, channel = $3, active = $4, body = $5 WHERE id = $1`,
+		inc.ID, string(inc.Platform), inc.Channel.ID, inc.Status.Active(), body)
+	return err
+}
+
+func (t txn) AppendEvents(incidentID uuid.UUID, events ...bot.Event) error {
+	for i := range events {
+		events[i].IncidentID = incidentID
+		if err := t.appendEvent(&events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendEvent writes ev unless its SourceID was recorded before: the seen
+// table's primary key decides, not a read.
+func (t txn) appendEvent(ev *bot.Event) error {
+	if ev.IncidentID == uuid.Nil {
+		return errors.New("store: event has no incident id")
+	}
+	if ev.SourceID != "" {
+		tag, err := t.tx.Exec(t.ctx, `INSERT INTO seen (source_id, incident_id, seq, at) VALUES ($1, $2, 0, $3) ON CONFLICT (source_id) DO NOTHING`,
+			ev.SourceID, ev.IncidentID, nanos(ev.Time))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+	}
+	var seq int64
+	err := t.tx.QueryRow(t.ctx, `UPDATE incidents SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`, ev.IncidentID).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound("That incident")
+	}
+	if err != nil {
+		return err
+	}
+	if ev.ID == uuid.Nil {
+		ev.ID = bot.NewID()
+	}
+	ev.Seq = uint64(seq)
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO events (incident_id, seq, body) VALUES ($1, $2, $3)`, ev.IncidentID, seq, body); err != nil {
+		return err
+	}
+	if ev.SourceID != "" {
+		_, err = t.tx.Exec(t.ctx, `UPDATE seen SET seq = $2 WHERE source_id = $1`, ev.SourceID, seq)
+	}
+	return err
+}
+
+// Incident implements bot.Store.
+func (s *Store) Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error) {
+	return one[bot.Incident](ctx, s.pool, "That incident", incidentSQL, id)
+}
+
+// IncidentByNumber implements bot.Store.
+func (s *Store) IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error) {
+	return one[bot.Incident](ctx, s.pool, fmt.Sprintf("INC-%d", n), `SELECT body FROM incidents WHERE number = $1`, n)
+}
+
+// IncidentByChannel implements bot.Store.
+func (s *Store) IncidentByChannel(ctx context.Context, p bot.Platform, channelID string) (*bot.Incident, error) {
+	return one[bot.Incident](ctx, s.pool, "An incident for this channel",
+		`SELECT body FROM incidents WHERE platform = $1 AND channel = $2 AND channel <> '' ORDER BY number DESC LIMIT 1`, string(p), channelID)
+}
+
+// ListIncidents implements bot.Store.
+func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error) {
+	limit := int64(f.Limit)
+	if limit <= 0 {
+		limit = 1 << 62
+	}
+	before := f.Before
+	if before <= 0 {
+		before = 1 << 62
+	}
+	incs, err := all[bot.Incident](ctx, s.pool, "incident",
+		`SELECT body FROM incidents WHERE (active OR NOT $1) AND number < $2 ORDER BY number DESC LIMIT $3`, f.ActiveOnly, before, limit)
+	out := make([]*bot.Incident, len(incs))
+	for i := range incs {
+		out[i] = &incs[i]
+	}
+	return out, err
+}
+
+// exists reports whether incident id exists, or notFound.
+func exists(ctx context.Context, q querier, id uuid.UUID) error {
+	var one int
+	if err := q.QueryRow(ctx, `SELECT 1 FROM incidents WHERE id = $1`, id).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+		return notFound("That incident")
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// Events implements bot.Store.
+func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]bot.Event, error) {
+	if err := exists(ctx, s.pool, incidentID); err != nil {
+		return nil, err
+	}
+	n := int64(limit)
+	if n <= 0 {
+		n = 1 << 62
+	}
+	return all[bot.Event](ctx, s.pool, "event", `SELECT body FROM events WHERE incident_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+		incidentID, int64(min(from, 1<<62)), n)
+}
+
+// CountEvents implements bot.Store.
+func (s *Store) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT last_seq FROM incidents WHERE id = $1`, incidentID).Scan(&n); errors.Is(err, pgx.ErrNoRows) {
+		return 0, notFound("That incident")
+	} else if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// LastAbout implements bot.Store.
+func (s *Store) LastAbout(ctx context.Context, incidentID uuid.UUID, ref bot.MessageRef, limit int, kinds ...bot.EventKind) (bot.Event, bool, error) {
+	evs, err := all[bot.Event](ctx, s.pool, "event", `SELECT body FROM events WHERE incident_id = $1 ORDER BY seq DESC LIMIT $2`, incidentID, limit)
+	if err != nil {
+		return bot.Event{}, false, err
+	}
+	for _, ev := range evs {
+		if ev.Ref == ref && slices.Contains(kinds, ev.Kind) {
+			return ev, true, nil
+		}
+	}
+	return bot.Event{}, false, nil
+}
+
+// EachEvent implements bot.TimelineReader: rows stream from the server,
+// so the timeline is never all in memory.
+func (s *Store) EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+	return s.eachEvent(ctx, incidentID, fn)
+}
+
+// EachEventBrief implements bot.TimelineReader.
+func (s *Store) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+	return s.eachEvent(ctx, incidentID, func(ev bot.Event) error {
+		return fn(bot.Event{IncidentID: ev.IncidentID, Seq: ev.Seq, Kind: ev.Kind, Actor: ev.Actor, Time: ev.Time, Text: ev.Text, Highlight: ev.Highlight})
+	})
+}
+
+func (s *Store) eachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+	if err := exists(ctx, s.pool, incidentID); err != nil {
+		return err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT body FROM events WHERE incident_id = $1 ORDER BY seq`, incidentID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return err
+		}
+		var ev bot.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("decode event: %w", err)
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// PruneSeen implements store.Backend.
+func (s *Store) PruneSeen(before time.Time) (int, error) {
+	var n int
+	err := s.write(context.Background(), func(t txn) error {
+		tag, err := t.tx.Exec(t.ctx, `DELETE FROM seen WHERE at < $1`, before.UnixNano())
+		n = int(tag.RowsAffected())
+		return err
+	})
+	return n, err
+}
+
+// Export implements store.Backend: every incident, oldest first, each
+// followed by its timeline, as JSON lines, from one snapshot.
+func (s *Store) Export(w io.Writer) (incidents, events int, err error) {
+	ctx := context.Background()
+	enc := json.NewEncoder(w)
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		incs, err := all[bot.Incident](ctx, tx, "incident", `SELECT body FROM incidents ORDER BY number`)
+		if err != nil {
+			return err
+		}
+		for i := range incs {
+			if err := enc.Encode(store.ExportRecord{Type: "incident", Incident: &incs[i]}); err != nil {
+				return err
+			}
+			incidents++
+			evs, err := all[bot.Event](ctx, tx, "event", `SELECT body FROM events WHERE incident_id = $1 ORDER BY seq`, incs[i].ID)
+			if err != nil {
+				return err
+			}
+			for j := range evs {
+				if err := enc.Encode(store.ExportRecord{Type: "event", Event: &evs[j]}); err != nil {
+					return err
+				}
+				events++
+			}
+		}
+		return nil
+	})
+	return incidents, events, err
+}
+
+// Counts implements store.Backend.
+func (s *Store) Counts(ctx context.Context) (store.Counts, error) {
+	c := store.Counts{Deliveries: map[bot.DeliveryStatus]int{}}
+	var total int64
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(last_seq), 0), (SELECT count(*) FROM jobs_due) FROM incidents`).Scan(&total, &c.OutboxDue); err != nil {
+		return c, err
+	}
+	c.TimelineEvents = uint64(total)
+	rows, err := s.pool.Query(ctx, `SELECT d->>'status', count(*) FROM pages, jsonb_array_elements(coalesce(body->'deliveries', '[]')) d GROUP BY 1`)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return c, err
+		}
+		c.Deliveries[bot.DeliveryStatus(st)] = n
+	}
+	return c, rows.Err()
+}

@@ -1,0 +1,306 @@
+package pg
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// --- pages -------------------------------------------------------------------
+
+func (t txn) Page(id uuid.UUID) (*bot.Page, error) {
+	return one[bot.Page](t.ctx, t.tx, "That page", `SELECT body FROM pages WHERE id = $1`, id)
+}
+
+func (t txn) Pages(incidentID uuid.UUID) ([]*bot.Page, error) {
+	return pagesFor(t.ctx, t.tx, incidentID)
+}
+
+func pagesFor(ctx context.Context, q querier, incidentID uuid.UUID) ([]*bot.Page, error) {
+	ps, err := all[bot.Page](ctx, q, "page", `SELECT body FROM pages WHERE incident_id = $1 ORDER BY created, id`, incidentID)
+	out := make([]*bot.Page, len(ps))
+	for i := range ps {
+		out[i] = &ps[i]
+	}
+	return out, err
+}
+
+// PutPage writes p and moves its timer: next_at is set only while the
+// page is active and has a next step.
+func (t txn) PutPage(p *bot.Page) error {
+	if p.ID == uuid.Nil {
+		p.ID = bot.NewID()
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	var next *int64
+	if p.Active() && !p.NextAt.IsZero() {
+		n := p.NextAt.UnixNano()
+		next = &n
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO pages (id, incident_id, created, next_at, body) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET next_at = excluded.next_at, body = excluded.body`, p.ID, p.IncidentID, nanos(p.Created), next, body)
+	return err
+}
+
+func refKey(p bot.Platform, ref bot.MessageRef) string {
+	return string(p) + "|" + ref.Channel + "|" + ref.ID
+}
+
+func (t txn) LinkPage(p bot.Platform, ref bot.MessageRef, pageID uuid.UUID) error {
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO page_refs (ref, page_id) VALUES ($1, $2) ON CONFLICT (ref) DO UPDATE SET page_id = excluded.page_id`,
+		refKey(p, ref), pageID)
+	return err
+}
+
+// Page implements bot.PageStore.
+func (s *Store) Page(ctx context.Context, id uuid.UUID) (*bot.Page, error) {
+	return one[bot.Page](ctx, s.pool, "That page", `SELECT body FROM pages WHERE id = $1`, id)
+}
+
+// PagesForIncident implements bot.PageStore.
+func (s *Store) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error) {
+	return pagesFor(ctx, s.pool, incidentID)
+}
+
+// DuePages implements bot.PageStore.
+func (s *Store) DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
+	return ids(ctx, s.pool, `SELECT id FROM pages WHERE next_at <= $1 ORDER BY next_at, id`, now.UnixNano())
+}
+
+func ids(ctx context.Context, q querier, sql string, args ...any) ([]uuid.UUID, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+}
+
+// PageByRef implements bot.PageStore.
+func (s *Store) PageByRef(ctx context.Context, p bot.Platform, ref bot.MessageRef) (uuid.UUID, bool, error) {
+	var id uuid.UUID
+	err := s.pool.QueryRow(ctx, `SELECT page_id FROM page_refs WHERE ref = $1`, refKey(p, ref)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, false, nil
+	}
+	return id, err == nil, err
+}
+
+// --- reminders ------------------------------------------------------------
+
+func (t txn) SetReminder(r bot.Reminder) error {
+	if r.At.IsZero() {
+		_, err := t.tx.Exec(t.ctx, `DELETE FROM reminders WHERE incident_id = $1 AND kind = $2`, r.IncidentID, r.Kind)
+		return err
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO reminders (incident_id, kind, at) VALUES ($1, $2, $3)
+		ON CONFLICT (incident_id, kind) DO UPDATE SET at = excluded.at`, r.IncidentID, r.Kind, r.At.UnixNano())
+	return err
+}
+
+// DueReminders implements bot.ReminderStore.
+func (s *Store) DueReminders(ctx context.Context, now time.Time) ([]bot.Reminder, error) {
+	rows, err := s.pool.Query(ctx, `SELECT incident_id, kind, at FROM reminders WHERE at <= $1 ORDER BY at, incident_id, kind`, now.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Reminder, error) {
+		var r bot.Reminder
+		var at int64
+		err := row.Scan(&r.IncidentID, &r.Kind, &at)
+		r.At = fromNanos(at)
+		return r, err
+	})
+}
+
+// --- follow-ups, postmortems, alert groups ---------------------------------
+
+func (t txn) AddFollowUp(f *bot.FollowUp, ev bot.Event) error {
+	if f.ID == uuid.Nil {
+		f.ID = bot.NewID()
+	}
+	n, err := t.next("followup")
+	if err != nil {
+		return err
+	}
+	f.Number = n
+	body, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO followups (number, body) VALUES ($1, $2)`, n, body); err != nil {
+		return err
+	}
+	ev.IncidentID = f.IncidentID
+	return t.appendEvent(&ev)
+}
+
+func (t txn) FollowUp(n int64) (*bot.FollowUp, error) {
+	return one[bot.FollowUp](t.ctx, t.tx, fmt.Sprintf("F-%d", n), `SELECT body FROM followups WHERE number = $1`, n)
+}
+
+func (t txn) PutFollowUp(f *bot.FollowUp) error {
+	body, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(t.ctx, `UPDATE followups SET body = $2 WHERE number = $1`, f.Number, body)
+	if err == nil && tag.RowsAffected() == 0 {
+		return notFound(f.Key())
+	}
+	return err
+}
+
+// FollowUp implements bot.FollowUpStore.
+func (s *Store) FollowUp(ctx context.Context, n int64) (*bot.FollowUp, error) {
+	return one[bot.FollowUp](ctx, s.pool, fmt.Sprintf("F-%d", n), `SELECT body FROM followups WHERE number = $1`, n)
+}
+
+// FollowUps implements bot.FollowUpStore.
+func (s *Store) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
+	fs, err := all[bot.FollowUp](ctx, s.pool, "follow-up", `SELECT body FROM followups ORDER BY number`)
+	out := make([]*bot.FollowUp, len(fs))
+	for i := range fs {
+		out[i] = &fs[i]
+	}
+	return out, err
+}
+
+func (t txn) PutPostmortem(incidentID uuid.UUID, markdown []byte) error {
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO postmortems (incident_id, markdown) VALUES ($1, $2)
+		ON CONFLICT (incident_id) DO UPDATE SET markdown = excluded.markdown`, incidentID, markdown)
+	return err
+}
+
+// Postmortem implements bot.PostmortemStore.
+func (s *Store) Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error) {
+	var md []byte
+	err := s.pool.QueryRow(ctx, `SELECT markdown FROM postmortems WHERE incident_id = $1`, incidentID).Scan(&md)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("A postmortem for that incident")
+	}
+	return md, err
+}
+
+func (t txn) SetAlertIncident(key string, incidentID uuid.UUID) error {
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO alert_keys (key, incident_id) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET incident_id = excluded.incident_id`, key, incidentID)
+	return err
+}
+
+// AlertIncident implements bot.AlertStore.
+func (s *Store) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error) {
+	var id uuid.UUID
+	err := s.pool.QueryRow(ctx, `SELECT incident_id FROM alert_keys WHERE key = $1`, key).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, false, nil
+	}
+	return id, err == nil, err
+}
+
+// --- on-call history and cursors --------------------------------------------
+
+// AddOnCallChange implements bot.Tx. It never replaces an entry.
+func (t txn) AddOnCallChange(c *bot.OnCallChange) error {
+	if c.ID == uuid.Nil {
+		c.ID = bot.NewID()
+	}
+	body, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(t.ctx, `INSERT INTO oncall_changes (id, body) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, c.ID, body)
+	if err == nil && tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: on-call change %s exists already", c.ID)
+	}
+	return err
+}
+
+// OnCallChanges implements bot.OnCallStore: the history, oldest first
+// (change ids are UUIDv7, which sort by time as bytes and as uuids).
+func (s *Store) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
+	return all[bot.OnCallChange](ctx, s.pool, "on-call change", `SELECT body FROM oncall_changes ORDER BY id`)
+}
+
+func (t txn) SetCursor(key string, at time.Time) error {
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO cursors (key, at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET at = excluded.at`, key, at.UnixNano())
+	return err
+}
+
+// Cursor implements bot.OnCallStore.
+func (s *Store) Cursor(ctx context.Context, key string) (time.Time, bool, error) {
+	var at int64
+	err := s.pool.QueryRow(ctx, `SELECT at FROM cursors WHERE key = $1`, key).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	return fromNanos(at), err == nil, err
+}
+
+// --- heartbeats -------------------------------------------------------------
+
+// Heartbeat implements bot.HeartbeatStore.
+func (s *Store) Heartbeat(ctx context.Context, name string) (bot.HeartbeatState, bool, error) {
+	hb, err := one[bot.HeartbeatState](ctx, s.pool, "heartbeat", `SELECT body FROM heartbeats WHERE name = $1`, name)
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		return bot.HeartbeatState{}, false, nil
+	}
+	if err != nil {
+		return bot.HeartbeatState{}, false, err
+	}
+	return *hb, true, nil
+}
+
+// PutHeartbeat implements bot.HeartbeatStore.
+func (s *Store) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
+	body, err := json.Marshal(hb)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(t txn) error {
+		_, err := t.tx.Exec(t.ctx, `INSERT INTO heartbeats (name, due, body) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET due = excluded.due, body = excluded.body`, hb.Name, hb.Due.UnixNano(), body)
+		return err
+	})
+}
+
+// DueHeartbeats implements bot.HeartbeatStore.
+func (s *Store) DueHeartbeats(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name FROM heartbeats WHERE due <= $1 ORDER BY due, name`, now.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// --- named messages ---------------------------------------------------------
+
+func (t txn) NameMessage(name string, ref bot.MessageRef) error {
+	body, err := json.Marshal(ref)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO named (name, ref) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET ref = excluded.ref`, name, body)
+	return err
+}
+
+// Named implements bot.JobStore.
+func (s *Store) Named(ctx context.Context, name string) (bot.MessageRef, bool, error) {
+	ref, err := one[bot.MessageRef](ctx, s.pool, "named message", `SELECT ref FROM named WHERE name = $1`, name)
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		return bot.MessageRef{}, false, nil
+	}
+	if err != nil {
+		return bot.MessageRef{}, false, err
+	}
+	return *ref, true, nil
+}

@@ -1,0 +1,667 @@
+// Package storetest is the contract every store.Backend meets: the bbolt
+// file and PostgreSQL run the same suite, so klaxon behaves the same on
+// either (as litestream runs one suite against every replica client).
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
+)
+
+var t0 = time.Date(2026, 11, 28, 12, 0, 0, 123456789, time.UTC)
+
+// Run runs the contract against fresh stores made by open.
+func Run(t *testing.T, open func(t *testing.T) store.Backend) {
+	ctx := context.Background()
+	tests := map[string]func(t *testing.T, s store.Backend){
+		"IncidentsAndNumbers":   incidentsAndNumbers,
+		"TimelineOrderAndDedup": timelineOrderAndDedup,
+		"PagesAndDue":           pagesAndDue,
+		"Outbox":                outbox,
+		"OutboxCoalesces":       outboxCoalesces,
+		"OnCallAndCursors":      onCallAndCursors,
+		"FollowUpsAndAlerts":    followUpsAndAlerts,
+		"Heartbeats":            heartbeats,
+		"Reminders":             reminders,
+		"ExportAndCounts":       exportAndCounts,
+		"ConcurrentWriters":     concurrentWriters,
+		"FailedUpdateWritesNothing": func(t *testing.T, s store.Backend) {
+			inc := declare(t, s, "x")
+			err := s.Update(ctx, func(tx bot.Tx) error {
+				cur, _ := tx.Incident(inc.ID)
+				cur.Title = "changed"
+				if err := tx.PutIncident(cur); err != nil {
+					return err
+				}
+				if err := tx.AppendEvents(inc.ID, bot.NewEvent(bot.EventNote, bot.User{ID: "a"}, t0, "lost")); err != nil {
+					return err
+				}
+				return errors.New("refused")
+			})
+			if err == nil || !strings.Contains(err.Error(), "refused") {
+				t.Fatalf("Update = %v; want fn's error", err)
+			}
+			got, _ := s.Incident(ctx, inc.ID)
+			if n, _ := s.CountEvents(ctx, inc.ID); got.Title != "x" || n != 1 {
+				t.Errorf("a failed update wrote: title %q, %d events", got.Title, n)
+			}
+		},
+	}
+	names := make([]string, 0, len(tests))
+	for name := range tests {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			tests[name](t, s)
+			if err := s.Check(); err != nil {
+				t.Errorf("Check after %s: %v", name, err)
+			}
+			if err := s.Ready(); err != nil {
+				t.Errorf("Ready: %v", err)
+			}
+		})
+	}
+}
+
+func update(t *testing.T, s store.Backend, fn func(tx bot.Tx) error) {
+	t.Helper()
+	if err := s.Update(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// declare stores an incident with one event.
+func declare(t *testing.T, s store.Backend, title string) *bot.Incident {
+	t.Helper()
+	inc := &bot.Incident{Title: title, Status: bot.StatusOpen, Severity: bot.DefaultSeverities()[0], Platform: bot.PlatformSlack, DeclaredAt: t0}
+	update(t, s, func(tx bot.Tx) error {
+		return tx.CreateIncident(inc, bot.NewEvent(bot.EventDeclared, bot.User{ID: "U1"}, t0, "declared"))
+	})
+	return inc
+}
+
+func incidentsAndNumbers(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	a, b, c := declare(t, s, "a"), declare(t, s, "b"), declare(t, s, "c")
+	if a.Number != 1 || b.Number != 2 || c.Number != 3 {
+		t.Fatalf("numbers %d %d %d; want 1 2 3", a.Number, b.Number, c.Number)
+	}
+	// A transaction that fails takes no number.
+	s.Update(ctx, func(tx bot.Tx) error {
+		tx.CreateIncident(&bot.Incident{Title: "lost", Status: bot.StatusOpen})
+		return errors.New("no")
+	})
+	d := declare(t, s, "d")
+	if d.Number != 4 {
+		t.Errorf("after a failed declaration the next number is %d; want 4", d.Number)
+	}
+	update(t, s, func(tx bot.Tx) error {
+		cur, err := tx.Incident(b.ID)
+		if err != nil {
+			return err
+		}
+		cur.Channel, cur.Status, cur.Number = bot.ChannelRef{ID: "C2", Name: "inc-2-b"}, bot.StatusResolved, 99
+		return tx.PutIncident(cur)
+	})
+	got, err := s.IncidentByChannel(ctx, bot.PlatformSlack, "C2")
+	if err != nil || got.ID != b.ID || got.Number != 2 {
+		t.Errorf("IncidentByChannel = %+v, %v; want INC-2 (its number kept)", got, err)
+	}
+	if _, err := s.IncidentByChannel(ctx, bot.PlatformDiscord, "C2"); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("another platform's channel: %v; want ENOTFOUND", err)
+	}
+	if got, err := s.IncidentByNumber(ctx, 3); err != nil || got.ID != c.ID {
+		t.Errorf("IncidentByNumber(3) = %+v, %v", got, err)
+	}
+	if _, err := s.IncidentByNumber(ctx, 42); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("IncidentByNumber(42): %v; want ENOTFOUND", err)
+	}
+	if _, err := s.Incident(ctx, uuid.New()); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("Incident(unknown): %v; want ENOTFOUND", err)
+	}
+	numbers := func(f bot.IncidentFilter) string {
+		incs, err := s.ListIncidents(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, inc := range incs {
+			out = append(out, fmt.Sprint(inc.Number))
+		}
+		return strings.Join(out, ",")
+	}
+	for f, want := range map[bot.IncidentFilter]string{
+		{}:                            "4,3,2,1",
+		{ActiveOnly: true}:            "4,3,1",
+		{Limit: 2}:                    "4,3",
+		{Limit: 2, Before: 3}:         "2,1",
+		{ActiveOnly: true, Before: 4}: "3,1",
+	} {
+		if got := numbers(f); got != want {
+			t.Errorf("ListIncidents(%+v) = %s; want %s", f, got, want)
+		}
+	}
+	err = s.Update(ctx, func(tx bot.Tx) error { return tx.PutIncident(&bot.Incident{ID: uuid.New()}) })
+	if bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("PutIncident of an unknown incident: %v; want ENOTFOUND", err)
+	}
+}
+
+func timelineOrderAndDedup(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	inc := declare(t, s, "x")
+	for i := range 20 {
+		ev := bot.NewEvent(bot.EventMessage, bot.User{ID: "U1"}, t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("m%d", i))
+		ev.SourceID = fmt.Sprintf("slack:Ev%d", i%15) // five redeliveries
+		ev.Ref = bot.MessageRef{Channel: "C1", ID: fmt.Sprint(i)}
+		update(t, s, func(tx bot.Tx) error { return tx.AppendEvents(inc.ID, ev) })
+	}
+	n, err := s.CountEvents(ctx, inc.ID)
+	if err != nil || n != 16 {
+		t.Fatalf("CountEvents = %d, %v; want 16 (the declaration and 15 messages, redeliveries once)", n, err)
+	}
+	evs, err := s.Events(ctx, inc.ID, 0, 0)
+	if err != nil || len(evs) != 16 {
+		t.Fatalf("Events = %d, %v", len(evs), err)
+	}
+	for i, ev := range evs {
+		if ev.Seq != uint64(i+1) || ev.IncidentID != inc.ID {
+			t.Fatalf("event %d has seq %d incident %s", i, ev.Seq, ev.IncidentID)
+		}
+		if i > 0 && ev.Text != fmt.Sprintf("m%d", i-1) {
+			t.Fatalf("event %d is %q", i, ev.Text)
+		}
+	}
+	if !evs[3].Time.Equal(t0.Add(2 * time.Second)) {
+		t.Errorf("event time %v does not round-trip", evs[3].Time)
+	}
+	page, _ := s.Events(ctx, inc.ID, 5, 3)
+	if len(page) != 3 || page[0].Seq != 5 || page[2].Seq != 7 {
+		t.Errorf("Events(from 5, 3) = %v", page)
+	}
+	var streamed, brief []uint64
+	s.EachEvent(ctx, inc.ID, func(ev bot.Event) error { streamed = append(streamed, ev.Seq); return nil })
+	s.EachEventBrief(ctx, inc.ID, func(ev bot.Event) error {
+		if ev.Ref.ID != "" {
+			return errors.New("a brief event carries its ref")
+		}
+		brief = append(brief, ev.Seq)
+		return nil
+	})
+	if len(streamed) != 16 || !slices.Equal(streamed, brief) || !slices.IsSorted(streamed) {
+		t.Errorf("EachEvent %v, EachEventBrief %v", streamed, brief)
+	}
+	stop := errors.New("stop")
+	if err := s.EachEvent(ctx, inc.ID, func(bot.Event) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("EachEvent does not return fn's error: %v", err)
+	}
+	ev, ok, err := s.LastAbout(ctx, inc.ID, bot.MessageRef{Channel: "C1", ID: "12"}, 10, bot.EventMessage)
+	if err != nil || !ok || ev.Text != "m12" {
+		t.Errorf("LastAbout = %+v, %v, %v", ev, ok, err)
+	}
+	if _, ok, _ := s.LastAbout(ctx, inc.ID, bot.MessageRef{Channel: "C1", ID: "1"}, 5, bot.EventMessage); ok {
+		t.Error("LastAbout looked further back than its limit")
+	}
+	if err := s.Update(ctx, func(tx bot.Tx) error {
+		return tx.AppendEvents(uuid.New(), bot.NewEvent(bot.EventNote, bot.User{}, t0, "x"))
+	}); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("appending to an unknown incident: %v", err)
+	}
+	if _, err := s.Events(ctx, uuid.New(), 0, 0); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("Events of an unknown incident: %v", err)
+	}
+	// Forgotten source ids may be recorded again (a redelivery after the
+	// window is a new event to klaxon).
+	if n, err := s.PruneSeen(t0.Add(10 * time.Second)); err != nil || n != 10 {
+		t.Errorf("PruneSeen = %d, %v; want the 10 records older than 10 s", n, err)
+	}
+	old := bot.NewEvent(bot.EventMessage, bot.User{ID: "U1"}, t0, "again")
+	old.SourceID = "slack:Ev0"
+	update(t, s, func(tx bot.Tx) error { return tx.AppendEvents(inc.ID, old) })
+	if n, _ := s.CountEvents(ctx, inc.ID); n != 17 {
+		t.Errorf("after pruning, a redelivery of Ev0 was not recorded: %d events", n)
+	}
+}
+
+func pagesAndDue(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	inc := declare(t, s, "x")
+	p1 := &bot.Page{IncidentID: inc.ID, Status: bot.PageTriggered, NextAt: t0.Add(5 * time.Minute), Created: t0}
+	p2 := &bot.Page{IncidentID: inc.ID, Status: bot.PageTriggered, NextAt: t0.Add(time.Minute), Created: t0.Add(time.Second)}
+	update(t, s, func(tx bot.Tx) error {
+		if err := tx.PutPage(p1); err != nil {
+			return err
+		}
+		if err := tx.PutPage(p2); err != nil {
+			return err
+		}
+		return tx.LinkPage(bot.PlatformSlack, bot.MessageRef{Channel: "D1", ID: "1.2"}, p1.ID)
+	})
+	due := func(at time.Time) []uuid.UUID {
+		ids, err := s.DuePages(ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if got := due(t0); len(got) != 0 {
+		t.Errorf("due at t0: %v", got)
+	}
+	if got := due(t0.Add(10 * time.Minute)); !slices.Equal(got, []uuid.UUID{p2.ID, p1.ID}) {
+		t.Errorf("due later: %v; want p2 then p1", got)
+	}
+	// Acknowledged: its timer goes.
+	update(t, s, func(tx bot.Tx) error {
+		cur, err := tx.Page(p2.ID)
+		if err != nil {
+			return err
+		}
+		cur.Status, cur.NextAt = bot.PageAcknowledged, time.Time{}
+		return tx.PutPage(cur)
+	})
+	if got := due(t0.Add(10 * time.Minute)); !slices.Equal(got, []uuid.UUID{p1.ID}) {
+		t.Errorf("due after the ack: %v; want p1", got)
+	}
+	pages, err := s.PagesForIncident(ctx, inc.ID)
+	if err != nil || len(pages) != 2 || pages[0].ID != p1.ID || pages[1].Status != bot.PageAcknowledged {
+		t.Errorf("PagesForIncident = %v, %v", pages, err)
+	}
+	if id, ok, err := s.PageByRef(ctx, bot.PlatformSlack, bot.MessageRef{Channel: "D1", ID: "1.2"}); err != nil || !ok || id != p1.ID {
+		t.Errorf("PageByRef = %v %v %v", id, ok, err)
+	}
+	if _, ok, _ := s.PageByRef(ctx, bot.PlatformDiscord, bot.MessageRef{Channel: "D1", ID: "1.2"}); ok {
+		t.Error("PageByRef found another platform's message")
+	}
+	if _, err := s.Page(ctx, uuid.New()); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("Page(unknown): %v", err)
+	}
+}
+
+// job is a chat job of queue.
+func job(queue string, op bot.JobOp, at time.Time) bot.Job {
+	return bot.Job{Queue: queue, Platform: bot.PlatformSlack, Op: op, NextAttempt: at, Created: at}
+}
+
+func keys(jobs []bot.Job) string {
+	var out []string
+	for _, j := range jobs {
+		out = append(out, j.Queue+":"+string(j.Op))
+	}
+	return strings.Join(out, ",")
+}
+
+func outbox(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	inc := declare(t, s, "x")
+	q := inc.ID.String()
+	page := bot.Job{Queue: "page:1", Op: bot.OpPage, Delivery: &bot.Delivery{Pager: "pd"}, NextAttempt: t0.Add(time.Second), Created: t0}
+	update(t, s, func(tx bot.Tx) error {
+		return tx.Enqueue(job(q, bot.OpCreateChannel, t0), job(q, bot.OpPost, t0), job("channel:C9", bot.OpPost, t0.Add(2*time.Second)), page)
+	})
+	due := func(at time.Time, want func(key, dest string) bool) []bot.Job {
+		jobs, err := s.DueJobs(ctx, at, 0, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jobs
+	}
+	// One job per queue, pages first.
+	if got := keys(due(t0.Add(time.Hour), nil)); got != "page:1:page,"+q+":create_channel,channel:C9:post" {
+		t.Errorf("due = %s", got)
+	}
+	if got := keys(due(t0, nil)); got != q+":create_channel" {
+		t.Errorf("due at t0 = %s", got)
+	}
+	if got := due(t0.Add(time.Hour), func(key, dest string) bool { return dest == "pager:pd" }); len(got) != 1 || got[0].Op != bot.OpPage {
+		t.Errorf("due for pager:pd = %s", keys(got))
+	}
+	if n, err := s.DueJobs(ctx, t0.Add(time.Hour), 1, nil); err != nil || len(n) != 2 {
+		t.Errorf("DueJobs with limit 1 per priority = %s, %v", keys(n), err)
+	}
+	first := due(t0, nil)[0]
+	if ok, _ := s.StillDue(ctx, first); !ok {
+		t.Error("StillDue of the due head is false")
+	}
+	// A failed attempt moves it; a success lets the next of its queue go.
+	retry := first
+	retry.Attempts, retry.NextAttempt, retry.LastError = 1, t0.Add(time.Minute), "503"
+	if err := s.FinishJob(ctx, retry, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.StillDue(ctx, first); ok {
+		t.Error("StillDue of a moved job is true")
+	}
+	if got := keys(due(t0.Add(30*time.Second), nil)); strings.Contains(got, q) {
+		t.Errorf("a job waiting out its backoff is due: %s", got)
+	}
+	// The platform is back: what waits out a backoff goes now.
+	if n, err := s.RetryNow(ctx, "slack", t0.Add(30*time.Second)); err != nil || n != 1 {
+		t.Errorf("RetryNow = %d, %v; want 1", n, err)
+	}
+	head := due(t0.Add(30*time.Second), func(key, _ string) bool { return strings.HasPrefix(key, q) })
+	if keys(head) != q+":create_channel" || head[0].Attempts != 1 || !head[0].NextAttempt.Equal(t0.Add(30*time.Second)) {
+		t.Fatalf("due after RetryNow = %s", keys(head))
+	}
+	done := head[0]
+	done.Status, done.Done = bot.JobDone, t0.Add(31*time.Second)
+	if err := s.FinishJob(ctx, done, func(tx bot.Tx) error {
+		return tx.AppendEvents(inc.ID, bot.NewEvent(bot.EventChannel, bot.User{}, t0, "channel made"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountEvents(ctx, inc.ID); n != 2 {
+		t.Errorf("FinishJob's then did not commit: %d events", n)
+	}
+	if got := keys(due(t0.Add(time.Hour), nil)); got != "page:1:page,"+q+":post,channel:C9:post" {
+		t.Errorf("due after the first finished = %s", got)
+	}
+	// A refusal for good stays, failed; the queue goes on.
+	post := due(t0.Add(time.Hour), func(k, d string) bool { return strings.HasPrefix(k, q) })[0]
+	post.Status, post.LastError = bot.JobFailed, "not_in_channel"
+	if err := s.FinishJob(ctx, post, nil); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.PendingJobs(ctx, inc.ID)
+	if err != nil || len(pending) != 1 || pending[0].Status != bot.JobFailed {
+		t.Errorf("PendingJobs = %+v, %v; want the failed post", pending, err)
+	}
+	counts, err := s.CountJobs(ctx)
+	if err != nil || counts["slack"][bot.JobFailed] != 1 || counts["slack"][bot.JobPending] != 1 || counts["pager:pd"][bot.JobPending] != 1 {
+		t.Errorf("CountJobs = %v, %v", counts, err)
+	}
+	// Cancelling a queue drops its pending jobs; one finishing after that
+	// records only a success.
+	update(t, s, func(tx bot.Tx) error { return tx.CancelJobs("page:1") })
+	if got := keys(due(t0.Add(time.Hour), nil)); strings.Contains(got, "page:1") {
+		t.Errorf("a cancelled job is due: %s", got)
+	}
+	failed := page
+	failed.Status = bot.JobFailed
+	if err := s.FinishJob(ctx, failed, func(bot.Tx) error { return errors.New("must not run") }); err != nil {
+		t.Errorf("finishing a cancelled job with a failure: %v", err)
+	}
+	ran := false
+	page.Status = bot.JobDone
+	if err := s.FinishJob(ctx, page, func(bot.Tx) error { ran = true; return nil }); err != nil || !ran {
+		t.Errorf("finishing a cancelled job with a success: %v, then ran %v", err, ran)
+	}
+	// Named messages.
+	update(t, s, func(tx bot.Tx) error { return tx.NameMessage("offer:1", bot.MessageRef{Channel: "C1", ID: "9.9"}) })
+	if ref, ok, err := s.Named(ctx, "offer:1"); err != nil || !ok || ref.ID != "9.9" {
+		t.Errorf("Named = %+v %v %v", ref, ok, err)
+	}
+	if _, ok, _ := s.Named(ctx, "offer:2"); ok {
+		t.Error("Named found a name never given")
+	}
+	if err := s.Update(ctx, func(tx bot.Tx) error { return tx.Enqueue(bot.Job{Op: bot.OpPost}) }); err == nil {
+		t.Error("a job without a queue was enqueued")
+	}
+}
+
+func outboxCoalesces(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	inc := declare(t, s, "x")
+	q := inc.ID.String()
+	summary := func() bot.Job { return job(q, bot.OpSummary, t0) }
+	update(t, s, func(tx bot.Tx) error { return tx.Enqueue(summary(), summary(), summary()) })
+	pending, _ := s.PendingJobs(ctx, inc.ID)
+	if len(pending) != 1 {
+		t.Fatalf("three summary updates left %d jobs; want 1", len(pending))
+	}
+	// Asked for again while it runs: it runs once more.
+	running := pending[0]
+	update(t, s, func(tx bot.Tx) error { return tx.Enqueue(summary()) })
+	running.Status, running.Done = bot.JobDone, t0.Add(time.Second)
+	if err := s.FinishJob(ctx, running, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := s.DueJobs(ctx, t0.Add(time.Minute), 0, nil)
+	if len(again) != 1 || again[0].Key != running.Key || again[0].Status != bot.JobPending {
+		t.Fatalf("the summary wanted while it ran is not due again: %+v", again)
+	}
+	again[0].Status, again[0].Done = bot.JobDone, t0.Add(2*time.Second)
+	if err := s.FinishJob(ctx, again[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.PendingJobs(ctx, inc.ID); len(p) != 0 {
+		t.Errorf("jobs left: %+v", p)
+	}
+	// Done, it no longer coalesces: the next is a new job.
+	update(t, s, func(tx bot.Tx) error { return tx.Enqueue(summary()) })
+	if p, _ := s.PendingJobs(ctx, inc.ID); len(p) != 1 || p[0].Key == running.Key {
+		t.Errorf("after it finished, a new summary update is %+v", p)
+	}
+}
+
+func onCallAndCursors(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	var ids []uuid.UUID
+	for i := range 5 {
+		c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOverride, Author: bot.User{ID: fmt.Sprint(i)}, At: t0.Add(time.Duration(i) * time.Minute),
+			Override: &bot.Override{ID: bot.NewID(), Schedule: "s", Person: "alice", Start: t0, End: t0.Add(time.Hour)}}
+		ids = append(ids, c.ID)
+		update(t, s, func(tx bot.Tx) error { return tx.AddOnCallChange(c) })
+	}
+	dup := &bot.OnCallChange{ID: ids[2], Kind: bot.ChangeUndo}
+	if err := s.Update(ctx, func(tx bot.Tx) error { return tx.AddOnCallChange(dup) }); err == nil {
+		t.Error("an on-call change was replaced: the history is append-only")
+	}
+	h, err := s.OnCallChanges(ctx)
+	if err != nil || len(h) != 5 {
+		t.Fatalf("OnCallChanges = %d, %v", len(h), err)
+	}
+	for i, c := range h {
+		if c.ID != ids[i] || c.Kind != bot.ChangeOverride || !c.At.Equal(t0.Add(time.Duration(i)*time.Minute)) {
+			t.Errorf("change %d = %+v", i, c)
+		}
+	}
+	if _, ok, _ := s.Cursor(ctx, "handoff:s"); ok {
+		t.Error("a cursor never set exists")
+	}
+	update(t, s, func(tx bot.Tx) error { return tx.SetCursor("handoff:s", t0) })
+	update(t, s, func(tx bot.Tx) error { return tx.SetCursor("handoff:s", t0.Add(time.Second)) })
+	if at, ok, err := s.Cursor(ctx, "handoff:s"); err != nil || !ok || !at.Equal(t0.Add(time.Second)) {
+		t.Errorf("Cursor = %v %v %v", at, ok, err)
+	}
+}
+
+func followUpsAndAlerts(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	inc := declare(t, s, "x")
+	for i := range 3 {
+		f := &bot.FollowUp{IncidentID: inc.ID, Text: fmt.Sprint("f", i), Created: t0}
+		update(t, s, func(tx bot.Tx) error {
+			return tx.AddFollowUp(f, bot.NewEvent(bot.EventFollowUp, bot.User{ID: "a"}, t0, "added"))
+		})
+		if f.Number != int64(i+1) {
+			t.Errorf("follow-up %d numbered %d", i, f.Number)
+		}
+	}
+	update(t, s, func(tx bot.Tx) error {
+		f, err := tx.FollowUp(2)
+		if err != nil {
+			return err
+		}
+		f.Done = true
+		return tx.PutFollowUp(f)
+	})
+	if f, err := s.FollowUp(ctx, 2); err != nil || !f.Done {
+		t.Errorf("FollowUp(2) = %+v, %v", f, err)
+	}
+	if fs, err := s.FollowUps(ctx); err != nil || len(fs) != 3 || fs[0].Number != 1 || fs[2].Text != "f2" {
+		t.Errorf("FollowUps = %v, %v", fs, err)
+	}
+	if n, _ := s.CountEvents(ctx, inc.ID); n != 4 {
+		t.Errorf("each follow-up's event: %d events; want 4", n)
+	}
+	if err := s.Update(ctx, func(tx bot.Tx) error { return tx.PutFollowUp(&bot.FollowUp{Number: 9}) }); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("PutFollowUp(F-9): %v", err)
+	}
+	update(t, s, func(tx bot.Tx) error { return tx.PutPostmortem(inc.ID, []byte("# v1")) })
+	update(t, s, func(tx bot.Tx) error { return tx.PutPostmortem(inc.ID, []byte("# v2")) })
+	if md, err := s.Postmortem(ctx, inc.ID); err != nil || string(md) != "# v2" {
+		t.Errorf("Postmortem = %q, %v", md, err)
+	}
+	if _, err := s.Postmortem(ctx, uuid.New()); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("Postmortem(unknown): %v", err)
+	}
+	update(t, s, func(tx bot.Tx) error { return tx.SetAlertIncident("am:abc", inc.ID) })
+	if id, ok, err := s.AlertIncident(ctx, "am:abc"); err != nil || !ok || id != inc.ID {
+		t.Errorf("AlertIncident = %v %v %v", id, ok, err)
+	}
+	if _, ok, _ := s.AlertIncident(ctx, "am:other"); ok {
+		t.Error("AlertIncident found an unknown group")
+	}
+}
+
+func heartbeats(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	for i, name := range []string{"etl", "backup", "cron"} {
+		if err := s.PutHeartbeat(ctx, bot.HeartbeatState{Name: name, Due: t0.Add(time.Duration(3-i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A ping moves etl's due time on.
+	if err := s.PutHeartbeat(ctx, bot.HeartbeatState{Name: "etl", LastPing: t0, Due: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.DueHeartbeats(ctx, t0.Add(5*time.Minute))
+	if err != nil || !slices.Equal(due, []string{"cron", "backup"}) {
+		t.Errorf("DueHeartbeats = %v, %v; want cron, backup", due, err)
+	}
+	hb, ok, err := s.Heartbeat(ctx, "etl")
+	if err != nil || !ok || !hb.LastPing.Equal(t0) || !hb.Due.Equal(t0.Add(time.Hour)) {
+		t.Errorf("Heartbeat(etl) = %+v %v %v", hb, ok, err)
+	}
+	if _, ok, _ := s.Heartbeat(ctx, "nope"); ok {
+		t.Error("Heartbeat found an unknown name")
+	}
+}
+
+func reminders(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	a, b := declare(t, s, "a"), declare(t, s, "b")
+	update(t, s, func(tx bot.Tx) error {
+		for _, r := range []bot.Reminder{
+			{IncidentID: a.ID, Kind: bot.RemindUpdate, At: t0.Add(30 * time.Minute)},
+			{IncidentID: b.ID, Kind: bot.RemindUpdate, At: t0.Add(10 * time.Minute)},
+			{IncidentID: a.ID, Kind: bot.RemindCommander, At: t0.Add(20 * time.Minute)},
+		} {
+			if err := tx.SetReminder(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Moved and cancelled.
+	update(t, s, func(tx bot.Tx) error {
+		if err := tx.SetReminder(bot.Reminder{IncidentID: a.ID, Kind: bot.RemindUpdate, At: t0.Add(5 * time.Minute)}); err != nil {
+			return err
+		}
+		return tx.SetReminder(bot.Reminder{IncidentID: a.ID, Kind: bot.RemindCommander})
+	})
+	rs, err := s.DueReminders(ctx, t0.Add(time.Hour))
+	if err != nil || len(rs) != 2 || rs[0].IncidentID != a.ID || rs[1].IncidentID != b.ID || !rs[0].At.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("DueReminders = %+v, %v", rs, err)
+	}
+	if rs, _ := s.DueReminders(ctx, t0); len(rs) != 0 {
+		t.Errorf("due at t0: %+v", rs)
+	}
+}
+
+func exportAndCounts(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	a, b := declare(t, s, "a"), declare(t, s, "b")
+	update(t, s, func(tx bot.Tx) error {
+		if err := tx.AppendEvents(a.ID, bot.NewEvent(bot.EventNote, bot.User{ID: "x"}, t0, "n")); err != nil {
+			return err
+		}
+		return tx.PutPage(&bot.Page{IncidentID: b.ID, Status: bot.PageTriggered, Created: t0,
+			Deliveries: []bot.Delivery{{Status: bot.DeliverySent}, {Status: bot.DeliverySent}, {Status: bot.DeliveryPending}}})
+	})
+	var buf bytes.Buffer
+	incs, evs, err := s.Export(&buf)
+	if err != nil || incs != 2 || evs != 3 {
+		t.Fatalf("Export = %d incidents, %d events, %v", incs, evs, err)
+	}
+	var order []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var r store.ExportRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		switch r.Type {
+		case "incident":
+			order = append(order, r.Incident.Title)
+		case "event":
+			order = append(order, string(r.Event.Kind))
+		}
+	}
+	if got := strings.Join(order, ","); got != "a,declared,note,b,declared" {
+		t.Errorf("export order = %s", got)
+	}
+	c, err := s.Counts(ctx)
+	if err != nil || c.TimelineEvents != 3 || c.Deliveries[bot.DeliverySent] != 2 || c.Deliveries[bot.DeliveryPending] != 1 {
+		t.Errorf("Counts = %+v, %v", c, err)
+	}
+}
+
+// concurrentWriters: 16 writers append at once; every event is recorded
+// once, each timeline numbered without gaps, and incident numbers are
+// unique.
+func concurrentWriters(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	inc := declare(t, s, "x")
+	var wg sync.WaitGroup
+	errs := make(chan error, 16*20)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				ev := bot.NewEvent(bot.EventMessage, bot.User{ID: "U"}, t0, "m")
+				ev.SourceID = fmt.Sprintf("ev-%d", (w*20+i)%200) // 120 redeliveries
+				if err := s.Update(ctx, func(tx bot.Tx) error { return tx.AppendEvents(inc.ID, ev) }); err != nil {
+					errs <- err
+				}
+			}
+			if err := s.Update(ctx, func(tx bot.Tx) error {
+				return tx.CreateIncident(&bot.Incident{Title: "w", Status: bot.StatusOpen})
+			}); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	evs, _ := s.Events(ctx, inc.ID, 0, 0)
+	if len(evs) != 201 {
+		t.Errorf("%d events; want 201 (each source id once)", len(evs))
+	}
+	for i, ev := range evs {
+		if ev.Seq != uint64(i+1) {
+			t.Fatalf("event %d has seq %d", i, ev.Seq)
+		}
+	}
+	incs, _ := s.ListIncidents(ctx, bot.IncidentFilter{})
+	if len(incs) != 17 || incs[0].Number != 17 {
+		t.Errorf("%d incidents, newest INC-%d; want 17", len(incs), incs[0].Number)
+	}
+}
