@@ -253,6 +253,11 @@ func (h apiHandler) backup(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	n, err := h.api.Records.Backup(w)
+	if err != nil && n == 0 && bot.ErrorCode(err) == bot.EUNSUPPORTED {
+		w.Header().Del("Content-Disposition")
+		jsonError(w, http.StatusNotImplemented, bot.ErrorMessage(err)) // a store backed up by other means
+		return
+	}
 	if err != nil {
 		// The status line has gone out: abort the response, so the client
 		// sees a broken transfer rather than a short file.

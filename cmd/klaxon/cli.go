@@ -58,7 +58,7 @@ func (m *Main) command() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(m.Stdout, "config OK (%s): mode %s, store %s, %d people, %d services, %d severities\n",
-				source, cfg.Mode(), cfg.Store.Path, len(cfg.People), len(cfg.Services), len(cfg.Incidents.Severities))
+				source, cfg.Mode(), cfg.storeName(), len(cfg.People), len(cfg.Services), len(cfg.Incidents.Severities))
 			return nil
 		},
 	}
@@ -70,7 +70,12 @@ func (m *Main) command() *cobra.Command {
 		Short: "Write a consistent copy of the database (while klaxon is stopped)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return m.withStore(load, func(s *store.Store) error {
+			return m.withStore(load, func(b store.Backend) error {
+				s, ok := b.(*store.Store)
+				if !ok {
+					_, err := b.Backup(nil) // says how to back up this database
+					return err
+				}
 				n, err := s.BackupFile(args[0])
 				if err != nil {
 					return err
@@ -87,7 +92,7 @@ func (m *Main) command() *cobra.Command {
 		Short: "Write every incident and its timeline as JSON lines",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return m.withStore(load, func(s *store.Store) error {
+			return m.withStore(load, func(s store.Backend) error {
 				out := m.Stdout
 				if exportPath != "" && exportPath != "-" {
 					// Private incidents' chat is in it: owner only, as the
@@ -178,12 +183,12 @@ func (m *Main) Check(ctx context.Context, cfg *Config, source string) error {
 }
 
 // withStore opens the configured store for an offline command.
-func (m *Main) withStore(load func() (*Config, string, error), fn func(*store.Store) error) error {
+func (m *Main) withStore(load func() (*Config, string, error), fn func(store.Backend) error) error {
 	cfg, _, err := load()
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout, MustExist: true})
+	s, err := openStore(context.Background(), cfg, true)
 	if err != nil {
 		return err
 	}

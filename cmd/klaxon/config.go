@@ -35,9 +35,15 @@ func (s Secret) Reveal() string { return string(s) }
 // defaults(); config.example.yaml documents each one.
 type Config struct {
 	Store struct {
-		Path          string        `mapstructure:"path"`
+		// Driver is bbolt (one file, nothing to run) or postgres (a
+		// database you operate; replicas share it).
+		Driver        string        `mapstructure:"driver"`
+		Path          string        `mapstructure:"path"` // bbolt
 		LockTimeout   time.Duration `mapstructure:"lock_timeout"`
 		SeenRetention time.Duration `mapstructure:"seen_retention"`
+		Postgres      struct {
+			DSN Secret `mapstructure:"dsn"` // postgres://user:password@host:5432/klaxon?sslmode=require
+		} `mapstructure:"postgres"`
 	} `mapstructure:"store"`
 	HTTP struct {
 		Listen       string `mapstructure:"listen"`
@@ -263,7 +269,9 @@ type ServiceConfig struct {
 // defaults registers every key, so viper knows them all (environment
 // variables only reach keys viper knows) and a bare binary runs.
 func defaults(v *viper.Viper) {
+	v.SetDefault("store.driver", "bbolt")
 	v.SetDefault("store.path", "./data/klaxon.db")
+	v.SetDefault("store.postgres.dsn", "")
 	v.SetDefault("store.lock_timeout", "2s")
 	v.SetDefault("store.seen_retention", "168h")
 	v.SetDefault("http.listen", "127.0.0.1:8080")

@@ -122,5 +122,5 @@ func yamlDateToString(from, to reflect.Type, data any) (any, error) {
 // secretKey reports whether a key holds a token or secret.
 func secretKey(key string) bool {
 	k := strings.ToLower(key)
-	return strings.Contains(k, "token") || strings.Contains(k, "secret") || strings.Contains(k, "key") || strings.Contains(k, "password")
+	return strings.Contains(k, "token") || strings.Contains(k, "secret") || strings.Contains(k, "key") || strings.Contains(k, "password") || strings.Contains(k, "dsn")
 }

@@ -10,6 +10,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -27,8 +28,20 @@ func bad(key, format string, args ...any) error {
 
 // Validate checks every value and names the first bad key.
 func (c *Config) Validate() error {
-	if strings.TrimSpace(c.Store.Path) == "" {
-		return bad("store.path", "must not be empty")
+	switch c.Store.Driver {
+	case "bbolt":
+		if strings.TrimSpace(c.Store.Path) == "" {
+			return bad("store.path", "must not be empty")
+		}
+	case "postgres":
+		if c.Store.Postgres.DSN == "" {
+			return bad("store.postgres.dsn", "is required with store.driver: postgres (or KLAXON_STORE_POSTGRES_DSN), e.g. postgres://klaxon:…@db:5432/klaxon?sslmode=require")
+		}
+		if _, err := pgx.ParseConfig(c.Store.Postgres.DSN.Reveal()); err != nil {
+			return bad("store.postgres.dsn", "is not a PostgreSQL connection string (postgres://user:password@host:5432/db?sslmode=require)")
+		}
+	default:
+		return bad("store.driver", "%q is not one of bbolt, postgres", c.Store.Driver)
 	}
 	if c.Store.LockTimeout <= 0 {
 		return bad("store.lock_timeout", "must be positive, e.g. 2s")

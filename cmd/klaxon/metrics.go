@@ -15,7 +15,7 @@ import (
 const mttWindow = 30 * 24 * time.Hour
 
 // snapshotter reads what /metrics reports from the store and the chats.
-func snapshotter(s *store.Store, chats []bot.Chat, destinations []string, clock bot.Clock) web.Snapshotter {
+func snapshotter(s store.Backend, chats []bot.Chat, destinations []string, clock bot.Clock) web.Snapshotter {
 	return func(ctx context.Context) (web.Snapshot, error) {
 		incs, err := s.ListIncidents(ctx, bot.IncidentFilter{})
 		if err != nil {
@@ -56,7 +56,7 @@ func snapshotter(s *store.Store, chats []bot.Chat, destinations []string, clock 
 }
 
 // statusPage reads the public status page from the store.
-func statusPage(s *store.Store, policy commands.Config, clock bot.Clock) func(context.Context) (bot.StatusPage, error) {
+func statusPage(s store.Backend, policy commands.Config, clock bot.Clock) func(context.Context) (bot.StatusPage, error) {
 	return func(ctx context.Context) (bot.StatusPage, error) {
 		incs, err := s.ListIncidents(ctx, bot.IncidentFilter{})
 		if err != nil {

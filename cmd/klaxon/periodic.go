@@ -16,7 +16,7 @@ import (
 // periodicJobs are klaxon's daily housekeeping, each a loop for runAll.
 // Escalations, reminders and handoffs are not among them: they are rows in
 // the store that the scheduler's tick reads.
-func periodicJobs(s *store.Store, cfg *Config, log zerolog.Logger, clock bot.Clock, incidents *commands.Incidents) ([]func(context.Context) error, error) {
+func periodicJobs(s store.Backend, cfg *Config, log zerolog.Logger, clock bot.Clock, incidents *commands.Incidents) ([]func(context.Context) error, error) {
 	log = log.With().Str("component", "periodic").Logger()
 	jobs := []struct {
 		name, spec string

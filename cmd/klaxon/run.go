@@ -49,7 +49,7 @@ func (m *Main) Logger(cfg *Config) zerolog.Logger {
 // It returns only after in-flight work is finished and the store is closed.
 func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	log := m.Logger(cfg)
-	s, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout})
+	s, err := openStore(ctx, cfg, false)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	}
 	serve = append(serve, periodic...)
 
-	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", s.Path()).Msg("klaxon started")
+	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", cfg.storeName()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
 	return runAll(ctx, serve)
 }
@@ -221,7 +221,7 @@ func warnings(chats []bot.Chat) func() []string {
 const outboxEvery = 100 * time.Millisecond
 
 // ready is /readyz: the store takes writes and every chat is connected.
-func ready(s *store.Store, chats []bot.Chat) func() error {
+func ready(s store.Backend, chats []bot.Chat) func() error {
 	return func() error {
 		if err := s.Ready(); err != nil {
 			return err
