@@ -174,8 +174,11 @@ type Tx interface {
 	PutFollowUp(f *FollowUp) error
 	// PutPostmortem stores the incident's latest postmortem draft.
 	PutPostmortem(incidentID uuid.UUID, markdown []byte) error
-	// SetAlertIncident remembers the incident an alert group declared.
+	// SetAlertIncident remembers the incident an alert group declared;
+	// AlertIncident reads it (inside the transaction, so replicas
+	// receiving the same alert at once declare it once).
 	SetAlertIncident(key string, incidentID uuid.UUID) error
+	AlertIncident(key string) (uuid.UUID, bool, error)
 	// AddOnCallChange appends c to the on-call history (never replacing).
 	AddOnCallChange(c *OnCallChange) error
 	// SetCursor records how far the periodic job key has got.

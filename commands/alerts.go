@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"regexp"
@@ -112,6 +113,7 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 		events = append(events, alertEvent(al))
 		groupResolved = groupResolved || al.GroupResolved
 	}
+	record := inc != nil // into an open incident; a new one has them already
 	if inc == nil {
 		first := -1
 		for i, al := range alerts {
@@ -124,11 +126,19 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 			res.Ignored += len(alerts) // resolutions for nothing open
 			return nil
 		}
-		if inc, err = a.declare(ctx, alerts[first], events); err != nil {
+		declared, err := a.declare(ctx, alerts[first], events)
+		var open *alreadyOpen
+		switch {
+		case errors.As(err, &open):
+			inc, record = open.inc, true // another replica declared it a moment ago: record these in it
+		case err != nil:
 			return err
+		default:
+			inc = declared
+			res.Declared++
 		}
-		res.Declared++
-	} else {
+	}
+	if record {
 		err := a.incidents.store.Update(ctx, func(tx bot.Tx) error {
 			cur, err := tx.Incident(inc.ID)
 			if err != nil {

@@ -3,8 +3,12 @@ package commands_test
 import (
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
@@ -174,5 +178,47 @@ func TestAlertRoutes(t *testing.T) {
 	}
 	if inc := e.incident(2); inc.Service != "api" || inc.Severity.Name != "SEV3" {
 		t.Errorf("second route: service %q severity %s; want api, the default SEV3", inc.Service, inc.Severity.Name)
+	}
+}
+
+// TestReplicasDeclareAnAlertGroupOnce: two replicas (each its own
+// Incidents and Alerts, so no lock in memory is shared) take the same
+// alert group at once on one store: one incident, every alert recorded.
+func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
+	e := newEnv(t)
+	other := commands.New(e.store, []bot.Chat{e.chat}, e.clock, zerolog.Nop(), commands.Config{})
+	replicas := []*commands.Alerts{
+		commands.NewAlerts(e.inc, commands.AlertsConfig{Platform: bot.PlatformConsole}),
+		commands.NewAlerts(other, commands.AlertsConfig{Platform: bot.PlatformConsole}),
+	}
+	var wg sync.WaitGroup
+	var declared atomic.Int64
+	for i := range 20 {
+		wg.Go(func() {
+			res, err := replicas[i%2].Intake(ctx(), []bot.Alert{{Source: "alertmanager", GroupKey: "g", Title: "Disk full", Firing: true}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			declared.Add(int64(res.Declared))
+			if len(res.Incidents) != 1 || res.Incidents[0] != "INC-1" {
+				t.Errorf("receipt names %v; want INC-1", res.Incidents)
+			}
+		})
+	}
+	wg.Wait()
+	incs, _ := e.store.ListIncidents(ctx(), bot.IncidentFilter{})
+	if len(incs) != 1 || declared.Load() != 1 {
+		t.Fatalf("%d incidents, %d declarations; want one", len(incs), declared.Load())
+	}
+	n := 0
+	e.store.EachEvent(ctx(), incs[0].ID, func(ev bot.Event) error {
+		if ev.Kind == bot.EventAlert {
+			n++
+		}
+		return nil
+	})
+	if n != 20 {
+		t.Errorf("%d alerts on the timeline; want all 20", n)
 	}
 }

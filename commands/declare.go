@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -194,6 +195,28 @@ func (c *Incidents) awaitChannel(ctx context.Context, inc *bot.Incident, d time.
 	return inc
 }
 
+// alreadyOpen is Declare's answer for an alert group whose incident is
+// open already (declared by another replica a moment before).
+type alreadyOpen struct{ inc *bot.Incident }
+
+func (e *alreadyOpen) Error() string { return e.inc.Key() + " is open for this alert group" }
+
+// openFor returns the open incident of alert group key, read in tx.
+func openFor(tx bot.Tx, key string) (*bot.Incident, error) {
+	if key == "" {
+		return nil, nil
+	}
+	id, ok, err := tx.AlertIncident(key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	inc, err := tx.Incident(id)
+	if isNotFound(err) || (err == nil && !inc.Status.Active()) {
+		return nil, nil
+	}
+	return inc, err
+}
+
 // Declare validates in and commits the declaration in one transaction:
 // the incident and its timeline events, its reminders, its page with the
 // first step due now, its hook events, and the chat jobs that create its
@@ -256,6 +279,13 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		draft := *inc
 		evs := append([]bot.Event(nil), events...)
 		notes = notes[:0]
+		// Another replica may have declared this alert group a moment ago.
+		if open, err := openFor(tx, in.AlertGroup); err != nil || open != nil {
+			if err == nil {
+				err = &alreadyOpen{open}
+			}
+			return err
+		}
 		if err := tx.CreateIncident(&draft, evs...); err != nil {
 			return err
 		}
@@ -294,6 +324,10 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		out = &draft
 		return nil
 	})
+	var open *alreadyOpen
+	if errors.As(err, &open) {
+		return nil, "", open
+	}
 	if err != nil {
 		return nil, "", bot.Internal(err, "klaxon could not save the incident, so it was not declared. Try again.")
 	}

@@ -127,3 +127,14 @@ func (s *Store) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool,
 func (t txn) SetAlertIncident(key string, incidentID uuid.UUID) error {
 	return t.tx.Bucket(bucketAlertKeys).Put([]byte(key), incidentID[:])
 }
+
+// AlertIncident implements bot.Tx.
+func (t txn) AlertIncident(key string) (uuid.UUID, bool, error) {
+	var id uuid.UUID
+	v := t.tx.Bucket(bucketAlertKeys).Get([]byte(key))
+	if len(v) != 16 {
+		return id, false, nil
+	}
+	copy(id[:], v)
+	return id, true, nil
+}

@@ -43,7 +43,11 @@ type Config struct {
 	// Warnings lists what works only in part (a missing Slack scope or
 	// Discord permission); /readyz shows them without failing.
 	Warnings func() []string
-	Metrics  Snapshotter // /metrics
+	// Role says what this replica does (leader or standby), and Store
+	// which store it runs on, for /readyz.
+	Role    func() string
+	Store   string
+	Metrics Snapshotter // /metrics
 	// MetricsToken, when set, is the bearer token /metrics wants, for
 	// a listener that cannot be kept private.
 	MetricsToken string
@@ -168,6 +172,9 @@ func Handler(cfg Config) http.Handler {
 			}
 		}
 		w.Write([]byte("ready\n"))
+		if cfg.Role != nil {
+			fmt.Fprintf(w, "role: %s\nstore: %s\n", cfg.Role(), cfg.Store)
+		}
 		if cfg.Warnings != nil {
 			for _, warn := range cfg.Warnings() {
 				fmt.Fprintf(w, "warning: %s\n", warn)

@@ -43,6 +43,9 @@ type Config struct {
 		SeenRetention time.Duration `mapstructure:"seen_retention"`
 		Postgres      struct {
 			DSN Secret `mapstructure:"dsn"` // postgres://user:password@host:5432/klaxon?sslmode=require
+			// Lease is how long the leader's lease lasts: a standby takes
+			// over at most this long after the leader dies.
+			Lease time.Duration `mapstructure:"lease"`
 		} `mapstructure:"postgres"`
 	} `mapstructure:"store"`
 	HTTP struct {
@@ -272,6 +275,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("store.driver", "bbolt")
 	v.SetDefault("store.path", "./data/klaxon.db")
 	v.SetDefault("store.postgres.dsn", "")
+	v.SetDefault("store.postgres.lease", "5s")
 	v.SetDefault("store.lock_timeout", "2s")
 	v.SetDefault("store.seen_retention", "168h")
 	v.SetDefault("http.listen", "127.0.0.1:8080")

@@ -40,6 +40,9 @@ func (c *Config) Validate() error {
 		if _, err := pgx.ParseConfig(c.Store.Postgres.DSN.Reveal()); err != nil {
 			return bad("store.postgres.dsn", "is not a PostgreSQL connection string (postgres://user:password@host:5432/db?sslmode=require)")
 		}
+		if c.Store.Postgres.Lease < time.Second || c.Store.Postgres.Lease > time.Minute {
+			return bad("store.postgres.lease", "must be between 1s and 1m")
+		}
 	default:
 		return bad("store.driver", "%q is not one of bbolt, postgres", c.Store.Driver)
 	}

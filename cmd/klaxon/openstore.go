@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
 
 	"github.com/klaxon-bot/klaxon/store"
 	"github.com/klaxon-bot/klaxon/store/pg"
@@ -24,4 +28,23 @@ func (c *Config) storeName() string {
 		return "postgres"
 	}
 	return c.Store.Path
+}
+
+// leaseOf is the leader lease of replicas on PostgreSQL, or nil on bbolt
+// (one process per file: it always leads).
+func leaseOf(s store.Backend, cfg *Config) lease {
+	p, ok := s.(*pg.Store)
+	if !ok {
+		return nil
+	}
+	return p.Lease("leader", replicaID(), cfg.Store.Postgres.Lease)
+}
+
+// replicaID names this process among replicas: host, pid and a random
+// suffix (a restarted process is a new holder).
+func replicaID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -59,6 +60,8 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}()
 
+	role := &atomic.Value{}
+	role.Store(roleLeader) // on bbolt, the only replica; on PostgreSQL, lead decides
 	var clock bot.Clock = bot.SystemClock{}
 	if m.Clock != nil {
 		clock = m.Clock
@@ -83,9 +86,20 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
+	// What only the leader does (one replica of several on PostgreSQL;
+	// always, on bbolt): the scheduler, the outbox, housekeeping, and
+	// Discord's gateway, which would deliver each event to every session.
+	// Every replica serves HTTP and holds a Slack Socket Mode connection
+	// (Slack spreads envelopes over them).
+	var leaderWork []func(ctx context.Context) error
 	for _, p := range platforms {
 		chats = append(chats, p)
-		serve = append(serve, func(ctx context.Context) error { return p.Run(ctx, mux) })
+		run := func(ctx context.Context) error { return p.Run(ctx, mux) }
+		if p.Platform() == bot.PlatformDiscord {
+			leaderWork = append(leaderWork, run)
+		} else {
+			serve = append(serve, run)
+		}
 	}
 	incidents := commands.New(s, chats, clock, log, policy)
 	outbox = incidents.Outbox()
@@ -136,8 +150,8 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	}
 	// The outbox runs on its own, pages first, so a slow or absent chat
 	// platform never delays paging, reminders or hooks.
-	serve = append(serve, func(ctx context.Context) error { return outbox.Run(ctx, outboxEvery) })
-	serve = append(serve, func(ctx context.Context) error {
+	leaderWork = append(leaderWork, func(ctx context.Context) error { return outbox.Run(ctx, outboxEvery) })
+	leaderWork = append(leaderWork, func(ctx context.Context) error {
 		return tick(ctx, clock, every, poke, func(ctx context.Context, now time.Time) {
 			oncall.Tick(ctx, now)
 			paging.Tick(ctx, now)
@@ -151,7 +165,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: alerts,
-		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats), Warnings: warnings(chats), Metrics: snapshotter(s, chats, destinations(chats, pagingCfg, hookCfg), clock), MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
+		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats, role), Warnings: warnings(chats), Role: func() string { return role.Load().(string) }, Store: cfg.Store.Driver, Metrics: snapshotter(s, chats, destinations(chats, pagingCfg, hookCfg), clock), MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
 		Heartbeats: &web.Heartbeats{Pinger: heartbeats, Tokens: beatTokens},
 		Status:     &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, policy, clock), Reuse: 5 * time.Second},
 		API:        &web.API{Records: s, OnCall: func(t time.Time) any { return oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
@@ -167,7 +181,14 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
-	serve = append(serve, periodic...)
+	leaderWork = append(leaderWork, periodic...)
+	if l := leaseOf(s, cfg); l != nil {
+		serve = append(serve, func(ctx context.Context) error {
+			return lead(ctx, l, log, role, func(ctx context.Context) error { return runAll(ctx, leaderWork) })
+		})
+	} else {
+		serve = append(serve, leaderWork...)
+	}
 
 	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", cfg.storeName()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
@@ -220,13 +241,17 @@ func warnings(chats []bot.Chat) func() []string {
 // about this soon after its time.
 const outboxEvery = 100 * time.Millisecond
 
-// ready is /readyz: the store takes writes and every chat is connected.
-func ready(s store.Backend, chats []bot.Chat) func() error {
+// ready is /readyz: the store takes writes and every chat is connected
+// (on a standby, Discord's gateway is the leader's).
+func ready(s store.Backend, chats []bot.Chat, role *atomic.Value) func() error {
 	return func() error {
 		if err := s.Ready(); err != nil {
 			return err
 		}
 		for _, c := range chats {
+			if c.Platform() == bot.PlatformDiscord && role.Load() != roleLeader {
+				continue
+			}
 			if cc, ok := c.(interface{ Connected() bool }); ok && !cc.Connected() {
 				return fmt.Errorf("%s is not connected", c.Platform())
 			}

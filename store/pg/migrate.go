@@ -47,6 +47,9 @@ CREATE INDEX jobs_due_next ON jobs_due (priority, next_attempt, key);
 CREATE TABLE jobs_coalesce (ckey text PRIMARY KEY, key text NOT NULL);
 CREATE TABLE jobs_wanted (key text PRIMARY KEY);
 `},
+	{"leader lease", `
+CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, expires bigint NOT NULL, term bigint NOT NULL);
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an

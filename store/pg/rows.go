@@ -197,14 +197,23 @@ func (t txn) SetAlertIncident(key string, incidentID uuid.UUID) error {
 	return err
 }
 
-// AlertIncident implements bot.AlertStore.
-func (s *Store) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error) {
+// AlertIncident implements bot.Tx.
+func (t txn) AlertIncident(key string) (uuid.UUID, bool, error) {
+	return alertIncident(t.ctx, t.tx, key)
+}
+
+func alertIncident(ctx context.Context, q querier, key string) (uuid.UUID, bool, error) {
 	var id uuid.UUID
-	err := s.pool.QueryRow(ctx, `SELECT incident_id FROM alert_keys WHERE key = $1`, key).Scan(&id)
+	err := q.QueryRow(ctx, `SELECT incident_id FROM alert_keys WHERE key = $1`, key).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return uuid.Nil, false, nil
 	}
 	return id, err == nil, err
+}
+
+// AlertIncident implements bot.AlertStore.
+func (s *Store) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error) {
+	return alertIncident(ctx, s.pool, key)
 }
 
 // --- on-call history and cursors --------------------------------------------
