@@ -267,7 +267,12 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 	if then != nil {
 		record = func(tx bot.Tx) error { return then(tx, j) }
 	}
-	if err := o.store.FinishJob(ctx, j, record); err != nil {
+	// What was done is recorded even while klaxon shuts down (a store on
+	// a network would refuse a cancelled context): otherwise the next
+	// leader or process would do it again.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer rcancel()
+	if err := o.store.FinishJob(rctx, j, record); err != nil {
 		log.Error().Err(err).Msg("recording a job's outcome; it will run again")
 		return
 	}

@@ -149,8 +149,10 @@ type Server struct {
 	triggers   map[string]time.Time
 	replies    []Reply
 	seq        int
-	conn       *websocket.Conn
-	connSeq    int // connections accepted so far
+	conns      []*websocket.Conn // open sockets, oldest first
+	maxConns   int               // how many the app may hold (SetMaxConnections); 0: 1
+	next       int               // round-robin over conns
+	connSeq    int               // connections accepted so far
 	pending    []*envelope
 	acks       map[string]json.RawMessage
 	ackAt      map[string]time.Time
@@ -248,9 +250,10 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
-	conn := s.conn
+	conns := s.conns
+	s.conns = nil
 	s.mu.Unlock()
-	if conn != nil {
+	for _, conn := range conns {
 		conn.Close()
 	}
 	s.srv.CloseClientConnections()

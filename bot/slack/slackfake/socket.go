@@ -3,6 +3,7 @@ package slackfake
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -21,12 +22,17 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		conn.Close()
 		return
 	}
-	old := s.conn
-	s.conn = conn
+	s.conns = append(s.conns, conn)
 	s.connSeq++
+	var old *websocket.Conn
+	if len(s.conns) > max(s.maxConns, 1) {
+		// Slack allows several per app (SetMaxConnections); beyond that,
+		// and by default one, the newest wins.
+		old, s.conns = s.conns[0], s.conns[1:]
+	}
 	s.mu.Unlock()
 	if old != nil {
-		old.Close() // Slack allows several; klaxon uses one, so the newest wins
+		old.Close()
 	}
 
 	s.write(conn, map[string]any{"type": "hello", "num_connections": 1,
@@ -48,9 +54,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
 			s.mu.Lock()
-			if s.conn == conn {
-				s.conn = nil
-			}
+			s.conns = slices.DeleteFunc(s.conns, func(c *websocket.Conn) bool { return c == conn })
 			s.mu.Unlock()
 			return
 		}
@@ -104,7 +108,12 @@ func (s *Server) write(conn *websocket.Conn, v any) error {
 // stays pending until acknowledged.
 func (s *Server) send(e *envelope, retry bool) {
 	s.mu.Lock()
-	conn := s.conn
+	var conn *websocket.Conn
+	if len(s.conns) > 0 {
+		// Slack spreads envelopes over an app's connections.
+		conn = s.conns[s.next%len(s.conns)]
+		s.next++
+	}
 	if retry {
 		e.retries++
 	}
@@ -133,7 +142,7 @@ func (s *Server) redeliverLoop() {
 			return
 		}
 		var due []*envelope
-		if s.RedeliverAfter > 0 && s.conn != nil {
+		if s.RedeliverAfter > 0 && len(s.conns) > 0 {
 			for _, e := range s.pending {
 				if time.Since(e.sentAt) > s.RedeliverAfter {
 					due = append(due, e)
@@ -162,21 +171,37 @@ func (s *Server) enqueue(kind string, payload any) string {
 // would. The client is expected to reconnect.
 func (s *Server) DropConnection() {
 	s.mu.Lock()
-	conn := s.conn
-	s.conn = nil
+	conns := s.conns
+	s.conns = nil
 	s.mu.Unlock()
-	if conn != nil {
+	for _, conn := range conns {
 		conn.Close()
 	}
+}
+
+// SetMaxConnections lets an app hold n Socket Mode connections at once
+// (Slack allows up to 10), over which envelopes are spread; the default is
+// 1, where a new connection replaces the old.
+func (s *Server) SetMaxConnections(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxConns = min(n, 10)
+}
+
+// OpenConnections is how many sockets are open now.
+func (s *Server) OpenConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 // SendDisconnect asks the client to reconnect, as Slack does before it
 // rotates a connection.
 func (s *Server) SendDisconnect() {
 	s.mu.Lock()
-	conn := s.conn
+	conns := slices.Clone(s.conns)
 	s.mu.Unlock()
-	if conn != nil {
+	for _, conn := range conns {
 		s.write(conn, map[string]any{"type": "disconnect", "reason": "refresh_requested", "debug_info": map[string]any{"host": "fake-slack"}})
 	}
 }
@@ -192,5 +217,5 @@ func (s *Server) Connections() int {
 func (s *Server) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.conn != nil
+	return len(s.conns) > 0
 }
