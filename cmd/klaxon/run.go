@@ -182,6 +182,14 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		return err
 	}
 	leaderWork = append(leaderWork, periodic...)
+	if l, ok := s.(interface {
+		Listen(ctx context.Context, fn func()) error
+	}); ok {
+		// A page or job another replica commits wakes the leader at once.
+		leaderWork = append(leaderWork, func(ctx context.Context) error {
+			return l.Listen(ctx, func() { pagingCfg.Poke(); outbox.Poke() })
+		})
+	}
 	if l := leaseOf(s, cfg); l != nil {
 		serve = append(serve, func(ctx context.Context) error {
 			return lead(ctx, l, log, role, func(ctx context.Context) error { return runAll(ctx, leaderWork) })

@@ -54,6 +54,7 @@ func (t txn) head(queue string) error {
 
 // Enqueue implements bot.Tx.
 func (t txn) Enqueue(jobs ...bot.Job) error {
+	*t.due = *t.due || len(jobs) > 0
 	for _, j := range jobs {
 		if j.Queue == "" {
 			return fmt.Errorf("store: job %s has no queue", j.Op)

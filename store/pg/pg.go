@@ -120,8 +120,58 @@ func (s *Store) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(writeLock)); err != nil {
 			return err
 		}
-		return fn(txn{ctx: ctx, tx: tx})
+		t := txn{ctx: ctx, tx: tx, due: new(bool)}
+		if err := fn(t); err != nil {
+			return err
+		}
+		if *t.due {
+			// Delivered on commit, to the leader's Listen: a page or a job
+			// a standby committed goes now, not at the leader's next tick.
+			_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, dueChannel)
+			return err
+		}
+		return nil
 	})
+}
+
+// dueChannel is the LISTEN/NOTIFY channel that says something may be due.
+const dueChannel = "klaxon_due"
+
+// Listen calls fn each time a transaction that queued jobs or moved a
+// page's timer commits, on any replica, until ctx ends. It reconnects
+// after a lost connection.
+func (s *Store) Listen(ctx context.Context, fn func()) error {
+	for ctx.Err() == nil {
+		err := s.listen(ctx, fn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		_ = err // the database went away: try again shortly; ticks cover the gap
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
+}
+
+func (s *Store) listen(ctx context.Context, fn func()) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `LISTEN `+dueChannel); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `UNLISTEN `+dueChannel)
+	fn() // anything committed while no one listened
+	for {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			return err
+		}
+		fn()
+	}
 }
 
 // write runs fn in a write transaction.
@@ -133,6 +183,7 @@ func (s *Store) write(ctx context.Context, fn func(t txn) error) error {
 type txn struct {
 	ctx context.Context
 	tx  pgx.Tx
+	due *bool // something may be due when it commits: tell the leader
 }
 
 var _ bot.Tx = txn{}

@@ -46,6 +46,7 @@ func (t txn) PutPage(p *bot.Page) error {
 	if p.Active() && !p.NextAt.IsZero() {
 		n := p.NextAt.UnixNano()
 		next = &n
+		*t.due = true
 	}
 	_, err = t.tx.Exec(t.ctx, `INSERT INTO pages (id, incident_id, created, next_at, body) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (id) DO UPDATE SET next_at = excluded.next_at, body = excluded.body`, p.ID, p.IncidentID, nanos(p.Created), next, body)
