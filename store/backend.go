@@ -22,6 +22,7 @@ type Backend interface {
 	bot.FollowUpStore
 	bot.HeartbeatStore
 	bot.OnCallStore
+	Dumper // moving to the other store
 	// Counts are the totals for /metrics.
 	Counts(ctx context.Context) (Counts, error)
 	// PruneSeen forgets de-duplication records older than before.

@@ -142,7 +142,22 @@ func (m *Main) command() *cobra.Command {
 		},
 	}
 
-	root.AddCommand(run, selfCheck, configCmd, backup, export, versionCmd)
+	var migrateTo string
+	migrateCmd := &cobra.Command{
+		Use:   "migrate --to postgres|bbolt",
+		Short: "Copy the bbolt file (store.path) into an empty PostgreSQL database (store.postgres.dsn), or back (while klaxon is stopped)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := load()
+			if err != nil {
+				return err
+			}
+			return m.migrate(cmd.Context(), cfg, migrateTo)
+		},
+	}
+	migrateCmd.Flags().StringVar(&migrateTo, "to", "", "postgres (from store.path) or bbolt (to store.path, from store.postgres.dsn)")
+
+	root.AddCommand(run, selfCheck, configCmd, backup, export, migrateCmd, versionCmd)
 	return root
 }
 

@@ -48,3 +48,57 @@ func replicaID() string {
 	rand.Read(b)
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
 }
+
+// migrate copies one store into the other, empty one and checks the copy:
+// the same records of each kind, the same digest.
+func (m *Main) migrate(ctx context.Context, cfg *Config, to string) error {
+	if cfg.Store.Postgres.DSN == "" {
+		return &ConfigError{Key: "store.postgres.dsn", Reason: "is required to migrate (or KLAXON_STORE_POSTGRES_DSN)"}
+	}
+	var (
+		from, dest store.Backend
+		err        error
+	)
+	switch to {
+	case "postgres":
+		if from, err = store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout, MustExist: true}); err != nil {
+			return err
+		}
+		defer from.Close()
+		if dest, err = pg.Open(ctx, cfg.Store.Postgres.DSN.Reveal()); err != nil {
+			return err
+		}
+		defer dest.Close()
+	case "bbolt":
+		if _, err := os.Stat(cfg.Store.Path); err == nil {
+			return fmt.Errorf("migrate: %s exists: move it away first (klaxon copies into a new file)", cfg.Store.Path)
+		}
+		if from, err = pg.Open(ctx, cfg.Store.Postgres.DSN.Reveal()); err != nil {
+			return err
+		}
+		defer from.Close()
+		if dest, err = store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout}); err != nil {
+			return err
+		}
+		defer dest.Close()
+	default:
+		return fmt.Errorf("migrate: --to must be postgres or bbolt")
+	}
+	tally, err := store.Copy(ctx, from, dest)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "copied to %s and verified: %d incidents, %d timeline events, %d pages, %d follow-ups, %d on-call changes, %d outbox jobs (%d records in all), digest %s\n",
+		to, tally.Counts[store.KindIncident], tally.Counts[store.KindEvent], tally.Counts[store.KindPage], tally.Counts[store.KindFollowUp],
+		tally.Counts[store.KindOnCall], tally.Counts[store.KindJob], total(tally.Counts), tally.Digest[:16])
+	fmt.Fprintf(m.Stdout, "now set store.driver: %s and start klaxon\n", to)
+	return nil
+}
+
+func total(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}

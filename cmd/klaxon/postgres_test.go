@@ -71,3 +71,37 @@ func TestRunsOnPostgreSQL(t *testing.T) {
 		t.Errorf("a bad DSN: %v", err)
 	}
 }
+
+// TestMigrateATeamToPostgreSQL: a team on bbolt stops klaxon, runs
+// `klaxon migrate --to postgres`, switches the driver and carries on: the
+// next incident is INC-2. `migrate --to bbolt` brings it back into a new
+// file, and refuses to overwrite one.
+func TestMigrateATeamToPostgreSQL(t *testing.T) {
+	k := newKlaxon(t, "")
+	if _, logs, err := k.run("/incident declare \"Checkout is down\" sev:1\n/incident note before the move\n", "run"); err != nil {
+		t.Fatalf("run on bbolt: %v\n%s", err, logs)
+	}
+	k.env["KLAXON_STORE_POSTGRES_DSN"] = pgtest.NewDatabase(t)
+	out, _, err := k.run("", "migrate", "--to", "postgres")
+	if err != nil || !strings.Contains(out, "copied to postgres and verified: 1 incidents") {
+		t.Fatalf("migrate = %q, %v", out, err)
+	}
+	k.env["KLAXON_STORE_DRIVER"] = "postgres"
+	out, logs, err := k.run("/incident declare \"After the move\" sev:2\n", "run")
+	if err != nil || !strings.Contains(out, "INC-2 · SEV2 · After the move") {
+		t.Fatalf("run on PostgreSQL after the move: %v\n%s\n%s", err, out, logs)
+	}
+	if _, _, err := k.run("", "migrate", "--to", "bbolt"); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("migrating onto an existing file: %v", err)
+	}
+	k.env["KLAXON_STORE_PATH"] = t.TempDir() + "/back.db"
+	out, _, err = k.run("", "migrate", "--to", "bbolt")
+	if err != nil || !strings.Contains(out, "2 incidents") {
+		t.Fatalf("migrate back = %q, %v", out, err)
+	}
+	k.env["KLAXON_STORE_DRIVER"] = "bbolt"
+	export, _, err := k.run("", "export")
+	if err != nil || !strings.Contains(export, "before the move") || !strings.Contains(export, "After the move") {
+		t.Errorf("export of the bbolt copy: %v\n%s", err, export)
+	}
+}
