@@ -39,10 +39,10 @@ integration: ## real Alertmanager → alert intake; the status page in headless 
 	go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium)' ./cmd/klaxon
 
 CHAOS_ROUNDS ?= 50
-CHAOS_TESTS ?= TestCrashLoop|TestDeclarationCrashLoop|TestDisconnects|TestDiscordGatewayFaults|TestStorm|TestChatDownForTwoMinutes
+CHAOS_TESTS ?= TestCrashLoop|TestDeclarationCrashLoop|TestDisconnects|TestDiscordGatewayFaults|TestStorm|TestChatDownForTwoMinutes|TestFailover
 CHAOS_FUZZTIME ?= 60s
 chaos: ## crash loops (kill -9 the real binary CHAOS_ROUNDS times mid-incident and mid-declaration, default 50), socket drops, a rate-limit storm, Slack down 2 min, then every fuzz target for CHAOS_FUZZTIME
-	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -v -tags chaos -count=1 -timeout 30m -run '^($(CHAOS_TESTS))$$' ./cmd/klaxon
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -v -tags chaos -count=1 -timeout 45m -run '^($(CHAOS_TESTS))$$' ./cmd/klaxon
 	$(MAKE) fuzz FUZZTIME=$(CHAOS_FUZZTIME)
 
 # Every parser of outside input: package:target.

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,6 +39,17 @@ const (
 // Store is klaxon's PostgreSQL-backed store.
 type Store struct {
 	pool *pgxpool.Pool
+
+	writes  chan write    // to the committer
+	closing chan struct{} // closed by Close
+	stopped chan struct{} // closed when the committer has finished
+	closed  sync.Once
+}
+
+// A write is one caller's function, run inside a shared transaction.
+type write struct {
+	fn   func(bot.Tx) error
+	done chan error
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -59,7 +71,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: PostgreSQL %s: %w", cfg.ConnConfig.Database, err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool, writes: make(chan write), closing: make(chan struct{}), stopped: make(chan struct{})}
+	go s.commitLoop()
+	return s, nil
 }
 
 // redact keeps the password of a DSN out of an error: pgx's own parse
@@ -73,8 +87,16 @@ func redact(err error) error {
 	return err
 }
 
-// Close closes the pool.
-func (s *Store) Close() error { s.pool.Close(); return nil }
+// Close waits for the write in progress, refuses new ones and closes the
+// pool.
+func (s *Store) Close() error {
+	s.closed.Do(func() {
+		close(s.closing)
+		<-s.stopped
+		s.pool.Close()
+	})
+	return nil
+}
 
 // Ready implements store.Backend: it commits a tiny write.
 func (s *Store) Ready() error {
@@ -115,23 +137,102 @@ func (s *Store) Backup(io.Writer) (int64, error) {
 
 // Update implements bot.Updater: fn's reads and writes commit together,
 // or not at all, one write at a time.
+//
+// Writes are group-committed, as on bbolt: one goroutine takes every write
+// that is waiting and runs them in one transaction, so concurrent writers
+// share a commit (and its WAL flush) instead of queueing for the write
+// lock one by one. If a function fails, its caller gets the error and the
+// others run again without it, so fn must be safe to re-run.
 func (s *Store) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(writeLock)); err != nil {
-			return err
+	w := write{fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- w:
+		return <-w.done
+	case <-s.closing:
+		return errors.New("store: closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxGroup bounds how many writes share one transaction.
+const maxGroup = 256
+
+// commitLoop is the one goroutine that writes.
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	for {
+		var first write
+		select {
+		case first = <-s.writes:
+		case <-s.closing:
+			return
 		}
-		t := txn{ctx: ctx, tx: tx, due: new(bool)}
-		if err := fn(t); err != nil {
-			return err
+		group := []write{first}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case w := <-s.writes:
+				group = append(group, w)
+			default:
+				break drain
+			}
 		}
-		if *t.due {
-			// Delivered on commit, to the leader's Listen: a page or a job
-			// a standby committed goes now, not at the leader's next tick.
-			_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, dueChannel)
-			return err
+		s.commit(group)
+	}
+}
+
+// beginWrite starts a write transaction holding the write lock.
+var beginWrite = fmt.Sprintf("BEGIN; SELECT pg_advisory_xact_lock(%d)", int64(writeLock))
+
+// writeTimeout bounds one group's transaction: a database that does not
+// answer fails the writes instead of holding them for ever.
+const writeTimeout = 30 * time.Second
+
+// commit runs group in one transaction, dropping and reporting failed
+// functions until the rest commit or the commit itself fails.
+func (s *Store) commit(group []write) {
+	for len(group) > 0 {
+		failed, ferr := -1, error(nil)
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		// BEGIN and the write lock go in one round trip.
+		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: beginWrite}, func(tx pgx.Tx) error {
+			t := txn{ctx: ctx, tx: tx, due: new(bool)}
+			for i, w := range group {
+				if err := safely(w.fn, t); err != nil {
+					failed, ferr = i, err
+					return err
+				}
+			}
+			if *t.due {
+				// Delivered on commit, to the leader's Listen: a page or a
+				// job a standby committed goes now, not at the next tick.
+				_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, dueChannel)
+				return err
+			}
+			return nil
+		})
+		cancel()
+		if failed < 0 {
+			for _, w := range group {
+				w.done <- err
+			}
+			return
 		}
-		return nil
-	})
+		group[failed].done <- ferr
+		group = append(group[:failed:failed], group[failed+1:]...)
+	}
+}
+
+// safely runs fn, turning a panic into an error so one bad write cannot
+// stop the committer.
+func safely(fn func(bot.Tx) error, t txn) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: write panicked: %v", p)
+		}
+	}()
+	return fn(t)
 }
 
 // dueChannel is the LISTEN/NOTIFY channel that says something may be due.
@@ -307,45 +408,46 @@ func (t txn) AppendEvents(incidentID uuid.UUID, events ...bot.Event) error {
 	return nil
 }
 
-// appendEvent writes ev unless its SourceID was recorded before: the seen
-// table's primary key decides, not a read.
+// appendEvent writes ev unless its SourceID was recorded before, in one
+// statement: the incident's sequence moves on, the event is written with
+// its number and the source id is recorded. Writes are serialized (the
+// write lock), and the seen table's primary key refuses a second record of
+// one source id whatever happens.
 func (t txn) appendEvent(ev *bot.Event) error {
 	if ev.IncidentID == uuid.Nil {
 		return errors.New("store: event has no incident id")
 	}
-	if ev.SourceID != "" {
-		tag, err := t.tx.Exec(t.ctx, `INSERT INTO seen (source_id, incident_id, seq, at) VALUES ($1, $2, 0, $3) ON CONFLICT (source_id) DO NOTHING`,
-			ev.SourceID, ev.IncidentID, nanos(ev.Time))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return nil
-		}
-	}
-	var seq int64
-	err := t.tx.QueryRow(t.ctx, `UPDATE incidents SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`, ev.IncidentID).Scan(&seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return notFound("That incident")
-	}
-	if err != nil {
-		return err
-	}
 	if ev.ID == uuid.Nil {
 		ev.ID = bot.NewID()
 	}
-	ev.Seq = uint64(seq)
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(t.ctx, `INSERT INTO events (incident_id, seq, body) VALUES ($1, $2, $3)`, ev.IncidentID, seq, body); err != nil {
+	var seq *int64
+	var found bool
+	err = t.tx.QueryRow(t.ctx, `
+WITH i AS (
+	UPDATE incidents SET last_seq = last_seq + 1
+	WHERE id = $1 AND ($2 = '' OR NOT EXISTS (SELECT 1 FROM seen WHERE source_id = $2))
+	RETURNING last_seq),
+e AS (
+	INSERT INTO events (incident_id, seq, body)
+	SELECT $1, last_seq, jsonb_set($3::jsonb, '{seq}', to_jsonb(last_seq)) FROM i
+	RETURNING seq),
+s AS (
+	INSERT INTO seen (source_id, incident_id, seq, at) SELECT $2, $1, seq, $4 FROM e WHERE $2 <> '')
+SELECT (SELECT seq FROM e), EXISTS (SELECT 1 FROM incidents WHERE id = $1)`,
+		ev.IncidentID, ev.SourceID, body, nanos(ev.Time)).Scan(&seq, &found)
+	switch {
+	case err != nil:
 		return err
+	case !found:
+		return notFound("That incident")
+	case seq != nil:
+		ev.Seq = uint64(*seq)
 	}
-	if ev.SourceID != "" {
-		_, err = t.tx.Exec(t.ctx, `UPDATE seen SET seq = $2 WHERE source_id = $1`, ev.SourceID, seq)
-	}
-	return err
+	return nil
 }
 
 // Incident implements bot.Store.
