@@ -100,6 +100,9 @@ type Job struct {
 	RateLimited bool      `json:"rate_limited,omitempty"`
 	Created     time.Time `json:"created"`
 	Done        time.Time `json:"done,omitzero"`
+	// Started is when the attempt in flight began (MarkStarted); cleared
+	// when its outcome is recorded.
+	Started time.Time `json:"started,omitzero"`
 	// Result is what the job made: the channel or message it created, so a
 	// re-run after a crash finds it instead of making another.
 	Result MessageRef `json:"result,omitzero"`
@@ -224,4 +227,13 @@ type JobStore interface {
 	PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]Job, error)
 	// CountJobs counts unfinished jobs by destination and status.
 	CountJobs(ctx context.Context) (JobCounts, error)
+	// MarkStarted records that job key's attempt began at at: a chat job
+	// found started but not finished after a crash or a failover may have
+	// acted, and looks for what it made before acting again (the mark goes
+	// when its outcome is recorded). CreatingChannels reports whether a
+	// channel on platform p is being created since since, so a replica
+	// that sees activity in a channel it does not know yet waits for the
+	// record instead of dropping it.
+	MarkStarted(ctx context.Context, key string, at time.Time) error
+	CreatingChannels(ctx context.Context, p Platform, since time.Time) (bool, error)
 }

@@ -84,6 +84,15 @@ func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform
 		// settled only after the lookup, which then waits for it.
 		settled, creating := c.outbox.settling()
 		inc, err := c.store.IncidentByChannel(ctx, platform, channel)
+		if isNotFound(err) && !creating {
+			// Another replica may be creating it (the leader's outbox):
+			// look again shortly while it is.
+			if js, ok := c.store.(bot.JobStore); ok {
+				if elsewhere, _ := js.CreatingChannels(ctx, platform, c.clock.Now().Add(-settleWait)); elsewhere {
+					creating, settled = true, soon(25*time.Millisecond)
+				}
+			}
+		}
 		if !isNotFound(err) || !creating {
 			return inc, err
 		}
@@ -100,6 +109,13 @@ func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform
 			return inc, err
 		}
 	}
+}
+
+// soon returns a channel closed after d.
+func soon(d time.Duration) <-chan struct{} {
+	ch := make(chan struct{})
+	time.AfterFunc(d, func() { close(ch) })
+	return ch
 }
 
 // settleWait bounds how long activity waits for a channel being created.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,7 +136,9 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 	o.mu.Unlock()
 	var suspects []string
 	due, err := o.store.DueJobs(ctx, now, 256, func(key, dest string) bool {
-		if first {
+		// Chat jobs that make something carry their own started mark;
+		// pages and hooks are sent again under their idempotency keys.
+		if first && !isChat(dest) {
 			suspects = append(suspects, key)
 		}
 		if inflight[key] || slots[dest] >= maxParallel {
@@ -216,6 +219,16 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 		o.creating.Add(1)
 		defer o.channelSettled() // after the outcome is recorded
 	}
+	// A job that makes something (a channel, a post) is marked started
+	// first: found so after a crash or a failover, it looks for what it
+	// made before making it again. Other replicas see activity in a new
+	// channel while its creation is marked, and wait for its record.
+	if makes(j.Op) {
+		if err := o.store.MarkStarted(ctx, j.Key, o.clock.Now()); err != nil {
+			o.log.Warn().Err(err).Str("job", j.Key).Msg("marking a job started; it runs later")
+			return
+		}
+	}
 	// A job that may have acted already looks for what it made first: its
 	// last attempt failed without saying (a timeout, a 5xx), or it may
 	// have been in flight when the last process stopped.
@@ -224,7 +237,8 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 	delete(o.suspects, j.Key)
 	o.mu.Unlock()
 	actx, cancel := context.WithTimeout(ctx, jobTimeout)
-	again := j.MayHaveRun || suspect
+	again := j.MayHaveRun || suspect || !j.Started.IsZero()
+	j.Started = time.Time{} // this attempt's outcome is recorded without it
 	then, err := o.senderFor(j).Send(actx, j, again)
 	cancel()
 	now := o.clock.Now()
@@ -295,6 +309,18 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 func backoff(n int) time.Duration {
 	d := min(2*time.Second<<min(n-1, 8), 5*time.Minute)
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// makes reports whether jobs of op make something on the platform that a
+// second attempt must look for first.
+func makes(op bot.JobOp) bool {
+	return op == bot.OpCreateChannel || op == bot.OpPostSummary || op == bot.OpAnnounce || op == bot.OpPost
+}
+
+// isChat reports whether destination is a chat platform (not a pager or
+// a hook).
+func isChat(destination string) bool {
+	return !strings.HasPrefix(destination, "pager:") && !strings.HasPrefix(destination, "hook:")
 }
 
 // channelSettled ends a channel creation: activity waiting to be placed

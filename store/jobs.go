@@ -418,3 +418,35 @@ func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 	})
 	return out, err
 }
+
+// MarkStarted implements bot.JobStore.
+func (s *Store) MarkStarted(ctx context.Context, key string, at time.Time) error {
+	return s.update(func(tx *bolt.Tx) error {
+		j, err := getJob(tx, []byte(key))
+		if err != nil {
+			return err
+		}
+		j.Started = at
+		return putJob(tx, j)
+	})
+}
+
+// CreatingChannels implements bot.JobStore.
+func (s *Store) CreatingChannels(ctx context.Context, p bot.Platform, since time.Time) (bool, error) {
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketJobs).ForEach(func(_, v []byte) error {
+			var j struct {
+				Op       bot.JobOp     `json:"op"`
+				Platform bot.Platform  `json:"platform"`
+				Status   bot.JobStatus `json:"status"`
+				Started  time.Time     `json:"started"`
+			}
+			if json.Unmarshal(v, &j) == nil && j.Op == bot.OpCreateChannel && j.Platform == p && j.Status == bot.JobPending && j.Started.After(since) {
+				found = true
+			}
+			return nil
+		})
+	})
+	return found, err
+}

@@ -272,3 +272,27 @@ func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 	}
 	return out, rows.Err()
 }
+
+// MarkStarted implements bot.JobStore.
+func (s *Store) MarkStarted(ctx context.Context, key string, at time.Time) error {
+	return s.write(ctx, func(t txn) error {
+		j, err := one[bot.Job](t.ctx, t.tx, "That job", `SELECT body FROM jobs WHERE key = $1`, key)
+		if err != nil {
+			return err
+		}
+		j.Started = at
+		return t.putJob(j)
+	})
+}
+
+// CreatingChannels implements bot.JobStore.
+func (s *Store) CreatingChannels(ctx context.Context, p bot.Platform, since time.Time) (bool, error) {
+	jobs, err := all[bot.Job](ctx, s.pool, "job", `SELECT body FROM jobs WHERE status = 'pending' AND body->>'op' = $1 AND body->>'platform' = $2`,
+		string(bot.OpCreateChannel), string(p))
+	for _, j := range jobs {
+		if j.Started.After(since) {
+			return true, err
+		}
+	}
+	return false, err
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		"Reminders":             reminders,
 		"ExportAndCounts":       exportAndCounts,
 		"ConcurrentWriters":     concurrentWriters,
+		"ChannelsInCreation":    channelsInCreation,
 		"FailedUpdateWritesNothing": func(t *testing.T, s store.Backend) {
 			inc := declare(t, s, "x")
 			err := s.Update(ctx, func(tx bot.Tx) error {
@@ -663,5 +664,38 @@ func concurrentWriters(t *testing.T, s store.Backend) {
 	incs, _ := s.ListIncidents(ctx, bot.IncidentFilter{})
 	if len(incs) != 17 || incs[0].Number != 17 {
 		t.Errorf("%d incidents, newest INC-%d; want 17", len(incs), incs[0].Number)
+	}
+}
+
+// channelsInCreation: a channel-creating job that started is seen by
+// other replicas until it finishes, on its platform only.
+func channelsInCreation(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	inc := declare(t, s, "x")
+	update(t, s, func(tx bot.Tx) error { return tx.Enqueue(job(inc.ID.String(), bot.OpCreateChannel, t0)) })
+	creating := func(p bot.Platform, since time.Time) bool {
+		ok, err := s.CreatingChannels(ctx, p, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if creating(bot.PlatformSlack, t0.Add(-time.Minute)) {
+		t.Error("a job not started yet counts as creating")
+	}
+	j, _ := s.DueJobs(ctx, t0, 0, nil)
+	if err := s.MarkStarted(ctx, j[0].Key, t0); err != nil {
+		t.Fatal(err)
+	}
+	if !creating(bot.PlatformSlack, t0.Add(-time.Second)) || creating(bot.PlatformDiscord, t0.Add(-time.Second)) || creating(bot.PlatformSlack, t0.Add(time.Second)) {
+		t.Error("CreatingChannels does not see the started creation (on its platform, since before it started) alone")
+	}
+	done := j[0]
+	done.Status, done.Done = bot.JobDone, t0.Add(time.Second)
+	if err := s.FinishJob(ctx, done, nil); err != nil {
+		t.Fatal(err)
+	}
+	if creating(bot.PlatformSlack, t0.Add(-time.Minute)) {
+		t.Error("a finished creation still counts")
 	}
 }
