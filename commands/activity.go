@@ -22,6 +22,9 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 		c.watch(ctx, a) // a reaction on a page DM
 		return nil
 	}
+	if bot.ErrorCode(err) == bot.EUNAVAILABLE {
+		return err // the platform delivers it again
+	}
 	if err != nil {
 		return bot.Internal(err, "klaxon could not look up the incident.")
 	}
@@ -84,11 +87,12 @@ func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform
 		// settled only after the lookup, which then waits for it.
 		settled, creating := c.outbox.settling()
 		inc, err := c.store.IncidentByChannel(ctx, platform, channel)
+		elsewhere := false
 		if isNotFound(err) && !creating {
-			// Another replica may be creating it (the leader's outbox):
-			// look again shortly while it is.
+			// Another replica may be creating it (the leader's outbox), or
+			// a process that died doing so: look again shortly while one is.
 			if js, ok := c.store.(bot.JobStore); ok {
-				if elsewhere, _ := js.CreatingChannels(ctx, platform, c.clock.Now().Add(-settleWait)); elsewhere {
+				if elsewhere, _ = js.CreatingChannels(ctx, platform, c.clock.Now().Add(-inDoubt)); elsewhere {
 					creating, settled = true, soon(25*time.Millisecond)
 				}
 			}
@@ -104,12 +108,23 @@ func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform
 		select {
 		case <-settled:
 		case <-deadline:
+			if elsewhere {
+				// Still not recorded: its creator may have died mid-way, and
+				// the next leader adopts the channel. Not taking the activity
+				// (no acknowledgement) makes the platform deliver it again.
+				return nil, bot.Errorf(bot.EUNAVAILABLE, "a channel is being created on %s; klaxon places this activity once it is recorded", platform)
+			}
 			return inc, err
 		case <-ctx.Done():
 			return inc, err
 		}
 	}
 }
+
+// inDoubt is how long a channel creation marked started, and not
+// finished, makes activity in unknown channels wait for it: a creator that
+// died mid-way is followed by the next leader within seconds.
+const inDoubt = 10 * time.Minute
 
 // soon returns a channel closed after d.
 func soon(d time.Duration) <-chan struct{} {

@@ -41,24 +41,32 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 // commitLoop is the one goroutine that writes.
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
+	GroupCommit(s.writes, s.closing, maxGroup, s.commit)
+}
+
+// GroupCommit is a store's committer: it takes the first write waiting on
+// writes and every other one waiting then (up to max), hands them to
+// commit together, and again, until closing is closed. A lone writer waits
+// for nothing but its own commit; concurrent writers share one.
+func GroupCommit[W any](writes <-chan W, closing <-chan struct{}, max int, commit func([]W)) {
 	for {
-		var first write
+		var first W
 		select {
-		case first = <-s.writes:
-		case <-s.closing:
+		case first = <-writes:
+		case <-closing:
 			return
 		}
-		group := []write{first}
+		group := []W{first}
 	drain:
-		for len(group) < maxGroup {
+		for len(group) < max {
 			select {
-			case w := <-s.writes:
+			case w := <-writes:
 				group = append(group, w)
 			default:
 				break drain
 			}
 		}
-		s.commit(group)
+		commit(group)
 	}
 }
 

@@ -161,25 +161,7 @@ const maxGroup = 256
 // commitLoop is the one goroutine that writes.
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
-	for {
-		var first write
-		select {
-		case first = <-s.writes:
-		case <-s.closing:
-			return
-		}
-		group := []write{first}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case w := <-s.writes:
-				group = append(group, w)
-			default:
-				break drain
-			}
-		}
-		s.commit(group)
-	}
+	store.GroupCommit(s.writes, s.closing, maxGroup, s.commit)
 }
 
 // beginWrite starts a write transaction holding the write lock.
