@@ -186,6 +186,9 @@ func TestDeclarePrivate(t *testing.T) {
 	if strings.Contains(list, "Credential") || strings.Contains(list, "INC-1") {
 		t.Errorf("list outside the channel shows %q", list)
 	}
+	if stats := e.do("carol", "general", "/incident stats"); strings.Contains(stats, "INC-1") {
+		t.Errorf("stats for an outsider list the private incident: %q", stats)
+	}
 	// Outsiders can neither read nor act on it from outside its channel.
 	for _, cmd := range []string{"/incident role INC-1 scribe @carol", "/incident note INC-1 hello", "/incident update INC-1 all good",
 		"/incident timeline INC-1", "/incident resolve INC-1", "/incident ack INC-1"} {

@@ -140,8 +140,11 @@ func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Respo
 		{Label: "MTTR", Value: durationOrDash(st.MTTR)},
 	}
 	var open []string
+	who := requester(req)
 	for _, inc := range st.LongestOpen {
-		open = append(open, ListLine(inc, now, inc.Channel.ID == req.Channel.ID))
+		if c.mayAccess(inc, who) { // private incidents are listed only to their members
+			open = append(open, ListLine(inc, now, true))
+		}
 	}
 	text := "No open incidents."
 	if len(open) > 0 {
