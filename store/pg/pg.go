@@ -110,9 +110,9 @@ func (s *Store) Ready() error {
 }
 
 // Check implements store.Backend: PostgreSQL keeps its own pages
-// consistent; klaxon checks what it relies on across tables: every event,
-// page and follow-up belongs to an incident that exists, and each
-// incident's event count matches its sequence.
+// consistent; klaxon checks what it relies on across tables: every event
+// and page belongs to an incident that exists, and each incident's event
+// count matches its sequence.
 func (s *Store) Check() error {
 	ctx := context.Background()
 	var orphans, gaps int
