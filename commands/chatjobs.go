@@ -159,7 +159,7 @@ func (o *chatJobs) attempt(ctx context.Context, j bot.Job, again bool) (func(bot
 		}
 		return nil, chat.Pin(ctx, inc.SummaryRef)
 	case bot.OpAnnounce:
-		return nil, o.postOnce(ctx, chat, j.Channel, Announcement(inc), j, again)
+		return nil, o.postOnce(ctx, chat, j.Channel, Announcement(inc, CallLink(o.c.cfg.CallURL, inc)), j, again)
 	case bot.OpSummary:
 		if inc.SummaryRef.IsZero() {
 			return nil, nil // the summary is not posted yet; posting it shows the latest state

@@ -37,6 +37,9 @@ type Config struct {
 	// ids).
 	RestrictLifecycle bool
 	Admins            []string
+	// CallURL is a meeting-link template ({channel}, {key}, {number}) for
+	// the summary and the announcement; empty: none.
+	CallURL string
 }
 
 // DefaultChannelPattern names incident channels unless configured otherwise.

@@ -675,3 +675,22 @@ func TestRestrictLifecycleLetsAnyoneTakeAnUnledIncident(t *testing.T) {
 		t.Errorf("taking command from the commander: %q", got)
 	}
 }
+
+// TestCallLink: incidents.call_url gives each incident a meeting link in
+// its pinned summary and its announcement, filled from its channel.
+func TestCallLink(t *testing.T) {
+	e := newEnv(t, func(_ *env, c *commands.Config) { c.CallURL = "https://meet.example.com/acme-{channel}?n={number}" })
+	e.do("alice", "general", `/incident declare "Checkout is down" sev:1`)
+	inc := e.incident(1)
+	want := "https://meet.example.com/acme-inc-1-checkout-is-down?n=1"
+	pinned := e.console.Messages(inc.Channel.ID)
+	if len(pinned) == 0 || !strings.Contains(pinned[0], "Call:") || !strings.Contains(pinned[0], want) {
+		t.Errorf("summary lacks the call link %s:\n%v", want, pinned)
+	}
+	if got := e.console.Messages("incidents"); len(got) != 1 || !strings.Contains(got[0], "call 📞 "+want) {
+		t.Errorf("announcement = %q; want the call link", got)
+	}
+	if err := commands.ValidateCallURL("https://meet.example.com/{key}"); err != nil {
+		t.Error(err)
+	}
+}

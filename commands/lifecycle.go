@@ -415,6 +415,9 @@ func (c *Incidents) acknowledge(ctx context.Context, who actor, id uuid.UUID) (*
 // how it went).
 func (c *Incidents) summary(ctx context.Context, inc *bot.Incident) bot.Message {
 	m := SummaryMessage(inc, c.clock.Now())
+	if link := CallLink(c.cfg.CallURL, inc); link != "" && inc.Status.Active() {
+		m.Fields = append(m.Fields, bot.Field{Label: "Call", Value: "📞 " + link})
+	}
 	for _, f := range c.followers {
 		if s, ok := f.(summarizer); ok {
 			m.Fields = append(m.Fields, s.summaryFields(ctx, inc)...)

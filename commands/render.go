@@ -123,7 +123,7 @@ func sortedRoles(inc *bot.Incident) []bot.Role {
 }
 
 // Announcement tells stakeholders an incident was declared.
-func Announcement(inc *bot.Incident) bot.Message {
+func Announcement(inc *bot.Incident, call string) bot.Message {
 	text := fmt.Sprintf("%s *%s* declared: %s\nSeverity %s (%s)", SeverityIcon(inc.Severity), inc.Key(), inc.Title, inc.Severity.Name, inc.Severity.Label)
 	if inc.Service != "" {
 		text += " · service " + inc.Service
@@ -132,6 +132,9 @@ func Announcement(inc *bot.Incident) bot.Message {
 		text += " · commander " + c.Mention()
 	}
 	text += "\nJoin " + inc.Channel.Mention()
+	if call != "" {
+		text += " · call 📞 " + call
+	}
 	return bot.Message{Text: text}
 }
 

@@ -96,6 +96,8 @@ type Config struct {
 		// Only role holders and admins may change severity, roles and status.
 		RestrictLifecycle bool     `mapstructure:"restrict_lifecycle"`
 		Admins            []string `mapstructure:"admins"`
+		// A meeting link for each incident, in its summary and announcement.
+		CallURL string `mapstructure:"call_url"`
 	} `mapstructure:"incidents"`
 	Templates struct {
 		Dir string `mapstructure:"dir"` // your own postmortem.md.tmpl; empty: klaxon's
@@ -272,6 +274,7 @@ type ServiceConfig struct {
 // defaults registers every key, so viper knows them all (environment
 // variables only reach keys viper knows) and a bare binary runs.
 func defaults(v *viper.Viper) {
+	v.SetDefault("incidents.call_url", "")
 	v.SetDefault("store.driver", "bbolt")
 	v.SetDefault("store.path", "./data/klaxon.db")
 	v.SetDefault("store.postgres.dsn", "")

@@ -455,5 +455,6 @@ func (c *Config) commandsConfig() commands.Config {
 		HighlightEmoji:    emoji,
 		RestrictLifecycle: c.Incidents.RestrictLifecycle,
 		Admins:            c.Incidents.Admins,
+		CallURL:           c.Incidents.CallURL,
 	}
 }

@@ -116,6 +116,8 @@ var badConfigs = []struct {
 	{"discord without ids", "discord:\n  token: abc\n", nil, "discord.application_id"},
 	{"bad gateway scheme", "discord:\n  gateway_url: https://x\n", nil, "discord.gateway_url"},
 	{"pattern without number", "incidents:\n  channel_pattern: inc-{slug}\n", nil, "incidents.channel_pattern"},
+	{"call link not a URL", "incidents:\n  call_url: meet {channel}\n", nil, "incidents.call_url"},
+	{"call link with an unknown placeholder", "incidents:\n  call_url: https://meet.example/{room}\n", nil, "incidents.call_url"},
 	{"bad severity", "incidents:\n  severities:\n    - {name: P1, priority: urgent}\n", nil, "incidents.severities"},
 	{"bad role", "incidents:\n  roles: [Scribe Two]\n", nil, "incidents.roles[0]"},
 	{"person without name", "people:\n  - id: alice\n", nil, "people[0]"},

@@ -79,6 +79,9 @@ func (c *Config) Validate() error {
 	if err := commands.ValidateChannelPattern(c.Incidents.ChannelPattern); err != nil {
 		return bad("incidents.channel_pattern", "%v", err)
 	}
+	if err := commands.ValidateCallURL(c.Incidents.CallURL); err != nil {
+		return bad("incidents.call_url", "%v", err)
+	}
 	if err := c.severities().Validate(); err != nil {
 		return bad("incidents.severities", "%v", err)
 	}
