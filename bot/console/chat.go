@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -44,6 +46,16 @@ type Console struct {
 	dms      map[string][]string // user id → message ids
 	invites  map[string][]string // user id → channels they were invited to, not yet seen
 	nextMsg  int
+	files    string // where uploads are written (SaveFilesIn); "": shown only
+}
+
+// SaveFilesIn makes uploads (postmortem drafts, timelines) files in dir,
+// created if needed, whose paths the console prints: a terminal cannot
+// show a document, a file can be opened.
+func (c *Console) SaveFilesIn(dir string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.files = dir
 }
 
 var _ bot.Chat = (*Console)(nil)
@@ -240,6 +252,17 @@ func (c *Console) Upload(ctx context.Context, channelID string, f bot.File) (bot
 		return bot.MessageRef{}, bot.Errorf(bot.EINVALID, "A file needs a name and content.")
 	}
 	m := bot.Message{Text: f.Comment, Context: fmt.Sprintf("📎 %s (%d bytes)", f.Name, len(f.Content))}
+	if c.files != "" {
+		path := filepath.Join(c.files, filepath.Base(f.Name))
+		if err := os.MkdirAll(c.files, 0o750); err != nil {
+			return bot.MessageRef{}, bot.Internal(err, "klaxon could not make the directory for "+f.Name)
+		}
+		// Private incidents' chat may be in it: owner only, as the store.
+		if err := os.WriteFile(path, f.Content, 0o600); err != nil {
+			return bot.MessageRef{}, bot.Internal(err, "klaxon could not write "+path)
+		}
+		m.Context += " → " + path
+	}
 	msg := c.add(channelID, BotName, m, "")
 	file := f
 	msg.file = &file

@@ -272,6 +272,14 @@ func TestConsolePostmortemEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "📎 INC-1-postmortem.md") || !strings.Contains(out, "📎 INC-1-timeline.txt") {
 		t.Fatalf("the draft was not posted:\n%s", out)
 	}
+	// On the console the draft is a file, and its path is printed.
+	path := filepath.Join(filepath.Dir(k.env["KLAXON_STORE_PATH"]), "files", "INC-1-postmortem.md")
+	if !strings.Contains(out, "→ "+path) {
+		t.Errorf("the draft's path %s is not printed:\n%s", path, out)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() == 0 {
+		t.Errorf("draft file: %v, %v", fi, err)
+	}
 	s, err := store.Open(k.env["KLAXON_STORE_PATH"], store.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	var outbox *commands.Outbox // set below; the console settles it after each line
 	if cfg.Mode() == "console" {
 		con := console.New(m.Stdout, cfg.Console.Channel, cfg.Console.AnnounceChannel)
+		con.SaveFilesIn(filepath.Join(filepath.Dir(cfg.Store.Path), "files")) // postmortem drafts, next to the store
 		chats = append(chats, con)
 		session := &console.Session{Console: con, Mux: mux, Clock: clock, User: m.consoleUser(cfg),
 			Channel: cfg.Console.Channel, Interactive: m.Interactive}
