@@ -48,11 +48,11 @@ const (
 	KindHeartbeat  = "heartbeat"  // bot.HeartbeatState
 	KindNamed      = "named"      // Named
 	KindJob        = "job"        // JobRecord
-	kindsInOrder   = "counter incident event seen page page_ref reminder followup postmortem alert_key oncall cursor heartbeat named job"
 )
 
 // Kinds lists the record kinds in load order.
-var Kinds = bytes.Fields([]byte(kindsInOrder))
+var Kinds = []string{KindCounter, KindIncident, KindEvent, KindSeen, KindPage, KindPageRef, KindReminder,
+	KindFollowUp, KindPostmortem, KindAlertKey, KindOnCall, KindCursor, KindHeartbeat, KindNamed, KindJob}
 
 // Counter is the last number a sequence gave out: incident, followup, job.
 type Counter struct {
@@ -145,10 +145,7 @@ func Summarize(ctx context.Context, d Dumper) (Tally, []Record, error) {
 		h.Write(l)
 	}
 	t.Digest = hex.EncodeToString(h.Sum(nil))
-	slices.SortStableFunc(recs, func(a, b Record) int {
-		return slices.IndexFunc(Kinds, func(k []byte) bool { return string(k) == a.Kind }) -
-			slices.IndexFunc(Kinds, func(k []byte) bool { return string(k) == b.Kind })
-	})
+	slices.SortStableFunc(recs, func(a, b Record) int { return slices.Index(Kinds, a.Kind) - slices.Index(Kinds, b.Kind) })
 	return t, recs, nil
 }
 
@@ -435,6 +432,11 @@ func loadRecord(t txn, r Record) error {
 		}
 		if jr.Wanted {
 			if err := markWanted(tx, []byte(j.Key)); err != nil {
+				return err
+			}
+		}
+		if j.Op == bot.OpCreateChannel && j.Status == bot.JobPending && !j.Started.IsZero() {
+			if err := tx.Bucket(bucketJobsCreating).Put([]byte(j.Key), creatingValue(&j)); err != nil {
 				return err
 			}
 		}

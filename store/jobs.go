@@ -167,6 +167,9 @@ func (t txn) CancelJobs(queue string) error {
 		if err := t.tx.Bucket(bucketJobs).Delete([]byte(j.Key)); err != nil {
 			return err
 		}
+		if err := t.tx.Bucket(bucketJobsCreating).Delete([]byte(j.Key)); err != nil {
+			return err
+		}
 		if j.Coalesces() {
 			// The next one like it is enqueued, not folded into this one.
 			if err := t.tx.Bucket(bucketJobsCoalesce).Delete(coalesceKey(*j)); err != nil {
@@ -358,6 +361,10 @@ func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) e
 				return err
 			}
 		}
+		// Its outcome is recorded: it is no longer in flight.
+		if err := tx.Bucket(bucketJobsCreating).Delete([]byte(j.Key)); err != nil {
+			return err
+		}
 		if cur.Status == bot.JobDone {
 			// Done jobs leave the outbox: what they made is on the incident.
 			if err := tx.Bucket(bucketJobs).Delete([]byte(j.Key)); err != nil {
@@ -419,7 +426,9 @@ func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 	return out, err
 }
 
-// MarkStarted implements bot.JobStore.
+// MarkStarted implements bot.JobStore. A channel creation is also kept in
+// jobs_creating, a bucket as small as the creations in flight, so the
+// question every activity in an unknown channel asks reads only that.
 func (s *Store) MarkStarted(ctx context.Context, key string, at time.Time) error {
 	return s.update(func(tx *bolt.Tx) error {
 		j, err := getJob(tx, []byte(key))
@@ -427,22 +436,27 @@ func (s *Store) MarkStarted(ctx context.Context, key string, at time.Time) error
 			return err
 		}
 		j.Started = at
+		if j.Op == bot.OpCreateChannel {
+			if err := tx.Bucket(bucketJobsCreating).Put([]byte(key), creatingValue(j)); err != nil {
+				return err
+			}
+		}
 		return putJob(tx, j)
 	})
+}
+
+// creatingValue is a creation's row in jobs_creating: when it started,
+// then its platform.
+func creatingValue(j *bot.Job) []byte {
+	return append(u64(uint64(j.Started.UnixNano())), j.Platform...)
 }
 
 // CreatingChannels implements bot.JobStore.
 func (s *Store) CreatingChannels(ctx context.Context, p bot.Platform, since time.Time) (bool, error) {
 	found := false
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketJobs).ForEach(func(_, v []byte) error {
-			var j struct {
-				Op       bot.JobOp     `json:"op"`
-				Platform bot.Platform  `json:"platform"`
-				Status   bot.JobStatus `json:"status"`
-				Started  time.Time     `json:"started"`
-			}
-			if json.Unmarshal(v, &j) == nil && j.Op == bot.OpCreateChannel && j.Platform == p && j.Status == bot.JobPending && j.Started.After(since) {
+		return tx.Bucket(bucketJobsCreating).ForEach(func(_, v []byte) error {
+			if len(v) >= 8 && bot.Platform(v[8:]) == p && int64(binary.BigEndian.Uint64(v)) > since.UnixNano() {
 				found = true
 			}
 			return nil

@@ -102,6 +102,24 @@ var migrations = []migration{
 		return nil
 	}},
 	{"one outbox", oneOutbox},
+	{"channels in creation", func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketJobsCreating)
+		if err != nil {
+			return err
+		}
+		// Creations marked started by the release that kept the mark only
+		// on the job.
+		return tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
+			var j bot.Job
+			if err := json.Unmarshal(v, &j); err != nil {
+				return err
+			}
+			if j.Op == bot.OpCreateChannel && j.Status == bot.JobPending && !j.Started.IsZero() {
+				return b.Put(k, creatingValue(&j))
+			}
+			return nil
+		})
+	}},
 }
 
 // oneOutbox folds the page and hook outboxes into the jobs outbox: each

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,7 +124,8 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := open(path, Options{}, migrations[:len(migrations)-1])
+	before := slices.IndexFunc(migrations, func(m migration) bool { return m.name == "one outbox" })
+	old, err := open(path, Options{}, migrations[:before])
 	if err != nil {
 		t.Fatal(err)
 	}

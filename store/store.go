@@ -25,6 +25,7 @@
 //	heartbeats_due         due unix-nanos(8) name → nothing
 //	hooks                  delivery key → HookDelivery JSON (outgoing event webhooks)
 //	hooks_due              next attempt unix-nanos(8) key → nothing (pending only)
+//	jobs_creating          job key → started unix-nanos(8) platform: channel creations in flight
 package store
 
 import (
@@ -72,6 +73,7 @@ var (
 	bucketJobsCoalesce  = []byte("jobs_coalesce")  // queue|op → key of the pending job that coalesces
 	bucketIncidentPages = []byte("incident_pages") // incident id|page id
 	bucketNamed         = []byte("named_messages") // job name → the message it posted
+	bucketJobsCreating  = []byte("jobs_creating")  // job key → started(8) platform: channel creations in flight
 
 	keySchemaVersion = []byte("schema_version")
 	keyReadyProbe    = []byte("ready_probe") // written by Ready
