@@ -23,7 +23,27 @@ type FollowUp struct {
 	DoneBy     User      `json:"done_by,omitzero"`
 	Created    time.Time `json:"created"`
 	CreatedBy  User      `json:"created_by"`
+	// Ticket is the follow-up's issue in a tracker (GitHub, Jira), when
+	// its service has one: named at creation, filled in once made.
+	Ticket *Ticket `json:"ticket,omitempty"`
 }
+
+// Ticket is a follow-up's issue in a tracker.
+type Ticket struct {
+	Tracker string `json:"tracker"`       // the configured tracker's id
+	ID      string `json:"id,omitempty"`  // the tracker's own name: "412", "PAY-88"; empty until made
+	Ref     string `json:"ref,omitempty"` // how people name it: "payments#412", "PAY-88"
+	URL     string `json:"url,omitempty"`
+	// Closed is the ticket's state as klaxon last knew it, so the sync
+	// acts on changes in the tracker, not on its own lag.
+	Closed bool `json:"closed,omitempty"`
+	// Failed says the tracker refused the ticket for good (the reason is
+	// in the log and the channel).
+	Failed bool `json:"failed,omitempty"`
+}
+
+// Made reports whether the ticket exists in its tracker.
+func (t *Ticket) Made() bool { return t != nil && t.ID != "" }
 
 // Key is the follow-up's human name, "F-12".
 func (f *FollowUp) Key() string { return "F-" + strconv.FormatInt(f.Number, 10) }

@@ -35,6 +35,13 @@ const (
 	OpSetGroup      JobOp = "set_group"      // make Group's members who is on call when it runs (coalesced: one pending per group)
 )
 
+// Jobs for trackers: one queue per follow-up, so its ticket is made
+// before its state is set.
+const (
+	OpTicket      JobOp = "ticket"       // make FollowUp's ticket in Tracker (adopting one a crashed attempt made) and record it
+	OpTicketState JobOp = "ticket_state" // close or reopen FollowUp's ticket as the follow-up is when it runs (coalesced)
+)
+
 // JobStatus is where a job stands.
 type JobStatus string
 
@@ -52,7 +59,7 @@ type JobPriority byte
 // Priorities, most urgent first.
 const (
 	PriorityPage JobPriority = iota
-	PriorityHook
+	PriorityHook             // hooks and trackers
 	PriorityChat
 )
 
@@ -84,6 +91,10 @@ type Job struct {
 	// Name names the message an OpPost makes, so a later OpUpdate with
 	// the same Name and no Ref finds it (a swap offer's message).
 	Name string `json:"name,omitempty"`
+	// FollowUp and Tracker name what an OpTicket or OpTicketState job is
+	// about.
+	FollowUp int64  `json:"followup,omitempty"`
+	Tracker  string `json:"tracker,omitempty"`
 	// Delivery is what an OpPage job sends; Hook what an OpHook job sends.
 	Delivery *Delivery     `json:"delivery,omitempty"`
 	Hook     *HookDelivery `json:"hook,omitempty"`
@@ -116,6 +127,8 @@ func (j Job) Destination() string {
 		return "pager:" + j.Delivery.Pager
 	case j.Op == OpHook && j.Hook != nil:
 		return "hook:" + j.Hook.Hook
+	case j.Op == OpTicket || j.Op == OpTicketState:
+		return "tracker:" + j.Tracker
 	}
 	return string(j.Platform)
 }
@@ -125,16 +138,19 @@ func (j Job) Priority() JobPriority {
 	switch j.Op {
 	case OpPage:
 		return PriorityPage
-	case OpHook:
+	case OpHook, OpTicket, OpTicketState:
 		return PriorityHook
 	}
 	return PriorityChat
 }
 
 // Coalesces reports whether a pending job like j makes another unneeded:
-// a summary update renders the incident as it is when it runs, and a
-// group update sets who is on call when it runs.
-func (j Job) Coalesces() bool { return j.Op == OpSummary || j.Op == OpSetGroup }
+// a summary update renders the incident as it is when it runs, a group
+// update sets who is on call when it runs, and a ticket's state follows
+// its follow-up's when it runs.
+func (j Job) Coalesces() bool {
+	return j.Op == OpSummary || j.Op == OpSetGroup || j.Op == OpTicketState
+}
 
 // Nonce is the id a platform keeps with a message this job posts, so the
 // job can find its own message after a crash (Slack metadata, Discord

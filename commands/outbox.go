@@ -314,13 +314,18 @@ func backoff(n int) time.Duration {
 // makes reports whether jobs of op make something on the platform that a
 // second attempt must look for first.
 func makes(op bot.JobOp) bool {
-	return op == bot.OpCreateChannel || op == bot.OpPostSummary || op == bot.OpAnnounce || op == bot.OpPost
+	return op == bot.OpCreateChannel || op == bot.OpPostSummary || op == bot.OpAnnounce || op == bot.OpPost || op == bot.OpTicket
 }
 
-// isChat reports whether destination is a chat platform (not a pager or
-// a hook).
+// isChat reports whether destination is a chat platform (not a pager, a
+// hook or a tracker).
 func isChat(destination string) bool {
-	return !strings.HasPrefix(destination, "pager:") && !strings.HasPrefix(destination, "hook:")
+	for _, p := range []string{"pager:", "hook:", "tracker:"} {
+		if strings.HasPrefix(destination, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // channelSettled ends a channel creation: activity waiting to be placed

@@ -1,0 +1,189 @@
+package tracker
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// JiraConfig is one Jira Cloud project.
+type JiraConfig struct {
+	ID        string // the tracker's id in klaxon's configuration
+	URL       string // https://acme.atlassian.net
+	Email     string // the account the API token belongs to
+	Token     string
+	Project   string // the project's key, e.g. PAY
+	IssueType string // e.g. Task
+	HTTP      *http.Client
+}
+
+// Jira files tickets as issues of one Jira Cloud project (REST API v3).
+type Jira struct {
+	id, project, issueType string
+	site                   string
+	c                      client
+}
+
+var jiraProject = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,254}$`)
+
+// NewJira returns the tracker for cfg.
+func NewJira(cfg JiraConfig) (*Jira, error) {
+	if !jiraProject.MatchString(cfg.Project) {
+		return nil, fmt.Errorf("project %q is not a Jira project key (e.g. PAY)", cfg.Project)
+	}
+	email, token := cfg.Email, cfg.Token
+	c, err := newClient("Jira", cfg.URL, cfg.HTTP, func(r *http.Request) { r.SetBasicAuth(email, token) })
+	if err != nil {
+		return nil, err
+	}
+	return &Jira{id: cfg.ID, project: cfg.Project, issueType: cfg.IssueType, site: c.base.String(), c: c}, nil
+}
+
+// followUpLabel carries a follow-up's id on its ticket (labels hold no
+// spaces; 255 characters at most).
+func followUpLabel(is Issue) string { return "klaxon-" + is.FollowUp.String() }
+
+func (j *Jira) ticket(key string, closed bool) bot.Ticket {
+	return bot.Ticket{Tracker: j.id, ID: key, Ref: key, URL: j.site + "/browse/" + url.PathEscape(key), Closed: closed}
+}
+
+// Create implements Tracker: POST /rest/api/3/issue with the description
+// in Atlassian Document Format and labels carrying the follow-up's id.
+func (j *Jira) Create(ctx context.Context, is Issue) (bot.Ticket, error) {
+	fields := map[string]any{
+		"project":     map[string]string{"key": j.project},
+		"issuetype":   map[string]string{"name": j.issueType},
+		"summary":     title(is, 255),
+		"description": ADF(append([]string{is.Text}, facts(is)...)...),
+		"labels":      []string{Label, followUpLabel(is)},
+	}
+	var out struct {
+		Key string `json:"key"`
+	}
+	if err := j.c.do(ctx, http.MethodPost, "/rest/api/3/issue", nil, map[string]any{"fields": fields}, &out); err != nil {
+		return bot.Ticket{}, err
+	}
+	if out.Key == "" {
+		return bot.Ticket{}, bot.Errorf(bot.EUNAVAILABLE, "Jira made an issue without saying its key")
+	}
+	return j.ticket(out.Key, false), nil
+}
+
+// jiraIssue is the part of a search result klaxon reads.
+type jiraIssue struct {
+	Key    string `json:"key"`
+	Fields struct {
+		Status struct {
+			StatusCategory struct {
+				Key string `json:"key"` // new, indeterminate, done
+			} `json:"statusCategory"`
+		} `json:"status"`
+	} `json:"fields"`
+}
+
+func (i jiraIssue) closed() bool { return i.Fields.Status.StatusCategory.Key == "done" }
+
+// search runs jql through /rest/api/3/search/jql (the older /search is
+// gone), page by page.
+func (j *Jira) search(ctx context.Context, jql string, fn func(jiraIssue)) error {
+	token := ""
+	for range maxPages {
+		q := url.Values{"jql": {jql}, "fields": {"status"}, "maxResults": {"100"}}
+		if token != "" {
+			q.Set("nextPageToken", token)
+		}
+		var page struct {
+			Issues        []jiraIssue `json:"issues"`
+			NextPageToken string      `json:"nextPageToken"`
+			IsLast        *bool       `json:"isLast"`
+		}
+		if err := j.c.do(ctx, http.MethodGet, "/rest/api/3/search/jql", q, nil, &page); err != nil {
+			return err
+		}
+		for _, i := range page.Issues {
+			fn(i)
+		}
+		if page.NextPageToken == "" || page.IsLast != nil && *page.IsLast {
+			return nil
+		}
+		token = page.NextPageToken
+	}
+	return nil
+}
+
+// Find implements Tracker: the issue with the follow-up's label.
+func (j *Jira) Find(ctx context.Context, is Issue) (bot.Ticket, bool, error) {
+	var found *jiraIssue
+	err := j.search(ctx, fmt.Sprintf(`project = %s AND labels = "%s"`, j.project, followUpLabel(is)), func(i jiraIssue) {
+		if found == nil {
+			found = &i
+		}
+	})
+	if err != nil || found == nil {
+		return bot.Ticket{}, false, err
+	}
+	return j.ticket(found.Key, found.closed()), true, nil
+}
+
+// Changed implements Tracker. JQL compares dates in the Jira user's own
+// time zone to the minute, so the query asks relatively: updated in the
+// last n minutes, n rounded up.
+func (j *Jira) Changed(ctx context.Context, since time.Time) ([]State, error) {
+	mins := int64(math.Ceil(time.Since(since).Minutes())) + 1
+	jql := fmt.Sprintf(`project = %s AND labels = %s AND updated >= "-%dm" ORDER BY updated ASC`, j.project, Label, mins)
+	var out []State
+	err := j.search(ctx, jql, func(i jiraIssue) { out = append(out, State{ID: i.Key, Closed: i.closed()}) })
+	return out, err
+}
+
+// SetClosed implements Tracker: the first transition into the "done"
+// status category (closing) or out of it (reopening).
+func (j *Jira) SetClosed(ctx context.Context, id string, closed bool) error {
+	path := "/rest/api/3/issue/" + url.PathEscape(id) + "/transitions"
+	var ts struct {
+		Transitions []struct {
+			ID string `json:"id"`
+			To struct {
+				StatusCategory struct {
+					Key string `json:"key"`
+				} `json:"statusCategory"`
+			} `json:"to"`
+		} `json:"transitions"`
+	}
+	if err := j.c.do(ctx, http.MethodGet, path, nil, nil, &ts); err != nil {
+		return err
+	}
+	want := func(cat string) bool { return (cat == "done") == closed }
+	for _, t := range ts.Transitions {
+		if want(t.To.StatusCategory.Key) {
+			return j.c.do(ctx, http.MethodPost, path, nil, map[string]any{"transition": map[string]string{"id": t.ID}}, nil)
+		}
+	}
+	state := "reopen"
+	if closed {
+		state = "close"
+	}
+	return bot.Errorf(bot.EREFUSED, "Jira's workflow offers no transition to %s %s", state, id)
+}
+
+// ADF is paragraphs of plain text as an Atlassian Document Format
+// document (empty ones left out: Jira refuses empty text nodes).
+func ADF(paragraphs ...string) map[string]any {
+	var content []any
+	for _, p := range paragraphs {
+		if p == "" {
+			continue
+		}
+		content = append(content, map[string]any{"type": "paragraph", "content": []any{map[string]any{"type": "text", "text": p}}})
+	}
+	if content == nil {
+		content = []any{}
+	}
+	return map[string]any{"type": "doc", "version": 1, "content": content}
+}

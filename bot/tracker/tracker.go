@@ -1,0 +1,243 @@
+// Package tracker makes follow-ups into tickets in an issue tracker
+// (GitHub Issues, Jira Cloud), closes and reopens them, and reads back
+// which tickets changed there. Each call is one attempt; the outbox in
+// package commands decides about retries from the error's code: refusals
+// (bad credentials, no access, a validation failure) are final, a 429 or
+// a 5xx is tried again after the tracker's Retry-After or reset time.
+package tracker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Issue is what a ticket is made from: one follow-up.
+type Issue struct {
+	// FollowUp is carried by the ticket (a label, a marker), so an attempt
+	// after a crash finds the ticket an earlier one made.
+	FollowUp      uuid.UUID
+	Key           string // F-3
+	Text          string
+	Incident      string // INC-42
+	IncidentTitle string
+	Owner         string // a display name
+	Due           bot.Date
+	Created       time.Time
+}
+
+// State is a ticket's state in its tracker.
+type State struct {
+	ID     string // as in bot.Ticket.ID
+	Closed bool
+}
+
+// Tracker is one configured issue tracker.
+type Tracker interface {
+	// Create makes a ticket for is.
+	Create(ctx context.Context, is Issue) (bot.Ticket, error)
+	// Find looks for a ticket an earlier attempt made for is.
+	Find(ctx context.Context, is Issue) (t bot.Ticket, found bool, err error)
+	// SetClosed closes or reopens ticket id.
+	SetClosed(ctx context.Context, id string, closed bool) error
+	// Changed returns klaxon's tickets changed since since.
+	Changed(ctx context.Context, since time.Time) ([]State, error)
+}
+
+// Label marks every ticket klaxon makes.
+const Label = "klaxon"
+
+// DefaultRetryAfter is the wait after a rate limit that says no time.
+const DefaultRetryAfter = 60 * time.Second
+
+// title is a ticket's one-line title, cut to max runes.
+func title(is Issue, max int) string {
+	t := bot.OneLine(is.Text)
+	if utf8.RuneCountInString(t) <= max {
+		return t
+	}
+	r := []rune(t)
+	return string(r[:max-1]) + "…"
+}
+
+// facts are the lines a ticket's description carries besides its text.
+func facts(is Issue) []string {
+	out := []string{fmt.Sprintf("Follow-up %s from incident %s: %s", is.Key, is.Incident, bot.OneLine(is.IncidentTitle))}
+	if is.Owner != "" {
+		out = append(out, "Owner: "+is.Owner)
+	}
+	if is.Due != (bot.Date{}) {
+		out = append(out, "Due: "+is.Due.String())
+	}
+	return out
+}
+
+// client is the HTTP side both trackers share.
+type client struct {
+	name string // "GitHub", "Jira": errors name the tracker, never its URL or token
+	http *http.Client
+	base *url.URL
+	auth func(*http.Request)
+}
+
+func newClient(name, base string, hc *http.Client, auth func(*http.Request)) (client, error) {
+	u, err := url.Parse(strings.TrimSuffix(base, "/"))
+	if err != nil || u.Host == "" {
+		return client{}, fmt.Errorf("%s: the URL is not a URL", name)
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 20 * time.Second}
+	}
+	return client{name: name, http: hc, base: u, auth: auth}, nil
+}
+
+// do sends one request with a JSON body (when in is not nil) and decodes
+// a 2xx answer into out (when not nil). Any other answer is an error in
+// the outbox's terms.
+func (c client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = query.Encode()
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = strings.NewReader(string(data))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	c.auth(req)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err // the URL may carry what should not be logged
+		}
+		return &bot.Error{Code: bot.EUNAVAILABLE, Message: c.name + " did not answer", Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return &bot.Error{Code: bot.EUNAVAILABLE, Message: c.name + " did not answer in full", Err: err}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if out == nil || len(data) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(data, out); err != nil {
+			return &bot.Error{Code: bot.EUNAVAILABLE, Message: c.name + " answered something klaxon cannot read", Err: err}
+		}
+		return nil
+	}
+	return c.statusError(resp, data)
+}
+
+// statusError turns a refusal into the outbox's terms, with the tracker's
+// own reason.
+func (c client) statusError(resp *http.Response, body []byte) error {
+	s := resp.StatusCode
+	reason := refusalReason(body)
+	if wait, limited := rateLimited(resp, time.Now()); limited {
+		e := bot.Errorf(bot.EUNAVAILABLE, "%s is rate limiting klaxon (%d)", c.name, s)
+		e.RetryAfter = wait
+		return e
+	}
+	switch {
+	case s >= 500:
+		return bot.Errorf(bot.EUNAVAILABLE, "%s answered %d", c.name, s)
+	case s == http.StatusUnauthorized:
+		return bot.Errorf(bot.EREFUSED, "%s refused klaxon's credentials (401): check the tracker's token", c.name)
+	case s == http.StatusNotFound:
+		return bot.Errorf(bot.ENOTFOUND, "%s: not found, or klaxon's token cannot see it (404)%s", c.name, reason)
+	}
+	return bot.Errorf(bot.EREFUSED, "%s refused (%d)%s", c.name, s, reason)
+}
+
+// rateLimited reads a rate limit answer: a 429, or GitHub's 403 with no
+// requests left or a Retry-After. The wait is Retry-After (seconds), else
+// X-RateLimit-Reset (GitHub: Unix seconds; Jira: a timestamp).
+func rateLimited(resp *http.Response, now time.Time) (time.Duration, bool) {
+	h := resp.Header
+	limited := resp.StatusCode == http.StatusTooManyRequests ||
+		resp.StatusCode == http.StatusForbidden && (h.Get("X-RateLimit-Remaining") == "0" || h.Get("Retry-After") != "")
+	if !limited {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After"))); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	reset := strings.TrimSpace(h.Get("X-RateLimit-Reset"))
+	if sec, err := strconv.ParseInt(reset, 10, 64); err == nil {
+		if d := time.Unix(sec, 0).Sub(now); d > 0 {
+			return d + time.Second, true
+		}
+		return time.Second, true
+	}
+	if t, err := time.Parse(time.RFC3339, reset); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d + time.Second, true
+		}
+		return time.Second, true
+	}
+	return DefaultRetryAfter, true
+}
+
+// refusalReason is the tracker's reason for a refusal, short, for the log
+// and the channel: GitHub's message and validation errors, Jira's
+// errorMessages and per-field errors.
+func refusalReason(body []byte) string {
+	var r struct {
+		Message       string          `json:"message"`
+		Errors        json.RawMessage `json:"errors"`
+		ErrorMessages []string        `json:"errorMessages"`
+	}
+	if json.Unmarshal(body, &r) != nil {
+		return ""
+	}
+	var parts []string
+	if r.Message != "" {
+		parts = append(parts, r.Message)
+	}
+	parts = append(parts, r.ErrorMessages...)
+	var gh []struct {
+		Field, Code, Message string
+	}
+	var jira map[string]string
+	if json.Unmarshal(r.Errors, &gh) == nil {
+		for _, e := range gh {
+			parts = append(parts, strings.TrimSpace(e.Field+" "+e.Code+" "+e.Message))
+		}
+	} else if json.Unmarshal(r.Errors, &jira) == nil {
+		for _, f := range slices.Sorted(maps.Keys(jira)) {
+			parts = append(parts, f+": "+jira[f])
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	s := bot.OneLine(strings.Join(parts, "; "))
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return ": " + s
+}

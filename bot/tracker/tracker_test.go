@@ -1,0 +1,296 @@
+package tracker_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/tracker"
+	"github.com/klaxon-bot/klaxon/bot/tracker/trackerfake"
+)
+
+func issue(text string) tracker.Issue {
+	return tracker.Issue{FollowUp: bot.NewID(), Key: "F-3", Text: text, Incident: "INC-42", IncidentTitle: "checkout\nis down",
+		Owner: "Ada", Due: bot.Date{Year: 2026, Month: 12, Day: 1}, Created: time.Now().Add(-time.Second)}
+}
+
+func newGitHub(t *testing.T, token string) (*trackerfake.GitHub, *tracker.GitHub) {
+	t.Helper()
+	fake := trackerfake.NewGitHub("acme/payments", "ghp-good")
+	t.Cleanup(fake.Close)
+	gh, err := tracker.NewGitHub(tracker.GitHubConfig{ID: "gh", API: fake.URL(), Repo: "acme/payments", Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, gh
+}
+
+func newJira(t *testing.T, token string) (*trackerfake.Jira, *tracker.Jira) {
+	t.Helper()
+	fake := trackerfake.NewJira("PAY", "bot@acme.test", "jira-good", "Task", "Bug")
+	t.Cleanup(fake.Close)
+	j, err := tracker.NewJira(tracker.JiraConfig{ID: "jira", URL: fake.URL(), Email: "bot@acme.test", Token: token, Project: "PAY", IssueType: "Task"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, j
+}
+
+func code(err error) string { return bot.ErrorCode(err) }
+
+func TestGitHubTicketLifecycle(t *testing.T) {
+	ctx := context.Background()
+	fake, gh := newGitHub(t, "ghp-good")
+	fake.AddPullRequest("acme/payments", tracker.Label) // the issues API lists pull requests too
+	is := issue("Add a circuit breaker\nto the card client")
+	if _, found, err := gh.Find(ctx, is); err != nil || found {
+		t.Fatalf("Find before Create = %v, %v", found, err)
+	}
+	tk, err := gh.Create(ctx, is)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.ID != "2" || tk.Ref != "payments#2" || !strings.HasSuffix(tk.URL, "/acme/payments/issues/2") || tk.Closed {
+		t.Fatalf("ticket = %+v", tk)
+	}
+	got := fake.Issues("acme/payments")[1]
+	if got.Title != "Add a circuit breaker to the card client" || !strings.Contains(got.Body, is.FollowUp.String()) ||
+		!strings.Contains(got.Body, "INC-42: checkout is down") || got.Labels[0] != "klaxon" {
+		t.Fatalf("issue = %+v", got)
+	}
+	// A second attempt after a crash finds the first's issue.
+	again, found, err := gh.Find(ctx, is)
+	if err != nil || !found || again.ID != tk.ID {
+		t.Fatalf("Find = %+v, %v, %v", again, found, err)
+	}
+	if _, found, _ := gh.Find(ctx, issue("another")); found {
+		t.Fatal("Find matched another follow-up's issue")
+	}
+	since := time.Now().Add(-time.Second)
+	if err := gh.SetClosed(ctx, tk.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if i := fake.Issues("acme/payments")[1]; i.State != "closed" || i.StateReason != "completed" {
+		t.Fatalf("after close: %+v", i)
+	}
+	changed, err := gh.Changed(ctx, since)
+	if err != nil || len(changed) != 1 || changed[0] != (tracker.State{ID: "2", Closed: true}) {
+		t.Fatalf("Changed = %+v, %v (the pull request must be left out)", changed, err)
+	}
+	if err := gh.SetClosed(ctx, tk.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if i := fake.Issues("acme/payments")[1]; i.State != "open" || i.StateReason != "reopened" {
+		t.Fatalf("after reopen: %+v", i)
+	}
+	if err := gh.SetClosed(ctx, "99", true); code(err) != bot.ENOTFOUND {
+		t.Fatalf("closing a missing issue: %v", err)
+	}
+}
+
+func TestGitHubRefusals(t *testing.T) {
+	ctx := context.Background()
+	t.Run("bad token", func(t *testing.T) {
+		_, gh := newGitHub(t, "ghp-wrong")
+		_, err := gh.Create(ctx, issue("x"))
+		if code(err) != bot.EREFUSED || !strings.Contains(bot.ErrorMessage(err), "401") || strings.Contains(err.Error(), "ghp-wrong") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("read-only token", func(t *testing.T) {
+		fake, gh := newGitHub(t, "ghp-read")
+		fake.AddToken("ghp-read", false)
+		_, err := gh.Create(ctx, issue("x"))
+		if code(err) != bot.EREFUSED || !strings.Contains(bot.ErrorMessage(err), "Resource not accessible") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("issues disabled", func(t *testing.T) {
+		fake, gh := newGitHub(t, "ghp-good")
+		fake.DisableIssues("acme/payments")
+		_, err := gh.Create(ctx, issue("x"))
+		if code(err) != bot.EREFUSED || !strings.Contains(bot.ErrorMessage(err), "410") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("unknown repo", func(t *testing.T) {
+		fake := trackerfake.NewGitHub("acme/payments", "ghp-good")
+		defer fake.Close()
+		gh, _ := tracker.NewGitHub(tracker.GitHubConfig{API: fake.URL(), Repo: "acme/nope", Token: "ghp-good"})
+		if _, err := gh.Create(ctx, issue("x")); code(err) != bot.ENOTFOUND {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("validation", func(t *testing.T) {
+		_, gh := newGitHub(t, "ghp-good")
+		_, err := gh.Create(ctx, issue("   "))
+		if code(err) != bot.EREFUSED || !strings.Contains(bot.ErrorMessage(err), "422") || !strings.Contains(bot.ErrorMessage(err), "title missing_field") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("a long title is cut, not refused", func(t *testing.T) {
+		fake, gh := newGitHub(t, "ghp-good")
+		if _, err := gh.Create(ctx, issue(strings.Repeat("é", 400))); err != nil {
+			t.Fatal(err)
+		}
+		if n := len([]rune(fake.Issues("acme/payments")[0].Title)); n != 256 {
+			t.Fatalf("title has %d runes", n)
+		}
+	})
+	t.Run("primary rate limit", func(t *testing.T) {
+		fake, gh := newGitHub(t, "ghp-good")
+		fake.RateLimit(http.StatusForbidden)
+		_, err := gh.Create(ctx, issue("x"))
+		transient, wait := bot.Transient(err)
+		if !transient || wait < time.Second || wait > 4*time.Second {
+			t.Fatalf("err = %v, transient %v, wait %v (x-ratelimit-reset is 2 s away)", err, transient, wait)
+		}
+		if fake.Creates() != 0 {
+			t.Fatal("a rate-limited create made an issue")
+		}
+	})
+	t.Run("secondary rate limit", func(t *testing.T) {
+		fake, gh := newGitHub(t, "ghp-good")
+		fake.RateLimit(http.StatusTooManyRequests)
+		_, err := gh.Changed(ctx, time.Now())
+		if transient, wait := bot.Transient(err); !transient || wait != 3*time.Second {
+			t.Fatalf("err = %v, transient %v, wait %v", err, transient, wait)
+		}
+	})
+	t.Run("unreachable", func(t *testing.T) {
+		fake, gh := newGitHub(t, "ghp-good")
+		fake.Close()
+		_, err := gh.Create(ctx, issue("x"))
+		if transient, _ := bot.Transient(err); !transient || strings.Contains(err.Error(), "ghp-good") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestJiraTicketLifecycle(t *testing.T) {
+	ctx := context.Background()
+	fake, j := newJira(t, "jira-good")
+	is := issue("Add a circuit breaker")
+	tk, err := j.Create(ctx, is)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.ID != "PAY-1" || tk.Ref != "PAY-1" || !strings.HasSuffix(tk.URL, "/browse/PAY-1") {
+		t.Fatalf("ticket = %+v", tk)
+	}
+	got := fake.Issues()[0]
+	if got.Summary != "Add a circuit breaker" || got.IssueType != "Task" || len(got.Labels) != 2 || got.Labels[1] != "klaxon-"+is.FollowUp.String() {
+		t.Fatalf("issue = %+v", got)
+	}
+	if got.Description["type"] != "doc" || len(got.Description["content"].([]any)) != 4 {
+		t.Fatalf("description = %v", got.Description)
+	}
+	again, found, err := j.Find(ctx, is)
+	if err != nil || !found || again.ID != "PAY-1" {
+		t.Fatalf("Find = %+v, %v, %v", again, found, err)
+	}
+	if _, found, _ := j.Find(ctx, issue("other")); found {
+		t.Fatal("Find matched another follow-up's issue")
+	}
+	if err := j.SetClosed(ctx, "PAY-1", true); err != nil {
+		t.Fatal(err)
+	}
+	if s := fake.Issues()[0].Status; s != "Done" {
+		t.Fatalf("status = %s", s)
+	}
+	changed, err := j.Changed(ctx, time.Now().Add(-30*time.Second))
+	if err != nil || len(changed) != 1 || changed[0] != (tracker.State{ID: "PAY-1", Closed: true}) {
+		t.Fatalf("Changed = %+v, %v", changed, err)
+	}
+	if err := j.SetClosed(ctx, "PAY-1", false); err != nil {
+		t.Fatal(err)
+	}
+	if s := fake.Issues()[0].Status; s != "To Do" {
+		t.Fatalf("status after reopen = %s", s)
+	}
+	if err := j.SetClosed(ctx, "PAY-99", true); code(err) != bot.ENOTFOUND {
+		t.Fatalf("closing a missing issue: %v", err)
+	}
+}
+
+func TestJiraRefusals(t *testing.T) {
+	ctx := context.Background()
+	t.Run("bad token", func(t *testing.T) {
+		_, j := newJira(t, "wrong")
+		if _, err := j.Create(ctx, issue("x")); code(err) != bot.EREFUSED || strings.Contains(err.Error(), "wrong") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("no permission", func(t *testing.T) {
+		fake, j := newJira(t, "browse")
+		fake.AddToken("browse", false)
+		if _, err := j.Create(ctx, issue("x")); code(err) != bot.EREFUSED || !strings.Contains(bot.ErrorMessage(err), "403") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("unknown issue type", func(t *testing.T) {
+		fake := trackerfake.NewJira("PAY", "bot@acme.test", "jira-good", "Task")
+		defer fake.Close()
+		j, _ := tracker.NewJira(tracker.JiraConfig{URL: fake.URL(), Email: "bot@acme.test", Token: "jira-good", Project: "PAY", IssueType: "Story"})
+		_, err := j.Create(ctx, issue("x"))
+		if code(err) != bot.EREFUSED || !strings.Contains(bot.ErrorMessage(err), "issuetype: Specify a valid issue type") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("rate limit", func(t *testing.T) {
+		fake, j := newJira(t, "jira-good")
+		fake.RateLimit(1)
+		_, err := j.Create(ctx, issue("x"))
+		if transient, wait := bot.Transient(err); !transient || wait != 2*time.Second || fake.Creates() != 0 {
+			t.Fatalf("err = %v, transient %v, wait %v", err, transient, wait)
+		}
+	})
+	t.Run("the old search is gone", func(t *testing.T) {
+		fake, _ := newJira(t, "jira-good")
+		req, _ := http.NewRequest(http.MethodGet, fake.URL()+"/rest/api/3/search?jql=project=PAY", nil)
+		req.SetBasicAuth("bot@acme.test", "jira-good")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusGone {
+			t.Fatalf("status = %d", resp.StatusCode)
+		}
+	})
+}
+
+// The fake refuses what Jira refuses: an ADF document with an empty text
+// node, a summary with a newline, a field not on the screen.
+func TestJiraFakeIsStrict(t *testing.T) {
+	fake, _ := newJira(t, "jira-good")
+	post := func(body string) int {
+		req, _ := http.NewRequest(http.MethodPost, fake.URL()+"/rest/api/3/issue", strings.NewReader(body))
+		req.SetBasicAuth("bot@acme.test", "jira-good")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	base := `"project":{"key":"PAY"},"issuetype":{"name":"Task"}`
+	for name, body := range map[string]string{
+		"empty text node": `{"fields":{` + base + `,"summary":"s","description":{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":""}]}]}}}`,
+		"plain string":    `{"fields":{` + base + `,"summary":"s","description":"hello"}}`,
+		"newline":         `{"fields":{` + base + `,"summary":"a\nb"}}`,
+		"unknown field":   `{"fields":{` + base + `,"summary":"s","duedate":"2026-12-01"}}`,
+		"label space":     `{"fields":{` + base + `,"summary":"s","labels":["a b"]}}`,
+	} {
+		if s := post(body); s != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", name, s)
+		}
+	}
+	if s := post(`{"fields":{` + base + `,"summary":"s","description":{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":"ok"}]}]}}}`); s != http.StatusCreated {
+		t.Errorf("a good issue: status %d", s)
+	}
+}
