@@ -28,23 +28,6 @@ type FollowUp struct {
 	Ticket *Ticket `json:"ticket,omitempty"`
 }
 
-// Ticket is a follow-up's issue in a tracker.
-type Ticket struct {
-	Tracker string `json:"tracker"`       // the configured tracker's id
-	ID      string `json:"id,omitempty"`  // the tracker's own name: "412", "PAY-88"; empty until made
-	Ref     string `json:"ref,omitempty"` // how people name it: "payments#412", "PAY-88"
-	URL     string `json:"url,omitempty"`
-	// Closed is the ticket's state as klaxon last knew it, so the sync
-	// acts on changes in the tracker, not on its own lag.
-	Closed bool `json:"closed,omitempty"`
-	// Failed says the tracker refused the ticket for good (the reason is
-	// in the log and the channel).
-	Failed bool `json:"failed,omitempty"`
-}
-
-// Made reports whether the ticket exists in its tracker.
-func (t *Ticket) Made() bool { return t != nil && t.ID != "" }
-
 // Key is the follow-up's human name, "F-12".
 func (f *FollowUp) Key() string { return "F-" + strconv.FormatInt(f.Number, 10) }
 

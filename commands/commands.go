@@ -40,6 +40,8 @@ type Config struct {
 	// CallURL is a meeting-link template ({channel}, {key}, {number}) for
 	// the summary and the announcement; empty: none.
 	CallURL string
+	// Trackers says where follow-ups become tickets; empty: nowhere.
+	Trackers TrackerRoutes
 }
 
 // DefaultChannelPattern names incident channels unless configured otherwise.

@@ -73,12 +73,18 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 	}
 	now := c.clock.Now()
 	f := &bot.FollowUp{IncidentID: inc.ID, Incident: inc.Key(), Platform: req.Platform, Text: text, Owner: owner, Due: due, Created: now, CreatedBy: req.User}
+	if tracker := c.cfg.Trackers.For(inc.Service); tracker != "" {
+		f.Ticket = &bot.Ticket{Tracker: tracker} // made by the outbox
+	}
 	ev := bot.NewEvent(bot.EventFollowUp, req.User, now, text)
 	ev.Highlight = true
 	draft := *f
 	err = c.store.Update(ctx, func(tx bot.Tx) error {
 		draft = *f
 		if err := tx.AddFollowUp(&draft, ev); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(ticketJobs(&draft, bot.OpTicket, now)...); err != nil {
 			return err
 		}
 		return c.follow(tx, Change{Kind: bot.EventFollowUp, Incident: inc, Who: req.User, Platform: req.Platform, Text: text, At: now, Extra: followUpExtra(&draft)})
@@ -88,7 +94,11 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 	}
 	f = &draft
 	c.committed()
-	return &bot.Response{InChannel: true, Message: followUpMessage(f, now)}, nil
+	m := followUpMessage(f, now)
+	if f.Ticket != nil {
+		m.Context = "A ticket in " + f.Ticket.Tracker + " is on its way; its link follows here."
+	}
+	return &bot.Response{InChannel: true, Message: m}, nil
 }
 
 // followUpMessage shows one follow-up with its button.
@@ -112,6 +122,9 @@ func followUpLine(f *bot.FollowUp, now time.Time) string {
 		if f.Overdue(now, time.UTC) {
 			line += " ⚠️ overdue"
 		}
+	}
+	if f.Ticket.Made() {
+		line += " · 🎫 " + ticketLink(f.Ticket)
 	}
 	if f.Done {
 		line = "~" + line + "~ ✅ done"
@@ -231,6 +244,10 @@ func (c *FollowUps) setFollowUp(ctx context.Context, n int64, done bool, by bot.
 		if err := tx.PutFollowUp(f); err != nil {
 			return err
 		}
+		// The ticket follows: closed with the follow-up, reopened with it.
+		if err := tx.Enqueue(ticketJobs(f, bot.OpTicketState, now)...); err != nil {
+			return err
+		}
 		out = f
 		if update == nil {
 			return nil
@@ -242,9 +259,7 @@ func (c *FollowUps) setFollowUp(ctx context.Context, n int64, done bool, by bot.
 	if err != nil {
 		return nil, err
 	}
-	if update != nil {
-		c.committed()
-	}
+	c.committed()
 	return out, nil
 }
 

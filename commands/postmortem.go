@@ -36,6 +36,7 @@ type pmPerson struct {
 }
 type pmFollowUp struct {
 	Key, Text, Owner, Due string
+	Ticket, TicketURL     string // the ticket's reference and link, once made
 	Done                  bool
 }
 
@@ -232,6 +233,9 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 			}
 			if f.Due != (bot.Date{}) {
 				fu.Due = f.Due.String()
+			}
+			if f.Ticket.Made() {
+				fu.Ticket, fu.TicketURL = mdText(f.Ticket.Ref, 100), f.Ticket.URL
 			}
 			d.FollowUps = append(d.FollowUps, fu)
 		}

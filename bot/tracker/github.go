@@ -61,7 +61,9 @@ func (g *GitHub) path(rest string) string {
 }
 
 // marker is the line in an issue's body that carries the follow-up's id.
-func marker(is Issue) string { return "<!-- klaxon:followup:" + is.FollowUp.String() + " -->" }
+func marker(is bot.TicketIssue) string {
+	return "<!-- klaxon:followup:" + is.FollowUp.String() + " -->"
+}
 
 func (g *GitHub) ticket(i ghIssue) bot.Ticket {
 	id := strconv.FormatInt(i.Number, 10)
@@ -70,7 +72,7 @@ func (g *GitHub) ticket(i ghIssue) bot.Ticket {
 
 // Create implements Tracker: POST /repos/{owner}/{repo}/issues with the
 // klaxon label and a marker carrying the follow-up's id.
-func (g *GitHub) Create(ctx context.Context, is Issue) (bot.Ticket, error) {
+func (g *GitHub) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket, error) {
 	body := strings.Join(facts(is), "  \n") + "\n\n" + marker(is) + "\n"
 	var out ghIssue
 	err := g.c.do(ctx, http.MethodPost, g.path(""), nil, map[string]any{
@@ -86,7 +88,7 @@ func (g *GitHub) Create(ctx context.Context, is Issue) (bot.Ticket, error) {
 // the follow-up was made (all of them, since an issue is updated when it
 // is made), newest first, read in full (listing is consistent at once,
 // unlike search).
-func (g *GitHub) Find(ctx context.Context, is Issue) (bot.Ticket, bool, error) {
+func (g *GitHub) Find(ctx context.Context, is bot.TicketIssue) (bot.Ticket, bool, error) {
 	want := marker(is)
 	var found *ghIssue
 	err := g.list(ctx, is.Created.Add(-time.Minute), "created", "desc", func(i ghIssue) bool {
@@ -142,10 +144,10 @@ func (g *GitHub) SetClosed(ctx context.Context, id string, closed bool) error {
 }
 
 // Changed implements Tracker: the klaxon issues updated since since.
-func (g *GitHub) Changed(ctx context.Context, since time.Time) ([]State, error) {
-	var out []State
+func (g *GitHub) Changed(ctx context.Context, since time.Time) ([]bot.TicketState, error) {
+	var out []bot.TicketState
 	err := g.list(ctx, since, "updated", "asc", func(i ghIssue) bool {
-		out = append(out, State{ID: strconv.FormatInt(i.Number, 10), Closed: i.State == "closed"})
+		out = append(out, bot.TicketState{ID: strconv.FormatInt(i.Number, 10), Closed: i.State == "closed"})
 		return true
 	})
 	return out, err

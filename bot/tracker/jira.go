@@ -47,7 +47,7 @@ func NewJira(cfg JiraConfig) (*Jira, error) {
 
 // followUpLabel carries a follow-up's id on its ticket (labels hold no
 // spaces; 255 characters at most).
-func followUpLabel(is Issue) string { return "klaxon-" + is.FollowUp.String() }
+func followUpLabel(is bot.TicketIssue) string { return "klaxon-" + is.FollowUp.String() }
 
 func (j *Jira) ticket(key string, closed bool) bot.Ticket {
 	return bot.Ticket{Tracker: j.id, ID: key, Ref: key, URL: j.site + "/browse/" + url.PathEscape(key), Closed: closed}
@@ -55,7 +55,7 @@ func (j *Jira) ticket(key string, closed bool) bot.Ticket {
 
 // Create implements Tracker: POST /rest/api/3/issue with the description
 // in Atlassian Document Format and labels carrying the follow-up's id.
-func (j *Jira) Create(ctx context.Context, is Issue) (bot.Ticket, error) {
+func (j *Jira) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket, error) {
 	fields := map[string]any{
 		"project":     map[string]string{"key": j.project},
 		"issuetype":   map[string]string{"name": j.issueType},
@@ -118,7 +118,7 @@ func (j *Jira) search(ctx context.Context, jql string, fn func(jiraIssue)) error
 }
 
 // Find implements Tracker: the issue with the follow-up's label.
-func (j *Jira) Find(ctx context.Context, is Issue) (bot.Ticket, bool, error) {
+func (j *Jira) Find(ctx context.Context, is bot.TicketIssue) (bot.Ticket, bool, error) {
 	var found *jiraIssue
 	err := j.search(ctx, fmt.Sprintf(`project = %s AND labels = "%s"`, j.project, followUpLabel(is)), func(i jiraIssue) {
 		if found == nil {
@@ -134,11 +134,11 @@ func (j *Jira) Find(ctx context.Context, is Issue) (bot.Ticket, bool, error) {
 // Changed implements Tracker. JQL compares dates in the Jira user's own
 // time zone to the minute, so the query asks relatively: updated in the
 // last n minutes, n rounded up.
-func (j *Jira) Changed(ctx context.Context, since time.Time) ([]State, error) {
+func (j *Jira) Changed(ctx context.Context, since time.Time) ([]bot.TicketState, error) {
 	mins := int64(math.Ceil(time.Since(since).Minutes())) + 1
 	jql := fmt.Sprintf(`project = %s AND labels = %s AND updated >= "-%dm" ORDER BY updated ASC`, j.project, Label, mins)
-	var out []State
-	err := j.search(ctx, jql, func(i jiraIssue) { out = append(out, State{ID: i.Key, Closed: i.closed()}) })
+	var out []bot.TicketState
+	err := j.search(ctx, jql, func(i jiraIssue) { out = append(out, bot.TicketState{ID: i.Key, Closed: i.closed()}) })
 	return out, err
 }
 

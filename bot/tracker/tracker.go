@@ -20,42 +20,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/klaxon-bot/klaxon/bot"
 )
-
-// Issue is what a ticket is made from: one follow-up.
-type Issue struct {
-	// FollowUp is carried by the ticket (a label, a marker), so an attempt
-	// after a crash finds the ticket an earlier one made.
-	FollowUp      uuid.UUID
-	Key           string // F-3
-	Text          string
-	Incident      string // INC-42
-	IncidentTitle string
-	Owner         string // a display name
-	Due           bot.Date
-	Created       time.Time
-}
-
-// State is a ticket's state in its tracker.
-type State struct {
-	ID     string // as in bot.Ticket.ID
-	Closed bool
-}
-
-// Tracker is one configured issue tracker.
-type Tracker interface {
-	// Create makes a ticket for is.
-	Create(ctx context.Context, is Issue) (bot.Ticket, error)
-	// Find looks for a ticket an earlier attempt made for is.
-	Find(ctx context.Context, is Issue) (t bot.Ticket, found bool, err error)
-	// SetClosed closes or reopens ticket id.
-	SetClosed(ctx context.Context, id string, closed bool) error
-	// Changed returns klaxon's tickets changed since since.
-	Changed(ctx context.Context, since time.Time) ([]State, error)
-}
 
 // Label marks every ticket klaxon makes.
 const Label = "klaxon"
@@ -64,7 +30,7 @@ const Label = "klaxon"
 const DefaultRetryAfter = 60 * time.Second
 
 // title is a ticket's one-line title, cut to max runes.
-func title(is Issue, max int) string {
+func title(is bot.TicketIssue, max int) string {
 	t := bot.OneLine(is.Text)
 	if utf8.RuneCountInString(t) <= max {
 		return t
@@ -74,7 +40,7 @@ func title(is Issue, max int) string {
 }
 
 // facts are the lines a ticket's description carries besides its text.
-func facts(is Issue) []string {
+func facts(is bot.TicketIssue) []string {
 	out := []string{fmt.Sprintf("Follow-up %s from incident %s: %s", is.Key, is.Incident, bot.OneLine(is.IncidentTitle))}
 	if is.Owner != "" {
 		out = append(out, "Owner: "+is.Owner)
@@ -241,3 +207,8 @@ func refusalReason(body []byte) string {
 	}
 	return ": " + s
 }
+
+var (
+	_ bot.Tracker = (*GitHub)(nil)
+	_ bot.Tracker = (*Jira)(nil)
+)

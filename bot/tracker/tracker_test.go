@@ -12,8 +12,8 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/tracker/trackerfake"
 )
 
-func issue(text string) tracker.Issue {
-	return tracker.Issue{FollowUp: bot.NewID(), Key: "F-3", Text: text, Incident: "INC-42", IncidentTitle: "checkout\nis down",
+func issue(text string) bot.TicketIssue {
+	return bot.TicketIssue{FollowUp: bot.NewID(), Key: "F-3", Text: text, Incident: "INC-42", IncidentTitle: "checkout\nis down",
 		Owner: "Ada", Due: bot.Date{Year: 2026, Month: 12, Day: 1}, Created: time.Now().Add(-time.Second)}
 }
 
@@ -77,7 +77,7 @@ func TestGitHubTicketLifecycle(t *testing.T) {
 		t.Fatalf("after close: %+v", i)
 	}
 	changed, err := gh.Changed(ctx, since)
-	if err != nil || len(changed) != 1 || changed[0] != (tracker.State{ID: "2", Closed: true}) {
+	if err != nil || len(changed) != 1 || changed[0] != (bot.TicketState{ID: "2", Closed: true}) {
 		t.Fatalf("Changed = %+v, %v (the pull request must be left out)", changed, err)
 	}
 	if err := gh.SetClosed(ctx, tk.ID, false); err != nil {
@@ -202,7 +202,7 @@ func TestJiraTicketLifecycle(t *testing.T) {
 		t.Fatalf("status = %s", s)
 	}
 	changed, err := j.Changed(ctx, time.Now().Add(-30*time.Second))
-	if err != nil || len(changed) != 1 || changed[0] != (tracker.State{ID: "PAY-1", Closed: true}) {
+	if err != nil || len(changed) != 1 || changed[0] != (bot.TicketState{ID: "PAY-1", Closed: true}) {
 		t.Fatalf("Changed = %+v, %v", changed, err)
 	}
 	if err := j.SetClosed(ctx, "PAY-1", false); err != nil {

@@ -112,7 +112,14 @@ type Config struct {
 	} `mapstructure:"paging"`
 	Heartbeats []HeartbeatConfig `mapstructure:"heartbeats"`
 	Hooks      []HookConfig      `mapstructure:"hooks"`
-	Alerts     struct {
+	// Trackers are where follow-ups become tickets (GitHub Issues, Jira
+	// Cloud): a service's tracker, else followups.tracker.
+	Trackers  []TrackerConfig `mapstructure:"trackers"`
+	FollowUps struct {
+		Tracker   string        `mapstructure:"tracker"`    // the default tracker's id; empty: none
+		SyncEvery time.Duration `mapstructure:"sync_every"` // how often trackers are asked what changed
+	} `mapstructure:"followups"`
+	Alerts struct {
 		Platform          string              `mapstructure:"platform"` // empty: the first connected
 		DefaultSeverity   string              `mapstructure:"default_severity"`
 		MitigateOnResolve bool                `mapstructure:"mitigate_on_resolve"`
@@ -255,12 +262,29 @@ type RestrictionConfig struct {
 	To   string   `mapstructure:"to"`
 }
 
+// TrackerConfig is one issue tracker follow-ups become tickets in.
+type TrackerConfig struct {
+	ID   string `mapstructure:"id"`
+	Type string `mapstructure:"type"` // github, jira
+	// GitHub: the repository (owner/name) and the API's URL.
+	Repo   string `mapstructure:"repo"`
+	APIURL string `mapstructure:"api_url"`
+	// Jira Cloud: the site, the account's email, the project and the
+	// issue type.
+	URL       string `mapstructure:"url"`
+	Email     string `mapstructure:"email"`
+	Project   string `mapstructure:"project"`
+	IssueType string `mapstructure:"issue_type"`
+	Token     Secret `mapstructure:"token"` // GitHub token, Jira API token
+}
+
 // ServiceConfig is one entry of services.
 type ServiceConfig struct {
 	ID               string `mapstructure:"id"`
 	Name             string `mapstructure:"name"`
 	Description      string `mapstructure:"description"`
 	EscalationPolicy string `mapstructure:"escalation_policy"`
+	Tracker          string `mapstructure:"tracker"` // where its follow-ups become tickets; empty: followups.tracker
 	// When low-priority pages may go out. Default: Mon–Fri 09:00–17:00 in
 	// the time zone of the service's first schedule (else UTC).
 	BusinessHours struct {
@@ -320,7 +344,9 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("alerts.mitigate_on_resolve", true)
 	v.SetDefault("alerts.sources", []any{})
 	v.SetDefault("alerts.routes", []any{})
-	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers", "heartbeats", "hooks"} {
+	v.SetDefault("followups.tracker", "")
+	v.SetDefault("followups.sync_every", "2m")
+	for _, list := range []string{"people", "services", "schedules", "escalation_policies", "pagers", "heartbeats", "hooks", "trackers"} {
 		v.SetDefault(list, []any{})
 	}
 }

@@ -456,5 +456,6 @@ func (c *Config) commandsConfig() commands.Config {
 		RestrictLifecycle: c.Incidents.RestrictLifecycle,
 		Admins:            c.Incidents.Admins,
 		CallURL:           c.Incidents.CallURL,
+		Trackers:          c.trackerRoutes(),
 	}
 }

@@ -165,6 +165,9 @@ func (c *Config) Validate() error {
 	if _, err := c.hooks(nil); err != nil {
 		return err
 	}
+	if _, err := c.trackers(nil); err != nil {
+		return err
+	}
 	for i, p := range c.People {
 		if err := c.publicSecret(fmt.Sprintf("people[%d].feed_token", i), p.FeedToken); err != nil {
 			return err

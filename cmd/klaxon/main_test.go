@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/tracker/trackerfake"
 	"github.com/klaxon-bot/klaxon/store"
 )
 
@@ -313,5 +314,41 @@ func TestConsolePostmortemEndToEnd(t *testing.T) {
 			t.Errorf("%q is out of order", want)
 		}
 		last = i
+	}
+}
+
+// Follow-ups become tickets in the configured tracker, and /followup done
+// closes them: klaxon against the strict GitHub fake, as a user runs it.
+func TestConsoleFollowUpTickets(t *testing.T) {
+	gh := trackerfake.NewGitHub("acme/payments", "ghp-test-token-1")
+	defer gh.Close()
+	k := newKlaxon(t, `
+trackers:
+  - id: payments-gh
+    type: github
+    repo: acme/payments
+    api_url: `+gh.URL()+`
+    token: ghp-test-token-1
+services:
+  - {id: payments, name: Payments, tracker: payments-gh}
+`)
+	script := strings.Join([]string{
+		`/incident declare "Card payments fail" service:payments`,
+		"/incident followup Add a circuit breaker @bob",
+		"/followup done F-1",
+	}, "\n") + "\n"
+	out, logs, err := k.run(script, "run")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	issues := gh.Issues("acme/payments")
+	if len(issues) != 1 || issues[0].Title != "Add a circuit breaker" || issues[0].State != "closed" {
+		t.Fatalf("GitHub issues: %+v\n%s", issues, out)
+	}
+	if !strings.Contains(out, "🎫 F-1 → payments#1 https://github.example/acme/payments/issues/1") {
+		t.Errorf("the ticket's link is not in the channel:\n%s", out)
+	}
+	if strings.Contains(out+logs, "ghp-test-token-1") {
+		t.Error("the token reached the output or the log")
 	}
 }

@@ -67,9 +67,10 @@ func statusPage(s store.Backend, policy commands.Config, clock bot.Clock) func(c
 	}
 }
 
-// destinations lists where outbox jobs go: the chat platforms, the pagers
-// and the hooks, so /metrics shows each even with nothing queued.
-func destinations(chats []bot.Chat, paging commands.PagingConfig, hooks []commands.HookConfig) []string {
+// destinations lists where outbox jobs go: the chat platforms, the
+// pagers, the hooks and the trackers, so /metrics shows each even with
+// nothing queued.
+func destinations(chats []bot.Chat, paging commands.PagingConfig, hooks []commands.HookConfig, trackers map[string]bot.Tracker) []string {
 	var out []string
 	for _, c := range chats {
 		out = append(out, string(c.Platform()))
@@ -79,6 +80,9 @@ func destinations(chats []bot.Chat, paging commands.PagingConfig, hooks []comman
 	}
 	for _, h := range hooks {
 		out = append(out, "hook:"+h.ID)
+	}
+	for id := range trackers {
+		out = append(out, "tracker:"+id)
 	}
 	slices.Sort(out)
 	return out

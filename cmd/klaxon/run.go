@@ -142,6 +142,15 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		incidents.Follow(hooks)
 		outbox.Handle(bot.OpHook, hooks)
 	}
+	trackers, err := cfg.trackers(&http.Client{Timeout: 20 * time.Second})
+	if err != nil {
+		return err
+	}
+	tickets := commands.NewTickets(s, clock, log, trackers, outbox.Poke)
+	if tickets != nil {
+		outbox.Handle(bot.OpTicket, tickets)
+		outbox.Handle(bot.OpTicketState, tickets)
+	}
 	heartbeats := commands.NewHeartbeats(s, alerts, clock, log, beats)
 	if err := heartbeats.Start(ctx); err != nil {
 		return err
@@ -167,7 +176,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: alerts,
-		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats, role), Warnings: warnings(chats), Role: func() string { return role.Load().(string) }, Store: cfg.Store.Driver, Metrics: snapshotter(s, chats, destinations(chats, pagingCfg, hookCfg), clock), MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
+		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats, role), Warnings: warnings(chats), Role: func() string { return role.Load().(string) }, Store: cfg.Store.Driver, Metrics: snapshotter(s, chats, destinations(chats, pagingCfg, hookCfg, trackers), clock), MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
 		Heartbeats: &web.Heartbeats{Pinger: heartbeats, Tokens: beatTokens},
 		Status:     &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, policy, clock), Reuse: 5 * time.Second},
 		API:        &web.API{Records: s, OnCall: func(t time.Time) any { return oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
@@ -184,6 +193,11 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		return err
 	}
 	leaderWork = append(leaderWork, periodic...)
+	if tickets != nil {
+		// Tickets closed or reopened in their tracker close or reopen
+		// their follow-ups.
+		leaderWork = append(leaderWork, func(ctx context.Context) error { return syncTickets(ctx, clock, cfg.FollowUps.SyncEvery, tickets) })
+	}
 	if l, ok := s.(interface {
 		Listen(ctx context.Context, fn func()) error
 	}); ok {

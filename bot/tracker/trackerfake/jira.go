@@ -39,6 +39,7 @@ type Jira struct {
 	issues     []*JiraIssue
 	limited    int
 	creates    int
+	requests   int
 }
 
 // jiraStatuses are the workflow's statuses, their category and the
@@ -94,6 +95,13 @@ func (j *Jira) Creates() int {
 	return j.creates
 }
 
+// Requests counts the requests the fake received.
+func (j *Jira) Requests() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.requests
+}
+
 // SetStatus moves issue key to status as a person would in Jira.
 func (j *Jira) SetStatus(key, status string) {
 	j.mu.Lock()
@@ -120,6 +128,7 @@ func jiraError(w http.ResponseWriter, status int, messages []string, fields map[
 func (j *Jira) serve(w http.ResponseWriter, r *http.Request) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.requests++
 	if j.limited > 0 {
 		j.limited--
 		w.Header().Set("Retry-After", "2")

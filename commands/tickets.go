@@ -1,0 +1,295 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// TrackerRoutes says which tracker a follow-up's ticket goes to: its
+// incident's service's, else Default; no tracker, no ticket.
+type TrackerRoutes struct {
+	Default   string
+	ByService map[string]string // service id → tracker id
+}
+
+// For returns the tracker for an incident of service, or "".
+func (r TrackerRoutes) For(service string) string {
+	if id, ok := r.ByService[service]; ok {
+		return id
+	}
+	return r.Default
+}
+
+// ticketQueue is a follow-up's queue of tracker jobs: its ticket is made
+// before its state is set.
+func ticketQueue(f *bot.FollowUp) string { return "ticket:" + f.ID.String() }
+
+// ticketJobs are what a new or changed follow-up asks of its tracker: the
+// ticket made (when new), or its state set to the follow-up's. A
+// follow-up without a tracker, or whose ticket was refused, asks nothing.
+func ticketJobs(f *bot.FollowUp, op bot.JobOp, now time.Time) []bot.Job {
+	if f.Ticket == nil || f.Ticket.Failed {
+		return nil
+	}
+	return []bot.Job{{Queue: ticketQueue(f), Op: op, FollowUp: f.Number, Tracker: f.Ticket.Tracker, IncidentID: f.IncidentID,
+		NextAttempt: now, Created: now}}
+}
+
+// ticketStore is what Tickets reads and writes.
+type ticketStore interface {
+	bot.Updater
+	bot.FollowUpStore
+	Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error)
+	Cursor(ctx context.Context, key string) (time.Time, bool, error)
+}
+
+// Tickets makes follow-ups into tickets, closes and reopens them with
+// their follow-ups (jobs in the outbox), and closes or reopens follow-ups
+// whose tickets changed in their tracker (Sync).
+type Tickets struct {
+	store    ticketStore
+	clock    bot.Clock
+	log      zerolog.Logger
+	trackers map[string]bot.Tracker
+	poke     func()
+}
+
+// NewTickets returns the ticket sender and sync over the configured
+// trackers, or nil when there are none. poke tells the outbox that the
+// sync queued work.
+func NewTickets(store ticketStore, clock bot.Clock, log zerolog.Logger, trackers map[string]bot.Tracker, poke func()) *Tickets {
+	if len(trackers) == 0 {
+		return nil
+	}
+	return &Tickets{store: store, clock: clock, log: log.With().Str("component", "tickets").Logger(), trackers: trackers, poke: poke}
+}
+
+// Send implements Sender for bot.OpTicket and bot.OpTicketState.
+func (t *Tickets) Send(ctx context.Context, j bot.Job, again bool) (Then, error) {
+	tr, ok := t.trackers[j.Tracker]
+	if !ok {
+		return nil, bot.Errorf(bot.EREFUSED, "the tracker %q is no longer configured", j.Tracker)
+	}
+	f, err := t.store.FollowUp(ctx, j.FollowUp)
+	if err != nil {
+		return nil, err
+	}
+	if j.Op == bot.OpTicketState {
+		return t.setState(ctx, tr, f)
+	}
+	return t.create(ctx, tr, f, again)
+}
+
+// create makes f's ticket; an attempt that may follow one that acted
+// looks for that one's ticket first, so a crash between the tracker's
+// answer and its record never makes a second.
+func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, again bool) (Then, error) {
+	if f.Ticket.Made() {
+		return nil, nil
+	}
+	inc, err := t.store.Incident(ctx, f.IncidentID)
+	if err != nil {
+		return nil, err
+	}
+	is := bot.TicketIssue{FollowUp: f.ID, Key: f.Key(), Text: f.Text, Incident: f.Incident, IncidentTitle: inc.Title,
+		Owner: f.Owner.Name, Due: f.Due, Created: f.Created}
+	var (
+		tk    bot.Ticket
+		found bool
+	)
+	if again {
+		if tk, found, err = tr.Find(ctx, is); err != nil {
+			return nil, err
+		}
+	}
+	if !found {
+		tk, err = tr.Create(ctx, is)
+	}
+	if err != nil {
+		if transient, _ := bot.Transient(err); transient {
+			return nil, err
+		}
+		// Refused for good: the follow-up says so, and so does the channel.
+		return t.record(f.Number, func(tx bot.Tx, f *bot.FollowUp) error {
+			f.Ticket.Failed = true
+			return t.tell(tx, inc, fmt.Sprintf("⚠️ klaxon could not make a ticket for %s: %s", f.Key(), bot.ErrorMessage(err)))
+		}), err
+	}
+	return t.record(f.Number, func(tx bot.Tx, f *bot.FollowUp) error {
+		tk.Closed = false // as made; a state job after this one closes it if the follow-up is done
+		*f.Ticket = tk
+		return t.tell(tx, inc, fmt.Sprintf("🎫 %s → %s", f.Key(), ticketLink(f.Ticket)))
+	}), nil
+}
+
+// setState closes or reopens f's ticket to match f as it is now.
+func (t *Tickets) setState(ctx context.Context, tr bot.Tracker, f *bot.FollowUp) (Then, error) {
+	if !f.Ticket.Made() || f.Ticket.Closed == f.Done {
+		return nil, nil
+	}
+	closed := f.Done
+	if err := tr.SetClosed(ctx, f.Ticket.ID, closed); err != nil {
+		return nil, err
+	}
+	return t.record(f.Number, func(_ bot.Tx, f *bot.FollowUp) error {
+		f.Ticket.Closed = closed
+		return nil
+	}), nil
+}
+
+// record changes follow-up n's ticket with fn, in the transaction that
+// records the job's outcome.
+func (t *Tickets) record(n int64, fn func(tx bot.Tx, f *bot.FollowUp) error) Then {
+	return func(tx bot.Tx, _ bot.Job) error {
+		f, err := tx.FollowUp(n)
+		if err != nil {
+			return err
+		}
+		if f.Ticket == nil {
+			return nil
+		}
+		if err := fn(tx, f); err != nil {
+			return err
+		}
+		return tx.PutFollowUp(f)
+	}
+}
+
+// tell posts text in the incident's channel, when it has one.
+func (t *Tickets) tell(tx bot.Tx, inc *bot.Incident, text string) error {
+	cur, err := tx.Incident(inc.ID)
+	if err != nil || cur.Channel.IsZero() {
+		return err
+	}
+	j := chatJob(cur, bot.OpPost, t.clock.Now())
+	j.Message = bot.Message{Text: text}
+	return tx.Enqueue(j)
+}
+
+// ticketLink shows a ticket by its reference and URL (which every
+// platform makes a link).
+func ticketLink(tk *bot.Ticket) string {
+	if tk.URL == "" {
+		return tk.Ref
+	}
+	return tk.Ref + " " + tk.URL
+}
+
+// syncOverlap reads each tracker a little further back than its cursor:
+// a change the tracker records as made just before the last read may
+// reach its listing after it.
+const syncOverlap = 2 * time.Minute
+
+// Sync reads, for each tracker, the tickets changed since its last read,
+// and closes or reopens the follow-ups whose tickets were closed or
+// reopened there (not those klaxon itself changed: it records the state
+// it set). It returns how many follow-ups changed. The leader runs it
+// every few minutes; no public URL is needed.
+func (t *Tickets) Sync(ctx context.Context) int {
+	changed := 0
+	for id, tr := range t.trackers {
+		n, err := t.syncOne(ctx, id, tr)
+		if err != nil {
+			t.log.Warn().Err(err).Str("tracker", id).Msg("reading the tracker's changes; trying again at the next sync")
+			continue
+		}
+		changed += n
+	}
+	if changed > 0 && t.poke != nil {
+		t.poke()
+	}
+	return changed
+}
+
+func (t *Tickets) syncOne(ctx context.Context, id string, tr bot.Tracker) (int, error) {
+	key := "tracker:" + id
+	now := t.clock.Now()
+	since, ok, err := t.store.Cursor(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		since = now.Add(-24 * time.Hour) // the first sync looks back a day
+	}
+	states, err := tr.Changed(ctx, since.Add(-syncOverlap))
+	if err != nil {
+		return 0, err
+	}
+	byID := map[string]bool{}
+	for _, s := range states {
+		byID[s.ID] = s.Closed
+	}
+	all, err := t.store.FollowUps(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var numbers []int64
+	for _, f := range all {
+		if closed, ok := byID[ticketIDOf(f, id)]; ok && f.Ticket.Closed != closed {
+			numbers = append(numbers, f.Number)
+		}
+	}
+	changed := 0
+	err = t.store.Update(ctx, func(tx bot.Tx) error {
+		changed = 0
+		for _, n := range numbers {
+			f, err := tx.FollowUp(n)
+			if err != nil {
+				return err
+			}
+			closed, ok := byID[ticketIDOf(f, id)]
+			if !ok || f.Ticket.Closed == closed {
+				continue // changed since it was read
+			}
+			if err := t.followTicket(tx, f, closed, now); err != nil {
+				return err
+			}
+			changed++
+		}
+		return tx.SetCursor(key, now)
+	})
+	return changed, err
+}
+
+// ticketIDOf is f's ticket's id in tracker id, or "".
+func ticketIDOf(f *bot.FollowUp, tracker string) string {
+	if !f.Ticket.Made() || f.Ticket.Tracker != tracker {
+		return ""
+	}
+	return f.Ticket.ID
+}
+
+// followTicket closes or reopens f because its ticket was closed or
+// reopened in the tracker, and says so in the incident's channel.
+func (t *Tickets) followTicket(tx bot.Tx, f *bot.FollowUp, closed bool, now time.Time) error {
+	f.Ticket.Closed = closed
+	verb := "reopened"
+	if f.Done != closed {
+		f.Done = closed
+		if closed {
+			verb = "closed"
+			f.DoneAt, f.DoneBy = now, bot.User{Name: f.Ticket.Ref}
+		} else {
+			f.DoneAt, f.DoneBy = time.Time{}, bot.User{}
+		}
+	} else {
+		verb = "" // the follow-up was already so: only the ticket's state is news
+	}
+	if err := tx.PutFollowUp(f); err != nil {
+		return err
+	}
+	if verb == "" {
+		return nil
+	}
+	inc, err := tx.Incident(f.IncidentID)
+	if err != nil {
+		return err
+	}
+	return t.tell(tx, inc, fmt.Sprintf("🎫 %s was %s in %s, so %s is %s.", ticketLink(f.Ticket), verb, f.Ticket.Tracker, f.Key(), map[bool]string{true: "done", false: "open again"}[closed]))
+}

@@ -1,0 +1,224 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/tracker"
+	"github.com/klaxon-bot/klaxon/bot/tracker/trackerfake"
+	"github.com/klaxon-bot/klaxon/commands"
+)
+
+// ticketEnv is the core with a GitHub tracker for the payments service
+// and Jira for everything else, both strict fakes over HTTP.
+type ticketEnv struct {
+	*env
+	github  *trackerfake.GitHub
+	jira    *trackerfake.Jira
+	tickets *commands.Tickets
+}
+
+func newTicketEnv(t *testing.T, wrap func(bot.Tracker) bot.Tracker, jiraToken string) *ticketEnv {
+	t.Helper()
+	gh := trackerfake.NewGitHub("acme/payments", "ghp-good")
+	t.Cleanup(gh.Close)
+	jira := trackerfake.NewJira("OPS", "bot@acme.test", "jira-good", "Task")
+	t.Cleanup(jira.Close)
+	ghc, err := tracker.NewGitHub(tracker.GitHubConfig{ID: "payments-gh", API: gh.URL(), Repo: "acme/payments", Token: "ghp-good"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jc, err := tracker.NewJira(tracker.JiraConfig{ID: "jira", URL: jira.URL(), Email: "bot@acme.test", Token: jiraToken, Project: "OPS", IssueType: "Task"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ghTracker bot.Tracker = ghc
+	if wrap != nil {
+		ghTracker = wrap(ghc)
+	}
+	e := newEnv(t, withServices("payments", "search"), func(_ *env, c *commands.Config) {
+		c.Trackers = commands.TrackerRoutes{Default: "jira", ByService: map[string]string{"payments": "payments-gh"}}
+	})
+	tickets := commands.NewTickets(e.store, e.clock, zerolog.Nop(), map[string]bot.Tracker{"payments-gh": ghTracker, "jira": jc}, e.inc.Outbox().Poke)
+	e.inc.Outbox().Handle(bot.OpTicket, tickets)
+	e.inc.Outbox().Handle(bot.OpTicketState, tickets)
+	return &ticketEnv{env: e, github: gh, jira: jira, tickets: tickets}
+}
+
+func (e *ticketEnv) followUp(n int64) *bot.FollowUp {
+	e.t.Helper()
+	f, err := e.store.FollowUp(context.Background(), n)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return f
+}
+
+func TestFollowUpsBecomeTickets(t *testing.T) {
+	e := newTicketEnv(t, nil, "jira-good")
+	e.do("alice", "general", "/incident declare Card payments fail service:payments")
+	ch := e.incident(1).Channel.ID
+	if got := e.do("alice", ch, "/incident followup Add a circuit breaker @bob due:2026-12-01"); !strings.Contains(got, "ticket in payments-gh is on its way") {
+		t.Fatalf("create: %s", got)
+	}
+	issues := e.github.Issues("acme/payments")
+	if len(issues) != 1 || issues[0].Title != "Add a circuit breaker" || !strings.Contains(issues[0].Body, "INC-1: Card payments fail") ||
+		!strings.Contains(issues[0].Body, "Due: 2026-12-01") {
+		t.Fatalf("GitHub issues: %+v", issues)
+	}
+	f := e.followUp(1)
+	if f.Ticket == nil || f.Ticket.Ref != "payments#1" || f.Ticket.Closed {
+		t.Fatalf("follow-up's ticket: %+v", f.Ticket)
+	}
+	if !strings.Contains(e.out.String(), "🎫 F-1 → payments#1 https://github.example/acme/payments/issues/1") {
+		t.Fatalf("the channel was not told the ticket:\n%s", e.out.String())
+	}
+	if got := e.do("alice", "general", "/followups"); !strings.Contains(got, "🎫 payments#1") {
+		t.Errorf("the list does not show the ticket: %s", got)
+	}
+
+	// Another service's follow-up goes to the default tracker, Jira.
+	e.do("alice", "general", "/incident declare Search is slow service:search")
+	e.do("alice", e.incident(2).Channel.ID, "/incident followup Tune the index")
+	if js := e.jira.Issues(); len(js) != 1 || js[0].Key != "OPS-1" || js[0].Summary != "Tune the index" {
+		t.Fatalf("Jira issues: %+v", js)
+	}
+	if f := e.followUp(2); f.Ticket.Ref != "OPS-1" {
+		t.Fatalf("F-2's ticket: %+v", f.Ticket)
+	}
+
+	// Done in chat closes the ticket; reopening reopens it.
+	e.do("bob", "general", "/followup done F-1")
+	if i := e.github.Issues("acme/payments")[0]; i.State != "closed" || i.StateReason != "completed" {
+		t.Fatalf("after /followup done: %+v", i)
+	}
+	e.do("bob", "general", "/followup reopen F-1")
+	if i := e.github.Issues("acme/payments")[0]; i.State != "open" {
+		t.Fatalf("after /followup reopen: %+v", i)
+	}
+	if e.tickets.Sync(context.Background()) != 0 {
+		t.Fatal("the sync took klaxon's own changes for the tracker's")
+	}
+
+	// Closed in the tracker: the sync closes the follow-up, once.
+	e.jira.SetStatus("OPS-1", "Done")
+	if n := e.tickets.Sync(context.Background()); n != 1 {
+		t.Fatalf("sync changed %d follow-ups", n)
+	}
+	e.inc.Outbox().Drain(context.Background())
+	if f := e.followUp(2); !f.Done || !f.Ticket.Closed {
+		t.Fatalf("F-2 after its ticket closed: %+v", f)
+	}
+	if !strings.Contains(e.out.String(), "OPS-1 "+e.jira.URL()+"/browse/OPS-1 was closed in jira, so F-2 is done.") {
+		t.Fatalf("the channel was not told:\n%s", e.out.String())
+	}
+	if n := e.tickets.Sync(context.Background()); n != 0 {
+		t.Fatalf("a second sync changed %d", n)
+	}
+	if e.jira.Issues()[0].Status != "Done" {
+		t.Fatal("the ticket moved")
+	}
+	// Reopened there: open again here.
+	e.jira.SetStatus("OPS-1", "In Progress")
+	if n := e.tickets.Sync(context.Background()); n != 1 || e.followUp(2).Done {
+		t.Fatalf("reopen in the tracker: %d, %+v", n, e.followUp(2))
+	}
+
+	// The postmortem's action items link the tickets.
+	e.do("alice", ch, "/incident resolve")
+	e.inc.Outbox().Drain(context.Background())
+	pm, err := e.store.Postmortem(context.Background(), e.incident(1).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(pm), "F-1 ([payments\\#1](https://github.example/acme/payments/issues/1)): Add a circuit breaker") {
+		t.Fatalf("postmortem action items:\n%s", pm)
+	}
+	if e.github.Creates() != 1 || e.jira.Creates() != 1 {
+		t.Fatalf("creates: GitHub %d, Jira %d", e.github.Creates(), e.jira.Creates())
+	}
+}
+
+// lostAnswer makes the issue in the tracker and then fails as a timeout
+// would: the answer is lost, so klaxon does not know whether it acted.
+type lostAnswer struct {
+	bot.Tracker
+	lose atomic.Int32
+}
+
+func (l *lostAnswer) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket, error) {
+	tk, err := l.Tracker.Create(ctx, is)
+	if err == nil && l.lose.Add(-1) >= 0 {
+		return bot.Ticket{}, &bot.Error{Code: bot.EUNAVAILABLE, Message: "GitHub did not answer", Err: errors.New("timeout")}
+	}
+	return tk, err
+}
+
+// A ticket whose creation's answer was lost, or whose process crashed
+// between the tracker's answer and its record, is found, not made again.
+func TestTicketIsMadeOnceWhenTheAnswerIsLost(t *testing.T) {
+	lost := &lostAnswer{}
+	lost.lose.Store(1)
+	e := newTicketEnv(t, func(tr bot.Tracker) bot.Tracker { lost.Tracker = tr; return lost }, "jira-good")
+	e.do("alice", "general", "/incident declare Card payments fail service:payments")
+	e.do("alice", e.incident(1).Channel.ID, "/incident followup Add a circuit breaker")
+	if n := e.github.Creates(); n != 1 {
+		t.Fatalf("creates after the lost answer: %d", n)
+	}
+	if f := e.followUp(1); f.Ticket.Made() {
+		t.Fatal("the ticket was recorded although its answer was lost")
+	}
+	e.clock.Advance(10 * time.Minute) // past the backoff
+	e.inc.Outbox().Drain(context.Background())
+	if n, f := e.github.Creates(), e.followUp(1); n != 1 || f.Ticket.Ref != "payments#1" {
+		t.Fatalf("after the retry: %d creates, ticket %+v", n, f.Ticket)
+	}
+
+	// The crash: the tracker answered, klaxon died before recording it.
+	// The job was marked started, so the next process's attempt looks
+	// first (again is true).
+	e.do("alice", e.incident(1).Channel.ID, "/incident followup Page the card team sooner")
+	f2 := e.followUp(2)
+	f2.Ticket = &bot.Ticket{Tracker: "payments-gh"}
+	if err := e.store.Update(context.Background(), func(tx bot.Tx) error { return tx.PutFollowUp(f2) }); err != nil {
+		t.Fatal(err)
+	}
+	then, err := e.tickets.Send(context.Background(), bot.Job{Op: bot.OpTicket, FollowUp: 2, Tracker: "payments-gh"}, true)
+	if err != nil || then == nil {
+		t.Fatalf("again: %v", err)
+	}
+	if n := e.github.Creates(); n != 2 {
+		t.Fatalf("creates after the crash's retry: %d (want 2: one per follow-up)", n)
+	}
+}
+
+func TestTicketRefusedForGoodIsSaidOnce(t *testing.T) {
+	e := newTicketEnv(t, nil, "jira-wrong")
+	e.do("alice", "general", "/incident declare Search is slow service:search")
+	e.do("alice", e.incident(1).Channel.ID, "/incident followup Tune the index")
+	f := e.followUp(1)
+	if !f.Ticket.Failed || f.Ticket.Made() {
+		t.Fatalf("ticket: %+v", f.Ticket)
+	}
+	if !strings.Contains(e.out.String(), "⚠️ klaxon could not make a ticket for F-1: Jira refused klaxon's credentials (401)") || strings.Contains(e.out.String(), "jira-wrong") {
+		t.Fatalf("channel:\n%s", e.out.String())
+	}
+	// The refusal is final: it is not tried again, and marking the
+	// follow-up done asks nothing of the tracker.
+	e.clock.Advance(time.Hour)
+	e.do("alice", "general", "/followup done F-1")
+	counts, err := e.store.CountJobs(context.Background())
+	if err != nil || len(counts) != 1 || counts["tracker:jira"][bot.JobFailed] != 1 || len(counts["tracker:jira"]) != 1 {
+		t.Fatalf("jobs left: %v %v", counts, err)
+	}
+	if n := e.jira.Requests(); n != 1 {
+		t.Fatalf("Jira was asked %d times", n)
+	}
+}
