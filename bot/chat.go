@@ -187,6 +187,14 @@ type GroupKeeper interface {
 	SetGroup(ctx context.Context, group string, userIDs []string) error
 }
 
+// Archiver is a chat that can put an incident's channel away once the
+// incident is closed: the timeline and postmortem stay in klaxon.
+type Archiver interface {
+	// Archive archives the channel (Slack), or moves it into the archive
+	// category and makes it read-only (Discord). It is idempotent.
+	Archive(ctx context.Context, channelID string) error
+}
+
 // SelfChecker is a chat that can check its own installation against what
 // klaxon needs (Slack scopes; Discord permissions and intents).
 type SelfChecker interface {

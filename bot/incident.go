@@ -78,6 +78,7 @@ type Incident struct {
 	MitigatedAt    time.Time `json:"mitigated_at,omitzero"`
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
 	ClosedAt       time.Time `json:"closed_at,omitzero"`
+	ArchivedAt     time.Time `json:"archived_at,omitzero"` // when its channel was archived (incidents.archive_after)
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 

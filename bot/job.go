@@ -33,6 +33,7 @@ const (
 	OpUpdate        JobOp = "update"         // replace the message Ref with Message
 	OpPostmortem    JobOp = "postmortem"     // upload the incident's stored postmortem draft and its timeline
 	OpSetGroup      JobOp = "set_group"      // make Group's members who is on call when it runs (coalesced: one pending per group)
+	OpArchive       JobOp = "archive"        // archive the incident's channel, if the incident is still closed
 )
 
 // Jobs for trackers: one queue per follow-up, so its ticket is made

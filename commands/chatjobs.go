@@ -98,6 +98,8 @@ func describe(j bot.Job) string {
 		return "send a direct message"
 	case bot.OpUpdate:
 		return "update a message"
+	case bot.OpArchive:
+		return "archive the channel"
 	}
 	if j.Announce {
 		return "post the announcement"
@@ -202,6 +204,8 @@ func (o *chatJobs) attempt(ctx context.Context, j bot.Job, again bool) (func(bot
 			return nil, errNoChannel
 		}
 		return nil, o.c.reports.uploadPostmortem(ctx, chat, inc)
+	case bot.OpArchive:
+		return o.archive(ctx, chat, inc)
 	}
 	return nil, bot.Errorf(bot.EREFUSED, "unknown chat job %q", j.Op)
 }

@@ -42,6 +42,9 @@ type Config struct {
 	CallURL string
 	// Trackers says where follow-ups become tickets; empty: nowhere.
 	Trackers TrackerRoutes
+	// ArchiveAfter archives an incident's channel this long after it is
+	// closed; zero: never.
+	ArchiveAfter time.Duration
 }
 
 // DefaultChannelPattern names incident channels unless configured otherwise.
@@ -91,6 +94,9 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 		c.outbox = NewOutbox(js, &chatJobs{c: c, store: js}, clock, log)
 	}
 	c.interactions, c.followUps, c.reports = &Interactions{c}, &FollowUps{c}, &Reports{c}
+	if cfg.ArchiveAfter > 0 {
+		c.Follow(archiving{after: cfg.ArchiveAfter})
+	}
 	return c
 }
 

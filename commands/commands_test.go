@@ -694,3 +694,34 @@ func TestCallLink(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A closed incident's channel is archived archive_after later, with a
+// notice first; waiting for it holds up none of the incident's chat work.
+func TestArchiveAfterClose(t *testing.T) {
+	e := newEnv(t, func(_ *env, c *commands.Config) { c.ArchiveAfter = 168 * time.Hour })
+	e.do("alice", "general", "/incident declare DB down")
+	inc := e.incident(1)
+	ch := inc.Channel.ID
+	e.do("alice", ch, "/incident resolve")
+	e.do("alice", ch, "/incident close")
+	e.clock.Advance(167 * time.Hour)
+	e.inc.Outbox().Drain(context.Background())
+	if info, _ := e.console.Channel(ch); info.Archived {
+		t.Fatal("archived a day early")
+	}
+	e.clock.Advance(2 * time.Hour)
+	e.inc.Outbox().Drain(context.Background())
+	info, _ := e.console.Channel(ch)
+	if !info.Archived {
+		t.Fatal("not archived after archive_after")
+	}
+	out := e.out.String()
+	notice := strings.Index(out, "🗄️ INC-1 was closed 7d 0h ago, so klaxon archives this channel now.")
+	archived := strings.Index(out, "* klaxon archived #"+ch)
+	if notice < 0 || archived < notice {
+		t.Fatalf("want the notice, then the archiving:\n%s", out)
+	}
+	if got := e.incident(1).ArchivedAt; !got.Equal(e.clock.Now()) {
+		t.Errorf("ArchivedAt = %v", got)
+	}
+}

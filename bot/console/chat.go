@@ -24,6 +24,7 @@ const BotName = "klaxon"
 type channel struct {
 	id, topic string
 	private   bool
+	archived  bool
 	members   []string
 	pins      []string
 }
@@ -176,12 +177,32 @@ func (c *Console) SetTopic(ctx context.Context, channelID, topic string) error {
 	return nil
 }
 
-// Post implements bot.Chat.
+// Archive implements bot.Archiver: the channel takes no more posts.
+func (c *Console) Archive(ctx context.Context, channelID string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, err := c.channel(channelID)
+	if err != nil {
+		return err
+	}
+	if !ch.archived {
+		ch.archived = true
+		c.printf("* %s archived #%s\n", BotName, channelID)
+	}
+	return nil
+}
+
+// Post implements bot.Chat. An archived channel refuses posts, as
+// Slack's does.
 func (c *Console) Post(ctx context.Context, channelID string, m bot.Message) (bot.MessageRef, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, err := c.channel(channelID); err != nil {
+	ch, err := c.channel(channelID)
+	if err != nil {
 		return bot.MessageRef{}, err
+	}
+	if ch.archived {
+		return bot.MessageRef{}, bot.Errorf(bot.EREFUSED, "#%s is archived", channelID)
 	}
 	msg := c.add(channelID, BotName, m, "")
 	c.printf("%s", c.render("#"+channelID, msg, false))

@@ -14,7 +14,7 @@ type platform struct{ c *console.Console }
 
 func (p platform) ChannelByName(name string) (chattest.Channel, bool) {
 	info, ok := p.c.Channel(name) // on the console, a channel's id is its name
-	return chattest.Channel{ID: name, Private: info.Private, Topic: info.Topic, Members: info.Members, Pins: info.Pins}, ok
+	return chattest.Channel{ID: name, Private: info.Private, Archived: info.Archived, Topic: info.Topic, Members: info.Members, Pins: info.Pins}, ok
 }
 
 func (p platform) Message(ref bot.MessageRef) (string, bool) { return p.c.MessageText(ref) }

@@ -10,10 +10,11 @@ import (
 
 // ChannelInfo describes a channel as the platform holds it.
 type ChannelInfo struct {
-	Private bool
-	Topic   string
-	Members []string
-	Pins    []string
+	Private  bool
+	Archived bool
+	Topic    string
+	Members  []string
+	Pins     []string
 }
 
 // Channel returns what the console holds for channel id.
@@ -24,7 +25,7 @@ func (c *Console) Channel(id string) (ChannelInfo, bool) {
 	if !ok {
 		return ChannelInfo{}, false
 	}
-	return ChannelInfo{Private: ch.private, Topic: ch.topic, Members: slices.Clone(ch.members), Pins: slices.Clone(ch.pins)}, true
+	return ChannelInfo{Private: ch.private, Archived: ch.archived, Topic: ch.topic, Members: slices.Clone(ch.members), Pins: slices.Clone(ch.pins)}, true
 }
 
 // MessageText returns a message as plain text.

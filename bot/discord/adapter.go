@@ -47,12 +47,15 @@ type Config struct {
 	APIURL        string // REST base; default DefaultAPIURL
 	GatewayURL    string // default DefaultGatewayURL
 	CategoryID    string // where incident channels go
-	Severities    bot.Severities
-	Services      bot.Services // offered as autocomplete
-	Schedules     []string     // schedule ids, offered as autocomplete
-	Roles         []string     // ids of the on-call roles klaxon keeps, for the start-up check
-	Log           zerolog.Logger
-	Clock         bot.Clock
+	// ArchiveCategoryID is where closed incidents' channels go when
+	// archived; empty: they are locked where they are.
+	ArchiveCategoryID string
+	Severities        bot.Severities
+	Services          bot.Services // offered as autocomplete
+	Schedules         []string     // schedule ids, offered as autocomplete
+	Roles             []string     // ids of the on-call roles klaxon keeps, for the start-up check
+	Log               zerolog.Logger
+	Clock             bot.Clock
 }
 
 // Adapter is klaxon's Discord connection: a bot.Chat and the gateway loop.
@@ -252,6 +255,40 @@ func (a *Adapter) Invite(ctx context.Context, channelID string, userIDs ...strin
 func (a *Adapter) botUserID() string {
 	id, _ := a.botUser.Load().(string)
 	return id
+}
+
+// archiveLock is what archiving takes from everyone in the channel:
+// posting and reacting (klaxon's role holds both, so it may deny them).
+const archiveLock = discordgo.PermissionSendMessages | discordgo.PermissionAddReactions
+
+// Archive implements bot.Archiver: Discord has no archived channels, so
+// the channel becomes read-only (@everyone's overwrite gains the denials,
+// keeping what it had, such as a private channel's hidden view) and moves
+// into the archive category when one is configured. Each step is skipped
+// when done, so a retry picks up where an attempt stopped.
+func (a *Adapter) Archive(ctx context.Context, channelID string) error {
+	ch, err := a.s.Channel(channelID, a.opt(ctx))
+	if err != nil {
+		return apiError("read the incident channel", err)
+	}
+	var allow, deny int64
+	for _, o := range ch.PermissionOverwrites {
+		if o.ID == a.cfg.GuildID && o.Type == discordgo.PermissionOverwriteTypeRole {
+			allow, deny = o.Allow, o.Deny
+		}
+	}
+	if deny&archiveLock != archiveLock {
+		err := a.s.ChannelPermissionSet(channelID, a.cfg.GuildID, discordgo.PermissionOverwriteTypeRole, allow&^archiveLock, deny|archiveLock, a.opt(ctx))
+		if err != nil {
+			return apiError("make the incident channel read-only", err)
+		}
+	}
+	if cat := a.cfg.ArchiveCategoryID; cat != "" && ch.ParentID != cat {
+		if _, err := a.s.ChannelEdit(channelID, &discordgo.ChannelEdit{ParentID: cat}, a.opt(ctx)); err != nil {
+			return apiError("move the incident channel into the archive category", err)
+		}
+	}
+	return nil
 }
 
 // SetTopic implements bot.Chat.

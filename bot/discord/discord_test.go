@@ -2,6 +2,7 @@ package discord_test
 
 import (
 	"io"
+	"strconv"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -23,8 +24,11 @@ func (p platform) ChannelByName(name string) (chattest.Channel, bool) {
 	c, ok := p.f.ChannelByName(name)
 	out := chattest.Channel{ID: c.ID, Topic: c.Topic, Pins: c.Pins}
 	for _, o := range c.Overwrites {
-		if o.ID == discordfake.GuildID && o.Deny != "" && o.Deny != "0" {
-			out.Private = true // @everyone may not view it
+		deny, _ := strconv.ParseUint(o.Deny, 10, 64)
+		if o.ID == discordfake.GuildID {
+			out.Private = deny&discordfake.PermViewChannel != 0 // @everyone may not view it
+			// Archived: nobody may post, and it is in the archive category.
+			out.Archived = deny&discordfake.PermSendMessages != 0 && c.ParentID == discordfake.ArchiveCategoryID
 		}
 		if o.Type == 1 {
 			out.Members = append(out.Members, o.ID)
@@ -61,7 +65,7 @@ func (p platform) Files(channel string) []bot.File {
 func newAdapter(t testing.TB, f *discordfake.Server) *discord.Adapter {
 	t.Helper()
 	a, err := discord.New(discord.Config{Token: discordfake.Token, ApplicationID: discordfake.AppID, GuildID: discordfake.GuildID,
-		APIURL: f.APIURL(), GatewayURL: f.GatewayURL(), CategoryID: discordfake.CategoryID, Log: zerolog.New(io.Discard)})
+		APIURL: f.APIURL(), GatewayURL: f.GatewayURL(), CategoryID: discordfake.CategoryID, ArchiveCategoryID: discordfake.ArchiveCategoryID, Log: zerolog.New(io.Discard)})
 	if err != nil {
 		t.Fatal(err)
 	}

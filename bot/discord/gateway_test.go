@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,53 @@ func TestMessageCommandAndAutocomplete(t *testing.T) {
 	// refuses any choice over 100 characters.
 	if !strings.Contains(choices, "pay-"+strings.Repeat("x", 96)) || strings.Contains(choices, "yyyy") {
 		t.Errorf("autocomplete offered %s; want the 100-character schedule and not the 124-character one", choices)
+	}
+}
+
+// Archiving a private incident channel makes it read-only and moves it
+// into the archive category, and it stays hidden: @everyone's overwrite
+// gains the denials and keeps its own.
+func TestArchivePrivateChannelStaysPrivate(t *testing.T) {
+	f := discordfake.New(t, map[string]string{alice: "alice"})
+	defer f.Close()
+	a := newAdapter(t, f)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, bot.NewMux(zerolog.New(io.Discard))) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	if !f.WaitFor(10*time.Second, func() bool { return a.Connected() }) {
+		t.Fatal("adapter did not connect")
+	}
+	ref, err := a.CreateChannel(ctx, bot.ChannelSpec{Name: "inc-9-secret", Private: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Invite(ctx, ref.ID, alice); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Archive(ctx, ref.ID); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.ChannelByName("inc-9-secret")
+	if c.ParentID != discordfake.ArchiveCategoryID {
+		t.Errorf("parent = %s, want the archive category", c.ParentID)
+	}
+	var everyone, member bool
+	for _, o := range c.Overwrites {
+		deny, _ := strconv.ParseUint(o.Deny, 10, 64)
+		switch o.ID {
+		case discordfake.GuildID:
+			everyone = deny&discordfake.PermViewChannel != 0 && deny&discordfake.PermSendMessages != 0 && deny&discordfake.PermAddReactions != 0
+		case alice:
+			member = true
+		}
+	}
+	if !everyone || !member {
+		t.Errorf("overwrites after archiving: %+v (want @everyone denied view, send and reactions; alice's kept)", c.Overwrites)
 	}
 }

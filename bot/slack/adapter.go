@@ -232,6 +232,18 @@ func (a *Adapter) Invite(ctx context.Context, channelID string, userIDs ...strin
 	return errors.Join(errs...)
 }
 
+// Archive implements bot.Archiver with conversations.archive; a channel
+// archived already is done.
+func (a *Adapter) Archive(ctx context.Context, channelID string) error {
+	err := a.call("conversations.archive", "", "archive the incident channel", func() error {
+		return a.api.ArchiveConversationContext(ctx, channelID)
+	})
+	if slackCode(err) == "already_archived" {
+		return nil
+	}
+	return err
+}
+
 // SetTopic implements bot.Chat. Slack topics hold 250 characters.
 func (a *Adapter) SetTopic(ctx context.Context, channelID, topic string) error {
 	return a.call("conversations.setTopic", "", "set the channel topic", func() error {

@@ -37,6 +37,7 @@ var perMinute = map[string]int{
 	"conversations.create":     20, // tier 2
 	"conversations.setTopic":   20,
 	"conversations.setPurpose": 20,
+	"conversations.archive":    20,
 	"pins.add":                 20,
 	"conversations.list":       20,
 	"usergroups.list":          20,

@@ -31,6 +31,7 @@ var Needs = []Need{
 	{"conversations.invite", []string{"channels:manage", "groups:write"}, "inviting responders"},
 	{"conversations.setTopic", []string{"channels:manage", "groups:write"}, "channel topics"},
 	{"conversations.setPurpose", []string{"channels:manage", "groups:write"}, "channel purposes"},
+	{"conversations.archive", []string{"channels:manage", "groups:write"}, "archiving closed incidents' channels"},
 	{"conversations.open", []string{"im:write"}, "direct messages (pages, replies)"},
 	{"chat.postMessage", []string{"chat:write"}, "every message"},
 	{"chat.postMessage", []string{"chat:write.public"}, "announcements in channels klaxon has not joined"},

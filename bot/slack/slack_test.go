@@ -21,7 +21,7 @@ type platform struct{ f *slackfake.Server }
 
 func (p platform) ChannelByName(name string) (chattest.Channel, bool) {
 	c, ok := p.f.ChannelByName(name)
-	return chattest.Channel{ID: c.ID, Private: c.Private, Topic: c.Topic, Members: c.Members, Pins: c.Pins}, ok
+	return chattest.Channel{ID: c.ID, Private: c.Private, Archived: c.Archived, Topic: c.Topic, Members: c.Members, Pins: c.Pins}, ok
 }
 
 func (p platform) Message(ref bot.MessageRef) (string, bool) {

@@ -76,13 +76,15 @@ type Config struct {
 		AnnounceChannel string `mapstructure:"announce_channel"`
 	} `mapstructure:"slack"`
 	Discord struct {
-		Token           Secret `mapstructure:"token"`
-		ApplicationID   string `mapstructure:"application_id"`
-		GuildID         string `mapstructure:"guild_id"`
-		APIURL          string `mapstructure:"api_url"`
-		GatewayURL      string `mapstructure:"gateway_url"`
-		CategoryID      string `mapstructure:"category_id"`
-		AnnounceChannel string `mapstructure:"announce_channel"`
+		Token         Secret `mapstructure:"token"`
+		ApplicationID string `mapstructure:"application_id"`
+		GuildID       string `mapstructure:"guild_id"`
+		APIURL        string `mapstructure:"api_url"`
+		GatewayURL    string `mapstructure:"gateway_url"`
+		CategoryID    string `mapstructure:"category_id"`
+		// Where archived incident channels go (incidents.archive_after).
+		ArchiveCategoryID string `mapstructure:"archive_category_id"`
+		AnnounceChannel   string `mapstructure:"announce_channel"`
 	} `mapstructure:"discord"`
 	Incidents struct {
 		ChannelPattern string           `mapstructure:"channel_pattern"`
@@ -98,6 +100,8 @@ type Config struct {
 		Admins            []string `mapstructure:"admins"`
 		// A meeting link for each incident, in its summary and announcement.
 		CallURL string `mapstructure:"call_url"`
+		// Archive an incident's channel this long after it is closed; 0: never.
+		ArchiveAfter time.Duration `mapstructure:"archive_after"`
 	} `mapstructure:"incidents"`
 	Templates struct {
 		Dir string `mapstructure:"dir"` // your own postmortem.md.tmpl; empty: klaxon's
@@ -299,6 +303,8 @@ type ServiceConfig struct {
 // variables only reach keys viper knows) and a bare binary runs.
 func defaults(v *viper.Viper) {
 	v.SetDefault("incidents.call_url", "")
+	v.SetDefault("incidents.archive_after", "0s")
+	v.SetDefault("discord.archive_category_id", "")
 	v.SetDefault("store.driver", "bbolt")
 	v.SetDefault("store.path", "./data/klaxon.db")
 	v.SetDefault("store.postgres.dsn", "")

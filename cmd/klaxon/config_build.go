@@ -457,5 +457,6 @@ func (c *Config) commandsConfig() commands.Config {
 		Admins:            c.Incidents.Admins,
 		CallURL:           c.Incidents.CallURL,
 		Trackers:          c.trackerRoutes(),
+		ArchiveAfter:      c.Incidents.ArchiveAfter,
 	}
 }

@@ -132,6 +132,7 @@ var badConfigs = []struct {
 	{"tracker twice", "trackers:\n  - {id: t, type: github, repo: a/b, token: x}\n  - {id: t, type: github, repo: a/c, token: x}\n", nil, "trackers[1].id"},
 	{"unknown default tracker", "followups:\n  tracker: jira\n", nil, "followups.tracker"},
 	{"unknown service tracker", "services:\n  - {id: payments, name: Payments, tracker: gh}\n", nil, "services[0].tracker"},
+	{"archive too soon", "incidents:\n  archive_after: 10s\n", nil, "incidents.archive_after"},
 	{"sync too often", "followups:\n  sync_every: 1s\n", nil, "followups.sync_every"},
 	{"bad env value", "", env{"KLAXON_STORE_LOCK_TIMEOUT": "forever"}, "store.lock_timeout"},
 	{"bad console user", "console:\n  user: \"not a user\"\n", nil, "console.user"},

@@ -98,6 +98,9 @@ func (c *Config) Validate() error {
 			return bad("templates.dir", "%v", err)
 		}
 	}
+	if a := c.Incidents.ArchiveAfter; a != 0 && a < time.Minute {
+		return bad("incidents.archive_after", "must be 0 (never) or at least 1m, e.g. 168h")
+	}
 	if c.Incidents.CommanderNag < 0 {
 		return bad("incidents.commander_nag", "must not be negative")
 	}

@@ -237,7 +237,7 @@ func (c *Config) platforms(log zerolog.Logger, clock bot.Clock, policy commands.
 	}
 	if c.Discord.Token != "" {
 		dc, err := discordbot.New(discordbot.Config{Token: c.Discord.Token.Reveal(), ApplicationID: c.Discord.ApplicationID,
-			GuildID: c.Discord.GuildID, APIURL: c.Discord.APIURL, GatewayURL: c.Discord.GatewayURL, CategoryID: c.Discord.CategoryID,
+			GuildID: c.Discord.GuildID, APIURL: c.Discord.APIURL, GatewayURL: c.Discord.GatewayURL, CategoryID: c.Discord.CategoryID, ArchiveCategoryID: c.Discord.ArchiveCategoryID,
 			Severities: policy.Severities, Services: policy.Services, Schedules: c.scheduleIDs(), Roles: c.groupNames(bot.PlatformDiscord), Log: log, Clock: clock})
 		if err != nil {
 			return nil, err

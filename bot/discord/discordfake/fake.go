@@ -25,17 +25,19 @@ import (
 
 // Identities the fake knows.
 const (
-	BotID       = "900000000000000001"
-	AppID       = "900000000000000002"
-	GuildID     = "900000000000000003"
-	GeneralID   = "900000000000000010"
-	AnnounceID  = "900000000000000011"
-	CategoryID  = "900000000000000012"
-	BotRoleID   = "900000000000000004" // klaxon's managed role, with the invite's permissions
-	SessionID   = "fake-session"
-	Token       = "fake-bot-token"
-	everyoneID  = GuildID // the @everyone role has the guild's id
-	ViewChannel = 1 << 10
+	BotID      = "900000000000000001"
+	AppID      = "900000000000000002"
+	GuildID    = "900000000000000003"
+	GeneralID  = "900000000000000010"
+	AnnounceID = "900000000000000011"
+	CategoryID = "900000000000000012"
+	// ArchiveCategoryID is a category for archived incident channels.
+	ArchiveCategoryID = "900000000000000013"
+	BotRoleID         = "900000000000000004" // klaxon's managed role, with the invite's permissions
+	SessionID         = "fake-session"
+	Token             = "fake-bot-token"
+	everyoneID        = GuildID // the @everyone role has the guild's id
+	ViewChannel       = 1 << 10
 )
 
 // Gateway intents (docs: topics/gateway#gateway-intents).
@@ -219,7 +221,7 @@ func New(t testing.TB, users map[string]string) *Server {
 	for id, name := range users {
 		s.users[id] = name
 	}
-	for _, c := range []*Channel{{ID: GeneralID, Name: "general"}, {ID: AnnounceID, Name: "incidents"}, {ID: CategoryID, Name: "Incidents", Type: 4}} {
+	for _, c := range []*Channel{{ID: GeneralID, Name: "general"}, {ID: AnnounceID, Name: "incidents"}, {ID: CategoryID, Name: "Incidents", Type: 4}, {ID: ArchiveCategoryID, Name: "Archive", Type: 4}} {
 		s.channels[c.ID] = c
 		s.order = append(s.order, c.ID)
 	}
@@ -522,8 +524,21 @@ func (s *Server) route(method string, p []string, body map[string]any) (int, any
 		if t, ok := body["topic"].(string); ok {
 			e.maxLen("topic", t, maxTopic)
 		}
+		var parent *Channel
+		if id, ok := body["parent_id"].(string); ok {
+			if parent = s.channels[id]; parent == nil || parent.Type != 4 {
+				e["parent_id"] = "Category does not exist"
+			}
+		}
 		if err := invalidForm(e); err != nil {
 			return 0, nil, err
+		}
+		if parent != nil {
+			// Moving needs Manage Channels in the category it goes into.
+			if err := s.need(parent, PermManageChannels); err != nil {
+				return 0, nil, err
+			}
+			c.ParentID = parent.ID
 		}
 		if t, ok := body["topic"].(string); ok {
 			c.Topic = t

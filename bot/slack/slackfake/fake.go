@@ -42,6 +42,7 @@ type Channel struct {
 	ID, Name       string
 	Creator        string
 	Private, IsDM  bool
+	Archived       bool
 	Topic, Purpose string
 	Members        []string
 	Pins           []string // message timestamps
@@ -462,6 +463,13 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		fields["ok"] = true
 		return fields
 	}
+	// An archived channel is read-only: "is_archived".
+	switch method {
+	case "conversations.invite", "conversations.setTopic", "conversations.setPurpose", "chat.update", "pins.add", "chat.postEphemeral":
+		if c, found := s.channels[str(p, "channel")]; found && c.Archived {
+			return fail("is_archived")
+		}
+	}
 	switch method {
 	case "auth.test":
 		return ok(map[string]any{"url": "https://fake.slack.test/", "team": "Fake", "user": "klaxon", "team_id": TeamID, "user_id": BotUserID, "bot_id": BotID})
@@ -514,6 +522,20 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 			return fail("already_in_channel")
 		}
 		return ok(map[string]any{"channel": channelJSON(c)})
+	case "conversations.archive":
+		c, found := s.channels[str(p, "channel")]
+		switch {
+		case !found:
+			return fail("channel_not_found")
+		case c.IsDM:
+			return fail("method_not_supported_for_channel_type")
+		case c.Archived:
+			return fail("already_archived")
+		case !slices.Contains(c.Members, BotUserID):
+			return fail("not_in_channel")
+		}
+		c.Archived = true
+		return ok(map[string]any{})
 	case "conversations.setTopic", "conversations.setPurpose":
 		c, found := s.channels[str(p, "channel")]
 		if !found {
@@ -551,6 +573,9 @@ func (s *Server) call(method string, p map[string]any) map[string]any {
 		c, found := s.channels[str(p, "channel")]
 		if !found {
 			return fail("channel_not_found")
+		}
+		if c.Archived {
+			return fail("is_archived")
 		}
 		// A bot posts where it is a member, or in any public channel with
 		// chat:write.public.
@@ -789,7 +814,7 @@ func rawBlocks(p map[string]any) json.RawMessage {
 }
 
 func channelJSON(c *Channel) map[string]any {
-	return map[string]any{"id": c.ID, "name": c.Name, "is_channel": !c.IsDM, "is_private": c.Private, "is_member": true,
+	return map[string]any{"id": c.ID, "name": c.Name, "is_channel": !c.IsDM, "is_private": c.Private, "is_member": true, "is_archived": c.Archived,
 		"topic": map[string]any{"value": c.Topic}, "purpose": map[string]any{"value": c.Purpose}}
 }
 

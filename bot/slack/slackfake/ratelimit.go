@@ -21,6 +21,7 @@ var MethodTiers = map[string]int{
 	"conversations.create":         tier2,
 	"conversations.invite":         tier3,
 	"conversations.setTopic":       tier2,
+	"conversations.archive":        tier2,
 	"conversations.setPurpose":     tier2,
 	"conversations.open":           tier3,
 	"chat.update":                  tier3,

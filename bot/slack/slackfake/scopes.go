@@ -23,6 +23,7 @@ var MethodScopes = map[string][]string{
 	"conversations.invite":         {"channels:manage", "groups:write"},
 	"conversations.setTopic":       {"channels:manage", "groups:write"},
 	"conversations.setPurpose":     {"channels:manage", "groups:write"},
+	"conversations.archive":        {"channels:manage", "groups:write"},
 	"conversations.open":           {"im:write"},
 	"chat.postMessage":             {"chat:write"},
 	"chat.update":                  {"chat:write"},
@@ -152,7 +153,7 @@ func (s *Server) neededScopes(method string, p map[string]any) []string {
 			return []string{"groups:write"}
 		}
 		return []string{"channels:manage"}
-	case "conversations.invite", "conversations.setTopic", "conversations.setPurpose":
+	case "conversations.invite", "conversations.setTopic", "conversations.setPurpose", "conversations.archive":
 		c, ok := s.channels[str(p, "channel")]
 		switch {
 		case !ok:
