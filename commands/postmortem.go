@@ -118,6 +118,27 @@ func oneLine(s string) string {
 	return s
 }
 
+// timelineLog is the full log as it is written, one line per event. It
+// grows to fit what is left from the lines so far, not by doubling as
+// bytes.Buffer does: a 13 MB log of 100k events must not hold 36 MB.
+type timelineLog struct {
+	b     []byte
+	lines int
+	left  int // events still to come (from the count read first)
+}
+
+func (l *timelineLog) add(line []byte) {
+	if cap(l.b)-len(l.b) < len(line) {
+		avg := len(l.b)/max(l.lines, 1) + 1
+		grown := make([]byte, len(l.b), len(l.b)+len(line)+max(avg*l.left*11/10, 64<<10))
+		copy(grown, l.b)
+		l.b = grown
+	}
+	l.b = append(l.b, line...)
+	l.lines++
+	l.left = max(l.left-1, 0)
+}
+
 func appendPadded(buf []byte, s string, width int) []byte {
 	buf = append(buf, s...)
 	for n := len(s); n < width; n++ {
@@ -149,11 +170,9 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 		d.Roles = append(d.Roles, pmRole{Role: roleLabel(r), Who: who(inc.Roles[r])})
 	}
 
-	var log bytes.Buffer
-	if n, err := c.store.CountEvents(ctx, inc.ID); err == nil {
-		log.Grow(n * 120) // one allocation instead of doubling
-	}
-	fmt.Fprintf(&log, "%s: %s\nFull timeline, %s. Times in UTC.\n\n", inc.Key(), inc.Title, stampOrDash(c.clock.Now()))
+	total, _ := c.store.CountEvents(ctx, inc.ID)
+	log := timelineLog{left: total}
+	log.b = fmt.Appendf(make([]byte, 0, total*120), "%s: %s\nFull timeline, %s. Times in UTC.\n\n", inc.Key(), inc.Title, stampOrDash(c.clock.Now()))
 	spoke := map[bot.User]int{} // messages per author
 	history := []string{}
 	var moreKey, moreLife int
@@ -166,7 +185,7 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 		buf = appendPadded(buf, plainName(ev.Actor), 16)
 		buf = append(buf, oneLine(ev.Text)...)
 		buf = append(buf, '\n')
-		log.Write(buf)
+		log.add(buf)
 
 		switch {
 		case ev.Highlight:
@@ -244,7 +263,7 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 	if err := tmpl.Execute(&out, d); err != nil {
 		return nil, bot.Internal(err, "klaxon could not render the postmortem template.")
 	}
-	pm.Markdown, pm.Log = out.Bytes(), log.Bytes()
+	pm.Markdown, pm.Log = out.Bytes(), log.b
 	return pm, nil
 }
 

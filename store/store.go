@@ -490,6 +490,9 @@ func (s *Store) eachEvent(incidentID uuid.UUID, decode func([]byte) (bot.Event, 
 		ready chan struct{}
 	}
 	const size = 512
+	// releaseEvery is how much of the timeline is read between releases
+	// of the file's pages.
+	const releaseEvery = 8 << 20
 	ordered := make(chan *chunk, 4)
 	work := make(chan *chunk, 4)
 	var wg sync.WaitGroup
@@ -522,6 +525,7 @@ func (s *Store) eachEvent(incidentID uuid.UUID, decode func([]byte) (bot.Event, 
 				return nil
 			}
 			cur := &chunk{ready: make(chan struct{})}
+			var sent []chan struct{} // each chunk's ready, not the chunk: it is let go once handled
 			send := func() bool {
 				select {
 				case ordered <- cur:
@@ -529,18 +533,34 @@ func (s *Store) eachEvent(incidentID uuid.UUID, decode func([]byte) (bot.Event, 
 					return false
 				}
 				work <- cur
+				sent = append(sent, cur.ready)
 				cur = &chunk{ready: make(chan struct{})}
 				return true
 			}
 			c := tl.Cursor()
+			read := 0
 			for k, v := c.First(); k != nil; k, v = c.Next() {
-				cur.raws = append(cur.raws, append([]byte(nil), v...)) // values live only as long as the transaction
+				// The values point into the file's mapping, valid while the
+				// transaction is open: it stays open until every chunk is
+				// decoded (decoding copies what it keeps).
+				cur.raws = append(cur.raws, v)
+				read += len(k) + len(v)
+				if read >= releaseEvery {
+					// A long timeline's pages need not stay resident once read.
+					releasePages(s.db, tx)
+					read = 0
+				}
 				if len(cur.raws) == size && !send() {
-					return nil
+					break
 				}
 			}
 			if len(cur.raws) > 0 {
 				send()
+			}
+			// Keep the transaction (and the values) until every chunk sent
+			// is decoded, also when the reader stops early.
+			for _, ready := range sent {
+				<-ready
 			}
 			return nil
 		})
