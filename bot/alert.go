@@ -10,7 +10,8 @@ type Alert struct {
 	Title    string
 	Severity string // as the source says it; routes may override
 	Service  string
-	Firing   bool // false: this alert resolved
+	Type     string // the incident type a route gives it; empty: none
+	Firing   bool   // false: this alert resolved
 	// GroupResolved says the whole group resolved (Alertmanager's and
 	// Grafana's top-level status), not just this alert of it.
 	GroupResolved bool

@@ -62,6 +62,11 @@ type Incident struct {
 	Status   Status    `json:"status"`
 	Service  string    `json:"service,omitempty"`
 	Private  bool      `json:"private,omitempty"`
+	// Type is the incident's type (incidents.types), e.g. "security";
+	// Fields are its custom fields' values by field id (a user field
+	// holds the user's id).
+	Type   string            `json:"type,omitempty"`
+	Fields map[string]string `json:"fields,omitempty"`
 
 	Platform   Platform      `json:"platform"`
 	Channel    ChannelRef    `json:"channel,omitzero"`

@@ -18,6 +18,7 @@ type Route struct {
 	Match    map[string]*regexp.Regexp // label → pattern (anchored)
 	Service  string
 	Severity string
+	Type     string // the incident type to declare; empty: none
 }
 
 // Matches reports whether every matcher of r matches labels.
@@ -70,6 +71,7 @@ func (a *Alerts) route(al *bot.Alert) {
 		if r.Severity != "" {
 			al.Severity = r.Severity
 		}
+		al.Type = r.Type
 		return
 	}
 }
@@ -215,7 +217,7 @@ func (a *Alerts) declare(ctx context.Context, al bot.Alert, events []bot.Event) 
 		detail = string(r[:999]) + "…"
 	}
 	inc, warn, err := a.incidents.Declare(ctx, DeclareInput{
-		Title: title, Severity: sev, Service: service, Summary: detail,
+		Title: title, Severity: sev, Service: service, Summary: detail, Type: al.Type, FieldsLater: true,
 		DeclaredBy: alertUser(al), Platform: a.cfg.Platform,
 		NoCommander: true, DetectedAt: al.StartsAt, Events: events, AlertGroup: al.GroupKey,
 	})

@@ -222,3 +222,22 @@ func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
 		t.Errorf("%d alerts on the timeline; want all 20", n)
 	}
 }
+
+// A route can give alerts an incident type; the type's required fields
+// never stop an alert from declaring.
+func TestAlertRouteSetsTheType(t *testing.T) {
+	e := newEnv(t, withTypes)
+	if _, err := e.console.CreateChannel(ctx(), bot.ChannelSpec{Name: "security-leads", Private: true}); err != nil {
+		t.Fatal(err)
+	}
+	a := newAlerts(t, e, commands.AlertsConfig{DefaultSeverity: "SEV2", Routes: []commands.Route{
+		{Match: map[string]*regexp.Regexp{"team": regexp.MustCompile(`^(?:secops)$`)}, Type: "security"},
+	}})
+	if _, err := a.Intake(ctx(), []bot.Alert{firingAlert("s", "Impossible travel for admin", map[string]string{"team": "secops"})}); err != nil {
+		t.Fatal(err)
+	}
+	e.inc.Outbox().Drain(ctx())
+	if inc := e.incident(1); inc.Type != "security" || !inc.Private || inc.Channel.Name != "sec-1" {
+		t.Errorf("alert incident: type %q private %v channel %q", inc.Type, inc.Private, inc.Channel.Name)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -45,6 +46,9 @@ type Config struct {
 	// ArchiveAfter archives an incident's channel this long after it is
 	// closed; zero: never.
 	ArchiveAfter time.Duration
+	// Types are the incident types, each with its defaults and custom
+	// fields; empty: incidents have no type.
+	Types bot.IncidentTypes
 }
 
 // DefaultChannelPattern names incident channels unless configured otherwise.
@@ -204,6 +208,42 @@ func (c *Incidents) committed() {
 	}
 }
 
+// typeParams are declare's type: option and one option per custom field
+// (Discord's slash command offers each), when types are configured.
+func (c *Incidents) typeParams() []bot.Param {
+	if len(c.cfg.Types) == 0 {
+		return nil
+	}
+	var ids []string
+	for _, t := range c.cfg.Types {
+		ids = append(ids, t.ID)
+	}
+	out := []bot.Param{{Name: "type", Desc: cutDesc("The incident type: " + strings.Join(ids, ", ")), Key: "type", Usage: "[type:<" + strings.Join(ids, "|") + ">]"}}
+	seen := map[string]bool{}
+	for _, t := range c.cfg.Types {
+		for _, f := range t.Fields {
+			if seen[f.ID] {
+				continue
+			}
+			seen[f.ID] = true
+			p := bot.Param{Name: f.ID, Desc: cutDesc(f.Label + " (" + t.ID + ")"), Key: f.ID, Usage: "[" + f.ID + ":…]"}
+			if f.Kind == bot.CustomUser {
+				p.Kind, p.Usage = bot.ParamUser, "["+f.ID+":@person]"
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// cutDesc keeps a parameter's description within Discord's 100 characters.
+func cutDesc(s string) string {
+	if r := []rune(s); len(r) > 100 {
+		return string(r[:99]) + "…"
+	}
+	return s
+}
+
 // chat returns the chat of platform p, or an error users can read.
 func (c *Incidents) chat(p bot.Platform) (bot.Chat, error) {
 	if ch, ok := c.chats[p]; ok {
@@ -217,14 +257,14 @@ func (c *Incidents) chat(p bot.Platform) (bot.Chat, error) {
 // timeline.
 func (c *Incidents) Register(m *bot.Mux) {
 	m.Register(
-		bot.Command{Name: "incident declare", Params: []bot.Param{
+		bot.Command{Name: "incident declare", Params: append([]bot.Param{
 			{Name: "title", Desc: "What is broken, in a few words (none: open a form)", Usage: "<title>"},
 			{Name: "severity", Desc: "How bad", Kind: bot.ParamSeverity, Key: "sev", Usage: "[sev:<level>]"},
 			{Name: "service", Desc: "What is affected", Kind: bot.ParamService, Key: "service", Usage: "[service:<name>]"},
 			{Name: "commander", Desc: "Who leads (default: you)", Kind: bot.ParamUser, Key: "commander", Usage: "[commander:@person]"},
 			{Name: "summary", Desc: "Who is affected and how", Key: "summary", Usage: `[summary:"…"]`},
 			{Name: "private", Desc: "Private channel, no announcement", Kind: bot.ParamFlag, Flag: "private"},
-		},
+		}, c.typeParams()...),
 			Summary: "Declare an incident: new channel, pinned summary, announcement.",
 			Help:    "Severity defaults to the lowest level (" + c.cfg.Severities.Default().Name + "); you are the commander unless you name one. Private incidents get a private channel and no announcement.",
 			Handler: c.handleDeclare},

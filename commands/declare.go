@@ -1,9 +1,12 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,13 +21,18 @@ type DeclareInput struct {
 	Severity   string // level, name or label; empty means the default
 	Service    string
 	Private    bool
-	Commander  bot.User // zero: the declarer
+	Type       string            // an incident type's id; empty: none
+	Fields     map[string]string // custom field values by field id, as entered
+	Commander  bot.User          // zero: the declarer
 	DeclaredBy bot.User
 	Platform   bot.Platform
 	Source     bot.MessageRef // the chat message it was declared from, if any
 	// NoCommander leaves the commander role open (alert-declared
 	// incidents): the summary asks someone to take it.
 	NoCommander bool
+	// FieldsLater declares without the type's required custom fields
+	// (alerts cannot give them; an alert is never refused for them).
+	FieldsLater bool
 	DetectedAt  time.Time   // when the problem started, if known and earlier
 	Events      []bot.Event // more timeline entries saved with the declaration
 	AlertGroup  string      // the alert group it is declared for, remembered with it
@@ -38,12 +46,18 @@ const (
 	FieldSummary   = "summary"
 	FieldCommander = "commander"
 	FieldPrivate   = "private"
+	FieldType      = "type"
 )
 
-// checkDeclare validates in field by field, writing nothing, and returns the
-// severity and service it names.
-func (c *Incidents) checkDeclare(in DeclareInput) (bot.Severity, string, bot.FieldErrors) {
+// CustomFieldID is the form field (and error key) of custom field id.
+func CustomFieldID(id string) string { return "cf_" + id }
+
+// checkDeclare validates in field by field, writing nothing, and returns
+// the severity and service it names, with its type and custom field
+// values as stored.
+func (c *Incidents) checkDeclare(in DeclareInput) (bot.Severity, string, typed, bot.FieldErrors) {
 	errs := bot.FieldErrors{}
+	kind := c.checkType(in, errs)
 	if err := bot.ValidateTitle(strings.TrimSpace(in.Title)); err != nil {
 		errs[FieldTitle] = bot.ErrorMessage(err)
 	}
@@ -64,17 +78,96 @@ func (c *Incidents) checkDeclare(in DeclareInput) (bot.Severity, string, bot.Fie
 	if n := len([]rune(strings.TrimSpace(in.Summary))); n > bot.MaxTextRunes {
 		errs[FieldSummary] = fmt.Sprintf("The summary is %d characters long; the limit is %d.", n, bot.MaxTextRunes)
 	}
-	return sev, service, errs
+	return sev, service, kind, errs
 }
 
+// typed is a declaration's type and its custom field values, checked.
+type typed struct {
+	t      bot.IncidentType
+	fields map[string]string
+}
+
+// checkType checks in's type and custom fields: the type must be
+// configured, each value must suit its field, a required field must have
+// one, and only the type's own fields may be given.
+func (c *Incidents) checkType(in DeclareInput, errs bot.FieldErrors) typed {
+	var out typed
+	if in.Type != "" {
+		t, ok := c.cfg.Types.Get(in.Type)
+		if !ok {
+			if len(c.cfg.Types) == 0 {
+				errs[FieldType] = "klaxon has no incident types configured."
+			} else {
+				var ids []string
+				for _, t := range c.cfg.Types {
+					ids = append(ids, t.ID)
+				}
+				errs[FieldType] = fmt.Sprintf("%q is not an incident type; pick one of %s.", in.Type, strings.Join(ids, ", "))
+			}
+			return out
+		}
+		out.t = t
+	}
+	for _, id := range slices.Sorted(maps.Keys(in.Fields)) {
+		v := in.Fields[id]
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		f, ok := out.t.Field(id)
+		if !ok {
+			if out.t.ID == "" {
+				errs[CustomFieldID(id)] = fmt.Sprintf("`%s:` belongs to an incident type: add `type:` first.", id)
+			} else {
+				errs[CustomFieldID(id)] = fmt.Sprintf("A %s incident has no field `%s`.", out.t.ID, id)
+			}
+			continue
+		}
+		stored, err := f.CheckValue(v)
+		if err != nil {
+			errs[CustomFieldID(id)] = bot.ErrorMessage(err)
+			continue
+		}
+		if out.fields == nil {
+			out.fields = map[string]string{}
+		}
+		out.fields[id] = stored
+	}
+	for _, f := range out.t.Fields {
+		if _, ok := out.fields[f.ID]; f.Required && !ok && !in.FieldsLater {
+			if _, bad := errs[CustomFieldID(f.ID)]; !bad {
+				errs[CustomFieldID(f.ID)] = fmt.Sprintf("A %s incident needs %s, e.g. `%s:%s`.", out.t.ID, f.Label, f.ID, fieldExample(f))
+			}
+		}
+	}
+	return out
+}
+
+func fieldExample(f bot.CustomField) string {
+	switch f.Kind {
+	case bot.CustomSelect:
+		return f.Options[0]
+	case bot.CustomUser:
+		return "@alice"
+	}
+	return "…"
+}
+
+// declareKeys are the `key:value` options of `/incident declare`.
+var declareKeys = []string{"sev", "severity", "service", "commander", "lead", "summary", "type"}
+
+// DeclareOptions are the words `/incident declare` reads as options;
+// custom fields may not take them.
+var DeclareOptions = append(slices.Clone(declareKeys), "private")
+
 // ParseDeclare reads `/incident declare` arguments: title words (quoted or
-// not) and the options sev:, severity:, service:, commander:, summary: and
-// the flag "private".
-func ParseDeclare(args []string) (DeclareInput, error) {
+// not), the options sev:, severity:, service:, commander:, summary:,
+// type:, one per custom field id in fields, and the flag "private".
+func ParseDeclare(args []string, fields ...string) (DeclareInput, error) {
 	var in DeclareInput
 	var title []string
+	keys := append(slices.Clone(declareKeys), fields...)
 	for _, a := range args {
-		key, val, ok := bot.SplitOption(a, "sev", "severity", "service", "commander", "lead", "summary")
+		key, val, ok := bot.SplitOption(a, keys...)
 		if !ok {
 			if strings.EqualFold(a, "private") {
 				in.Private = true
@@ -99,6 +192,13 @@ func ParseDeclare(args []string) (DeclareInput, error) {
 				return in, bot.Errorf(bot.EINVALID, "`%s` is not a person; mention them, e.g. `commander:@alice`.", val)
 			}
 			in.Commander = u
+		case "type":
+			in.Type = val
+		default: // a custom field
+			if in.Fields == nil {
+				in.Fields = map[string]string{}
+			}
+			in.Fields[key] = val
 		}
 	}
 	in.Title = strings.Join(title, " ")
@@ -132,7 +232,7 @@ func (c *Incidents) handleDeclare(ctx context.Context, req *bot.Request) (*bot.R
 			return nil, bot.Internal(err, "klaxon could not open the declaration form. Type the command with a title instead.")
 		}
 	}
-	in, err := ParseDeclare(req.Args)
+	in, err := ParseDeclare(req.Args, c.cfg.Types.FieldIDs()...)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +251,7 @@ func (c *Incidents) declareResponse(ctx context.Context, in DeclareInput) (*bot.
 	inc = c.awaitChannel(ctx, inc, channelWait)
 	where := inc.Channel.Mention()
 	if inc.Channel.IsZero() {
-		where = "#" + ChannelName(c.cfg.ChannelPattern, inc, 1) + " (being created)"
+		where = "#" + ChannelName(c.channelPattern(inc), inc, 1) + " (being created)"
 	}
 	text := fmt.Sprintf("🚨 Declared *%s* (%s): %s → %s", inc.Key(), inc.Severity.Name, inc.Title, where)
 	if cmdr, ok := inc.Commander(); ok && cmdr.ID == in.DeclaredBy.ID {
@@ -223,10 +323,15 @@ func openFor(tx bot.Tx, key string) (*bot.Incident, error) {
 // channel, invite the responders, post and pin the summary and announce
 // it. Paging never waits for chat; the outbox carries out the rest.
 func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident, string, error) {
-	sev, service, errs := c.checkDeclare(in)
-	for _, field := range []string{FieldTitle, FieldSeverity, FieldService, FieldSummary} {
+	sev, service, kind, errs := c.checkDeclare(in)
+	for _, field := range []string{FieldTitle, FieldSeverity, FieldService, FieldSummary, FieldType} {
 		if msg, bad := errs[field]; bad {
 			return nil, "", bot.Errorf(bot.EINVALID, "%s", msg)
+		}
+	}
+	for _, field := range slices.Sorted(maps.Keys(errs)) {
+		if strings.HasPrefix(field, "cf_") {
+			return nil, "", bot.Errorf(bot.EINVALID, "%s", errs[field])
 		}
 	}
 	now := c.clock.Now()
@@ -235,7 +340,9 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		Title:      bot.OneLine(in.Title),
 		Summary:    strings.TrimSpace(bot.CleanText(in.Summary)),
 		Status:     bot.StatusOpen,
-		Private:    in.Private,
+		Private:    in.Private || kind.t.Private,
+		Type:       kind.t.ID,
+		Fields:     kind.fields,
 		Platform:   in.Platform,
 		DeclaredBy: in.DeclaredBy,
 		DeclaredAt: now,
@@ -303,7 +410,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 			jobs = append(jobs, j)
 		}
 		jobs = append(jobs, c.job(&draft, bot.OpPostSummary), c.job(&draft, bot.OpPin))
-		if announce := c.cfg.Announce[draft.Platform]; announce != "" && !draft.Private {
+		if announce := c.announceChannel(&draft); announce != "" {
 			j := c.job(&draft, bot.OpAnnounce)
 			j.Channel = announce
 			jobs = append(jobs, j)
@@ -366,4 +473,50 @@ func uniqueIDs(users ...bot.User) []string {
 		}
 	}
 	return ids
+}
+
+// incidentType is inc's type as configured (the zero type when it has
+// none, or its type is no longer configured).
+func (c *Incidents) incidentType(inc *bot.Incident) bot.IncidentType {
+	t, _ := c.cfg.Types.Get(inc.Type)
+	return t
+}
+
+// channelPattern names inc's channel: its type's pattern, else the
+// default.
+func (c *Incidents) channelPattern(inc *bot.Incident) string {
+	if p := c.incidentType(inc).ChannelPattern; p != "" {
+		return p
+	}
+	return c.cfg.ChannelPattern
+}
+
+// announceChannel is where inc is announced on its platform: its type's
+// announcement channel (private incidents too: a type's channel is its
+// own audience), else the platform's for incidents that are not private;
+// empty: nowhere.
+func (c *Incidents) announceChannel(inc *bot.Incident) string {
+	if ch := c.incidentType(inc).Announce[inc.Platform]; ch != "" {
+		return ch
+	}
+	if inc.Private {
+		return ""
+	}
+	return c.cfg.Announce[inc.Platform]
+}
+
+// typeSummary shows inc's type and its custom fields' values, in the
+// type's order, for the summary.
+func (c *Incidents) typeSummary(inc *bot.Incident) []bot.Field {
+	if inc.Type == "" {
+		return nil
+	}
+	t := c.incidentType(inc)
+	out := []bot.Field{{Label: "Type", Value: cmp.Or(t.Name, inc.Type)}} // the id, should the type be gone
+	for _, f := range t.Fields {
+		if v := inc.Fields[f.ID]; v != "" {
+			out = append(out, bot.Field{Label: f.Label, Value: f.Show(v)})
+		}
+	}
+	return out
 }

@@ -55,18 +55,71 @@ func (c *Interactions) declareForm(in DeclareInput, from bot.ChannelRef) bot.For
 			service.Options = append(service.Options, bot.Option{Value: s.ID, Label: s.Name})
 		}
 	}
+	fields := []bot.FormField{
+		{ID: FieldTitle, Label: "Title", Kind: bot.FieldText, MaxLength: bot.MaxTitleRunes, Initial: in.Title, Placeholder: "What is broken, in a few words"},
+		{ID: FieldSeverity, Label: "Severity", Kind: bot.FieldSelect, Options: sevs, Initial: initialSev},
+		service,
+		{ID: FieldSummary, Label: "Summary", Kind: bot.FieldTextArea, Optional: true, MaxLength: bot.MaxTextRunes, Initial: in.Summary, Placeholder: "Who is affected and how"},
+	}
+	fields = append(fields, c.typeFormFields(in)...)
+	fields = append(fields,
+		bot.FormField{ID: FieldCommander, Label: "Commander (default: you)", Kind: bot.FieldUser, Optional: true},
+		bot.FormField{ID: FieldPrivate, Label: "Private incident (private channel, no announcement)", Kind: bot.FieldCheckbox, Optional: true})
 	return bot.Form{
 		ID: FormDeclare, Title: "Declare an incident", Submit: "Declare", Channel: from,
 		Metadata: encodeRef(in.Source),
-		Fields: []bot.FormField{
-			{ID: FieldTitle, Label: "Title", Kind: bot.FieldText, MaxLength: bot.MaxTitleRunes, Initial: in.Title, Placeholder: "What is broken, in a few words"},
-			{ID: FieldSeverity, Label: "Severity", Kind: bot.FieldSelect, Options: sevs, Initial: initialSev},
-			service,
-			{ID: FieldSummary, Label: "Summary", Kind: bot.FieldTextArea, Optional: true, MaxLength: bot.MaxTextRunes, Initial: in.Summary, Placeholder: "Who is affected and how"},
-			{ID: FieldCommander, Label: "Commander (default: you)", Kind: bot.FieldUser, Optional: true},
-			{ID: FieldPrivate, Label: "Private incident (private channel, no announcement)", Kind: bot.FieldCheckbox, Optional: true},
-		},
+		Fields:   fields,
 	}
+}
+
+// typeFormFields are the declaration form's type select and every type's
+// custom fields. A form cannot change with the type picked, so each field
+// names its type and is optional here; a type's required fields are
+// checked when the form is submitted, next to the field.
+func (c *Interactions) typeFormFields(in DeclareInput) []bot.FormField {
+	if len(c.cfg.Types) == 0 {
+		return nil
+	}
+	kind := bot.FormField{ID: FieldType, Label: "Type", Kind: bot.FieldSelect, Optional: true, Initial: in.Type}
+	for _, t := range c.cfg.Types {
+		kind.Options = append(kind.Options, bot.Option{Value: t.ID, Label: t.Name})
+	}
+	out := []bot.FormField{kind}
+	seen := map[string]bool{}
+	for _, t := range c.cfg.Types {
+		for _, f := range t.Fields {
+			if seen[f.ID] {
+				continue
+			}
+			seen[f.ID] = true
+			label := f.Label + " (" + t.Name + ")"
+			if f.Required {
+				label = f.Label + " (" + t.Name + ", required)"
+			}
+			ff := bot.FormField{ID: CustomFieldID(f.ID), Label: label, Kind: bot.FieldText, Optional: true, MaxLength: bot.MaxCustomText, Initial: in.Fields[f.ID]}
+			switch f.Kind {
+			case bot.CustomSelect:
+				ff.Kind, ff.MaxLength = bot.FieldSelect, 0
+				for _, o := range f.Options {
+					ff.Options = append(ff.Options, bot.Option{Value: o, Label: o})
+				}
+			case bot.CustomUser:
+				ff.Kind, ff.MaxLength, ff.Initial = bot.FieldUser, 0, ""
+			}
+			out = append(out, ff)
+		}
+	}
+	return out
+}
+
+// isUserField reports whether custom field id holds a person.
+func (c *Interactions) isUserField(id string) bool {
+	for _, t := range c.cfg.Types {
+		if f, ok := t.Field(id); ok {
+			return f.Kind == bot.CustomUser
+		}
+	}
+	return false
 }
 
 // encodeRef and decodeRef carry a message reference through form metadata.
@@ -85,7 +138,7 @@ func decodeRef(s string) bot.MessageRef {
 	return bot.MessageRef{Channel: ch, ID: id}
 }
 
-func declareInput(s bot.Submission) DeclareInput {
+func (c *Interactions) declareInput(s bot.Submission) DeclareInput {
 	in := DeclareInput{
 		Title:      strings.TrimSpace(s.Values[FieldTitle]),
 		Severity:   s.Values[FieldSeverity],
@@ -99,18 +152,32 @@ func declareInput(s bot.Submission) DeclareInput {
 	if id := s.Values[FieldCommander]; id != "" {
 		in.Commander = bot.User{ID: id}
 	}
+	in.Type = strings.TrimSpace(s.Values[FieldType])
+	for key, v := range s.Values {
+		id, ok := strings.CutPrefix(key, "cf_")
+		if !ok || strings.TrimSpace(v) == "" {
+			continue
+		}
+		if in.Fields == nil {
+			in.Fields = map[string]string{}
+		}
+		if c.isUserField(id) {
+			v = bot.User{ID: v}.Mention() // a user picker gives the id
+		}
+		in.Fields[id] = v
+	}
 	return in
 }
 
 func (c *Interactions) validateDeclareForm(ctx context.Context, s bot.Submission) error {
-	if _, _, errs := c.checkDeclare(declareInput(s)); len(errs) > 0 {
+	if _, _, _, errs := c.checkDeclare(c.declareInput(s)); len(errs) > 0 {
 		return errs
 	}
 	return nil
 }
 
 func (c *Interactions) submitDeclareForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
-	return c.declareResponse(ctx, declareInput(s))
+	return c.declareResponse(ctx, c.declareInput(s))
 }
 
 func (c *Interactions) actDeclareFromMessage(ctx context.Context, a bot.Action) (*bot.Response, error) {

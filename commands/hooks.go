@@ -30,6 +30,8 @@ type HookIncident struct {
 	Status     string            `json:"status"`
 	Service    string            `json:"service,omitempty"`
 	Private    bool              `json:"private"`
+	Type       string            `json:"type,omitempty"`
+	Fields     map[string]string `json:"fields,omitempty"`
 	Commander  string            `json:"commander,omitempty"`
 	Channel    string            `json:"channel,omitempty"`
 	DeclaredAt time.Time         `json:"declared_at"`
@@ -115,7 +117,7 @@ func (h *Hooks) jobs(event string, inc *bot.Incident, text string, extra map[str
 
 func hookIncident(inc *bot.Incident, extra map[string]string) HookIncident {
 	out := HookIncident{ID: inc.ID.String(), Key: inc.Key(), Title: inc.Title, Severity: inc.Severity.Name, Status: string(inc.Status),
-		Service: inc.Service, Private: inc.Private, Channel: inc.Channel.Name, DeclaredAt: inc.DeclaredAt.UTC(), UpdatedAt: inc.UpdatedAt.UTC(),
+		Service: inc.Service, Private: inc.Private, Type: inc.Type, Fields: inc.Fields, Channel: inc.Channel.Name, DeclaredAt: inc.DeclaredAt.UTC(), UpdatedAt: inc.UpdatedAt.UTC(),
 		ResolvedAt: inc.ResolvedAt.UTC(), Extra: extra}
 	if c, ok := inc.Commander(); ok {
 		out.Commander = c.Name

@@ -415,6 +415,7 @@ func (c *Incidents) acknowledge(ctx context.Context, who actor, id uuid.UUID) (*
 // how it went).
 func (c *Incidents) summary(ctx context.Context, inc *bot.Incident) bot.Message {
 	m := SummaryMessage(inc, c.clock.Now())
+	m.Fields = append(m.Fields, c.typeSummary(inc)...)
 	if link := CallLink(c.cfg.CallURL, inc); link != "" && inc.Status.Active() {
 		m.Fields = append(m.Fields, bot.Field{Label: "Call", Value: "📞 " + link})
 	}
@@ -452,6 +453,7 @@ func (c *Incidents) handleStatus(ctx context.Context, req *bot.Request) (*bot.Re
 		return nil, bot.Errorf(bot.EINVALID, "`status` takes no text.")
 	}
 	m := SummaryMessage(inc, c.clock.Now())
+	m.Fields = append(m.Fields, c.typeSummary(inc)...)
 	m.Buttons = nil
 	if n, err := c.store.CountEvents(ctx, inc.ID); err == nil {
 		m.Context = fmt.Sprintf("%d timeline events · %s", n, m.Context)

@@ -21,6 +21,7 @@ const ActionAckPage = "klaxon.page.ack"
 type PagingConfig struct {
 	Policies       map[string]bot.Policy // by id
 	ServicePolicy  map[string]string     // service id → policy id
+	TypePolicy     map[string]string     // incident type id → policy id, before the service's
 	Pagers         map[string]bot.Sender // pager id → sender
 	PagerPeople    map[string][]string   // pager id → only these people (none: everyone)
 	AcksSupported  map[string]bool       // pager id → it understands acknowledge and resolve
@@ -66,7 +67,7 @@ func NewPaging(store bot.PageStore, incidents *Incidents, oncall *OnCall, clock 
 func (p *Paging) Follow(tx bot.Tx, ch Change) error {
 	switch ch.Kind {
 	case bot.EventDeclared:
-		pol, ok := p.policyFor(ch.Incident.Service, ch.Incident.Severity)
+		pol, whom, ok := p.policyForIncident(ch.Incident)
 		if !ok {
 			return nil
 		}
@@ -75,9 +76,9 @@ func (p *Paging) Follow(tx bot.Tx, ch Change) error {
 			return err
 		}
 		if page.NextAt.After(ch.At) {
-			ch.Note("📟 " + ch.Incident.Severity.Name + " is low priority: the on-call for " + ch.Incident.Service + " will be paged at " + Stamp(page.NextAt) + ", within business hours.")
+			ch.Note("📟 " + ch.Incident.Severity.Name + " is low priority: " + whom + " will be paged at " + Stamp(page.NextAt) + ", within business hours.")
 		} else {
-			ch.Note("📟 Paging the on-call for " + ch.Incident.Service + ".")
+			ch.Note("📟 Paging " + whom + ".")
 		}
 	case bot.EventAcknowledged:
 		who := actor{user: ch.Who, platform: ch.Platform}
@@ -101,6 +102,19 @@ func (p *Paging) Register(m *bot.Mux) {
 	m.Register(bot.Command{Name: "incident page", Params: []bot.Param{bot.IncidentParam,
 		{Name: "who", Desc: "@person or a service", Required: true, Usage: "@person|<service>"}}, Summary: "Page more people: a person, or a service's on-call.", Handler: p.handlePage})
 	m.HandleAction(ActionAckPage, p.actAck)
+}
+
+// policyForIncident is the policy a declaration pages, and whom it pages
+// in words: its type's policy, else its service's.
+func (p *Paging) policyForIncident(inc *bot.Incident) (bot.Policy, string, bool) {
+	if id, ok := p.cfg.TypePolicy[inc.Type]; ok {
+		if pol, ok := p.cfg.Policies[id]; ok {
+			pol.Steps = slices.Clone(pol.Steps)
+			return pol, "the " + inc.Type + " escalation policy (" + id + ")", true
+		}
+	}
+	pol, ok := p.policyFor(inc.Service, inc.Severity)
+	return pol, "the on-call for " + inc.Service, ok
 }
 
 // policyFor is the policy for an incident's service, copied; a service

@@ -777,3 +777,26 @@ func TestRestrictLifecycleLetsThePagedAcknowledge(t *testing.T) {
 		t.Fatalf("alice, paged, could not acknowledge (or a refused mitigate went through): %+v", inc)
 	}
 }
+
+// An incident type's escalation policy is paged instead of its service's.
+func TestTypePolicyPagedInsteadOfTheService(t *testing.T) {
+	e := newPagingEnv(t, "", nil, func(c *commands.Config) {
+		c.Types = bot.IncidentTypes{{ID: "security", Name: "Security", EscalationPolicy: "sec"}}
+	}, func(c *commands.PagingConfig) {
+		c.Policies["sec"] = bot.Policy{ID: "sec", Steps: []bot.Step{{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "zed"}}, Delay: 5 * time.Minute}}}
+		c.TypePolicy = map[string]string{"security": "sec"}
+	})
+	got := e.do("alice", "general", "/incident declare Token leaked sev:1 service:payments type:security")
+	if !strings.Contains(got, "Paging the security escalation policy (sec)") {
+		t.Errorf("reply: %s", got)
+	}
+	e.tick(0) // step 1
+	if e.hook.triggersFor("zed") != 1 {
+		t.Fatalf("zed was not paged: %+v", e.hook.events())
+	}
+	for _, ev := range e.hook.events() {
+		if ev.Person != "zed" {
+			t.Errorf("paged %s, who is not on the security policy", ev.Person)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -44,7 +45,8 @@ type pmData struct {
 	Key, Title, Severity, SeverityHistory, Service, DeclaredBy, Summary, Resolution string
 	Detected, Declared, Acknowledged, Mitigated, Resolved, Generated, LogFile       string
 	TTD, TTA, TTM, TTR                                                              string
-	Roles                                                                           []pmRole
+	Type                                                                            string
+	Roles, Fields                                                                   []pmRole // Fields: the type's custom fields, as label and value
 	KeyEvents, Lifecycle                                                            []pmLine
 	FollowUps                                                                       []pmFollowUp
 	Participants                                                                    []pmPerson
@@ -168,6 +170,22 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 	d.TTD, d.TTA, d.TTM, d.TTR = durationOrDash(m.TTD), durationOrDash(m.TTA), durationOrDash(m.TTM), durationOrDash(m.TTR)
 	for _, r := range sortedRoles(inc) {
 		d.Roles = append(d.Roles, pmRole{Role: roleLabel(r), Who: who(inc.Roles[r])})
+	}
+	if inc.Type != "" {
+		t := c.incidentType(inc)
+		d.Type = mdText(cmp.Or(t.Name, inc.Type), 60)
+		for _, f := range t.Fields {
+			v := inc.Fields[f.ID]
+			switch {
+			case v == "":
+				continue
+			case f.Kind == bot.CustomUser:
+				v = who(bot.User{ID: v})
+			default:
+				v = mdText(v, bot.MaxCustomText)
+			}
+			d.Fields = append(d.Fields, pmRole{Role: mdText(f.Label, 60), Who: v})
+		}
 	}
 
 	total, _ := c.store.CountEvents(ctx, inc.ID)

@@ -128,6 +128,9 @@ func Announcement(inc *bot.Incident, call string) bot.Message {
 	if inc.Service != "" {
 		text += " · service " + inc.Service
 	}
+	if inc.Type != "" {
+		text += " · type " + inc.Type
+	}
 	if c, ok := inc.Commander(); ok {
 		text += " · commander " + c.Mention()
 	}

@@ -16,7 +16,7 @@ func statusPage(t *testing.T, e *env, services bot.Services) bot.StatusPage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := commands.BuildStatusPage(ctx(), incs, services, bot.DefaultSeverities(), e.clock.Now(),
+	p, err := commands.BuildStatusPage(ctx(), incs, services, bot.DefaultSeverities(), nil, e.clock.Now(),
 		func(ctx context.Context, inc *bot.Incident) ([]bot.Event, error) {
 			return e.store.Events(ctx, inc.ID, 0, 0)
 		})

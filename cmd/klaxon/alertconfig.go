@@ -91,7 +91,7 @@ func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, e
 		if len(r.Match) == 0 {
 			return out, nil, bad(key+".match", "needs at least one label matcher")
 		}
-		route := commands.Route{Match: map[string]*regexp.Regexp{}, Service: r.Service, Severity: r.Severity}
+		route := commands.Route{Match: map[string]*regexp.Regexp{}, Service: r.Service, Severity: r.Severity, Type: r.Type}
 		for label, pattern := range r.Match {
 			re, err := regexp.Compile("^(?:" + pattern + ")$")
 			if err != nil {
@@ -107,8 +107,13 @@ func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, e
 				return out, nil, bad(key+".severity", "%q is not a severity", r.Severity)
 			}
 		}
-		if r.Service == "" && r.Severity == "" {
-			return out, nil, bad(key, "sets neither service nor severity")
+		if r.Type != "" {
+			if _, ok := c.incidentTypes().Get(r.Type); !ok {
+				return out, nil, bad(key+".type", "%q is not one of incidents.types", r.Type)
+			}
+		}
+		if r.Service == "" && r.Severity == "" && r.Type == "" {
+			return out, nil, bad(key, "sets neither service, severity nor type")
 		}
 		out.Routes = append(out.Routes, route)
 	}

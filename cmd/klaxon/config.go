@@ -102,6 +102,8 @@ type Config struct {
 		CallURL string `mapstructure:"call_url"`
 		// Archive an incident's channel this long after it is closed; 0: never.
 		ArchiveAfter time.Duration `mapstructure:"archive_after"`
+		// Types of incident, each with its defaults and custom fields.
+		Types []TypeConfig `mapstructure:"types"`
 	} `mapstructure:"incidents"`
 	Templates struct {
 		Dir string `mapstructure:"dir"` // your own postmortem.md.tmpl; empty: klaxon's
@@ -167,11 +169,40 @@ type AlertSourceConfig struct {
 }
 
 // AlertRouteConfig maps alerts whose labels all match (regular
-// expressions, anchored) to a service and severity.
+// expressions, anchored) to a service, a severity and an incident type.
 type AlertRouteConfig struct {
 	Match    map[string]string `mapstructure:"match"`
 	Service  string            `mapstructure:"service"`
 	Severity string            `mapstructure:"severity"`
+	Type     string            `mapstructure:"type"`
+}
+
+// TypeConfig is one incident type (incidents.types).
+type TypeConfig struct {
+	ID               string `mapstructure:"id"`
+	Name             string `mapstructure:"name"`
+	Private          bool   `mapstructure:"private"`
+	ChannelPattern   string `mapstructure:"channel_pattern"`
+	EscalationPolicy string `mapstructure:"escalation_policy"`
+	// Announce names the type's announcement channel per platform.
+	Announce struct {
+		Console string `mapstructure:"console"`
+		Slack   string `mapstructure:"slack"`
+		Discord string `mapstructure:"discord"`
+	} `mapstructure:"announce"`
+	// StatusPage shows the type's incidents on the status page; default
+	// true (private incidents never show).
+	StatusPage *bool               `mapstructure:"status_page"`
+	Fields     []CustomFieldConfig `mapstructure:"fields"`
+}
+
+// CustomFieldConfig is one custom field of an incident type.
+type CustomFieldConfig struct {
+	ID       string   `mapstructure:"id"`
+	Label    string   `mapstructure:"label"`
+	Kind     string   `mapstructure:"kind"` // text, select, user
+	Options  []string `mapstructure:"options"`
+	Required bool     `mapstructure:"required"`
 }
 
 // PolicyConfig is one escalation policy.
@@ -304,6 +335,7 @@ type ServiceConfig struct {
 func defaults(v *viper.Viper) {
 	v.SetDefault("incidents.call_url", "")
 	v.SetDefault("incidents.archive_after", "0s")
+	v.SetDefault("incidents.types", []any{})
 	v.SetDefault("discord.archive_category_id", "")
 	v.SetDefault("store.driver", "bbolt")
 	v.SetDefault("store.path", "./data/klaxon.db")

@@ -299,13 +299,18 @@ func (c *Config) handoffs() map[string]commands.HandoffNotice {
 
 // pagingConfig builds the paging setup: policies, senders and ack emoji.
 func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) commands.PagingConfig {
-	pc := commands.PagingConfig{Policies: c.built.policies, ServicePolicy: map[string]string{}, Pagers: map[string]bot.Sender{},
+	pc := commands.PagingConfig{Policies: c.built.policies, ServicePolicy: map[string]string{}, TypePolicy: map[string]string{}, Pagers: map[string]bot.Sender{},
 		PagerPeople: map[string][]string{}, AcksSupported: map[string]bool{}, ServiceHours: map[string]bot.Hours{}}
 	for _, s := range c.Services {
 		if s.EscalationPolicy != "" {
 			pc.ServicePolicy[s.ID] = s.EscalationPolicy
 		}
 		pc.ServiceHours[s.ID] = c.built.hours[s.ID]
+	}
+	for _, t := range c.Incidents.Types {
+		if t.EscalationPolicy != "" {
+			pc.TypePolicy[t.ID] = t.EscalationPolicy
+		}
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, p := range c.Pagers {
@@ -458,5 +463,6 @@ func (c *Config) commandsConfig() commands.Config {
 		CallURL:           c.Incidents.CallURL,
 		Trackers:          c.trackerRoutes(),
 		ArchiveAfter:      c.Incidents.ArchiveAfter,
+		Types:             c.incidentTypes(),
 	}
 }

@@ -139,6 +139,9 @@ func (c *Config) Validate() error {
 	if err := c.build(); err != nil {
 		return err
 	}
+	if err := c.validateTypes(); err != nil {
+		return err
+	}
 	if strings.TrimSpace(c.Status.Title) == "" {
 		return bad("status.title", "must not be empty")
 	}

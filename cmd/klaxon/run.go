@@ -75,7 +75,13 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	)
 	var outbox *commands.Outbox // set below; the console settles it after each line
 	if cfg.Mode() == "console" {
-		con := console.New(m.Stdout, cfg.Console.Channel, cfg.Console.AnnounceChannel)
+		channels := []string{cfg.Console.Channel, cfg.Console.AnnounceChannel}
+		for _, t := range cfg.Incidents.Types {
+			if t.Announce.Console != "" {
+				channels = append(channels, t.Announce.Console) // incident types' announcement channels
+			}
+		}
+		con := console.New(m.Stdout, channels...)
 		con.SaveFilesIn(filepath.Join(filepath.Dir(cfg.Store.Path), "files")) // postmortem drafts, next to the store
 		chats = append(chats, con)
 		session := &console.Session{Console: con, Mux: mux, Clock: clock, User: m.consoleUser(cfg),

@@ -411,3 +411,70 @@ schedules:
 		}
 	}
 }
+
+// Incident types on the real Slack protocol: the declaration modal offers
+// the types and their fields (the strict fake checks the Block Kit), a
+// missing required field is reported on its block, and a security
+// incident is declared private with its fields in the pinned summary.
+func TestSlackIncidentTypesInTheModal(t *testing.T) {
+	fake := newFake(t)
+	k := &slackKlaxon{fake: fake, running: runKlaxon(t, `
+incidents:
+  types:
+    - id: security
+      name: Security
+      private: true
+      channel_pattern: sec-{number}
+      fields:
+        - {id: reporter, label: Reporter, kind: user, required: true}
+        - {id: vector, label: Attack vector, kind: select, options: [phishing, malware], required: true}
+    - id: customer
+      name: Customer-facing
+      fields:
+        - {id: customer, label: Customer, kind: text, required: true}
+`, env{
+		"KLAXON_STORE_PATH":             filepath.Join(t.TempDir(), "k.db"),
+		"KLAXON_SLACK_APP_TOKEN":        fake.AppToken,
+		"KLAXON_SLACK_BOT_TOKEN":        fake.BotToken,
+		"KLAXON_SLACK_API_URL":          fake.URL(),
+		"KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS",
+	})}
+	k.waitFor("klaxon to connect to the fake Slack", func() bool { return fake.Connected() })
+	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", "declare"))
+	k.waitFor("the declaration modal", func() bool { return len(fake.Views()) == 1 })
+	view := fake.Views()[0]
+	raw, _ := json.Marshal(view.View)
+	for _, want := range []string{`"block_id":"type"`, `"block_id":"cf_vector"`, `"block_id":"cf_reporter"`, `"block_id":"cf_customer"`, "Attack vector (Security, required)"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the modal lacks %s", want)
+		}
+	}
+	env, err := fake.SubmitView(alice, view.ID, map[string]string{"title": "Token leaked", "severity": "SEV1", "type": "security", "cf_reporter": bob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ack struct {
+		ResponseAction string            `json:"response_action"`
+		Errors         map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal(k.ack(env), &ack); err != nil || ack.ResponseAction != "errors" || !strings.Contains(ack.Errors["cf_vector"], "needs Attack vector") {
+		t.Fatalf("ack = %+v (%v); want an error on the vector", ack, err)
+	}
+	env, _ = fake.SubmitView(alice, view.ID, map[string]string{"title": "Token leaked", "severity": "SEV1", "type": "security", "cf_reporter": bob, "cf_vector": "phishing"})
+	k.ack(env)
+	k.waitFor("the security channel", func() bool { _, ok := fake.ChannelByName("sec-1"); return ok })
+	ch, _ := fake.ChannelByName("sec-1")
+	if !ch.Private {
+		t.Error("a security incident's channel is public")
+	}
+	k.waitFor("the pinned summary", func() bool { c, _ := fake.ChannelByName("sec-1"); return len(c.Pins) == 1 })
+	summary := fake.Messages(ch.ID)[0].Rendered()
+	for _, want := range []string{"Security", "Reporter", "<@" + bob + ">", "Attack vector", "phishing"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	if n := len(fake.Messages("C0INCIDENTS")); n != 0 {
+		t.Errorf("a private security incident was announced publicly (%d messages)", n)
+	}
+}
