@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -320,3 +321,60 @@ schedules:
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }
+
+// Incident types on Discord: the declare command offers type and each
+// custom field as options (the strict fake checks the registration), and
+// a declaration with them is typed, private and in the type's channel.
+func TestDiscordIncidentTypesAsOptions(t *testing.T) {
+	k := startDiscordWith(t, `
+incidents:
+  types:
+    - id: security
+      name: Security
+      private: true
+      channel_pattern: sec-{number}
+      fields:
+        - {id: reporter, label: Reporter, kind: user, required: true}
+        - {id: vector, label: Attack vector, kind: select, options: [phishing, malware], required: true}
+`)
+	f := k.fake
+	var names []string
+	for _, c := range f.Commands() {
+		if c["name"] != "incident" {
+			continue
+		}
+		raw, _ := json.Marshal(c)
+		for _, want := range []string{`"name":"type"`, `"name":"reporter"`, `"name":"vector"`} {
+			if !strings.Contains(string(raw), want) {
+				t.Errorf("/incident declare lacks the option %s", want)
+			}
+		}
+		names = append(names, "incident")
+	}
+	if len(names) != 1 {
+		t.Fatalf("commands: %v", names)
+	}
+	id := f.Command(dAlice, discordfake.GeneralID, "incident", "declare",
+		discordfake.Option{Name: "title", Type: 3, Value: "Token leaked"},
+		discordfake.Option{Name: "type", Type: 3, Value: "security"},
+		discordfake.Option{Name: "reporter", Type: 6, Value: dBob})
+	if got := k.reply(id); !strings.Contains(got, "needs Attack vector") {
+		t.Fatalf("reply = %q; want the missing field named", got)
+	}
+	id = f.Command(dAlice, discordfake.GeneralID, "incident", "declare",
+		discordfake.Option{Name: "title", Type: 3, Value: "Token leaked"},
+		discordfake.Option{Name: "type", Type: 3, Value: "security"},
+		discordfake.Option{Name: "reporter", Type: 6, Value: dBob},
+		discordfake.Option{Name: "vector", Type: 3, Value: "phishing"})
+	if got := k.reply(id); !strings.Contains(got, "Declared **INC-1**") {
+		t.Fatalf("reply = %q", got)
+	}
+	k.waitFor("the pinned summary", func() bool { c, ok := f.ChannelByName("sec-1"); return ok && len(c.Pins) == 1 })
+	ch, _ := f.ChannelByName("sec-1")
+	summary, _ := f.Message(ch.ID, f.Messages(ch.ID)[0].ID)
+	for _, want := range []string{"Security", "Reporter", "<@" + dBob + ">", "phishing"} {
+		if !strings.Contains(summary.Rendered(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary.Rendered())
+		}
+	}
+}
