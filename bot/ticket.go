@@ -56,4 +56,7 @@ type Tracker interface {
 	SetClosed(ctx context.Context, id string, closed bool) error
 	// Changed returns klaxon's tickets changed since since.
 	Changed(ctx context.Context, since time.Time) ([]TicketState, error)
+	// Check asks the tracker whether klaxon's credentials and target (a
+	// repository, a project and issue type) work, for `klaxon check`.
+	Check(ctx context.Context) error
 }

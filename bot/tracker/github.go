@@ -130,6 +130,21 @@ func (g *GitHub) list(ctx context.Context, since time.Time, sort, direction stri
 	return nil
 }
 
+// Check asks GitHub for the repository: the token must see it, and its
+// issues must be turned on.
+func (g *GitHub) Check(ctx context.Context) error {
+	var repo struct {
+		HasIssues bool `json:"has_issues"`
+	}
+	if err := g.c.do(ctx, http.MethodGet, "/repos/"+url.PathEscape(g.owner)+"/"+url.PathEscape(g.repo), nil, nil, &repo); err != nil {
+		return err
+	}
+	if !repo.HasIssues {
+		return bot.Errorf(bot.EREFUSED, "%s/%s has issues turned off (Settings → Features → Issues)", g.owner, g.repo)
+	}
+	return nil
+}
+
 // SetClosed implements Tracker: PATCH the issue's state (closed as
 // completed, or open).
 func (g *GitHub) SetClosed(ctx context.Context, id string, closed bool) error {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -170,6 +171,30 @@ func (j *Jira) SetClosed(ctx context.Context, id string, closed bool) error {
 		state = "close"
 	}
 	return bot.Errorf(bot.EREFUSED, "Jira's workflow offers no transition to %s %s", state, id)
+}
+
+// Check asks Jira who klaxon is (the credentials) and for the project:
+// it must be visible and offer the configured issue type.
+func (j *Jira) Check(ctx context.Context) error {
+	if err := j.c.do(ctx, http.MethodGet, "/rest/api/3/myself", nil, nil, nil); err != nil {
+		return err
+	}
+	var project struct {
+		IssueTypes []struct {
+			Name string `json:"name"`
+		} `json:"issueTypes"`
+	}
+	if err := j.c.do(ctx, http.MethodGet, "/rest/api/3/project/"+url.PathEscape(j.project), nil, nil, &project); err != nil {
+		return err
+	}
+	var names []string
+	for _, t := range project.IssueTypes {
+		if t.Name == j.issueType {
+			return nil
+		}
+		names = append(names, t.Name)
+	}
+	return bot.Errorf(bot.EREFUSED, "project %s has no issue type %q (it has: %s)", j.project, j.issueType, strings.Join(names, ", "))
 }
 
 // ADF is paragraphs of plain text as an Atlassian Document Format

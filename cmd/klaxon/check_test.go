@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
+	"github.com/klaxon-bot/klaxon/bot/tracker/trackerfake"
 )
 
 // check runs `klaxon check` against the environment e.
@@ -76,5 +77,36 @@ func TestCheckNamesMissingDiscordPermissionsAndIntents(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// `klaxon check` asks each tracker whether klaxon can file tickets there,
+// also in console mode, and names what is wrong without the token.
+func TestCheckTrackers(t *testing.T) {
+	gh := trackerfake.NewGitHub("acme/payments", "ghp-check-token")
+	defer gh.Close()
+	jira := trackerfake.NewJira("OPS", "bot@acme.test", "jira-check-token", "Task")
+	defer jira.Close()
+	run := func(jiraType string) (string, error) {
+		var out bytes.Buffer
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &bytes.Buffer{}, Getenv: env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db")}.get}
+		err := m.Execute(context.Background(), []string{"check", "--config", writeConfig(t, `
+trackers:
+  - {id: gh, type: github, repo: acme/payments, api_url: `+gh.URL()+`, token: ghp-check-token}
+  - {id: jira, type: jira, url: `+jira.URL()+`, email: bot@acme.test, token: jira-check-token, project: OPS, issue_type: `+jiraType+`}
+`)})
+		return out.String(), err
+	}
+	if out, err := run("Task"); err != nil || !strings.Contains(out, "tracker gh: ✓") || !strings.Contains(out, "tracker jira: ✓") {
+		t.Fatalf("check = %q, %v", out, err)
+	}
+	gh.DisableIssues("acme/payments")
+	out, err := run("Story")
+	if err == nil || !strings.Contains(out, "tracker gh: ✗ acme/payments has issues turned off") ||
+		!strings.Contains(out, `tracker jira: ✗ project OPS has no issue type "Story" (it has: Task)`) {
+		t.Fatalf("check = %q, %v", out, err)
+	}
+	if strings.Contains(out, "ghp-check-token") || strings.Contains(out, "jira-check-token") {
+		t.Error("check printed a token")
 	}
 }

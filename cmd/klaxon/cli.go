@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -162,7 +165,7 @@ func (m *Main) command() *cobra.Command {
 }
 
 // Check is `klaxon check`: the configuration, then each chat platform's
-// own check.
+// own check, then each tracker's.
 func (m *Main) Check(ctx context.Context, cfg *Config, source string) error {
 	fmt.Fprintf(m.Stdout, "config OK (%s): mode %s\n", source, cfg.Mode())
 	platforms, err := cfg.platforms(m.Logger(cfg), bot.SystemClock{}, cfg.commandsConfig())
@@ -171,9 +174,8 @@ func (m *Main) Check(ctx context.Context, cfg *Config, source string) error {
 	}
 	if len(platforms) == 0 {
 		fmt.Fprintln(m.Stdout, "no Slack or Discord token is configured (console mode): no platform to check")
-		return nil
 	}
-	problems := 0
+	problems := m.checkTrackers(ctx, cfg)
 	for _, p := range platforms {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		missing, err := p.Check(ctx)
@@ -195,6 +197,29 @@ func (m *Main) Check(ctx context.Context, cfg *Config, source string) error {
 		return fmt.Errorf("check: %d problem(s) found", problems)
 	}
 	return nil
+}
+
+// checkTrackers asks each tracker whether its credentials and target
+// work, and returns how many do not.
+func (m *Main) checkTrackers(ctx context.Context, cfg *Config) int {
+	trackers, err := cfg.trackers(&http.Client{Timeout: 20 * time.Second})
+	if err != nil {
+		fmt.Fprintf(m.Stdout, "trackers: ✗ %v\n", err)
+		return 1
+	}
+	problems := 0
+	for _, id := range slices.Sorted(maps.Keys(trackers)) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := trackers[id].Check(ctx)
+		cancel()
+		if err != nil {
+			problems++
+			fmt.Fprintf(m.Stdout, "tracker %s: ✗ %s\n", id, bot.ErrorMessage(err))
+			continue
+		}
+		fmt.Fprintf(m.Stdout, "tracker %s: ✓ klaxon can file tickets there\n", id)
+	}
+	return problems
 }
 
 // withStore opens the configured store for an offline command.

@@ -169,8 +169,19 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 		ghError(w, http.StatusUnauthorized, "Bad credentials")
 		return
 	}
-	// /repos/{owner}/{repo}/issues[/{number}]
+	// /repos/{owner}/{repo}[/issues[/{number}]]
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) == 3 && parts[0] == "repos" && r.Method == http.MethodGet {
+		repo, ok := g.repos[parts[1]+"/"+parts[2]]
+		if !ok {
+			ghError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_ = json.NewEncoder(w).Encode(map[string]any{"full_name": repo.name, "has_issues": !repo.disabled,
+			"permissions": map[string]bool{"pull": true, "triage": write, "push": write}})
+		return
+	}
 	if len(parts) < 4 || parts[0] != "repos" || parts[3] != "issues" || len(parts) > 5 {
 		ghError(w, http.StatusNotFound, "Not Found")
 		return

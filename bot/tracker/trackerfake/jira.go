@@ -145,6 +145,20 @@ func (j *Jira) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == "/rest/api/3/search" || path == "/rest/api/2/search":
 		jiraError(w, http.StatusGone, []string{"The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."}, nil)
+	case path == "/rest/api/3/myself" && r.Method == http.MethodGet:
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		_ = json.NewEncoder(w).Encode(map[string]any{"accountId": "5b10a2844c20165700ede21g", "emailAddress": j.email, "active": true})
+	case strings.HasPrefix(path, "/rest/api/3/project/") && r.Method == http.MethodGet:
+		if strings.TrimPrefix(path, "/rest/api/3/project/") != j.project {
+			jiraError(w, http.StatusNotFound, []string{"No project could be found with key '" + strings.TrimPrefix(path, "/rest/api/3/project/") + "'."}, nil)
+			return
+		}
+		var types []any
+		for _, t := range j.issueTypes {
+			types = append(types, map[string]any{"name": t})
+		}
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		_ = json.NewEncoder(w).Encode(map[string]any{"key": j.project, "issueTypes": types})
 	case path == "/rest/api/3/search/jql" && r.Method == http.MethodGet:
 		j.search(w, r)
 	case path == "/rest/api/3/issue" && r.Method == http.MethodPost:
