@@ -154,15 +154,31 @@ func (ts IncidentTypes) Get(id string) (IncidentType, bool) {
 	return IncidentType{}, false
 }
 
+// TypedField is a custom field with the type that asks for it.
+type TypedField struct {
+	Type IncidentType
+	CustomField
+}
+
+// Fields lists every type's custom fields in order, each id once (types
+// may share a field; the first type's wins).
+func (ts IncidentTypes) Fields() []TypedField {
+	var out []TypedField
+	for _, t := range ts {
+		for _, f := range t.Fields {
+			if !slices.ContainsFunc(out, func(o TypedField) bool { return o.ID == f.ID }) {
+				out = append(out, TypedField{Type: t, CustomField: f})
+			}
+		}
+	}
+	return out
+}
+
 // FieldIDs lists every custom field id of every type, once each.
 func (ts IncidentTypes) FieldIDs() []string {
 	var out []string
-	for _, t := range ts {
-		for _, f := range t.Fields {
-			if !slices.Contains(out, f.ID) {
-				out = append(out, f.ID)
-			}
-		}
+	for _, f := range ts.Fields() {
+		out = append(out, f.ID)
 	}
 	return out
 }

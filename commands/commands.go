@@ -219,19 +219,12 @@ func (c *Incidents) typeParams() []bot.Param {
 		ids = append(ids, t.ID)
 	}
 	out := []bot.Param{{Name: "type", Desc: cutDesc("The incident type: " + strings.Join(ids, ", ")), Key: "type", Usage: "[type:<" + strings.Join(ids, "|") + ">]"}}
-	seen := map[string]bool{}
-	for _, t := range c.cfg.Types {
-		for _, f := range t.Fields {
-			if seen[f.ID] {
-				continue
-			}
-			seen[f.ID] = true
-			p := bot.Param{Name: f.ID, Desc: cutDesc(f.Label + " (" + t.ID + ")"), Key: f.ID, Usage: "[" + f.ID + ":…]"}
-			if f.Kind == bot.CustomUser {
-				p.Kind, p.Usage = bot.ParamUser, "["+f.ID+":@person]"
-			}
-			out = append(out, p)
+	for _, f := range c.cfg.Types.Fields() {
+		p := bot.Param{Name: f.ID, Desc: cutDesc(f.Label + " (" + f.Type.ID + ")"), Key: f.ID, Usage: "[" + f.ID + ":…]"}
+		if f.Kind == bot.CustomUser {
+			p.Kind, p.Usage = bot.ParamUser, "["+f.ID+":@person]"
 		}
+		out = append(out, p)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -85,41 +86,29 @@ func (c *Interactions) typeFormFields(in DeclareInput) []bot.FormField {
 		kind.Options = append(kind.Options, bot.Option{Value: t.ID, Label: t.Name})
 	}
 	out := []bot.FormField{kind}
-	seen := map[string]bool{}
-	for _, t := range c.cfg.Types {
-		for _, f := range t.Fields {
-			if seen[f.ID] {
-				continue
-			}
-			seen[f.ID] = true
-			label := f.Label + " (" + t.Name + ")"
-			if f.Required {
-				label = f.Label + " (" + t.Name + ", required)"
-			}
-			ff := bot.FormField{ID: CustomFieldID(f.ID), Label: label, Kind: bot.FieldText, Optional: true, MaxLength: bot.MaxCustomText, Initial: in.Fields[f.ID]}
-			switch f.Kind {
-			case bot.CustomSelect:
-				ff.Kind, ff.MaxLength = bot.FieldSelect, 0
-				for _, o := range f.Options {
-					ff.Options = append(ff.Options, bot.Option{Value: o, Label: o})
-				}
-			case bot.CustomUser:
-				ff.Kind, ff.MaxLength, ff.Initial = bot.FieldUser, 0, ""
-			}
-			out = append(out, ff)
+	for _, f := range c.cfg.Types.Fields() {
+		label := f.Label + " (" + f.Type.Name + ")"
+		if f.Required {
+			label = f.Label + " (" + f.Type.Name + ", required)"
 		}
+		ff := bot.FormField{ID: CustomFieldID(f.ID), Label: label, Kind: bot.FieldText, Optional: true, MaxLength: bot.MaxCustomText, Initial: in.Fields[f.ID]}
+		switch f.Kind {
+		case bot.CustomSelect:
+			ff.Kind, ff.MaxLength = bot.FieldSelect, 0
+			for _, o := range f.Options {
+				ff.Options = append(ff.Options, bot.Option{Value: o, Label: o})
+			}
+		case bot.CustomUser:
+			ff.Kind, ff.MaxLength, ff.Initial = bot.FieldUser, 0, ""
+		}
+		out = append(out, ff)
 	}
 	return out
 }
 
 // isUserField reports whether custom field id holds a person.
 func (c *Interactions) isUserField(id string) bool {
-	for _, t := range c.cfg.Types {
-		if f, ok := t.Field(id); ok {
-			return f.Kind == bot.CustomUser
-		}
-	}
-	return false
+	return slices.ContainsFunc(c.cfg.Types.Fields(), func(f bot.TypedField) bool { return f.ID == id && f.Kind == bot.CustomUser })
 }
 
 // encodeRef and decodeRef carry a message reference through form metadata.

@@ -136,6 +136,7 @@ var badConfigs = []struct {
 	{"type twice", "incidents:\n  types:\n    - {id: a, name: A}\n    - {id: a, name: B}\n", nil, "incidents.types[1].id"},
 	{"field takes an option key", "incidents:\n  types:\n    - id: a\n      name: A\n      fields:\n        - {id: service, label: S, kind: text}\n", nil, "incidents.types[0]: fields[0].id"},
 	{"select without options", "incidents:\n  types:\n    - id: a\n      name: A\n      fields:\n        - {id: tier, label: Tier, kind: select}\n", nil, "incidents.types[0]: fields[0].options"},
+	{"shared field of two kinds", "incidents:\n  types:\n    - id: a\n      name: A\n      fields:\n        - {id: owner, label: Owner, kind: user}\n    - id: b\n      name: B\n      fields:\n        - {id: owner, label: Owner, kind: text}\n", nil, "incidents.types[1].fields[0].kind"},
 	{"unknown field kind", "incidents:\n  types:\n    - id: a\n      name: A\n      fields:\n        - {id: tier, label: Tier, kind: number}\n", nil, "incidents.types[0]: fields[0].kind"},
 	{"type with unknown policy", "incidents:\n  types:\n    - {id: a, name: A, escalation_policy: nope}\n", nil, "incidents.types[0].escalation_policy"},
 	{"type with bad pattern", "incidents:\n  types:\n    - {id: a, name: A, channel_pattern: sec}\n", nil, "incidents.types[0].channel_pattern"},

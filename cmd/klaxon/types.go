@@ -29,6 +29,7 @@ func (c *Config) incidentTypes() bot.IncidentTypes {
 // validateTypes checks incidents.types, naming the first bad key.
 func (c *Config) validateTypes() error {
 	seen := map[string]bool{}
+	kinds := map[string]bot.CustomKind{} // a field id shared by types means one kind of value
 	for i, t := range c.incidentTypes() {
 		key := fmt.Sprintf("incidents.types[%d]", i)
 		if err := t.Validate(commands.DeclareOptions); err != nil {
@@ -38,6 +39,12 @@ func (c *Config) validateTypes() error {
 			return bad(key+".id", "%q is used twice", t.ID)
 		}
 		seen[t.ID] = true
+		for j, f := range t.Fields {
+			if k, ok := kinds[f.ID]; ok && k != f.Kind {
+				return bad(fmt.Sprintf("%s.fields[%d].kind", key, j), "%q is a %s field in another type; a shared field keeps one kind", f.ID, k)
+			}
+			kinds[f.ID] = f.Kind
+		}
 		if t.ChannelPattern != "" {
 			if err := commands.ValidateChannelPattern(t.ChannelPattern); err != nil {
 				return bad(key+".channel_pattern", "%v", err)
