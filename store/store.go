@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	fastjson "github.com/segmentio/encoding/json"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
@@ -474,7 +475,7 @@ type briefEvent struct {
 func (s *Store) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	return s.eachEvent(incidentID, func(v []byte) (bot.Event, error) {
 		var b briefEvent
-		err := json.Unmarshal(v, &b)
+		err := fastjson.Unmarshal(v, &b)
 		return bot.Event{IncidentID: incidentID, Seq: b.Seq, Kind: b.Kind, Actor: b.Actor, Time: b.Time, Text: b.Text, Highlight: b.Highlight}, err
 	}, fn)
 }

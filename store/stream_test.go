@@ -57,3 +57,43 @@ func TestLongTimelineStreamsAcrossPageReleases(t *testing.T) {
 		t.Fatalf("write after an early stop: %v", err)
 	}
 }
+
+// The brief stream's decoder reads what encoding/json wrote exactly as
+// encoding/json reads it: escapes, HTML-escaped <>&, emoji, control
+// characters, names, times and flags.
+func TestBriefStreamDecodesLikeEncodingJSON(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 28, 3, 0, 0, 123456789, time.FixedZone("CET", 3600))
+	inc := &bot.Incident{Title: "tricky", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen, Platform: bot.PlatformConsole, DeclaredAt: t0}
+	texts := []string{`plain`, `quote " backslash \ slash /`, "<script>&amp;</script>", "emoji 🔥 and 日本語", "tab\tnewline\nnul\x00bell\x07",
+		"\u2028\u2029 line separators", `\u0041 literally`, strings.Repeat("long ", 2000)}
+	var events []bot.Event
+	for i, text := range texts {
+		ev := bot.NewEvent(bot.EventMessage, bot.User{ID: fmt.Sprintf("U%d", i), Name: "Zoë \"z\" <z>"}, t0.Add(time.Duration(i)*time.Second), text)
+		ev.Highlight = i%2 == 0
+		events = append(events, ev)
+	}
+	if err := s.Update(ctx, func(tx bot.Tx) error { return tx.CreateIncident(inc, events...) }); err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.Events(ctx, inc.ID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	err = s.EachEventBrief(ctx, inc.ID, func(ev bot.Event) error {
+		w := want[i]
+		if ev.Text != w.Text || ev.Actor != w.Actor || !ev.Time.Equal(w.Time) || ev.Kind != w.Kind || ev.Highlight != w.Highlight || ev.Seq != w.Seq {
+			return fmt.Errorf("event %d: brief %+v, full %+v", i, ev, w)
+		}
+		if i < len(texts) && ev.Text != texts[i] {
+			return fmt.Errorf("event %d text %q, want %q", i, ev.Text, texts[i])
+		}
+		i++
+		return nil
+	})
+	if err != nil || i != len(want) {
+		t.Fatalf("compared %d of %d: %v", i, len(want), err)
+	}
+}
