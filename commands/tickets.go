@@ -104,11 +104,9 @@ func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, a
 		found bool
 	)
 	if again {
-		if tk, found, err = tr.Find(ctx, is); err != nil {
-			return nil, err
-		}
+		tk, found, err = tr.Find(ctx, is)
 	}
-	if !found {
+	if err == nil && !found {
 		tk, err = tr.Create(ctx, is)
 	}
 	if err != nil {
@@ -122,8 +120,7 @@ func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, a
 		}), err
 	}
 	return t.record(f.Number, func(tx bot.Tx, f *bot.FollowUp) error {
-		tk.Closed = false // as made; a state job after this one closes it if the follow-up is done
-		*f.Ticket = tk
+		*f.Ticket = tk // as the tracker has it; a state job after this one brings it to the follow-up's state
 		return t.tell(tx, inc, fmt.Sprintf("🎫 %s → %s", f.Key(), ticketLink(f.Ticket)))
 	}), nil
 }

@@ -144,8 +144,16 @@ func (j *Jira) Changed(ctx context.Context, since time.Time) ([]bot.TicketState,
 }
 
 // SetClosed implements Tracker: the first transition into the "done"
-// status category (closing) or out of it (reopening).
+// status category (closing) or out of it (reopening). An issue already so
+// is left alone: a workflow offers no transition to where an issue is.
 func (j *Jira) SetClosed(ctx context.Context, id string, closed bool) error {
+	var cur jiraIssue
+	if err := j.c.do(ctx, http.MethodGet, "/rest/api/3/issue/"+url.PathEscape(id), url.Values{"fields": {"status"}}, nil, &cur); err != nil {
+		return err
+	}
+	if cur.closed() == closed {
+		return nil
+	}
 	path := "/rest/api/3/issue/" + url.PathEscape(id) + "/transitions"
 	var ts struct {
 		Transitions []struct {

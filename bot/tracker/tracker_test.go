@@ -201,6 +201,9 @@ func TestJiraTicketLifecycle(t *testing.T) {
 	if s := fake.Issues()[0].Status; s != "Done" {
 		t.Fatalf("status = %s", s)
 	}
+	if err := j.SetClosed(ctx, "PAY-1", true); err != nil { // already closed: nothing to do
+		t.Fatalf("closing a closed issue: %v", err)
+	}
 	changed, err := j.Changed(ctx, time.Now().Add(-30*time.Second))
 	if err != nil || len(changed) != 1 || changed[0] != (bot.TicketState{ID: "PAY-1", Closed: true}) {
 		t.Fatalf("Changed = %+v, %v", changed, err)

@@ -167,6 +167,15 @@ func (j *Jira) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		j.create(w, r)
+	case strings.HasPrefix(path, "/rest/api/3/issue/") && !strings.Contains(strings.TrimPrefix(path, "/rest/api/3/issue/"), "/") && r.Method == http.MethodGet:
+		issue := j.find(strings.TrimPrefix(path, "/rest/api/3/issue/"))
+		if issue == nil {
+			jiraError(w, http.StatusNotFound, []string{"Issue does not exist or you do not have permission to see it."}, nil)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": issue.ID, "key": issue.Key, "fields": map[string]any{
+			"status": map[string]any{"name": issue.Status, "statusCategory": map[string]any{"key": category(issue.Status)}}}})
 	case strings.HasPrefix(path, "/rest/api/3/issue/") && strings.HasSuffix(path, "/transitions"):
 		key := strings.TrimSuffix(strings.TrimPrefix(path, "/rest/api/3/issue/"), "/transitions")
 		issue := j.find(key)
