@@ -65,8 +65,9 @@ var _ bot.SelfChecker = (*Adapter)(nil)
 
 // setup is what the server grants klaxon, as the check reads it.
 type setup struct {
-	held     int64 // permissions where klaxon creates incident channels
-	appFlags int   // the application's flags: which privileged intents are on
+	held     int64  // permissions where klaxon creates incident channels
+	archive  string // what is wrong with the archive category, if anything
+	appFlags int    // the application's flags: which privileged intents are on
 	guild    *discordgo.Guild
 	myRoles  []string // klaxon's roles
 }
@@ -83,6 +84,9 @@ func (a *Adapter) missing(st setup) []string {
 	}
 	if appFlags&(appFlagMessageContent|appFlagMessageContentLimited) == 0 {
 		out = append(out, "Discord's Message Content intent is off: Discord refuses klaxon's connection until it is enabled. Turn on Bot → Privileged Gateway Intents → Message Content Intent in the developer portal.")
+	}
+	if st.archive != "" {
+		out = append(out, st.archive)
 	}
 	return append(out, roleProblems(a.cfg.Roles, st.guild, st.myRoles, held, appFlags)...)
 }
@@ -124,6 +128,19 @@ func (a *Adapter) effective(ctx context.Context) (setup, error) {
 	if st.held&discordgo.PermissionAdministrator != 0 || guild.OwnerID == me.ID {
 		st.held = math.MaxInt64
 		return st, nil
+	}
+	if id := a.cfg.ArchiveCategoryID; id != "" {
+		// Archiving moves channels into it: it must be a category where
+		// klaxon may manage channels.
+		cat, err := a.s.Channel(id, a.opt(ctx))
+		switch {
+		case err != nil:
+			st.archive = fmt.Sprintf("discord.archive_category_id %s cannot be read (%s): closed incidents' channels will not be archived.", id, bot.ErrorMessage(apiError("read it", err)))
+		case cat.Type != discordgo.ChannelTypeGuildCategory:
+			st.archive = fmt.Sprintf("discord.archive_category_id %s is not a category: closed incidents' channels will not be archived. Give the id of a category.", id)
+		case overwrite(st.held, cat.PermissionOverwrites, guild.ID, member.Roles, me.ID)&discordgo.PermissionManageChannels == 0:
+			st.archive = fmt.Sprintf("klaxon may not manage channels in the archive category %s: closed incidents' channels will not be moved there. Allow klaxon's role Manage Channels in it.", id)
+		}
 	}
 	if a.cfg.CategoryID != "" {
 		cat, err := a.s.Channel(a.cfg.CategoryID, a.opt(ctx))

@@ -78,6 +78,22 @@ func TestCheckNamesMissingDiscordPermissionsAndIntents(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
 	}
+
+	// The archive category: a channel that is not a category is named.
+	perms, err := discordfake.InvitePermissions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.SetPermissions(perms)
+	fake.SetMessageContentIntent(true)
+	e["KLAXON_DISCORD_ARCHIVE_CATEGORY_ID"] = discordfake.GeneralID
+	if out, err := check(t, e); err == nil || !strings.Contains(out, "discord.archive_category_id "+discordfake.GeneralID+" is not a category") {
+		t.Errorf("check with a channel as the archive category = %q, %v", out, err)
+	}
+	e["KLAXON_DISCORD_ARCHIVE_CATEGORY_ID"] = discordfake.ArchiveCategoryID
+	if out, err := check(t, e); err != nil || !strings.Contains(out, "discord: ✓") {
+		t.Errorf("check with the archive category = %q, %v", out, err)
+	}
 }
 
 // `klaxon check` asks each tracker whether klaxon can file tickets there,
