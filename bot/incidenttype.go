@@ -154,6 +154,15 @@ func (ts IncidentTypes) Get(id string) (IncidentType, bool) {
 	return IncidentType{}, false
 }
 
+// IDs lists the types' ids, in order.
+func (ts IncidentTypes) IDs() []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.ID)
+	}
+	return out
+}
+
 // TypedField is a custom field with the type that asks for it.
 type TypedField struct {
 	Type IncidentType

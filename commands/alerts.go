@@ -203,19 +203,14 @@ func (a *Alerts) declare(ctx context.Context, al bot.Alert, events []bot.Event) 
 	if title == "" {
 		title = "Alert " + al.GroupKey
 	}
-	if r := []rune(title); len(r) > bot.MaxTitleRunes {
-		title = string(r[:bot.MaxTitleRunes-1]) + "…"
-	}
+	title = bot.Cut(title, bot.MaxTitleRunes)
 	service := al.Service
 	if service != "" {
 		if _, err := a.incidents.service(service); err != nil {
 			service = "" // an unknown service still declares, without one
 		}
 	}
-	detail := al.Detail
-	if r := []rune(detail); len(r) > 1000 {
-		detail = string(r[:999]) + "…"
-	}
+	detail := bot.Cut(al.Detail, 1000)
 	inc, warn, err := a.incidents.Declare(ctx, DeclareInput{
 		Title: title, Severity: sev, Service: service, Summary: detail, Type: al.Type, FieldsLater: true,
 		DeclaredBy: alertUser(al), Platform: a.cfg.Platform,

@@ -214,27 +214,16 @@ func (c *Incidents) typeParams() []bot.Param {
 	if len(c.cfg.Types) == 0 {
 		return nil
 	}
-	var ids []string
-	for _, t := range c.cfg.Types {
-		ids = append(ids, t.ID)
-	}
-	out := []bot.Param{{Name: "type", Desc: cutDesc("The incident type: " + strings.Join(ids, ", ")), Key: "type", Usage: "[type:<" + strings.Join(ids, "|") + ">]"}}
+	ids := c.cfg.Types.IDs()
+	out := []bot.Param{{Name: "type", Desc: "The incident type: " + strings.Join(ids, ", "), Key: "type", Usage: "[type:<" + strings.Join(ids, "|") + ">]"}}
 	for _, f := range c.cfg.Types.Fields() {
-		p := bot.Param{Name: f.ID, Desc: cutDesc(f.Label + " (" + f.Type.ID + ")"), Key: f.ID, Usage: "[" + f.ID + ":…]"}
+		p := bot.Param{Name: f.ID, Desc: f.Label + " (" + f.Type.ID + ")", Key: f.ID, Usage: "[" + f.ID + ":…]"}
 		if f.Kind == bot.CustomUser {
 			p.Kind, p.Usage = bot.ParamUser, "["+f.ID+":@person]"
 		}
 		out = append(out, p)
 	}
 	return out
-}
-
-// cutDesc keeps a parameter's description within Discord's 100 characters.
-func cutDesc(s string) string {
-	if r := []rune(s); len(r) > 100 {
-		return string(r[:99]) + "…"
-	}
-	return s
 }
 
 // chat returns the chat of platform p, or an error users can read.

@@ -98,11 +98,7 @@ func (c *Incidents) checkType(in DeclareInput, errs bot.FieldErrors) typed {
 			if len(c.cfg.Types) == 0 {
 				errs[FieldType] = "klaxon has no incident types configured."
 			} else {
-				var ids []string
-				for _, t := range c.cfg.Types {
-					ids = append(ids, t.ID)
-				}
-				errs[FieldType] = fmt.Sprintf("%q is not an incident type; pick one of %s.", in.Type, strings.Join(ids, ", "))
+				errs[FieldType] = fmt.Sprintf("%q is not an incident type; pick one of %s.", in.Type, strings.Join(c.cfg.Types.IDs(), ", "))
 			}
 			return out
 		}
@@ -505,18 +501,27 @@ func (c *Incidents) announceChannel(inc *bot.Incident) string {
 	return c.cfg.Announce[inc.Platform]
 }
 
-// typeSummary shows inc's type and its custom fields' values, in the
-// type's order, for the summary.
-func (c *Incidents) typeSummary(inc *bot.Incident) []bot.Field {
+// typeValues is inc's type's name (the id, should the type be gone; ""
+// for an incident of no type) and its custom fields' values as people
+// read them (users as mentions), in the type's order.
+func (c *Incidents) typeValues(inc *bot.Incident) (name string, fields []bot.Field) {
 	if inc.Type == "" {
-		return nil
+		return "", nil
 	}
 	t := c.incidentType(inc)
-	out := []bot.Field{{Label: "Type", Value: cmp.Or(t.Name, inc.Type)}} // the id, should the type be gone
 	for _, f := range t.Fields {
 		if v := inc.Fields[f.ID]; v != "" {
-			out = append(out, bot.Field{Label: f.Label, Value: f.Show(v)})
+			fields = append(fields, bot.Field{Label: f.Label, Value: f.Show(v)})
 		}
 	}
-	return out
+	return cmp.Or(t.Name, inc.Type), fields
+}
+
+// typeSummary is the summary's lines for inc's type and custom fields.
+func (c *Incidents) typeSummary(inc *bot.Incident) []bot.Field {
+	name, fields := c.typeValues(inc)
+	if name == "" {
+		return nil
+	}
+	return append([]bot.Field{{Label: "Type", Value: name}}, fields...)
 }

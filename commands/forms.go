@@ -174,10 +174,7 @@ func (c *Interactions) actDeclareFromMessage(ctx context.Context, a bot.Action) 
 	if err != nil {
 		return nil, err
 	}
-	summary := a.Text
-	if r := []rune(summary); len(r) > bot.MaxTextRunes {
-		summary = string(r[:bot.MaxTextRunes-1]) + "…"
-	}
+	summary := bot.Cut(a.Text, bot.MaxTextRunes)
 	title := firstLine(a.Text, bot.MaxTitleRunes)
 	form := c.declareForm(DeclareInput{Title: title, Summary: summary, Source: a.Message}, a.Channel)
 	if err := chat.OpenForm(ctx, a.Trigger, form); err != nil {

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -69,9 +68,7 @@ var chatTokens = regexp.MustCompile(`<([@#])!?([^>|\s]+)(?:\|[^>]*)?>`)
 func mdText(s string, max int) string {
 	s = chatTokens.ReplaceAllString(s, "$1$2")
 	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max-1]) + "…"
-	}
+	s = bot.Cut(s, max)
 	s = mdSpecial.Replace(s)
 	return broadcast.ReplaceAllString(s, "@\u200b$1")
 }
@@ -171,21 +168,10 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 	for _, r := range sortedRoles(inc) {
 		d.Roles = append(d.Roles, pmRole{Role: roleLabel(r), Who: who(inc.Roles[r])})
 	}
-	if inc.Type != "" {
-		t := c.incidentType(inc)
-		d.Type = mdText(cmp.Or(t.Name, inc.Type), 60)
-		for _, f := range t.Fields {
-			v := inc.Fields[f.ID]
-			switch {
-			case v == "":
-				continue
-			case f.Kind == bot.CustomUser:
-				v = who(bot.User{ID: v})
-			default:
-				v = mdText(v, bot.MaxCustomText)
-			}
-			d.Fields = append(d.Fields, pmRole{Role: mdText(f.Label, 60), Who: v})
-		}
+	name, fields := c.typeValues(inc)
+	d.Type = mdText(name, 60)
+	for _, f := range fields { // mdText makes a mention plain @name
+		d.Fields = append(d.Fields, pmRole{Role: mdText(f.Label, 60), Who: mdText(f.Value, bot.MaxCustomText)})
 	}
 
 	total, _ := c.store.CountEvents(ctx, inc.ID)

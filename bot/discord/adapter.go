@@ -218,7 +218,7 @@ func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.
 			return bot.ChannelRef{}, fmt.Errorf("discord: #%s: %w", spec.Name, bot.ErrNameTaken)
 		}
 	}
-	data := discordgo.GuildChannelCreateData{Name: spec.Name, Type: discordgo.ChannelTypeGuildText, Topic: cut(spec.Topic, 1024), ParentID: a.cfg.CategoryID}
+	data := discordgo.GuildChannelCreateData{Name: spec.Name, Type: discordgo.ChannelTypeGuildText, Topic: bot.Cut(spec.Topic, 1024), ParentID: a.cfg.CategoryID}
 	if spec.Private {
 		data.PermissionOverwrites = []*discordgo.PermissionOverwrite{
 			{ID: a.cfg.GuildID, Type: discordgo.PermissionOverwriteTypeRole, Deny: discordgo.PermissionViewChannel}, // @everyone
@@ -293,7 +293,7 @@ func (a *Adapter) Archive(ctx context.Context, channelID string) error {
 
 // SetTopic implements bot.Chat.
 func (a *Adapter) SetTopic(ctx context.Context, channelID, topic string) error {
-	_, err := a.s.ChannelEdit(channelID, &discordgo.ChannelEdit{Topic: cut(topic, 1024)}, a.opt(ctx))
+	_, err := a.s.ChannelEdit(channelID, &discordgo.ChannelEdit{Topic: bot.Cut(topic, 1024)}, a.opt(ctx))
 	return apiError("set the channel topic", err)
 }
 
@@ -395,7 +395,7 @@ func (a *Adapter) ownPin(channel string) bool {
 
 // Upload implements bot.Chat with a message carrying the file.
 func (a *Adapter) Upload(ctx context.Context, channelID string, f bot.File) (bot.MessageRef, error) {
-	send := &discordgo.MessageSend{Content: cut(markdown(f.Comment), 2000),
+	send := &discordgo.MessageSend{Content: bot.Cut(markdown(f.Comment), 2000),
 		Files: []*discordgo.File{{Name: f.Name, ContentType: contentType(f.Name), Reader: bytes.NewReader(f.Content)}}}
 	msg, err := a.s.ChannelMessageSendComplex(channelID, send, a.opt(ctx))
 	if err != nil {

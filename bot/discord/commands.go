@@ -22,23 +22,23 @@ const MessageCommandName = "Declare incident"
 func (a *Adapter) applicationCommands(m *bot.Mux) []*discordgo.ApplicationCommand {
 	var sevChoices []*discordgo.ApplicationCommandOptionChoice
 	for _, s := range a.cfg.Severities {
-		sevChoices = append(sevChoices, &discordgo.ApplicationCommandOptionChoice{Name: cut(s.Name+" — "+s.Label, 100), Value: s.Name})
+		sevChoices = append(sevChoices, &discordgo.ApplicationCommandOptionChoice{Name: bot.Cut(s.Name+" — "+s.Label, 100), Value: s.Name})
 	}
 	var out []*discordgo.ApplicationCommand
 	for _, root := range m.Roots() {
-		cmd := &discordgo.ApplicationCommand{Name: root.Name, Description: cut(cmp.Or(root.Summary, "klaxon /"+root.Name), 100), Type: discordgo.ChatApplicationCommand}
+		cmd := &discordgo.ApplicationCommand{Name: root.Name, Description: bot.Cut(cmp.Or(root.Summary, "klaxon /"+root.Name), 100), Type: discordgo.ChatApplicationCommand}
 		for _, c := range m.Commands(root.Name) {
 			name, ok := strings.CutPrefix(c.Name, root.Name+" ")
 			if !ok || c.AliasOf != "" {
 				continue
 			}
-			sub := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: cut(c.Summary, 100)}
+			sub := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: bot.Cut(c.Summary, 100)}
 			// Discord wants required options first; the command line keeps
 			// the registry's order (commandText).
 			params := slices.Clone(c.Params)
 			slices.SortStableFunc(params, func(x, y bot.Param) int { return cmp.Compare(boolInt(!x.Required), boolInt(!y.Required)) })
 			for _, p := range params {
-				opt := &discordgo.ApplicationCommandOption{Type: optionType(p.Kind), Name: p.Name, Description: cut(p.Desc, 100), Required: p.Required}
+				opt := &discordgo.ApplicationCommandOption{Type: optionType(p.Kind), Name: p.Name, Description: bot.Cut(p.Desc, 100), Required: p.Required}
 				switch p.Kind {
 				case bot.ParamSeverity:
 					opt.Choices = sevChoices

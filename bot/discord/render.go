@@ -11,14 +11,6 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
 // slackBold matches *bold* in klaxon's neutral text; Discord spells it **bold**.
 var slackBold = regexp.MustCompile(`(^|[^*\w])\*([^*\n]+)\*($|[^*\w])`)
 
@@ -61,7 +53,7 @@ func messageSend(m bot.Message) *discordgo.MessageSend {
 		if m.Context != "" {
 			text += "\n-# " + m.Context
 		}
-		send.Content = cut(text, maxContent)
+		send.Content = bot.Cut(text, maxContent)
 	} else {
 		send.Embeds = []*discordgo.MessageEmbed{embed(m)}
 	}
@@ -74,13 +66,13 @@ func messageSend(m bot.Message) *discordgo.MessageSend {
 // then fields from the end give way, and a last field counts what was
 // left out.
 func embed(m bot.Message) *discordgo.MessageEmbed {
-	e := &discordgo.MessageEmbed{Title: cut(m.Title, maxTitle), Description: cut(markdown(m.Text), maxDesc)}
+	e := &discordgo.MessageEmbed{Title: bot.Cut(m.Title, maxTitle), Description: bot.Cut(markdown(m.Text), maxDesc)}
 	if m.Context != "" {
-		e.Footer = &discordgo.MessageEmbedFooter{Text: cut(m.Context, maxFooter)}
+		e.Footer = &discordgo.MessageEmbedFooter{Text: bot.Cut(m.Context, maxFooter)}
 	}
 	var fields []*discordgo.MessageEmbedField
 	for _, f := range m.Fields {
-		name, value := cut(f.Label, maxFieldName), cut(markdown(f.Value), maxFieldValue)
+		name, value := bot.Cut(f.Label, maxFieldName), bot.Cut(markdown(f.Value), maxFieldValue)
 		if name == "" {
 			name = "\u200b" // Discord requires both; a zero-width space reads as nothing
 		}
@@ -116,10 +108,10 @@ func embed(m bot.Message) *discordgo.MessageEmbed {
 		fit(keep)
 	}
 	if over := size() - maxEmbedTotal; over > 0 && e.Footer != nil {
-		e.Footer.Text = cut(e.Footer.Text, max(n(e.Footer.Text)-over, 1))
+		e.Footer.Text = bot.Cut(e.Footer.Text, max(n(e.Footer.Text)-over, 1))
 	}
 	if over := size() - maxEmbedTotal; over > 0 {
-		e.Description = cut(e.Description, max(n(e.Description)-over, 1))
+		e.Description = bot.Cut(e.Description, max(n(e.Description)-over, 1))
 	}
 	return e
 }
@@ -150,7 +142,7 @@ func buttons(bs []bot.Button) []discordgo.MessageComponent {
 			case bot.ButtonDanger:
 				style = discordgo.DangerButton
 			}
-			row.Components = append(row.Components, discordgo.Button{Label: cut(b.Label, maxLabel), Style: style, CustomID: customID(b.ActionID, b.Value)})
+			row.Components = append(row.Components, discordgo.Button{Label: bot.Cut(b.Label, maxLabel), Style: style, CustomID: customID(b.ActionID, b.Value)})
 		}
 		rows = append(rows, row)
 	}
@@ -165,13 +157,13 @@ func modal(f bot.Form) (*discordgo.InteractionResponseData, error) {
 	if len(id) > maxCustomID {
 		return nil, fmt.Errorf("discord: form %s metadata is too long for a custom_id", f.ID)
 	}
-	data := &discordgo.InteractionResponseData{CustomID: id, Title: cut(f.Title, 45)}
+	data := &discordgo.InteractionResponseData{CustomID: id, Title: bot.Cut(f.Title, 45)}
 	for _, fld := range f.Fields {
 		if len(data.Components) == 5 {
 			break
 		}
-		in := discordgo.TextInput{CustomID: fld.ID, Label: cut(fld.Label, 45), Style: discordgo.TextInputShort, Required: !fld.Optional,
-			Value: cut(fld.Initial, 4000), Placeholder: cut(fld.Placeholder, 100), MaxLength: min(fld.MaxLength, 4000)}
+		in := discordgo.TextInput{CustomID: fld.ID, Label: bot.Cut(fld.Label, 45), Style: discordgo.TextInputShort, Required: !fld.Optional,
+			Value: bot.Cut(fld.Initial, 4000), Placeholder: bot.Cut(fld.Placeholder, 100), MaxLength: min(fld.MaxLength, 4000)}
 		switch fld.Kind {
 		case bot.FieldTextArea:
 			in.Style = discordgo.TextInputParagraph
@@ -180,7 +172,7 @@ func modal(f bot.Form) (*discordgo.InteractionResponseData, error) {
 			for _, o := range fld.Options {
 				values = append(values, o.Value)
 			}
-			in.Placeholder = cut("One of: "+strings.Join(values, ", "), 100)
+			in.Placeholder = bot.Cut("One of: "+strings.Join(values, ", "), 100)
 		case bot.FieldUser, bot.FieldCheckbox:
 			continue
 		}

@@ -370,14 +370,14 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) {
 	var choices []*discordgo.ApplicationCommandOptionChoice
 	for _, s := range a.cfg.Services {
 		if len(choices) < 25 && utf8.RuneCountInString(s.ID) <= 100 && (strings.HasPrefix(s.ID, prefix) || strings.Contains(strings.ToLower(s.Name), prefix)) {
-			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: cut(cmp.Or(s.Name, s.ID), 100), Value: s.ID})
+			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: bot.Cut(cmp.Or(s.Name, s.ID), 100), Value: s.ID})
 		}
 	}
 	for _, id := range a.cfg.Schedules {
 		// A value is what the command receives: one Discord would cut
 		// (over 100 characters) could not be chosen, so it is not offered.
 		if len(choices) < 25 && strings.HasPrefix(id, prefix) && utf8.RuneCountInString(id) <= 100 {
-			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: cut(id, 100), Value: id})
+			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: bot.Cut(id, 100), Value: id})
 		}
 	}
 	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,

@@ -57,13 +57,8 @@ func unwrapURL(err error) error {
 
 // retryAfter reads seconds or an HTTP date.
 func retryAfter(v string) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
+	if d, ok := bot.RetryAfter(v, time.Now()); ok {
+		return d
 	}
 	return DefaultRetryAfter
 }

@@ -199,7 +199,7 @@ func (a *Adapter) CreateChannel(ctx context.Context, spec bot.ChannelSpec) (bot.
 	}
 	if spec.Purpose != "" {
 		err := a.call("conversations.setPurpose", "", "set the channel purpose", func() error {
-			_, err := a.api.SetPurposeOfConversationContext(ctx, ch.ID, cut(spec.Purpose, 250))
+			_, err := a.api.SetPurposeOfConversationContext(ctx, ch.ID, bot.Cut(spec.Purpose, 250))
 			return err
 		})
 		if err != nil {
@@ -247,7 +247,7 @@ func (a *Adapter) Archive(ctx context.Context, channelID string) error {
 // SetTopic implements bot.Chat. Slack topics hold 250 characters.
 func (a *Adapter) SetTopic(ctx context.Context, channelID, topic string) error {
 	return a.call("conversations.setTopic", "", "set the channel topic", func() error {
-		_, err := a.api.SetTopicOfConversationContext(ctx, channelID, cut(topic, 250))
+		_, err := a.api.SetTopicOfConversationContext(ctx, channelID, bot.Cut(topic, 250))
 		return err
 	})
 }

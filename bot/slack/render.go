@@ -38,15 +38,6 @@ const (
 	maxViewBlocks   = 100  // modals and Home tabs
 )
 
-// cut shortens s to at most n characters, marking the cut with "…".
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
 // fallback is the plain text of m, for notifications and clients without
 // blocks.
 func fallback(m bot.Message) string {
@@ -59,7 +50,7 @@ func fallback(m bot.Message) string {
 	if len(parts) == 0 {
 		parts = append(parts, m.Context)
 	}
-	return cut(mrkdwn(strings.Join(parts, "\n")), maxFallbackText)
+	return bot.Cut(mrkdwn(strings.Join(parts, "\n")), maxFallbackText)
 }
 
 // blocks renders m as Block Kit. bot.Message text is Slack mrkdwn: *bold*,
@@ -70,10 +61,10 @@ func fallback(m bot.Message) string {
 func blocks(m bot.Message) []slack.Block {
 	var head, tail []slack.Block
 	if m.Title != "" {
-		head = append(head, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, cut(plainLine(m.Title), maxHeader), true, false)))
+		head = append(head, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, bot.Cut(plainLine(m.Title), maxHeader), true, false)))
 	}
 	if m.Text != "" {
-		head = append(head, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cut(mrkdwn(m.Text), maxSectionText), false, false), nil, nil))
+		head = append(head, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, bot.Cut(mrkdwn(m.Text), maxSectionText), false, false), nil, nil))
 	}
 	var buttons []bot.Button
 	for _, b := range m.Buttons {
@@ -86,7 +77,7 @@ func blocks(m bot.Message) []slack.Block {
 	for i := 0; i < len(buttons); i += maxActions {
 		var els []slack.BlockElement
 		for _, b := range buttons[i:min(i+maxActions, len(buttons))] {
-			btn := slack.NewButtonBlockElement(b.ActionID, b.Value, slack.NewTextBlockObject(slack.PlainTextType, cut(plainLine(b.Label), maxButtonLabel), true, false))
+			btn := slack.NewButtonBlockElement(b.ActionID, b.Value, slack.NewTextBlockObject(slack.PlainTextType, bot.Cut(plainLine(b.Label), maxButtonLabel), true, false))
 			switch b.Style {
 			case bot.ButtonPrimary:
 				btn.Style = slack.StylePrimary
@@ -98,7 +89,7 @@ func blocks(m bot.Message) []slack.Block {
 		tail = append(tail, slack.NewActionBlock("", els...))
 	}
 	if m.Context != "" {
-		tail = append(tail, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, cut(mrkdwn(m.Context), maxSectionText), false, false)))
+		tail = append(tail, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, bot.Cut(mrkdwn(m.Context), maxSectionText), false, false)))
 	}
 	room := maxBlocks - len(head) - len(tail)
 	fields := m.Fields
@@ -112,7 +103,7 @@ func blocks(m bot.Message) []slack.Block {
 	for i := 0; i < len(fields); i += maxFields {
 		var objs []*slack.TextBlockObject
 		for _, f := range fields[i:min(i+maxFields, len(fields))] {
-			objs = append(objs, slack.NewTextBlockObject(slack.MarkdownType, cut("*"+mrkdwn(f.Label)+"*\n"+mrkdwn(f.Value), maxFieldText), false, false))
+			objs = append(objs, slack.NewTextBlockObject(slack.MarkdownType, bot.Cut("*"+mrkdwn(f.Label)+"*\n"+mrkdwn(f.Value), maxFieldText), false, false))
 		}
 		out = append(out, slack.NewSectionBlock(nil, objs, nil))
 	}
@@ -146,14 +137,14 @@ func modal(f bot.Form) (slack.ModalViewRequest, error) {
 	v := slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      f.ID,
-		Title:           slack.NewTextBlockObject(slack.PlainTextType, cut(f.Title, maxModalTitle), false, false),
-		Submit:          slack.NewTextBlockObject(slack.PlainTextType, cut(f.Submit, maxModalButton), false, false),
+		Title:           slack.NewTextBlockObject(slack.PlainTextType, bot.Cut(f.Title, maxModalTitle), false, false),
+		Submit:          slack.NewTextBlockObject(slack.PlainTextType, bot.Cut(f.Submit, maxModalButton), false, false),
 		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
 		PrivateMetadata: string(meta),
 	}
 	var bs []slack.Block
 	for _, fld := range f.Fields {
-		label := slack.NewTextBlockObject(slack.PlainTextType, cut(fld.Label, maxInputLabel), false, false)
+		label := slack.NewTextBlockObject(slack.PlainTextType, bot.Cut(fld.Label, maxInputLabel), false, false)
 		var el slack.BlockElement
 		switch kind := fld.Kind; {
 		case kind == bot.FieldText, kind == bot.FieldTextArea, kind == bot.FieldSelect && !fitsSelect(fld.Options):
@@ -168,14 +159,14 @@ func modal(f bot.Form) (slack.ModalViewRequest, error) {
 			in.InitialValue = fld.Initial
 			if fld.MaxLength > 0 {
 				in.MaxLength = min(fld.MaxLength, maxInputLength)
-				in.InitialValue = cut(fld.Initial, in.MaxLength)
+				in.InitialValue = bot.Cut(fld.Initial, in.MaxLength)
 			}
 			el = in
 		case kind == bot.FieldSelect:
 			var opts []*slack.OptionBlockObject
 			var initial *slack.OptionBlockObject
 			for _, o := range fld.Options {
-				opt := slack.NewOptionBlockObject(o.Value, slack.NewTextBlockObject(slack.PlainTextType, cut(o.Label, maxOptionLabel), false, false), nil)
+				opt := slack.NewOptionBlockObject(o.Value, slack.NewTextBlockObject(slack.PlainTextType, bot.Cut(o.Label, maxOptionLabel), false, false), nil)
 				opts = append(opts, opt)
 				if o.Value == fld.Initial {
 					initial = opt
@@ -218,7 +209,7 @@ func placeholder(s string) *slack.TextBlockObject {
 	if s == "" {
 		return nil
 	}
-	return slack.NewTextBlockObject(slack.PlainTextType, cut(s, maxPlaceholder), false, false)
+	return slack.NewTextBlockObject(slack.PlainTextType, bot.Cut(s, maxPlaceholder), false, false)
 }
 
 // submission reads a submitted modal's values and metadata.

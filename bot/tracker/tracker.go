@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -30,14 +29,7 @@ const Label = "klaxon"
 const DefaultRetryAfter = 60 * time.Second
 
 // title is a ticket's one-line title, cut to max runes.
-func title(is bot.TicketIssue, max int) string {
-	t := bot.OneLine(is.Text)
-	if utf8.RuneCountInString(t) <= max {
-		return t
-	}
-	r := []rune(t)
-	return string(r[:max-1]) + "…"
-}
+func title(is bot.TicketIssue, max int) string { return bot.Cut(bot.OneLine(is.Text), max) }
 
 // facts are the lines a ticket's description carries besides its text.
 func facts(is bot.TicketIssue) []string {
@@ -149,8 +141,8 @@ func rateLimited(resp *http.Response, now time.Time) (time.Duration, bool) {
 	if !limited {
 		return 0, false
 	}
-	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After"))); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
+	if d, ok := bot.RetryAfter(h.Get("Retry-After"), now); ok {
+		return d, true
 	}
 	reset := strings.TrimSpace(h.Get("X-RateLimit-Reset"))
 	if sec, err := strconv.ParseInt(reset, 10, 64); err == nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -186,17 +185,10 @@ const (
 // bounded cuts alerts' titles and descriptions to their bounds.
 func bounded(as []bot.Alert) []bot.Alert {
 	for i := range as {
-		as[i].Title = cutRunes(as[i].Title, maxAlertTitle)
-		as[i].Detail = cutRunes(as[i].Detail, maxAlertDetail)
+		as[i].Title = bot.Cut(as[i].Title, maxAlertTitle)
+		as[i].Detail = bot.Cut(as[i].Detail, maxAlertDetail)
 	}
 	return as
-}
-
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }
 
 func decodeJSON(body []byte, v any, strict bool) error {

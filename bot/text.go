@@ -1,0 +1,40 @@
+package bot
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Cut shortens s to at most n characters (runes), marking the cut with
+// "…".
+func Cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// httpDates are the date forms a Retry-After may take (RFC 9110 §5.6.7:
+// the IMF-fixdate, and the obsolete RFC 850 and asctime forms).
+var httpDates = []string{"Mon, 02 Jan 2006 15:04:05 GMT", "Monday, 02-Jan-06 15:04:05 GMT", time.ANSIC}
+
+// RetryAfter reads an HTTP Retry-After value, seconds or a date, as a
+// wait from now; ok is false when it says no usable wait (empty, bad, or
+// a date already past).
+func RetryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	for _, layout := range httpDates {
+		if t, err := time.Parse(layout, v); err == nil {
+			if d := t.Sub(now); d > 0 {
+				return d, true
+			}
+			return 0, false
+		}
+	}
+	return 0, false
+}
