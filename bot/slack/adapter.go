@@ -61,6 +61,7 @@ type Adapter struct {
 	everConnected atomic.Bool
 	reconnects    atomic.Uint64
 	work          bot.Inflight // slow work started after an ack
+	acted         acted        // commands and interactions acted on, for Slack's redeliveries
 	gate          *gate        // Retry-After windows and post pacing, shared by every caller
 	problems      atomic.Value // []string: what the start-up check found missing
 

@@ -235,6 +235,10 @@ func (a *Adapter) sendAck(req *socketmode.Request, payload any) {
 func (a *Adapter) handleSlash(ctx context.Context, mux *bot.Mux, evt socketmode.Event) {
 	cmd, _ := evt.Data.(slack.SlashCommand)
 	a.ack(evt.Request, nil) // first: Slack gives 3 seconds; the reply follows
+	if !a.acted.add(actedKey(evt.Request, cmd.TriggerID), a.clock.Now()) {
+		a.log.Info().Str("command", cmd.Command).Msg("slack sent a slash command again; it was acted on already")
+		return
+	}
 	req := &bot.Request{
 		Platform: bot.PlatformSlack,
 		User:     bot.User{ID: cmd.UserID, Name: cmd.UserName},
@@ -290,6 +294,12 @@ func (a *Adapter) reply(ctx context.Context, responseURL, channelID, userID stri
 
 func (a *Adapter) handleInteractive(ctx context.Context, mux *bot.Mux, req *socketmode.Request, cb slack.InteractionCallback) {
 	user := bot.User{ID: cb.User.ID, Name: cb.User.Name}
+	key := actedKey(req, cb.TriggerID)
+	if a.acted.has(key, a.clock.Now()) {
+		a.ack(req, nil)
+		a.log.Info().Str("type", string(cb.Type)).Msg("slack sent an interaction again; it was acted on already")
+		return
+	}
 	switch cb.Type {
 	case slack.InteractionTypeViewSubmission:
 		values, meta := submission(cb.View)
@@ -299,15 +309,17 @@ func (a *Adapter) handleInteractive(ctx context.Context, mux *bot.Mux, req *sock
 		// the fields; the work starts only once the form is accepted.
 		if err := mux.ValidateForm(ctx, sub); err != nil {
 			a.ack(req, slack.NewErrorsViewSubmissionResponse(fieldErrors(err, values)))
-			return
+			return // refused: a copy is checked again
 		}
 		a.ack(req, nil)
+		a.acted.add(key, a.clock.Now())
 		a.later(ctx, func(ctx context.Context) {
 			resp := mux.SubmitForm(ctx, sub)
 			a.reply(ctx, "", meta.Channel, user.ID, resp)
 		})
 	case slack.InteractionTypeBlockActions:
 		a.ack(req, nil)
+		a.acted.add(key, a.clock.Now())
 		for _, act := range cb.ActionCallback.BlockActions {
 			action := bot.Action{Platform: bot.PlatformSlack, ActionID: act.ActionID, Value: act.Value, User: user,
 				Channel: bot.ChannelRef{ID: cb.Channel.ID, Name: cb.Channel.Name},
@@ -317,6 +329,7 @@ func (a *Adapter) handleInteractive(ctx context.Context, mux *bot.Mux, req *sock
 		}
 	case slack.InteractionTypeMessageAction:
 		a.ack(req, nil)
+		a.acted.add(key, a.clock.Now())
 		action := bot.Action{Platform: bot.PlatformSlack, ActionID: shortcutAction(cb.CallbackID), User: user,
 			Channel: bot.ChannelRef{ID: cb.Channel.ID, Name: cb.Channel.Name},
 			Message: bot.MessageRef{Channel: cb.Channel.ID, ID: cb.Message.Timestamp},

@@ -127,7 +127,8 @@ type envelope struct {
 	id      string
 	kind    string
 	payload any
-	sentAt  time.Time // last write to the socket
+	sentAt  time.Time       // last write to the socket
+	conn    *websocket.Conn // that socket
 	retries int
 }
 
@@ -158,8 +159,9 @@ type Server struct {
 	acks       map[string]json.RawMessage
 	ackAt      map[string]time.Time
 	firstSent  map[string]time.Time
-	limits     map[string]int // method → 429s left to answer
-	retryWait  int            // Retry-After seconds
+	envelopes  map[string]*envelope // every envelope made, by id
+	limits     map[string]int       // method → 429s left to answer
+	retryWait  int                  // Retry-After seconds
 	delay      time.Duration
 	closed     bool
 	manifest   Manifest
@@ -208,7 +210,7 @@ func New(t testing.TB, users map[string]string) *Server {
 		AppToken: "xapp-1-A0KLAXON-fake", BotToken: "xoxb-fake-bot",
 		channels: map[string]*Channel{}, users: map[string]string{BotUserID: "klaxon"},
 		messages: map[string][]*Message{}, triggers: map[string]time.Time{}, uploads: map[string]*File{},
-		acks: map[string]json.RawMessage{}, ackAt: map[string]time.Time{}, firstSent: map[string]time.Time{}, limits: map[string]int{},
+		acks: map[string]json.RawMessage{}, ackAt: map[string]time.Time{}, firstSent: map[string]time.Time{}, envelopes: map[string]*envelope{}, limits: map[string]int{},
 		retryWait: 1, PingInterval: 2 * time.Second, RedeliverAfter: 3 * time.Second, TriggerTTL: 3 * time.Second,
 	}
 	for id, name := range users {

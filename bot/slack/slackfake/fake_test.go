@@ -1,9 +1,12 @@
 package slackfake
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 func TestBlockKitErrorsCarryJSONPointers(t *testing.T) {
@@ -105,5 +108,58 @@ func TestRateLimiterFollowsTheTiers(t *testing.T) {
 	}
 	if wait := l.allow(Call{Method: "chat.postMessage"}, "C1", now.Add(1100*time.Millisecond)); wait != 0 {
 		t.Errorf("a post a second later was refused: %v", wait)
+	}
+}
+
+// TestEnvelopesMeetAConnectionOnce races new envelopes against connections
+// being made: on every connection hello comes first, and no envelope is
+// written twice to one connection (once resent as left over, once sent as
+// new), which would make a client act on it twice.
+func TestEnvelopesMeetAConnectionOnce(t *testing.T) {
+	s := New(t, map[string]string{"U0ALICE": "alice"})
+	t.Cleanup(s.Close)
+	s.RedeliverAfter = 0
+	url := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/socket"
+	for round := range 100 {
+		before := s.Connections()
+		dialed := make(chan *websocket.Conn, 1)
+		go func() {
+			conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			dialed <- conn
+		}()
+		// As a client is told it is connected, not before.
+		for s.Connections() == before {
+			runtime.Gosched()
+		}
+		s.SlashCommand("U0ALICE", "C0GENERAL", "/incident", "status")
+		conn := <-dialed
+		if conn == nil {
+			return
+		}
+		seen := map[string]int{}
+		for i := 0; ; i++ {
+			conn.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+			var msg struct {
+				Type       string `json:"type"`
+				EnvelopeID string `json:"envelope_id"`
+			}
+			if err := conn.ReadJSON(&msg); err != nil {
+				break
+			}
+			if i == 0 && msg.Type != "hello" {
+				t.Fatalf("round %d: the connection began with %q, not hello", round, msg.Type)
+			}
+			if msg.EnvelopeID != "" {
+				seen[msg.EnvelopeID]++
+				if seen[msg.EnvelopeID] > 1 {
+					t.Fatalf("round %d: envelope %s written twice to one connection", round, msg.EnvelopeID)
+				}
+				conn.WriteJSON(map[string]any{"envelope_id": msg.EnvelopeID})
+			}
+		}
+		conn.Close()
 	}
 }

@@ -16,6 +16,12 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	// Hello comes first on a connection. The connection then joins in the
+	// same step as the fake takes what to resend: an envelope made before
+	// that is resent here, one made after is sent by enqueue; none twice.
+	s.write(conn, map[string]any{"type": "hello", "num_connections": 1,
+		"debug_info":      map[string]any{"host": "fake-slack", "approximate_connection_time": 3600},
+		"connection_info": map[string]any{"app_id": AppID}})
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -30,21 +36,19 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		// and by default one, the newest wins.
 		old, s.conns = s.conns[0], s.conns[1:]
 	}
+	// Resend what was not acknowledged on a connection that is gone.
+	var resend []*envelope
+	for _, e := range s.pending {
+		if e.conn == nil || !slices.Contains(s.conns, e.conn) {
+			resend = append(resend, e)
+		}
+	}
 	s.mu.Unlock()
 	if old != nil {
 		old.Close()
 	}
-
-	s.write(conn, map[string]any{"type": "hello", "num_connections": 1,
-		"debug_info":      map[string]any{"host": "fake-slack", "approximate_connection_time": 3600},
-		"connection_info": map[string]any{"app_id": AppID}})
-
-	// Resend what was not acknowledged on the previous connection.
-	s.mu.Lock()
-	resend := append([]*envelope(nil), s.pending...)
-	s.mu.Unlock()
 	for _, e := range resend {
-		s.send(e, true)
+		s.sendOn(conn, e, true)
 	}
 
 	done := make(chan struct{})
@@ -108,16 +112,29 @@ func (s *Server) write(conn *websocket.Conn, v any) error {
 // stays pending until acknowledged.
 func (s *Server) send(e *envelope, retry bool) {
 	s.mu.Lock()
-	var conn *websocket.Conn
-	if len(s.conns) > 0 {
-		// Slack spreads envelopes over an app's connections.
-		conn = s.conns[s.next%len(s.conns)]
-		s.next++
+	conn := s.pick()
+	s.mu.Unlock()
+	s.sendOn(conn, e, retry)
+}
+
+// pick returns the connection for the next envelope, or nil. Slack spreads
+// envelopes over an app's connections. Call with s.mu held.
+func (s *Server) pick() *websocket.Conn {
+	if len(s.conns) == 0 {
+		return nil
 	}
+	conn := s.conns[s.next%len(s.conns)]
+	s.next++
+	return conn
+}
+
+// sendOn writes e to conn (none: it waits for the next connection).
+func (s *Server) sendOn(conn *websocket.Conn, e *envelope, retry bool) {
+	s.mu.Lock()
 	if retry {
 		e.retries++
 	}
-	e.sentAt = time.Now()
+	e.sentAt, e.conn = time.Now(), conn
 	if _, ok := s.firstSent[e.id]; !ok && conn != nil {
 		s.firstSent[e.id] = e.sentAt
 	}
@@ -162,8 +179,10 @@ func (s *Server) enqueue(kind string, payload any) string {
 	s.mu.Lock()
 	e := &envelope{id: s.nextID("env-"), kind: kind, payload: payload}
 	s.pending = append(s.pending, e)
+	s.envelopes[e.id] = e
+	conn := s.pick() // with the append: a connection joining now resends it or gets it here, not both
 	s.mu.Unlock()
-	s.send(e, false)
+	s.sendOn(conn, e, false)
 	return e.id
 }
 
@@ -218,4 +237,21 @@ func (s *Server) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns) > 0
+}
+
+// SendAgain writes envelope id again under the same id, with the next
+// retry_attempt, as Slack does when it did not hear the acknowledgement in
+// time: an acknowledgement already read counts as lost. The envelope is
+// pending again until acknowledged. It reports whether id was ever made.
+func (s *Server) SendAgain(id string) bool {
+	s.mu.Lock()
+	e, ok := s.envelopes[id]
+	if ok && !slices.Contains(s.pending, e) {
+		s.pending = append(s.pending, e)
+	}
+	s.mu.Unlock()
+	if ok {
+		s.send(e, true)
+	}
+	return ok
 }
