@@ -72,8 +72,11 @@ func TestDeclarationCrashLoop(t *testing.T) {
 		}
 		return true
 	}
-	if !fake.WaitFor(2*time.Minute, complete) {
-		t.Errorf("after 2 min: %d channels, %d pages, %d announcements for %d incidents; logs:\n%.6000s",
+	// A post whose job was cut short by a kill is looked for before it is
+	// made again, with conversations.history: one call a minute, so each
+	// such post can take a minute more.
+	if !fake.WaitFor(5*time.Minute, complete) {
+		t.Errorf("after 5 min: %d channels, %d pages, %d announcements for %d incidents; logs:\n%.6000s",
 			len(fake.Channels()), len(rx.pages()), len(fake.Messages("C0INCIDENTS")), declared, p.logs)
 	}
 	time.Sleep(3 * delay) // anything doubled would show by now
