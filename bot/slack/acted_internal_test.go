@@ -21,8 +21,10 @@ func TestActedForgetsAfterItsWindow(t *testing.T) {
 	if r.has(key, now.Add(actedFor)) || !r.add(key, now.Add(actedFor)) {
 		t.Error("a trigger was remembered past the window")
 	}
-	if !r.add("", now) || !r.add("", now) || r.has("", now) {
-		t.Error("an envelope without a key was taken for a copy")
+	for range 2 {
+		if !r.add("", now) || r.has("", now) {
+			t.Error("an envelope without a key was taken for a copy")
+		}
 	}
 	// Old entries go once there are many.
 	for i := range 2000 {
