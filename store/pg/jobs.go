@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -112,45 +111,39 @@ func (t txn) CancelJobs(queue string) error {
 	return nil
 }
 
-// DueJobs implements bot.JobStore.
+// DueJobs implements bot.JobStore. One statement reads the due rows with
+// their jobs, so the answer is one moment's: two statements could see a
+// queue's head in the first and find it finished in the second, and
+// answer "nothing due" while its next job was.
 func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
+	rows, err := s.pool.Query(ctx, `SELECT d.priority, d.key, d.destination, j.body FROM jobs_due d JOIN jobs j ON j.key = d.key
+		WHERE d.next_attempt <= $1 ORDER BY d.priority, d.next_attempt, d.key`, now.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var out []bot.Job
-	for _, p := range []bot.JobPriority{bot.PriorityPage, bot.PriorityHook, bot.PriorityChat} {
-		rows, err := s.pool.Query(ctx, `SELECT key, destination FROM jobs_due WHERE priority = $1 AND next_attempt <= $2 ORDER BY next_attempt, key`,
-			int(p), now.UnixNano())
-		if err != nil {
+	taken := map[int]int{} // per priority, as limit counts
+	for rows.Next() {
+		var (
+			priority  int
+			key, dest string
+			body      []byte
+		)
+		if err := rows.Scan(&priority, &key, &dest, &body); err != nil {
 			return nil, err
 		}
-		var keys []string
-		for rows.Next() {
-			var key, dest string
-			if err := rows.Scan(&key, &dest); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if want != nil && !want(key, dest) {
-				continue
-			}
-			keys = append(keys, key)
-			if limit > 0 && len(keys) == limit {
-				break
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		if len(keys) == 0 {
+		if (limit > 0 && taken[priority] == limit) || (want != nil && !want(key, dest)) {
 			continue
 		}
-		jobs, err := all[bot.Job](ctx, s.pool, "job", `SELECT body FROM jobs WHERE key = ANY($1)`, keys)
-		if err != nil {
-			return nil, err
+		var j bot.Job
+		if err := json.Unmarshal(body, &j); err != nil {
+			return nil, fmt.Errorf("decode job: %w", err)
 		}
-		slices.SortFunc(jobs, func(a, b bot.Job) int { return slices.Index(keys, a.Key) - slices.Index(keys, b.Key) })
-		out = append(out, jobs...)
+		out = append(out, j)
+		taken[priority]++
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // RetryNow implements bot.JobStore: jobs for destination that wait out a

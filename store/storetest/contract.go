@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		"Reminders":             reminders,
 		"ExportAndCounts":       exportAndCounts,
 		"ConcurrentWriters":     concurrentWriters,
+		"DueWhileAQueueMoves":   dueWhileAQueueMoves,
 		"ChannelsInCreation":    channelsInCreation,
 		"FailedUpdateWritesNothing": func(t *testing.T, s store.Backend) {
 			inc := declare(t, s, "x")
@@ -664,6 +666,64 @@ func concurrentWriters(t *testing.T, s store.Backend) {
 	incs, _ := s.ListIncidents(ctx, bot.IncidentFilter{})
 	if len(incs) != 17 || incs[0].Number != 17 {
 		t.Errorf("%d incidents, newest INC-%d; want 17", len(incs), incs[0].Number)
+	}
+}
+
+// dueWhileAQueueMoves: while one worker finishes a queue's jobs one after
+// another, a reader never finds nothing due: each read sees the queue's
+// head as one moment has it, this job or the next. (The console's drain
+// takes "nothing due" to mean its work is done.)
+func dueWhileAQueueMoves(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	const n = 150
+	jobs := make([]bot.Job, n)
+	for i := range jobs {
+		jobs[i] = job("q", bot.OpPost, t0)
+	}
+	update(t, s, func(tx bot.Tx) error { return tx.Enqueue(jobs...) })
+	var finishing atomic.Int32 // FinishJob calls begun
+	worker := make(chan error, 1)
+	go func() {
+		worker <- func() error {
+			for range n {
+				due, err := s.DueJobs(ctx, t0, 1, nil)
+				if err != nil {
+					return err
+				}
+				if len(due) != 1 {
+					return fmt.Errorf("the worker found %d jobs due", len(due))
+				}
+				done := due[0]
+				done.Status, done.Done = bot.JobDone, t0
+				finishing.Add(1)
+				if err := s.FinishJob(ctx, done, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}()
+	}()
+	reads, empty := 0, 0
+	for finishing.Load() < n {
+		due, err := s.DueJobs(ctx, t0, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads++
+		// Before the last job's finish begins, that job is pending, so
+		// some job is due.
+		if len(due) == 0 && finishing.Load() < n {
+			empty++
+		}
+	}
+	if err := <-worker; err != nil {
+		t.Fatal(err)
+	}
+	if empty > 0 {
+		t.Errorf("%d of %d reads found nothing due while jobs were queued", empty, reads)
+	}
+	if due, _ := s.DueJobs(ctx, t0, 0, nil); len(due) != 0 {
+		t.Errorf("%d due after the last finished", len(due))
 	}
 }
 
