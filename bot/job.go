@@ -115,6 +115,11 @@ type Job struct {
 	// Started is when the attempt in flight began (MarkStarted); cleared
 	// when its outcome is recorded.
 	Started time.Time `json:"started,omitzero"`
+	// ActedAt is when the latest attempt that may have acted without its
+	// outcome being recorded began (one that timed out or got a 5xx, or
+	// that a crash cut short). A lookup that lags behind writes (Jira's
+	// search) cannot rule it out until the lag has passed since then.
+	ActedAt time.Time `json:"acted_at,omitzero"`
 	// Result is what the job made: the channel or message it created, so a
 	// re-run after a crash finds it instead of making another.
 	Result MessageRef `json:"result,omitzero"`

@@ -52,6 +52,9 @@ type Tracker interface {
 	Create(ctx context.Context, is TicketIssue) (Ticket, error)
 	// Find looks for a ticket an earlier attempt made for is.
 	Find(ctx context.Context, is TicketIssue) (t Ticket, found bool, err error)
+	// SearchLag is how long after its creation a ticket may still be
+	// missing from Find: 0 where Find reads what was just written.
+	SearchLag() time.Duration
 	// SetClosed closes or reopens ticket id.
 	SetClosed(ctx context.Context, id string, closed bool) error
 	// Changed returns klaxon's tickets changed since since.

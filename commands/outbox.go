@@ -238,7 +238,11 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 	o.mu.Unlock()
 	actx, cancel := context.WithTimeout(ctx, jobTimeout)
 	again := j.MayHaveRun || suspect || !j.Started.IsZero()
+	if j.Started.After(j.ActedAt) {
+		j.ActedAt = j.Started // the attempt a crash cut short
+	}
 	j.Started = time.Time{} // this attempt's outcome is recorded without it
+	start := o.clock.Now()
 	then, err := o.senderFor(j).Send(actx, j, again)
 	cancel()
 	now := o.clock.Now()
@@ -261,6 +265,9 @@ func (o *Outbox) run(ctx context.Context, j bot.Job) {
 		// (before a crash, or one that timed out) did nothing: the job
 		// keeps looking for what it may have made until it succeeds.
 		j.MayHaveRun = again || after == 0
+		if after == 0 {
+			j.ActedAt = start // this attempt may have acted
+		}
 		// A 429 says when to come back; other failures back off. A chat
 		// platform limits each method on its own, so another call getting
 		// through says nothing about this one's window; a pager or hook is

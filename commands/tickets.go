@@ -83,13 +83,15 @@ func (t *Tickets) Send(ctx context.Context, j bot.Job, again bool) (Then, error)
 	if j.Op == bot.OpTicketState {
 		return t.setState(ctx, tr, f)
 	}
-	return t.create(ctx, tr, f, again)
+	return t.create(ctx, tr, f, j, again)
 }
 
 // create makes f's ticket; an attempt that may follow one that acted
 // looks for that one's ticket first, so a crash between the tracker's
-// answer and its record never makes a second.
-func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, again bool) (Then, error) {
+// answer and its record never makes a second. Where the tracker's lookup
+// lags behind its writes (Jira), "not found" counts only once the lag has
+// passed since that attempt began; until then the job waits.
+func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, j bot.Job, again bool) (Then, error) {
 	if f.Ticket.Made() {
 		return nil, nil
 	}
@@ -105,6 +107,10 @@ func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, a
 	)
 	if again {
 		tk, found, err = tr.Find(ctx, is)
+		if wait := j.ActedAt.Add(tr.SearchLag()).Sub(t.clock.Now()); err == nil && !found && !j.ActedAt.IsZero() && wait > 0 {
+			return nil, &bot.Error{Code: bot.EUNAVAILABLE, RetryAfter: wait,
+				Message: fmt.Sprintf("%s's search may not show yet a ticket made at %s; klaxon looks again before making one", j.Tracker, j.ActedAt.UTC().Format("15:04:05 UTC"))}
+		}
 	}
 	if err == nil && !found {
 		tk, err = tr.Create(ctx, is)

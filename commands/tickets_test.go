@@ -17,7 +17,8 @@ import (
 )
 
 // ticketEnv is the core with a GitHub tracker for the payments service
-// and Jira for everything else, both strict fakes over HTTP.
+// and Jira for everything else, both strict fakes over HTTP. wrap, if
+// set, stands between klaxon and each tracker (by id).
 type ticketEnv struct {
 	*env
 	github  *trackerfake.GitHub
@@ -25,7 +26,7 @@ type ticketEnv struct {
 	tickets *commands.Tickets
 }
 
-func newTicketEnv(t *testing.T, wrap func(bot.Tracker) bot.Tracker, jiraToken string) *ticketEnv {
+func newTicketEnv(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker, jiraToken string) *ticketEnv {
 	t.Helper()
 	gh := trackerfake.NewGitHub("acme/payments", "ghp-good")
 	t.Cleanup(gh.Close)
@@ -39,14 +40,16 @@ func newTicketEnv(t *testing.T, wrap func(bot.Tracker) bot.Tracker, jiraToken st
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ghTracker bot.Tracker = ghc
+	trackers := map[string]bot.Tracker{"payments-gh": ghc, "jira": jc}
 	if wrap != nil {
-		ghTracker = wrap(ghc)
+		for id, tr := range trackers {
+			trackers[id] = wrap(id, tr)
+		}
 	}
 	e := newEnv(t, withServices("payments", "search"), func(_ *env, c *commands.Config) {
 		c.Trackers = commands.TrackerRoutes{Default: "jira", ByService: map[string]string{"payments": "payments-gh"}}
 	})
-	tickets := commands.NewTickets(e.store, e.clock, zerolog.Nop(), map[string]bot.Tracker{"payments-gh": ghTracker, "jira": jc}, e.inc.Outbox().Poke)
+	tickets := commands.NewTickets(e.store, e.clock, zerolog.Nop(), trackers, e.inc.Outbox().Poke)
 	e.inc.Outbox().Handle(bot.OpTicket, tickets)
 	e.inc.Outbox().Handle(bot.OpTicketState, tickets)
 	return &ticketEnv{env: e, github: gh, jira: jira, tickets: tickets}
@@ -166,7 +169,13 @@ func (l *lostAnswer) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket
 func TestTicketIsMadeOnceWhenTheAnswerIsLost(t *testing.T) {
 	lost := &lostAnswer{}
 	lost.lose.Store(1)
-	e := newTicketEnv(t, func(tr bot.Tracker) bot.Tracker { lost.Tracker = tr; return lost }, "jira-good")
+	e := newTicketEnv(t, func(id string, tr bot.Tracker) bot.Tracker {
+		if id != "payments-gh" {
+			return tr
+		}
+		lost.Tracker = tr
+		return lost
+	}, "jira-good")
 	e.do("alice", "general", "/incident declare Card payments fail service:payments")
 	e.do("alice", e.incident(1).Channel.ID, "/incident followup Add a circuit breaker")
 	if n := e.github.Creates(); n != 1 {
@@ -196,6 +205,105 @@ func TestTicketIsMadeOnceWhenTheAnswerIsLost(t *testing.T) {
 	}
 	if n := e.github.Creates(); n != 2 {
 		t.Fatalf("creates after the crash's retry: %d (want 2: one per follow-up)", n)
+	}
+}
+
+// Jira's search is eventually consistent: after an attempt whose answer
+// was lost, klaxon does not take "not found" for an answer until
+// tracker.JiraSearchLag has passed since that attempt, so a new issue
+// that search does not show yet is not made twice.
+func TestJiraTicketWaitsForItsSearch(t *testing.T) {
+	lost := &lostAnswer{}
+	lost.lose.Store(1)
+	e := newTicketEnv(t, func(id string, tr bot.Tracker) bot.Tracker {
+		if id != "jira" {
+			return tr
+		}
+		lost.Tracker = tr
+		return lost
+	}, "jira-good")
+	e.jira.SetSearchLag(time.Hour) // (real time) search shows nothing new during the test
+	e.do("alice", "general", "/incident declare Search is slow service:search")
+	acted := e.clock.Now()
+	e.do("alice", e.incident(1).Channel.ID, "/incident followup Tune the index")
+	if n := e.jira.Creates(); n != 1 {
+		t.Fatalf("creates after the lost answer: %d", n)
+	}
+	// The retry after the backoff finds nothing, and waits.
+	for _, after := range []time.Duration{10 * time.Second, time.Minute} {
+		e.clock.Advance(after)
+		e.inc.Outbox().Drain(context.Background())
+		if n, f := e.jira.Creates(), e.followUp(1); n != 1 || f.Ticket.Made() {
+			t.Fatalf("%v after the lost answer: %d creates, ticket %+v", e.clock.Now().Sub(acted), n, f.Ticket)
+		}
+	}
+	jobs, err := e.store.DueJobs(context.Background(), e.clock.Now().Add(time.Hour), 0, func(_, dest string) bool { return dest == "tracker:jira" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ticket *bot.Job
+	if len(jobs) == 1 && jobs[0].Op == bot.OpTicket {
+		ticket = &jobs[0]
+	}
+	if ticket == nil || !ticket.MayHaveRun || ticket.NextAttempt.Before(acted.Add(tracker.JiraSearchLag)) || !strings.Contains(ticket.LastError, "search may not show yet") {
+		t.Fatalf("the waiting job: %+v", ticket)
+	}
+	// Search has caught up: the issue is found and recorded, not made again.
+	e.jira.SetSearchLag(0)
+	e.clock.Set(ticket.NextAttempt)
+	e.inc.Outbox().Drain(context.Background())
+	if n, f := e.jira.Creates(), e.followUp(1); n != 1 || f.Ticket.Ref != "OPS-1" {
+		t.Fatalf("once search shows it: %d creates, ticket %+v", n, f.Ticket)
+	}
+}
+
+// After a crash, the attempt cut short is the one that may have made the
+// issue: its started mark is when the wait for Jira's search begins.
+func TestJiraTicketWaitsForItsSearchAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	e := newTicketEnv(t, nil, "jira-good")
+	e.jira.SetSearchLag(time.Hour)
+	e.jira.RateLimit(1) // the first attempt gets a 429 (Retry-After 2 s): the job stays, having done nothing
+	e.do("alice", "general", "/incident declare Search is slow service:search")
+	e.do("alice", e.incident(1).Channel.ID, "/incident followup Tune the index")
+	due := func() bot.Job {
+		t.Helper()
+		jobs, err := e.store.DueJobs(ctx, e.clock.Now().Add(time.Hour), 0, func(_, dest string) bool { return dest == "tracker:jira" })
+		if err != nil || len(jobs) != 1 {
+			t.Fatalf("ticket jobs: %+v, %v", jobs, err)
+		}
+		return jobs[0]
+	}
+	job := due()
+	if n := e.jira.Creates(); n != 0 || !job.ActedAt.IsZero() {
+		t.Fatalf("after the 429: %d creates, acted at %v", n, job.ActedAt)
+	}
+	// An attempt begins, makes the issue, and the process dies before
+	// recording it: the job keeps its started mark.
+	crashed := e.clock.Now()
+	if err := e.store.MarkStarted(ctx, job.Key, crashed); err != nil {
+		t.Fatal(err)
+	}
+	f := e.followUp(1)
+	jc, err := tracker.NewJira(tracker.JiraConfig{ID: "jira", URL: e.jira.URL(), Email: "bot@acme.test", Token: "jira-good", Project: "OPS", IssueType: "Task"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jc.Create(ctx, bot.TicketIssue{FollowUp: f.ID, Key: f.Key(), Text: f.Text, Incident: "INC-1", Created: f.Created}); err != nil {
+		t.Fatal(err)
+	}
+	// The next process's attempt, after the Retry-After, finds nothing in
+	// search yet, and waits.
+	e.clock.Advance(3 * time.Second)
+	e.inc.Outbox().Drain(ctx)
+	if job := due(); e.jira.Creates() != 1 || !job.ActedAt.Equal(crashed) || job.NextAttempt.Before(crashed.Add(tracker.JiraSearchLag)) {
+		t.Fatalf("after the restart: %d creates, job %+v", e.jira.Creates(), job)
+	}
+	e.jira.SetSearchLag(0)
+	e.clock.Set(crashed.Add(tracker.JiraSearchLag))
+	e.inc.Outbox().Drain(ctx)
+	if n, f := e.jira.Creates(), e.followUp(1); n != 1 || f.Ticket.Ref != "OPS-1" {
+		t.Fatalf("once search shows it: %d creates, ticket %+v", n, f.Ticket)
 	}
 }
 

@@ -84,6 +84,10 @@ func (g *GitHub) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket, er
 	return g.ticket(out), nil
 }
 
+// SearchLag implements Tracker: Find lists issues, which shows an issue as
+// soon as it is made.
+func (g *GitHub) SearchLag() time.Duration { return 0 }
+
 // Find implements Tracker: the repository's klaxon issues updated since
 // the follow-up was made (all of them, since an issue is updated when it
 // is made), newest first, read in full (listing is consistent at once,

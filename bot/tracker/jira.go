@@ -118,7 +118,16 @@ func (j *Jira) search(ctx context.Context, jql string, fn func(jiraIssue)) error
 	return nil
 }
 
-// Find implements Tracker: the issue with the follow-up's label.
+// JiraSearchLag is how long klaxon allows Jira's search to show a new
+// issue. /rest/api/3/search/jql is eventually consistent: Atlassian says
+// most changes show within seconds, and some take minutes.
+const JiraSearchLag = 2 * time.Minute
+
+// SearchLag implements Tracker.
+func (j *Jira) SearchLag() time.Duration { return JiraSearchLag }
+
+// Find implements Tracker: the issue with the follow-up's label. A search,
+// it may miss an issue made less than SearchLag ago.
 func (j *Jira) Find(ctx context.Context, is bot.TicketIssue) (bot.Ticket, bool, error) {
 	var found *jiraIssue
 	err := j.search(ctx, fmt.Sprintf(`project = %s AND labels = "%s"`, j.project, followUpLabel(is)), func(i jiraIssue) {

@@ -188,6 +188,16 @@ func TestJiraTicketLifecycle(t *testing.T) {
 	if got.Description["type"] != "doc" || len(got.Description["content"].([]any)) != 4 {
 		t.Fatalf("description = %v", got.Description)
 	}
+	// Search is eventually consistent: a new issue may be missing from it
+	// for a while, which klaxon allows for (SearchLag).
+	fake.SetSearchLag(time.Hour)
+	if _, found, err := j.Find(ctx, is); err != nil || found {
+		t.Fatalf("Find while search lags = %v, %v", found, err)
+	}
+	if j.SearchLag() != tracker.JiraSearchLag {
+		t.Errorf("Jira's search lag: %v", j.SearchLag())
+	}
+	fake.SetSearchLag(0)
 	again, found, err := j.Find(ctx, is)
 	if err != nil || !found || again.ID != "PAY-1" {
 		t.Fatalf("Find = %+v, %v, %v", again, found, err)

@@ -23,6 +23,7 @@ type JiraIssue struct {
 	Description map[string]any // the ADF document
 	Labels      []string
 	Status      string // To Do, In Progress, Done
+	Created     time.Time
 	Updated     time.Time
 }
 
@@ -38,6 +39,7 @@ type Jira struct {
 	issueTypes []string
 	issues     []*JiraIssue
 	limited    int
+	lag        time.Duration // how long a new issue stays out of search
 	creates    int
 	requests   int
 }
@@ -75,6 +77,15 @@ func (j *Jira) RateLimit(n int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.limited += n
+}
+
+// SetSearchLag keeps each issue out of search results until d after its
+// creation, as Jira's eventually consistent /search/jql may (0, the
+// default, shows it at once; GET /issue always does).
+func (j *Jira) SetSearchLag(d time.Duration) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.lag = d
 }
 
 // Issues returns a copy of the project's issues.
@@ -279,7 +290,8 @@ func (j *Jira) create(w http.ResponseWriter, r *http.Request) {
 	}
 	n := len(j.issues) + 1
 	i := &JiraIssue{ID: strconv.Itoa(10000 + n), Key: fmt.Sprintf("%s-%d", j.project, n), Summary: summary, IssueType: issueType.Name,
-		Description: desc, Labels: labels, Status: "To Do", Updated: time.Now().UTC()}
+		Description: desc, Labels: labels, Status: "To Do", Created: time.Now().UTC()}
+	i.Updated = i.Created
 	j.issues = append(j.issues, i)
 	j.creates++
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
@@ -394,6 +406,9 @@ func (j *Jira) search(w http.ResponseWriter, r *http.Request) {
 	}
 	var match []*JiraIssue
 	for _, i := range j.issues {
+		if now.Sub(i.Created) < j.lag {
+			continue // not in the search index yet
+		}
 		if !slices.ContainsFunc(keep, func(f func(*JiraIssue) bool) bool { return !f(i) }) {
 			match = append(match, i)
 		}
