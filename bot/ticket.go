@@ -40,8 +40,9 @@ type TicketIssue struct {
 
 // TicketState is a ticket's state in its tracker.
 type TicketState struct {
-	ID     string // as in Ticket.ID
-	Closed bool
+	ID      string // as in Ticket.ID
+	Closed  bool
+	Updated time.Time // its last change, as the tracker has it
 }
 
 // Tracker is one configured issue tracker (GitHub Issues, Jira Cloud).
@@ -57,8 +58,10 @@ type Tracker interface {
 	SearchLag() time.Duration
 	// SetClosed closes or reopens ticket id.
 	SetClosed(ctx context.Context, id string, closed bool) error
-	// Changed returns klaxon's tickets changed since since.
-	Changed(ctx context.Context, since time.Time) ([]TicketState, error)
+	// Changed returns klaxon's tickets changed since since, oldest change
+	// first. more says it stopped at its bound with more to read: the
+	// next read goes on from the last one's Updated.
+	Changed(ctx context.Context, since time.Time) (states []TicketState, more bool, err error)
 	// Check asks the tracker whether klaxon's credentials and target (a
 	// repository, a project and issue type) work, for `klaxon check`.
 	Check(ctx context.Context) error

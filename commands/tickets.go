@@ -220,9 +220,22 @@ func (t *Tickets) syncOne(ctx context.Context, id string, tr bot.Tracker) (int, 
 	if !ok {
 		since = now.Add(-24 * time.Hour) // the first sync looks back a day
 	}
-	states, err := tr.Changed(ctx, since.Add(-syncOverlap))
+	from := since.Add(-syncOverlap)
+	states, more, err := tr.Changed(ctx, from)
 	if err != nil {
 		return 0, err
+	}
+	// A read that stopped at its bound is carried on by the next sync
+	// from the last change it read (trackers list oldest first): the
+	// cursor is set so that the next read begins there, without overlap.
+	cursor := now
+	if more {
+		if n := len(states); n > 0 && states[n-1].Updated.After(from) {
+			cursor = states[n-1].Updated.Add(syncOverlap)
+			t.log.Warn().Str("tracker", id).Int("tickets", n).Time("through", states[n-1].Updated).Msg("more tickets changed than one sync reads; the next sync goes on from there")
+		} else {
+			t.log.Error().Str("tracker", id).Int("tickets", n).Msg("more tickets changed at one moment than one sync reads; changes past them are missed")
+		}
 	}
 	byID := map[string]bool{}
 	for _, s := range states {
@@ -255,7 +268,7 @@ func (t *Tickets) syncOne(ctx context.Context, id string, tr bot.Tracker) (int, 
 			}
 			changed++
 		}
-		return tx.SetCursor(key, now)
+		return tx.SetCursor(key, cursor)
 	})
 	return changed, err
 }

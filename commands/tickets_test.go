@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -304,6 +305,67 @@ func TestJiraTicketWaitsForItsSearchAfterACrash(t *testing.T) {
 	e.inc.Outbox().Drain(ctx)
 	if n, f := e.jira.Creates(), e.followUp(1); n != 1 || f.Ticket.Ref != "OPS-1" {
 		t.Fatalf("once search shows it: %d creates, ticket %+v", n, f.Ticket)
+	}
+}
+
+// boundedChanges reads what changed exactly since since (as GitHub's
+// since= does) and stops at max, as a tracker stops at its page bound.
+type boundedChanges struct {
+	bot.Tracker
+	max   int
+	mu    sync.Mutex
+	asked []time.Time
+}
+
+func (b *boundedChanges) Changed(ctx context.Context, since time.Time) ([]bot.TicketState, bool, error) {
+	b.mu.Lock()
+	b.asked = append(b.asked, since)
+	b.mu.Unlock()
+	all, more, err := b.Tracker.Changed(ctx, since)
+	var out []bot.TicketState
+	for _, s := range all {
+		if !s.Updated.Before(since) {
+			out = append(out, s)
+		}
+	}
+	if len(out) > b.max {
+		out, more = out[:b.max], true
+	}
+	return out, more, err
+}
+
+// More tickets changed than one read takes: the next sync goes on from
+// the last change read, and misses none.
+func TestTicketSyncGoesOnWhereItsReadStopped(t *testing.T) {
+	ctx := context.Background()
+	bounded := &boundedChanges{max: 2}
+	e := newTicketEnv(t, func(id string, tr bot.Tracker) bot.Tracker {
+		if id != "jira" {
+			return tr
+		}
+		bounded.Tracker = tr
+		return bounded
+	}, "jira-good")
+	e.do("alice", "general", "/incident declare Search is slow service:search")
+	for _, text := range []string{"Tune the index", "Add a replica", "Page sooner"} {
+		e.do("alice", e.incident(1).Channel.ID, "/incident followup "+text)
+	}
+	for _, key := range []string{"OPS-1", "OPS-2", "OPS-3"} {
+		time.Sleep(2 * time.Millisecond) // Jira's times are to the millisecond
+		e.jira.SetStatus(key, "Done")
+	}
+	if n := e.tickets.Sync(ctx); n != 2 || e.followUp(3).Done {
+		t.Fatalf("first sync: %d follow-ups done, F-3 done %v", n, e.followUp(3).Done)
+	}
+	if n := e.tickets.Sync(ctx); n != 1 || !e.followUp(3).Done {
+		t.Fatalf("second sync: %d follow-ups done, F-3 done %v", n, e.followUp(3).Done)
+	}
+	// The second read began at the last change the first read took.
+	if second := e.jira.Issues()[1].Updated.Truncate(time.Millisecond); len(bounded.asked) != 2 || !bounded.asked[1].Equal(second) {
+		t.Errorf("reads began at %v; want the second at %v", bounded.asked, second)
+	}
+	if n := e.tickets.Sync(ctx); n != 0 {
+		t.Errorf("a third sync changed %d", n)
 	}
 }
 

@@ -26,6 +26,7 @@ type GitHubConfig struct {
 type GitHub struct {
 	id, owner, repo string
 	c               client
+	changedPages    int // Changed's bound
 }
 
 // NewGitHub returns the tracker for cfg.
@@ -43,7 +44,7 @@ func NewGitHub(cfg GitHubConfig) (*GitHub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &GitHub{id: cfg.ID, owner: owner, repo: repo, c: c}, nil
+	return &GitHub{id: cfg.ID, owner: owner, repo: repo, c: c, changedPages: changedPages}, nil
 }
 
 // ghIssue is the part of GitHub's issue klaxon reads.
@@ -95,7 +96,7 @@ func (g *GitHub) SearchLag() time.Duration { return 0 }
 func (g *GitHub) Find(ctx context.Context, is bot.TicketIssue) (bot.Ticket, bool, error) {
 	want := marker(is)
 	var found *ghIssue
-	err := g.list(ctx, is.Created.Add(-time.Minute), "created", "desc", func(i ghIssue) bool {
+	_, err := g.list(ctx, is.Created.Add(-time.Minute), "created", "desc", findPages, func(i ghIssue) bool {
 		if strings.Contains(i.Body, want) {
 			found = &i
 			return false
@@ -108,30 +109,27 @@ func (g *GitHub) Find(ctx context.Context, is bot.TicketIssue) (bot.Ticket, bool
 	return g.ticket(*found), true, nil
 }
 
-// maxPages bounds one listing: 100 issues a page.
-const maxPages = 20
-
 // list reads the klaxon issues updated since since, page by page, until
-// fn says stop. Pull requests, which the issues API lists too, are left
-// out.
-func (g *GitHub) list(ctx context.Context, since time.Time, sort, direction string, fn func(ghIssue) bool) error {
-	for page := 1; page <= maxPages; page++ {
+// fn says stop or pages are read; more says the last page read was full.
+// Pull requests, which the issues API lists too, are left out.
+func (g *GitHub) list(ctx context.Context, since time.Time, sort, direction string, pages int, fn func(ghIssue) bool) (more bool, err error) {
+	for page := 1; page <= pages; page++ {
 		q := url.Values{"labels": {Label}, "state": {"all"}, "since": {since.UTC().Format(time.RFC3339)},
 			"sort": {sort}, "direction": {direction}, "per_page": {"100"}, "page": {strconv.Itoa(page)}}
 		var issues []ghIssue
 		if err := g.c.do(ctx, http.MethodGet, g.path(""), q, nil, &issues); err != nil {
-			return err
+			return false, err
 		}
 		for _, i := range issues {
 			if i.PullRequest == nil && !fn(i) {
-				return nil
+				return false, nil
 			}
 		}
 		if len(issues) < 100 {
-			return nil
+			return false, nil
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // Check asks GitHub for the repository: the token must see it, and its
@@ -163,11 +161,11 @@ func (g *GitHub) SetClosed(ctx context.Context, id string, closed bool) error {
 }
 
 // Changed implements Tracker: the klaxon issues updated since since.
-func (g *GitHub) Changed(ctx context.Context, since time.Time) ([]bot.TicketState, error) {
+func (g *GitHub) Changed(ctx context.Context, since time.Time) ([]bot.TicketState, bool, error) {
 	var out []bot.TicketState
-	err := g.list(ctx, since, "updated", "asc", func(i ghIssue) bool {
-		out = append(out, bot.TicketState{ID: strconv.FormatInt(i.Number, 10), Closed: i.State == "closed"})
+	more, err := g.list(ctx, since, "updated", "asc", g.changedPages, func(i ghIssue) bool {
+		out = append(out, bot.TicketState{ID: strconv.FormatInt(i.Number, 10), Closed: i.State == "closed", Updated: i.UpdatedAt})
 		return true
 	})
-	return out, err
+	return out, more, err
 }

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -29,6 +30,7 @@ type Jira struct {
 	id, project, issueType string
 	site                   string
 	c                      client
+	changedPages           int // Changed's bound
 }
 
 var jiraProject = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,254}$`)
@@ -43,7 +45,7 @@ func NewJira(cfg JiraConfig) (*Jira, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Jira{id: cfg.ID, project: cfg.Project, issueType: cfg.IssueType, site: c.base.String(), c: c}, nil
+	return &Jira{id: cfg.ID, project: cfg.Project, issueType: cfg.IssueType, site: c.base.String(), c: c, changedPages: changedPages}, nil
 }
 
 // followUpLabel carries a follow-up's id on its ticket (labels hold no
@@ -80,7 +82,8 @@ func (j *Jira) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket, erro
 type jiraIssue struct {
 	Key    string `json:"key"`
 	Fields struct {
-		Status struct {
+		Updated jiraTime `json:"updated"`
+		Status  struct {
 			StatusCategory struct {
 				Key string `json:"key"` // new, indeterminate, done
 			} `json:"statusCategory"`
@@ -90,12 +93,28 @@ type jiraIssue struct {
 
 func (i jiraIssue) closed() bool { return i.Fields.Status.StatusCategory.Key == "done" }
 
+// jiraTime is a time as Jira's REST API writes it: 2026-11-28T10:00:00.000+0000.
+type jiraTime struct{ time.Time }
+
+func (t *jiraTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil || s == "" {
+		return err
+	}
+	v, err := time.Parse("2006-01-02T15:04:05.000-0700", s)
+	if err != nil {
+		return fmt.Errorf("a Jira time: %w", err)
+	}
+	t.Time = v
+	return nil
+}
+
 // search runs jql through /rest/api/3/search/jql (the older /search is
-// gone), page by page.
-func (j *Jira) search(ctx context.Context, jql string, fn func(jiraIssue)) error {
+// gone), page by page, up to pages; more says the search has more.
+func (j *Jira) search(ctx context.Context, jql string, pages int, fn func(jiraIssue)) (more bool, err error) {
 	token := ""
-	for range maxPages {
-		q := url.Values{"jql": {jql}, "fields": {"status"}, "maxResults": {"100"}}
+	for range pages {
+		q := url.Values{"jql": {jql}, "fields": {"status,updated"}, "maxResults": {"100"}}
 		if token != "" {
 			q.Set("nextPageToken", token)
 		}
@@ -105,17 +124,17 @@ func (j *Jira) search(ctx context.Context, jql string, fn func(jiraIssue)) error
 			IsLast        *bool       `json:"isLast"`
 		}
 		if err := j.c.do(ctx, http.MethodGet, "/rest/api/3/search/jql", q, nil, &page); err != nil {
-			return err
+			return false, err
 		}
 		for _, i := range page.Issues {
 			fn(i)
 		}
 		if page.NextPageToken == "" || page.IsLast != nil && *page.IsLast {
-			return nil
+			return false, nil
 		}
 		token = page.NextPageToken
 	}
-	return nil
+	return true, nil
 }
 
 // JiraSearchLag is how long klaxon allows Jira's search to show a new
@@ -130,7 +149,7 @@ func (j *Jira) SearchLag() time.Duration { return JiraSearchLag }
 // it may miss an issue made less than SearchLag ago.
 func (j *Jira) Find(ctx context.Context, is bot.TicketIssue) (bot.Ticket, bool, error) {
 	var found *jiraIssue
-	err := j.search(ctx, fmt.Sprintf(`project = %s AND labels = "%s"`, j.project, followUpLabel(is)), func(i jiraIssue) {
+	_, err := j.search(ctx, fmt.Sprintf(`project = %s AND labels = "%s"`, j.project, followUpLabel(is)), findPages, func(i jiraIssue) {
 		if found == nil {
 			found = &i
 		}
@@ -144,12 +163,14 @@ func (j *Jira) Find(ctx context.Context, is bot.TicketIssue) (bot.Ticket, bool, 
 // Changed implements Tracker. JQL compares dates in the Jira user's own
 // time zone to the minute, so the query asks relatively: updated in the
 // last n minutes, n rounded up.
-func (j *Jira) Changed(ctx context.Context, since time.Time) ([]bot.TicketState, error) {
+func (j *Jira) Changed(ctx context.Context, since time.Time) ([]bot.TicketState, bool, error) {
 	mins := int64(math.Ceil(time.Since(since).Minutes())) + 1
 	jql := fmt.Sprintf(`project = %s AND labels = %s AND updated >= "-%dm" ORDER BY updated ASC`, j.project, Label, mins)
 	var out []bot.TicketState
-	err := j.search(ctx, jql, func(i jiraIssue) { out = append(out, bot.TicketState{ID: i.Key, Closed: i.closed()}) })
-	return out, err
+	more, err := j.search(ctx, jql, j.changedPages, func(i jiraIssue) {
+		out = append(out, bot.TicketState{ID: i.Key, Closed: i.closed(), Updated: i.Fields.Updated.Time})
+	})
+	return out, more, err
 }
 
 // SetClosed implements Tracker: the first transition into the "done"

@@ -28,6 +28,14 @@ const Label = "klaxon"
 // DefaultRetryAfter is the wait after a rate limit that says no time.
 const DefaultRetryAfter = 60 * time.Second
 
+// Bounds on one read, in pages of 100: a lookup for one follow-up's
+// ticket, and one sync's read of what changed (50,000 tickets; past that
+// the next sync goes on from where this one stopped).
+const (
+	findPages    = 20
+	changedPages = 500
+)
+
 // title is a ticket's one-line title, cut to max runes.
 func title(is bot.TicketIssue, max int) string { return bot.Cut(bot.OneLine(is.Text), max) }
 

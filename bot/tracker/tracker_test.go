@@ -2,7 +2,9 @@ package tracker_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,9 +78,10 @@ func TestGitHubTicketLifecycle(t *testing.T) {
 	if i := fake.Issues("acme/payments")[1]; i.State != "closed" || i.StateReason != "completed" {
 		t.Fatalf("after close: %+v", i)
 	}
-	changed, err := gh.Changed(ctx, since)
-	if err != nil || len(changed) != 1 || changed[0] != (bot.TicketState{ID: "2", Closed: true}) {
-		t.Fatalf("Changed = %+v, %v (the pull request must be left out)", changed, err)
+	changed, more, err := gh.Changed(ctx, since)
+	if err != nil || more || len(changed) != 1 || changed[0].ID != "2" || !changed[0].Closed ||
+		!changed[0].Updated.Equal(fake.Issues("acme/payments")[1].Updated.Truncate(time.Second)) {
+		t.Fatalf("Changed = %+v, %v, %v (the pull request must be left out)", changed, more, err)
 	}
 	if err := gh.SetClosed(ctx, tk.ID, false); err != nil {
 		t.Fatal(err)
@@ -155,7 +158,7 @@ func TestGitHubRefusals(t *testing.T) {
 	t.Run("secondary rate limit", func(t *testing.T) {
 		fake, gh := newGitHub(t, "ghp-good")
 		fake.RateLimit(http.StatusTooManyRequests)
-		_, err := gh.Changed(ctx, time.Now())
+		_, _, err := gh.Changed(ctx, time.Now())
 		if transient, wait := bot.Transient(err); !transient || wait != 3*time.Second {
 			t.Fatalf("err = %v, transient %v, wait %v", err, transient, wait)
 		}
@@ -214,9 +217,10 @@ func TestJiraTicketLifecycle(t *testing.T) {
 	if err := j.SetClosed(ctx, "PAY-1", true); err != nil { // already closed: nothing to do
 		t.Fatalf("closing a closed issue: %v", err)
 	}
-	changed, err := j.Changed(ctx, time.Now().Add(-30*time.Second))
-	if err != nil || len(changed) != 1 || changed[0] != (bot.TicketState{ID: "PAY-1", Closed: true}) {
-		t.Fatalf("Changed = %+v, %v", changed, err)
+	changed, more, err := j.Changed(ctx, time.Now().Add(-30*time.Second))
+	if err != nil || more || len(changed) != 1 || changed[0].ID != "PAY-1" || !changed[0].Closed ||
+		!changed[0].Updated.Equal(fake.Issues()[0].Updated.Truncate(time.Millisecond)) {
+		t.Fatalf("Changed = %+v, %v, %v", changed, more, err)
 	}
 	if err := j.SetClosed(ctx, "PAY-1", false); err != nil {
 		t.Fatal(err)
@@ -305,5 +309,36 @@ func TestJiraFakeIsStrict(t *testing.T) {
 	}
 	if s := post(`{"fields":{` + base + `,"summary":"s","description":{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":"ok"}]}]}}}`); s != http.StatusCreated {
 		t.Errorf("a good issue: status %d", s)
+	}
+}
+
+// Changed reads oldest change first, up to its bound, and says when it
+// stopped there with more to read.
+func TestChangedSaysWhenItStopsAtItsBound(t *testing.T) {
+	ctx := context.Background()
+	since := time.Now().Add(-time.Minute)
+	_, gh := newGitHub(t, "ghp-good")
+	_, j := newJira(t, "jira-good")
+	for _, tr := range []interface {
+		bot.Tracker
+		LimitChangedPages(int)
+	}{gh, j} {
+		for i := range 150 {
+			if _, err := tr.Create(ctx, issue(fmt.Sprintf("issue %d", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr.LimitChangedPages(1)
+		states, more, err := tr.Changed(ctx, since)
+		if err != nil || !more || len(states) != 100 {
+			t.Fatalf("%T, one page: %d states, more %v, %v", tr, len(states), more, err)
+		}
+		if !slices.IsSortedFunc(states, func(a, b bot.TicketState) int { return a.Updated.Compare(b.Updated) }) || states[0].Updated.Before(since.Truncate(time.Second)) {
+			t.Errorf("%T: not oldest first, or updated before since", tr)
+		}
+		tr.LimitChangedPages(2)
+		if states, more, err := tr.Changed(ctx, since); err != nil || more || len(states) != 150 {
+			t.Fatalf("%T, two pages: %d states, more %v, %v", tr, len(states), more, err)
+		}
 	}
 }
