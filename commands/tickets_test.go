@@ -56,6 +56,17 @@ func newTicketEnv(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker
 	return &ticketEnv{env: e, github: gh, jira: jira, tickets: tickets}
 }
 
+// wrapOne puts w between klaxon and the tracker id, and nothing between
+// it and the others.
+func wrapOne(id string, w func(bot.Tracker) bot.Tracker) func(string, bot.Tracker) bot.Tracker {
+	return func(got string, tr bot.Tracker) bot.Tracker {
+		if got != id {
+			return tr
+		}
+		return w(tr)
+	}
+}
+
 func (e *ticketEnv) followUp(n int64) *bot.FollowUp {
 	e.t.Helper()
 	f, err := e.store.FollowUp(context.Background(), n)
@@ -157,6 +168,11 @@ type lostAnswer struct {
 	lose atomic.Int32
 }
 
+func (l *lostAnswer) wrap(tr bot.Tracker) bot.Tracker {
+	l.Tracker = tr
+	return l
+}
+
 func (l *lostAnswer) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket, error) {
 	tk, err := l.Tracker.Create(ctx, is)
 	if err == nil && l.lose.Add(-1) >= 0 {
@@ -170,13 +186,7 @@ func (l *lostAnswer) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket
 func TestTicketIsMadeOnceWhenTheAnswerIsLost(t *testing.T) {
 	lost := &lostAnswer{}
 	lost.lose.Store(1)
-	e := newTicketEnv(t, func(id string, tr bot.Tracker) bot.Tracker {
-		if id != "payments-gh" {
-			return tr
-		}
-		lost.Tracker = tr
-		return lost
-	}, "jira-good")
+	e := newTicketEnv(t, wrapOne("payments-gh", lost.wrap), "jira-good")
 	e.do("alice", "general", "/incident declare Card payments fail service:payments")
 	e.do("alice", e.incident(1).Channel.ID, "/incident followup Add a circuit breaker")
 	if n := e.github.Creates(); n != 1 {
@@ -216,13 +226,7 @@ func TestTicketIsMadeOnceWhenTheAnswerIsLost(t *testing.T) {
 func TestJiraTicketWaitsForItsSearch(t *testing.T) {
 	lost := &lostAnswer{}
 	lost.lose.Store(1)
-	e := newTicketEnv(t, func(id string, tr bot.Tracker) bot.Tracker {
-		if id != "jira" {
-			return tr
-		}
-		lost.Tracker = tr
-		return lost
-	}, "jira-good")
+	e := newTicketEnv(t, wrapOne("jira", lost.wrap), "jira-good")
 	e.jira.SetSearchLag(time.Hour) // (real time) search shows nothing new during the test
 	e.do("alice", "general", "/incident declare Search is slow service:search")
 	acted := e.clock.Now()
@@ -339,13 +343,7 @@ func (b *boundedChanges) Changed(ctx context.Context, since time.Time) ([]bot.Ti
 func TestTicketSyncGoesOnWhereItsReadStopped(t *testing.T) {
 	ctx := context.Background()
 	bounded := &boundedChanges{max: 2}
-	e := newTicketEnv(t, func(id string, tr bot.Tracker) bot.Tracker {
-		if id != "jira" {
-			return tr
-		}
-		bounded.Tracker = tr
-		return bounded
-	}, "jira-good")
+	e := newTicketEnv(t, wrapOne("jira", func(tr bot.Tracker) bot.Tracker { bounded.Tracker = tr; return bounded }), "jira-good")
 	e.do("alice", "general", "/incident declare Search is slow service:search")
 	for _, text := range []string{"Tune the index", "Add a replica", "Page sooner"} {
 		e.do("alice", e.incident(1).Channel.ID, "/incident followup "+text)
