@@ -107,9 +107,8 @@ func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, j
 	)
 	if again {
 		tk, found, err = tr.Find(ctx, is)
-		if wait := j.ActedAt.Add(tr.SearchLag()).Sub(t.clock.Now()); err == nil && !found && !j.ActedAt.IsZero() && wait > 0 {
-			return nil, &bot.Error{Code: bot.EUNAVAILABLE, RetryAfter: wait,
-				Message: fmt.Sprintf("%s's search may not show yet a ticket made at %s; klaxon looks again before making one", j.Tracker, j.ActedAt.UTC().Format("15:04:05 UTC"))}
+		if err == nil && !found {
+			err = t.searchCaughtUp(tr, j)
 		}
 	}
 	if err == nil && !found {
@@ -129,6 +128,21 @@ func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, j
 		*f.Ticket = tk // as the tracker has it; a state job after this one brings it to the follow-up's state
 		return t.tell(tx, inc, fmt.Sprintf("🎫 %s → %s", f.Key(), ticketLink(f.Ticket)))
 	}), nil
+}
+
+// searchCaughtUp says, as a transient error carrying the wait, that tr's
+// lookup may still miss a ticket made by the attempt that began at
+// j.ActedAt; nil once its SearchLag has passed since then.
+func (t *Tickets) searchCaughtUp(tr bot.Tracker, j bot.Job) error {
+	if j.ActedAt.IsZero() {
+		return nil
+	}
+	wait := j.ActedAt.Add(tr.SearchLag()).Sub(t.clock.Now())
+	if wait <= 0 {
+		return nil
+	}
+	return &bot.Error{Code: bot.EUNAVAILABLE, RetryAfter: wait,
+		Message: fmt.Sprintf("%s's search may not show yet a ticket made at %s; klaxon looks again before making one", j.Tracker, j.ActedAt.UTC().Format("15:04:05 UTC"))}
 }
 
 // setState closes or reopens f's ticket to match f as it is now.

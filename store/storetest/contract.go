@@ -705,6 +705,11 @@ func dueWhileAQueueMoves(t *testing.T, s store.Backend) {
 	}()
 	reads, empty := 0, 0
 	for finishing.Load() < n {
+		select {
+		case err := <-worker: // stopped early
+			t.Fatalf("the worker stopped after %d jobs: %v", finishing.Load(), err)
+		default:
+		}
 		due, err := s.DueJobs(ctx, t0, 1, nil)
 		if err != nil {
 			t.Fatal(err)
