@@ -11,7 +11,7 @@ export GORACE := atexit_sleep_ms=0
 .PHONY: help build run test test-ics integration chaos lint bench fuzz clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/klaxon
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/klaxon ./cmd/klaxon

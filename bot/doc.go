@@ -2,8 +2,9 @@
 // Status, Role, Event, Person), the rules that govern them, and the
 // interfaces (Chat, Store, Clock) through which the rest of klaxon talks.
 //
-// It imports only the standard library and small helpers. Platform adapters
-// live in subpackages (bot/console, later bot/slack and bot/discord) and
-// translate their payloads into Requests and Activities once, at the edge.
-// Use cases live in package commands; persistence lives in package store.
+// It imports only the standard library and small helpers. Adapters live in
+// subpackages (bot/slack, bot/discord, bot/console, bot/web, bot/pager,
+// bot/tracker) and translate their payloads into Requests and Activities
+// once, at the edge. Use cases live in package commands and its
+// subpackages; persistence behind the contract of package store.
 package bot

@@ -17,7 +17,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 var t0 = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
@@ -25,7 +25,7 @@ var t0 = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
 // env is klaxon's core over a real store and the console chat.
 type env struct {
 	t       *testing.T
-	store   *store.Store
+	store   *bolt.Store
 	console *console.Console
 	chat    bot.Chat // what commands talk to; may wrap the console
 	clock   *bot.FakeClock
@@ -50,7 +50,7 @@ func withServices(ids ...string) option {
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "klaxon.db"), store.Options{})
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "klaxon.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

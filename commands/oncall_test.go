@@ -12,14 +12,14 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // oncallEnv is the on-call commands over a real store, at a fake time:
 // Tuesday 2026-11-17 10:00 UTC.
 type oncallEnv struct {
 	t     *testing.T
-	store *store.Store
+	store *bolt.Store
 	clock *bot.FakeClock
 	mux   *bot.Mux
 	cfg   commands.OnCallConfig
@@ -59,7 +59,7 @@ func newOnCallEnv(t *testing.T, path string) *oncallEnv {
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "k.db")
 	}
-	s, err := store.Open(path, store.Options{})
+	s, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestCalendarWordsInQuestionsAndCommands(t *testing.T) {
 // reaches each schedule's on-call, on its own platform; a question about
 // another time does not (the group holds who is on call now).
 func TestOnCallNamesItsGroups(t *testing.T) {
-	s, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{})
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

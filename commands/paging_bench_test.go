@@ -17,7 +17,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // BenchmarkOutbox1000Pages triggers 1,000 pages at once and runs the
@@ -42,7 +42,7 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 			mu.Unlock()
 			w.WriteHeader(202)
 		}))
-		s, err := store.Open(filepath.Join(b.TempDir(), "k.db"), store.Options{})
+		s, err := bolt.Open(filepath.Join(b.TempDir(), "k.db"), bolt.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

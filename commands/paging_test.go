@@ -22,7 +22,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // receiver is a webhook endpoint on 127.0.0.1 that records every request
@@ -100,7 +100,7 @@ func (r *receiver) triggersFor(person string) int {
 // chat, a webhook pager to a local receiver; time is Tue 17 Nov 10:00 UTC.
 type pagingEnv struct {
 	t      *testing.T
-	store  *store.Store
+	store  *bolt.Store
 	clock  *bot.FakeClock
 	mux    *bot.Mux
 	con    *console.Console
@@ -117,7 +117,7 @@ func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...any) *pagin
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "k.db")
 	}
-	s, err := store.Open(path, store.Options{})
+	s, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

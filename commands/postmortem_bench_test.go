@@ -18,14 +18,14 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // BenchmarkPostmortem100kEvents renders the draft of an incident with
 // 100,000 timeline events. It reports the bytes allocated per draft and
 // the process's peak RSS while drafting (VmHWM, reset after the setup).
 func BenchmarkPostmortem100kEvents(b *testing.B) {
-	s, err := store.Open(filepath.Join(b.TempDir(), "k.db"), store.Options{})
+	s, err := bolt.Open(filepath.Join(b.TempDir(), "k.db"), bolt.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 type reminderEnv struct {
@@ -21,12 +21,12 @@ type reminderEnv struct {
 	mux   *bot.Mux
 	con   *console.Console
 	clock *bot.FakeClock
-	store *store.Store
+	store *bolt.Store
 }
 
 func newReminderEnv(t *testing.T, path string, clock *bot.FakeClock) *reminderEnv {
 	t.Helper()
-	s, err := store.Open(path, store.Options{})
+	s, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // swapEnv is the on-call commands with the console as their chat, and
@@ -37,7 +37,7 @@ func newSwapEnvWith(t *testing.T, path string, handoffs map[string]commands.Hand
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "k.db")
 	}
-	s, err := store.Open(path, store.Options{})
+	s, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,3 +1,8 @@
+// Package store is the contract every klaxon store keeps: Backend (the
+// bot interfaces plus operations), the records stores dump and load to
+// move between each other, and the group commit they share. Two siblings
+// implement it: store/bolt (one embedded bbolt file, the default) and
+// store/pg (PostgreSQL, for replicas). store/storetest holds both to it.
 package store
 
 import (
@@ -9,7 +14,7 @@ import (
 )
 
 // Backend is everything klaxon runs on, whichever database holds it: the
-// embedded bbolt file (*Store) or PostgreSQL (store/pg). The contract
+// embedded bbolt file (store/bolt) or PostgreSQL (store/pg). The contract
 // suite in store/storetest holds both to the same behaviour.
 type Backend interface {
 	bot.Store
@@ -38,5 +43,3 @@ type Backend interface {
 	Export(w io.Writer) (incidents, events int, err error)
 	Close() error
 }
-
-var _ Backend = (*Store)(nil)

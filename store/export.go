@@ -1,14 +1,6 @@
 package store
 
-import (
-	"encoding/json"
-	"fmt"
-	"io"
-
-	bolt "go.etcd.io/bbolt"
-
-	"github.com/klaxon-bot/klaxon/bot"
-)
+import "github.com/klaxon-bot/klaxon/bot"
 
 // ExportRecord is one line of an export: an incident, or one event of the
 // incident exported before it.
@@ -16,37 +8,4 @@ type ExportRecord struct {
 	Type     string        `json:"type"` // "incident" or "event"
 	Incident *bot.Incident `json:"incident,omitempty"`
 	Event    *bot.Event    `json:"event,omitempty"`
-}
-
-// Export writes every incident, oldest first, each followed by its timeline,
-// as JSON lines. It reads one consistent snapshot and returns the number of
-// incidents and events written.
-func (s *Store) Export(w io.Writer) (incidents, events int, err error) {
-	enc := json.NewEncoder(w)
-	err = s.db.View(func(tx *bolt.Tx) error {
-		tl := tx.Bucket(bucketTimeline)
-		return tx.Bucket(bucketIncidents).ForEach(func(k, v []byte) error {
-			var inc bot.Incident
-			if err := json.Unmarshal(v, &inc); err != nil {
-				return fmt.Errorf("decode incident %x: %w", k, err)
-			}
-			if err := enc.Encode(ExportRecord{Type: "incident", Incident: &inc}); err != nil {
-				return err
-			}
-			incidents++
-			b := tl.Bucket(k)
-			if b == nil {
-				return nil
-			}
-			return b.ForEach(func(_, v []byte) error {
-				var ev bot.Event
-				if err := json.Unmarshal(v, &ev); err != nil {
-					return fmt.Errorf("decode event of incident %x: %w", k, err)
-				}
-				events++
-				return enc.Encode(ExportRecord{Type: "event", Event: &ev})
-			})
-		})
-	})
-	return incidents, events, err
 }

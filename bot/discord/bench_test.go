@@ -14,7 +14,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // BenchmarkInteractionFirstResponse measures the time from the gateway
@@ -27,7 +27,7 @@ func BenchmarkInteractionFirstResponse(b *testing.B) {
 		b.Run(sub+"/rest=200ms", func(b *testing.B) {
 			f := discordfake.New(b, map[string]string{alice: "alice"})
 			defer f.Close()
-			s, err := store.Open(filepath.Join(b.TempDir(), "k.db"), store.Options{})
+			s, err := bolt.Open(filepath.Join(b.TempDir(), "k.db"), bolt.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

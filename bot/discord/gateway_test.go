@@ -16,7 +16,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/discord"
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 func TestRateLimitsAreWaitedOut(t *testing.T) {
@@ -85,7 +85,7 @@ func TestMessageCommandAndAutocomplete(t *testing.T) {
 	}
 	log := zerolog.New(io.Discard)
 	mux := bot.NewMux(log)
-	s, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{})
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/discord"
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // TestRenderingStaysWithinDiscordLimits sends messages far past Discord's
@@ -73,7 +73,7 @@ func TestOldInviteKeepsWorking(t *testing.T) {
 	a := newAdapter(t, f)
 	log := zerolog.New(io.Discard)
 	mux := bot.NewMux(log)
-	s, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{})
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,13 +16,13 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // registry is klaxon's whole command registry, as cmd/klaxon builds it.
 func registry(t *testing.T) *bot.Mux {
 	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{})
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/slack"
 	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // BenchmarkSlashCommandAck measures how long a slash-command envelope waits
@@ -29,7 +29,7 @@ func BenchmarkSlashCommandAck(b *testing.B) {
 		b.Run(fmt.Sprintf("webapi=%s", delay), func(b *testing.B) {
 			f := slackfake.New(b, map[string]string{"U0ALICE": "alice"})
 			defer f.Close()
-			s, err := store.Open(filepath.Join(b.TempDir(), "k.db"), store.Options{})
+			s, err := bolt.Open(filepath.Join(b.TempDir(), "k.db"), bolt.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -24,7 +24,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // recorder is an intake that keeps what it was given.
@@ -304,9 +304,9 @@ func TestAlertEndpointAnswers503WhenTheStoreFails(t *testing.T) {
 }
 
 // klaxonAlerts is the real intake over a bbolt store in a temp dir.
-func klaxonAlerts(tb testing.TB) (*commands.Alerts, *store.Store) {
+func klaxonAlerts(tb testing.TB) (*commands.Alerts, *bolt.Store) {
 	tb.Helper()
-	s, err := store.Open(filepath.Join(tb.TempDir(), "klaxon.db"), store.Options{})
+	s, err := bolt.Open(filepath.Join(tb.TempDir(), "klaxon.db"), bolt.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// Records is what the JSON API reads; *store.Store implements it.
+// Records is what the JSON API reads; both stores implement it.
 type Records interface {
 	ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error)
 	IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/web"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 const (
@@ -82,7 +82,7 @@ func follow[T any](c apiClient, path, field string) []T {
 
 // apiServer serves the API over a real store holding five alert incidents,
 // the first with twelve alerts on its timeline.
-func apiServer(t *testing.T) (apiClient, *store.Store) {
+func apiServer(t *testing.T) (apiClient, *bolt.Store) {
 	alerts, s := klaxonAlerts(t)
 	for g := range 5 {
 		if _, err := alerts.Intake(context.Background(), []bot.Alert{{Source: "generic", GroupKey: fmt.Sprint(g), Title: fmt.Sprintf("Alert %d", g), Firing: true}}); err != nil {
@@ -212,7 +212,7 @@ func TestAPIBackupIsAConsistentCopy(t *testing.T) {
 	if err := os.WriteFile(path, body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	copied, err := store.Open(path, store.Options{})
+	copied, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatalf("the backup does not open: %v", err)
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 const sample = `goos: linux
-pkg: github.com/klaxon-bot/klaxon/store
+pkg: github.com/klaxon-bot/klaxon/store/bolt
 BenchmarkRawPut-2        	     200	    226395 ns/op	      4000 events/s
 BenchmarkAppendEvent-2   	     200	    336345 ns/op	      3000 events/s	     512 B/op
 BenchmarkSlashCommandAck/webapi=0s-2 	 2000	 2235512 ns/op	 0.34 p50-ms	 1.491 p99-ms

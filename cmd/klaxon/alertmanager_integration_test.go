@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // The real Prometheus Alertmanager (Debian's prometheus-alertmanager,
@@ -173,7 +173,7 @@ alerts:
 	})
 	k.stop()
 
-	s, err := store.Open(db, store.Options{})
+	s, err := bolt.Open(db, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

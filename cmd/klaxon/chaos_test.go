@@ -13,7 +13,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // TestDisconnects drops klaxon's Socket Mode connection every 100 events
@@ -43,7 +43,7 @@ func TestDisconnects(t *testing.T) {
 	k.waitFor("every event acknowledged", func() bool { return fake.Unacked() == 0 })
 	k.stop()
 
-	s, err := store.Open(db, store.Options{})
+	s, err := bolt.Open(db, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

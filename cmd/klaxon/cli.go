@@ -14,6 +14,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // Execute runs the command line args.
@@ -74,7 +75,7 @@ func (m *Main) command() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return m.withStore(load, func(b store.Backend) error {
-				s, ok := b.(*store.Store)
+				s, ok := b.(*bolt.Store)
 				if !ok {
 					_, err := b.Backup(nil) // says how to back up this database
 					return err
@@ -126,7 +127,7 @@ func (m *Main) command() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(m.Stdout, "klaxon %s (%s, schema v%d)\n", version, runtime.Version(), store.SchemaVersion())
+			fmt.Fprintf(m.Stdout, "klaxon %s (%s, schema v%d)\n", version, runtime.Version(), bolt.SchemaVersion())
 		},
 	}
 

@@ -23,7 +23,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // The crash loop: the real klaxon binary, connected to the fake Slack and
@@ -143,7 +143,7 @@ func TestCrashLoop(t *testing.T) {
 	}
 	d.p.stop(t)
 
-	s, err := store.Open(d.db, store.Options{})
+	s, err := bolt.Open(d.db, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func (d *drill) ackNotices() {
 func (d *drill) crash(round int) {
 	d.t.Helper()
 	d.p.kill()
-	s, err := store.Open(d.db, store.Options{})
+	s, err := bolt.Open(d.db, bolt.Options{})
 	if err != nil {
 		d.t.Fatalf("round %d: reopening the store after kill -9: %v", round, err)
 	}
@@ -325,7 +325,7 @@ func (d *drill) escalateWhileDown(round int) {
 // the store, each (page, step, round, person) was paged under one key, no
 // step fired that the policy does not have, and each step that fired is on
 // the timeline once. It returns how many pages went out more than once.
-func (d *drill) checkPages(s *store.Store, incident uuid.UUID, evs []bot.Event) (doubled int) {
+func (d *drill) checkPages(s *bolt.Store, incident uuid.UUID, evs []bot.Event) (doubled int) {
 	d.t.Helper()
 	pages, err := s.PagesForIncident(context.Background(), incident)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // TestDeclarationCrashLoop kills klaxon with SIGKILL at random moments
@@ -82,7 +82,7 @@ func TestDeclarationCrashLoop(t *testing.T) {
 	time.Sleep(3 * delay) // anything doubled would show by now
 	p.stop(t)
 
-	s, err := store.Open(db, store.Options{})
+	s, err := bolt.Open(db, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

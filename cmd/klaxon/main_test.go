@@ -15,6 +15,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/tracker/trackerfake"
 	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // klaxon runs the real program with args and stdin, as a user would.
@@ -95,7 +96,7 @@ func TestBackupAndExportCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "backed up") {
 		t.Fatalf("backup: %q, %v", out, err)
 	}
-	b, err := store.Open(backup, store.Options{})
+	b, err := bolt.Open(backup, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestMessagesInIncidentChannelReachTheTimeline(t *testing.T) {
 func TestRunRefusesALockedStore(t *testing.T) {
 	k := newKlaxon(t, "store:\n  lock_timeout: 100ms\n")
 	path := k.env["KLAXON_STORE_PATH"]
-	s, err := store.Open(path, store.Options{})
+	s, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +282,7 @@ func TestConsolePostmortemEndToEnd(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() == 0 {
 		t.Errorf("draft file: %v, %v", fi, err)
 	}
-	s, err := store.Open(k.env["KLAXON_STORE_PATH"], store.Options{})
+	s, err := bolt.Open(k.env["KLAXON_STORE_PATH"], bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

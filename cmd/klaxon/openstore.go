@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 	"github.com/klaxon-bot/klaxon/store/pg"
 )
 
@@ -18,7 +19,7 @@ func openStore(ctx context.Context, cfg *Config, mustExist bool) (store.Backend,
 	if cfg.Store.Driver == "postgres" {
 		return pg.Open(ctx, cfg.Store.Postgres.DSN.Reveal())
 	}
-	return store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout, MustExist: mustExist})
+	return bolt.Open(cfg.Store.Path, bolt.Options{LockTimeout: cfg.Store.LockTimeout, MustExist: mustExist})
 }
 
 // storeName says where the store is, for logs and `config check`: never
@@ -61,7 +62,7 @@ func (m *Main) migrate(ctx context.Context, cfg *Config, to string) error {
 	)
 	switch to {
 	case "postgres":
-		if from, err = store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout, MustExist: true}); err != nil {
+		if from, err = bolt.Open(cfg.Store.Path, bolt.Options{LockTimeout: cfg.Store.LockTimeout, MustExist: true}); err != nil {
 			return err
 		}
 		defer from.Close()
@@ -77,7 +78,7 @@ func (m *Main) migrate(ctx context.Context, cfg *Config, to string) error {
 			return err
 		}
 		defer from.Close()
-		if dest, err = store.Open(cfg.Store.Path, store.Options{LockTimeout: cfg.Store.LockTimeout}); err != nil {
+		if dest, err = bolt.Open(cfg.Store.Path, bolt.Options{LockTimeout: cfg.Store.LockTimeout}); err != nil {
 			return err
 		}
 		defer dest.Close()

@@ -12,7 +12,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	slackbot "github.com/klaxon-bot/klaxon/bot/slack"
 	"github.com/klaxon-bot/klaxon/bot/slack/slackfake"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 const (
@@ -59,7 +59,7 @@ func (k *slackKlaxon) ack(envelope string) json.RawMessage {
 // timeline reads an incident's timeline from the store, after klaxon stopped.
 func timeline(t *testing.T, db string, n int64) []bot.Event {
 	t.Helper()
-	s, err := store.Open(db, store.Options{})
+	s, err := bolt.Open(db, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

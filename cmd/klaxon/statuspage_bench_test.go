@@ -9,14 +9,14 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // BenchmarkStatusPageBuild builds the public status page while a public
 // incident has 100,000 timeline events (20 of them public updates): the
 // cost that web.Status.Reuse pays once per period instead of per visitor.
 func BenchmarkStatusPageBuild(b *testing.B) {
-	s, err := store.Open(filepath.Join(b.TempDir(), "k.db"), store.Options{})
+	s, err := bolt.Open(filepath.Join(b.TempDir(), "k.db"), bolt.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // fill writes a bit of everything a store holds.
@@ -79,7 +80,7 @@ func fill(t *testing.T, s store.Backend) {
 func TestMigrateBboltToPostgresAndBack(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	src, err := store.Open(filepath.Join(dir, "src.db"), store.Options{})
+	src, err := bolt.Open(filepath.Join(dir, "src.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestMigrateBboltToPostgresAndBack(t *testing.T) {
 	if tally.Counts[store.KindIncident] != 3 || tally.Counts[store.KindEvent] != 9 || tally.Counts[store.KindJob] != 9 || tally.Counts[store.KindSeen] != 3 {
 		t.Errorf("copied %v", tally.Counts)
 	}
-	back, err := store.Open(filepath.Join(dir, "back.db"), store.Options{})
+	back, err := bolt.Open(filepath.Join(dir, "back.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

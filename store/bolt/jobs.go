@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -9,99 +9,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-var (
-	_ bot.JobStore = (*Store)(nil)
-	_ bot.Tx       = (*txn)(nil)
-)
-
-// txn is one write transaction as bot.Tx sees it.
-type txn struct{ tx *bolt.Tx }
-
-// Update implements bot.Updater: fn's reads and writes commit together,
-// synced, or not at all. Like every write it is group-committed, so fn may
-// run more than once.
-func (s *Store) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
-	return s.update(func(tx *bolt.Tx) error { return fn(txn{tx}) })
-}
-
-func (t txn) Incident(id uuid.UUID) (*bot.Incident, error) { return getIncident(t.tx, id[:]) }
-
-func (t txn) CreateIncident(inc *bot.Incident, events ...bot.Event) error {
-	if inc.ID == uuid.Nil {
-		inc.ID = bot.NewID()
-	}
-	n, err := t.tx.Bucket(bucketIncidents).NextSequence()
-	if err != nil {
-		return err
-	}
-	inc.Number = int64(n)
-	if err := putIncident(t.tx, inc, nil); err != nil {
-		return err
-	}
-	return appendEvents(t.tx, inc.ID, events)
-}
-
-func (t txn) PutIncident(inc *bot.Incident) error {
-	prev, err := getIncident(t.tx, inc.ID[:])
-	if err != nil {
-		return err
-	}
-	inc.Number = prev.Number
-	return putIncident(t.tx, inc, prev)
-}
-
-func (t txn) AppendEvents(incidentID uuid.UUID, events ...bot.Event) error {
-	return appendEvents(t.tx, incidentID, events)
-}
-
-func (t txn) Page(id uuid.UUID) (*bot.Page, error) { return getPage(t.tx, id) }
-
-func (t txn) Pages(incidentID uuid.UUID) ([]*bot.Page, error) { return incidentPages(t.tx, incidentID) }
-
-func (t txn) PutPage(p *bot.Page) error { return putPage(t.tx, p) }
-
-func (t txn) SetReminder(r bot.Reminder) error {
-	if err := deleteReminder(t.tx, r.IncidentID, r.Kind); err != nil || r.At.IsZero() {
-		return err
-	}
-	k := reminderKey(r.IncidentID, r.Kind)
-	if err := t.tx.Bucket(bucketReminders).Put(k, u64(uint64(r.At.UnixNano()))); err != nil {
-		return err
-	}
-	return t.tx.Bucket(bucketRemindersDue).Put(timeKey(r.At, k), nil)
-}
-
-func (t txn) NameMessage(name string, ref bot.MessageRef) error {
-	data, err := json.Marshal(ref)
-	if err != nil {
-		return err
-	}
-	return t.tx.Bucket(bucketNamed).Put([]byte(name), data)
-}
-
-// Named implements bot.JobStore.
-func (s *Store) Named(ctx context.Context, name string) (bot.MessageRef, bool, error) {
-	var ref bot.MessageRef
-	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketNamed).Get([]byte(name))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &ref)
-	})
-	return ref, found, err
-}
-
-func (t txn) LinkPage(p bot.Platform, ref bot.MessageRef, pageID uuid.UUID) error {
-	return t.tx.Bucket(bucketPageRefs).Put(refKey(p, ref), pageID[:])
-}
+var _ bot.JobStore = (*Store)(nil)
 
 func coalesceKey(j bot.Job) []byte { return []byte(j.Queue + "|" + string(j.Op)) }
 
@@ -194,11 +107,11 @@ var priorities = []bot.JobPriority{bot.PriorityPage, bot.PriorityHook, bot.Prior
 // wanted marks a coalescing job that was asked for again while pending.
 var keyWanted = []byte("wanted:")
 
-func markWanted(tx *bolt.Tx, key []byte) error {
+func markWanted(tx *bbolt.Tx, key []byte) error {
 	return tx.Bucket(bucketJobsCoalesce).Put(append(append([]byte(nil), keyWanted...), key...), []byte{1})
 }
 
-func putJob(tx *bolt.Tx, j *bot.Job) error {
+func putJob(tx *bbolt.Tx, j *bot.Job) error {
 	data, err := json.Marshal(j)
 	if err != nil {
 		return err
@@ -206,7 +119,7 @@ func putJob(tx *bolt.Tx, j *bot.Job) error {
 	return tx.Bucket(bucketJobs).Put([]byte(j.Key), data)
 }
 
-func getJob(tx *bolt.Tx, key []byte) (*bot.Job, error) {
+func getJob(tx *bbolt.Tx, key []byte) (*bot.Job, error) {
 	v := tx.Bucket(bucketJobs).Get(key)
 	if v == nil {
 		return nil, notFound("That job")
@@ -219,7 +132,7 @@ func getJob(tx *bolt.Tx, key []byte) (*bot.Job, error) {
 }
 
 // firstPending returns the first pending job of queue.
-func firstPending(tx *bolt.Tx, queue string) (*bot.Job, bool) {
+func firstPending(tx *bbolt.Tx, queue string) (*bot.Job, bool) {
 	var head *bot.Job
 	eachWithPrefix(tx.Bucket(bucketJobs), []byte(queue+"/"), "job", func(j bot.Job) bool {
 		if j.Status == bot.JobPending {
@@ -233,7 +146,7 @@ func firstPending(tx *bolt.Tx, queue string) (*bot.Job, bool) {
 
 // eachWithPrefix decodes the values of bucket whose keys start with prefix,
 // in key order, into T and calls fn until it returns false.
-func eachWithPrefix[T any](b *bolt.Bucket, prefix []byte, what string, fn func(T) bool) error {
+func eachWithPrefix[T any](b *bbolt.Bucket, prefix []byte, what string, fn func(T) bool) error {
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var x T
@@ -250,7 +163,7 @@ func eachWithPrefix[T any](b *bolt.Bucket, prefix []byte, what string, fn func(T
 // DueJobs implements bot.JobStore.
 func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
 	var out []bot.Job
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		for _, p := range priorities {
 			prefix := []byte{byte(p)}
 			end := binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(now.UnixNano()))
@@ -277,7 +190,7 @@ func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int, want func
 // RetryNow implements bot.JobStore. It reads first and writes only when
 // something waits, as usually nothing does.
 func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time) (int, error) {
-	waiting := func(tx *bolt.Tx) ([]*bot.Job, error) {
+	waiting := func(tx *bbolt.Tx) ([]*bot.Job, error) {
 		var out []*bot.Job
 		for _, p := range priorities {
 			c := tx.Bucket(bucketJobsDue).Cursor()
@@ -298,11 +211,11 @@ func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time)
 		return out, nil
 	}
 	var found []*bot.Job
-	if err := s.db.View(func(tx *bolt.Tx) (err error) { found, err = waiting(tx); return err }); err != nil || len(found) == 0 {
+	if err := s.db.View(func(tx *bbolt.Tx) (err error) { found, err = waiting(tx); return err }); err != nil || len(found) == 0 {
 		return 0, err
 	}
 	n := 0
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		jobs, err := waiting(tx)
 		if err != nil {
 			return err
@@ -327,7 +240,7 @@ func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time)
 
 // FinishJob implements bot.JobStore.
 func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
-	return s.update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		prev, err := getJob(tx, []byte(j.Key))
 		if bot.ErrorCode(err) == bot.ENOTFOUND {
 			// Cancelled while it ran: only a success is worth recording
@@ -389,7 +302,7 @@ func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) e
 // StillDue implements bot.JobStore: a key lookup, no decoding.
 func (s *Store) StillDue(ctx context.Context, j bot.Job) (bool, error) {
 	var due bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		due = tx.Bucket(bucketJobsDue).Get(dueKey(&j)) != nil
 		return nil
 	})
@@ -400,7 +313,7 @@ func (s *Store) StillDue(ctx context.Context, j bot.Job) (bool, error) {
 func (s *Store) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Job, error) {
 	var out []bot.Job
 	prefix := []byte(incidentID.String() + "/")
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return eachWithPrefix(tx.Bucket(bucketJobs), prefix, "job", func(j bot.Job) bool { out = append(out, j); return true })
 	})
 	return out, err
@@ -409,7 +322,7 @@ func (s *Store) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Jo
 // CountJobs implements bot.JobStore.
 func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 	out := bot.JobCounts{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
 			var j bot.Job
 			if err := json.Unmarshal(v, &j); err != nil {
@@ -430,7 +343,7 @@ func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 // jobs_creating, a bucket as small as the creations in flight, so the
 // question every activity in an unknown channel asks reads only that.
 func (s *Store) MarkStarted(ctx context.Context, key string, at time.Time) error {
-	return s.update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		j, err := getJob(tx, []byte(key))
 		if err != nil {
 			return err
@@ -454,7 +367,7 @@ func creatingValue(j *bot.Job) []byte {
 // CreatingChannels implements bot.JobStore.
 func (s *Store) CreatingChannels(ctx context.Context, p bot.Platform, since time.Time) (bool, error) {
 	found := false
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketJobsCreating).ForEach(func(_, v []byte) error {
 			if len(v) >= 8 && bot.Platform(v[8:]) == p && int64(binary.BigEndian.Uint64(v)) > since.UnixNano() {
 				found = true

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 func openInternal(t *testing.T) *Store {
@@ -17,20 +17,20 @@ func openInternal(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("kv")); return err }); err != nil {
+	if err := s.update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("kv")); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func put(key string) func(*bolt.Tx) error {
-	return func(tx *bolt.Tx) error { return tx.Bucket([]byte("kv")).Put([]byte(key), []byte("v")) }
+func put(key string) func(*bbolt.Tx) error {
+	return func(tx *bbolt.Tx) error { return tx.Bucket([]byte("kv")).Put([]byte(key), []byte("v")) }
 }
 
 func (s *Store) has(t *testing.T, key string) bool {
 	t.Helper()
 	var ok bool
-	s.db.View(func(tx *bolt.Tx) error { ok = tx.Bucket([]byte("kv")).Get([]byte(key)) != nil; return nil })
+	s.db.View(func(tx *bbolt.Tx) error { ok = tx.Bucket([]byte("kv")).Get([]byte(key)) != nil; return nil })
 	return ok
 }
 
@@ -45,12 +45,12 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 			fn := put(fmt.Sprint(i))
 			switch i % 3 {
 			case 1: // writes a key, then fails: the key must not land
-				fn = func(tx *bolt.Tx) error {
+				fn = func(tx *bbolt.Tx) error {
 					put(fmt.Sprint(i))(tx)
 					return errNo
 				}
 			case 2: // panics after writing
-				fn = func(tx *bolt.Tx) error {
+				fn = func(tx *bbolt.Tx) error {
 					put(fmt.Sprint(i))(tx)
 					panic("bad write")
 				}

@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 var ctx = context.Background()
@@ -220,7 +221,7 @@ func TestDeduplicationSurvivesReopen(t *testing.T) {
 	if err := create(s, inc); err != nil {
 		t.Fatal(err)
 	}
-	appendOnce := func(s *store.Store, source string) bool {
+	appendOnce := func(s *bolt.Store, source string) bool {
 		t.Helper()
 		ev := bot.NewEvent(bot.EventMessage, bot.User{ID: "bob"}, t0, "hello")
 		ev.IncidentID, ev.SourceID = inc.ID, source
@@ -345,8 +346,8 @@ func TestOpenLockedFileSaysAnotherKlaxonIsRunning(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	openAt(t, path)
 	start := time.Now()
-	_, err := store.Open(path, store.Options{LockTimeout: 100 * time.Millisecond})
-	if !errors.Is(err, store.ErrLocked) {
+	_, err := bolt.Open(path, bolt.Options{LockTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, bolt.ErrLocked) {
 		t.Fatalf("second Open: err = %v; want ErrLocked", err)
 	}
 	if !strings.Contains(err.Error(), "another klaxon is running on this file") || !strings.Contains(err.Error(), path) {

@@ -1,16 +1,17 @@
-package store_test
+package bolt_test
 
 import (
 	"path/filepath"
 	"testing"
 
 	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 	"github.com/klaxon-bot/klaxon/store/storetest"
 )
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Backend {
-		s, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{})
+		s, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

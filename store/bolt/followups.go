@@ -1,12 +1,11 @@
-package store
+package bolt
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 
-	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -36,7 +35,7 @@ func (t txn) AddFollowUp(f *bot.FollowUp, ev bot.Event) error {
 	return err
 }
 
-func getFollowUp(tx *bolt.Tx, n int64) (*bot.FollowUp, error) {
+func getFollowUp(tx *bbolt.Tx, n int64) (*bot.FollowUp, error) {
 	v := tx.Bucket(bucketFollowUps).Get(u64(uint64(n)))
 	if v == nil {
 		return nil, notFound(fmt.Sprintf("F-%d", n))
@@ -51,7 +50,7 @@ func getFollowUp(tx *bolt.Tx, n int64) (*bot.FollowUp, error) {
 // FollowUp implements bot.FollowUpStore.
 func (s *Store) FollowUp(ctx context.Context, n int64) (*bot.FollowUp, error) {
 	var f *bot.FollowUp
-	err := s.db.View(func(tx *bolt.Tx) (err error) { f, err = getFollowUp(tx, n); return err })
+	err := s.db.View(func(tx *bbolt.Tx) (err error) { f, err = getFollowUp(tx, n); return err })
 	return f, err
 }
 
@@ -73,7 +72,7 @@ func (t txn) PutFollowUp(f *bot.FollowUp) error {
 // FollowUps implements bot.FollowUpStore.
 func (s *Store) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
 	var out []*bot.FollowUp
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketFollowUps).ForEach(func(k, v []byte) error {
 			var f bot.FollowUp
 			if err := json.Unmarshal(v, &f); err != nil {
@@ -84,57 +83,4 @@ func (s *Store) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
 		})
 	})
 	return out, err
-}
-
-var _ bot.PostmortemStore = (*Store)(nil)
-
-// PutPostmortem implements bot.Tx.
-func (t txn) PutPostmortem(incidentID uuid.UUID, markdown []byte) error {
-	return t.tx.Bucket(bucketPostmortems).Put(incidentID[:], markdown)
-}
-
-// Postmortem implements bot.PostmortemStore.
-func (s *Store) Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error) {
-	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketPostmortems).Get(incidentID[:])
-		if v == nil {
-			return notFound("A postmortem for that incident")
-		}
-		out = append([]byte(nil), v...)
-		return nil
-	})
-	return out, err
-}
-
-var _ bot.AlertStore = (*Store)(nil)
-
-// AlertIncident implements bot.AlertStore.
-func (s *Store) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error) {
-	var id uuid.UUID
-	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketAlertKeys).Get([]byte(key)); len(v) == 16 {
-			copy(id[:], v)
-			ok = true
-		}
-		return nil
-	})
-	return id, ok, err
-}
-
-// SetAlertIncident implements bot.Tx.
-func (t txn) SetAlertIncident(key string, incidentID uuid.UUID) error {
-	return t.tx.Bucket(bucketAlertKeys).Put([]byte(key), incidentID[:])
-}
-
-// AlertIncident implements bot.Tx.
-func (t txn) AlertIncident(key string) (uuid.UUID, bool, error) {
-	var id uuid.UUID
-	v := t.tx.Bucket(bucketAlertKeys).Get([]byte(key))
-	if len(v) != 16 {
-		return id, false, nil
-	}
-	copy(id[:], v)
-	return id, true, nil
 }

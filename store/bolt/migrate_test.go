@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -30,7 +30,7 @@ func TestMigrations(t *testing.T) {
 
 	// A newer build adds a migration: it runs once, in order.
 	runs := 0
-	next := append(append([]migration(nil), migrations...), migration{"add widgets", func(tx *bolt.Tx) error {
+	next := append(append([]migration(nil), migrations...), migration{"add widgets", func(tx *bbolt.Tx) error {
 		runs++
 		_, err := tx.CreateBucket([]byte("widgets")) // fails if run twice
 		return err
@@ -47,7 +47,7 @@ func TestMigrations(t *testing.T) {
 	}
 
 	// A failing migration leaves the file at its old version.
-	broken := append(append([]migration(nil), next...), migration{"broken", func(tx *bolt.Tx) error {
+	broken := append(append([]migration(nil), next...), migration{"broken", func(tx *bbolt.Tx) error {
 		if _, err := tx.CreateBucket([]byte("half-done")); err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func TestMigrations(t *testing.T) {
 	if v, _ := s.schemaVersion(); v != len(next) {
 		t.Errorf("after failed migration schema = %d; want %d", v, len(next))
 	}
-	s.db.View(func(tx *bolt.Tx) error {
+	s.db.View(func(tx *bbolt.Tx) error {
 		if tx.Bucket([]byte("half-done")) != nil {
 			t.Error("failed migration left a bucket behind")
 		}
@@ -137,7 +137,7 @@ func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
 			"kind": "trigger", "status": status, "attempts": 1, "next_attempt": next, "created": t0}
 	}
 	sent, pending := page.ID.String()+":0:0:alice:pd", page.ID.String()+":1:0:alice:pd"
-	err = old.db.Update(func(tx *bolt.Tx) error {
+	err = old.db.Update(func(tx *bbolt.Tx) error {
 		if err := (txn{tx}).CreateIncident(inc); err != nil {
 			return err
 		}
@@ -187,7 +187,7 @@ func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
 	if due, _ := s.DueJobs(ctx, t0.Add(30*time.Second), 0, nil); len(due) != 0 {
 		t.Errorf("jobs due before their next attempt: %+v", due)
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{legacyOutbox, legacyOutboxDue, legacyHooks, legacyHooksDue} {
 			if tx.Bucket(b) != nil {
 				return fmt.Errorf("bucket %s is still there", b)

@@ -1,5 +1,6 @@
-// Package store keeps klaxon's state in one bbolt file. It is the only
-// package that imports bbolt.
+// Package bolt is klaxon's embedded store: the whole state in one bbolt
+// file, behind the contract of package store. It is the only package that
+// imports bbolt.
 //
 // Layout (all keys big-endian, so cursor order is time order):
 //
@@ -11,10 +12,9 @@
 //	seen                   source event id → id(16) seq(8) unix-nanos(8)
 //	oncall_changes         change id (UUIDv7) → OnCallChange JSON, append-only
 //	cursors                job key → unix-nanos: how far a periodic job has got
-//	pages                  page id → Page JSON
+//	pages                  page id → Page JSON, with its deliveries
 //	due                    next-fire unix-nanos(8) page id(16) → nothing: escalation timers
-//	outbox                 idempotency key → Delivery JSON
-//	outbox_due             next-attempt unix-nanos(8) idempotency key → nothing
+//	incident_pages         incident id(16) page id(16) → nothing: an incident's pages
 //	page_refs              platform "|" channel "|" message → page id
 //	reminders              incident id(16) kind → due unix-nanos
 //	reminders_due          due unix-nanos(8) incident id(16) kind → nothing
@@ -23,10 +23,15 @@
 //	alert_keys             alert group key → the incident it declared
 //	heartbeats             name → HeartbeatState JSON
 //	heartbeats_due         due unix-nanos(8) name → nothing
-//	hooks                  delivery key → HookDelivery JSON (outgoing event webhooks)
-//	hooks_due              next attempt unix-nanos(8) key → nothing (pending only)
+//	jobs                   queue "/" seq (%016x) → Job JSON: the one outbox (pages, hooks, chat, tickets)
+//	jobs_due               priority(1) next-attempt unix-nanos(8) job key → nothing: each queue's first pending job
+//	jobs_coalesce          queue "|" op → key of the pending job that later ones of its kind join
 //	jobs_creating          job key → started unix-nanos(8) platform: channel creations in flight
-package store
+//	named_messages         job name → MessageRef JSON: the message a job posted under its name
+//
+// Schemas before version 12 also had outbox, outbox_due, hooks and hooks_due;
+// migration 12 ("one outbox") folded them into jobs and deleted them.
+package bolt
 
 import (
 	"context"
@@ -44,10 +49,11 @@ import (
 
 	"github.com/google/uuid"
 	fastjson "github.com/segmentio/encoding/json"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var (
@@ -93,9 +99,9 @@ type Options struct {
 	MustExist bool
 }
 
-// Store is klaxon's bbolt-backed implementation of bot.Store.
+// Store is klaxon's bbolt-backed implementation of store.Backend.
 type Store struct {
-	db   *bolt.DB
+	db   *bbolt.DB
 	path string
 
 	writes  chan write    // to the committer; see update
@@ -104,7 +110,7 @@ type Store struct {
 	closed  sync.Once
 }
 
-var _ bot.Store = (*Store)(nil)
+var _ store.Backend = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.
@@ -127,9 +133,9 @@ func open(path string, opts Options, ms []migration) (*Store, error) {
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	var db *bolt.DB
+	var db *bbolt.DB
 	err := damageSafe(path, func() (err error) {
-		db, err = bolt.Open(path, 0o600, boltOptions(opts.LockTimeout))
+		db, err = bbolt.Open(path, 0o600, boltOptions(opts.LockTimeout))
 		return err
 	})
 	if errors.Is(err, ErrDamaged) {
@@ -174,7 +180,7 @@ func (s *Store) Ready() error {
 	}
 	// Ready means taking writes: a full disk fails this, as it would fail
 	// the next declaration.
-	err := s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyReadyProbe, []byte{1}) })
+	err := s.update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyReadyProbe, []byte{1}) })
 	if err != nil {
 		return fmt.Errorf("the store does not take writes: %w", err)
 	}
@@ -184,7 +190,7 @@ func (s *Store) Ready() error {
 // Check walks the whole file and reports the first inconsistency bbolt
 // finds, or nil.
 func (s *Store) Check() error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
 		var errs []error
 		for err := range tx.Check() {
 			errs = append(errs, err)
@@ -197,7 +203,7 @@ func (s *Store) Check() error {
 // in use.
 func (s *Store) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -243,7 +249,7 @@ func notFound(what string) error { return bot.Errorf(bot.ENOTFOUND, "%s does not
 
 // putIncident writes inc and keeps the indexes in step. prev is the stored
 // version being replaced, or nil.
-func putIncident(tx *bolt.Tx, inc *bot.Incident, prev *bot.Incident) error {
+func putIncident(tx *bbolt.Tx, inc *bot.Incident, prev *bot.Incident) error {
 	data, err := json.Marshal(inc)
 	if err != nil {
 		return err
@@ -267,7 +273,7 @@ func putIncident(tx *bolt.Tx, inc *bot.Incident, prev *bot.Incident) error {
 	return nil
 }
 
-func getIncident(tx *bolt.Tx, id []byte) (*bot.Incident, error) {
+func getIncident(tx *bbolt.Tx, id []byte) (*bot.Incident, error) {
 	data := tx.Bucket(bucketIncidents).Get(id)
 	if data == nil {
 		return nil, notFound("That incident")
@@ -282,7 +288,7 @@ func getIncident(tx *bolt.Tx, id []byte) (*bot.Incident, error) {
 // Incident implements bot.Store.
 func (s *Store) Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error) {
 	var inc *bot.Incident
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
 		inc, err = getIncident(tx, id[:])
 		return err
 	})
@@ -292,7 +298,7 @@ func (s *Store) Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, erro
 // IncidentByNumber implements bot.Store.
 func (s *Store) IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error) {
 	var inc *bot.Incident
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
 		id := tx.Bucket(bucketNumbers).Get(u64(uint64(n)))
 		if id == nil {
 			return notFound(fmt.Sprintf("INC-%d", n))
@@ -306,7 +312,7 @@ func (s *Store) IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, e
 // IncidentByChannel implements bot.Store.
 func (s *Store) IncidentByChannel(ctx context.Context, p bot.Platform, channelID string) (*bot.Incident, error) {
 	var inc *bot.Incident
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
 		id := tx.Bucket(bucketChannels).Get(channelKey(p, channelID))
 		if id == nil {
 			return notFound("An incident for this channel")
@@ -320,7 +326,7 @@ func (s *Store) IncidentByChannel(ctx context.Context, p bot.Platform, channelID
 // ListIncidents implements bot.Store.
 func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error) {
 	var out []*bot.Incident
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketIncidents).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			var inc bot.Incident
@@ -340,7 +346,7 @@ func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot
 	return out, err
 }
 
-func appendEvents(tx *bolt.Tx, incidentID uuid.UUID, events []bot.Event) error {
+func appendEvents(tx *bbolt.Tx, incidentID uuid.UUID, events []bot.Event) error {
 	for i := range events {
 		events[i].IncidentID = incidentID
 		if _, err := appendEvent(tx, &events[i]); err != nil {
@@ -351,7 +357,7 @@ func appendEvents(tx *bolt.Tx, incidentID uuid.UUID, events []bot.Event) error {
 }
 
 // appendEvent writes ev unless its SourceID was seen before.
-func appendEvent(tx *bolt.Tx, ev *bot.Event) (bool, error) {
+func appendEvent(tx *bbolt.Tx, ev *bot.Event) (bool, error) {
 	if ev.IncidentID == uuid.Nil {
 		return false, errors.New("store: event has no incident id")
 	}
@@ -396,7 +402,7 @@ func appendEvent(tx *bolt.Tx, ev *bot.Event) (bool, error) {
 // Events implements bot.Store.
 func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]bot.Event, error) {
 	var out []bot.Event
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {
 			return notFound("That incident")
 		}
@@ -424,7 +430,7 @@ func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, l
 func (s *Store) LastAbout(ctx context.Context, incidentID uuid.UUID, ref bot.MessageRef, limit int, kinds ...bot.EventKind) (bot.Event, bool, error) {
 	var out bot.Event
 	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		tl := tx.Bucket(bucketTimeline).Bucket(incidentID[:])
 		if tl == nil {
 			return nil
@@ -517,7 +523,7 @@ func (s *Store) eachEvent(incidentID uuid.UUID, decode func([]byte) (bot.Event, 
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		readErr <- s.db.View(func(tx *bolt.Tx) error {
+		readErr <- s.db.View(func(tx *bbolt.Tx) error {
 			if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {
 				return notFound("That incident")
 			}
@@ -594,7 +600,7 @@ func (s *Store) eachEvent(incidentID uuid.UUID, decode func([]byte) (bot.Event, 
 // CountEvents implements bot.Store.
 func (s *Store) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error) {
 	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {
 			return notFound("That incident")
 		}
@@ -612,7 +618,7 @@ func (s *Store) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, err
 // records need to outlive only the longest redelivery window.
 func (s *Store) PruneSeen(before time.Time) (int, error) {
 	var n int
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		n = 0
 		c := tx.Bucket(bucketSeen).Cursor()
 		for k, v := c.First(); k != nil; {
@@ -635,6 +641,6 @@ func (s *Store) PruneSeen(before time.Time) (int, error) {
 // boltOptions are the bbolt settings klaxon runs with. The freelist is not
 // written on every commit (it is rebuilt when the file is opened), which
 // saves a page write per commit; etcd runs bbolt the same way.
-func boltOptions(lockTimeout time.Duration) *bolt.Options {
-	return &bolt.Options{Timeout: lockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType}
+func boltOptions(lockTimeout time.Duration) *bbolt.Options {
+	return &bbolt.Options{Timeout: lockTimeout, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType}
 }

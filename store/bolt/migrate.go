@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"encoding/binary"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -18,7 +18,7 @@ import (
 // Never edit or reorder a released migration; append a new one.
 type migration struct {
 	name string
-	up   func(tx *bolt.Tx) error
+	up   func(tx *bbolt.Tx) error
 }
 
 // Buckets of earlier schemas, for the migrations that made and retired
@@ -33,7 +33,7 @@ var (
 // migrations is the schema history. Version N is the state after
 // migrations[N-1] ran.
 var migrations = []migration{
-	{"create buckets", func(tx *bolt.Tx) error {
+	{"create buckets", func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketIncidents, bucketNumbers, bucketChannels, bucketTimeline, bucketSeen} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -41,15 +41,15 @@ var migrations = []migration{
 		}
 		return nil
 	}},
-	{"on-call history", func(tx *bolt.Tx) error {
+	{"on-call history", func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketOnCall)
 		return err
 	}},
-	{"job cursors", func(tx *bolt.Tx) error {
+	{"job cursors", func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketCursors)
 		return err
 	}},
-	{"paging", func(tx *bolt.Tx) error {
+	{"paging", func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketPages, bucketDue, legacyOutbox, legacyOutboxDue, bucketPageRefs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -57,7 +57,7 @@ var migrations = []migration{
 		}
 		return nil
 	}},
-	{"reminders", func(tx *bolt.Tx) error {
+	{"reminders", func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketReminders, bucketRemindersDue} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -65,19 +65,19 @@ var migrations = []migration{
 		}
 		return nil
 	}},
-	{"follow-ups", func(tx *bolt.Tx) error {
+	{"follow-ups", func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketFollowUps)
 		return err
 	}},
-	{"postmortems", func(tx *bolt.Tx) error {
+	{"postmortems", func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketPostmortems)
 		return err
 	}},
-	{"alert keys", func(tx *bolt.Tx) error {
+	{"alert keys", func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketAlertKeys)
 		return err
 	}},
-	{"heartbeats", func(tx *bolt.Tx) error {
+	{"heartbeats", func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketHeartbeats, bucketHeartbeatsDue} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -85,7 +85,7 @@ var migrations = []migration{
 		}
 		return nil
 	}},
-	{"outgoing hooks", func(tx *bolt.Tx) error {
+	{"outgoing hooks", func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{legacyHooks, legacyHooksDue} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -93,7 +93,7 @@ var migrations = []migration{
 		}
 		return nil
 	}},
-	{"chat jobs", func(tx *bolt.Tx) error {
+	{"chat jobs", func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketJobs, bucketJobsDue, bucketJobsCoalesce} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -102,7 +102,7 @@ var migrations = []migration{
 		return nil
 	}},
 	{"one outbox", oneOutbox},
-	{"channels in creation", func(tx *bolt.Tx) error {
+	{"channels in creation", func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketJobsCreating)
 		if err != nil {
 			return err
@@ -126,7 +126,7 @@ var migrations = []migration{
 // page keeps its deliveries with how they went, unfinished deliveries
 // become jobs, and the due index gains its priority prefix. Pages get an
 // index by incident, and jobs a place to name the messages they post.
-func oneOutbox(tx *bolt.Tx) error {
+func oneOutbox(tx *bbolt.Tx) error {
 	for _, b := range [][]byte{bucketIncidentPages, bucketNamed} {
 		if _, err := tx.CreateBucket(b); err != nil {
 			return err
@@ -230,8 +230,8 @@ func oneOutbox(tx *bolt.Tx) error {
 // SchemaVersion is the schema version this build of klaxon writes.
 func SchemaVersion() int { return len(migrations) }
 
-func migrate(db *bolt.DB, ms []migration) error {
-	return db.Update(func(tx *bolt.Tx) error {
+func migrate(db *bbolt.DB, ms []migration) error {
+	return db.Update(func(tx *bbolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
@@ -255,7 +255,7 @@ func migrate(db *bolt.DB, ms []migration) error {
 // schemaVersion reads the stored schema version.
 func (s *Store) schemaVersion() (int, error) {
 	var v int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		if b := tx.Bucket(bucketMeta).Get(keySchemaVersion); len(b) == 8 {
 			v = int(binary.BigEndian.Uint64(b))
 		}

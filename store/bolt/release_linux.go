@@ -1,9 +1,9 @@
-package store
+package bolt
 
 import (
 	"syscall"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // releasePages tells the kernel that this process no longer needs the
@@ -13,7 +13,7 @@ import (
 // process's resident set. A long read (a 100k-event postmortem) calls it
 // as it goes, so the pages it read do not stay resident. tx keeps the
 // mapping in place (bbolt remaps only with no read transaction open).
-func releasePages(db *bolt.DB, tx *bolt.Tx) {
+func releasePages(db *bbolt.DB, tx *bbolt.Tx) {
 	info := db.Info()
 	size := tx.Size()
 	if info == nil || info.Data == 0 || size <= 0 {

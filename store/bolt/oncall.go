@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -35,7 +35,7 @@ func (t txn) AddOnCallChange(c *bot.OnCallChange) error {
 // OnCallChanges returns the whole on-call history, oldest first.
 func (s *Store) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
 	var out []bot.OnCallChange
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketOnCall).ForEach(func(k, v []byte) error {
 			var c bot.OnCallChange
 			if err := json.Unmarshal(v, &c); err != nil {
@@ -52,7 +52,7 @@ func (s *Store) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
 func (s *Store) Cursor(ctx context.Context, key string) (time.Time, bool, error) {
 	var t time.Time
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bucketCursors).Get([]byte(key)); len(v) == 8 {
 			t, ok = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(), true
 		}

@@ -1,18 +1,19 @@
-package store_test
+package bolt_test
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	bolt "go.etcd.io/bbolt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/klaxon-bot/klaxon/bot"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // A damaged database file gives a clear error naming the file and what to
@@ -21,7 +22,7 @@ import (
 func TestDamagedFilesGiveAClearError(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.db")
-	s, err := store.Open(good, store.Options{})
+	s, err := bolt.Open(good, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,11 +70,11 @@ func TestDamagedFilesGiveAClearError(t *testing.T) {
 	if err := os.WriteFile(probe, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(probe, 0o600, &bolt.Options{NoFreelistSync: true})
+	db, err := bbolt.Open(probe, 0o600, &bbolt.Options{NoFreelistSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.View(func(tx *bolt.Tx) error {
+	db.View(func(tx *bbolt.Tx) error {
 		for id := 2; ; id++ {
 			info, err := tx.Page(id)
 			if err != nil || info == nil {
@@ -98,7 +99,7 @@ func TestDamagedFilesGiveAClearError(t *testing.T) {
 	cases["relabeled.db"] = relabeled
 	for name, b := range cases {
 		path := damaged(name, b)
-		s, err := store.Open(path, store.Options{})
+		s, err := bolt.Open(path, bolt.Options{})
 		if err == nil {
 			// Some damage is only found when read: a full check must
 			// report it, not crash.
@@ -112,7 +113,7 @@ func TestDamagedFilesGiveAClearError(t *testing.T) {
 		if !strings.Contains(err.Error(), path) {
 			t.Errorf("%s: %v; want the file named", name, err)
 		}
-		if errors.Is(err, store.ErrDamaged) && !strings.Contains(err.Error(), "backup") {
+		if errors.Is(err, bolt.ErrDamaged) && !strings.Contains(err.Error(), "backup") {
 			t.Errorf("%s: %v; want what to do", name, err)
 		}
 		if fi, _ := os.Stat(path); fi == nil || fi.Size() != int64(len(b)) {
@@ -120,7 +121,7 @@ func TestDamagedFilesGiveAClearError(t *testing.T) {
 		}
 	}
 	// A missing file is a new store, unless the caller says it must exist.
-	if _, err := store.Open(filepath.Join(dir, "typo.db"), store.Options{MustExist: true}); err == nil || !strings.Contains(err.Error(), "no database at") {
+	if _, err := bolt.Open(filepath.Join(dir, "typo.db"), bolt.Options{MustExist: true}); err == nil || !strings.Contains(err.Error(), "no database at") {
 		t.Errorf("a mistyped path for an offline command: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "typo.db")); !errors.Is(err, os.ErrNotExist) {

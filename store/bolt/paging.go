@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -25,7 +25,7 @@ func timeKey(t time.Time, id []byte) []byte {
 // eachDue calls fn with the time and id of every row of a due index
 // (timeKey keys) due at or before now, earliest first; at most limit rows
 // unless limit is 0.
-func eachDue(b *bolt.Bucket, now time.Time, limit int, fn func(at time.Time, id []byte) error) error {
+func eachDue(b *bbolt.Bucket, now time.Time, limit int, fn func(at time.Time, id []byte) error) error {
 	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 	c := b.Cursor()
 	n := 0
@@ -38,7 +38,7 @@ func eachDue(b *bolt.Bucket, now time.Time, limit int, fn func(at time.Time, id 
 	return nil
 }
 
-func getPage(tx *bolt.Tx, id uuid.UUID) (*bot.Page, error) {
+func getPage(tx *bbolt.Tx, id uuid.UUID) (*bot.Page, error) {
 	v := tx.Bucket(bucketPages).Get(id[:])
 	if v == nil {
 		return nil, notFound("That page")
@@ -52,7 +52,7 @@ func getPage(tx *bolt.Tx, id uuid.UUID) (*bot.Page, error) {
 
 // putPage writes p, indexes it under its incident and moves its timer in
 // the due index.
-func putPage(tx *bolt.Tx, p *bot.Page) error {
+func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	if p.ID == uuid.Nil {
 		p.ID = bot.NewID()
 	}
@@ -86,7 +86,7 @@ func putPage(tx *bolt.Tx, p *bot.Page) error {
 
 // incidentPages reads an incident's pages through the incident → page
 // index, oldest first.
-func incidentPages(tx *bolt.Tx, incidentID uuid.UUID) ([]*bot.Page, error) {
+func incidentPages(tx *bbolt.Tx, incidentID uuid.UUID) ([]*bot.Page, error) {
 	var out []*bot.Page
 	c := tx.Bucket(bucketIncidentPages).Cursor()
 	for k, _ := c.Seek(incidentID[:]); k != nil && bytes.HasPrefix(k, incidentID[:]); k, _ = c.Next() {
@@ -108,21 +108,21 @@ func incidentPages(tx *bolt.Tx, incidentID uuid.UUID) ([]*bot.Page, error) {
 // Page implements bot.PageStore.
 func (s *Store) Page(ctx context.Context, id uuid.UUID) (*bot.Page, error) {
 	var p *bot.Page
-	err := s.db.View(func(tx *bolt.Tx) (err error) { p, err = getPage(tx, id); return err })
+	err := s.db.View(func(tx *bbolt.Tx) (err error) { p, err = getPage(tx, id); return err })
 	return p, err
 }
 
 // PagesForIncident implements bot.PageStore.
 func (s *Store) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error) {
 	var out []*bot.Page
-	err := s.db.View(func(tx *bolt.Tx) (err error) { out, err = incidentPages(tx, incidentID); return err })
+	err := s.db.View(func(tx *bbolt.Tx) (err error) { out, err = incidentPages(tx, incidentID); return err })
 	return out, err
 }
 
 // DuePages implements bot.PageStore.
 func (s *Store) DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
 	var out []uuid.UUID
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return eachDue(tx.Bucket(bucketDue), now, 0, func(_ time.Time, key []byte) error {
 			id, err := uuid.FromBytes(key)
 			if err != nil {
@@ -143,7 +143,7 @@ func refKey(p bot.Platform, ref bot.MessageRef) []byte {
 func (s *Store) PageByRef(ctx context.Context, p bot.Platform, ref bot.MessageRef) (uuid.UUID, bool, error) {
 	var id uuid.UUID
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bucketPageRefs).Get(refKey(p, ref)); len(v) == 16 {
 			copy(id[:], v)
 			ok = true

@@ -1,21 +1,21 @@
-package store_test
+package bolt_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
-func enqueue(t *testing.T, s *store.Store, jobs ...bot.Job) {
+func enqueue(t *testing.T, s *bolt.Store, jobs ...bot.Job) {
 	t.Helper()
 	if err := s.Update(ctx, func(tx bot.Tx) error { return tx.Enqueue(jobs...) }); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func due(t *testing.T, s *store.Store, now time.Time) []bot.Job {
+func due(t *testing.T, s *bolt.Store, now time.Time) []bot.Job {
 	t.Helper()
 	js, err := s.DueJobs(ctx, now, 0, nil)
 	if err != nil {

@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"encoding/binary"
@@ -8,10 +8,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // The benchmarks compare the store's timeline append with a raw bbolt put of
@@ -36,20 +36,20 @@ func benchValueSize(b *testing.B) int {
 	return len(data)
 }
 
-func openRaw(b *testing.B) *bolt.DB {
+func openRaw(b *testing.B) *bbolt.DB {
 	b.Helper()
-	db, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, store.BoltOptions())
+	db, err := bbolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, bolt.BoltOptions())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("t")); return err }); err != nil {
+	if err := db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("t")); return err }); err != nil {
 		b.Fatal(err)
 	}
 	return db
 }
 
-func rawPut(tx *bolt.Tx, value []byte) error {
+func rawPut(tx *bbolt.Tx, value []byte) error {
 	bk := tx.Bucket([]byte("t"))
 	seq, _ := bk.NextSequence()
 	key := binary.BigEndian.AppendUint64(nil, seq)
@@ -61,7 +61,7 @@ func BenchmarkRawPut(b *testing.B) {
 	db := openRaw(b)
 	value := make([]byte, benchValueSize(b))
 	for b.Loop() {
-		if err := db.Update(func(tx *bolt.Tx) error { return rawPut(tx, value) }); err != nil {
+		if err := db.Update(func(tx *bbolt.Tx) error { return rawPut(tx, value) }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -75,7 +75,7 @@ func BenchmarkRawBatchParallel(b *testing.B) {
 	b.SetParallelism(16)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := db.Batch(func(tx *bolt.Tx) error { return rawPut(tx, value) }); err != nil {
+			if err := db.Batch(func(tx *bbolt.Tx) error { return rawPut(tx, value) }); err != nil {
 				b.Error(err)
 				return
 			}
@@ -84,7 +84,7 @@ func BenchmarkRawBatchParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-func benchIncident(b *testing.B) (*store.Store, bot.Event) {
+func benchIncident(b *testing.B) (*bolt.Store, bot.Event) {
 	s := openTemp(b)
 	inc := newIncident("bench")
 	if err := create(s, inc); err != nil {

@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"errors"
@@ -11,19 +11,19 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/klaxon-bot/klaxon/bot"
-	"github.com/klaxon-bot/klaxon/store"
+	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // openTemp opens a store in a temp dir and, when the test ends, checks the
 // file's consistency before closing it.
-func openTemp(t testing.TB) *store.Store {
+func openTemp(t testing.TB) *bolt.Store {
 	t.Helper()
 	return openAt(t, filepath.Join(t.TempDir(), "klaxon.db"))
 }
 
-func openAt(t testing.TB, path string) *store.Store {
+func openAt(t testing.TB, path string) *bolt.Store {
 	t.Helper()
-	s, err := store.Open(path, store.Options{})
+	s, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}
@@ -32,7 +32,7 @@ func openAt(t testing.TB, path string) *store.Store {
 }
 
 // closeChecked checks consistency and closes s; closing twice is harmless.
-func closeChecked(t testing.TB, s *store.Store) {
+func closeChecked(t testing.TB, s *bolt.Store) {
 	t.Helper()
 	if err := s.Check(); err != nil && !errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		t.Errorf("consistency check of %s: %v", s.Path(), err)
@@ -55,7 +55,7 @@ func newIncident(title string) *bot.Incident {
 }
 
 // create stores inc and its events in one change, as a declaration does.
-func create(s *store.Store, inc *bot.Incident, events ...bot.Event) error {
+func create(s *bolt.Store, inc *bot.Incident, events ...bot.Event) error {
 	draft := *inc
 	err := s.Update(ctx, func(tx bot.Tx) error {
 		draft = *inc
@@ -70,7 +70,7 @@ func create(s *store.Store, inc *bot.Incident, events ...bot.Event) error {
 // appendEvent appends ev in one change, as channel activity does, sets
 // its sequence number and reports whether the timeline grew (a source id
 // seen before adds nothing).
-func appendEvent(s *store.Store, ev *bot.Event) (bool, error) {
+func appendEvent(s *bolt.Store, ev *bot.Event) (bool, error) {
 	var evs []bot.Event
 	err := s.Update(ctx, func(tx bot.Tx) error {
 		evs = []bot.Event{*ev}
@@ -84,7 +84,7 @@ func appendEvent(s *store.Store, ev *bot.Event) (bool, error) {
 }
 
 // updateIncident changes an incident and appends events in one change.
-func updateIncident(s *store.Store, id uuid.UUID, fn func(*bot.Incident) ([]bot.Event, error)) (*bot.Incident, error) {
+func updateIncident(s *bolt.Store, id uuid.UUID, fn func(*bot.Incident) ([]bot.Event, error)) (*bot.Incident, error) {
 	var out *bot.Incident
 	err := s.Update(ctx, func(tx bot.Tx) error {
 		cur, err := tx.Incident(id)

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -17,7 +17,7 @@ func reminderKey(id uuid.UUID, kind string) []byte {
 	return append(append([]byte(nil), id[:]...), kind...)
 }
 
-func deleteReminder(tx *bolt.Tx, id uuid.UUID, kind string) error {
+func deleteReminder(tx *bbolt.Tx, id uuid.UUID, kind string) error {
 	k := reminderKey(id, kind)
 	idx := tx.Bucket(bucketReminders)
 	if v := idx.Get(k); len(v) == 8 {
@@ -32,7 +32,7 @@ func deleteReminder(tx *bolt.Tx, id uuid.UUID, kind string) error {
 // DueReminders implements bot.ReminderStore.
 func (s *Store) DueReminders(ctx context.Context, now time.Time) ([]bot.Reminder, error) {
 	var out []bot.Reminder
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return eachDue(tx.Bucket(bucketRemindersDue), now, 0, func(at time.Time, key []byte) error {
 			id, err := uuid.FromBytes(key[:16])
 			if err != nil {

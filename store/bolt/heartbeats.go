@@ -1,11 +1,11 @@
-package store
+package bolt
 
 import (
 	"context"
 	"encoding/json"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -16,7 +16,7 @@ var _ bot.HeartbeatStore = (*Store)(nil)
 func (s *Store) Heartbeat(ctx context.Context, name string) (bot.HeartbeatState, bool, error) {
 	var hb bot.HeartbeatState
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketHeartbeats).Get([]byte(name))
 		if v == nil {
 			return nil
@@ -34,7 +34,7 @@ func (s *Store) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
 	if err != nil {
 		return err
 	}
-	return s.update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		b, due := tx.Bucket(bucketHeartbeats), tx.Bucket(bucketHeartbeatsDue)
 		if old := b.Get([]byte(hb.Name)); old != nil {
 			var prev bot.HeartbeatState
@@ -56,7 +56,7 @@ func (s *Store) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
 // was due at or before now, earliest first.
 func (s *Store) DueHeartbeats(ctx context.Context, now time.Time) ([]string, error) {
 	var out []string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return eachDue(tx.Bucket(bucketHeartbeatsDue), now, 0, func(_ time.Time, name []byte) error {
 			out = append(out, string(name))
 			return nil

@@ -1,11 +1,11 @@
-package store
+package bolt
 
 import (
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // BoltOptions lets the benchmarks open their raw baseline with the same
 // settings as the store, so the comparison is fair.
-func BoltOptions() *bolt.Options { return boltOptions(time.Second) }
+func BoltOptions() *bbolt.Options { return boltOptions(time.Second) }

@@ -1,0 +1,168 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Moving between stores (`klaxon migrate --to postgres`, and back): each
+// store dumps everything it holds as Records in a form both share, and
+// loads such records into an empty store, rebuilding its own indexes.
+// Copy checks the result: the same count of each kind, and the same digest
+// of every record.
+
+// Record is one thing a store holds, in the form every store shares:
+// Value is the thing's JSON (a body as klaxon's types encode it).
+type Record struct {
+	Kind  string          `json:"kind"`
+	Value json.RawMessage `json:"value"`
+}
+
+// Record kinds, in the order a load needs them (incidents before their
+// events).
+const (
+	KindCounter    = "counter"    // Counter: the next number of a sequence
+	KindIncident   = "incident"   // bot.Incident
+	KindEvent      = "event"      // bot.Event
+	KindSeen       = "seen"       // Seen: a de-duplicated platform event id
+	KindPage       = "page"       // bot.Page
+	KindPageRef    = "page_ref"   // PageRef
+	KindReminder   = "reminder"   // bot.Reminder
+	KindFollowUp   = "followup"   // bot.FollowUp
+	KindPostmortem = "postmortem" // Postmortem
+	KindAlertKey   = "alert_key"  // AlertKey
+	KindOnCall     = "oncall"     // bot.OnCallChange
+	KindCursor     = "cursor"     // Cursor
+	KindHeartbeat  = "heartbeat"  // bot.HeartbeatState
+	KindNamed      = "named"      // Named
+	KindJob        = "job"        // JobRecord
+)
+
+// Kinds lists the record kinds in load order.
+var Kinds = []string{KindCounter, KindIncident, KindEvent, KindSeen, KindPage, KindPageRef, KindReminder,
+	KindFollowUp, KindPostmortem, KindAlertKey, KindOnCall, KindCursor, KindHeartbeat, KindNamed, KindJob}
+
+// Counter is the last number a sequence gave out: incident, followup, job.
+type Counter struct {
+	Name string `json:"name"`
+	N    int64  `json:"n"`
+}
+
+// Seen is a de-duplication record.
+type Seen struct {
+	SourceID   string    `json:"source_id"`
+	IncidentID uuid.UUID `json:"incident_id"`
+	Seq        uint64    `json:"seq"`
+	At         time.Time `json:"at"`
+}
+
+// PageRef links a chat message to a page.
+type PageRef struct {
+	Ref    string    `json:"ref"` // platform|channel|message
+	PageID uuid.UUID `json:"page_id"`
+}
+
+// Postmortem is an incident's latest draft.
+type Postmortem struct {
+	IncidentID uuid.UUID `json:"incident_id"`
+	Markdown   []byte    `json:"markdown"`
+}
+
+// AlertKey is the incident an alert group declared.
+type AlertKey struct {
+	Key        string    `json:"key"`
+	IncidentID uuid.UUID `json:"incident_id"`
+}
+
+// Cursor is how far a periodic job has got.
+type Cursor struct {
+	Key string    `json:"key"`
+	At  time.Time `json:"at"`
+}
+
+// Named is the message a job posted under its name.
+type Named struct {
+	Name string         `json:"name"`
+	Ref  bot.MessageRef `json:"ref"`
+}
+
+// JobRecord is an outbox job, and whether it was asked for again while it
+// ran (a coalescing job).
+type JobRecord struct {
+	Job    bot.Job `json:"job"`
+	Wanted bool    `json:"wanted,omitempty"`
+}
+
+// NewRecord encodes v as a record of kind.
+func NewRecord(kind string, v any) (Record, error) {
+	b, err := json.Marshal(v)
+	return Record{Kind: kind, Value: b}, err
+}
+
+// Dumper is a store that can dump and load itself.
+type Dumper interface {
+	// Dump calls fn with every record the store holds, from one snapshot.
+	Dump(ctx context.Context, fn func(Record) error) error
+	// Load writes records (in Kinds order) into an empty store.
+	Load(ctx context.Context, records []Record) error
+}
+
+// Tally is what a dump holds: records per kind, and a digest of them all
+// (sorted, so the order a store dumps in does not matter).
+type Tally struct {
+	Counts map[string]int
+	Digest string
+}
+
+// Summarize reads every record of d.
+func Summarize(ctx context.Context, d Dumper) (Tally, []Record, error) {
+	var recs []Record
+	err := d.Dump(ctx, func(r Record) error { recs = append(recs, r); return nil })
+	if err != nil {
+		return Tally{}, nil, err
+	}
+	t := Tally{Counts: map[string]int{}}
+	lines := make([][]byte, len(recs))
+	for i, r := range recs {
+		t.Counts[r.Kind]++
+		lines[i] = append(append([]byte(r.Kind+" "), r.Value...), '\n')
+	}
+	slices.SortFunc(lines, bytes.Compare)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write(l)
+	}
+	t.Digest = hex.EncodeToString(h.Sum(nil))
+	slices.SortStableFunc(recs, func(a, b Record) int { return slices.Index(Kinds, a.Kind) - slices.Index(Kinds, b.Kind) })
+	return t, recs, nil
+}
+
+// Copy copies everything from into the empty store to and checks it
+// arrived whole: the same records of each kind, the same digest.
+func Copy(ctx context.Context, from, to Dumper) (Tally, error) {
+	src, recs, err := Summarize(ctx, from)
+	if err != nil {
+		return Tally{}, fmt.Errorf("reading the source: %w", err)
+	}
+	if err := to.Load(ctx, recs); err != nil {
+		return Tally{}, fmt.Errorf("writing the destination: %w", err)
+	}
+	dst, _, err := Summarize(ctx, to)
+	if err != nil {
+		return Tally{}, fmt.Errorf("reading the destination back: %w", err)
+	}
+	if dst.Digest != src.Digest {
+		return Tally{}, fmt.Errorf("the copy differs from the source (records %v, copied %v): nothing should use the destination", src.Counts, dst.Counts)
+	}
+	return src, nil
+}
