@@ -27,9 +27,19 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// Defaults: discordgo speaks API v9.
+// APIVersion is the version of Discord's API klaxon speaks: v10, the
+// current one and the one Discord's published API description covers.
+// discordgo defaults to v9. Its gateway URL reads discordgo.APIVersion when
+// it connects, so init sets it; its REST endpoints were built with v9 when
+// it loaded, and rewrite sends every one of them to Config.APIURL, which
+// names v10.
+const APIVersion = "10"
+
+func init() { discordgo.APIVersion = APIVersion }
+
+// Defaults.
 const (
-	DefaultAPIURL     = "https://discord.com/api/v9/"
+	DefaultAPIURL     = "https://discord.com/api/v" + APIVersion + "/"
 	DefaultGatewayURL = "wss://gateway.discord.gg"
 )
 

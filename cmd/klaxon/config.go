@@ -359,7 +359,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("discord.token", "")
 	v.SetDefault("discord.application_id", "")
 	v.SetDefault("discord.guild_id", "")
-	v.SetDefault("discord.api_url", "https://discord.com/api/v9/")
+	v.SetDefault("discord.api_url", "https://discord.com/api/v10/")
 	v.SetDefault("discord.gateway_url", "wss://gateway.discord.gg")
 	v.SetDefault("discord.category_id", "")
 	v.SetDefault("discord.announce_channel", "")

@@ -115,6 +115,7 @@ var badConfigs = []struct {
 	{"bad slack url", "slack:\n  api_url: not a url\n", nil, "slack.api_url"},
 	{"discord without ids", "discord:\n  token: abc\n", nil, "discord.application_id"},
 	{"bad gateway scheme", "discord:\n  gateway_url: https://x\n", nil, "discord.gateway_url"},
+	{"older discord api", "discord:\n  api_url: https://discord.com/api/v9/\n", nil, "discord.api_url: names Discord API v9; klaxon speaks v10"},
 	{"pattern without number", "incidents:\n  channel_pattern: inc-{slug}\n", nil, "incidents.channel_pattern"},
 	{"call link not a URL", "incidents:\n  call_url: meet {channel}\n", nil, "incidents.call_url"},
 	{"call link with an unknown placeholder", "incidents:\n  call_url: https://meet.example/{room}\n", nil, "incidents.call_url"},

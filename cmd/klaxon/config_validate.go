@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"text/template"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/discord"
 	"github.com/klaxon-bot/klaxon/commands"
 )
 
@@ -22,6 +24,9 @@ import (
 // (config_build.go), once.
 
 // bad is a ConfigError for key.
+// apiVersionPath finds the version in a Discord REST base: /api/v10/.
+var apiVersionPath = regexp.MustCompile(`/api/v(\d+)/?$`)
+
 func bad(key, format string, args ...any) error {
 	return &ConfigError{Key: key, Reason: fmt.Sprintf(format, args...)}
 }
@@ -242,6 +247,9 @@ func (c *Config) validatePlatforms() error {
 	}
 	if err := checkURL(d.APIURL, "http", "https"); err != nil {
 		return bad("discord.api_url", "%v", err)
+	}
+	if m := apiVersionPath.FindStringSubmatch(d.APIURL); m != nil && m[1] != discord.APIVersion {
+		return bad("discord.api_url", "names Discord API v%s; klaxon speaks v%s (https://discord.com/api/v%s/)", m[1], discord.APIVersion, discord.APIVersion)
 	}
 	if err := checkURL(d.GatewayURL, "ws", "wss"); err != nil {
 		return bad("discord.gateway_url", "%v", err)

@@ -227,9 +227,10 @@ func New(t testing.TB, users map[string]string) *Server {
 	}
 	s.upgrader.CheckOrigin = func(*http.Request) bool { return true }
 	mux := http.NewServeMux()
-	mux.HandleFunc("/api/v9/", s.serveREST)
+	mux.HandleFunc(apiPrefix, s.serveREST)
+	mux.HandleFunc("/api/", s.serveOtherVersion)
 	mux.HandleFunc("/gateway", s.serveGateway)
-	mux.HandleFunc("/gateway/", s.serveGateway) // discordgo appends "/?v=9&encoding=json"
+	mux.HandleFunc("/gateway/", s.serveGateway) // discordgo appends "/?v=10&encoding=json"
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		s.Close()
@@ -240,8 +241,27 @@ func New(t testing.TB, users map[string]string) *Server {
 	return s
 }
 
+// APIVersion is the one version of Discord's API the fake serves: the
+// current one, which Discord's published API description covers. Real
+// Discord still answers v9; the fake refuses it so that nothing in klaxon
+// slips back to an older version unnoticed.
+const APIVersion = 10
+
+var apiPrefix = "/api/v" + strconv.Itoa(APIVersion) + "/"
+
 // APIURL is the REST base, for discord.api_url.
-func (s *Server) APIURL() string { return s.srv.URL + "/api/v9/" }
+func (s *Server) APIURL() string { return s.srv.URL + apiPrefix }
+
+// serveOtherVersion answers a REST call on another API version as Discord
+// answers a version it does not serve (400, 50041), and records it.
+func (s *Server) serveOtherVersion(w http.ResponseWriter, r *http.Request) {
+	route := r.Method + " " + r.URL.Path
+	s.mu.Lock()
+	s.calls = append(s.calls, route)
+	s.violations = append(s.violations, Violation{Route: route, Status: 400, Code: 50041, Message: "Invalid API version provided (klaxon speaks v" + strconv.Itoa(APIVersion) + ")"})
+	s.mu.Unlock()
+	writeJSON(w, http.StatusBadRequest, map[string]any{"code": 50041, "message": "Invalid API version provided"})
+}
 
 // GatewayURL is the websocket, for discord.gateway_url.
 func (s *Server) GatewayURL() string {
@@ -292,7 +312,7 @@ func missingPermissions() *apiError {
 }
 
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimPrefix(r.URL.Path, "/api/v9/")
+	path := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	route := r.Method + " " + path
 	var body map[string]any
 	var files []File

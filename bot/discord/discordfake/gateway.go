@@ -3,6 +3,7 @@ package discordfake
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -36,6 +37,14 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		conn.Close()
 	}()
+	// Discord closes a session on a version it does not serve with 4012.
+	if v := r.URL.Query().Get("v"); v != strconv.Itoa(APIVersion) {
+		s.mu.Lock()
+		s.violations = append(s.violations, Violation{Route: "gateway connect", Code: 4012, Message: "Invalid API version ?v=" + v + " (klaxon speaks v" + strconv.Itoa(APIVersion) + ")"})
+		s.mu.Unlock()
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4012, "Invalid API version."), time.Now().Add(time.Second))
+		return
+	}
 	s.write(conn, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": s.HeartbeatInterval.Milliseconds()}})
 	for {
 		_, data, err := conn.ReadMessage()
@@ -78,7 +87,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			s.live = conn
 			s.writeMu.Lock()
 			s.mu.Unlock()
-			conn.WriteJSON(map[string]any{"op": 0, "t": "READY", "d": map[string]any{"v": 9, "session_id": SessionID, "resume_gateway_url": s.GatewayURL(),
+			conn.WriteJSON(map[string]any{"op": 0, "t": "READY", "d": map[string]any{"v": APIVersion, "session_id": SessionID, "resume_gateway_url": s.GatewayURL(),
 				"user":        map[string]any{"id": BotID, "username": "klaxon", "bot": true, "discriminator": "0"},
 				"guilds":      []any{map[string]any{"id": GuildID, "unavailable": true}},
 				"application": map[string]any{"id": AppID, "flags": 0}}})
