@@ -204,3 +204,8 @@ type JobStore interface {
 	MarkStarted(ctx context.Context, key string, at time.Time) error
 	CreatingChannels(ctx context.Context, p Platform, since time.Time) (bool, error)
 }
+
+// ChatJob is a chat job on platform p at the end of queue, due at now.
+func ChatJob(p Platform, queue string, op JobOp, now time.Time) Job {
+	return Job{Queue: queue, Platform: p, Op: op, NextAttempt: now, Created: now}
+}

@@ -125,3 +125,32 @@ func (ps People) ByUser(platform Platform, userID string) (Person, bool) {
 	}
 	return Person{}, false
 }
+
+// Mention shows person id the way platform links people: a mention where
+// they have a user id there, else their name, else the id itself.
+func (ps People) Mention(platform Platform, id string) string {
+	person, ok := ps.Get(id)
+	if !ok {
+		return id
+	}
+	if uid := person.UserID(platform); uid != "" {
+		return User{ID: uid}.Mention()
+	}
+	return person.Name
+}
+
+// Resolve finds the configured person a chat mention (or a person id
+// typed as one) names, or says why it names nobody.
+func (ps People) Resolve(platform Platform, token string) (Person, error) {
+	u, ok := ParseMention(token)
+	if !ok {
+		return Person{}, Errorf(EINVALID, "`%s` is not a person; mention them, e.g. @alice.", token)
+	}
+	if person, ok := ps.ByUser(platform, u.ID); ok {
+		return person, nil
+	}
+	if person, ok := ps.Get(u.ID); ok {
+		return person, nil
+	}
+	return Person{}, Errorf(EINVALID, "%s is not in klaxon's list of people; add them under `people:` in the configuration.", u.Mention())
+}

@@ -55,8 +55,8 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 // watch shows channel activity to the followers that watch it.
 func (c *Incidents) watch(ctx context.Context, a bot.Activity) {
 	for _, f := range c.followers {
-		if w, ok := f.(watcher); ok {
-			w.watch(ctx, a)
+		if w, ok := f.(bot.Watcher); ok {
+			w.Watch(ctx, a)
 		}
 	}
 }
@@ -85,7 +85,7 @@ func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform
 	for {
 		// Read before the lookup: a channel created after this read is
 		// settled only after the lookup, which then waits for it.
-		settled, creating := c.outbox.settling()
+		settled, creating := c.outbox.Settling()
 		inc, err := c.store.IncidentByChannel(ctx, platform, channel)
 		elsewhere := false
 		if js, ok := c.store.(bot.JobStore); ok && isNotFound(err) && !creating {

@@ -164,7 +164,7 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 	res.Recorded += len(alerts)
 	res.Incidents = append(res.Incidents, inc.Key())
 	if groupResolved && a.cfg.MitigateOnResolve && (inc.Status == bot.StatusOpen || inc.Status == bot.StatusAcknowledged) {
-		if _, err := a.incidents.apply(ctx, actor{user: alertUser(alerts[0]), platform: inc.Platform}, inc.ID, mitigateChange()); err != nil {
+		if _, err := a.incidents.apply(ctx, bot.Actor{User: alertUser(alerts[0]), Platform: inc.Platform}, inc.ID, mitigateChange()); err != nil {
 			a.incidents.log.Warn().Err(err).Str("incident", inc.Key()).Msg("could not mitigate on alert resolution")
 		}
 	}

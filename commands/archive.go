@@ -16,8 +16,8 @@ type archiving struct{ after time.Duration }
 
 func archiveQueue(inc *bot.Incident) string { return "archive:" + inc.ID.String() }
 
-// Follow implements Follower.
-func (a archiving) Follow(tx bot.Tx, ch Change) error {
+// Follow implements bot.Follower.
+func (a archiving) Follow(tx bot.Tx, ch bot.Change) error {
 	if ch.Again || ch.Kind != bot.EventClosed {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/outbox"
 )
 
 // chatJobs is the outbox's sender for chat jobs: one chat per platform.
@@ -43,9 +44,9 @@ func (o *chatJobs) back() []string {
 	return out
 }
 
-// Send implements Sender. A job refused for good is reported once in the
+// Send implements outbox.Sender. A job refused for good is reported once in the
 // incident's channel, with the platform's error.
-func (o *chatJobs) Send(ctx context.Context, j bot.Job, again bool) (Then, error) {
+func (o *chatJobs) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then, error) {
 	record, err := o.attempt(ctx, j, again)
 	if err == nil {
 		if record == nil {
@@ -61,7 +62,7 @@ func (o *chatJobs) Send(ctx context.Context, j bot.Job, again bool) (Then, error
 
 // report says once, in the incident's channel where there is one, that a
 // chat job was refused for good, with the platform's error.
-func (o *chatJobs) report(j bot.Job, err error) Then {
+func (o *chatJobs) report(j bot.Job, err error) outbox.Then {
 	if j.Report || j.IncidentID == uuid.Nil || j.Op == bot.OpCreateChannel {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/outbox"
 	"github.com/klaxon-bot/klaxon/templates"
 )
 
@@ -49,6 +50,9 @@ type Config struct {
 	// Types are the incident types, each with its defaults and custom
 	// fields; empty: incidents have no type.
 	Types bot.IncidentTypes
+	// Wake is told when a change committed jobs or timers; nil: a Wake of
+	// the incidents' own, which their outbox listens to.
+	Wake *bot.Wake
 }
 
 // DefaultChannelPattern names incident channels unless configured otherwise.
@@ -62,11 +66,11 @@ type Incidents struct {
 	log   zerolog.Logger
 	cfg   Config
 
-	followers     []Follower        // add what follows from each change (pages, hook events)
+	followers     []bot.Follower    // add what follows from each change (pages, hook events)
 	interactions  *Interactions     // forms, buttons, shortcuts, App Home and plain-language questions
 	followUps     *FollowUps        // follow-ups and their reminders
 	reports       *Reports          // postmortems, stats and timelines
-	outbox        *Outbox           // carries out the jobs changes commit
+	outbox        *outbox.Outbox    // carries out the jobs changes commit
 	reminderStore bot.ReminderStore // nil when the store keeps no reminders
 	followups     bot.FollowUpStore // nil when the store keeps no follow-ups
 	templates     fs.FS
@@ -87,6 +91,9 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 	if len(cfg.Roles) == 0 {
 		cfg.Roles = bot.DefaultRoles()
 	}
+	if cfg.Wake == nil {
+		cfg.Wake = bot.NewWake()
+	}
 	rs, _ := store.(bot.ReminderStore)
 	fus, _ := store.(bot.FollowUpStore)
 	tmpl := cfg.Templates
@@ -95,7 +102,7 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 	}
 	c := &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminderStore: rs, followups: fus, templates: tmpl}
 	if js, ok := store.(bot.JobStore); ok {
-		c.outbox = NewOutbox(js, &chatJobs{c: c, store: js}, clock, log)
+		c.outbox = outbox.New(js, &chatJobs{c: c, store: js}, clock, log, cfg.Wake)
 	}
 	c.interactions, c.followUps, c.reports = &Interactions{c}, &FollowUps{c}, &Reports{c}
 	if cfg.ArchiveAfter > 0 {
@@ -124,56 +131,11 @@ func (c *Incidents) FollowUps() *FollowUps { return c.followUps }
 // Reports returns the reporting use cases.
 func (c *Incidents) Reports() *Reports { return c.reports }
 
-// Change is a change to an incident as followers see it, inside the
-// transaction that makes it.
-type Change struct {
-	Kind     bot.EventKind // what happened: bot.EventDeclared, bot.EventAcknowledged, …
-	Incident *bot.Incident // as it is after the change
-	Who      bot.User
-	Platform bot.Platform // where Who acted
-	Text     string       // the timeline's words for it
-	At       time.Time
-	// Again says the incident was in this state already (a second
-	// acknowledgement): only what is still open, like a page, follows.
-	Again bool
-	Extra map[string]string // details for hook receivers (a follow-up's number)
-	notes *[]string
-}
-
-// ChangePostmortem is the change of a postmortem draft being generated
-// (not a timeline kind).
-const ChangePostmortem bot.EventKind = "postmortem"
-
-// Note adds a line to the reply to whoever made the change.
-func (ch Change) Note(s string) {
-	if ch.notes != nil {
-		*ch.notes = append(*ch.notes, s)
-	}
-}
-
-// Follower adds what follows from a change (a page, hook events) to the
-// change's own transaction, so the change and its consequences commit
-// together. Follow may run more than once for one change (group commit):
-// it must write only through tx. An error refuses the whole change.
-type Follower interface {
-	Follow(tx bot.Tx, ch Change) error
-}
-
-// summarizer is a follower with something to show in the live summary.
-type summarizer interface {
-	summaryFields(ctx context.Context, inc *bot.Incident) []bot.Field
-}
-
-// watcher is a follower that watches channel activity (reactions).
-type watcher interface {
-	watch(ctx context.Context, a bot.Activity)
-}
-
 // Follow makes fs follow every change, in the order given.
-func (c *Incidents) Follow(fs ...Follower) { c.followers = append(c.followers, fs...) }
+func (c *Incidents) Follow(fs ...bot.Follower) { c.followers = append(c.followers, fs...) }
 
 // follow runs the followers for ch in tx.
-func (c *Incidents) follow(tx bot.Tx, ch Change) error {
+func (c *Incidents) follow(tx bot.Tx, ch bot.Change) error {
 	for _, f := range c.followers {
 		if err := f.Follow(tx, ch); err != nil {
 			return err
@@ -184,7 +146,7 @@ func (c *Incidents) follow(tx bot.Tx, ch Change) error {
 
 // chatJob is a chat job about inc, due at now, at the end of inc's queue.
 func chatJob(inc *bot.Incident, op bot.JobOp, now time.Time) bot.Job {
-	j := chatJobOn(inc.Platform, inc.ID.String(), op, now)
+	j := bot.ChatJob(inc.Platform, inc.ID.String(), op, now)
 	j.IncidentID = inc.ID
 	return j
 }
@@ -194,19 +156,16 @@ func (c *Incidents) job(inc *bot.Incident, op bot.JobOp) bot.Job {
 	return chatJob(inc, op, c.clock.Now())
 }
 
-// Outbox returns the outbox that carries out this store's jobs.
-func (c *Incidents) Outbox() *Outbox { return c.outbox }
+// Wake returns what the incidents tell when a change committed jobs or
+// timers (Config.Wake, or their own).
+func (c *Incidents) Wake() *bot.Wake { return c.cfg.Wake }
 
-// committed tells the outbox, and the followers that keep timers, that a
-// change was committed: something may be due now.
-func (c *Incidents) committed() {
-	c.outbox.Poke()
-	for _, f := range c.followers {
-		if p, ok := f.(interface{ poke() }); ok {
-			p.poke()
-		}
-	}
-}
+// Outbox returns the outbox that carries out this store's jobs.
+func (c *Incidents) Outbox() *outbox.Outbox { return c.outbox }
+
+// committed tells the outbox and the scheduler that a change was
+// committed: a job or a timer (a page's first step) may be due now.
+func (c *Incidents) committed() { c.cfg.Wake.Committed() }
 
 // typeParams are declare's type: option and one option per custom field
 // (Discord's slash command offers each), when types are configured.

@@ -273,7 +273,7 @@ func (c *Incidents) awaitChannel(ctx context.Context, inc *bot.Incident, d time.
 	defer t.Stop()
 	for inc.Channel.IsZero() {
 		// Taken before the read: a creation that ends after it closes it.
-		settled := c.outbox.settled()
+		settled := c.outbox.Settled()
 		if cur, err := c.store.Incident(ctx, inc.ID); err == nil {
 			inc = cur
 		}
@@ -421,7 +421,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		}
 		// Followers start the page (its first step due now) and queue the
 		// hook events.
-		if err := c.follow(tx, Change{Kind: bot.EventDeclared, Incident: &draft, Who: in.DeclaredBy, Platform: in.Platform, Text: declared.Text, At: now, notes: &notes}); err != nil {
+		if err := c.follow(tx, bot.Change{Kind: bot.EventDeclared, Incident: &draft, Who: in.DeclaredBy, Platform: in.Platform, Text: declared.Text, At: now, Notes: &notes}); err != nil {
 			return err
 		}
 		out = &draft

@@ -87,7 +87,7 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 		if err := tx.Enqueue(ticketJobs(&draft, bot.OpTicket, now)...); err != nil {
 			return err
 		}
-		return c.follow(tx, Change{Kind: bot.EventFollowUp, Incident: inc, Who: req.User, Platform: req.Platform, Text: text, At: now, Extra: followUpExtra(&draft)})
+		return c.follow(tx, bot.Change{Kind: bot.EventFollowUp, Incident: inc, Who: req.User, Platform: req.Platform, Text: text, At: now, Extra: followUpExtra(&draft)})
 	})
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not save the follow-up. Try again.")
@@ -206,7 +206,7 @@ func (c *FollowUps) actFollowUp(done bool) bot.ActionFunc {
 		// The button's message shows the new state: an update job with the change.
 		var update *bot.Job
 		if !a.Message.IsZero() {
-			j := chatJobOn(a.Platform, "channel:"+a.Message.Channel, bot.OpUpdate, c.clock.Now())
+			j := bot.ChatJob(a.Platform, "channel:"+a.Message.Channel, bot.OpUpdate, c.clock.Now())
 			j.Ref = a.Message
 			update = &j
 		}
@@ -290,7 +290,7 @@ func (c *FollowUps) RemindOverdueFollowUps(ctx context.Context, now time.Time) i
 		if _, err := c.chat(o.p); err != nil {
 			continue
 		}
-		j := chatJobOn(o.p, "dm:"+o.id, bot.OpDM, now)
+		j := bot.ChatJob(o.p, "dm:"+o.id, bot.OpDM, now)
 		j.Users = []string{o.id}
 		j.Message = bot.Message{Title: "📋 Overdue follow-ups", Text: strings.Join(lines, "\n"), Context: "`/followup done F-n` when it is done"}
 		jobs = append(jobs, j)

@@ -211,7 +211,7 @@ func (c *Interactions) actAcknowledge(ctx context.Context, a bot.Action) (*bot.R
 	if err != nil {
 		return nil, err
 	}
-	return c.acknowledge(ctx, actor{user: a.User, platform: a.Platform, channel: a.Channel}, inc.ID)
+	return c.acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, inc.ID)
 }
 
 // openIncidentForm opens the form for a button on an incident's summary.
@@ -248,8 +248,8 @@ func (c *Interactions) openIncidentForm(formID string) bot.ActionFunc {
 	}
 }
 
-func submitter(s bot.Submission) actor {
-	return actor{user: s.User, platform: s.Platform, channel: s.Channel}
+func submitter(s bot.Submission) bot.Actor {
+	return bot.Actor{User: s.User, Platform: s.Platform, Channel: s.Channel}
 }
 
 func (c *Interactions) validateUpdateForm(ctx context.Context, s bot.Submission) error {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/outbox"
 )
 
 // OnCallGroup is a chat group (a Slack user group, a Discord role) whose
@@ -57,7 +58,7 @@ func (o *OnCall) keepGroups(ctx context.Context, now time.Time) {
 		if ok && last.members == st.members && now.Sub(last.at) < groupResync {
 			continue
 		}
-		j := chatJobOn(g.Platform, g.queue(), bot.OpSetGroup, now)
+		j := bot.ChatJob(g.Platform, g.queue(), bot.OpSetGroup, now)
 		j.Group = g.Group
 		jobs = append(jobs, j)
 		states = append(states, st)
@@ -127,9 +128,9 @@ func (o *OnCall) groupMentions(p bot.Platform, service string) []string {
 	return out
 }
 
-// Send implements Sender for bot.OpSetGroup: it sets the group's members
+// Send implements outbox.Sender for bot.OpSetGroup: it sets the group's members
 // to who is on call now.
-func (o *OnCall) Send(ctx context.Context, j bot.Job, _ bool) (Then, error) {
+func (o *OnCall) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, error) {
 	i := slices.IndexFunc(o.cfg.Groups, func(g OnCallGroup) bool { return g.Platform == j.Platform && g.Group == j.Group })
 	if i < 0 {
 		return nil, bot.Errorf(bot.EREFUSED, "the configuration no longer keeps the %s group %s", j.Platform, j.Group)

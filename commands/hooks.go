@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/outbox"
 )
 
 // HookConfig is one outgoing event webhook.
@@ -80,12 +81,12 @@ var hookFor = map[bot.EventKind]string{
 	bot.EventResolved:     bot.HookResolved,
 	bot.EventClosed:       bot.HookClosed,
 	bot.EventFollowUp:     bot.HookFollowUpCreated,
-	ChangePostmortem:      bot.HookPostmortemCreated,
+	bot.ChangePostmortem:  bot.HookPostmortemCreated,
 }
 
-// Follow implements Follower: the change's event, for every hook
+// Follow implements bot.Follower: the change's event, for every hook
 // subscribed to it, joins the change's transaction.
-func (h *Hooks) Follow(tx bot.Tx, ch Change) error {
+func (h *Hooks) Follow(tx bot.Tx, ch bot.Change) error {
 	event, ok := hookFor[ch.Kind]
 	if !ok || ch.Again {
 		return nil
@@ -128,11 +129,11 @@ func hookIncident(inc *bot.Incident, extra map[string]string) HookIncident {
 // hookTimeout bounds one attempt.
 const hookTimeout = 15 * time.Second
 
-// Send implements Sender: one signed attempt. A hook that stays down is
+// Send implements outbox.Sender: one signed attempt. A hook that stays down is
 // retried with backoff until it answers; nothing is dropped after N
 // tries. A shutdown does not cut an attempt short, so one the receiver
 // accepted is recorded as sent.
-func (h *Hooks) Send(ctx context.Context, j bot.Job, _ bool) (Then, error) {
+func (h *Hooks) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, error) {
 	d := *j.Hook
 	c, ok := h.hooks[d.Hook]
 	if !ok {

@@ -62,18 +62,11 @@ type change struct {
 // restrict_lifecycle keeps to role holders: paging vouches for the people
 // it paged and the service's on-call.
 type voucher interface {
-	vouches(tx bot.Tx, inc *bot.Incident, who actor, now time.Time) bool
+	vouches(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.Time) bool
 }
 
-// actor is who asked for a change, and where.
-type actor struct {
-	user     bot.User
-	platform bot.Platform
-	channel  bot.ChannelRef
-}
-
-func requester(req *bot.Request) actor {
-	return actor{user: req.User, platform: req.Platform, channel: req.Channel}
+func requester(req *bot.Request) bot.Actor {
+	return bot.Actor{User: req.User, Platform: req.Platform, Channel: req.Channel}
 }
 
 // run finds the request's incident, builds a change from the remaining
@@ -94,7 +87,7 @@ func (c *Incidents) run(ctx context.Context, req *bot.Request, build func(args [
 // the timeline event, the reminders it moves, what its followers add
 // (pages stopped, hook events), and the chat jobs that bring the channel up to date (invitations, summary,
 // topic, a notice and, if asked, an announcement).
-func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch change) (*bot.Response, error) {
+func (c *Incidents) apply(ctx context.Context, who bot.Actor, id uuid.UUID, ch change) (*bot.Response, error) {
 	var (
 		text string
 		inc  *bot.Incident
@@ -114,7 +107,7 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 		if err != nil {
 			return err
 		}
-		ev := bot.NewEvent(kind, who.user, at, t)
+		ev := bot.NewEvent(kind, who.User, at, t)
 		ev.Meta = ch.meta
 		if err := tx.PutIncident(&cur); err != nil {
 			return err
@@ -127,10 +120,10 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 				return err
 			}
 		}
-		if err := c.follow(tx, Change{Kind: kind, Incident: &cur, Who: who.user, Platform: who.platform, Text: t, At: at}); err != nil {
+		if err := c.follow(tx, bot.Change{Kind: kind, Incident: &cur, Who: who.User, Platform: who.Platform, Text: t, At: at}); err != nil {
 			return err
 		}
-		notice := bot.Message{Text: fmt.Sprintf("%s %s", who.user.Mention(), t)}
+		notice := bot.Message{Text: fmt.Sprintf("%s %s", who.User.Mention(), t)}
 		if err := tx.Enqueue(c.publishJobs(&cur, notice, ch.announce, ch.invite...)...); err != nil {
 			return err
 		}
@@ -144,8 +137,8 @@ func (c *Incidents) apply(ctx context.Context, who actor, id uuid.UUID, ch chang
 		return nil, bot.Internal(err, "klaxon could not save that change; nothing was changed. Try again.")
 	}
 	c.committed()
-	notice := fmt.Sprintf("%s %s", who.user.Mention(), text)
-	if who.channel.ID == inc.Channel.ID && who.platform == inc.Platform {
+	notice := fmt.Sprintf("%s %s", who.User.Mention(), text)
+	if who.Channel.ID == inc.Channel.ID && who.Platform == inc.Platform {
 		return nil, nil // the notice in the channel is the reply
 	}
 	return bot.Reply("%s: %s", inc.Key(), notice), nil
@@ -356,7 +349,7 @@ func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.R
 
 // resolve resolves the incident (its followers close its pages) and
 // posts the postmortem draft.
-func (c *Incidents) resolve(ctx context.Context, who actor, id uuid.UUID, summary string) (*bot.Response, error) {
+func (c *Incidents) resolve(ctx context.Context, who bot.Actor, id uuid.UUID, summary string) (*bot.Response, error) {
 	resp, err := c.apply(ctx, who, id, resolveChange(summary))
 	if err != nil {
 		return resp, err
@@ -392,7 +385,7 @@ func (c *Incidents) handleAck(ctx context.Context, req *bot.Request) (*bot.Respo
 // its paging, and may refuse who (only the people paged may acknowledge
 // while a page escalates). A second acknowledgement changes nothing but a
 // page still open (one started after the first).
-func (c *Incidents) acknowledge(ctx context.Context, who actor, id uuid.UUID) (*bot.Response, error) {
+func (c *Incidents) acknowledge(ctx context.Context, who bot.Actor, id uuid.UUID) (*bot.Response, error) {
 	resp, err := c.apply(ctx, who, id, ackChange())
 	if bot.ErrorCode(err) != bot.ECONFLICT {
 		return resp, err
@@ -402,7 +395,7 @@ func (c *Incidents) acknowledge(ctx context.Context, who actor, id uuid.UUID) (*
 		if err != nil {
 			return err
 		}
-		return c.follow(tx, Change{Kind: bot.EventAcknowledged, Incident: inc, Who: who.user, Platform: who.platform, At: c.clock.Now(), Again: true})
+		return c.follow(tx, bot.Change{Kind: bot.EventAcknowledged, Incident: inc, Who: who.User, Platform: who.Platform, At: c.clock.Now(), Again: true})
 	})
 	if uerr != nil {
 		return nil, uerr
@@ -420,8 +413,8 @@ func (c *Incidents) summary(ctx context.Context, inc *bot.Incident) bot.Message 
 		m.Fields = append(m.Fields, bot.Field{Label: "Call", Value: "📞 " + link})
 	}
 	for _, f := range c.followers {
-		if s, ok := f.(summarizer); ok {
-			m.Fields = append(m.Fields, s.summaryFields(ctx, inc)...)
+		if s, ok := f.(bot.Summarizer); ok {
+			m.Fields = append(m.Fields, s.SummaryFields(ctx, inc)...)
 		}
 	}
 	return m
@@ -525,12 +518,12 @@ func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Resp
 
 // isAdmin reports whether who is one of incidents.admins (a person id or
 // a chat user id).
-func (c *Incidents) isAdmin(who actor) bool {
+func (c *Incidents) isAdmin(who bot.Actor) bool {
 	for _, admin := range c.cfg.Admins {
-		if admin == who.user.ID {
+		if admin == who.User.ID {
 			return true
 		}
-		if p, ok := c.cfg.People.Get(admin); ok && p.UserID(who.platform) == who.user.ID {
+		if p, ok := c.cfg.People.Get(admin); ok && p.UserID(who.Platform) == who.User.ID {
 			return true
 		}
 	}
@@ -541,17 +534,17 @@ func (c *Incidents) isAdmin(who actor) bool {
 // incident is for its members: whoever acts from inside its channel (the
 // platform keeps others out), its role holders, whoever declared it, the
 // admins and klaxon itself. Public incidents are for everyone.
-func (c *Incidents) mayAccess(inc *bot.Incident, who actor) bool {
+func (c *Incidents) mayAccess(inc *bot.Incident, who bot.Actor) bool {
 	switch {
-	case !inc.Private, who.user.IsSystem(), c.isAdmin(who):
+	case !inc.Private, who.User.IsSystem(), c.isAdmin(who):
 		return true
-	case !inc.Channel.IsZero() && who.channel.ID == inc.Channel.ID && who.platform == inc.Platform:
+	case !inc.Channel.IsZero() && who.Channel.ID == inc.Channel.ID && who.Platform == inc.Platform:
 		return true
-	case who.user.ID != "" && who.user.ID == inc.DeclaredBy.ID:
+	case who.User.ID != "" && who.User.ID == inc.DeclaredBy.ID:
 		return true
 	}
 	for _, u := range inc.Roles {
-		if u.ID == who.user.ID {
+		if u.ID == who.User.ID {
 			return true
 		}
 	}
@@ -570,8 +563,8 @@ func privateError(inc *bot.Incident) error {
 // holders and the configured admins; acknowledging also for the people
 // paged and the service's on-call. Anyone may take command of an incident
 // that has no commander, and system actors (alerts) are not restricted.
-func (c *Incidents) mayChange(tx bot.Tx, inc *bot.Incident, who actor, ch change) error {
-	if !ch.restricted || !c.cfg.RestrictLifecycle || who.user.IsSystem() {
+func (c *Incidents) mayChange(tx bot.Tx, inc *bot.Incident, who bot.Actor, ch change) error {
+	if !ch.restricted || !c.cfg.RestrictLifecycle || who.User.IsSystem() {
 		return nil
 	}
 	if _, ok := inc.Commander(); !ok && ch.takesCommand {
@@ -585,7 +578,7 @@ func (c *Incidents) mayChange(tx bot.Tx, inc *bot.Incident, who actor, ch change
 		}
 	}
 	for _, u := range inc.Roles {
-		if u.ID == who.user.ID {
+		if u.ID == who.User.ID {
 			return nil
 		}
 	}

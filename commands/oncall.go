@@ -28,9 +28,8 @@ type OnCallConfig struct {
 	Chats []bot.Chat
 	// Groups are the chat groups kept to who is on call.
 	Groups []OnCallGroup
-	// Poke, when set, is told that a change queued chat jobs (the outbox's
-	// Poke). It must not block.
-	Poke func()
+	// Wake is told when a change queued chat jobs.
+	Wake *bot.Wake
 }
 
 // HandoffNotice is where a schedule announces its handoffs.
@@ -120,15 +119,9 @@ func (o *OnCall) connected(p bot.Platform) bool {
 
 // poke tells the outbox about jobs just committed.
 func (o *OnCall) poke(jobs []bot.Job) {
-	if len(jobs) > 0 && o.cfg.Poke != nil {
-		o.cfg.Poke()
+	if len(jobs) > 0 {
+		o.cfg.Wake.Jobs()
 	}
-}
-
-// chatJob is an on-call chat job on platform p, due at now, at the end of
-// queue.
-func chatJobOn(p bot.Platform, queue string, op bot.JobOp, now time.Time) bot.Job {
-	return bot.Job{Queue: queue, Platform: p, Op: op, NextAttempt: now, Created: now}
 }
 
 // asker is the person behind a platform user, and their time zone.
@@ -158,19 +151,6 @@ func (o *OnCall) personFor(p bot.Platform, token string) (bot.Person, error) {
 		}
 	}
 	return bot.Person{}, bot.Errorf(bot.EINVALID, "%s is not in klaxon's list of people; add them under `people:` in the configuration.", u.Mention())
-}
-
-// mention shows a person the way their platform links them.
-func mention(p bot.Platform, people bot.People, id string) string {
-	for _, person := range people {
-		if person.ID == id {
-			if uid := person.UserID(p); uid != "" {
-				return bot.User{ID: uid}.Mention()
-			}
-			return person.Name
-		}
-	}
-	return id
 }
 
 // schedulesFor finds the schedules for a service or schedule id.
@@ -250,7 +230,7 @@ func (o *OnCall) ReportAt(platform bot.Platform, scheds []*bot.Schedule, at func
 			lines = append(lines, fmt.Sprintf("*%s* %s: nobody (outside the schedule's hours)", label, s.Role))
 			continue
 		}
-		line := fmt.Sprintf("*%s* %s: %s", label, s.Role, mention(platform, o.cfg.People, who.Person))
+		line := fmt.Sprintf("*%s* %s: %s", label, s.Role, o.cfg.People.Mention(platform, who.Person))
 		if sh, ok := shiftAt(s, ovs, t); ok {
 			line += fmt.Sprintf(" (since %s, until %s)", when2(sh.Start, t.Add(-shiftWindow), loc, "before"), when2(sh.End, t.Add(shiftWindow), loc, "after"))
 		}
@@ -502,7 +482,7 @@ func (o *OnCall) add(ctx context.Context, req *bot.Request, kind bot.ChangeKind,
 		return nil, err
 	}
 	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("📟 %s: %s is on call for *%s* from %s until %s (%s). Undo with `/oncall undo`.",
-		req.User.Mention(), mention(req.Platform, o.cfg.People, person.ID), s.ID,
+		req.User.Mention(), o.cfg.People.Mention(req.Platform, person.ID), s.ID,
 		from.In(loc).Format("Mon 2 Jan 15:04"), until.In(loc).Format("Mon 2 Jan 15:04"), loc)}}, nil
 }
 
@@ -559,10 +539,10 @@ func (o *OnCall) describe(p bot.Platform, c bot.OnCallChange, loc *time.Location
 	switch {
 	case c.Override != nil:
 		ov := c.Override
-		return fmt.Sprintf("%s on *%s* %s – %s", mention(p, o.cfg.People, ov.Person), ov.Schedule, ov.Start.In(loc).Format(when), ov.End.In(loc).Format(when))
+		return fmt.Sprintf("%s on *%s* %s – %s", o.cfg.People.Mention(p, ov.Person), ov.Schedule, ov.Start.In(loc).Format(when), ov.End.In(loc).Format(when))
 	case c.Offer != nil:
 		of := c.Offer
-		return fmt.Sprintf("%s's *%s* shift %s – %s", mention(p, o.cfg.People, of.Person), of.Schedule, of.Start.In(loc).Format(when), of.End.In(loc).Format(when))
+		return fmt.Sprintf("%s's *%s* shift %s – %s", o.cfg.People.Mention(p, of.Person), of.Schedule, of.Start.In(loc).Format(when), of.End.In(loc).Format(when))
 	case c.Kind == bot.ChangeExpire:
 		if offer, ok := o.change(c.OfferID); ok {
 			return "nobody took " + o.describe(p, offer, loc)

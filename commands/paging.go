@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/outbox"
 )
 
 // ActionAckPage is the Acknowledge button on a page notice or page DM.
@@ -29,10 +30,10 @@ type PagingConfig struct {
 	ServiceHours   map[string]bot.Hours // service id → when its low-priority pages may go out
 	DefaultDelay   time.Duration        // between steps of a derived policy, high priority (5m)
 	LowPriorityAck time.Duration        // between steps of a derived policy, low priority (8h)
-	// Poke, when set, is called when work is due now (a page was
-	// triggered, acknowledged or resolved), so the caller can Tick at once
-	// instead of at its next interval. It must not block.
-	Poke func()
+	// Wake is told when a page's step or delivery is due now (a page was
+	// triggered, acknowledged or resolved), so the scheduler ticks and the
+	// outbox looks at once instead of at their next interval.
+	Wake *bot.Wake
 }
 
 // Paging pages people for incidents and escalates until someone
@@ -58,13 +59,16 @@ func NewPaging(store bot.PageStore, incidents *Incidents, oncall *OnCall, clock 
 	if cfg.LowPriorityAck == 0 {
 		cfg.LowPriorityAck = 8 * time.Hour
 	}
+	if cfg.Wake == nil {
+		cfg.Wake = incidents.Wake() // the outbox that sends the pages listens to it
+	}
 	return &Paging{store: store, incidents: incidents, oncall: oncall, clock: clock, log: log, cfg: cfg}
 }
 
-// Follow implements Follower: a declaration starts paging its service's
+// Follow implements bot.Follower: a declaration starts paging its service's
 // on-call; an acknowledgement (by someone who may) or a resolution stops
 // the incident's pages and tells the pagers.
-func (p *Paging) Follow(tx bot.Tx, ch Change) error {
+func (p *Paging) Follow(tx bot.Tx, ch bot.Change) error {
 	switch ch.Kind {
 	case bot.EventDeclared:
 		pol, whom, ok := p.policyForIncident(ch.Incident)
@@ -81,7 +85,7 @@ func (p *Paging) Follow(tx bot.Tx, ch Change) error {
 			ch.Note("📟 Paging " + whom + ".")
 		}
 	case bot.EventAcknowledged:
-		who := actor{user: ch.Who, platform: ch.Platform}
+		who := bot.Actor{User: ch.Who, Platform: ch.Platform}
 		if err := p.canAck(tx, ch.Incident, who, ch.At); err != nil {
 			return err
 		}
@@ -174,7 +178,7 @@ func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy)
 		return nil, bot.Internal(err, "klaxon could not start paging. Page people with /incident page.")
 	}
 	p.log.Info().Str("incident", inc.Key()).Str("policy", pol.ID).Msg("paging")
-	p.poke()
+	p.cfg.Wake.Timers()
 	return page, nil
 }
 
@@ -263,7 +267,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
 			pg.Paged = append(pg.Paged, bot.Paged{Person: person, Step: pg.Step, Loop: pg.Loop, At: now})
 			paged = append(paged, person)
-			who = append(who, mention(inc.Platform, p.incidents.cfg.People, person))
+			who = append(who, p.incidents.cfg.People.Mention(inc.Platform, person))
 			for _, pager := range p.pagersFor(person) {
 				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, pager)
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
@@ -299,7 +303,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		return
 	}
 	if fired {
-		p.incidents.outbox.Poke()
+		p.cfg.Wake.Jobs()
 	}
 }
 
@@ -335,12 +339,12 @@ func (p *Paging) notice(inc *bot.Incident, page *bot.Page, m bot.Message, link b
 // sendTimeout bounds one delivery attempt.
 const sendTimeout = 15 * time.Second
 
-// Send implements Sender for page deliveries: one attempt at the pager.
+// Send implements outbox.Sender for page deliveries: one attempt at the pager.
 // A 5xx or a timeout is never counted as sent, and a shutdown does not cut
 // an attempt short (one the pager accepted must be recorded as sent, or it
 // would go out again). The outcome is recorded on the page, with its
 // timeline event and notices, in the transaction that finishes the job.
-func (p *Paging) Send(ctx context.Context, j bot.Job, _ bool) (Then, error) {
+func (p *Paging) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, error) {
 	d := *j.Delivery
 	sender, ok := p.cfg.Pagers[d.Pager]
 	var res bot.SendResult
@@ -384,7 +388,7 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 	}
 	rec.Attempts, rec.LastError = j.Attempts, j.LastError
 	var jobs []bot.Job
-	who := mention(inc.Platform, p.incidents.cfg.People, d.Person)
+	who := p.incidents.cfg.People.Mention(inc.Platform, d.Person)
 	switch j.Status {
 	case bot.JobDone:
 		// Even if cancelled while this attempt was on its way: it got
@@ -456,12 +460,12 @@ func verbFor(k bot.DeliveryKind) string {
 // (escalating, or run out but still open on the pagers): the people they
 // paged, whoever is on call now for the incident's service, its commander
 // and the admins. With no page open, anyone may.
-func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, who actor, now time.Time) error {
+func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.Time) error {
 	pages, err := tx.Pages(inc.ID)
 	if err != nil {
 		return err
 	}
-	person := p.personOf(who.platform, who.user)
+	person := p.personOf(who.Platform, who.User)
 	open := false
 	for _, pg := range pages {
 		if pg.Status == bot.PageTriggered || pg.Status == bot.PageExhausted {
@@ -474,7 +478,7 @@ func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, who actor, now time.Time) 
 	if !open || (person != "" && p.onCallFor(inc.Service, person, now)) || p.incidents.isAdmin(who) {
 		return nil
 	}
-	if cmdr, ok := inc.Commander(); ok && cmdr.ID == who.user.ID {
+	if cmdr, ok := inc.Commander(); ok && cmdr.ID == who.User.ID {
 		return nil
 	}
 	return bot.Errorf(bot.EFORBIDDEN, "Thanks for jumping in! Only the people paged for %s, whoever is on call for its service, its commander or an admin can acknowledge the page. You can still help in the channel.", inc.Key())
@@ -482,8 +486,8 @@ func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, who actor, now time.Time) 
 
 // vouches implements voucher: the people paged for inc and whoever is on
 // call now for its service may acknowledge it.
-func (p *Paging) vouches(tx bot.Tx, inc *bot.Incident, who actor, now time.Time) bool {
-	person := p.personOf(who.platform, who.user)
+func (p *Paging) vouches(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.Time) bool {
+	person := p.personOf(who.Platform, who.User)
 	if person == "" {
 		return false
 	}
@@ -511,16 +515,6 @@ func (p *Paging) onCallFor(service, person string, now time.Time) bool {
 		}
 	}
 	return false
-}
-
-// poke asks for a Tick now: something is due.
-func (p *Paging) poke() {
-	if p == nil {
-		return
-	}
-	if p.cfg.Poke != nil {
-		p.cfg.Poke()
-	}
 }
 
 // closePages stops the incident's pages that change stops, in the
@@ -579,7 +573,7 @@ func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change 
 
 // summaryFields describes who was paged, when and how it went, and the
 // groups that reach the service's on-call, for the incident's summary.
-func (p *Paging) summaryFields(ctx context.Context, inc *bot.Incident) []bot.Field {
+func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Field {
 	var out []bot.Field
 	if p.oncall != nil {
 		if groups := p.oncall.groupMentions(inc.Platform, inc.Service); len(groups) > 0 {
@@ -608,11 +602,11 @@ func (p *Paging) summaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 					via = append(via, d.Pager+" "+mark)
 				}
 			}
-			lines = append(lines, fmt.Sprintf("%s %s (%s)", mention(inc.Platform, p.incidents.cfg.People, pd.Person), Stamp(pd.At)[11:16], strings.Join(via, ", ")))
+			lines = append(lines, fmt.Sprintf("%s %s (%s)", p.incidents.cfg.People.Mention(inc.Platform, pd.Person), Stamp(pd.At)[11:16], strings.Join(via, ", ")))
 		}
 		switch pg.Status {
 		case bot.PageAcknowledged:
-			lines = append(lines, fmt.Sprintf("acknowledged by %s after %s", mention(inc.Platform, p.incidents.cfg.People, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created))))
+			lines = append(lines, fmt.Sprintf("acknowledged by %s after %s", p.incidents.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created))))
 		case bot.PageExhausted:
 			lines = append(lines, "⚠️ nobody acknowledged")
 		}
@@ -643,12 +637,12 @@ func (p *Paging) actAck(ctx context.Context, a bot.Action) (*bot.Response, error
 	if err != nil {
 		return nil, err
 	}
-	return p.incidents.acknowledge(ctx, actor{user: a.User, platform: a.Platform, channel: a.Channel}, page.IncidentID)
+	return p.incidents.acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, page.IncidentID)
 }
 
 // watch acknowledges when a paged person reacts to a page notice or DM
 // with an acknowledgement emoji.
-func (p *Paging) watch(ctx context.Context, a bot.Activity) {
+func (p *Paging) Watch(ctx context.Context, a bot.Activity) {
 	if a.Kind != bot.EventReaction || !slices.Contains(p.cfg.AckEmoji, a.Emoji) {
 		return
 	}
@@ -660,7 +654,7 @@ func (p *Paging) watch(ctx context.Context, a bot.Activity) {
 	if err != nil {
 		return
 	}
-	_, refused := p.incidents.acknowledge(ctx, actor{user: a.User, platform: a.Platform, channel: a.Channel}, page.IncidentID)
+	_, refused := p.incidents.acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, page.IncidentID)
 	if bot.ErrorCode(refused) != bot.EFORBIDDEN {
 		return
 	}

@@ -284,7 +284,7 @@ func (c *Reports) publishPostmortem(ctx context.Context, inc *bot.Incident) erro
 		if err := tx.PutPostmortem(inc.ID, pm.Markdown); err != nil {
 			return err
 		}
-		if err := c.follow(tx, Change{Kind: ChangePostmortem, Incident: inc, At: c.clock.Now(), Extra: extra}); err != nil {
+		if err := c.follow(tx, bot.Change{Kind: bot.ChangePostmortem, Incident: inc, At: c.clock.Now(), Extra: extra}); err != nil {
 			return err
 		}
 		return tx.Enqueue(c.job(inc, bot.OpPostmortem))

@@ -130,7 +130,7 @@ func (o *OnCall) offer(ctx context.Context, platform bot.Platform, user bot.User
 		describeStretches(offer.Stretches(), loc), loc)
 	// The offer and its message commit together; the outbox posts it and
 	// records where, for the update that settles it.
-	post := chatJobOn(platform, offerName(c.ID), bot.OpPost, now)
+	post := bot.ChatJob(platform, offerName(c.ID), bot.OpPost, now)
 	post.Channel, post.Name = channel, offerName(c.ID)
 	post.Message = bot.Message{Text: text,
 		Buttons: []bot.Button{{ActionID: ActionTakeShift, Label: "Take this shift", Value: c.ID.String(), Style: bot.ButtonPrimary}}}
@@ -199,7 +199,7 @@ func (o *OnCall) actTake(ctx context.Context, a bot.Action) (*bot.Response, erro
 			c.More = append(c.More, ov)
 		}
 	}
-	text := fmt.Sprintf("✅ %s took %s's *%s* shift, %s (%s).", a.User.Mention(), mention(offer.Platform, o.cfg.People, offer.Person),
+	text := fmt.Sprintf("✅ %s took %s's *%s* shift, %s (%s).", a.User.Mention(), o.cfg.People.Mention(offer.Platform, offer.Person),
 		offer.Schedule, describeStretches(offer.Stretches(), loc), loc)
 	if err := o.commit(ctx, c, o.settle(offerChange, text, now)); err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ func offerName(id uuid.UUID) string { return "offer:" + id.String() }
 // settle is the job that replaces an offer's message (and its button)
 // with text, after the job that posted it.
 func (o *OnCall) settle(offer bot.OnCallChange, text string, now time.Time) bot.Job {
-	j := chatJobOn(offer.Offer.Platform, offerName(offer.ID), bot.OpUpdate, now)
+	j := bot.ChatJob(offer.Offer.Platform, offerName(offer.ID), bot.OpUpdate, now)
 	j.Ref, j.Message = offer.Offer.Message, bot.Message{Text: text} // offers made before the outbox name their message
 	if j.Ref.IsZero() {
 		j.Name = offerName(offer.ID)
@@ -259,7 +259,7 @@ func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 		}
 		exp := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeExpire, Author: bot.User{ID: "klaxon"}, At: now, OfferID: c.ID}
 		settle := o.settle(c, fmt.Sprintf("⌛ Nobody took %s's *%s* shift before it started; it stays theirs.",
-			mention(c.Offer.Platform, o.cfg.People, c.Offer.Person), c.Offer.Schedule), now)
+			o.cfg.People.Mention(c.Offer.Platform, c.Offer.Person), c.Offer.Schedule), now)
 		if err := o.commit(ctx, exp, settle); err != nil {
 			o.log.Error().Err(err).Msg("expiring a swap offer")
 		}
@@ -323,15 +323,15 @@ func (o *OnCall) announce(n HandoffNotice, s *bot.Schedule, from, now time.Time)
 			if shifts[i-1].Person == sh.Person {
 				continue
 			}
-			prev = mention(n.Platform, o.cfg.People, shifts[i-1].Person)
+			prev = o.cfg.People.Mention(n.Platform, shifts[i-1].Person)
 		}
 		end := sh.End
 		if whole, ok := o.wholeShift(s, sh.Start); ok {
 			end = whole.End
 		}
-		text := fmt.Sprintf("📟 *%s* %s: %s hands over to %s until %s.", s.ID, s.Role, prev, mention(n.Platform, o.cfg.People, sh.Person),
+		text := fmt.Sprintf("📟 *%s* %s: %s hands over to %s until %s.", s.ID, s.Role, prev, o.cfg.People.Mention(n.Platform, sh.Person),
 			end.In(s.Location).Format(stamp+" MST"))
-		j := chatJobOn(n.Platform, "channel:"+n.Channel, bot.OpPost, now)
+		j := bot.ChatJob(n.Platform, "channel:"+n.Channel, bot.OpPost, now)
 		j.Channel, j.Message = n.Channel, bot.Message{Text: text}
 		jobs = append(jobs, j)
 	}
@@ -377,7 +377,7 @@ func (o *OnCall) remind(n HandoffNotice, s *bot.Schedule, from, now time.Time) [
 		}
 		text := fmt.Sprintf("📟 Heads-up: you are on call for *%s* (%s) from %s until %s (%s).", s.ID, s.Role,
 			start.In(loc).Format(stamp), end.In(loc).Format(stamp), loc)
-		j := chatJobOn(n.Platform, "dm:"+uid, bot.OpDM, now)
+		j := bot.ChatJob(n.Platform, "dm:"+uid, bot.OpDM, now)
 		j.Users, j.Message = []string{uid}, bot.Message{Text: text}
 		jobs = append(jobs, j)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/outbox"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
@@ -22,7 +23,7 @@ type swapEnv struct {
 	*oncallEnv
 	con    *console.Console
 	oc     *commands.OnCall
-	outbox *commands.Outbox
+	outbox *outbox.Outbox
 }
 
 func newSwapEnv(t *testing.T, path string, handoffs map[string]commands.HandoffNotice) *swapEnv {
@@ -44,8 +45,8 @@ func newSwapEnvWith(t *testing.T, path string, handoffs map[string]commands.Hand
 	t.Cleanup(func() { s.Close() })
 	con := console.New(&bytes.Buffer{}, "general", "oncall-db")
 	e := &oncallEnv{t: t, store: s, clock: bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC)), mux: bot.NewMux(zerolog.Nop()), cfg: onCallConfig(t)}
-	outbox := commands.New(s, []bot.Chat{con}, e.clock, zerolog.Nop(), commands.Config{}).Outbox()
-	e.cfg.Chats, e.cfg.Handoffs, e.cfg.Poke = []bot.Chat{con}, handoffs, outbox.Poke
+	inc := commands.New(s, []bot.Chat{con}, e.clock, zerolog.Nop(), commands.Config{})
+	e.cfg.Chats, e.cfg.Handoffs, e.cfg.Wake = []bot.Chat{con}, handoffs, inc.Wake()
 	if change != nil {
 		change(&e.cfg)
 	}
@@ -54,7 +55,7 @@ func newSwapEnvWith(t *testing.T, path string, handoffs map[string]commands.Hand
 		t.Fatal(err)
 	}
 	oc.Register(e.mux)
-	return &swapEnv{oncallEnv: e, con: con, oc: oc, outbox: outbox}
+	return &swapEnv{oncallEnv: e, con: con, oc: oc, outbox: inc.Outbox()}
 }
 
 // do runs an on-call command and what it queued in chat.

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/outbox"
 )
 
 // TrackerRoutes says which tracker a follow-up's ticket goes to: its
@@ -57,21 +58,21 @@ type Tickets struct {
 	clock    bot.Clock
 	log      zerolog.Logger
 	trackers map[string]bot.Tracker
-	poke     func()
+	wake     *bot.Wake
 }
 
 // NewTickets returns the ticket sender and sync over the configured
-// trackers, or nil when there are none. poke tells the outbox that the
+// trackers, or nil when there are none. wake tells the outbox that the
 // sync queued work.
-func NewTickets(store ticketStore, clock bot.Clock, log zerolog.Logger, trackers map[string]bot.Tracker, poke func()) *Tickets {
+func NewTickets(store ticketStore, clock bot.Clock, log zerolog.Logger, trackers map[string]bot.Tracker, wake *bot.Wake) *Tickets {
 	if len(trackers) == 0 {
 		return nil
 	}
-	return &Tickets{store: store, clock: clock, log: log.With().Str("component", "tickets").Logger(), trackers: trackers, poke: poke}
+	return &Tickets{store: store, clock: clock, log: log.With().Str("component", "tickets").Logger(), trackers: trackers, wake: wake}
 }
 
-// Send implements Sender for bot.OpTicket and bot.OpTicketState.
-func (t *Tickets) Send(ctx context.Context, j bot.Job, again bool) (Then, error) {
+// Send implements outbox.Sender for bot.OpTicket and bot.OpTicketState.
+func (t *Tickets) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then, error) {
 	tr, ok := t.trackers[j.Tracker]
 	if !ok {
 		return nil, bot.Errorf(bot.EREFUSED, "the tracker %q is no longer configured", j.Tracker)
@@ -91,7 +92,7 @@ func (t *Tickets) Send(ctx context.Context, j bot.Job, again bool) (Then, error)
 // answer and its record never makes a second. Where the tracker's lookup
 // lags behind its writes (Jira), "not found" counts only once the lag has
 // passed since that attempt began; until then the job waits.
-func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, j bot.Job, again bool) (Then, error) {
+func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, j bot.Job, again bool) (outbox.Then, error) {
 	if f.Ticket.Made() {
 		return nil, nil
 	}
@@ -146,7 +147,7 @@ func (t *Tickets) searchCaughtUp(tr bot.Tracker, j bot.Job) error {
 }
 
 // setState closes or reopens f's ticket to match f as it is now.
-func (t *Tickets) setState(ctx context.Context, tr bot.Tracker, f *bot.FollowUp) (Then, error) {
+func (t *Tickets) setState(ctx context.Context, tr bot.Tracker, f *bot.FollowUp) (outbox.Then, error) {
 	if !f.Ticket.Made() || f.Ticket.Closed == f.Done {
 		return nil, nil
 	}
@@ -162,7 +163,7 @@ func (t *Tickets) setState(ctx context.Context, tr bot.Tracker, f *bot.FollowUp)
 
 // record changes follow-up n's ticket with fn, in the transaction that
 // records the job's outcome.
-func (t *Tickets) record(n int64, fn func(tx bot.Tx, f *bot.FollowUp) error) Then {
+func (t *Tickets) record(n int64, fn func(tx bot.Tx, f *bot.FollowUp) error) outbox.Then {
 	return func(tx bot.Tx, _ bot.Job) error {
 		f, err := tx.FollowUp(n)
 		if err != nil {
@@ -218,8 +219,8 @@ func (t *Tickets) Sync(ctx context.Context) int {
 		}
 		changed += n
 	}
-	if changed > 0 && t.poke != nil {
-		t.poke()
+	if changed > 0 {
+		t.wake.Jobs()
 	}
 	return changed
 }

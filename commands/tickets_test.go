@@ -50,7 +50,7 @@ func newTicketEnv(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker
 	e := newEnv(t, withServices("payments", "search"), func(_ *env, c *commands.Config) {
 		c.Trackers = commands.TrackerRoutes{Default: "jira", ByService: map[string]string{"payments": "payments-gh"}}
 	})
-	tickets := commands.NewTickets(e.store, e.clock, zerolog.Nop(), trackers, e.inc.Outbox().Poke)
+	tickets := commands.NewTickets(e.store, e.clock, zerolog.Nop(), trackers, e.inc.Wake())
 	e.inc.Outbox().Handle(bot.OpTicket, tickets)
 	e.inc.Outbox().Handle(bot.OpTicketState, tickets)
 	return &ticketEnv{env: e, github: gh, jira: jira, tickets: tickets}

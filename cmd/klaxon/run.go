@@ -17,6 +17,7 @@ import (
 	slackbot "github.com/klaxon-bot/klaxon/bot/slack"
 	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/outbox"
 	"github.com/klaxon-bot/klaxon/store"
 )
 
@@ -68,12 +69,14 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		clock = m.Clock
 	}
 	mux := bot.NewMux(log)
+	wake := bot.NewWake()
 	policy := cfg.commandsConfig()
+	policy.Wake = wake
 	var (
 		chats []bot.Chat
 		serve []func(ctx context.Context) error
 	)
-	var outbox *commands.Outbox // set below; the console settles it after each line
+	var outbox *outbox.Outbox // set below; the console settles it after each line
 	if cfg.Mode() == "console" {
 		channels := []string{cfg.Console.Channel, cfg.Console.AnnounceChannel}
 		for _, t := range cfg.Incidents.Types {
@@ -112,19 +115,12 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	incidents := commands.New(s, chats, clock, log, policy)
 	outbox = incidents.Outbox()
 	oncall, err := commands.NewOnCall(ctx, s, clock, log, commands.OnCallConfig{Schedules: cfg.schedules(), People: policy.People,
-		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats, Groups: cfg.groups(), Poke: outbox.Poke})
+		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats, Groups: cfg.groups(), Wake: wake})
 	if err != nil {
 		return err
 	}
 	pagingCfg := cfg.pagingConfig(chats, policy.People)
-	// A page triggered or acknowledged goes out at once, not at the next tick.
-	poke := make(chan struct{}, 1)
-	pagingCfg.Poke = func() {
-		select {
-		case poke <- struct{}{}:
-		default: // a tick is already asked for
-		}
-	}
+	pagingCfg.Wake = wake // a page triggered or acknowledged goes out at once, not at the next tick
 	paging := commands.NewPaging(s, incidents, oncall, clock, log, pagingCfg)
 	// Paging and hooks follow every committed change; the outbox sends
 	// what they queue with it.
@@ -152,7 +148,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
-	tickets := commands.NewTickets(s, clock, log, trackers, outbox.Poke)
+	tickets := commands.NewTickets(s, clock, log, trackers, wake)
 	if tickets != nil {
 		outbox.Handle(bot.OpTicket, tickets)
 		outbox.Handle(bot.OpTicketState, tickets)
@@ -169,7 +165,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	// platform never delays paging, reminders or hooks.
 	leaderWork = append(leaderWork, func(ctx context.Context) error { return outbox.Run(ctx, outboxEvery) })
 	leaderWork = append(leaderWork, func(ctx context.Context) error {
-		return tick(ctx, clock, every, poke, func(ctx context.Context, now time.Time) {
+		return tick(ctx, clock, every, wake.TimersDue(), func(ctx context.Context, now time.Time) {
 			oncall.Tick(ctx, now)
 			paging.Tick(ctx, now)
 			incidents.Tick(ctx, now)
@@ -209,7 +205,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	}); ok {
 		// A page or job another replica commits wakes the leader at once.
 		leaderWork = append(leaderWork, func(ctx context.Context) error {
-			return l.Listen(ctx, func() { pagingCfg.Poke(); outbox.Poke() })
+			return l.Listen(ctx, wake.Committed)
 		})
 	}
 	if l := leaseOf(s, cfg); l != nil {
@@ -293,7 +289,7 @@ func ready(s store.Backend, chats []bot.Chat, role *atomic.Value) func() error {
 // tick calls fn every interval, and at once when poked, until ctx ends:
 // the on-call jobs work out from data what is due, so missed ticks are
 // caught up.
-func tick(ctx context.Context, clock bot.Clock, every time.Duration, poke <-chan struct{}, fn func(context.Context, time.Time)) error {
+func tick(ctx context.Context, clock bot.Clock, every time.Duration, woken <-chan struct{}, fn func(context.Context, time.Time)) error {
 	t := clock.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -302,7 +298,7 @@ func tick(ctx context.Context, clock bot.Clock, every time.Duration, poke <-chan
 		case <-ctx.Done():
 			return nil
 		case <-t.C():
-		case <-poke:
+		case <-woken:
 		}
 	}
 }

@@ -1,4 +1,7 @@
-package commands
+// Package outbox carries out what changes commit with them: one durable
+// queue of jobs (pages, hook events, tickets, chat work) and one sender
+// per kind of destination.
+package outbox
 
 import (
 	"context"
@@ -39,7 +42,7 @@ type Outbox struct {
 	suspects map[string]bool
 	ticked   bool
 	idle     *sync.Cond // signalled when inflight empties
-	poke     chan struct{}
+	wake     *bot.Wake
 	// creating counts channel creations between the platform's answer and
 	// its record, when activity in the new channel cannot be placed yet.
 	creating atomic.Int32
@@ -65,16 +68,17 @@ type Then func(tx bot.Tx, j bot.Job) error
 // a slow chat platform never holds up a pager.
 const maxParallel = 16
 
-// NewOutbox returns an outbox over store whose chat jobs chat carries out;
+// New returns an outbox over store whose chat jobs chat carries out, and
+// that looks for due jobs at once when wake says jobs were committed.
 // Handle adds the senders of other kinds of job, Run carries it out.
-func NewOutbox(store bot.JobStore, chat Sender, clock bot.Clock, log zerolog.Logger) *Outbox {
+func New(store bot.JobStore, chat Sender, clock bot.Clock, log zerolog.Logger, wake *bot.Wake) *Outbox {
 	o := &Outbox{store: store, senders: map[bot.JobOp]Sender{}, chat: chat, clock: clock, log: log.With().Str("component", "outbox").Logger(),
-		inflight: map[string]bool{}, busy: map[string]int{}, suspects: map[string]bool{}, poke: make(chan struct{}, 1), recorded: make(chan struct{})}
+		inflight: map[string]bool{}, busy: map[string]int{}, suspects: map[string]bool{}, wake: wake, recorded: make(chan struct{})}
 	o.idle = sync.NewCond(&o.mu)
 	return o
 }
 
-// Handle makes s carry out the jobs of op (bot.OpPage, bot.OpHook).
+// Handle makes s carry out the jobs of op (bot.OpPage, bot.OpHook, …).
 func (o *Outbox) Handle(op bot.JobOp, s Sender) { o.senders[op] = s }
 
 func (o *Outbox) senderFor(j bot.Job) Sender {
@@ -96,15 +100,7 @@ func (u unsent) Send(context.Context, bot.Job, bool) (Then, error) {
 	return nil, bot.Errorf(bot.EREFUSED, "klaxon has nothing configured to send %s jobs", u.op)
 }
 
-// Poke asks the outbox to look for due jobs now.
-func (o *Outbox) Poke() {
-	select {
-	case o.poke <- struct{}{}:
-	default:
-	}
-}
-
-// Run starts due jobs every interval, and at once when poked, until ctx
+// Run starts due jobs every interval, and at once when woken, until ctx
 // ends; then it waits for the jobs in flight.
 func (o *Outbox) Run(ctx context.Context, every time.Duration) error {
 	t := o.clock.NewTicker(every)
@@ -116,7 +112,7 @@ func (o *Outbox) Run(ctx context.Context, every time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C():
-		case <-o.poke:
+		case <-o.wake.JobsDue():
 		}
 	}
 }
@@ -179,7 +175,7 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 				o.idle.Broadcast()
 			}
 			o.mu.Unlock()
-			o.Poke() // the queue's next job may be due now
+			o.wake.Jobs() // the queue's next job may be due now
 		}()
 	}
 }
@@ -345,17 +341,17 @@ func (o *Outbox) channelSettled() {
 	o.mu.Unlock()
 }
 
-// settling returns, while a channel creation is between the platform's
+// Settling returns, while a channel creation is between the platform's
 // answer and its record, a channel closed when one settles.
-func (o *Outbox) settling() (<-chan struct{}, bool) {
+func (o *Outbox) Settling() (<-chan struct{}, bool) {
 	if o == nil || o.creating.Load() == 0 {
 		return nil, false
 	}
-	return o.settled(), true
+	return o.Settled(), true
 }
 
-// settled returns a channel closed when the next channel creation ends.
-func (o *Outbox) settled() <-chan struct{} {
+// Settled returns a channel closed when the next channel creation ends.
+func (o *Outbox) Settled() <-chan struct{} {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.recorded
