@@ -209,3 +209,11 @@ type JobStore interface {
 func ChatJob(p Platform, queue string, op JobOp, now time.Time) Job {
 	return Job{Queue: queue, Platform: p, Op: op, NextAttempt: now, Created: now}
 }
+
+// IncidentJob is a chat job about inc, due at now, at the end of inc's
+// queue: it acts in the incident's channel on the incident's platform.
+func IncidentJob(inc *Incident, op JobOp, now time.Time) Job {
+	j := ChatJob(inc.Platform, inc.ID.String(), op, now)
+	j.IncidentID = inc.ID
+	return j
+}

@@ -22,11 +22,11 @@ func (a archiving) Follow(tx bot.Tx, ch bot.Change) error {
 		return nil
 	}
 	at := ch.At.Add(a.after)
-	notice := chatJob(ch.Incident, bot.OpPost, at)
+	notice := bot.IncidentJob(ch.Incident, bot.OpPost, at)
 	notice.Queue = archiveQueue(ch.Incident)
 	notice.Message = bot.Message{Text: fmt.Sprintf("🗄️ %s was closed %s ago, so klaxon archives this channel now. Its timeline and postmortem draft stay in klaxon: `/incident timeline %s` from any channel, or the API.",
 		ch.Incident.Key(), bot.Duration(a.after), ch.Incident.Key())}
-	archive := chatJob(ch.Incident, bot.OpArchive, at)
+	archive := bot.IncidentJob(ch.Incident, bot.OpArchive, at)
 	archive.Queue = notice.Queue
 	return tx.Enqueue(notice, archive)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands/outbox"
+	"github.com/klaxon-bot/klaxon/commands/tickets"
 	"github.com/klaxon-bot/klaxon/templates"
 )
 
@@ -43,7 +44,7 @@ type Config struct {
 	// the summary and the announcement; empty: none.
 	CallURL string
 	// Trackers says where follow-ups become tickets; empty: nowhere.
-	Trackers TrackerRoutes
+	Trackers tickets.Routes
 	// ArchiveAfter archives an incident's channel this long after it is
 	// closed; zero: never.
 	ArchiveAfter time.Duration
@@ -144,16 +145,9 @@ func (c *Incidents) follow(tx bot.Tx, ch bot.Change) error {
 	return nil
 }
 
-// chatJob is a chat job about inc, due at now, at the end of inc's queue.
-func chatJob(inc *bot.Incident, op bot.JobOp, now time.Time) bot.Job {
-	j := bot.ChatJob(inc.Platform, inc.ID.String(), op, now)
-	j.IncidentID = inc.ID
-	return j
-}
-
 // job is a chat job about inc, due now.
 func (c *Incidents) job(inc *bot.Incident, op bot.JobOp) bot.Job {
-	return chatJob(inc, op, c.clock.Now())
+	return bot.IncidentJob(inc, op, c.clock.Now())
 }
 
 // Wake returns what the incidents tell when a change committed jobs or

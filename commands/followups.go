@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/tickets"
 )
 
 // Follow-up buttons.
@@ -84,7 +85,7 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 		if err := tx.AddFollowUp(&draft, ev); err != nil {
 			return err
 		}
-		if err := tx.Enqueue(ticketJobs(&draft, bot.OpTicket, now)...); err != nil {
+		if err := tx.Enqueue(tickets.Jobs(&draft, bot.OpTicket, now)...); err != nil {
 			return err
 		}
 		return c.follow(tx, bot.Change{Kind: bot.EventFollowUp, Incident: inc, Who: req.User, Platform: req.Platform, Text: text, At: now, Extra: followUpExtra(&draft)})
@@ -124,7 +125,7 @@ func followUpLine(f *bot.FollowUp, now time.Time) string {
 		}
 	}
 	if f.Ticket.Made() {
-		line += " · 🎫 " + ticketLink(f.Ticket)
+		line += " · 🎫 " + tickets.Link(f.Ticket)
 	}
 	if f.Done {
 		line = "~" + line + "~ ✅ done"
@@ -245,7 +246,7 @@ func (c *FollowUps) setFollowUp(ctx context.Context, n int64, done bool, by bot.
 			return err
 		}
 		// The ticket follows: closed with the follow-up, reopened with it.
-		if err := tx.Enqueue(ticketJobs(f, bot.OpTicketState, now)...); err != nil {
+		if err := tx.Enqueue(tickets.Jobs(f, bot.OpTicketState, now)...); err != nil {
 			return err
 		}
 		out = f

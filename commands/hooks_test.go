@@ -17,7 +17,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/pager"
-	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/hooks"
 )
 
 const hookSecret = "hook-secret-0123456789"
@@ -27,7 +27,7 @@ const hookSecret = "hook-secret-0123456789"
 type hookReceiver struct {
 	mu     sync.Mutex
 	srv    *httptest.Server
-	events []commands.HookBody
+	events []hooks.Body
 	keys   map[string]int
 	fail   int
 	t      *testing.T
@@ -48,7 +48,7 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 			w.WriteHeader(500)
 			return
 		}
-		var ev commands.HookBody
+		var ev hooks.Body
 		if err := json.Unmarshal(body, &ev); err != nil {
 			r.t.Errorf("hook body: %v: %s", err, body)
 		}
@@ -73,15 +73,15 @@ func (r *hookReceiver) names() string {
 	return strings.Join(out, ",")
 }
 
-func hookTo(id string, r *hookReceiver, events ...string) commands.HookConfig {
-	return commands.HookConfig{ID: id, Events: events, Post: func(ctx context.Context, d bot.HookDelivery) bot.SendResult {
+func hookTo(id string, r *hookReceiver, events ...string) hooks.Config {
+	return hooks.Config{ID: id, Events: events, Post: func(ctx context.Context, d bot.HookDelivery) bot.SendResult {
 		return pager.SignedPost(ctx, http.DefaultClient, r.srv.URL, hookSecret, d.Key, nil, d.Body, http.Header{"X-Klaxon-Event": {d.Event}})
 	}}
 }
 
 // withHooks makes hooks follow e's incidents and the outbox send them.
-func withHooks(e *env, cfg ...commands.HookConfig) {
-	h := commands.NewHooks(e.clock, zerolog.Nop(), cfg)
+func withHooks(e *env, cfg ...hooks.Config) {
+	h := hooks.New(e.clock, zerolog.Nop(), cfg)
 	e.inc.Follow(h)
 	e.inc.Outbox().Handle(bot.OpHook, h)
 }

@@ -259,7 +259,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 				return err
 			}
 			notice := p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %d round(s) of paging. Page someone with `/incident page @person`.", pg.Incident, pg.Policy.Repeat+1)}, false, now)
-			return tx.Enqueue(notice, chatJob(inc, bot.OpSummary, now))
+			return tx.Enqueue(notice, bot.IncidentJob(inc, bot.OpSummary, now))
 		}
 		step, loop, steps := pg.Step, pg.Loop, len(pg.Policy.Steps)
 		var paged, who []string
@@ -296,7 +296,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		default:
 			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, pg.Incident)}, false, now))
 		}
-		return tx.Enqueue(append(jobs, chatJob(inc, bot.OpSummary, now))...)
+		return tx.Enqueue(append(jobs, bot.IncidentJob(inc, bot.OpSummary, now))...)
 	})
 	if err != nil {
 		p.log.Error().Err(err).Str("page", id.String()).Msg("firing an escalation step")
@@ -328,7 +328,7 @@ func (p *Paging) pagersFor(person string) []string {
 // linked to the page so a reaction on them acknowledges. Paging never
 // waits for chat: the outbox posts it.
 func (p *Paging) notice(inc *bot.Incident, page *bot.Page, m bot.Message, link bool, now time.Time) bot.Job {
-	j := chatJob(inc, bot.OpPost, now)
+	j := bot.IncidentJob(inc, bot.OpPost, now)
 	j.Message = m
 	if link {
 		j.PageID = page.ID
@@ -355,7 +355,7 @@ func (p *Paging) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, erro
 		res = sender.Send(sctx, d)
 		cancel()
 	}
-	err := resultError(res)
+	err := outbox.ResultError(res)
 	log := p.log.With().Str("delivery", d.Key).Str("pager", d.Pager).Int("attempt", j.Attempts+1).Logger()
 	switch {
 	case res.Sent:
@@ -421,7 +421,7 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 		}
 	}
 	if d.Kind == bot.DeliverTrigger {
-		jobs = append(jobs, chatJob(inc, bot.OpSummary, now))
+		jobs = append(jobs, bot.IncidentJob(inc, bot.OpSummary, now))
 	}
 	return tx.Enqueue(jobs...)
 }
@@ -665,7 +665,7 @@ func (p *Paging) Watch(ctx context.Context, a bot.Activity) {
 		if err != nil {
 			return err
 		}
-		j := chatJob(inc, bot.OpPost, p.clock.Now())
+		j := bot.IncidentJob(inc, bot.OpPost, p.clock.Now())
 		j.Channel = a.Channel.ID
 		j.Message = bot.Message{Text: a.User.Mention() + " " + bot.ErrorMessage(refused)}
 		return tx.Enqueue(j)

@@ -15,6 +15,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/tracker"
 	"github.com/klaxon-bot/klaxon/bot/tracker/trackerfake"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/tickets"
 )
 
 // ticketEnv is the core with a GitHub tracker for the payments service
@@ -24,7 +25,7 @@ type ticketEnv struct {
 	*env
 	github  *trackerfake.GitHub
 	jira    *trackerfake.Jira
-	tickets *commands.Tickets
+	tickets *tickets.Tickets
 }
 
 func newTicketEnv(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker, jiraToken string) *ticketEnv {
@@ -48,12 +49,12 @@ func newTicketEnv(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker
 		}
 	}
 	e := newEnv(t, withServices("payments", "search"), func(_ *env, c *commands.Config) {
-		c.Trackers = commands.TrackerRoutes{Default: "jira", ByService: map[string]string{"payments": "payments-gh"}}
+		c.Trackers = tickets.Routes{Default: "jira", ByService: map[string]string{"payments": "payments-gh"}}
 	})
-	tickets := commands.NewTickets(e.store, e.clock, zerolog.Nop(), trackers, e.inc.Wake())
-	e.inc.Outbox().Handle(bot.OpTicket, tickets)
-	e.inc.Outbox().Handle(bot.OpTicketState, tickets)
-	return &ticketEnv{env: e, github: gh, jira: jira, tickets: tickets}
+	tk := tickets.New(e.store, e.clock, zerolog.Nop(), trackers, e.inc.Wake())
+	e.inc.Outbox().Handle(bot.OpTicket, tk)
+	e.inc.Outbox().Handle(bot.OpTicketState, tk)
+	return &ticketEnv{env: e, github: gh, jira: jira, tickets: tk}
 }
 
 // wrapOne puts w between klaxon and the tracker id, and nothing between

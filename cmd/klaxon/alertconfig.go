@@ -14,6 +14,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/hooks"
 )
 
 // platform is the chat platform klaxon speaks first: where schedule
@@ -187,8 +188,8 @@ func (c *Config) loopback() bool {
 
 // hooks checks the hooks section and builds the hook senders, naming the
 // first bad key.
-func (c *Config) hooks(client *http.Client) ([]commands.HookConfig, error) {
-	var out []commands.HookConfig
+func (c *Config) hooks(client *http.Client) ([]hooks.Config, error) {
+	var out []hooks.Config
 	seen := map[string]bool{}
 	for i, h := range c.Hooks {
 		key := fmt.Sprintf("hooks[%d]", i)
@@ -218,7 +219,7 @@ func (c *Config) hooks(client *http.Client) ([]commands.HookConfig, error) {
 			}
 		}
 		u, secret := h.URL, h.Secret.Reveal()
-		out = append(out, commands.HookConfig{ID: h.ID, Events: events, Post: func(ctx context.Context, d bot.HookDelivery) bot.SendResult {
+		out = append(out, hooks.Config{ID: h.ID, Events: events, Post: func(ctx context.Context, d bot.HookDelivery) bot.SendResult {
 			return pager.SignedPost(ctx, client, u, secret, d.Key, nil, d.Body, http.Header{"X-Klaxon-Event": {d.Event}})
 		}})
 	}

@@ -17,7 +17,9 @@ import (
 	slackbot "github.com/klaxon-bot/klaxon/bot/slack"
 	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/hooks"
 	"github.com/klaxon-bot/klaxon/commands/outbox"
+	"github.com/klaxon-bot/klaxon/commands/tickets"
 	"github.com/klaxon-bot/klaxon/store"
 )
 
@@ -140,18 +142,18 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	if err != nil {
 		return err
 	}
-	if hooks := commands.NewHooks(clock, log, hookCfg); hooks != nil {
-		incidents.Follow(hooks)
-		outbox.Handle(bot.OpHook, hooks)
+	if h := hooks.New(clock, log, hookCfg); h != nil {
+		incidents.Follow(h)
+		outbox.Handle(bot.OpHook, h)
 	}
 	trackers, err := cfg.trackers(&http.Client{Timeout: 20 * time.Second})
 	if err != nil {
 		return err
 	}
-	tickets := commands.NewTickets(s, clock, log, trackers, wake)
-	if tickets != nil {
-		outbox.Handle(bot.OpTicket, tickets)
-		outbox.Handle(bot.OpTicketState, tickets)
+	tk := tickets.New(s, clock, log, trackers, wake)
+	if tk != nil {
+		outbox.Handle(bot.OpTicket, tk)
+		outbox.Handle(bot.OpTicketState, tk)
 	}
 	heartbeats := commands.NewHeartbeats(s, alerts, clock, log, beats)
 	if err := heartbeats.Start(ctx); err != nil {
@@ -195,10 +197,10 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		return err
 	}
 	leaderWork = append(leaderWork, periodic...)
-	if tickets != nil {
+	if tk != nil {
 		// Tickets closed or reopened in their tracker close or reopen
 		// their follow-ups.
-		leaderWork = append(leaderWork, func(ctx context.Context) error { return syncTickets(ctx, clock, cfg.FollowUps.SyncEvery, tickets) })
+		leaderWork = append(leaderWork, func(ctx context.Context) error { return syncTickets(ctx, clock, cfg.FollowUps.SyncEvery, tk) })
 	}
 	if l, ok := s.(interface {
 		Listen(ctx context.Context, fn func()) error

@@ -8,7 +8,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/tracker"
-	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/tickets"
 )
 
 // trackers builds the configured trackers by id, checking each key.
@@ -74,8 +74,8 @@ func (c *Config) trackers(client *http.Client) (map[string]bot.Tracker, error) {
 }
 
 // trackerRoutes says which tracker each service's follow-ups go to.
-func (c *Config) trackerRoutes() commands.TrackerRoutes {
-	r := commands.TrackerRoutes{Default: c.FollowUps.Tracker, ByService: map[string]string{}}
+func (c *Config) trackerRoutes() tickets.Routes {
+	r := tickets.Routes{Default: c.FollowUps.Tracker, ByService: map[string]string{}}
 	for _, s := range c.Services {
 		if s.Tracker != "" {
 			r.ByService[s.ID] = s.Tracker
@@ -86,7 +86,7 @@ func (c *Config) trackerRoutes() commands.TrackerRoutes {
 
 // syncTickets asks the trackers what changed every interval, until ctx
 // ends (on the leader).
-func syncTickets(ctx context.Context, clock bot.Clock, every time.Duration, t *commands.Tickets) error {
+func syncTickets(ctx context.Context, clock bot.Clock, every time.Duration, t *tickets.Tickets) error {
 	tk := clock.NewTicker(every)
 	defer tk.Stop()
 	for {

@@ -399,3 +399,21 @@ func (o *Outbox) waitIdle() {
 		o.idle.Wait()
 	}
 }
+
+// ResultError turns a receiver's answer into the outbox's terms: nil when
+// sent, transient (with the receiver's Retry-After) unless permanent.
+func ResultError(res bot.SendResult) error {
+	if res.Sent {
+		return nil
+	}
+	msg := "no answer"
+	if res.Err != nil {
+		msg = res.Err.Error()
+	}
+	if res.Permanent {
+		return bot.Errorf(bot.EREFUSED, "%s", msg)
+	}
+	err := bot.Errorf(bot.EUNAVAILABLE, "%s", msg)
+	err.RetryAfter = res.RetryAfter
+	return err
+}

@@ -1,4 +1,7 @@
-package commands
+// Package hooks sends incident events to outgoing webhooks: each change
+// the configured hooks subscribe to becomes a signed delivery job, sent
+// by the outbox.
+package hooks
 
 import (
 	"context"
@@ -13,8 +16,8 @@ import (
 	"github.com/klaxon-bot/klaxon/commands/outbox"
 )
 
-// HookConfig is one outgoing event webhook.
-type HookConfig struct {
+// Config is one outgoing event webhook.
+type Config struct {
 	ID     string
 	Events []string // bot.Hook* names
 	// Post makes one signed attempt at a delivery (pager.SignedPost in
@@ -22,8 +25,8 @@ type HookConfig struct {
 	Post func(ctx context.Context, d bot.HookDelivery) bot.SendResult
 }
 
-// HookIncident is the incident as hook receivers see it.
-type HookIncident struct {
+// Incident is the incident as hook receivers see it.
+type Incident struct {
 	ID         string            `json:"id"`
 	Key        string            `json:"key"`
 	Title      string            `json:"title"`
@@ -41,13 +44,13 @@ type HookIncident struct {
 	Extra      map[string]string `json:"extra,omitempty"`
 }
 
-// HookBody is the JSON body of an outgoing event.
-type HookBody struct {
-	Event    string       `json:"event"`
-	Delivery string       `json:"delivery"`
-	Time     time.Time    `json:"time"`
-	Text     string       `json:"text,omitempty"` // what happened, as on the timeline
-	Incident HookIncident `json:"incident"`
+// Body is the JSON body of an outgoing event.
+type Body struct {
+	Event    string    `json:"event"`
+	Delivery string    `json:"delivery"`
+	Time     time.Time `json:"time"`
+	Text     string    `json:"text,omitempty"` // what happened, as on the timeline
+	Incident Incident  `json:"incident"`
 }
 
 // Hooks follows changes with events for outgoing webhooks, queued as
@@ -55,16 +58,16 @@ type HookBody struct {
 type Hooks struct {
 	clock bot.Clock
 	log   zerolog.Logger
-	hooks map[string]HookConfig
+	hooks map[string]Config
 }
 
-// NewHooks returns the hook follower and sender, or nil when no hook is
+// New returns the hook follower and sender, or nil when no hook is
 // configured.
-func NewHooks(clock bot.Clock, log zerolog.Logger, cfg []HookConfig) *Hooks {
+func New(clock bot.Clock, log zerolog.Logger, cfg []Config) *Hooks {
 	if len(cfg) == 0 {
 		return nil
 	}
-	h := &Hooks{clock: clock, log: log.With().Str("component", "hooks").Logger(), hooks: map[string]HookConfig{}}
+	h := &Hooks{clock: clock, log: log.With().Str("component", "hooks").Logger(), hooks: map[string]Config{}}
 	for _, c := range cfg {
 		h.hooks[c.ID] = c
 	}
@@ -104,7 +107,7 @@ func (h *Hooks) jobs(event string, inc *bot.Incident, text string, extra map[str
 			continue
 		}
 		key := bot.NewID().String()
-		body, err := json.Marshal(HookBody{Event: event, Delivery: key, Time: now.UTC(), Text: text, Incident: hookIncident(inc, extra)})
+		body, err := json.Marshal(Body{Event: event, Delivery: key, Time: now.UTC(), Text: text, Incident: incidentOf(inc, extra)})
 		if err != nil {
 			h.log.Error().Err(err).Msg("encoding a hook event")
 			return nil
@@ -116,8 +119,8 @@ func (h *Hooks) jobs(event string, inc *bot.Incident, text string, extra map[str
 	return out
 }
 
-func hookIncident(inc *bot.Incident, extra map[string]string) HookIncident {
-	out := HookIncident{ID: inc.ID.String(), Key: inc.Key(), Title: inc.Title, Severity: inc.Severity.Name, Status: string(inc.Status),
+func incidentOf(inc *bot.Incident, extra map[string]string) Incident {
+	out := Incident{ID: inc.ID.String(), Key: inc.Key(), Title: inc.Title, Severity: inc.Severity.Name, Status: string(inc.Status),
 		Service: inc.Service, Private: inc.Private, Type: inc.Type, Fields: inc.Fields, Channel: inc.Channel.Name, DeclaredAt: inc.DeclaredAt.UTC(), UpdatedAt: inc.UpdatedAt.UTC(),
 		ResolvedAt: inc.ResolvedAt.UTC(), Extra: extra}
 	if c, ok := inc.Commander(); ok {
@@ -141,25 +144,7 @@ func (h *Hooks) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, error
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hookTimeout)
 	defer cancel()
-	return nil, resultError(c.Post(sctx, d))
-}
-
-// resultError turns a receiver's answer into the outbox's terms: nil when
-// sent, transient (with the receiver's Retry-After) unless permanent.
-func resultError(res bot.SendResult) error {
-	if res.Sent {
-		return nil
-	}
-	msg := "no answer"
-	if res.Err != nil {
-		msg = res.Err.Error()
-	}
-	if res.Permanent {
-		return bot.Errorf(bot.EREFUSED, "%s", msg)
-	}
-	err := bot.Errorf(bot.EUNAVAILABLE, "%s", msg)
-	err.RetryAfter = res.RetryAfter
-	return err
+	return nil, outbox.ResultError(c.Post(sctx, d))
 }
 
 var errHookGone = bot.Errorf(bot.EREFUSED, "this hook is no longer configured")

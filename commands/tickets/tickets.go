@@ -1,4 +1,7 @@
-package commands
+// Package tickets makes follow-ups into tickets in GitHub or Jira, keeps
+// their state with the follow-ups' (outbox jobs), and brings changes made
+// in the tracker back (Sync).
+package tickets
 
 import (
 	"context"
@@ -12,15 +15,15 @@ import (
 	"github.com/klaxon-bot/klaxon/commands/outbox"
 )
 
-// TrackerRoutes says which tracker a follow-up's ticket goes to: its
+// Routes says which tracker a follow-up's ticket goes to: its
 // incident's service's, else Default; no tracker, no ticket.
-type TrackerRoutes struct {
+type Routes struct {
 	Default   string
 	ByService map[string]string // service id → tracker id
 }
 
 // For returns the tracker for an incident of service, or "".
-func (r TrackerRoutes) For(service string) string {
+func (r Routes) For(service string) string {
 	if id, ok := r.ByService[service]; ok {
 		return id
 	}
@@ -31,10 +34,10 @@ func (r TrackerRoutes) For(service string) string {
 // before its state is set.
 func ticketQueue(f *bot.FollowUp) string { return "ticket:" + f.ID.String() }
 
-// ticketJobs are what a new or changed follow-up asks of its tracker: the
+// Jobs are what a new or changed follow-up asks of its tracker: the
 // ticket made (when new), or its state set to the follow-up's. A
 // follow-up without a tracker, or whose ticket was refused, asks nothing.
-func ticketJobs(f *bot.FollowUp, op bot.JobOp, now time.Time) []bot.Job {
+func Jobs(f *bot.FollowUp, op bot.JobOp, now time.Time) []bot.Job {
 	if f.Ticket == nil || f.Ticket.Failed {
 		return nil
 	}
@@ -42,8 +45,8 @@ func ticketJobs(f *bot.FollowUp, op bot.JobOp, now time.Time) []bot.Job {
 		NextAttempt: now, Created: now}}
 }
 
-// ticketStore is what Tickets reads and writes.
-type ticketStore interface {
+// Store is what Tickets reads and writes.
+type Store interface {
 	bot.Updater
 	bot.FollowUpStore
 	Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error)
@@ -54,17 +57,17 @@ type ticketStore interface {
 // their follow-ups (jobs in the outbox), and closes or reopens follow-ups
 // whose tickets changed in their tracker (Sync).
 type Tickets struct {
-	store    ticketStore
+	store    Store
 	clock    bot.Clock
 	log      zerolog.Logger
 	trackers map[string]bot.Tracker
 	wake     *bot.Wake
 }
 
-// NewTickets returns the ticket sender and sync over the configured
+// New returns the ticket sender and sync over the configured
 // trackers, or nil when there are none. wake tells the outbox that the
 // sync queued work.
-func NewTickets(store ticketStore, clock bot.Clock, log zerolog.Logger, trackers map[string]bot.Tracker, wake *bot.Wake) *Tickets {
+func New(store Store, clock bot.Clock, log zerolog.Logger, trackers map[string]bot.Tracker, wake *bot.Wake) *Tickets {
 	if len(trackers) == 0 {
 		return nil
 	}
@@ -127,7 +130,7 @@ func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, j
 	}
 	return t.record(f.Number, func(tx bot.Tx, f *bot.FollowUp) error {
 		*f.Ticket = tk // as the tracker has it; a state job after this one brings it to the follow-up's state
-		return t.tell(tx, inc, fmt.Sprintf("🎫 %s → %s", f.Key(), ticketLink(f.Ticket)))
+		return t.tell(tx, inc, fmt.Sprintf("🎫 %s → %s", f.Key(), Link(f.Ticket)))
 	}), nil
 }
 
@@ -185,14 +188,14 @@ func (t *Tickets) tell(tx bot.Tx, inc *bot.Incident, text string) error {
 	if err != nil || cur.Channel.IsZero() {
 		return err
 	}
-	j := chatJob(cur, bot.OpPost, t.clock.Now())
+	j := bot.IncidentJob(cur, bot.OpPost, t.clock.Now())
 	j.Message = bot.Message{Text: text}
 	return tx.Enqueue(j)
 }
 
-// ticketLink shows a ticket by its reference and URL (which every
+// Link shows a ticket by its reference and URL (which every
 // platform makes a link).
-func ticketLink(tk *bot.Ticket) string {
+func Link(tk *bot.Ticket) string {
 	if tk.URL == "" {
 		return tk.Ref
 	}
@@ -322,5 +325,5 @@ func (t *Tickets) followTicket(tx bot.Tx, f *bot.FollowUp, closed bool, now time
 	if err != nil {
 		return err
 	}
-	return t.tell(tx, inc, fmt.Sprintf("🎫 %s was %s in %s, so %s is %s.", ticketLink(f.Ticket), verb, f.Ticket.Tracker, f.Key(), map[bool]string{true: "done", false: "open again"}[closed]))
+	return t.tell(tx, inc, fmt.Sprintf("🎫 %s was %s in %s, so %s is %s.", Link(f.Ticket), verb, f.Ticket.Tracker, f.Key(), map[bool]string{true: "done", false: "open again"}[closed]))
 }
