@@ -46,7 +46,7 @@ chaos: ## crash loops (kill -9 the real binary CHAOS_ROUNDS times mid-incident a
 	$(MAKE) fuzz FUZZTIME=$(CHAOS_FUZZTIME)
 
 # Every parser of outside input: package:target.
-FUZZ_TARGETS := bot:FuzzTokenize bot:FuzzParsers commands:FuzzCommandArguments bot/web:FuzzAlertDecoders \
+FUZZ_TARGETS := bot:FuzzTokenize bot:FuzzParsers commands:FuzzCommandArguments commands/oncall:FuzzOnCallArguments bot/web:FuzzAlertDecoders \
 	bot/slack:FuzzDecodeInteraction cmd/klaxon:FuzzConfig
 fuzz: ## run every fuzz target (commands, arguments, alerts, Slack payloads, config) for FUZZTIME each (default 60s)
 	bash scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)

@@ -61,3 +61,10 @@ type Summarizer interface {
 type Watcher interface {
 	Watch(ctx context.Context, a Activity)
 }
+
+// Voucher is a follower that knows who else may make a change that
+// restrict_lifecycle keeps to role holders: paging vouches for the people
+// it paged and the service's on-call.
+type Voucher interface {
+	Vouches(tx Tx, inc *Incident, who Actor, now time.Time) bool
+}

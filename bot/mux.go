@@ -233,3 +233,27 @@ func (m *Mux) unknown(words []string) *Response {
 	}
 	return &Response{Message: Message{Text: fmt.Sprintf("`/%s %s` is not a command. Try `/%s help`.", root, words[1], root)}}
 }
+
+// Help is the handler of "<root> help": it lists the commands under
+// root, or explains one.
+func (m *Mux) Help(root string) HandlerFunc {
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if len(req.Args) > 0 {
+			cmd, _ := m.Lookup(append([]string{root}, req.Args...))
+			if cmd == nil || cmd.Name == root+" help" && len(req.Args) > 1 {
+				return nil, Errorf(ENOTFOUND, "There is no `/%s %s`. Try `/%s help`.", root, req.Args[0], root)
+			}
+			text := "`" + cmd.UsageLine() + "`\n" + cmd.Summary
+			if cmd.Help != "" {
+				text += "\n" + cmd.Help
+			}
+			return &Response{Message: Message{Text: text}}, nil
+		}
+		text := ""
+		for _, cmd := range m.Commands(root) {
+			text += fmt.Sprintf("`%s` — %s\n", cmd.UsageLine(), cmd.Summary)
+		}
+		return &Response{Message: Message{Title: "klaxon commands", Text: text,
+			Context: "Inside an incident channel, commands act on that incident; elsewhere, name it: INC-42."}}, nil
+	}
+}

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -124,4 +126,29 @@ func Slug(text string, max int) string {
 		s = s[:i]
 	}
 	return strings.TrimRight(s, "-")
+}
+
+// maxLengthDays bounds the lengths ParseLength reads, far below where a
+// time.Duration overflows.
+const maxLengthDays = 3653
+
+// ParseLength reads a length: 90m, 4h, 2d or 1w.
+func ParseLength(s string) (time.Duration, error) {
+	if n, unit := strings.TrimRight(s, "dw"), strings.TrimLeft(s, "0123456789"); (unit == "d" || unit == "w") && n != "" {
+		v, err := strconv.Atoi(n)
+		if err == nil && v > 0 {
+			if unit == "w" && v <= maxLengthDays {
+				v *= 7
+			}
+			if v > maxLengthDays {
+				return 0, Errorf(EINVALID, "%q is longer than ten years.", s)
+			}
+			return time.Duration(v) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, Errorf(EINVALID, "%q is not a duration like 90m, 4h or 2d.", s)
+	}
+	return d, nil
 }

@@ -38,3 +38,6 @@ func RetryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
 	}
 	return 0, false
 }
+
+// Stamp formats a time unambiguously for responders in any zone.
+func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

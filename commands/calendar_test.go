@@ -10,13 +10,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
-	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 )
 
 func TestCalendarFormat(t *testing.T) {
 	start := time.Date(2026, 11, 16, 8, 0, 0, 0, time.UTC)
 	long := "On call: Zoë Ångström-Øvergaard, the very long named responder (payments-primary, secondary; backup)"
-	ics := string(commands.Calendar("On call: payments", []commands.CalendarEvent{{UID: "u1@klaxon", Summary: long, Start: start, End: start.Add(time.Hour)}}))
+	ics := string(oncall.Calendar("On call: payments", []oncall.CalendarEvent{{UID: "u1@klaxon", Summary: long, Start: start, End: start.Add(time.Hour)}}))
 	if !strings.HasSuffix(ics, "END:VCALENDAR\r\n") || strings.Contains(strings.ReplaceAll(ics, "\r\n", ""), "\n") {
 		t.Fatalf("lines must end in CRLF:\n%q", ics)
 	}
@@ -41,7 +41,7 @@ func TestFeedsNeedTheirToken(t *testing.T) {
 	e := newOnCallEnv(t, "")
 	cfg := onCallConfig(t)
 	cfg.FeedTokens = map[string]string{"schedule:db": "s3cret", "person:bob": "b0b"}
-	oc, err := commands.NewOnCall(context.Background(), e.store, e.clock, zerolog.Nop(), cfg)
+	oc, err := oncall.New(context.Background(), e.store, e.clock, zerolog.Nop(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestFeedUIDsSurviveEdits(t *testing.T) {
 	e := newOnCallEnv(t, "")
 	cfg := onCallConfig(t)
 	cfg.FeedTokens = map[string]string{"schedule:db": "t"}
-	oc, _ := commands.NewOnCall(context.Background(), e.store, e.clock, zerolog.Nop(), cfg)
+	oc, _ := oncall.New(context.Background(), e.store, e.clock, zerolog.Nop(), cfg)
 	oc.Register(bot.NewMux(zerolog.Nop()))
 	before, _ := oc.Feed("schedule", "db", "t", e.clock.Now(), 1)
 	// Shorten today's shift with an override at its end: the shift keeps its UID.
@@ -102,7 +102,7 @@ func TestFeedsAreStableAcrossFetches(t *testing.T) {
 	e := newOnCallEnv(t, "")
 	cfg := onCallConfig(t)
 	cfg.FeedTokens = map[string]string{"schedule:payments-primary": "t"}
-	oc, _ := commands.NewOnCall(context.Background(), e.store, e.clock, zerolog.Nop(), cfg)
+	oc, _ := oncall.New(context.Background(), e.store, e.clock, zerolog.Nop(), cfg)
 	events := func(at time.Time) map[string]string {
 		ics, ok := oc.Feed("schedule", "payments-primary", "t", at, 2)
 		if !ok {

@@ -18,12 +18,16 @@ type chatJobs struct {
 	store bot.JobStore // for named messages
 
 	mu sync.Mutex
-	up map[bot.Platform]bool // as last seen by back
+	up map[bot.Platform]bool // as last seen by Reconnected
 }
 
-// back returns the platforms whose connection came back since it was last
-// asked (those that report it): their jobs waiting out a backoff can go.
-func (o *chatJobs) back() []string {
+var _ outbox.Sender = (*chatJobs)(nil)
+
+var _ outbox.Reconnector = (*chatJobs)(nil)
+
+// Reconnected implements outbox.Reconnector: the platforms whose
+// connection came back since it was last asked (those that report it).
+func (o *chatJobs) Reconnected() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.up == nil {

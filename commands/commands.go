@@ -4,9 +4,7 @@
 package commands
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"strings"
 	"time"
@@ -220,7 +218,7 @@ func (c *Incidents) Register(m *bot.Mux) {
 		bot.Command{Name: "incident list", Params: []bot.Param{{Name: "all", Desc: "The latest 25 of any status", Kind: bot.ParamFlag, Flag: "all"}}, Summary: "List open incidents (all: the latest 25 of any status).", Handler: c.handleList},
 	)
 	m.Register(c.reports.commands()...)
-	m.Register(bot.Command{Name: "incident help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the commands, or help for one.", Handler: helpHandler(m, "incident")})
+	m.Register(bot.Command{Name: "incident help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the commands, or help for one.", Handler: m.Help("incident")})
 	m.Describe("incident", "Declare and run incidents")
 	m.HandleActivity(c.Record)
 	c.interactions.register(m)
@@ -236,29 +234,6 @@ func roleNames(roles []bot.Role) string {
 		s += string(r)
 	}
 	return s
-}
-
-// helpHandler lists the commands under root, or explains one.
-func helpHandler(m *bot.Mux, root string) bot.HandlerFunc {
-	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-		if len(req.Args) > 0 {
-			cmd, _ := m.Lookup(append([]string{root}, req.Args...))
-			if cmd == nil || cmd.Name == root+" help" && len(req.Args) > 1 {
-				return nil, bot.Errorf(bot.ENOTFOUND, "There is no `/%s %s`. Try `/%s help`.", root, req.Args[0], root)
-			}
-			text := "`" + cmd.UsageLine() + "`\n" + cmd.Summary
-			if cmd.Help != "" {
-				text += "\n" + cmd.Help
-			}
-			return &bot.Response{Message: bot.Message{Text: text}}, nil
-		}
-		text := ""
-		for _, cmd := range m.Commands(root) {
-			text += fmt.Sprintf("`%s` — %s\n", cmd.UsageLine(), cmd.Summary)
-		}
-		return &bot.Response{Message: bot.Message{Title: "klaxon commands", Text: text,
-			Context: "Inside an incident channel, commands act on that incident; elsewhere, name it: INC-42."}}, nil
-	}
 }
 
 // isNotFound reports whether err is a not-found error.

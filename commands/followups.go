@@ -64,7 +64,7 @@ func ParseFollowUp(args []string) (text string, owner bot.User, due bot.Date, er
 }
 
 func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.target(ctx, req)
+	inc, args, err := c.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -211,7 +211,7 @@ func (c *Interactions) actAcknowledge(ctx context.Context, a bot.Action) (*bot.R
 	if err != nil {
 		return nil, err
 	}
-	return c.acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, inc.ID)
+	return c.Acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, inc.ID)
 }
 
 // openIncidentForm opens the form for a button on an incident's summary.

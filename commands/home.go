@@ -11,17 +11,6 @@ import (
 // maxHomeLines bounds each section of the home, so it stays one screen.
 const maxHomeLines = 25
 
-// homeOnCall is the home's "who is on call now" on every schedule, in the
-// visitor's time zone.
-func (o *OnCall) homeOnCall(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
-	if len(o.cfg.Schedules) == 0 {
-		return nil, nil
-	}
-	_, loc := o.asker(v.Platform, v.User)
-	m := o.Report(v.Platform, o.cfg.Schedules, o.clock.Now(), loc, "now")
-	return &m, nil
-}
-
 // homeIncidents lists the open incidents with links to their channels.
 // Private incidents show no title or channel, as everywhere outside them.
 func (c *Interactions) homeIncidents(ctx context.Context, v bot.Visitor) (*bot.Message, error) {

@@ -22,7 +22,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
-	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 )
 
 const parseICS = `
@@ -85,7 +85,7 @@ func TestFeedParsesWithICalendar(t *testing.T) {
 	}})
 	cfg.FeedTokens = map[string]string{"schedule:platform": "tok"}
 	clock := bot.NewFakeClock(time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC))
-	oc, err := commands.NewOnCall(context.Background(), e.store, clock, zerolog.Nop(), cfg)
+	oc, err := oncall.New(context.Background(), e.store, clock, zerolog.Nop(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,9 +175,9 @@ func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
 		}
 		keeper := &groupRecorder{Console: console.New(io.Discard)}
 		cfg.Chats = []bot.Chat{keeper}
-		cfg.Groups = []commands.OnCallGroup{{Platform: bot.PlatformSlack, Group: "prop-oncall", Schedules: []string{"prop"}}}
+		cfg.Groups = []oncall.Group{{Platform: bot.PlatformSlack, Group: "prop-oncall", Schedules: []string{"prop"}}}
 		clock := bot.NewFakeClock(time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC))
-		oc, err := commands.NewOnCall(context.Background(), e.store, clock, zerolog.Nop(), cfg)
+		oc, err := oncall.New(context.Background(), e.store, clock, zerolog.Nop(), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

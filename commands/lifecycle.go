@@ -13,9 +13,9 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// target finds the incident a command is about: "INC-n" as the first
+// Target finds the incident a command is about: "INC-n" as the first
 // argument, else the incident whose channel the command was typed in.
-func (c *Incidents) target(ctx context.Context, req *bot.Request) (*bot.Incident, []string, error) {
+func (c *Incidents) Target(ctx context.Context, req *bot.Request) (*bot.Incident, []string, error) {
 	args := req.Args
 	if len(args) > 0 {
 		if n, ok := bot.ParseIncidentKey(args[0]); ok {
@@ -58,13 +58,6 @@ type change struct {
 	pagedMay bool
 }
 
-// voucher is a follower that knows who else may make a change that
-// restrict_lifecycle keeps to role holders: paging vouches for the people
-// it paged and the service's on-call.
-type voucher interface {
-	vouches(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.Time) bool
-}
-
 func requester(req *bot.Request) bot.Actor {
 	return bot.Actor{User: req.User, Platform: req.Platform, Channel: req.Channel}
 }
@@ -72,7 +65,7 @@ func requester(req *bot.Request) bot.Actor {
 // run finds the request's incident, builds a change from the remaining
 // arguments and applies it.
 func (c *Incidents) run(ctx context.Context, req *bot.Request, build func(args []string) (change, error)) (*bot.Response, error) {
-	inc, args, err := c.target(ctx, req)
+	inc, args, err := c.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +327,7 @@ func (c *Incidents) simple(ch change) bot.HandlerFunc {
 }
 
 func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.target(ctx, req)
+	inc, args, err := c.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -371,21 +364,21 @@ func (c *Incidents) resolve(ctx context.Context, who bot.Actor, id uuid.UUID, su
 }
 
 func (c *Incidents) handleAck(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.target(ctx, req)
+	inc, args, err := c.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	if len(args) > 0 {
 		return nil, bot.Errorf(bot.EINVALID, "`ack` takes no text.")
 	}
-	return c.acknowledge(ctx, requester(req), inc.ID)
+	return c.Acknowledge(ctx, requester(req), inc.ID)
 }
 
-// acknowledge records that who is on the incident; its followers stop
+// Acknowledge records that who is on the incident; its followers stop
 // its paging, and may refuse who (only the people paged may acknowledge
 // while a page escalates). A second acknowledgement changes nothing but a
 // page still open (one started after the first).
-func (c *Incidents) acknowledge(ctx context.Context, who bot.Actor, id uuid.UUID) (*bot.Response, error) {
+func (c *Incidents) Acknowledge(ctx context.Context, who bot.Actor, id uuid.UUID) (*bot.Response, error) {
 	resp, err := c.apply(ctx, who, id, ackChange())
 	if bot.ErrorCode(err) != bot.ECONFLICT {
 		return resp, err
@@ -421,7 +414,7 @@ func (c *Incidents) summary(ctx context.Context, inc *bot.Incident) bot.Message 
 }
 
 func (c *Incidents) handleNote(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.target(ctx, req)
+	inc, args, err := c.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -438,7 +431,7 @@ func (c *Incidents) handleNote(ctx context.Context, req *bot.Request) (*bot.Resp
 }
 
 func (c *Incidents) handleStatus(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.target(ctx, req)
+	inc, args, err := c.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +467,7 @@ func (c *Incidents) pendingLine(ctx context.Context, inc *bot.Incident) string {
 		case j.Status == bot.JobFailed:
 			lines = append(lines, fmt.Sprintf("✗ %s: %s", describe(j), j.LastError))
 		case j.Attempts > 0:
-			lines = append(lines, fmt.Sprintf("⏳ %s (tried %d×, next %s: %s)", describe(j), j.Attempts, Stamp(j.NextAttempt), j.LastError))
+			lines = append(lines, fmt.Sprintf("⏳ %s (tried %d×, next %s: %s)", describe(j), j.Attempts, bot.Stamp(j.NextAttempt), j.LastError))
 		default:
 			lines = append(lines, "⏳ "+describe(j))
 		}
@@ -516,9 +509,9 @@ func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Resp
 	return &bot.Response{Message: bot.Message{Title: title, Text: strings.Join(lines, "\n")}}, nil
 }
 
-// isAdmin reports whether who is one of incidents.admins (a person id or
+// IsAdmin reports whether who is one of incidents.admins (a person id or
 // a chat user id).
-func (c *Incidents) isAdmin(who bot.Actor) bool {
+func (c *Incidents) IsAdmin(who bot.Actor) bool {
 	for _, admin := range c.cfg.Admins {
 		if admin == who.User.ID {
 			return true
@@ -536,7 +529,7 @@ func (c *Incidents) isAdmin(who bot.Actor) bool {
 // admins and klaxon itself. Public incidents are for everyone.
 func (c *Incidents) mayAccess(inc *bot.Incident, who bot.Actor) bool {
 	switch {
-	case !inc.Private, who.User.IsSystem(), c.isAdmin(who):
+	case !inc.Private, who.User.IsSystem(), c.IsAdmin(who):
 		return true
 	case !inc.Channel.IsZero() && who.Channel.ID == inc.Channel.ID && who.Platform == inc.Platform:
 		return true
@@ -572,7 +565,7 @@ func (c *Incidents) mayChange(tx bot.Tx, inc *bot.Incident, who bot.Actor, ch ch
 	}
 	if ch.pagedMay {
 		for _, f := range c.followers {
-			if v, ok := f.(voucher); ok && v.vouches(tx, inc, who, c.clock.Now()) {
+			if v, ok := f.(bot.Voucher); ok && v.Vouches(tx, inc, who, c.clock.Now()) {
 				return nil
 			}
 		}
@@ -582,7 +575,7 @@ func (c *Incidents) mayChange(tx bot.Tx, inc *bot.Incident, who bot.Actor, ch ch
 			return nil
 		}
 	}
-	if c.isAdmin(who) {
+	if c.IsAdmin(who) {
 		return nil
 	}
 	holders := "its commander"

@@ -11,7 +11,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
-	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
@@ -22,13 +22,13 @@ type oncallEnv struct {
 	store *bolt.Store
 	clock *bot.FakeClock
 	mux   *bot.Mux
-	cfg   commands.OnCallConfig
+	cfg   oncall.Config
 }
 
-func onCallConfig(t *testing.T) commands.OnCallConfig {
+func onCallConfig(t *testing.T) oncall.Config {
 	berlin := mustLoc(t, "Europe/Berlin")
 	start, _ := bot.ParseDate("2026-11-16") // a Monday
-	return commands.OnCallConfig{
+	return oncall.Config{
 		People: bot.People{
 			{ID: "alice", Name: "Alice", TimeZone: "Europe/Berlin"},
 			{ID: "bob", Name: "Bob", TimeZone: "America/New_York"},
@@ -65,7 +65,7 @@ func newOnCallEnv(t *testing.T, path string) *oncallEnv {
 	}
 	t.Cleanup(func() { s.Close() })
 	e := &oncallEnv{t: t, store: s, clock: bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC)), mux: bot.NewMux(zerolog.Nop()), cfg: onCallConfig(t)}
-	oc, err := commands.NewOnCall(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
+	oc, err := oncall.New(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,12 +254,12 @@ func TestOnCallNamesItsGroups(t *testing.T) {
 	}
 	defer s.Close()
 	cfg := onCallConfig(t)
-	cfg.Groups = []commands.OnCallGroup{
+	cfg.Groups = []oncall.Group{
 		{Platform: bot.PlatformSlack, Group: "payments-oncall", Schedules: []string{"payments-primary"}},
 		{Platform: bot.PlatformDiscord, Group: "123456789012345678", Schedules: []string{"payments-primary", "db"}},
 	}
 	clock := bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC))
-	oc, err := commands.NewOnCall(context.Background(), s, clock, zerolog.Nop(), cfg)
+	oc, err := oncall.New(context.Background(), s, clock, zerolog.Nop(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/paging"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
@@ -48,7 +49,7 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 		}
 		clock := bot.SystemClock{}
 		inc := commands.New(s, []bot.Chat{console.New(&bytes.Buffer{})}, clock, zerolog.Nop(), commands.Config{})
-		p := commands.NewPaging(s, inc, nil, clock, zerolog.Nop(), commands.PagingConfig{
+		p := paging.New(s, inc, nil, clock, zerolog.Nop(), paging.Config{
 			Pagers: map[string]bot.Sender{"hook": &pager.Webhook{URL: srv.URL, Secret: "s", Client: srv.Client()}}})
 		inc.Outbox().Handle(bot.OpPage, p)
 		stop := inc.Outbox().Go(10 * time.Millisecond)

@@ -22,7 +22,9 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/commands/outbox"
+	"github.com/klaxon-bot/klaxon/commands/paging"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
@@ -105,13 +107,13 @@ type pagingEnv struct {
 	clock  *bot.FakeClock
 	mux    *bot.Mux
 	con    *console.Console
-	paging *commands.Paging
+	paging *paging.Paging
 	hook   *receiver
 	outbox *outbox.Outbox
 }
 
 // newPagingEnv builds paging over a fresh store; mods change the paging
-// configuration (func(*commands.PagingConfig)) or the incidents'
+// configuration (func(*paging.Config)) or the incidents'
 // (func(*commands.Config)).
 func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...any) *pagingEnv {
 	t.Helper()
@@ -131,7 +133,7 @@ func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...any) *pagin
 	ocCfg := onCallConfig(t)
 	ocCfg.People = append(ocCfg.People, bot.Person{ID: "zed", Name: "Zed"})
 	mux := bot.NewMux(zerolog.Nop())
-	oc, err := commands.NewOnCall(context.Background(), s, clock, zerolog.Nop(), ocCfg)
+	oc, err := oncall.New(context.Background(), s, clock, zerolog.Nop(), ocCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +151,7 @@ func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...any) *pagin
 		{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-secondary"}}, Delay: 5 * time.Minute},
 		{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "bob"}}, Delay: 5 * time.Minute},
 	}}
-	cfg := commands.PagingConfig{
+	cfg := paging.Config{People: ocCfg.People,
 		Policies:      map[string]bot.Policy{"payments": policy},
 		ServicePolicy: map[string]string{"payments": "payments"},
 		Pagers:        map[string]bot.Sender{"hook": &pager.Webhook{URL: hook.srv.URL, Secret: "s", Client: hook.srv.Client(), Now: clock.Now}},
@@ -157,11 +159,11 @@ func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...any) *pagin
 		AckEmoji:      []string{"✅", "👀"},
 	}
 	for _, m := range mods {
-		if m, ok := m.(func(*commands.PagingConfig)); ok {
+		if m, ok := m.(func(*paging.Config)); ok {
 			m(&cfg)
 		}
 	}
-	p := commands.NewPaging(s, inc, oc, clock, zerolog.Nop(), cfg)
+	p := paging.New(s, inc, oc, clock, zerolog.Nop(), cfg)
 	inc.Follow(p)
 	inc.Outbox().Handle(bot.OpPage, p)
 	inc.Register(mux)
@@ -463,7 +465,7 @@ func TestPageAuthorizationAndAdHocPages(t *testing.T) {
 func TestLowPriorityPagesWaitForBusinessHours(t *testing.T) {
 	// No explicit policy: the derived one (primary → secondary, 8 hours
 	// apart for low priority), and payments' hours Mon–Fri 09:00–17:00 Berlin.
-	e := newPagingEnv(t, "", nil, func(c *commands.PagingConfig) {
+	e := newPagingEnv(t, "", nil, func(c *paging.Config) {
 		c.ServicePolicy = nil
 		c.ServiceHours = map[string]bot.Hours{"payments": {Zone: "Europe/Berlin", Days: [7]bool{false, true, true, true, true, true, false}, From: 9 * 60, To: 17 * 60}}
 	})
@@ -499,7 +501,7 @@ func TestLowPriorityPagesWaitForBusinessHours(t *testing.T) {
 // the last step; until then the people paged may still acknowledge, and
 // once it is over, strangers still may not.
 func TestExhaustionWaitsForTheLastStep(t *testing.T) {
-	e := newPagingEnv(t, "", nil, func(c *commands.PagingConfig) {
+	e := newPagingEnv(t, "", nil, func(c *paging.Config) {
 		c.Policies["payments"] = bot.Policy{ID: "payments", Steps: []bot.Step{
 			{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-primary"}}, Delay: time.Minute},
 			{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "bob"}}, Delay: time.Minute},
@@ -674,7 +676,7 @@ func TestPagingWakesTheSchedulerWhenWorkIsDue(t *testing.T) {
 			return false
 		}
 	}
-	e := newPagingEnv(t, "", nil, func(c *commands.PagingConfig) { c.Wake = wake }, func(c *commands.Config) { c.Wake = wake })
+	e := newPagingEnv(t, "", nil, func(c *paging.Config) { c.Wake = wake }, func(c *commands.Config) { c.Wake = wake })
 	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
 	if !woken() {
 		t.Fatal("declaring with a policy did not wake the scheduler (the first step is due now)")
@@ -794,7 +796,7 @@ func TestRestrictLifecycleLetsThePagedAcknowledge(t *testing.T) {
 func TestTypePolicyPagedInsteadOfTheService(t *testing.T) {
 	e := newPagingEnv(t, "", nil, func(c *commands.Config) {
 		c.Types = bot.IncidentTypes{{ID: "security", Name: "Security", EscalationPolicy: "sec"}}
-	}, func(c *commands.PagingConfig) {
+	}, func(c *paging.Config) {
 		c.Policies["sec"] = bot.Policy{ID: "sec", Steps: []bot.Step{{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "zed"}}, Delay: 5 * time.Minute}}}
 		c.TypePolicy = map[string]string{"security": "sec"}
 	})

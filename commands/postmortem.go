@@ -312,7 +312,7 @@ func (c *Reports) uploadPostmortem(ctx context.Context, chat bot.Chat, inc *bot.
 }
 
 func (c *Reports) handlePostmortem(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.target(ctx, req)
+	inc, args, err := c.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,7 @@ package commands_test
 import (
 	"testing"
 
-	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 )
 
 func TestParseOnCallQuestion(t *testing.T) {
@@ -46,7 +46,7 @@ func TestParseOnCallQuestion(t *testing.T) {
 		{"can you tell me who is on call?", "", "now"},
 	}
 	for _, tt := range tests {
-		q, ok := commands.ParseOnCallQuestion(tt.text)
+		q, ok := oncall.ParseQuestion(tt.text)
 		if !ok {
 			t.Errorf("ParseOnCallQuestion(%q) = not a question; want service %q at %q", tt.text, tt.service, tt.when)
 			continue
@@ -70,7 +70,7 @@ func TestParseOnCallQuestionIgnoresNonQuestions(t *testing.T) {
 		"deploying payments now",
 		"oncall",
 	} {
-		if q, ok := commands.ParseOnCallQuestion(text); ok && text != "oncall" {
+		if q, ok := oncall.ParseQuestion(text); ok && text != "oncall" {
 			t.Errorf("ParseOnCallQuestion(%q) = %+v; it is not an on-call question", text, q)
 		}
 	}

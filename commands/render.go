@@ -9,9 +9,6 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// Stamp formats a time unambiguously for responders in any zone.
-func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
-
 // SeverityIcon is a coloured dot per level: red for the worst.
 func SeverityIcon(s bot.Severity) string {
 	switch s.Level {
@@ -48,7 +45,7 @@ func Topic(inc *bot.Incident) string {
 
 // Purpose says what an incident channel is for.
 func Purpose(inc *bot.Incident) string {
-	return fmt.Sprintf("Incident %s: %s. Declared %s by %s. Everything said here goes on the timeline.", inc.Key(), inc.Title, Stamp(inc.DeclaredAt), inc.DeclaredBy.Mention())
+	return fmt.Sprintf("Incident %s: %s. Declared %s by %s. Everything said here goes on the timeline.", inc.Key(), inc.Title, bot.Stamp(inc.DeclaredAt), inc.DeclaredBy.Mention())
 }
 
 // SummaryMessage is the live summary pinned in the incident channel.
@@ -71,20 +68,20 @@ func SummaryMessage(inc *bot.Incident, now time.Time) bot.Message {
 		fields = append(fields, bot.Field{Label: "Commander", Value: "⚠️ nobody — take it with `/incident role commander @you`"})
 	}
 	fields = append(fields,
-		bot.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", Stamp(inc.DeclaredAt), inc.DeclaredBy.Mention())},
+		bot.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", bot.Stamp(inc.DeclaredAt), inc.DeclaredBy.Mention())},
 	)
 	if !inc.ResolvedAt.IsZero() {
-		fields = append(fields, bot.Field{Label: "Resolved", Value: fmt.Sprintf("%s (after %s)", Stamp(inc.ResolvedAt), bot.Duration(inc.ResolvedAt.Sub(inc.DeclaredAt)))})
+		fields = append(fields, bot.Field{Label: "Resolved", Value: fmt.Sprintf("%s (after %s)", bot.Stamp(inc.ResolvedAt), bot.Duration(inc.ResolvedAt.Sub(inc.DeclaredAt)))})
 	} else if inc.Status.Active() {
 		fields = append(fields, bot.Field{Label: "Open for", Value: bot.Duration(now.Sub(inc.DeclaredAt))})
 	}
 	if inc.LastUpdate != "" {
-		fields = append(fields, bot.Field{Label: "Last update", Value: fmt.Sprintf("%s (%s)", inc.LastUpdate, Stamp(inc.LastUpdateAt))})
+		fields = append(fields, bot.Field{Label: "Last update", Value: fmt.Sprintf("%s (%s)", inc.LastUpdate, bot.Stamp(inc.LastUpdateAt))})
 	}
 	if inc.Private {
 		fields = append(fields, bot.Field{Label: "Visibility", Value: "🔒 private"})
 	}
-	m := bot.Message{Title: title, Text: inc.Summary, Fields: fields, Context: "Updated " + Stamp(inc.UpdatedAt) + " · /incident help"}
+	m := bot.Message{Title: title, Text: inc.Summary, Fields: fields, Context: "Updated " + bot.Stamp(inc.UpdatedAt) + " · /incident help"}
 	if inc.Status.Active() {
 		if inc.AcknowledgedAt.IsZero() {
 			m.Buttons = append(m.Buttons, bot.Button{ActionID: bot.ActionAcknowledge, Label: "Acknowledge", Value: inc.ID.String(), Style: bot.ButtonPrimary})
@@ -150,7 +147,7 @@ func ListLine(inc *bot.Incident, now time.Time, showPrivate bool) string {
 	}
 	age := "declared " + bot.Duration(now.Sub(inc.DeclaredAt)) + " ago"
 	if !inc.ResolvedAt.IsZero() {
-		age = "resolved " + Stamp(inc.ResolvedAt)
+		age = "resolved " + bot.Stamp(inc.ResolvedAt)
 	}
 	line := fmt.Sprintf("%s *%s* · %s · %s · %s · %s", SeverityIcon(inc.Severity), inc.Key(), inc.Severity.Name, inc.Status, title, age)
 	if !inc.Channel.IsZero() && (!inc.Private || showPrivate) {

@@ -99,7 +99,7 @@ func counts(m map[string]int) string {
 
 // parseWindow reads 30d, 2w or 12h.
 func parseWindow(s string) (time.Duration, bool) {
-	if d, err := parseLength(s); err == nil {
+	if d, err := bot.ParseLength(s); err == nil {
 		return d, true
 	}
 	return 0, false
@@ -166,7 +166,7 @@ func KeyEvent(ev bot.Event) bool { return ev.Highlight || lifecycle[ev.Kind] }
 const maxTimelineLines = 40
 
 func (c *Reports) handleTimeline(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.target(ctx, req)
+	inc, args, err := c.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/commands/outbox"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
@@ -22,18 +23,18 @@ import (
 type swapEnv struct {
 	*oncallEnv
 	con    *console.Console
-	oc     *commands.OnCall
+	oc     *oncall.OnCall
 	outbox *outbox.Outbox
 }
 
-func newSwapEnv(t *testing.T, path string, handoffs map[string]commands.HandoffNotice) *swapEnv {
+func newSwapEnv(t *testing.T, path string, handoffs map[string]oncall.HandoffNotice) *swapEnv {
 	t.Helper()
 	return newSwapEnvWith(t, path, handoffs, nil)
 }
 
 // newSwapEnvWith is newSwapEnv with the on-call configuration changed by
 // change.
-func newSwapEnvWith(t *testing.T, path string, handoffs map[string]commands.HandoffNotice, change func(*commands.OnCallConfig)) *swapEnv {
+func newSwapEnvWith(t *testing.T, path string, handoffs map[string]oncall.HandoffNotice, change func(*oncall.Config)) *swapEnv {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "k.db")
@@ -50,7 +51,7 @@ func newSwapEnvWith(t *testing.T, path string, handoffs map[string]commands.Hand
 	if change != nil {
 		change(&e.cfg)
 	}
-	oc, err := commands.NewOnCall(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
+	oc, err := oncall.New(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func (e *swapEnv) do(user, text string) string {
 }
 
 func (e *swapEnv) click(user, value string) string {
-	r := e.mux.Act(context.Background(), bot.Action{Platform: bot.PlatformConsole, ActionID: commands.ActionTakeShift, Value: value, User: bot.User{ID: user}})
+	r := e.mux.Act(context.Background(), bot.Action{Platform: bot.PlatformConsole, ActionID: oncall.ActionTakeShift, Value: value, User: bot.User{ID: user}})
 	e.outbox.Drain(context.Background())
 	return r.Text
 }
@@ -173,7 +174,7 @@ func TestSwapOfferExpiresAndCanBeWithdrawn(t *testing.T) {
 
 func TestHandoffNoticesAndReminders(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
-	handoffs := map[string]commands.HandoffNotice{"db": {Platform: bot.PlatformConsole, Channel: "oncall-db", Remind: time.Hour}}
+	handoffs := map[string]oncall.HandoffNotice{"db": {Platform: bot.PlatformConsole, Channel: "oncall-db", Remind: time.Hour}}
 	e := newSwapEnv(t, path, handoffs)
 	e.tick(e.clock.Now()) // first run: starts now, announces nothing past
 	if n := len(e.con.Messages("oncall-db")); n != 0 {
@@ -266,7 +267,7 @@ func TestSwapOfferOfALaterShift(t *testing.T) {
 // every piece of it; taking it takes every piece and leaves carol's hours
 // to carol, and a second offer of the same week is refused.
 func TestSwapOffersTheWholeShift(t *testing.T) {
-	e := newSwapEnvWith(t, "", nil, func(cfg *commands.OnCallConfig) {
+	e := newSwapEnvWith(t, "", nil, func(cfg *oncall.Config) {
 		s := cfg.Schedules[0] // payments-primary: alice, bob weekly from Mon 16 Nov 09:00 Berlin
 		start, _ := bot.ParseDate("2026-11-16")
 		hours := bot.Restriction{From: 9 * 60, To: 17 * 60}

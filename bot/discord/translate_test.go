@@ -16,6 +16,8 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
+	"github.com/klaxon-bot/klaxon/commands/paging"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
@@ -30,14 +32,14 @@ func registry(t *testing.T) *bot.Mux {
 	log := zerolog.Nop()
 	mux := bot.NewMux(log)
 	clock := bot.SystemClock{}
-	oncall, err := commands.NewOnCall(context.Background(), s, clock, log, commands.OnCallConfig{})
+	oncall, err := oncall.New(context.Background(), s, clock, log, oncall.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	oncall.Register(mux)
 	incidents := commands.New(s, nil, clock, log, commands.Config{})
 	incidents.Register(mux)
-	commands.NewPaging(s, incidents, oncall, clock, log, commands.PagingConfig{}).Register(mux)
+	paging.New(s, incidents, oncall, clock, log, paging.Config{}).Register(mux)
 	return mux
 }
 

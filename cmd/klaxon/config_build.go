@@ -13,6 +13,8 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
+	"github.com/klaxon-bot/klaxon/commands/paging"
 )
 
 // Building: the schema turned into what klaxon runs on (schedules,
@@ -244,8 +246,8 @@ var (
 
 // groups are the chat groups kept to who is on call, each with the
 // schedules that name it.
-func (c *Config) groups() []commands.OnCallGroup {
-	var out []commands.OnCallGroup
+func (c *Config) groups() []oncall.Group {
+	var out []oncall.Group
 	add := func(p bot.Platform, group, schedule string) {
 		if group == "" {
 			return
@@ -256,7 +258,7 @@ func (c *Config) groups() []commands.OnCallGroup {
 				return
 			}
 		}
-		out = append(out, commands.OnCallGroup{Platform: p, Group: group, Schedules: []string{schedule}})
+		out = append(out, oncall.Group{Platform: p, Group: group, Schedules: []string{schedule}})
 	}
 	for _, s := range c.Schedules {
 		if c.Slack.BotToken != "" {
@@ -281,9 +283,9 @@ func (c *Config) groupNames(p bot.Platform) []string {
 }
 
 // handoffs says where each schedule announces its handoffs.
-func (c *Config) handoffs() map[string]commands.HandoffNotice {
+func (c *Config) handoffs() map[string]oncall.HandoffNotice {
 	platform := c.platform()
-	out := map[string]commands.HandoffNotice{}
+	out := map[string]oncall.HandoffNotice{}
 	for _, s := range c.Schedules {
 		if s.HandoffChannel == "" && s.HandoffReminder == 0 {
 			continue
@@ -292,15 +294,15 @@ func (c *Config) handoffs() map[string]commands.HandoffNotice {
 		if s.HandoffPlatform != "" {
 			p = bot.Platform(s.HandoffPlatform)
 		}
-		out[s.ID] = commands.HandoffNotice{Platform: p, Channel: s.HandoffChannel, Remind: s.HandoffReminder}
+		out[s.ID] = oncall.HandoffNotice{Platform: p, Channel: s.HandoffChannel, Remind: s.HandoffReminder}
 	}
 	return out
 }
 
 // pagingConfig builds the paging setup: policies, senders and ack emoji.
-func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) commands.PagingConfig {
-	pc := commands.PagingConfig{Policies: c.built.policies, ServicePolicy: map[string]string{}, TypePolicy: map[string]string{}, Pagers: map[string]bot.Sender{},
-		PagerPeople: map[string][]string{}, AcksSupported: map[string]bool{}, ServiceHours: map[string]bot.Hours{}}
+func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) paging.Config {
+	pc := paging.Config{Policies: c.built.policies, ServicePolicy: map[string]string{}, TypePolicy: map[string]string{}, Pagers: map[string]bot.Sender{},
+		PagerPeople: map[string][]string{}, AcksSupported: map[string]bool{}, ServiceHours: map[string]bot.Hours{}, People: people}
 	for _, s := range c.Services {
 		if s.EscalationPolicy != "" {
 			pc.ServicePolicy[s.ID] = s.EscalationPolicy
@@ -333,7 +335,7 @@ func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) commands.Pagi
 			pc.Pagers[p.ID] = &pager.Webhook{URL: p.URL, Secret: p.Secret.Reveal(), Client: client}
 			pc.AcksSupported[p.ID] = true
 		case "chat":
-			pc.Pagers[p.ID] = &commands.ChatPager{Chats: chats, People: people}
+			pc.Pagers[p.ID] = &paging.ChatPager{Chats: chats, People: people}
 		}
 		pc.PagerPeople[p.ID] = p.People
 	}

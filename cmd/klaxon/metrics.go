@@ -9,6 +9,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/commands/hooks"
+	"github.com/klaxon-bot/klaxon/commands/paging"
 	"github.com/klaxon-bot/klaxon/store"
 )
 
@@ -71,7 +72,7 @@ func statusPage(s store.Backend, policy commands.Config, clock bot.Clock) func(c
 // destinations lists where outbox jobs go: the chat platforms, the
 // pagers, the hooks and the trackers, so /metrics shows each even with
 // nothing queued.
-func destinations(chats []bot.Chat, paging commands.PagingConfig, hookCfg []hooks.Config, trackers map[string]bot.Tracker) []string {
+func destinations(chats []bot.Chat, paging paging.Config, hookCfg []hooks.Config, trackers map[string]bot.Tracker) []string {
 	var out []string
 	for _, c := range chats {
 		out = append(out, string(c.Platform()))

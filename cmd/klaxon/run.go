@@ -18,7 +18,9 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/commands/hooks"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/commands/outbox"
+	"github.com/klaxon-bot/klaxon/commands/paging"
 	"github.com/klaxon-bot/klaxon/commands/tickets"
 	"github.com/klaxon-bot/klaxon/store"
 )
@@ -116,14 +118,14 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	}
 	incidents := commands.New(s, chats, clock, log, policy)
 	outbox = incidents.Outbox()
-	oncall, err := commands.NewOnCall(ctx, s, clock, log, commands.OnCallConfig{Schedules: cfg.schedules(), People: policy.People,
+	oncall, err := oncall.New(ctx, s, clock, log, oncall.Config{Schedules: cfg.schedules(), People: policy.People,
 		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats, Groups: cfg.groups(), Wake: wake})
 	if err != nil {
 		return err
 	}
 	pagingCfg := cfg.pagingConfig(chats, policy.People)
 	pagingCfg.Wake = wake // a page triggered or acknowledged goes out at once, not at the next tick
-	paging := commands.NewPaging(s, incidents, oncall, clock, log, pagingCfg)
+	paging := paging.New(s, incidents, oncall, clock, log, pagingCfg)
 	// Paging and hooks follow every committed change; the outbox sends
 	// what they queue with it.
 	incidents.Follow(paging)

@@ -53,6 +53,11 @@ type Body struct {
 	Incident Incident  `json:"incident"`
 }
 
+var (
+	_ bot.Follower  = (*Hooks)(nil)
+	_ outbox.Sender = (*Hooks)(nil)
+)
+
 // Hooks follows changes with events for outgoing webhooks, queued as
 // jobs in the outbox with the change, and sends them from there.
 type Hooks struct {

@@ -60,6 +60,16 @@ type Sender interface {
 	Send(ctx context.Context, j bot.Job, again bool) (then Then, err error)
 }
 
+// Reconnector is a sender that knows when a destination it sends to came
+// back (a chat platform's connection): the outbox then sends at once what
+// waited out a backoff there, instead of when the backoff, grown through
+// the outage, ends.
+type Reconnector interface {
+	// Reconnected returns the destinations that came back since it was
+	// last asked.
+	Reconnected() []string
+}
+
 // Then records what an attempt did, in the transaction that records its
 // outcome; j is the job as recorded (done, failed, or pending).
 type Then func(tx bot.Tx, j bot.Job) error
@@ -184,11 +194,11 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 // backoff due now when its connection came back, instead of when their
 // backoff, grown through the outage, ends.
 func (o *Outbox) releaseReconnected(ctx context.Context, now time.Time) {
-	b, ok := o.chat.(interface{ back() []string })
+	b, ok := o.chat.(Reconnector)
 	if !ok {
 		return
 	}
-	for _, dest := range b.back() {
+	for _, dest := range b.Reconnected() {
 		n, err := o.store.RetryNow(ctx, dest, now)
 		if err != nil {
 			o.log.Error().Err(err).Str("destination", dest).Msg("releasing jobs held back by an outage")

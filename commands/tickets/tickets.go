@@ -53,6 +53,8 @@ type Store interface {
 	Cursor(ctx context.Context, key string) (time.Time, bool, error)
 }
 
+var _ outbox.Sender = (*Tickets)(nil)
+
 // Tickets makes follow-ups into tickets, closes and reopens them with
 // their follow-ups (jobs in the outbox), and closes or reopens follow-ups
 // whose tickets changed in their tracker (Sync).

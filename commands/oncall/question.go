@@ -1,4 +1,4 @@
-package commands
+package oncall
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// OnCallQuery is what a plain-language on-call question asks.
-type OnCallQuery struct {
+// Query is what a plain-language on-call question asks.
+type Query struct {
 	Service string // "" means every service
 	When    string // "now", "tomorrow", "tonight", "this weekend", "next week"
 }
@@ -47,21 +47,21 @@ var mentionTokens = regexp.MustCompile(`<[@#!][^>]*>`)
 // greetings may come before the question itself.
 var greetings = map[string]bool{"hey": true, "hi": true, "hello": true, "yo": true, "ok": true, "klaxon": true, "please": true, "quick": true, "question": true}
 
-// ParseOnCallQuestion reads a question about who is on call. It does not
+// ParseQuestion reads a question about who is on call. It does not
 // take statements ("I'm on call tonight") or anything not about on-call.
-func ParseOnCallQuestion(text string) (OnCallQuery, bool) {
+func ParseQuestion(text string) (Query, bool) {
 	ws := words(text)
 	for len(ws) > 0 && greetings[ws[0]] {
 		ws = ws[1:]
 	}
 	if len(ws) == 0 || !slices.Contains(ws, "oncall") {
-		return OnCallQuery{}, false
+		return Query{}, false
 	}
 	asks := questionWords[ws[0]] || strings.HasSuffix(strings.TrimSpace(text), "?")
 	if !asks {
-		return OnCallQuery{}, false
+		return Query{}, false
 	}
-	q := OnCallQuery{When: "now"}
+	q := Query{When: "now"}
 	joined := " " + strings.Join(ws, " ") + " "
 	switch {
 	case strings.Contains(joined, " next week "):
@@ -146,7 +146,7 @@ func (o *OnCall) reportWhen(platform bot.Platform, scheds []*bot.Schedule, when 
 // Answer replies to a plain-language on-call question, and stays quiet for
 // anything else.
 func (o *OnCall) Answer(ctx context.Context, q bot.Question) (*bot.Response, error) {
-	query, ok := ParseOnCallQuestion(q.Text)
+	query, ok := ParseQuestion(q.Text)
 	if !ok {
 		return nil, nil
 	}
@@ -156,7 +156,7 @@ func (o *OnCall) Answer(ctx context.Context, q bot.Question) (*bot.Response, err
 	scheds := o.cfg.Schedules
 	if query.Service != "" {
 		if scheds = o.schedulesFor(query.Service); len(scheds) == 0 {
-			return &bot.Response{InChannel: true, Message: bot.Message{Text: bot.ErrorMessage(o.unknownService(query.Service))}}, nil
+			return &bot.Response{InChannel: true, Message: bot.Message{Text: bot.ErrorMessage(o.UnknownService(query.Service))}}, nil
 		}
 	}
 	_, loc := o.asker(q.Platform, q.User)

@@ -1,4 +1,4 @@
-package commands
+package oncall
 
 import (
 	"context"
@@ -10,23 +10,23 @@ import (
 	"github.com/klaxon-bot/klaxon/commands/outbox"
 )
 
-// OnCallGroup is a chat group (a Slack user group, a Discord role) whose
+// Group is a chat group (a Slack user group, a Discord role) whose
 // members klaxon keeps to exactly who is on call on its schedules, so one
 // mention reaches the on-call.
-type OnCallGroup struct {
+type Group struct {
 	Platform  bot.Platform
 	Group     string   // a Slack user group's handle; a Discord role's id
 	Schedules []string // schedule ids; their on-call people are the members
 }
 
 // queue is the outbox queue of the group's updates.
-func (g OnCallGroup) queue() string { return "group:" + string(g.Platform) + ":" + g.Group }
+func (g Group) queue() string { return "group:" + string(g.Platform) + ":" + g.Group }
 
 // Mention shows the group in a message on its platform without notifying
 // its members: Slack's handle as text (a <!subteam^…> would page them on
 // every post), Discord's role mention (klaxon's messages only let user
 // mentions notify).
-func (g OnCallGroup) Mention() string {
+func (g Group) Mention() string {
 	if g.Platform == bot.PlatformDiscord {
 		return "<@&" + g.Group + ">"
 	}
@@ -81,7 +81,7 @@ func (o *OnCall) keepGroups(ctx context.Context, now time.Time) {
 // groupMembers is who is in g at t: the platform user ids of the people on
 // call on its schedules, sorted. People without an id on g's platform are
 // left out.
-func (o *OnCall) groupMembers(g OnCallGroup, t time.Time) []string {
+func (o *OnCall) groupMembers(g Group, t time.Time) []string {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
 	var out []string
@@ -104,18 +104,18 @@ func (o *OnCall) groupMembers(g OnCallGroup, t time.Time) []string {
 }
 
 // groupFor returns the group of platform p that schedule s's on-call is in.
-func (o *OnCall) groupFor(p bot.Platform, scheduleID string) (OnCallGroup, bool) {
+func (o *OnCall) groupFor(p bot.Platform, scheduleID string) (Group, bool) {
 	for _, g := range o.cfg.Groups {
 		if g.Platform == p && slices.Contains(g.Schedules, scheduleID) {
 			return g, true
 		}
 	}
-	return OnCallGroup{}, false
+	return Group{}, false
 }
 
-// groupMentions lists the groups of platform p that reach the on-call of
+// GroupMentions lists the groups of platform p that reach the on-call of
 // service, for the incident summary.
-func (o *OnCall) groupMentions(p bot.Platform, service string) []string {
+func (o *OnCall) GroupMentions(p bot.Platform, service string) []string {
 	var out []string
 	for _, s := range o.cfg.Schedules {
 		if s.Service != service {
@@ -128,10 +128,12 @@ func (o *OnCall) groupMentions(p bot.Platform, service string) []string {
 	return out
 }
 
+var _ outbox.Sender = (*OnCall)(nil) // it keeps on-call chat groups (bot.OpSetGroup)
+
 // Send implements outbox.Sender for bot.OpSetGroup: it sets the group's members
 // to who is on call now.
 func (o *OnCall) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, error) {
-	i := slices.IndexFunc(o.cfg.Groups, func(g OnCallGroup) bool { return g.Platform == j.Platform && g.Group == j.Group })
+	i := slices.IndexFunc(o.cfg.Groups, func(g Group) bool { return g.Platform == j.Platform && g.Group == j.Group })
 	if i < 0 {
 		return nil, bot.Errorf(bot.EREFUSED, "the configuration no longer keeps the %s group %s", j.Platform, j.Group)
 	}

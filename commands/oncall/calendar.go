@@ -1,4 +1,4 @@
-package commands
+package oncall
 
 import (
 	"crypto/sha256"

@@ -1,10 +1,12 @@
-package commands
+// Package oncall answers who is on call: schedules with their layers,
+// overrides, covers, swaps and undo, on-call questions in chat, handoff
+// notices, chat groups that follow the rotation, and calendar feeds.
+package oncall
 
 import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,8 +17,8 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// OnCallConfig is the on-call setup from the configuration.
-type OnCallConfig struct {
+// Config is the on-call setup from the configuration.
+type Config struct {
 	Schedules []*bot.Schedule
 	People    bot.People
 	// FeedTokens opens calendar feeds: "schedule:<id>" or "person:<id>" →
@@ -27,7 +29,7 @@ type OnCallConfig struct {
 	// Chats are the connected platforms, for swap offers and notices.
 	Chats []bot.Chat
 	// Groups are the chat groups kept to who is on call.
-	Groups []OnCallGroup
+	Groups []Group
 	// Wake is told when a change queued chat jobs.
 	Wake *bot.Wake
 }
@@ -44,7 +46,7 @@ type OnCall struct {
 	store bot.OnCallStore
 	clock bot.Clock
 	log   zerolog.Logger
-	cfg   OnCallConfig
+	cfg   Config
 
 	mu        sync.RWMutex
 	history   bot.History
@@ -54,8 +56,8 @@ type OnCall struct {
 	groups   map[string]groupState // by queue: what was last queued
 }
 
-// NewOnCall loads the on-call history.
-func NewOnCall(ctx context.Context, store bot.OnCallStore, clock bot.Clock, log zerolog.Logger, cfg OnCallConfig) (*OnCall, error) {
+// New loads the on-call history.
+func New(ctx context.Context, store bot.OnCallStore, clock bot.Clock, log zerolog.Logger, cfg Config) (*OnCall, error) {
 	o := &OnCall{store: store, clock: clock, log: log, cfg: cfg, groups: map[string]groupState{}}
 	changes, err := store.OnCallChanges(ctx)
 	if err != nil {
@@ -98,7 +100,7 @@ func (o *OnCall) Register(m *bot.Mux) {
 		bot.Command{Name: "oncall swap", Params: []bot.Param{oncallSchedule, {Name: "date", Desc: "A later shift: yours on call that day, e.g. 2026-12-01", Usage: "[yyyy-mm-dd]"}},
 			Summary: "Offer a shift (pick one of your next, or that day's); a teammate takes it with a button.", Handler: o.handleSwap},
 		bot.Command{Name: "oncall history", Params: []bot.Param{oncallSchedule}, Summary: "List recent on-call changes.", Handler: o.handleHistory},
-		bot.Command{Name: "oncall help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the on-call commands.", Handler: helpHandler(m, "oncall")},
+		bot.Command{Name: "oncall help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the on-call commands.", Handler: m.Help("oncall")},
 	)
 	m.Describe("oncall", "Who is on call; overrides, swaps and history")
 	m.HandleQuestion(o.Answer)
@@ -136,23 +138,6 @@ func (o *OnCall) asker(p bot.Platform, u bot.User) (bot.Person, *time.Location) 
 	return person, time.UTC
 }
 
-// personFor resolves a mention to a configured person.
-func (o *OnCall) personFor(p bot.Platform, token string) (bot.Person, error) {
-	u, ok := bot.ParseMention(token)
-	if !ok {
-		return bot.Person{}, bot.Errorf(bot.EINVALID, "`%s` is not a person; mention them, e.g. @alice.", token)
-	}
-	if person, ok := o.cfg.People.ByUser(p, u.ID); ok {
-		return person, nil
-	}
-	for _, person := range o.cfg.People {
-		if person.ID == u.ID {
-			return person, nil
-		}
-	}
-	return bot.Person{}, bot.Errorf(bot.EINVALID, "%s is not in klaxon's list of people; add them under `people:` in the configuration.", u.Mention())
-}
-
 // schedulesFor finds the schedules for a service or schedule id.
 func (o *OnCall) schedulesFor(name string) []*bot.Schedule {
 	name = strings.ToLower(name)
@@ -178,8 +163,8 @@ func (o *OnCall) known() []string {
 	return out
 }
 
-// unknownService explains that name is not known, listing the closest first.
-func (o *OnCall) unknownService(name string) error {
+// UnknownService explains that name is not known, listing the closest first.
+func (o *OnCall) UnknownService(name string) error {
 	names := o.known()
 	slices.SortStableFunc(names, func(a, b string) int { return distance(name, a) - distance(name, b) })
 	return bot.Errorf(bot.ENOTFOUND, "I don't know a service or schedule called %q. Known: %s.", name, strings.Join(names, ", "))
@@ -278,7 +263,7 @@ func (o *OnCall) handleWho(ctx context.Context, req *bot.Request) (*bot.Response
 	if len(args) > 0 {
 		name := strings.Join(args, " ")
 		if scheds = o.schedulesFor(name); len(scheds) == 0 {
-			return nil, o.unknownService(name)
+			return nil, o.UnknownService(name)
 		}
 	}
 	_, loc := o.asker(req.Platform, req.User)
@@ -317,31 +302,6 @@ func sameTimeNextDay(t time.Time, loc *time.Location) time.Time {
 	return time.Date(l.Year(), l.Month(), l.Day()+1, l.Hour(), l.Minute(), l.Second(), 0, loc)
 }
 
-// maxLengthDays bounds the lengths parseLength reads, far below where a
-// time.Duration overflows.
-const maxLengthDays = 3653
-
-// parseLength reads 90m, 4h, 2d or 1w.
-func parseLength(s string) (time.Duration, error) {
-	if n, unit := strings.TrimRight(s, "dw"), strings.TrimLeft(s, "0123456789"); (unit == "d" || unit == "w") && n != "" {
-		v, err := strconv.Atoi(n)
-		if err == nil && v > 0 {
-			if unit == "w" && v <= maxLengthDays {
-				v *= 7
-			}
-			if v > maxLengthDays {
-				return 0, bot.Errorf(bot.EINVALID, "%q is longer than ten years.", s)
-			}
-			return time.Duration(v) * 24 * time.Hour, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, bot.Errorf(bot.EINVALID, "%q is not a duration like 90m, 4h or 2d.", s)
-	}
-	return d, nil
-}
-
 // MaxOverride bounds an override; longer changes belong in the schedule.
 const MaxOverride = 90 * 24 * time.Hour
 
@@ -357,7 +317,7 @@ func (o *OnCall) pickSchedule(name string, people ...string) (*bot.Schedule, err
 		if ss := o.schedulesFor(name); len(ss) == 1 {
 			return ss[0], nil
 		}
-		return nil, o.unknownService(name)
+		return nil, o.UnknownService(name)
 	}
 	if len(o.cfg.Schedules) == 1 {
 		return o.cfg.Schedules[0], nil
@@ -384,7 +344,7 @@ func (o *OnCall) handleOverride(ctx context.Context, req *bot.Request) (*bot.Res
 	if len(req.Args) < 3 || len(req.Args) > 4 {
 		return nil, bot.Errorf(bot.EINVALID, "Say who, from when, and until when (or for how long).")
 	}
-	person, err := o.personFor(req.Platform, req.Args[0])
+	person, err := o.cfg.People.Resolve(req.Platform, req.Args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +357,7 @@ func (o *OnCall) handleOverride(ctx context.Context, req *bot.Request) (*bot.Res
 	until, err := parseWhen(req.Args[2], now, loc)
 	length := time.Duration(0)
 	if err != nil {
-		d, derr := parseLength(req.Args[2])
+		d, derr := bot.ParseLength(req.Args[2])
 		if derr != nil {
 			return nil, bot.Errorf(bot.EINVALID, "%q is neither a time nor a duration.", req.Args[2])
 		}
@@ -433,11 +393,11 @@ func (o *OnCall) handleCover(ctx context.Context, req *bot.Request) (*bot.Respon
 	if len(req.Args) < 2 || len(req.Args) > 3 {
 		return nil, bot.Errorf(bot.EINVALID, "Say who covers and for how long, e.g. `/oncall cover @bob 2h`.")
 	}
-	person, err := o.personFor(req.Platform, req.Args[0])
+	person, err := o.cfg.People.Resolve(req.Platform, req.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	d, err := parseLength(req.Args[1])
+	d, err := bot.ParseLength(req.Args[1])
 	if err != nil {
 		return nil, err
 	}
@@ -625,8 +585,8 @@ func (o *OnCall) handleHistory(ctx context.Context, req *bot.Request) (*bot.Resp
 	return &bot.Response{Message: bot.Message{Title: "On-call changes, newest first", Text: strings.Join(lines, "\n"), Context: "Times in " + loc.String()}}, nil
 }
 
-// OnCallEntry is who is on call on one schedule, for the JSON API.
-type OnCallEntry struct {
+// Entry is who is on call on one schedule, for the JSON API.
+type Entry struct {
 	Schedule string    `json:"schedule"`
 	Service  string    `json:"service,omitempty"`
 	Role     string    `json:"role,omitempty"`
@@ -637,13 +597,25 @@ type OnCallEntry struct {
 	Until    time.Time `json:"until,omitzero"`
 }
 
-// Now says who is on call on every schedule at t.
-func (o *OnCall) Now(t time.Time) []OnCallEntry {
+// Schedules are the configured schedules.
+func (o *OnCall) Schedules() []*bot.Schedule { return o.cfg.Schedules }
+
+// Who is who is on call on schedule s at t, with its overrides; ok is
+// false when nobody is.
+func (o *OnCall) Who(s *bot.Schedule, t time.Time) (person string, ok bool) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	out := make([]OnCallEntry, 0, len(o.cfg.Schedules))
+	who, ok := s.OnCall(t, o.overrides[s.ID])
+	return who.Person, ok
+}
+
+// Now says who is on call on every schedule at t.
+func (o *OnCall) Now(t time.Time) []Entry {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out := make([]Entry, 0, len(o.cfg.Schedules))
 	for _, s := range o.cfg.Schedules {
-		e := OnCallEntry{Schedule: s.ID, Service: s.Service, Role: s.Role}
+		e := Entry{Schedule: s.ID, Service: s.Service, Role: s.Role}
 		ovs := o.overrides[s.ID]
 		if who, ok := s.OnCall(t, ovs); ok {
 			e.Person, e.Override = who.Person, who.Override != nil

@@ -1,4 +1,7 @@
-package commands
+// Package paging pages people for incidents and escalates step by step
+// until someone acknowledges: policies, due timers, deliveries to pagers
+// (sent by the outbox) and acknowledgement by button or reaction.
+package paging
 
 import (
 	"context"
@@ -12,14 +15,15 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/commands/outbox"
 )
 
 // ActionAckPage is the Acknowledge button on a page notice or page DM.
 const ActionAckPage = "klaxon.page.ack"
 
-// PagingConfig is the paging setup from the configuration.
-type PagingConfig struct {
+// Config is the paging setup from the configuration.
+type Config struct {
 	Policies       map[string]bot.Policy // by id
 	ServicePolicy  map[string]string     // service id → policy id
 	TypePolicy     map[string]string     // incident type id → policy id, before the service's
@@ -30,10 +34,53 @@ type PagingConfig struct {
 	ServiceHours   map[string]bot.Hours // service id → when its low-priority pages may go out
 	DefaultDelay   time.Duration        // between steps of a derived policy, high priority (5m)
 	LowPriorityAck time.Duration        // between steps of a derived policy, low priority (8h)
+	People         bot.People
 	// Wake is told when a page's step or delivery is due now (a page was
 	// triggered, acknowledged or resolved), so the scheduler ticks and the
 	// outbox looks at once instead of at their next interval.
 	Wake *bot.Wake
+}
+
+// Paging follows incidents' changes, shows in their summaries, watches
+// their channels for ✅ and vouches for whom it paged.
+var (
+	_ bot.Follower   = (*Paging)(nil)
+	_ bot.Summarizer = (*Paging)(nil)
+	_ bot.Watcher    = (*Paging)(nil)
+	_ bot.Voucher    = (*Paging)(nil)
+	_ outbox.Sender  = (*Paging)(nil)
+)
+
+// Store is what paging reads and writes.
+type Store interface {
+	bot.Updater
+	bot.PageStore
+}
+
+// Incidents is what paging asks of the incident lifecycle.
+type Incidents interface {
+	// Acknowledge acknowledges incident id as who, under the lifecycle's
+	// rules, as /incident ack does.
+	Acknowledge(ctx context.Context, who bot.Actor, id uuid.UUID) (*bot.Response, error)
+	// Target finds the incident a request is about (named, or the
+	// channel's) and the request's other arguments.
+	Target(ctx context.Context, req *bot.Request) (*bot.Incident, []string, error)
+	// IsAdmin reports whether who is one of klaxon's admins.
+	IsAdmin(who bot.Actor) bool
+	// Wake is what the lifecycle tells when it commits work; paging
+	// tells it too, unless Config names one.
+	Wake() *bot.Wake
+}
+
+// OnCall is what paging asks of the on-call schedules.
+type OnCall interface {
+	Schedules() []*bot.Schedule
+	// Who is who is on call on s at t.
+	Who(s *bot.Schedule, t time.Time) (person string, ok bool)
+	Now(t time.Time) []oncall.Entry
+	// GroupMentions are the chat groups that follow service's rotations.
+	GroupMentions(p bot.Platform, service string) []string
+	UnknownService(name string) error
 }
 
 // Paging pages people for incidents and escalates until someone
@@ -42,17 +89,17 @@ type PagingConfig struct {
 // in its. Its timers are rows in the store and its deliveries jobs in the
 // outbox, which it sends (Send), so a restart loses nothing.
 type Paging struct {
-	store     bot.PageStore
-	incidents *Incidents
-	oncall    *OnCall
+	store     Store
+	incidents Incidents
+	oncall    OnCall
 	clock     bot.Clock
 	log       zerolog.Logger
-	cfg       PagingConfig
+	cfg       Config
 }
 
-// NewPaging returns paging for the incidents and on-call use cases. Wire
+// New returns paging for the incidents and on-call use cases. Wire
 // it with incidents.Follow(p) and outbox.Handle(bot.OpPage, p).
-func NewPaging(store bot.PageStore, incidents *Incidents, oncall *OnCall, clock bot.Clock, log zerolog.Logger, cfg PagingConfig) *Paging {
+func New(store Store, incidents Incidents, oncall OnCall, clock bot.Clock, log zerolog.Logger, cfg Config) *Paging {
 	if cfg.DefaultDelay == 0 {
 		cfg.DefaultDelay = 5 * time.Minute
 	}
@@ -80,7 +127,7 @@ func (p *Paging) Follow(tx bot.Tx, ch bot.Change) error {
 			return err
 		}
 		if page.NextAt.After(ch.At) {
-			ch.Note("📟 " + ch.Incident.Severity.Name + " is low priority: " + whom + " will be paged at " + Stamp(page.NextAt) + ", within business hours.")
+			ch.Note("📟 " + ch.Incident.Severity.Name + " is low priority: " + whom + " will be paged at " + bot.Stamp(page.NextAt) + ", within business hours.")
 		} else {
 			ch.Note("📟 Paging " + whom + ".")
 		}
@@ -138,7 +185,7 @@ func (p *Paging) policyFor(service string, sev bot.Severity) (bot.Policy, bool) 
 		delay = p.cfg.LowPriorityAck
 	}
 	var primary, secondary, team []bot.Target
-	for _, s := range p.oncall.cfg.Schedules {
+	for _, s := range p.oncall.Schedules() {
 		if service == "" || s.Service != service {
 			continue
 		}
@@ -174,7 +221,7 @@ func (p *Paging) newPage(inc *bot.Incident, pol bot.Policy) *bot.Page {
 // Trigger starts paging for inc with policy; the first step fires at once.
 func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy) (*bot.Page, error) {
 	page := p.newPage(inc, pol)
-	if err := p.incidents.store.Update(ctx, func(tx bot.Tx) error { return tx.PutPage(page) }); err != nil {
+	if err := p.store.Update(ctx, func(tx bot.Tx) error { return tx.PutPage(page) }); err != nil {
 		return nil, bot.Internal(err, "klaxon could not start paging. Page people with /incident page.")
 	}
 	p.log.Info().Str("incident", inc.Key()).Str("policy", pol.ID).Msg("paging")
@@ -198,7 +245,7 @@ func (p *Paging) resolve(targets []bot.Target, now time.Time) []string {
 			if p.oncall == nil {
 				continue
 			}
-			for _, s := range p.oncall.cfg.Schedules {
+			for _, s := range p.oncall.Schedules() {
 				if s.ID != t.ID {
 					continue
 				}
@@ -210,11 +257,8 @@ func (p *Paging) resolve(targets []bot.Target, now time.Time) []string {
 					}
 					continue
 				}
-				p.oncall.mu.RLock()
-				who, ok := s.OnCall(now, p.oncall.overrides[s.ID])
-				p.oncall.mu.RUnlock()
-				if ok {
-					add(who.Person)
+				if who, ok := p.oncall.Who(s, now); ok {
+					add(who)
 				}
 			}
 		}
@@ -238,7 +282,7 @@ func (p *Paging) Tick(ctx context.Context, now time.Time) {
 // event and the notice in the incident channel.
 func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 	fired := false
-	err := p.incidents.store.Update(ctx, func(tx bot.Tx) error {
+	err := p.store.Update(ctx, func(tx bot.Tx) error {
 		fired = false
 		pg, err := tx.Page(id)
 		if err != nil {
@@ -267,7 +311,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
 			pg.Paged = append(pg.Paged, bot.Paged{Person: person, Step: pg.Step, Loop: pg.Loop, At: now})
 			paged = append(paged, person)
-			who = append(who, p.incidents.cfg.People.Mention(inc.Platform, person))
+			who = append(who, p.cfg.People.Mention(inc.Platform, person))
 			for _, pager := range p.pagersFor(person) {
 				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, pager)
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
@@ -388,7 +432,7 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 	}
 	rec.Attempts, rec.LastError = j.Attempts, j.LastError
 	var jobs []bot.Job
-	who := p.incidents.cfg.People.Mention(inc.Platform, d.Person)
+	who := p.cfg.People.Mention(inc.Platform, d.Person)
 	switch j.Status {
 	case bot.JobDone:
 		// Even if cancelled while this attempt was on its way: it got
@@ -475,7 +519,7 @@ func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.Ti
 			}
 		}
 	}
-	if !open || (person != "" && p.onCallFor(inc.Service, person, now)) || p.incidents.isAdmin(who) {
+	if !open || (person != "" && p.onCallFor(inc.Service, person, now)) || p.incidents.IsAdmin(who) {
 		return nil
 	}
 	if cmdr, ok := inc.Commander(); ok && cmdr.ID == who.User.ID {
@@ -484,9 +528,9 @@ func (p *Paging) canAck(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.Ti
 	return bot.Errorf(bot.EFORBIDDEN, "Thanks for jumping in! Only the people paged for %s, whoever is on call for its service, its commander or an admin can acknowledge the page. You can still help in the channel.", inc.Key())
 }
 
-// vouches implements voucher: the people paged for inc and whoever is on
+// Vouches implements bot.Voucher: the people paged for inc and whoever is on
 // call now for its service may acknowledge it.
-func (p *Paging) vouches(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.Time) bool {
+func (p *Paging) Vouches(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.Time) bool {
 	person := p.personOf(who.Platform, who.User)
 	if person == "" {
 		return false
@@ -576,7 +620,7 @@ func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change 
 func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Field {
 	var out []bot.Field
 	if p.oncall != nil {
-		if groups := p.oncall.groupMentions(inc.Platform, inc.Service); len(groups) > 0 {
+		if groups := p.oncall.GroupMentions(inc.Platform, inc.Service); len(groups) > 0 {
 			out = append(out, bot.Field{Label: "On call", Value: strings.Join(groups, ", ")})
 		}
 	}
@@ -602,11 +646,11 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 					via = append(via, d.Pager+" "+mark)
 				}
 			}
-			lines = append(lines, fmt.Sprintf("%s %s (%s)", p.incidents.cfg.People.Mention(inc.Platform, pd.Person), Stamp(pd.At)[11:16], strings.Join(via, ", ")))
+			lines = append(lines, fmt.Sprintf("%s %s (%s)", p.cfg.People.Mention(inc.Platform, pd.Person), bot.Stamp(pd.At)[11:16], strings.Join(via, ", ")))
 		}
 		switch pg.Status {
 		case bot.PageAcknowledged:
-			lines = append(lines, fmt.Sprintf("acknowledged by %s after %s", p.incidents.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created))))
+			lines = append(lines, fmt.Sprintf("acknowledged by %s after %s", p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created))))
 		case bot.PageExhausted:
 			lines = append(lines, "⚠️ nobody acknowledged")
 		}
@@ -619,7 +663,7 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 
 // personOf maps a platform user to a person id.
 func (p *Paging) personOf(platform bot.Platform, u bot.User) string {
-	if person, ok := p.incidents.cfg.People.ByUser(platform, u.ID); ok {
+	if person, ok := p.cfg.People.ByUser(platform, u.ID); ok {
 		return person.ID
 	}
 	if platform == bot.PlatformConsole {
@@ -637,7 +681,7 @@ func (p *Paging) actAck(ctx context.Context, a bot.Action) (*bot.Response, error
 	if err != nil {
 		return nil, err
 	}
-	return p.incidents.acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, page.IncidentID)
+	return p.incidents.Acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, page.IncidentID)
 }
 
 // watch acknowledges when a paged person reacts to a page notice or DM
@@ -654,13 +698,13 @@ func (p *Paging) Watch(ctx context.Context, a bot.Activity) {
 	if err != nil {
 		return
 	}
-	_, refused := p.incidents.acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, page.IncidentID)
+	_, refused := p.incidents.Acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, page.IncidentID)
 	if bot.ErrorCode(refused) != bot.EFORBIDDEN {
 		return
 	}
 	// Say why the ✅ did nothing, where it was given.
 	p.log.Info().Err(refused).Str("user", a.User.ID).Msg("an acknowledgement by reaction was refused")
-	err = p.incidents.store.Update(ctx, func(tx bot.Tx) error {
+	err = p.store.Update(ctx, func(tx bot.Tx) error {
 		inc, err := tx.Incident(page.IncidentID)
 		if err != nil {
 			return err
@@ -671,12 +715,12 @@ func (p *Paging) Watch(ctx context.Context, a bot.Activity) {
 		return tx.Enqueue(j)
 	})
 	if err == nil {
-		p.incidents.committed()
+		p.cfg.Wake.Committed()
 	}
 }
 
 func (p *Paging) handlePage(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := p.incidents.target(ctx, req)
+	inc, args, err := p.incidents.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -688,7 +732,7 @@ func (p *Paging) handlePage(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	pol := bot.Policy{ID: "ad hoc"}
 	if _, isMention := bot.ParseMention(args[0]); isMention {
-		person, err := p.oncall.personFor(req.Platform, args[0])
+		person, err := p.cfg.People.Resolve(req.Platform, args[0])
 		if err != nil {
 			return nil, err
 		}
@@ -696,7 +740,7 @@ func (p *Paging) handlePage(ctx context.Context, req *bot.Request) (*bot.Respons
 	} else {
 		var ok bool
 		if pol, ok = p.policyFor(strings.ToLower(args[0]), inc.Severity); !ok {
-			return nil, p.oncall.unknownService(args[0])
+			return nil, p.oncall.UnknownService(args[0])
 		}
 	}
 	if _, err := p.Trigger(ctx, inc, pol); err != nil {
