@@ -12,15 +12,13 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/alerts"
 )
 
-func newAlerts(t *testing.T, e *env, cfg commands.AlertsConfig) *commands.Alerts {
+func newAlerts(t *testing.T, e *env, cfg alerts.Config) *alerts.Alerts {
 	t.Helper()
 	cfg.Platform = bot.PlatformConsole
-	a := commands.NewAlerts(e.inc, cfg)
-	if a == nil {
-		t.Fatal("NewAlerts = nil over a bbolt store")
-	}
+	a := alerts.New(e.store, e.inc, e.clock, zerolog.Nop(), cfg)
 	return a
 }
 
@@ -37,7 +35,7 @@ func resolvedAlert(group, title string) bot.Alert {
 // time from a source (0001-01-01) would make a detection time of centuries.
 func TestImplausibleAlertStartTimesAreNotBelieved(t *testing.T) {
 	e := newEnv(t)
-	a := newAlerts(t, e, commands.AlertsConfig{})
+	a := newAlerts(t, e, alerts.Config{})
 	al := firingAlert("g", "Disk full", nil)
 	al.StartsAt = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
 	if _, err := a.Intake(ctx(), []bot.Alert{al}); err != nil {
@@ -56,7 +54,7 @@ func TestImplausibleAlertStartTimesAreNotBelieved(t *testing.T) {
 
 func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {
 	e := newEnv(t, withServices("db", "api"))
-	a := newAlerts(t, e, commands.AlertsConfig{})
+	a := newAlerts(t, e, alerts.Config{})
 	r, err := a.Intake(ctx(), []bot.Alert{
 		firingAlert("g1", "DiskFull on db-1", map[string]string{"severity": "SEV2", "service": "db"}),
 		firingAlert("g1", "DiskFull on db-2", map[string]string{"severity": "SEV2", "service": "db"}),
@@ -112,7 +110,7 @@ func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {
 
 func TestResolvedGroupMitigatesAndRefiringDeclaresAgain(t *testing.T) {
 	e := newEnv(t)
-	a := newAlerts(t, e, commands.AlertsConfig{MitigateOnResolve: true})
+	a := newAlerts(t, e, alerts.Config{MitigateOnResolve: true})
 	if _, err := a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)}); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +148,7 @@ func TestResolvedGroupMitigatesAndRefiringDeclaresAgain(t *testing.T) {
 
 func TestMitigateOnResolveOff(t *testing.T) {
 	e := newEnv(t)
-	a := newAlerts(t, e, commands.AlertsConfig{})
+	a := newAlerts(t, e, alerts.Config{})
 	a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)})
 	a.Intake(ctx(), []bot.Alert{resolvedAlert("g", "Down")})
 	if st := e.incident(1).Status; st != bot.StatusOpen {
@@ -165,7 +163,7 @@ func TestMitigateOnResolveOff(t *testing.T) {
 
 func TestAlertRoutes(t *testing.T) {
 	e := newEnv(t, withServices("db", "api"))
-	a := newAlerts(t, e, commands.AlertsConfig{DefaultSeverity: "SEV3", Routes: []commands.Route{
+	a := newAlerts(t, e, alerts.Config{DefaultSeverity: "SEV3", Routes: []alerts.Route{
 		{Match: map[string]*regexp.Regexp{"job": regexp.MustCompile(`^(?:postgres.*)$`), "env": regexp.MustCompile(`^(?:prod)$`)}, Service: "db", Severity: "SEV1"},
 		{Match: map[string]*regexp.Regexp{"job": regexp.MustCompile(`^(?:.*)$`)}, Service: "api"},
 	}})
@@ -187,9 +185,9 @@ func TestAlertRoutes(t *testing.T) {
 func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
 	e := newEnv(t)
 	other := commands.New(e.store, []bot.Chat{e.chat}, e.clock, zerolog.Nop(), commands.Config{})
-	replicas := []*commands.Alerts{
-		commands.NewAlerts(e.inc, commands.AlertsConfig{Platform: bot.PlatformConsole}),
-		commands.NewAlerts(other, commands.AlertsConfig{Platform: bot.PlatformConsole}),
+	replicas := []*alerts.Alerts{
+		alerts.New(e.store, e.inc, e.clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole}),
+		alerts.New(e.store, other, e.clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole}),
 	}
 	var wg sync.WaitGroup
 	var declared atomic.Int64
@@ -230,7 +228,7 @@ func TestAlertRouteSetsTheType(t *testing.T) {
 	if _, err := e.console.CreateChannel(ctx(), bot.ChannelSpec{Name: "security-leads", Private: true}); err != nil {
 		t.Fatal(err)
 	}
-	a := newAlerts(t, e, commands.AlertsConfig{DefaultSeverity: "SEV2", Routes: []commands.Route{
+	a := newAlerts(t, e, alerts.Config{DefaultSeverity: "SEV2", Routes: []alerts.Route{
 		{Match: map[string]*regexp.Regexp{"team": regexp.MustCompile(`^(?:secops)$`)}, Type: "security"},
 	}})
 	if _, err := a.Intake(ctx(), []bot.Alert{firingAlert("s", "Impossible travel for admin", map[string]string{"team": "secops"})}); err != nil {

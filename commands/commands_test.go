@@ -17,6 +17,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/alerts"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
@@ -661,7 +662,7 @@ func TestRestrictLifecycle(t *testing.T) {
 
 func TestRestrictLifecycleLetsAnyoneTakeAnUnledIncident(t *testing.T) {
 	e := newEnv(t, func(_ *env, c *commands.Config) { c.RestrictLifecycle = true })
-	a := commands.NewAlerts(e.inc, commands.AlertsConfig{Platform: bot.PlatformConsole})
+	a := alerts.New(e.store, e.inc, e.clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole})
 	if _, err := a.Intake(ctx(), []bot.Alert{{Source: "alertmanager", GroupKey: "g", Title: "Disk full", Firing: true}}); err != nil {
 		t.Fatal(err)
 	}

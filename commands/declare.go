@@ -71,7 +71,7 @@ func (c *Incidents) checkDeclare(in DeclareInput) (bot.Severity, string, typed, 
 	var service string
 	if in.Service != "" {
 		var err error
-		if service, err = c.service(in.Service); err != nil {
+		if service, err = c.Service(in.Service); err != nil {
 			errs[FieldService] = bot.ErrorMessage(err)
 		}
 	}
@@ -291,11 +291,11 @@ func (c *Incidents) awaitChannel(ctx context.Context, inc *bot.Incident, d time.
 	return inc
 }
 
-// alreadyOpen is Declare's answer for an alert group whose incident is
+// AlreadyOpen is Declare's answer for an alert group whose incident is
 // open already (declared by another replica a moment before).
-type alreadyOpen struct{ inc *bot.Incident }
+type AlreadyOpen struct{ Incident *bot.Incident }
 
-func (e *alreadyOpen) Error() string { return e.inc.Key() + " is open for this alert group" }
+func (e *AlreadyOpen) Error() string { return e.Incident.Key() + " is open for this alert group" }
 
 // openFor returns the open incident of alert group key, read in tx.
 func openFor(tx bot.Tx, key string) (*bot.Incident, error) {
@@ -385,7 +385,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		// Another replica may have declared this alert group a moment ago.
 		if open, err := openFor(tx, in.AlertGroup); err != nil || open != nil {
 			if err == nil {
-				err = &alreadyOpen{open}
+				err = &AlreadyOpen{Incident: open}
 			}
 			return err
 		}
@@ -427,7 +427,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		out = &draft
 		return nil
 	})
-	var open *alreadyOpen
+	var open *AlreadyOpen
 	if errors.As(err, &open) {
 		return nil, "", open
 	}
@@ -443,8 +443,8 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	return out, note, nil
 }
 
-// service resolves a service name against the catalogue.
-func (c *Incidents) service(name string) (string, error) {
+// Service resolves a service name against the catalogue.
+func (c *Incidents) Service(name string) (string, error) {
 	if len(c.cfg.Services) == 0 {
 		slug := bot.Slug(name, 40)
 		if slug == "" {

@@ -8,14 +8,15 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
-	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/alerts"
+	"github.com/klaxon-bot/klaxon/commands/heartbeats"
 )
 
 func TestHeartbeatMissedDeclaresAndPingResolves(t *testing.T) {
 	e := newEnv(t, withServices("db"))
-	alerts := newAlerts(t, e, commands.AlertsConfig{MitigateOnResolve: true})
-	cfg := []commands.HeartbeatConfig{{Name: "backup", Interval: time.Hour, Grace: 10 * time.Minute, Service: "db", Severity: "SEV2"}}
-	hb := commands.NewHeartbeats(e.store, alerts, e.clock, zerolog.Nop(), cfg)
+	intake := newAlerts(t, e, alerts.Config{MitigateOnResolve: true})
+	cfg := []heartbeats.Config{{Name: "backup", Interval: time.Hour, Grace: 10 * time.Minute, Service: "db", Severity: "SEV2"}}
+	hb := heartbeats.New(e.store, intake, e.clock, zerolog.Nop(), cfg)
 	if err := hb.Start(ctx()); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestHeartbeatMissedDeclaresAndPingResolves(t *testing.T) {
 	}
 
 	// A restart (a new watcher on the same store) keeps the timer.
-	hb = commands.NewHeartbeats(e.store, alerts, e.clock, zerolog.Nop(), cfg)
+	hb = heartbeats.New(e.store, intake, e.clock, zerolog.Nop(), cfg)
 	if err := hb.Start(ctx()); err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +75,8 @@ func TestHeartbeatMissedDeclaresAndPingResolves(t *testing.T) {
 
 func TestHeartbeatThatNeverPingsIsNoticed(t *testing.T) {
 	e := newEnv(t)
-	alerts := newAlerts(t, e, commands.AlertsConfig{})
-	hb := commands.NewHeartbeats(e.store, alerts, e.clock, zerolog.Nop(), []commands.HeartbeatConfig{{Name: "etl", Interval: time.Hour}})
+	intake := newAlerts(t, e, alerts.Config{})
+	hb := heartbeats.New(e.store, intake, e.clock, zerolog.Nop(), []heartbeats.Config{{Name: "etl", Interval: time.Hour}})
 	hb.Start(ctx())
 	hb.Tick(ctx(), e.clock.Now().Add(59*time.Minute))
 	if e.incidentCount() != 0 {

@@ -340,6 +340,14 @@ func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.R
 	return c.resolve(ctx, requester(req), inc.ID, summary)
 }
 
+// Mitigate marks incident id mitigated as who, as /incident mitigate does.
+func (c *Incidents) Mitigate(ctx context.Context, who bot.Actor, id uuid.UUID) (*bot.Response, error) {
+	return c.apply(ctx, who, id, mitigateChange())
+}
+
+// Severities are the configured severity levels.
+func (c *Incidents) Severities() bot.Severities { return c.cfg.Severities }
+
 // resolve resolves the incident (its followers close its pages) and
 // posts the postmortem draft.
 func (c *Incidents) resolve(ctx context.Context, who bot.Actor, id uuid.UUID, summary string) (*bot.Response, error) {

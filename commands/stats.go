@@ -115,7 +115,7 @@ func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Respo
 		if service != "" {
 			return nil, bot.Errorf(bot.EINVALID, "Give at most a window (e.g. 30d) and a service.")
 		}
-		svc, err := c.service(a)
+		svc, err := c.Service(a)
 		if err != nil {
 			return nil, err
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/alerts"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
@@ -304,7 +305,7 @@ func TestAlertEndpointAnswers503WhenTheStoreFails(t *testing.T) {
 }
 
 // klaxonAlerts is the real intake over a bbolt store in a temp dir.
-func klaxonAlerts(tb testing.TB) (*commands.Alerts, *bolt.Store) {
+func klaxonAlerts(tb testing.TB) (*alerts.Alerts, *bolt.Store) {
 	tb.Helper()
 	s, err := bolt.Open(filepath.Join(tb.TempDir(), "klaxon.db"), bolt.Options{})
 	if err != nil {
@@ -313,7 +314,7 @@ func klaxonAlerts(tb testing.TB) (*commands.Alerts, *bolt.Store) {
 	tb.Cleanup(func() { s.Close() })
 	con := console.New(io.Discard, "general", "incidents")
 	inc := commands.New(s, []bot.Chat{con}, bot.SystemClock{}, zerolog.Nop(), commands.Config{})
-	return commands.NewAlerts(inc, commands.AlertsConfig{Platform: bot.PlatformConsole, MitigateOnResolve: true}), s
+	return alerts.New(s, inc, bot.SystemClock{}, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole, MitigateOnResolve: true}), s
 }
 
 // amBody is an Alertmanager webhook for group g carrying alerts n..n+k-1.

@@ -13,7 +13,8 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/bot/web"
-	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/alerts"
+	"github.com/klaxon-bot/klaxon/commands/heartbeats"
 	"github.com/klaxon-bot/klaxon/commands/hooks"
 )
 
@@ -31,8 +32,8 @@ func (c *Config) platform() bot.Platform {
 
 // alertsConfig checks the alerts section and turns it into the intake
 // policy and the enabled sources, naming the first bad key.
-func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, error) {
-	out := commands.AlertsConfig{Platform: c.platform(), DefaultSeverity: c.Alerts.DefaultSeverity, MitigateOnResolve: c.Alerts.MitigateOnResolve}
+func (c *Config) alertsConfig() (alerts.Config, map[string]web.Source, error) {
+	out := alerts.Config{Platform: c.platform(), DefaultSeverity: c.Alerts.DefaultSeverity, MitigateOnResolve: c.Alerts.MitigateOnResolve}
 	switch p := bot.Platform(c.Alerts.Platform); p {
 	case "":
 	case bot.PlatformSlack, bot.PlatformDiscord, bot.PlatformConsole:
@@ -92,7 +93,7 @@ func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, e
 		if len(r.Match) == 0 {
 			return out, nil, bad(key+".match", "needs at least one label matcher")
 		}
-		route := commands.Route{Match: map[string]*regexp.Regexp{}, Service: r.Service, Severity: r.Severity, Type: r.Type}
+		route := alerts.Route{Match: map[string]*regexp.Regexp{}, Service: r.Service, Severity: r.Severity, Type: r.Type}
 		for label, pattern := range r.Match {
 			re, err := regexp.Compile("^(?:" + pattern + ")$")
 			if err != nil {
@@ -122,13 +123,13 @@ func (c *Config) alertsConfig() (commands.AlertsConfig, map[string]web.Source, e
 }
 
 // heartbeats checks the heartbeats section, naming the first bad key.
-func (c *Config) heartbeats() ([]commands.HeartbeatConfig, map[string]string, error) {
+func (c *Config) heartbeats() ([]heartbeats.Config, map[string]string, error) {
 	loopback := c.loopback()
 	services := map[string]bool{}
 	for _, s := range c.Services {
 		services[s.ID] = true
 	}
-	var out []commands.HeartbeatConfig
+	var out []heartbeats.Config
 	tokens := map[string]string{}
 	seen := map[string]bool{}
 	for i, h := range c.Heartbeats {
@@ -161,7 +162,7 @@ func (c *Config) heartbeats() ([]commands.HeartbeatConfig, map[string]string, er
 			return nil, nil, bad(key+".token", "is required: http.listen %q is reachable from other machines", c.HTTP.Listen)
 		}
 		tokens[h.Name] = h.Token.Reveal()
-		out = append(out, commands.HeartbeatConfig{Name: h.Name, Interval: h.Interval, Grace: h.Grace, Service: h.Service, Severity: h.Severity})
+		out = append(out, heartbeats.Config{Name: h.Name, Interval: h.Interval, Grace: h.Grace, Service: h.Service, Severity: h.Severity})
 	}
 	return out, tokens, nil
 }

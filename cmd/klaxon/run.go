@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -12,16 +10,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
-	"github.com/klaxon-bot/klaxon/bot/console"
 	discordbot "github.com/klaxon-bot/klaxon/bot/discord"
 	slackbot "github.com/klaxon-bot/klaxon/bot/slack"
-	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/commands/hooks"
-	"github.com/klaxon-bot/klaxon/commands/oncall"
-	"github.com/klaxon-bot/klaxon/commands/outbox"
-	"github.com/klaxon-bot/klaxon/commands/paging"
-	"github.com/klaxon-bot/klaxon/commands/tickets"
 	"github.com/klaxon-bot/klaxon/store"
 )
 
@@ -65,164 +56,13 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 			log.Error().Err(err).Msg("closing the store")
 		}
 	}()
-
-	role := &atomic.Value{}
-	role.Store(roleLeader) // on bbolt, the only replica; on PostgreSQL, lead decides
-	var clock bot.Clock = bot.SystemClock{}
-	if m.Clock != nil {
-		clock = m.Clock
-	}
-	mux := bot.NewMux(log)
-	wake := bot.NewWake()
-	policy := cfg.commandsConfig()
-	policy.Wake = wake
-	var (
-		chats []bot.Chat
-		serve []func(ctx context.Context) error
-	)
-	var outbox *outbox.Outbox // set below; the console settles it after each line
-	if cfg.Mode() == "console" {
-		channels := []string{cfg.Console.Channel, cfg.Console.AnnounceChannel}
-		for _, t := range cfg.Incidents.Types {
-			if t.Announce.Console != "" {
-				channels = append(channels, t.Announce.Console) // incident types' announcement channels
-			}
-		}
-		con := console.New(m.Stdout, channels...)
-		con.SaveFilesIn(filepath.Join(filepath.Dir(cfg.Store.Path), "files")) // postmortem drafts, next to the store
-		chats = append(chats, con)
-		session := &console.Session{Console: con, Mux: mux, Clock: clock, User: m.consoleUser(cfg),
-			Channel: cfg.Console.Channel, Interactive: m.Interactive}
-		// Each line's effects in chat show before the next prompt.
-		session.Settle = func(ctx context.Context) { outbox.Drain(ctx) }
-		serve = append(serve, func(ctx context.Context) error { return session.Run(ctx, m.Stdin) })
-	}
-	platforms, err := cfg.platforms(log, clock, policy)
-	if err != nil {
+	a := newApp(m, cfg, log, s)
+	if err := a.init(ctx); err != nil {
 		return err
 	}
-	// What only the leader does (one replica of several on PostgreSQL;
-	// always, on bbolt): the scheduler, the outbox, housekeeping, and
-	// Discord's gateway, which would deliver each event to every session.
-	// Every replica serves HTTP and holds a Slack Socket Mode connection
-	// (Slack spreads envelopes over them).
-	var leaderWork []func(ctx context.Context) error
-	for _, p := range platforms {
-		chats = append(chats, p)
-		run := func(ctx context.Context) error { return p.Run(ctx, mux) }
-		if p.Platform() == bot.PlatformDiscord {
-			leaderWork = append(leaderWork, run)
-		} else {
-			serve = append(serve, run)
-		}
-	}
-	incidents := commands.New(s, chats, clock, log, policy)
-	outbox = incidents.Outbox()
-	oncall, err := oncall.New(ctx, s, clock, log, oncall.Config{Schedules: cfg.schedules(), People: policy.People,
-		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: chats, Groups: cfg.groups(), Wake: wake})
-	if err != nil {
-		return err
-	}
-	pagingCfg := cfg.pagingConfig(chats, policy.People)
-	pagingCfg.Wake = wake // a page triggered or acknowledged goes out at once, not at the next tick
-	paging := paging.New(s, incidents, oncall, clock, log, pagingCfg)
-	// Paging and hooks follow every committed change; the outbox sends
-	// what they queue with it.
-	incidents.Follow(paging)
-	outbox.Handle(bot.OpPage, paging)
-	outbox.Handle(bot.OpSetGroup, oncall) // on-call groups follow the schedules
-	alertsCfg, sources, err := cfg.alertsConfig()
-	if err != nil {
-		return err
-	}
-	alerts := commands.NewAlerts(incidents, alertsCfg)
-	beats, beatTokens, err := cfg.heartbeats()
-	if err != nil {
-		return err
-	}
-	hookCfg, err := cfg.hooks(&http.Client{Timeout: 10 * time.Second})
-	if err != nil {
-		return err
-	}
-	if h := hooks.New(clock, log, hookCfg); h != nil {
-		incidents.Follow(h)
-		outbox.Handle(bot.OpHook, h)
-	}
-	trackers, err := cfg.trackers(&http.Client{Timeout: 20 * time.Second})
-	if err != nil {
-		return err
-	}
-	tk := tickets.New(s, clock, log, trackers, wake)
-	if tk != nil {
-		outbox.Handle(bot.OpTicket, tk)
-		outbox.Handle(bot.OpTicketState, tk)
-	}
-	heartbeats := commands.NewHeartbeats(s, alerts, clock, log, beats)
-	if err := heartbeats.Start(ctx); err != nil {
-		return err
-	}
-	every := m.TickEvery
-	if every <= 0 {
-		every = time.Second
-	}
-	// The outbox runs on its own, pages first, so a slow or absent chat
-	// platform never delays paging, reminders or hooks.
-	leaderWork = append(leaderWork, func(ctx context.Context) error { return outbox.Run(ctx, outboxEvery) })
-	leaderWork = append(leaderWork, func(ctx context.Context) error {
-		return tick(ctx, clock, every, wake.TimersDue(), func(ctx context.Context, now time.Time) {
-			oncall.Tick(ctx, now)
-			paging.Tick(ctx, now)
-			incidents.Tick(ctx, now)
-			heartbeats.Tick(ctx, now)
-		})
-	})
-	for name, src := range sources {
-		if src.Open() {
-			log.Warn().Str("source", name).Msg("alert source takes alerts without credentials (loopback listener only)")
-		}
-	}
-	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: oncall, Alerts: alerts,
-		Sources: sources, Clock: clock, Log: log, Ready: ready(s, chats, role), Warnings: warnings(chats), Role: func() string { return role.Load().(string) }, Store: cfg.Store.Driver, Metrics: snapshotter(s, chats, destinations(chats, pagingCfg, hookCfg, trackers), clock), MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
-		Heartbeats: &web.Heartbeats{Pinger: heartbeats, Tokens: beatTokens},
-		Status:     &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, policy, clock), Reuse: 5 * time.Second},
-		API:        &web.API{Records: s, OnCall: func(t time.Time) any { return oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
-	if err != nil {
-		return err
-	}
-	serve = append(serve, httpd.Serve)
-	oncall.Register(mux) // first: its question handler answers on-call questions only
-	incidents.Register(mux)
-	paging.Register(mux)
-
-	periodic, err := periodicJobs(s, cfg, log, clock, incidents)
-	if err != nil {
-		return err
-	}
-	leaderWork = append(leaderWork, periodic...)
-	if tk != nil {
-		// Tickets closed or reopened in their tracker close or reopen
-		// their follow-ups.
-		leaderWork = append(leaderWork, func(ctx context.Context) error { return syncTickets(ctx, clock, cfg.FollowUps.SyncEvery, tk) })
-	}
-	if l, ok := s.(interface {
-		Listen(ctx context.Context, fn func()) error
-	}); ok {
-		// A page or job another replica commits wakes the leader at once.
-		leaderWork = append(leaderWork, func(ctx context.Context) error {
-			return l.Listen(ctx, wake.Committed)
-		})
-	}
-	if l := leaseOf(s, cfg); l != nil {
-		serve = append(serve, func(ctx context.Context) error {
-			return lead(ctx, l, log, role, func(ctx context.Context) error { return runAll(ctx, leaderWork) })
-		})
-	} else {
-		serve = append(serve, leaderWork...)
-	}
-
 	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", cfg.storeName()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
-	return runAll(ctx, serve)
+	return runAll(ctx, a.serve)
 }
 
 // platform is a chat platform's adapter: a bot.Chat that connects and

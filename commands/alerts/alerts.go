@@ -1,4 +1,7 @@
-package commands
+// Package alerts turns alerts (Alertmanager, Grafana, generic webhooks)
+// into incidents: one per alert group while it is open, repeats and
+// resolutions on its timeline.
+package alerts
 
 import (
 	"context"
@@ -10,7 +13,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/uuid"
+
+	"github.com/rs/zerolog"
+
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands"
 )
 
 // Route maps alerts whose labels match onto a service and severity.
@@ -31,8 +39,8 @@ func (r Route) Matches(labels map[string]string) bool {
 	return true
 }
 
-// AlertsConfig is the alert intake policy.
-type AlertsConfig struct {
+// Config is the alert intake policy.
+type Config struct {
 	Platform          bot.Platform // where alert incidents are declared
 	Routes            []Route      // first match wins
 	DefaultSeverity   string       // when neither route nor alert names a known one
@@ -42,21 +50,36 @@ type AlertsConfig struct {
 // Alerts turns alerts into incidents: one per alert group while the
 // incident is open; repeats and resolutions go on its timeline.
 type Alerts struct {
-	incidents *Incidents
-	keys      bot.AlertStore
-	cfg       AlertsConfig
+	store     Store
+	incidents Incidents
+	clock     bot.Clock
+	log       zerolog.Logger
+	cfg       Config
 	seed      maphash.Seed
 	stripes   [64]sync.Mutex // by group key: a group declares once, groups go in parallel
 }
 
-// NewAlerts returns the alert intake, or nil if the store cannot keep
-// alert groups.
-func NewAlerts(incidents *Incidents, cfg AlertsConfig) *Alerts {
-	keys, ok := incidents.store.(bot.AlertStore)
-	if !ok {
-		return nil
-	}
-	return &Alerts{incidents: incidents, keys: keys, cfg: cfg, seed: maphash.MakeSeed()}
+// Store is what alert intake reads and writes.
+type Store interface {
+	bot.Updater
+	bot.AlertStore
+	Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error)
+}
+
+// Incidents is what alert intake asks of the incident lifecycle.
+type Incidents interface {
+	// Declare declares an incident (commands.AlreadyOpen when another
+	// replica declared the alert group's a moment before).
+	Declare(ctx context.Context, in commands.DeclareInput) (*bot.Incident, string, error)
+	Mitigate(ctx context.Context, who bot.Actor, id uuid.UUID) (*bot.Response, error)
+	// Service resolves a service name against the catalogue.
+	Service(name string) (string, error)
+	Severities() bot.Severities
+}
+
+// New returns the alert intake.
+func New(store Store, incidents Incidents, clock bot.Clock, log zerolog.Logger, cfg Config) *Alerts {
+	return &Alerts{store: store, incidents: incidents, clock: clock, log: log.With().Str("component", "alerts").Logger(), cfg: cfg, seed: maphash.MakeSeed()}
 }
 
 // route applies the first matching route.
@@ -129,10 +152,10 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 			return nil
 		}
 		declared, err := a.declare(ctx, alerts[first], events)
-		var open *alreadyOpen
+		var open *commands.AlreadyOpen
 		switch {
 		case errors.As(err, &open):
-			inc, record = open.inc, true // another replica declared it a moment ago: record these in it
+			inc, record = open.Incident, true // another replica declared it a moment ago: record these in it
 		case err != nil:
 			return err
 		default:
@@ -141,12 +164,12 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 		}
 	}
 	if record {
-		err := a.incidents.store.Update(ctx, func(tx bot.Tx) error {
+		err := a.store.Update(ctx, func(tx bot.Tx) error {
 			cur, err := tx.Incident(inc.ID)
 			if err != nil {
 				return err
 			}
-			now := a.incidents.clock.Now()
+			now := a.clock.Now()
 			evs := slices.Clone(events)
 			for j := range evs {
 				evs[j].Time = now
@@ -164,8 +187,8 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 	res.Recorded += len(alerts)
 	res.Incidents = append(res.Incidents, inc.Key())
 	if groupResolved && a.cfg.MitigateOnResolve && (inc.Status == bot.StatusOpen || inc.Status == bot.StatusAcknowledged) {
-		if _, err := a.incidents.apply(ctx, bot.Actor{User: alertUser(alerts[0]), Platform: inc.Platform}, inc.ID, mitigateChange()); err != nil {
-			a.incidents.log.Warn().Err(err).Str("incident", inc.Key()).Msg("could not mitigate on alert resolution")
+		if _, err := a.incidents.Mitigate(ctx, bot.Actor{User: alertUser(alerts[0]), Platform: inc.Platform}, inc.ID); err != nil {
+			a.log.Warn().Err(err).Str("incident", inc.Key()).Msg("could not mitigate on alert resolution")
 		}
 	}
 	return nil
@@ -175,12 +198,12 @@ func alertUser(al bot.Alert) bot.User { return bot.SystemUser("alert", al.Source
 
 // open returns the open incident of an alert group, if any.
 func (a *Alerts) open(ctx context.Context, key string) (*bot.Incident, error) {
-	id, ok, err := a.keys.AlertIncident(ctx, key)
+	id, ok, err := a.store.AlertIncident(ctx, key)
 	if err != nil || !ok {
 		return nil, err
 	}
-	inc, err := a.incidents.store.Incident(ctx, id)
-	if isNotFound(err) {
+	inc, err := a.store.Incident(ctx, id)
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
 		return nil, nil
 	}
 	if err != nil {
@@ -196,7 +219,7 @@ func (a *Alerts) open(ctx context.Context, key string) (*bot.Incident, error) {
 // alert, with no commander: the summary and reminders ask for one.
 func (a *Alerts) declare(ctx context.Context, al bot.Alert, events []bot.Event) (*bot.Incident, error) {
 	sev := al.Severity
-	if _, err := a.incidents.cfg.Severities.Parse(sev); err != nil {
+	if _, err := a.incidents.Severities().Parse(sev); err != nil {
 		sev = a.cfg.DefaultSeverity
 	}
 	title := strings.TrimSpace(al.Title)
@@ -206,12 +229,12 @@ func (a *Alerts) declare(ctx context.Context, al bot.Alert, events []bot.Event) 
 	title = bot.Cut(title, bot.MaxTitleRunes)
 	service := al.Service
 	if service != "" {
-		if _, err := a.incidents.service(service); err != nil {
+		if _, err := a.incidents.Service(service); err != nil {
 			service = "" // an unknown service still declares, without one
 		}
 	}
 	detail := bot.Cut(al.Detail, 1000)
-	inc, warn, err := a.incidents.Declare(ctx, DeclareInput{
+	inc, warn, err := a.incidents.Declare(ctx, commands.DeclareInput{
 		Title: title, Severity: sev, Service: service, Summary: detail, Type: al.Type, FieldsLater: true,
 		DeclaredBy: alertUser(al), Platform: a.cfg.Platform,
 		NoCommander: true, DetectedAt: al.StartsAt, Events: events, AlertGroup: al.GroupKey,
@@ -220,7 +243,7 @@ func (a *Alerts) declare(ctx context.Context, al bot.Alert, events []bot.Event) 
 		return nil, err
 	}
 	if warn != "" {
-		a.incidents.log.Warn().Str("incident", inc.Key()).Str("notes", warn).Msg("declared from an alert")
+		a.log.Warn().Str("incident", inc.Key()).Str("notes", warn).Msg("declared from an alert")
 	}
 	return inc, nil
 }

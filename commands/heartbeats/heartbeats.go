@@ -1,4 +1,7 @@
-package commands
+// Package heartbeats watches for pings that stop: a heartbeat missed goes
+// through the alert intake as a firing alert, so it declares an incident
+// (and pages) like any alert; the next ping resolves it.
+package heartbeats
 
 import (
 	"context"
@@ -10,9 +13,9 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// HeartbeatConfig is one heartbeat: something that must ping klaxon at
+// Config is one heartbeat: something that must ping klaxon at
 // least every Interval (plus Grace), or its silence becomes an incident.
-type HeartbeatConfig struct {
+type Config struct {
 	Name     string
 	Interval time.Duration
 	Grace    time.Duration
@@ -25,20 +28,20 @@ type HeartbeatConfig struct {
 // incident (and pages) like any alert; the next ping resolves it.
 type Heartbeats struct {
 	store  bot.HeartbeatStore
-	alerts *Alerts
+	alerts Intake
 	clock  bot.Clock
 	log    zerolog.Logger
-	byName map[string]HeartbeatConfig
+	byName map[string]Config
 }
 
-// NewHeartbeats returns the heartbeat watcher, or nil if the store cannot
-// keep heartbeats.
-func NewHeartbeats(store bot.Store, alerts *Alerts, clock bot.Clock, log zerolog.Logger, cfg []HeartbeatConfig) *Heartbeats {
-	hs, ok := store.(bot.HeartbeatStore)
-	if !ok || alerts == nil {
-		return nil
-	}
-	h := &Heartbeats{store: hs, alerts: alerts, clock: clock, log: log.With().Str("component", "heartbeats").Logger(), byName: map[string]HeartbeatConfig{}}
+// Intake is where a missed heartbeat goes: the alert intake.
+type Intake interface {
+	Intake(ctx context.Context, alerts []bot.Alert) (bot.AlertReceipt, error)
+}
+
+// New returns the heartbeat watcher of cfg.
+func New(store bot.HeartbeatStore, alerts Intake, clock bot.Clock, log zerolog.Logger, cfg []Config) *Heartbeats {
+	h := &Heartbeats{store: store, alerts: alerts, clock: clock, log: log.With().Str("component", "heartbeats").Logger(), byName: map[string]Config{}}
 	for _, c := range cfg {
 		h.byName[c.Name] = c
 	}
@@ -127,7 +130,7 @@ func (h *Heartbeats) Tick(ctx context.Context, now time.Time) {
 	}
 }
 
-func (h *Heartbeats) alert(c HeartbeatConfig, firing bool, now, last time.Time) bot.Alert {
+func (h *Heartbeats) alert(c Config, firing bool, now, last time.Time) bot.Alert {
 	detail := fmt.Sprintf("No ping for %s (expected every %s, grace %s).", bot.Duration(now.Sub(last)), bot.Duration(c.Interval), bot.Duration(c.Grace))
 	if last.IsZero() {
 		detail = fmt.Sprintf("No ping since klaxon started watching (expected every %s, grace %s).", bot.Duration(c.Interval), bot.Duration(c.Grace))
