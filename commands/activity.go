@@ -88,11 +88,11 @@ func (c *Incidents) incidentByChannel(ctx context.Context, platform bot.Platform
 		settled, creating := c.outbox.Settling()
 		inc, err := c.store.IncidentByChannel(ctx, platform, channel)
 		elsewhere := false
-		if js, ok := c.store.(bot.JobStore); ok && isNotFound(err) && !creating {
+		if isNotFound(err) && !creating {
 			// Another replica may be creating it (the leader's outbox), or a
 			// process that died doing so. Look again after asking: a
 			// creation that ended before the question is recorded by then.
-			elsewhere, _ = js.CreatingChannels(ctx, platform, c.clock.Now().Add(-inDoubt))
+			elsewhere, _ = c.store.CreatingChannels(ctx, platform, c.clock.Now().Add(-inDoubt))
 			if inc, err = c.store.IncidentByChannel(ctx, platform, channel); elsewhere {
 				creating, settled = true, soon(25*time.Millisecond)
 			}

@@ -57,26 +57,36 @@ type Config struct {
 // DefaultChannelPattern names incident channels unless configured otherwise.
 const DefaultChannelPattern = "inc-{number}-{slug}"
 
+// Store is what the incident lifecycle reads and writes: incidents and
+// their timelines, the outbox that carries out their changes, reminder
+// timers, follow-ups and postmortem drafts.
+type Store interface {
+	bot.Store
+	bot.JobStore
+	bot.ReminderStore
+	bot.FollowUpStore
+	bot.TimelineReader
+	bot.PostmortemStore
+}
+
 // Incidents runs the incident commands.
 type Incidents struct {
-	store bot.Store
+	store Store
 	chats map[bot.Platform]bot.Chat
 	clock bot.Clock
 	log   zerolog.Logger
 	cfg   Config
 
-	followers     []bot.Follower    // add what follows from each change (pages, hook events)
-	interactions  *Interactions     // forms, buttons, shortcuts, App Home and plain-language questions
-	followUps     *FollowUps        // follow-ups and their reminders
-	reports       *Reports          // postmortems, stats and timelines
-	outbox        *outbox.Outbox    // carries out the jobs changes commit
-	reminderStore bot.ReminderStore // nil when the store keeps no reminders
-	followups     bot.FollowUpStore // nil when the store keeps no follow-ups
-	templates     fs.FS
+	followers    []bot.Follower // add what follows from each change (pages, hook events)
+	interactions *Interactions  // forms, buttons, shortcuts, App Home and plain-language questions
+	followUps    *FollowUps     // follow-ups and their reminders
+	reports      *Reports       // postmortems, stats and timelines
+	outbox       *outbox.Outbox // carries out the jobs changes commit
+	templates    fs.FS
 }
 
 // New returns the incident use cases over store and the connected chats.
-func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger, cfg Config) *Incidents {
+func New(store Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger, cfg Config) *Incidents {
 	m := make(map[bot.Platform]bot.Chat, len(chats))
 	for _, c := range chats {
 		m[c.Platform()] = c
@@ -93,17 +103,15 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 	if cfg.Wake == nil {
 		cfg.Wake = bot.NewWake()
 	}
-	rs, _ := store.(bot.ReminderStore)
-	fus, _ := store.(bot.FollowUpStore)
 	tmpl := cfg.Templates
 	if tmpl == nil {
 		tmpl = templates.FS
 	}
-	c := &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, reminderStore: rs, followups: fus, templates: tmpl}
-	if js, ok := store.(bot.JobStore); ok {
-		c.outbox = outbox.New(js, &chatJobs{c: c, store: js}, clock, log, cfg.Wake)
-	}
-	c.interactions, c.followUps, c.reports = &Interactions{c}, &FollowUps{c}, &Reports{c}
+	c := &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, templates: tmpl}
+	c.outbox = outbox.New(store, &chatJobs{c: c, store: store}, clock, log, cfg.Wake)
+	c.interactions = &Interactions{lc: c, store: store, clock: clock, log: log}
+	c.followUps = &FollowUps{lc: c, store: store, clock: clock, log: log}
+	c.reports = &Reports{lc: c, store: store, clock: clock, log: log}
 	if cfg.ArchiveAfter > 0 {
 		c.Follow(archiving{after: cfg.ArchiveAfter})
 	}
@@ -114,15 +122,30 @@ func New(store bot.Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger,
 // resolve), the buttons and shortcuts that open them, the App Home and
 // plain-language questions about incidents. They act through the
 // lifecycle of Incidents.
-type Interactions struct{ *Incidents }
+type Interactions struct {
+	lc    *Incidents
+	store Store
+	clock bot.Clock
+	log   zerolog.Logger
+}
 
 // FollowUps are the follow-ups incidents leave behind: recorded with the
 // incident, listed, closed, and reminded of when overdue.
-type FollowUps struct{ *Incidents }
+type FollowUps struct {
+	lc    *Incidents
+	store Store
+	clock bot.Clock
+	log   zerolog.Logger
+}
 
 // Reports read what incidents recorded: the postmortem draft, the
 // timeline and the stats.
-type Reports struct{ *Incidents }
+type Reports struct {
+	lc    *Incidents
+	store Store
+	clock bot.Clock
+	log   zerolog.Logger
+}
 
 // FollowUps returns the follow-up use cases.
 func (c *Incidents) FollowUps() *FollowUps { return c.followUps }

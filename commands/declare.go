@@ -266,9 +266,6 @@ const channelWait = 2 * time.Second
 // awaitChannel waits up to d for inc's channel to be recorded, reading
 // the incident again each time the outbox ends a channel creation.
 func (c *Incidents) awaitChannel(ctx context.Context, inc *bot.Incident, d time.Duration) *bot.Incident {
-	if c.outbox == nil {
-		return inc
-	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for inc.Channel.IsZero() {

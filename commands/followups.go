@@ -24,9 +24,6 @@ var (
 )
 
 func (c *FollowUps) register(m *bot.Mux) {
-	if c.followups == nil {
-		return
-	}
 	m.Register(
 		bot.Command{Name: "incident followup", Params: []bot.Param{bot.IncidentParam,
 			{Name: "text", Desc: "What should be done", Required: true},
@@ -64,7 +61,7 @@ func ParseFollowUp(args []string) (text string, owner bot.User, due bot.Date, er
 }
 
 func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.Target(ctx, req)
+	inc, args, err := c.lc.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +71,7 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 	}
 	now := c.clock.Now()
 	f := &bot.FollowUp{IncidentID: inc.ID, Incident: inc.Key(), Platform: req.Platform, Text: text, Owner: owner, Due: due, Created: now, CreatedBy: req.User}
-	if tracker := c.cfg.Trackers.For(inc.Service); tracker != "" {
+	if tracker := c.lc.cfg.Trackers.For(inc.Service); tracker != "" {
 		f.Ticket = &bot.Ticket{Tracker: tracker} // made by the outbox
 	}
 	ev := bot.NewEvent(bot.EventFollowUp, req.User, now, text)
@@ -88,13 +85,13 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 		if err := tx.Enqueue(tickets.Jobs(&draft, bot.OpTicket, now)...); err != nil {
 			return err
 		}
-		return c.follow(tx, bot.Change{Kind: bot.EventFollowUp, Incident: inc, Who: req.User, Platform: req.Platform, Text: text, At: now, Extra: followUpExtra(&draft)})
+		return c.lc.follow(tx, bot.Change{Kind: bot.EventFollowUp, Incident: inc, Who: req.User, Platform: req.Platform, Text: text, At: now, Extra: followUpExtra(&draft)})
 	})
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not save the follow-up. Try again.")
 	}
 	f = &draft
-	c.committed()
+	c.lc.committed()
 	m := followUpMessage(f, now)
 	if f.Ticket != nil {
 		m.Context = "A ticket in " + f.Ticket.Tracker + " is on its way; its link follows here."
@@ -144,7 +141,7 @@ func (c *FollowUps) handleFollowUps(ctx context.Context, req *bot.Request) (*bot
 	if !slices.Contains([]string{"mine", "open", "overdue", "all"}, filter) {
 		return nil, bot.Errorf(bot.EINVALID, "%q is not one of mine, open, overdue, all.", filter)
 	}
-	all, err := c.followups.FollowUps(ctx)
+	all, err := c.store.FollowUps(ctx)
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not read the follow-ups.")
 	}
@@ -260,17 +257,14 @@ func (c *FollowUps) setFollowUp(ctx context.Context, n int64, done bool, by bot.
 	if err != nil {
 		return nil, err
 	}
-	c.committed()
+	c.lc.committed()
 	return out, nil
 }
 
 // RemindOverdueFollowUps queues a DM to each owner with the list of their
 // overdue follow-ups, and returns how many. klaxon runs it daily.
 func (c *FollowUps) RemindOverdueFollowUps(ctx context.Context, now time.Time) int {
-	if c.followups == nil {
-		return 0
-	}
-	all, err := c.followups.FollowUps(ctx)
+	all, err := c.store.FollowUps(ctx)
 	if err != nil {
 		c.log.Error().Err(err).Msg("reading follow-ups")
 		return 0
@@ -288,7 +282,7 @@ func (c *FollowUps) RemindOverdueFollowUps(ctx context.Context, now time.Time) i
 	}
 	var jobs []bot.Job
 	for o, lines := range byOwner {
-		if _, err := c.chat(o.p); err != nil {
+		if _, err := c.lc.chat(o.p); err != nil {
 			continue
 		}
 		j := bot.ChatJob(o.p, "dm:"+o.id, bot.OpDM, now)
@@ -300,7 +294,7 @@ func (c *FollowUps) RemindOverdueFollowUps(ctx context.Context, now time.Time) i
 		c.log.Error().Err(err).Msg("queueing the overdue follow-up reminders")
 		return 0
 	}
-	c.committed()
+	c.lc.committed()
 	return len(jobs)
 }
 

@@ -41,18 +41,18 @@ func (c *Interactions) register(m *bot.Mux) {
 
 // declareForm is the declaration modal, prefilled from in.
 func (c *Interactions) declareForm(in DeclareInput, from bot.ChannelRef) bot.Form {
-	sevs := make([]bot.Option, len(c.cfg.Severities))
-	for i, s := range c.cfg.Severities {
+	sevs := make([]bot.Option, len(c.lc.cfg.Severities))
+	for i, s := range c.lc.cfg.Severities {
 		sevs[i] = bot.Option{Value: s.Name, Label: s.Name + " — " + s.Label}
 	}
-	initialSev := c.cfg.Severities.Default().Name
+	initialSev := c.lc.cfg.Severities.Default().Name
 	if in.Severity != "" {
 		initialSev = in.Severity
 	}
 	service := bot.FormField{ID: FieldService, Label: "Service", Kind: bot.FieldText, Optional: true, MaxLength: 40, Initial: in.Service, Placeholder: "e.g. payments"}
-	if len(c.cfg.Services) > 0 {
+	if len(c.lc.cfg.Services) > 0 {
 		service.Kind = bot.FieldSelect
-		for _, s := range c.cfg.Services {
+		for _, s := range c.lc.cfg.Services {
 			service.Options = append(service.Options, bot.Option{Value: s.ID, Label: s.Name})
 		}
 	}
@@ -78,15 +78,15 @@ func (c *Interactions) declareForm(in DeclareInput, from bot.ChannelRef) bot.For
 // names its type and is optional here; a type's required fields are
 // checked when the form is submitted, next to the field.
 func (c *Interactions) typeFormFields(in DeclareInput) []bot.FormField {
-	if len(c.cfg.Types) == 0 {
+	if len(c.lc.cfg.Types) == 0 {
 		return nil
 	}
 	kind := bot.FormField{ID: FieldType, Label: "Type", Kind: bot.FieldSelect, Optional: true, Initial: in.Type}
-	for _, t := range c.cfg.Types {
+	for _, t := range c.lc.cfg.Types {
 		kind.Options = append(kind.Options, bot.Option{Value: t.ID, Label: t.Name})
 	}
 	out := []bot.FormField{kind}
-	for _, f := range c.cfg.Types.Fields() {
+	for _, f := range c.lc.cfg.Types.Fields() {
 		label := f.Label + " (" + f.Type.Name + ")"
 		if f.Required {
 			label = f.Label + " (" + f.Type.Name + ", required)"
@@ -108,7 +108,7 @@ func (c *Interactions) typeFormFields(in DeclareInput) []bot.FormField {
 
 // isUserField reports whether custom field id holds a person.
 func (c *Interactions) isUserField(id string) bool {
-	return slices.ContainsFunc(c.cfg.Types.Fields(), func(f bot.TypedField) bool { return f.ID == id && f.Kind == bot.CustomUser })
+	return slices.ContainsFunc(c.lc.cfg.Types.Fields(), func(f bot.TypedField) bool { return f.ID == id && f.Kind == bot.CustomUser })
 }
 
 // encodeRef and decodeRef carry a message reference through form metadata.
@@ -159,18 +159,18 @@ func (c *Interactions) declareInput(s bot.Submission) DeclareInput {
 }
 
 func (c *Interactions) validateDeclareForm(ctx context.Context, s bot.Submission) error {
-	if _, _, _, errs := c.checkDeclare(c.declareInput(s)); len(errs) > 0 {
+	if _, _, _, errs := c.lc.checkDeclare(c.declareInput(s)); len(errs) > 0 {
 		return errs
 	}
 	return nil
 }
 
 func (c *Interactions) submitDeclareForm(ctx context.Context, s bot.Submission) (*bot.Response, error) {
-	return c.declareResponse(ctx, c.declareInput(s))
+	return c.lc.declareResponse(ctx, c.declareInput(s))
 }
 
 func (c *Interactions) actDeclareFromMessage(ctx context.Context, a bot.Action) (*bot.Response, error) {
-	chat, err := c.chat(a.Platform)
+	chat, err := c.lc.chat(a.Platform)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (c *Interactions) actAcknowledge(ctx context.Context, a bot.Action) (*bot.R
 	if err != nil {
 		return nil, err
 	}
-	return c.Acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, inc.ID)
+	return c.lc.Acknowledge(ctx, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, inc.ID)
 }
 
 // openIncidentForm opens the form for a button on an incident's summary.
@@ -221,7 +221,7 @@ func (c *Interactions) openIncidentForm(formID string) bot.ActionFunc {
 		if err != nil {
 			return nil, err
 		}
-		chat, err := c.chat(a.Platform)
+		chat, err := c.lc.chat(a.Platform)
 		if err != nil {
 			return nil, err
 		}
@@ -233,7 +233,7 @@ func (c *Interactions) openIncidentForm(formID string) bot.ActionFunc {
 		case FormSeverity:
 			form.Title, form.Submit = "Change severity", "Change"
 			field := bot.FormField{ID: FieldSeverity, Label: "Severity of " + inc.Key(), Kind: bot.FieldSelect, Initial: inc.Severity.Name}
-			for _, s := range c.cfg.Severities {
+			for _, s := range c.lc.cfg.Severities {
 				field.Options = append(field.Options, bot.Option{Value: s.Name, Label: s.Name + " — " + s.Label})
 			}
 			form.Fields = []bot.FormField{field}
@@ -268,11 +268,11 @@ func (c *Interactions) submitUpdateForm(ctx context.Context, s bot.Submission) (
 	if err != nil {
 		return nil, err
 	}
-	return c.apply(ctx, submitter(s), inc.ID, ch)
+	return c.lc.apply(ctx, submitter(s), inc.ID, ch)
 }
 
 func (c *Interactions) validateSeverityForm(ctx context.Context, s bot.Submission) error {
-	if _, err := c.cfg.Severities.Parse(s.Values[FieldSeverity]); err != nil {
+	if _, err := c.lc.cfg.Severities.Parse(s.Values[FieldSeverity]); err != nil {
 		return bot.FieldErrors{FieldSeverity: bot.ErrorMessage(err)}
 	}
 	return nil
@@ -283,11 +283,11 @@ func (c *Interactions) submitSeverityForm(ctx context.Context, s bot.Submission)
 	if err != nil {
 		return nil, err
 	}
-	sev, err := c.cfg.Severities.Parse(s.Values[FieldSeverity])
+	sev, err := c.lc.cfg.Severities.Parse(s.Values[FieldSeverity])
 	if err != nil {
 		return nil, err
 	}
-	return c.apply(ctx, submitter(s), inc.ID, severityChange(sev))
+	return c.lc.apply(ctx, submitter(s), inc.ID, severityChange(sev))
 }
 
 func (c *Interactions) validateResolveForm(ctx context.Context, s bot.Submission) error {
@@ -302,7 +302,7 @@ func (c *Interactions) submitResolveForm(ctx context.Context, s bot.Submission) 
 	if err != nil {
 		return nil, err
 	}
-	return c.resolve(ctx, submitter(s), inc.ID, strings.TrimSpace(s.Values[FieldSummary]))
+	return c.lc.resolve(ctx, submitter(s), inc.ID, strings.TrimSpace(s.Values[FieldSummary]))
 }
 
 // Answer replies to a mention or direct message. Until klaxon understands
@@ -310,7 +310,7 @@ func (c *Interactions) submitResolveForm(ctx context.Context, s bot.Submission) 
 // incident channel it shows the incident.
 func (c *Interactions) Answer(ctx context.Context, q bot.Question) (*bot.Response, error) {
 	if !q.Direct {
-		if inc, err := c.incidentByChannel(ctx, q.Platform, q.Channel.ID); err == nil {
+		if inc, err := c.lc.incidentByChannel(ctx, q.Platform, q.Channel.ID); err == nil {
 			m := SummaryMessage(inc, c.clock.Now())
 			m.Buttons = nil
 			return &bot.Response{Message: m, InChannel: true}, nil

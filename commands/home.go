@@ -31,10 +31,7 @@ func (c *Interactions) homeIncidents(ctx context.Context, v bot.Visitor) (*bot.M
 
 // homeFollowUps lists the visitor's open follow-ups.
 func (c *Interactions) homeFollowUps(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
-	if c.followups == nil {
-		return nil, nil
-	}
-	all, err := c.followups.FollowUps(ctx)
+	all, err := c.store.FollowUps(ctx)
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not read the follow-ups.")
 	}

@@ -56,6 +56,12 @@ type change struct {
 	// pagedMay lets whom the followers vouch for (the people paged, the
 	// service's on-call) make a restricted change: acknowledging.
 	pagedMay bool
+	// at is when the change happens; zero: when its transaction runs.
+	at time.Time
+	// also writes what else the change must commit with it (a resolution's
+	// postmortem draft and its upload), after its own jobs, in its
+	// transaction.
+	also func(tx bot.Tx, inc *bot.Incident) error
 }
 
 func requester(req *bot.Request) bot.Actor {
@@ -95,7 +101,10 @@ func (c *Incidents) apply(ctx context.Context, who bot.Actor, id uuid.UUID, ch c
 		if err := c.mayChange(tx, &cur, who, ch); err != nil {
 			return err
 		}
-		at := c.clock.Now()
+		at := ch.at
+		if at.IsZero() {
+			at = c.clock.Now()
+		}
 		kind, t, err := ch.apply(&cur, at)
 		if err != nil {
 			return err
@@ -119,6 +128,11 @@ func (c *Incidents) apply(ctx context.Context, who bot.Actor, id uuid.UUID, ch c
 		notice := bot.Message{Text: fmt.Sprintf("%s %s", who.User.Mention(), t)}
 		if err := tx.Enqueue(c.publishJobs(&cur, notice, ch.announce, ch.invite...)...); err != nil {
 			return err
+		}
+		if ch.also != nil {
+			if err := ch.also(tx, &cur); err != nil {
+				return err
+			}
 		}
 		text, inc = t, &cur
 		return nil
@@ -349,26 +363,50 @@ func (c *Incidents) Mitigate(ctx context.Context, who bot.Actor, id uuid.UUID) (
 func (c *Incidents) Severities() bot.Severities { return c.cfg.Severities }
 
 // resolve resolves the incident (its followers close its pages) and
-// posts the postmortem draft.
+// posts the postmortem draft, as one change: the draft is rendered once,
+// before the transaction, from the timeline and the resolution itself,
+// and the transaction that resolves stores it and queues its upload. A
+// draft that cannot be rendered does not stop the resolution; the reply
+// says so.
 func (c *Incidents) resolve(ctx context.Context, who bot.Actor, id uuid.UUID, summary string) (*bot.Response, error) {
-	resp, err := c.apply(ctx, who, id, resolveChange(summary))
-	if err != nil {
+	ch := resolveChange(summary)
+	ch.at = c.clock.Now()
+	draft, derr := c.draftFor(ctx, who, id, ch)
+	if draft != nil {
+		ch.also = func(tx bot.Tx, inc *bot.Incident) error { return c.reports.storeDraft(tx, inc, draft) }
+	}
+	resp, err := c.apply(ctx, who, id, ch)
+	if err != nil || derr == nil {
 		return resp, err
 	}
-	inc, ierr := c.store.Incident(ctx, id)
-	if ierr != nil {
-		return resp, nil
+	c.log.Warn().Err(derr).Str("incident", id.String()).Msg("rendering the postmortem draft")
+	warn := "⚠️ klaxon could not make the postmortem draft (" + bot.ErrorMessage(derr) + "). Try `/incident postmortem`."
+	if resp == nil {
+		return bot.Reply("%s", warn), nil
 	}
-	if perr := c.reports.publishPostmortem(ctx, inc); perr != nil {
-		c.log.Warn().Err(perr).Str("incident", inc.Key()).Msg("posting the postmortem draft")
-		warn := "⚠️ klaxon could not post the postmortem draft (" + bot.ErrorMessage(perr) + "). Try `/incident postmortem`."
-		if resp == nil {
-			resp = bot.Reply("%s", warn)
-		} else {
-			resp.Text += "\n" + warn
-		}
-	}
+	resp.Text += "\n" + warn
 	return resp, nil
+}
+
+// draftFor renders the postmortem draft of incident id as it will be once
+// ch is made: the stored timeline and ch's own event. It returns nil (and
+// no error) when ch cannot be made; the change itself then says why.
+func (c *Incidents) draftFor(ctx context.Context, who bot.Actor, id uuid.UUID, ch change) ([]byte, error) {
+	prev, err := c.store.Incident(ctx, id)
+	if err != nil {
+		return nil, nil
+	}
+	cur := *prev
+	cur.Roles = maps.Clone(prev.Roles)
+	kind, text, err := ch.apply(&cur, ch.at)
+	if err != nil {
+		return nil, nil
+	}
+	pm, err := c.reports.Postmortem(ctx, &cur, bot.NewEvent(kind, who.User, ch.at, text))
+	if err != nil {
+		return nil, err
+	}
+	return pm.Markdown, nil
 }
 
 func (c *Incidents) handleAck(ctx context.Context, req *bot.Request) (*bot.Response, error) {
@@ -461,11 +499,7 @@ func (c *Incidents) handleStatus(ctx context.Context, req *bot.Request) (*bot.Re
 // pendingLine says what the outbox still has to do for inc, and what the
 // platform refused.
 func (c *Incidents) pendingLine(ctx context.Context, inc *bot.Incident) string {
-	js, ok := c.store.(bot.JobStore)
-	if !ok {
-		return ""
-	}
-	jobs, err := js.PendingJobs(ctx, inc.ID)
+	jobs, err := c.store.PendingJobs(ctx, inc.ID)
 	if err != nil {
 		return ""
 	}

@@ -148,17 +148,15 @@ func appendPadded(buf []byte, s string, width int) []byte {
 
 // Postmortem renders the incident's draft. It reads the timeline once, as a
 // stream, keeping only what the draft shows; the full log is written as it
-// goes.
-func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmortem, error) {
-	reader, ok := c.store.(bot.TimelineReader)
-	if !ok {
-		return nil, bot.Errorf(bot.EUNSUPPORTED, "This store cannot stream timelines.")
-	}
-	tmpl, err := template.ParseFS(c.templates, PostmortemTemplate)
+// goes. pending are events of a change not committed yet that the draft
+// is for (the resolution), after the stored ones.
+func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident, pending ...bot.Event) (*Postmortem, error) {
+	reader := c.store
+	tmpl, err := template.ParseFS(c.lc.templates, PostmortemTemplate)
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not read the postmortem template.")
 	}
-	pm := &Postmortem{Name: inc.Key() + "-postmortem.md", LogName: inc.Key() + "-timeline.txt"}
+	pm := &Postmortem{Name: draftName(inc), LogName: logName(inc)}
 	d := pmData{Key: inc.Key(), Title: mdText(inc.Title, bot.MaxTitleRunes), Severity: inc.Severity.Name + " (" + inc.Severity.Label + ")",
 		Service: mdText(inc.Service, 40), DeclaredBy: who(inc.DeclaredBy), Summary: mdText(inc.Summary, bot.MaxTextRunes),
 		Detected: stampOrDash(inc.DetectedAt), Declared: stampOrDash(inc.DeclaredAt), Acknowledged: stampOrDash(inc.AcknowledgedAt),
@@ -168,27 +166,22 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 	for _, r := range sortedRoles(inc) {
 		d.Roles = append(d.Roles, pmRole{Role: roleLabel(r), Who: who(inc.Roles[r])})
 	}
-	name, fields := c.typeValues(inc)
+	name, fields := c.lc.typeValues(inc)
 	d.Type = mdText(name, 60)
 	for _, f := range fields { // mdText makes a mention plain @name
 		d.Fields = append(d.Fields, pmRole{Role: mdText(f.Label, 60), Who: mdText(f.Value, bot.MaxCustomText)})
 	}
 
-	total, _ := c.store.CountEvents(ctx, inc.ID)
-	log := timelineLog{left: total}
-	log.b = fmt.Appendf(make([]byte, 0, total*120), "%s: %s\nFull timeline, %s. Times in UTC.\n\n", inc.Key(), inc.Title, stampOrDash(c.clock.Now()))
+	log, err := c.newLog(ctx, inc, len(pending))
+	if err != nil {
+		return nil, err
+	}
 	spoke := map[bot.User]int{} // messages per author
 	history := []string{}
 	var moreKey, moreLife int
 	var buf []byte
-	err = reader.EachEventBrief(ctx, inc.ID, func(ev bot.Event) error {
-		// The log line: built by hand, as this runs for every event.
-		buf = ev.Time.UTC().AppendFormat(buf[:0], "2006-01-02 15:04:05")
-		buf = append(buf, "  "...)
-		buf = appendPadded(buf, string(ev.Kind), 16)
-		buf = appendPadded(buf, plainName(ev.Actor), 16)
-		buf = append(buf, oneLine(ev.Text)...)
-		buf = append(buf, '\n')
+	each := func(ev bot.Event) error {
+		buf = logLine(buf[:0], ev)
 		log.add(buf)
 
 		switch {
@@ -221,9 +214,12 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 			}
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	if err := reader.EachEventBrief(ctx, inc.ID, each); err != nil {
 		return nil, bot.Internal(err, "klaxon could not read the timeline.")
+	}
+	for _, ev := range pending {
+		each(ev)
 	}
 	if moreKey > 0 {
 		d.KeyEvents = append(d.KeyEvents, pmLine{What: fmt.Sprintf("… %d more in the attached log", moreKey)})
@@ -241,8 +237,8 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 		}
 		return strings.Compare(a.Who, b.Who)
 	})
-	if c.followups != nil {
-		all, err := c.followups.FollowUps(ctx)
+	{
+		all, err := c.store.FollowUps(ctx)
 		if err != nil {
 			return nil, bot.Internal(err, "klaxon could not read the follow-ups.")
 		}
@@ -271,48 +267,93 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident) (*Postmorte
 	return pm, nil
 }
 
-// publishPostmortem renders the draft, stores it, and posts it with the
-// full log in the incident channel. It returns what went wrong, for the
-// user.
+// draftName and logName are the files a postmortem is posted as.
+func draftName(inc *bot.Incident) string { return inc.Key() + "-postmortem.md" }
+func logName(inc *bot.Incident) string   { return inc.Key() + "-timeline.txt" }
+
+// newLog starts the full timeline log of inc, sized for its events and
+// pending more.
+func (c *Reports) newLog(ctx context.Context, inc *bot.Incident, pending int) (*timelineLog, error) {
+	total, err := c.store.CountEvents(ctx, inc.ID)
+	if err != nil {
+		return nil, bot.Internal(err, "klaxon could not read the timeline.")
+	}
+	total += pending
+	log := &timelineLog{left: total}
+	log.b = fmt.Appendf(make([]byte, 0, total*120), "%s: %s\nFull timeline, %s. Times in UTC.\n\n", inc.Key(), inc.Title, stampOrDash(c.clock.Now()))
+	return log, nil
+}
+
+// logLine appends ev's line of the full log to buf: built by hand, as it
+// runs for every event.
+func logLine(buf []byte, ev bot.Event) []byte {
+	buf = ev.Time.UTC().AppendFormat(buf, "2006-01-02 15:04:05")
+	buf = append(buf, "  "...)
+	buf = appendPadded(buf, string(ev.Kind), 16)
+	buf = appendPadded(buf, plainName(ev.Actor), 16)
+	buf = append(buf, oneLine(ev.Text)...)
+	return append(buf, '\n')
+}
+
+// storeDraft stores markdown as inc's postmortem draft and queues its
+// upload, in tx: the upload posts this text, and the API and
+// /incident postmortem serve it, until someone asks for a fresh one.
+func (c *Reports) storeDraft(tx bot.Tx, inc *bot.Incident, markdown []byte) error {
+	if err := tx.PutPostmortem(inc.ID, markdown); err != nil {
+		return err
+	}
+	extra := map[string]string{"postmortem": "/api/v1/incidents/" + strconv.FormatInt(inc.Number, 10) + "/postmortem.md"}
+	if err := c.lc.follow(tx, bot.Change{Kind: bot.ChangePostmortem, Incident: inc, At: c.clock.Now(), Extra: extra}); err != nil {
+		return err
+	}
+	return tx.Enqueue(c.lc.job(inc, bot.OpPostmortem))
+}
+
+// publishPostmortem renders a fresh draft, stores it and queues its
+// upload, in one transaction. It returns what went wrong, for the user.
 func (c *Reports) publishPostmortem(ctx context.Context, inc *bot.Incident) error {
 	pm, err := c.Postmortem(ctx, inc)
 	if err != nil {
 		return err
 	}
-	extra := map[string]string{"postmortem": "/api/v1/incidents/" + strconv.FormatInt(inc.Number, 10) + "/postmortem.md"}
-	err = c.store.Update(ctx, func(tx bot.Tx) error {
-		if err := tx.PutPostmortem(inc.ID, pm.Markdown); err != nil {
-			return err
-		}
-		if err := c.follow(tx, bot.Change{Kind: bot.ChangePostmortem, Incident: inc, At: c.clock.Now(), Extra: extra}); err != nil {
-			return err
-		}
-		return tx.Enqueue(c.job(inc, bot.OpPostmortem))
-	})
+	err = c.store.Update(ctx, func(tx bot.Tx) error { return c.storeDraft(tx, inc, pm.Markdown) })
 	if err != nil {
 		return bot.Internal(err, "klaxon could not save the postmortem draft.")
 	}
-	c.committed()
+	c.lc.committed()
 	return nil
 }
 
-// uploadPostmortem posts the incident's postmortem draft, rendered now from
-// the timeline, and the full log to its channel. The outbox runs it.
+// uploadPostmortem posts the incident's stored postmortem draft, and the
+// full timeline as it stands, to its channel. The outbox runs it.
 func (c *Reports) uploadPostmortem(ctx context.Context, chat bot.Chat, inc *bot.Incident) error {
-	pm, err := c.Postmortem(ctx, inc)
+	draft, err := c.store.Postmortem(ctx, inc.ID)
 	if err != nil {
 		return err
 	}
-	comment := fmt.Sprintf("📝 Postmortem draft for %s. Edit it, then share it; `/incident postmortem` makes a fresh one from the timeline.", inc.Key())
-	if _, err := chat.Upload(ctx, inc.Channel.ID, bot.File{Name: pm.Name, Content: pm.Markdown, Comment: comment}); err != nil {
+	log, err := c.newLog(ctx, inc, 0)
+	if err != nil {
 		return err
 	}
-	_, err = chat.Upload(ctx, inc.Channel.ID, bot.File{Name: pm.LogName, Content: pm.Log, Comment: "🕑 The full timeline."})
+	var buf []byte
+	err = c.store.EachEventBrief(ctx, inc.ID, func(ev bot.Event) error {
+		buf = logLine(buf[:0], ev)
+		log.add(buf)
+		return nil
+	})
+	if err != nil {
+		return bot.Internal(err, "klaxon could not read the timeline.")
+	}
+	comment := fmt.Sprintf("📝 Postmortem draft for %s. Edit it, then share it; `/incident postmortem` makes a fresh one from the timeline.", inc.Key())
+	if _, err := chat.Upload(ctx, inc.Channel.ID, bot.File{Name: draftName(inc), Content: draft, Comment: comment}); err != nil {
+		return err
+	}
+	_, err = chat.Upload(ctx, inc.Channel.ID, bot.File{Name: logName(inc), Content: log.b, Comment: "🕑 The full timeline."})
 	return err
 }
 
 func (c *Reports) handlePostmortem(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.Target(ctx, req)
+	inc, args, err := c.lc.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}

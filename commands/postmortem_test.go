@@ -3,9 +3,11 @@ package commands_test
 import (
 	"context"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,8 @@ import (
 	"github.com/yuin/goldmark/text"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/templates"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -120,5 +124,71 @@ func TestPostmortemIsSoundMarkdown(t *testing.T) {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("draft lacks %q", want)
 		}
+	}
+}
+
+// countingFS counts how often the postmortem template is read: once per
+// render (template.ParseFS stats it, then reads it).
+type countingFS struct {
+	fs.FS
+	reads *atomic.Int32
+}
+
+func (c countingFS) Stat(name string) (fs.FileInfo, error) { return fs.Stat(c.FS, name) }
+
+func (c countingFS) Open(name string) (fs.File, error) {
+	if name == commands.PostmortemTemplate {
+		c.reads.Add(1)
+	}
+	return c.FS.Open(name)
+}
+
+// Resolving is one change: the transaction that resolves stores the draft
+// (rendered once, with the resolution in it) and queues its upload; the
+// upload posts that stored text, and so does the API, until someone asks
+// for a fresh one.
+func TestResolveStoresTheDraftItUploads(t *testing.T) {
+	var reads atomic.Int32
+	dir := t.TempDir()
+	e := newEnv(t, func(e *env, c *commands.Config) {
+		c.Templates = countingFS{FS: templates.FS, reads: &reads}
+		e.console.SaveFilesIn(dir)
+	})
+	e.do("alice", "general", "/incident declare Checkout is down sev:2 service:payments")
+	ch := e.incident(1).Channel.ID
+	e.clock.Set(t0.Add(20 * time.Minute))
+	e.do("alice", ch, "/incident resolve rolled back the deploy")
+	if n := reads.Load(); n != 1 {
+		t.Errorf("resolving rendered the draft %d times; want once", n)
+	}
+	stored, err := e.store.Postmortem(context.Background(), e.incident(1).ID)
+	if err != nil {
+		t.Fatalf("no draft stored with the resolution: %v", err)
+	}
+	for _, want := range []string{"rolled back the deploy", "resolved INC-1 after 20m"} {
+		if !strings.Contains(string(stored), want) {
+			t.Errorf("the stored draft lacks %q:\n%s", want, stored)
+		}
+	}
+	uploaded, err := os.ReadFile(filepath.Join(dir, "INC-1-postmortem.md"))
+	if err != nil {
+		t.Fatalf("the draft was not uploaded: %v", err)
+	}
+	if string(uploaded) != string(stored) {
+		t.Errorf("the upload posted another text than the stored draft:\nuploaded:\n%s\nstored:\n%s", uploaded, stored)
+	}
+	if log, err := os.ReadFile(filepath.Join(dir, "INC-1-timeline.txt")); err != nil || !strings.Contains(string(log), "rolled back the deploy") {
+		t.Errorf("the full timeline was not uploaded with the resolution in it (%v):\n%s", err, log)
+	}
+	// A fresh draft on request: rendered again, stored, uploaded again.
+	e.clock.Set(t0.Add(30 * time.Minute))
+	e.do("alice", ch, "/incident note the fix held")
+	e.do("alice", ch, "/incident postmortem")
+	if n := reads.Load(); n != 2 {
+		t.Errorf("/incident postmortem rendered %d drafts in all; want 2", n)
+	}
+	fresh, _ := e.store.Postmortem(context.Background(), e.incident(1).ID)
+	if !strings.Contains(string(fresh), "the fix held") {
+		t.Errorf("the fresh draft lacks the later note:\n%s", fresh)
 	}
 }

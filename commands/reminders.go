@@ -25,9 +25,6 @@ func lastUpdate(inc *bot.Incident) time.Time {
 // nobody is commander; a row with a zero time is one to cancel. They are
 // written in the transaction of the change that moves them.
 func (c *Incidents) reminders(inc *bot.Incident) []bot.Reminder {
-	if c.reminderStore == nil {
-		return nil
-	}
 	update := bot.Reminder{IncidentID: inc.ID, Kind: bot.RemindUpdate}
 	nag := bot.Reminder{IncidentID: inc.ID, Kind: bot.RemindCommander}
 	if !inc.Status.Active() {
@@ -49,10 +46,7 @@ func (c *Incidents) reminders(inc *bot.Incident) []bot.Reminder {
 // update posted meanwhile moves the reminder instead, and a resolved
 // incident drops it. A crash neither repeats nor loses one.
 func (c *Incidents) Tick(ctx context.Context, now time.Time) {
-	if c.reminderStore == nil {
-		return
-	}
-	due, err := c.reminderStore.DueReminders(ctx, now)
+	due, err := c.store.DueReminders(ctx, now)
 	if err != nil {
 		c.log.Error().Err(err).Msg("reading due reminders")
 		return

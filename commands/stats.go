@@ -115,7 +115,7 @@ func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Respo
 		if service != "" {
 			return nil, bot.Errorf(bot.EINVALID, "Give at most a window (e.g. 30d) and a service.")
 		}
-		svc, err := c.Service(a)
+		svc, err := c.lc.Service(a)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +142,7 @@ func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Respo
 	var open []string
 	who := requester(req)
 	for _, inc := range st.LongestOpen {
-		if c.mayAccess(inc, who) { // private incidents are listed only to their members
+		if c.lc.mayAccess(inc, who) { // private incidents are listed only to their members
 			open = append(open, ListLine(inc, now, true))
 		}
 	}
@@ -166,7 +166,7 @@ func KeyEvent(ev bot.Event) bool { return ev.Highlight || lifecycle[ev.Kind] }
 const maxTimelineLines = 40
 
 func (c *Reports) handleTimeline(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.Target(ctx, req)
+	inc, args, err := c.lc.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
