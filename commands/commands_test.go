@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,13 +17,16 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/commands/alerts"
+	"github.com/klaxon-bot/klaxon/commands/commandstest"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 var t0 = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
 
-// env is klaxon's core over a real store and the console chat.
+// env is klaxon's core over a real store and the console chat, from the
+// shared harness, at t0.
 type env struct {
+	*commandstest.Env
 	t       *testing.T
 	store   *bolt.Store
 	console *console.Console
@@ -35,47 +37,28 @@ type env struct {
 	inc     *commands.Incidents
 }
 
-type option func(*env, *commands.Config)
+type option = commandstest.Option
 
-func withChat(wrap func(bot.Chat) bot.Chat) option {
-	return func(e *env, _ *commands.Config) { e.chat = wrap(e.chat) }
-}
+func withChat(wrap func(bot.Chat) bot.Chat) option { return commandstest.WrapChat(wrap) }
+
+// withPolicy changes the incident policy.
+func withPolicy(fn func(*commands.Config)) option { return commandstest.Incidents(fn) }
 
 func withServices(ids ...string) option {
-	return func(_ *env, c *commands.Config) {
+	return withPolicy(func(c *commands.Config) {
 		for _, id := range ids {
 			c.Services = append(c.Services, bot.Service{ID: id, Name: id})
 		}
-	}
+	})
 }
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "klaxon.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(); err != nil {
-			t.Errorf("store consistency: %v", err)
-		}
-		s.Close()
-	})
-	var out bytes.Buffer
-	con := console.New(&out, "general", "incidents")
-	e := &env{t: t, store: s, console: con, chat: con, clock: bot.NewFakeClock(t0), out: &out}
-	cfg := commands.Config{
-		Announce:       map[bot.Platform]string{bot.PlatformConsole: "incidents"},
-		HighlightEmoji: []string{"📌"},
-	}
-	for _, o := range opts {
-		o(e, &cfg)
-	}
-	e.mux = bot.NewMux(zerolog.Nop())
-	e.inc = commands.New(s, []bot.Chat{e.chat}, e.clock, zerolog.Nop(), cfg)
-	e.inc.Register(e.mux)
-	t.Cleanup(e.inc.Outbox().Go(time.Millisecond))
-	return e
+	h := commandstest.New(t, append([]option{commandstest.StartAt(t0), commandstest.Checked(), withPolicy(func(c *commands.Config) {
+		c.Announce = map[bot.Platform]string{bot.PlatformConsole: "incidents"}
+		c.HighlightEmoji = []string{"📌"}
+	})}, opts...)...)
+	return &env{Env: h, t: t, store: h.Store, console: h.Console, chat: h.Chat, clock: h.Clock, mux: h.Mux, out: h.Out, inc: h.Incidents}
 }
 
 func incidents(e *env) *commands.Incidents { return e.inc }
@@ -173,7 +156,7 @@ func TestDeclareSetsUpEverything(t *testing.T) {
 }
 
 func TestDeclarePrivate(t *testing.T) {
-	e := newEnv(t, func(_ *env, c *commands.Config) { c.Admins = []string{"root"} })
+	e := newEnv(t, withPolicy(func(c *commands.Config) { c.Admins = []string{"root"} }))
 	e.do("alice", "general", `/incident declare Credential leak sev:2 private`)
 	inc := e.incident(1)
 	ch, _ := e.console.Channel(inc.Channel.ID)
@@ -635,10 +618,10 @@ func TestActivityAndCommandsInAChannelBeingRecorded(t *testing.T) {
 }
 
 func TestRestrictLifecycle(t *testing.T) {
-	e := newEnv(t, func(_ *env, c *commands.Config) {
+	e := newEnv(t, withPolicy(func(c *commands.Config) {
 		c.RestrictLifecycle = true
 		c.Admins = []string{"root"}
-	})
+	}))
 	e.do("alice", "general", "/incident declare Checkout is down sev:3")
 	ch := e.incident(1).Channel.ID
 	for _, cmd := range []string{"/incident sev 1", "/incident resolve", "/incident role comms @mallory"} {
@@ -661,7 +644,7 @@ func TestRestrictLifecycle(t *testing.T) {
 }
 
 func TestRestrictLifecycleLetsAnyoneTakeAnUnledIncident(t *testing.T) {
-	e := newEnv(t, func(_ *env, c *commands.Config) { c.RestrictLifecycle = true })
+	e := newEnv(t, withPolicy(func(c *commands.Config) { c.RestrictLifecycle = true }))
 	a := alerts.New(e.store, e.inc, e.clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole})
 	if _, err := a.Intake(ctx(), []bot.Alert{{Source: "alertmanager", GroupKey: "g", Title: "Disk full", Firing: true}}); err != nil {
 		t.Fatal(err)
@@ -680,7 +663,7 @@ func TestRestrictLifecycleLetsAnyoneTakeAnUnledIncident(t *testing.T) {
 // TestCallLink: incidents.call_url gives each incident a meeting link in
 // its pinned summary and its announcement, filled from its channel.
 func TestCallLink(t *testing.T) {
-	e := newEnv(t, func(_ *env, c *commands.Config) { c.CallURL = "https://meet.example.com/acme-{channel}?n={number}" })
+	e := newEnv(t, withPolicy(func(c *commands.Config) { c.CallURL = "https://meet.example.com/acme-{channel}?n={number}" }))
 	e.do("alice", "general", `/incident declare "Checkout is down" sev:1`)
 	inc := e.incident(1)
 	want := "https://meet.example.com/acme-inc-1-checkout-is-down?n=1"
@@ -699,7 +682,7 @@ func TestCallLink(t *testing.T) {
 // A closed incident's channel is archived archive_after later, with a
 // notice first; waiting for it holds up none of the incident's chat work.
 func TestArchiveAfterClose(t *testing.T) {
-	e := newEnv(t, func(_ *env, c *commands.Config) { c.ArchiveAfter = 168 * time.Hour })
+	e := newEnv(t, withPolicy(func(c *commands.Config) { c.ArchiveAfter = 168 * time.Hour }))
 	e.do("alice", "general", "/incident declare DB down")
 	inc := e.incident(1)
 	ch := inc.Channel.ID

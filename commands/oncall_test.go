@@ -11,13 +11,16 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
+	"github.com/klaxon-bot/klaxon/commands/commandstest"
 	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // oncallEnv is the on-call commands over a real store, at a fake time:
-// Tuesday 2026-11-17 10:00 UTC.
+// Tuesday 2026-11-17 10:00 UTC (the shared harness with the team's
+// schedules).
 type oncallEnv struct {
+	*commandstest.Env
 	t     *testing.T
 	store *bolt.Store
 	clock *bot.FakeClock
@@ -25,52 +28,19 @@ type oncallEnv struct {
 	cfg   oncall.Config
 }
 
-func onCallConfig(t *testing.T) oncall.Config {
-	berlin := mustLoc(t, "Europe/Berlin")
-	start, _ := bot.ParseDate("2026-11-16") // a Monday
-	return oncall.Config{
-		People: bot.People{
-			{ID: "alice", Name: "Alice", TimeZone: "Europe/Berlin"},
-			{ID: "bob", Name: "Bob", TimeZone: "America/New_York"},
-			{ID: "carol", Name: "Carol"},
-		},
-		Schedules: []*bot.Schedule{
-			{ID: "payments-primary", Service: "payments", Role: "primary", Location: berlin, Layers: []bot.Layer{{Rotation: bot.Rotation{
-				Kind: bot.RotationWeekly, Days: 7, Start: start, Handoff: 9 * 60, Participants: []string{"alice", "bob"}}}}},
-			{ID: "payments-secondary", Service: "payments", Role: "secondary", Location: berlin, Layers: []bot.Layer{{Rotation: bot.Rotation{
-				Kind: bot.RotationWeekly, Days: 7, Start: start, Handoff: 9 * 60, Participants: []string{"carol", "alice"}}}}},
-			{ID: "db", Service: "db", Role: "primary", Location: time.UTC, Layers: []bot.Layer{{Rotation: bot.Rotation{
-				Kind: bot.RotationDaily, Days: 1, Start: start, Handoff: 0, Participants: []string{"carol", "bob"}}}}},
-		},
-	}
-}
+func onCallConfig(t *testing.T) oncall.Config { return commandstest.Team(t) }
 
-func mustLoc(t *testing.T, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
+func mustLoc(t *testing.T, name string) *time.Location { return commandstest.Location(t, name) }
 
 func newOnCallEnv(t *testing.T, path string) *oncallEnv {
 	t.Helper()
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "k.db")
+	cfg := onCallConfig(t)
+	opts := []commandstest.Option{commandstest.OnCall(cfg), commandstest.OnCallAlone(), commandstest.PollEvery(0)}
+	if path != "" {
+		opts = append(opts, commandstest.At(path))
 	}
-	s, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	e := &oncallEnv{t: t, store: s, clock: bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC)), mux: bot.NewMux(zerolog.Nop()), cfg: onCallConfig(t)}
-	oc, err := oncall.New(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	oc.Register(e.mux)
-	return e
+	h := commandstest.New(t, opts...)
+	return &oncallEnv{Env: h, t: t, store: h.Store, clock: h.Clock, mux: h.Mux, cfg: cfg}
 }
 
 func (e *oncallEnv) do(user, text string) string {

@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,13 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/bot/pager"
 	"github.com/klaxon-bot/klaxon/commands"
-	"github.com/klaxon-bot/klaxon/commands/oncall"
+	"github.com/klaxon-bot/klaxon/commands/commandstest"
 	"github.com/klaxon-bot/klaxon/commands/outbox"
 	"github.com/klaxon-bot/klaxon/commands/paging"
 	"github.com/klaxon-bot/klaxon/store/bolt"
@@ -112,64 +109,40 @@ type pagingEnv struct {
 	outbox *outbox.Outbox
 }
 
-// newPagingEnv builds paging over a fresh store; mods change the paging
-// configuration (func(*paging.Config)) or the incidents'
-// (func(*commands.Config)).
-func newPagingEnv(t *testing.T, path string, hook *receiver, mods ...any) *pagingEnv {
+// newPagingEnv builds paging over a fresh store (the shared harness with
+// the team's schedules, zed, and a webhook pager to hook); opts change the
+// incidents' or paging's configuration.
+func newPagingEnv(t *testing.T, path string, hook *receiver, opts ...commandstest.Option) *pagingEnv {
 	t.Helper()
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "k.db")
-	}
-	s, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
 	if hook == nil {
 		hook = newReceiver(t)
 	}
-	clock := bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC))
-	con := console.New(&bytes.Buffer{}, "general", "incidents")
-	ocCfg := onCallConfig(t)
-	ocCfg.People = append(ocCfg.People, bot.Person{ID: "zed", Name: "Zed"})
-	mux := bot.NewMux(zerolog.Nop())
-	oc, err := oncall.New(context.Background(), s, clock, zerolog.Nop(), ocCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	oc.Register(mux)
-	incCfg := commands.Config{People: ocCfg.People, HighlightEmoji: []string{"📌"},
-		Services: bot.Services{{ID: "payments", Name: "payments"}, {ID: "db", Name: "db"}}}
-	for _, m := range mods {
-		if m, ok := m.(func(*commands.Config)); ok {
-			m(&incCfg)
-		}
-	}
-	inc := commands.New(s, []bot.Chat{con}, clock, zerolog.Nop(), incCfg)
+	var clock *bot.FakeClock // the harness's, once it is made
+	team := onCallConfig(t)
+	team.People = append(team.People, bot.Person{ID: "zed", Name: "Zed"})
 	policy := bot.Policy{ID: "payments", Steps: []bot.Step{
 		{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-primary"}}, Delay: 5 * time.Minute},
 		{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-secondary"}}, Delay: 5 * time.Minute},
 		{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "bob"}}, Delay: 5 * time.Minute},
 	}}
-	cfg := paging.Config{People: ocCfg.People,
-		Policies:      map[string]bot.Policy{"payments": policy},
-		ServicePolicy: map[string]string{"payments": "payments"},
-		Pagers:        map[string]bot.Sender{"hook": &pager.Webhook{URL: hook.srv.URL, Secret: "s", Client: hook.srv.Client(), Now: clock.Now}},
-		AcksSupported: map[string]bool{"hook": true},
-		AckEmoji:      []string{"✅", "👀"},
+	base := []commandstest.Option{commandstest.OnCall(team),
+		commandstest.Incidents(func(c *commands.Config) {
+			c.HighlightEmoji = []string{"📌"}
+			c.Services = bot.Services{{ID: "payments", Name: "payments"}, {ID: "db", Name: "db"}}
+		}),
+		commandstest.Paging(func(c *paging.Config) {
+			c.Policies = map[string]bot.Policy{"payments": policy}
+			c.ServicePolicy = map[string]string{"payments": "payments"}
+			c.Pagers = map[string]bot.Sender{"hook": &pager.Webhook{URL: hook.srv.URL, Secret: "s", Client: hook.srv.Client(), Now: func() time.Time { return clock.Now() }}}
+			c.AcksSupported = map[string]bool{"hook": true}
+			c.AckEmoji = []string{"✅", "👀"}
+		})}
+	if path != "" {
+		base = append(base, commandstest.At(path))
 	}
-	for _, m := range mods {
-		if m, ok := m.(func(*paging.Config)); ok {
-			m(&cfg)
-		}
-	}
-	p := paging.New(s, inc, oc, clock, zerolog.Nop(), cfg)
-	inc.Follow(p)
-	inc.Outbox().Handle(bot.OpPage, p)
-	inc.Register(mux)
-	p.Register(mux)
-	t.Cleanup(inc.Outbox().Go(time.Millisecond))
-	return &pagingEnv{t: t, store: s, clock: clock, mux: mux, con: con, paging: p, hook: hook, outbox: inc.Outbox()}
+	h := commandstest.New(t, append(base, opts...)...)
+	clock = h.Clock
+	return &pagingEnv{t: t, store: h.Store, clock: h.Clock, mux: h.Mux, con: h.Console, paging: h.Paging, hook: hook, outbox: h.Outbox}
 }
 
 func (e *pagingEnv) do(user, channel, text string) string {
@@ -465,10 +438,10 @@ func TestPageAuthorizationAndAdHocPages(t *testing.T) {
 func TestLowPriorityPagesWaitForBusinessHours(t *testing.T) {
 	// No explicit policy: the derived one (primary → secondary, 8 hours
 	// apart for low priority), and payments' hours Mon–Fri 09:00–17:00 Berlin.
-	e := newPagingEnv(t, "", nil, func(c *paging.Config) {
+	e := newPagingEnv(t, "", nil, commandstest.Paging(func(c *paging.Config) {
 		c.ServicePolicy = nil
 		c.ServiceHours = map[string]bot.Hours{"payments": {Zone: "Europe/Berlin", Days: [7]bool{false, true, true, true, true, true, false}, From: 9 * 60, To: 17 * 60}}
-	})
+	}))
 	e.clock.Set(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	reply := e.do("zed", "general", "/incident declare Slow reports sev:3 service:payments")
 	if !strings.Contains(reply, "will be paged at 2026-11-23 08:00 UTC, within business hours") {
@@ -501,12 +474,12 @@ func TestLowPriorityPagesWaitForBusinessHours(t *testing.T) {
 // the last step; until then the people paged may still acknowledge, and
 // once it is over, strangers still may not.
 func TestExhaustionWaitsForTheLastStep(t *testing.T) {
-	e := newPagingEnv(t, "", nil, func(c *paging.Config) {
+	e := newPagingEnv(t, "", nil, commandstest.Paging(func(c *paging.Config) {
 		c.Policies["payments"] = bot.Policy{ID: "payments", Steps: []bot.Step{
 			{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-primary"}}, Delay: time.Minute},
 			{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "bob"}}, Delay: time.Minute},
 		}}
-	})
+	}))
 	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
 	ch := "inc-1-checkout-is-down"
 	exhausted := func() bool {
@@ -676,7 +649,7 @@ func TestPagingWakesTheSchedulerWhenWorkIsDue(t *testing.T) {
 			return false
 		}
 	}
-	e := newPagingEnv(t, "", nil, func(c *paging.Config) { c.Wake = wake }, func(c *commands.Config) { c.Wake = wake })
+	e := newPagingEnv(t, "", nil, commandstest.Paging(func(c *paging.Config) { c.Wake = wake }), commandstest.Incidents(func(c *commands.Config) { c.Wake = wake }))
 	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
 	if !woken() {
 		t.Fatal("declaring with a policy did not wake the scheduler (the first step is due now)")
@@ -771,7 +744,7 @@ func TestAPagerThatAnswersAgainGetsWhatWaited(t *testing.T) {
 // service's on-call; mitigate and public updates are for role holders and
 // admins; a plain update stays open to anyone.
 func TestRestrictLifecycleLetsThePagedAcknowledge(t *testing.T) {
-	e := newPagingEnv(t, "", nil, func(c *commands.Config) { c.RestrictLifecycle = true })
+	e := newPagingEnv(t, "", nil, commandstest.Incidents(func(c *commands.Config) { c.RestrictLifecycle = true }))
 	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
 	ch := "inc-1-checkout-is-down"
 	e.tick(0) // alice (payments-primary) is paged; she holds no role
@@ -794,12 +767,12 @@ func TestRestrictLifecycleLetsThePagedAcknowledge(t *testing.T) {
 
 // An incident type's escalation policy is paged instead of its service's.
 func TestTypePolicyPagedInsteadOfTheService(t *testing.T) {
-	e := newPagingEnv(t, "", nil, func(c *commands.Config) {
+	e := newPagingEnv(t, "", nil, commandstest.Incidents(func(c *commands.Config) {
 		c.Types = bot.IncidentTypes{{ID: "security", Name: "Security", EscalationPolicy: "sec"}}
-	}, func(c *paging.Config) {
+	}), commandstest.Paging(func(c *paging.Config) {
 		c.Policies["sec"] = bot.Policy{ID: "sec", Steps: []bot.Step{{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "zed"}}, Delay: 5 * time.Minute}}}
 		c.TypePolicy = map[string]string{"security": "sec"}
-	})
+	}))
 	got := e.do("alice", "general", "/incident declare Token leaked sev:1 service:payments type:security")
 	if !strings.Contains(got, "Paging the security escalation policy (sec)") {
 		t.Errorf("reply: %s", got)

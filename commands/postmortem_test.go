@@ -150,10 +150,8 @@ func (c countingFS) Open(name string) (fs.File, error) {
 func TestResolveStoresTheDraftItUploads(t *testing.T) {
 	var reads atomic.Int32
 	dir := t.TempDir()
-	e := newEnv(t, func(e *env, c *commands.Config) {
-		c.Templates = countingFS{FS: templates.FS, reads: &reads}
-		e.console.SaveFilesIn(dir)
-	})
+	e := newEnv(t, withPolicy(func(c *commands.Config) { c.Templates = countingFS{FS: templates.FS, reads: &reads} }))
+	e.console.SaveFilesIn(dir)
 	e.do("alice", "general", "/incident declare Checkout is down sev:2 service:payments")
 	ch := e.incident(1).Channel.ID
 	e.clock.Set(t0.Add(20 * time.Minute))

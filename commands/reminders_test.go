@@ -1,18 +1,16 @@
 package commands_test
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/commandstest"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
@@ -24,20 +22,14 @@ type reminderEnv struct {
 	store *bolt.Store
 }
 
-func newReminderEnv(t *testing.T, path string, clock *bot.FakeClock) *reminderEnv {
+func newReminderEnv(t *testing.T, path string, start time.Time) *reminderEnv {
 	t.Helper()
-	s, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	con := console.New(&bytes.Buffer{}, "general")
-	inc := commands.New(s, []bot.Chat{con}, clock, zerolog.Nop(), commands.Config{
-		UpdateEvery: map[string]time.Duration{"SEV1": 30 * time.Minute, "SEV2": time.Hour}, CommanderNag: 5 * time.Minute})
-	mux := bot.NewMux(zerolog.Nop())
-	inc.Register(mux)
-	t.Cleanup(inc.Outbox().Go(time.Millisecond))
-	return &reminderEnv{inc: inc, mux: mux, con: con, clock: clock, store: s}
+	h := commandstest.New(t, commandstest.At(path), commandstest.StartAt(start), commandstest.Channels("general"),
+		commandstest.Incidents(func(c *commands.Config) {
+			c.UpdateEvery = map[string]time.Duration{"SEV1": 30 * time.Minute, "SEV2": time.Hour}
+			c.CommanderNag = 5 * time.Minute
+		}))
+	return &reminderEnv{inc: h.Incidents, mux: h.Mux, con: h.Console, clock: h.Clock, store: h.Store}
 }
 
 func (e *reminderEnv) do(user, channel, text string) {
@@ -60,7 +52,7 @@ func (e *reminderEnv) at(d time.Duration) int {
 
 func TestUpdateRemindersFollowTheIncident(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
-	e := newReminderEnv(t, path, bot.NewFakeClock(t0))
+	e := newReminderEnv(t, path, t0)
 	e.do("alice", "general", "/incident declare DB down sev:1")
 	ch := "inc-1-db-down"
 	if n := e.at(29 * time.Minute); n != 0 {
@@ -84,7 +76,7 @@ func TestUpdateRemindersFollowTheIncident(t *testing.T) {
 	// A restart loses no reminder. (The console is new and empty; the
 	// channel is there on a real platform.)
 	e.store.Close()
-	e2 := newReminderEnv(t, path, bot.NewFakeClock(t0.Add(70*time.Minute)))
+	e2 := newReminderEnv(t, path, t0.Add(70*time.Minute))
 	e2.con.CreateChannel(context.Background(), bot.ChannelSpec{Name: ch})
 	// The old summary was message m1 of the old console; keep the new
 	// console's m1 for something else, as a real platform never reuses ids.
@@ -102,7 +94,7 @@ func TestUpdateRemindersFollowTheIncident(t *testing.T) {
 }
 
 func TestCommanderNag(t *testing.T) {
-	e := newReminderEnv(t, filepath.Join(t.TempDir(), "k.db"), bot.NewFakeClock(t0))
+	e := newReminderEnv(t, filepath.Join(t.TempDir(), "k.db"), t0)
 	e.do("alice", "general", "/incident declare DB down sev:3")
 	ch := "inc-1-db-down"
 	// Declarations make the declarer commander; take the role away to

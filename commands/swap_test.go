@@ -1,21 +1,17 @@
 package commands_test
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/console"
-	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/commandstest"
 	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/commands/outbox"
-	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
 // swapEnv is the on-call commands with the console as their chat, and
@@ -36,27 +32,18 @@ func newSwapEnv(t *testing.T, path string, handoffs map[string]oncall.HandoffNot
 // change.
 func newSwapEnvWith(t *testing.T, path string, handoffs map[string]oncall.HandoffNotice, change func(*oncall.Config)) *swapEnv {
 	t.Helper()
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "k.db")
-	}
-	s, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	con := console.New(&bytes.Buffer{}, "general", "oncall-db")
-	e := &oncallEnv{t: t, store: s, clock: bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC)), mux: bot.NewMux(zerolog.Nop()), cfg: onCallConfig(t)}
-	inc := commands.New(s, []bot.Chat{con}, e.clock, zerolog.Nop(), commands.Config{})
-	e.cfg.Chats, e.cfg.Handoffs, e.cfg.Wake = []bot.Chat{con}, handoffs, inc.Wake()
+	cfg := onCallConfig(t)
+	cfg.Handoffs = handoffs
 	if change != nil {
-		change(&e.cfg)
+		change(&cfg)
 	}
-	oc, err := oncall.New(context.Background(), s, e.clock, zerolog.Nop(), e.cfg)
-	if err != nil {
-		t.Fatal(err)
+	opts := []commandstest.Option{commandstest.OnCall(cfg), commandstest.OnCallAlone(), commandstest.PollEvery(0), commandstest.Channels("general", "oncall-db")}
+	if path != "" {
+		opts = append(opts, commandstest.At(path))
 	}
-	oc.Register(e.mux)
-	return &swapEnv{oncallEnv: e, con: con, oc: oc, outbox: inc.Outbox()}
+	h := commandstest.New(t, opts...)
+	e := &oncallEnv{Env: h, t: t, store: h.Store, clock: h.Clock, mux: h.Mux, cfg: cfg}
+	return &swapEnv{oncallEnv: e, con: h.Console, oc: h.OnCall, outbox: h.Outbox}
 }
 
 // do runs an on-call command and what it queued in chat.

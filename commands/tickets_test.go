@@ -48,9 +48,9 @@ func newTicketEnv(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker
 			trackers[id] = wrap(id, tr)
 		}
 	}
-	e := newEnv(t, withServices("payments", "search"), func(_ *env, c *commands.Config) {
+	e := newEnv(t, withServices("payments", "search"), withPolicy(func(c *commands.Config) {
 		c.Trackers = tickets.Routes{Default: "jira", ByService: map[string]string{"payments": "payments-gh"}}
-	})
+	}))
 	tk := tickets.New(e.store, e.clock, zerolog.Nop(), trackers, e.inc.Wake())
 	e.inc.Outbox().Handle(bot.OpTicket, tk)
 	e.inc.Outbox().Handle(bot.OpTicketState, tk)

@@ -22,7 +22,7 @@ var testTypes = bot.IncidentTypes{
 	{ID: "internal", Name: "Internal", StatusPage: false},
 }
 
-func withTypes(_ *env, c *commands.Config) { c.Types = testTypes }
+var withTypes = withPolicy(func(c *commands.Config) { c.Types = testTypes })
 
 func TestIncidentTypesDeclare(t *testing.T) {
 	e := newEnv(t, withTypes)
