@@ -21,6 +21,7 @@ var (
 // directly or not.
 type rule struct {
 	prefix string
+	exact  bool // the package itself, not its subpackages
 	except []string
 	deny   []string
 	why    string
@@ -37,8 +38,15 @@ var rules = []rule{
 		why: "the Slack adapter sees only package bot and slack-go"},
 	{prefix: module + "/bot/discord", deny: append([]string{module + "/commands", module + "/store", bbolt, pgx, chatSDKs[0]}, config...),
 		why: "the Discord adapter sees only package bot and discordgo"},
-	{prefix: module + "/commands", deny: append(append([]string{bbolt, pgx, module + "/store", module + "/cmd"}, chatSDKs...), config...),
-		why: "use cases see only bot's interfaces, never a platform, a database or the config library"},
+	{prefix: module + "/commands", except: []string{"/commands/commandstest"}, deny: append(append([]string{bbolt, pgx, module + "/store", module + "/cmd"}, chatSDKs...), config...),
+		why: "use cases see only bot's interfaces, never a platform, a database or the config library (their test harness may)"},
+	{prefix: module + "/commands", deny: []string{module + "/cmd", module + "/bot/slack", module + "/bot/discord", module + "/bot/web"},
+		why: "use cases never import the adapters or the program"},
+	{prefix: module + "/commands", exact: true, deny: []string{module + "/commands/paging", module + "/commands/alerts",
+		module + "/commands/heartbeats", module + "/commands/oncall", module + "/commands/hooks"},
+		why: "the incident lifecycle knows its followers and the other domains only as bot interfaces; they import it, not the other way"},
+	{prefix: module + "/commands/oncall", deny: []string{module + "/commands/paging", module + "/commands/alerts"},
+		why: "paging asks on-call who is on call through an interface it declares; on-call knows nothing of paging"},
 	{prefix: module + "/store", except: []string{"/store/bolt", "/store/pg", "/store/pgtest", "/store/storetest"},
 		deny: []string{bbolt, pgx, module + "/commands"},
 		why:  "the store contract is shared by both stores and imports neither database"},
@@ -63,7 +71,7 @@ func TestDependencyRule(t *testing.T) {
 	for _, r := range rules {
 		checked := 0
 		for pkg, ds := range deps {
-			if !under(pkg, r.prefix) || excepted(pkg, r.except) {
+			if !under(pkg, r.prefix) || (r.exact && pkg != r.prefix) || excepted(pkg, r.except) {
 				continue
 			}
 			checked++
