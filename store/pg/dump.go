@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,6 +13,100 @@ import (
 )
 
 var _ store.Dumper = (*Store)(nil)
+
+// table is one table's rows as records of one kind: the query, and how a
+// row becomes the record's value.
+type table struct {
+	kind  string
+	query string
+	scan  func(pgx.Rows) (any, error)
+}
+
+// body reads a row's one column, a JSON body, as a T.
+func body[T any]() func(pgx.Rows) (any, error) {
+	return func(rows pgx.Rows) (any, error) {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		v := new(T)
+		if err := json.Unmarshal(raw, v); err != nil {
+			return nil, fmt.Errorf("decode %T: %w", v, err)
+		}
+		return v, nil
+	}
+}
+
+// columns reads a row into a T with fn.
+func columns[T any](fn func(rows pgx.Rows, v *T) error) func(pgx.Rows) (any, error) {
+	return func(rows pgx.Rows) (any, error) {
+		var v T
+		err := fn(rows, &v)
+		return v, err
+	}
+}
+
+// nanosInto scans a unix-nanos column into *t.
+type nanosInto struct{ t *time.Time }
+
+func (n nanosInto) Scan(src any) error {
+	v, ok := src.(int64)
+	if !ok {
+		return fmt.Errorf("a time as unix nanoseconds is an integer, not %T", src)
+	}
+	*n.t = fromNanos(v)
+	return nil
+}
+
+// jsonColumn scans a JSON column into v.
+type jsonColumn struct{ v any }
+
+func (j jsonColumn) Scan(src any) error {
+	raw, ok := src.([]byte)
+	if !ok {
+		if s, isString := src.(string); isString {
+			raw = []byte(s)
+		} else {
+			return fmt.Errorf("a JSON column holds bytes, not %T", src)
+		}
+	}
+	return json.Unmarshal(raw, j.v)
+}
+
+// dumped are the tables a dump reads, in load order (store.Kinds), after
+// the counters.
+var dumped = []table{
+	{store.KindIncident, `SELECT body FROM incidents ORDER BY id`, body[bot.Incident]()},
+	{store.KindEvent, `SELECT body FROM events ORDER BY incident_id, seq`, body[bot.Event]()},
+	{store.KindSeen, `SELECT source_id, incident_id, seq, at FROM seen ORDER BY source_id`, columns(func(rows pgx.Rows, sn *store.Seen) error {
+		return rows.Scan(&sn.SourceID, &sn.IncidentID, &sn.Seq, nanosInto{&sn.At})
+	})},
+	{store.KindPage, `SELECT body FROM pages ORDER BY id`, body[bot.Page]()},
+	{store.KindPageRef, `SELECT ref, page_id FROM page_refs ORDER BY ref`, columns(func(rows pgx.Rows, pr *store.PageRef) error {
+		return rows.Scan(&pr.Ref, &pr.PageID)
+	})},
+	{store.KindReminder, `SELECT incident_id, kind, at FROM reminders ORDER BY incident_id, kind`, columns(func(rows pgx.Rows, r *bot.Reminder) error {
+		return rows.Scan(&r.IncidentID, &r.Kind, nanosInto{&r.At})
+	})},
+	{store.KindFollowUp, `SELECT body FROM followups ORDER BY number`, body[bot.FollowUp]()},
+	{store.KindPostmortem, `SELECT incident_id, markdown FROM postmortems ORDER BY incident_id`, columns(func(rows pgx.Rows, pm *store.Postmortem) error {
+		return rows.Scan(&pm.IncidentID, &pm.Markdown)
+	})},
+	{store.KindAlertKey, `SELECT key, incident_id FROM alert_keys ORDER BY key`, columns(func(rows pgx.Rows, ak *store.AlertKey) error {
+		return rows.Scan(&ak.Key, &ak.IncidentID)
+	})},
+	{store.KindOnCall, `SELECT body FROM oncall_changes ORDER BY id`, body[bot.OnCallChange]()},
+	{store.KindCursor, `SELECT key, at FROM cursors ORDER BY key`, columns(func(rows pgx.Rows, c *store.Cursor) error {
+		return rows.Scan(&c.Key, nanosInto{&c.At})
+	})},
+	{store.KindHeartbeat, `SELECT body FROM heartbeats ORDER BY name`, body[bot.HeartbeatState]()},
+	{store.KindNamed, `SELECT name, ref FROM named ORDER BY name`, columns(func(rows pgx.Rows, n *store.Named) error {
+		return rows.Scan(&n.Name, jsonColumn{&n.Ref})
+	})},
+	{store.KindJob, `SELECT j.body, w.key IS NOT NULL FROM jobs j LEFT JOIN jobs_wanted w ON w.key = j.key ORDER BY j.key`, columns(func(rows pgx.Rows, jr *store.JobRecord) error {
+		return rows.Scan(jsonColumn{&jr.Job}, &jr.Wanted)
+	})},
+}
 
 // Dump implements store.Dumper, from one repeatable-read snapshot.
 func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
@@ -23,34 +118,6 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 			}
 			return fn(r)
 		}
-		// each runs query and hands each row to scan, which emits.
-		each := func(query string, scan func(pgx.Rows) error) error {
-			rows, err := tx.Query(ctx, query)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				if err := scan(rows); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
-		}
-		// bodies emits the JSON bodies of query, re-encoded by their type.
-		bodies := func(kind, query string, newT func() any) error {
-			return each(query, func(rows pgx.Rows) error {
-				var raw []byte
-				if err := rows.Scan(&raw); err != nil {
-					return err
-				}
-				v := newT()
-				if err := json.Unmarshal(raw, v); err != nil {
-					return fmt.Errorf("decode %s: %w", kind, err)
-				}
-				return emit(kind, v)
-			})
-		}
 		for _, name := range []string{"incident", "followup", "job"} {
 			var n int64
 			if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT n FROM counters WHERE name = $1), 0)`, name).Scan(&n); err != nil {
@@ -60,119 +127,32 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 				return err
 			}
 		}
-		steps := []func() error{
-			func() error {
-				return bodies(store.KindIncident, `SELECT body FROM incidents ORDER BY id`, func() any { return &bot.Incident{} })
-			},
-			func() error {
-				return bodies(store.KindEvent, `SELECT body FROM events ORDER BY incident_id, seq`, func() any { return &bot.Event{} })
-			},
-			func() error {
-				return each(`SELECT source_id, incident_id, seq, at FROM seen ORDER BY source_id`, func(rows pgx.Rows) error {
-					var sn store.Seen
-					var at int64
-					if err := rows.Scan(&sn.SourceID, &sn.IncidentID, &sn.Seq, &at); err != nil {
-						return err
-					}
-					sn.At = fromNanos(at)
-					return emit(store.KindSeen, sn)
-				})
-			},
-			func() error {
-				return bodies(store.KindPage, `SELECT body FROM pages ORDER BY id`, func() any { return &bot.Page{} })
-			},
-			func() error {
-				return each(`SELECT ref, page_id FROM page_refs ORDER BY ref`, func(rows pgx.Rows) error {
-					var pr store.PageRef
-					if err := rows.Scan(&pr.Ref, &pr.PageID); err != nil {
-						return err
-					}
-					return emit(store.KindPageRef, pr)
-				})
-			},
-			func() error {
-				return each(`SELECT incident_id, kind, at FROM reminders ORDER BY incident_id, kind`, func(rows pgx.Rows) error {
-					var r bot.Reminder
-					var at int64
-					if err := rows.Scan(&r.IncidentID, &r.Kind, &at); err != nil {
-						return err
-					}
-					r.At = fromNanos(at)
-					return emit(store.KindReminder, r)
-				})
-			},
-			func() error {
-				return bodies(store.KindFollowUp, `SELECT body FROM followups ORDER BY number`, func() any { return &bot.FollowUp{} })
-			},
-			func() error {
-				return each(`SELECT incident_id, markdown FROM postmortems ORDER BY incident_id`, func(rows pgx.Rows) error {
-					var pm store.Postmortem
-					if err := rows.Scan(&pm.IncidentID, &pm.Markdown); err != nil {
-						return err
-					}
-					return emit(store.KindPostmortem, pm)
-				})
-			},
-			func() error {
-				return each(`SELECT key, incident_id FROM alert_keys ORDER BY key`, func(rows pgx.Rows) error {
-					var ak store.AlertKey
-					if err := rows.Scan(&ak.Key, &ak.IncidentID); err != nil {
-						return err
-					}
-					return emit(store.KindAlertKey, ak)
-				})
-			},
-			func() error {
-				return bodies(store.KindOnCall, `SELECT body FROM oncall_changes ORDER BY id`, func() any { return &bot.OnCallChange{} })
-			},
-			func() error {
-				return each(`SELECT key, at FROM cursors ORDER BY key`, func(rows pgx.Rows) error {
-					var c store.Cursor
-					var at int64
-					if err := rows.Scan(&c.Key, &at); err != nil {
-						return err
-					}
-					c.At = fromNanos(at)
-					return emit(store.KindCursor, c)
-				})
-			},
-			func() error {
-				return bodies(store.KindHeartbeat, `SELECT body FROM heartbeats ORDER BY name`, func() any { return &bot.HeartbeatState{} })
-			},
-			func() error {
-				return each(`SELECT name, ref FROM named ORDER BY name`, func(rows pgx.Rows) error {
-					var n store.Named
-					var raw []byte
-					if err := rows.Scan(&n.Name, &raw); err != nil {
-						return err
-					}
-					if err := json.Unmarshal(raw, &n.Ref); err != nil {
-						return err
-					}
-					return emit(store.KindNamed, n)
-				})
-			},
-			func() error {
-				return each(`SELECT j.body, w.key IS NOT NULL FROM jobs j LEFT JOIN jobs_wanted w ON w.key = j.key ORDER BY j.key`, func(rows pgx.Rows) error {
-					var jr store.JobRecord
-					var raw []byte
-					if err := rows.Scan(&raw, &jr.Wanted); err != nil {
-						return err
-					}
-					if err := json.Unmarshal(raw, &jr.Job); err != nil {
-						return err
-					}
-					return emit(store.KindJob, jr)
-				})
-			},
-		}
-		for _, step := range steps {
-			if err := step(); err != nil {
-				return err
+		for _, t := range dumped {
+			if err := dumpTable(ctx, tx, t, emit); err != nil {
+				return fmt.Errorf("dumping %s: %w", t.kind, err)
 			}
 		}
 		return nil
 	})
+}
+
+// dumpTable emits every row of t.
+func dumpTable(ctx context.Context, tx pgx.Tx, t table, emit func(kind string, v any) error) error {
+	rows, err := tx.Query(ctx, t.query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := t.scan(rows)
+		if err != nil {
+			return err
+		}
+		if err := emit(t.kind, v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Load implements store.Dumper: records go into an empty database in one

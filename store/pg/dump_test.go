@@ -91,6 +91,11 @@ func TestMigrateBboltToPostgresAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, kind := range store.Kinds {
+		if tally.Counts[kind] == 0 {
+			t.Errorf("the fixture has no %s record: the copy of that table is not checked", kind)
+		}
+	}
 	if tally.Counts[store.KindIncident] != 3 || tally.Counts[store.KindEvent] != 9 || tally.Counts[store.KindJob] != 9 || tally.Counts[store.KindSeen] != 3 {
 		t.Errorf("copied %v", tally.Counts)
 	}
