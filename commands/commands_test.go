@@ -74,23 +74,9 @@ func (e *env) do(user, channel, text string) string {
 	return console.RenderMessage(resp.Message)
 }
 
-func (e *env) incident(n int64) *bot.Incident {
-	e.t.Helper()
-	inc, err := e.store.IncidentByNumber(context.Background(), n)
-	if err != nil {
-		e.t.Fatalf("INC-%d: %v", n, err)
-	}
-	return inc
-}
+func (e *env) incident(n int64) *bot.Incident { e.t.Helper(); return e.Incident(n) }
 
-func (e *env) events(inc *bot.Incident) []bot.Event {
-	e.t.Helper()
-	evs, err := e.store.Events(context.Background(), inc.ID, 0, 0)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return evs
-}
+func (e *env) events(inc *bot.Incident) []bot.Event { e.t.Helper(); return e.Events(inc) }
 
 func (e *env) incidentCount() int {
 	e.t.Helper()

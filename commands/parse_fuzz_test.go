@@ -14,8 +14,6 @@ func FuzzCommandArguments(f *testing.F) {
 	for _, seed := range []string{
 		`"Checkout is down" sev:1 service:payments commander:<@U1|alice> private summary:"EU cards"`,
 		`check the logs <@U2|bob> due:2026-12-01`, `due:2026-13-45 x`, `commander:nobody`,
-		`<@U1> now 2h`, `tomorrow 2026-12-01T14:00 90m`, `2026-11-21T10:00:00+01:00 1w`, `99999999999999w 0d -5h`,
-		`who is on call for payments next week?`, `hey klaxon who's oncall db right now`, `I'm on call tonight`,
 	} {
 		f.Add(seed)
 	}
