@@ -185,6 +185,10 @@ type GroupKeeper interface {
 	// SetGroup makes userIDs exactly the members of group (a Slack user
 	// group's handle, a Discord role's id). It is idempotent.
 	SetGroup(ctx context.Context, group string, userIDs []string) error
+	// GroupMention shows group in a message without notifying its
+	// members (klaxon's posts mention groups to say who is on call, not
+	// to page them).
+	GroupMention(group string) string
 }
 
 // Archiver is a chat that can put an incident's channel away once the

@@ -67,13 +67,14 @@ func ParseMention(token string) (User, bool) {
 // Person is a klaxon identity: one human with accounts on several platforms.
 // Schedules, roles and pages refer to people, so one schedule serves all.
 type Person struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	TimeZone  string `json:"time_zone,omitempty"`
-	SlackID   string `json:"slack_id,omitempty"`
-	DiscordID string `json:"discord_id,omitempty"`
-	Email     string `json:"email,omitempty"`
-	Phone     string `json:"phone,omitempty"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	TimeZone string `json:"time_zone,omitempty"`
+	// Accounts are the person's user ids by chat platform. On the console
+	// a person's user id is their klaxon id.
+	Accounts map[Platform]string `json:"accounts,omitempty"`
+	Email    string              `json:"email,omitempty"`
+	Phone    string              `json:"phone,omitempty"`
 }
 
 var personID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
@@ -92,15 +93,10 @@ func (p Person) Validate() error {
 // UserID returns p's user id on platform, or "" if p has none there. On the
 // console a person's user id is their klaxon id.
 func (p Person) UserID(platform Platform) string {
-	switch platform {
-	case PlatformSlack:
-		return p.SlackID
-	case PlatformDiscord:
-		return p.DiscordID
-	case PlatformConsole:
+	if platform == PlatformConsole {
 		return p.ID
 	}
-	return ""
+	return p.Accounts[platform]
 }
 
 // People is the configured directory of people.

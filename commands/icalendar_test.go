@@ -171,7 +171,7 @@ func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
 		cfg.Schedules = []*bot.Schedule{s}
 		cfg.FeedTokens = map[string]string{"schedule:prop": "tok"}
 		for i := range cfg.People {
-			cfg.People[i].SlackID = "U" + cfg.People[i].ID
+			cfg.People[i].Accounts = map[bot.Platform]string{bot.PlatformSlack: "U" + cfg.People[i].ID}
 		}
 		keeper := &groupRecorder{Console: console.New(io.Discard)}
 		cfg.Chats = []bot.Chat{keeper}

@@ -214,34 +214,42 @@ func TestCalendarWordsInQuestionsAndCommands(t *testing.T) {
 	}
 }
 
+// keeper is a chat of platform p that keeps groups and writes their
+// mentions its own way.
+type keeper struct {
+	bot.Chat
+	p bot.Platform
+}
+
+func (k keeper) Platform() bot.Platform                           { return k.p }
+func (k keeper) SetGroup(context.Context, string, []string) error { return nil }
+func (k keeper) GroupMention(group string) string                 { return "[" + string(k.p) + " group " + group + "]" }
+
 // TestOnCallNamesItsGroups: /oncall now names the group or role that
-// reaches each schedule's on-call, on its own platform; a question about
-// another time does not (the group holds who is on call now).
+// reaches each schedule's on-call, on its own platform and as that
+// platform's adapter writes it; a question about another time does not
+// (the group holds who is on call now).
 func TestOnCallNamesItsGroups(t *testing.T) {
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	cfg := onCallConfig(t)
 	cfg.Groups = []oncall.Group{
 		{Platform: bot.PlatformSlack, Group: "payments-oncall", Schedules: []string{"payments-primary"}},
 		{Platform: bot.PlatformDiscord, Group: "123456789012345678", Schedules: []string{"payments-primary", "db"}},
 	}
-	clock := bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC))
-	oc, err := oncall.New(context.Background(), s, clock, zerolog.Nop(), cfg)
+	h := commandstest.New(t, commandstest.OnCall(cfg), commandstest.OnCallAlone(), commandstest.PollEvery(0))
+	cfg.Chats = []bot.Chat{keeper{h.Console, bot.PlatformSlack}, keeper{h.Console, bot.PlatformDiscord}}
+	oc, err := oncall.New(context.Background(), h.Store, h.Clock, zerolog.Nop(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := func(p bot.Platform, when string) []string {
-		return strings.Split(oc.Report(p, cfg.Schedules, clock.Now(), time.UTC, when).Text, "\n")
+		return strings.Split(oc.Report(p, cfg.Schedules, h.Clock.Now(), time.UTC, when).Text, "\n")
 	}
 	slack := lines(bot.PlatformSlack, "now")
-	if !strings.HasSuffix(slack[0], " · mention @payments-oncall") || strings.Contains(slack[1]+slack[2], "mention") {
+	if !strings.HasSuffix(slack[0], " · mention [slack group payments-oncall]") || strings.Contains(slack[1]+slack[2], "mention") {
 		t.Errorf("Slack lines name the wrong groups:\n%s", strings.Join(slack, "\n"))
 	}
 	discord := lines(bot.PlatformDiscord, "now")
-	if !strings.HasSuffix(discord[0], " · mention <@&123456789012345678>") || strings.Contains(discord[1], "mention") || !strings.HasSuffix(discord[2], "<@&123456789012345678>") {
+	if want := "[discord group 123456789012345678]"; !strings.HasSuffix(discord[0], " · mention "+want) || strings.Contains(discord[1], "mention") || !strings.HasSuffix(discord[2], want) {
 		t.Errorf("Discord lines name the wrong roles:\n%s", strings.Join(discord, "\n"))
 	}
 	if later := lines(bot.PlatformSlack, "tomorrow"); strings.Contains(strings.Join(later, "\n"), "mention") {

@@ -27,6 +27,11 @@ const (
 	appFlagGuildMembersLimited = 1 << 15
 )
 
+// GroupMention implements bot.GroupKeeper: the role's mention, which does
+// not notify its holders because klaxon's messages only let user
+// mentions notify (allowed_mentions).
+func (a *Adapter) GroupMention(roleID string) string { return "<@&" + roleID + ">" }
+
 // SetGroup implements bot.GroupKeeper: the role roleID is held by exactly
 // userIDs.
 func (a *Adapter) SetGroup(ctx context.Context, roleID string, userIDs []string) error {

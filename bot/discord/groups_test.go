@@ -69,3 +69,15 @@ func TestOnCallRoleRefusals(t *testing.T) {
 		t.Errorf("the check still reports the intent after it was turned on: %q", problems)
 	}
 }
+
+// A role is mentioned as Discord writes it; klaxon's allowed_mentions keep
+// it from notifying the role's holders.
+func TestGroupMentionIsTheRoleMention(t *testing.T) {
+	a, err := discord.New(discord.Config{Token: discordfake.Token, ApplicationID: discordfake.AppID, GuildID: discordfake.GuildID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.GroupMention("123456789012345678"); got != "<@&123456789012345678>" {
+		t.Errorf("GroupMention = %q; want <@&123456789012345678>", got)
+	}
+}

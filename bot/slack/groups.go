@@ -30,6 +30,10 @@ func unpaid(code string) bool {
 	return code == "paid_teams_only" || code == "plan_upgrade_required"
 }
 
+// GroupMention implements bot.GroupKeeper: the handle as text; a
+// <!subteam^…> mention would page the group's members on every post.
+func (a *Adapter) GroupMention(handle string) string { return "@" + handle }
+
 // SetGroup implements bot.GroupKeeper: handle's members become exactly
 // userIDs.
 func (a *Adapter) SetGroup(ctx context.Context, handle string, userIDs []string) error {

@@ -47,3 +47,12 @@ func TestUserGroupsOnAFreeWorkspace(t *testing.T) {
 		t.Errorf("user group = %+v, %v; want it made with alice", g, ok)
 	}
 }
+
+// A user group is named by its handle as text: a <!subteam^…> mention
+// would page its members on every post.
+func TestGroupMentionIsTheHandleAsText(t *testing.T) {
+	a := slack.New(slack.Config{AppToken: "xapp-1", BotToken: "xoxb-1", Log: zerolog.New(io.Discard)})
+	if got := a.GroupMention("payments-oncall"); got != "@payments-oncall" {
+		t.Errorf("GroupMention = %q; want @payments-oncall", got)
+	}
+}

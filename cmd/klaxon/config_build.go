@@ -228,7 +228,13 @@ func (c *Config) severities() bot.Severities {
 }
 
 func (p PersonConfig) person() bot.Person {
-	return bot.Person{ID: p.ID, Name: p.Name, TimeZone: p.TimeZone, SlackID: p.SlackID, DiscordID: p.DiscordID, Email: p.Email, Phone: p.Phone}
+	accounts := map[bot.Platform]string{}
+	for platform, id := range map[bot.Platform]string{bot.PlatformSlack: p.SlackID, bot.PlatformDiscord: p.DiscordID} {
+		if id != "" {
+			accounts[platform] = id
+		}
+	}
+	return bot.Person{ID: p.ID, Name: p.Name, TimeZone: p.TimeZone, Accounts: accounts, Email: p.Email, Phone: p.Phone}
 }
 
 func (s ServiceConfig) service() bot.Service {

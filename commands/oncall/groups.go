@@ -22,13 +22,14 @@ type Group struct {
 // queue is the outbox queue of the group's updates.
 func (g Group) queue() string { return "group:" + string(g.Platform) + ":" + g.Group }
 
-// Mention shows the group in a message on its platform without notifying
-// its members: Slack's handle as text (a <!subteam^…> would page them on
-// every post), Discord's role mention (klaxon's messages only let user
-// mentions notify).
-func (g Group) Mention() string {
-	if g.Platform == bot.PlatformDiscord {
-		return "<@&" + g.Group + ">"
+// mention shows g in a message without notifying its members, as its
+// platform's adapter writes it; "@group" where no connected chat keeps
+// groups.
+func (o *OnCall) mention(g Group) string {
+	for _, c := range o.cfg.Chats {
+		if k, ok := c.(bot.GroupKeeper); ok && c.Platform() == g.Platform {
+			return k.GroupMention(g.Group)
+		}
 	}
 	return "@" + g.Group
 }
@@ -121,8 +122,8 @@ func (o *OnCall) GroupMentions(p bot.Platform, service string) []string {
 		if s.Service != service {
 			continue
 		}
-		if g, ok := o.groupFor(p, s.ID); ok && !slices.Contains(out, g.Mention()) {
-			out = append(out, g.Mention())
+		if g, ok := o.groupFor(p, s.ID); ok && !slices.Contains(out, o.mention(g)) {
+			out = append(out, o.mention(g))
 		}
 	}
 	return out

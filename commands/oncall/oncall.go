@@ -223,7 +223,7 @@ func (o *OnCall) ReportAt(platform bot.Platform, scheds []*bot.Schedule, at func
 			line += " · override"
 		}
 		if g, ok := o.groupFor(platform, s.ID); ok && when == "now" {
-			line += " · mention " + g.Mention()
+			line += " · mention " + o.mention(g)
 		}
 		lines = append(lines, line)
 	}
