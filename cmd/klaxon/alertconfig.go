@@ -18,31 +18,19 @@ import (
 	"github.com/klaxon-bot/klaxon/commands/hooks"
 )
 
-// platform is the chat platform klaxon speaks first: where schedule
-// handoffs and alert incidents go unless configured otherwise.
-func (c *Config) platform() bot.Platform {
-	switch {
-	case c.Slack.BotToken != "":
-		return bot.PlatformSlack
-	case c.Discord.Token != "":
-		return bot.PlatformDiscord
-	}
-	return bot.PlatformConsole
-}
-
 // alertsConfig checks the alerts section and turns it into the intake
 // policy and the enabled sources, naming the first bad key.
 func (c *Config) alertsConfig() (alerts.Config, map[string]web.Source, error) {
 	out := alerts.Config{Platform: c.platform(), DefaultSeverity: c.Alerts.DefaultSeverity, MitigateOnResolve: c.Alerts.MitigateOnResolve}
-	switch p := bot.Platform(c.Alerts.Platform); p {
-	case "":
-	case bot.PlatformSlack, bot.PlatformDiscord, bot.PlatformConsole:
-		if !strings.Contains(c.Mode(), string(p)) {
+	switch p := bot.Platform(c.Alerts.Platform); {
+	case p == "":
+	case knownPlatform(p):
+		if !slices.Contains(strings.Split(c.Mode(), "+"), string(p)) {
 			return out, nil, bad("alerts.platform", "%q is not connected (klaxon runs in %s mode)", p, c.Mode())
 		}
 		out.Platform = p
 	default:
-		return out, nil, bad("alerts.platform", "%q is not one of slack, discord, console", p)
+		return out, nil, bad("alerts.platform", "%q is not one of %s", p, platformNames())
 	}
 	sevs := c.severities()
 	if c.Alerts.DefaultSeverity != "" {

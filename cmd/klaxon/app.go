@@ -113,7 +113,7 @@ func (a *app) initChats(context.Context) error {
 	for _, p := range platforms {
 		a.chats = append(a.chats, p)
 		run := func(ctx context.Context) error { return p.Run(ctx, a.mux) }
-		if p.Platform() == bot.PlatformDiscord {
+		if leaderOnly(p.Platform()) {
 			a.leaderWork = append(a.leaderWork, run)
 		} else {
 			a.serve = append(a.serve, run)

@@ -229,9 +229,9 @@ func (c *Config) severities() bot.Severities {
 
 func (p PersonConfig) person() bot.Person {
 	accounts := map[bot.Platform]string{}
-	for platform, id := range map[bot.Platform]string{bot.PlatformSlack: p.SlackID, bot.PlatformDiscord: p.DiscordID} {
-		if id != "" {
-			accounts[platform] = id
+	for _, cp := range chatPlatforms() {
+		if id := cp.userID(p); id != "" {
+			accounts[cp.id] = id
 		}
 	}
 	return bot.Person{ID: p.ID, Name: p.Name, TimeZone: p.TimeZone, Accounts: accounts, Email: p.Email, Phone: p.Phone}
@@ -267,12 +267,18 @@ func (c *Config) groups() []oncall.Group {
 		out = append(out, oncall.Group{Platform: p, Group: group, Schedules: []string{schedule}})
 	}
 	for _, s := range c.Schedules {
-		if c.Slack.BotToken != "" {
-			add(bot.PlatformSlack, strings.TrimPrefix(s.SlackUserGroup, "@"), s.ID)
+		for _, cp := range c.connected() {
+			add(cp.id, cp.group(s), s.ID)
 		}
-		if c.Discord.Token != "" {
-			add(bot.PlatformDiscord, s.DiscordRole, s.ID)
-		}
+	}
+	return out
+}
+
+// announceChannels are the announcement channels by platform.
+func (c *Config) announceChannels() map[bot.Platform]string {
+	out := map[bot.Platform]string{bot.PlatformConsole: c.Console.AnnounceChannel}
+	for _, cp := range chatPlatforms() {
+		out[cp.id] = cp.announce(c)
 	}
 	return out
 }
@@ -452,19 +458,15 @@ func (c *Config) commandsConfig() commands.Config {
 		tmpl = os.DirFS(c.Templates.Dir)
 	}
 	return commands.Config{
-		Templates:      tmpl,
-		UpdateEvery:    every,
-		CommanderNag:   c.Incidents.CommanderNag,
-		Severities:     c.severities(),
-		Roles:          roles,
-		Services:       services,
-		People:         people,
-		ChannelPattern: c.Incidents.ChannelPattern,
-		Announce: map[bot.Platform]string{
-			bot.PlatformConsole: c.Console.AnnounceChannel,
-			bot.PlatformSlack:   c.Slack.AnnounceChannel,
-			bot.PlatformDiscord: c.Discord.AnnounceChannel,
-		},
+		Templates:         tmpl,
+		UpdateEvery:       every,
+		CommanderNag:      c.Incidents.CommanderNag,
+		Severities:        c.severities(),
+		Roles:             roles,
+		Services:          services,
+		People:            people,
+		ChannelPattern:    c.Incidents.ChannelPattern,
+		Announce:          c.announceChannels(),
 		HighlightEmoji:    emoji,
 		RestrictLifecycle: c.Incidents.RestrictLifecycle,
 		Admins:            c.Incidents.Admins,

@@ -10,26 +10,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
-	discordbot "github.com/klaxon-bot/klaxon/bot/discord"
-	slackbot "github.com/klaxon-bot/klaxon/bot/slack"
-	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/store"
 )
-
-// Mode says which chat platforms the config connects to.
-func (c *Config) Mode() string {
-	var modes []string
-	if c.Slack.BotToken != "" {
-		modes = append(modes, "slack")
-	}
-	if c.Discord.Token != "" {
-		modes = append(modes, "discord")
-	}
-	if len(modes) == 0 {
-		return "console"
-	}
-	return strings.Join(modes, "+")
-}
 
 // Logger builds the process logger: JSON lines, or human-readable text on a
 // terminal.
@@ -65,34 +47,6 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	return runAll(ctx, a.serve)
 }
 
-// platform is a chat platform's adapter: a bot.Chat that connects and
-// checks its own installation.
-type platform interface {
-	bot.Chat
-	bot.SelfChecker
-	Run(ctx context.Context, mux *bot.Mux) error
-}
-
-// platforms builds the adapters of the chat platforms cfg configures,
-// without connecting them.
-func (c *Config) platforms(log zerolog.Logger, clock bot.Clock, policy commands.Config) ([]platform, error) {
-	var out []platform
-	if c.Slack.BotToken != "" {
-		out = append(out, slackbot.New(slackbot.Config{AppToken: c.Slack.AppToken.Reveal(), BotToken: c.Slack.BotToken.Reveal(),
-			APIURL: c.Slack.APIURL, UserGroups: c.groupNames(bot.PlatformSlack), Log: log, Clock: clock}))
-	}
-	if c.Discord.Token != "" {
-		dc, err := discordbot.New(discordbot.Config{Token: c.Discord.Token.Reveal(), ApplicationID: c.Discord.ApplicationID,
-			GuildID: c.Discord.GuildID, APIURL: c.Discord.APIURL, GatewayURL: c.Discord.GatewayURL, CategoryID: c.Discord.CategoryID, ArchiveCategoryID: c.Discord.ArchiveCategoryID,
-			Severities: policy.Severities, Services: policy.Services, Schedules: c.scheduleIDs(), Roles: c.groupNames(bot.PlatformDiscord), Log: log, Clock: clock})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, dc)
-	}
-	return out, nil
-}
-
 // warnings lists what the chats' start-up checks found missing, for /readyz.
 func warnings(chats []bot.Chat) func() []string {
 	return func() []string {
@@ -119,7 +73,7 @@ func ready(s store.Backend, chats []bot.Chat, role *atomic.Value) func() error {
 			return err
 		}
 		for _, c := range chats {
-			if c.Platform() == bot.PlatformDiscord && role.Load() != roleLeader {
+			if leaderOnly(c.Platform()) && role.Load() != roleLeader {
 				continue
 			}
 			if cc, ok := c.(interface{ Connected() bool }); ok && !cc.Connected() {

@@ -13,9 +13,12 @@ func (c *Config) incidentTypes() bot.IncidentTypes {
 	for _, tc := range c.Incidents.Types {
 		t := bot.IncidentType{ID: tc.ID, Name: tc.Name, Private: tc.Private, ChannelPattern: tc.ChannelPattern,
 			EscalationPolicy: tc.EscalationPolicy, StatusPage: tc.StatusPage == nil || *tc.StatusPage, Announce: map[bot.Platform]string{}}
-		for p, ch := range map[bot.Platform]string{bot.PlatformConsole: tc.Announce.Console, bot.PlatformSlack: tc.Announce.Slack, bot.PlatformDiscord: tc.Announce.Discord} {
-			if ch != "" {
-				t.Announce[p] = ch
+		if tc.Announce.Console != "" {
+			t.Announce[bot.PlatformConsole] = tc.Announce.Console
+		}
+		for _, p := range chatPlatforms() {
+			if ch := p.typeAnnounce(tc); ch != "" {
+				t.Announce[p.id] = ch
 			}
 		}
 		for _, f := range tc.Fields {
