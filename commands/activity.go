@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -19,7 +20,7 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 	}
 	inc, err := c.incidentByChannel(ctx, a.Platform, a.Channel.ID)
 	if isNotFound(err) {
-		c.watch(ctx, a) // a reaction on a page DM
+		watch(ctx, c.followers, a) // a reaction on a page DM
 		return nil
 	}
 	if bot.ErrorCode(err) == bot.EUNAVAILABLE {
@@ -39,7 +40,7 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 		if prev == "" {
 			// Discord does not send the text an edit replaced; the timeline
 			// has it, from the message or its last edit.
-			prev = c.previousText(ctx, inc.ID, a.Ref)
+			prev = previousText(ctx, c.store, c.log, inc.ID, a.Ref)
 		}
 		if prev != "" {
 			ev.Meta = map[string]string{"previous_text": prev}
@@ -48,13 +49,13 @@ func (c *Incidents) Record(ctx context.Context, a bot.Activity) error {
 	if err := c.store.Update(ctx, func(tx bot.Tx) error { return tx.AppendEvents(inc.ID, ev) }); err != nil {
 		return bot.Internal(err, "klaxon could not record that in the timeline.")
 	}
-	c.watch(ctx, a)
+	watch(ctx, c.followers, a)
 	return nil
 }
 
 // watch shows channel activity to the followers that watch it.
-func (c *Incidents) watch(ctx context.Context, a bot.Activity) {
-	for _, f := range c.followers {
+func watch(ctx context.Context, followers []bot.Follower, a bot.Activity) {
+	for _, f := range followers {
 		if w, ok := f.(bot.Watcher); ok {
 			w.Watch(ctx, a)
 		}
@@ -64,14 +65,15 @@ func (c *Incidents) watch(ctx context.Context, a bot.Activity) {
 // editLookback bounds how far back an edit's message is looked for.
 const editLookback = 5000
 
-// previousText is the text of the message ref as the timeline last had it.
-func (c *Incidents) previousText(ctx context.Context, id uuid.UUID, ref bot.MessageRef) string {
+// previousText is the text of the message ref as incident id's timeline
+// last had it.
+func previousText(ctx context.Context, store bot.Store, log zerolog.Logger, id uuid.UUID, ref bot.MessageRef) string {
 	if ref.ID == "" {
 		return ""
 	}
-	ev, _, err := c.store.LastAbout(ctx, id, ref, editLookback, bot.EventMessage, bot.EventMessageEdit, bot.EventFile)
+	ev, _, err := store.LastAbout(ctx, id, ref, editLookback, bot.EventMessage, bot.EventMessageEdit, bot.EventFile)
 	if err != nil {
-		c.log.Warn().Err(err).Msg("looking up an edited message's text")
+		log.Warn().Err(err).Msg("looking up an edited message's text")
 	}
 	return ev.Text
 }

@@ -264,7 +264,7 @@ func (o *chatJobs) createChannel(ctx context.Context, chat bot.Chat, inc *bot.In
 	}
 	const attempts = 10
 	for attempt := 1; attempt <= attempts; attempt++ {
-		name := ChannelName(o.c.channelPattern(inc), inc, attempt)
+		name := ChannelName(o.c.cfg.channelPattern(inc), inc, attempt)
 		ch, err := chat.CreateChannel(ctx, bot.ChannelSpec{Name: name, Topic: Topic(inc), Purpose: Purpose(inc), Private: inc.Private})
 		if errors.Is(err, bot.ErrNameTaken) {
 			found, ok, ferr := chat.FindChannel(ctx, name, inc.Key())

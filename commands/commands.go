@@ -78,6 +78,7 @@ type Incidents struct {
 	cfg   Config
 
 	followers    []bot.Follower // add what follows from each change (pages, hook events)
+	slash        *slash         // the /incident commands
 	interactions *Interactions  // forms, buttons, shortcuts, App Home and plain-language questions
 	followUps    *FollowUps     // follow-ups and their reminders
 	reports      *Reports       // postmortems, stats and timelines
@@ -109,6 +110,7 @@ func New(store Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger, cfg
 	}
 	c := &Incidents{store: store, chats: m, clock: clock, log: log, cfg: cfg, templates: tmpl}
 	c.outbox = outbox.New(store, &chatJobs{c: c, store: store}, clock, log, cfg.Wake)
+	c.slash = &slash{lc: c, store: store, clock: clock}
 	c.interactions = &Interactions{lc: c, store: store, clock: clock, log: log}
 	c.followUps = &FollowUps{lc: c, store: store, clock: clock, log: log}
 	c.reports = &Reports{lc: c, store: store, clock: clock, log: log}
@@ -116,6 +118,14 @@ func New(store Store, chats []bot.Chat, clock bot.Clock, log zerolog.Logger, cfg
 		c.Follow(archiving{after: cfg.ArchiveAfter})
 	}
 	return c
+}
+
+// slash are the /incident commands typed in chat: each reads its
+// arguments and acts through the lifecycle.
+type slash struct {
+	lc    *Incidents
+	store Store
+	clock bot.Clock
 }
 
 // Interactions are the incident forms (declare, update, severity,
@@ -184,13 +194,13 @@ func (c *Incidents) committed() { c.cfg.Wake.Committed() }
 
 // typeParams are declare's type: option and one option per custom field
 // (Discord's slash command offers each), when types are configured.
-func (c *Incidents) typeParams() []bot.Param {
-	if len(c.cfg.Types) == 0 {
+func (cfg *Config) typeParams() []bot.Param {
+	if len(cfg.Types) == 0 {
 		return nil
 	}
-	ids := c.cfg.Types.IDs()
+	ids := cfg.Types.IDs()
 	out := []bot.Param{{Name: "type", Desc: "The incident type: " + strings.Join(ids, ", "), Key: "type", Usage: "[type:<" + strings.Join(ids, "|") + ">]"}}
-	for _, f := range c.cfg.Types.Fields() {
+	for _, f := range cfg.Types.Fields() {
 		p := bot.Param{Name: f.ID, Desc: f.Label + " (" + f.Type.ID + ")", Key: f.ID, Usage: "[" + f.ID + ":…]"}
 		if f.Kind == bot.CustomUser {
 			p.Kind, p.Usage = bot.ParamUser, "["+f.ID+":@person]"
@@ -220,25 +230,25 @@ func (c *Incidents) Register(m *bot.Mux) {
 			{Name: "commander", Desc: "Who leads (default: you)", Kind: bot.ParamUser, Key: "commander", Usage: "[commander:@person]"},
 			{Name: "summary", Desc: "Who is affected and how", Key: "summary", Usage: `[summary:"…"]`},
 			{Name: "private", Desc: "Private channel, no announcement", Kind: bot.ParamFlag, Flag: "private"},
-		}, c.typeParams()...),
+		}, c.cfg.typeParams()...),
 			Summary: "Declare an incident: new channel, pinned summary, announcement.",
 			Help:    "Severity defaults to the lowest level (" + c.cfg.Severities.Default().Name + "); you are the commander unless you name one. Private incidents get a private channel and no announcement.",
-			Handler: c.handleDeclare},
+			Handler: c.slash.handleDeclare},
 		bot.Command{Name: "incident update", Params: []bot.Param{bot.IncidentParam,
 			{Name: "public", Desc: "Also show it on the status page", Kind: bot.ParamFlag, Flag: "--public"},
-			{Name: "text", Desc: "The update", Required: true}}, Summary: "Post a status update; it shows in the pinned summary, and with --public on the status page.", Handler: c.handleUpdate},
-		bot.Command{Name: "incident sev", Params: []bot.Param{bot.IncidentParam, {Name: "level", Desc: "The new severity", Kind: bot.ParamSeverity, Required: true}}, Summary: "Change the severity (levels: " + c.cfg.Severities.Names() + ").", Handler: c.handleSeverity},
+			{Name: "text", Desc: "The update", Required: true}}, Summary: "Post a status update; it shows in the pinned summary, and with --public on the status page.", Handler: c.slash.handleUpdate},
+		bot.Command{Name: "incident sev", Params: []bot.Param{bot.IncidentParam, {Name: "level", Desc: "The new severity", Kind: bot.ParamSeverity, Required: true}}, Summary: "Change the severity (levels: " + c.cfg.Severities.Names() + ").", Handler: c.slash.handleSeverity},
 		bot.Command{Name: "incident role", Params: []bot.Param{bot.IncidentParam,
 			{Name: "role", Desc: "commander, comms, scribe, …", Required: true},
-			{Name: "person", Desc: "Who", Kind: bot.ParamUser, Required: true}}, Summary: "Give someone a role (" + roleNames(c.cfg.Roles) + ").", Handler: c.handleRole},
-		bot.Command{Name: "incident ack", Params: []bot.Param{bot.IncidentParam}, Summary: "Acknowledge: you are on it (stops paging).", Handler: c.handleAck},
-		bot.Command{Name: "incident mitigate", Params: []bot.Param{bot.IncidentParam}, Summary: "Mark the impact as stopped.", Handler: c.simple(mitigateChange())},
-		bot.Command{Name: "incident resolve", Params: []bot.Param{bot.IncidentParam, {Name: "summary", Desc: "What fixed it"}}, Summary: "Resolve the incident, with an optional closing summary.", Handler: c.handleResolve},
-		bot.Command{Name: "incident reopen", Params: []bot.Param{bot.IncidentParam}, Summary: "Reopen a resolved incident.", Handler: c.simple(reopenChange())},
-		bot.Command{Name: "incident close", Params: []bot.Param{bot.IncidentParam}, Summary: "Close a resolved incident for good.", Handler: c.simple(closeChange())},
-		bot.Command{Name: "incident note", Params: []bot.Param{bot.IncidentParam, {Name: "text", Desc: "The note", Required: true}}, Summary: "Add a key event to the timeline.", Handler: c.handleNote},
-		bot.Command{Name: "incident status", Params: []bot.Param{bot.IncidentParam}, Summary: "Show the incident's summary.", Handler: c.handleStatus},
-		bot.Command{Name: "incident list", Params: []bot.Param{{Name: "all", Desc: "The latest 25 of any status", Kind: bot.ParamFlag, Flag: "all"}}, Summary: "List open incidents (all: the latest 25 of any status).", Handler: c.handleList},
+			{Name: "person", Desc: "Who", Kind: bot.ParamUser, Required: true}}, Summary: "Give someone a role (" + roleNames(c.cfg.Roles) + ").", Handler: c.slash.handleRole},
+		bot.Command{Name: "incident ack", Params: []bot.Param{bot.IncidentParam}, Summary: "Acknowledge: you are on it (stops paging).", Handler: c.slash.handleAck},
+		bot.Command{Name: "incident mitigate", Params: []bot.Param{bot.IncidentParam}, Summary: "Mark the impact as stopped.", Handler: c.slash.simple(mitigateChange())},
+		bot.Command{Name: "incident resolve", Params: []bot.Param{bot.IncidentParam, {Name: "summary", Desc: "What fixed it"}}, Summary: "Resolve the incident, with an optional closing summary.", Handler: c.slash.handleResolve},
+		bot.Command{Name: "incident reopen", Params: []bot.Param{bot.IncidentParam}, Summary: "Reopen a resolved incident.", Handler: c.slash.simple(reopenChange())},
+		bot.Command{Name: "incident close", Params: []bot.Param{bot.IncidentParam}, Summary: "Close a resolved incident for good.", Handler: c.slash.simple(closeChange())},
+		bot.Command{Name: "incident note", Params: []bot.Param{bot.IncidentParam, {Name: "text", Desc: "The note", Required: true}}, Summary: "Add a key event to the timeline.", Handler: c.slash.handleNote},
+		bot.Command{Name: "incident status", Params: []bot.Param{bot.IncidentParam}, Summary: "Show the incident's summary.", Handler: c.slash.handleStatus},
+		bot.Command{Name: "incident list", Params: []bot.Param{{Name: "all", Desc: "The latest 25 of any status", Kind: bot.ParamFlag, Flag: "all"}}, Summary: "List open incidents (all: the latest 25 of any status).", Handler: c.slash.handleList},
 	)
 	m.Register(c.reports.commands()...)
 	m.Register(bot.Command{Name: "incident help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the commands, or help for one.", Handler: m.Help("incident")})

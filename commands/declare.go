@@ -57,7 +57,7 @@ func CustomFieldID(id string) string { return "cf_" + id }
 // values as stored.
 func (c *Incidents) checkDeclare(in DeclareInput) (bot.Severity, string, typed, bot.FieldErrors) {
 	errs := bot.FieldErrors{}
-	kind := c.checkType(in, errs)
+	kind := c.cfg.checkType(in, errs)
 	if err := bot.ValidateTitle(strings.TrimSpace(in.Title)); err != nil {
 		errs[FieldTitle] = bot.ErrorMessage(err)
 	}
@@ -90,15 +90,15 @@ type typed struct {
 // checkType checks in's type and custom fields: the type must be
 // configured, each value must suit its field, a required field must have
 // one, and only the type's own fields may be given.
-func (c *Incidents) checkType(in DeclareInput, errs bot.FieldErrors) typed {
+func (cfg *Config) checkType(in DeclareInput, errs bot.FieldErrors) typed {
 	var out typed
 	if in.Type != "" {
-		t, ok := c.cfg.Types.Get(in.Type)
+		t, ok := cfg.Types.Get(in.Type)
 		if !ok {
-			if len(c.cfg.Types) == 0 {
+			if len(cfg.Types) == 0 {
 				errs[FieldType] = "klaxon has no incident types configured."
 			} else {
-				errs[FieldType] = fmt.Sprintf("%q is not an incident type; pick one of %s.", in.Type, strings.Join(c.cfg.Types.IDs(), ", "))
+				errs[FieldType] = fmt.Sprintf("%q is not an incident type; pick one of %s.", in.Type, strings.Join(cfg.Types.IDs(), ", "))
 			}
 			return out
 		}
@@ -213,14 +213,14 @@ func example(key string) string {
 	return "payments"
 }
 
-func (c *Incidents) handleDeclare(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *slash) handleDeclare(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	if len(req.Args) == 0 && req.Trigger != "" {
 		// Bare `/incident declare` opens the form where the platform has one.
-		chat, err := c.chat(req.Platform)
+		chat, err := c.lc.chat(req.Platform)
 		if err != nil {
 			return nil, err
 		}
-		err = chat.OpenForm(ctx, req.Trigger, c.interactions.declareForm(DeclareInput{}, req.Channel))
+		err = chat.OpenForm(ctx, req.Trigger, c.lc.interactions.declareForm(DeclareInput{}, req.Channel))
 		if err == nil {
 			return nil, nil
 		}
@@ -228,12 +228,12 @@ func (c *Incidents) handleDeclare(ctx context.Context, req *bot.Request) (*bot.R
 			return nil, bot.Internal(err, "klaxon could not open the declaration form. Type the command with a title instead.")
 		}
 	}
-	in, err := ParseDeclare(req.Args, c.cfg.Types.FieldIDs()...)
+	in, err := ParseDeclare(req.Args, c.lc.cfg.Types.FieldIDs()...)
 	if err != nil {
 		return nil, err
 	}
 	in.DeclaredBy, in.Platform = req.User, req.Platform
-	return c.declareResponse(ctx, in)
+	return c.lc.declareResponse(ctx, in)
 }
 
 // declareResponse declares in and tells the declarer how it went.
@@ -247,7 +247,7 @@ func (c *Incidents) declareResponse(ctx context.Context, in DeclareInput) (*bot.
 	inc = c.awaitChannel(ctx, inc, channelWait)
 	where := inc.Channel.Mention()
 	if inc.Channel.IsZero() {
-		where = "#" + ChannelName(c.channelPattern(inc), inc, 1) + " (being created)"
+		where = "#" + ChannelName(c.cfg.channelPattern(inc), inc, 1) + " (being created)"
 	}
 	text := fmt.Sprintf("🚨 Declared *%s* (%s): %s → %s", inc.Key(), inc.Severity.Name, inc.Title, where)
 	if cmdr, ok := inc.Commander(); ok && cmdr.ID == in.DeclaredBy.ID {
@@ -389,7 +389,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		if err := tx.CreateIncident(&draft, evs...); err != nil {
 			return err
 		}
-		for _, r := range c.reminders(&draft) {
+		for _, r := range c.cfg.reminders(&draft) {
 			if err := tx.SetReminder(r); err != nil {
 				return err
 			}
@@ -403,7 +403,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 			jobs = append(jobs, j)
 		}
 		jobs = append(jobs, c.job(&draft, bot.OpPostSummary), c.job(&draft, bot.OpPin))
-		if announce := c.announceChannel(&draft); announce != "" {
+		if announce := c.cfg.announceChannel(&draft); announce != "" {
 			j := c.job(&draft, bot.OpAnnounce)
 			j.Channel = announce
 			jobs = append(jobs, j)
@@ -441,17 +441,20 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 }
 
 // Service resolves a service name against the catalogue.
-func (c *Incidents) Service(name string) (string, error) {
-	if len(c.cfg.Services) == 0 {
+func (c *Incidents) Service(name string) (string, error) { return c.cfg.service(name) }
+
+// service resolves a service name against the policy's catalogue.
+func (cfg *Config) service(name string) (string, error) {
+	if len(cfg.Services) == 0 {
 		slug := bot.Slug(name, 40)
 		if slug == "" {
 			return "", bot.Errorf(bot.EINVALID, "%q is not a usable service name; use letters and digits.", name)
 		}
 		return slug, nil
 	}
-	svc, ok := c.cfg.Services.Find(name)
+	svc, ok := cfg.Services.Find(name)
 	if !ok {
-		return "", bot.Errorf(bot.EINVALID, "There is no service %q. Known services: %s.", name, c.cfg.Services.IDs())
+		return "", bot.Errorf(bot.EINVALID, "There is no service %q. Known services: %s.", name, cfg.Services.IDs())
 	}
 	return svc.ID, nil
 }
@@ -470,42 +473,42 @@ func uniqueIDs(users ...bot.User) []string {
 
 // incidentType is inc's type as configured (the zero type when it has
 // none, or its type is no longer configured).
-func (c *Incidents) incidentType(inc *bot.Incident) bot.IncidentType {
-	t, _ := c.cfg.Types.Get(inc.Type)
+func (cfg *Config) incidentType(inc *bot.Incident) bot.IncidentType {
+	t, _ := cfg.Types.Get(inc.Type)
 	return t
 }
 
 // channelPattern names inc's channel: its type's pattern, else the
 // default.
-func (c *Incidents) channelPattern(inc *bot.Incident) string {
-	if p := c.incidentType(inc).ChannelPattern; p != "" {
+func (cfg *Config) channelPattern(inc *bot.Incident) string {
+	if p := cfg.incidentType(inc).ChannelPattern; p != "" {
 		return p
 	}
-	return c.cfg.ChannelPattern
+	return cfg.ChannelPattern
 }
 
 // announceChannel is where inc is announced on its platform: its type's
 // announcement channel (private incidents too: a type's channel is its
 // own audience), else the platform's for incidents that are not private;
 // empty: nowhere.
-func (c *Incidents) announceChannel(inc *bot.Incident) string {
-	if ch := c.incidentType(inc).Announce[inc.Platform]; ch != "" {
+func (cfg *Config) announceChannel(inc *bot.Incident) string {
+	if ch := cfg.incidentType(inc).Announce[inc.Platform]; ch != "" {
 		return ch
 	}
 	if inc.Private {
 		return ""
 	}
-	return c.cfg.Announce[inc.Platform]
+	return cfg.Announce[inc.Platform]
 }
 
 // typeValues is inc's type's name (the id, should the type be gone; ""
 // for an incident of no type) and its custom fields' values as people
 // read them (users as mentions), in the type's order.
-func (c *Incidents) typeValues(inc *bot.Incident) (name string, fields []bot.Field) {
+func (cfg *Config) typeValues(inc *bot.Incident) (name string, fields []bot.Field) {
 	if inc.Type == "" {
 		return "", nil
 	}
-	t := c.incidentType(inc)
+	t := cfg.incidentType(inc)
 	for _, f := range t.Fields {
 		if v := inc.Fields[f.ID]; v != "" {
 			fields = append(fields, bot.Field{Label: f.Label, Value: f.Show(v)})
@@ -515,8 +518,8 @@ func (c *Incidents) typeValues(inc *bot.Incident) (name string, fields []bot.Fie
 }
 
 // typeSummary is the summary's lines for inc's type and custom fields.
-func (c *Incidents) typeSummary(inc *bot.Incident) []bot.Field {
-	name, fields := c.typeValues(inc)
+func (cfg *Config) typeSummary(inc *bot.Incident) []bot.Field {
+	name, fields := cfg.typeValues(inc)
 	if name == "" {
 		return nil
 	}

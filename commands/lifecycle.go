@@ -70,8 +70,8 @@ func requester(req *bot.Request) bot.Actor {
 
 // run finds the request's incident, builds a change from the remaining
 // arguments and applies it.
-func (c *Incidents) run(ctx context.Context, req *bot.Request, build func(args []string) (change, error)) (*bot.Response, error) {
-	inc, args, err := c.Target(ctx, req)
+func (c *slash) run(ctx context.Context, req *bot.Request, build func(args []string) (change, error)) (*bot.Response, error) {
+	inc, args, err := c.lc.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (c *Incidents) run(ctx context.Context, req *bot.Request, build func(args [
 	if err != nil {
 		return nil, err
 	}
-	return c.apply(ctx, requester(req), inc.ID, ch)
+	return c.lc.apply(ctx, requester(req), inc.ID, ch)
 }
 
 // apply makes the change in one transaction with all its consequences:
@@ -117,7 +117,7 @@ func (c *Incidents) apply(ctx context.Context, who bot.Actor, id uuid.UUID, ch c
 		if err := tx.AppendEvents(cur.ID, ev); err != nil {
 			return err
 		}
-		for _, r := range c.reminders(&cur) {
+		for _, r := range c.cfg.reminders(&cur) {
 			if err := tx.SetReminder(r); err != nil {
 				return err
 			}
@@ -288,7 +288,7 @@ func closeChange() change {
 
 // The slash-command handlers: parse arguments, then apply a change.
 
-func (c *Incidents) handleUpdate(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *slash) handleUpdate(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	return c.run(ctx, req, func(args []string) (change, error) {
 		public := len(args) > 0 && args[0] == PublicFlag
 		if public {
@@ -298,12 +298,12 @@ func (c *Incidents) handleUpdate(ctx context.Context, req *bot.Request) (*bot.Re
 	})
 }
 
-func (c *Incidents) handleSeverity(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *slash) handleSeverity(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	return c.run(ctx, req, func(args []string) (change, error) {
 		if len(args) != 1 {
-			return change{}, bot.Errorf(bot.EINVALID, "Name one severity: %s.", c.cfg.Severities.Names())
+			return change{}, bot.Errorf(bot.EINVALID, "Name one severity: %s.", c.lc.cfg.Severities.Names())
 		}
-		sev, err := c.cfg.Severities.Parse(args[0])
+		sev, err := c.lc.cfg.Severities.Parse(args[0])
 		if err != nil {
 			return change{}, err
 		}
@@ -311,12 +311,12 @@ func (c *Incidents) handleSeverity(ctx context.Context, req *bot.Request) (*bot.
 	})
 }
 
-func (c *Incidents) handleRole(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *slash) handleRole(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	return c.run(ctx, req, func(args []string) (change, error) {
 		if len(args) != 2 {
 			return change{}, bot.Errorf(bot.EINVALID, "Name a role and a person, e.g. `/incident role comms @alice`.")
 		}
-		role, err := bot.ParseRole(args[0], c.cfg.Roles)
+		role, err := bot.ParseRole(args[0], c.lc.cfg.Roles)
 		if err != nil {
 			return change{}, err
 		}
@@ -329,7 +329,7 @@ func (c *Incidents) handleRole(ctx context.Context, req *bot.Request) (*bot.Resp
 }
 
 // simple makes a handler for a change that takes no arguments.
-func (c *Incidents) simple(ch change) bot.HandlerFunc {
+func (c *slash) simple(ch change) bot.HandlerFunc {
 	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 		return c.run(ctx, req, func(args []string) (change, error) {
 			if len(args) > 0 {
@@ -340,8 +340,8 @@ func (c *Incidents) simple(ch change) bot.HandlerFunc {
 	}
 }
 
-func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.Target(ctx, req)
+func (c *slash) handleResolve(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	inc, args, err := c.lc.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +351,7 @@ func (c *Incidents) handleResolve(ctx context.Context, req *bot.Request) (*bot.R
 			return nil, err
 		}
 	}
-	return c.resolve(ctx, requester(req), inc.ID, summary)
+	return c.lc.resolve(ctx, requester(req), inc.ID, summary)
 }
 
 // Mitigate marks incident id mitigated as who, as /incident mitigate does.
@@ -409,15 +409,15 @@ func (c *Incidents) draftFor(ctx context.Context, who bot.Actor, id uuid.UUID, c
 	return pm.Markdown, nil
 }
 
-func (c *Incidents) handleAck(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.Target(ctx, req)
+func (c *slash) handleAck(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	inc, args, err := c.lc.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	if len(args) > 0 {
 		return nil, bot.Errorf(bot.EINVALID, "`ack` takes no text.")
 	}
-	return c.Acknowledge(ctx, requester(req), inc.ID)
+	return c.lc.Acknowledge(ctx, requester(req), inc.ID)
 }
 
 // Acknowledge records that who is on the incident; its followers stop
@@ -447,7 +447,7 @@ func (c *Incidents) Acknowledge(ctx context.Context, who bot.Actor, id uuid.UUID
 // how it went).
 func (c *Incidents) summary(ctx context.Context, inc *bot.Incident) bot.Message {
 	m := SummaryMessage(inc, c.clock.Now())
-	m.Fields = append(m.Fields, c.typeSummary(inc)...)
+	m.Fields = append(m.Fields, c.cfg.typeSummary(inc)...)
 	if link := CallLink(c.cfg.CallURL, inc); link != "" && inc.Status.Active() {
 		m.Fields = append(m.Fields, bot.Field{Label: "Call", Value: "📞 " + link})
 	}
@@ -459,8 +459,8 @@ func (c *Incidents) summary(ctx context.Context, inc *bot.Incident) bot.Message 
 	return m
 }
 
-func (c *Incidents) handleNote(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.Target(ctx, req)
+func (c *slash) handleNote(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	inc, args, err := c.lc.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -476,8 +476,8 @@ func (c *Incidents) handleNote(ctx context.Context, req *bot.Request) (*bot.Resp
 	return bot.Reply("📌 Noted on the %s timeline as a key event.", inc.Key()), nil
 }
 
-func (c *Incidents) handleStatus(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	inc, args, err := c.Target(ctx, req)
+func (c *slash) handleStatus(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	inc, args, err := c.lc.Target(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -485,7 +485,7 @@ func (c *Incidents) handleStatus(ctx context.Context, req *bot.Request) (*bot.Re
 		return nil, bot.Errorf(bot.EINVALID, "`status` takes no text.")
 	}
 	m := SummaryMessage(inc, c.clock.Now())
-	m.Fields = append(m.Fields, c.typeSummary(inc)...)
+	m.Fields = append(m.Fields, c.lc.cfg.typeSummary(inc)...)
 	m.Buttons = nil
 	if n, err := c.store.CountEvents(ctx, inc.ID); err == nil {
 		m.Context = fmt.Sprintf("%d timeline events · %s", n, m.Context)
@@ -498,7 +498,7 @@ func (c *Incidents) handleStatus(ctx context.Context, req *bot.Request) (*bot.Re
 
 // pendingLine says what the outbox still has to do for inc, and what the
 // platform refused.
-func (c *Incidents) pendingLine(ctx context.Context, inc *bot.Incident) string {
+func (c *slash) pendingLine(ctx context.Context, inc *bot.Incident) string {
 	jobs, err := c.store.PendingJobs(ctx, inc.ID)
 	if err != nil {
 		return ""
@@ -517,7 +517,7 @@ func (c *Incidents) pendingLine(ctx context.Context, inc *bot.Incident) string {
 	return strings.Join(capLines(lines), "\n")
 }
 
-func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (c *slash) handleList(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	f := bot.IncidentFilter{ActiveOnly: true}
 	switch {
 	case len(req.Args) == 0:
@@ -532,7 +532,7 @@ func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Resp
 	}
 	// Private incidents are listed only to their members.
 	who := requester(req)
-	incs = slices.DeleteFunc(incs, func(inc *bot.Incident) bool { return !c.mayAccess(inc, who) })
+	incs = slices.DeleteFunc(incs, func(inc *bot.Incident) bool { return !c.lc.mayAccess(inc, who) })
 	if len(incs) == 0 {
 		if f.ActiveOnly {
 			return bot.Reply("✅ No open incidents. (`/incident list all` shows past ones.)"), nil
@@ -553,12 +553,15 @@ func (c *Incidents) handleList(ctx context.Context, req *bot.Request) (*bot.Resp
 
 // IsAdmin reports whether who is one of incidents.admins (a person id or
 // a chat user id).
-func (c *Incidents) IsAdmin(who bot.Actor) bool {
-	for _, admin := range c.cfg.Admins {
+func (c *Incidents) IsAdmin(who bot.Actor) bool { return c.cfg.isAdmin(who) }
+
+// isAdmin reports whether who is one of the policy's admins.
+func (cfg *Config) isAdmin(who bot.Actor) bool {
+	for _, admin := range cfg.Admins {
 		if admin == who.User.ID {
 			return true
 		}
-		if p, ok := c.cfg.People.Get(admin); ok && p.UserID(who.Platform) == who.User.ID {
+		if p, ok := cfg.People.Get(admin); ok && p.UserID(who.Platform) == who.User.ID {
 			return true
 		}
 	}

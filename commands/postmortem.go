@@ -166,7 +166,7 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident, pending ...
 	for _, r := range sortedRoles(inc) {
 		d.Roles = append(d.Roles, pmRole{Role: roleLabel(r), Who: who(inc.Roles[r])})
 	}
-	name, fields := c.lc.typeValues(inc)
+	name, fields := c.lc.cfg.typeValues(inc)
 	d.Type = mdText(name, 60)
 	for _, f := range fields { // mdText makes a mention plain @name
 		d.Fields = append(d.Fields, pmRole{Role: mdText(f.Label, 60), Who: mdText(f.Value, bot.MaxCustomText)})

@@ -24,18 +24,18 @@ func lastUpdate(inc *bot.Incident) time.Time {
 // reminder an interval after the last update (by severity), and a nag if
 // nobody is commander; a row with a zero time is one to cancel. They are
 // written in the transaction of the change that moves them.
-func (c *Incidents) reminders(inc *bot.Incident) []bot.Reminder {
+func (cfg *Config) reminders(inc *bot.Incident) []bot.Reminder {
 	update := bot.Reminder{IncidentID: inc.ID, Kind: bot.RemindUpdate}
 	nag := bot.Reminder{IncidentID: inc.ID, Kind: bot.RemindCommander}
 	if !inc.Status.Active() {
 		return []bot.Reminder{update, nag}
 	}
-	if every := c.cfg.UpdateEvery[inc.Severity.Name]; every > 0 {
+	if every := cfg.UpdateEvery[inc.Severity.Name]; every > 0 {
 		update.At = lastUpdate(inc).Add(every)
 	}
 	out := []bot.Reminder{update}
-	if _, ok := inc.Commander(); !ok && c.cfg.CommanderNag > 0 {
-		nag.At = inc.DeclaredAt.Add(c.cfg.CommanderNag)
+	if _, ok := inc.Commander(); !ok && cfg.CommanderNag > 0 {
+		nag.At = inc.DeclaredAt.Add(cfg.CommanderNag)
 		out = append(out, nag)
 	}
 	return out
@@ -61,7 +61,7 @@ func (c *Incidents) Tick(ctx context.Context, now time.Time) {
 			if err != nil {
 				return err
 			}
-			next, text := c.reminder(inc, r.Kind, now)
+			next, text := c.cfg.reminder(inc, r.Kind, now)
 			if err := tx.SetReminder(bot.Reminder{IncidentID: inc.ID, Kind: r.Kind, At: next}); err != nil || text == "" {
 				return err
 			}
@@ -81,13 +81,13 @@ func (c *Incidents) Tick(ctx context.Context, now time.Time) {
 
 // reminder decides what a due reminder of kind does for inc at now: when
 // it is due next (zero: never again) and what to post (empty: nothing).
-func (c *Incidents) reminder(inc *bot.Incident, kind string, now time.Time) (time.Time, string) {
+func (cfg *Config) reminder(inc *bot.Incident, kind string, now time.Time) (time.Time, string) {
 	if !inc.Status.Active() {
 		return time.Time{}, ""
 	}
 	switch kind {
 	case bot.RemindUpdate:
-		every := c.cfg.UpdateEvery[inc.Severity.Name]
+		every := cfg.UpdateEvery[inc.Severity.Name]
 		if every <= 0 {
 			return time.Time{}, ""
 		}
