@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -25,13 +26,21 @@ func (g Group) queue() string { return "group:" + string(g.Platform) + ":" + g.G
 // mention shows g in a message without notifying its members, as its
 // platform's adapter writes it; "@group" where no connected chat keeps
 // groups.
-func (o *OnCall) mention(g Group) string {
-	for _, c := range o.cfg.Chats {
+func (o *groups) mention(g Group) string {
+	for _, c := range o.oc.cfg.Chats {
 		if k, ok := c.(bot.GroupKeeper); ok && c.Platform() == g.Platform {
 			return k.GroupMention(g.Group)
 		}
 	}
 	return "@" + g.Group
+}
+
+// groups keeps the chat groups (Slack user groups, Discord roles) that
+// follow the schedules' on-call.
+type groups struct {
+	oc   *OnCall
+	mu   sync.Mutex
+	last map[string]groupState // by queue: what was last queued
 }
 
 // groupResync is how often a group is set even when nobody changed, so a
@@ -48,14 +57,14 @@ type groupState struct {
 // what was last queued, and for every group after a restart and each
 // groupResync. The job sets the members as they are when it runs, so a
 // late one is never stale, and one pending per group is enough.
-func (o *OnCall) keepGroups(ctx context.Context, now time.Time) {
+func (o *groups) keepGroups(ctx context.Context, now time.Time) {
 	var jobs []bot.Job
 	var states []groupState
-	for _, g := range o.cfg.Groups {
+	for _, g := range o.oc.cfg.Groups {
 		st := groupState{members: strings.Join(o.groupMembers(g, now), ","), at: now}
-		o.groupsMu.Lock()
-		last, ok := o.groups[g.queue()]
-		o.groupsMu.Unlock()
+		o.mu.Lock()
+		last, ok := o.last[g.queue()]
+		o.mu.Unlock()
 		if ok && last.members == st.members && now.Sub(last.at) < groupResync {
 			continue
 		}
@@ -67,34 +76,34 @@ func (o *OnCall) keepGroups(ctx context.Context, now time.Time) {
 	if len(jobs) == 0 {
 		return
 	}
-	if err := o.store.Update(ctx, func(tx bot.Tx) error { return tx.Enqueue(jobs...) }); err != nil {
-		o.log.Error().Err(err).Msg("queueing on-call group updates")
+	if err := o.oc.store.Update(ctx, func(tx bot.Tx) error { return tx.Enqueue(jobs...) }); err != nil {
+		o.oc.log.Error().Err(err).Msg("queueing on-call group updates")
 		return
 	}
-	o.groupsMu.Lock()
+	o.mu.Lock()
 	for i, j := range jobs {
-		o.groups[j.Queue] = states[i]
+		o.last[j.Queue] = states[i]
 	}
-	o.groupsMu.Unlock()
-	o.poke(jobs)
+	o.mu.Unlock()
+	o.oc.poke(jobs)
 }
 
 // groupMembers is who is in g at t: the platform user ids of the people on
 // call on its schedules, sorted. People without an id on g's platform are
 // left out.
-func (o *OnCall) groupMembers(g Group, t time.Time) []string {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
+func (o *groups) groupMembers(g Group, t time.Time) []string {
+	o.oc.mu.RLock()
+	defer o.oc.mu.RUnlock()
 	var out []string
-	for _, s := range o.cfg.Schedules {
+	for _, s := range o.oc.cfg.Schedules {
 		if !slices.Contains(g.Schedules, s.ID) {
 			continue
 		}
-		who, ok := s.OnCall(t, o.overrides[s.ID])
+		who, ok := s.OnCall(t, o.oc.overrides[s.ID])
 		if !ok {
 			continue
 		}
-		if p, ok := o.cfg.People.Get(who.Person); ok {
+		if p, ok := o.oc.cfg.People.Get(who.Person); ok {
 			if uid := p.UserID(g.Platform); uid != "" && !slices.Contains(out, uid) {
 				out = append(out, uid)
 			}
@@ -105,8 +114,8 @@ func (o *OnCall) groupMembers(g Group, t time.Time) []string {
 }
 
 // groupFor returns the group of platform p that schedule s's on-call is in.
-func (o *OnCall) groupFor(p bot.Platform, scheduleID string) (Group, bool) {
-	for _, g := range o.cfg.Groups {
+func (o *groups) groupFor(p bot.Platform, scheduleID string) (Group, bool) {
+	for _, g := range o.oc.cfg.Groups {
 		if g.Platform == p && slices.Contains(g.Schedules, scheduleID) {
 			return g, true
 		}
@@ -122,8 +131,8 @@ func (o *OnCall) GroupMentions(p bot.Platform, service string) []string {
 		if s.Service != service {
 			continue
 		}
-		if g, ok := o.groupFor(p, s.ID); ok && !slices.Contains(out, o.mention(g)) {
-			out = append(out, o.mention(g))
+		if g, ok := o.groups.groupFor(p, s.ID); ok && !slices.Contains(out, o.groups.mention(g)) {
+			out = append(out, o.groups.mention(g))
 		}
 	}
 	return out
@@ -147,5 +156,5 @@ func (o *OnCall) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, erro
 	if keeper == nil {
 		return nil, bot.Errorf(bot.EUNSUPPORTED, "klaxon keeps no groups on %s", j.Platform)
 	}
-	return nil, keeper.SetGroup(ctx, j.Group, o.groupMembers(o.cfg.Groups[i], o.clock.Now()))
+	return nil, keeper.SetGroup(ctx, j.Group, o.groups.groupMembers(o.cfg.Groups[i], o.clock.Now()))
 }

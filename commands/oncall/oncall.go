@@ -52,13 +52,16 @@ type OnCall struct {
 	history   bot.History
 	overrides map[string]*bot.Overrides // by schedule id
 
-	groupsMu sync.Mutex
-	groups   map[string]groupState // by queue: what was last queued
+	groups   *groups   // chat groups that follow the on-call
+	swaps    *swaps    // shift offers and takes
+	handoffs *handoffs // handoff notices and reminders
 }
 
 // New loads the on-call history.
 func New(ctx context.Context, store bot.OnCallStore, clock bot.Clock, log zerolog.Logger, cfg Config) (*OnCall, error) {
-	o := &OnCall{store: store, clock: clock, log: log, cfg: cfg, groups: map[string]groupState{}}
+	o := &OnCall{store: store, clock: clock, log: log, cfg: cfg}
+	o.groups = &groups{oc: o, last: map[string]groupState{}}
+	o.swaps, o.handoffs = &swaps{oc: o}, &handoffs{oc: o}
 	changes, err := store.OnCallChanges(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading the on-call history: %w", err)
@@ -98,14 +101,14 @@ func (o *OnCall) Register(m *bot.Mux) {
 			{Name: "duration", Desc: "For how long, e.g. 2h", Required: true}, oncallSchedule}, Summary: "Someone takes your shift from now on (\"take my shift\").", Handler: o.handleCover},
 		bot.Command{Name: "oncall undo", Summary: "Revert the last on-call change you made.", Handler: o.handleUndo},
 		bot.Command{Name: "oncall swap", Params: []bot.Param{oncallSchedule, {Name: "date", Desc: "A later shift: yours on call that day, e.g. 2026-12-01", Usage: "[yyyy-mm-dd]"}},
-			Summary: "Offer a shift (pick one of your next, or that day's); a teammate takes it with a button.", Handler: o.handleSwap},
+			Summary: "Offer a shift (pick one of your next, or that day's); a teammate takes it with a button.", Handler: o.swaps.handleSwap},
 		bot.Command{Name: "oncall history", Params: []bot.Param{oncallSchedule}, Summary: "List recent on-call changes.", Handler: o.handleHistory},
 		bot.Command{Name: "oncall help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the on-call commands.", Handler: m.Help("oncall")},
 	)
 	m.Describe("oncall", "Who is on call; overrides, swaps and history")
 	m.HandleQuestion(o.Answer)
-	m.HandleAction(ActionTakeShift, o.actTake)
-	m.HandleAction(ActionOfferShift, o.actOffer)
+	m.HandleAction(ActionTakeShift, o.swaps.actTake)
+	m.HandleAction(ActionOfferShift, o.swaps.actOffer)
 	m.HandleHome(o.homeOnCall)
 }
 
@@ -222,8 +225,8 @@ func (o *OnCall) ReportAt(platform bot.Platform, scheds []*bot.Schedule, at func
 		if who.Override != nil {
 			line += " · override"
 		}
-		if g, ok := o.groupFor(platform, s.ID); ok && when == "now" {
-			line += " · mention " + o.mention(g)
+		if g, ok := o.groups.groupFor(platform, s.ID); ok && when == "now" {
+			line += " · mention " + o.groups.mention(g)
 		}
 		lines = append(lines, line)
 	}
@@ -486,7 +489,7 @@ func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Respons
 	var jobs []bot.Job
 	if last.Kind == bot.ChangeOffer {
 		// The offer's "Take this shift" button goes with it.
-		jobs = append(jobs, o.settle(last, fmt.Sprintf("↩️ %s withdrew this offer: %s.", req.User.Mention(), o.describe(last.Offer.Platform, last, loc)), now))
+		jobs = append(jobs, o.swaps.settle(last, fmt.Sprintf("↩️ %s withdrew this offer: %s.", req.User.Mention(), o.describe(last.Offer.Platform, last, loc)), now))
 	}
 	if err := o.commit(ctx, c, jobs...); err != nil {
 		return nil, err

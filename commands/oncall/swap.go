@@ -20,12 +20,20 @@ const stamp = "Mon 2 Jan 15:04"
 // ActionOfferShift is a button that offers one of the asker's shifts.
 const ActionOfferShift = "klaxon.swap.offer"
 
+// swaps offer shifts and let teammates take them, with the rules /oncall
+// override has.
+type swaps struct{ oc *OnCall }
+
+// handoffs announce handoffs in a schedule's channel and remind whoever
+// comes on call.
+type handoffs struct{ oc *OnCall }
+
 // swapChoices is how many upcoming shifts /oncall swap offers to choose
 // from on platforms with buttons.
 const swapChoices = 5
 
-func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	asker, loc := o.asker(req.Platform, req.User)
+func (o *swaps) handleSwap(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	asker, loc := o.oc.asker(req.Platform, req.User)
 	if asker.ID == "" {
 		return nil, bot.Errorf(bot.EINVALID, "You are not in klaxon's list of people, so you have no shifts to offer.")
 	}
@@ -45,11 +53,11 @@ func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Respons
 	if len(args) == 1 {
 		name = args[0]
 	}
-	s, err := o.pickSchedule(name, asker.ID)
+	s, err := o.oc.pickSchedule(name, asker.ID)
 	if err != nil {
 		return nil, err
 	}
-	if !o.connected(req.Platform) {
+	if !o.oc.connected(req.Platform) {
 		return nil, bot.Errorf(bot.EUNSUPPORTED, "klaxon cannot post offers on %s.", req.Platform)
 	}
 	shifts := o.upcoming(s, asker.ID, day)
@@ -75,11 +83,11 @@ func (o *OnCall) handleSwap(ctx context.Context, req *bot.Request) (*bot.Respons
 // upcoming lists person's shifts on s that start after now (from day on,
 // when given), each as its stretches: a shift a restricted layer cuts
 // into pieces is one.
-func (o *OnCall) upcoming(s *bot.Schedule, person string, day time.Time) [][]bot.Stretch {
-	now := o.clock.Now()
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	ovs := o.overrides[s.ID]
+func (o *swaps) upcoming(s *bot.Schedule, person string, day time.Time) [][]bot.Stretch {
+	now := o.oc.clock.Now()
+	o.oc.mu.RLock()
+	defer o.oc.mu.RUnlock()
+	ovs := o.oc.overrides[s.ID]
 	var out [][]bot.Stretch
 	var last time.Time
 	for _, sh := range s.Shifts(now, now.Add(60*24*time.Hour), ovs) {
@@ -111,15 +119,15 @@ func (o *OnCall) upcoming(s *bot.Schedule, person string, day time.Time) [][]bot
 
 // offer offers person's shift (its stretches) on s, posting the offer in
 // channel on platform.
-func (o *OnCall) offer(ctx context.Context, platform bot.Platform, user bot.User, channel string, s *bot.Schedule, person string, shift []bot.Stretch, loc *time.Location) (*bot.Response, error) {
-	now := o.clock.Now()
+func (o *swaps) offer(ctx context.Context, platform bot.Platform, user bot.User, channel string, s *bot.Schedule, person string, shift []bot.Stretch, loc *time.Location) (*bot.Response, error) {
+	now := o.oc.clock.Now()
 	offer := &bot.SwapOffer{Schedule: s.ID, Person: person, Start: shift[0].Start, End: shift[len(shift)-1].End, Platform: platform}
 	if len(shift) > 1 {
 		offer.Pieces = shift
 	}
-	o.mu.RLock()
-	open := o.history.OpenOffers()
-	o.mu.RUnlock()
+	o.oc.mu.RLock()
+	open := o.oc.history.OpenOffers()
+	o.oc.mu.RUnlock()
 	for _, c := range open {
 		if c.Offer.Schedule == s.ID && c.Offer.Person == person && c.Offer.Start.Before(offer.End) && offer.Start.Before(c.Offer.End) {
 			return nil, bot.Errorf(bot.ECONFLICT, "You already offered your *%s* shift starting %s. Withdraw it with `/oncall undo`.", s.ID, c.Offer.Start.In(loc).Format(stamp))
@@ -134,18 +142,18 @@ func (o *OnCall) offer(ctx context.Context, platform bot.Platform, user bot.User
 	post.Channel, post.Name = channel, offerName(c.ID)
 	post.Message = bot.Message{Text: text,
 		Buttons: []bot.Button{{ActionID: ActionTakeShift, Label: "Take this shift", Value: c.ID.String(), Style: bot.ButtonPrimary}}}
-	if err := o.commit(ctx, c, post); err != nil {
+	if err := o.oc.commit(ctx, c, post); err != nil {
 		return nil, err
 	}
 	return bot.Reply("Offered. You stay on call for it unless someone takes it."), nil
 }
 
 // actOffer offers the shift a button of /oncall swap's choices names.
-func (o *OnCall) actOffer(ctx context.Context, a bot.Action) (*bot.Response, error) {
+func (o *swaps) actOffer(ctx context.Context, a bot.Action) (*bot.Response, error) {
 	id, at, _ := strings.Cut(a.Value, "|")
 	start, err := time.Parse(time.RFC3339, at)
 	var s *bot.Schedule
-	for _, sc := range o.cfg.Schedules {
+	for _, sc := range o.oc.cfg.Schedules {
 		if sc.ID == id {
 			s = sc
 		}
@@ -153,7 +161,7 @@ func (o *OnCall) actOffer(ctx context.Context, a bot.Action) (*bot.Response, err
 	if err != nil || s == nil {
 		return nil, bot.Errorf(bot.EINVALID, "That button does not name a shift.")
 	}
-	asker, loc := o.asker(a.Platform, a.User)
+	asker, loc := o.oc.asker(a.Platform, a.User)
 	for _, sh := range o.upcoming(s, asker.ID, time.Time{}) {
 		if sh[0].Start.Equal(start) {
 			return o.offer(ctx, a.Platform, a.User, a.Channel.ID, s, asker.ID, sh, loc)
@@ -162,20 +170,20 @@ func (o *OnCall) actOffer(ctx context.Context, a bot.Action) (*bot.Response, err
 	return nil, bot.Errorf(bot.ECONFLICT, "That shift is no longer yours to offer, or it has started.")
 }
 
-func (o *OnCall) actTake(ctx context.Context, a bot.Action) (*bot.Response, error) {
+func (o *swaps) actTake(ctx context.Context, a bot.Action) (*bot.Response, error) {
 	id, err := uuid.Parse(a.Value)
 	if err != nil {
 		return nil, bot.Errorf(bot.EINVALID, "That button does not name an offer.")
 	}
-	taker, loc := o.asker(a.Platform, a.User)
-	o.mu.RLock()
-	offerChange, state, found := o.history.Offer(id)
-	o.mu.RUnlock()
+	taker, loc := o.oc.asker(a.Platform, a.User)
+	o.oc.mu.RLock()
+	offerChange, state, found := o.oc.history.Offer(id)
+	o.oc.mu.RUnlock()
 	if !found {
 		return nil, bot.Errorf(bot.ENOTFOUND, "That offer does not exist.")
 	}
 	offer := offerChange.Offer
-	now := o.clock.Now()
+	now := o.oc.clock.Now()
 	switch {
 	case state == bot.OfferTaken:
 		return nil, bot.Errorf(bot.ECONFLICT, "Someone already took that shift.")
@@ -199,16 +207,16 @@ func (o *OnCall) actTake(ctx context.Context, a bot.Action) (*bot.Response, erro
 			c.More = append(c.More, ov)
 		}
 	}
-	text := fmt.Sprintf("✅ %s took %s's *%s* shift, %s (%s).", a.User.Mention(), o.cfg.People.Mention(offer.Platform, offer.Person),
+	text := fmt.Sprintf("✅ %s took %s's *%s* shift, %s (%s).", a.User.Mention(), o.oc.cfg.People.Mention(offer.Platform, offer.Person),
 		offer.Schedule, describeStretches(offer.Stretches(), loc), loc)
-	if err := o.commit(ctx, c, o.settle(offerChange, text, now)); err != nil {
+	if err := o.oc.commit(ctx, c, o.settle(offerChange, text, now)); err != nil {
 		return nil, err
 	}
 	return nil, nil
 }
 
-func (o *OnCall) participates(schedule, person string) bool {
-	for _, s := range o.cfg.Schedules {
+func (o *swaps) participates(schedule, person string) bool {
+	for _, s := range o.oc.cfg.Schedules {
 		if s.ID == schedule {
 			for _, l := range s.Layers {
 				if slices.Contains(l.Rotation.Participants, person) {
@@ -236,7 +244,7 @@ func offerName(id uuid.UUID) string { return "offer:" + id.String() }
 
 // settle is the job that replaces an offer's message (and its button)
 // with text, after the job that posted it.
-func (o *OnCall) settle(offer bot.OnCallChange, text string, now time.Time) bot.Job {
+func (o *swaps) settle(offer bot.OnCallChange, text string, now time.Time) bot.Job {
 	j := bot.ChatJob(offer.Offer.Platform, offerName(offer.ID), bot.OpUpdate, now)
 	j.Ref, j.Message = offer.Offer.Message, bot.Message{Text: text} // offers made before the outbox name their message
 	if j.Ref.IsZero() {
@@ -258,13 +266,13 @@ func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 			continue
 		}
 		exp := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeExpire, Author: bot.User{ID: "klaxon"}, At: now, OfferID: c.ID}
-		settle := o.settle(c, fmt.Sprintf("⌛ Nobody took %s's *%s* shift before it started; it stays theirs.",
+		settle := o.swaps.settle(c, fmt.Sprintf("⌛ Nobody took %s's *%s* shift before it started; it stays theirs.",
 			o.cfg.People.Mention(c.Offer.Platform, c.Offer.Person), c.Offer.Schedule), now)
 		if err := o.commit(ctx, exp, settle); err != nil {
 			o.log.Error().Err(err).Msg("expiring a swap offer")
 		}
 	}
-	o.keepGroups(ctx, now)
+	o.groups.keepGroups(ctx, now)
 	for _, s := range o.cfg.Schedules {
 		n, ok := o.cfg.Handoffs[s.ID]
 		if !ok {
@@ -274,10 +282,10 @@ func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 			continue
 		}
 		if n.Channel != "" {
-			o.job(ctx, "handoff:"+s.ID, now, func(from time.Time) []bot.Job { return o.announce(n, s, from, now) })
+			o.handoffs.job(ctx, "handoff:"+s.ID, now, func(from time.Time) []bot.Job { return o.handoffs.announce(n, s, from, now) })
 		}
 		if n.Remind > 0 {
-			o.job(ctx, "remind:"+s.ID, now, func(from time.Time) []bot.Job { return o.remind(n, s, from, now) })
+			o.handoffs.job(ctx, "remind:"+s.ID, now, func(from time.Time) []bot.Job { return o.handoffs.remind(n, s, from, now) })
 		}
 	}
 }
@@ -285,35 +293,35 @@ func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 // job queues what fn finds to say over (cursor, now] and moves the cursor,
 // in one transaction: a crash neither repeats nor loses a notice. A job
 // that has never run starts now: klaxon does not announce the past.
-func (o *OnCall) job(ctx context.Context, key string, now time.Time, fn func(from time.Time) []bot.Job) {
-	from, ok, err := o.store.Cursor(ctx, key)
+func (o *handoffs) job(ctx context.Context, key string, now time.Time, fn func(from time.Time) []bot.Job) {
+	from, ok, err := o.oc.store.Cursor(ctx, key)
 	if err != nil {
-		o.log.Error().Err(err).Str("job", key).Msg("reading a job cursor")
+		o.oc.log.Error().Err(err).Str("job", key).Msg("reading a job cursor")
 		return
 	}
 	var jobs []bot.Job
 	if ok {
 		jobs = fn(from)
 	}
-	err = o.store.Update(ctx, func(tx bot.Tx) error {
+	err = o.oc.store.Update(ctx, func(tx bot.Tx) error {
 		if err := tx.Enqueue(jobs...); err != nil {
 			return err
 		}
 		return tx.SetCursor(key, now)
 	})
 	if err != nil {
-		o.log.Error().Err(err).Str("job", key).Msg("queueing on-call notices")
+		o.oc.log.Error().Err(err).Str("job", key).Msg("queueing on-call notices")
 		return
 	}
-	o.poke(jobs)
+	o.oc.poke(jobs)
 }
 
 // announce is a post for each handoff in (from, now].
-func (o *OnCall) announce(n HandoffNotice, s *bot.Schedule, from, now time.Time) []bot.Job {
+func (o *handoffs) announce(n HandoffNotice, s *bot.Schedule, from, now time.Time) []bot.Job {
 	var jobs []bot.Job
-	o.mu.RLock()
-	shifts := s.Shifts(from.Add(-24*time.Hour), now.Add(time.Second), o.overrides[s.ID])
-	o.mu.RUnlock()
+	o.oc.mu.RLock()
+	shifts := s.Shifts(from.Add(-24*time.Hour), now.Add(time.Second), o.oc.overrides[s.ID])
+	o.oc.mu.RUnlock()
 	for i, sh := range shifts {
 		if !sh.Start.After(from) || sh.Start.After(now) {
 			continue
@@ -323,13 +331,13 @@ func (o *OnCall) announce(n HandoffNotice, s *bot.Schedule, from, now time.Time)
 			if shifts[i-1].Person == sh.Person {
 				continue
 			}
-			prev = o.cfg.People.Mention(n.Platform, shifts[i-1].Person)
+			prev = o.oc.cfg.People.Mention(n.Platform, shifts[i-1].Person)
 		}
 		end := sh.End
 		if whole, ok := o.wholeShift(s, sh.Start); ok {
 			end = whole.End
 		}
-		text := fmt.Sprintf("📟 *%s* %s: %s hands over to %s until %s.", s.ID, s.Role, prev, o.cfg.People.Mention(n.Platform, sh.Person),
+		text := fmt.Sprintf("📟 *%s* %s: %s hands over to %s until %s.", s.ID, s.Role, prev, o.oc.cfg.People.Mention(n.Platform, sh.Person),
 			end.In(s.Location).Format(stamp+" MST"))
 		j := bot.ChatJob(n.Platform, "channel:"+n.Channel, bot.OpPost, now)
 		j.Channel, j.Message = n.Channel, bot.Message{Text: text}
@@ -339,26 +347,26 @@ func (o *OnCall) announce(n HandoffNotice, s *bot.Schedule, from, now time.Time)
 }
 
 // wholeShift is the shift containing t, not cut at a query's edges.
-func (o *OnCall) wholeShift(s *bot.Schedule, t time.Time) (bot.Shift, bool) {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	return shiftAt(s, o.overrides[s.ID], t)
+func (o *handoffs) wholeShift(s *bot.Schedule, t time.Time) (bot.Shift, bool) {
+	o.oc.mu.RLock()
+	defer o.oc.mu.RUnlock()
+	return shiftAt(s, o.oc.overrides[s.ID], t)
 }
 
 // remind is a DM for each person whose shift starts within the reminder
 // lead.
-func (o *OnCall) remind(n HandoffNotice, s *bot.Schedule, from, now time.Time) []bot.Job {
+func (o *handoffs) remind(n HandoffNotice, s *bot.Schedule, from, now time.Time) []bot.Job {
 	var jobs []bot.Job
-	o.mu.RLock()
-	shifts := s.Shifts(from.Add(n.Remind), now.Add(n.Remind).Add(time.Second), o.overrides[s.ID])
-	o.mu.RUnlock()
+	o.oc.mu.RLock()
+	shifts := s.Shifts(from.Add(n.Remind), now.Add(n.Remind).Add(time.Second), o.oc.overrides[s.ID])
+	o.oc.mu.RUnlock()
 	for _, sh := range shifts {
 		start := sh.Start
 		if !start.After(from.Add(n.Remind)) || start.After(now.Add(n.Remind)) {
 			continue
 		}
 		var person bot.Person
-		for _, p := range o.cfg.People {
+		for _, p := range o.oc.cfg.People {
 			if p.ID == sh.Person {
 				person = p
 			}
