@@ -24,7 +24,7 @@ test: ## run every test with the race detector (installs PostgreSQL for the stor
 	go test -race -count=1 ./...
 
 test-ics: ## parse the calendar feed with python3-icalendar (apt-get install python3-icalendar)
-	go test -count=1 -tags icalendar -run ICalendar ./commands
+	go test -count=1 -tags icalendar -run ICalendar ./commands/oncall
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

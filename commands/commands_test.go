@@ -21,7 +21,7 @@ import (
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
-var t0 = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
+var t0 = commandstest.Night
 
 // env is klaxon's core over a real store and the console chat, from the
 // shared harness, at t0.
@@ -44,20 +44,11 @@ func withChat(wrap func(bot.Chat) bot.Chat) option { return commandstest.WrapCha
 // withPolicy changes the incident policy.
 func withPolicy(fn func(*commands.Config)) option { return commandstest.Incidents(fn) }
 
-func withServices(ids ...string) option {
-	return withPolicy(func(c *commands.Config) {
-		for _, id := range ids {
-			c.Services = append(c.Services, bot.Service{ID: id, Name: id})
-		}
-	})
-}
+func withServices(ids ...string) option { return commandstest.Services(ids...) }
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
-	h := commandstest.New(t, append([]option{commandstest.StartAt(t0), commandstest.Checked(), withPolicy(func(c *commands.Config) {
-		c.Announce = map[bot.Platform]string{bot.PlatformConsole: "incidents"}
-		c.HighlightEmoji = []string{"📌"}
-	})}, opts...)...)
+	h := commandstest.New(t, append([]option{commandstest.StartAt(t0), commandstest.Checked(), commandstest.Announced()}, opts...)...)
 	return &env{Env: h, t: t, store: h.Store, console: h.Console, chat: h.Chat, clock: h.Clock, mux: h.Mux, out: h.Out, inc: h.Incidents}
 }
 
@@ -78,22 +69,9 @@ func (e *env) incident(n int64) *bot.Incident { e.t.Helper(); return e.Incident(
 
 func (e *env) events(inc *bot.Incident) []bot.Event { e.t.Helper(); return e.Events(inc) }
 
-func (e *env) incidentCount() int {
-	e.t.Helper()
-	incs, err := e.store.ListIncidents(context.Background(), bot.IncidentFilter{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return len(incs)
-}
+func (e *env) incidentCount() int { e.t.Helper(); return e.IncidentCount() }
 
-func kinds(evs []bot.Event) string {
-	var ks []string
-	for _, ev := range evs {
-		ks = append(ks, string(ev.Kind))
-	}
-	return strings.Join(ks, ",")
-}
+func kinds(evs []bot.Event) string { return commandstest.Kinds(evs) }
 
 func TestDeclareSetsUpEverything(t *testing.T) {
 	e := newEnv(t, withServices("payments", "search"))

@@ -7,22 +7,12 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/commandstest"
 )
 
-var testTypes = bot.IncidentTypes{
-	{ID: "security", Name: "Security", Private: true, ChannelPattern: "sec-{number}", Announce: map[bot.Platform]string{bot.PlatformConsole: "security-leads"},
-		Fields: []bot.CustomField{
-			{ID: "reporter", Label: "Reporter", Kind: bot.CustomUser, Required: true},
-			{ID: "vector", Label: "Attack vector", Kind: bot.CustomSelect, Options: []string{"phishing", "malware"}, Required: true},
-		}},
-	{ID: "customer", Name: "Customer-facing", StatusPage: true, Fields: []bot.CustomField{
-		{ID: "customer", Label: "Customer", Kind: bot.CustomText, Required: true},
-		{ID: "ticket", Label: "Support ticket", Kind: bot.CustomText},
-	}},
-	{ID: "internal", Name: "Internal", StatusPage: false},
-}
+var testTypes = commandstest.Types
 
-var withTypes = withPolicy(func(c *commands.Config) { c.Types = testTypes })
+var withTypes = commandstest.WithTypes()
 
 func TestIncidentTypesDeclare(t *testing.T) {
 	e := newEnv(t, withTypes)

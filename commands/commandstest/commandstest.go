@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,9 @@ import (
 
 // Start is the harness's default time: Tuesday 2026-11-17 10:00 UTC.
 var Start = time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC)
+
+// Night is when the incident tests start: Saturday 2026-11-21 03:00 UTC.
+var Night = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
 
 // Env is one wired klaxon. OnCall and Paging are nil unless asked for.
 type Env struct {
@@ -79,6 +83,24 @@ func WrapChat(wrap func(bot.Chat) bot.Chat) Option { return func(o *options) { o
 // Incidents changes the incident policy.
 func Incidents(fn func(*commands.Config)) Option {
 	return func(o *options) { o.incidents = append(o.incidents, fn) }
+}
+
+// Announced announces incidents in the console's #incidents and makes 📌
+// mark a key event, as the example configuration does.
+func Announced() Option {
+	return Incidents(func(c *commands.Config) {
+		c.Announce = map[bot.Platform]string{bot.PlatformConsole: "incidents"}
+		c.HighlightEmoji = []string{"📌"}
+	})
+}
+
+// Services adds services of these ids to the catalogue.
+func Services(ids ...string) Option {
+	return Incidents(func(c *commands.Config) {
+		for _, id := range ids {
+			c.Services = append(c.Services, bot.Service{ID: id, Name: id})
+		}
+	})
 }
 
 // OnCall adds the on-call use cases with cfg; its people become the
@@ -187,6 +209,12 @@ func (e *Env) Do(user, channel, text string) string {
 // Drain runs what is due in the outbox, and what that makes due.
 func (e *Env) Drain() { e.Outbox.Drain(context.Background()) }
 
+// Wait moves the clock on by d and runs what falls due in the outbox.
+func (e *Env) Wait(d time.Duration) {
+	e.Clock.Advance(d)
+	e.Drain()
+}
+
 // Tick moves the clock on by d, runs what the scheduler runs then (on-call
 // jobs, escalations, reminders) and what they queued in chat.
 func (e *Env) Tick(d time.Duration) {
@@ -263,4 +291,49 @@ func Location(t testing.TB, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// NewNight is the incident tests' set-up: New at Night, with the store
+// checked at the end and incidents announced (Announced).
+func NewNight(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	return New(t, append([]Option{StartAt(Night), Checked(), Announced()}, opts...)...)
+}
+
+// Types are three incident types: security (private, its own channel
+// pattern and announcement channel, two required fields), customer
+// (on the status page, one required field) and internal.
+var Types = bot.IncidentTypes{
+	{ID: "security", Name: "Security", Private: true, ChannelPattern: "sec-{number}", Announce: map[bot.Platform]string{bot.PlatformConsole: "security-leads"},
+		Fields: []bot.CustomField{
+			{ID: "reporter", Label: "Reporter", Kind: bot.CustomUser, Required: true},
+			{ID: "vector", Label: "Attack vector", Kind: bot.CustomSelect, Options: []string{"phishing", "malware"}, Required: true},
+		}},
+	{ID: "customer", Name: "Customer-facing", StatusPage: true, Fields: []bot.CustomField{
+		{ID: "customer", Label: "Customer", Kind: bot.CustomText, Required: true},
+		{ID: "ticket", Label: "Support ticket", Kind: bot.CustomText},
+	}},
+	{ID: "internal", Name: "Internal", StatusPage: false},
+}
+
+// WithTypes configures Types.
+func WithTypes() Option { return Incidents(func(c *commands.Config) { c.Types = Types }) }
+
+// IncidentCount counts every incident.
+func (e *Env) IncidentCount() int {
+	e.T.Helper()
+	incs, err := e.Store.ListIncidents(context.Background(), bot.IncidentFilter{})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return len(incs)
+}
+
+// Kinds lists the events' kinds, comma-separated.
+func Kinds(evs []bot.Event) string {
+	ks := make([]string, len(evs))
+	for i, ev := range evs {
+		ks[i] = string(ev.Kind)
+	}
+	return strings.Join(ks, ",")
 }

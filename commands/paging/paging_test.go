@@ -1,4 +1,4 @@
-package commands_test
+package paging_test
 
 import (
 	"context"
@@ -118,7 +118,7 @@ func newPagingEnv(t *testing.T, path string, hook *receiver, opts ...commandstes
 		hook = newReceiver(t)
 	}
 	var clock *bot.FakeClock // the harness's, once it is made
-	team := onCallConfig(t)
+	team := commandstest.Team(t)
 	team.People = append(team.People, bot.Person{ID: "zed", Name: "Zed"})
 	policy := bot.Policy{ID: "payments", Steps: []bot.Step{
 		{Targets: []bot.Target{{Kind: bot.TargetSchedule, ID: "payments-primary"}}, Delay: 5 * time.Minute},
@@ -359,7 +359,7 @@ func TestDeliveryHonoursRetryAfterAndReportsRefusals(t *testing.T) {
 	}
 
 	// /metrics reads these totals from the store.
-	counts, err := e2.store.Counts(ctx())
+	counts, err := e2.store.Counts(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestDeliveryHonoursRetryAfterAndReportsRefusals(t *testing.T) {
 	if want[bot.DeliveryFailed] != 1 || fmt.Sprint(counts.Deliveries) != fmt.Sprint(want) {
 		t.Errorf("Counts.Deliveries = %v; the deliveries say %v", counts.Deliveries, want)
 	}
-	evs, _ := e2.store.Events(ctx(), e2.incident(1).ID, 0, 0)
+	evs, _ := e2.store.Events(context.Background(), e2.incident(1).ID, 0, 0)
 	if events := len(evs); counts.TimelineEvents != uint64(events) {
 		t.Errorf("Counts.TimelineEvents = %d; INC-1 has %d events", counts.TimelineEvents, events)
 	}

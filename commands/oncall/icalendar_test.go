@@ -1,6 +1,6 @@
 //go:build icalendar
 
-package commands_test
+package oncall_test
 
 // This test parses klaxon's feed with a real iCalendar parser (Debian's
 // python3-icalendar). .ci/run installs it and runs this file with
@@ -263,6 +263,10 @@ type groupRecorder struct {
 }
 
 func (g *groupRecorder) Platform() bot.Platform { return bot.PlatformSlack }
+
+func (g *groupRecorder) GroupMention(group string) string { return "@" + group }
+
+var _ bot.GroupKeeper = (*groupRecorder)(nil)
 
 func (g *groupRecorder) SetGroup(_ context.Context, group string, userIDs []string) error {
 	if g.members == nil {

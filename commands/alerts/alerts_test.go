@@ -1,6 +1,7 @@
-package commands_test
+package alerts_test
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,12 +14,13 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/commands/alerts"
+	"github.com/klaxon-bot/klaxon/commands/commandstest"
 )
 
-func newAlerts(t *testing.T, e *env, cfg alerts.Config) *alerts.Alerts {
+func newAlerts(t *testing.T, e *commandstest.Env, cfg alerts.Config) *alerts.Alerts {
 	t.Helper()
 	cfg.Platform = bot.PlatformConsole
-	a := alerts.New(e.store, e.inc, e.clock, zerolog.Nop(), cfg)
+	a := alerts.New(e.Store, e.Incidents, e.Clock, zerolog.Nop(), cfg)
 	return a
 }
 
@@ -34,28 +36,28 @@ func resolvedAlert(group, title string) bot.Alert {
 // An alert's start time is believed only within the last 30 days: a zero
 // time from a source (0001-01-01) would make a detection time of centuries.
 func TestImplausibleAlertStartTimesAreNotBelieved(t *testing.T) {
-	e := newEnv(t)
+	e := commandstest.NewNight(t)
 	a := newAlerts(t, e, alerts.Config{})
 	al := firingAlert("g", "Disk full", nil)
 	al.StartsAt = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := a.Intake(ctx(), []bot.Alert{al}); err != nil {
+	if _, err := a.Intake(context.Background(), []bot.Alert{al}); err != nil {
 		t.Fatal(err)
 	}
-	if inc := e.incident(1); !inc.DetectedAt.Equal(inc.DeclaredAt) {
+	if inc := e.Incident(1); !inc.DetectedAt.Equal(inc.DeclaredAt) {
 		t.Errorf("detected %v, declared %v; a start in year 1 must not count", inc.DetectedAt, inc.DeclaredAt)
 	}
 	al = firingAlert("h", "Slow burn", nil)
-	al.StartsAt = e.clock.Now().Add(-2 * time.Hour)
-	a.Intake(ctx(), []bot.Alert{al})
-	if inc := e.incident(2); !inc.DetectedAt.Equal(al.StartsAt) {
+	al.StartsAt = e.Clock.Now().Add(-2 * time.Hour)
+	a.Intake(context.Background(), []bot.Alert{al})
+	if inc := e.Incident(2); !inc.DetectedAt.Equal(al.StartsAt) {
 		t.Errorf("detected %v; want the alert's start two hours ago, %v", inc.DetectedAt, al.StartsAt)
 	}
 }
 
 func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {
-	e := newEnv(t, withServices("db", "api"))
+	e := commandstest.NewNight(t, commandstest.Services("db", "api"))
 	a := newAlerts(t, e, alerts.Config{})
-	r, err := a.Intake(ctx(), []bot.Alert{
+	r, err := a.Intake(context.Background(), []bot.Alert{
 		firingAlert("g1", "DiskFull on db-1", map[string]string{"severity": "SEV2", "service": "db"}),
 		firingAlert("g1", "DiskFull on db-2", map[string]string{"severity": "SEV2", "service": "db"}),
 		firingAlert("g2", "HighLatency", map[string]string{"service": "nosuch"}),
@@ -66,7 +68,7 @@ func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {
 	if r.Declared != 2 || r.Recorded != 3 || strings.Join(r.Incidents, ",") != "INC-1,INC-2" {
 		t.Fatalf("receipt = %+v", r)
 	}
-	inc := e.incident(1)
+	inc := e.Incident(1)
 	if inc.Title != "DiskFull on db-1" || inc.Severity.Name != "SEV2" || inc.Service != "db" || inc.DeclaredBy.Name != "alertmanager" {
 		t.Errorf("INC-1 = %q %s %q by %+v", inc.Title, inc.Severity.Name, inc.Service, inc.DeclaredBy)
 	}
@@ -74,28 +76,28 @@ func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {
 		t.Errorf("an alert incident got a commander: %+v", inc.Roles)
 	}
 	// An unknown service still declares, without one; no severity: the default.
-	if inc2 := e.incident(2); inc2.Service != "" || inc2.Severity.Name != "SEV4" {
+	if inc2 := e.Incident(2); inc2.Service != "" || inc2.Severity.Name != "SEV4" {
 		t.Errorf("INC-2 = service %q severity %s", inc2.Service, inc2.Severity.Name)
 	}
-	e.inc.Outbox().Drain(ctx())
+	e.Outbox.Drain(context.Background())
 	// The alerts commit with the declaration; the channel follows.
-	if got := kinds(e.events(inc)); !strings.HasPrefix(got, "declared,alert,alert,channel") {
+	if got := commandstest.Kinds(e.Events(inc)); !strings.HasPrefix(got, "declared,alert,alert,channel") {
 		t.Errorf("INC-1 timeline = %s", got)
 	}
-	if !strings.Contains(e.out.String(), "nobody — take it") {
-		t.Errorf("the summary does not ask for a commander:\n%s", e.out.String())
+	if !strings.Contains(e.Out.String(), "nobody — take it") {
+		t.Errorf("the summary does not ask for a commander:\n%s", e.Out.String())
 	}
 
 	// Repeats of the group go on the same incident's timeline.
-	r, err = a.Intake(ctx(), []bot.Alert{firingAlert("g1", "DiskFull on db-1", nil)})
+	r, err = a.Intake(context.Background(), []bot.Alert{firingAlert("g1", "DiskFull on db-1", nil)})
 	if err != nil || r.Declared != 0 || r.Recorded != 1 || r.Incidents[0] != "INC-1" {
 		t.Fatalf("repeat: %+v, %v", r, err)
 	}
-	if e.incidentCount() != 2 {
-		t.Errorf("%d incidents after a repeat; want 2", e.incidentCount())
+	if e.IncidentCount() != 2 {
+		t.Errorf("%d incidents after a repeat; want 2", e.IncidentCount())
 	}
 	alerts := 0
-	for _, ev := range e.events(e.incident(1)) {
+	for _, ev := range e.Events(e.Incident(1)) {
 		if ev.Kind == bot.EventAlert {
 			alerts++
 			if ev.Meta["group"] != "g1" || !strings.Contains(ev.Text, "http://prom/graph") {
@@ -109,72 +111,72 @@ func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {
 }
 
 func TestResolvedGroupMitigatesAndRefiringDeclaresAgain(t *testing.T) {
-	e := newEnv(t)
+	e := commandstest.NewNight(t)
 	a := newAlerts(t, e, alerts.Config{MitigateOnResolve: true})
-	if _, err := a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)}); err != nil {
+	if _, err := a.Intake(context.Background(), []bot.Alert{firingAlert("g", "Down", nil)}); err != nil {
 		t.Fatal(err)
 	}
 	// One alert of the group resolves while the group still fires: no change.
 	partial := resolvedAlert("g", "Down")
 	partial.GroupResolved = false
-	if _, err := a.Intake(ctx(), []bot.Alert{partial}); err != nil {
+	if _, err := a.Intake(context.Background(), []bot.Alert{partial}); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.incident(1).Status; st != bot.StatusOpen {
+	if st := e.Incident(1).Status; st != bot.StatusOpen {
 		t.Fatalf("status after a partial resolution = %s", st)
 	}
-	if _, err := a.Intake(ctx(), []bot.Alert{resolvedAlert("g", "Down")}); err != nil {
+	if _, err := a.Intake(context.Background(), []bot.Alert{resolvedAlert("g", "Down")}); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.incident(1).Status; st != bot.StatusMitigated {
+	if st := e.Incident(1).Status; st != bot.StatusMitigated {
 		t.Fatalf("status after the group resolved = %s; want mitigated", st)
 	}
 	// Mitigated is still open: a new firing goes on the same incident.
-	if r, _ := a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)}); r.Declared != 0 {
+	if r, _ := a.Intake(context.Background(), []bot.Alert{firingAlert("g", "Down", nil)}); r.Declared != 0 {
 		t.Errorf("a mitigated incident's group declared again: %+v", r)
 	}
-	e.do("alice", e.incident(1).Channel.ID, "/incident resolve")
-	if st := e.incident(1).Status; st != bot.StatusResolved {
+	e.Do("alice", e.Incident(1).Channel.ID, "/incident resolve")
+	if st := e.Incident(1).Status; st != bot.StatusResolved {
 		t.Fatalf("status = %s after /incident resolve", st)
 	}
 	// A resolution with nothing open is ignored; a new firing declares anew.
-	if r, _ := a.Intake(ctx(), []bot.Alert{resolvedAlert("g", "Down")}); r.Ignored != 1 || r.Declared != 0 {
+	if r, _ := a.Intake(context.Background(), []bot.Alert{resolvedAlert("g", "Down")}); r.Ignored != 1 || r.Declared != 0 {
 		t.Errorf("resolution of a closed group: %+v", r)
 	}
-	if r, _ := a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)}); r.Declared != 1 || r.Incidents[0] != "INC-2" {
+	if r, _ := a.Intake(context.Background(), []bot.Alert{firingAlert("g", "Down", nil)}); r.Declared != 1 || r.Incidents[0] != "INC-2" {
 		t.Errorf("refiring after resolve: %+v", r)
 	}
 }
 
 func TestMitigateOnResolveOff(t *testing.T) {
-	e := newEnv(t)
+	e := commandstest.NewNight(t)
 	a := newAlerts(t, e, alerts.Config{})
-	a.Intake(ctx(), []bot.Alert{firingAlert("g", "Down", nil)})
-	a.Intake(ctx(), []bot.Alert{resolvedAlert("g", "Down")})
-	if st := e.incident(1).Status; st != bot.StatusOpen {
+	a.Intake(context.Background(), []bot.Alert{firingAlert("g", "Down", nil)})
+	a.Intake(context.Background(), []bot.Alert{resolvedAlert("g", "Down")})
+	if st := e.Incident(1).Status; st != bot.StatusOpen {
 		t.Errorf("status = %s; mitigate_on_resolve is off", st)
 	}
 	// The firing and the resolution; the channel's event comes when the
 	// outbox has made it, in between or after.
-	if got := kinds(e.events(e.incident(1))); strings.Count(got, "alert") != 2 {
+	if got := commandstest.Kinds(e.Events(e.Incident(1))); strings.Count(got, "alert") != 2 {
 		t.Errorf("the resolution is not on the timeline: %s", got)
 	}
 }
 
 func TestAlertRoutes(t *testing.T) {
-	e := newEnv(t, withServices("db", "api"))
+	e := commandstest.NewNight(t, commandstest.Services("db", "api"))
 	a := newAlerts(t, e, alerts.Config{DefaultSeverity: "SEV3", Routes: []alerts.Route{
 		{Match: map[string]*regexp.Regexp{"job": regexp.MustCompile(`^(?:postgres.*)$`), "env": regexp.MustCompile(`^(?:prod)$`)}, Service: "db", Severity: "SEV1"},
 		{Match: map[string]*regexp.Regexp{"job": regexp.MustCompile(`^(?:.*)$`)}, Service: "api"},
 	}})
-	a.Intake(ctx(), []bot.Alert{
+	a.Intake(context.Background(), []bot.Alert{
 		firingAlert("a", "PG down", map[string]string{"job": "postgres-main", "env": "prod", "severity": "SEV4"}),
 		firingAlert("b", "PG staging down", map[string]string{"job": "postgres-main", "env": "staging"}),
 	})
-	if inc := e.incident(1); inc.Service != "db" || inc.Severity.Name != "SEV1" {
+	if inc := e.Incident(1); inc.Service != "db" || inc.Severity.Name != "SEV1" {
 		t.Errorf("first route: service %q severity %s", inc.Service, inc.Severity.Name)
 	}
-	if inc := e.incident(2); inc.Service != "api" || inc.Severity.Name != "SEV3" {
+	if inc := e.Incident(2); inc.Service != "api" || inc.Severity.Name != "SEV3" {
 		t.Errorf("second route: service %q severity %s; want api, the default SEV3", inc.Service, inc.Severity.Name)
 	}
 }
@@ -183,17 +185,17 @@ func TestAlertRoutes(t *testing.T) {
 // Incidents and Alerts, so no lock in memory is shared) take the same
 // alert group at once on one store: one incident, every alert recorded.
 func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
-	e := newEnv(t)
-	other := commands.New(e.store, []bot.Chat{e.chat}, e.clock, zerolog.Nop(), commands.Config{})
+	e := commandstest.NewNight(t)
+	other := commands.New(e.Store, []bot.Chat{e.Chat}, e.Clock, zerolog.Nop(), commands.Config{})
 	replicas := []*alerts.Alerts{
-		alerts.New(e.store, e.inc, e.clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole}),
-		alerts.New(e.store, other, e.clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole}),
+		alerts.New(e.Store, e.Incidents, e.Clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole}),
+		alerts.New(e.Store, other, e.Clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole}),
 	}
 	var wg sync.WaitGroup
 	var declared atomic.Int64
 	for i := range 20 {
 		wg.Go(func() {
-			res, err := replicas[i%2].Intake(ctx(), []bot.Alert{{Source: "alertmanager", GroupKey: "g", Title: "Disk full", Firing: true}})
+			res, err := replicas[i%2].Intake(context.Background(), []bot.Alert{{Source: "alertmanager", GroupKey: "g", Title: "Disk full", Firing: true}})
 			if err != nil {
 				t.Error(err)
 				return
@@ -205,12 +207,12 @@ func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	incs, _ := e.store.ListIncidents(ctx(), bot.IncidentFilter{})
+	incs, _ := e.Store.ListIncidents(context.Background(), bot.IncidentFilter{})
 	if len(incs) != 1 || declared.Load() != 1 {
 		t.Fatalf("%d incidents, %d declarations; want one", len(incs), declared.Load())
 	}
 	n := 0
-	e.store.EachEvent(ctx(), incs[0].ID, func(ev bot.Event) error {
+	e.Store.EachEvent(context.Background(), incs[0].ID, func(ev bot.Event) error {
 		if ev.Kind == bot.EventAlert {
 			n++
 		}
@@ -224,18 +226,18 @@ func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
 // A route can give alerts an incident type; the type's required fields
 // never stop an alert from declaring.
 func TestAlertRouteSetsTheType(t *testing.T) {
-	e := newEnv(t, withTypes)
-	if _, err := e.console.CreateChannel(ctx(), bot.ChannelSpec{Name: "security-leads", Private: true}); err != nil {
+	e := commandstest.NewNight(t, commandstest.WithTypes())
+	if _, err := e.Console.CreateChannel(context.Background(), bot.ChannelSpec{Name: "security-leads", Private: true}); err != nil {
 		t.Fatal(err)
 	}
 	a := newAlerts(t, e, alerts.Config{DefaultSeverity: "SEV2", Routes: []alerts.Route{
 		{Match: map[string]*regexp.Regexp{"team": regexp.MustCompile(`^(?:secops)$`)}, Type: "security"},
 	}})
-	if _, err := a.Intake(ctx(), []bot.Alert{firingAlert("s", "Impossible travel for admin", map[string]string{"team": "secops"})}); err != nil {
+	if _, err := a.Intake(context.Background(), []bot.Alert{firingAlert("s", "Impossible travel for admin", map[string]string{"team": "secops"})}); err != nil {
 		t.Fatal(err)
 	}
-	e.inc.Outbox().Drain(ctx())
-	if inc := e.incident(1); inc.Type != "security" || !inc.Private || inc.Channel.Name != "sec-1" {
+	e.Outbox.Drain(context.Background())
+	if inc := e.Incident(1); inc.Type != "security" || !inc.Private || inc.Channel.Name != "sec-1" {
 		t.Errorf("alert incident: type %q private %v channel %q", inc.Type, inc.Private, inc.Channel.Name)
 	}
 }

@@ -1,4 +1,4 @@
-package commands_test
+package oncall_test
 
 import (
 	"context"

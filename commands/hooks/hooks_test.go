@@ -1,4 +1,4 @@
-package commands_test
+package hooks_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/pager"
+	"github.com/klaxon-bot/klaxon/commands/commandstest"
 	"github.com/klaxon-bot/klaxon/commands/hooks"
 )
 
@@ -80,32 +81,26 @@ func hookTo(id string, r *hookReceiver, events ...string) hooks.Config {
 }
 
 // withHooks makes hooks follow e's incidents and the outbox send them.
-func withHooks(e *env, cfg ...hooks.Config) {
-	h := hooks.New(e.clock, zerolog.Nop(), cfg)
-	e.inc.Follow(h)
-	e.inc.Outbox().Handle(bot.OpHook, h)
-}
-
-// wait advances e's clock by d and runs what falls due.
-func (e *env) wait(d time.Duration) {
-	e.clock.Advance(d)
-	e.inc.Outbox().Drain(ctx())
+func withHooks(e *commandstest.Env, cfg ...hooks.Config) {
+	h := hooks.New(e.Clock, zerolog.Nop(), cfg)
+	e.Incidents.Follow(h)
+	e.Outbox.Handle(bot.OpHook, h)
 }
 
 func TestHooksFollowTheLifecycle(t *testing.T) {
-	e := newEnv(t)
+	e := commandstest.NewNight(t)
 	all, resolved := newHookReceiver(t), newHookReceiver(t)
 	withHooks(e, hookTo("all", all, bot.HookEvents()...), hookTo("resolved", resolved, bot.HookResolved))
 
-	e.do("alice", "general", "/incident declare Checkout is down sev:2 service:payments")
-	ch := e.incident(1).Channel.ID
-	e.do("alice", ch, "/incident update rolling back")
-	e.do("alice", ch, "/incident sev 1")
-	e.do("alice", ch, "/incident ack")
-	e.do("alice", ch, "/incident followup Add a canary @bob due:2026-12-01")
-	e.do("alice", ch, "/incident mitigate")
-	e.do("alice", ch, "/incident resolve Rolled back")
-	e.do("alice", ch, "/incident close")
+	e.Do("alice", "general", "/incident declare Checkout is down sev:2 service:payments")
+	ch := e.Incident(1).Channel.ID
+	e.Do("alice", ch, "/incident update rolling back")
+	e.Do("alice", ch, "/incident sev 1")
+	e.Do("alice", ch, "/incident ack")
+	e.Do("alice", ch, "/incident followup Add a canary @bob due:2026-12-01")
+	e.Do("alice", ch, "/incident mitigate")
+	e.Do("alice", ch, "/incident resolve Rolled back")
+	e.Do("alice", ch, "/incident close")
 
 	want := "followup.created,incident.acknowledged,incident.closed,incident.declared,incident.mitigated,incident.resolved,incident.severity_changed,incident.updated,postmortem.generated"
 	if got := sortedNames(all); got != want {
@@ -129,7 +124,7 @@ func TestHooksFollowTheLifecycle(t *testing.T) {
 		}
 	}
 	all.mu.Unlock()
-	e.wait(time.Hour)
+	e.Wait(time.Hour)
 	if got := all.names(); strings.Count(got, ",") != strings.Count(want, ",") {
 		t.Errorf("a sent event went out again: %s", got)
 	}
@@ -143,22 +138,22 @@ func sortedNames(r *hookReceiver) string {
 }
 
 func TestHooksRetryUntilDelivered(t *testing.T) {
-	e := newEnv(t)
+	e := commandstest.NewNight(t)
 	r := newHookReceiver(t)
 	r.fail = 2
 	withHooks(e, hookTo("t", r, bot.HookDeclared))
-	e.do("alice", "general", "/incident declare Checkout is down") // the first attempt fails
+	e.Do("alice", "general", "/incident declare Checkout is down") // the first attempt fails
 	if r.names() != "" {
 		t.Fatal("delivered despite a 500")
 	}
-	e.wait(time.Second) // backoff (2 s ± 20 %) not over: no attempt
+	e.Wait(time.Second) // backoff (2 s ± 20 %) not over: no attempt
 	r.mu.Lock()
 	if r.fail != 1 {
 		t.Errorf("attempted before the backoff was over (%d failures left)", r.fail)
 	}
 	r.mu.Unlock()
-	e.wait(2 * time.Second) // the second fails; the next waits 4 s ± 20 %
-	e.wait(5 * time.Second)
+	e.Wait(2 * time.Second) // the second fails; the next waits 4 s ± 20 %
+	e.Wait(5 * time.Second)
 	if got := r.names(); got != "incident.declared" {
 		t.Fatalf("after retries: %q", got)
 	}
@@ -173,22 +168,22 @@ func TestHooksRetryUntilDelivered(t *testing.T) {
 // the receiver is down the later ones wait behind the first, and however
 // long the outage, none is dropped.
 func TestHooksCatchUpInOrderWhenTheReceiverIsBack(t *testing.T) {
-	e := newEnv(t)
+	e := commandstest.NewNight(t)
 	r := newHookReceiver(t)
 	r.fail = 1000
 	withHooks(e, hookTo("t", r, bot.HookDeclared, bot.HookUpdated, bot.HookAcknowledged, bot.HookSeverityChanged))
-	e.do("alice", "general", "/incident declare Checkout is down sev:3")
-	ch := e.incident(1).Channel.ID
+	e.Do("alice", "general", "/incident declare Checkout is down sev:3")
+	ch := e.Incident(1).Channel.ID
 	for range 30 {
-		e.wait(time.Minute) // the declaration fails again and again: its backoff grows to 5 min
+		e.Wait(time.Minute) // the declaration fails again and again: its backoff grows to 5 min
 	}
-	e.do("alice", ch, "/incident update rolling back")
-	e.do("alice", ch, "/incident ack")
+	e.Do("alice", ch, "/incident update rolling back")
+	e.Do("alice", ch, "/incident ack")
 	r.mu.Lock()
 	r.fail = 0 // the receiver is back
 	r.mu.Unlock()
-	e.do("alice", ch, "/incident sev 1")
-	e.wait(6 * time.Minute) // the longest backoff
+	e.Do("alice", ch, "/incident sev 1")
+	e.Wait(6 * time.Minute) // the longest backoff
 	if got := r.names(); got != "incident.declared,incident.updated,incident.acknowledged,incident.severity_changed" {
 		t.Fatalf("received %q; want every event, in the order they happened", got)
 	}

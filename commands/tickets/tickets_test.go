@@ -1,4 +1,4 @@
-package commands_test
+package tickets_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot/tracker"
 	"github.com/klaxon-bot/klaxon/bot/tracker/trackerfake"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/commandstest"
 	"github.com/klaxon-bot/klaxon/commands/tickets"
 )
 
@@ -22,7 +23,7 @@ import (
 // and Jira for everything else, both strict fakes over HTTP. wrap, if
 // set, stands between klaxon and each tracker (by id).
 type ticketEnv struct {
-	*env
+	*commandstest.Env
 	github  *trackerfake.GitHub
 	jira    *trackerfake.Jira
 	tickets *tickets.Tickets
@@ -48,13 +49,13 @@ func newTicketEnv(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker
 			trackers[id] = wrap(id, tr)
 		}
 	}
-	e := newEnv(t, withServices("payments", "search"), withPolicy(func(c *commands.Config) {
+	e := commandstest.NewNight(t, commandstest.Services("payments", "search"), commandstest.Incidents(func(c *commands.Config) {
 		c.Trackers = tickets.Routes{Default: "jira", ByService: map[string]string{"payments": "payments-gh"}}
 	}))
-	tk := tickets.New(e.store, e.clock, zerolog.Nop(), trackers, e.inc.Wake())
-	e.inc.Outbox().Handle(bot.OpTicket, tk)
-	e.inc.Outbox().Handle(bot.OpTicketState, tk)
-	return &ticketEnv{env: e, github: gh, jira: jira, tickets: tk}
+	tk := tickets.New(e.Store, e.Clock, zerolog.Nop(), trackers, e.Incidents.Wake())
+	e.Outbox.Handle(bot.OpTicket, tk)
+	e.Outbox.Handle(bot.OpTicketState, tk)
+	return &ticketEnv{Env: e, github: gh, jira: jira, tickets: tk}
 }
 
 // wrapOne puts w between klaxon and the tracker id, and nothing between
@@ -69,19 +70,19 @@ func wrapOne(id string, w func(bot.Tracker) bot.Tracker) func(string, bot.Tracke
 }
 
 func (e *ticketEnv) followUp(n int64) *bot.FollowUp {
-	e.t.Helper()
-	f, err := e.store.FollowUp(context.Background(), n)
+	e.T.Helper()
+	f, err := e.Store.FollowUp(context.Background(), n)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return f
 }
 
 func TestFollowUpsBecomeTickets(t *testing.T) {
 	e := newTicketEnv(t, nil, "jira-good")
-	e.do("alice", "general", "/incident declare Card payments fail service:payments")
-	ch := e.incident(1).Channel.ID
-	if got := e.do("alice", ch, "/incident followup Add a circuit breaker @bob due:2026-12-01"); !strings.Contains(got, "ticket in payments-gh is on its way") {
+	e.Do("alice", "general", "/incident declare Card payments fail service:payments")
+	ch := e.Incident(1).Channel.ID
+	if got := e.Do("alice", ch, "/incident followup Add a circuit breaker @bob due:2026-12-01"); !strings.Contains(got, "ticket in payments-gh is on its way") {
 		t.Fatalf("create: %s", got)
 	}
 	issues := e.github.Issues("acme/payments")
@@ -93,16 +94,16 @@ func TestFollowUpsBecomeTickets(t *testing.T) {
 	if f.Ticket == nil || f.Ticket.Ref != "payments#1" || f.Ticket.Closed {
 		t.Fatalf("follow-up's ticket: %+v", f.Ticket)
 	}
-	if !strings.Contains(e.out.String(), "🎫 F-1 → payments#1 https://github.example/acme/payments/issues/1") {
-		t.Fatalf("the channel was not told the ticket:\n%s", e.out.String())
+	if !strings.Contains(e.Out.String(), "🎫 F-1 → payments#1 https://github.example/acme/payments/issues/1") {
+		t.Fatalf("the channel was not told the ticket:\n%s", e.Out.String())
 	}
-	if got := e.do("alice", "general", "/followups"); !strings.Contains(got, "🎫 payments#1") {
+	if got := e.Do("alice", "general", "/followups"); !strings.Contains(got, "🎫 payments#1") {
 		t.Errorf("the list does not show the ticket: %s", got)
 	}
 
 	// Another service's follow-up goes to the default tracker, Jira.
-	e.do("alice", "general", "/incident declare Search is slow service:search")
-	e.do("alice", e.incident(2).Channel.ID, "/incident followup Tune the index")
+	e.Do("alice", "general", "/incident declare Search is slow service:search")
+	e.Do("alice", e.Incident(2).Channel.ID, "/incident followup Tune the index")
 	if js := e.jira.Issues(); len(js) != 1 || js[0].Key != "OPS-1" || js[0].Summary != "Tune the index" {
 		t.Fatalf("Jira issues: %+v", js)
 	}
@@ -111,11 +112,11 @@ func TestFollowUpsBecomeTickets(t *testing.T) {
 	}
 
 	// Done in chat closes the ticket; reopening reopens it.
-	e.do("bob", "general", "/followup done F-1")
+	e.Do("bob", "general", "/followup done F-1")
 	if i := e.github.Issues("acme/payments")[0]; i.State != "closed" || i.StateReason != "completed" {
 		t.Fatalf("after /followup done: %+v", i)
 	}
-	e.do("bob", "general", "/followup reopen F-1")
+	e.Do("bob", "general", "/followup reopen F-1")
 	if i := e.github.Issues("acme/payments")[0]; i.State != "open" {
 		t.Fatalf("after /followup reopen: %+v", i)
 	}
@@ -128,12 +129,12 @@ func TestFollowUpsBecomeTickets(t *testing.T) {
 	if n := e.tickets.Sync(context.Background()); n != 1 {
 		t.Fatalf("sync changed %d follow-ups", n)
 	}
-	e.inc.Outbox().Drain(context.Background())
+	e.Outbox.Drain(context.Background())
 	if f := e.followUp(2); !f.Done || !f.Ticket.Closed {
 		t.Fatalf("F-2 after its ticket closed: %+v", f)
 	}
-	if !strings.Contains(e.out.String(), "OPS-1 "+e.jira.URL()+"/browse/OPS-1 was closed in jira, so F-2 is done.") {
-		t.Fatalf("the channel was not told:\n%s", e.out.String())
+	if !strings.Contains(e.Out.String(), "OPS-1 "+e.jira.URL()+"/browse/OPS-1 was closed in jira, so F-2 is done.") {
+		t.Fatalf("the channel was not told:\n%s", e.Out.String())
 	}
 	if n := e.tickets.Sync(context.Background()); n != 0 {
 		t.Fatalf("a second sync changed %d", n)
@@ -148,9 +149,9 @@ func TestFollowUpsBecomeTickets(t *testing.T) {
 	}
 
 	// The postmortem's action items link the tickets.
-	e.do("alice", ch, "/incident resolve")
-	e.inc.Outbox().Drain(context.Background())
-	pm, err := e.store.Postmortem(context.Background(), e.incident(1).ID)
+	e.Do("alice", ch, "/incident resolve")
+	e.Outbox.Drain(context.Background())
+	pm, err := e.Store.Postmortem(context.Background(), e.Incident(1).ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,16 +189,16 @@ func TestTicketIsMadeOnceWhenTheAnswerIsLost(t *testing.T) {
 	lost := &lostAnswer{}
 	lost.lose.Store(1)
 	e := newTicketEnv(t, wrapOne("payments-gh", lost.wrap), "jira-good")
-	e.do("alice", "general", "/incident declare Card payments fail service:payments")
-	e.do("alice", e.incident(1).Channel.ID, "/incident followup Add a circuit breaker")
+	e.Do("alice", "general", "/incident declare Card payments fail service:payments")
+	e.Do("alice", e.Incident(1).Channel.ID, "/incident followup Add a circuit breaker")
 	if n := e.github.Creates(); n != 1 {
 		t.Fatalf("creates after the lost answer: %d", n)
 	}
 	if f := e.followUp(1); f.Ticket.Made() {
 		t.Fatal("the ticket was recorded although its answer was lost")
 	}
-	e.clock.Advance(10 * time.Minute) // past the backoff
-	e.inc.Outbox().Drain(context.Background())
+	e.Clock.Advance(10 * time.Minute) // past the backoff
+	e.Outbox.Drain(context.Background())
 	if n, f := e.github.Creates(), e.followUp(1); n != 1 || f.Ticket.Ref != "payments#1" {
 		t.Fatalf("after the retry: %d creates, ticket %+v", n, f.Ticket)
 	}
@@ -205,10 +206,10 @@ func TestTicketIsMadeOnceWhenTheAnswerIsLost(t *testing.T) {
 	// The crash: the tracker answered, klaxon died before recording it.
 	// The job was marked started, so the next process's attempt looks
 	// first (again is true).
-	e.do("alice", e.incident(1).Channel.ID, "/incident followup Page the card team sooner")
+	e.Do("alice", e.Incident(1).Channel.ID, "/incident followup Page the card team sooner")
 	f2 := e.followUp(2)
 	f2.Ticket = &bot.Ticket{Tracker: "payments-gh"}
-	if err := e.store.Update(context.Background(), func(tx bot.Tx) error { return tx.PutFollowUp(f2) }); err != nil {
+	if err := e.Store.Update(context.Background(), func(tx bot.Tx) error { return tx.PutFollowUp(f2) }); err != nil {
 		t.Fatal(err)
 	}
 	then, err := e.tickets.Send(context.Background(), bot.Job{Op: bot.OpTicket, FollowUp: 2, Tracker: "payments-gh"}, true)
@@ -229,21 +230,21 @@ func TestJiraTicketWaitsForItsSearch(t *testing.T) {
 	lost.lose.Store(1)
 	e := newTicketEnv(t, wrapOne("jira", lost.wrap), "jira-good")
 	e.jira.SetSearchLag(time.Hour) // (real time) search shows nothing new during the test
-	e.do("alice", "general", "/incident declare Search is slow service:search")
-	acted := e.clock.Now()
-	e.do("alice", e.incident(1).Channel.ID, "/incident followup Tune the index")
+	e.Do("alice", "general", "/incident declare Search is slow service:search")
+	acted := e.Clock.Now()
+	e.Do("alice", e.Incident(1).Channel.ID, "/incident followup Tune the index")
 	if n := e.jira.Creates(); n != 1 {
 		t.Fatalf("creates after the lost answer: %d", n)
 	}
 	// The retry after the backoff finds nothing, and waits.
 	for _, after := range []time.Duration{10 * time.Second, time.Minute} {
-		e.clock.Advance(after)
-		e.inc.Outbox().Drain(context.Background())
+		e.Clock.Advance(after)
+		e.Outbox.Drain(context.Background())
 		if n, f := e.jira.Creates(), e.followUp(1); n != 1 || f.Ticket.Made() {
-			t.Fatalf("%v after the lost answer: %d creates, ticket %+v", e.clock.Now().Sub(acted), n, f.Ticket)
+			t.Fatalf("%v after the lost answer: %d creates, ticket %+v", e.Clock.Now().Sub(acted), n, f.Ticket)
 		}
 	}
-	jobs, err := e.store.DueJobs(context.Background(), e.clock.Now().Add(time.Hour), 0, func(_, dest string) bool { return dest == "tracker:jira" })
+	jobs, err := e.Store.DueJobs(context.Background(), e.Clock.Now().Add(time.Hour), 0, func(_, dest string) bool { return dest == "tracker:jira" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,8 +257,8 @@ func TestJiraTicketWaitsForItsSearch(t *testing.T) {
 	}
 	// Search has caught up: the issue is found and recorded, not made again.
 	e.jira.SetSearchLag(0)
-	e.clock.Set(ticket.NextAttempt)
-	e.inc.Outbox().Drain(context.Background())
+	e.Clock.Set(ticket.NextAttempt)
+	e.Outbox.Drain(context.Background())
 	if n, f := e.jira.Creates(), e.followUp(1); n != 1 || f.Ticket.Ref != "OPS-1" {
 		t.Fatalf("once search shows it: %d creates, ticket %+v", n, f.Ticket)
 	}
@@ -270,11 +271,11 @@ func TestJiraTicketWaitsForItsSearchAfterACrash(t *testing.T) {
 	e := newTicketEnv(t, nil, "jira-good")
 	e.jira.SetSearchLag(time.Hour)
 	e.jira.RateLimit(1) // the first attempt gets a 429 (Retry-After 2 s): the job stays, having done nothing
-	e.do("alice", "general", "/incident declare Search is slow service:search")
-	e.do("alice", e.incident(1).Channel.ID, "/incident followup Tune the index")
+	e.Do("alice", "general", "/incident declare Search is slow service:search")
+	e.Do("alice", e.Incident(1).Channel.ID, "/incident followup Tune the index")
 	due := func() bot.Job {
 		t.Helper()
-		jobs, err := e.store.DueJobs(ctx, e.clock.Now().Add(time.Hour), 0, func(_, dest string) bool { return dest == "tracker:jira" })
+		jobs, err := e.Store.DueJobs(ctx, e.Clock.Now().Add(time.Hour), 0, func(_, dest string) bool { return dest == "tracker:jira" })
 		if err != nil || len(jobs) != 1 {
 			t.Fatalf("ticket jobs: %+v, %v", jobs, err)
 		}
@@ -286,8 +287,8 @@ func TestJiraTicketWaitsForItsSearchAfterACrash(t *testing.T) {
 	}
 	// An attempt begins, makes the issue, and the process dies before
 	// recording it: the job keeps its started mark.
-	crashed := e.clock.Now()
-	if err := e.store.MarkStarted(ctx, job.Key, crashed); err != nil {
+	crashed := e.Clock.Now()
+	if err := e.Store.MarkStarted(ctx, job.Key, crashed); err != nil {
 		t.Fatal(err)
 	}
 	f := e.followUp(1)
@@ -300,14 +301,14 @@ func TestJiraTicketWaitsForItsSearchAfterACrash(t *testing.T) {
 	}
 	// The next process's attempt, after the Retry-After, finds nothing in
 	// search yet, and waits.
-	e.clock.Advance(3 * time.Second)
-	e.inc.Outbox().Drain(ctx)
+	e.Clock.Advance(3 * time.Second)
+	e.Outbox.Drain(ctx)
 	if job := due(); e.jira.Creates() != 1 || !job.ActedAt.Equal(crashed) || job.NextAttempt.Before(crashed.Add(tracker.JiraSearchLag)) {
 		t.Fatalf("after the restart: %d creates, job %+v", e.jira.Creates(), job)
 	}
 	e.jira.SetSearchLag(0)
-	e.clock.Set(crashed.Add(tracker.JiraSearchLag))
-	e.inc.Outbox().Drain(ctx)
+	e.Clock.Set(crashed.Add(tracker.JiraSearchLag))
+	e.Outbox.Drain(ctx)
 	if n, f := e.jira.Creates(), e.followUp(1); n != 1 || f.Ticket.Ref != "OPS-1" {
 		t.Fatalf("once search shows it: %d creates, ticket %+v", n, f.Ticket)
 	}
@@ -345,9 +346,9 @@ func TestTicketSyncGoesOnWhereItsReadStopped(t *testing.T) {
 	ctx := context.Background()
 	bounded := &boundedChanges{max: 2}
 	e := newTicketEnv(t, wrapOne("jira", func(tr bot.Tracker) bot.Tracker { bounded.Tracker = tr; return bounded }), "jira-good")
-	e.do("alice", "general", "/incident declare Search is slow service:search")
+	e.Do("alice", "general", "/incident declare Search is slow service:search")
 	for _, text := range []string{"Tune the index", "Add a replica", "Page sooner"} {
-		e.do("alice", e.incident(1).Channel.ID, "/incident followup "+text)
+		e.Do("alice", e.Incident(1).Channel.ID, "/incident followup "+text)
 	}
 	for _, key := range []string{"OPS-1", "OPS-2", "OPS-3"} {
 		time.Sleep(2 * time.Millisecond) // Jira's times are to the millisecond
@@ -370,20 +371,20 @@ func TestTicketSyncGoesOnWhereItsReadStopped(t *testing.T) {
 
 func TestTicketRefusedForGoodIsSaidOnce(t *testing.T) {
 	e := newTicketEnv(t, nil, "jira-wrong")
-	e.do("alice", "general", "/incident declare Search is slow service:search")
-	e.do("alice", e.incident(1).Channel.ID, "/incident followup Tune the index")
+	e.Do("alice", "general", "/incident declare Search is slow service:search")
+	e.Do("alice", e.Incident(1).Channel.ID, "/incident followup Tune the index")
 	f := e.followUp(1)
 	if !f.Ticket.Failed || f.Ticket.Made() {
 		t.Fatalf("ticket: %+v", f.Ticket)
 	}
-	if !strings.Contains(e.out.String(), "⚠️ klaxon could not make a ticket for F-1: Jira refused klaxon's credentials (401)") || strings.Contains(e.out.String(), "jira-wrong") {
-		t.Fatalf("channel:\n%s", e.out.String())
+	if !strings.Contains(e.Out.String(), "⚠️ klaxon could not make a ticket for F-1: Jira refused klaxon's credentials (401)") || strings.Contains(e.Out.String(), "jira-wrong") {
+		t.Fatalf("channel:\n%s", e.Out.String())
 	}
 	// The refusal is final: it is not tried again, and marking the
 	// follow-up done asks nothing of the tracker.
-	e.clock.Advance(time.Hour)
-	e.do("alice", "general", "/followup done F-1")
-	counts, err := e.store.CountJobs(context.Background())
+	e.Clock.Advance(time.Hour)
+	e.Do("alice", "general", "/followup done F-1")
+	counts, err := e.Store.CountJobs(context.Background())
 	if err != nil || len(counts) != 1 || counts["tracker:jira"][bot.JobFailed] != 1 || len(counts["tracker:jira"]) != 1 {
 		t.Fatalf("jobs left: %v %v", counts, err)
 	}

@@ -1,4 +1,4 @@
-package commands_test
+package paging_test
 
 import (
 	"bytes"
