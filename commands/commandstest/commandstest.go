@@ -274,15 +274,6 @@ func Team(t testing.TB) oncall.Config {
 	}
 }
 
-func mustLoc(t *testing.T, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 // Location loads an IANA time zone or fails the test.
 func Location(t testing.TB, name string) *time.Location {
 	t.Helper()
