@@ -27,7 +27,8 @@ const DefaultRetryAfter = 30 * time.Second
 
 // classify turns one HTTP exchange into a SendResult: 2xx sent; 429 wait
 // for Retry-After; 5xx and network errors retry; any other status fails
-// for good. Error texts name no URL or key.
+// for good, a redirect too (bot.OutboundClient does not follow them).
+// Error texts name no key.
 func classify(name string, resp *http.Response, err error) bot.SendResult {
 	if err != nil {
 		return bot.SendResult{Err: fmt.Errorf("%s did not answer: %w", name, unwrapURL(err))}
@@ -41,6 +42,8 @@ func classify(name string, resp *http.Response, err error) bot.SendResult {
 		return bot.SendResult{RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Err: fmt.Errorf("%s is rate limiting (429)", name)}
 	case s >= 500:
 		return bot.SendResult{Err: fmt.Errorf("%s answered %d", name, s)}
+	case s >= 300 && s < 400:
+		return bot.SendResult{Permanent: true, Err: fmt.Errorf("%s redirected klaxon (%d) to %q; klaxon does not follow redirects: configure the final URL", name, s, bot.RedirectTarget(resp))}
 	default:
 		return bot.SendResult{Permanent: true, Err: fmt.Errorf("%s refused the page (%d): %s", name, s, strings.TrimSpace(string(body)))}
 	}

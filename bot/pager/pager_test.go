@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,5 +155,36 @@ func TestClassify(t *testing.T) {
 	r := (&pager.Webhook{URL: "http://127.0.0.1:1/hook?token=S3CR3T", Secret: "s", Client: &http.Client{Timeout: time.Second}}).Send(context.Background(), delivery)
 	if r.Sent || r.Permanent || r.Err == nil || strings.Contains(r.Err.Error(), "S3CR3T") {
 		t.Errorf("connection refused: %+v", r)
+	}
+}
+
+// A redirect is a refusal that names where it pointed: the body (a
+// routing key, a private incident) is not sent again, neither to another
+// host nor to the same host on another port, where Go would forward the
+// credentials.
+func TestRedirectsAreRefusedNotFollowed(t *testing.T) {
+	var followed atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Add(1) }))
+	defer elsewhere.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+"/collect?token=SECRET", http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	client := bot.OutboundClient(5 * time.Second)
+	for name, s := range map[string]bot.Sender{
+		"pagerduty": &pager.PagerDuty{URL: redirect.URL, RoutingKey: "R0UTINGKEY", Client: client},
+		"webhook":   &pager.Webhook{URL: redirect.URL, Secret: "s", Client: client},
+	} {
+		res := s.Send(context.Background(), bot.Delivery{Key: "k", DedupKey: "k", Kind: bot.DeliverTrigger, Person: "alice", Summary: "INC-1 private", Severity: bot.DefaultSeverities()[0]})
+		if res.Sent || !res.Permanent || res.Err == nil {
+			t.Errorf("%s: a 307 gave %+v; want a refusal for good", name, res)
+			continue
+		}
+		if msg := res.Err.Error(); !strings.Contains(msg, elsewhere.URL+"/collect") || strings.Contains(msg, "SECRET") {
+			t.Errorf("%s: %q should name where it pointed, without its query", name, msg)
+		}
+	}
+	if n := followed.Load(); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
 	}
 }

@@ -65,7 +65,7 @@ func newClient(name, base string, hc *http.Client, auth func(*http.Request)) (cl
 		return client{}, fmt.Errorf("%s: the URL is not a URL", name)
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
+		hc = bot.OutboundClient(20 * time.Second)
 	}
 	return client{name: name, http: hc, base: u, auth: auth}, nil
 }
@@ -131,6 +131,8 @@ func (c client) statusError(resp *http.Response, body []byte) error {
 	switch {
 	case s >= 500:
 		return bot.Errorf(bot.EUNAVAILABLE, "%s answered %d", c.name, s)
+	case s >= 300 && s < 400:
+		return bot.Errorf(bot.EREFUSED, "%s redirected klaxon (%d) to %q; klaxon does not follow redirects: configure the final URL", c.name, s, bot.RedirectTarget(resp))
 	case s == http.StatusUnauthorized:
 		return bot.Errorf(bot.EREFUSED, "%s refused klaxon's credentials (401): check the tracker's token", c.name)
 	case s == http.StatusNotFound:

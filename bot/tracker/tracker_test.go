@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -340,5 +342,33 @@ func TestChangedSaysWhenItStopsAtItsBound(t *testing.T) {
 		if states, more, err := tr.Changed(ctx, since); err != nil || more || len(states) != 150 {
 			t.Fatalf("%T, two pages: %d states, more %v, %v", tr, len(states), more, err)
 		}
+	}
+}
+
+// A tracker that redirects is refused, not followed: the issue (a
+// private incident's follow-up) and the token would go somewhere nobody
+// configured.
+func TestTrackerRedirectsAreRefused(t *testing.T) {
+	var followed atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		followed.Add(1)
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"number": 1, "html_url": "https://elsewhere/1", "state": "open"}`)
+	}))
+	defer elsewhere.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path+"?token=SECRET", http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	gh, err := tracker.NewGitHub(tracker.GitHubConfig{ID: "gh", API: redirect.URL, Repo: "acme/payments", Token: "ghp-good"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = gh.Create(context.Background(), issue("rotate the keys"))
+	if bot.ErrorCode(err) != bot.EREFUSED || !strings.Contains(bot.ErrorMessage(err), elsewhere.URL+"/repos/acme/payments/issues") || strings.Contains(bot.ErrorMessage(err), "SECRET") {
+		t.Errorf("Create through a redirect: %v; want a refusal naming where it pointed, without its query", err)
+	}
+	if n := followed.Load(); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -176,7 +175,7 @@ func (a *app) initAlerts(ctx context.Context) error {
 // initHooks makes outgoing hooks follow every change, when configured.
 func (a *app) initHooks(context.Context) error {
 	var err error
-	if a.hookCfg, err = a.cfg.hooks(&http.Client{Timeout: 10 * time.Second}); err != nil {
+	if a.hookCfg, err = a.cfg.hooks(bot.OutboundClient(10 * time.Second)); err != nil {
 		return err
 	}
 	if h := hooks.New(a.clock, a.log, a.hookCfg); h != nil {
@@ -190,7 +189,7 @@ func (a *app) initHooks(context.Context) error {
 // when trackers are configured.
 func (a *app) initTickets(context.Context) error {
 	var err error
-	if a.trackers, err = a.cfg.trackers(&http.Client{Timeout: 20 * time.Second}); err != nil {
+	if a.trackers, err = a.cfg.trackers(bot.OutboundClient(20 * time.Second)); err != nil {
 		return err
 	}
 	tk := tickets.New(a.store, a.clock, a.log, a.trackers, a.wake)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http"
 	"os"
 	"runtime"
 	"slices"
@@ -203,7 +202,7 @@ func (m *Main) Check(ctx context.Context, cfg *Config, source string) error {
 // checkTrackers asks each tracker whether its credentials and target
 // work, and returns how many do not.
 func (m *Main) checkTrackers(ctx context.Context, cfg *Config) int {
-	trackers, err := cfg.trackers(&http.Client{Timeout: 20 * time.Second})
+	trackers, err := cfg.trackers(bot.OutboundClient(20 * time.Second))
 	if err != nil {
 		fmt.Fprintf(m.Stdout, "trackers: ✗ %v\n", err)
 		return 1

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"regexp"
 	"slices"
@@ -326,7 +325,7 @@ func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) paging.Config
 			pc.TypePolicy[t.ID] = t.EscalationPolicy
 		}
 	}
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := bot.OutboundClient(10 * time.Second)
 	for _, p := range c.Pagers {
 		switch p.Type {
 		case "pagerduty":
