@@ -123,25 +123,40 @@ func ValidateTitle(title string) error {
 
 // ValidateText checks free text such as an update or a note.
 // OneLine makes s fit a single-line rendering (a title, a list line):
-// line breaks, tabs and other control characters become spaces.
+// line breaks, tabs and other control characters become spaces, and
+// direction overrides go (see CleanText).
 func OneLine(s string) string {
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
+		switch {
+		case r < 0x20 || r == '\u2028' || r == '\u2029' || isC1(r) || r == 0x7f:
 			return ' '
+		case isBidiControl(r):
+			return -1
 		}
 		return r
 	}, s))
 }
 
-// CleanText drops the control characters of s (terminal escapes,
-// backspaces, carriage returns) but keeps its line breaks and tabs.
+// CleanText drops the control characters of s but keeps its line breaks
+// and tabs: C0 controls (terminal escapes, backspaces, carriage returns),
+// DEL, C1 controls (U+0080–U+009F: U+009B opens a terminal escape like
+// ESC [) and the bidirectional overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069), which make text read otherwise than it is stored.
 func CleanText(s string) string {
 	return strings.Map(func(r rune) rune {
-		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || isC1(r) || isBidiControl(r) {
 			return -1
 		}
 		return r
 	}, s)
+}
+
+// isC1 reports whether r is a C1 control character.
+func isC1(r rune) bool { return r >= 0x80 && r <= 0x9f }
+
+// isBidiControl reports whether r overrides or isolates text direction.
+func isBidiControl(r rune) bool {
+	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069'
 }
 
 func ValidateText(what, text string) error {

@@ -39,3 +39,21 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// Control characters never survive cleaning: C0 (but line breaks and tabs
+// in multi-line text), DEL, C1 (U+009B is a terminal's CSI) and the
+// bidirectional overrides and isolates.
+func TestCleaningDropsControlCharacters(t *testing.T) {
+	const nasty = "a\x1b[2Jb\u009b2Jc\u0085d\u202eevil\u202cf\u2066g\u2069h\x7fi"
+	for _, tt := range []struct {
+		name, in, want string
+		fn             func(string) string
+	}{
+		{"CleanText", nasty + "\nnext\tline", "a[2Jb2Jcdevilfghi\nnext\tline", bot.CleanText},
+		{"OneLine", nasty + "\nnext", "a [2Jb 2Jc devilfgh i next", bot.OneLine},
+	} {
+		if got := tt.fn(tt.in); got != tt.want {
+			t.Errorf("%s(%q) = %q; want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}

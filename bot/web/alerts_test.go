@@ -171,6 +171,19 @@ func TestDecodedAlertsAreBounded(t *testing.T) {
 	}
 }
 
+// Text from an alert reaches nothing after the decoder with a control
+// character in it: not a terminal escape (C0 or C1), not a direction
+// override.
+func TestDecodedAlertsLoseControlCharacters(t *testing.T) {
+	as, err := web.DecodeGeneric([]byte(`{"title":"Disk\u009b2J full\u202e lanigiro","description":"line\u001b[31m one\nline\u2066 two"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if as[0].Title != "Disk 2J full lanigiro" || as[0].Detail != "line[31m one\nline two" {
+		t.Errorf("decoded title %q, detail %q", as[0].Title, as[0].Detail)
+	}
+}
+
 func TestGrafanaSignatureWithoutTimestampIsAnOptIn(t *testing.T) {
 	gf := string(fixture(t, "grafana.json"))
 	unstamped := hdr(web.GrafanaSignatureHeader, web.GrafanaSignature("hmac-secret", "", []byte(gf)))

@@ -182,11 +182,14 @@ const (
 	maxAlertDetail = 4000 // runes
 )
 
-// bounded cuts alerts' titles and descriptions to their bounds.
+// bounded cleans alerts' titles and descriptions of control characters
+// (bot.OneLine, bot.CleanText) and cuts them to their bounds, at the
+// edge, so nothing after it (the timeline, logs, chat, the status page)
+// sees them.
 func bounded(as []bot.Alert) []bot.Alert {
 	for i := range as {
-		as[i].Title = bot.Cut(as[i].Title, maxAlertTitle)
-		as[i].Detail = bot.Cut(as[i].Detail, maxAlertDetail)
+		as[i].Title = bot.Cut(bot.OneLine(as[i].Title), maxAlertTitle)
+		as[i].Detail = bot.Cut(bot.CleanText(as[i].Detail), maxAlertDetail)
 	}
 	return as
 }
