@@ -3,8 +3,11 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/xml"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"strings"
 	"sync"
@@ -29,6 +32,34 @@ type Status struct {
 	// it: a status page is busiest during an incident, and building it
 	// reads the public incidents' timelines. Zero builds every time.
 	Reuse time.Duration
+	// FrameAncestors are the origins that may show the page in a frame
+	// (status.frame_ancestors); none: nobody may.
+	FrameAncestors []string
+}
+
+// statusStyleHash is the CSP hash of the status page's one inline style
+// sheet: the page runs no script and loads nothing else.
+var statusStyleHash = func() string {
+	raw, err := fs.ReadFile(templates.FS, "status.html.tmpl")
+	if err != nil {
+		panic(err)
+	}
+	_, rest, ok := bytes.Cut(raw, []byte("<style>"))
+	css, _, ok2 := bytes.Cut(rest, []byte("</style>"))
+	if !ok || !ok2 {
+		panic("status.html.tmpl has no <style> block")
+	}
+	sum := sha256.Sum256(css)
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}()
+
+// csp is the status page's Content-Security-Policy.
+func (st Status) csp() string {
+	frame := "'none'"
+	if len(st.FrameAncestors) > 0 {
+		frame = strings.Join(st.FrameAncestors, " ")
+	}
+	return "default-src 'none'; style-src " + statusStyleHash + "; base-uri 'none'; form-action 'none'; frame-ancestors " + frame
 }
 
 // pageCache builds the status page at most once per reuse period; callers
@@ -103,6 +134,7 @@ func statusRoutes(mux *http.ServeMux, st Status, clock bot.Clock, log zerolog.Lo
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", st.csp())
 		w.Write(buf.Bytes())
 	})
 	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -142,5 +144,44 @@ func TestStatusPageIsReusedBriefly(t *testing.T) {
 	fail.Store(false)
 	if status, _, _ := c.get("/status", ""); status != 200 || builds.Load() != 3 {
 		t.Errorf("after a failed build: %d, %d builds; want 200 from a fresh build (3)", status, builds.Load())
+	}
+}
+
+// Every answer says nosniff and refuses to be framed; the status page
+// allows its own style sheet and nothing else, and frames only where
+// configured.
+func TestSecurityHeaders(t *testing.T) {
+	page := func(ctx context.Context) (bot.StatusPage, error) { return samplePage(), nil }
+	for _, tt := range []struct {
+		name   string
+		frames []string
+		want   string
+	}{
+		{"default", nil, "frame-ancestors 'none'"},
+		{"framed by the intranet", []string{"https://intranet.example.com"}, "frame-ancestors https://intranet.example.com"},
+	} {
+		srv := httptest.NewServer(web.Handler(web.Config{Clock: bot.NewFakeClock(now), Log: zerolog.Nop(),
+			Status: &web.Status{Title: "Acme status", Page: page, FrameAncestors: tt.frames}}))
+		c := apiClient{t: t, base: srv.URL}
+		_, body, h := c.get("/status", "")
+		csp := h.Get("Content-Security-Policy")
+		if h.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(csp, tt.want) || !strings.Contains(csp, "default-src 'none'") ||
+			!strings.Contains(csp, "style-src 'sha256-") || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "script-src") {
+			t.Errorf("%s: /status headers: nosniff %q, CSP %q", tt.name, h.Get("X-Content-Type-Options"), csp)
+		}
+		// The hash is the page's own style sheet's.
+		_, rest, _ := strings.Cut(string(body), "<style>")
+		css, _, _ := strings.Cut(rest, "</style>")
+		sum := sha256.Sum256([]byte(css))
+		if !strings.Contains(csp, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+			t.Errorf("%s: the CSP's style hash is not the served style sheet's", tt.name)
+		}
+		for _, path := range []string{"/status.json", "/healthz"} {
+			_, _, h := c.get(path, "")
+			if h.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+				t.Errorf("%s: %s headers %v", tt.name, path, h)
+			}
+		}
+		srv.Close()
 	}
 }

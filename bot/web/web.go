@@ -181,8 +181,27 @@ func Handler(cfg Config) http.Handler {
 			}
 		}
 	})
-	return mux
+	return secureHeaders(mux)
 }
+
+// secureHeaders sends on every answer what keeps a browser from reading
+// it as something else or showing it where it was not meant to be:
+// nosniff, no referrer to other sites, and, unless the handler sets its
+// own (the status page's), a Content-Security-Policy that allows nothing
+// and no framing.
+func secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", lockedDown)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// lockedDown is the policy of answers that are not pages (JSON, text,
+// feeds): nothing loads, nothing frames them.
+const lockedDown = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // Addr is the bound address, useful when listening on port 0.
 func (s *Server) Addr() string { return s.ln.Addr().String() }

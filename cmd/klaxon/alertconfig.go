@@ -67,6 +67,9 @@ func (c *Config) alertsConfig() (alerts.Config, map[string]web.Source, error) {
 		if err := c.publicSecret(key+".password", s.Password); err != nil {
 			return out, nil, err
 		}
+		if s.HMACSecret != "" && len(s.HMACSecret) < minSharedSecret {
+			return out, nil, bad(key+".hmac_secret", "must be at least %d characters: a short one is guessed in a few tries", minSharedSecret)
+		}
 		if src.Open() && !loopback {
 			return out, nil, bad(key, "needs a token, username/password or hmac_secret: http.listen %q is reachable from other machines", c.HTTP.Listen)
 		}
@@ -156,8 +159,12 @@ func (c *Config) heartbeats() ([]heartbeats.Config, map[string]string, error) {
 }
 
 // minPublicSecret is the shortest token or password klaxon takes on a
-// listener other machines can reach.
-const minPublicSecret = 16
+// listener other machines can reach; minSharedSecret the shortest signing
+// secret it takes anywhere (a signature is checked wherever it goes).
+const (
+	minPublicSecret = 16
+	minSharedSecret = 16
+)
 
 // publicSecret refuses a short credential at key when http.listen is
 // reachable from other machines: a one-character token is no lock.
@@ -192,8 +199,8 @@ func (c *Config) hooks(client *http.Client) ([]hooks.Config, error) {
 		if err := checkURL(h.URL, "https", "http"); err != nil {
 			return nil, bad(key+".url", "%v", err)
 		}
-		if len(h.Secret) < 16 {
-			return nil, bad(key+".secret", "must be at least 16 characters: receivers check the signature with it")
+		if len(h.Secret) < minSharedSecret {
+			return nil, bad(key+".secret", "must be at least %d characters: receivers check the signature with it", minSharedSecret)
 		}
 		events := h.Events
 		if slices.Equal(events, []string{"*"}) {

@@ -237,8 +237,9 @@ func (a *app) initHTTP(context.Context) error {
 		Metrics:      snapshotter(s, a.chats, destinations(a.chats, a.pagingCfg, a.hookCfg, a.trackers), a.clock),
 		MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
 		Heartbeats:   &web.Heartbeats{Pinger: a.heartbeats, Tokens: a.beatTokens},
-		Status:       &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, a.policy, a.clock), Reuse: 5 * time.Second},
-		API:          &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
+		Status: &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, a.policy, a.clock), Reuse: 5 * time.Second,
+			FrameAncestors: cfg.Status.FrameAncestors},
+		API: &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,9 @@ type Config struct {
 	Status struct {
 		Title     string `mapstructure:"title"`
 		PublicURL string `mapstructure:"public_url"` // where people reach /status, for the Atom feed's links
+		// FrameAncestors are the origins that may show /status in a frame
+		// (its CSP frame-ancestors); empty: none may.
+		FrameAncestors []string `mapstructure:"frame_ancestors"`
 	} `mapstructure:"status"`
 	API struct {
 		Token      Secret `mapstructure:"token"`       // read-only JSON API
@@ -345,6 +348,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("store.seen_retention", "168h")
 	v.SetDefault("http.listen", "127.0.0.1:8080")
 	v.SetDefault("status.title", "Status")
+	v.SetDefault("status.frame_ancestors", []string{})
 	v.SetDefault("api.token", "")
 	v.SetDefault("api.admin_token", "")
 	v.SetDefault("log.level", "info")

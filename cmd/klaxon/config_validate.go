@@ -155,6 +155,11 @@ func (c *Config) Validate() error {
 			return bad("status.public_url", "%v", err)
 		}
 	}
+	for i, o := range c.Status.FrameAncestors {
+		if err := checkOrigin(o); err != nil {
+			return bad(fmt.Sprintf("status.frame_ancestors[%d]", i), "%v", err)
+		}
+	}
 	if c.HTTP.MetricsToken != "" && len(c.HTTP.MetricsToken) < 16 {
 		return bad("http.metrics_token", "must be at least 16 characters")
 	}
@@ -213,6 +218,9 @@ func (c *Config) validatePagers() error {
 		case "webhook":
 			if p.Secret == "" || p.URL == "" {
 				return bad(".secret", "a webhook pager needs a url and a signing secret")
+			}
+			if len(p.Secret) < minSharedSecret {
+				return bad(".secret", fmt.Sprintf("must be at least %d characters: the receiver trusts whatever is signed with it", minSharedSecret))
 			}
 		case "chat":
 		default:
@@ -279,4 +287,17 @@ func shownURL(u *url.URL) string {
 		v.RawQuery = "…"
 	}
 	return v.String()
+}
+
+// checkOrigin accepts an origin a Content-Security-Policy can name:
+// https://host[:port] (http for loopback hosts), without a path.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q is not an origin like https://intranet.example.com", o)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback())) {
+		return fmt.Errorf("%q must use https", o)
+	}
+	return nil
 }

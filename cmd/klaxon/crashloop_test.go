@@ -408,7 +408,7 @@ type pagerReceiver struct {
 }
 
 func newPagerReceiver(t *testing.T) *pagerReceiver {
-	r := &pagerReceiver{secret: "drill-s3cret", posts: map[string]int{}, events: map[string]pager.WebhookEvent{}, at: map[string]time.Time{}}
+	r := &pagerReceiver{secret: "drill-signing-s3cret", posts: map[string]int{}, events: map[string]pager.WebhookEvent{}, at: map[string]time.Time{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
 	return r

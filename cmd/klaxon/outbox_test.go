@@ -84,7 +84,7 @@ services:
 escalation_policies:
   - {id: payments, steps: [{delay: 5m, targets: [{person: bob}]}]}
 pagers:
-  - {id: hook, type: webhook, url: "%s", secret: outbox-s3cret}
+  - {id: hook, type: webhook, url: "%s", secret: outbox-signing-s3cret}
 alerts:
   sources:
     - {name: generic, token: outbox-generic-token-0123}

@@ -58,7 +58,7 @@ escalation_policies:
       - {delay: 5m, targets: [{schedule: primary}]}
       - {delay: 5m, targets: [{schedule: secondary}]}
 pagers:
-  - {id: hook, type: webhook, url: "`+hook.URL+`", secret: s3cret}
+  - {id: hook, type: webhook, url: "`+hook.URL+`", secret: paging-signing-s3cret}
 `)
 	db := filepath.Join(t.TempDir(), "k.db")
 	clock := bot.NewFakeClock(time.Date(2026, 11, 17, 10, 0, 0, 0, time.UTC))
