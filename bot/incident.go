@@ -68,8 +68,12 @@ type Incident struct {
 	Type   string            `json:"type,omitempty"`
 	Fields map[string]string `json:"fields,omitempty"`
 
-	Platform   Platform      `json:"platform"`
-	Channel    ChannelRef    `json:"channel,omitzero"`
+	Platform Platform   `json:"platform"`
+	Channel  ChannelRef `json:"channel,omitzero"`
+	// CallSecret is a random part for the incident's meeting link
+	// (incidents.call_url's {secret}), so a private incident's room cannot
+	// be guessed from its number or channel name.
+	CallSecret string        `json:"call_secret,omitempty"`
 	SummaryRef MessageRef    `json:"summary_ref,omitzero"` // the pinned live summary
 	DeclaredBy User          `json:"declared_by"`
 	Roles      map[Role]User `json:"roles,omitempty"`

@@ -1,8 +1,11 @@
 package bot
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -29,4 +32,42 @@ func RedirectTarget(resp *http.Response) string {
 		return ""
 	}
 	return (&url.URL{Scheme: loc.Scheme, Host: loc.Host, Path: loc.Path}).String()
+}
+
+// Scrub removes from text (a refusal's body, an error) every credential
+// the request that got it carried, in every form a receiver might echo:
+// the Authorization header whole, its token after the scheme (Bearer,
+// Basic, GenieKey, …), a Basic pair decoded, its password alone, and the
+// secrets named (a routing key sent in the body). It is the one place
+// where text that came back from a destination is made safe to log,
+// store or show.
+func Scrub(text string, req *http.Request, secrets ...string) string {
+	var forms []string
+	add := func(s string) {
+		if len(s) >= 4 { // shorter would blank ordinary words; no credential is that short
+			forms = append(forms, s)
+		}
+	}
+	for _, s := range secrets {
+		add(s)
+		add(base64.StdEncoding.EncodeToString([]byte(s)))
+	}
+	if req != nil {
+		if auth := req.Header.Get("Authorization"); auth != "" {
+			add(auth)
+			if _, token, ok := strings.Cut(auth, " "); ok {
+				add(token)
+			}
+		}
+		if user, pass, ok := req.BasicAuth(); ok {
+			add(user + ":" + pass)
+			add(pass)
+		}
+	}
+	// Longest first, so a whole header goes before the token inside it.
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	for _, f := range forms {
+		text = strings.ReplaceAll(text, f, "[redacted]")
+	}
+	return text
 }

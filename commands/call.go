@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -11,7 +13,8 @@ import (
 
 // CallLink fills the meeting-link template tmpl (incidents.call_url) for
 // inc: {channel} is its channel's name, {key} INC-42, {number} 42, each
-// escaped for a URL path. An empty template gives no link.
+// escaped for a URL path, and {secret} a random part of its own that
+// nobody can guess from the others. An empty template gives no link.
 func CallLink(tmpl string, inc *bot.Incident) string {
 	if tmpl == "" {
 		return ""
@@ -20,8 +23,22 @@ func CallLink(tmpl string, inc *bot.Incident) string {
 	if channel == "" {
 		channel = strings.ToLower(inc.Key())
 	}
+	secret := inc.CallSecret
+	if secret == "" {
+		// Declared before incidents had one: the random bits of its id,
+		// which only the API and hooks show.
+		secret = strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(inc.ID[8:]))
+	}
 	return strings.NewReplacer("{channel}", url.PathEscape(channel), "{key}", url.PathEscape(inc.Key()),
-		"{number}", strconv.FormatInt(inc.Number, 10)).Replace(tmpl)
+		"{number}", strconv.FormatInt(inc.Number, 10), "{secret}", secret).Replace(tmpl)
+}
+
+// newCallSecret is a new incident's {secret}: 80 random bits, as 16
+// lower-case letters and digits.
+func newCallSecret() string {
+	b := make([]byte, 10)
+	rand.Read(b) // never fails (crypto/rand)
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b))
 }
 
 // ValidateCallURL checks a meeting-link template: an http(s) URL once
@@ -32,7 +49,7 @@ func ValidateCallURL(tmpl string) error {
 	}
 	filled := CallLink(tmpl, &bot.Incident{Number: 42, Channel: bot.ChannelRef{Name: "inc-42-checkout-is-down"}})
 	if strings.ContainsAny(filled, "{}") {
-		return fmt.Errorf("%q has a placeholder other than {channel}, {key} and {number}", tmpl)
+		return fmt.Errorf("%q has a placeholder other than {channel}, {key}, {number} and {secret}", tmpl)
 	}
 	u, err := url.Parse(filled)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -643,6 +643,25 @@ func TestCallLink(t *testing.T) {
 	}
 }
 
+// {secret} is a random part of each incident's own: a private incident's
+// room cannot be guessed from its number or channel name.
+func TestCallLinkSecret(t *testing.T) {
+	e := newEnv(t, withPolicy(func(c *commands.Config) { c.CallURL = "https://meet.example.com/{secret}" }))
+	e.do("alice", "general", `/incident declare "Credential leak" private`)
+	e.do("alice", "general", `/incident declare "Checkout is down"`)
+	first, second := commands.CallLink("https://meet.example.com/{secret}", e.incident(1)), commands.CallLink("https://meet.example.com/{secret}", e.incident(2))
+	room := strings.TrimPrefix(first, "https://meet.example.com/")
+	if len(room) != 16 || strings.Trim(room, "abcdefghijklmnopqrstuvwxyz234567") != "" || first == second {
+		t.Errorf("call links %q and %q: want 16 random characters each, different", first, second)
+	}
+	if again := commands.CallLink("https://meet.example.com/{secret}", e.incident(1)); again != first {
+		t.Errorf("the link changed between readings: %q then %q", first, again)
+	}
+	if err := commands.ValidateCallURL("https://meet.example.com/{secret}"); err != nil {
+		t.Error(err)
+	}
+}
+
 // A closed incident's channel is archived archive_after later, with a
 // notice first; waiting for it holds up none of the incident's chat work.
 func TestArchiveAfterClose(t *testing.T) {

@@ -330,6 +330,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	now := c.clock.Now()
 	inc := &bot.Incident{
 		ID:         bot.NewID(),
+		CallSecret: newCallSecret(),
 		Title:      bot.OneLine(in.Title),
 		Summary:    strings.TrimSpace(bot.CleanText(in.Summary)),
 		Status:     bot.StatusOpen,

@@ -29,12 +29,15 @@ const DefaultRetryAfter = 30 * time.Second
 // for Retry-After; 5xx and network errors retry; any other status fails
 // for good, a redirect too (bot.OutboundClient does not follow them).
 // Error texts name no key.
-func classify(name string, resp *http.Response, err error) bot.SendResult {
+func classify(name string, resp *http.Response, err error, secrets ...string) bot.SendResult {
 	if err != nil {
 		return bot.SendResult{Err: fmt.Errorf("%s did not answer: %w", name, unwrapURL(err))}
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	// The receiver may echo what it was sent: no credential leaves here.
+	// Scrubbed before it is cut, so no credential is cut in two.
+	body := bot.Cut(bot.Scrub(string(raw), resp.Request, secrets...), 300)
 	switch s := resp.StatusCode; {
 	case s >= 200 && s < 300:
 		return bot.SendResult{Sent: true}
@@ -45,7 +48,7 @@ func classify(name string, resp *http.Response, err error) bot.SendResult {
 	case s >= 300 && s < 400:
 		return bot.SendResult{Permanent: true, Err: fmt.Errorf("%s redirected klaxon (%d) to %q; klaxon does not follow redirects: configure the final URL", name, s, bot.RedirectTarget(resp))}
 	default:
-		return bot.SendResult{Permanent: true, Err: fmt.Errorf("%s refused the page (%d): %s", name, s, strings.TrimSpace(string(body)))}
+		return bot.SendResult{Permanent: true, Err: fmt.Errorf("%s refused the page (%d): %s", name, s, strings.TrimSpace(body))}
 	}
 }
 
@@ -110,7 +113,7 @@ func (p *PagerDuty) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 			"custom_details": map[string]any{"incident_id": d.IncidentID.String(), "person": d.Person}}
 	}
 	resp, err := post(ctx, p.Client, p.URL, body, http.Header{"Idempotency-Key": {d.Key}})
-	return classify("PagerDuty", resp, err)
+	return classify("PagerDuty", resp, err, p.RoutingKey)
 }
 
 // Opsgenie sends to the Alert API, with the trigger's key as the alias.
@@ -139,7 +142,7 @@ func (o *Opsgenie) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 		u, body = base+"/"+url.PathEscape(d.DedupKey)+"/close?identifierType=alias", map[string]any{"source": "klaxon"}
 	}
 	resp, err := post(ctx, o.Client, u, body, h)
-	return classify("Opsgenie", resp, err)
+	return classify("Opsgenie", resp, err, o.APIKey)
 }
 
 // Webhook posts klaxon's own JSON, signed so receivers can check it came
@@ -207,5 +210,5 @@ func SignedPost(ctx context.Context, client *http.Client, u, secret, key string,
 	req.Header.Set("X-Klaxon-Timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("X-Klaxon-Signature", Sign(secret, ts, body))
 	resp, err := client.Do(req)
-	return classify("the webhook", resp, err)
+	return classify("the webhook", resp, err, secret)
 }

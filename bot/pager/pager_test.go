@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -186,5 +187,33 @@ func TestRedirectsAreRefusedNotFollowed(t *testing.T) {
 	}
 	if n := followed.Load(); n != 0 {
 		t.Errorf("the redirect was followed %d times", n)
+	}
+}
+
+// A receiver that echoes what it was sent cannot put a credential into
+// klaxon's errors (and so its logs, the channel and the store).
+func TestEchoedCredentialsAreScrubbed(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, "forbidden: Authorization=%s body=%s", r.Header.Get("Authorization"), body)
+	}))
+	defer echo.Close()
+	client := bot.OutboundClient(5 * time.Second)
+	d := bot.Delivery{Key: "k", DedupKey: "k", Kind: bot.DeliverTrigger, Person: "alice", Summary: "INC-1", Severity: bot.DefaultSeverities()[0]}
+	for name, tt := range map[string]struct {
+		s      bot.Sender
+		secret string
+	}{
+		"pagerduty": {&pager.PagerDuty{URL: echo.URL, RoutingKey: "R0UTING-KEY-0123456789", Client: client}, "R0UTING-KEY-0123456789"},
+		"opsgenie":  {&pager.Opsgenie{URL: echo.URL, APIKey: "genie-key-0123456789", Client: client}, "genie-key-0123456789"},
+	} {
+		res := tt.s.Send(context.Background(), d)
+		if res.Err == nil || !res.Permanent {
+			t.Fatalf("%s: %+v; want a refusal", name, res)
+		}
+		if msg := res.Err.Error(); strings.Contains(msg, tt.secret) || !strings.Contains(msg, "[redacted]") {
+			t.Errorf("%s: the error shows the credential: %s", name, msg)
+		}
 	}
 }

@@ -122,7 +122,8 @@ func (c client) do(ctx context.Context, method, path string, query url.Values, i
 // own reason.
 func (c client) statusError(resp *http.Response, body []byte) error {
 	s := resp.StatusCode
-	reason := refusalReason(body)
+	// The tracker may echo the request's credentials: none leaves here.
+	reason := bot.Scrub(refusalReason(body), resp.Request)
 	if wait, limited := rateLimited(resp, time.Now()); limited {
 		e := bot.Errorf(bot.EUNAVAILABLE, "%s is rate limiting klaxon (%d)", c.name, s)
 		e.RetryAfter = wait

@@ -2,6 +2,8 @@ package tracker_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -370,5 +372,40 @@ func TestTrackerRedirectsAreRefused(t *testing.T) {
 	}
 	if n := followed.Load(); n != 0 {
 		t.Errorf("the redirect was followed %d times", n)
+	}
+}
+
+// A tracker that echoes the credentials in its refusal cannot put them in
+// klaxon's errors: not the Bearer token, not Jira's Basic pair or token.
+func TestEchoedTrackerCredentialsAreScrubbed(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		user, pass, _ := r.BasicAuth()
+		json.NewEncoder(w).Encode(map[string]any{"message": "Forbidden " + r.Header.Get("Authorization") + " for " + user + ":" + pass,
+			"errorMessages": []string{"token " + pass}})
+	}))
+	defer echo.Close()
+	gh, err := tracker.NewGitHub(tracker.GitHubConfig{ID: "gh", API: echo.URL, Repo: "acme/payments", Token: "ghp_secretTOKEN0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jira, err := tracker.NewJira(tracker.JiraConfig{ID: "jira", URL: echo.URL, Email: "bot@acme.test", Token: "jira-secret-token-0123", Project: "OPS", IssueType: "Task"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tt := range map[string]struct {
+		tr     bot.Tracker
+		secret string
+	}{"github": {gh, "ghp_secretTOKEN0123456789"}, "jira": {jira, "jira-secret-token-0123"}} {
+		_, err := tt.tr.Create(context.Background(), issue("rotate"))
+		if err == nil {
+			t.Fatalf("%s: a 403 created a ticket", name)
+		}
+		for _, text := range []string{err.Error(), bot.ErrorMessage(err)} {
+			if strings.Contains(text, tt.secret) || strings.Contains(text, base64.StdEncoding.EncodeToString([]byte("bot@acme.test:"+tt.secret))) {
+				t.Errorf("%s: the error shows the credential: %s", name, text)
+			}
+		}
 	}
 }
