@@ -168,6 +168,9 @@ func (m *Main) command() *cobra.Command {
 // own check, then each tracker's.
 func (m *Main) Check(ctx context.Context, cfg *Config, source string) error {
 	fmt.Fprintf(m.Stdout, "config OK (%s): mode %s\n", source, cfg.Mode())
+	for _, w := range configWarnings(cfg, source) {
+		fmt.Fprintf(m.Stdout, "warning: %s\n", w)
+	}
 	platforms, err := cfg.platforms(m.Logger(cfg), bot.SystemClock{}, cfg.commandsConfig())
 	if err != nil {
 		return err

@@ -301,3 +301,44 @@ func TestReminderConfig(t *testing.T) {
 		t.Errorf("unknown severity: %v", err)
 	}
 }
+
+// klaxon warns about a config file others can read when it holds secrets,
+// an open /metrics on a listener other machines reach, and a meeting link
+// anyone can guess.
+func TestConfigWarnings(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml string
+		mode       os.FileMode
+		want       []string
+	}{
+		{"quiet", "api:\n  token: api-token-0123456789\n", 0o600, nil},
+		{"readable secrets", "api:\n  token: api-token-0123456789\n", 0o644, []string{"holds secrets and is readable by others (mode 0644): chmod 600"}},
+		{"readable, no secrets", "status:\n  title: Acme\n", 0o644, nil},
+		{"open metrics", "http:\n  listen: 0.0.0.0:8080\n", 0o600, []string{"/metrics is open on 0.0.0.0:8080"}},
+		{"guessable room", "incidents:\n  call_url: https://meet.example.com/{channel}\n", 0o600, []string{"incidents.call_url has no {secret}"}},
+	} {
+		path := writeConfig(t, tt.yaml)
+		if err := os.Chmod(path, tt.mode); err != nil {
+			t.Fatal(err)
+		}
+		cfg, source, err := LoadConfig(path, env{}.get)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		got := configWarnings(cfg, source)
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: warnings %q; want %d", tt.name, got, len(tt.want))
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.Contains(got[i], w) {
+				t.Errorf("%s: warning %q lacks %q", tt.name, got[i], w)
+			}
+		}
+		for _, g := range got {
+			if strings.Contains(g, "api-token-0123456789") {
+				t.Errorf("%s: a warning shows a secret: %s", tt.name, g)
+			}
+		}
+	}
+}

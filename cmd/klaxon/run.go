@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,10 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}()
 	a := newApp(m, cfg, log, s)
+	a.warnings = configWarnings(cfg, source)
+	for _, w := range a.warnings {
+		log.Warn().Msg(w)
+	}
 	if err := a.init(ctx); err != nil {
 		return err
 	}
@@ -47,10 +52,11 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	return runAll(ctx, a.serve)
 }
 
-// warnings lists what the chats' start-up checks found missing, for /readyz.
-func warnings(chats []bot.Chat) func() []string {
+// warnings lists what the configuration's warnings and the chats'
+// start-up checks found, for /readyz.
+func warnings(config []string, chats []bot.Chat) func() []string {
 	return func() []string {
-		var out []string
+		out := slices.Clone(config)
 		for _, c := range chats {
 			if sc, ok := c.(bot.SelfChecker); ok {
 				out = append(out, sc.Problems()...)
