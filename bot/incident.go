@@ -155,6 +155,27 @@ func CleanText(s string) string {
 	}, s)
 }
 
+// chatMention is a mention in Slack's or Discord's markup: <@U1>,
+// <@U1|alice>, <#C1|general>, <!here>, <@!1>, <@&1>, <#1>.
+var chatMention = regexp.MustCompile(`<([@#!])([&!]?)([^<>|\s]*)(?:\|([^<>]*))?>`)
+
+// Unmention turns every chat mention in s into plain text that notifies
+// nobody on any platform (<@U1|alice> becomes @alice, <#C1> #C1): text
+// from alerts and webhooks must not ping people or channels.
+func Unmention(s string) string {
+	return chatMention.ReplaceAllStringFunc(s, func(m string) string {
+		p := chatMention.FindStringSubmatch(m)
+		name := p[3]
+		if p[4] != "" {
+			name = p[4]
+		}
+		if p[1] == "!" {
+			return "@" + name // <!here>, <!channel>
+		}
+		return p[1] + name
+	})
+}
+
 // isC1 reports whether r is a C1 control character.
 func isC1(r rune) bool { return r >= 0x80 && r <= 0x9f }
 

@@ -57,3 +57,16 @@ func TestCleaningDropsControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// Text from alerts keeps no live mention on Slack or Discord.
+func TestUnmention(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"ping <@U123> and <@U456|alice> in <#C789|general> <!here> <!channel>", "ping @U123 and @alice in #general @here @channel"},
+		{"discord <@123456> <@!123456> <@&987654> <#555>", "discord @123456 @123456 @987654 #555"},
+		{"a <b> and x < y > z, <https://example.com>", "a <b> and x < y > z, <https://example.com>"},
+	} {
+		if got := bot.Unmention(tt.in); got != tt.want {
+			t.Errorf("Unmention(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}

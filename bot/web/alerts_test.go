@@ -184,6 +184,17 @@ func TestDecodedAlertsLoseControlCharacters(t *testing.T) {
 	}
 }
 
+// An alert source cannot ping anyone: its mentions arrive as plain text.
+func TestDecodedAlertsMentionNobody(t *testing.T) {
+	as, err := web.DecodeGeneric([]byte(`{"title":"Disk full, ask <@U0CEO|ceo> <!channel>","description":"see <#C1|ops> and <@&123> <@!456>"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if as[0].Title != "Disk full, ask @ceo @channel" || as[0].Detail != "see #ops and @123 @456" {
+		t.Errorf("decoded title %q, detail %q", as[0].Title, as[0].Detail)
+	}
+}
+
 func TestGrafanaSignatureWithoutTimestampIsAnOptIn(t *testing.T) {
 	gf := string(fixture(t, "grafana.json"))
 	unstamped := hdr(web.GrafanaSignatureHeader, web.GrafanaSignature("hmac-secret", "", []byte(gf)))

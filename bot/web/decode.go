@@ -183,13 +183,14 @@ const (
 )
 
 // bounded cleans alerts' titles and descriptions of control characters
-// (bot.OneLine, bot.CleanText) and cuts them to their bounds, at the
+// (bot.OneLine, bot.CleanText) and live chat mentions (bot.Unmention:
+// an alert source cannot ping anyone) and cuts them to their bounds, at the
 // edge, so nothing after it (the timeline, logs, chat, the status page)
 // sees them.
 func bounded(as []bot.Alert) []bot.Alert {
 	for i := range as {
-		as[i].Title = bot.Cut(bot.OneLine(as[i].Title), maxAlertTitle)
-		as[i].Detail = bot.Cut(bot.CleanText(as[i].Detail), maxAlertDetail)
+		as[i].Title = bot.Cut(bot.Unmention(bot.OneLine(as[i].Title)), maxAlertTitle)
+		as[i].Detail = bot.Cut(bot.Unmention(bot.CleanText(as[i].Detail)), maxAlertDetail)
 	}
 	return as
 }
