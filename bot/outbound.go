@@ -71,3 +71,13 @@ func Scrub(text string, req *http.Request, secrets ...string) string {
 	}
 	return text
 }
+
+// WebLink is u if it is an http(s) URL, else "": a link from outside (a
+// tracker's html_url) never becomes a javascript: or data: link.
+func WebLink(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		return ""
+	}
+	return u
+}

@@ -70,3 +70,19 @@ func TestUnmention(t *testing.T) {
 		}
 	}
 }
+
+// A link from outside is kept only if it is http(s).
+func TestWebLink(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://github.com/acme/payments/issues/2": "https://github.com/acme/payments/issues/2",
+		"http://jira.local/browse/OPS-1":            "http://jira.local/browse/OPS-1",
+		"javascript:alert(1)":                       "",
+		"data:text/html,<script>":                   "",
+		"//evil.example/x":                          "",
+		"https:///nohost":                           "",
+	} {
+		if got := bot.WebLink(in); got != want {
+			t.Errorf("WebLink(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

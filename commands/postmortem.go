@@ -254,7 +254,7 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident, pending ...
 				fu.Due = f.Due.String()
 			}
 			if f.Ticket.Made() {
-				fu.Ticket, fu.TicketURL = mdText(f.Ticket.Ref, 100), f.Ticket.URL
+				fu.Ticket, fu.TicketURL = mdText(f.Ticket.Ref, 100), bot.WebLink(f.Ticket.URL)
 			}
 			d.FollowUps = append(d.FollowUps, fu)
 		}

@@ -74,7 +74,7 @@ func (g *GitHub) ticket(i ghIssue) bot.Ticket {
 // Create implements Tracker: POST /repos/{owner}/{repo}/issues with the
 // klaxon label and a marker carrying the follow-up's id.
 func (g *GitHub) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket, error) {
-	body := strings.Join(facts(is), "  \n") + "\n\n" + marker(is) + "\n"
+	body := strings.Join(facts(is, codeSpan), "  \n") + "\n\n" + marker(is) + "\n"
 	var out ghIssue
 	err := g.c.do(ctx, http.MethodPost, g.path(""), nil, map[string]any{
 		"title": title(is, 256), "body": body, "labels": []string{Label},
@@ -168,4 +168,25 @@ func (g *GitHub) Changed(ctx context.Context, since time.Time) ([]bot.TicketStat
 		return true
 	})
 	return out, more, err
+}
+
+// codeSpan quotes text from chat or alerts for an issue body: inside a
+// code span GitHub renders no mention (@org/team), no cross-reference
+// (#1), no image, link or HTML (an unclosed <!-- would hide the lines
+// after it). The fence is one backtick longer than any run inside.
+func codeSpan(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {
+		s = " " + s + " "
+	}
+	return fence + s + fence
 }

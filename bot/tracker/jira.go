@@ -63,7 +63,7 @@ func (j *Jira) Create(ctx context.Context, is bot.TicketIssue) (bot.Ticket, erro
 		"project":     map[string]string{"key": j.project},
 		"issuetype":   map[string]string{"name": j.issueType},
 		"summary":     title(is, 255),
-		"description": ADF(append([]string{is.Text}, facts(is)...)...),
+		"description": ADF(append([]string{is.Text}, facts(is, literal)...)...),
 		"labels":      []string{Label, followUpLabel(is)},
 	}
 	var out struct {
@@ -250,3 +250,6 @@ func ADF(paragraphs ...string) map[string]any {
 	}
 	return map[string]any{"type": "doc", "version": 1, "content": content}
 }
+
+// literal leaves text as it is: Jira's document nodes are not markup.
+func literal(s string) string { return s }

@@ -39,11 +39,13 @@ const (
 // title is a ticket's one-line title, cut to max runes.
 func title(is bot.TicketIssue, max int) string { return bot.Cut(bot.OneLine(is.Text), max) }
 
-// facts are the lines a ticket's description carries besides its text.
-func facts(is bot.TicketIssue) []string {
-	out := []string{fmt.Sprintf("Follow-up %s from incident %s: %s", is.Key, is.Incident, bot.OneLine(is.IncidentTitle))}
+// facts are the lines a ticket's description carries besides its text;
+// quote wraps what came from chat or alerts so the tracker shows it as
+// written (GitHub: a code span; Jira's document nodes are literal).
+func facts(is bot.TicketIssue, quote func(string) string) []string {
+	out := []string{fmt.Sprintf("Follow-up %s from incident %s: %s", is.Key, is.Incident, quote(bot.OneLine(is.IncidentTitle)))}
 	if is.Owner != "" {
-		out = append(out, "Owner: "+is.Owner)
+		out = append(out, "Owner: "+quote(is.Owner))
 	}
 	if is.Due != (bot.Date{}) {
 		out = append(out, "Due: "+is.Due.String())

@@ -64,7 +64,7 @@ func TestGitHubTicketLifecycle(t *testing.T) {
 	}
 	got := fake.Issues("acme/payments")[1]
 	if got.Title != "Add a circuit breaker to the card client" || !strings.Contains(got.Body, is.FollowUp.String()) ||
-		!strings.Contains(got.Body, "INC-42: checkout is down") || got.Labels[0] != "klaxon" {
+		!strings.Contains(got.Body, "INC-42: `checkout is down`") || got.Labels[0] != "klaxon" {
 		t.Fatalf("issue = %+v", got)
 	}
 	// A second attempt after a crash finds the first's issue.
@@ -407,5 +407,26 @@ func TestEchoedTrackerCredentialsAreScrubbed(t *testing.T) {
 				t.Errorf("%s: the error shows the credential: %s", name, text)
 			}
 		}
+	}
+}
+
+// Text from chat goes into a GitHub issue as written: no mention, no
+// cross-reference, no image or link, no comment that hides what follows.
+func TestGitHubIssueBodiesQuoteChatText(t *testing.T) {
+	fake, gh := newGitHub(t, "ghp-good")
+	is := issue("rotate the keys")
+	is.IncidentTitle = "@here @acme/oncall see #1 ![x](https://track.example/p.gif) [click](https://evil.example) <!-- ``` `tick`"
+	is.Owner = "@acme/security"
+	if _, err := gh.Create(context.Background(), is); err != nil {
+		t.Fatal(err)
+	}
+	body := fake.Issues("acme/payments")[0].Body
+	first, _, _ := strings.Cut(body, "\n")
+	want := "Follow-up F-3 from incident INC-42: ```` " + is.IncidentTitle + " ````  "
+	if first != want {
+		t.Errorf("first line %q; want the title in a code span:\n%q", first, want)
+	}
+	if !strings.Contains(body, "Owner: `@acme/security`") || !strings.Contains(body, "Due: 2026-12-01") {
+		t.Errorf("the lines after the title are not as written:\n%s", body)
 	}
 }

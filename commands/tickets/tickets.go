@@ -198,10 +198,11 @@ func (t *Tickets) tell(tx bot.Tx, inc *bot.Incident, text string) error {
 // Link shows a ticket by its reference and URL (which every
 // platform makes a link).
 func Link(tk *bot.Ticket) string {
-	if tk.URL == "" {
+	u := bot.WebLink(tk.URL)
+	if u == "" {
 		return tk.Ref
 	}
-	return tk.Ref + " " + tk.URL
+	return tk.Ref + " " + u
 }
 
 // syncOverlap reads each tracker a little further back than its cursor:

@@ -86,7 +86,7 @@ func TestFollowUpsBecomeTickets(t *testing.T) {
 		t.Fatalf("create: %s", got)
 	}
 	issues := e.github.Issues("acme/payments")
-	if len(issues) != 1 || issues[0].Title != "Add a circuit breaker" || !strings.Contains(issues[0].Body, "INC-1: Card payments fail") ||
+	if len(issues) != 1 || issues[0].Title != "Add a circuit breaker" || !strings.Contains(issues[0].Body, "INC-1: `Card payments fail`") ||
 		!strings.Contains(issues[0].Body, "Due: 2026-12-01") {
 		t.Fatalf("GitHub issues: %+v", issues)
 	}
