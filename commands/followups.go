@@ -71,7 +71,8 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 	}
 	now := c.clock.Now()
 	f := &bot.FollowUp{IncidentID: inc.ID, Incident: inc.Key(), Platform: req.Platform, Text: text, Owner: owner, Due: due, Created: now, CreatedBy: req.User}
-	if tracker := c.lc.cfg.Trackers.For(inc.Service); tracker != "" {
+	tracker, refused := c.lc.cfg.Trackers.ForIncident(inc)
+	if tracker != "" {
 		f.Ticket = &bot.Ticket{Tracker: tracker} // made by the outbox
 	}
 	ev := bot.NewEvent(bot.EventFollowUp, req.User, now, text)
@@ -93,8 +94,11 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 	f = &draft
 	c.lc.committed()
 	m := followUpMessage(f, now)
-	if f.Ticket != nil {
+	switch {
+	case f.Ticket != nil:
 		m.Context = "A ticket in " + f.Ticket.Tracker + " is on its way; its link follows here."
+	case refused != "":
+		m.Context = "No ticket in " + refused + ": " + inc.Key() + " is private, and that tracker takes no private follow-ups (trackers[].private_followups)."
 	}
 	return &bot.Response{InChannel: true, Message: m}, nil
 }

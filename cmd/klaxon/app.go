@@ -194,7 +194,7 @@ func (a *app) initTickets(context.Context) error {
 	if a.trackers, err = a.cfg.trackers(bot.OutboundClient(20 * time.Second)); err != nil {
 		return err
 	}
-	tk := tickets.New(a.store, a.clock, a.log, a.trackers, a.wake)
+	tk := tickets.New(a.store, a.clock, a.log, a.trackers, a.policy.Trackers, a.wake)
 	if tk == nil {
 		return nil
 	}

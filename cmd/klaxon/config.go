@@ -314,6 +314,9 @@ type TrackerConfig struct {
 	Project   string `mapstructure:"project"`
 	IssueType string `mapstructure:"issue_type"`
 	Token     Secret `mapstructure:"token"` // GitHub token, Jira API token
+	// PrivateFollowUps is what of a private incident's follow-ups may go
+	// to this tracker: never (the default), without_title, with_title.
+	PrivateFollowUps string `mapstructure:"private_followups"`
 }
 
 // ServiceConfig is one entry of services.

@@ -130,6 +130,7 @@ var badConfigs = []struct {
 	{"github repo not owner/name", "trackers:\n  - {id: t, type: github, repo: payments, token: x}\n", nil, "trackers[0].repo"},
 	{"jira without email", "trackers:\n  - {id: t, type: jira, url: https://acme.atlassian.net, project: OPS, issue_type: Task, token: x}\n", nil, "trackers[0].email"},
 	{"jira project not a key", "trackers:\n  - {id: t, type: jira, url: https://acme.atlassian.net, email: a@b.c, project: ops, issue_type: Task, token: x}\n", nil, "trackers[0].project"},
+	{"bad private follow-ups", "trackers:\n  - {id: t, type: github, repo: a/b, token: x, private_followups: always}\n", nil, "trackers[0].private_followups"},
 	{"tracker twice", "trackers:\n  - {id: t, type: github, repo: a/b, token: x}\n  - {id: t, type: github, repo: a/c, token: x}\n", nil, "trackers[1].id"},
 	{"unknown default tracker", "followups:\n  tracker: jira\n", nil, "followups.tracker"},
 	{"unknown service tracker", "services:\n  - {id: payments, name: Payments, tracker: gh}\n", nil, "services[0].tracker"},

@@ -25,6 +25,11 @@ func (c *Config) trackers(client *http.Client) (map[string]bot.Tracker, error) {
 		if t.Token == "" {
 			return nil, bad(key+".token", "is required: a GitHub token with Issues read and write, or a Jira API token")
 		}
+		switch tickets.Private(t.PrivateFollowUps) {
+		case "", tickets.PrivateNever, tickets.PrivateWithoutTitle, tickets.PrivateWithTitle:
+		default:
+			return nil, bad(key+".private_followups", "%q is not one of never, without_title, with_title", t.PrivateFollowUps)
+		}
 		var (
 			tr  bot.Tracker
 			err error
@@ -75,10 +80,15 @@ func (c *Config) trackers(client *http.Client) (map[string]bot.Tracker, error) {
 
 // trackerRoutes says which tracker each service's follow-ups go to.
 func (c *Config) trackerRoutes() tickets.Routes {
-	r := tickets.Routes{Default: c.FollowUps.Tracker, ByService: map[string]string{}}
+	r := tickets.Routes{Default: c.FollowUps.Tracker, ByService: map[string]string{}, Private: map[string]tickets.Private{}}
 	for _, s := range c.Services {
 		if s.Tracker != "" {
 			r.ByService[s.ID] = s.Tracker
+		}
+	}
+	for _, t := range c.Trackers {
+		if t.PrivateFollowUps != "" {
+			r.Private[t.ID] = tickets.Private(t.PrivateFollowUps)
 		}
 	}
 	return r

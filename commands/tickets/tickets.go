@@ -20,7 +20,21 @@ import (
 type Routes struct {
 	Default   string
 	ByService map[string]string // service id → tracker id
+	// Private says, by tracker id, what of a private incident's follow-up
+	// may go there; missing: nothing (PrivateNever).
+	Private map[string]Private
 }
+
+// Private is what a tracker may receive of a private incident's
+// follow-ups.
+type Private string
+
+// What a tracker may receive of a private incident's follow-ups.
+const (
+	PrivateNever        Private = "never"         // no ticket at all (the default)
+	PrivateWithoutTitle Private = "without_title" // the follow-up, not the incident's title
+	PrivateWithTitle    Private = "with_title"    // as for any incident
+)
 
 // For returns the tracker for an incident of service, or "".
 func (r Routes) For(service string) string {
@@ -28,6 +42,28 @@ func (r Routes) For(service string) string {
 		return id
 	}
 	return r.Default
+}
+
+// ForIncident returns the tracker for a follow-up of inc, or "", and,
+// when a private incident's follow-ups may not go to its tracker, that
+// tracker's id in refused.
+func (r Routes) ForIncident(inc *bot.Incident) (tracker, refused string) {
+	id := r.For(inc.Service)
+	if id == "" || !inc.Private {
+		return id, ""
+	}
+	if p := r.Private[id]; p == PrivateWithoutTitle || p == PrivateWithTitle {
+		return id, ""
+	}
+	return "", id
+}
+
+// titleFor is the incident title a ticket of inc may carry in tracker.
+func (r Routes) titleFor(inc *bot.Incident, tracker string) string {
+	if inc.Private && r.Private[tracker] != PrivateWithTitle {
+		return "(private incident)"
+	}
+	return inc.Title
 }
 
 // ticketQueue is a follow-up's queue of tracker jobs: its ticket is made
@@ -63,17 +99,18 @@ type Tickets struct {
 	clock    bot.Clock
 	log      zerolog.Logger
 	trackers map[string]bot.Tracker
+	routes   Routes
 	wake     *bot.Wake
 }
 
 // New returns the ticket sender and sync over the configured
 // trackers, or nil when there are none. wake tells the outbox that the
 // sync queued work.
-func New(store Store, clock bot.Clock, log zerolog.Logger, trackers map[string]bot.Tracker, wake *bot.Wake) *Tickets {
+func New(store Store, clock bot.Clock, log zerolog.Logger, trackers map[string]bot.Tracker, routes Routes, wake *bot.Wake) *Tickets {
 	if len(trackers) == 0 {
 		return nil
 	}
-	return &Tickets{store: store, clock: clock, log: log.With().Str("component", "tickets").Logger(), trackers: trackers, wake: wake}
+	return &Tickets{store: store, clock: clock, log: log.With().Str("component", "tickets").Logger(), trackers: trackers, routes: routes, wake: wake}
 }
 
 // Send implements outbox.Sender for bot.OpTicket and bot.OpTicketState.
@@ -105,7 +142,7 @@ func (t *Tickets) create(ctx context.Context, tr bot.Tracker, f *bot.FollowUp, j
 	if err != nil {
 		return nil, err
 	}
-	is := bot.TicketIssue{FollowUp: f.ID, Key: f.Key(), Text: f.Text, Incident: f.Incident, IncidentTitle: inc.Title,
+	is := bot.TicketIssue{FollowUp: f.ID, Key: f.Key(), Text: f.Text, Incident: f.Incident, IncidentTitle: t.routes.titleFor(inc, f.Ticket.Tracker),
 		Owner: f.Owner.Name, Due: f.Due, Created: f.Created}
 	var (
 		tk    bot.Ticket

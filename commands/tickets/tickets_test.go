@@ -3,6 +3,7 @@ package tickets_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,13 @@ type ticketEnv struct {
 
 func newTicketEnv(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker, jiraToken string) *ticketEnv {
 	t.Helper()
+	return newTicketEnvPrivate(t, wrap, jiraToken, nil)
+}
+
+// newTicketEnvPrivate is newTicketEnv with what each tracker may take of
+// private incidents' follow-ups.
+func newTicketEnvPrivate(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker, jiraToken string, private map[string]tickets.Private) *ticketEnv {
+	t.Helper()
 	gh := trackerfake.NewGitHub("acme/payments", "ghp-good")
 	t.Cleanup(gh.Close)
 	jira := trackerfake.NewJira("OPS", "bot@acme.test", "jira-good", "Task")
@@ -49,10 +57,11 @@ func newTicketEnv(t *testing.T, wrap func(id string, tr bot.Tracker) bot.Tracker
 			trackers[id] = wrap(id, tr)
 		}
 	}
+	routes := tickets.Routes{Default: "jira", ByService: map[string]string{"payments": "payments-gh"}, Private: private}
 	e := commandstest.NewNight(t, commandstest.Services("payments", "search"), commandstest.Incidents(func(c *commands.Config) {
-		c.Trackers = tickets.Routes{Default: "jira", ByService: map[string]string{"payments": "payments-gh"}}
+		c.Trackers = routes
 	}))
-	tk := tickets.New(e.Store, e.Clock, zerolog.Nop(), trackers, e.Incidents.Wake())
+	tk := tickets.New(e.Store, e.Clock, zerolog.Nop(), trackers, routes, e.Incidents.Wake())
 	e.Outbox.Handle(bot.OpTicket, tk)
 	e.Outbox.Handle(bot.OpTicketState, tk)
 	return &ticketEnv{Env: e, github: gh, jira: jira, tickets: tk}
@@ -390,5 +399,30 @@ func TestTicketRefusedForGoodIsSaidOnce(t *testing.T) {
 	}
 	if n := e.jira.Requests(); n != 1 {
 		t.Fatalf("Jira was asked %d times", n)
+	}
+}
+
+// A private incident's follow-ups reach a tracker only where its
+// configuration allows, and then without the incident's title unless it
+// allows that too.
+func TestPrivateFollowUpsAndTrackers(t *testing.T) {
+	e := newTicketEnvPrivate(t, nil, "jira-good", map[string]tickets.Private{"jira": tickets.PrivateWithoutTitle})
+	e.Do("alice", "general", `/incident declare "Customer data exposed" service:payments private`)
+	ch := e.Incident(1).Channel.ID
+	reply := e.Do("alice", ch, "/incident followup Rotate the leaked keys")
+	if !strings.Contains(reply, "No ticket in payments-gh: INC-1 is private") {
+		t.Errorf("reply for a tracker that takes no private follow-ups: %s", reply)
+	}
+	if n := len(e.github.Issues("acme/payments")); n != 0 {
+		t.Errorf("%d GitHub issues for a private incident; want none", n)
+	}
+	e.Do("alice", "general", `/incident declare "Search leaks admin emails" service:search private`)
+	e.Do("alice", e.Incident(2).Channel.ID, "/incident followup Scrub the index")
+	issues := e.jira.Issues()
+	if len(issues) != 1 {
+		t.Fatalf("%d Jira issues; want one (jira takes private follow-ups without the title)", len(issues))
+	}
+	if text := fmt.Sprint(issues[0]); strings.Contains(text, "admin emails") || !strings.Contains(text, "Scrub the index") || !strings.Contains(text, "(private incident)") {
+		t.Errorf("the Jira issue of a private incident: %s", text)
 	}
 }
