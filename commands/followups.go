@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands/tickets"
 )
@@ -150,8 +151,13 @@ func (c *FollowUps) handleFollowUps(ctx context.Context, req *bot.Request) (*bot
 		return nil, bot.Internal(err, "klaxon could not read the follow-ups.")
 	}
 	now := c.clock.Now()
+	who := requester(req)
+	incs := map[uuid.UUID]*bot.Incident{}
 	var lines []string
 	for _, f := range all {
+		if !c.maySee(ctx, f, who, incs) {
+			continue
+		}
 		keep := false
 		switch filter {
 		case "mine":
@@ -191,7 +197,7 @@ func (c *FollowUps) followUpState(done bool) bot.HandlerFunc {
 		if !ok {
 			return nil, bot.Errorf(bot.EINVALID, "%q is not a follow-up like F-3.", req.Args[0])
 		}
-		f, err := c.setFollowUp(ctx, n, done, req.User, nil)
+		f, err := c.setFollowUp(ctx, n, done, requester(req), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -212,22 +218,63 @@ func (c *FollowUps) actFollowUp(done bool) bot.ActionFunc {
 			j.Ref = a.Message
 			update = &j
 		}
-		if _, err := c.setFollowUp(ctx, n, done, a.User, update); err != nil {
+		if _, err := c.setFollowUp(ctx, n, done, bot.Actor{User: a.User, Platform: a.Platform, Channel: a.Channel}, update); err != nil {
 			return nil, err
 		}
 		return nil, nil
 	}
 }
 
-// setFollowUp marks follow-up n done or open; update, when not nil, is a
-// job that shows the new state (its Message is filled in), committed with
-// the change.
-func (c *FollowUps) setFollowUp(ctx context.Context, n int64, done bool, by bot.User, update *bot.Job) (*bot.FollowUp, error) {
+// maySee reports whether who may see follow-up f: anyone, unless its
+// incident is private; then whoever may see the incident, and its owner.
+// incs caches the incidents read.
+func (c *FollowUps) maySee(ctx context.Context, f *bot.FollowUp, who bot.Actor, incs map[uuid.UUID]*bot.Incident) bool {
+	inc, ok := incs[f.IncidentID]
+	if !ok {
+		var err error
+		if inc, err = c.store.Incident(ctx, f.IncidentID); err != nil {
+			return false
+		}
+		incs[f.IncidentID] = inc
+	}
+	return c.lc.mayAccess(inc, who) || (f.Owner.ID != "" && f.Owner.ID == who.User.ID)
+}
+
+// mayClose says why who may not mark follow-up f of inc done or open,
+// or nil: a private incident's follow-ups are for whoever may see the
+// incident, and under incidents.restrict_lifecycle for its role holders,
+// the admins and the follow-up's owner.
+func (c *FollowUps) mayClose(tx bot.Tx, inc *bot.Incident, f *bot.FollowUp, who bot.Actor) error {
+	if !inc.Private || who.User.IsSystem() {
+		return nil
+	}
+	owner := f.Owner.ID != "" && f.Owner.ID == who.User.ID
+	if !c.lc.mayAccess(inc, who) && !owner {
+		return bot.Errorf(bot.EFORBIDDEN, "%s belongs to %s, which is private: only its members can see or change it.", f.Key(), inc.Key())
+	}
+	if owner {
+		return nil
+	}
+	return c.lc.mayChange(tx, inc, who, change{restricted: true})
+}
+
+// setFollowUp marks follow-up n done or open as who; update, when not
+// nil, is a job that shows the new state (its Message is filled in),
+// committed with the change.
+func (c *FollowUps) setFollowUp(ctx context.Context, n int64, done bool, who bot.Actor, update *bot.Job) (*bot.FollowUp, error) {
 	now := c.clock.Now()
+	by := who.User
 	var out *bot.FollowUp
 	err := c.store.Update(ctx, func(tx bot.Tx) error {
 		f, err := tx.FollowUp(n)
 		if err != nil {
+			return err
+		}
+		inc, err := tx.Incident(f.IncidentID)
+		if err != nil {
+			return err
+		}
+		if err := c.mayClose(tx, inc, f, who); err != nil {
 			return err
 		}
 		if f.Done == done {

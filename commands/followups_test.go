@@ -2,11 +2,13 @@ package commands_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands"
 )
 
 func TestFollowUps(t *testing.T) {
@@ -70,5 +72,54 @@ func TestFollowUps(t *testing.T) {
 	}
 	if !found {
 		t.Error("the follow-up is not on the timeline")
+	}
+}
+
+// A private incident's follow-ups are for the people who may see the
+// incident (and their owner): an outsider neither lists nor closes them,
+// by command or button, and its stats leave the incident out.
+func TestPrivateFollowUpsAreForMembers(t *testing.T) {
+	e := newEnv(t, withPolicy(func(c *commands.Config) { c.RestrictLifecycle = true }))
+	e.do("alice", "general", `/incident declare "Credential leak" private`)
+	ch := e.incident(1).Channel.ID
+	e.do("alice", ch, "/incident followup Rotate the signing keys @carol")
+	e.do("alice", "general", `/incident declare "Checkout is down"`)
+	e.do("alice", e.incident(2).Channel.ID, "/incident followup Add a circuit breaker")
+
+	for _, filter := range []string{"", " all", " open"} {
+		if got := e.do("mallory", "general", "/followups"+filter); strings.Contains(got, "signing keys") || strings.Contains(got, "F-1") || !strings.Contains(got, "F-2") {
+			t.Errorf("/followups%s for an outsider: %s", filter, got)
+		}
+	}
+	if got := e.do("alice", "general", "/followups all"); !strings.Contains(got, "signing keys") {
+		t.Errorf("/followups all for the declarer lacks the private follow-up: %s", got)
+	}
+	if got := e.do("carol", "general", "/followups mine"); !strings.Contains(got, "signing keys") {
+		t.Errorf("/followups mine for its owner: %s", got)
+	}
+	if got := e.do("mallory", "general", "/followup done F-1"); !strings.Contains(got, "INC-1, which is private") {
+		t.Errorf("an outsider closing F-1: %s", got)
+	}
+	resp := e.mux.Act(context.Background(), bot.Action{Platform: bot.PlatformConsole, ActionID: commands.ActionFollowUpDone, Value: "F-1", User: bot.User{ID: "mallory"}})
+	if !strings.Contains(resp.Text, "private") {
+		t.Errorf("an outsider's Done button: %+v", resp)
+	}
+	// In the channel, without a role: restrict_lifecycle keeps it to role
+	// holders, admins and the owner.
+	if got := e.do("bob", ch, "/followup done F-1"); !strings.Contains(got, "Only people with a role on INC-1") {
+		t.Errorf("a member without a role closing F-1 under restrict_lifecycle: %s", got)
+	}
+	if got := e.do("carol", "general", "/followup done F-1"); !strings.Contains(got, "F-1") || strings.Contains(got, "private") {
+		t.Errorf("its owner closing F-1: %s", got)
+	}
+	if fs, _ := e.store.FollowUps(context.Background()); !fs[0].Done || fs[0].DoneBy.ID != "carol" {
+		t.Errorf("F-1 after its owner closed it: %+v", fs[0])
+	}
+	declared := regexp.MustCompile(`Declared:\s+(\d+)\n`)
+	if got := declared.FindStringSubmatch(e.do("mallory", "general", "/incident stats")); got == nil || got[1] != "1" {
+		t.Errorf("stats for an outsider count %v incidents; want 1 (the private one left out)", got)
+	}
+	if got := declared.FindStringSubmatch(e.do("alice", "general", "/incident stats")); got == nil || got[1] != "2" {
+		t.Errorf("stats for the declarer count %v incidents; want 2", got)
 	}
 }

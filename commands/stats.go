@@ -121,9 +121,16 @@ func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Respo
 		}
 		service = svc
 	}
-	incs, err := c.store.ListIncidents(ctx, bot.IncidentFilter{})
+	all, err := c.store.ListIncidents(ctx, bot.IncidentFilter{})
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not read the incidents.")
+	}
+	who := requester(req)
+	incs := all[:0:0]
+	for _, inc := range all {
+		if c.lc.mayAccess(inc, who) { // private incidents count only for their members
+			incs = append(incs, inc)
+		}
 	}
 	now := c.clock.Now()
 	st := ComputeStats(incs, now, window, service)
@@ -140,11 +147,8 @@ func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Respo
 		{Label: "MTTR", Value: durationOrDash(st.MTTR)},
 	}
 	var open []string
-	who := requester(req)
 	for _, inc := range st.LongestOpen {
-		if c.lc.mayAccess(inc, who) { // private incidents are listed only to their members
-			open = append(open, ListLine(inc, now, true))
-		}
+		open = append(open, ListLine(inc, now, true))
 	}
 	text := "No open incidents."
 	if len(open) > 0 {
