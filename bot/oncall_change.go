@@ -115,6 +115,20 @@ func (h History) LastUndoable(user string) (OnCallChange, bool) {
 	return OnCallChange{}, false
 }
 
+// LastOnSchedule returns the latest override, cover or take on schedule
+// that is still in force, whoever made it.
+func (h History) LastOnSchedule(schedule string) (OnCallChange, bool) {
+	gone := h.reverted()
+	for i := len(h) - 1; i >= 0; i-- {
+		c := h[i]
+		if c.Override != nil && c.Override.Schedule == schedule && !gone[c.ID] &&
+			(c.Kind == ChangeOverride || c.Kind == ChangeCover || c.Kind == ChangeTake) {
+			return c, true
+		}
+	}
+	return OnCallChange{}, false
+}
+
 // OfferState says what became of an offer.
 type OfferState string
 

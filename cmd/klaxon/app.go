@@ -135,7 +135,8 @@ func (a *app) initIncidents(context.Context) error {
 func (a *app) initOnCall(ctx context.Context) error {
 	cfg := a.cfg
 	oc, err := oncall.New(ctx, a.store, a.clock, a.log, oncall.Config{Schedules: cfg.schedules(), People: a.policy.People,
-		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: a.chats, Groups: cfg.groups(), Wake: a.wake})
+		FeedTokens: cfg.feedTokens(), Handoffs: cfg.handoffs(), Chats: a.chats, Groups: cfg.groups(), Wake: a.wake,
+		Admins: a.policy.Admins, Owners: cfg.owners(), MaxOverride: cfg.OnCall.MaxOverride})
 	if err != nil {
 		return err
 	}

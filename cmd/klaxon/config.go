@@ -119,6 +119,11 @@ type Config struct {
 	Paging             struct {
 		AckEmoji []string `mapstructure:"ack_emoji"`
 	} `mapstructure:"paging"`
+	OnCall struct {
+		// MaxOverride is the longest override or cover anyone but an
+		// admin (incidents.admins) may make.
+		MaxOverride time.Duration `mapstructure:"max_override"`
+	} `mapstructure:"oncall"`
 	Heartbeats []HeartbeatConfig `mapstructure:"heartbeats"`
 	Hooks      []HookConfig      `mapstructure:"hooks"`
 	// Trackers are where follow-ups become tickets (GitHub Issues, Jira
@@ -326,6 +331,9 @@ type ServiceConfig struct {
 	Description      string `mapstructure:"description"`
 	EscalationPolicy string `mapstructure:"escalation_policy"`
 	Tracker          string `mapstructure:"tracker"` // where its follow-ups become tickets; empty: followups.tracker
+	// Owners (person ids) may change the service's schedules and put
+	// anyone klaxon knows on them.
+	Owners []string `mapstructure:"owners"`
 	// When low-priority pages may go out. Default: Mon–Fri 09:00–17:00 in
 	// the time zone of the service's first schedule (else UTC).
 	BusinessHours struct {
@@ -351,6 +359,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("store.seen_retention", "168h")
 	v.SetDefault("http.listen", "127.0.0.1:8080")
 	v.SetDefault("status.title", "Status")
+	v.SetDefault("oncall.max_override", "168h")
 	v.SetDefault("status.frame_ancestors", []string{})
 	v.SetDefault("api.token", "")
 	v.SetDefault("api.admin_token", "")

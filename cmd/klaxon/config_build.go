@@ -273,6 +273,17 @@ func (c *Config) groups() []oncall.Group {
 	return out
 }
 
+// owners are each service's owners, for on-call changes.
+func (c *Config) owners() map[string][]string {
+	out := map[string][]string{}
+	for _, s := range c.Services {
+		if len(s.Owners) > 0 {
+			out[s.ID] = s.Owners
+		}
+	}
+	return out
+}
+
 // announceChannels are the announcement channels by platform.
 func (c *Config) announceChannels() map[bot.Platform]string {
 	out := map[bot.Platform]string{bot.PlatformConsole: c.Console.AnnounceChannel}

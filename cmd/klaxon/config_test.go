@@ -131,6 +131,8 @@ var badConfigs = []struct {
 	{"jira without email", "trackers:\n  - {id: t, type: jira, url: https://acme.atlassian.net, project: OPS, issue_type: Task, token: x}\n", nil, "trackers[0].email"},
 	{"jira project not a key", "trackers:\n  - {id: t, type: jira, url: https://acme.atlassian.net, email: a@b.c, project: ops, issue_type: Task, token: x}\n", nil, "trackers[0].project"},
 	{"bad private follow-ups", "trackers:\n  - {id: t, type: github, repo: a/b, token: x, private_followups: always}\n", nil, "trackers[0].private_followups"},
+	{"owner not in people", "services:\n  - {id: payments, owners: [zed]}\n", nil, "services[0].owners[0]"},
+	{"override longer than 90 days", "oncall:\n  max_override: 2400h\n", nil, "oncall.max_override"},
 	{"tracker twice", "trackers:\n  - {id: t, type: github, repo: a/b, token: x}\n  - {id: t, type: github, repo: a/c, token: x}\n", nil, "trackers[1].id"},
 	{"unknown default tracker", "followups:\n  tracker: jira\n", nil, "followups.tracker"},
 	{"unknown service tracker", "services:\n  - {id: payments, name: Payments, tracker: gh}\n", nil, "services[0].tracker"},

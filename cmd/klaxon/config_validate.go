@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/discord"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 )
 
 // Validation: every rule a configuration must meet, checked at start-up
@@ -140,12 +142,20 @@ func (c *Config) Validate() error {
 			return bad(key+".id", "%q is used twice", s.ID)
 		}
 		services[s.ID] = true
+		for j, o := range s.Owners {
+			if !slices.ContainsFunc(c.People, func(p PersonConfig) bool { return p.ID == o }) {
+				return bad(fmt.Sprintf("%s.owners[%d]", key, j), "%q is not in people", o)
+			}
+		}
 	}
 	if err := c.build(); err != nil {
 		return err
 	}
 	if err := c.validateTypes(); err != nil {
 		return err
+	}
+	if c.OnCall.MaxOverride <= 0 || c.OnCall.MaxOverride > oncall.MaxOverride {
+		return bad("oncall.max_override", "must be more than 0 and at most %s", bot.Duration(oncall.MaxOverride))
 	}
 	if strings.TrimSpace(c.Status.Title) == "" {
 		return bad("status.title", "must not be empty")

@@ -36,7 +36,7 @@ people:
   - {id: bob, name: Bob, slack_id: U0BOB, discord_id: "`+dBob+`", time_zone: Europe/Berlin}
   - {id: carol, name: Carol, slack_id: U0CAROL, discord_id: "`+dCarol+`", time_zone: Europe/Berlin}
 services:
-  - {id: payments}
+  - {id: payments, owners: [alice]}
 schedules:
   - id: payments
     service: payments

@@ -60,12 +60,13 @@ func TestMentionInjectionOnSlack(t *testing.T) {
 		if got := live(m.Text + string(m.Blocks)); len(got) > 0 {
 			t.Errorf("message in %s carries live %v:\ntext: %s\nblocks: %s", m.Channel, got, m.Text, m.Blocks)
 		}
-		if strings.Contains(m.Text, "DB down &lt;!channel&gt;") {
+		// An alert's mentions arrive as plain text (bot.Unmention).
+		if strings.Contains(m.Text, "DB down @channel @here @subteam^S1 ") {
 			sawTitle = true
 		}
 	}
 	if !sawTitle {
-		t.Error("no message shows the alert's title as written (escaped for Slack)")
+		t.Error("no message shows the alert's title with its mentions as plain text")
 	}
 	if _, ok := fake.ChannelByName("inc-2-checkout-channel-here-more"); !ok {
 		t.Errorf("the typed title was not read unescaped; channels: %v", fake.Channels())

@@ -32,6 +32,15 @@ type Config struct {
 	Groups []Group
 	// Wake is told when a change queued chat jobs.
 	Wake *bot.Wake
+	// Admins may change any schedule, put anyone on it and undo any
+	// change (person ids or chat user ids: incidents.admins).
+	Admins []string
+	// Owners are each service's owners (person ids), who may change its
+	// schedules and put anyone klaxon knows on them.
+	Owners map[string][]string
+	// MaxOverride is the longest override or cover anyone but an admin
+	// may make; zero: DefaultMaxOverride.
+	MaxOverride time.Duration
 }
 
 // HandoffNotice is where a schedule announces its handoffs.
@@ -99,7 +108,8 @@ func (o *OnCall) Register(m *bot.Mux) {
 		bot.Command{Name: "oncall cover", Params: []bot.Param{
 			{Name: "person", Desc: "Who covers", Kind: bot.ParamUser, Required: true},
 			{Name: "duration", Desc: "For how long, e.g. 2h", Required: true}, oncallSchedule}, Summary: "Someone takes your shift from now on (\"take my shift\").", Handler: o.handleCover},
-		bot.Command{Name: "oncall undo", Summary: "Revert the last on-call change you made.", Handler: o.handleUndo},
+		bot.Command{Name: "oncall undo", Params: []bot.Param{{Name: "schedule", Desc: "Undo the last change to this schedule (yours or someone else's)", Usage: "[schedule]"}},
+			Summary: "Revert the last on-call change you made, or the last one to a schedule.", Handler: o.handleUndo},
 		bot.Command{Name: "oncall swap", Params: []bot.Param{oncallSchedule, {Name: "date", Desc: "A later shift: yours on call that day, e.g. 2026-12-01", Usage: "[yyyy-mm-dd]"}},
 			Summary: "Offer a shift (pick one of your next, or that day's); a teammate takes it with a button.", Handler: o.swaps.handleSwap},
 		bot.Command{Name: "oncall history", Params: []bot.Param{oncallSchedule}, Summary: "List recent on-call changes.", Handler: o.handleHistory},
@@ -439,6 +449,10 @@ func (o *OnCall) add(ctx context.Context, req *bot.Request, kind bot.ChangeKind,
 	case !until.After(now):
 		return nil, bot.Errorf(bot.EINVALID, "That stretch is already over.")
 	}
+	asker, _ := o.asker(req.Platform, req.User)
+	if err := o.mayOverride(req.Platform, req.User, asker, s, person, from, until); err != nil {
+		return nil, err
+	}
 	ov := &bot.Override{ID: bot.NewID(), Schedule: s.ID, Person: person.ID, Start: from, End: until}
 	c := &bot.OnCallChange{ID: bot.NewID(), Kind: kind, Author: req.User, At: now, Override: ov}
 	if err := o.commit(ctx, c); err != nil {
@@ -474,14 +488,34 @@ func (o *OnCall) commit(ctx context.Context, c *bot.OnCallChange, jobs ...bot.Jo
 }
 
 func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	if len(req.Args) > 0 {
-		return nil, bot.Errorf(bot.EINVALID, "`undo` takes no arguments: it reverts your last change.")
+	if len(req.Args) > 1 {
+		return nil, bot.Errorf(bot.EINVALID, "`undo` reverts your last change, or with a schedule the last change to it: `/oncall undo payments-primary`.")
 	}
-	o.mu.RLock()
-	last, ok := o.history.LastUndoable(req.User.ID)
-	o.mu.RUnlock()
-	if !ok {
-		return bot.Reply("You have no on-call change left to undo."), nil
+	var (
+		last bot.OnCallChange
+		ok   bool
+	)
+	if len(req.Args) == 1 {
+		s, err := o.pickSchedule(req.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		o.mu.RLock()
+		last, ok = o.history.LastOnSchedule(s.ID)
+		o.mu.RUnlock()
+		if !ok {
+			return bot.Reply("*%s* has no on-call change left to undo.", s.ID), nil
+		}
+		if asker, _ := o.asker(req.Platform, req.User); !o.mayUndo(req.Platform, req.User, asker, last) {
+			return nil, undoRefusal(last)
+		}
+	} else {
+		o.mu.RLock()
+		last, ok = o.history.LastUndoable(req.User.ID)
+		o.mu.RUnlock()
+		if !ok {
+			return bot.Reply("You have no on-call change left to undo."), nil
+		}
 	}
 	now := o.clock.Now()
 	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeUndo, Author: req.User, At: now, Reverts: last.ID}
@@ -494,7 +528,11 @@ func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err := o.commit(ctx, c, jobs...); err != nil {
 		return nil, err
 	}
-	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("↩️ %s undid their %s: %s", req.User.Mention(), last.Kind, o.describe(req.Platform, last, loc))}}, nil
+	whose := "their"
+	if last.Author.ID != req.User.ID {
+		whose = last.Author.Mention() + "'s"
+	}
+	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("↩️ %s undid %s %s: %s", req.User.Mention(), whose, last.Kind, o.describe(req.Platform, last, loc))}}, nil
 }
 
 func (o *OnCall) describe(p bot.Platform, c bot.OnCallChange, loc *time.Location) string {

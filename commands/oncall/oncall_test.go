@@ -35,6 +35,9 @@ func mustLoc(t *testing.T, name string) *time.Location { return commandstest.Loc
 func newOnCallEnv(t *testing.T, path string) *oncallEnv {
 	t.Helper()
 	cfg := onCallConfig(t)
+	// bob owns payments and alice db: they may put anyone on those
+	// schedules (TestWhoMayChangeOnCall covers the rules).
+	cfg.Owners = map[string][]string{"payments": {"bob"}, "db": {"alice"}}
 	opts := []commandstest.Option{commandstest.OnCall(cfg), commandstest.OnCallAlone(), commandstest.PollEvery(0)}
 	if path != "" {
 		opts = append(opts, commandstest.At(path))
@@ -149,7 +152,8 @@ func TestOnCallChangesRefuseBadInput(t *testing.T) {
 		{"/oncall override @carol now 2h nope", "I don't know a service"},
 		{"/oncall cover @bob 2h", "You are not on call right now"},
 		{"/oncall cover @bob forever db", "not a duration"},
-		{"/oncall undo now", "takes no arguments"},
+		{"/oncall undo now", `I don't know a service or schedule called "now"`},
+		{"/oncall undo db now", "`undo` reverts your last change"},
 	}
 	// zed has no shift anywhere (and is not in the people list), so there is
 	// no shift of theirs to cover.
@@ -254,5 +258,48 @@ func TestOnCallNamesItsGroups(t *testing.T) {
 	}
 	if later := lines(bot.PlatformSlack, "tomorrow"); strings.Contains(strings.Join(later, "\n"), "mention") {
 		t.Errorf("tomorrow's answer names today's group:\n%s", strings.Join(later, "\n"))
+	}
+}
+
+// Who may change who is on call: a schedule's participants put each other
+// on it for at most MaxOverride; its service's owners and admins may put
+// anyone klaxon knows on it; strangers nothing. Whoever a change affects
+// (the person it put on call, the schedule's participants) or an admin can
+// undo it, not only its author.
+func TestWhoMayChangeOnCall(t *testing.T) {
+	cfg := onCallConfig(t)
+	cfg.People = append(cfg.People, bot.Person{ID: "dave", Name: "Dave"}, bot.Person{ID: "root", Name: "Root"})
+	cfg.Admins = []string{"root"}
+	cfg.Owners = map[string][]string{"payments": {"dave"}}
+	h := commandstest.New(t, commandstest.OnCall(cfg), commandstest.OnCallAlone(), commandstest.PollEvery(0))
+	e := &oncallEnv{Env: h, t: t, store: h.Store, clock: h.Clock, mux: h.Mux, cfg: cfg}
+	for _, tt := range []struct{ who, text, want string }{
+		// The issue's reproduction: a stranger puts carol on for 90 days.
+		{"mallory", "/oncall override @carol now 2160h payments-primary", "Only people klaxon knows can change who is on call"},
+		{"carol", "/oncall override @carol now 2h payments-primary", "Only *payments-primary*'s participants"},
+		{"bob", "/oncall override @carol now 2h payments-primary", "Carol is not on *payments-primary*'s rotation"},
+		{"bob", "/oncall override @alice now 8d payments-primary", "at most 7d"},
+		{"bob", "/oncall override @alice now 2h payments-primary", "@alice is on call for *payments-primary*"},
+		{"dave", "/oncall override @carol now 30d payments-primary", "at most 7d"},
+		{"dave", "/oncall override @carol now 2d payments-primary", "@carol is on call for *payments-primary*"},
+		{"root", "/oncall override @dave now 2160h db", "@dave is on call for *db*"},
+	} {
+		if got := e.do(tt.who, tt.text); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %s = %q; want %q", tt.who, tt.text, got, tt.want)
+		}
+	}
+	// The last change to payments-primary is dave's override of carol:
+	// alice, on the rotation, can undo it; a stranger cannot.
+	if got := e.do("mallory", "/oncall undo payments-primary"); !strings.Contains(got, "can be undone by them, by whoever it put on call") {
+		t.Errorf("a stranger undoing: %s", got)
+	}
+	if got := e.do("alice", "/oncall undo payments-primary"); !strings.Contains(got, "undid @dave's override: @carol on *payments-primary*") {
+		t.Errorf("alice, on the rotation, undoing dave's override: %s", got)
+	}
+	if got := e.do("carol", "/oncall undo db"); !strings.Contains(got, "undid @root's override") {
+		t.Errorf("carol, on db's rotation, undoing root's override: %s", got)
+	}
+	if got := e.do("alice", "/oncall payments"); !strings.Contains(got, "primary: @alice") {
+		t.Errorf("after the undo:\n%s", got)
 	}
 }
