@@ -72,6 +72,11 @@ type Limits struct {
 	Write      time.Duration // the answer; default 30 s (the backup stream takes longer)
 	Idle       time.Duration // a keep-alive between requests; default 60 s
 	MaxConns   int           // default 1,000
+	// MaxConnsPerClient bounds the connections one client address holds at
+	// once (more are closed as they are accepted), so one client cannot
+	// take every slot; default 100. Behind a reverse proxy every
+	// connection comes from the proxy: raise it there.
+	MaxConnsPerClient int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -87,6 +92,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxConns <= 0 {
 		l.MaxConns = 1000
 	}
+	if l.MaxConnsPerClient <= 0 {
+		l.MaxConnsPerClient = 100
+	}
 	return l
 }
 
@@ -100,29 +108,55 @@ func Listen(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
 	l := cfg.Limits.withDefaults()
-	return &Server{ln: limitListener(ln, l.MaxConns), log: cfg.Log, srv: &http.Server{Handler: Handler(cfg), ReadHeaderTimeout: l.ReadHeader,
+	return &Server{ln: limitListener(ln, l.MaxConns, l.MaxConnsPerClient), log: cfg.Log, srv: &http.Server{Handler: Handler(cfg), ReadHeaderTimeout: l.ReadHeader,
 		ReadTimeout: l.Read, WriteTimeout: l.Write, IdleTimeout: l.Idle, MaxHeaderBytes: maxHeaderBytes}}, nil
 }
 
-// limitListener accepts at most n connections at once: Accept waits for
-// one to close.
-func limitListener(ln net.Listener, n int) net.Listener {
-	return &limited{Listener: ln, slots: make(chan struct{}, n)}
+// limitListener accepts at most n connections at once (Accept waits for
+// one to close) and at most perClient from one address (more are closed as
+// they come).
+func limitListener(ln net.Listener, n, perClient int) net.Listener {
+	return &limited{Listener: ln, slots: make(chan struct{}, n), perClient: perClient, held: map[string]int{}}
 }
 
 type limited struct {
 	net.Listener
-	slots chan struct{}
+	slots     chan struct{}
+	perClient int
+	mu        sync.Mutex
+	held      map[string]int // open connections by client address
 }
 
 func (l *limited) Accept() (net.Conn, error) {
-	l.slots <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
+	for {
+		l.slots <- struct{}{}
+		c, err := l.Listener.Accept()
+		if err != nil {
+			<-l.slots
+			return nil, err
+		}
+		client := c.RemoteAddr().String()
+		if host, _, err := net.SplitHostPort(client); err == nil {
+			client = host
+		}
+		l.mu.Lock()
+		if l.held[client] >= l.perClient {
+			l.mu.Unlock()
+			c.Close() // this client holds its share: the slot goes to someone else
+			<-l.slots
+			continue
+		}
+		l.held[client]++
+		l.mu.Unlock()
+		return &slot{Conn: c, free: func() {
+			l.mu.Lock()
+			if l.held[client]--; l.held[client] == 0 {
+				delete(l.held, client)
+			}
+			l.mu.Unlock()
+			<-l.slots
+		}}, nil
 	}
-	return &slot{Conn: c, free: func() { <-l.slots }}, nil
 }
 
 // slot is a connection that gives its place back once, when closed.

@@ -188,3 +188,50 @@ func TestSlowAndIdleClientsAreLetGo(t *testing.T) {
 		t.Errorf("/healthz under the flood: %d after %v", resp.StatusCode, took)
 	}
 }
+
+// One client holding many idle connections gets its share and no more:
+// another client's /healthz is answered at once.
+func TestOneClientCannotTakeEverySlot(t *testing.T) {
+	srv, err := web.Listen(web.Config{Addr: "127.0.0.1:0", Clock: bot.SystemClock{}, Log: zerolog.Nop(),
+		Limits: web.Limits{ReadHeader: 10 * time.Second, MaxConns: 20, MaxConnsPerClient: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	var hog []net.Conn
+	defer func() {
+		for _, c := range hog {
+			c.Close()
+		}
+	}()
+	for range 40 { // silent connections from 127.0.0.1: past 5, closed as they come
+		c, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hog = append(hog, c)
+	}
+	closed := 0
+	for _, c := range hog[5:] {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == io.EOF {
+			closed++
+		}
+	}
+	if closed != 35 {
+		t.Errorf("%d of the 35 connections past the client's share were closed", closed)
+	}
+	other := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+	start := time.Now()
+	resp, err := other.Get("http://" + srv.Addr() + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz from another client while one holds its share: %v", err)
+	}
+	resp.Body.Close()
+	if took := time.Since(start); resp.StatusCode != 200 || took > time.Second {
+		t.Errorf("/healthz from another client: %d after %v", resp.StatusCode, took)
+	}
+}

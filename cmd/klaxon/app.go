@@ -234,7 +234,7 @@ func (a *app) initScheduler(context.Context) error {
 // JSON API and the operations endpoints.
 func (a *app) initHTTP(context.Context) error {
 	cfg, s := a.cfg, a.store
-	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Feeds: a.oncall, Alerts: a.alerts, Sources: a.sources,
+	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Limits: web.Limits{MaxConnsPerClient: cfg.HTTP.MaxConnsPerClient}, Feeds: a.oncall, Alerts: a.alerts, Sources: a.sources,
 		Clock: a.clock, Log: a.log, Ready: ready(s, a.chats, a.role), Warnings: warnings(a.warnings, a.chats),
 		Role: func() string { return a.role.Load().(string) }, Store: cfg.Store.Driver,
 		Metrics:      snapshotter(s, a.chats, destinations(a.chats, a.pagingCfg, a.hookCfg, a.trackers), a.clock),

@@ -51,6 +51,9 @@ type Config struct {
 	HTTP struct {
 		Listen       string `mapstructure:"listen"`
 		MetricsToken Secret `mapstructure:"metrics_token"` // bearer token for /metrics; empty: open
+		// MaxConnsPerClient bounds the connections one client address holds
+		// at once; behind a reverse proxy, raise it.
+		MaxConnsPerClient int `mapstructure:"max_conns_per_client"`
 	} `mapstructure:"http"`
 	Status struct {
 		Title     string `mapstructure:"title"`
@@ -360,6 +363,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("http.listen", "127.0.0.1:8080")
 	v.SetDefault("status.title", "Status")
 	v.SetDefault("oncall.max_override", "168h")
+	v.SetDefault("http.max_conns_per_client", 100)
 	v.SetDefault("status.frame_ancestors", []string{})
 	v.SetDefault("api.token", "")
 	v.SetDefault("api.admin_token", "")

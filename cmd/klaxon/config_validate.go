@@ -154,6 +154,9 @@ func (c *Config) Validate() error {
 	if err := c.validateTypes(); err != nil {
 		return err
 	}
+	if c.HTTP.MaxConnsPerClient < 1 {
+		return bad("http.max_conns_per_client", "must be at least 1")
+	}
 	if c.OnCall.MaxOverride <= 0 || c.OnCall.MaxOverride > oncall.MaxOverride {
 		return bad("oncall.max_override", "must be more than 0 and at most %s", bot.Duration(oncall.MaxOverride))
 	}
