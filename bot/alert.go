@@ -11,6 +11,7 @@ type Alert struct {
 	Severity string // as the source says it; routes may override
 	Service  string
 	Type     string // the incident type a route gives it; empty: none
+	Public   bool   // its route puts its incident on the status page at once
 	Firing   bool   // false: this alert resolved
 	// GroupResolved says the whole group resolved (Alertmanager's and
 	// Grafana's top-level status), not just this alert of it.

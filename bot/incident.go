@@ -62,6 +62,10 @@ type Incident struct {
 	Status   Status    `json:"status"`
 	Service  string    `json:"service,omitempty"`
 	Private  bool      `json:"private,omitempty"`
+	// Unlisted keeps an incident declared from an alert off the public
+	// status page until a person posts a public update (or its route
+	// lists it): a flood of raw alerts must not become a public outage.
+	Unlisted bool `json:"unlisted,omitempty"`
 	// Type is the incident's type (incidents.types), e.g. "security";
 	// Fields are its custom fields' values by field id (a user field
 	// holds the user's id).

@@ -36,6 +36,7 @@ type DeclareInput struct {
 	DetectedAt  time.Time   // when the problem started, if known and earlier
 	Events      []bot.Event // more timeline entries saved with the declaration
 	AlertGroup  string      // the alert group it is declared for, remembered with it
+	Unlisted    bool        // kept off the status page until a public update (bot.Incident.Unlisted)
 }
 
 // Declaration form fields, also used to report which input is wrong.
@@ -335,6 +336,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		Summary:    strings.TrimSpace(bot.CleanText(in.Summary)),
 		Status:     bot.StatusOpen,
 		Private:    in.Private || kind.t.Private,
+		Unlisted:   in.Unlisted,
 		Type:       kind.t.ID,
 		Fields:     kind.fields,
 		Platform:   in.Platform,

@@ -197,6 +197,7 @@ func updateChange(text string, public bool) (change, error) {
 			return "", "", err
 		}
 		if public {
+			inc.Unlisted = false // a person chose to tell the public
 			return bot.EventUpdate, publicUpdatePrefix + text, nil
 		}
 		return bot.EventUpdate, "posted an update: " + text, nil

@@ -13,8 +13,9 @@ import (
 const StatusHistory = 90 * 24 * time.Hour
 
 // BuildStatusPage assembles the status page from incidents (any order)
-// and the public updates events reads. Private incidents and those of a
-// type kept off the status page are left out.
+// and the public updates events reads. Private incidents, unlisted ones
+// (declared from alerts, until a public update) and those of a type kept
+// off the status page are left out.
 func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Services, sevs bot.Severities, types bot.IncidentTypes, now time.Time,
 	events func(ctx context.Context, inc *bot.Incident) ([]bot.Event, error)) (bot.StatusPage, error) {
 	page := bot.StatusPage{Generated: now.UTC(), State: bot.StateOperational, Active: []bot.PublicIncident{}, History: []bot.PublicIncident{}}
@@ -24,7 +25,7 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 		top = sevs[0].Level
 	}
 	for _, inc := range incs {
-		if t, typed := types.Get(inc.Type); inc.Private || typed && !t.StatusPage {
+		if t, typed := types.Get(inc.Type); inc.Private || inc.Unlisted || typed && !t.StatusPage {
 			continue
 		}
 		active := inc.Status.Active()

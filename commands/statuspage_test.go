@@ -2,12 +2,16 @@ package commands_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/alerts"
 )
 
 func statusPage(t *testing.T, e *env, services bot.Services) bot.StatusPage {
@@ -92,5 +96,34 @@ func TestStatusPageShowsOnlyPublicIncidentsAndUpdates(t *testing.T) {
 		if strings.Contains(all, secret) {
 			t.Errorf("the status page shows %q:\n%s", secret, all)
 		}
+	}
+}
+
+// An incident an alert declared stays off the status page until a person
+// posts a public update, unless its route lists it at once.
+func TestAlertIncidentsReachTheStatusPageByChoice(t *testing.T) {
+	e := newEnv(t, withServices("db", "api"))
+	intake := alerts.New(e.store, e.inc, e.clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole, Routes: []alerts.Route{
+		{Match: map[string]*regexp.Regexp{"team": regexp.MustCompile(`^(?:api)$`)}, Service: "api", Public: true}}})
+	firing := func(group, title string, labels map[string]string) bot.Alert {
+		return bot.Alert{Source: "generic", GroupKey: group, Title: title, Firing: true, Labels: labels}
+	}
+	if _, err := intake.Intake(ctx(), []bot.Alert{firing("g1", "db disk 91% full", map[string]string{"team": "db"}), firing("g2", "api 5xx", map[string]string{"team": "api"})}); err != nil {
+		t.Fatal(err)
+	}
+	e.inc.Outbox().Drain(ctx())
+	keys := func() []string {
+		var out []string
+		for _, pi := range statusPage(t, e, nil).Active {
+			out = append(out, pi.Key)
+		}
+		return out
+	}
+	if got := keys(); len(got) != 1 || got[0] != "INC-2" {
+		t.Fatalf("status page lists %v; want only INC-2 (its route is public)", got)
+	}
+	e.do("alice", e.incident(1).Channel.ID, "/incident update --public Writes to the database are slow")
+	if got := keys(); len(got) != 2 {
+		t.Errorf("after a public update, the status page lists %v; want both", got)
 	}
 }

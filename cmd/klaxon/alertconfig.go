@@ -84,7 +84,7 @@ func (c *Config) alertsConfig() (alerts.Config, map[string]web.Source, error) {
 		if len(r.Match) == 0 {
 			return out, nil, bad(key+".match", "needs at least one label matcher")
 		}
-		route := alerts.Route{Match: map[string]*regexp.Regexp{}, Service: r.Service, Severity: r.Severity, Type: r.Type}
+		route := alerts.Route{Match: map[string]*regexp.Regexp{}, Service: r.Service, Severity: r.Severity, Type: r.Type, Public: r.Public}
 		for label, pattern := range r.Match {
 			re, err := regexp.Compile("^(?:" + pattern + ")$")
 			if err != nil {

@@ -186,6 +186,8 @@ type AlertRouteConfig struct {
 	Service  string            `mapstructure:"service"`
 	Severity string            `mapstructure:"severity"`
 	Type     string            `mapstructure:"type"`
+	// Public puts the incidents it declares on the status page at once.
+	Public bool `mapstructure:"public"`
 }
 
 // TypeConfig is one incident type (incidents.types).

@@ -27,6 +27,9 @@ type Route struct {
 	Service  string
 	Severity string
 	Type     string // the incident type to declare; empty: none
+	// Public puts the incidents it declares on the status page at once;
+	// otherwise they show there once a person posts a public update.
+	Public bool
 }
 
 // Matches reports whether every matcher of r matches labels.
@@ -94,7 +97,7 @@ func (a *Alerts) route(al *bot.Alert) {
 		if r.Severity != "" {
 			al.Severity = r.Severity
 		}
-		al.Type = r.Type
+		al.Type, al.Public = r.Type, r.Public
 		return
 	}
 }
@@ -237,7 +240,7 @@ func (a *Alerts) declare(ctx context.Context, al bot.Alert, events []bot.Event) 
 	inc, warn, err := a.incidents.Declare(ctx, commands.DeclareInput{
 		Title: title, Severity: sev, Service: service, Summary: detail, Type: al.Type, FieldsLater: true,
 		DeclaredBy: alertUser(al), Platform: a.cfg.Platform,
-		NoCommander: true, DetectedAt: al.StartsAt, Events: events, AlertGroup: al.GroupKey,
+		NoCommander: true, DetectedAt: al.StartsAt, Events: events, AlertGroup: al.GroupKey, Unlisted: !al.Public,
 	})
 	if err != nil {
 		return nil, err
