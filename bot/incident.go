@@ -66,6 +66,8 @@ type Incident struct {
 	// status page until a person posts a public update (or its route
 	// lists it): a flood of raw alerts must not become a public outage.
 	Unlisted bool `json:"unlisted,omitempty"`
+	// AlertGroups counts the alert groups an alert storm incident took in.
+	AlertGroups int `json:"alert_groups,omitempty"`
 	// Type is the incident's type (incidents.types), e.g. "security";
 	// Fields are its custom fields' values by field id (a user field
 	// holds the user's id).

@@ -20,6 +20,10 @@ type Snapshot struct {
 	TimelineEvents uint64                // every timeline event ever recorded
 	Reconnects     map[string]uint64     // chat platform → reconnects since start
 	Jobs           map[JobClass]int      // outbox jobs by destination and state
+	// AlertStorms and StormGroups are, by alert source, the storm
+	// incidents declared and the alert groups that joined one instead of
+	// declaring their own, since start.
+	AlertStorms, StormGroups map[string]uint64
 }
 
 // JobClass is the labels of klaxon_jobs.
@@ -42,6 +46,8 @@ var (
 	descReconnects = prometheus.NewDesc("klaxon_chat_reconnects_total", "Chat connections re-established since start.", []string{"platform"}, nil)
 	descJobs       = prometheus.NewDesc("klaxon_jobs", "Unfinished jobs in the outbox by destination (a chat platform, pager:<id>, hook:<id>) and state (pending, failed).", []string{"destination", "state"}, nil)
 	descScrapeOK   = prometheus.NewDesc("klaxon_scrape_ok", "1 if klaxon could read its store for this scrape.", nil, nil)
+	descStorms     = prometheus.NewDesc("klaxon_alert_storms_total", "Alert storm incidents declared since start, by alert source (alerts.storm).", []string{"source"}, nil)
+	descStormGroup = prometheus.NewDesc("klaxon_alert_storm_groups_total", "Alert groups that joined a storm incident instead of declaring their own, since start, by source.", []string{"source"}, nil)
 )
 
 type collector struct {
@@ -50,7 +56,7 @@ type collector struct {
 }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descIncidents, descMTTA, descMTTR, descDeliveries, descOutbox, descEvents, descReconnects, descJobs, descScrapeOK} {
+	for _, d := range []*prometheus.Desc{descIncidents, descMTTA, descMTTR, descDeliveries, descOutbox, descEvents, descReconnects, descJobs, descScrapeOK, descStorms, descStormGroup} {
 		ch <- d
 	}
 }
@@ -80,6 +86,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, n := range s.Jobs {
 		ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(n), k.Destination, k.State)
+	}
+	for src, n := range s.AlertStorms {
+		ch <- prometheus.MustNewConstMetric(descStorms, prometheus.CounterValue, float64(n), src)
+	}
+	for src, n := range s.StormGroups {
+		ch <- prometheus.MustNewConstMetric(descStormGroup, prometheus.CounterValue, float64(n), src)
 	}
 }
 

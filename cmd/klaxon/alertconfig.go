@@ -21,7 +21,14 @@ import (
 // alertsConfig checks the alerts section and turns it into the intake
 // policy and the enabled sources, naming the first bad key.
 func (c *Config) alertsConfig() (alerts.Config, map[string]web.Source, error) {
-	out := alerts.Config{Platform: c.platform(), DefaultSeverity: c.Alerts.DefaultSeverity, MitigateOnResolve: c.Alerts.MitigateOnResolve}
+	out := alerts.Config{Platform: c.platform(), DefaultSeverity: c.Alerts.DefaultSeverity, MitigateOnResolve: c.Alerts.MitigateOnResolve,
+		Storm: alerts.Storm{MaxIncidents: c.Alerts.Storm.MaxIncidents, Window: c.Alerts.Storm.Window}}
+	if out.Storm.MaxIncidents < 0 {
+		return out, nil, bad("alerts.storm.max_incidents", "must be 0 (no cap) or more")
+	}
+	if out.Storm.MaxIncidents > 0 && out.Storm.Window < time.Minute {
+		return out, nil, bad("alerts.storm.window", "must be at least 1m")
+	}
 	switch p := bot.Platform(c.Alerts.Platform); {
 	case p == "":
 	case knownPlatform(p):

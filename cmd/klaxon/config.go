@@ -142,6 +142,12 @@ type Config struct {
 		MitigateOnResolve bool                `mapstructure:"mitigate_on_resolve"`
 		Sources           []AlertSourceConfig `mapstructure:"sources"`
 		Routes            []AlertRouteConfig  `mapstructure:"routes"`
+		// Storm caps the incidents one source declares: past MaxIncidents
+		// in Window, its new groups join one alert storm incident.
+		Storm struct {
+			MaxIncidents int           `mapstructure:"max_incidents"` // 0: no cap
+			Window       time.Duration `mapstructure:"window"`
+		} `mapstructure:"storm"`
 	} `mapstructure:"alerts"`
 
 	built derived // what Validate built from the above (config_build.go)
@@ -365,6 +371,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("http.listen", "127.0.0.1:8080")
 	v.SetDefault("status.title", "Status")
 	v.SetDefault("oncall.max_override", "168h")
+	v.SetDefault("alerts.storm.max_incidents", 10)
+	v.SetDefault("alerts.storm.window", "10m")
 	v.SetDefault("http.max_conns_per_client", 100)
 	v.SetDefault("status.frame_ancestors", []string{})
 	v.SetDefault("api.token", "")

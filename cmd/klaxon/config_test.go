@@ -133,6 +133,8 @@ var badConfigs = []struct {
 	{"bad private follow-ups", "trackers:\n  - {id: t, type: github, repo: a/b, token: x, private_followups: always}\n", nil, "trackers[0].private_followups"},
 	{"owner not in people", "services:\n  - {id: payments, owners: [zed]}\n", nil, "services[0].owners[0]"},
 	{"override longer than 90 days", "oncall:\n  max_override: 2400h\n", nil, "oncall.max_override"},
+	{"storm window too short", "alerts:\n  storm:\n    window: 5s\n", nil, "alerts.storm.window"},
+	{"negative storm cap", "alerts:\n  storm:\n    max_incidents: -1\n", nil, "alerts.storm.max_incidents"},
 	{"tracker twice", "trackers:\n  - {id: t, type: github, repo: a/b, token: x}\n  - {id: t, type: github, repo: a/c, token: x}\n", nil, "trackers[1].id"},
 	{"unknown default tracker", "followups:\n  tracker: jira\n", nil, "followups.tracker"},
 	{"unknown service tracker", "services:\n  - {id: payments, name: Payments, tracker: gh}\n", nil, "services[0].tracker"},

@@ -8,6 +8,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/web"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/commands/alerts"
 	"github.com/klaxon-bot/klaxon/commands/hooks"
 	"github.com/klaxon-bot/klaxon/commands/paging"
 	"github.com/klaxon-bot/klaxon/store"
@@ -17,7 +18,7 @@ import (
 const mttWindow = 30 * 24 * time.Hour
 
 // snapshotter reads what /metrics reports from the store and the chats.
-func snapshotter(s store.Backend, chats []bot.Chat, destinations []string, clock bot.Clock) web.Snapshotter {
+func snapshotter(s store.Backend, chats []bot.Chat, destinations []string, clock bot.Clock, storms func() map[string]alerts.StormCount) web.Snapshotter {
 	return func(ctx context.Context) (web.Snapshot, error) {
 		incs, err := s.ListIncidents(ctx, bot.IncidentFilter{})
 		if err != nil {
@@ -52,6 +53,10 @@ func snapshotter(s store.Backend, chats []bot.Chat, destinations []string, clock
 			if r, ok := c.(interface{ Reconnects() uint64 }); ok {
 				snap.Reconnects[string(c.Platform())] = r.Reconnects()
 			}
+		}
+		snap.AlertStorms, snap.StormGroups = map[string]uint64{}, map[string]uint64{}
+		for src, n := range storms() {
+			snap.AlertStorms[src], snap.StormGroups[src] = n.Storms, n.Groups
 		}
 		return snap, nil
 	}

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -48,6 +50,17 @@ type Config struct {
 	Routes            []Route      // first match wins
 	DefaultSeverity   string       // when neither route nor alert names a known one
 	MitigateOnResolve bool         // a resolved alert group mitigates its incident
+	Storm             Storm        // when one source's alerts stop declaring one incident each
+}
+
+// Storm is the per-source cap on alert-declared incidents: past
+// MaxIncidents declared from one source within Window, that source's new
+// alert groups join one "alert storm" incident instead of declaring their
+// own, so a flood of alerts cannot open hundreds of channels and pages.
+// MaxIncidents 0 is no cap.
+type Storm struct {
+	MaxIncidents int
+	Window       time.Duration
 }
 
 // Alerts turns alerts into incidents: one per alert group while the
@@ -60,6 +73,16 @@ type Alerts struct {
 	cfg       Config
 	seed      maphash.Seed
 	stripes   [64]sync.Mutex // by group key: a group declares once, groups go in parallel
+
+	stormMu  sync.Mutex             // the storm state below, and a storm incident's declaration
+	declared map[string][]time.Time // by source: when its recent incidents were declared
+	storms   map[string]StormCount  // by source: what its storms took in (this process)
+}
+
+// StormCount is what one source's alert storms took in since start.
+type StormCount struct {
+	Storms uint64 // storm incidents declared
+	Groups uint64 // alert groups that joined a storm instead of declaring
 }
 
 // Store is what alert intake reads and writes.
@@ -82,7 +105,8 @@ type Incidents interface {
 
 // New returns the alert intake.
 func New(store Store, incidents Incidents, clock bot.Clock, log zerolog.Logger, cfg Config) *Alerts {
-	return &Alerts{store: store, incidents: incidents, clock: clock, log: log.With().Str("component", "alerts").Logger(), cfg: cfg, seed: maphash.MakeSeed()}
+	return &Alerts{store: store, incidents: incidents, clock: clock, log: log.With().Str("component", "alerts").Logger(), cfg: cfg, seed: maphash.MakeSeed(),
+		declared: map[string][]time.Time{}, storms: map[string]StormCount{}}
 }
 
 // route applies the first matching route.
@@ -154,6 +178,9 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 			res.Ignored += len(alerts) // resolutions for nothing open
 			return nil
 		}
+		if a.storming(alerts[first].Source) {
+			return a.joinStorm(ctx, key, alerts[first], events, len(alerts), res)
+		}
 		declared, err := a.declare(ctx, alerts[first], events)
 		var open *commands.AlreadyOpen
 		switch {
@@ -164,37 +191,164 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 		default:
 			inc = declared
 			res.Declared++
+			a.counted(alerts[first].Source)
 		}
 	}
 	if record {
-		err := a.store.Update(ctx, func(tx bot.Tx) error {
-			cur, err := tx.Incident(inc.ID)
-			if err != nil {
-				return err
-			}
-			now := a.clock.Now()
-			evs := slices.Clone(events)
-			for j := range evs {
-				evs[j].Time = now
-			}
-			cur.UpdatedAt = now
-			if err := tx.PutIncident(cur); err != nil {
-				return err
-			}
-			return tx.AppendEvents(cur.ID, evs...)
-		})
-		if err != nil {
-			return bot.Internal(err, "klaxon could not save the alerts")
+		if err := a.record(ctx, inc.ID, events, nil); err != nil {
+			return err
 		}
 	}
 	res.Recorded += len(alerts)
 	res.Incidents = append(res.Incidents, inc.Key())
-	if groupResolved && a.cfg.MitigateOnResolve && (inc.Status == bot.StatusOpen || inc.Status == bot.StatusAcknowledged) {
+	// One group's resolution does not mitigate a storm of many.
+	if groupResolved && a.cfg.MitigateOnResolve && inc.AlertGroups == 0 && (inc.Status == bot.StatusOpen || inc.Status == bot.StatusAcknowledged) {
 		if _, err := a.incidents.Mitigate(ctx, bot.Actor{User: alertUser(alerts[0]), Platform: inc.Platform}, inc.ID); err != nil {
 			a.log.Warn().Err(err).Str("incident", inc.Key()).Msg("could not mitigate on alert resolution")
 		}
 	}
 	return nil
+}
+
+// record appends events to incident id's timeline, and runs also in the
+// same transaction when it is not nil.
+func (a *Alerts) record(ctx context.Context, id uuid.UUID, events []bot.Event, also func(tx bot.Tx, cur *bot.Incident) error) error {
+	err := a.store.Update(ctx, func(tx bot.Tx) error {
+		cur, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		now := a.clock.Now()
+		evs := slices.Clone(events)
+		for j := range evs {
+			evs[j].Time = now
+		}
+		cur.UpdatedAt = now
+		if also != nil {
+			if err := also(tx, cur); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutIncident(cur); err != nil {
+			return err
+		}
+		return tx.AppendEvents(cur.ID, evs...)
+	})
+	if err != nil {
+		return bot.Internal(err, "klaxon could not save the alerts")
+	}
+	return nil
+}
+
+// storming reports whether source has declared its cap of incidents
+// within the window.
+func (a *Alerts) storming(source string) bool {
+	if a.cfg.Storm.MaxIncidents <= 0 {
+		return false
+	}
+	a.stormMu.Lock()
+	defer a.stormMu.Unlock()
+	since := a.clock.Now().Add(-a.cfg.Storm.Window)
+	recent := slices.DeleteFunc(a.declared[source], func(t time.Time) bool { return t.Before(since) })
+	a.declared[source] = recent
+	return len(recent) >= a.cfg.Storm.MaxIncidents
+}
+
+// counted notes an incident declared from source.
+func (a *Alerts) counted(source string) {
+	a.stormMu.Lock()
+	defer a.stormMu.Unlock()
+	a.declared[source] = append(a.declared[source], a.clock.Now())
+}
+
+// Storms says what each source's alert storms took in since start, for
+// /metrics.
+func (a *Alerts) Storms() map[string]StormCount {
+	a.stormMu.Lock()
+	defer a.stormMu.Unlock()
+	return maps.Clone(a.storms)
+}
+
+// stormNotices is how many joining groups are each announced in the
+// storm's channel; past it, every stormEvery-th is.
+const (
+	stormNotices = 20
+	stormEvery   = 25
+)
+
+// joinStorm records alert group key, which would declare an incident past
+// its source's cap, in the source's storm incident (declaring that first
+// if none is open): counted and listed in its summary and channel, and
+// remembered, so the group's repeats and resolutions go there too.
+func (a *Alerts) joinStorm(ctx context.Context, key string, al bot.Alert, events []bot.Event, n int, res *bot.AlertReceipt) error {
+	a.stormMu.Lock() // one storm incident per source, declared once
+	defer a.stormMu.Unlock()
+	stormKey := "storm:" + al.Source
+	storm, err := a.open(ctx, stormKey)
+	if err != nil {
+		return err
+	}
+	record := storm != nil
+	if storm == nil {
+		declared, warn, err := a.incidents.Declare(ctx, commands.DeclareInput{
+			Title: "Alert storm from " + al.Source, Severity: a.severity(al.Severity), Summary: "klaxon collects this source's new alert groups here.",
+			DeclaredBy: alertUser(al), Platform: a.cfg.Platform, NoCommander: true, FieldsLater: true, Events: events,
+			AlertGroup: stormKey, Unlisted: true,
+		})
+		var open *commands.AlreadyOpen
+		switch {
+		case errors.As(err, &open):
+			storm, record = open.Incident, true
+		case err != nil:
+			return err
+		default:
+			storm = declared
+			res.Declared++
+			c := a.storms[al.Source]
+			c.Storms++
+			a.storms[al.Source] = c
+			if warn != "" {
+				a.log.Warn().Str("incident", storm.Key()).Str("notes", warn).Msg("declared an alert storm")
+			}
+			a.log.Warn().Str("source", al.Source).Str("incident", storm.Key()).Int("cap", a.cfg.Storm.MaxIncidents).Dur("window", a.cfg.Storm.Window).
+				Msg("alert storm: this source's new alert groups join one incident")
+		}
+	}
+	if !record {
+		events = nil // the declaration has them
+	}
+	err = a.record(ctx, storm.ID, events, func(tx bot.Tx, cur *bot.Incident) error {
+		cur.AlertGroups++
+		cur.Summary = fmt.Sprintf("Alert storm: %d alert groups from %s joined this incident instead of declaring one each (more than %d incidents in %s). Latest: %s",
+			cur.AlertGroups, al.Source, a.cfg.Storm.MaxIncidents, bot.Duration(a.cfg.Storm.Window), al.Title)
+		if err := tx.SetAlertIncident(key, cur.ID); err != nil {
+			return err
+		}
+		jobs := []bot.Job{bot.IncidentJob(cur, bot.OpSummary, a.clock.Now())}
+		if cur.AlertGroups <= stormNotices || cur.AlertGroups%stormEvery == 0 {
+			j := bot.IncidentJob(cur, bot.OpPost, a.clock.Now())
+			j.Message = bot.Message{Text: fmt.Sprintf("🌊 Alert group %d from %s: %s", cur.AlertGroups, al.Source, al.Title)}
+			jobs = append(jobs, j)
+		}
+		return tx.Enqueue(jobs...)
+	})
+	if err != nil {
+		return err
+	}
+	c := a.storms[al.Source]
+	c.Groups++
+	a.storms[al.Source] = c
+	res.Recorded += n
+	res.Incidents = append(res.Incidents, storm.Key())
+	return nil
+}
+
+// severity is sev if the policy knows it, else the default.
+func (a *Alerts) severity(sev string) string {
+	if _, err := a.incidents.Severities().Parse(sev); err != nil {
+		return a.cfg.DefaultSeverity
+	}
+	return sev
 }
 
 func alertUser(al bot.Alert) bot.User { return bot.SystemUser("alert", al.Source) }
@@ -221,10 +375,7 @@ func (a *Alerts) open(ctx context.Context, key string) (*bot.Incident, error) {
 // declare declares the incident of an alert group from its first firing
 // alert, with no commander: the summary and reminders ask for one.
 func (a *Alerts) declare(ctx context.Context, al bot.Alert, events []bot.Event) (*bot.Incident, error) {
-	sev := al.Severity
-	if _, err := a.incidents.Severities().Parse(sev); err != nil {
-		sev = a.cfg.DefaultSeverity
-	}
+	sev := a.severity(al.Severity)
 	title := strings.TrimSpace(al.Title)
 	if title == "" {
 		title = "Alert " + al.GroupKey

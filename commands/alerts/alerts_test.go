@@ -2,6 +2,7 @@ package alerts_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -239,5 +240,57 @@ func TestAlertRouteSetsTheType(t *testing.T) {
 	e.Outbox.Drain(context.Background())
 	if inc := e.Incident(1); inc.Type != "security" || !inc.Private || inc.Channel.Name != "sec-1" {
 		t.Errorf("alert incident: type %q private %v channel %q", inc.Type, inc.Private, inc.Channel.Name)
+	}
+}
+
+// Past its cap, a source's new alert groups join one alert storm incident
+// instead of declaring one each: counted and listed in its summary and
+// channel; their repeats go there too; one group's resolution does not
+// mitigate the storm; once the window has passed, groups declare again.
+func TestAlertStormsCollectAFlood(t *testing.T) {
+	e := commandstest.NewNight(t)
+	a := newAlerts(t, e, alerts.Config{MitigateOnResolve: true, Storm: alerts.Storm{MaxIncidents: 3, Window: 10 * time.Minute}})
+	var flood []bot.Alert
+	for i := range 30 {
+		flood = append(flood, firingAlert(fmt.Sprintf("g%d", i), fmt.Sprintf("disk %d full", i), map[string]string{}))
+	}
+	res, err := a.Intake(context.Background(), flood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Drain()
+	if res.Declared != 4 || e.IncidentCount() != 4 || res.Recorded != 30 {
+		t.Fatalf("30 groups: %+v, %d incidents; want 3 of their own and 1 storm, every alert recorded", res, e.IncidentCount())
+	}
+	storm := e.Incident(4)
+	if storm.Title != "Alert storm from alertmanager" || storm.AlertGroups != 27 || !strings.Contains(storm.Summary, "27 alert groups from alertmanager") ||
+		!strings.Contains(storm.Summary, "Latest: disk 29 full") || !storm.Unlisted {
+		t.Errorf("storm incident: %+v", storm)
+	}
+	notices := 0
+	for _, m := range e.Console.Messages(storm.Channel.ID) {
+		if strings.Contains(m, "🌊 Alert group") {
+			notices++
+		}
+	}
+	if notices != 21 { // the first 20, then the 25th
+		t.Errorf("%d notices in the storm's channel; want 21", notices)
+	}
+	if got := a.Storms()["alertmanager"]; got.Storms != 1 || got.Groups != 27 {
+		t.Errorf("Storms() = %+v; want 1 storm of 27 groups", got)
+	}
+	// A repeat of a group in the storm goes to the storm; its resolution
+	// does not mitigate it.
+	res, err = a.Intake(context.Background(), []bot.Alert{firingAlert("g10", "disk 10 full", nil), resolvedAlert("g11", "disk 11 full")})
+	if err != nil || res.Declared != 0 || res.Incidents[0] != "INC-4" || res.Incidents[1] != "INC-4" {
+		t.Fatalf("repeats of groups in the storm: %+v, %v", res, err)
+	}
+	if inc := e.Incident(4); inc.Status != bot.StatusOpen || inc.AlertGroups != 27 {
+		t.Errorf("after one group resolved, the storm is %s with %d groups; want open with 27", inc.Status, inc.AlertGroups)
+	}
+	// The window passes: a new group declares its own incident again.
+	e.Clock.Advance(11 * time.Minute)
+	if res, err := a.Intake(context.Background(), []bot.Alert{firingAlert("g99", "api down", nil)}); err != nil || res.Declared != 1 || res.Incidents[0] != "INC-5" {
+		t.Errorf("after the window: %+v, %v", res, err)
 	}
 }
