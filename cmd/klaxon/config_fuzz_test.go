@@ -11,7 +11,7 @@ import (
 // accepts it or refuses it with a "config: …" error, and never panics.
 func FuzzConfig(f *testing.F) {
 	f.Add(scheduleYAML)
-	f.Add(sweepConfig)
+	f.Add(sweepConfigFor("https://api.github.com", "https://api.github.com"))
 	for _, c := range badConfigs {
 		f.Add(c.yaml)
 	}

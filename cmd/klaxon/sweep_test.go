@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,9 +10,11 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,9 +30,15 @@ people:
   - {id: alice, name: Alice, slack_id: U0ALICE}
   - {id: bob, name: Bob, slack_id: U0BOB}
 services:
-  - {id: payments}
+  - {id: payments, tracker: hop}
 schedules:
   - {id: payments-primary, service: payments, time_zone: UTC, layers: [{rotation: weekly, start: 2026-11-16, participants: [alice, bob]}]}
+followups:
+  tracker: echo
+  sync_every: 1h
+trackers:
+  - {id: echo, type: github, repo: acme/payments, api_url: "ECHO_URL", token: ghp_sweepSECRETtoken0123}
+  - {id: hop, type: github, repo: acme/payments, api_url: "HOP_URL", token: ghp_sweepHOPtoken0123}
 alerts:
   sources:
     - {name: alertmanager, token: sweep-alert-token-0123}
@@ -42,6 +51,11 @@ heartbeats:
   - {name: etl, interval: 1h, token: sweep-heartbeat-token-0123}
 `
 
+// sweepConfigFor is sweepConfig with its trackers at echo and hop.
+func sweepConfigFor(echo, hop string) string {
+	return strings.NewReplacer("ECHO_URL", echo, "HOP_URL", hop).Replace(sweepConfig)
+}
+
 // TestBadInputSweep sends hostile input through every entry point: slash
 // commands, buttons and modals over Socket Mode, the alert, heartbeat and
 // API endpoints, and the configuration. Each must get a clear error, and
@@ -50,7 +64,22 @@ heartbeats:
 func TestBadInputSweep(t *testing.T) {
 	fake := newFake(t)
 	db := filepath.Join(t.TempDir(), "klaxon.db")
-	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, sweepConfig, env{
+	// Trackers that misbehave: one echoes the credentials it was sent in
+	// its refusal, one redirects to a host that should never be reached.
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"message":"Forbidden %s"}`, r.Header.Get("Authorization"))
+	}))
+	defer echo.Close()
+	var reached atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) }))
+	defer elsewhere.Close()
+	hop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer hop.Close()
+	config := sweepConfigFor(echo.URL, hop.URL)
+	k := &slackKlaxon{fake: fake, db: db, running: runKlaxon(t, config, env{
 		"KLAXON_STORE_PATH": db, "KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken,
 		"KLAXON_SLACK_API_URL": fake.URL(), "KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS",
 	})}
@@ -68,6 +97,18 @@ func TestBadInputSweep(t *testing.T) {
 	// And a private incident bob is not in.
 	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Leaked key" sev:2 private`))
 	k.waitFor("the private channel", func() bool { c, ok := fake.ChannelByName("inc-2-leaked-key"); return ok && len(c.Pins) == 1 })
+	// A follow-up of the private incident (private incidents' follow-ups
+	// go to no tracker by default).
+	private, _ := fake.ChannelByName("inc-2-leaked-key")
+	k.ack(fake.SlashCommand(alice, private.ID, "/incident", "followup Rotate the leaked key"))
+	k.waitFor("the private follow-up, with no ticket", func() bool {
+		for _, m := range fake.Messages(private.ID) {
+			if strings.Contains(m.Rendered(), "No ticket in echo") {
+				return true
+			}
+		}
+		return false
+	})
 	k.ack(fake.SlashCommand(alice, channel.ID, "/incident", "update rolling back"))
 	k.waitFor("the update", func() bool {
 		for _, m := range fake.Messages(channel.ID) {
@@ -139,6 +180,19 @@ func TestBadInputSweep(t *testing.T) {
 			t.Errorf("/oncall %q: reply %q; want it to mention %q", c.text, got, c.want)
 		}
 		unchanged("/oncall " + c.text)
+	}
+	// An outsider: a stranger changing on-call, bob (not in the private
+	// incident) reading and closing its follow-up.
+	for _, c := range []struct{ user, text, want string }{
+		{"U0MALLORY", "/oncall override <@" + bob + "> now 2160h payments-primary", "Only people klaxon knows"},
+		{"U0MALLORY", "/oncall undo payments-primary", "no on-call change left to undo"},
+		{bob, "/followup done F-1", "private"},
+		{bob, "/followups all", "No all follow-ups"},
+	} {
+		if got := say(k, c.user, "C0GENERAL", c.text); !strings.Contains(got, c.want) || strings.Contains(got, "leaked key") {
+			t.Errorf("%s as %s: reply %q; want it to mention %q", c.text, c.user, got, c.want)
+		}
+		unchanged(c.text + " as " + c.user)
 	}
 
 	// Buttons that name no incident, or one that does not exist.
@@ -253,7 +307,63 @@ func TestBadInputSweep(t *testing.T) {
 	if storeDigest(t, base) == before {
 		t.Error("a note left the store digest as it was: the checks above prove nothing")
 	}
+
+	// A follow-up to the echoing tracker: refused, and the token it echoed
+	// reaches neither the channel nor (read below) the store.
+	k.ack(fake.SlashCommand(alice, channel.ID, "/incident", "followup Add a circuit breaker"))
+	k.waitFor("the echoing tracker's refusal", func() bool {
+		for _, m := range fake.Messages(channel.ID) {
+			if strings.Contains(m.Rendered(), "refused") {
+				return true
+			}
+		}
+		return false
+	})
+	// One to the redirecting tracker: refused, naming where it pointed.
+	k.ack(fake.SlashCommand(alice, "C0GENERAL", "/incident", `declare "Refunds are slow" service:payments`))
+	k.waitFor("the payments incident", func() bool { c, ok := fake.ChannelByName("inc-3-refunds-are-slow"); return ok && len(c.Pins) == 1 })
+	payments, _ := fake.ChannelByName("inc-3-refunds-are-slow")
+	k.ack(fake.SlashCommand(alice, payments.ID, "/incident", "followup Retry refunds"))
+	k.waitFor("the redirecting tracker's refusal", func() bool {
+		for _, m := range fake.Messages(payments.ID) {
+			if strings.Contains(m.Rendered(), "does not follow redirects") {
+				return true
+			}
+		}
+		return false
+	})
+	if n := reached.Load(); n != 0 {
+		t.Errorf("the tracker's redirect was followed %d times", n)
+	}
+	for _, c := range fake.Channels() {
+		for _, m := range fake.Messages(c.ID) {
+			if strings.Contains(m.Rendered(), "ghp_sweep") {
+				t.Errorf("a tracker's token reached #%s: %s", c.Name, m.Rendered())
+			}
+		}
+	}
+	// A flood: 30 alert groups from one source declare at most 10
+	// incidents, and one alert storm takes the rest.
+	declared := 0
+	for i := range 30 {
+		req, _ := http.NewRequest("POST", base+"/alerts/generic", strings.NewReader(fmt.Sprintf(`{"title":"disk %d full","dedup_key":"flood-%d","status":"firing"}`, i, i)))
+		req.Header.Set("Authorization", "Bearer sweep-generic-token-0123")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var receipt bot.AlertReceipt
+		json.NewDecoder(resp.Body).Decode(&receipt)
+		resp.Body.Close()
+		declared += receipt.Declared
+	}
+	if declared != 11 {
+		t.Errorf("30 alert groups declared %d incidents; want 10 and one alert storm", declared)
+	}
 	k.stop()
+	if data, err := os.ReadFile(db); err != nil || bytes.Contains(data, []byte("ghp_sweep")) {
+		t.Errorf("a tracker's token is in the store (%v)", err)
+	}
 
 	// Nothing written late either: the file, read after a clean stop.
 	final := fileDigest(t, db)
@@ -396,7 +506,7 @@ func TestBadInputSweepDiscord(t *testing.T) {
 	fake := discordfake.New(t, map[string]string{dAlice: "alice", dBob: "bob"})
 	t.Cleanup(fake.Close)
 	db := filepath.Join(t.TempDir(), "k.db")
-	k := &discordKlaxon{fake: fake, db: db, running: runKlaxon(t, sweepConfig, env{
+	k := &discordKlaxon{fake: fake, db: db, running: runKlaxon(t, sweepConfigFor("http://127.0.0.1:9", "http://127.0.0.1:9"), env{
 		"KLAXON_STORE_PATH": db, "KLAXON_DISCORD_TOKEN": discordfake.Token, "KLAXON_DISCORD_APPLICATION_ID": discordfake.AppID,
 		"KLAXON_DISCORD_GUILD_ID": discordfake.GuildID, "KLAXON_DISCORD_API_URL": fake.APIURL(), "KLAXON_DISCORD_GATEWAY_URL": fake.GatewayURL(),
 		"KLAXON_DISCORD_CATEGORY_ID": discordfake.CategoryID, "KLAXON_DISCORD_ANNOUNCE_CHANNEL": discordfake.AnnounceID,
