@@ -170,6 +170,7 @@ func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
 		}
 		cfg.Schedules = []*bot.Schedule{s}
 		cfg.FeedTokens = map[string]string{"schedule:prop": "tok"}
+		cfg.Admins = []string{"alice"} // she puts anyone on call (the rules have their own test)
 		for i := range cfg.People {
 			cfg.People[i].Accounts = map[bot.Platform]string{bot.PlatformSlack: "U" + cfg.People[i].ID}
 		}
