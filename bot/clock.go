@@ -57,6 +57,7 @@ func (t sysTimer) Stop() bool          { return t.t.Stop() }
 type FakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
+	step    time.Duration // each reading moves the time on by step (Step)
 	waiters []*fakeWaiter
 }
 
@@ -71,11 +72,23 @@ type fakeWaiter struct {
 // NewFakeClock returns a FakeClock set to t.
 func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{now: t} }
 
-// Now returns the fake time.
+// Now returns the fake time, and moves it on by the clock's step.
 func (c *FakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.now
+	t := c.now
+	c.now = c.now.Add(c.step)
+	return t
+}
+
+// Step makes every reading of the clock move it on by d, as real time
+// passes between two readings: code that reads the clock twice where it
+// means one instant shows it. Tickers and timers still fire only on
+// Advance and Set.
+func (c *FakeClock) Step(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.step = d
 }
 
 // Advance moves the fake time forward by d.

@@ -145,6 +145,13 @@ func (p *Page) Delivery(key string) *Delivery {
 // Active reports whether the page still escalates.
 func (p *Page) Active() bool { return p.Status == PageTriggered }
 
+// Deferred reports whether the page's first step waits for business
+// hours: nothing has been paged and the next step is after the page was
+// made.
+func (p *Page) Deferred() bool {
+	return p.Step == 0 && p.Status == PageTriggered && p.NextAt.After(p.Created)
+}
+
 // WasPaged reports whether person was paged by p.
 func (p *Page) WasPaged(person string) bool {
 	for _, x := range p.Paged {

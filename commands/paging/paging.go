@@ -122,11 +122,11 @@ func (p *Paging) Follow(tx bot.Tx, ch bot.Change) error {
 		if !ok {
 			return nil
 		}
-		page := p.newPage(ch.Incident, pol)
+		page := p.newPage(ch.Incident, pol, ch.At)
 		if err := tx.PutPage(page); err != nil {
 			return err
 		}
-		if page.NextAt.After(ch.At) {
+		if page.Deferred() {
 			ch.Note("📟 " + ch.Incident.Severity.Name + " is low priority: " + whom + " will be paged at " + bot.Stamp(page.NextAt) + ", within business hours.")
 		} else {
 			ch.Note("📟 Paging " + whom + ".")
@@ -207,8 +207,7 @@ func (p *Paging) policyFor(service string, sev bot.Severity) (bot.Policy, bool) 
 
 // newPage is the page that pages pol for inc, its first step due now
 // (within business hours for low-priority incidents).
-func (p *Paging) newPage(inc *bot.Incident, pol bot.Policy) *bot.Page {
-	now := p.clock.Now()
+func (p *Paging) newPage(inc *bot.Incident, pol bot.Policy, now time.Time) *bot.Page {
 	page := &bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: inc.Key(), Title: inc.Title, Severity: inc.Severity,
 		Policy: pol, Status: bot.PageTriggered, NextAt: now, Created: now}
 	if hours, ok := p.cfg.ServiceHours[inc.Service]; ok && inc.Severity.Priority == bot.PriorityLow {
@@ -220,7 +219,7 @@ func (p *Paging) newPage(inc *bot.Incident, pol bot.Policy) *bot.Page {
 
 // Trigger starts paging for inc with policy; the first step fires at once.
 func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy) (*bot.Page, error) {
-	page := p.newPage(inc, pol)
+	page := p.newPage(inc, pol, p.clock.Now())
 	if err := p.store.Update(ctx, func(tx bot.Tx) error { return tx.PutPage(page) }); err != nil {
 		return nil, bot.Internal(err, "klaxon could not start paging. Page people with /incident page.")
 	}
@@ -646,7 +645,11 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 					via = append(via, d.Pager+" "+mark)
 				}
 			}
-			lines = append(lines, fmt.Sprintf("%s %s (%s)", p.cfg.People.Mention(inc.Platform, pd.Person), bot.Stamp(pd.At)[11:16], strings.Join(via, ", ")))
+			how := "(" + strings.Join(via, ", ") + ")"
+			if len(via) == 0 {
+				how = "⚠️ no pager reaches them"
+			}
+			lines = append(lines, fmt.Sprintf("%s %s %s", p.cfg.People.Mention(inc.Platform, pd.Person), bot.Stamp(pd.At)[11:16], how))
 		}
 		switch pg.Status {
 		case bot.PageAcknowledged:

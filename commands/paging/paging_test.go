@@ -787,3 +787,33 @@ func TestTypePolicyPagedInsteadOfTheService(t *testing.T) {
 		}
 	}
 }
+
+// A high-priority incident declared at night is paged at once, and says
+// so: business hours hold back only low-priority pages.
+func TestHighPriorityAtNightSaysItPagesNow(t *testing.T) {
+	e := newPagingEnv(t, "", nil, commandstest.Paging(func(c *paging.Config) {
+		c.ServiceHours = map[string]bot.Hours{"payments": {Zone: "Europe/Berlin", Days: [7]bool{false, true, true, true, true, true, false}, From: 9 * 60, To: 17 * 60}}
+	}))
+	e.clock.Set(time.Date(2026, 11, 22, 2, 15, 0, 0, time.UTC)) // Sunday night
+	e.clock.Step(time.Millisecond)                              // time passes between readings, as it does
+	for _, sev := range []string{"1", "2"} {
+		reply := e.do("zed", "general", "/incident declare Checkout is down sev:"+sev+" service:payments")
+		if strings.Contains(reply, "low priority") || !strings.Contains(reply, "📟 Paging the on-call for payments") {
+			t.Errorf("SEV%s at night: %s", sev, reply)
+		}
+	}
+}
+
+// The summary never shows a page as sent when no pager reaches the person:
+// it says so, instead of empty parentheses.
+func TestSummarySaysWhenNoPagerReachesSomeone(t *testing.T) {
+	e := newPagingEnv(t, "", nil, commandstest.Paging(func(c *paging.Config) { c.PagerPeople = map[string][]string{"hook": {"alice"}} }))
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	e.tick(0)               // step 1: alice, through the hook
+	e.tick(5 * time.Minute) // step 2: carol, whom no pager reaches
+	msgs := e.con.Messages("inc-1-checkout-is-down")
+	summary := msgs[0]
+	if !strings.Contains(summary, "carol 10:05 ⚠️ no pager reaches them") || strings.Contains(summary, "()") {
+		t.Errorf("summary:\n%s", summary)
+	}
+}
