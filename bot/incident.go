@@ -305,7 +305,9 @@ func (inc *Incident) Reopen(at time.Time) error {
 
 // SetSeverity changes the severity and returns the previous one.
 func (inc *Incident) SetSeverity(sev Severity, at time.Time) (Severity, error) {
-	if err := inc.refuseIfClosed("changed"); err != nil {
+	// A resolved incident's severity would read as a re-escalation in the
+	// announcement channel: reopen it first.
+	if err := inc.refuseIfOver("given another severity"); err != nil {
 		return Severity{}, err
 	}
 	if sev.Name == inc.Severity.Name {

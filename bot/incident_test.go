@@ -116,6 +116,14 @@ func TestSeverityAndRoleChanges(t *testing.T) {
 	if _, err := inc.SetSeverity(sevs[0], t0); bot.ErrorCode(err) != bot.ECONFLICT {
 		t.Errorf("setting the same severity: err = %v; want conflict", err)
 	}
+	// A resolved incident keeps its severity: a change would read as a
+	// re-escalation. Reopen first.
+	for _, st := range []bot.Status{bot.StatusResolved, bot.StatusClosed} {
+		done := incidentIn(st)
+		if _, err := done.SetSeverity(sevs[0], t0); bot.ErrorCode(err) != bot.ECONFLICT || done.Severity.Name != "SEV2" {
+			t.Errorf("changing the severity of a %s incident: %v, now %s; want a conflict and SEV2", st, err, done.Severity.Name)
+		}
+	}
 	alice, bob := bot.User{ID: "alice"}, bot.User{ID: "bob"}
 	if prev, err := inc.AssignRole(bot.RoleCommander, alice, t0); err != nil || !prev.IsZero() {
 		t.Fatalf("AssignRole(alice) = %v, %v", prev, err)
