@@ -54,14 +54,17 @@ const (
 
 // Incident is one declared incident.
 type Incident struct {
-	ID       uuid.UUID `json:"id"`     // UUIDv7, time-ordered
-	Number   int64     `json:"number"` // human number, the 42 of INC-42
-	Title    string    `json:"title"`
-	Summary  string    `json:"summary,omitempty"`
-	Severity Severity  `json:"severity"`
-	Status   Status    `json:"status"`
-	Service  string    `json:"service,omitempty"`
-	Private  bool      `json:"private,omitempty"`
+	ID      uuid.UUID `json:"id"`     // UUIDv7, time-ordered
+	Number  int64     `json:"number"` // human number, the 42 of INC-42
+	Title   string    `json:"title"`
+	Summary string    `json:"summary,omitempty"`
+	// Resolution is what fixed it, as given when it was resolved; a
+	// reopen clears it. It never replaces the summary.
+	Resolution string   `json:"resolution,omitempty"`
+	Severity   Severity `json:"severity"`
+	Status     Status   `json:"status"`
+	Service    string   `json:"service,omitempty"`
+	Private    bool     `json:"private,omitempty"`
 	// Unlisted keeps an incident declared from an alert off the public
 	// status page until a person posts a public update (or its route
 	// lists it): a flood of raw alerts must not become a public outage.
@@ -259,8 +262,8 @@ func (inc *Incident) Resolve(at time.Time, summary string) error {
 		if err := ValidateText("summary", summary); err != nil {
 			return err
 		}
-		inc.Summary = summary
 	}
+	inc.Resolution = summary
 	if inc.MitigatedAt.IsZero() {
 		inc.MitigatedAt = at
 	}
@@ -295,6 +298,7 @@ func (inc *Incident) Reopen(at time.Time) error {
 	}
 	inc.ResolvedAt = time.Time{}
 	inc.MitigatedAt = time.Time{}
+	inc.Resolution = ""
 	inc.Status = StatusOpen
 	if !inc.AcknowledgedAt.IsZero() {
 		inc.Status = StatusAcknowledged

@@ -95,14 +95,15 @@ func TestResolveStampsTimesAndReopenClearsThem(t *testing.T) {
 	if err := inc.Resolve(at, "rolled back"); err != nil {
 		t.Fatal(err)
 	}
-	if inc.ResolvedAt != at || inc.MitigatedAt != at || inc.Summary != "rolled back" {
-		t.Errorf("after resolve: resolved %v, mitigated %v, summary %q", inc.ResolvedAt, inc.MitigatedAt, inc.Summary)
+	// The resolution is its own field: the summary stays.
+	if inc.ResolvedAt != at || inc.MitigatedAt != at || inc.Resolution != "rolled back" || inc.Summary != "" {
+		t.Errorf("after resolve: resolved %v, mitigated %v, resolution %q, summary %q", inc.ResolvedAt, inc.MitigatedAt, inc.Resolution, inc.Summary)
 	}
 	if err := inc.Reopen(at.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if !inc.ResolvedAt.IsZero() || inc.Status != bot.StatusOpen {
-		t.Errorf("after reopen: status %s, resolved %v", inc.Status, inc.ResolvedAt)
+	if !inc.ResolvedAt.IsZero() || inc.Status != bot.StatusOpen || inc.Resolution != "" {
+		t.Errorf("after reopen: status %s, resolved %v, resolution %q", inc.Status, inc.ResolvedAt, inc.Resolution)
 	}
 }
 

@@ -110,7 +110,7 @@ func TestSummaryButtons(t *testing.T) {
 	submit(forms[1], map[string]string{"severity": "SEV1"})
 	submit(forms[2], map[string]string{"summary": "failed over"})
 	inc = e.incident(1)
-	if inc.LastUpdate != "failing over" || inc.Severity.Name != "SEV1" || inc.Status != bot.StatusResolved || inc.Summary != "failed over" {
+	if inc.LastUpdate != "failing over" || inc.Severity.Name != "SEV1" || inc.Status != bot.StatusResolved || inc.Resolution != "failed over" {
 		t.Errorf("after the forms: %+v", inc)
 	}
 	if got := kinds(e.events(inc)); got != "declared,role,channel,acknowledged,update,severity,resolved" {

@@ -75,7 +75,10 @@ func SummaryMessage(inc *bot.Incident, now time.Time) bot.Message {
 	} else if inc.Status.Active() {
 		fields = append(fields, bot.Field{Label: "Open for", Value: bot.Duration(now.Sub(inc.DeclaredAt))})
 	}
-	if inc.LastUpdate != "" {
+	if inc.Resolution != "" {
+		fields = append(fields, bot.Field{Label: "Resolution", Value: inc.Resolution})
+	}
+	if inc.LastUpdate != "" && inc.Status.Active() {
 		fields = append(fields, bot.Field{Label: "Last update", Value: fmt.Sprintf("%s (%s)", inc.LastUpdate, bot.Stamp(inc.LastUpdateAt))})
 	}
 	if inc.Private {
