@@ -100,7 +100,8 @@ func calendarWords(args []string) ([]string, string) {
 
 // instantFor is when a query's When falls for schedule s, the calendar
 // words read in the asker's zone: tomorrow and this weekend at noon,
-// tonight at 22:00, and next week at s's handoff on next Monday (the
+// tonight at 22:00 (on Saturday and Sunday "this weekend" is now, or that
+// day's noon), and next week at s's handoff on next Monday (the
 // Monday after today, even asked on a Monday morning), so the answer is
 // the shift that week starts with.
 func instantFor(s *bot.Schedule, when string, now time.Time, loc *time.Location) time.Time {
@@ -114,6 +115,9 @@ func instantFor(s *bot.Schedule, when string, now time.Time, loc *time.Location)
 		}
 	case "this weekend":
 		days := (int(time.Saturday) - int(today.Weekday()) + 7) % 7
+		if today.Weekday() == time.Sunday {
+			days = 0 // still this weekend, not next
+		}
 		if t := today.AddDays(days).At(12*60, loc); t.After(now) {
 			return t
 		}
