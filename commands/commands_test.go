@@ -425,7 +425,7 @@ func TestLifecycleInTheChannel(t *testing.T) {
 		t.Errorf("the pinned summary was not kept current:\n%s", summary)
 	}
 	posts := strings.Join(e.console.Messages(ch), "\n")
-	for _, want := range []string{"@bob acknowledged INC-1 after 10m", "raised the severity from SEV2 to *SEV1*", "made @carol the comms", "✅ resolved INC-1 after 1h 00m: rolled back the LB config"} {
+	for _, want := range []string{"@bob acknowledged INC-1 after 10m", "raised the severity from SEV2 to *SEV1*", "made @carol the comms", "✅ resolved INC-1 after 1h: rolled back the LB config"} {
 		if !strings.Contains(posts, want) {
 			t.Errorf("channel lacks notice %q", want)
 		}
@@ -466,7 +466,7 @@ func TestListStatusHelp(t *testing.T) {
 	}
 	e.do("alice", "general", "/incident resolve INC-2")
 	list := e.do("alice", "general", "/incident list")
-	if !strings.Contains(list, "2 open incident(s)") || strings.Contains(list, "INC-2") || strings.Index(list, "INC-3") > strings.Index(list, "INC-1") {
+	if !strings.Contains(list, "2 open incidents") || strings.Contains(list, "INC-2") || strings.Index(list, "INC-3") > strings.Index(list, "INC-1") {
 		t.Errorf("open list = %q; want INC-3 then INC-1", list)
 	}
 	if all := e.do("alice", "general", "/incident list all"); !strings.Contains(all, "INC-2") {
@@ -685,7 +685,7 @@ func TestArchiveAfterClose(t *testing.T) {
 		t.Fatal("not archived after archive_after")
 	}
 	out := e.out.String()
-	notice := strings.Index(out, "🗄️ INC-1 was closed 7d 0h ago, so klaxon archives this channel now.")
+	notice := strings.Index(out, "🗄️ INC-1 was closed 7d ago, so klaxon archives this channel now.")
 	archived := strings.Index(out, "* klaxon archived #"+ch)
 	if notice < 0 || archived < notice {
 		t.Fatalf("want the notice, then the archiving:\n%s", out)

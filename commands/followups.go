@@ -174,7 +174,8 @@ func (c *FollowUps) handleFollowUps(ctx context.Context, req *bot.Request) (*bot
 		}
 	}
 	if len(lines) == 0 {
-		return bot.Reply("No %s follow-ups.", filter), nil
+		return bot.Reply("%s", map[string]string{"mine": "You have no open follow-ups.", "open": "No open follow-ups.",
+			"overdue": "No follow-ups are overdue.", "all": "No follow-ups yet."}[filter]), nil
 	}
 	if len(lines) > maxTimelineLines {
 		lines = append(lines[:maxTimelineLines], fmt.Sprintf("… and %d more", len(lines)-maxTimelineLines))

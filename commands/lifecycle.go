@@ -545,9 +545,9 @@ func (c *slash) handleList(ctx context.Context, req *bot.Request) (*bot.Response
 	for i, inc := range incs {
 		lines[i] = ListLine(inc, now, true)
 	}
-	title := fmt.Sprintf("%d open incident(s)", len(incs))
+	title := bot.Count(len(incs), "open incident")
 	if !f.ActiveOnly {
-		title = fmt.Sprintf("Latest %d incident(s)", len(incs))
+		title = "Latest " + bot.Count(len(incs), "incident")
 	}
 	return &bot.Response{Message: bot.Message{Title: title, Text: strings.Join(lines, "\n")}}, nil
 }

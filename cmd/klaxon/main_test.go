@@ -54,7 +54,7 @@ func TestConsoleAcceptanceScript(t *testing.T) {
 		"INC-1* declared: Checkout is down",
 		"@alice posted an update: investigating",
 		"@alice ✅ resolved INC-1 after", // the resolution
-		"Status:       ✅ Resolved",
+		"✅ Resolved",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

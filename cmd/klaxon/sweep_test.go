@@ -187,7 +187,7 @@ func TestBadInputSweep(t *testing.T) {
 		{"U0MALLORY", "/oncall override <@" + bob + "> now 2160h payments-primary", "Only people klaxon knows"},
 		{"U0MALLORY", "/oncall undo payments-primary", "no on-call change left to undo"},
 		{bob, "/followup done F-1", "private"},
-		{bob, "/followups all", "No all follow-ups"},
+		{bob, "/followups all", "No follow-ups yet."},
 	} {
 		if got := say(k, c.user, "C0GENERAL", c.text); !strings.Contains(got, c.want) || strings.Contains(got, "leaked key") {
 			t.Errorf("%s as %s: reply %q; want it to mention %q", c.text, c.user, got, c.want)

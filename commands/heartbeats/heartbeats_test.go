@@ -53,7 +53,7 @@ func TestHeartbeatMissedDeclaresAndPingResolves(t *testing.T) {
 		t.Fatalf("%d incidents after a missed heartbeat; want 1", n)
 	}
 	inc := e.Incident(1)
-	if inc.Title != "Heartbeat backup missed" || inc.Service != "db" || inc.Severity.Name != "SEV2" || !strings.Contains(inc.Summary, "No ping for 1h 11m (expected every 1h 00m, grace 10m)") {
+	if inc.Title != "Heartbeat backup missed" || inc.Service != "db" || inc.Severity.Name != "SEV2" || !strings.Contains(inc.Summary, "No ping for 1h 11m (expected every 1h, grace 10m)") {
 		t.Errorf("incident = %q %q %s %q", inc.Title, inc.Service, inc.Severity.Name, inc.Summary)
 	}
 

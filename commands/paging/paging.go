@@ -301,7 +301,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			if err := tx.PutPage(pg); err != nil {
 				return err
 			}
-			notice := p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %d round(s) of paging. Page someone with `/incident page @person`.", pg.Incident, pg.Policy.Repeat+1)}, false, now)
+			notice := p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %s of paging. Page someone with `/incident page @person`.", pg.Incident, bot.Count(pg.Policy.Repeat+1, "round"))}, false, now)
 			return tx.Enqueue(notice, bot.IncidentJob(inc, bot.OpSummary, now))
 		}
 		step, loop, steps := pg.Step, pg.Loop, len(pg.Policy.Steps)

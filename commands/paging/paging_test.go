@@ -522,7 +522,7 @@ func TestExhaustedPageSaysSoOnce(t *testing.T) {
 	}
 	notices := 0
 	for _, m := range e.con.Messages("inc-1-checkout-is-down") {
-		if strings.Contains(m, "Nobody acknowledged INC-1 after 1 round(s)") {
+		if strings.Contains(m, "Nobody acknowledged INC-1 after 1 round of paging") {
 			notices++
 		}
 	}
