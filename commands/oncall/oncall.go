@@ -327,8 +327,16 @@ func (o *OnCall) pickSchedule(name string, people ...string) (*bot.Schedule, err
 				return s, nil
 			}
 		}
-		if ss := o.schedulesFor(name); len(ss) == 1 {
+		ss := o.schedulesFor(name)
+		switch {
+		case len(ss) == 1:
 			return ss[0], nil
+		case len(ss) > 1:
+			var ids []string
+			for _, s := range ss {
+				ids = append(ids, s.ID)
+			}
+			return nil, bot.Errorf(bot.EINVALID, "*%s* has %d schedules: %s. Name the one you mean.", strings.ToLower(name), len(ss), strings.Join(ids, ", "))
 		}
 		return nil, o.UnknownService(name)
 	}
@@ -423,16 +431,23 @@ func (o *OnCall) handleCover(ctx context.Context, req *bot.Request) (*bot.Respon
 		}
 	} else {
 		// "Take my shift": the schedule where the asker is on call now.
+		var mine []string
 		o.mu.RLock()
 		for _, sc := range o.cfg.Schedules {
 			if who, ok := sc.OnCall(now, o.overrides[sc.ID]); ok && who.Person == asker.ID && asker.ID != "" {
-				s = sc
-				break
+				if s == nil {
+					s = sc
+				}
+				mine = append(mine, sc.ID)
 			}
 		}
 		o.mu.RUnlock()
-		if s == nil {
+		switch {
+		case s == nil:
 			return nil, bot.Errorf(bot.EINVALID, "You are not on call right now, so name the schedule: `/oncall cover @person %s <schedule>`.", req.Args[1])
+		case len(mine) > 1:
+			return nil, bot.Errorf(bot.EINVALID, "You are on call for %s right now: name the one to cover, e.g. `/oncall cover %s %s %s`.",
+				strings.Join(mine, " and "), req.Args[0], req.Args[1], mine[0])
 		}
 	}
 	return o.add(ctx, req, bot.ChangeCover, s, person, now, now.Add(d), loc)

@@ -150,6 +150,7 @@ func TestOnCallChangesRefuseBadInput(t *testing.T) {
 		{"/oncall override @carol now soon db", "neither a time nor a duration"},
 		{"/oncall override @carol now 2h", "Which schedule?"},
 		{"/oncall override @carol now 2h nope", "I don't know a service"},
+		{"/oncall override @carol now 2h payments", "*payments* has 2 schedules: payments-primary, payments-secondary. Name the one you mean."},
 		{"/oncall cover @bob 2h", "You are not on call right now"},
 		{"/oncall cover @bob forever db", "not a duration"},
 		{"/oncall undo now", `I don't know a service or schedule called "now"`},
@@ -301,5 +302,23 @@ func TestWhoMayChangeOnCall(t *testing.T) {
 	}
 	if got := e.do("alice", "/oncall payments"); !strings.Contains(got, "primary: @alice") {
 		t.Errorf("after the undo:\n%s", got)
+	}
+}
+
+// Someone on call for two schedules is asked which one a cover is for,
+// instead of one being picked for them.
+func TestCoverAsksWhichScheduleWhenOnCallForTwo(t *testing.T) {
+	cfg := onCallConfig(t)
+	start, _ := bot.ParseDate("2026-11-16")
+	cfg.Schedules = append(cfg.Schedules, &bot.Schedule{ID: "search", Service: "search", Role: "primary", Location: time.UTC,
+		Layers: []bot.Layer{{Rotation: bot.Rotation{Kind: bot.RotationDaily, Days: 1, Start: start, Participants: []string{"alice", "bob"}}}}})
+	h := commandstest.New(t, commandstest.OnCall(cfg), commandstest.OnCallAlone(), commandstest.PollEvery(0))
+	e := &oncallEnv{Env: h, t: t, store: h.Store, clock: h.Clock, mux: h.Mux, cfg: cfg}
+	e.clock.Set(time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC)) // alice: payments-primary this week, search today
+	if got := e.do("alice", "/oncall cover @bob 3h"); !strings.Contains(got, "You are on call for payments-primary and search right now: name the one to cover") {
+		t.Errorf("cover while on call twice: %s", got)
+	}
+	if got := e.do("alice", "/oncall cover @bob 3h search"); !strings.Contains(got, "@bob is on call for *search*") {
+		t.Errorf("cover of the named schedule: %s", got)
 	}
 }
