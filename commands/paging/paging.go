@@ -217,9 +217,13 @@ func (p *Paging) newPage(inc *bot.Incident, pol bot.Policy, now time.Time) *bot.
 	return page
 }
 
-// Trigger starts paging for inc with policy; the first step fires at once.
+// Trigger starts paging for inc with policy because a person asked: the
+// first step fires at once, whatever the incident's priority (business
+// hours hold back only the pages klaxon starts by itself).
 func (p *Paging) Trigger(ctx context.Context, inc *bot.Incident, pol bot.Policy) (*bot.Page, error) {
-	page := p.newPage(inc, pol, p.clock.Now())
+	now := p.clock.Now()
+	page := p.newPage(inc, pol, now)
+	page.Hours, page.NextAt = nil, now
 	if err := p.store.Update(ctx, func(tx bot.Tx) error { return tx.PutPage(page) }); err != nil {
 		return nil, bot.Internal(err, "klaxon could not start paging. Page people with /incident page.")
 	}

@@ -817,3 +817,20 @@ func TestSummarySaysWhenNoPagerReachesSomeone(t *testing.T) {
 		t.Errorf("summary:\n%s", summary)
 	}
 }
+
+// A page a person asks for goes now, even for a low-priority incident
+// outside business hours (it used to say "Paging" and send nothing).
+func TestAskedForPageGoesNow(t *testing.T) {
+	e := newPagingEnv(t, "", nil, commandstest.Paging(func(c *paging.Config) {
+		c.ServiceHours = map[string]bot.Hours{"payments": {Zone: "Europe/Berlin", Days: [7]bool{false, true, true, true, true, true, false}, From: 9 * 60, To: 17 * 60}}
+	}))
+	e.clock.Set(time.Date(2026, 11, 22, 2, 15, 0, 0, time.UTC)) // Sunday night
+	e.do("zed", "general", "/incident declare Reports are slow sev:3 service:payments")
+	if reply := e.do("zed", "inc-1-reports-are-slow", "/incident page @bob"); !strings.Contains(reply, "Paging @bob for INC-1") {
+		t.Fatalf("page: %s", reply)
+	}
+	e.tick(0)
+	if n := e.hook.triggersFor("bob"); n != 1 {
+		t.Errorf("bob got %d pages; want one, now", n)
+	}
+}
