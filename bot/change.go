@@ -62,6 +62,12 @@ type Watcher interface {
 	Watch(ctx context.Context, a Activity)
 }
 
+// Member is a follower that knows more members of a private incident:
+// paging counts the people it paged.
+type Member interface {
+	HasMember(ctx context.Context, inc *Incident, who Actor) bool
+}
+
 // Voucher is a follower that knows who else may make a change that
 // restrict_lifecycle keeps to role holders: paging vouches for the people
 // it paged and the service's on-call.

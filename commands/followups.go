@@ -238,22 +238,30 @@ func (c *FollowUps) maySee(ctx context.Context, f *bot.FollowUp, who bot.Actor, 
 		}
 		incs[f.IncidentID] = inc
 	}
-	return c.lc.mayAccess(inc, who) || (f.Owner.ID != "" && f.Owner.ID == who.User.ID)
+	return c.lc.mayAccess(ctx, inc, who) || (f.Owner.ID != "" && f.Owner.ID == who.User.ID)
+}
+
+// maySeeToClose says why who may not mark follow-up n done or open
+// because they may not see it, or nil: a private incident's follow-ups
+// are for whoever may see the incident, and their owner. It reads outside
+// any transaction (who may see an incident reads its pages).
+func (c *FollowUps) maySeeToClose(ctx context.Context, n int64, who bot.Actor) error {
+	f, err := c.store.FollowUp(ctx, n)
+	if err != nil {
+		return err
+	}
+	if c.maySee(ctx, f, who, map[uuid.UUID]*bot.Incident{}) || who.User.IsSystem() {
+		return nil
+	}
+	return bot.Errorf(bot.EFORBIDDEN, "%s belongs to %s, which is private: only its members can see or change it.", f.Key(), f.Incident)
 }
 
 // mayClose says why who may not mark follow-up f of inc done or open,
-// or nil: a private incident's follow-ups are for whoever may see the
-// incident, and under incidents.restrict_lifecycle for its role holders,
-// the admins and the follow-up's owner.
+// or nil, in the transaction that would: under
+// incidents.restrict_lifecycle a private incident's follow-ups are for its
+// role holders, the admins and the follow-up's owner.
 func (c *FollowUps) mayClose(tx bot.Tx, inc *bot.Incident, f *bot.FollowUp, who bot.Actor) error {
-	if !inc.Private || who.User.IsSystem() {
-		return nil
-	}
-	owner := f.Owner.ID != "" && f.Owner.ID == who.User.ID
-	if !c.lc.mayAccess(inc, who) && !owner {
-		return bot.Errorf(bot.EFORBIDDEN, "%s belongs to %s, which is private: only its members can see or change it.", f.Key(), inc.Key())
-	}
-	if owner {
+	if !inc.Private || who.User.IsSystem() || (f.Owner.ID != "" && f.Owner.ID == who.User.ID) {
 		return nil
 	}
 	return c.lc.mayChange(tx, inc, who, change{restricted: true})
@@ -263,6 +271,9 @@ func (c *FollowUps) mayClose(tx bot.Tx, inc *bot.Incident, f *bot.FollowUp, who 
 // nil, is a job that shows the new state (its Message is filled in),
 // committed with the change.
 func (c *FollowUps) setFollowUp(ctx context.Context, n int64, done bool, who bot.Actor, update *bot.Job) (*bot.FollowUp, error) {
+	if err := c.maySeeToClose(ctx, n, who); err != nil {
+		return nil, err
+	}
 	now := c.clock.Now()
 	by := who.User
 	var out *bot.FollowUp

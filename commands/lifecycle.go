@@ -20,7 +20,7 @@ func (c *Incidents) Target(ctx context.Context, req *bot.Request) (*bot.Incident
 	if len(args) > 0 {
 		if n, ok := bot.ParseIncidentKey(args[0]); ok {
 			inc, err := c.store.IncidentByNumber(ctx, n)
-			if err == nil && !c.mayAccess(inc, requester(req)) {
+			if err == nil && !c.mayAccess(ctx, inc, requester(req)) {
 				return nil, nil, privateError(inc)
 			}
 			return inc, args[1:], err
@@ -533,7 +533,7 @@ func (c *slash) handleList(ctx context.Context, req *bot.Request) (*bot.Response
 	}
 	// Private incidents are listed only to their members.
 	who := requester(req)
-	incs = slices.DeleteFunc(incs, func(inc *bot.Incident) bool { return !c.lc.mayAccess(inc, who) })
+	incs = slices.DeleteFunc(incs, func(inc *bot.Incident) bool { return !c.lc.mayAccess(ctx, inc, who) })
 	if len(incs) == 0 {
 		if f.ActiveOnly {
 			return bot.Reply("✅ No open incidents. (`/incident list all` shows past ones.)"), nil
@@ -573,7 +573,7 @@ func (cfg *Config) isAdmin(who bot.Actor) bool {
 // incident is for its members: whoever acts from inside its channel (the
 // platform keeps others out), its role holders, whoever declared it, the
 // admins and klaxon itself. Public incidents are for everyone.
-func (c *Incidents) mayAccess(inc *bot.Incident, who bot.Actor) bool {
+func (c *Incidents) mayAccess(ctx context.Context, inc *bot.Incident, who bot.Actor) bool {
 	switch {
 	case !inc.Private, who.User.IsSystem(), c.IsAdmin(who):
 		return true
@@ -584,6 +584,18 @@ func (c *Incidents) mayAccess(inc *bot.Incident, who bot.Actor) bool {
 	}
 	for _, u := range inc.Roles {
 		if u.ID == who.User.ID {
+			return true
+		}
+	}
+	// People named in the type's user fields, and those its followers count
+	// (the people paged), are members too.
+	for _, f := range c.cfg.incidentType(inc).Fields {
+		if f.Kind == bot.CustomUser && inc.Fields[f.ID] != "" && inc.Fields[f.ID] == who.User.ID {
+			return true
+		}
+	}
+	for _, f := range c.followers {
+		if m, ok := f.(bot.Member); ok && m.HasMember(ctx, inc, who) {
 			return true
 		}
 	}

@@ -48,6 +48,7 @@ var (
 	_ bot.Summarizer = (*Paging)(nil)
 	_ bot.Watcher    = (*Paging)(nil)
 	_ bot.Voucher    = (*Paging)(nil)
+	_ bot.Member     = (*Paging)(nil)
 	_ outbox.Sender  = (*Paging)(nil)
 )
 
@@ -548,6 +549,25 @@ func (p *Paging) Vouches(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.T
 		}
 	}
 	return p.onCallFor(inc.Service, person, now)
+}
+
+// HasMember implements bot.Member: whoever a page of inc paged may see
+// it, though it is private.
+func (p *Paging) HasMember(ctx context.Context, inc *bot.Incident, who bot.Actor) bool {
+	person := p.personOf(who.Platform, who.User)
+	if person == "" {
+		return false
+	}
+	pages, err := p.store.PagesForIncident(ctx, inc.ID)
+	if err != nil {
+		return false
+	}
+	for _, pg := range pages {
+		if pg.WasPaged(person) {
+			return true
+		}
+	}
+	return false
 }
 
 // onCallFor reports whether person is on call now on one of service's

@@ -834,3 +834,21 @@ func TestAskedForPageGoesNow(t *testing.T) {
 		t.Errorf("bob got %d pages; want one, now", n)
 	}
 }
+
+// The people paged for a private incident are its members: they can open
+// what they were woken for.
+func TestPagedPeopleMaySeeAPrivateIncident(t *testing.T) {
+	e := newPagingEnv(t, "", nil)
+	e.do("zed", "general", "/incident declare Credential leak sev:1 service:payments private")
+	if got := e.do("carol", "general", "/incident status INC-1"); !strings.Contains(got, "INC-1 is private") {
+		t.Fatalf("carol, not paged yet: %s", got)
+	}
+	e.tick(0)               // step 1: alice
+	e.tick(5 * time.Minute) // step 2: carol
+	if got := e.do("carol", "general", "/incident status INC-1"); strings.Contains(got, "is private") || !strings.Contains(got, "Credential leak") {
+		t.Errorf("carol, paged: %s", got)
+	}
+	if got := e.do("bob", "general", "/incident status INC-1"); !strings.Contains(got, "INC-1 is private") {
+		t.Errorf("bob, not paged: %s", got)
+	}
+}
