@@ -93,6 +93,7 @@ type Incident struct {
 	DetectedAt     time.Time `json:"detected_at,omitzero"`
 	DeclaredAt     time.Time `json:"declared_at"`
 	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
+	AcknowledgedBy User      `json:"acknowledged_by,omitzero"`
 	MitigatedAt    time.Time `json:"mitigated_at,omitzero"`
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
 	ClosedAt       time.Time `json:"closed_at,omitzero"`
@@ -221,14 +222,18 @@ func (inc *Incident) refuseIfOver(action string) error {
 }
 
 // Acknowledge records that a responder is on it.
-func (inc *Incident) Acknowledge(at time.Time) error {
+func (inc *Incident) Acknowledge(by User, at time.Time) error {
 	if err := inc.refuseIfOver("acknowledged"); err != nil {
 		return err
 	}
 	if !inc.AcknowledgedAt.IsZero() {
-		return Errorf(ECONFLICT, "%s was already acknowledged at %s.", inc.Key(), inc.AcknowledgedAt.UTC().Format(time.RFC3339))
+		who := ""
+		if !inc.AcknowledgedBy.IsZero() {
+			who = " by " + inc.AcknowledgedBy.Mention()
+		}
+		return Errorf(ECONFLICT, "%s was already acknowledged%s at %s (%s ago).", inc.Key(), who, Stamp(inc.AcknowledgedAt), Duration(at.Sub(inc.AcknowledgedAt)))
 	}
-	inc.AcknowledgedAt = at
+	inc.AcknowledgedAt, inc.AcknowledgedBy = at, by
 	if inc.Status == StatusOpen {
 		inc.Status = StatusAcknowledged
 	}

@@ -23,7 +23,7 @@ func TestLifecycleTransitions(t *testing.T) {
 		name string
 		do   func(*bot.Incident, time.Time) error
 	}
-	ack := action{"acknowledge", func(i *bot.Incident, at time.Time) error { return i.Acknowledge(at) }}
+	ack := action{"acknowledge", func(i *bot.Incident, at time.Time) error { return i.Acknowledge(bot.User{ID: "bob"}, at) }}
 	mitigate := action{"mitigate", func(i *bot.Incident, at time.Time) error { return i.Mitigate(at) }}
 	resolve := action{"resolve", func(i *bot.Incident, at time.Time) error { return i.Resolve(at, "") }}
 	closeIt := action{"close", func(i *bot.Incident, at time.Time) error { return i.Close(at) }}

@@ -375,7 +375,7 @@ func TestLifecycleInTheChannel(t *testing.T) {
 	}
 	step("alice", "/incident update investigating the LB", "")
 	step("bob", "/incident ack", "")
-	step("alice", "/incident ack", "already acknowledged")
+	step("alice", "/incident ack", "INC-1 was already acknowledged by @bob at 2026-11-21 03:10 UTC (5m ago).")
 	step("alice", "/incident sev 1", "")
 	step("alice", "/incident sev critical", "already SEV1")
 	step("alice", "/incident role comms @carol", "")

@@ -238,9 +238,9 @@ func roleChange(role bot.Role, u bot.User) change {
 	}}
 }
 
-func ackChange() change {
+func ackChange(by bot.User) change {
 	return change{restricted: true, pagedMay: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
-		if err := inc.Acknowledge(at); err != nil {
+		if err := inc.Acknowledge(by, at); err != nil {
 			return "", "", err
 		}
 		return bot.EventAcknowledged, fmt.Sprintf("acknowledged %s after %s", inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt))), nil
@@ -426,7 +426,7 @@ func (c *slash) handleAck(ctx context.Context, req *bot.Request) (*bot.Response,
 // while a page escalates). A second acknowledgement changes nothing but a
 // page still open (one started after the first).
 func (c *Incidents) Acknowledge(ctx context.Context, who bot.Actor, id uuid.UUID) (*bot.Response, error) {
-	resp, err := c.apply(ctx, who, id, ackChange())
+	resp, err := c.apply(ctx, who, id, ackChange(who.User))
 	if bot.ErrorCode(err) != bot.ECONFLICT {
 		return resp, err
 	}

@@ -137,7 +137,7 @@ func (h *Heartbeats) alert(c Config, firing bool, now, last time.Time) bot.Alert
 	}
 	title := "Heartbeat " + c.Name + " missed"
 	if !firing {
-		detail = "Pinged again at " + now.UTC().Format(time.RFC3339) + "."
+		detail = "Pinged again at " + bot.Stamp(now) + "."
 	}
 	return bot.Alert{Source: "heartbeat", GroupKey: "heartbeat:" + c.Name, Title: title, Severity: c.Severity, Service: c.Service,
 		Firing: firing, GroupResolved: !firing, Labels: map[string]string{"heartbeat": c.Name}, StartsAt: now, Detail: detail}
