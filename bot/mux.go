@@ -3,7 +3,9 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -226,12 +228,50 @@ func (m *Mux) unknown(words []string) *Response {
 	root := strings.ToLower(words[0])
 	cmds := m.Commands(root)
 	if len(cmds) == 0 {
+		roots := map[string]bool{}
+		for name := range m.commands {
+			r, _, _ := strings.Cut(name, " ")
+			roots[r] = true
+		}
+		if near := nearest(root, slices.Collect(maps.Keys(roots))); near != "" {
+			return &Response{Message: Message{Text: fmt.Sprintf("klaxon doesn't know `/%s`. Did you mean `/%s`?", root, near)}}
+		}
 		return &Response{Message: Message{Text: fmt.Sprintf("klaxon doesn't know `/%s`. Try `/incident help`.", root)}}
 	}
 	if len(words) == 1 {
 		return &Response{Message: Message{Text: fmt.Sprintf("`/%s` needs a subcommand. Try `/%s help`.", root, root)}}
 	}
+	sub := strings.ToLower(words[1])
+	var subs []string
+	for _, c := range cmds {
+		if s, ok := strings.CutPrefix(c.Name, root+" "); ok && !strings.Contains(s, " ") {
+			subs = append(subs, s)
+		}
+	}
+	near := nearest(sub, subs)
+	if alias, ok := synonyms[sub]; ok && slices.Contains(subs, alias) {
+		near = alias
+	}
+	if near != "" {
+		return &Response{Message: Message{Text: fmt.Sprintf("`/%s %s` is not a command. Did you mean `/%s %s`?", root, words[1], root, near)}}
+	}
 	return &Response{Message: Message{Text: fmt.Sprintf("`/%s %s` is not a command. Try `/%s help`.", root, words[1], root)}}
+}
+
+// synonyms are words people type for a subcommand of another name.
+var synonyms = map[string]string{"close": "done", "finish": "done", "complete": "done", "open": "reopen", "lead": "role", "severity": "sev"}
+
+// nearest is the word of words closest to w, if it is a likely typo (at
+// most two letters off, and fewer than half of w), else "".
+func nearest(w string, words []string) string {
+	best, bestD := "", 3
+	slices.Sort(words)
+	for _, c := range words {
+		if d := EditDistance(w, c); d < bestD && d*2 < max(len(w), 2) {
+			best, bestD = c, d
+		}
+	}
+	return best
 }
 
 // Help is the handler of "<root> help": it lists the commands under

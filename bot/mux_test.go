@@ -30,6 +30,7 @@ func newMux(t *testing.T) (*bot.Mux, *bytes.Buffer, *[]string) {
 		bot.Command{Name: "incident boom", Handler: func(context.Context, *bot.Request) (*bot.Response, error) { panic("kaboom") }},
 		bot.Command{Name: "incident secret", Handler: record("secret", nil, errors.New("dial tcp: token xoxb-123 refused"))},
 		bot.Command{Name: "oncall", Handler: record("oncall", nil, nil)},
+		bot.Command{Name: "followup done", Handler: record("done", nil, nil)},
 	)
 	return m, &logs, &calls
 }
@@ -46,6 +47,11 @@ func TestMuxDispatch(t *testing.T) {
 		{`/incident`, "`/incident` needs a subcommand. Try `/incident help`.", ""},
 		{`/incident frobnicate`, "`/incident frobnicate` is not a command. Try `/incident help`.", ""},
 		{`/pager`, "klaxon doesn't know `/pager`. Try `/incident help`.", ""},
+		// Typos and other words get the nearest command.
+		{`/oncal payments`, "klaxon doesn't know `/oncal`. Did you mean `/oncall`?", ""},
+		{`/incident declre x`, "`/incident declre` is not a command. Did you mean `/incident declare`?", ""},
+		{`/followup close F-1`, "`/followup close` is not a command. Did you mean `/followup done`?", ""},
+		{`/incident xyzzy`, "`/incident xyzzy` is not a command. Try `/incident help`.", ""},
 		{``, "Type a command, e.g. `/incident help`.", ""},
 		{`/incident declare "open quote`, "A quote is not closed.", ""},
 	}

@@ -179,30 +179,8 @@ func (o *OnCall) known() []string {
 // UnknownService explains that name is not known, listing the closest first.
 func (o *OnCall) UnknownService(name string) error {
 	names := o.known()
-	slices.SortStableFunc(names, func(a, b string) int { return distance(name, a) - distance(name, b) })
+	slices.SortStableFunc(names, func(a, b string) int { return bot.EditDistance(name, a) - bot.EditDistance(name, b) })
 	return bot.Errorf(bot.ENOTFOUND, "I don't know a service or schedule called %q. Known: %s.", name, strings.Join(names, ", "))
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
-	prev := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur := make([]int, len(rb)+1)
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(rb)]
 }
 
 // Report says who is on call at t for the given schedules, in loc.
