@@ -71,6 +71,18 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 		return nil, err
 	}
 	now := c.clock.Now()
+	// A date already past is a typo; the owner is someone klaxon knows
+	// (when it knows anyone), so the reminders reach them.
+	if due != (bot.Date{}) && due.DaysSince(bot.DateOf(now.UTC())) < -1 {
+		return nil, bot.Errorf(bot.EINVALID, "The due date %s is in the past; give a later one, e.g. due:%s.", due, bot.DateOf(now.UTC()).AddDays(7))
+	}
+	if !owner.IsZero() && len(c.lc.cfg.People) > 0 {
+		if _, ok := c.lc.cfg.People.ByUser(req.Platform, owner.ID); !ok {
+			if _, ok := c.lc.cfg.People.Get(owner.ID); !ok {
+				return nil, bot.Errorf(bot.EINVALID, "%s is not in klaxon's list of people, so reminders could not reach them; add them under `people:`, or name someone who is.", owner.Mention())
+			}
+		}
+	}
 	f := &bot.FollowUp{IncidentID: inc.ID, Incident: inc.Key(), Platform: req.Platform, Text: text, Owner: owner, Due: due, Created: now, CreatedBy: req.User}
 	tracker, refused := c.lc.cfg.Trackers.ForIncident(inc)
 	if tracker != "" {

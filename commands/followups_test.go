@@ -123,3 +123,22 @@ func TestPrivateFollowUpsAreForMembers(t *testing.T) {
 		t.Errorf("stats for the declarer count %v incidents; want 2", got)
 	}
 }
+
+// A follow-up's due date in the past, or an owner klaxon does not know,
+// is refused like elsewhere.
+func TestFollowUpRefusesPastDatesAndUnknownOwners(t *testing.T) {
+	e := newEnv(t, withPolicy(func(c *commands.Config) {
+		c.People = bot.People{{ID: "alice", Name: "Alice"}, {ID: "bob", Name: "Bob"}}
+	}))
+	e.do("alice", "general", "/incident declare DB down")
+	ch := e.incident(1).Channel.ID
+	if got := e.do("alice", ch, "/incident followup check backups due:2026-11-01"); !strings.Contains(got, "The due date 2026-11-01 is in the past") {
+		t.Errorf("a past due date: %s", got)
+	}
+	if got := e.do("alice", ch, "/incident followup check backups @zed"); !strings.Contains(got, "@zed is not in klaxon's list of people") {
+		t.Errorf("an unknown owner: %s", got)
+	}
+	if got := e.do("alice", ch, "/incident followup check backups @bob due:2026-11-28"); !strings.Contains(got, "F-1") {
+		t.Errorf("a good follow-up: %s", got)
+	}
+}

@@ -264,7 +264,7 @@ func TestConsolePostmortemEndToEnd(t *testing.T) {
 		"the LB health checks fail since the 03:10 deploy",
 		"/react 📌 m3",
 		"rolling back the deploy",
-		"/incident followup Add a canary for the LB config @bob due:2026-12-01",
+		"/incident followup Add a canary for the LB config @bob due:2099-12-01",
 		"/incident resolve rolled back the deploy",
 	}, "\n") + "\n"
 	out, logs, err := k.run(script, "run")
@@ -300,7 +300,7 @@ func TestConsolePostmortemEndToEnd(t *testing.T) {
 		"declared: Declared SEV1: Checkout is down",
 		"resolved: ✅ resolved INC-1 after",
 		"## Resolution\n\nrolled back the deploy",
-		"- [ ] F-1: Add a canary for the LB config (owner @bob) (due 2026-12-01)",
+		"- [ ] F-1: Add a canary for the LB config (owner @bob) (due 2099-12-01)",
 		"| Time to resolve (TTR) |",
 		"| @alice | 2 |",
 	}
