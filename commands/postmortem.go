@@ -32,8 +32,24 @@ type pmLine struct{ Time, Who, What string }
 type pmRole struct{ Role, Who string }
 type pmPerson struct {
 	Who      string
+	Did      string // what they did besides talking: "declared, commander, acknowledged"
 	Messages int
 }
+
+// participant is someone who acted on an incident, as the draft counts
+// them.
+type participant struct {
+	user     bot.User
+	did      []string
+	messages int
+}
+
+// acted names what an event of kind says its actor did, for the
+// Participants table ("" for talking, which is counted apart).
+var acted = map[bot.EventKind]string{bot.EventDeclared: "declared", bot.EventAcknowledged: "acknowledged", bot.EventMitigated: "mitigated",
+	bot.EventResolved: "resolved", bot.EventReopened: "reopened", bot.EventClosed: "closed", bot.EventSeverity: "changed the severity",
+	bot.EventRole: "gave roles", bot.EventUpdate: "posted updates", bot.EventNote: "added notes", bot.EventFollowUp: "added follow-ups"}
+
 type pmFollowUp struct {
 	Key, Text, Owner, Due string
 	Ticket, TicketURL     string // the ticket's reference and link, once made
@@ -176,7 +192,18 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident, pending ...
 	if err != nil {
 		return nil, err
 	}
-	spoke := map[bot.User]int{} // messages per author
+	people := map[string]*participant{} // by user id: everyone who acted
+	took := func(u bot.User) *participant {
+		p, ok := people[u.ID]
+		if !ok {
+			p = &participant{user: u}
+			people[u.ID] = p
+		}
+		return p
+	}
+	for _, r := range sortedRoles(inc) {
+		took(inc.Roles[r]).did = append(took(inc.Roles[r]).did, string(r))
+	}
 	history := []string{}
 	var moreKey, moreLife int
 	var buf []byte
@@ -198,9 +225,15 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident, pending ...
 				moreLife++
 			}
 		}
+		if ev.Actor.ID != "" && !ev.Actor.IsSystem() {
+			p := took(ev.Actor)
+			if verb := acted[ev.Kind]; verb != "" && !slices.Contains(p.did, verb) {
+				p.did = append(p.did, verb)
+			}
+		}
 		switch ev.Kind {
 		case bot.EventMessage, bot.EventFile:
-			spoke[ev.Actor]++
+			took(ev.Actor).messages++
 		case bot.EventSeverity:
 			if m := sevChange.FindStringSubmatch(ev.Text); m != nil {
 				if len(history) == 0 {
@@ -228,8 +261,8 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident, pending ...
 		d.Lifecycle = append(d.Lifecycle, pmLine{What: fmt.Sprintf("… %d more in the attached log", moreLife)})
 	}
 	d.SeverityHistory = strings.Join(history, " → ")
-	for u, n := range spoke {
-		d.Participants = append(d.Participants, pmPerson{Who: who(u), Messages: n})
+	for _, p := range people {
+		d.Participants = append(d.Participants, pmPerson{Who: who(p.user), Did: mdText(strings.Join(p.did, ", "), 200), Messages: p.messages})
 	}
 	slices.SortFunc(d.Participants, func(a, b pmPerson) int {
 		if a.Messages != b.Messages {

@@ -120,7 +120,8 @@ func TestPostmortemIsSoundMarkdown(t *testing.T) {
 		t.Error("a broadcast mention survived")
 	}
 	for _, want := range []string{"| Severity | SEV1 (critical) (history: SEV2 → SEV1) |", "| Time to acknowledge (TTA) | 6m |", "| Time to resolve (TTR) | 55m |",
-		"- [ ] F-1: Alert on replica lag (owner @bob) (due 2026-12-01)", "config rolled back \\# for good", "| @carol | 2 |", "| @bob | 2 |"} {
+		"- [ ] F-1: Alert on replica lag (owner @bob) (due 2026-12-01)", "config rolled back \\# for good", "| @carol |  | 2 |", "| @bob | acknowledged | 2 |",
+		"| @alice | commander, declared, gave roles, changed the severity, added notes, added follow-ups, mitigated, resolved | 0 |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("draft lacks %q", want)
 		}

@@ -302,7 +302,7 @@ func TestConsolePostmortemEndToEnd(t *testing.T) {
 		"## Resolution\n\nrolled back the deploy",
 		"- [ ] F-1: Add a canary for the LB config (owner @bob) (due 2099-12-01)",
 		"| Time to resolve (TTR) |",
-		"| @alice | 2 |",
+		"| @alice | commander, declared, gave roles, added follow-ups, resolved | 2 |",
 	}
 	last := -1
 	for _, want := range order {
