@@ -304,10 +304,9 @@ func (inc *Incident) Reopen(at time.Time) error {
 	inc.ResolvedAt = time.Time{}
 	inc.MitigatedAt = time.Time{}
 	inc.Resolution = ""
+	// It is back: nobody is on it until someone acknowledges again.
+	inc.AcknowledgedAt, inc.AcknowledgedBy = time.Time{}, User{}
 	inc.Status = StatusOpen
-	if !inc.AcknowledgedAt.IsZero() {
-		inc.Status = StatusAcknowledged
-	}
 	inc.UpdatedAt = at
 	return nil
 }

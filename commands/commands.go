@@ -244,7 +244,7 @@ func (c *Incidents) Register(m *bot.Mux) {
 		bot.Command{Name: "incident ack", Params: []bot.Param{bot.IncidentParam}, Summary: "Acknowledge: you are on it (stops paging).", Handler: c.slash.handleAck},
 		bot.Command{Name: "incident mitigate", Params: []bot.Param{bot.IncidentParam}, Summary: "Mark the impact as stopped.", Handler: c.slash.simple(mitigateChange())},
 		bot.Command{Name: "incident resolve", Params: []bot.Param{bot.IncidentParam, {Name: "summary", Desc: "What fixed it"}}, Summary: "Resolve the incident, with an optional closing summary.", Handler: c.slash.handleResolve},
-		bot.Command{Name: "incident reopen", Params: []bot.Param{bot.IncidentParam}, Summary: "Reopen a resolved incident.", Handler: c.slash.simple(reopenChange())},
+		bot.Command{Name: "incident reopen", Params: []bot.Param{bot.IncidentParam, {Name: "reason", Desc: "Why it is back"}}, Summary: "Reopen a resolved incident: it is not acknowledged, and its on-call is paged again.", Handler: c.slash.handleReopen},
 		bot.Command{Name: "incident close", Params: []bot.Param{bot.IncidentParam}, Summary: "Close a resolved incident for good.", Handler: c.slash.simple(closeChange())},
 		bot.Command{Name: "incident note", Params: []bot.Param{bot.IncidentParam, {Name: "text", Desc: "The note", Required: true}}, Summary: "Add a key event to the timeline.", Handler: c.slash.handleNote},
 		bot.Command{Name: "incident status", Params: []bot.Param{bot.IncidentParam}, Summary: "Show the incident's summary.", Handler: c.slash.handleStatus},

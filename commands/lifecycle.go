@@ -269,12 +269,21 @@ func resolveChange(summary string) change {
 	}}
 }
 
-func reopenChange() change {
+func reopenChange(reason string) change {
 	return change{restricted: true, announce: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+		if reason != "" {
+			if err := bot.ValidateText("reason", reason); err != nil {
+				return "", "", err
+			}
+		}
 		if err := inc.Reopen(at); err != nil {
 			return "", "", err
 		}
-		return bot.EventReopened, fmt.Sprintf("🚨 reopened %s", inc.Key()), nil
+		text := fmt.Sprintf("🚨 reopened %s", inc.Key())
+		if reason != "" {
+			text += ": " + reason
+		}
+		return bot.EventReopened, text, nil
 	}}
 }
 
@@ -339,6 +348,10 @@ func (c *slash) simple(ch change) bot.HandlerFunc {
 			return ch, nil
 		})
 	}
+}
+
+func (c *slash) handleReopen(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return c.run(ctx, req, func(args []string) (change, error) { return reopenChange(strings.Join(args, " ")), nil })
 }
 
 func (c *slash) handleResolve(ctx context.Context, req *bot.Request) (*bot.Response, error) {

@@ -118,7 +118,7 @@ func New(store Store, incidents Incidents, oncall OnCall, clock bot.Clock, log z
 // the incident's pages and tells the pagers.
 func (p *Paging) Follow(tx bot.Tx, ch bot.Change) error {
 	switch ch.Kind {
-	case bot.EventDeclared:
+	case bot.EventDeclared, bot.EventReopened: // a reopened incident pages its on-call again
 		pol, whom, ok := p.policyForIncident(ch.Incident)
 		if !ok {
 			return nil

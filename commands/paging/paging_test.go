@@ -852,3 +852,29 @@ func TestPagedPeopleMaySeeAPrivateIncident(t *testing.T) {
 		t.Errorf("bob, not paged: %s", got)
 	}
 }
+
+// A reopened incident is not acknowledged any more, says why it is back,
+// and pages its on-call again.
+func TestReopenPagesAgain(t *testing.T) {
+	e := newPagingEnv(t, "", nil)
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	ch := "inc-1-checkout-is-down"
+	e.tick(0) // alice is paged
+	e.do("alice", ch, "/incident ack")
+	e.do("alice", ch, "/incident resolve")
+	e.clock.Advance(time.Hour)
+	if got := e.do("alice", ch, "/incident reopen errors are back"); strings.Contains(got, "⚠️") {
+		t.Fatalf("reopen: %s", got)
+	}
+	inc := e.incident(1)
+	if inc.Status != bot.StatusOpen || !inc.AcknowledgedAt.IsZero() {
+		t.Errorf("after the reopen: %s, acknowledged at %v; want open and not acknowledged", inc.Status, inc.AcknowledgedAt)
+	}
+	if msgs := strings.Join(e.con.Messages(ch), "\n"); !strings.Contains(msgs, "🚨 reopened INC-1: errors are back") {
+		t.Errorf("the channel does not say why it is back:\n%s", msgs)
+	}
+	e.tick(0)
+	if n := e.hook.triggersFor("alice"); n != 2 {
+		t.Errorf("alice was paged %d times; want again after the reopen", n)
+	}
+}
