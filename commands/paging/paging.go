@@ -310,12 +310,16 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			return tx.Enqueue(notice, bot.IncidentJob(inc, bot.OpSummary, now))
 		}
 		step, loop, steps := pg.Step, pg.Loop, len(pg.Policy.Steps)
-		var paged, who []string
+		var paged, who, unreachable []string
 		var jobs []bot.Job
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
 			pg.Paged = append(pg.Paged, bot.Paged{Person: person, Step: pg.Step, Loop: pg.Loop, At: now})
 			paged = append(paged, person)
-			who = append(who, p.cfg.People.Mention(inc.Platform, person))
+			if len(p.pagersFor(person)) == 0 {
+				unreachable = append(unreachable, p.cfg.People.Mention(inc.Platform, person))
+			} else {
+				who = append(who, p.cfg.People.Mention(inc.Platform, person))
+			}
 			for _, pager := range p.pagersFor(person) {
 				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, pager)
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
@@ -329,8 +333,13 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		if err := tx.PutPage(pg); err != nil {
 			return err
 		}
+		next := p.nextStep(inc, pg)
+		noPager := ""
+		if len(unreachable) > 0 {
+			noPager = fmt.Sprintf(" ⚠️ No pager reaches %s.", strings.Join(unreachable, ", "))
+		}
 		switch {
-		case len(paged) > 0:
+		case len(who) > 0:
 			ev := bot.NewEvent(bot.EventPage, bot.User{}, now, fmt.Sprintf("paged %s (step %d of %d, round %d)", strings.Join(who, ", "), step+1, steps, loop+1))
 			if err := tx.AppendEvents(pg.IncidentID, ev); err != nil {
 				return err
@@ -339,8 +348,16 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			if loop > 0 {
 				text += fmt.Sprintf(", round %d", loop+1)
 			}
-			text += "). Acknowledge with the button or react ✅."
+			text += "). Acknowledge with the button or react ✅." + noPager + next
 			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: text, Buttons: []bot.Button{{ActionID: ActionAckPage, Label: "Acknowledge", Value: pg.ID.String(), Style: bot.ButtonPrimary}}}, true, now))
+		case len(unreachable) > 0:
+			// Nobody could be reached: say so, never "Paging".
+			ev := bot.NewEvent(bot.EventPage, bot.User{}, now, fmt.Sprintf("could reach nobody for step %d of %d: no pager reaches %s", step+1, steps, strings.Join(unreachable, ", ")))
+			if err := tx.AppendEvents(pg.IncidentID, ev); err != nil {
+				return err
+			}
+			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("⚠️ Nobody could be reached for step %d of %s's escalation: no pager reaches %s.%s",
+				step+1, pg.Incident, strings.Join(unreachable, ", "), next)}, false, now))
 		default:
 			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, pg.Incident)}, false, now))
 		}
@@ -353,6 +370,24 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 	if fired {
 		p.cfg.Wake.Jobs()
 	}
+}
+
+// nextStep says what the page does next, after a step fired: who the
+// next step pages and when, unless someone acknowledges, or that this was
+// the last step.
+func (p *Paging) nextStep(inc *bot.Incident, pg *bot.Page) string {
+	if pg.Spent() {
+		return " This was the last step; nobody is paged after it."
+	}
+	var names []string
+	for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, pg.NextAt) {
+		names = append(names, p.cfg.People.Mention(inc.Platform, person))
+	}
+	who := "nobody on call"
+	if len(names) > 0 {
+		who = strings.Join(names, ", ")
+	}
+	return fmt.Sprintf(" Next, unless someone acknowledges: %s at %s.", who, bot.Stamp(pg.NextAt))
 }
 
 // pageJob is the outbox job that sends d: one queue per trigger, so its

@@ -816,6 +816,20 @@ func TestSummarySaysWhenNoPagerReachesSomeone(t *testing.T) {
 	if !strings.Contains(summary, "carol 10:05 ⚠️ no pager reaches them") || strings.Contains(summary, "()") {
 		t.Errorf("summary:\n%s", summary)
 	}
+	// Each notice says what happened and what happens next.
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		"📟 Paging @alice for INC-1 (step 1 of 3). Acknowledge with the button or react ✅. Next, unless someone acknowledges: @carol at 2026-11-17 10:05 UTC.",
+		"⚠️ Nobody could be reached for step 2 of INC-1's escalation: no pager reaches @carol. Next, unless someone acknowledges: @bob at 2026-11-17 10:10 UTC.",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the channel lacks %q:\n%s", want, all)
+		}
+	}
+	e.tick(5 * time.Minute) // step 3: bob, no pager either, and the last step
+	if all := strings.Join(e.con.Messages("inc-1-checkout-is-down"), "\n"); !strings.Contains(all, "no pager reaches @bob. This was the last step; nobody is paged after it.") {
+		t.Errorf("the last step's notice:\n%s", all)
+	}
 }
 
 // A page a person asks for goes now, even for a low-priority incident
