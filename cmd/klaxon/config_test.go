@@ -321,6 +321,8 @@ func TestConfigWarnings(t *testing.T) {
 		{"readable, no secrets", "status:\n  title: Acme\n", 0o644, nil},
 		{"open metrics", "http:\n  listen: 0.0.0.0:8080\n", 0o600, []string{"/metrics is open on 0.0.0.0:8080"}},
 		{"guessable room", "incidents:\n  call_url: https://meet.example.com/{channel}\n", 0o600, []string{"incidents.call_url has no {secret}"}},
+		{"nobody reaches carol", "people:\n  - {id: bob, name: Bob}\n  - {id: carol, name: Carol}\nschedules:\n  - {id: s, time_zone: UTC, layers: [{rotation: weekly, start: 2026-11-16, participants: [bob, carol]}]}\npagers:\n  - {id: dm, type: chat, people: [bob]}\n",
+			0o600, []string{"no pager reaches carol, who can be paged"}},
 	} {
 		path := writeConfig(t, tt.yaml)
 		if err := os.Chmod(path, tt.mode); err != nil {

@@ -2,9 +2,13 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
+
+	"github.com/klaxon-bot/klaxon/bot"
 )
 
 // configWarnings are what klaxon runs with but an operator should fix:
@@ -19,6 +23,60 @@ func configWarnings(cfg *Config, source string) []string {
 	}
 	if cfg.Incidents.CallURL != "" && !strings.Contains(cfg.Incidents.CallURL, "{secret}") {
 		out = append(out, "incidents.call_url has no {secret}: a private incident's meeting room can be guessed from its number or channel")
+	}
+	if nobody := cfg.unreachable(); len(nobody) > 0 {
+		out = append(out, fmt.Sprintf("no pager reaches %s, who can be paged (on a schedule or an escalation policy): add them to a pager's people, or a pager for everyone", strings.Join(nobody, ", ")))
+	}
+	return out
+}
+
+// unreachable lists the people schedules and escalation policies can page
+// but no pager reaches (a pager's people, or a chat pager on a platform
+// where they have no account), when any pager is configured.
+func (c *Config) unreachable() []string {
+	if len(c.Pagers) == 0 {
+		return nil
+	}
+	pageable := map[string]bool{}
+	for _, s := range c.Schedules {
+		for _, l := range s.Layers {
+			for _, p := range l.Participants {
+				pageable[p] = true
+			}
+		}
+	}
+	for _, pol := range c.EscalationPolicies {
+		for _, st := range pol.Steps {
+			for _, t := range st.Targets {
+				if t.Person != "" {
+					pageable[t.Person] = true
+				}
+			}
+		}
+	}
+	reaches := func(pg PagerConfig, person string) bool {
+		if len(pg.People) > 0 && !slices.Contains(pg.People, person) {
+			return false
+		}
+		if pg.Type != "chat" || c.Mode() == string(bot.PlatformConsole) {
+			return true
+		}
+		for _, p := range c.People {
+			if p.ID == person {
+				for _, cp := range c.connected() {
+					if cp.userID(p) != "" {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	var out []string
+	for _, person := range slices.Sorted(maps.Keys(pageable)) {
+		if !slices.ContainsFunc(c.Pagers, func(pg PagerConfig) bool { return reaches(pg, person) }) {
+			out = append(out, person)
+		}
 	}
 	return out
 }
