@@ -696,3 +696,17 @@ func TestArchiveAfterClose(t *testing.T) {
 		t.Errorf("ArchivedAt = %v", got)
 	}
 }
+
+// Declaring says who will see the incident outside its channel.
+func TestDeclareSaysWhetherItIsPublic(t *testing.T) {
+	e := newEnv(t, withTypes)
+	for _, tt := range []struct{ text, want string }{
+		{`/incident declare "Checkout is down"`, "🌐 Public on the status page as “Checkout is down”"},
+		{`/incident declare "Credential leak" private`, "🔒 Private: no announcement, not on the status page."},
+		{`/incident declare "VPN flaky" type:internal`, "Not on the public status page (Internal incidents are kept off it)."},
+	} {
+		if got := e.do("alice", "general", tt.text); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: reply %q; want %q", tt.text, got, tt.want)
+		}
+	}
+}

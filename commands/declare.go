@@ -254,7 +254,22 @@ func (c *Incidents) declareResponse(ctx context.Context, in DeclareInput) (*bot.
 	if cmdr, ok := inc.Commander(); ok && cmdr.ID == in.DeclaredBy.ID {
 		text += "\nYou are the commander. Post updates with `/incident update <text>`."
 	}
+	text += "\n" + c.cfg.visibility(inc)
 	return &bot.Response{Message: bot.Message{Text: text + note}}, nil
+}
+
+// visibility says who can see inc outside its channel: private, or on the
+// public status page and under what title, or kept off it.
+func (cfg *Config) visibility(inc *bot.Incident) string {
+	switch t, typed := cfg.Types.Get(inc.Type); {
+	case inc.Private:
+		return "🔒 Private: no announcement, not on the status page."
+	case inc.Unlisted:
+		return "Not on the public status page until someone posts `/incident update --public <text>`."
+	case typed && !t.StatusPage:
+		return "Not on the public status page (" + t.Name + " incidents are kept off it)."
+	}
+	return fmt.Sprintf("🌐 Public on the status page as “%s”; `/incident update --public <text>` tells customers more.", inc.Title)
 }
 
 // maxDetectionLead is how long before a declaration its problem may be
