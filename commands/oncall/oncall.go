@@ -98,7 +98,8 @@ var (
 
 func (o *OnCall) Register(m *bot.Mux) {
 	m.Register(
-		bot.Command{Name: "oncall", Params: []bot.Param{oncallService}, AliasOf: "oncall who", Summary: "Who is on call now, for every service or one.", Handler: o.handleWho},
+		bot.Command{Name: "oncall", Params: []bot.Param{oncallService}, AliasOf: "oncall who", Summary: "Who is on call now, for every service or one; `/oncall me` or `/oncall @person` for one person.",
+			Help: "Add a time word: now, tomorrow, tonight, this weekend, next week (e.g. `/oncall payments tomorrow`, `/oncall me next week`).", Handler: o.handleWho},
 		bot.Command{Name: "oncall who", Params: []bot.Param{oncallService}, Summary: "The same as /oncall [service].", Handler: o.handleWho},
 		bot.Command{Name: "oncall override", Params: []bot.Param{
 			{Name: "person", Desc: "Who", Kind: bot.ParamUser, Required: true},
@@ -251,13 +252,37 @@ func (o *OnCall) handleWho(ctx context.Context, req *bot.Request) (*bot.Response
 	}
 	scheds := o.cfg.Schedules
 	args, when := calendarWords(req.Args)
+	asker, loc := o.asker(req.Platform, req.User)
+	if len(args) == 1 {
+		// About a person: "/oncall me", "/oncall @carol".
+		if strings.EqualFold(args[0], "me") {
+			if asker.ID == "" {
+				return nil, bot.Errorf(bot.EINVALID, "You are not in klaxon's list of people, so you are on no schedule.")
+			}
+			return &bot.Response{Message: o.personReport(req.Platform, asker, when, loc, true)}, nil
+		}
+		if _, ok := bot.ParseMention(args[0]); ok {
+			person, err := o.cfg.People.Resolve(req.Platform, args[0])
+			if err != nil {
+				return nil, err
+			}
+			return &bot.Response{Message: o.personReport(req.Platform, person, when, loc, person.ID == asker.ID)}, nil
+		}
+	}
 	if len(args) > 0 {
 		name := strings.Join(args, " ")
 		if scheds = o.schedulesFor(name); len(scheds) == 0 {
+			// A time word with a typo: say which.
+			last := strings.ToLower(args[len(args)-1])
+			for _, w := range timeWords {
+				if d := bot.EditDistance(last, w); d > 0 && d <= 2 && len(last) > 3 {
+					return nil, bot.Errorf(bot.EINVALID, "I don't know %q. Did you mean `/oncall %s`? Time words: now, tomorrow, tonight, this weekend, next week.",
+						args[len(args)-1], strings.TrimSpace(strings.Join(args[:len(args)-1], " ")+" "+w))
+				}
+			}
 			return nil, o.UnknownService(name)
 		}
 	}
-	_, loc := o.asker(req.Platform, req.User)
 	return &bot.Response{Message: o.reportWhen(req.Platform, scheds, when, loc)}, nil
 }
 

@@ -2,6 +2,7 @@ package oncall
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,11 +16,12 @@ import (
 type Query struct {
 	Service string // "" means every service
 	When    string // "now", "tomorrow", "tonight", "this weekend", "next week"
+	Me      bool   // "am I on call?": about the asker
 }
 
 // questionWords start a question; a question can also end with "?".
 var questionWords = map[string]bool{"who": true, "whos": true, "whose": true, "which": true, "anyone": true, "anybody": true,
-	"is": true, "are": true, "oncall": true, "tell": true, "show": true, "list": true, "get": true, "find": true}
+	"is": true, "are": true, "oncall": true, "tell": true, "show": true, "list": true, "get": true, "find": true, "am": true}
 
 // filler words carry no service name.
 var filler = map[string]bool{"who": true, "whos": true, "whose": true, "which": true, "is": true, "are": true, "the": true, "for": true,
@@ -63,6 +65,7 @@ func ParseQuestion(text string) (Query, bool) {
 	}
 	q := Query{When: "now"}
 	joined := " " + strings.Join(ws, " ") + " "
+	q.Me = strings.HasPrefix(joined, " am i ") || strings.Contains(joined, " am i oncall ")
 	switch {
 	case strings.Contains(joined, " next week "):
 		q.When = "next week"
@@ -74,12 +77,53 @@ func ParseQuestion(text string) (Query, bool) {
 		q.When = "this weekend"
 	}
 	for _, w := range ws {
-		if !filler[w] {
+		if !filler[w] && w != "am" && w != "i" {
 			q.Service = w
 			break
 		}
 	}
 	return q, true
+}
+
+// timeWords are the calendar words /oncall and questions take.
+var timeWords = []string{"now", "tomorrow", "tonight", "weekend", "next week", "this weekend"}
+
+// personReport says whether person is on call at when (in loc), on which
+// schedules and until when; you says the asker asks about themselves.
+func (o *OnCall) personReport(platform bot.Platform, person bot.Person, when string, loc *time.Location, you bool) bot.Message {
+	now := o.clock.Now()
+	name := o.cfg.People.Mention(platform, person.ID)
+	subject := name + " is"
+	if you {
+		subject = "You are"
+	}
+	var lines []string
+	for _, s := range o.cfg.Schedules {
+		at := instantFor(s, when, now, loc)
+		o.mu.RLock()
+		ovs := o.overrides[s.ID]
+		who, ok := s.OnCall(at, ovs)
+		o.mu.RUnlock()
+		if !ok || who.Person != person.ID {
+			continue
+		}
+		line := "*" + s.ID + "*"
+		if sh, ok := shiftAt(s, ovs, at); ok {
+			line += fmt.Sprintf(" until %s", when2(sh.End, at.Add(shiftWindow), loc, "after"))
+		}
+		if who.Override != nil {
+			line += " (override)"
+		}
+		lines = append(lines, line)
+	}
+	label := when
+	if when != "now" {
+		label += " (" + instantFor(nil, when, now, loc).In(loc).Format("Mon 2 Jan 15:04") + ")"
+	}
+	if len(lines) == 0 {
+		return bot.Message{Text: fmt.Sprintf("%s not on call %s.", subject, label), Context: "Times in " + loc.String() + " · /oncall help"}
+	}
+	return bot.Message{Title: fmt.Sprintf("📟 %s on call %s", subject, label), Text: strings.Join(lines, "\n"), Context: "Times in " + loc.String() + " · /oncall help"}
 }
 
 // calendarWords takes the calendar words ("tomorrow", "tonight", "this
@@ -163,6 +207,12 @@ func (o *OnCall) Answer(ctx context.Context, q bot.Question) (*bot.Response, err
 			return &bot.Response{InChannel: true, Message: bot.Message{Text: bot.ErrorMessage(o.UnknownService(query.Service))}}, nil
 		}
 	}
-	_, loc := o.asker(q.Platform, q.User)
+	asker, loc := o.asker(q.Platform, q.User)
+	if query.Me {
+		if asker.ID == "" {
+			return &bot.Response{InChannel: true, Message: bot.Message{Text: "You are not in klaxon's list of people, so you are on no schedule."}}, nil
+		}
+		return &bot.Response{InChannel: true, Message: o.personReport(q.Platform, asker, query.When, loc, true)}, nil
+	}
 	return &bot.Response{InChannel: true, Message: o.reportWhen(q.Platform, scheds, query.When, loc)}, nil
 }

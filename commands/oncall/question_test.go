@@ -1,8 +1,12 @@
 package oncall_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/console"
 	"github.com/klaxon-bot/klaxon/commands/oncall"
 )
 
@@ -73,5 +77,40 @@ func TestParseOnCallQuestionIgnoresNonQuestions(t *testing.T) {
 		if q, ok := oncall.ParseQuestion(text); ok && text != "oncall" {
 			t.Errorf("ParseOnCallQuestion(%q) = %+v; it is not an on-call question", text, q)
 		}
+	}
+}
+
+// "Am I on call?", /oncall me and /oncall @carol answer for one person;
+// a time word with a typo gets a suggestion.
+func TestOnCallForOnePerson(t *testing.T) {
+	e := newOnCallEnv(t, "")
+	ask := func(text string) string {
+		r := e.mux.Ask(context.Background(), bot.Question{Platform: bot.PlatformConsole, User: bot.User{ID: "alice"}, Text: text})
+		if r == nil {
+			return ""
+		}
+		return console.Plain(console.RenderMessage(r.Message))
+	}
+	if got := ask("am I on call?"); !strings.Contains(got, "You are on call now") || !strings.Contains(got, "*payments-primary* until Mon 23 Nov 09:00") {
+		t.Errorf("am I on call?: %s", got)
+	}
+	if got := ask("am I on call tomorrow?"); !strings.Contains(got, "You are on call tomorrow") {
+		t.Errorf("am I on call tomorrow?: %s", got)
+	}
+	if got := e.do("alice", "/oncall me"); !strings.Contains(got, "You are on call now") {
+		t.Errorf("/oncall me: %s", got)
+	}
+	if got := e.do("alice", "/oncall @carol"); !strings.Contains(got, "@carol is on call now") || !strings.Contains(got, "*payments-secondary* until Mon 23 Nov 09:00") {
+		t.Errorf("/oncall @carol: %s", got)
+	}
+	if got := e.do("alice", "/oncall @bob"); !strings.Contains(got, "@bob is on call now") || !strings.Contains(got, "*db* until Wed 18 Nov 01:00") {
+		t.Errorf("/oncall @bob: %s", got)
+	}
+	// db hands over daily: tomorrow noon is carol's, so bob is not on db then.
+	if got := e.do("alice", "/oncall @bob tomorrow"); !strings.Contains(got, "@bob is not on call tomorrow") {
+		t.Errorf("/oncall @bob tomorrow: %s", got)
+	}
+	if got := e.do("alice", "/oncall payments tomorow"); !strings.Contains(got, "Did you mean `/oncall payments tomorrow`?") {
+		t.Errorf("a typo of a time word: %s", got)
 	}
 }
