@@ -130,6 +130,24 @@ type Page struct {
 	// Deliveries are the messages to pagers this page made, with how each
 	// went; the outbox sends them.
 	Deliveries []Delivery `json:"deliveries,omitempty"`
+	// Messages are the chat messages about the page (DMs, channel
+	// notices) with an Acknowledge button, so an acknowledgement or the
+	// end of the incident can edit them.
+	Messages []PostedRef `json:"messages,omitempty"`
+}
+
+// LinkPageMessage records in tx that the chat message ref is about page
+// id: a reaction on it acknowledges the page, and the page's end edits it.
+func LinkPageMessage(tx Tx, p Platform, ref MessageRef, id uuid.UUID) error {
+	if err := tx.LinkPage(p, ref, id); err != nil {
+		return err
+	}
+	pg, err := tx.Page(id)
+	if err != nil {
+		return err
+	}
+	pg.Messages = append(pg.Messages, PostedRef{Platform: p, Ref: ref})
+	return tx.PutPage(pg)
 }
 
 // Delivery returns the page's delivery with key, or nil.
@@ -231,19 +249,22 @@ const (
 // Delivery is one message to one pager. The page keeps each of its
 // deliveries with how it went; the outbox carries it as a job (OpPage).
 type Delivery struct {
-	Key        string         `json:"key"`       // idempotency key: page:step:loop:person:pager[:kind]
-	DedupKey   string         `json:"dedup_key"` // the trigger's key, shared by its ack and resolve
-	PageID     uuid.UUID      `json:"page_id"`
-	IncidentID uuid.UUID      `json:"incident_id"`
-	Pager      string         `json:"pager"`
-	Person     string         `json:"person"`
-	Kind       DeliveryKind   `json:"kind"`
-	Summary    string         `json:"summary"`
-	Severity   Severity       `json:"severity"`
-	Status     DeliveryStatus `json:"status"`
-	Attempts   int            `json:"attempts,omitempty"`
-	LastError  string         `json:"last_error,omitempty"`
-	SentAt     time.Time      `json:"sent_at,omitzero"`
+	Key        string       `json:"key"`       // idempotency key: page:step:loop:person:pager[:kind]
+	DedupKey   string       `json:"dedup_key"` // the trigger's key, shared by its ack and resolve
+	PageID     uuid.UUID    `json:"page_id"`
+	IncidentID uuid.UUID    `json:"incident_id"`
+	Pager      string       `json:"pager"`
+	Person     string       `json:"person"`
+	Kind       DeliveryKind `json:"kind"`
+	Summary    string       `json:"summary"`
+	// Detail is where and by whom, for pagers that show it (a chat DM):
+	// the service, the declarer, the incident's channel.
+	Detail    string         `json:"detail,omitempty"`
+	Severity  Severity       `json:"severity"`
+	Status    DeliveryStatus `json:"status"`
+	Attempts  int            `json:"attempts,omitempty"`
+	LastError string         `json:"last_error,omitempty"`
+	SentAt    time.Time      `json:"sent_at,omitzero"`
 }
 
 // SendResult is what a pager made of one attempt.

@@ -223,7 +223,7 @@ func (o *chatJobs) remember(j bot.Job, ref bot.MessageRef) func(bot.Tx) error {
 	}
 	return func(tx bot.Tx) error {
 		if j.PageID != uuid.Nil {
-			if err := tx.LinkPage(j.Platform, ref, j.PageID); err != nil {
+			if err := bot.LinkPageMessage(tx, j.Platform, ref, j.PageID); err != nil {
 				return err
 			}
 		}

@@ -43,8 +43,11 @@ type change struct {
 	apply func(inc *bot.Incident, at time.Time) (kind bot.EventKind, text string, err error)
 	// announce also tells the announcement channel, for public incidents.
 	announce bool
-	// invite names users to add to the channel once the change is saved.
-	invite []string
+	// invite names users to add to the channel once the change is saved;
+	// inviteActor adds whoever made the change, when they act on the
+	// incident's platform (an acknowledgement from a page DM).
+	invite      []string
+	inviteActor bool
 	// meta goes on the timeline event.
 	meta map[string]string
 	// restricted changes need a role on the incident, or an admin, when
@@ -126,7 +129,11 @@ func (c *Incidents) apply(ctx context.Context, who bot.Actor, id uuid.UUID, ch c
 			return err
 		}
 		notice := bot.Message{Text: fmt.Sprintf("%s %s", who.User.Mention(), t)}
-		if err := tx.Enqueue(c.publishJobs(&cur, notice, ch.announce, ch.invite...)...); err != nil {
+		invite := ch.invite
+		if ch.inviteActor && who.Platform == cur.Platform && !who.User.IsSystem() && who.Channel.ID != cur.Channel.ID {
+			invite = append(slices.Clone(invite), who.User.ID)
+		}
+		if err := tx.Enqueue(c.publishJobs(&cur, notice, ch.announce, invite...)...); err != nil {
 			return err
 		}
 		if ch.also != nil {
@@ -239,7 +246,7 @@ func roleChange(role bot.Role, u bot.User) change {
 }
 
 func ackChange(by bot.User) change {
-	return change{restricted: true, pagedMay: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
+	return change{restricted: true, pagedMay: true, inviteActor: true, apply: func(inc *bot.Incident, at time.Time) (bot.EventKind, string, error) {
 		if err := inc.Acknowledge(by, at); err != nil {
 			return "", "", err
 		}

@@ -28,7 +28,11 @@ func (c *ChatPager) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 			person = p
 		}
 	}
-	msg := bot.Message{Text: fmt.Sprintf("📟 You are paged: *%s*. Acknowledge with the button or react ✅.", d.Summary),
+	text := fmt.Sprintf("📟 You are paged: *%s*.", d.Summary)
+	if d.Detail != "" {
+		text += "\n" + d.Detail + "."
+	}
+	msg := bot.Message{Text: text + "\nAcknowledge with the button or react ✅: you will be invited to the channel.",
 		Buttons: []bot.Button{{ActionID: ActionAckPage, Label: "Acknowledge", Value: d.PageID.String(), Style: bot.ButtonPrimary}}}
 	var posted []bot.PostedRef
 	var lastErr error

@@ -324,7 +324,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, pager)
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
 					Kind: bot.DeliverTrigger, Summary: fmt.Sprintf("%s %s: %s", pg.Incident, pg.Severity.Name, pg.Title), Severity: pg.Severity,
-					Status: bot.DeliveryPending}
+					Detail: pageDetail(inc), Status: bot.DeliveryPending}
 				pg.Deliveries = append(pg.Deliveries, d)
 				jobs = append(jobs, pageJob(d, now))
 			}
@@ -370,6 +370,26 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 	if fired {
 		p.cfg.Wake.Jobs()
 	}
+}
+
+// pageDetail is where a page's incident is and who declared it, in text
+// every platform shows as written.
+func pageDetail(inc *bot.Incident) string {
+	var parts []string
+	if inc.Service != "" {
+		parts = append(parts, "service "+inc.Service)
+	}
+	if !inc.DeclaredBy.IsZero() {
+		name := inc.DeclaredBy.Name
+		if name == "" {
+			name = inc.DeclaredBy.ID
+		}
+		parts = append(parts, "declared by "+name)
+	}
+	if inc.Channel.Name != "" {
+		parts = append(parts, "channel #"+inc.Channel.Name)
+	}
+	return strings.Join(parts, " · ")
 }
 
 // nextStep says what the page does next, after a step fired: who the
@@ -483,6 +503,13 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 		for _, m := range res.Posted {
 			if err := tx.LinkPage(m.Platform, m.Ref, page.ID); err != nil {
 				return err
+			}
+			page.Messages = append(page.Messages, m) // page is put below
+			if !page.Active() {
+				// It got through after the page ended: no live button.
+				u := bot.ChatJob(m.Platform, "page:"+page.ID.String(), bot.OpUpdate, now)
+				u.Ref, u.Message = m.Ref, bot.Message{Text: p.pageOutcome(inc, page, bot.DeliverAck, now)}
+				jobs = append(jobs, u)
 			}
 		}
 	case bot.JobFailed:
@@ -663,6 +690,16 @@ func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change 
 			jobs = append(jobs, pageJob(c, at))
 			pg.Deliveries = append(pg.Deliveries, c)
 		}
+		// Every message with this page's Acknowledge button says what
+		// became of it, and loses the button.
+		for _, m := range pg.Messages {
+			j := bot.ChatJob(m.Platform, "page:"+pg.ID.String(), bot.OpUpdate, now)
+			if m.Platform == inc.Platform && m.Ref.Channel == inc.Channel.ID {
+				j = bot.IncidentJob(inc, bot.OpUpdate, now) // after the notice's own post
+			}
+			j.Ref, j.Message = m.Ref, bot.Message{Text: p.pageOutcome(inc, pg, kind, now)}
+			jobs = append(jobs, j)
+		}
 		if err := tx.PutPage(pg); err != nil {
 			return err
 		}
@@ -671,6 +708,15 @@ func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change 
 		}
 	}
 	return nil
+}
+
+// pageOutcome is what a page's messages say once it ended: acknowledged
+// by whom and when, or closed with its incident.
+func (p *Paging) pageOutcome(inc *bot.Incident, pg *bot.Page, kind bot.DeliveryKind, now time.Time) string {
+	if kind == bot.DeliverAck && pg.AckBy != "" {
+		return fmt.Sprintf("✅ %s page: acknowledged by %s at %s. %s", pg.Incident, p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Stamp(pg.AckAt), inc.Channel.Mention())
+	}
+	return fmt.Sprintf("☑️ %s page: closed, the incident is %s (%s). %s", pg.Incident, inc.Status, bot.Stamp(now), inc.Channel.Mention())
 }
 
 // summaryFields describes who was paged, when and how it went, and the

@@ -1,6 +1,7 @@
 package paging_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -104,6 +105,7 @@ type pagingEnv struct {
 	clock  *bot.FakeClock
 	mux    *bot.Mux
 	con    *console.Console
+	out    *bytes.Buffer // what the console printed
 	paging *paging.Paging
 	hook   *receiver
 	outbox *outbox.Outbox
@@ -142,7 +144,7 @@ func newPagingEnv(t *testing.T, path string, hook *receiver, opts ...commandstes
 	}
 	h := commandstest.New(t, append(base, opts...)...)
 	clock = h.Clock
-	return &pagingEnv{t: t, store: h.Store, clock: h.Clock, mux: h.Mux, con: h.Console, paging: h.Paging, hook: hook, outbox: h.Outbox}
+	return &pagingEnv{t: t, store: h.Store, clock: h.Clock, mux: h.Mux, con: h.Console, out: h.Out, paging: h.Paging, hook: hook, outbox: h.Outbox}
 }
 
 func (e *pagingEnv) do(user, channel, text string) string {
@@ -890,5 +892,30 @@ func TestReopenPagesAgain(t *testing.T) {
 	e.tick(0)
 	if n := e.hook.triggersFor("alice"); n != 2 {
 		t.Errorf("alice was paged %d times; want again after the reopen", n)
+	}
+}
+
+// Once a page is acknowledged, its messages say so and lose their
+// Acknowledge button; once its incident is resolved, they say that.
+func TestPageMessagesSayWhatBecameOfThePage(t *testing.T) {
+	e := newPagingEnv(t, "", nil)
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	ch := "inc-1-checkout-is-down"
+	e.tick(0)
+	if n := strings.Count(strings.Join(e.con.Messages(ch), "\n"), "📟 Paging @alice"); n != 1 {
+		t.Fatalf("%d page notices", n)
+	}
+	e.clock.Advance(2 * time.Minute)
+	e.do("alice", "general", "/incident ack INC-1")
+	all := strings.Join(e.con.Messages(ch), "\n")
+	if strings.Contains(all, "📟 Paging @alice") || !strings.Contains(all, "✅ INC-1 page: acknowledged by @alice at 2026-11-17 10:02 UTC.") {
+		t.Errorf("the page notice after the ack:\n%s", all)
+	}
+	if strings.Contains(all, "[Acknowledge]") {
+		t.Errorf("an Acknowledge button is left:\n%s", all)
+	}
+	// She acknowledged from outside the channel: she is invited into it.
+	if !strings.Contains(e.out.String(), "klaxon invited @alice to #"+ch) {
+		t.Errorf("alice was not invited to the channel:\n%s", e.out.String())
 	}
 }
