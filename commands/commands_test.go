@@ -710,3 +710,13 @@ func TestDeclareSaysWhetherItIsPublic(t *testing.T) {
 		}
 	}
 }
+
+// A resolved or closed incident is not shown with a red dot in lists.
+func TestListMarksFinishedIncidentsDone(t *testing.T) {
+	e := newEnv(t)
+	e.do("alice", "general", "/incident declare DB down sev:1")
+	e.do("alice", "general", "/incident resolve INC-1")
+	if got := e.do("alice", "general", "/incident list all"); !strings.Contains(got, "✅ *INC-1* · SEV1 · resolved") || strings.Contains(got, "🔴") {
+		t.Errorf("list: %s", got)
+	}
+}

@@ -152,7 +152,11 @@ func ListLine(inc *bot.Incident, now time.Time, showPrivate bool) string {
 	if !inc.ResolvedAt.IsZero() {
 		age = "resolved " + bot.Stamp(inc.ResolvedAt)
 	}
-	line := fmt.Sprintf("%s *%s* · %s · %s · %s · %s", SeverityIcon(inc.Severity), inc.Key(), inc.Severity.Name, inc.Status, title, age)
+	icon := SeverityIcon(inc.Severity)
+	if !inc.Status.Active() {
+		icon = "✅" // a red dot is for what is still burning
+	}
+	line := fmt.Sprintf("%s *%s* · %s · %s · %s · %s", icon, inc.Key(), inc.Severity.Name, inc.Status, title, age)
 	if !inc.Channel.IsZero() && (!inc.Private || showPrivate) {
 		line += " · " + inc.Channel.Mention()
 	}

@@ -476,9 +476,9 @@ func (o *OnCall) add(ctx context.Context, req *bot.Request, kind bot.ChangeKind,
 	if err := o.commit(ctx, c); err != nil {
 		return nil, err
 	}
-	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("📟 %s: %s is on call for *%s* from %s until %s (%s). Undo with `/oncall undo`.",
-		req.User.Mention(), o.cfg.People.Mention(req.Platform, person.ID), s.ID,
-		from.In(loc).Format("Mon 2 Jan 15:04"), until.In(loc).Format("Mon 2 Jan 15:04"), loc)}}, nil
+	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("📟 %s is on call for *%s* from %s until %s (%s), set by %s. Undo with `/oncall undo`.",
+		o.cfg.People.Mention(req.Platform, person.ID), s.ID,
+		from.In(loc).Format("Mon 2 Jan 15:04"), until.In(loc).Format("Mon 2 Jan 15:04"), loc, req.User.Mention())}}, nil
 }
 
 // commit stores a change and then applies it.
@@ -550,7 +550,20 @@ func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Respons
 	if last.Author.ID != req.User.ID {
 		whose = last.Author.Mention() + "'s"
 	}
-	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("↩️ %s undid %s %s: %s", req.User.Mention(), whose, last.Kind, o.describe(req.Platform, last, loc))}}, nil
+	text := fmt.Sprintf("↩️ %s undid %s %s: %s.", req.User.Mention(), whose, last.Kind, o.describe(req.Platform, last, loc))
+	if last.Override != nil {
+		for _, s := range o.cfg.Schedules {
+			if s.ID != last.Override.Schedule {
+				continue
+			}
+			who := "nobody"
+			if person, ok := o.Who(s, o.clock.Now()); ok {
+				who = o.cfg.People.Mention(req.Platform, person)
+			}
+			text += fmt.Sprintf(" On call for *%s* now: %s.", s.ID, who)
+		}
+	}
+	return &bot.Response{InChannel: true, Message: bot.Message{Text: text}}, nil
 }
 
 func (o *OnCall) describe(p bot.Platform, c bot.OnCallChange, loc *time.Location) string {

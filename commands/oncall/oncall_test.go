@@ -93,7 +93,7 @@ func TestOverrideCoverUndoHistory(t *testing.T) {
 		t.Errorf("after the cover:\n%s", got)
 	}
 	// Bob's undo reverts his own override, not alice's later cover.
-	if got := e.do("bob", "/oncall undo"); !strings.Contains(got, "undid their override: @carol on *payments-primary*") {
+	if got := e.do("bob", "/oncall undo"); !strings.Contains(got, "undid their override: @carol on *payments-primary*") || !strings.Contains(got, "On call for *payments-primary* now: @bob.") {
 		t.Errorf("bob's undo: %s", got)
 	}
 	if got := e.do("bob", "/oncall undo"); !strings.Contains(got, "no on-call change left to undo") {
