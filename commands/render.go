@@ -84,7 +84,9 @@ func SummaryMessage(inc *bot.Incident, now time.Time) bot.Message {
 	if inc.Private {
 		fields = append(fields, bot.Field{Label: "Visibility", Value: "🔒 private"})
 	}
-	m := bot.Message{Title: title, Text: inc.Summary, Fields: fields, Context: "Updated " + bot.Stamp(inc.UpdatedAt) + " · /incident help"}
+	// Updated: when this rendering was made, so it moves whenever any part
+	// of the summary (the Paged block too) does.
+	m := bot.Message{Title: title, Text: inc.Summary, Fields: fields, Context: "Updated " + bot.Stamp(now) + " · /incident help"}
 	if inc.Status.Active() {
 		if inc.AcknowledgedAt.IsZero() {
 			m.Buttons = append(m.Buttons, bot.Button{ActionID: bot.ActionAcknowledge, Label: "Acknowledge", Value: inc.ID.String(), Style: bot.ButtonPrimary})

@@ -343,7 +343,9 @@ func RenderMessage(m bot.Message) string {
 		width = max(width, len([]rune(f.Label)))
 	}
 	for _, f := range m.Fields {
-		line(fmt.Sprintf("%-*s  %s", width+1, f.Label+":", f.Value))
+		// A value of several lines stays in its column.
+		value := strings.ReplaceAll(f.Value, "\n", "\n"+strings.Repeat(" ", width+3))
+		line(fmt.Sprintf("%-*s  %s", width+1, f.Label+":", value))
 	}
 	if len(m.Buttons) > 0 {
 		var bs []string

@@ -732,7 +732,14 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 	if err != nil || len(pages) == 0 {
 		return out
 	}
-	var lines []string
+	// One line per person paged, and one per acknowledgement, in time
+	// order across the incident's pages (a reopen starts another).
+	type entry struct {
+		at   time.Time
+		line string
+	}
+	var entries []entry
+	exhausted := false
 	for _, pg := range pages {
 		for _, pd := range pg.Paged {
 			var via []string
@@ -754,14 +761,22 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 			if len(via) == 0 {
 				how = "⚠️ no pager reaches them"
 			}
-			lines = append(lines, fmt.Sprintf("%s %s %s", p.cfg.People.Mention(inc.Platform, pd.Person), bot.Stamp(pd.At)[11:16], how))
+			entries = append(entries, entry{pd.At, fmt.Sprintf("%s %s %s", bot.Stamp(pd.At)[11:16], p.cfg.People.Mention(inc.Platform, pd.Person), how)})
 		}
 		switch pg.Status {
 		case bot.PageAcknowledged:
-			lines = append(lines, fmt.Sprintf("acknowledged by %s after %s", p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created))))
+			entries = append(entries, entry{pg.AckAt, fmt.Sprintf("%s acknowledged by %s after %s", bot.Stamp(pg.AckAt)[11:16], p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created)))})
 		case bot.PageExhausted:
-			lines = append(lines, "⚠️ nobody acknowledged")
+			exhausted = true
 		}
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int { return a.at.Compare(b.at) })
+	lines := make([]string, len(entries))
+	for i, e := range entries {
+		lines[i] = e.line
+	}
+	if exhausted {
+		lines = append(lines, "⚠️ nobody acknowledged")
 	}
 	if len(lines) == 0 {
 		return out
