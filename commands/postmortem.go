@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
@@ -111,7 +112,17 @@ var sevChange = regexp.MustCompile(`from (\S+) to \*(\S+)\*`)
 
 // draftLine is an event as a Markdown list entry.
 func draftLine(ev bot.Event) pmLine {
-	return pmLine{Time: ev.Time.UTC().Format("2006-01-02 15:04"), Who: who(ev.Actor), What: string(ev.Kind) + ": " + mdText(ev.Text, 500)}
+	return pmLine{Time: ev.Time.UTC().Format("2006-01-02 15:04"), Who: who(ev.Actor), What: mdText(kindAndText(ev), 500)}
+}
+
+// kindAndText is an event's line: its kind, then its text, unless the
+// text says the kind already ("declared: Declared SEV1" reads twice).
+func kindAndText(ev bot.Event) string {
+	words := strings.TrimLeftFunc(strings.ToLower(ev.Text), func(r rune) bool { return !unicode.IsLetter(r) })
+	if strings.HasPrefix(words, string(ev.Kind)) {
+		return ev.Text
+	}
+	return string(ev.Kind) + ": " + ev.Text
 }
 
 // plainName is a person's name for the plain-text log.

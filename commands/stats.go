@@ -218,7 +218,8 @@ func timelineLine(ev bot.Event) string {
 	if !ev.Actor.IsZero() {
 		who = ev.Actor.Mention() + " "
 	}
-	return fmt.Sprintf("`%s` %s%s%s: %s", ev.Time.UTC().Format("15:04"), mark, who, ev.Kind, text)
+	ev.Text = text
+	return fmt.Sprintf("`%s` %s%s%s", ev.Time.UTC().Format("15:04"), mark, who, kindAndText(ev))
 }
 
 // commands are the reporting commands under /incident.
