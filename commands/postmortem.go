@@ -112,8 +112,16 @@ var sevChange = regexp.MustCompile(`from (\S+) to \*(\S+)\*`)
 
 // draftLine is an event as a Markdown list entry.
 func draftLine(ev bot.Event) pmLine {
+	if ev.Kind != bot.EventMessage && ev.Kind != bot.EventFile {
+		// klaxon's own words mark emphasis the chat way (*SEV2*), which
+		// the draft would show escaped: drop it.
+		ev.Text = chatBold.ReplaceAllString(ev.Text, "$1")
+	}
 	return pmLine{Time: ev.Time.UTC().Format("2006-01-02 15:04"), Who: who(ev.Actor), What: mdText(kindAndText(ev), 500)}
 }
+
+// chatBold is chat emphasis: *word*.
+var chatBold = regexp.MustCompile(`\*([^*\n]+)\*`)
 
 // kindAndText is an event's line: its kind, then its text, unless the
 // text says the kind already ("declared: Declared SEV1" reads twice).
@@ -335,7 +343,11 @@ func logLine(buf []byte, ev bot.Event) []byte {
 	buf = append(buf, "  "...)
 	buf = appendPadded(buf, string(ev.Kind), 16)
 	buf = appendPadded(buf, plainName(ev.Actor), 16)
-	buf = append(buf, oneLine(ev.Text)...)
+	text := ev.Text
+	if strings.IndexByte(text, '<') >= 0 {
+		text = chatTokens.ReplaceAllString(text, "$1$2") // <@U1> reads @U1 in a file
+	}
+	buf = append(buf, oneLine(text)...)
 	return append(buf, '\n')
 }
 
