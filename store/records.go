@@ -117,6 +117,82 @@ type Dumper interface {
 	Load(ctx context.Context, records []Record) error
 }
 
+// A Loader writes dump records into one store. LoadRecord decodes each
+// record and hands it to the method of its kind: kinds a bot.Tx method
+// writes go through that method; the others come with the record's JSON,
+// for stores that keep it as the body.
+type Loader interface {
+	LoadCounter(c Counter) error
+	LoadIncident(inc *bot.Incident, body []byte) error
+	LoadEvent(ev *bot.Event, body []byte) error
+	LoadSeen(s Seen) error
+	LoadPage(p *bot.Page) error
+	LoadPageRef(r PageRef) error
+	LoadFollowUp(f *bot.FollowUp, body []byte) error
+	LoadHeartbeat(hb *bot.HeartbeatState, body []byte) error
+	LoadJob(j JobRecord) error
+
+	SetReminder(r bot.Reminder) error
+	PutPostmortem(incidentID uuid.UUID, markdown []byte) error
+	SetAlertIncident(key string, incidentID uuid.UUID) error
+	AddOnCallChange(c *bot.OnCallChange) error
+	SetCursor(key string, t time.Time) error
+	NameMessage(name string, ref bot.MessageRef) error
+}
+
+// LoadRecord decodes r and writes it through l.
+func LoadRecord(l Loader, r Record) error {
+	switch r.Kind {
+	case KindCounter:
+		return load(r, l.LoadCounter)
+	case KindIncident:
+		return loadBody(r, l.LoadIncident)
+	case KindEvent:
+		return loadBody(r, l.LoadEvent)
+	case KindSeen:
+		return load(r, l.LoadSeen)
+	case KindPage:
+		return loadBody(r, func(p *bot.Page, _ []byte) error { return l.LoadPage(p) })
+	case KindPageRef:
+		return load(r, l.LoadPageRef)
+	case KindReminder:
+		return load(r, l.SetReminder)
+	case KindFollowUp:
+		return loadBody(r, l.LoadFollowUp)
+	case KindPostmortem:
+		return load(r, func(pm Postmortem) error { return l.PutPostmortem(pm.IncidentID, pm.Markdown) })
+	case KindAlertKey:
+		return load(r, func(ak AlertKey) error { return l.SetAlertIncident(ak.Key, ak.IncidentID) })
+	case KindOnCall:
+		return loadBody(r, func(c *bot.OnCallChange, _ []byte) error { return l.AddOnCallChange(c) })
+	case KindCursor:
+		return load(r, func(c Cursor) error { return l.SetCursor(c.Key, c.At) })
+	case KindHeartbeat:
+		return loadBody(r, l.LoadHeartbeat)
+	case KindNamed:
+		return load(r, func(n Named) error { return l.NameMessage(n.Name, n.Ref) })
+	case KindJob:
+		return load(r, l.LoadJob)
+	}
+	return fmt.Errorf("unknown record kind %q", r.Kind)
+}
+
+func load[T any](r Record, fn func(T) error) error {
+	var v T
+	if err := json.Unmarshal(r.Value, &v); err != nil {
+		return err
+	}
+	return fn(v)
+}
+
+func loadBody[T any](r Record, fn func(*T, []byte) error) error {
+	v := new(T)
+	if err := json.Unmarshal(r.Value, v); err != nil {
+		return err
+	}
+	return fn(v, r.Value)
+}
+
 // Tally is what a dump holds: records per kind, and a digest of them all
 // (sorted, so the order a store dumps in does not matter).
 type Tally struct {

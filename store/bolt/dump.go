@@ -144,9 +144,9 @@ func (s *Store) Load(ctx context.Context, records []store.Record) error {
 		if k, _ := tx.Bucket(bucketIncidents).Cursor().First(); k != nil {
 			return fmt.Errorf("the destination is not empty")
 		}
-		t := txn{tx}
+		l := loader{txn{tx}}
 		for _, r := range records {
-			if err := loadRecord(t, r); err != nil {
+			if err := store.LoadRecord(l, r); err != nil {
 				return fmt.Errorf("%s: %w", r.Kind, err)
 			}
 		}
@@ -154,141 +154,82 @@ func (s *Store) Load(ctx context.Context, records []store.Record) error {
 	})
 }
 
-func loadRecord(t txn, r store.Record) error {
-	tx := t.tx
-	switch r.Kind {
-	case store.KindCounter:
-		var c store.Counter
-		if err := json.Unmarshal(r.Value, &c); err != nil {
-			return err
-		}
-		b := map[string][]byte{"incident": bucketIncidents, "followup": bucketFollowUps, "job": bucketJobs}[c.Name]
-		if b == nil {
-			return fmt.Errorf("unknown counter %q", c.Name)
-		}
-		return tx.Bucket(b).SetSequence(uint64(c.N))
-	case store.KindIncident:
-		var inc bot.Incident
-		if err := json.Unmarshal(r.Value, &inc); err != nil {
-			return err
-		}
-		return putIncident(tx, &inc, nil)
-	case store.KindEvent:
-		var ev bot.Event
-		if err := json.Unmarshal(r.Value, &ev); err != nil {
-			return err
-		}
-		tl, err := tx.Bucket(bucketTimeline).CreateBucketIfNotExists(ev.IncidentID[:])
-		if err != nil {
-			return err
-		}
-		if ev.Seq > tl.Sequence() {
-			if err := tl.SetSequence(ev.Seq); err != nil {
-				return err
-			}
-		}
-		return tl.Put(u64(ev.Seq), r.Value)
-	case store.KindSeen:
-		var sn store.Seen
-		if err := json.Unmarshal(r.Value, &sn); err != nil {
-			return err
-		}
-		v := append(append([]byte(nil), sn.IncidentID[:]...), u64(sn.Seq)...)
-		v = binary.BigEndian.AppendUint64(v, uint64(sn.At.UnixNano()))
-		return tx.Bucket(bucketSeen).Put([]byte(sn.SourceID), v)
-	case store.KindPage:
-		var p bot.Page
-		if err := json.Unmarshal(r.Value, &p); err != nil {
-			return err
-		}
-		return putPage(tx, &p)
-	case store.KindPageRef:
-		var pr store.PageRef
-		if err := json.Unmarshal(r.Value, &pr); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketPageRefs).Put([]byte(pr.Ref), pr.PageID[:])
-	case store.KindReminder:
-		var rm bot.Reminder
-		if err := json.Unmarshal(r.Value, &rm); err != nil {
-			return err
-		}
-		return t.SetReminder(rm)
-	case store.KindFollowUp:
-		var f bot.FollowUp
-		if err := json.Unmarshal(r.Value, &f); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketFollowUps).Put(u64(uint64(f.Number)), r.Value)
-	case store.KindPostmortem:
-		var pm store.Postmortem
-		if err := json.Unmarshal(r.Value, &pm); err != nil {
-			return err
-		}
-		return t.PutPostmortem(pm.IncidentID, pm.Markdown)
-	case store.KindAlertKey:
-		var ak store.AlertKey
-		if err := json.Unmarshal(r.Value, &ak); err != nil {
-			return err
-		}
-		return t.SetAlertIncident(ak.Key, ak.IncidentID)
-	case store.KindOnCall:
-		var c bot.OnCallChange
-		if err := json.Unmarshal(r.Value, &c); err != nil {
-			return err
-		}
-		return t.AddOnCallChange(&c)
-	case store.KindCursor:
-		var c store.Cursor
-		if err := json.Unmarshal(r.Value, &c); err != nil {
-			return err
-		}
-		return t.SetCursor(c.Key, c.At)
-	case store.KindHeartbeat:
-		var hb bot.HeartbeatState
-		if err := json.Unmarshal(r.Value, &hb); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketHeartbeats).Put([]byte(hb.Name), r.Value); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketHeartbeatsDue).Put(timeKey(hb.Due, []byte(hb.Name)), nil)
-	case store.KindNamed:
-		var n store.Named
-		if err := json.Unmarshal(r.Value, &n); err != nil {
-			return err
-		}
-		return t.NameMessage(n.Name, n.Ref)
-	case store.KindJob:
-		var jr store.JobRecord
-		if err := json.Unmarshal(r.Value, &jr); err != nil {
-			return err
-		}
-		j := jr.Job
-		if err := putJob(tx, &j); err != nil {
-			return err
-		}
-		if j.Status == bot.JobPending && j.Coalesces() {
-			if err := tx.Bucket(bucketJobsCoalesce).Put(coalesceKey(j), []byte(j.Key)); err != nil {
-				return err
-			}
-		}
-		if jr.Wanted {
-			if err := markWanted(tx, []byte(j.Key)); err != nil {
-				return err
-			}
-		}
-		if j.Op == bot.OpCreateChannel && j.Status == bot.JobPending && !j.Started.IsZero() {
-			if err := tx.Bucket(bucketJobsCreating).Put([]byte(j.Key), creatingValue(&j)); err != nil {
-				return err
-			}
-		}
-		// Jobs load in key order, so the first pending one of a queue is
-		// its head.
-		if head, ok := firstPending(tx, j.Queue); ok && head.Key == j.Key {
-			return tx.Bucket(bucketJobsDue).Put(dueKey(&j), []byte(j.Destination()))
-		}
-		return nil
+// loader writes dump records into bbolt, rebuilding the indexes a bot.Tx
+// method would; the kinds a bot.Tx method writes go through txn.
+type loader struct{ txn }
+
+var _ store.Loader = loader{}
+
+func (l loader) LoadCounter(c store.Counter) error {
+	b := map[string][]byte{"incident": bucketIncidents, "followup": bucketFollowUps, "job": bucketJobs}[c.Name]
+	if b == nil {
+		return fmt.Errorf("unknown counter %q", c.Name)
 	}
-	return fmt.Errorf("unknown record kind %q", r.Kind)
+	return l.tx.Bucket(b).SetSequence(uint64(c.N))
+}
+
+func (l loader) LoadIncident(inc *bot.Incident, _ []byte) error { return putIncident(l.tx, inc, nil) }
+
+func (l loader) LoadEvent(ev *bot.Event, body []byte) error {
+	tl, err := l.tx.Bucket(bucketTimeline).CreateBucketIfNotExists(ev.IncidentID[:])
+	if err != nil {
+		return err
+	}
+	if ev.Seq > tl.Sequence() {
+		if err := tl.SetSequence(ev.Seq); err != nil {
+			return err
+		}
+	}
+	return tl.Put(u64(ev.Seq), body)
+}
+
+func (l loader) LoadSeen(sn store.Seen) error {
+	v := append(append([]byte(nil), sn.IncidentID[:]...), u64(sn.Seq)...)
+	v = binary.BigEndian.AppendUint64(v, uint64(sn.At.UnixNano()))
+	return l.tx.Bucket(bucketSeen).Put([]byte(sn.SourceID), v)
+}
+
+func (l loader) LoadPage(p *bot.Page) error { return putPage(l.tx, p) }
+
+func (l loader) LoadPageRef(pr store.PageRef) error {
+	return l.tx.Bucket(bucketPageRefs).Put([]byte(pr.Ref), pr.PageID[:])
+}
+
+func (l loader) LoadFollowUp(f *bot.FollowUp, body []byte) error {
+	return l.tx.Bucket(bucketFollowUps).Put(u64(uint64(f.Number)), body)
+}
+
+func (l loader) LoadHeartbeat(hb *bot.HeartbeatState, body []byte) error {
+	if err := l.tx.Bucket(bucketHeartbeats).Put([]byte(hb.Name), body); err != nil {
+		return err
+	}
+	return l.tx.Bucket(bucketHeartbeatsDue).Put(timeKey(hb.Due, []byte(hb.Name)), nil)
+}
+
+func (l loader) LoadJob(jr store.JobRecord) error {
+	tx, j := l.tx, jr.Job
+	if err := putJob(tx, &j); err != nil {
+		return err
+	}
+	if j.Status == bot.JobPending && j.Coalesces() {
+		if err := tx.Bucket(bucketJobsCoalesce).Put(coalesceKey(j), []byte(j.Key)); err != nil {
+			return err
+		}
+	}
+	if jr.Wanted {
+		if err := markWanted(tx, []byte(j.Key)); err != nil {
+			return err
+		}
+	}
+	if j.Op == bot.OpCreateChannel && j.Status == bot.JobPending && !j.Started.IsZero() {
+		if err := tx.Bucket(bucketJobsCreating).Put([]byte(j.Key), creatingValue(&j)); err != nil {
+			return err
+		}
+	}
+	// Jobs load in key order, so the first pending one of a queue is its
+	// head.
+	if head, ok := firstPending(tx, j.Queue); ok && head.Key == j.Key {
+		return tx.Bucket(bucketJobsDue).Put(dueKey(&j), []byte(j.Destination()))
+	}
+	return nil
 }

@@ -166,13 +166,13 @@ func (s *Store) Load(ctx context.Context, records []store.Record) error {
 		if n > 0 {
 			return fmt.Errorf("the destination is not empty")
 		}
-		queues := map[string]bool{}
+		l := loader{t, map[string]bool{}}
 		for _, r := range records {
-			if err := t.load(r, queues); err != nil {
+			if err := store.LoadRecord(l, r); err != nil {
 				return fmt.Errorf("%s: %w", r.Kind, err)
 			}
 		}
-		for q := range queues {
+		for q := range l.queues {
 			if err := t.head(q); err != nil {
 				return err
 			}
@@ -181,118 +181,70 @@ func (s *Store) Load(ctx context.Context, records []store.Record) error {
 	})
 }
 
-func (t txn) load(r store.Record, queues map[string]bool) error {
-	exec := func(sql string, args ...any) error { _, err := t.tx.Exec(t.ctx, sql, args...); return err }
-	switch r.Kind {
-	case store.KindCounter:
-		var c store.Counter
-		if err := json.Unmarshal(r.Value, &c); err != nil {
-			return err
-		}
-		return exec(`INSERT INTO counters (name, n) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET n = excluded.n`, c.Name, c.N)
-	case store.KindIncident:
-		var inc bot.Incident
-		if err := json.Unmarshal(r.Value, &inc); err != nil {
-			return err
-		}
-		return exec(`INSERT INTO incidents (id, number, platform, channel, active, body) VALUES ($1, $2, $3, $4, $5, $6)`,
-			inc.ID, inc.Number, string(inc.Platform), inc.Channel.ID, inc.Status.Active(), r.Value)
-	case store.KindEvent:
-		var ev bot.Event
-		if err := json.Unmarshal(r.Value, &ev); err != nil {
-			return err
-		}
-		if err := exec(`INSERT INTO events (incident_id, seq, body) VALUES ($1, $2, $3)`, ev.IncidentID, int64(ev.Seq), r.Value); err != nil {
-			return err
-		}
-		return exec(`UPDATE incidents SET last_seq = greatest(last_seq, $2) WHERE id = $1`, ev.IncidentID, int64(ev.Seq))
-	case store.KindSeen:
-		var sn store.Seen
-		if err := json.Unmarshal(r.Value, &sn); err != nil {
-			return err
-		}
-		return exec(`INSERT INTO seen (source_id, incident_id, seq, at) VALUES ($1, $2, $3, $4)`, sn.SourceID, sn.IncidentID, int64(sn.Seq), sn.At.UnixNano())
-	case store.KindPage:
-		var p bot.Page
-		if err := json.Unmarshal(r.Value, &p); err != nil {
-			return err
-		}
-		return t.PutPage(&p)
-	case store.KindPageRef:
-		var pr store.PageRef
-		if err := json.Unmarshal(r.Value, &pr); err != nil {
-			return err
-		}
-		return exec(`INSERT INTO page_refs (ref, page_id) VALUES ($1, $2)`, pr.Ref, pr.PageID)
-	case store.KindReminder:
-		var rm bot.Reminder
-		if err := json.Unmarshal(r.Value, &rm); err != nil {
-			return err
-		}
-		return t.SetReminder(rm)
-	case store.KindFollowUp:
-		var f bot.FollowUp
-		if err := json.Unmarshal(r.Value, &f); err != nil {
-			return err
-		}
-		return exec(`INSERT INTO followups (number, body) VALUES ($1, $2)`, f.Number, r.Value)
-	case store.KindPostmortem:
-		var pm store.Postmortem
-		if err := json.Unmarshal(r.Value, &pm); err != nil {
-			return err
-		}
-		return t.PutPostmortem(pm.IncidentID, pm.Markdown)
-	case store.KindAlertKey:
-		var ak store.AlertKey
-		if err := json.Unmarshal(r.Value, &ak); err != nil {
-			return err
-		}
-		return t.SetAlertIncident(ak.Key, ak.IncidentID)
-	case store.KindOnCall:
-		var c bot.OnCallChange
-		if err := json.Unmarshal(r.Value, &c); err != nil {
-			return err
-		}
-		return t.AddOnCallChange(&c)
-	case store.KindCursor:
-		var c store.Cursor
-		if err := json.Unmarshal(r.Value, &c); err != nil {
-			return err
-		}
-		return t.SetCursor(c.Key, c.At)
-	case store.KindHeartbeat:
-		var hb bot.HeartbeatState
-		if err := json.Unmarshal(r.Value, &hb); err != nil {
-			return err
-		}
-		return exec(`INSERT INTO heartbeats (name, due, body) VALUES ($1, $2, $3)`, hb.Name, hb.Due.UnixNano(), r.Value)
-	case store.KindNamed:
-		var n store.Named
-		if err := json.Unmarshal(r.Value, &n); err != nil {
-			return err
-		}
-		return t.NameMessage(n.Name, n.Ref)
-	case store.KindJob:
-		var jr store.JobRecord
-		if err := json.Unmarshal(r.Value, &jr); err != nil {
-			return err
-		}
-		j := jr.Job
-		if err := t.putJob(&j); err != nil {
-			return err
-		}
-		if j.Status == bot.JobPending && j.Coalesces() {
-			if err := exec(`INSERT INTO jobs_coalesce (ckey, key) VALUES ($1, $2)`, coalesceKey(j), j.Key); err != nil {
-				return err
-			}
-		}
-		if jr.Wanted {
-			if err := exec(`INSERT INTO jobs_wanted (key) VALUES ($1)`, j.Key); err != nil {
-				return err
-			}
-		}
-		queues[j.Queue] = true
-		return nil
+// loader writes dump records into PostgreSQL; the kinds a bot.Tx method
+// writes go through txn. It notes each job's queue, so Load can set the
+// queues' heads once every job is in.
+type loader struct {
+	txn
+	queues map[string]bool
+}
+
+var _ store.Loader = loader{}
+
+func (l loader) exec(sql string, args ...any) error {
+	_, err := l.tx.Exec(l.ctx, sql, args...)
+	return err
+}
+
+func (l loader) LoadCounter(c store.Counter) error {
+	return l.exec(`INSERT INTO counters (name, n) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET n = excluded.n`, c.Name, c.N)
+}
+
+func (l loader) LoadIncident(inc *bot.Incident, body []byte) error {
+	return l.exec(`INSERT INTO incidents (id, number, platform, channel, active, body) VALUES ($1, $2, $3, $4, $5, $6)`,
+		inc.ID, inc.Number, string(inc.Platform), inc.Channel.ID, inc.Status.Active(), body)
+}
+
+func (l loader) LoadEvent(ev *bot.Event, body []byte) error {
+	if err := l.exec(`INSERT INTO events (incident_id, seq, body) VALUES ($1, $2, $3)`, ev.IncidentID, int64(ev.Seq), body); err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown record kind %q", r.Kind)
+	return l.exec(`UPDATE incidents SET last_seq = greatest(last_seq, $2) WHERE id = $1`, ev.IncidentID, int64(ev.Seq))
+}
+
+func (l loader) LoadSeen(sn store.Seen) error {
+	return l.exec(`INSERT INTO seen (source_id, incident_id, seq, at) VALUES ($1, $2, $3, $4)`, sn.SourceID, sn.IncidentID, int64(sn.Seq), sn.At.UnixNano())
+}
+
+func (l loader) LoadPage(p *bot.Page) error { return l.PutPage(p) }
+
+func (l loader) LoadPageRef(pr store.PageRef) error {
+	return l.exec(`INSERT INTO page_refs (ref, page_id) VALUES ($1, $2)`, pr.Ref, pr.PageID)
+}
+
+func (l loader) LoadFollowUp(f *bot.FollowUp, body []byte) error {
+	return l.exec(`INSERT INTO followups (number, body) VALUES ($1, $2)`, f.Number, body)
+}
+
+func (l loader) LoadHeartbeat(hb *bot.HeartbeatState, body []byte) error {
+	return l.exec(`INSERT INTO heartbeats (name, due, body) VALUES ($1, $2, $3)`, hb.Name, hb.Due.UnixNano(), body)
+}
+
+func (l loader) LoadJob(jr store.JobRecord) error {
+	j := jr.Job
+	if err := l.putJob(&j); err != nil {
+		return err
+	}
+	if j.Status == bot.JobPending && j.Coalesces() {
+		if err := l.exec(`INSERT INTO jobs_coalesce (ckey, key) VALUES ($1, $2)`, coalesceKey(j), j.Key); err != nil {
+			return err
+		}
+	}
+	if jr.Wanted {
+		if err := l.exec(`INSERT INTO jobs_wanted (key) VALUES ($1)`, j.Key); err != nil {
+			return err
+		}
+	}
+	l.queues[j.Queue] = true
+	return nil
 }
