@@ -1,5 +1,7 @@
 package store
 
+import "fmt"
+
 // GroupCommit is a store's committer: it takes the first write waiting on
 // writes and every other one waiting then (up to max), hands them to
 // commit together, and again, until closing is closed. A lone writer waits
@@ -24,4 +26,57 @@ func GroupCommit[W any](writes <-chan W, closing <-chan struct{}, max int, commi
 		}
 		commit(group)
 	}
+}
+
+// A Write is one caller's function, to run inside a transaction (a T) it
+// may share with other callers'. Its outcome arrives on Done.
+type Write[T any] struct {
+	Fn   func(T) error
+	Done chan error
+}
+
+// NewWrite wraps fn for a store's committer.
+func NewWrite[T any](fn func(T) error) Write[T] {
+	return Write[T]{Fn: fn, Done: make(chan error, 1)}
+}
+
+// CommitGroup runs group's functions in one transaction: inTx opens one,
+// runs run in it and commits unless run fails. A function that fails (or
+// panics) gets its error, and the others run again in a new transaction
+// without it; once they commit, or the commit itself fails, each of them
+// gets that outcome. A function must therefore be safe to re-run.
+func CommitGroup[T any](group []Write[T], inTx func(run func(T) error) error) {
+	for len(group) > 0 {
+		failed, ferr := -1, error(nil)
+		err := inTx(func(tx T) error {
+			for i, w := range group {
+				if err := safely(w.Fn, tx); err != nil {
+					failed, ferr = i, err
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			// Committed (err == nil) or the commit itself failed: either
+			// way every function shares the outcome.
+			for _, w := range group {
+				w.Done <- err
+			}
+			return
+		}
+		group[failed].Done <- ferr
+		group = append(group[:failed:failed], group[failed+1:]...)
+	}
+}
+
+// safely runs fn, turning a panic into an error so one bad write cannot
+// stop the committer.
+func safely[T any](fn func(T) error, tx T) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: write panicked: %v", p)
+		}
+	}()
+	return fn(tx)
 }

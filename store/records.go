@@ -186,11 +186,7 @@ func load[T any](r Record, fn func(T) error) error {
 }
 
 func loadBody[T any](r Record, fn func(*T, []byte) error) error {
-	v := new(T)
-	if err := json.Unmarshal(r.Value, v); err != nil {
-		return err
-	}
-	return fn(v, r.Value)
+	return load(r, func(v T) error { return fn(&v, r.Value) })
 }
 
 // Tally is what a dump holds: records per kind, and a digest of them all

@@ -47,10 +47,7 @@ type Store struct {
 }
 
 // A write is one caller's function, run inside a shared transaction.
-type write struct {
-	fn   func(bot.Tx) error
-	done chan error
-}
+type write = store.Write[bot.Tx]
 
 var _ store.Backend = (*Store)(nil)
 
@@ -144,10 +141,10 @@ func (s *Store) Backup(io.Writer) (int64, error) {
 // lock one by one. If a function fails, its caller gets the error and the
 // others run again without it, so fn must be safe to re-run.
 func (s *Store) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
-	w := write{fn: fn, done: make(chan error, 1)}
+	w := store.NewWrite(fn)
 	select {
 	case s.writes <- w:
-		return <-w.done
+		return <-w.Done
 	case <-s.closing:
 		return errors.New("store: closed")
 	case <-ctx.Done():
@@ -171,20 +168,17 @@ var beginWrite = fmt.Sprintf("BEGIN; SELECT pg_advisory_xact_lock(%d)", int64(wr
 // answer fails the writes instead of holding them for ever.
 const writeTimeout = 30 * time.Second
 
-// commit runs group in one transaction, dropping and reporting failed
-// functions until the rest commit or the commit itself fails.
+// commit runs group in one transaction (see store.CommitGroup), bounded
+// by writeTimeout.
 func (s *Store) commit(group []write) {
-	for len(group) > 0 {
-		failed, ferr := -1, error(nil)
+	store.CommitGroup(group, func(run func(bot.Tx) error) error {
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		defer cancel()
 		// BEGIN and the write lock go in one round trip.
-		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: beginWrite}, func(tx pgx.Tx) error {
+		return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: beginWrite}, func(tx pgx.Tx) error {
 			t := txn{ctx: ctx, tx: tx, due: new(bool)}
-			for i, w := range group {
-				if err := safely(w.fn, t); err != nil {
-					failed, ferr = i, err
-					return err
-				}
+			if err := run(t); err != nil {
+				return err
 			}
 			if *t.due {
 				// Delivered on commit, to the leader's Listen: a page or a
@@ -194,27 +188,7 @@ func (s *Store) commit(group []write) {
 			}
 			return nil
 		})
-		cancel()
-		if failed < 0 {
-			for _, w := range group {
-				w.done <- err
-			}
-			return
-		}
-		group[failed].done <- ferr
-		group = append(group[:failed:failed], group[failed+1:]...)
-	}
-}
-
-// safely runs fn, turning a panic into an error so one bad write cannot
-// stop the committer.
-func safely(fn func(bot.Tx) error, t txn) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("store: write panicked: %v", p)
-		}
-	}()
-	return fn(t)
+	})
 }
 
 // dueChannel is the LISTEN/NOTIFY channel that says something may be due.
