@@ -27,6 +27,24 @@ func (s Status) Active() bool {
 	return s == StatusOpen || s == StatusAcknowledged || s == StatusMitigated
 }
 
+// Emoji is the status's one emoji, used wherever klaxon shows the status
+// or announces the change to it (see the README's message style).
+func (s Status) Emoji() string {
+	switch s {
+	case StatusOpen:
+		return "🚨"
+	case StatusAcknowledged:
+		return "👀"
+	case StatusMitigated:
+		return "🩹"
+	case StatusResolved:
+		return "✅"
+	case StatusClosed:
+		return "⚫"
+	}
+	return "❔"
+}
+
 // ChannelRef names a chat channel on the incident's platform.
 type ChannelRef struct {
 	ID   string `json:"id"`

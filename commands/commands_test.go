@@ -427,7 +427,7 @@ func TestLifecycleInTheChannel(t *testing.T) {
 		t.Errorf("the pinned summary was not kept current:\n%s", summary)
 	}
 	posts := strings.Join(e.console.Messages(ch), "\n")
-	for _, want := range []string{"@bob acknowledged INC-1 after 10m", "raised the severity from SEV2 to *SEV1*", "made @carol the comms", "✅ resolved INC-1 after 1h: rolled back the LB config"} {
+	for _, want := range []string{"@bob 👀 acknowledged INC-1 after 10m", "raised the severity from SEV2 to *SEV1*", "made @carol the comms", "✅ resolved INC-1 after 1h: rolled back the LB config"} {
 		if !strings.Contains(posts, want) {
 			t.Errorf("channel lacks notice %q", want)
 		}

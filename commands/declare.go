@@ -373,7 +373,7 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	if !in.DetectedAt.IsZero() && in.DetectedAt.Before(now) && in.DetectedAt.After(now.Add(-maxDetectionLead)) {
 		inc.DetectedAt = in.DetectedAt
 	}
-	declared := bot.NewEvent(bot.EventDeclared, in.DeclaredBy, now, fmt.Sprintf("Declared %s: %s", sev.Name, inc.Title))
+	declared := bot.NewEvent(bot.EventDeclared, in.DeclaredBy, now, fmt.Sprintf("%s declared %s: %s", inc.Status.Emoji(), sev.Name, inc.Title))
 	declared.Ref = in.Source
 	events := []bot.Event{declared}
 	commander := in.Commander

@@ -250,7 +250,7 @@ func ackChange(by bot.User) change {
 		if err := inc.Acknowledge(by, at); err != nil {
 			return "", "", err
 		}
-		return bot.EventAcknowledged, fmt.Sprintf("acknowledged %s after %s", inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt))), nil
+		return bot.EventAcknowledged, fmt.Sprintf("%s acknowledged %s after %s", inc.Status.Emoji(), inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt))), nil
 	}}
 }
 
@@ -259,7 +259,7 @@ func mitigateChange() change {
 		if err := inc.Mitigate(at); err != nil {
 			return "", "", err
 		}
-		return bot.EventMitigated, fmt.Sprintf("marked %s *mitigated* after %s", inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt))), nil
+		return bot.EventMitigated, fmt.Sprintf("%s mitigated %s after %s", inc.Status.Emoji(), inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt))), nil
 	}}
 }
 
@@ -268,7 +268,7 @@ func resolveChange(summary string) change {
 		if err := inc.Resolve(at, summary); err != nil {
 			return "", "", err
 		}
-		text := fmt.Sprintf("✅ resolved %s after %s", inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt)))
+		text := fmt.Sprintf("%s resolved %s after %s", inc.Status.Emoji(), inc.Key(), bot.Duration(at.Sub(inc.DeclaredAt)))
 		if summary != "" {
 			text += ": " + summary
 		}
@@ -286,7 +286,7 @@ func reopenChange(reason string) change {
 		if err := inc.Reopen(at); err != nil {
 			return "", "", err
 		}
-		text := fmt.Sprintf("🚨 reopened %s", inc.Key())
+		text := fmt.Sprintf("%s reopened %s", inc.Status.Emoji(), inc.Key())
 		if reason != "" {
 			text += ": " + reason
 		}
@@ -299,7 +299,7 @@ func closeChange() change {
 		if err := inc.Close(at); err != nil {
 			return "", "", err
 		}
-		return bot.EventClosed, fmt.Sprintf("closed %s", inc.Key()), nil
+		return bot.EventClosed, fmt.Sprintf("%s closed %s", inc.Status.Emoji(), inc.Key()), nil
 	}}
 }
 

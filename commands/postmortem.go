@@ -124,7 +124,7 @@ func draftLine(ev bot.Event) pmLine {
 var chatBold = regexp.MustCompile(`\*([^*\n]+)\*`)
 
 // kindAndText is an event's line: its kind, then its text, unless the
-// text says the kind already ("declared: Declared SEV1" reads twice).
+// text says the kind already ("declared: 🚨 declared SEV1" reads twice).
 func kindAndText(ev bot.Event) string {
 	words := strings.TrimLeftFunc(strings.ToLower(ev.Text), func(r rune) bool { return !unicode.IsLetter(r) })
 	if strings.HasPrefix(words, string(ev.Kind)) {

@@ -25,15 +25,15 @@ func SeverityIcon(s bot.Severity) string {
 func statusText(inc *bot.Incident) string {
 	switch inc.Status {
 	case bot.StatusOpen:
-		return "🚨 Open — not acknowledged yet"
+		return bot.StatusOpen.Emoji() + " Open — not acknowledged yet"
 	case bot.StatusAcknowledged:
-		return "👀 Acknowledged — being worked on"
+		return bot.StatusAcknowledged.Emoji() + " Acknowledged — being worked on"
 	case bot.StatusMitigated:
-		return "🩹 Mitigated — impact stopped"
+		return bot.StatusMitigated.Emoji() + " Mitigated — impact stopped"
 	case bot.StatusResolved:
-		return "✅ Resolved"
+		return bot.StatusResolved.Emoji() + " Resolved"
 	case bot.StatusClosed:
-		return "⚫ Closed"
+		return bot.StatusClosed.Emoji() + " Closed"
 	}
 	return string(inc.Status)
 }

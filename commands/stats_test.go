@@ -65,7 +65,7 @@ func TestTimelineAndStatsCommands(t *testing.T) {
 	e.mux.Activity(ctx(), bot.Activity{Platform: bot.PlatformConsole, Channel: bot.ChannelRef{ID: ch}, User: bot.User{ID: "bob"},
 		Kind: bot.EventMessage, Text: "primary gone | `rm -rf`", SourceID: "m1", Time: e.clock.Now()})
 	key := e.do("alice", ch, "/incident timeline")
-	if !strings.Contains(key, "INC-1 key events") || !strings.Contains(key, "@alice Declared SEV2: DB down") || !strings.Contains(key, "📌 @alice note: failover started") || strings.Contains(key, "primary gone") {
+	if !strings.Contains(key, "INC-1 key events") || !strings.Contains(key, "@alice 🚨 declared SEV2: DB down") || !strings.Contains(key, "📌 @alice note: failover started") || strings.Contains(key, "primary gone") {
 		t.Errorf("key events:\n%s", key)
 	}
 	all := e.do("alice", ch, "/incident timeline all")

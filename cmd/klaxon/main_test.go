@@ -297,7 +297,7 @@ func TestConsolePostmortemEndToEnd(t *testing.T) {
 		"# INC-1: Checkout is down",
 		"reaction: the LB health checks fail since the 03:10 deploy", // the 📌 key event
 		"followup: Add a canary for the LB config",
-		"Declared SEV1: Checkout is down",
+		"🚨 declared SEV1: Checkout is down",
 		"✅ resolved INC-1 after",
 		"## Resolution\n\nrolled back the deploy",
 		"- [ ] F-1: Add a canary for the LB config (owner @bob) (due 2099-12-01)",
