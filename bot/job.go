@@ -86,6 +86,10 @@ type Job struct {
 	// Report marks a post that reports another job's failure; its own
 	// failure is only logged.
 	Report bool `json:"report,omitempty"`
+	// ReportTo is the channel where a refusal of a job about no incident
+	// is reported (an incident's jobs report in its channel); empty: the
+	// refusal is only logged.
+	ReportTo string `json:"report_to,omitempty"`
 	// Group is the chat group an OpSetGroup keeps: a Slack user group's
 	// handle, a Discord role's id.
 	Group string `json:"group,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -65,10 +66,27 @@ func (o *chatJobs) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then
 }
 
 // report says once, in the incident's channel where there is one, that a
-// chat job was refused for good, with the platform's error.
+// chat job was refused for good, with the platform's error. A job about no
+// incident (a handoff notice, a reminder) reports in its ReportTo channel,
+// quoting what it would have said, so the news still reaches someone.
 func (o *chatJobs) report(j bot.Job, err error) outbox.Then {
-	if j.Report || j.IncidentID == uuid.Nil || j.Op == bot.OpCreateChannel {
+	if j.Report || j.Op == bot.OpCreateChannel {
 		return nil
+	}
+	now := o.c.clock.Now()
+	if j.IncidentID == uuid.Nil {
+		if j.ReportTo == "" || j.ReportTo == j.Channel {
+			return nil
+		}
+		text := fmt.Sprintf("⚠️ klaxon could not %s: %s", describeWhere(j), bot.ErrorMessage(err))
+		if j.Message.Text != "" {
+			text += "\nIt said:\n> " + strings.ReplaceAll(j.Message.Text, "\n", "\n> ")
+		}
+		return func(tx bot.Tx, _ bot.Job) error {
+			r := bot.ChatJob(j.Platform, "channel:"+j.ReportTo, bot.OpPost, now)
+			r.Channel, r.Report, r.Message = j.ReportTo, true, bot.Message{Text: text}
+			return tx.Enqueue(r)
+		}
 	}
 	return func(tx bot.Tx, _ bot.Job) error {
 		inc, err2 := tx.Incident(j.IncidentID)
@@ -77,8 +95,20 @@ func (o *chatJobs) report(j bot.Job, err error) outbox.Then {
 		}
 		return tx.Enqueue(bot.Job{Queue: j.Queue, Platform: j.Platform, Op: bot.OpPost, IncidentID: j.IncidentID, Report: true,
 			Message:     bot.Message{Text: fmt.Sprintf("⚠️ klaxon could not %s: %s", describe(j), bot.ErrorMessage(err))},
-			NextAttempt: o.c.clock.Now(), Created: o.c.clock.Now()})
+			NextAttempt: now, Created: now})
 	}
+}
+
+// describeWhere is describe with the job's destination, for a report
+// posted elsewhere.
+func describeWhere(j bot.Job) string {
+	switch {
+	case j.Op == bot.OpDM && len(j.Users) > 0:
+		return "send a direct message to " + bot.User{ID: j.Users[0]}.Mention()
+	case j.Channel != "":
+		return describe(j) + " in " + bot.ChannelRef{ID: j.Channel}.Mention()
+	}
+	return describe(j)
 }
 
 func describe(j bot.Job) string {

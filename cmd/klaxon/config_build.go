@@ -306,7 +306,7 @@ func (c *Config) groupNames(p bot.Platform) []string {
 
 // handoffs says where each schedule announces its handoffs.
 func (c *Config) handoffs() map[string]oncall.HandoffNotice {
-	platform := c.platform()
+	platform, announce := c.platform(), c.announceChannels()
 	out := map[string]oncall.HandoffNotice{}
 	for _, s := range c.Schedules {
 		if s.HandoffChannel == "" && s.HandoffReminder == 0 {
@@ -316,7 +316,7 @@ func (c *Config) handoffs() map[string]oncall.HandoffNotice {
 		if s.HandoffPlatform != "" {
 			p = bot.Platform(s.HandoffPlatform)
 		}
-		out[s.ID] = oncall.HandoffNotice{Platform: p, Channel: s.HandoffChannel, Remind: s.HandoffReminder}
+		out[s.ID] = oncall.HandoffNotice{Platform: p, Channel: s.HandoffChannel, Remind: s.HandoffReminder, ReportTo: announce[p]}
 	}
 	return out
 }

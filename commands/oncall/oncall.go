@@ -48,6 +48,10 @@ type HandoffNotice struct {
 	Platform bot.Platform
 	Channel  string        // "" means no announcement in a channel
 	Remind   time.Duration // DM the incoming person this long before; 0: no DM
+	// ReportTo is where a notice the platform refuses for good (a channel
+	// that does not exist, a person it cannot DM) is reported, with its
+	// text: the platform's announcement channel. Empty: only logged.
+	ReportTo string
 }
 
 // OnCall answers who is on call and records overrides, covers and undos.

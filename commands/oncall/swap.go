@@ -340,7 +340,7 @@ func (o *handoffs) announce(n HandoffNotice, s *bot.Schedule, from, now time.Tim
 		text := fmt.Sprintf("📟 *%s* %s: %s hands over to %s until %s.", s.ID, s.Role, prev, o.oc.cfg.People.Mention(n.Platform, sh.Person),
 			end.In(s.Location).Format(stamp+" MST"))
 		j := bot.ChatJob(n.Platform, "channel:"+n.Channel, bot.OpPost, now)
-		j.Channel, j.Message = n.Channel, bot.Message{Text: text}
+		j.Channel, j.Message, j.ReportTo = n.Channel, bot.Message{Text: text}, n.ReportTo
 		jobs = append(jobs, j)
 	}
 	return jobs
@@ -386,7 +386,7 @@ func (o *handoffs) remind(n HandoffNotice, s *bot.Schedule, from, now time.Time)
 		text := fmt.Sprintf("📟 Heads-up: you are on call for *%s* (%s) from %s until %s (%s).", s.ID, s.Role,
 			start.In(loc).Format(stamp), end.In(loc).Format(stamp), loc)
 		j := bot.ChatJob(n.Platform, "dm:"+uid, bot.OpDM, now)
-		j.Users, j.Message = []string{uid}, bot.Message{Text: text}
+		j.Users, j.Message, j.ReportTo = []string{uid}, bot.Message{Text: text}, n.ReportTo
 		jobs = append(jobs, j)
 	}
 	return jobs

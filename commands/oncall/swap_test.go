@@ -30,7 +30,7 @@ func newSwapEnv(t *testing.T, path string, handoffs map[string]oncall.HandoffNot
 
 // newSwapEnvWith is newSwapEnv with the on-call configuration changed by
 // change.
-func newSwapEnvWith(t *testing.T, path string, handoffs map[string]oncall.HandoffNotice, change func(*oncall.Config)) *swapEnv {
+func newSwapEnvWith(t *testing.T, path string, handoffs map[string]oncall.HandoffNotice, change func(*oncall.Config), extra ...commandstest.Option) *swapEnv {
 	t.Helper()
 	cfg := onCallConfig(t)
 	cfg.Handoffs = handoffs
@@ -41,7 +41,7 @@ func newSwapEnvWith(t *testing.T, path string, handoffs map[string]oncall.Handof
 	if path != "" {
 		opts = append(opts, commandstest.At(path))
 	}
-	h := commandstest.New(t, opts...)
+	h := commandstest.New(t, append(opts, extra...)...)
 	e := &oncallEnv{Env: h, t: t, store: h.Store, clock: h.Clock, mux: h.Mux, cfg: cfg}
 	return &swapEnv{oncallEnv: e, con: h.Console, oc: h.OnCall, outbox: h.Outbox}
 }
@@ -193,6 +193,55 @@ func TestHandoffNoticesAndReminders(t *testing.T) {
 	msgs = e2.con.Messages("oncall-db")
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "@carol hands over to @bob") {
 		t.Errorf("after the restart: %q", msgs)
+	}
+}
+
+// noDMs is a chat that cannot reach one person directly (a user who left
+// the workspace).
+type noDMs struct {
+	bot.Chat
+	who string
+}
+
+func (c noDMs) DM(ctx context.Context, userID string, m bot.Message) (bot.MessageRef, error) {
+	if userID == c.who {
+		return bot.MessageRef{}, bot.Errorf(bot.EREFUSED, "user_not_found")
+	}
+	return c.Chat.DM(ctx, userID, m)
+}
+
+func TestRefusedHandoffNoticesAreReported(t *testing.T) {
+	// The handoff channel does not exist and carol cannot be DMed: both
+	// notices are reported, with their text, in the announcement channel.
+	handoffs := map[string]oncall.HandoffNotice{"db": {Platform: bot.PlatformConsole, Channel: "oncall-gone", Remind: time.Hour, ReportTo: "general"}}
+	e := newSwapEnvWith(t, "", handoffs, nil, commandstest.WrapChat(func(c bot.Chat) bot.Chat { return noDMs{c, "carol"} }))
+	e.tick(e.clock.Now())
+	e.clock.Set(time.Date(2026, 11, 17, 23, 30, 0, 0, time.UTC))
+	e.tick(e.clock.Now())
+	e.clock.Set(time.Date(2026, 11, 18, 0, 0, 30, 0, time.UTC))
+	e.tick(e.clock.Now())
+	got := strings.Join(e.con.Messages("general"), "\n---\n")
+	for _, want := range []string{
+		"⚠️ klaxon could not send a direct message to @carol: user_not_found\n  It said:\n  > 📟 Heads-up: you are on call for *db* (primary) from Wed 18 Nov 00:00",
+		"⚠️ klaxon could not post a message in #oncall-gone: There is no channel #oncall-gone.\n  It said:\n  > 📟 *db* primary: @bob hands over to @carol until Thu 19 Nov 00:00 UTC",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("#general lacks %q; it has:\n%q", want, got)
+		}
+	}
+	if n := strings.Count(got, "⚠️"); n != 2 {
+		t.Errorf("%d reports, want 2 (each refusal once):\n%s", n, got)
+	}
+
+	// Without an announcement channel a refusal is only logged: nothing
+	// is posted anywhere else.
+	handoffs["db"] = oncall.HandoffNotice{Platform: bot.PlatformConsole, Channel: "oncall-gone"}
+	e2 := newSwapEnv(t, "", handoffs)
+	e2.tick(e2.clock.Now())
+	e2.clock.Set(time.Date(2026, 11, 18, 0, 0, 30, 0, time.UTC))
+	e2.tick(e2.clock.Now())
+	if msgs := e2.con.Messages("general"); len(msgs) != 0 {
+		t.Errorf("#general got %q", msgs)
 	}
 }
 
