@@ -310,11 +310,10 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			return tx.Enqueue(notice, bot.IncidentJob(inc, bot.OpSummary, now))
 		}
 		step, loop, steps := pg.Step, pg.Loop, len(pg.Policy.Steps)
-		var paged, who, unreachable []string
+		var who, unreachable []string
 		var jobs []bot.Job
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
 			pg.Paged = append(pg.Paged, bot.Paged{Person: person, Step: pg.Step, Loop: pg.Loop, At: now})
-			paged = append(paged, person)
 			if len(p.pagersFor(person)) == 0 {
 				unreachable = append(unreachable, p.cfg.People.Mention(inc.Platform, person))
 			} else {
