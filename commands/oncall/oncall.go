@@ -103,7 +103,7 @@ var (
 func (o *OnCall) Register(m *bot.Mux) {
 	m.Register(
 		bot.Command{Name: "oncall", Params: []bot.Param{oncallService}, AliasOf: "oncall who", Summary: "Who is on call now, for every service or one; `/oncall me` or `/oncall @person` for one person.",
-			Help: "Add a time word: now, tomorrow, tonight, this weekend, next week (e.g. `/oncall payments tomorrow`, `/oncall me next week`).", Handler: o.handleWho},
+			Help: "Add a time word: now, yesterday, tomorrow, tonight, this weekend, next week (e.g. `/oncall payments tomorrow`, `/oncall me yesterday`); next week lists the week's shifts.", Handler: o.handleWho},
 		bot.Command{Name: "oncall who", Params: []bot.Param{oncallService}, Summary: "The same as /oncall [service].", Handler: o.handleWho},
 		bot.Command{Name: "oncall override", Params: []bot.Param{
 			{Name: "person", Desc: "Who", Kind: bot.ParamUser, Required: true},
@@ -280,7 +280,7 @@ func (o *OnCall) handleWho(ctx context.Context, req *bot.Request) (*bot.Response
 			last := strings.ToLower(args[len(args)-1])
 			for _, w := range timeWords {
 				if d := bot.EditDistance(last, w); d > 0 && d <= 2 && len(last) > 3 {
-					return nil, bot.Errorf(bot.EINVALID, "I don't know %q. Did you mean `/oncall %s`? Time words: now, tomorrow, tonight, this weekend, next week.",
+					return nil, bot.Errorf(bot.EINVALID, "I don't know %q. Did you mean `/oncall %s`? Time words: now, yesterday, tomorrow, tonight, this weekend, next week.",
 						args[len(args)-1], strings.TrimSpace(strings.Join(args[:len(args)-1], " ")+" "+w))
 				}
 			}

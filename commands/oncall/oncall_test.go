@@ -168,6 +168,10 @@ func TestOnCallChangesRefuseBadInput(t *testing.T) {
 	}
 }
 
+// flat is s with every run of white space one space, for comparing
+// rendered lists without their indentation.
+func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 func TestOnCallQuestions(t *testing.T) {
 	e := newOnCallEnv(t, "")
 	ask := func(text string) string {
@@ -183,8 +187,16 @@ func TestOnCallQuestions(t *testing.T) {
 	if got := ask("who's on call tomorrow"); !strings.Contains(got, "On call tomorrow (Wed 18 Nov 12:00)") || !strings.Contains(got, "*db* primary: @carol") {
 		t.Errorf("tomorrow: %s", got)
 	}
-	if got := ask("who is on call for payments next week?"); !strings.Contains(got, "primary: @bob") || !strings.Contains(got, "secondary: @alice") {
+	if got := ask("who is on call for payments next week?"); !strings.Contains(flat(got), "*payments* primary: Mon 23 Nov 09:00 – Mon 30 Nov 09:00 @bob") ||
+		!strings.Contains(flat(got), "*payments* secondary: Mon 23 Nov 09:00 – Mon 30 Nov 09:00 @alice") {
 		t.Errorf("next week: %s", got)
+	}
+	// Yesterday is read as yesterday noon, in the past tense.
+	if got := ask("who was on call for db yesterday?"); !strings.Contains(got, "On call yesterday (Mon 16 Nov 12:00)") || !strings.Contains(got, "*db* primary: @carol") {
+		t.Errorf("yesterday: %s", got)
+	}
+	if got := ask("was I on call yesterday?"); !strings.Contains(got, "You were on call yesterday (Mon 16 Nov 12:00)") || !strings.Contains(got, "*payments-primary* until Mon 23 Nov 09:00") {
+		t.Errorf("was I on call yesterday: %s", got)
 	}
 	if got := ask("who is on call for dbb"); !strings.Contains(got, `called "dbb". Known: db,`) {
 		t.Errorf("unknown service, closest first: %s", got)
@@ -201,7 +213,7 @@ func TestCalendarWordsInQuestionsAndCommands(t *testing.T) {
 	e := newOnCallEnv(t, "")
 	// Mon 23 Nov 07:30 in Berlin: alice's week (from 16 Nov) ends at 09:00, then bob, then alice again on 30 Nov.
 	e.clock.Set(time.Date(2026, 11, 23, 6, 30, 0, 0, time.UTC))
-	if got := e.do("alice", "/oncall payments-primary next week"); !strings.Contains(got, "primary: @alice") || !strings.Contains(got, "next week (Mon 30 Nov 09:00)") {
+	if got := e.do("alice", "/oncall payments-primary next week"); !strings.Contains(flat(got), "*payments* primary: Mon 30 Nov 09:00 – Mon 7 Dec 09:00 @alice") || !strings.Contains(got, "next week (from Mon 30 Nov 09:00)") {
 		t.Errorf("/oncall payments-primary next week, Monday before the handoff:\n%s", got)
 	}
 	if got := e.do("alice", "/oncall payments-primary"); !strings.Contains(got, "primary: @alice") {
@@ -210,11 +222,15 @@ func TestCalendarWordsInQuestionsAndCommands(t *testing.T) {
 	if got := e.do("alice", "/oncall payments tomorrow"); !strings.Contains(got, "primary: @bob") || !strings.Contains(got, "tomorrow (Tue 24 Nov 12:00)") {
 		t.Errorf("/oncall payments tomorrow:\n%s", got)
 	}
-	if got := e.do("alice", "/oncall next week"); !strings.Contains(got, "*payments* primary: @alice") || !strings.Contains(got, "*db* primary:") {
+	// Next week is the week's shifts, each schedule from its own handoff
+	// (db hands over daily at 00:00 UTC).
+	if got := e.do("alice", "/oncall next week"); !strings.Contains(flat(got), "*payments* primary: Mon 30 Nov 09:00 – Mon 7 Dec 09:00 @alice") ||
+		!strings.Contains(flat(got), "*db* primary: Mon 30 Nov 01:00 – Tue 1 Dec 01:00 @carol Tue 1 Dec 01:00 – Wed 2 Dec 01:00 @bob") ||
+		strings.Count(got, "@carol\n")+strings.Count(got, "@bob\n") < 7 {
 		t.Errorf("/oncall next week (every schedule):\n%s", got)
 	}
 	resp := e.mux.Ask(context.Background(), bot.Question{Platform: bot.PlatformConsole, User: bot.User{ID: "alice"}, Text: "who is on call for payments next week?", Time: e.clock.Now()})
-	if resp == nil || !strings.Contains(console.Plain(console.RenderMessage(resp.Message)), "primary: @alice") {
+	if resp == nil || !strings.Contains(console.Plain(console.RenderMessage(resp.Message)), "Mon 30 Nov 09:00 – Mon 7 Dec 09:00  @alice") {
 		t.Errorf("who is on call for payments next week? %+v", resp)
 	}
 }

@@ -15,17 +15,17 @@ import (
 // Query is what a plain-language on-call question asks.
 type Query struct {
 	Service string // "" means every service
-	When    string // "now", "tomorrow", "tonight", "this weekend", "next week"
+	When    string // "now", "yesterday", "tomorrow", "tonight", "this weekend", "next week"
 	Me      bool   // "am I on call?": about the asker
 }
 
 // questionWords start a question; a question can also end with "?".
 var questionWords = map[string]bool{"who": true, "whos": true, "whose": true, "which": true, "anyone": true, "anybody": true,
-	"is": true, "are": true, "oncall": true, "tell": true, "show": true, "list": true, "get": true, "find": true, "am": true}
+	"is": true, "are": true, "oncall": true, "tell": true, "show": true, "list": true, "get": true, "find": true, "am": true, "was": true, "were": true, "will": true}
 
 // filler words carry no service name.
 var filler = map[string]bool{"who": true, "whos": true, "whose": true, "which": true, "is": true, "are": true, "the": true, "for": true,
-	"on": true, "oncall": true, "right": true, "now": true, "today": true, "tonight": true, "tomorrow": true, "next": true,
+	"on": true, "oncall": true, "right": true, "now": true, "today": true, "tonight": true, "tomorrow": true, "next": true, "yesterday": true, "was": true, "were": true,
 	"week": true, "this": true, "weekend": true, "currently": true, "at": true, "moment": true, "please": true, "pls": true,
 	"a": true, "an": true, "of": true, "in": true, "team": true, "service": true, "services": true, "primary": true,
 	"secondary": true, "anyone": true, "anybody": true, "tell": true, "me": true, "show": true, "list": true, "and": true,
@@ -65,8 +65,11 @@ func ParseQuestion(text string) (Query, bool) {
 	}
 	q := Query{When: "now"}
 	joined := " " + strings.Join(ws, " ") + " "
-	q.Me = strings.HasPrefix(joined, " am i ") || strings.Contains(joined, " am i oncall ")
+	q.Me = strings.HasPrefix(joined, " am i ") || strings.Contains(joined, " am i oncall ") ||
+		strings.HasPrefix(joined, " was i ") || strings.HasPrefix(joined, " will i be ")
 	switch {
+	case strings.Contains(joined, " yesterday "):
+		q.When = "yesterday"
 	case strings.Contains(joined, " next week "):
 		q.When = "next week"
 	case strings.Contains(joined, " tomorrow "):
@@ -86,7 +89,7 @@ func ParseQuestion(text string) (Query, bool) {
 }
 
 // timeWords are the calendar words /oncall and questions take.
-var timeWords = []string{"now", "tomorrow", "tonight", "weekend", "next week", "this weekend"}
+var timeWords = []string{"now", "yesterday", "tomorrow", "tonight", "weekend", "next week", "this weekend"}
 
 // personReport says whether person is on call at when (in loc), on which
 // schedules and until when; you says the asker asks about themselves.
@@ -96,6 +99,12 @@ func (o *OnCall) personReport(platform bot.Platform, person bot.Person, when str
 	subject := name + " is"
 	if you {
 		subject = "You are"
+	}
+	if when == "yesterday" {
+		subject = name + " was"
+		if you {
+			subject = "You were"
+		}
 	}
 	var lines []string
 	for _, s := range o.cfg.Schedules {
@@ -130,7 +139,7 @@ func (o *OnCall) personReport(platform bot.Platform, person bot.Person, when str
 // weekend", "next week") off the end of a command's arguments.
 func calendarWords(args []string) ([]string, string) {
 	joined := strings.ToLower(strings.Join(args, " "))
-	for _, w := range []string{"next week", "this weekend", "weekend", "tomorrow", "tonight", "now"} {
+	for _, w := range []string{"next week", "this weekend", "weekend", "yesterday", "tomorrow", "tonight", "now"} {
 		if rest, ok := strings.CutSuffix(joined, w); ok && (rest == "" || strings.HasSuffix(rest, " ")) {
 			n := len(strings.Fields(w))
 			if w == "weekend" {
@@ -143,7 +152,7 @@ func calendarWords(args []string) ([]string, string) {
 }
 
 // instantFor is when a query's When falls for schedule s, the calendar
-// words read in the asker's zone: tomorrow and this weekend at noon,
+// words read in the asker's zone: yesterday, tomorrow and this weekend at noon,
 // tonight at 22:00 (on Saturday and Sunday "this weekend" is now, or that
 // day's noon), and next week at s's handoff on next Monday (the
 // Monday after today, even asked on a Monday morning), so the answer is
@@ -151,6 +160,8 @@ func calendarWords(args []string) ([]string, string) {
 func instantFor(s *bot.Schedule, when string, now time.Time, loc *time.Location) time.Time {
 	today := bot.DateOf(now.In(loc))
 	switch when {
+	case "yesterday":
+		return today.AddDays(-1).At(12*60, loc)
 	case "tomorrow":
 		return today.AddDays(1).At(12*60, loc)
 	case "tonight":
@@ -180,6 +191,9 @@ func instantFor(s *bot.Schedule, when string, now time.Time, loc *time.Location)
 // reportWhen answers who is on call at a query's When.
 func (o *OnCall) reportWhen(platform bot.Platform, scheds []*bot.Schedule, when string, loc *time.Location) bot.Message {
 	now := o.clock.Now()
+	if when == "next week" {
+		return o.weekReport(platform, scheds, now, loc)
+	}
 	label := when
 	if when != "now" {
 		first := instantFor(nil, when, now, loc)
@@ -189,6 +203,52 @@ func (o *OnCall) reportWhen(platform bot.Platform, scheds []*bot.Schedule, when 
 		label += " (" + first.In(loc).Format("Mon 2 Jan 15:04") + ")"
 	}
 	return o.ReportAt(platform, scheds, func(s *bot.Schedule) time.Time { return instantFor(s, when, now, loc) }, loc, label)
+}
+
+// weekReport answers "next week": each schedule's shifts over the seven
+// days from its first handoff next week, a person's consecutive shifts
+// as one.
+func (o *OnCall) weekReport(platform bot.Platform, scheds []*bot.Schedule, now time.Time, loc *time.Location) bot.Message {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	var lines []string
+	var first time.Time
+	for _, s := range scheds {
+		from := instantFor(s, "next week", now, loc)
+		if first.IsZero() || from.Before(first) {
+			first = from
+		}
+		label := s.Service
+		if label == "" {
+			label = s.ID
+		}
+		var merged []bot.Shift
+		for _, sh := range s.Shifts(from, from.AddDate(0, 0, 7), o.overrides[s.ID]) {
+			if n := len(merged); n > 0 && merged[n-1].Person == sh.Person && merged[n-1].End.Equal(sh.Start) {
+				merged[n-1].End, merged[n-1].Override = sh.End, merged[n-1].Override || sh.Override
+				continue
+			}
+			merged = append(merged, sh)
+		}
+		if len(merged) == 0 {
+			lines = append(lines, fmt.Sprintf("*%s* %s: nobody", label, s.Role))
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("*%s* %s:", label, s.Role))
+		for _, sh := range merged {
+			line := fmt.Sprintf("  %s – %s  %s", sh.Start.In(loc).Format("Mon 2 Jan 15:04"), sh.End.In(loc).Format("Mon 2 Jan 15:04"),
+				o.cfg.People.Mention(platform, sh.Person))
+			if sh.Override {
+				line += " · override"
+			}
+			lines = append(lines, line)
+		}
+	}
+	title := "📟 On call next week"
+	if !first.IsZero() {
+		title += " (from " + first.In(loc).Format("Mon 2 Jan 15:04") + ")"
+	}
+	return bot.Message{Title: title, Text: strings.Join(lines, "\n"), Context: "Times in " + loc.String() + " · /oncall help"}
 }
 
 // Answer replies to a plain-language on-call question, and stays quiet for
