@@ -4,11 +4,13 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -67,6 +69,9 @@ type Store interface {
 	bot.FollowUpStore
 	bot.TimelineReader
 	bot.PostmortemStore
+	// PagesForIncident lists an incident's pages: the postmortem counts
+	// everyone paged among those who took part.
+	PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error)
 }
 
 // Incidents runs the incident commands.

@@ -280,7 +280,32 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident, pending ...
 		d.Lifecycle = append(d.Lifecycle, pmLine{What: fmt.Sprintf("… %d more in the attached log", moreLife)})
 	}
 	d.SeverityHistory = strings.Join(history, " → ")
+	// Everyone paged took part, whether or not they answered.
+	pages, err := c.store.PagesForIncident(ctx, inc.ID)
+	if err != nil {
+		return nil, bot.Internal(err, "klaxon could not read the incident's pages.")
+	}
+	for _, pg := range pages {
+		for _, pd := range pg.Paged {
+			u := bot.User{ID: pd.Person}
+			if person, ok := c.lc.cfg.People.Get(pd.Person); ok && person.UserID(inc.Platform) != "" {
+				u.ID = person.UserID(inc.Platform)
+			}
+			if p := took(u); !slices.Contains(p.did, "paged") {
+				p.did = append(p.did, "paged")
+			}
+		}
+	}
 	for _, p := range people {
+		// A platform user id alone says nothing to a reader: the
+		// directory's name stands in.
+		if p.user.Name == "" {
+			if person, ok := c.lc.cfg.People.ByUser(inc.Platform, p.user.ID); ok {
+				p.user.Name = person.Name
+			} else if person, ok := c.lc.cfg.People.Get(p.user.ID); ok {
+				p.user.Name = person.Name
+			}
+		}
 		d.Participants = append(d.Participants, pmPerson{Who: who(p.user), Did: mdText(strings.Join(p.did, ", "), 200), Messages: p.messages})
 	}
 	slices.SortFunc(d.Participants, func(a, b pmPerson) int {

@@ -270,6 +270,22 @@ func TestFullEscalation(t *testing.T) {
 	if resolves != 2 {
 		t.Errorf("resolve events = %d; want 2", resolves)
 	}
+	// The postmortem's participants: everyone paged took part, alice
+	// though she never answered.
+	e.outbox.Drain(context.Background())
+	md, err := e.store.Postmortem(context.Background(), inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := string(md)[strings.Index(string(md), "## Participants"):]
+	for _, want := range []string{"| @Alice | paged | 0 |", "| @Carol | acknowledged, resolved, paged | 0 |", "| @zed | commander, declared, gave roles | 0 |"} {
+		if !strings.Contains(part, want) {
+			t.Errorf("participants lack %q:\n%s", want, part)
+		}
+	}
+	if strings.Contains(part, "| @Bob | paged") {
+		t.Errorf("bob, never paged, is counted as paged:\n%s", part)
+	}
 }
 
 func (e *pagingEnv) incident(n int64) *bot.Incident {
