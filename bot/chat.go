@@ -154,6 +154,9 @@ type FormField struct {
 	Placeholder string    `json:"placeholder,omitempty"`
 	Optional    bool      `json:"optional,omitempty"`
 	MaxLength   int       `json:"max_length,omitempty"`
+	// Hint is a line shown under the field where the platform has room
+	// (Slack); a form must read right without it.
+	Hint string `json:"hint,omitempty"`
 }
 
 // Option is one choice of a select field.

@@ -272,6 +272,22 @@ func (cfg *Config) visibility(inc *bot.Incident) string {
 	return fmt.Sprintf("🌐 Public on the status page as “%s”; `/incident update --public <text>` tells customers more.", inc.Title)
 }
 
+// formVisibility is visibility before the incident exists: what the
+// declaration form says under its title.
+func (cfg *Config) formVisibility() string {
+	var kept []string
+	for _, t := range cfg.Types {
+		if !t.StatusPage {
+			kept = append(kept, t.Name)
+		}
+	}
+	text := "🌐 The title goes on the public status page, unless the incident is private"
+	if len(kept) > 0 {
+		text += " or of a type kept off it (" + strings.Join(kept, ", ") + ")"
+	}
+	return text + "."
+}
+
 // maxDetectionLead is how long before a declaration its problem may be
 // said to have started.
 const maxDetectionLead = 30 * 24 * time.Hour

@@ -57,7 +57,8 @@ func (c *Interactions) declareForm(in DeclareInput, from bot.ChannelRef) bot.For
 		}
 	}
 	fields := []bot.FormField{
-		{ID: FieldTitle, Label: "Title", Kind: bot.FieldText, MaxLength: bot.MaxTitleRunes, Initial: in.Title, Placeholder: "What is broken, in a few words"},
+		{ID: FieldTitle, Label: "Title", Kind: bot.FieldText, MaxLength: bot.MaxTitleRunes, Initial: in.Title, Placeholder: "What is broken, in a few words",
+			Hint: c.lc.cfg.formVisibility()},
 		{ID: FieldSeverity, Label: "Severity", Kind: bot.FieldSelect, Options: sevs, Initial: initialSev},
 		service,
 		{ID: FieldSummary, Label: "Summary", Kind: bot.FieldTextArea, Optional: true, MaxLength: bot.MaxTextRunes, Initial: in.Summary, Placeholder: "Who is affected and how"},
@@ -65,7 +66,7 @@ func (c *Interactions) declareForm(in DeclareInput, from bot.ChannelRef) bot.For
 	fields = append(fields, c.typeFormFields(in)...)
 	fields = append(fields,
 		bot.FormField{ID: FieldCommander, Label: "Commander (default: you)", Kind: bot.FieldUser, Optional: true},
-		bot.FormField{ID: FieldPrivate, Label: "Private incident (private channel, no announcement)", Kind: bot.FieldCheckbox, Optional: true})
+		bot.FormField{ID: FieldPrivate, Label: "Private incident (private channel, no announcement, not on the status page)", Kind: bot.FieldCheckbox, Optional: true})
 	return bot.Form{
 		ID: FormDeclare, Title: "Declare an incident", Submit: "Declare", Channel: from,
 		Metadata: encodeRef(in.Source),

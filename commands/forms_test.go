@@ -36,11 +36,18 @@ func TestBareDeclareOpensTheFormAndItsSubmissionDeclares(t *testing.T) {
 	if !resp.IsZero() || len(forms) != 1 || forms[0].ID != commands.FormDeclare || forms[0].Channel.ID != "general" {
 		t.Fatalf("bare declare: response %+v, forms %+v", resp, forms)
 	}
-	var service bot.FormField
+	var service, title bot.FormField
 	for _, f := range forms[0].Fields {
-		if f.ID == commands.FieldService {
+		switch f.ID {
+		case commands.FieldService:
 			service = f
+		case commands.FieldTitle:
+			title = f
 		}
+	}
+	// The form says what will be public before anything is.
+	if want := "🌐 The title goes on the public status page, unless the incident is private."; title.Hint != want {
+		t.Errorf("title hint %q, want %q", title.Hint, want)
 	}
 	if service.Kind != bot.FieldSelect || len(service.Options) != 2 {
 		t.Errorf("with services configured, the service field should be a select of them: %+v", service)

@@ -113,6 +113,9 @@ func TestIncidentTypesInTheForm(t *testing.T) {
 		if f.ID == commands.CustomFieldID("vector") && (f.Kind != bot.FieldSelect || len(f.Options) != 2 || f.Label != "Attack vector (Security, required)") {
 			t.Errorf("vector field: %+v", f)
 		}
+		if want := "🌐 The title goes on the public status page, unless the incident is private or of a type kept off it (Security, Internal)."; f.ID == commands.FieldTitle && f.Hint != want {
+			t.Errorf("title hint %q, want %q", f.Hint, want)
+		}
 		if f.ID == commands.CustomFieldID("reporter") && f.Kind != bot.FieldUser {
 			t.Errorf("reporter field: %+v", f)
 		}

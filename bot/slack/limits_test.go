@@ -64,7 +64,7 @@ func TestRenderingStaysWithinBlockKit(t *testing.T) {
 	}
 	forms := []bot.Form{
 		{ID: "klaxon.declare", Title: long, Submit: long, Channel: bot.ChannelRef{ID: "C0GENERAL"}, Fields: []bot.FormField{
-			{ID: "title", Label: long, Kind: bot.FieldText, MaxLength: 100000, Initial: long, Placeholder: long},
+			{ID: "title", Label: long, Kind: bot.FieldText, MaxLength: 100000, Initial: long, Placeholder: long, Hint: long},
 			{ID: "service", Label: "Service", Kind: bot.FieldSelect, Options: services, Initial: "service-3"},
 			{ID: "severity", Label: "Severity", Kind: bot.FieldSelect, Options: services[:4], Initial: "not-an-option"},
 			{ID: "summary", Label: "Summary", Kind: bot.FieldTextArea},

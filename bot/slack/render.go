@@ -29,6 +29,7 @@ const (
 	maxModalButton  = 24
 	maxMetadata     = 3000 // private_metadata
 	maxInputLabel   = 2000
+	maxHint         = 2000 // input block hint
 	maxInputLength  = 3000 // plain_text_input max_length
 	maxOptions      = 100  // static_select options
 	maxOptionLabel  = 75
@@ -183,7 +184,11 @@ func modal(f bot.Form) (slack.ModalViewRequest, error) {
 			el = slack.NewCheckboxGroupsBlockElement(fld.ID,
 				slack.NewOptionBlockObject("true", slack.NewTextBlockObject(slack.PlainTextType, "Yes", false, false), nil))
 		}
-		in := slack.NewInputBlock(fld.ID, label, nil, el)
+		var hint *slack.TextBlockObject
+		if fld.Hint != "" {
+			hint = slack.NewTextBlockObject(slack.PlainTextType, bot.Cut(fld.Hint, maxHint), false, false)
+		}
+		in := slack.NewInputBlock(fld.ID, label, hint, el)
 		in.Optional = fld.Optional
 		bs = append(bs, in)
 	}

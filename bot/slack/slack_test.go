@@ -75,7 +75,7 @@ func TestFormsBecomeModals(t *testing.T) {
 	trigger := f.LastTrigger()
 	form := bot.Form{ID: "klaxon.declare", Title: "Declare an incident, with a long title", Submit: "Declare", Metadata: "C1/123.4", Channel: bot.ChannelRef{ID: "C0GENERAL"},
 		Fields: []bot.FormField{
-			{ID: "title", Label: "Title", Kind: bot.FieldText, MaxLength: 150, Initial: "DB down"},
+			{ID: "title", Label: "Title", Kind: bot.FieldText, MaxLength: 150, Initial: "DB down", Hint: "🌐 Public on the status page."},
 			{ID: "severity", Label: "Severity", Kind: bot.FieldSelect, Options: []bot.Option{{Value: "SEV1", Label: "SEV1"}, {Value: "SEV2", Label: "SEV2"}}, Initial: "SEV2"},
 			{ID: "commander", Label: "Commander", Kind: bot.FieldUser, Optional: true},
 			{ID: "private", Label: "Private", Kind: bot.FieldCheckbox, Optional: true},
@@ -95,7 +95,10 @@ func TestFormsBecomeModals(t *testing.T) {
 		Blocks          []struct {
 			BlockID  string `json:"block_id"`
 			Optional bool   `json:"optional"`
-			Element  struct {
+			Hint     *struct {
+				Type, Text string
+			} `json:"hint"`
+			Element struct {
 				Type          string                  `json:"type"`
 				ActionID      string                  `json:"action_id"`
 				InitialValue  string                  `json:"initial_value"`
@@ -114,6 +117,9 @@ func TestFormsBecomeModals(t *testing.T) {
 		if b.Element.Type != wantTypes[i] || b.BlockID != form.Fields[i].ID || b.Element.ActionID != form.Fields[i].ID || b.Optional != form.Fields[i].Optional {
 			t.Errorf("block %d = %+v; want a %s for %s", i, b, wantTypes[i], form.Fields[i].ID)
 		}
+	}
+	if h := v.Blocks[0].Hint; h == nil || h.Type != "plain_text" || h.Text != "🌐 Public on the status page." || v.Blocks[1].Hint != nil {
+		t.Errorf("the title's hint did not reach the view (and only it): %s", raw)
 	}
 	if v.Blocks[0].Element.InitialValue != "DB down" || v.Blocks[1].Element.InitialOption == nil || v.Blocks[1].Element.InitialOption.Value != "SEV2" {
 		t.Errorf("initial values not set: %s", raw)
