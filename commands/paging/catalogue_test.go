@@ -2,9 +2,12 @@ package paging_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +27,93 @@ func (accepting) Send(context.Context, bot.Delivery) bot.SendResult {
 	return bot.SendResult{Sent: true}
 }
 
+// Sent is one message klaxon sent, as the platform adapters receive it:
+// testdata/catalogue.messages.json holds them all, and the Slack and
+// Discord adapters' catalogue tests render them into Block Kit and
+// Discord messages.
+type Sent struct {
+	Op      string      `json:"op"` // post, update, dm
+	To      string      `json:"to"`
+	Message bot.Message `json:"message"`
+}
+
+// recorder keeps what passes through to the console.
+type recorder struct {
+	bot.Chat
+	sent *[]Sent
+}
+
+func (r recorder) Post(ctx context.Context, ch string, m bot.Message) (bot.MessageRef, error) {
+	*r.sent = append(*r.sent, Sent{"post", ch, m})
+	return r.Chat.Post(ctx, ch, m)
+}
+
+func (r recorder) Update(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	*r.sent = append(*r.sent, Sent{"update", ref.Channel, m})
+	return r.Chat.Update(ctx, ref, m)
+}
+
+func (r recorder) DM(ctx context.Context, user string, m bot.Message) (bot.MessageRef, error) {
+	*r.sent = append(*r.sent, Sent{"dm", user, m})
+	return r.Chat.DM(ctx, user, m)
+}
+
+// sentJSON is sent as stable JSON: no idempotency keys, ids numbered in
+// the order they appear, a message repeated unchanged (a summary edit
+// that changed nothing visible) kept once.
+func sentJSON(t *testing.T, sent []Sent) []byte {
+	t.Helper()
+	var out []Sent
+	var last []byte
+	for _, m := range sent {
+		m.Message.Nonce = ""
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) == string(last) {
+			continue
+		}
+		last = b
+		out = append(out, m)
+	}
+	js, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	js = uuidPattern.ReplaceAllFunc(js, func(id []byte) []byte {
+		if _, ok := ids[string(id)]; !ok {
+			ids[string(id)] = fmt.Sprintf("id-%d", len(ids)+1)
+		}
+		return []byte(ids[string(id)])
+	})
+	return append(js, '\n')
+}
+
+var uuidPattern = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// checkGolden compares got with testdata/name, rewriting it under -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./commands/paging -run Catalogue -update to create it)", err)
+	}
+	if string(want) != string(got) {
+		t.Errorf("the messages differ from %s (rerun with -update if the change is intended); got:\n%s", golden, got)
+	}
+}
+
 // TestMessageCatalogue renders what klaxon says through a night's
 // incident, from declaration to close, with on-call changes and the
 // refusals people meet, into testdata/catalogue.golden.txt: every wording
@@ -33,7 +123,8 @@ func TestMessageCatalogue(t *testing.T) {
 	team := commandstest.Team(t)
 	team.People = append(team.People, bot.Person{ID: "zed", Name: "Zed"})
 	team.Owners = map[string][]string{"payments": {"zed"}}
-	h := commandstest.New(t, commandstest.StartAt(time.Date(2026, 11, 22, 2, 15, 0, 0, time.UTC)), commandstest.OnCall(team), commandstest.PollEvery(0),
+	var sent []Sent
+	h := commandstest.New(t, commandstest.WrapChat(func(c bot.Chat) bot.Chat { return recorder{c, &sent} }), commandstest.StartAt(time.Date(2026, 11, 22, 2, 15, 0, 0, time.UTC)), commandstest.OnCall(team), commandstest.PollEvery(0),
 		commandstest.Incidents(func(c *commands.Config) {
 			c.Announce = map[bot.Platform]string{bot.PlatformConsole: "incidents"}
 			c.Services = bot.Services{{ID: "payments", Name: "payments"}}
@@ -80,20 +171,6 @@ func TestMessageCatalogue(t *testing.T) {
 	text := "# What klaxon says: the console transcript of TestMessageCatalogue.\n" +
 		"# Commands and their replies (>>> lines), then everything klaxon posted.\n" + out.String() +
 		"\n# Posted\n" + h.Out.String()
-	golden := filepath.Join("testdata", "catalogue.golden.txt")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./commands/paging -run Catalogue -update to create it)", err)
-	}
-	if string(want) != text {
-		t.Errorf("the messages differ from %s (rerun with -update if the change is intended); got:\n%s", golden, text)
-	}
+	checkGolden(t, "catalogue.golden.txt", []byte(text))
+	checkGolden(t, "catalogue.messages.json", sentJSON(t, sent))
 }
