@@ -57,6 +57,16 @@ type Schedule struct {
 	Layers   []Layer
 }
 
+// Title names s in messages: its name in bold, with the id people type
+// in commands beside it ("*Payments primary* (`payments-primary`)"), or
+// the bold id alone when it has no other name.
+func (s *Schedule) Title() string {
+	if s.Name == "" || s.Name == s.ID {
+		return "*" + s.ID + "*"
+	}
+	return "*" + s.Name + "* (`" + s.ID + "`)"
+}
+
 // Validate checks a schedule's fields.
 func (s *Schedule) Validate() error {
 	if !serviceID.MatchString(s.ID) {

@@ -1,6 +1,7 @@
 package oncall
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -103,9 +104,9 @@ func (o *OnCall) Feed(kind, id, token string, now time.Time, weeks int) ([]byte,
 				sh = stretch(s, o.overrides[s.ID], sh)
 			}
 			events = append(events, CalendarEvent{UID: eventUID(s.ID, sh.Person, sh.Start), Start: sh.Start, End: sh.End,
-				Summary: fmt.Sprintf("On call: %s (%s %s)", personName(o.cfg.People, sh.Person), s.ID, s.Role)})
+				Summary: fmt.Sprintf("On call: %s (%s %s)", personName(o.cfg.People, sh.Person), cmp.Or(s.Name, s.ID), s.Role)})
 		}
-		name = "On call: " + s.ID
+		name = "On call: " + cmp.Or(s.Name, s.ID)
 	}
 	if kind == "person" {
 		name = "On call: " + personName(o.cfg.People, id)

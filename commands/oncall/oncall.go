@@ -327,6 +327,17 @@ const MaxOverride = 90 * 24 * time.Hour
 
 // pickSchedule chooses the schedule a change is about: the one named, the
 // only one, or the only one the people involved take part in.
+// scheduleTitle is the Title of the schedule with id, or the bold id of
+// one no longer configured.
+func (o *OnCall) scheduleTitle(id string) string {
+	for _, s := range o.cfg.Schedules {
+		if s.ID == id {
+			return s.Title()
+		}
+	}
+	return "*" + id + "*"
+}
+
 func (o *OnCall) pickSchedule(name string, people ...string) (*bot.Schedule, error) {
 	if name != "" {
 		for _, s := range o.cfg.Schedules {
@@ -480,8 +491,8 @@ func (o *OnCall) add(ctx context.Context, req *bot.Request, kind bot.ChangeKind,
 	if err := o.commit(ctx, c); err != nil {
 		return nil, err
 	}
-	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("📟 %s is on call for *%s* from %s until %s (%s), set by %s. Undo with `/oncall undo`.",
-		o.cfg.People.Mention(req.Platform, person.ID), s.ID,
+	return &bot.Response{InChannel: true, Message: bot.Message{Text: fmt.Sprintf("📟 %s is on call for %s from %s until %s (%s), set by %s. Undo with `/oncall undo`.",
+		o.cfg.People.Mention(req.Platform, person.ID), s.Title(),
 		from.In(loc).Format("Mon 2 Jan 15:04"), until.In(loc).Format("Mon 2 Jan 15:04"), loc, req.User.Mention())}}, nil
 }
 
@@ -526,10 +537,10 @@ func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Respons
 		last, ok = o.history.LastOnSchedule(s.ID)
 		o.mu.RUnlock()
 		if !ok {
-			return bot.Reply("*%s* has no on-call change left to undo.", s.ID), nil
+			return bot.Reply("%s has no on-call change left to undo.", s.Title()), nil
 		}
 		if asker, _ := o.asker(req.Platform, req.User); !o.mayUndo(req.Platform, req.User, asker, last) {
-			return nil, undoRefusal(last)
+			return nil, undoRefusal(last, o.scheduleTitle)
 		}
 	} else {
 		o.mu.RLock()
@@ -564,7 +575,7 @@ func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Respons
 			if person, ok := o.Who(s, o.clock.Now()); ok {
 				who = o.cfg.People.Mention(req.Platform, person)
 			}
-			text += fmt.Sprintf(" On call for *%s* now: %s.", s.ID, who)
+			text += fmt.Sprintf(" On call for %s now: %s.", s.Title(), who)
 		}
 	}
 	return &bot.Response{InChannel: true, Message: bot.Message{Text: text}}, nil
@@ -575,10 +586,10 @@ func (o *OnCall) describe(p bot.Platform, c bot.OnCallChange, loc *time.Location
 	switch {
 	case c.Override != nil:
 		ov := c.Override
-		return fmt.Sprintf("%s on *%s* %s – %s", o.cfg.People.Mention(p, ov.Person), ov.Schedule, ov.Start.In(loc).Format(when), ov.End.In(loc).Format(when))
+		return fmt.Sprintf("%s on %s %s – %s", o.cfg.People.Mention(p, ov.Person), o.scheduleTitle(ov.Schedule), ov.Start.In(loc).Format(when), ov.End.In(loc).Format(when))
 	case c.Offer != nil:
 		of := c.Offer
-		return fmt.Sprintf("%s's *%s* shift %s – %s", o.cfg.People.Mention(p, of.Person), of.Schedule, of.Start.In(loc).Format(when), of.End.In(loc).Format(when))
+		return fmt.Sprintf("%s's %s shift %s – %s", o.cfg.People.Mention(p, of.Person), o.scheduleTitle(of.Schedule), of.Start.In(loc).Format(when), of.End.In(loc).Format(when))
 	case c.Kind == bot.ChangeExpire:
 		if offer, ok := o.change(c.OfferID); ok {
 			return "nobody took " + o.describe(p, offer, loc)

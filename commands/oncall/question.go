@@ -116,7 +116,7 @@ func (o *OnCall) personReport(platform bot.Platform, person bot.Person, when str
 		if !ok || who.Person != person.ID {
 			continue
 		}
-		line := "*" + s.ID + "*"
+		line := s.Title()
 		if sh, ok := shiftAt(s, ovs, at); ok {
 			line += fmt.Sprintf(" until %s", when2(sh.End, at.Add(shiftWindow), loc, "after"))
 		}

@@ -1,7 +1,6 @@
 package oncall
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
@@ -64,10 +63,10 @@ func (o *OnCall) mayOverride(p bot.Platform, u bot.User, asker bot.Person, s *bo
 	}
 	owner := o.owns(asker.ID, s)
 	if !owner && !participant(s, asker.ID) {
-		return bot.Errorf(bot.EFORBIDDEN, "Only *%s*'s participants, its service's owners and admins can change who is on call for it.", s.ID)
+		return bot.Errorf(bot.EFORBIDDEN, "Only %s's participants, its service's owners and admins can change who is on call for it.", s.Title())
 	}
 	if !owner && !participant(s, person.ID) {
-		return bot.Errorf(bot.EFORBIDDEN, "%s is not on *%s*'s rotation; only its service's owners and admins can put someone else on call for it.", person.Name, s.ID)
+		return bot.Errorf(bot.EFORBIDDEN, "%s is not on %s's rotation; only its service's owners and admins can put someone else on call for it.", person.Name, s.Title())
 	}
 	if limit := o.maxOverride(); until.Sub(from) > limit {
 		return bot.Errorf(bot.EFORBIDDEN, "Overrides last at most %s unless an admin makes them.", bot.Duration(limit))
@@ -104,14 +103,14 @@ func (o *OnCall) mayUndo(p bot.Platform, u bot.User, asker bot.Person, c bot.OnC
 }
 
 // undoRefusal explains why u may not undo c.
-func undoRefusal(c bot.OnCallChange) error {
+func undoRefusal(c bot.OnCallChange, title func(id string) string) error {
 	return bot.Errorf(bot.EFORBIDDEN, "%s's %s can be undone by them, by whoever it put on call, by %s's participants and owners, and by admins.",
-		c.Author.Mention(), c.Kind, scheduleName(c))
+		c.Author.Mention(), c.Kind, scheduleName(c, title))
 }
 
-func scheduleName(c bot.OnCallChange) string {
+func scheduleName(c bot.OnCallChange, title func(id string) string) string {
 	if c.Override != nil {
-		return fmt.Sprintf("*%s*", c.Override.Schedule)
+		return title(c.Override.Schedule)
 	}
 	return "the schedule"
 }

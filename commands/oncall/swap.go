@@ -63,13 +63,13 @@ func (o *swaps) handleSwap(ctx context.Context, req *bot.Request) (*bot.Response
 	shifts := o.upcoming(s, asker.ID, day)
 	if len(shifts) == 0 {
 		if !day.IsZero() {
-			return nil, bot.Errorf(bot.ENOTFOUND, "You have no shift on *%s* starting later on %s.", s.ID, day.Format("Mon 2 Jan"))
+			return nil, bot.Errorf(bot.ENOTFOUND, "You have no shift on %s starting later on %s.", s.Title(), day.Format("Mon 2 Jan"))
 		}
-		return nil, bot.Errorf(bot.ENOTFOUND, "You have no upcoming shift on *%s* in the next 60 days.", s.ID)
+		return nil, bot.Errorf(bot.ENOTFOUND, "You have no upcoming shift on %s in the next 60 days.", s.Title())
 	}
 	// With buttons and no date, the asker picks among the next shifts.
 	if day.IsZero() && req.Platform != bot.PlatformConsole && len(shifts) > 1 {
-		m := bot.Message{Text: fmt.Sprintf("Which *%s* shift do you offer? (%s)", s.ID, loc)}
+		m := bot.Message{Text: fmt.Sprintf("Which %s shift do you offer? (%s)", s.Title(), loc)}
 		for i, sh := range shifts[:min(swapChoices, len(shifts))] {
 			m.Text += fmt.Sprintf("\n%d. %s", i+1, describeStretches(sh, loc))
 			m.Buttons = append(m.Buttons, bot.Button{ActionID: ActionOfferShift, Label: fmt.Sprintf("%d. %s", i+1, sh[0].Start.In(loc).Format("Mon 2 Jan 15:04")),
@@ -130,11 +130,11 @@ func (o *swaps) offer(ctx context.Context, platform bot.Platform, user bot.User,
 	o.oc.mu.RUnlock()
 	for _, c := range open {
 		if c.Offer.Schedule == s.ID && c.Offer.Person == person && c.Offer.Start.Before(offer.End) && offer.Start.Before(c.Offer.End) {
-			return nil, bot.Errorf(bot.ECONFLICT, "You already offered your *%s* shift starting %s. Withdraw it with `/oncall undo`.", s.ID, c.Offer.Start.In(loc).Format(stamp))
+			return nil, bot.Errorf(bot.ECONFLICT, "You already offered your %s shift starting %s. Withdraw it with `/oncall undo`.", s.Title(), c.Offer.Start.In(loc).Format(stamp))
 		}
 	}
 	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOffer, Author: user, At: now, Offer: offer}
-	text := fmt.Sprintf("🔁 %s offers their *%s* shift, %s (%s). It can be taken until it starts.", user.Mention(), s.ID,
+	text := fmt.Sprintf("🔁 %s offers their %s shift, %s (%s). It can be taken until it starts.", user.Mention(), s.Title(),
 		describeStretches(offer.Stretches(), loc), loc)
 	// The offer and its message commit together; the outbox posts it and
 	// records where, for the update that settles it.
@@ -196,7 +196,7 @@ func (o *swaps) actTake(ctx context.Context, a bot.Action) (*bot.Response, error
 	case taker.ID == offer.Person:
 		return nil, bot.Errorf(bot.ECONFLICT, "That is your own offer. Withdraw it with `/oncall undo`.")
 	case !o.participates(offer.Schedule, taker.ID):
-		return nil, bot.Errorf(bot.EFORBIDDEN, "Only people on the *%s* rotation can take its shifts.", offer.Schedule)
+		return nil, bot.Errorf(bot.EFORBIDDEN, "Only people on the %s rotation can take its shifts.", o.oc.scheduleTitle(offer.Schedule))
 	}
 	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeTake, Author: a.User, At: now, OfferID: id}
 	for i, p := range offer.Stretches() {
@@ -207,8 +207,8 @@ func (o *swaps) actTake(ctx context.Context, a bot.Action) (*bot.Response, error
 			c.More = append(c.More, ov)
 		}
 	}
-	text := fmt.Sprintf("✅ %s took %s's *%s* shift, %s (%s).", a.User.Mention(), o.oc.cfg.People.Mention(offer.Platform, offer.Person),
-		offer.Schedule, describeStretches(offer.Stretches(), loc), loc)
+	text := fmt.Sprintf("✅ %s took %s's %s shift, %s (%s).", a.User.Mention(), o.oc.cfg.People.Mention(offer.Platform, offer.Person),
+		o.oc.scheduleTitle(offer.Schedule), describeStretches(offer.Stretches(), loc), loc)
 	if err := o.oc.commit(ctx, c, o.settle(offerChange, text, now)); err != nil {
 		return nil, err
 	}
@@ -266,8 +266,8 @@ func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 			continue
 		}
 		exp := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeExpire, Author: bot.User{ID: "klaxon"}, At: now, OfferID: c.ID}
-		settle := o.swaps.settle(c, fmt.Sprintf("⌛ Nobody took %s's *%s* shift before it started; it stays theirs.",
-			o.cfg.People.Mention(c.Offer.Platform, c.Offer.Person), c.Offer.Schedule), now)
+		settle := o.swaps.settle(c, fmt.Sprintf("⌛ Nobody took %s's %s shift before it started; it stays theirs.",
+			o.cfg.People.Mention(c.Offer.Platform, c.Offer.Person), o.scheduleTitle(c.Offer.Schedule)), now)
 		if err := o.commit(ctx, exp, settle); err != nil {
 			o.log.Error().Err(err).Msg("expiring a swap offer")
 		}
@@ -337,7 +337,7 @@ func (o *handoffs) announce(n HandoffNotice, s *bot.Schedule, from, now time.Tim
 		if whole, ok := o.wholeShift(s, sh.Start); ok {
 			end = whole.End
 		}
-		text := fmt.Sprintf("📟 *%s* %s: %s hands over to %s until %s.", s.ID, s.Role, prev, o.oc.cfg.People.Mention(n.Platform, sh.Person),
+		text := fmt.Sprintf("📟 %s %s: %s hands over to %s until %s.", s.Title(), s.Role, prev, o.oc.cfg.People.Mention(n.Platform, sh.Person),
 			end.In(s.Location).Format(stamp+" MST"))
 		j := bot.ChatJob(n.Platform, "channel:"+n.Channel, bot.OpPost, now)
 		j.Channel, j.Message, j.ReportTo = n.Channel, bot.Message{Text: text}, n.ReportTo
@@ -383,7 +383,7 @@ func (o *handoffs) remind(n HandoffNotice, s *bot.Schedule, from, now time.Time)
 		if whole, ok := o.wholeShift(s, start); ok {
 			end = whole.End
 		}
-		text := fmt.Sprintf("📟 Heads-up: you are on call for *%s* (%s) from %s until %s (%s).", s.ID, s.Role,
+		text := fmt.Sprintf("📟 Heads-up: you are on call for %s (%s) from %s until %s (%s).", s.Title(), s.Role,
 			start.In(loc).Format(stamp), end.In(loc).Format(stamp), loc)
 		j := bot.ChatJob(n.Platform, "dm:"+uid, bot.OpDM, now)
 		j.Users, j.Message, j.ReportTo = []string{uid}, bot.Message{Text: text}, n.ReportTo

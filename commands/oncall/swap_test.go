@@ -354,3 +354,30 @@ func TestSwapOffersTheWholeShift(t *testing.T) {
 		}
 	}
 }
+
+// A schedule with a name is called by it, with the id people type beside
+// it; one without is called by its id.
+func TestNamedSchedulesAreCalledByName(t *testing.T) {
+	handoffs := map[string]oncall.HandoffNotice{"db": {Platform: bot.PlatformConsole, Channel: "oncall-db", Remind: time.Hour}}
+	e := newSwapEnvWith(t, "", handoffs, func(c *oncall.Config) {
+		for i, s := range c.Schedules {
+			if s.ID == "db" {
+				named := *s
+				named.Name = "Database primary"
+				c.Schedules[i] = &named
+			}
+		}
+	})
+	e.tick(e.clock.Now())
+	e.clock.Set(time.Date(2026, 11, 18, 0, 0, 30, 0, time.UTC))
+	e.tick(e.clock.Now())
+	if msgs := e.con.Messages("oncall-db"); len(msgs) != 1 || !strings.Contains(msgs[0], "📟 *Database primary* (`db`) primary: @bob hands over to @carol") {
+		t.Errorf("handoff: %q", msgs)
+	}
+	if got := e.do("carol", "/oncall override @carol now 1h db"); !strings.Contains(got, "@carol is on call for *Database primary* (`db`) from") {
+		t.Errorf("override: %s", got)
+	}
+	if got := e.do("alice", "/oncall override @alice now 1h payments-primary"); !strings.Contains(got, "on call for *payments-primary* from") {
+		t.Errorf("an unnamed schedule: %s", got)
+	}
+}
