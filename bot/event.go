@@ -62,7 +62,9 @@ type Event struct {
 
 // NewEvent returns an event with a fresh time-ordered id.
 func NewEvent(kind EventKind, actor User, at time.Time, text string) Event {
-	return Event{ID: NewID(), Kind: kind, Actor: actor, Time: at, Text: text}
+	// A chat message's time token (ChatTime) reads as plain text on the
+	// timeline, in files and in hooks.
+	return Event{ID: NewID(), Kind: kind, Actor: actor, Time: at, Text: PlainTimes(text)}
 }
 
 // NewID returns a new UUIDv7: time-ordered, so byte order is creation order.

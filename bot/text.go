@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +43,33 @@ func RetryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
 
 // Stamp formats a time unambiguously for responders in any zone.
 func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// ChatTime is t in a chat message that people in many zones read: a
+// token each chat adapter shows in the reader's own zone (Slack's date
+// formatting, Discord's timestamps), and anywhere else (the console,
+// files, the timeline) as Stamp(t).
+func ChatTime(t time.Time) string { return fmt.Sprintf("<!date^%d^f|%s>", t.Unix(), Stamp(t)) }
+
+// ChatClock is ChatTime for a time of day, where the day is plain from
+// around it: the reader's "3:20 AM", or "02:20 UTC".
+func ChatClock(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^t|%s>", t.Unix(), t.UTC().Format("15:04 UTC"))
+}
+
+// TimeToken matches ChatTime's and ChatClock's tokens: the Unix seconds,
+// the style (f: date and time, t: time of day) and the text shown where
+// a token cannot be rendered. The fallback's letters are limited so a
+// token can carry nothing but a time.
+var TimeToken = regexp.MustCompile(`<!date\^(\d{1,12})\^([ft])\|([0-9A-Za-z:+ -]{1,40})>`)
+
+// PlainTimes replaces the time tokens in s with their fallback text, for
+// places no chat platform renders: files, the timeline, plain-text fields.
+func PlainTimes(s string) string {
+	if !strings.Contains(s, "<!date^") {
+		return s
+	}
+	return TimeToken.ReplaceAllString(s, "$3")
+}
 
 // EditDistance is the Levenshtein distance between a and b, ignoring
 // case: how many letters to add, drop or change to turn one into the

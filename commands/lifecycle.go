@@ -530,7 +530,7 @@ func (c *slash) pendingLine(ctx context.Context, inc *bot.Incident) string {
 		case j.Status == bot.JobFailed:
 			lines = append(lines, fmt.Sprintf("✗ %s: %s", describe(j), j.LastError))
 		case j.Attempts > 0:
-			lines = append(lines, fmt.Sprintf("⏳ %s (tried %d×, next %s: %s)", describe(j), j.Attempts, bot.Stamp(j.NextAttempt), j.LastError))
+			lines = append(lines, fmt.Sprintf("⏳ %s (tried %d×, next %s: %s)", describe(j), j.Attempts, bot.ChatTime(j.NextAttempt), j.LastError))
 		default:
 			lines = append(lines, "⏳ "+describe(j))
 		}

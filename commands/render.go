@@ -68,10 +68,10 @@ func SummaryMessage(inc *bot.Incident, now time.Time) bot.Message {
 		fields = append(fields, bot.Field{Label: "Commander", Value: "⚠️ nobody — take it with `/incident role commander @you`"})
 	}
 	fields = append(fields,
-		bot.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", bot.Stamp(inc.DeclaredAt), inc.DeclaredBy.Mention())},
+		bot.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", bot.ChatTime(inc.DeclaredAt), inc.DeclaredBy.Mention())},
 	)
 	if !inc.ResolvedAt.IsZero() {
-		fields = append(fields, bot.Field{Label: "Resolved", Value: fmt.Sprintf("%s (after %s)", bot.Stamp(inc.ResolvedAt), bot.Duration(inc.ResolvedAt.Sub(inc.DeclaredAt)))})
+		fields = append(fields, bot.Field{Label: "Resolved", Value: fmt.Sprintf("%s (after %s)", bot.ChatTime(inc.ResolvedAt), bot.Duration(inc.ResolvedAt.Sub(inc.DeclaredAt)))})
 	} else if inc.Status.Active() {
 		fields = append(fields, bot.Field{Label: "Open for", Value: bot.Duration(now.Sub(inc.DeclaredAt))})
 	}
@@ -79,14 +79,14 @@ func SummaryMessage(inc *bot.Incident, now time.Time) bot.Message {
 		fields = append(fields, bot.Field{Label: "Resolution", Value: inc.Resolution})
 	}
 	if inc.LastUpdate != "" && inc.Status.Active() {
-		fields = append(fields, bot.Field{Label: "Last update", Value: fmt.Sprintf("%s (%s)", inc.LastUpdate, bot.Stamp(inc.LastUpdateAt))})
+		fields = append(fields, bot.Field{Label: "Last update", Value: fmt.Sprintf("%s (%s)", inc.LastUpdate, bot.ChatTime(inc.LastUpdateAt))})
 	}
 	if inc.Private {
 		fields = append(fields, bot.Field{Label: "Visibility", Value: "🔒 private"})
 	}
 	// Updated: when this rendering was made, so it moves whenever any part
 	// of the summary (the Paged block too) does.
-	m := bot.Message{Title: title, Text: inc.Summary, Fields: fields, Context: "Updated " + bot.Stamp(now) + " · /incident help"}
+	m := bot.Message{Title: title, Text: inc.Summary, Fields: fields, Context: "Updated " + bot.ChatTime(now) + " · /incident help"}
 	if inc.Status.Active() {
 		if inc.AcknowledgedAt.IsZero() {
 			m.Buttons = append(m.Buttons, bot.Button{ActionID: bot.ActionAcknowledge, Label: "Acknowledge", Value: inc.ID.String(), Style: bot.ButtonPrimary})
@@ -152,7 +152,7 @@ func ListLine(inc *bot.Incident, now time.Time, showPrivate bool) string {
 	}
 	age := "declared " + bot.Duration(now.Sub(inc.DeclaredAt)) + " ago"
 	if !inc.ResolvedAt.IsZero() {
-		age = "resolved " + bot.Stamp(inc.ResolvedAt)
+		age = "resolved " + bot.ChatTime(inc.ResolvedAt)
 	}
 	icon := SeverityIcon(inc.Severity)
 	if !inc.Status.Active() {

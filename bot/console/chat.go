@@ -306,9 +306,9 @@ func (c *Console) where(msg *message) string {
 // mentionToken matches the neutral mention tokens of bot.User and bot.ChannelRef.
 var mentionToken = regexp.MustCompile(`<([@#])!?([^>|]+)(?:\|[^>]*)?>`)
 
-// Plain renders neutral mention tokens the console way: <@alice> → @alice,
-// <#inc-1> → #inc-1.
-func Plain(s string) string { return mentionToken.ReplaceAllString(s, "$1$2") }
+// Plain renders neutral mention and time tokens the console way: <@alice>
+// → @alice, <#inc-1> → #inc-1, a time as its UTC text (bot.PlainTimes).
+func Plain(s string) string { return mentionToken.ReplaceAllString(bot.PlainTimes(s), "$1$2") }
 
 // render draws a klaxon message as a block of text.
 func (c *Console) render(where string, msg *message, edited bool) string {

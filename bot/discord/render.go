@@ -19,8 +19,11 @@ var slackBold = regexp.MustCompile(`(^|[^*\w])\*([^*\n]+)\*($|[^*\w])`)
 // make a masked link ([click to re-auth](https://evil.example)), and
 // control characters are dropped. (@everyone, @here and role mentions in
 // such text do not notify: klaxon's messages only let user mentions.)
+// A time token (bot.ChatTime, bot.ChatClock) becomes a Discord timestamp,
+// which each reader sees in their own zone.
 func markdown(s string) string {
 	s = strings.NewReplacer("[", `\[`, "]", `\]`).Replace(bot.CleanText(s))
+	s = bot.TimeToken.ReplaceAllString(s, "<t:$1:$2>")
 	return slackBold.ReplaceAllString(s, "$1**$2**$3")
 }
 
@@ -66,9 +69,10 @@ func messageSend(m bot.Message) *discordgo.MessageSend {
 // then fields from the end give way, and a last field counts what was
 // left out.
 func embed(m bot.Message) *discordgo.MessageEmbed {
-	e := &discordgo.MessageEmbed{Title: bot.Cut(m.Title, maxTitle), Description: bot.Cut(markdown(m.Text), maxDesc)}
+	// Titles and footers render no timestamps: their times read as UTC.
+	e := &discordgo.MessageEmbed{Title: bot.Cut(bot.PlainTimes(m.Title), maxTitle), Description: bot.Cut(markdown(m.Text), maxDesc)}
 	if m.Context != "" {
-		e.Footer = &discordgo.MessageEmbedFooter{Text: bot.Cut(m.Context, maxFooter)}
+		e.Footer = &discordgo.MessageEmbedFooter{Text: bot.Cut(bot.PlainTimes(m.Context), maxFooter)}
 	}
 	var fields []*discordgo.MessageEmbedField
 	for _, f := range m.Fields {

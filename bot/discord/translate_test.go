@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/rs/zerolog"
@@ -214,5 +215,17 @@ func TestOnCallCommandText(t *testing.T) {
 	d = commandData(t, `{"name":"oncall","type":1,"options":[{"name":"who","type":1,"options":[{"name":"service","type":3,"value":"payments"}]}]}`)
 	if text, _ := commandText(d, registry(t)); text != `/oncall who "payments"` {
 		t.Errorf("who = %s", text)
+	}
+}
+
+func TestTimesShowInTheReadersZone(t *testing.T) {
+	at := time.Date(2026, 11, 22, 2, 20, 0, 0, time.UTC)
+	if got, want := markdown("next at "+bot.ChatTime(at)+", paged "+bot.ChatClock(at)), "next at <t:1795314000:f>, paged <t:1795314000:t>"; got != want {
+		t.Errorf("markdown = %q, want %q", got, want)
+	}
+	// Embed titles and footers render no timestamps.
+	e := embed(bot.Message{Title: "INC-1 at " + bot.ChatTime(at), Text: bot.ChatTime(at), Context: "Updated " + bot.ChatTime(at)})
+	if e.Title != "INC-1 at 2026-11-22 02:20 UTC" || e.Footer.Text != "Updated 2026-11-22 02:20 UTC" || e.Description != "<t:1795314000:f>" {
+		t.Errorf("embed title %q, footer %q, description %q", e.Title, e.Footer.Text, e.Description)
 	}
 }

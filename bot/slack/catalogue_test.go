@@ -5,6 +5,8 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
@@ -13,6 +15,24 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
+
+// consoleMention is a mention of a console user (alice) or channel
+// (inc-1-checkout-is-down), as the catalogue's console run writes them.
+var consoleMention = regexp.MustCompile(`<([@#])([a-z0-9-]+)>`)
+
+// slackIDs gives the catalogue's console people and channels Slack-style
+// ids (<@UALICE>, <#CINC1CHECKOUTISDOWN>), so the rendering shows live
+// mentions as on Slack.
+func slackIDs(s string) string {
+	return consoleMention.ReplaceAllStringFunc(s, func(m string) string {
+		sub := consoleMention.FindStringSubmatch(m)
+		prefix := "U"
+		if sub[1] == "#" {
+			prefix = "C"
+		}
+		return "<" + sub[1] + prefix + strings.ToUpper(strings.ReplaceAll(sub[2], "-", "")) + ">"
+	})
+}
 
 // TestMessageCatalogueInBlockKit renders every message of the use cases'
 // catalogue (commands/paging/testdata/catalogue.messages.json, written by
@@ -44,7 +64,13 @@ func TestMessageCatalogueInBlockKit(t *testing.T) {
 	}
 	var out []rendered
 	for _, s := range sent {
-		out = append(out, rendered{s.Op, s.To, fallback(s.Message), blocks(s.Message)})
+		m := s.Message
+		m.Title, m.Text, m.Context = slackIDs(m.Title), slackIDs(m.Text), slackIDs(m.Context)
+		m.Fields = append([]bot.Field(nil), m.Fields...)
+		for i := range m.Fields {
+			m.Fields[i].Value = slackIDs(m.Fields[i].Value)
+		}
+		out = append(out, rendered{s.Op, s.To, fallback(m), blocks(m)})
 	}
 	got, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

@@ -3,6 +3,8 @@ package slack
 import (
 	"regexp"
 	"strings"
+
+	"github.com/klaxon-bot/klaxon/bot"
 )
 
 // Slack escapes &, < and > in the text it sends klaxon, and reads them the
@@ -20,6 +22,24 @@ func unescape(s string) string { return unescaper.Replace(s) }
 // liveToken is a mention that stays live: a user or a channel.
 var liveToken = regexp.MustCompile(`^<(?:@[UWB][A-Z0-9]+|#[CGD][A-Z0-9]+)>`)
 
+// dateToken is bot.TimeToken at the start of a string.
+var dateToken = regexp.MustCompile("^" + bot.TimeToken.String())
+
+// slackDate turns a time token (bot.ChatTime, bot.ChatClock) at the start
+// of s into Slack's date formatting, which each reader sees in their own
+// zone and clock (docs.slack.dev/messaging/formatting-message-text#date-formatting).
+func slackDate(s string) (token string, n int) {
+	m := dateToken.FindStringSubmatchIndex(s)
+	if m == nil {
+		return "", 0
+	}
+	format := "{date_num} {time}"
+	if s[m[4]:m[5]] == "t" {
+		format = "{time}"
+	}
+	return "<!date^" + s[m[2]:m[3]] + "^" + format + "|" + s[m[6]:m[7]] + ">", m[1]
+}
+
 // mrkdwn escapes s for Slack's mrkdwn (and a message's text field): &, <
 // and > become entities, except in user and channel mentions, and control
 // characters become spaces, so nothing a person or an alert wrote can
@@ -33,6 +53,11 @@ func mrkdwn(s string) string {
 			if m := liveToken.FindString(s[i:]); m != "" {
 				b.WriteString(m)
 				i += len(m) - 1
+				continue
+			}
+			if token, n := slackDate(s[i:]); n > 0 {
+				b.WriteString(token)
+				i += n - 1
 				continue
 			}
 			b.WriteString("&lt;")
@@ -58,5 +83,5 @@ func plainLine(s string) string {
 			return ' '
 		}
 		return r
-	}, s)
+	}, bot.PlainTimes(s)) // plain_text renders no dates
 }

@@ -1,6 +1,11 @@
 package slack
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
 
 func TestMrkdwnKeepsOnlyKlaxonsMentionsLive(t *testing.T) {
 	for in, want := range map[string]string{
@@ -17,5 +22,21 @@ func TestMrkdwnKeepsOnlyKlaxonsMentionsLive(t *testing.T) {
 	}
 	if got := unescape("&lt;!channel&gt; &amp;lt;"); got != "<!channel> &lt;" {
 		t.Errorf("unescape = %q", got)
+	}
+}
+
+func TestTimesShowInTheReadersZone(t *testing.T) {
+	at := time.Date(2026, 11, 22, 2, 20, 0, 0, time.UTC)
+	got := mrkdwn("next at " + bot.ChatTime(at) + ", paged " + bot.ChatClock(at) + " <!date^1^f^https://evil.example|x>")
+	want := "next at <!date^1795314000^{date_num} {time}|2026-11-22 02:20 UTC>, paged <!date^1795314000^{time}|02:20 UTC> &lt;!date^1^f^https://evil.example|x&gt;"
+	if got != want {
+		t.Errorf("mrkdwn = %q\nwant     %q", got, want)
+	}
+	// plain_text (headers, buttons) and notifications show the UTC text.
+	if got := plainLine("Declared " + bot.ChatTime(at)); got != "Declared 2026-11-22 02:20 UTC" {
+		t.Errorf("plainLine = %q", got)
+	}
+	if got := fallback(bot.Message{Text: "at " + bot.ChatTime(at)}); got != "at 2026-11-22 02:20 UTC" {
+		t.Errorf("fallback = %q", got)
 	}
 }

@@ -51,7 +51,8 @@ func fallback(m bot.Message) string {
 	if len(parts) == 0 {
 		parts = append(parts, m.Context)
 	}
-	return bot.Cut(mrkdwn(strings.Join(parts, "\n")), maxFallbackText)
+	// The notification text: dates as plain UTC, as a notification shows them.
+	return bot.Cut(mrkdwn(bot.PlainTimes(strings.Join(parts, "\n"))), maxFallbackText)
 }
 
 // blocks renders m as Block Kit. bot.Message text is Slack mrkdwn: *bold*,

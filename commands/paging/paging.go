@@ -128,7 +128,7 @@ func (p *Paging) Follow(tx bot.Tx, ch bot.Change) error {
 			return err
 		}
 		if page.Deferred() {
-			ch.Note("📟 " + ch.Incident.Severity.Name + " is low priority: " + whom + " will be paged at " + bot.Stamp(page.NextAt) + ", within business hours.")
+			ch.Note("📟 " + ch.Incident.Severity.Name + " is low priority: " + whom + " will be paged at " + bot.ChatTime(page.NextAt) + ", within business hours.")
 		} else {
 			ch.Note("📟 Paging " + whom + ".")
 		}
@@ -406,7 +406,7 @@ func (p *Paging) nextStep(inc *bot.Incident, pg *bot.Page) string {
 	if len(names) > 0 {
 		who = strings.Join(names, ", ")
 	}
-	return fmt.Sprintf(" Next, unless someone acknowledges: %s at %s.", who, bot.Stamp(pg.NextAt))
+	return fmt.Sprintf(" Next, unless someone acknowledges: %s at %s.", who, bot.ChatTime(pg.NextAt))
 }
 
 // pageJob is the outbox job that sends d: one queue per trigger, so its
@@ -713,9 +713,9 @@ func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change 
 // by whom and when, or closed with its incident.
 func (p *Paging) pageOutcome(inc *bot.Incident, pg *bot.Page, kind bot.DeliveryKind, now time.Time) string {
 	if kind == bot.DeliverAck && pg.AckBy != "" {
-		return fmt.Sprintf("✅ %s page: acknowledged by %s at %s. %s", pg.Incident, p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Stamp(pg.AckAt), inc.Channel.Mention())
+		return fmt.Sprintf("✅ %s page: acknowledged by %s at %s. %s", pg.Incident, p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.ChatTime(pg.AckAt), inc.Channel.Mention())
 	}
-	return fmt.Sprintf("☑️ %s page: closed, the incident is %s (%s). %s", pg.Incident, inc.Status, bot.Stamp(now), inc.Channel.Mention())
+	return fmt.Sprintf("☑️ %s page: closed, the incident is %s (%s). %s", pg.Incident, inc.Status, bot.ChatTime(now), inc.Channel.Mention())
 }
 
 // summaryFields describes who was paged, when and how it went, and the
@@ -760,11 +760,11 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 			if len(via) == 0 {
 				how = "⚠️ no pager reaches them"
 			}
-			entries = append(entries, entry{pd.At, fmt.Sprintf("%s %s %s", bot.Stamp(pd.At)[11:16], p.cfg.People.Mention(inc.Platform, pd.Person), how)})
+			entries = append(entries, entry{pd.At, fmt.Sprintf("%s %s %s", bot.ChatClock(pd.At), p.cfg.People.Mention(inc.Platform, pd.Person), how)})
 		}
 		switch pg.Status {
 		case bot.PageAcknowledged:
-			entries = append(entries, entry{pg.AckAt, fmt.Sprintf("%s acknowledged by %s after %s", bot.Stamp(pg.AckAt)[11:16], p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created)))})
+			entries = append(entries, entry{pg.AckAt, fmt.Sprintf("%s acknowledged by %s after %s", bot.ChatClock(pg.AckAt), p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created)))})
 		case bot.PageExhausted:
 			exhausted = true
 		}

@@ -242,7 +242,7 @@ func TestFullEscalation(t *testing.T) {
 		t.Errorf("acknowledge events = %d; want 2 (alice's and carol's triggers)", acks)
 	}
 	summary := strings.Join(e.con.Messages(ch)[:1], "")
-	if !strings.Contains(summary, "Paged:") || !strings.Contains(summary, "10:00 @alice (hook ✓)") || !strings.Contains(summary, "10:07 acknowledged by @carol after 7m") {
+	if !strings.Contains(summary, "Paged:") || !strings.Contains(summary, "10:00 UTC @alice (hook ✓)") || !strings.Contains(summary, "10:07 UTC acknowledged by @carol after 7m") {
 		t.Errorf("summary does not show the paging:\n%s", summary)
 	}
 	// The paging is on the timeline.
@@ -831,7 +831,7 @@ func TestSummarySaysWhenNoPagerReachesSomeone(t *testing.T) {
 	e.tick(5 * time.Minute) // step 2: carol, whom no pager reaches
 	msgs := e.con.Messages("inc-1-checkout-is-down")
 	summary := msgs[0]
-	if !strings.Contains(summary, "10:05 @carol ⚠️ no pager reaches them") || strings.Contains(summary, "()") {
+	if !strings.Contains(summary, "10:05 UTC @carol ⚠️ no pager reaches them") || strings.Contains(summary, "()") {
 		t.Errorf("summary:\n%s", summary)
 	}
 	// Each notice says what happened and what happens next.
