@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"context"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,10 +18,9 @@ import (
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/commands"
+	"github.com/klaxon-bot/klaxon/internal/golden"
 	"github.com/klaxon-bot/klaxon/templates"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // hostileIncident runs an incident whose chat is full of text that could
 // break Markdown, and returns its postmortem.
@@ -63,19 +61,7 @@ func hostileIncident(t *testing.T) (*env, []byte, []byte) {
 
 func TestPostmortemGolden(t *testing.T) {
 	_, md, log := hostileIncident(t)
-	golden := filepath.Join("testdata", "postmortem.golden.md")
-	if *update {
-		if err := os.WriteFile(golden, md, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./commands -run Golden -update to create it)", err)
-	}
-	if string(md) != string(want) {
-		t.Errorf("postmortem differs from %s (rerun with -update if the change is intended):\n%s", golden, md)
-	}
+	golden.Check(t, "postmortem.golden.md", md)
 	if !strings.Contains(string(log), "very long message very long message") || !strings.Contains(string(log), "rm -rf / # oops") {
 		t.Errorf("the full log lacks the raw messages")
 	}

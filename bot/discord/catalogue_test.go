@@ -2,7 +2,6 @@ package discord
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,9 +9,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestMessageCatalogueOnDiscord renders every message of the use cases'
 // catalogue (commands/paging/testdata/catalogue.messages.json, written by
@@ -49,21 +47,5 @@ func TestMessageCatalogueOnDiscord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
-	golden := filepath.Join("testdata", "catalogue.discord.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot/discord -run Catalogue -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("the Discord rendering differs from %s (rerun with -update if the change is intended); got:\n%s", golden, got)
-	}
+	golden.Check(t, "catalogue.discord.json", append(got, '\n'))
 }

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,9 +11,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // consoleMention is a mention of a console user (alice) or channel
 // (inc-1-checkout-is-down), as the catalogue's console run writes them.
@@ -76,21 +74,5 @@ func TestMessageCatalogueInBlockKit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
-	golden := filepath.Join("testdata", "catalogue.blockkit.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot/slack -run Catalogue -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("the Slack rendering differs from %s (rerun with -update if the change is intended); got:\n%s", golden, got)
-	}
+	golden.Check(t, "catalogue.blockkit.json", append(got, '\n'))
 }

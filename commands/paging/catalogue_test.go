@@ -3,10 +3,7 @@ package paging_test
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,9 +13,8 @@ import (
 	"github.com/klaxon-bot/klaxon/commands"
 	"github.com/klaxon-bot/klaxon/commands/commandstest"
 	"github.com/klaxon-bot/klaxon/commands/paging"
+	"github.com/klaxon-bot/klaxon/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // accepting is a pager that takes every page.
 type accepting struct{}
@@ -93,27 +89,6 @@ func sentJSON(t *testing.T, sent []Sent) []byte {
 
 var uuidPattern = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 
-// checkGolden compares got with testdata/name, rewriting it under -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	golden := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./commands/paging -run Catalogue -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("the messages differ from %s (rerun with -update if the change is intended); got:\n%s", golden, got)
-	}
-}
-
 // TestMessageCatalogue renders what klaxon says through a night's
 // incident, from declaration to close, with on-call changes and the
 // refusals people meet, into testdata/catalogue.golden.txt: every wording
@@ -171,6 +146,6 @@ func TestMessageCatalogue(t *testing.T) {
 	text := "# What klaxon says: the console transcript of TestMessageCatalogue.\n" +
 		"# Commands and their replies (>>> lines), then everything klaxon posted.\n" + out.String() +
 		"\n# Posted\n" + h.Out.String()
-	checkGolden(t, "catalogue.golden.txt", []byte(text))
-	checkGolden(t, "catalogue.messages.json", sentJSON(t, sent))
+	golden.Check(t, "catalogue.golden.txt", []byte(text))
+	golden.Check(t, "catalogue.messages.json", sentJSON(t, sent))
 }
