@@ -4,6 +4,7 @@
 package oncall
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -202,10 +203,7 @@ func (o *OnCall) ReportAt(platform bot.Platform, scheds []*bot.Schedule, at func
 	for _, s := range scheds {
 		t := at(s)
 		ovs := o.overrides[s.ID]
-		label := s.Service
-		if label == "" {
-			label = s.ID
-		}
+		label := cmp.Or(s.Service, s.ID)
 		who, ok := s.OnCall(t, ovs)
 		if !ok {
 			lines = append(lines, fmt.Sprintf("*%s* %s: nobody (outside the schedule's hours)", label, s.Role))

@@ -1,6 +1,7 @@
 package oncall
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -218,10 +219,7 @@ func (o *OnCall) weekReport(platform bot.Platform, scheds []*bot.Schedule, now t
 		if first.IsZero() || from.Before(first) {
 			first = from
 		}
-		label := s.Service
-		if label == "" {
-			label = s.ID
-		}
+		label := cmp.Or(s.Service, s.ID)
 		var merged []bot.Shift
 		for _, sh := range s.Shifts(from, from.AddDate(0, 0, 7), o.overrides[s.ID]) {
 			if n := len(merged); n > 0 && merged[n-1].Person == sh.Person && merged[n-1].End.Equal(sh.Start) {

@@ -160,8 +160,7 @@ func (p *Paging) Register(m *bot.Mux) {
 // in words: its type's policy, else its service's.
 func (p *Paging) policyForIncident(inc *bot.Incident) (bot.Policy, string, bool) {
 	if id, ok := p.cfg.TypePolicy[inc.Type]; ok {
-		if pol, ok := p.cfg.Policies[id]; ok {
-			pol.Steps = slices.Clone(pol.Steps)
+		if pol, ok := p.policy(id); ok {
 			return pol, "the " + inc.Type + " escalation policy (" + id + ")", true
 		}
 	}
@@ -169,12 +168,19 @@ func (p *Paging) policyForIncident(inc *bot.Incident) (bot.Policy, string, bool)
 	return pol, "the on-call for " + inc.Service, ok
 }
 
+// policy is the configured policy id, copied, so a page's changes to its
+// steps stay its own.
+func (p *Paging) policy(id string) (bot.Policy, bool) {
+	pol, ok := p.cfg.Policies[id]
+	pol.Steps = slices.Clone(pol.Steps)
+	return pol, ok
+}
+
 // policyFor is the policy for an incident's service, copied; a service
 // without one gets primary → secondary → team from its schedules.
 func (p *Paging) policyFor(service string, sev bot.Severity) (bot.Policy, bool) {
 	if id, ok := p.cfg.ServicePolicy[service]; ok {
-		if pol, ok := p.cfg.Policies[id]; ok {
-			pol.Steps = slices.Clone(pol.Steps)
+		if pol, ok := p.policy(id); ok {
 			return pol, true
 		}
 	}
@@ -314,12 +320,13 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		var jobs []bot.Job
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
 			pg.Paged = append(pg.Paged, bot.Paged{Person: person, Step: pg.Step, Loop: pg.Loop, At: now})
-			if len(p.pagersFor(person)) == 0 {
+			pagers := p.pagersFor(person)
+			if len(pagers) == 0 {
 				unreachable = append(unreachable, p.cfg.People.Mention(inc.Platform, person))
 			} else {
 				who = append(who, p.cfg.People.Mention(inc.Platform, person))
 			}
-			for _, pager := range p.pagersFor(person) {
+			for _, pager := range pagers {
 				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, pager)
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
 					Kind: bot.DeliverTrigger, Summary: fmt.Sprintf("%s %s: %s", pg.Incident, pg.Severity.Name, pg.Title), Severity: pg.Severity,
@@ -604,12 +611,12 @@ func (p *Paging) Vouches(tx bot.Tx, inc *bot.Incident, who bot.Actor, now time.T
 	if err != nil {
 		return false
 	}
-	for _, pg := range pages {
-		if pg.WasPaged(person) {
-			return true
-		}
-	}
-	return p.onCallFor(inc.Service, person, now)
+	return wasPaged(pages, person) || p.onCallFor(inc.Service, person, now)
+}
+
+// wasPaged reports whether one of pages paged person.
+func wasPaged(pages []*bot.Page, person string) bool {
+	return slices.ContainsFunc(pages, func(pg *bot.Page) bool { return pg.WasPaged(person) })
 }
 
 // HasMember implements bot.Member: whoever a page of inc paged may see
@@ -620,15 +627,7 @@ func (p *Paging) HasMember(ctx context.Context, inc *bot.Incident, who bot.Actor
 		return false
 	}
 	pages, err := p.store.PagesForIncident(ctx, inc.ID)
-	if err != nil {
-		return false
-	}
-	for _, pg := range pages {
-		if pg.WasPaged(person) {
-			return true
-		}
-	}
-	return false
+	return err == nil && wasPaged(pages, person)
 }
 
 // onCallFor reports whether person is on call now on one of service's
