@@ -122,6 +122,15 @@ func (ps People) ByUser(platform Platform, userID string) (Person, bool) {
 	return Person{}, false
 }
 
+// Find finds the person id names: a platform user of theirs, or their
+// klaxon id.
+func (ps People) Find(platform Platform, id string) (Person, bool) {
+	if person, ok := ps.ByUser(platform, id); ok {
+		return person, true
+	}
+	return ps.Get(id)
+}
+
 // Mention shows person id the way platform links people: a mention where
 // they have a user id there, else their name, else the id itself.
 func (ps People) Mention(platform Platform, id string) string {
@@ -142,10 +151,7 @@ func (ps People) Resolve(platform Platform, token string) (Person, error) {
 	if !ok {
 		return Person{}, Errorf(EINVALID, "`%s` is not a person; mention them, e.g. @alice.", token)
 	}
-	if person, ok := ps.ByUser(platform, u.ID); ok {
-		return person, nil
-	}
-	if person, ok := ps.Get(u.ID); ok {
+	if person, ok := ps.Find(platform, u.ID); ok {
 		return person, nil
 	}
 	return Person{}, Errorf(EINVALID, "%s is not in klaxon's list of people; add them under `people:` in the configuration.", u.Mention())

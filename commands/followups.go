@@ -77,10 +77,8 @@ func (c *FollowUps) handleFollowUp(ctx context.Context, req *bot.Request) (*bot.
 		return nil, bot.Errorf(bot.EINVALID, "The due date %s is in the past; give a later one, e.g. due:%s.", due, bot.DateOf(now.UTC()).AddDays(7))
 	}
 	if !owner.IsZero() && len(c.lc.cfg.People) > 0 {
-		if _, ok := c.lc.cfg.People.ByUser(req.Platform, owner.ID); !ok {
-			if _, ok := c.lc.cfg.People.Get(owner.ID); !ok {
-				return nil, bot.Errorf(bot.EINVALID, "%s is not in klaxon's list of people, so reminders could not reach them; add them under `people:`, or name someone who is.", owner.Mention())
-			}
+		if _, ok := c.lc.cfg.People.Find(req.Platform, owner.ID); !ok {
+			return nil, bot.Errorf(bot.EINVALID, "%s is not in klaxon's list of people, so reminders could not reach them; add them under `people:`, or name someone who is.", owner.Mention())
 		}
 	}
 	f := &bot.FollowUp{IncidentID: inc.ID, Incident: inc.Key(), Platform: req.Platform, Text: text, Owner: owner, Due: due, Created: now, CreatedBy: req.User}

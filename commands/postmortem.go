@@ -299,12 +299,8 @@ func (c *Reports) Postmortem(ctx context.Context, inc *bot.Incident, pending ...
 	for _, p := range people {
 		// A platform user id alone says nothing to a reader: the
 		// directory's name stands in.
-		if p.user.Name == "" {
-			if person, ok := c.lc.cfg.People.ByUser(inc.Platform, p.user.ID); ok {
-				p.user.Name = person.Name
-			} else if person, ok := c.lc.cfg.People.Get(p.user.ID); ok {
-				p.user.Name = person.Name
-			}
+		if person, ok := c.lc.cfg.People.Find(inc.Platform, p.user.ID); ok && p.user.Name == "" {
+			p.user.Name = person.Name
 		}
 		d.Participants = append(d.Participants, pmPerson{Who: who(p.user), Did: mdText(strings.Join(p.did, ", "), 200), Messages: p.messages})
 	}
