@@ -77,7 +77,7 @@ func DecodeGrafana(body []byte) ([]bot.Alert, error) {
 }
 
 func (m *amMessage) alerts(source string) ([]bot.Alert, error) {
-	if strings.TrimSpace(m.GroupKey) == "" {
+	if bot.OneLine(m.GroupKey) == "" {
 		return nil, errors.New("groupKey is missing")
 	}
 	groupResolved, err := firing(m.Status, "status")
@@ -145,7 +145,7 @@ func DecodeGeneric(body []byte) ([]bot.Alert, error) {
 	if err := decodeJSON(body, &g, true); err != nil {
 		return nil, err
 	}
-	g.Title = strings.TrimSpace(g.Title)
+	g.Title = bot.OneLine(g.Title)
 	if g.Title == "" {
 		return nil, errors.New("title is missing")
 	}
@@ -230,9 +230,10 @@ func checkLabels(labels map[string]string, field string) error {
 	return nil
 }
 
+// first returns the first of s that has something printable, on one line.
 func first(s ...string) string {
 	for _, x := range s {
-		if x = strings.TrimSpace(x); x != "" {
+		if x = bot.OneLine(x); x != "" {
 			return x
 		}
 	}
