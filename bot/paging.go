@@ -259,12 +259,29 @@ type Delivery struct {
 	Summary    string       `json:"summary"`
 	// Detail is where and by whom, for pagers that show it (a chat DM):
 	// the service, the declarer, the incident's channel.
-	Detail    string         `json:"detail,omitempty"`
-	Severity  Severity       `json:"severity"`
-	Status    DeliveryStatus `json:"status"`
-	Attempts  int            `json:"attempts,omitempty"`
-	LastError string         `json:"last_error,omitempty"`
-	SentAt    time.Time      `json:"sent_at,omitzero"`
+	Detail   string   `json:"detail,omitempty"`
+	Severity Severity `json:"severity"`
+	// To is where a notification goes (a phone number, an email address,
+	// an ntfy topic) and Server the ntfy server, for the contact methods
+	// klaxon sends itself; empty for pagers.
+	To     string `json:"to,omitempty"`
+	Server string `json:"server,omitempty"`
+	// Private says the incident is private: what reaches a phone's lock
+	// screen names only its number and severity (Summary is already so).
+	Private bool `json:"private,omitempty"`
+	// Created is when the delivery was made, so a provider without
+	// idempotency keys can be asked what it sent since.
+	Created time.Time      `json:"created,omitzero"`
+	Status  DeliveryStatus `json:"status"`
+	// Progress is the provider's latest word on a sent notification
+	// (queued, delivered, failed, answered, no-answer) and when it came.
+	Progress   string    `json:"progress,omitempty"`
+	ProgressAt time.Time `json:"progress_at,omitzero"`
+	// Ref is the provider's id for what it sent (a Twilio SID).
+	Ref       string    `json:"ref,omitempty"`
+	Attempts  int       `json:"attempts,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	SentAt    time.Time `json:"sent_at,omitzero"`
 }
 
 // SendResult is what a pager made of one attempt.
@@ -276,6 +293,9 @@ type SendResult struct {
 	// Posted lists the chat messages the delivery made (a page by direct
 	// message), so a reaction on them acknowledges the page.
 	Posted []PostedRef
+	// Ref is the provider's id for what it sent (a Twilio message or
+	// call SID), and Progress its status then (queued, sent).
+	Ref, Progress string
 }
 
 // PostedRef is a message on a platform.
@@ -287,6 +307,14 @@ type PostedRef struct {
 // Sender delivers to one pager.
 type Sender interface {
 	Send(ctx context.Context, d Delivery) SendResult
+}
+
+// Looker is a sender whose provider keeps no idempotency key (Twilio):
+// before an attempt that may repeat one whose outcome was lost, the
+// outbox asks it whether the provider has it already.
+type Looker interface {
+	// Sent finds what d's earlier attempt sent, if the provider has it.
+	Sent(ctx context.Context, d Delivery) (ref string, found bool, err error)
 }
 
 // PageStore reads pages; they are written through Tx.

@@ -75,6 +75,9 @@ type Person struct {
 	Accounts map[Platform]string `json:"accounts,omitempty"`
 	Email    string              `json:"email,omitempty"`
 	Phone    string              `json:"phone,omitempty"`
+	// Reach is how klaxon reaches the person itself (SMS, calls, push,
+	// email) and by which rules; no rules: the configured default.
+	Reach Reach `json:"reach,omitzero"`
 }
 
 var personID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
