@@ -52,6 +52,7 @@ type Config struct {
 	// a listener that cannot be kept private.
 	MetricsToken string
 	API          *API    // /api/v1/
+	Phone        *Phone  // /twilio/ and /ack/: acknowledgements from phones
 	Status       *Status // /status, /status.json, /status/feed.atom
 	// Heartbeats serves POST /heartbeat/<name>.
 	Heartbeats *Heartbeats
@@ -189,6 +190,9 @@ func Handler(cfg Config) http.Handler {
 	}
 	if cfg.API != nil {
 		apiRoutes(mux, *cfg.API, cfg.Clock, cfg.Log)
+	}
+	if cfg.Phone != nil {
+		phoneRoutes(mux, *cfg.Phone)
 	}
 	if cfg.Metrics != nil {
 		metrics := metricsHandler(cfg.Metrics, cfg.Log)

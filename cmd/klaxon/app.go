@@ -242,12 +242,24 @@ func (a *app) initHTTP(context.Context) error {
 		Heartbeats:   &web.Heartbeats{Pinger: a.heartbeats, Tokens: a.beatTokens},
 		Status: &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, a.policy, a.clock), Reuse: 5 * time.Second,
 			FrameAncestors: cfg.Status.FrameAncestors},
-		API: &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()}})
+		API:   &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()},
+		Phone: a.phone()})
 	if err != nil {
 		return err
 	}
 	a.serve = append(a.serve, httpd.Serve)
 	return nil
+}
+
+// phone is the set-up of acknowledgements from phones, or nil when
+// klaxon has no public URL to be reached at or sends nothing itself.
+func (a *app) phone() *web.Phone {
+	links := a.cfg.links()
+	if links == nil || len(a.pagingCfg.Notifiers) == 0 {
+		return nil
+	}
+	return &web.Phone{Acks: a.paging, PublicURL: a.cfg.publicURL(), TwilioAuthToken: a.cfg.Notifications.Twilio.AuthToken.Reveal(),
+		Links: links, Clock: a.clock, Log: a.log}
 }
 
 // initCommands registers the chat commands, on-call first: its question

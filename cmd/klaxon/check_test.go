@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
+	"github.com/klaxon-bot/klaxon/bot/notify/notifytest"
 	"github.com/klaxon-bot/klaxon/bot/tracker/trackerfake"
 )
 
@@ -124,5 +125,42 @@ trackers:
 	}
 	if strings.Contains(out, "ghp-check-token") || strings.Contains(out, "jira-check-token") {
 		t.Error("check printed a token")
+	}
+}
+
+// TestCheckNotifications: klaxon check reaches Twilio and ntfy and names
+// what is wrong with each, sending nothing and printing no secret.
+func TestCheckNotifications(t *testing.T) {
+	tw := notifytest.NewTwilio()
+	defer tw.Close()
+	nt := notifytest.NewNtfy()
+	defer nt.Close()
+	nt.Tokens["tk_klaxon_good"] = true
+	run := func(token, from, ntfyToken string) (string, error) {
+		var out bytes.Buffer
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &bytes.Buffer{}, Getenv: env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db")}.get}
+		err := m.Execute(context.Background(), []string{"check", "--config", writeConfig(t, `
+notifications:
+  twilio: {account_sid: `+tw.AccountSID+`, auth_token: "`+token+`", from: "`+from+`", api_url: "`+tw.Server.URL+`"}
+  ntfy: {server: "`+nt.Server.URL+`", token: "`+ntfyToken+`"}
+`)})
+		return out.String(), err
+	}
+	if out, err := run(tw.AuthToken, tw.Numbers[0], "tk_klaxon_good"); err != nil ||
+		!strings.Contains(out, "notifications.twilio: ✓") || !strings.Contains(out, "notifications.ntfy: ✓ the server answers and takes the token") {
+		t.Fatalf("check = %q, %v", out, err)
+	}
+	out, err := run("wrong-twilio-token", tw.Numbers[0], "tk_klaxon_bad")
+	if err == nil || !strings.Contains(out, "notifications.twilio: ✗ Twilio refused the credentials") || !strings.Contains(out, "notifications.ntfy: ✗") {
+		t.Fatalf("check = %q, %v", out, err)
+	}
+	if strings.Contains(out, "wrong-twilio-token") || strings.Contains(out, "tk_klaxon_bad") {
+		t.Error("check printed a secret")
+	}
+	if out, err := run(tw.AuthToken, "+14155550199", ""); err == nil || !strings.Contains(out, "+14155550199 is not a number of this Twilio account") {
+		t.Fatalf("check = %q, %v", out, err)
+	}
+	if len(tw.Messages)+len(tw.Calls)+len(nt.Published) != 0 {
+		t.Error("check sent something")
 	}
 }

@@ -165,7 +165,7 @@ func (m *Main) command() *cobra.Command {
 }
 
 // Check is `klaxon check`: the configuration, then each chat platform's
-// own check, then each tracker's.
+// own check, each tracker's and each notification provider's.
 func (m *Main) Check(ctx context.Context, cfg *Config, source string) error {
 	fmt.Fprintf(m.Stdout, "config OK (%s): mode %s\n", source, cfg.Mode())
 	for _, w := range configWarnings(cfg, source) {
@@ -178,7 +178,7 @@ func (m *Main) Check(ctx context.Context, cfg *Config, source string) error {
 	if len(platforms) == 0 {
 		fmt.Fprintln(m.Stdout, "no Slack or Discord token is configured (console mode): no platform to check")
 	}
-	problems := m.checkTrackers(ctx, cfg)
+	problems := m.checkTrackers(ctx, cfg) + m.checkNotifications(ctx, cfg)
 	for _, p := range platforms {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		missing, err := p.Check(ctx)

@@ -54,6 +54,10 @@ type Config struct {
 		// MaxConnsPerClient bounds the connections one client address holds
 		// at once; behind a reverse proxy, raise it.
 		MaxConnsPerClient int `mapstructure:"max_conns_per_client"`
+		// PublicURL is where people and providers reach klaxon from
+		// outside (https://klaxon.example.com): acknowledgement links and
+		// Twilio's replies go there. Empty: status.public_url, else none.
+		PublicURL string `mapstructure:"public_url"`
 	} `mapstructure:"http"`
 	Status struct {
 		Title     string `mapstructure:"title"`
@@ -127,8 +131,9 @@ type Config struct {
 		// admin (incidents.admins) may make.
 		MaxOverride time.Duration `mapstructure:"max_override"`
 	} `mapstructure:"oncall"`
-	Heartbeats []HeartbeatConfig `mapstructure:"heartbeats"`
-	Hooks      []HookConfig      `mapstructure:"hooks"`
+	Heartbeats    []HeartbeatConfig   `mapstructure:"heartbeats"`
+	Notifications NotificationsConfig `mapstructure:"notifications"`
+	Hooks         []HookConfig        `mapstructure:"hooks"`
 	// Trackers are where follow-ups become tickets (GitHub Issues, Jira
 	// Cloud): a service's tracker, else followups.tracker.
 	Trackers  []TrackerConfig `mapstructure:"trackers"`
@@ -274,6 +279,11 @@ type PersonConfig struct {
 	Email     string `mapstructure:"email"`
 	Phone     string `mapstructure:"phone"`
 	FeedToken Secret `mapstructure:"feed_token"` // this person's calendar feed
+	// Contact is where klaxon reaches the person itself; Notify their
+	// rules ("push 0m", "sms 1m", "voice 5m"), else
+	// notifications.default_rules.
+	Contact ContactConfig `mapstructure:"contact"`
+	Notify  []string      `mapstructure:"notify"`
 }
 
 // ScheduleConfig is one entry of schedules.
@@ -363,6 +373,11 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("incidents.types", []any{})
 	v.SetDefault("discord.archive_category_id", "")
 	v.SetDefault("store.driver", "bbolt")
+	v.SetDefault("http.public_url", "")
+	v.SetDefault("notifications.default_rules", []string{})
+	v.SetDefault("notifications.link_ttl", "24h")
+	v.SetDefault("notifications.smtp.port", 587)
+	v.SetDefault("notifications.smtp.security", "starttls")
 	v.SetDefault("store.path", "./data/klaxon.db")
 	v.SetDefault("store.postgres.dsn", "")
 	v.SetDefault("store.postgres.lease", "5s")

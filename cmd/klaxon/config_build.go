@@ -233,7 +233,7 @@ func (p PersonConfig) person() bot.Person {
 			accounts[cp.id] = id
 		}
 	}
-	return bot.Person{ID: p.ID, Name: p.Name, TimeZone: p.TimeZone, Accounts: accounts, Email: p.Email, Phone: p.Phone}
+	return bot.Person{ID: p.ID, Name: p.Name, TimeZone: p.TimeZone, Accounts: accounts, Email: p.Email, Phone: p.Phone, Reach: p.reach()}
 }
 
 func (s ServiceConfig) service() bot.Service {
@@ -364,6 +364,7 @@ func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) paging.Config
 	for _, e := range c.Paging.AckEmoji {
 		pc.AckEmoji = append(pc.AckEmoji, bot.NormalizeEmoji(e))
 	}
+	pc.Notifiers, pc.DefaultRules = c.notifiers(client), c.defaultRules()
 	return pc
 }
 

@@ -185,6 +185,17 @@ var badConfigs = []struct {
 	{"alert platform not connected", "alerts:\n  platform: slack\n", nil, "alerts.platform"},
 	{"step delay too short", "people:\n  - {id: a, name: A}\nescalation_policies:\n  - {id: p, steps: [{delay: 5s, targets: [{person: a}]}]}\n", nil, "escalation_policies[0]"},
 	{"unknown pager type", "pagers:\n  - {id: p, type: carrier-pigeon, url: https://x.example.com}\n", nil, "pagers[0].type"},
+	{"a pager named like a contact method", "pagers:\n  - {id: sms, type: webhook, url: https://x.example.com, secret: 0123456789abcdef0123}\n", nil, "pagers[0].id"},
+	{"phone not E.164", "people:\n  - {id: a, name: A, contact: {sms: \"0171 555 0100\"}}\n", nil, "people[0].contact.sms: \"0171 555 0100\" is not an E.164 phone number"},
+	{"bad email contact", "people:\n  - {id: a, name: A, contact: {email: \"Alice <a@x>\"}}\n", nil, "people[0].contact.email"},
+	{"unknown method in a rule", "people:\n  - {id: a, name: A, notify: [\"pigeon 1m\"]}\n", nil, "people[0].notify[0]: \"pigeon\" is not a contact method"},
+	{"rule without a delay", "notifications:\n  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: t0k, from: \"+14155550100\"}\npeople:\n  - {id: a, name: A, notify: [\"sms\"]}\n", nil, "people[0].notify[0]: \"sms\" has no delay"},
+	{"rule for a method without a provider", "people:\n  - {id: a, name: A, notify: [\"voice 5m\"]}\n", nil, "people[0].notify[0]: voice needs its provider configured under notifications (notifications.twilio)"},
+	{"two rules for one method", "notifications:\n  default_rules: [\"sms 0m\", \"sms 5m\"]\n  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: t0k, from: \"+14155550100\"}\n", nil, "notifications.default_rules[1]"},
+	{"bad twilio sid", "notifications:\n  twilio: {account_sid: AB1, auth_token: x, from: \"+14155550100\"}\n", nil, "notifications.twilio.account_sid"},
+	{"twilio from not E.164", "notifications:\n  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: x, from: \"555\"}\n", nil, "notifications.twilio.from"},
+	{"public url without a link secret", "http:\n  public_url: https://k.example.com\nnotifications:\n  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: t0k, from: \"+14155550100\"}\n", nil, "notifications.link_secret"},
+	{"bad smtp security", "notifications:\n  smtp: {host: mail.example.com, security: ssl3, from: k@example.com}\n", nil, "notifications.smtp.security"},
 }
 
 func TestConfigErrorsNameTheKey(t *testing.T) {

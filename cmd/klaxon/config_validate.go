@@ -207,6 +207,9 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	if err := c.validateNotifications(); err != nil {
+		return err
+	}
 	return c.validatePagers()
 }
 
@@ -219,6 +222,9 @@ func (c *Config) validatePagers() error {
 			return bad(".id", fmt.Sprintf("%q must be set and unique", p.ID))
 		}
 		seen[p.ID] = true
+		if _, err := bot.ParseMethod(p.ID); err == nil {
+			return bad(".id", fmt.Sprintf("%q names one of klaxon's own contact methods (notifications); give the pager another id", p.ID))
+		}
 		switch p.Type {
 		case "pagerduty":
 			if p.RoutingKey == "" {

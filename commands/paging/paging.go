@@ -35,6 +35,15 @@ type Config struct {
 	DefaultDelay   time.Duration        // between steps of a derived policy, high priority (5m)
 	LowPriorityAck time.Duration        // between steps of a derived policy, low priority (8h)
 	People         bot.People
+	// Notifiers send what klaxon sends itself, by contact method (Twilio
+	// for sms and voice, ntfy for push, SMTP for email); a method without
+	// one is not used. DefaultRules are the rules of people who set none.
+	Notifiers    map[bot.Method]bot.Sender
+	DefaultRules []bot.Rule
+	// Reach is how klaxon reaches a person itself (their contacts and
+	// rules); nil: People's. It is called inside write transactions, so
+	// it must not read the store.
+	Reach func(person string) bot.Reach
 	// Wake is told when a page's step or delivery is due now (a page was
 	// triggered, acknowledged or resolved), so the scheduler ticks and the
 	// outbox looks at once instead of at their next interval.
@@ -56,6 +65,8 @@ var (
 type Store interface {
 	bot.Updater
 	bot.PageStore
+	Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error)
+	IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error)
 }
 
 // Incidents is what paging asks of the incident lifecycle.
@@ -321,7 +332,8 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
 			pg.Paged = append(pg.Paged, bot.Paged{Person: person, Step: pg.Step, Loop: pg.Loop, At: now})
 			pagers := p.pagersFor(person)
-			if len(pagers) == 0 {
+			steps := p.ruleSteps(person)
+			if len(pagers) == 0 && len(steps) == 0 {
 				unreachable = append(unreachable, p.cfg.People.Mention(inc.Platform, person))
 			} else {
 				who = append(who, p.cfg.People.Mention(inc.Platform, person))
@@ -330,9 +342,23 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, pager)
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
 					Kind: bot.DeliverTrigger, Summary: fmt.Sprintf("%s %s: %s", pg.Incident, pg.Severity.Name, pg.Title), Severity: pg.Severity,
-					Detail: pageDetail(inc), Status: bot.DeliveryPending}
+					Detail: pageDetail(inc), Status: bot.DeliveryPending, Created: now}
 				pg.Deliveries = append(pg.Deliveries, d)
 				jobs = append(jobs, pageJob(d, now))
+			}
+			// The person's own rules: each method at its delay, unless
+			// they acknowledge first (which cancels what is still due).
+			for _, rs := range steps {
+				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, rs.Method)
+				if pg.Delivery(key) != nil {
+					continue // one rule per method and step
+				}
+				due := now.Add(rs.After)
+				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: string(rs.Method), Person: person,
+					Kind: bot.DeliverTrigger, Summary: lockScreen(inc, pg), Severity: pg.Severity, Detail: pageDetail(inc),
+					Status: bot.DeliveryPending, To: rs.Contact.To, Server: rs.Contact.Server, Private: inc.Private, Created: due}
+				pg.Deliveries = append(pg.Deliveries, d)
+				jobs = append(jobs, pageJob(d, due))
 			}
 		}
 		pg.Advance(now)
@@ -422,6 +448,40 @@ func pageJob(d bot.Delivery, at time.Time) bot.Job {
 	return bot.Job{Queue: d.DedupKey, Op: bot.OpPage, IncidentID: d.IncidentID, Delivery: &d, NextAttempt: at, Created: at}
 }
 
+// ruleSteps are the rules klaxon carries out itself for person: their
+// own (or the default) whose method has a sender and a usable contact.
+func (p *Paging) ruleSteps(person string) []bot.RuleStep {
+	if len(p.cfg.Notifiers) == 0 {
+		return nil
+	}
+	var reach bot.Reach
+	if p.cfg.Reach != nil {
+		reach = p.cfg.Reach(person)
+	} else if who, ok := p.cfg.People.Get(person); ok {
+		reach = who.Reach
+	}
+	if len(reach.Rules) == 0 {
+		reach.Rules = p.cfg.DefaultRules
+	}
+	var out []bot.RuleStep
+	for _, rs := range reach.Steps() {
+		if _, ok := p.cfg.Notifiers[rs.Method]; ok {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+// lockScreen is what a text, a call, a push or a mail says about the
+// incident: its title, unless it is private, whose title never shows on
+// a lock screen.
+func lockScreen(inc *bot.Incident, pg *bot.Page) string {
+	if inc.Private {
+		return fmt.Sprintf("private incident %s (%s)", pg.Incident, pg.Severity.Name)
+	}
+	return fmt.Sprintf("%s %s: %s", pg.Incident, pg.Severity.Name, pg.Title)
+}
+
 func (p *Paging) pagersFor(person string) []string {
 	var out []string
 	for id := range p.cfg.Pagers {
@@ -453,15 +513,18 @@ const sendTimeout = 15 * time.Second
 // an attempt short (one the pager accepted must be recorded as sent, or it
 // would go out again). The outcome is recorded on the page, with its
 // timeline event and notices, in the transaction that finishes the job.
-func (p *Paging) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, error) {
+func (p *Paging) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then, error) {
 	d := *j.Delivery
 	sender, ok := p.cfg.Pagers[d.Pager]
+	if !ok && d.To != "" {
+		sender, ok = p.cfg.Notifiers[bot.Method(d.Pager)]
+	}
 	var res bot.SendResult
 	if !ok {
 		res = bot.SendResult{Permanent: true, Err: fmt.Errorf("pager %q is no longer configured", d.Pager)}
 	} else {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		res = sender.Send(sctx, d)
+		res = p.attempt(sctx, sender, d, again)
 		cancel()
 	}
 	err := outbox.ResultError(res)
@@ -475,6 +538,25 @@ func (p *Paging) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, erro
 		log.Warn().Err(err).Msg("page not delivered yet; will retry")
 	}
 	return func(tx bot.Tx, j bot.Job) error { return p.recordDelivery(tx, d, j, res) }, err
+}
+
+// attempt sends d once. When an earlier attempt may have got through
+// unrecorded (again) and the provider keeps no idempotency key but can be
+// asked (a bot.Looker: Twilio), it asks first, so the person gets the
+// text or call once; a failed look-up is tried again later rather than
+// risk a second one.
+func (p *Paging) attempt(ctx context.Context, sender bot.Sender, d bot.Delivery, again bool) bot.SendResult {
+	if l, ok := sender.(bot.Looker); ok && again && d.Kind == bot.DeliverTrigger {
+		ref, found, err := l.Sent(ctx, d)
+		switch {
+		case err != nil:
+			return bot.SendResult{Err: fmt.Errorf("could not ask whether an earlier attempt got through: %w", err)}
+		case found:
+			p.log.Info().Str("delivery", d.Key).Str("ref", ref).Msg("an earlier attempt got through; not sending again")
+			return bot.SendResult{Sent: true, Ref: ref, Progress: "sent"}
+		}
+	}
+	return sender.Send(ctx, d)
 }
 
 // recordDelivery records how an attempt at d went, j being its job as
@@ -503,6 +585,12 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 		// Even if cancelled while this attempt was on its way: it got
 		// through, and its close is queued already.
 		rec.Status, rec.SentAt = bot.DeliverySent, now
+		if res.Ref != "" {
+			rec.Ref = res.Ref
+		}
+		if res.Progress != "" && rec.Progress == "" {
+			rec.Progress, rec.ProgressAt = res.Progress, now
+		}
 		if j.Attempts > 1 && d.Kind == bot.DeliverTrigger {
 			jobs = append(jobs, p.notice(inc, page, bot.Message{Text: fmt.Sprintf("📟 %s was paged through %s after all (attempt %d).", who, d.Pager, j.Attempts)}, false, now))
 		}
@@ -520,7 +608,11 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 		}
 	case bot.JobFailed:
 		rec.Status = bot.DeliveryFailed
-		jobs = append(jobs, p.notice(inc, page, bot.Message{Text: fmt.Sprintf("⚠️ Could not %s %s through %s: %s", verbFor(d.Kind), who, d.Pager, j.LastError)}, false, now))
+		text := fmt.Sprintf("⚠️ Could not %s %s through %s: %s", verbFor(d.Kind), who, d.Pager, j.LastError)
+		if d.To != "" {
+			text = fmt.Sprintf("⚠️ Could not reach %s by %s: %s%s", who, bot.Method(d.Pager).Label(), j.LastError, nextRule(page, d))
+		}
+		jobs = append(jobs, p.notice(inc, page, bot.Message{Text: text}, false, now))
 	default:
 		if j.Attempts == 1 && d.Kind == bot.DeliverTrigger {
 			// Say so once: the responder is not reached yet, and klaxon keeps trying.
@@ -540,6 +632,23 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 		jobs = append(jobs, bot.IncidentJob(inc, bot.OpSummary, now))
 	}
 	return tx.Enqueue(jobs...)
+}
+
+// nextRule says what klaxon tries next for the person d failed to
+// reach: their next rule still due at this step, if any.
+func nextRule(pg *bot.Page, d bot.Delivery) string {
+	prefix := d.Key[:strings.LastIndexByte(d.Key, ':')+1]
+	var next *bot.Delivery
+	for i := range pg.Deliveries {
+		x := &pg.Deliveries[i]
+		if x.Key != d.Key && x.To != "" && x.Status == bot.DeliveryPending && strings.HasPrefix(x.Key, prefix) && (next == nil || x.Created.Before(next.Created)) {
+			next = x
+		}
+	}
+	if next == nil {
+		return ""
+	}
+	return fmt.Sprintf(" Next for them: %s at %s, unless someone acknowledges.", bot.Method(next.Pager).Label(), bot.ChatClock(next.Created))
 }
 
 // closing is the acknowledge or resolve that follows trigger t.
@@ -752,7 +861,7 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 					case bot.DeliveryCancelled:
 						mark = "–"
 					}
-					via = append(via, d.Pager+" "+mark)
+					via = append(via, deliveryState(d, mark, pd.At))
 				}
 			}
 			how := "(" + strings.Join(via, ", ") + ")"
@@ -780,6 +889,23 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 		return out
 	}
 	return append(out, bot.Field{Label: "Paged", Value: strings.Join(lines, "\n")})
+}
+
+// deliveryState is one delivery in the summary: "webhook ✓", and for
+// what klaxon sends itself the provider's latest word ("SMS ✓ delivered
+// 02:13") or when a rule is still due ("call at 02:18").
+func deliveryState(d bot.Delivery, mark string, paged time.Time) string {
+	if d.To == "" {
+		return d.Pager + " " + mark
+	}
+	label := bot.Method(d.Pager).Label()
+	switch {
+	case d.Status == bot.DeliveryPending && d.Attempts == 0 && d.Created.After(paged):
+		return label + " at " + bot.ChatClock(d.Created)
+	case d.Progress != "":
+		return label + " " + mark + " " + d.Progress + " " + bot.ChatClock(d.ProgressAt)
+	}
+	return label + " " + mark
 }
 
 // personOf maps a platform user to a person id.
