@@ -35,11 +35,13 @@ bench: ## run every benchmark and print one table (durable writes: numbers depen
 	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... | tee bench.out
 	go run ./cmd/benchtable < bench.out
 
-integration: ## real Alertmanager → alert intake; the status page in headless Chromium (screenshot in artifacts/)
-	go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium)' ./cmd/klaxon
+MAILPIT := github.com/axllent/mailpit@v1.33.1
+integration: ## real Alertmanager → alert intake; the status page in headless Chromium (screenshot in artifacts/); email through a real SMTP server (Mailpit)
+	GOBIN=$(CURDIR)/bin go install $(MAILPIT)
+	PATH="$(CURDIR)/bin:$$PATH" go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium|TestEmailThroughMailpit)$$' ./cmd/klaxon ./bot/notify
 
 CHAOS_ROUNDS ?= 50
-CHAOS_TESTS ?= TestCrashLoop|TestDeclarationCrashLoop|TestDisconnects|TestDiscordGatewayFaults|TestStorm|TestChatDownForTwoMinutes|TestFailover
+CHAOS_TESTS ?= TestCrashLoop|TestDeclarationCrashLoop|TestNotifyCrashLoop|TestDisconnects|TestDiscordGatewayFaults|TestStorm|TestChatDownForTwoMinutes|TestFailover
 CHAOS_FUZZTIME ?= 60s
 chaos: ## crash loops (kill -9 the real binary CHAOS_ROUNDS times mid-incident and mid-declaration, default 50), socket drops, a rate-limit storm, Slack down 2 min, then every fuzz target for CHAOS_FUZZTIME
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -v -tags chaos -count=1 -timeout 45m -run '^($(CHAOS_TESTS))$$' ./cmd/klaxon

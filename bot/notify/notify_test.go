@@ -137,7 +137,7 @@ func TestTwilioCheck(t *testing.T) {
 	}
 }
 
-func TestCallAsksForOneAndFindsItself(t *testing.T) {
+func TestCallAsksForOne(t *testing.T) {
 	fake := notifytest.NewTwilio()
 	defer fake.Close()
 	tw := twilio(fake, "https://klaxon.example.com")
@@ -158,9 +158,6 @@ func TestCallAsksForOneAndFindsItself(t *testing.T) {
 	page, person, err := tw.Links.Check(token, time.Now())
 	if err != nil || page != d.PageID || person != "alice" {
 		t.Fatalf("the key press would acknowledge %v %q (%v)", page, person, err)
-	}
-	if ref, found, err := voice.Sent(context.Background(), d); err != nil || !found || ref != res.Ref {
-		t.Fatalf("look-up: %q %v %v", ref, found, err)
 	}
 	// Without a public URL the call reads the page and says to use chat.
 	quiet := notify.Voice{Twilio: twilio(fake, "")}.TwiML(d)

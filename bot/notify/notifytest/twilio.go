@@ -42,12 +42,16 @@ type Twilio struct {
 	// LoseNext acts on the next n creates and then answers 500, as a
 	// lost answer looks to the client.
 	FailNext, LoseNext int
-	Messages           []*Resource
-	Calls              []*Resource
-	Violations         []string
-	window             time.Time
-	inWindow           int
-	seq                int
+	// Delay holds each create's answer back this long after Twilio has
+	// acted, as a slow network does: a client killed meanwhile never
+	// learns that its text or call went out.
+	Delay      time.Duration
+	Messages   []*Resource
+	Calls      []*Resource
+	Violations []string
+	window     time.Time
+	inWindow   int
+	seq        int
 }
 
 // Resource is a message or call the fake made.
@@ -227,6 +231,11 @@ func (t *Twilio) create(w http.ResponseWriter, r *http.Request, call bool) {
 		t.LoseNext--
 		t.fail(w, http.StatusInternalServerError, 20500, "Internal Server Error")
 		return
+	}
+	if t.Delay > 0 {
+		t.mu.Unlock()
+		time.Sleep(t.Delay)
+		t.mu.Lock()
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"sid": res.SID, "status": res.Status, "to": res.To, "from": res.From, "body": res.Body,
 		"date_created": res.Created.UTC().Format(time.RFC1123Z)})
