@@ -2,6 +2,7 @@ package bot
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -192,4 +193,56 @@ func (r Reach) Steps() []RuleStep {
 type RuleStep struct {
 	Rule
 	Contact Contact
+}
+
+// Profile is what a person set in chat about reaching them: contact
+// methods they added (used once verified) and their own rules.
+type Profile struct {
+	Person   string    `json:"person"`
+	Contacts []Contact `json:"contacts,omitempty"` // FromChat, verified or not
+	// Rules replace the configured ones when set.
+	Rules []Rule `json:"rules,omitempty"`
+	// Pending are the codes sent to methods not yet verified.
+	Pending []Verification `json:"pending,omitempty"`
+}
+
+// Verification is a code klaxon sent to a contact method to prove it
+// reaches the person: six digits, kept only as a hash, good for
+// VerifyFor and MaxVerifyTries wrong answers.
+type Verification struct {
+	Method  Method    `json:"method"`
+	To      string    `json:"to"`
+	Hash    string    `json:"hash"`
+	Expires time.Time `json:"expires"`
+	Tries   int       `json:"tries,omitempty"`
+}
+
+// How long a verification code works, and how many wrong answers it takes.
+const (
+	VerifyFor      = 15 * time.Minute
+	MaxVerifyTries = 5
+)
+
+// With is r with what the person set in chat: their verified methods
+// after the configured ones (a configured method of the same kind wins),
+// unverified ones listed but never used, and their own rules.
+func (r Reach) With(p *Profile) Reach {
+	if p == nil {
+		return r
+	}
+	out := Reach{Contacts: slices.Clone(r.Contacts), Rules: r.Rules}
+	for _, c := range p.Contacts {
+		if !slices.ContainsFunc(out.Contacts, func(x Contact) bool { return x.Method == c.Method && x.To == c.To }) {
+			out.Contacts = append(out.Contacts, c)
+		}
+	}
+	if len(p.Rules) > 0 {
+		out.Rules = p.Rules
+	}
+	return out
+}
+
+// ProfileStore reads people's profiles (written through Tx.PutProfile).
+type ProfileStore interface {
+	Profiles(ctx context.Context) ([]*Profile, error)
 }

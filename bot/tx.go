@@ -53,6 +53,10 @@ type Tx interface {
 	// LinkPage remembers that a chat message is about a page, so a
 	// reaction on it acknowledges the page.
 	LinkPage(p Platform, ref MessageRef, pageID uuid.UUID) error
+	// Profile reads what person set in chat about reaching them (an
+	// empty profile when nothing); PutProfile replaces it.
+	Profile(person string) (*Profile, error)
+	PutProfile(p *Profile) error
 }
 
 // Updater runs a change in one write transaction.

@@ -23,6 +23,7 @@ type Backend interface {
 	bot.ReminderStore
 	bot.TimelineReader
 	bot.PostmortemStore
+	bot.ProfileStore
 	bot.AlertStore
 	bot.FollowUpStore
 	bot.HeartbeatStore

@@ -45,12 +45,13 @@ const (
 	KindCursor     = "cursor"     // Cursor
 	KindHeartbeat  = "heartbeat"  // bot.HeartbeatState
 	KindNamed      = "named"      // Named
+	KindProfile    = "profile"    // bot.Profile
 	KindJob        = "job"        // JobRecord
 )
 
 // Kinds lists the record kinds in load order.
 var Kinds = []string{KindCounter, KindIncident, KindEvent, KindSeen, KindPage, KindPageRef, KindReminder,
-	KindFollowUp, KindPostmortem, KindAlertKey, KindOnCall, KindCursor, KindHeartbeat, KindNamed, KindJob}
+	KindFollowUp, KindPostmortem, KindAlertKey, KindOnCall, KindCursor, KindHeartbeat, KindNamed, KindProfile, KindJob}
 
 // Counter is the last number a sequence gave out: incident, followup, job.
 type Counter struct {
@@ -138,6 +139,7 @@ type Loader interface {
 	AddOnCallChange(c *bot.OnCallChange) error
 	SetCursor(key string, t time.Time) error
 	NameMessage(name string, ref bot.MessageRef) error
+	PutProfile(p *bot.Profile) error
 }
 
 // LoadRecord decodes r and writes it through l.
@@ -171,6 +173,8 @@ func LoadRecord(l Loader, r Record) error {
 		return loadBody(r, l.LoadHeartbeat)
 	case KindNamed:
 		return load(r, func(n Named) error { return l.NameMessage(n.Name, n.Ref) })
+	case KindProfile:
+		return loadBody(r, func(p *bot.Profile, _ []byte) error { return l.PutProfile(p) })
 	case KindJob:
 		return load(r, l.LoadJob)
 	}

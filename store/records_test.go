@@ -36,6 +36,7 @@ func (c *calls) SetAlertIncident(key string, _ uuid.UUID) error  { return c.note
 func (c *calls) AddOnCallChange(x *bot.OnCallChange) error       { return c.note("oncall") }
 func (c *calls) SetCursor(key string, _ time.Time) error         { return c.note("cursor " + key) }
 func (c *calls) NameMessage(name string, _ bot.MessageRef) error { return c.note("named " + name) }
+func (c *calls) PutProfile(p *bot.Profile) error                 { return c.note("profile " + p.Person) }
 
 func TestLoadRecordDispatchesEachKind(t *testing.T) {
 	recs := []Record{
@@ -53,6 +54,7 @@ func TestLoadRecordDispatchesEachKind(t *testing.T) {
 		{KindCursor, []byte(`{"key":"digest"}`)},
 		{KindHeartbeat, []byte(`{"name":"backup"}`)},
 		{KindNamed, []byte(`{"name":"summary"}`)},
+		{KindProfile, []byte(`{"person":"alice"}`)},
 		{KindJob, []byte(`{"job":{"key":"j1"}}`)},
 	}
 	var got calls
@@ -63,7 +65,7 @@ func TestLoadRecordDispatchesEachKind(t *testing.T) {
 	}
 	want := []string{"counter incident", "incident", `event {"seq":1}`, "seen Ev1", "page", "page_ref slack|C1|1.2",
 		"reminder", "followup", "postmortem # hi", "alert_key am|g1", "oncall", "cursor digest", "heartbeat backup",
-		"named summary", "job j1"}
+		"named summary", "profile alice", "job j1"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

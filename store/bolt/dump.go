@@ -117,6 +117,9 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 				})
 			},
 			func() error {
+				return each(bucketProfiles, func(_, v []byte) error { return body(store.KindProfile, v, &bot.Profile{}) })
+			},
+			func() error {
 				co := tx.Bucket(bucketJobsCoalesce)
 				return each(bucketJobs, func(k, v []byte) error {
 					var j bot.Job

@@ -120,6 +120,10 @@ var migrations = []migration{
 			return nil
 		})
 	}},
+	{"profiles", func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketProfiles)
+		return err
+	}},
 }
 
 // oneOutbox folds the page and hook outboxes into the jobs outbox: each

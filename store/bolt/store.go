@@ -28,6 +28,7 @@
 //	jobs_coalesce          queue "|" op → key of the pending job that later ones of its kind join
 //	jobs_creating          job key → started unix-nanos(8) platform: channel creations in flight
 //	named_messages         job name → MessageRef JSON: the message a job posted under its name
+//	profiles               person id → Profile JSON: contact methods and rules set in chat
 //
 // Schemas before version 12 also had outbox, outbox_due, hooks and hooks_due;
 // migration 12 ("one outbox") folded them into jobs and deleted them.
@@ -81,6 +82,7 @@ var (
 	bucketIncidentPages = []byte("incident_pages") // incident id|page id
 	bucketNamed         = []byte("named_messages") // job name → the message it posted
 	bucketJobsCreating  = []byte("jobs_creating")  // job key → started(8) platform: channel creations in flight
+	bucketProfiles      = []byte("profiles")       // person id → bot.Profile JSON: contact methods and rules set in chat
 
 	keySchemaVersion = []byte("schema_version")
 	keyReadyProbe    = []byte("ready_probe") // written by Ready

@@ -103,6 +103,7 @@ var dumped = []table{
 	{store.KindNamed, `SELECT name, ref FROM named ORDER BY name`, columns(func(rows pgx.Rows, n *store.Named) error {
 		return rows.Scan(&n.Name, jsonColumn{&n.Ref})
 	})},
+	{store.KindProfile, `SELECT body FROM profiles ORDER BY person`, body[bot.Profile]()},
 	{store.KindJob, `SELECT j.body, w.key IS NOT NULL FROM jobs j LEFT JOIN jobs_wanted w ON w.key = j.key ORDER BY j.key`, columns(func(rows pgx.Rows, jr *store.JobRecord) error {
 		return rows.Scan(jsonColumn{&jr.Job}, &jr.Wanted)
 	})},

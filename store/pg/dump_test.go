@@ -64,6 +64,9 @@ func fill(t *testing.T, s store.Backend) {
 		if err := tx.SetCursor("handoff:s", t0); err != nil {
 			return err
 		}
+		if err := tx.PutProfile(&bot.Profile{Person: "alice", Contacts: []bot.Contact{{Method: bot.MethodPush, To: "alice-pager", FromChat: true, Verified: true}}}); err != nil {
+			return err
+		}
 		return tx.NameMessage("offer:1", bot.MessageRef{Channel: "C1", ID: "1.1"})
 	})
 	if err != nil {

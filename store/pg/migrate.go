@@ -50,6 +50,9 @@ CREATE TABLE jobs_wanted (key text PRIMARY KEY);
 	{"leader lease", `
 CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, expires bigint NOT NULL, term bigint NOT NULL);
 `},
+	{"profiles", `
+CREATE TABLE profiles (person text PRIMARY KEY, body jsonb NOT NULL);
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an

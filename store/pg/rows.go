@@ -314,3 +314,44 @@ func (s *Store) Named(ctx context.Context, name string) (bot.MessageRef, bool, e
 	}
 	return *ref, true, nil
 }
+
+// Profile implements bot.Tx.
+func (t txn) Profile(person string) (*bot.Profile, error) {
+	p, err := one[bot.Profile](t.ctx, t.tx, "profile", `SELECT body FROM profiles WHERE person = $1`, person)
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		return &bot.Profile{Person: person}, nil
+	}
+	return p, err
+}
+
+// PutProfile implements bot.Tx.
+func (t txn) PutProfile(p *bot.Profile) error {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO profiles (person, body) VALUES ($1, $2) ON CONFLICT (person) DO UPDATE SET body = excluded.body`, p.Person, body)
+	return err
+}
+
+// Profiles implements bot.ProfileStore.
+func (s *Store) Profiles(ctx context.Context) ([]*bot.Profile, error) {
+	rows, err := s.pool.Query(ctx, `SELECT body FROM profiles ORDER BY person`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*bot.Profile
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var p bot.Profile
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return nil, fmt.Errorf("decode profile: %w", err)
+		}
+		out = append(out, &p)
+	}
+	return out, rows.Err()
+}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		"ConcurrentWriters":     concurrentWriters,
 		"DueWhileAQueueMoves":   dueWhileAQueueMoves,
 		"ChannelsInCreation":    channelsInCreation,
+		"Profiles":              profiles,
 		"FailedUpdateWritesNothing": func(t *testing.T, s store.Backend) {
 			inc := declare(t, s, "x")
 			err := s.Update(ctx, func(tx bot.Tx) error {
@@ -762,5 +763,44 @@ func channelsInCreation(t *testing.T, s store.Backend) {
 	}
 	if creating(bot.PlatformSlack, t0.Add(-time.Minute)) {
 		t.Error("a finished creation still counts")
+	}
+}
+
+// profiles: a person without a profile reads as an empty one; a profile
+// put is read back inside and outside transactions, and replaced whole.
+func profiles(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	update(t, s, func(tx bot.Tx) error {
+		p, err := tx.Profile("alice")
+		if err != nil {
+			return err
+		}
+		if p.Person != "alice" || len(p.Contacts)+len(p.Rules)+len(p.Pending) != 0 {
+			t.Errorf("a profile never written = %+v", p)
+		}
+		p.Contacts = []bot.Contact{{Method: bot.MethodSMS, To: "+14155550100", FromChat: true}}
+		p.Pending = []bot.Verification{{Method: bot.MethodSMS, To: "+14155550100", Hash: "h", Expires: t0}}
+		return tx.PutProfile(p)
+	})
+	update(t, s, func(tx bot.Tx) error {
+		p, err := tx.Profile("alice")
+		if err != nil {
+			return err
+		}
+		if len(p.Pending) != 1 || !p.Pending[0].Expires.Equal(t0) {
+			t.Errorf("profile read back in a transaction = %+v", p)
+		}
+		p.Pending, p.Contacts[0].Verified = nil, true
+		p.Rules = []bot.Rule{{Method: bot.MethodSMS, After: time.Minute}}
+		return tx.PutProfile(p)
+	})
+	update(t, s, func(tx bot.Tx) error { return tx.PutProfile(&bot.Profile{Person: "bob"}) })
+	all, err := s.Profiles(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Profiles = %+v, %v", all, err)
+	}
+	slices.SortFunc(all, func(a, b *bot.Profile) int { return strings.Compare(a.Person, b.Person) })
+	if a := all[0]; a.Person != "alice" || len(a.Pending) != 0 || !a.Contacts[0].Verified || a.Rules[0].After != time.Minute {
+		t.Errorf("alice's profile = %+v", a)
 	}
 }
