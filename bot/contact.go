@@ -147,7 +147,12 @@ func ParseRule(s string) (Rule, error) {
 	return Rule{Method: m, After: d}, nil
 }
 
-func (r Rule) String() string { return fmt.Sprintf("%s after %s", r.Method.Label(), Duration(r.After)) }
+func (r Rule) String() string {
+	if r.After == 0 {
+		return r.Method.Label() + " at once"
+	}
+	return fmt.Sprintf("%s after %s", r.Method.Label(), Duration(r.After))
+}
 
 // SortRules orders rules by delay, then by the order of Methods.
 func SortRules(rs []Rule) {

@@ -43,7 +43,7 @@ var rules = []rule{
 	{prefix: module + "/commands", deny: []string{module + "/cmd", module + "/bot/slack", module + "/bot/discord", module + "/bot/web"},
 		why: "use cases never import the adapters or the program"},
 	{prefix: module + "/commands", exact: true, deny: []string{module + "/commands/paging", module + "/commands/alerts",
-		module + "/commands/heartbeats", module + "/commands/oncall", module + "/commands/hooks"},
+		module + "/commands/heartbeats", module + "/commands/oncall", module + "/commands/hooks", module + "/commands/reach"},
 		why: "the incident lifecycle knows its followers and the other domains only as bot interfaces; they import it, not the other way"},
 	{prefix: module + "/commands/oncall", deny: []string{module + "/commands/paging", module + "/commands/alerts"},
 		why: "paging asks on-call who is on call through an interface it declares; on-call knows nothing of paging"},

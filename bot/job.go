@@ -15,6 +15,9 @@ type JobOp string
 const (
 	OpPage JobOp = "page" // send Delivery to its pager
 	OpHook JobOp = "hook" // send Hook to its outgoing webhook
+	// OpNotify sends Delivery (a message: a verification code, a test) to
+	// a person's contact method.
+	OpNotify JobOp = "notify"
 )
 
 // Chat operations. Those about an incident act in its channel, read from
@@ -148,7 +151,7 @@ func (j Job) Priority() JobPriority {
 	switch j.Op {
 	case OpPage:
 		return PriorityPage
-	case OpHook, OpTicket, OpTicketState:
+	case OpHook, OpTicket, OpTicketState, OpNotify:
 		return PriorityHook
 	}
 	return PriorityChat

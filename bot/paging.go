@@ -231,6 +231,9 @@ const (
 	DeliverTrigger DeliveryKind = "trigger"
 	DeliverAck     DeliveryKind = "acknowledge"
 	DeliverResolve DeliveryKind = "resolve"
+	// DeliverMessage is a message to a person, not a page: a verification
+	// code or a test. Its Summary is sent as written.
+	DeliverMessage DeliveryKind = "message"
 )
 
 // DeliveryStatus is where a delivery is.

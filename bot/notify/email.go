@@ -67,6 +67,10 @@ func (e *Email) Message(d bot.Delivery) (subject, body string) {
 	if e.Now != nil {
 		now = e.Now
 	}
+	if d.Kind == bot.DeliverMessage {
+		first, _, _ := strings.Cut(d.Summary, ".")
+		return "klaxon: " + first, d.Summary + "\n\n-- \nklaxon. Your notification rules: /oncall notify\n"
+	}
 	subject = "📟 Paged: " + d.Summary
 	var b strings.Builder
 	fmt.Fprintf(&b, "klaxon is paging you.\n\n%s\n", d.Summary)
@@ -89,7 +93,7 @@ func (e *Email) Message(d bot.Delivery) (subject, body string) {
 
 // Send implements bot.Sender: one mail.
 func (e *Email) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
-	if d.Kind != bot.DeliverTrigger {
+	if d.Kind != bot.DeliverTrigger && d.Kind != bot.DeliverMessage {
 		return bot.SendResult{Sent: true}
 	}
 	m := mail.NewMsg()

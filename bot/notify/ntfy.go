@@ -59,7 +59,7 @@ type NtfyAction struct {
 
 // Send implements bot.Sender: one push.
 func (n *Ntfy) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
-	if d.Kind != bot.DeliverTrigger {
+	if d.Kind != bot.DeliverTrigger && d.Kind != bot.DeliverMessage {
 		return bot.SendResult{Sent: true}
 	}
 	now := time.Now
@@ -70,7 +70,9 @@ func (n *Ntfy) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 	if n.IncidentURL != nil {
 		m.Click = n.IncidentURL(d)
 	}
-	if ack := AckURL(n.PublicURL, n.Links, d, now()); ack != "" {
+	if d.Kind == bot.DeliverMessage {
+		m = NtfyMessage{Topic: d.To, Title: "klaxon", Message: d.Summary, Priority: 3, Tags: []string{"bell"}}
+	} else if ack := AckURL(n.PublicURL, n.Links, d, now()); ack != "" {
 		m.Actions = []NtfyAction{{Action: "http", Label: "Acknowledge", URL: ack, Method: http.MethodPost, Clear: true}}
 	} else {
 		m.Message += "\nAcknowledge in chat."

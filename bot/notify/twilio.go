@@ -163,7 +163,7 @@ type twilioResource struct {
 
 // Send implements bot.Sender: one text.
 func (s SMS) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
-	if d.Kind != bot.DeliverTrigger {
+	if d.Kind != bot.DeliverTrigger && d.Kind != bot.DeliverMessage {
 		return bot.SendResult{Sent: true} // a text needs no acknowledge or resolve
 	}
 	form := url.Values{"To": {d.To}, "From": {s.From}, "Body": {SMSBody(d, s.PublicURL != "")}}
@@ -214,7 +214,7 @@ func (t *Twilio) find(ctx context.Context, path, field string, d bot.Delivery, b
 // Send implements bot.Sender: one call that reads the page out twice
 // and, with a public URL, takes 1 to acknowledge.
 func (v Voice) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
-	if d.Kind != bot.DeliverTrigger {
+	if d.Kind != bot.DeliverTrigger && d.Kind != bot.DeliverMessage {
 		return bot.SendResult{Sent: true}
 	}
 	form := url.Values{"To": {d.To}, "From": {v.From}, "Twiml": {v.TwiML(d)}, "Timeout": {"45"}}
@@ -237,6 +237,10 @@ func (v Voice) TwiML(d bot.Delivery) string {
 		_ = xml.EscapeText(&b, []byte(s))
 		return "<Say>" + b.String() + "</Say>"
 	}
+	if d.Kind == bot.DeliverMessage {
+		text := "This is klaxon. " + spokenDigits(d.Summary)
+		return "<Response>" + say(text) + "<Pause length=\"1\"/>" + say("Again. "+text+" Goodbye.") + "</Response>"
+	}
 	text := "This is klaxon. You are paged. " + spoken(d.Summary) + "."
 	if v.PublicURL == "" || v.Links == nil {
 		return "<Response>" + say(text+" Acknowledge in chat.") + "<Pause length=\"1\"/>" + say(text+" Acknowledge in chat. Goodbye.") + "</Response>"
@@ -253,10 +257,26 @@ func spoken(s string) string {
 	return strings.NewReplacer("INC-", "incident ", "SEV", "sev ", "_", " ").Replace(s)
 }
 
+// spokenDigits spaces out runs of digits so a code is read digit by
+// digit: "123456" as "1 2 3 4 5 6".
+func spokenDigits(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		b.WriteRune(r)
+		if r >= '0' && r <= '9' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+			b.WriteString(", ")
+		}
+	}
+	return b.String()
+}
+
 // SMSBody is the text for d: the page, where to acknowledge, and a
 // reference that tells this text from klaxon's others to the same phone
 // (so a retry can find it).
 func SMSBody(d bot.Delivery, replies bool) string {
+	if d.Kind == bot.DeliverMessage {
+		return fmt.Sprintf("klaxon: %s [%s]", d.Summary, shortRef(d.Key))
+	}
 	how := "Acknowledge in chat."
 	if replies {
 		how = "Reply 1 to acknowledge."

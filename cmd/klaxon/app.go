@@ -18,6 +18,7 @@ import (
 	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/commands/outbox"
 	"github.com/klaxon-bot/klaxon/commands/paging"
+	"github.com/klaxon-bot/klaxon/commands/reach"
 	"github.com/klaxon-bot/klaxon/commands/tickets"
 	"github.com/klaxon-bot/klaxon/store"
 )
@@ -45,6 +46,7 @@ type app struct {
 	outbox     *outbox.Outbox
 	oncall     *oncall.OnCall
 	paging     *paging.Paging
+	reach      *reach.Reach
 	pagingCfg  paging.Config
 	alerts     *alerts.Alerts
 	sources    map[string]web.Source
@@ -152,6 +154,9 @@ func (a *app) initPaging(context.Context) error {
 	a.paging = paging.New(a.store, a.incidents, a.oncall, a.clock, a.log, a.pagingCfg)
 	a.incidents.Follow(a.paging)
 	a.outbox.Handle(bot.OpPage, a.paging)
+	a.reach = reach.New(a.store, a.clock, a.log, reach.Config{People: a.policy.People, Senders: a.pagingCfg.Notifiers,
+		DefaultRules: a.pagingCfg.DefaultRules, Wake: a.wake})
+	a.outbox.Handle(bot.OpNotify, a.reach)
 	return nil
 }
 
@@ -268,6 +273,7 @@ func (a *app) initCommands(context.Context) error {
 	a.oncall.Register(a.mux)
 	a.incidents.Register(a.mux)
 	a.paging.Register(a.mux)
+	a.reach.Register(a.mux)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,7 @@ people:
   - id: bob
     name: Bob
     contact: {sms: "+14155550102"}
+  - {id: carol, name: Carol}
 services:
   - {id: payments, escalation_policy: payments}
 schedules:
@@ -236,5 +238,66 @@ func TestARefusedNumberIsSaidOnceAndTheRulesGoOn(t *testing.T) {
 	}
 	if n := strings.Count(r.logs.String(), "⚠️ Could not reach @alice by SMS"); n != 1 {
 		t.Fatalf("the refusal was reported %d times", n)
+	}
+}
+
+// TestContactMethodsFromChat: carol adds a number in chat, gets a code by
+// SMS, is refused a wrong code, verifies, cannot reuse the code, tests it,
+// and is paged on it; a push topic whose code expired is never used.
+func TestContactMethodsFromChat(t *testing.T) {
+	r := startNotifyRig(t, "")
+	out := func() string { return r.logs.String() }
+	r.say("/oncall notify")
+	r.waitFor("the empty profile", func() bool { return strings.Contains(out(), "Contact methods: none") })
+	r.say("/oncall notify add sms 0171-5550100")
+	r.waitFor("the format error", func() bool { return strings.Contains(out(), `"0171-5550100" is not an E.164 phone number`) })
+	r.say("/oncall notify add pigeon 42")
+	r.waitFor("the method error", func() bool { return strings.Contains(out(), `"pigeon" is not a contact method`) })
+	r.say("/oncall notify add sms +14155550103")
+	r.waitFor("the code by SMS", func() bool { return len(r.twilio.Sent("+14155550103", false)) == 1 })
+	code := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(r.twilio.Sent("+14155550103", false)[0].Body)[1]
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	r.say("/oncall notify verify " + wrong)
+	r.waitFor("the wrong code refused", func() bool { return strings.Contains(out(), "That code is wrong. 4 tries left.") })
+	r.say("/incident declare \"Checkout is down\" sev:1 service:payments")
+	r.say("/incident page @carol")
+	time.Sleep(100 * time.Millisecond)
+	if n := len(r.twilio.Sent("+14155550103", false)); n != 1 {
+		t.Fatalf("an unverified number was paged (%d texts)", n)
+	}
+	r.say("/oncall notify verify " + code)
+	r.waitFor("verified", func() bool {
+		return strings.Contains(out(), "✅ Verified: klaxon now reaches you by SMS at +1415•••0103")
+	})
+	r.say("/oncall notify verify " + code)
+	r.waitFor("the reused code refused", func() bool { return strings.Contains(out(), "No code is waiting for you") })
+	r.say("/oncall notify test")
+	r.waitFor("the test SMS", func() bool {
+		texts := r.twilio.Sent("+14155550103", false)
+		return len(texts) == 2 && strings.Contains(texts[1].Body, "Test from klaxon")
+	})
+
+	// A push topic whose code expired stays unverified and unused.
+	r.say("/oncall notify add push carol-pager")
+	r.waitFor("the code by push", func() bool { return len(r.ntfy.Pushes("carol-pager")) == 1 })
+	pushCode := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(r.ntfy.Pushes("carol-pager")[0].Message)[1]
+	r.clock.Advance(16 * time.Minute)
+	r.say("/oncall notify verify " + pushCode)
+	r.waitFor("the expired code refused", func() bool { return strings.Contains(out(), "That code has expired") })
+	r.say("/oncall notify rules push 0m, sms 0m")
+	r.waitFor("the rules saved", func() bool {
+		return strings.Contains(out(), "• push at once ⚠️ no verified push method: skipped")
+	})
+	r.say("/incident page INC-1 @carol")
+	r.waitFor("carol paged by SMS", func() bool {
+		texts := r.twilio.Sent("+14155550103", false)
+		return len(texts) == 3 && strings.Contains(texts[2].Body, "you are paged. INC-1 SEV1: Checkout is down")
+	})
+	time.Sleep(100 * time.Millisecond)
+	if n := len(r.ntfy.Pushes("carol-pager")); n != 1 {
+		t.Fatalf("the unverified push topic got %d pushes", n)
 	}
 }

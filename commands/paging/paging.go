@@ -40,10 +40,6 @@ type Config struct {
 	// one is not used. DefaultRules are the rules of people who set none.
 	Notifiers    map[bot.Method]bot.Sender
 	DefaultRules []bot.Rule
-	// Reach is how klaxon reaches a person itself (their contacts and
-	// rules); nil: People's. It is called inside write transactions, so
-	// it must not read the store.
-	Reach func(person string) bot.Reach
 	// Wake is told when a page's step or delivery is due now (a page was
 	// triggered, acknowledged or resolved), so the scheduler ticks and the
 	// outbox looks at once instead of at their next interval.
@@ -65,6 +61,7 @@ var (
 type Store interface {
 	bot.Updater
 	bot.PageStore
+	bot.ProfileStore
 	Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error)
 	IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error)
 }
@@ -332,7 +329,10 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
 			pg.Paged = append(pg.Paged, bot.Paged{Person: person, Step: pg.Step, Loop: pg.Loop, At: now})
 			pagers := p.pagersFor(person)
-			steps := p.ruleSteps(person)
+			steps, err := p.ruleSteps(tx, person)
+			if err != nil {
+				return err
+			}
 			if len(pagers) == 0 && len(steps) == 0 {
 				unreachable = append(unreachable, p.cfg.People.Mention(inc.Platform, person))
 			} else {
@@ -449,19 +449,15 @@ func pageJob(d bot.Delivery, at time.Time) bot.Job {
 }
 
 // ruleSteps are the rules klaxon carries out itself for person: their
-// own (or the default) whose method has a sender and a usable contact.
-func (p *Paging) ruleSteps(person string) []bot.RuleStep {
+// own (or the default) whose method has a sender and a usable contact,
+// as configured and as they set it in chat.
+func (p *Paging) ruleSteps(tx bot.Tx, person string) ([]bot.RuleStep, error) {
 	if len(p.cfg.Notifiers) == 0 {
-		return nil
+		return nil, nil
 	}
-	var reach bot.Reach
-	if p.cfg.Reach != nil {
-		reach = p.cfg.Reach(person)
-	} else if who, ok := p.cfg.People.Get(person); ok {
-		reach = who.Reach
-	}
-	if len(reach.Rules) == 0 {
-		reach.Rules = p.cfg.DefaultRules
+	reach, err := p.Reach(tx, person)
+	if err != nil {
+		return nil, err
 	}
 	var out []bot.RuleStep
 	for _, rs := range reach.Steps() {
@@ -469,7 +465,26 @@ func (p *Paging) ruleSteps(person string) []bot.RuleStep {
 			out = append(out, rs)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// Reach is how klaxon reaches person itself, read in tx: the configured
+// contacts and rules with what they set in chat, and the default rules
+// when they have none.
+func (p *Paging) Reach(tx bot.Tx, person string) (bot.Reach, error) {
+	var reach bot.Reach
+	if who, ok := p.cfg.People.Get(person); ok {
+		reach = who.Reach
+	}
+	prof, err := tx.Profile(person)
+	if err != nil {
+		return bot.Reach{}, err
+	}
+	reach = reach.With(prof)
+	if len(reach.Rules) == 0 {
+		reach.Rules = p.cfg.DefaultRules
+	}
+	return reach, nil
 }
 
 // lockScreen is what a text, a call, a push or a mail says about the

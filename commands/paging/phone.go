@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,17 +72,27 @@ func chatPlace(inc *bot.Incident) string {
 	return "the incident's channel"
 }
 
-// PersonByPhone is the person whose sms or voice contact is phone.
-func (p *Paging) PersonByPhone(phone string) (bot.Person, bool) {
+// PersonByPhone is the person whose verified sms or voice contact is
+// phone, as configured or as they set it in chat.
+func (p *Paging) PersonByPhone(ctx context.Context, phone string) (bot.Person, bool) {
+	match := func(cs []bot.Contact) bool {
+		return slices.ContainsFunc(cs, func(c bot.Contact) bool {
+			return (c.Method == bot.MethodSMS || c.Method == bot.MethodVoice) && c.To == phone && c.Verified
+		})
+	}
 	for _, who := range p.cfg.People {
-		reach := who.Reach
-		if p.cfg.Reach != nil {
-			reach = p.cfg.Reach(who.ID)
+		if match(who.Reach.Contacts) {
+			return who, true
 		}
-		for _, c := range reach.Contacts {
-			if (c.Method == bot.MethodSMS || c.Method == bot.MethodVoice) && c.To == phone && c.Verified {
-				return who, true
-			}
+	}
+	profiles, err := p.store.Profiles(ctx)
+	if err != nil {
+		p.log.Error().Err(err).Msg("reading profiles")
+		return bot.Person{}, false
+	}
+	for _, prof := range profiles {
+		if who, ok := p.cfg.People.Get(prof.Person); ok && match(prof.Contacts) {
+			return who, true
 		}
 	}
 	return bot.Person{}, false
@@ -91,7 +102,7 @@ func (p *Paging) PersonByPhone(phone string) (bot.Person, bool) {
 // acknowledges the newest open page that paged them, "ack 7" the page of
 // INC-7. Anything else gets how to answer.
 func (p *Paging) Reply(ctx context.Context, phone, body string) string {
-	who, ok := p.PersonByPhone(phone)
+	who, ok := p.PersonByPhone(ctx, phone)
 	if !ok {
 		return "klaxon does not know this number. Acknowledge in chat."
 	}
