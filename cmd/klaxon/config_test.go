@@ -333,7 +333,11 @@ func TestConfigWarnings(t *testing.T) {
 		{"open metrics", "http:\n  listen: 0.0.0.0:8080\n", 0o600, []string{"/metrics is open on 0.0.0.0:8080"}},
 		{"guessable room", "incidents:\n  call_url: https://meet.example.com/{channel}\n", 0o600, []string{"incidents.call_url has no {secret}"}},
 		{"nobody reaches carol", "people:\n  - {id: bob, name: Bob}\n  - {id: carol, name: Carol}\nschedules:\n  - {id: s, time_zone: UTC, layers: [{rotation: weekly, start: 2026-11-16, participants: [bob, carol]}]}\npagers:\n  - {id: dm, type: chat, people: [bob]}\n",
-			0o600, []string{"no pager reaches carol, who can be paged"}},
+			0o600, []string{"no pager and no notification rule reaches carol, who can be paged"}},
+		{"carol's own rule reaches her", "people:\n  - {id: bob, name: Bob}\n  - {id: carol, name: Carol, contact: {push: carol-p}, notify: [\"push 0m\"]}\nschedules:\n  - {id: s, time_zone: UTC, layers: [{rotation: weekly, start: 2026-11-16, participants: [bob, carol]}]}\npagers:\n  - {id: dm, type: chat, people: [bob]}\nnotifications:\n  ntfy: {server: https://ntfy.example.com}\n",
+			0o600, nil},
+		{"carol's topic but no rule", "people:\n  - {id: bob, name: Bob}\n  - {id: carol, name: Carol, contact: {push: carol-p}}\nschedules:\n  - {id: s, time_zone: UTC, layers: [{rotation: weekly, start: 2026-11-16, participants: [bob, carol]}]}\npagers:\n  - {id: dm, type: chat, people: [bob]}\nnotifications:\n  ntfy: {server: https://ntfy.example.com}\n",
+			0o600, []string{"no pager and no notification rule reaches carol"}},
 	} {
 		path := writeConfig(t, tt.yaml)
 		if err := os.Chmod(path, tt.mode); err != nil {

@@ -25,7 +25,7 @@ func configWarnings(cfg *Config, source string) []string {
 		out = append(out, "incidents.call_url has no {secret}: a private incident's meeting room can be guessed from its number or channel")
 	}
 	if nobody := cfg.unreachable(); len(nobody) > 0 {
-		out = append(out, fmt.Sprintf("no pager reaches %s, who can be paged (on a schedule or an escalation policy): add them to a pager's people, or a pager for everyone", strings.Join(nobody, ", ")))
+		out = append(out, fmt.Sprintf("no pager and no notification rule reaches %s, who can be paged (on a schedule or an escalation policy): add them to a pager's people, a pager for everyone, or a contact method (people[].contact) their rules use", strings.Join(nobody, ", ")))
 	}
 	return out
 }
@@ -34,7 +34,8 @@ func configWarnings(cfg *Config, source string) []string {
 // but no pager reaches (a pager's people, or a chat pager on a platform
 // where they have no account), when any pager is configured.
 func (c *Config) unreachable() []string {
-	if len(c.Pagers) == 0 {
+	notifies := len(c.notifiers(nil)) > 0
+	if len(c.Pagers) == 0 && !notifies {
 		return nil
 	}
 	pageable := map[string]bool{}
@@ -72,9 +73,28 @@ func (c *Config) unreachable() []string {
 		}
 		return false
 	}
+	// Their own rules reach them: a rule whose method has a provider and
+	// a configured contact (methods verified in chat are not known here).
+	ruled := func(person string) bool {
+		for _, p := range c.People {
+			if p.ID != person {
+				continue
+			}
+			reach := p.reach()
+			if len(reach.Rules) == 0 {
+				reach.Rules = c.defaultRules()
+			}
+			for _, rs := range reach.Steps() {
+				if c.methodConfigured(rs.Method) {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	var out []string
 	for _, person := range slices.Sorted(maps.Keys(pageable)) {
-		if !slices.ContainsFunc(c.Pagers, func(pg PagerConfig) bool { return reaches(pg, person) }) {
+		if !ruled(person) && !slices.ContainsFunc(c.Pagers, func(pg PagerConfig) bool { return reaches(pg, person) }) {
 			out = append(out, person)
 		}
 	}
