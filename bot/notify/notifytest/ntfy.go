@@ -106,6 +106,13 @@ func (n *Ntfy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Count is how many pushes the server took.
+func (n *Ntfy) Count() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.Published)
+}
+
 // Pushes returns copies of what was published to topic.
 func (n *Ntfy) Pushes(topic string) []notify.NtfyMessage {
 	n.mu.Lock()
