@@ -239,6 +239,18 @@ func TestARefusedNumberIsSaidOnceAndTheRulesGoOn(t *testing.T) {
 	if n := strings.Count(r.logs.String(), "⚠️ Could not reach @alice by SMS"); n != 1 {
 		t.Fatalf("the refusal was reported %d times", n)
 	}
+	// Alice answers and presses 1: Twilio posts the key to the call's
+	// action, signed.
+	action := regexp.MustCompile(`action="([^"]+)"`).FindStringSubmatch(call.Twiml)[1]
+	action = strings.ReplaceAll(action, "&amp;", "&")
+	if status, body, _ := r.twilio.Post(action, url.Values{"CallSid": {call.SID}, "Digits": {"2"}}); status != http.StatusOK || !strings.Contains(body, "No acknowledgement") {
+		t.Fatalf("another key: %d %s", status, body)
+	}
+	status, body, err := r.twilio.Post(action, url.Values{"CallSid": {call.SID}, "Digits": {"1"}})
+	if err != nil || status != http.StatusOK || !strings.Contains(body, "<Say>Acknowledged incident 1.") {
+		t.Fatalf("key press: %d %s %v", status, body, err)
+	}
+	r.waitFor("the acknowledgement in the channel", func() bool { return strings.Contains(r.logs.String(), "acknowledged by @alice") })
 }
 
 // TestContactMethodsFromChat: carol adds a number in chat, gets a code by
