@@ -57,6 +57,9 @@ type Tx interface {
 	// empty profile when nothing); PutProfile replaces it.
 	Profile(person string) (*Profile, error)
 	PutProfile(p *Profile) error
+	// PutSession writes a web console session; DeleteSession ends one.
+	PutSession(s *Session) error
+	DeleteSession(id string) error
 }
 
 // Updater runs a change in one write transaction.

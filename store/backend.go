@@ -24,6 +24,7 @@ type Backend interface {
 	bot.TimelineReader
 	bot.PostmortemStore
 	bot.ProfileStore
+	bot.SessionStore
 	bot.AlertStore
 	bot.FollowUpStore
 	bot.HeartbeatStore

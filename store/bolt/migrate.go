@@ -124,6 +124,10 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketProfiles)
 		return err
 	}},
+	{"sessions", func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketSessions)
+		return err
+	}},
 }
 
 // oneOutbox folds the page and hook outboxes into the jobs outbox: each

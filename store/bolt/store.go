@@ -29,6 +29,7 @@
 //	jobs_creating          job key → started unix-nanos(8) platform: channel creations in flight
 //	named_messages         job name → MessageRef JSON: the message a job posted under its name
 //	profiles               person id → Profile JSON: contact methods and rules set in chat
+//	sessions               hashed session id → Session JSON: web console sign-ins (not exported)
 //
 // Schemas before version 12 also had outbox, outbox_due, hooks and hooks_due;
 // migration 12 ("one outbox") folded them into jobs and deleted them.
@@ -83,6 +84,7 @@ var (
 	bucketNamed         = []byte("named_messages") // job name → the message it posted
 	bucketJobsCreating  = []byte("jobs_creating")  // job key → started(8) platform: channel creations in flight
 	bucketProfiles      = []byte("profiles")       // person id → bot.Profile JSON: contact methods and rules set in chat
+	bucketSessions      = []byte("sessions")       // hashed session id → bot.Session JSON: web console sign-ins
 
 	keySchemaVersion = []byte("schema_version")
 	keyReadyProbe    = []byte("ready_probe") // written by Ready

@@ -53,6 +53,9 @@ CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, expires bigint
 	{"profiles", `
 CREATE TABLE profiles (person text PRIMARY KEY, body jsonb NOT NULL);
 `},
+	{"sessions", `
+CREATE TABLE sessions (id text PRIMARY KEY, person text NOT NULL, body jsonb NOT NULL);
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an

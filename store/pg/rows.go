@@ -355,3 +355,24 @@ func (s *Store) Profiles(ctx context.Context) ([]*bot.Profile, error) {
 	}
 	return out, rows.Err()
 }
+
+// PutSession implements bot.Tx.
+func (t txn) PutSession(s *bot.Session) error {
+	body, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO sessions (id, person, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET body = excluded.body`, s.ID, s.Person, body)
+	return err
+}
+
+// DeleteSession implements bot.Tx.
+func (t txn) DeleteSession(id string) error {
+	_, err := t.tx.Exec(t.ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	return err
+}
+
+// Session implements bot.SessionStore.
+func (s *Store) Session(ctx context.Context, id string) (*bot.Session, error) {
+	return one[bot.Session](ctx, s.pool, "That session", `SELECT body FROM sessions WHERE id = $1`, id)
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		"DueWhileAQueueMoves":   dueWhileAQueueMoves,
 		"ChannelsInCreation":    channelsInCreation,
 		"Profiles":              profiles,
+		"Sessions":              sessions,
 		"FailedUpdateWritesNothing": func(t *testing.T, s store.Backend) {
 			inc := declare(t, s, "x")
 			err := s.Update(ctx, func(tx bot.Tx) error {
@@ -802,5 +803,23 @@ func profiles(t *testing.T, s store.Backend) {
 	slices.SortFunc(all, func(a, b *bot.Profile) int { return strings.Compare(a.Person, b.Person) })
 	if a := all[0]; a.Person != "alice" || len(a.Pending) != 0 || !a.Contacts[0].Verified || a.Rules[0].After != time.Minute {
 		t.Errorf("alice's profile = %+v", a)
+	}
+}
+
+// sessions: a session put is found by its id and gone once deleted.
+func sessions(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	if _, err := s.Session(ctx, "nope"); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Fatalf("a missing session: %v", err)
+	}
+	want := &bot.Session{ID: "abc", Person: "alice", CSRF: "tok", Via: "https://idp.example.com", Start: t0, Seen: t0}
+	update(t, s, func(tx bot.Tx) error { return tx.PutSession(want) })
+	got, err := s.Session(ctx, "abc")
+	if err != nil || got.Person != "alice" || got.CSRF != "tok" || !got.Start.Equal(t0) {
+		t.Fatalf("Session = %+v, %v", got, err)
+	}
+	update(t, s, func(tx bot.Tx) error { return tx.DeleteSession("abc") })
+	if _, err := s.Session(ctx, "abc"); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Fatalf("a deleted session: %v", err)
 	}
 }
