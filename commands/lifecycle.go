@@ -662,3 +662,9 @@ func (c *Incidents) mayChange(tx bot.Tx, inc *bot.Incident, who bot.Actor, ch ch
 	}
 	return bot.Errorf(bot.EFORBIDDEN, "Only people with a role on %s (%s) or an admin can do that here. Ask them, or ask to be given a role.", inc.Key(), holders)
 }
+
+// MayAccess reports whether who may see and act on inc (see mayAccess):
+// the web console asks it before it shows a private incident.
+func (c *Incidents) MayAccess(ctx context.Context, inc *bot.Incident, who bot.Actor) bool {
+	return c.mayAccess(ctx, inc, who)
+}

@@ -51,9 +51,11 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics wants, for
 	// a listener that cannot be kept private.
 	MetricsToken string
-	API          *API    // /api/v1/
-	Phone        *Phone  // /twilio/ and /ack/: acknowledgements from phones
-	Status       *Status // /status, /status.json, /status/feed.atom
+	API          *API   // /api/v1/
+	Phone        *Phone // /twilio/ and /ack/: acknowledgements from phones
+	// Console, when set, adds the web console's routes (/app/…).
+	Console interface{ Routes(*http.ServeMux) }
+	Status  *Status // /status, /status.json, /status/feed.atom
 	// Heartbeats serves POST /heartbeat/<name>.
 	Heartbeats *Heartbeats
 	Clock      bot.Clock
@@ -193,6 +195,9 @@ func Handler(cfg Config) http.Handler {
 	}
 	if cfg.Phone != nil {
 		phoneRoutes(mux, *cfg.Phone)
+	}
+	if cfg.Console != nil {
+		cfg.Console.Routes(mux)
 	}
 	if cfg.Metrics != nil {
 		metrics := metricsHandler(cfg.Metrics, cfg.Log)

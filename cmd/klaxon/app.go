@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -239,6 +240,14 @@ func (a *app) initScheduler(context.Context) error {
 // JSON API and the operations endpoints.
 func (a *app) initHTTP(context.Context) error {
 	cfg, s := a.cfg, a.store
+	ui, err := a.webUI()
+	if err != nil {
+		return err
+	}
+	var console interface{ Routes(*http.ServeMux) }
+	if ui != nil {
+		console = ui
+	}
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Limits: web.Limits{MaxConnsPerClient: cfg.HTTP.MaxConnsPerClient}, Feeds: a.oncall, Alerts: a.alerts, Sources: a.sources,
 		Clock: a.clock, Log: a.log, Ready: ready(s, a.chats, a.role), Warnings: warnings(a.warnings, a.chats),
 		Role: func() string { return a.role.Load().(string) }, Store: cfg.Store.Driver,
@@ -248,7 +257,7 @@ func (a *app) initHTTP(context.Context) error {
 		Status: &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, a.policy, a.clock), Reuse: 5 * time.Second,
 			FrameAncestors: cfg.Status.FrameAncestors},
 		API:   &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()},
-		Phone: a.phone()})
+		Phone: a.phone(), Console: console})
 	if err != nil {
 		return err
 	}

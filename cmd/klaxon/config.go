@@ -133,6 +133,7 @@ type Config struct {
 	} `mapstructure:"oncall"`
 	Heartbeats    []HeartbeatConfig   `mapstructure:"heartbeats"`
 	Notifications NotificationsConfig `mapstructure:"notifications"`
+	Web           WebConfig           `mapstructure:"web"`
 	Hooks         []HookConfig        `mapstructure:"hooks"`
 	// Trackers are where follow-ups become tickets (GitHub Issues, Jira
 	// Cloud): a service's tracker, else followups.tracker.
@@ -378,6 +379,13 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("notifications.link_ttl", "24h")
 	v.SetDefault("notifications.smtp.port", 587)
 	v.SetDefault("notifications.smtp.security", "starttls")
+	v.SetDefault("web.oidc.issuer", "")
+	v.SetDefault("web.oidc.client_id", "")
+	v.SetDefault("web.oidc.client_secret", "")
+	v.SetDefault("web.oidc.scopes", []string{})
+	v.SetDefault("web.session_secret", "")
+	v.SetDefault("web.session_idle", "12h")
+	v.SetDefault("web.session_max", "168h")
 	v.SetDefault("store.path", "./data/klaxon.db")
 	v.SetDefault("store.postgres.dsn", "")
 	v.SetDefault("store.postgres.lease", "5s")

@@ -210,6 +210,9 @@ func (c *Config) Validate() error {
 	if err := c.validateNotifications(); err != nil {
 		return err
 	}
+	if err := c.validateWeb(); err != nil {
+		return err
+	}
 	return c.validatePagers()
 }
 

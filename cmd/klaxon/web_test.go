@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+)
+
+// webRig runs klaxon (console mode) with the web console signing in
+// through the OpenID provider at issuer.
+type webRig struct {
+	t      *testing.T
+	public string
+	logs   *syncBuffer
+	in     *io.PipeWriter
+}
+
+func (r *webRig) waitFor(what string, cond func() bool) {
+	r.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s\n%s", what, r.logs)
+		}
+	}
+}
+
+func (r *webRig) say(line string) { io.WriteString(r.in, line+"\n") }
+
+// browser is an HTTP client with cookies that records where it went.
+type browser struct {
+	*http.Client
+	visited []string
+}
+
+func newBrowser() *browser {
+	jar, _ := cookiejar.New(nil)
+	b := &browser{}
+	b.Client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		b.visited = append(b.visited, req.URL.String())
+		return nil
+	}}
+	return b
+}
+
+func (b *browser) get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := b.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (b *browser) post(t *testing.T, u string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := b.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// startZitadel runs zitadel's example OpenID provider, a complete
+// implementation of the protocol (code flow, PKCE, signed ID tokens,
+// discovery, JWKS), on 127.0.0.1 with a web client for klaxon.
+func startZitadel(t *testing.T, redirect string) (issuer string) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer = "http://" + l.Addr().String()
+	storage.RegisterClients(storage.WebClient("klaxon-web", "klaxon-client-secret", redirect))
+	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: exampleop.SetupServer(issuer, storage.NewStorage(storage.NewUserStore(issuer)), nil, false)}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return issuer
+}
+
+// signIn goes through the provider's login form as username.
+func signIn(t *testing.T, b *browser, public, username string) (int, string) {
+	t.Helper()
+	status, body := b.get(t, public+"/app/incidents")
+	id := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(body)
+	if status != http.StatusOK || id == nil {
+		t.Fatalf("no login form at the provider: %d %s", status, body)
+	}
+	login := b.visited[len(b.visited)-1]
+	u, _ := url.Parse(login)
+	return b.post(t, u.Scheme+"://"+u.Host+"/login/username", url.Values{"id": {id[1]}, "username": {username}, "password": {"verysecure"}})
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// TestWebConsoleSignInAndAct signs in through a real OpenID provider,
+// sees the incidents alice may see (not carol's private one, not even by
+// its number), is refused an action without its CSRF token, and
+// acknowledges one as herself, which the channel shows.
+func TestWebConsoleSignInAndAct(t *testing.T) {
+	addr := loopbackPort(t)
+	issuer := startZitadel(t, "http://"+addr+"/auth/callback")
+	r := startWebRigAt(t, addr, issuer, "klaxon-web", "klaxon-client-secret")
+	r.say(`/incident declare "Checkout is down" sev:1 service:payments`)
+	r.say(`/incident declare "Payroll leak" sev:2 private`)
+	r.waitFor("both declarations", func() bool { return strings.Contains(r.logs.String(), "INC-2") })
+
+	b := newBrowser()
+	status, body := signIn(t, b, r.public, "test-user2")
+	if status != http.StatusOK || !strings.Contains(body, "Checkout is down") || strings.Contains(body, "Payroll") {
+		t.Fatalf("after sign-in: %d\n%s\n%s", status, body, r.logs)
+	}
+	status, body = b.get(t, r.public+"/app/incidents/2")
+	if status != http.StatusNotFound || strings.Contains(body, "Payroll") {
+		t.Fatalf("a private incident by number: %d %s", status, body)
+	}
+	status, body = b.get(t, r.public+"/app/incidents/1")
+	csrf := csrfField.FindStringSubmatch(body)
+	if status != http.StatusOK || csrf == nil {
+		t.Fatalf("incident page: %d %s", status, body)
+	}
+	if status, _ := b.post(t, r.public+"/app/incidents/1/ack", url.Values{}); status != http.StatusForbidden {
+		t.Fatalf("an action without its CSRF token got %d", status)
+	}
+	if strings.Contains(r.logs.String(), "acknowledged by") {
+		t.Fatal("the refused request acknowledged")
+	}
+	status, body = b.post(t, r.public+"/app/incidents/1/ack", url.Values{"csrf": {csrf[1]}})
+	if status != http.StatusOK || !strings.Contains(body, "acknowledged") {
+		t.Fatalf("ack: %d %s", status, body)
+	}
+	r.waitFor("the channel to show alice's acknowledgement", func() bool { return strings.Contains(r.logs.String(), "@alice 👀 acknowledged INC-1") })
+
+	// The callback replayed: its sign-in was spent.
+	var callback string
+	for _, v := range b.visited {
+		if strings.Contains(v, "/auth/callback") {
+			callback = v
+		}
+	}
+	status, body = b.get(t, callback)
+	if status != http.StatusForbidden || !strings.Contains(body, "used already") {
+		t.Fatalf("a replayed callback: %d %s", status, body)
+	}
+	// Sign out ends the session everywhere it is used.
+	_, body = b.get(t, r.public+"/app/incidents")
+	csrf = csrfField.FindStringSubmatch(body)
+	if status, _ := b.post(t, r.public+"/app/logout", url.Values{"csrf": {csrf[1]}}); status != http.StatusOK {
+		t.Fatalf("sign out: %d", status)
+	}
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Jar: b.Jar}).Get(r.public + "/app/incidents")
+	if err != nil || resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "/app/login") {
+		t.Fatalf("after sign-out: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	// Someone the provider knows but klaxon does not is refused.
+	status, body = signIn(t, newBrowser(), r.public, "test-user@"+strings.Split(strings.TrimPrefix(issuer, "http://"), ":")[0])
+	if status != http.StatusForbidden || !strings.Contains(body, "test-user@zitadel.ch is not one of klaxon") {
+		t.Fatalf("an unknown person: %d %s", status, body)
+	}
+}
+
+func startWebRigAt(t *testing.T, addr, issuer, clientID, secret string) *webRig {
+	r := &webRig{t: t, public: "http://" + addr, logs: &syncBuffer{}}
+	config := writeConfig(t, `
+http:
+  public_url: "`+r.public+`"
+people:
+  - {id: alice, name: Alice, email: test-user2@zitadel.ch}
+  - {id: carol, name: Carol, email: carol@example.com}
+web:
+  oidc: {issuer: "`+issuer+`", client_id: `+clientID+`, client_secret: "`+secret+`", scopes: [profile, email]}
+  session_secret: "a-web-session-secret-of-32-characters"
+`)
+	in, w := io.Pipe()
+	r.in = w
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Main{Stdin: in, Stdout: r.logs, Stderr: r.logs, TickEvery: 5 * time.Millisecond,
+		Getenv: env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db"), "KLAXON_HTTP_LISTEN": addr, "USER": "carol"}.get}
+	done := make(chan error, 1)
+	go func() { done <- m.Execute(ctx, []string{"run", "--config", config}) }()
+	t.Cleanup(func() {
+		cancel()
+		w.Close()
+		if err := <-done; err != nil {
+			t.Errorf("klaxon: %v\n%s", err, r.logs)
+		}
+	})
+	r.waitFor("klaxon to listen", func() bool {
+		resp, err := http.Get(r.public + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	return r
+}
+
+// craftedOP is an OpenID provider whose token endpoint answers with the
+// ID token a test shapes, to prove klaxon refuses each bad one.
+type craftedOP struct {
+	srv      *httptest.Server
+	key      *rsa.PrivateKey
+	claims   func(nonce string) map[string]any
+	signWith *rsa.PrivateKey
+	nonce    string
+}
+
+func newCraftedOP(t *testing.T) *craftedOP {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	op := &craftedOP{key: key}
+	mux := http.NewServeMux()
+	op.srv = httptest.NewServer(mux)
+	t.Cleanup(op.srv.Close)
+	iss := op.srv.URL
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/token",
+			"jwks_uri": iss + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"}, "response_types_supported": []string{"code"},
+			"subject_types_supported": []string{"public"}})
+	})
+	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		signKey := op.key
+		if op.signWith != nil {
+			signKey = op.signWith
+		}
+		signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: signKey, KeyID: "k1"}}, nil)
+		payload, _ := json.Marshal(op.claims(op.nonce))
+		jws, _ := signer.Sign(payload)
+		tok, _ := jws.CompactSerialize()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": tok})
+	})
+	return op
+}
+
+// TestWebSignInRefusals: wrong audience, an expired token, a bad
+// signature, a mismatched nonce and an unknown person are each refused
+// with a page that says why, and no session is made.
+func TestWebSignInRefusals(t *testing.T) {
+	op := newCraftedOP(t)
+	addr := loopbackPort(t)
+	r := startWebRigAt(t, addr, op.srv.URL, "klaxon-web", "client-secret")
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	good := func(nonce string) map[string]any {
+		now := time.Now()
+		return map[string]any{"iss": op.srv.URL, "aud": "klaxon-web", "sub": "u1", "email": "test-user2@zitadel.ch", "email_verified": true,
+			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "nonce": nonce}
+	}
+	with := func(k string, v any) func(string) map[string]any {
+		return func(n string) map[string]any { c := good(n); c[k] = v; return c }
+	}
+	for _, tc := range []struct {
+		name   string
+		claims func(string) map[string]any
+		badKey bool
+		want   string
+	}{
+		{"good", good, false, ""},
+		{"wrong audience", with("aud", "someone-else"), false, "not valid for klaxon"},
+		{"expired", with("exp", time.Now().Add(-time.Hour).Unix()), false, "not valid for klaxon"},
+		{"bad signature", good, true, "not valid for klaxon"},
+		{"wrong issuer", with("iss", "https://evil.example.com"), false, "not valid for klaxon"},
+		{"mismatched nonce", with("nonce", "another"), false, "nonce does not match"},
+		{"unknown person", with("email", "mallory@example.com"), false, "mallory@example.com is not one of klaxon"},
+		{"unverified email", with("email_verified", false), false, "is not one of klaxon"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			op.claims, op.signWith = tc.claims, nil
+			if tc.badKey {
+				op.signWith = other
+			}
+			b := newBrowser()
+			nb := &http.Client{Jar: b.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := nb.Get(r.public + "/app/login?return=/app/incidents")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			auth, _ := url.Parse(resp.Header.Get("Location"))
+			q := auth.Query()
+			if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") == "" || q.Get("nonce") == "" {
+				t.Fatalf("the authorization request lacks PKCE, state or nonce: %s", auth)
+			}
+			op.nonce = q.Get("nonce")
+			resp, err = nb.Get(r.public + "/auth/callback?code=c1&state=" + url.QueryEscape(q.Get("state")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			signedIn := false
+			for _, c := range b.Jar.Cookies(resp.Request.URL) {
+				if c.Name == "klaxon_session" && c.Value != "" {
+					signedIn = true
+				}
+			}
+			if tc.want == "" {
+				if resp.StatusCode != http.StatusSeeOther || !signedIn {
+					t.Fatalf("a good token: %d %s", resp.StatusCode, body)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), tc.want) || signedIn {
+				t.Fatalf("%d, signed in %v: %s", resp.StatusCode, signedIn, body)
+			}
+		})
+	}
+	// A state that is not the sign-in's.
+	b := newBrowser()
+	nb := &http.Client{Jar: b.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := nb.Get(r.public + "/app/login")
+	resp.Body.Close()
+	resp, _ = nb.Get(r.public + "/auth/callback?code=c1&state=forged")
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "state does not match") {
+		t.Fatalf("a forged state: %d %s", resp.StatusCode, body)
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"strings"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/bot/webui"
+)
+
+// WebConfig is the web console: sign-in with an OpenID Connect provider.
+type WebConfig struct {
+	OIDC struct {
+		Issuer       string   `mapstructure:"issuer"`
+		ClientID     string   `mapstructure:"client_id"`
+		ClientSecret Secret   `mapstructure:"client_secret"`
+		Scopes       []string `mapstructure:"scopes"`
+	} `mapstructure:"oidc"`
+	// SessionSecret signs the sign-in in progress (state, nonce, PKCE).
+	SessionSecret Secret        `mapstructure:"session_secret"`
+	SessionIdle   time.Duration `mapstructure:"session_idle"`
+	SessionMax    time.Duration `mapstructure:"session_max"`
+}
+
+// webEnabled reports whether the console is configured.
+func (c *Config) webEnabled() bool { return c.Web.OIDC.Issuer != "" }
+
+func (c *Config) validateWeb() error {
+	w := c.Web
+	if !c.webEnabled() {
+		if w.OIDC.ClientID != "" {
+			return bad("web.oidc.issuer", "is required with web.oidc.client_id: the provider's issuer URL, e.g. https://accounts.google.com")
+		}
+		return nil
+	}
+	if err := checkURL(w.OIDC.Issuer, "https", "http"); err != nil {
+		return bad("web.oidc.issuer", "%v", err)
+	}
+	if w.OIDC.ClientID == "" {
+		return bad("web.oidc.client_id", "is required: the client id klaxon is registered under at the provider")
+	}
+	if c.publicURL() == "" {
+		return bad("http.public_url", "is required with web.oidc: the provider sends people back to <public_url>/auth/callback")
+	}
+	if len(w.SessionSecret) < minSharedSecret {
+		return bad("web.session_secret", "must be at least %d characters: it signs sign-ins in progress", minSharedSecret)
+	}
+	if w.SessionIdle < time.Minute || w.SessionMax < w.SessionIdle {
+		return bad("web.session_idle", "must be at least 1m and at most web.session_max")
+	}
+	return nil
+}
+
+// webUI builds the console, or nil when it is not configured.
+func (a *app) webUI() (*webui.UI, error) {
+	c := a.cfg
+	if !c.webEnabled() {
+		return nil, nil
+	}
+	var services []string
+	for _, s := range c.Services {
+		services = append(services, s.ID)
+	}
+	var platforms []bot.Platform
+	for _, ch := range a.chats {
+		platforms = append(platforms, ch.Platform())
+	}
+	return webui.New(webui.Config{
+		OIDC:      webui.OIDC{Issuer: strings.TrimSuffix(c.Web.OIDC.Issuer, "/"), ClientID: c.Web.OIDC.ClientID, ClientSecret: c.Web.OIDC.ClientSecret.Reveal(), Scopes: c.Web.OIDC.Scopes},
+		PublicURL: c.publicURL(), Key: []byte(c.Web.SessionSecret.Reveal()), IdleTimeout: c.Web.SessionIdle, MaxAge: c.Web.SessionMax,
+		People: a.policy.People, Severities: c.severities(), Services: services, Store: a.store, Incidents: a.incidents,
+		Dispatch: a.mux.Dispatch, Platforms: platforms, Client: bot.OutboundClient(10 * time.Second), Clock: a.clock, Log: a.log,
+	})
+}
