@@ -36,9 +36,11 @@ bench: ## run every benchmark and print one table (durable writes: numbers depen
 	go run ./cmd/benchtable < bench.out
 
 MAILPIT := github.com/axllent/mailpit@v1.33.1
-integration: ## real Alertmanager → alert intake; the status page in headless Chromium (screenshot in artifacts/); email through a real SMTP server (Mailpit)
+AXE := axe-core@4.10.3
+integration: ## real Alertmanager → alert intake; status page and web console in headless Chromium, checked by axe-core (screenshots in artifacts/); email through a real SMTP server (Mailpit)
 	GOBIN=$(CURDIR)/bin go install $(MAILPIT)
-	PATH="$(CURDIR)/bin:$$PATH" go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium|TestEmailThroughMailpit)$$' ./cmd/klaxon ./bot/notify
+	test -f bin/package/axe.min.js || (cd bin && npm pack $(AXE) --silent && tar -xzf $(subst @,-,$(AXE)).tgz package/axe.min.js)
+	PATH="$(CURDIR)/bin:$$PATH" go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium|TestEmailThroughMailpit|TestWebConsoleInHeadlessChromium)$$' ./cmd/klaxon ./bot/notify
 
 CHAOS_ROUNDS ?= 50
 CHAOS_TESTS ?= TestCrashLoop|TestDeclarationCrashLoop|TestNotifyCrashLoop|TestDisconnects|TestDiscordGatewayFaults|TestStorm|TestChatDownForTwoMinutes|TestFailover

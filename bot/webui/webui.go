@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -335,6 +336,7 @@ func (u *UI) matches(d listData, inc *bot.Incident) bool {
 type incidentData struct {
 	*bot.Incident
 	Emoji      string
+	Open       bool // not acknowledged yet
 	Commander  string
 	Roles      []string
 	Events     []bot.Event
@@ -364,7 +366,7 @@ func (u *UI) handleIncident(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 	if !ok {
 		return
 	}
-	d := incidentData{Incident: inc, Emoji: inc.Status.Emoji(), Filter: r.URL.Query().Get("show"), Active: inc.Status.Active()}
+	d := incidentData{Incident: inc, Emoji: inc.Status.Emoji(), Filter: r.URL.Query().Get("show"), Active: inc.Status.Active(), Open: inc.Status == bot.StatusOpen}
 	if c, ok := inc.Commander(); ok {
 		d.Commander = c.Name
 		if d.Commander == "" {
@@ -388,6 +390,7 @@ func (u *UI) handleIncident(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 	}
 	for _, ev := range evs {
 		if keep(d.Filter, ev) {
+			ev.Text = u.names(inc.Platform, ev.Text)
 			d.Events = append(d.Events, ev)
 		}
 	}
@@ -451,7 +454,33 @@ func (u *UI) run(ctx context.Context, s *bot.Session, platform bot.Platform, cmd
 	a := actor(u.person(s), platform)
 	resp := u.cfg.Dispatch(ctx, &bot.Request{Platform: platform, User: a.User, Text: cmd, Time: u.cfg.Clock.Now()})
 	u.log.Info().Str("person", s.Person).Str("command", strings.SplitN(cmd, " ", 3)[1]).Msg("web action")
-	return bot.Cut(bot.PlainTimes(resp.Text), 500)
+	return bot.Cut(u.names(platform, bot.PlainTimes(resp.Text)), 500)
+}
+
+// mention is a chat mention of a user or channel: <@U1>, <@!1>, <@U1|alice>,
+// <#C1|name>, <#1>.
+var mention = regexp.MustCompile(`<([@#])!?([A-Za-z0-9._-]+)(?:\|([^<>]*))?>`)
+
+// names shows chat mentions in text as people read them on a page:
+// @Alice for a person klaxon knows, #name for a channel.
+func (u *UI) names(platform bot.Platform, text string) string {
+	return mention.ReplaceAllStringFunc(text, func(m string) string {
+		p := mention.FindStringSubmatch(m)
+		if p[1] == "#" {
+			return "#" + cmpOr(p[3], p[2])
+		}
+		if who, ok := u.cfg.People.Find(platform, p[2]); ok {
+			return "@" + who.Name
+		}
+		return "@" + cmpOr(p[3], p[2])
+	})
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func quote(s string) string {

@@ -180,13 +180,21 @@ func TestWebConsoleSignInAndAct(t *testing.T) {
 }
 
 func startWebRigAt(t *testing.T, addr, issuer, clientID, secret string) *webRig {
+	return startWebRigWith(t, addr, `
+people:
+  - {id: alice, name: Alice, email: test-user2@zitadel.ch}
+  - {id: carol, name: Carol, email: carol@example.com}
+`, issuer, clientID, secret, env{})
+}
+
+// startWebRigWith runs klaxon on addr with people (YAML), the web
+// console signing in at issuer, and e (a chat platform's settings, say).
+func startWebRigWith(t *testing.T, addr, people, issuer, clientID, secret string, e env) *webRig {
 	r := &webRig{t: t, public: "http://" + addr, logs: &syncBuffer{}}
 	config := writeConfig(t, `
 http:
   public_url: "`+r.public+`"
-people:
-  - {id: alice, name: Alice, email: test-user2@zitadel.ch}
-  - {id: carol, name: Carol, email: carol@example.com}
+`+people+`
 web:
   oidc: {issuer: "`+issuer+`", client_id: `+clientID+`, client_secret: "`+secret+`", scopes: [profile, email]}
   session_secret: "a-web-session-secret-of-32-characters"
@@ -194,8 +202,8 @@ web:
 	in, w := io.Pipe()
 	r.in = w
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{Stdin: in, Stdout: r.logs, Stderr: r.logs, TickEvery: 5 * time.Millisecond,
-		Getenv: env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db"), "KLAXON_HTTP_LISTEN": addr, "USER": "carol"}.get}
+	e["KLAXON_STORE_PATH"], e["KLAXON_HTTP_LISTEN"], e["USER"] = filepath.Join(t.TempDir(), "k.db"), addr, "carol"
+	m := &Main{Stdin: in, Stdout: r.logs, Stderr: r.logs, TickEvery: 5 * time.Millisecond, Getenv: e.get}
 	done := make(chan error, 1)
 	go func() { done <- m.Execute(ctx, []string{"run", "--config", config}) }()
 	t.Cleanup(func() {

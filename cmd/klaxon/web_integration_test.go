@@ -1,0 +1,185 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// axeScript is axe-core, fetched from npm by `make integration`
+// (bin/package/axe.min.js) or named by AXE_JS.
+func axeScript(t *testing.T) string {
+	path := os.Getenv("AXE_JS")
+	if path == "" {
+		path = "../../bin/package/axe.min.js"
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("axe-core is not there (%v): run make integration, which fetches it from npm", err)
+	}
+	return string(data)
+}
+
+// checkA11y runs axe-core in the page and fails on a serious or critical
+// violation.
+func checkA11y(t *testing.T, ctx context.Context, axe, page string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axe+"\n;true")); err != nil {
+		t.Fatalf("loading axe on %s: %v", page, err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" "))}))))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe on %s: %v", page, err)
+	}
+	var vs []struct {
+		ID, Impact, Help string
+		Nodes            []string
+	}
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		t.Fatalf("axe on %s: %v", page, err)
+	}
+	for _, v := range vs {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Errorf("%s: accessibility (%s) %s: %s at %v", page, v.Impact, v.ID, v.Help, v.Nodes)
+		}
+	}
+}
+
+func shoot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	os.MkdirAll("../../artifacts", 0o755)
+	if err := os.WriteFile(filepath.Join("../../artifacts", name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWebConsoleInHeadlessChromium: alice signs in through a real OpenID
+// provider in headless Chromium, declares from the browser (the channel
+// and its pinned summary appear on the fake Slack), acknowledges (the
+// channel says so as her), and every page passes axe-core with no
+// serious or critical violation. Screenshots go to artifacts/.
+func TestWebConsoleInHeadlessChromium(t *testing.T) {
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		t.Fatal("Chromium is not installed: apt-get install chromium (.ci/run does)")
+	}
+	axe := axeScript(t)
+	fake := newFake(t)
+	addr := loopbackPort(t)
+	issuer := startZitadel(t, "http://"+addr+"/auth/callback")
+	r := startWebRigWith(t, addr, `
+people:
+  - {id: alice, name: Alice, slack_id: `+alice+`, email: test-user2@zitadel.ch}
+  - {id: bob, name: Bob, slack_id: `+bob+`}
+services:
+  - {id: payments}
+`, issuer, "klaxon-web", "klaxon-client-secret", env{"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken,
+		"KLAXON_SLACK_API_URL": fake.URL(), "KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS"})
+	r.waitFor("the Slack connection", fake.Connected)
+
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless, chromedp.WindowSize(1280, 900))...)
+	defer cancel()
+	browser, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil { // starts the browser, with no timeout
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
+	defer cancel()
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+	// Sign in: the console sends the browser to the provider's form.
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(r.public+"/app/incidents"),
+		chromedp.WaitVisible(css(`#username`)),
+		chromedp.SendKeys(css(`#username`), "test-user2"),
+		chromedp.SendKeys(css(`#password`), "verysecure"),
+		chromedp.Click(css(`button[type=submit]`)),
+		chromedp.WaitVisible(css(`main h1`)),
+	)
+	heading, _ := chromedp.Run(ctx, chromedp.Text(css(`main h1`)))
+	if err != nil || heading != "Incidents" {
+		t.Fatalf("sign-in: %q %v\n%s", heading, err, r.logs)
+	}
+	shoot(t, ctx, "web-incidents-empty.png")
+	checkA11y(t, ctx, axe, "incidents")
+
+	// Declare from the browser.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(r.public+"/app/declare"),
+		chromedp.WaitVisible(css(`#title`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, ctx, "web-declare.png")
+	checkA11y(t, ctx, axe, "declare")
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(css(`#title`), "Checkout is down"),
+		chromedp.SetValue(css(`#severity`), "SEV1"),
+		chromedp.SetValue(css(`#service`), "payments"),
+		chromedp.Click(css(`form[action$="/declare"] button`)),
+		chromedp.WaitVisible(css(`dl.facts`)),
+	)
+	heading, _ = chromedp.Run(ctx, chromedp.Text(css(`main h1`)))
+	if err != nil || !strings.Contains(heading, "INC-1") {
+		t.Fatalf("declare: %q %v\n%s", heading, err, r.logs)
+	}
+	r.waitFor("the incident channel with its pinned summary", func() bool {
+		ch, ok := fake.ChannelByName("inc-1-checkout-is-down")
+		return ok && len(ch.Pins) == 1 && ch.Creator != ""
+	})
+	shoot(t, ctx, "web-incident.png")
+	checkA11y(t, ctx, axe, "incident")
+
+	// Acknowledge: the channel hears it from alice.
+	err = chromedp.Do(ctx,
+		chromedp.Click(css(`form[action$="/ack"] button`)),
+		chromedp.WaitVisible(css(`p.flash`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := fake.ChannelByName("inc-1-checkout-is-down")
+	r.waitFor("alice's acknowledgement in the channel", func() bool {
+		for _, m := range fake.Messages(ch.ID) {
+			if strings.Contains(m.Text, "<@"+alice+">") && strings.Contains(m.Text, "acknowledged INC-1") {
+				return true
+			}
+		}
+		return false
+	})
+	shoot(t, ctx, "web-acknowledged.png")
+	checkA11y(t, ctx, axe, "incident after ack")
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.public+"/app/incidents")); err != nil {
+		t.Fatal(err)
+	}
+	list, err := chromedp.Run(ctx, chromedp.Text(css(`table.incidents`)))
+	if err != nil || !strings.Contains(list, "acknowledged") {
+		t.Fatalf("the list after ack: %q %v", list, err)
+	}
+	shoot(t, ctx, "web-incidents.png")
+	fmt.Fprintln(os.Stderr, "web console screenshots in artifacts/web-*.png")
+}
