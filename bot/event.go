@@ -27,9 +27,10 @@ const (
 	EventNote         EventKind = "note"
 	EventChannel      EventKind = "channel" // klaxon created or changed the channel
 	EventFollowUp     EventKind = "followup"
-	EventPage         EventKind = "page"     // someone was paged
-	EventDelivery     EventKind = "delivery" // a page reached a pager, or failed to
-	EventAlert        EventKind = "alert"    // a monitoring system fired or resolved an alert
+	EventPage         EventKind = "page"       // someone was paged
+	EventDelivery     EventKind = "delivery"   // a page reached a pager, or failed to
+	EventAlert        EventKind = "alert"      // a monitoring system fired or resolved an alert
+	EventPostmortem   EventKind = "postmortem" // someone saved a version of the postmortem
 
 	EventMessage       EventKind = "message"
 	EventMessageEdit   EventKind = "message_edited"

@@ -65,6 +65,20 @@ type TimelineReader interface {
 // (written through Tx.PutPostmortem).
 type PostmortemStore interface {
 	Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error)
+	// PostmortemVersions lists the incident's edited versions, oldest first.
+	PostmortemVersions(ctx context.Context, incidentID uuid.UUID) ([]PostmortemVersion, error)
+}
+
+// PostmortemVersion is one save of an incident's postmortem in the web
+// editor: who, when, and the Markdown. Once there is one, the latest is
+// the incident's postmortem: the API, the upload and a fresh request serve
+// it instead of a draft made from the timeline.
+type PostmortemVersion struct {
+	IncidentID uuid.UUID `json:"incident_id"`
+	N          int       `json:"n"`  // 1, 2, … assigned by the store
+	By         string    `json:"by"` // person id
+	At         time.Time `json:"at"`
+	Markdown   string    `json:"markdown"`
 }
 
 // AlertStore remembers which incident an alert group belongs to while the

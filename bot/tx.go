@@ -57,6 +57,11 @@ type Tx interface {
 	// empty profile when nothing); PutProfile replaces it.
 	Profile(person string) (*Profile, error)
 	PutProfile(p *Profile) error
+	// AddPostmortemVersion numbers v after the incident's last version,
+	// stores it, and makes it the incident's postmortem (PutPostmortem);
+	// LatestPostmortemVersion reads the newest, if any.
+	AddPostmortemVersion(v *PostmortemVersion) error
+	LatestPostmortemVersion(incidentID uuid.UUID) (*PostmortemVersion, bool, error)
 	// PutSession writes a web console session; DeleteSession ends one.
 	PutSession(s *Session) error
 	DeleteSession(id string) error

@@ -376,6 +376,13 @@ func logLine(buf []byte, ev bot.Event) []byte {
 // upload, in tx: the upload posts this text, and the API and
 // /incident postmortem serve it, until someone asks for a fresh one.
 func (c *Reports) storeDraft(tx bot.Tx, inc *bot.Incident, markdown []byte) error {
+	// Once someone edited it, the latest version is the postmortem: a
+	// fresh draft from the timeline does not replace it.
+	if v, ok, err := tx.LatestPostmortemVersion(inc.ID); err != nil {
+		return err
+	} else if ok {
+		markdown = []byte(v.Markdown)
+	}
 	if err := tx.PutPostmortem(inc.ID, markdown); err != nil {
 		return err
 	}
@@ -447,4 +454,39 @@ func (c *Reports) handlePostmortem(ctx context.Context, req *bot.Request) (*bot.
 		return nil, nil
 	}
 	return bot.Reply("📝 Posted a fresh postmortem draft for %s in %s.", inc.Key(), inc.Channel.Mention()), nil
+}
+
+// MaxPostmortem bounds a saved postmortem.
+const MaxPostmortem = 256 << 10 // bytes
+
+// EditPostmortem saves markdown as the next version of the postmortem of
+// incident number n, by who (person is their klaxon id), with a timeline
+// event, and returns the version's number. Who may see the incident may
+// edit its postmortem.
+func (c *Reports) EditPostmortem(ctx context.Context, who bot.Actor, person string, n int64, markdown string) (int, error) {
+	if len(markdown) > MaxPostmortem {
+		return 0, bot.Errorf(bot.EINVALID, "The postmortem is longer than %d KB; shorten it.", MaxPostmortem>>10)
+	}
+	if strings.TrimSpace(markdown) == "" {
+		return 0, bot.Errorf(bot.EINVALID, "The postmortem is empty.")
+	}
+	inc, err := c.store.IncidentByNumber(ctx, n)
+	if err != nil {
+		return 0, err
+	}
+	if !c.lc.mayAccess(ctx, inc, who) {
+		return 0, privateError(inc)
+	}
+	now := c.clock.Now()
+	v := &bot.PostmortemVersion{IncidentID: inc.ID, By: person, At: now, Markdown: strings.ReplaceAll(markdown, "\r\n", "\n")}
+	err = c.store.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.AddPostmortemVersion(v); err != nil {
+			return err
+		}
+		return tx.AppendEvents(inc.ID, bot.NewEvent(bot.EventPostmortem, who.User, now, fmt.Sprintf("saved version %d of the postmortem", v.N)))
+	})
+	if err != nil {
+		return 0, bot.Internal(err, "klaxon could not save the postmortem.")
+	}
+	return v.N, nil
 }

@@ -46,12 +46,14 @@ const (
 	KindHeartbeat  = "heartbeat"  // bot.HeartbeatState
 	KindNamed      = "named"      // Named
 	KindProfile    = "profile"    // bot.Profile
-	KindJob        = "job"        // JobRecord
+	// KindPostmortemVersion is a bot.PostmortemVersion.
+	KindPostmortemVersion = "postmortem_version"
+	KindJob               = "job" // JobRecord
 )
 
 // Kinds lists the record kinds in load order.
 var Kinds = []string{KindCounter, KindIncident, KindEvent, KindSeen, KindPage, KindPageRef, KindReminder,
-	KindFollowUp, KindPostmortem, KindAlertKey, KindOnCall, KindCursor, KindHeartbeat, KindNamed, KindProfile, KindJob}
+	KindFollowUp, KindPostmortem, KindAlertKey, KindOnCall, KindCursor, KindHeartbeat, KindNamed, KindProfile, KindPostmortemVersion, KindJob}
 
 // Counter is the last number a sequence gave out: incident, followup, job.
 type Counter struct {
@@ -140,6 +142,7 @@ type Loader interface {
 	SetCursor(key string, t time.Time) error
 	NameMessage(name string, ref bot.MessageRef) error
 	PutProfile(p *bot.Profile) error
+	LoadPostmortemVersion(v bot.PostmortemVersion) error
 }
 
 // LoadRecord decodes r and writes it through l.
@@ -173,6 +176,8 @@ func LoadRecord(l Loader, r Record) error {
 		return loadBody(r, l.LoadHeartbeat)
 	case KindNamed:
 		return load(r, func(n Named) error { return l.NameMessage(n.Name, n.Ref) })
+	case KindPostmortemVersion:
+		return load(r, l.LoadPostmortemVersion)
 	case KindProfile:
 		return loadBody(r, func(p *bot.Profile, _ []byte) error { return l.PutProfile(p) })
 	case KindJob:

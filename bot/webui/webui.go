@@ -36,6 +36,7 @@ var files embed.FS
 type Store interface {
 	bot.Updater
 	bot.SessionStore
+	bot.PostmortemStore
 	ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error)
 	IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error)
 	Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]bot.Event, error)
@@ -63,6 +64,7 @@ type Config struct {
 	Services    []string
 	Store       Store
 	Incidents   Incidents
+	Postmortems Postmortems
 	// Dispatch runs a command as chat would: the console's actions are
 	// the chat commands, so they follow the same rules and records.
 	Dispatch func(ctx context.Context, req *bot.Request) *bot.Response
@@ -116,6 +118,7 @@ func New(cfg Config) (*UI, error) {
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 		"base": func() string { return base },
+		"dec":  func(n int) int { return n - 1 },
 		"css":  func() string { return u.css },
 	}
 	pages, err := fs.Glob(files, "templates/*.html")
@@ -147,6 +150,8 @@ func (u *UI) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/incidents", u.signedIn(u.handleList))
 	mux.HandleFunc("GET /app/incidents/{n}", u.signedIn(u.handleIncident))
 	mux.HandleFunc("POST /app/incidents/{n}/{action}", u.signedIn(u.checked(u.handleAction)))
+	mux.HandleFunc("GET /app/incidents/{n}/postmortem", u.signedIn(u.handlePostmortem))
+	mux.HandleFunc("POST /app/incidents/{n}/postmortem", u.signedIn(u.checked(u.handlePostmortemPost)))
 	mux.HandleFunc("GET /app/declare", u.signedIn(u.handleDeclareForm))
 	mux.HandleFunc("POST /app/declare", u.signedIn(u.checked(u.handleDeclare)))
 	mux.HandleFunc("POST /app/logout", u.signedIn(u.checked(u.handleLogout)))

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -29,5 +30,32 @@ func TestNamesShowMentionsAsPeople(t *testing.T) {
 	got := u.names(bot.PlatformSlack, "<@U0ALICE> paged <@U0BOB|bob> in <#C1|inc-1> and <#C2>")
 	if want := "@Alice paged @bob in #inc-1 and #C2"; got != want {
 		t.Errorf("names = %q, want %q", got, want)
+	}
+}
+
+func TestRenderDropsWhatIsUnsafe(t *testing.T) {
+	got := string(render("# Title\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)> **bold**\n\n| a |\n|---|\n| b |"))
+	for _, bad := range []string{"<script", "javascript:", "onerror"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("rendered %q keeps %s", got, bad)
+		}
+	}
+	for _, good := range []string{"<h1", "<strong>bold</strong>", "<table>"} {
+		if !strings.Contains(got, good) {
+			t.Errorf("rendered %q lacks %s", got, good)
+		}
+	}
+}
+
+func TestDiffLines(t *testing.T) {
+	got := diffLines("a\nb\nc", "a\nc\nd")
+	want := []diffLine{{" ", "a"}, {"-", "b"}, {" ", "c"}, {"+", "d"}}
+	if len(got) != len(want) {
+		t.Fatalf("diff %v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("diff %v, want %v", got, want)
+		}
 	}
 }

@@ -181,5 +181,23 @@ services:
 		t.Fatalf("the list after ack: %q %v", list, err)
 	}
 	shoot(t, ctx, "web-incidents.png")
+
+	// The postmortem editor: save a version and see its preview.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(r.public+"/app/incidents/1/postmortem"),
+		chromedp.WaitVisible(css(`#markdown`)),
+		chromedp.SetValue(css(`#markdown`), "# INC-1\n\nCheckout fell over; **payments** retried."),
+		chromedp.Click(css(`button[value=save]`)),
+		chromedp.WaitVisible(css(`p.flash`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preview, err := chromedp.Run(ctx, chromedp.Text(css(`.rendered`)))
+	if err != nil || !strings.Contains(preview, "Checkout fell over; payments retried.") {
+		t.Fatalf("the saved version's preview: %q %v", preview, err)
+	}
+	shoot(t, ctx, "web-postmortem.png")
+	checkA11y(t, ctx, axe, "postmortem")
 	fmt.Fprintln(os.Stderr, "web console screenshots in artifacts/web-*.png")
 }

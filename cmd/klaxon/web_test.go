@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -148,6 +149,44 @@ func TestWebConsoleSignInAndAct(t *testing.T) {
 		t.Fatalf("ack: %d %s", status, body)
 	}
 	r.waitFor("the channel to show alice's acknowledgement", func() bool { return strings.Contains(r.logs.String(), "@alice 👀 acknowledged INC-1") })
+
+	// The postmortem: two saved versions, compared, then shared in the
+	// channel (the console writes the upload next to the store).
+	status, body = b.get(t, r.public+"/app/incidents/1/postmortem")
+	if status != http.StatusOK || !strings.Contains(body, "No version saved yet") {
+		t.Fatalf("postmortem page: %d %s", status, body)
+	}
+	for _, text := range []string{"# INC-1\n\nCheckout fell over.\n", "# INC-1\n\nCheckout fell over at 02:00.\n\n<script>alert(1)</script>\n"} {
+		if status, body = b.post(t, r.public+"/app/incidents/1/postmortem", url.Values{"csrf": {csrf[1]}, "do": {"save"}, "markdown": {text}}); status != http.StatusOK {
+			t.Fatalf("save: %d %s", status, body)
+		}
+	}
+	if !strings.Contains(body, "Saved version 2.") || strings.Contains(body, "<script>alert") || !strings.Contains(body, "Checkout fell over at 02:00.") {
+		t.Fatalf("after saving: %s", body)
+	}
+	_, body = b.get(t, r.public+"/app/incidents/1/postmortem?compare=1&with=2")
+	if !strings.Contains(body, `<span class="ddel">- Checkout fell over.</span>`) || !strings.Contains(body, `<span class="dadd">+ Checkout fell over at 02:00.</span>`) {
+		t.Fatalf("compare: %s", body)
+	}
+	if status, body = b.post(t, r.public+"/app/incidents/1/postmortem", url.Values{"csrf": {csrf[1]}, "do": {"share"}}); status != http.StatusOK {
+		t.Fatalf("share: %d %s", status, body)
+	}
+	var shared string
+	r.waitFor("the shared postmortem", func() bool {
+		m := regexp.MustCompile(`INC-1-postmortem\.md \(\d+ bytes\) → (\S+)`).FindStringSubmatch(r.logs.String())
+		if m == nil {
+			return false
+		}
+		data, _ := os.ReadFile(m[1])
+		shared = string(data)
+		return shared != ""
+	})
+	if !strings.Contains(shared, "Checkout fell over at 02:00.") {
+		t.Fatalf("the channel got %q, not the edited version", shared)
+	}
+	if _, body := b.get(t, r.public+"/app/incidents/1?show=changes"); !strings.Contains(body, "saved version 2 of the postmortem") {
+		t.Error("the timeline has no record of the edit")
+	}
 
 	// The callback replayed: its sign-in was spent.
 	var callback string

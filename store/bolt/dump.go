@@ -120,6 +120,11 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 				return each(bucketProfiles, func(_, v []byte) error { return body(store.KindProfile, v, &bot.Profile{}) })
 			},
 			func() error {
+				return each(bucketPostmortemVersions, func(_, v []byte) error {
+					return body(store.KindPostmortemVersion, v, &bot.PostmortemVersion{})
+				})
+			},
+			func() error {
 				co := tx.Bucket(bucketJobsCoalesce)
 				return each(bucketJobs, func(k, v []byte) error {
 					var j bot.Job
@@ -193,6 +198,16 @@ func (l loader) LoadSeen(sn store.Seen) error {
 }
 
 func (l loader) LoadPage(p *bot.Page) error { return putPage(l.tx, p) }
+
+// LoadPostmortemVersion implements store.Loader: the version as it was
+// numbered (the postmortem itself comes as its own record).
+func (l loader) LoadPostmortemVersion(v bot.PostmortemVersion) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return l.tx.Bucket(bucketPostmortemVersions).Put(versionKey(v.IncidentID, v.N), data)
+}
 
 func (l loader) LoadPageRef(pr store.PageRef) error {
 	return l.tx.Bucket(bucketPageRefs).Put([]byte(pr.Ref), pr.PageID[:])

@@ -128,6 +128,10 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketSessions)
 		return err
 	}},
+	{"postmortem versions", func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketPostmortemVersions)
+		return err
+	}},
 }
 
 // oneOutbox folds the page and hook outboxes into the jobs outbox: each

@@ -30,6 +30,7 @@
 //	named_messages         job name → MessageRef JSON: the message a job posted under its name
 //	profiles               person id → Profile JSON: contact methods and rules set in chat
 //	sessions               hashed session id → Session JSON: web console sign-ins (not exported)
+//	postmortem_versions    incident id | version(8) → PostmortemVersion JSON: edits in the web console
 //
 // Schemas before version 12 also had outbox, outbox_due, hooks and hooks_due;
 // migration 12 ("one outbox") folded them into jobs and deleted them.
@@ -85,6 +86,8 @@ var (
 	bucketJobsCreating  = []byte("jobs_creating")  // job key → started(8) platform: channel creations in flight
 	bucketProfiles      = []byte("profiles")       // person id → bot.Profile JSON: contact methods and rules set in chat
 	bucketSessions      = []byte("sessions")       // hashed session id → bot.Session JSON: web console sign-ins
+	// incident id | version → bot.PostmortemVersion JSON: postmortem edits
+	bucketPostmortemVersions = []byte("postmortem_versions")
 
 	keySchemaVersion = []byte("schema_version")
 	keyReadyProbe    = []byte("ready_probe") // written by Ready

@@ -104,6 +104,7 @@ var dumped = []table{
 		return rows.Scan(&n.Name, jsonColumn{&n.Ref})
 	})},
 	{store.KindProfile, `SELECT body FROM profiles ORDER BY person`, body[bot.Profile]()},
+	{store.KindPostmortemVersion, `SELECT body FROM postmortem_versions ORDER BY incident_id, n`, body[bot.PostmortemVersion]()},
 	{store.KindJob, `SELECT j.body, w.key IS NOT NULL FROM jobs j LEFT JOIN jobs_wanted w ON w.key = j.key ORDER BY j.key`, columns(func(rows pgx.Rows, jr *store.JobRecord) error {
 		return rows.Scan(jsonColumn{&jr.Job}, &jr.Wanted)
 	})},
@@ -218,6 +219,9 @@ func (l loader) LoadSeen(sn store.Seen) error {
 }
 
 func (l loader) LoadPage(p *bot.Page) error { return l.PutPage(p) }
+
+// LoadPostmortemVersion implements store.Loader.
+func (l loader) LoadPostmortemVersion(v bot.PostmortemVersion) error { return l.insertVersion(v) }
 
 func (l loader) LoadPageRef(pr store.PageRef) error {
 	return l.exec(`INSERT INTO page_refs (ref, page_id) VALUES ($1, $2)`, pr.Ref, pr.PageID)

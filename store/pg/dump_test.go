@@ -45,6 +45,9 @@ func fill(t *testing.T, s store.Backend) {
 			if err := tx.PutPostmortem(inc.ID, []byte("# PM")); err != nil {
 				return err
 			}
+			if err := tx.AddPostmortemVersion(&bot.PostmortemVersion{IncidentID: inc.ID, By: "alice", At: t0, Markdown: "# PM, edited"}); err != nil {
+				return err
+			}
 			if err := tx.SetAlertIncident(fmt.Sprint("am:", i), inc.ID); err != nil {
 				return err
 			}

@@ -56,6 +56,9 @@ CREATE TABLE profiles (person text PRIMARY KEY, body jsonb NOT NULL);
 	{"sessions", `
 CREATE TABLE sessions (id text PRIMARY KEY, person text NOT NULL, body jsonb NOT NULL);
 `},
+	{"postmortem versions", `
+CREATE TABLE postmortem_versions (incident_id uuid NOT NULL, n int NOT NULL, body jsonb NOT NULL, PRIMARY KEY (incident_id, n));
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an

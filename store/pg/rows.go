@@ -376,3 +376,59 @@ func (t txn) DeleteSession(id string) error {
 func (s *Store) Session(ctx context.Context, id string) (*bot.Session, error) {
 	return one[bot.Session](ctx, s.pool, "That session", `SELECT body FROM sessions WHERE id = $1`, id)
 }
+
+// LatestPostmortemVersion implements bot.Tx.
+func (t txn) LatestPostmortemVersion(incidentID uuid.UUID) (*bot.PostmortemVersion, bool, error) {
+	v, err := one[bot.PostmortemVersion](t.ctx, t.tx, "postmortem version", `SELECT body FROM postmortem_versions WHERE incident_id = $1 ORDER BY n DESC LIMIT 1`, incidentID)
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		return nil, false, nil
+	}
+	return v, err == nil, err
+}
+
+// AddPostmortemVersion implements bot.Tx.
+func (t txn) AddPostmortemVersion(v *bot.PostmortemVersion) error {
+	last, ok, err := t.LatestPostmortemVersion(v.IncidentID)
+	if err != nil {
+		return err
+	}
+	v.N = 1
+	if ok {
+		v.N = last.N + 1
+	}
+	if err := t.insertVersion(*v); err != nil {
+		return err
+	}
+	return t.PutPostmortem(v.IncidentID, []byte(v.Markdown))
+}
+
+func (t txn) insertVersion(v bot.PostmortemVersion) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO postmortem_versions (incident_id, n, body) VALUES ($1, $2, $3)`, v.IncidentID, v.N, body)
+	return err
+}
+
+// PostmortemVersions implements bot.PostmortemStore.
+func (s *Store) PostmortemVersions(ctx context.Context, incidentID uuid.UUID) ([]bot.PostmortemVersion, error) {
+	rows, err := s.pool.Query(ctx, `SELECT body FROM postmortem_versions WHERE incident_id = $1 ORDER BY n`, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bot.PostmortemVersion
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var v bot.PostmortemVersion
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("decode postmortem version: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		"ChannelsInCreation":    channelsInCreation,
 		"Profiles":              profiles,
 		"Sessions":              sessions,
+		"PostmortemVersions":    postmortemVersions,
 		"FailedUpdateWritesNothing": func(t *testing.T, s store.Backend) {
 			inc := declare(t, s, "x")
 			err := s.Update(ctx, func(tx bot.Tx) error {
@@ -821,5 +822,38 @@ func sessions(t *testing.T, s store.Backend) {
 	update(t, s, func(tx bot.Tx) error { return tx.DeleteSession("abc") })
 	if _, err := s.Session(ctx, "abc"); bot.ErrorCode(err) != bot.ENOTFOUND {
 		t.Fatalf("a deleted session: %v", err)
+	}
+}
+
+// postmortemVersions: versions are numbered per incident, listed in
+// order, and the latest is the incident's postmortem.
+func postmortemVersions(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	a, b := declare(t, s, "a"), declare(t, s, "b")
+	update(t, s, func(tx bot.Tx) error {
+		if _, ok, err := tx.LatestPostmortemVersion(a.ID); ok || err != nil {
+			t.Errorf("a version before any: %v %v", ok, err)
+		}
+		for i, inc := range []*bot.Incident{a, b, a} {
+			v := &bot.PostmortemVersion{IncidentID: inc.ID, By: "alice", At: t0, Markdown: fmt.Sprintf("# v%d", i)}
+			if err := tx.AddPostmortemVersion(v); err != nil {
+				return err
+			}
+		}
+		last, ok, err := tx.LatestPostmortemVersion(a.ID)
+		if err != nil || !ok || last.N != 2 || last.Markdown != "# v2" {
+			t.Errorf("latest of a = %+v %v %v", last, ok, err)
+		}
+		return nil
+	})
+	vs, err := s.PostmortemVersions(ctx, a.ID)
+	if err != nil || len(vs) != 2 || vs[0].N != 1 || vs[1].N != 2 || vs[0].Markdown != "# v0" {
+		t.Fatalf("versions of a = %+v, %v", vs, err)
+	}
+	if md, err := s.Postmortem(ctx, a.ID); err != nil || string(md) != "# v2" {
+		t.Errorf("a's postmortem = %q, %v", md, err)
+	}
+	if vs, _ := s.PostmortemVersions(ctx, b.ID); len(vs) != 1 || vs[0].N != 1 {
+		t.Errorf("versions of b = %+v", vs)
 	}
 }
