@@ -334,11 +334,26 @@ func (s *Store) IncidentByChannel(ctx context.Context, p bot.Platform, channelID
 func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error) {
 	var out []*bot.Incident
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketIncidents).Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		incidents := tx.Bucket(bucketIncidents)
+		// Newest first by number: the numbers index, from just below
+		// Before, so paging through a long list reads each incident once.
+		c := tx.Bucket(bucketNumbers).Cursor()
+		k, id := c.Last()
+		if f.Before > 0 {
+			if k, _ = c.Seek(u64(uint64(f.Before))); k == nil {
+				k, id = c.Last()
+			} else {
+				k, id = c.Prev()
+			}
+		}
+		for ; k != nil; k, id = c.Prev() {
+			v := incidents.Get(id)
+			if v == nil {
+				continue
+			}
 			var inc bot.Incident
 			if err := json.Unmarshal(v, &inc); err != nil {
-				return fmt.Errorf("decode incident %x: %w", k, err)
+				return fmt.Errorf("decode incident %x: %w", id, err)
 			}
 			if (f.ActiveOnly && !inc.Status.Active()) || (f.Before > 0 && inc.Number >= f.Before) {
 				continue

@@ -1,0 +1,112 @@
+package webui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store/bolt"
+)
+
+// public sees every public incident: the access rule itself is the
+// lifecycle's, tested there.
+type public struct{}
+
+func (public) MayAccess(_ context.Context, inc *bot.Incident, _ bot.Actor) bool { return !inc.Private }
+
+// benchUI is the console on a bbolt store with a signed-in alice; it
+// returns the cookie to send.
+func benchUI(b *testing.B) (*UI, *bolt.Store, *http.Cookie) {
+	s, err := bolt.Open(filepath.Join(b.TempDir(), "k.db"), bolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	u, err := New(Config{PublicURL: "https://klaxon.example.com", Key: []byte("k"), People: bot.People{{ID: "alice", Name: "Alice"}},
+		Severities: bot.DefaultSeverities(), Store: s, Incidents: public{}, Clock: bot.SystemClock{}, Log: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret := random(32)
+	now := time.Now()
+	sess := &bot.Session{ID: hashSecret(secret), Person: "alice", CSRF: "c", Start: now, Seen: now}
+	if err := s.Update(context.Background(), func(tx bot.Tx) error { return tx.PutSession(sess) }); err != nil {
+		b.Fatal(err)
+	}
+	return u, s, &http.Cookie{Name: sessionCookie, Value: secret}
+}
+
+// serveTimes serves GET path n times and returns the p50 and p99 of the
+// server's time for it.
+func serveTimes(b *testing.B, u *UI, cookie *http.Cookie, path string) {
+	mux := http.NewServeMux()
+	u.Routes(mux)
+	var lat []time.Duration
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.AddCookie(cookie)
+		w := httptest.NewRecorder()
+		start := time.Now()
+		mux.ServeHTTP(w, req)
+		lat = append(lat, time.Since(start))
+		if w.Code != http.StatusOK {
+			b.Fatalf("GET %s: %d %s", path, w.Code, w.Body)
+		}
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkIncidentList10k serves the first page of the incident list
+// with 10,000 incidents in the store. Goal: p99 < 100 ms.
+func BenchmarkIncidentList10k(b *testing.B) {
+	u, s, cookie := benchUI(b)
+	sev := bot.DefaultSeverities()[1]
+	for batch := 0; batch < 10; batch++ {
+		err := s.Update(context.Background(), func(tx bot.Tx) error {
+			for i := range 1000 {
+				inc := &bot.Incident{Title: fmt.Sprintf("Incident %d", batch*1000+i), Severity: sev, Status: bot.StatusResolved, Platform: bot.PlatformConsole,
+					Service: "payments", DeclaredAt: time.Now()}
+				if err := tx.CreateIncident(inc); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("first-page", func(b *testing.B) { serveTimes(b, u, cookie, "/app/incidents") })
+	b.Run("search", func(b *testing.B) { serveTimes(b, u, cookie, "/app/incidents?q=incident+99&status=resolved") })
+	b.Run("search-no-match", func(b *testing.B) { serveTimes(b, u, cookie, "/app/incidents?q=nothing+like+this") })
+}
+
+// BenchmarkIncident100kEvents serves one incident whose timeline has
+// 100,000 events: its page shows the first 500. Goal: < 50 ms.
+func BenchmarkIncident100kEvents(b *testing.B) {
+	u, s, cookie := benchUI(b)
+	inc := &bot.Incident{Title: "Long one", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen, Platform: bot.PlatformConsole, DeclaredAt: time.Now()}
+	if err := s.Update(context.Background(), func(tx bot.Tx) error { return tx.CreateIncident(inc) }); err != nil {
+		b.Fatal(err)
+	}
+	for batch := 0; batch < 20; batch++ {
+		evs := make([]bot.Event, 5000)
+		for i := range evs {
+			evs[i] = bot.NewEvent(bot.EventMessage, bot.User{ID: "alice", Name: "Alice"}, time.Now(), fmt.Sprintf("message %d of the bridge call notes", batch*5000+i))
+		}
+		if err := s.Update(context.Background(), func(tx bot.Tx) error { return tx.AppendEvents(inc.ID, evs...) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	serveTimes(b, u, cookie, fmt.Sprintf("/app/incidents/%d", inc.Number))
+}
