@@ -3,10 +3,13 @@ package webui
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,4 +112,62 @@ func BenchmarkIncident100kEvents(b *testing.B) {
 		}
 	}
 	serveTimes(b, u, cookie, fmt.Sprintf("/app/incidents/%d", inc.Number))
+}
+
+// BenchmarkLiveConnections opens 500 live-update streams and reports what
+// they cost in memory (heap and goroutine stacks) and how long telling
+// them all of a change takes. Goal: 500 connections < 50 MB.
+func BenchmarkLiveConnections(b *testing.B) {
+	u, _, cookie := benchUI(b)
+	mux := http.NewServeMux()
+	u.Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	const conns = 500
+	for b.Loop() {
+		b.StopTimer()
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var bodies []io.ReadCloser
+		client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: conns}}
+		for range conns {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/app/events", nil)
+			req.AddCookie(cookie)
+			resp, err := client.Do(req)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				b.Fatalf("stream: %v %v", resp, err)
+			}
+			bodies = append(bodies, resp.Body)
+		}
+		for u.live.open() < conns {
+			time.Sleep(time.Millisecond)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.StartTimer()
+		start := time.Now()
+		u.live.Follow(nil, bot.Change{})
+		buf := make([]byte, 256)
+		for _, body := range bodies {
+			for !strings.Contains(readSome(body, buf), "event: changed") {
+			}
+		}
+		told := time.Since(start)
+		b.StopTimer()
+		// Both ends are in this process: the server's share is about half.
+		mb := float64((after.HeapInuse+after.StackInuse)-(before.HeapInuse+before.StackInuse)) / (1 << 20)
+		b.ReportMetric(mb, "MB-both-ends")
+		b.ReportMetric(float64(told.Milliseconds()), "ms-to-tell-all")
+		for _, body := range bodies {
+			body.Close()
+		}
+		client.CloseIdleConnections()
+		b.StartTimer()
+	}
+}
+
+func readSome(r io.Reader, buf []byte) string {
+	n, _ := r.Read(buf)
+	return string(buf[:n])
 }

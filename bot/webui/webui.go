@@ -82,8 +82,10 @@ type UI struct {
 	log  zerolog.Logger
 	tmpl map[string]*template.Template
 	css  string // the style sheet's path, with its hash
+	js   string // the live-update script's path, with its hash
 	mu   sync.Mutex
 	prov *provider
+	live live
 }
 
 // New returns the console for cfg.
@@ -110,6 +112,12 @@ func New(cfg Config) (*UI, error) {
 	}
 	sum := sha256.Sum256(css)
 	u.css = base + "/static/style.css?v=" + base64.RawURLEncoding.EncodeToString(sum[:6])
+	js, err := fs.ReadFile(files, "static/live.js")
+	if err != nil {
+		return nil, err
+	}
+	jsSum := sha256.Sum256(js)
+	u.js = base + "/static/live.js?v=" + base64.RawURLEncoding.EncodeToString(jsSum[:6])
 	funcs := template.FuncMap{
 		"time": func(t time.Time) string {
 			if t.IsZero() {
@@ -120,6 +128,7 @@ func New(cfg Config) (*UI, error) {
 		"base": func() string { return base },
 		"dec":  func(n int) int { return n - 1 },
 		"css":  func() string { return u.css },
+		"js":   func() string { return u.js },
 	}
 	pages, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
@@ -141,7 +150,9 @@ func New(cfg Config) (*UI, error) {
 
 // Routes adds the console to mux: /app/…, /auth/callback.
 func (u *UI) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /app/static/style.css", u.handleCSS)
+	mux.HandleFunc("GET /app/static/style.css", u.handleStatic("static/style.css", "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /app/static/live.js", u.handleStatic("static/live.js", "text/javascript; charset=utf-8"))
+	mux.HandleFunc("GET /app/events", u.signedIn(u.handleEvents))
 	mux.HandleFunc("GET /app/login", u.handleLogin)
 	mux.HandleFunc("GET /auth/callback", u.handleCallback)
 	mux.HandleFunc("GET /app/{$}", u.signedIn(func(w http.ResponseWriter, r *http.Request, s *bot.Session) {
@@ -157,11 +168,16 @@ func (u *UI) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/logout", u.signedIn(u.checked(u.handleLogout)))
 }
 
-func (u *UI) handleCSS(w http.ResponseWriter, r *http.Request) {
-	css, _ := fs.ReadFile(files, "static/style.css")
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	w.Write(css)
+// handleStatic serves an embedded file; its links carry its hash, so it
+// may be cached for good.
+func (u *UI) handleStatic(name, contentType string) http.HandlerFunc {
+	data, _ := fs.ReadFile(files, name)
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Write(data)
+	}
 }
 
 type sessionHandler func(w http.ResponseWriter, r *http.Request, s *bot.Session)
@@ -206,11 +222,11 @@ func (u *UI) checked(h sessionHandler) sessionHandler {
 }
 
 // headers are every console answer's: a strict Content-Security-Policy
-// (no script at all, the style sheet from klaxon only), no framing, no
-// sniffing, no referrer beyond klaxon.
+// (klaxon's own script and style sheet only, nothing inline), no framing,
+// no sniffing, no referrer beyond klaxon.
 func (u *UI) headers(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")

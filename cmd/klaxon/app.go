@@ -247,6 +247,7 @@ func (a *app) initHTTP(context.Context) error {
 	var console interface{ Routes(*http.ServeMux) }
 	if ui != nil {
 		console = ui
+		a.incidents.Follow(ui.Follower()) // open pages update as incidents change
 	}
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Limits: web.Limits{MaxConnsPerClient: cfg.HTTP.MaxConnsPerClient}, Feeds: a.oncall, Alerts: a.alerts, Sources: a.sources,
 		Clock: a.clock, Log: a.log, Ready: ready(s, a.chats, a.role), Warnings: warnings(a.warnings, a.chats),

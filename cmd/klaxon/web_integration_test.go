@@ -182,6 +182,21 @@ services:
 	}
 	shoot(t, ctx, "web-incidents.png")
 
+	// Live: bob declares in Slack; the open list shows it without a reload.
+	fake.SlashCommand(bob, "C0GENERAL", "/incident", `declare "Search is slow" sev:3 service:payments`)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		list, err := chromedp.Run(ctx, chromedp.Text(css(`table.incidents`)))
+		if err == nil && strings.Contains(list, "Search is slow") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the open list did not update: %q %v", list, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	shoot(t, ctx, "web-incidents-live.png")
+
 	// The postmortem editor: save a version and see its preview.
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(r.public+"/app/incidents/1/postmortem"),
