@@ -186,6 +186,19 @@ func (c *Incidents) job(inc *bot.Incident, op bot.JobOp) bot.Job {
 	return bot.IncidentJob(inc, op, c.clock.Now())
 }
 
+// SummaryFields are the fields the incident's live summary shows
+// besides its own (who was paged and how it went, the on-call groups), as
+// its followers give them.
+func (c *Incidents) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Field {
+	var out []bot.Field
+	for _, f := range c.followers {
+		if s, ok := f.(bot.Summarizer); ok {
+			out = append(out, s.SummaryFields(ctx, inc)...)
+		}
+	}
+	return out
+}
+
 // Wake returns what the incidents tell when a change committed jobs or
 // timers (Config.Wake, or their own).
 func (c *Incidents) Wake() *bot.Wake { return c.cfg.Wake }

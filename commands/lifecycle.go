@@ -472,11 +472,7 @@ func (c *Incidents) summary(ctx context.Context, inc *bot.Incident) bot.Message 
 	if link := CallLink(c.cfg.CallURL, inc); link != "" && inc.Status.Active() {
 		m.Fields = append(m.Fields, bot.Field{Label: "Call", Value: "📞 " + link})
 	}
-	for _, f := range c.followers {
-		if s, ok := f.(bot.Summarizer); ok {
-			m.Fields = append(m.Fields, s.SummaryFields(ctx, inc)...)
-		}
-	}
+	m.Fields = append(m.Fields, c.SummaryFields(ctx, inc)...)
 	return m
 }
 

@@ -25,6 +25,8 @@ type public struct{}
 
 func (public) MayAccess(_ context.Context, inc *bot.Incident, _ bot.Actor) bool { return !inc.Private }
 
+func (public) SummaryFields(context.Context, *bot.Incident) []bot.Field { return nil }
+
 // benchUI is the console on a bbolt store with a signed-in alice; it
 // returns the cookie to send.
 func benchUI(b *testing.B) (*UI, *bolt.Store, *http.Cookie) {

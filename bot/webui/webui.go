@@ -38,6 +38,7 @@ type Store interface {
 	bot.SessionStore
 	bot.PostmortemStore
 	ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error)
+	FollowUps(ctx context.Context) ([]*bot.FollowUp, error)
 	IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error)
 	Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]bot.Event, error)
 }
@@ -46,6 +47,9 @@ type Store interface {
 type Incidents interface {
 	// MayAccess reports whether who may see and act on inc.
 	MayAccess(ctx context.Context, inc *bot.Incident, who bot.Actor) bool
+	// SummaryFields are what the live summary shows besides the incident
+	// itself: who was paged and how it went.
+	SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Field
 }
 
 // Config is the console's set-up.
@@ -62,6 +66,7 @@ type Config struct {
 	People      bot.People
 	Severities  bot.Severities
 	Services    []string
+	Roles       []string // roles the role form offers
 	Store       Store
 	Incidents   Incidents
 	Postmortems Postmortems
@@ -364,6 +369,10 @@ type incidentData struct {
 	Filter     string
 	Severities []string
 	Active     bool
+	Fields     []bot.Field
+	FollowUps  []*bot.FollowUp
+	People     []string // for the role form: person ids and names
+	Roles2     []string // the roles one may assign
 }
 
 // incident is the incident the request names, if the person may see it;
@@ -389,22 +398,30 @@ func (u *UI) handleIncident(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 	}
 	d := incidentData{Incident: inc, Emoji: inc.Status.Emoji(), Filter: r.URL.Query().Get("show"), Active: inc.Status.Active(), Open: inc.Status == bot.StatusOpen}
 	if c, ok := inc.Commander(); ok {
-		d.Commander = c.Name
-		if d.Commander == "" {
-			d.Commander = c.ID
-		}
+		d.Commander = u.userName(inc.Platform, c)
 	}
 	for role, who := range inc.Roles {
-		name := who.Name
-		if name == "" {
-			name = who.ID
-		}
-		d.Roles = append(d.Roles, string(role)+": "+name)
+		d.Roles = append(d.Roles, string(role)+": "+u.userName(inc.Platform, who))
 	}
 	slices.Sort(d.Roles)
 	for _, sev := range u.cfg.Severities {
 		d.Severities = append(d.Severities, sev.Name)
 	}
+	for _, f := range u.cfg.Incidents.SummaryFields(r.Context(), inc) {
+		f.Value = u.names(inc.Platform, bot.PlainTimes(f.Value))
+		d.Fields = append(d.Fields, f)
+	}
+	if fus, err := u.cfg.Store.FollowUps(r.Context()); err == nil {
+		for _, f := range fus {
+			if f.IncidentID == inc.ID {
+				d.FollowUps = append(d.FollowUps, f)
+			}
+		}
+	}
+	for _, p := range u.cfg.People {
+		d.People = append(d.People, p.ID)
+	}
+	d.Roles2 = u.cfg.Roles
 	evs, err := u.cfg.Store.Events(r.Context(), inc.ID, 0, 500)
 	if err != nil {
 		u.log.Error().Err(err).Msg("reading a timeline")
@@ -461,6 +478,13 @@ func (u *UI) handleAction(w http.ResponseWriter, r *http.Request, s *bot.Session
 		cmd = "/incident sev " + inc.Key() + " " + quote(f.Get("severity"))
 	case "followup":
 		cmd = "/incident followup " + inc.Key() + " " + quote(text)
+	case "role":
+		who, ok := u.cfg.People.Get(f.Get("person"))
+		if !ok {
+			u.problem(w, r, http.StatusBadRequest, "Roles", "Pick one of klaxon's people.")
+			return
+		}
+		cmd = "/incident role " + inc.Key() + " " + quote(f.Get("role")) + " " + mentionOf(who, inc.Platform)
 	default:
 		u.problem(w, r, http.StatusNotFound, "Not found", "klaxon has no such action.")
 		return
@@ -482,6 +506,15 @@ func (u *UI) run(ctx context.Context, s *bot.Session, platform bot.Platform, cmd
 // <#C1|name>, <#1>.
 var mention = regexp.MustCompile(`<([@#])!?([A-Za-z0-9._-]+)(?:\|([^<>]*))?>`)
 
+// userName is how a page names a chat user: the person's name when
+// klaxon knows them, else the platform's name, else the id.
+func (u *UI) userName(platform bot.Platform, who bot.User) string {
+	if p, ok := u.cfg.People.Find(platform, who.ID); ok {
+		return p.Name
+	}
+	return cmpOr(who.Name, who.ID)
+}
+
 // names shows chat mentions in text as people read them on a page:
 // @Alice for a person klaxon knows, #name for a channel.
 func (u *UI) names(platform bot.Platform, text string) string {
@@ -502,6 +535,15 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// mentionOf is how a command line names who on platform: their mention
+// there, or @id on the console (or where they have no account).
+func mentionOf(who bot.Person, platform bot.Platform) string {
+	if id := who.Accounts[platform]; id != "" && platform != bot.PlatformConsole {
+		return bot.User{ID: id}.Mention()
+	}
+	return "@" + who.ID
 }
 
 func quote(s string) string {

@@ -150,6 +150,14 @@ func TestWebConsoleSignInAndAct(t *testing.T) {
 	}
 	r.waitFor("the channel to show alice's acknowledgement", func() bool { return strings.Contains(r.logs.String(), "@alice 👀 acknowledged INC-1") })
 
+	// A role, given from the page, as alice, by person id.
+	if status, body = b.post(t, r.public+"/app/incidents/1/role", url.Values{"csrf": {csrf[1]}, "role": {"scribe"}, "person": {"carol"}}); status != http.StatusOK || !strings.Contains(body, "scribe") {
+		t.Fatalf("role: %d %s", status, body)
+	}
+	if _, body = b.get(t, r.public+"/app/incidents/1"); !strings.Contains(body, "scribe: Carol") {
+		t.Fatalf("the role is not on the page: %s", body)
+	}
+
 	// The postmortem: two saved versions, compared, then shared in the
 	// channel (the console writes the upload next to the store).
 	status, body = b.get(t, r.public+"/app/incidents/1/postmortem")

@@ -65,7 +65,16 @@ func (a *app) webUI() (*webui.UI, error) {
 	for _, ch := range a.chats {
 		platforms = append(platforms, ch.Platform())
 	}
-	return webui.New(webui.Config{
+	var roles []string
+	for _, r := range c.commandsConfig().Roles {
+		roles = append(roles, string(r))
+	}
+	if len(roles) == 0 {
+		for _, r := range bot.DefaultRoles() {
+			roles = append(roles, string(r))
+		}
+	}
+	return webui.New(webui.Config{Roles: roles,
 		OIDC:      webui.OIDC{Issuer: strings.TrimSuffix(c.Web.OIDC.Issuer, "/"), ClientID: c.Web.OIDC.ClientID, ClientSecret: c.Web.OIDC.ClientSecret.Reveal(), Scopes: c.Web.OIDC.Scopes},
 		PublicURL: c.publicURL(), Key: []byte(c.Web.SessionSecret.Reveal()), IdleTimeout: c.Web.SessionIdle, MaxAge: c.Web.SessionMax,
 		People: a.policy.People, Severities: c.severities(), Services: services, Store: a.store, Incidents: a.incidents, Postmortems: a.incidents.Reports(),
