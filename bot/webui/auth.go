@@ -222,6 +222,12 @@ func (u *UI) handleCallback(w http.ResponseWriter, r *http.Request) {
 		claims.Email, claims.EmailVerified = info.Email, &info.EmailVerified
 	}
 	who, ok := u.personFor(claims.SlackUser, claims.Email, claims.EmailVerified)
+	if !ok && u.cfg.StatusForUnknown {
+		// Not one of klaxon's people: what the public sees, no session.
+		u.log.Info().Msg("web sign-in by someone klaxon does not know: sent to the status page")
+		http.Redirect(w, r, u.cfg.PublicURL+"/status", http.StatusSeeOther)
+		return
+	}
 	if !ok {
 		refuse(fmt.Sprintf("%s is not one of klaxon's people. Ask an admin to add you under people: with this email address.", orSomeone(claims.Email)), errSignIn)
 		return

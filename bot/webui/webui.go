@@ -67,9 +67,13 @@ type Config struct {
 	Severities  bot.Severities
 	Services    []string
 	Roles       []string // roles the role form offers
-	Store       Store
-	Incidents   Incidents
-	Postmortems Postmortems
+	Types       bot.IncidentTypes
+	// StatusForUnknown sends someone who signs in but is not one of
+	// klaxon's people to the public status page instead of refusing them.
+	StatusForUnknown bool
+	Store            Store
+	Incidents        Incidents
+	Postmortems      Postmortems
 	// Dispatch runs a command as chat would: the console's actions are
 	// the chat commands, so they follow the same rules and records.
 	Dispatch func(ctx context.Context, req *bot.Request) *bot.Response
@@ -370,6 +374,7 @@ type incidentData struct {
 	Severities []string
 	Active     bool
 	Fields     []bot.Field
+	Custom     []bot.Field // the type's fields
 	FollowUps  []*bot.FollowUp
 	People     []string // for the role form: person ids and names
 	Roles2     []string // the roles one may assign
@@ -406,6 +411,19 @@ func (u *UI) handleIncident(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 	slices.Sort(d.Roles)
 	for _, sev := range u.cfg.Severities {
 		d.Severities = append(d.Severities, sev.Name)
+	}
+	for _, t := range u.cfg.Types {
+		if t.ID != inc.Type {
+			continue
+		}
+		for _, f := range t.Fields {
+			if v := inc.Fields[f.ID]; v != "" {
+				if f.Kind == bot.CustomUser {
+					v = u.userName(inc.Platform, bot.User{ID: v})
+				}
+				d.Custom = append(d.Custom, bot.Field{Label: f.Label, Value: v})
+			}
+		}
 	}
 	for _, f := range u.cfg.Incidents.SummaryFields(r.Context(), inc) {
 		f.Value = u.names(inc.Platform, bot.PlainTimes(f.Value))
@@ -553,10 +571,20 @@ func quote(s string) string {
 type declareData struct {
 	Severities []string
 	Services   []string
+	Types      bot.IncidentTypes
+	Type       *bot.IncidentType
+	People     bot.People
 }
 
 func (u *UI) handleDeclareForm(w http.ResponseWriter, r *http.Request, s *bot.Session) {
-	d := declareData{Services: u.cfg.Services}
+	d := declareData{Services: u.cfg.Services, Types: u.cfg.Types, People: u.cfg.People}
+	// The type's own fields show once it is chosen (a GET of this form:
+	// no script needed).
+	for i := range u.cfg.Types {
+		if u.cfg.Types[i].ID == r.URL.Query().Get("type") {
+			d.Type = &u.cfg.Types[i]
+		}
+	}
 	for _, sev := range u.cfg.Severities {
 		d.Severities = append(d.Severities, sev.Name)
 	}
@@ -587,6 +615,26 @@ func (u *UI) handleDeclare(w http.ResponseWriter, r *http.Request, s *bot.Sessio
 	}
 	if f.Get("private") == "on" {
 		cmd += " private"
+	}
+	for _, t := range u.cfg.Types {
+		if t.ID != f.Get("type") {
+			continue
+		}
+		cmd += " type:" + t.ID
+		for _, field := range t.Fields {
+			v := strings.TrimSpace(f.Get("field." + field.ID))
+			if v == "" {
+				continue
+			}
+			if field.Kind == bot.CustomUser {
+				who, ok := u.cfg.People.Get(v)
+				if !ok {
+					continue
+				}
+				v = mentionOf(who, platform)
+			}
+			cmd += " " + field.ID + ":" + quote(v)
+		}
 	}
 	said := u.run(r.Context(), s, platform, cmd)
 	if n := declaredNumber(said); n != "" {

@@ -386,6 +386,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("web.session_secret", "")
 	v.SetDefault("web.session_idle", "12h")
 	v.SetDefault("web.session_max", "168h")
+	v.SetDefault("web.unknown_people", "refuse")
 	v.SetDefault("store.path", "./data/klaxon.db")
 	v.SetDefault("store.postgres.dsn", "")
 	v.SetDefault("store.postgres.lease", "5s")

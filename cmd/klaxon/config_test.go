@@ -195,6 +195,10 @@ var badConfigs = []struct {
 	{"bad twilio sid", "notifications:\n  twilio: {account_sid: AB1, auth_token: x, from: \"+14155550100\"}\n", nil, "notifications.twilio.account_sid"},
 	{"twilio from not E.164", "notifications:\n  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: x, from: \"555\"}\n", nil, "notifications.twilio.from"},
 	{"public url without a link secret", "http:\n  public_url: https://k.example.com\nnotifications:\n  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: t0k, from: \"+14155550100\"}\n", nil, "notifications.link_secret"},
+	{"web console without a public url", "web:\n  oidc: {issuer: https://idp.example.com, client_id: k}\n  session_secret: 0123456789abcdef0123456789abcdef\n", nil, "http.public_url"},
+	{"web console without a session secret", "http:\n  public_url: https://k.example.com\nweb:\n  oidc: {issuer: https://idp.example.com, client_id: k}\n", nil, "web.session_secret"},
+	{"bad web.unknown_people", "http:\n  public_url: https://k.example.com\nweb:\n  oidc: {issuer: https://idp.example.com, client_id: k}\n  session_secret: 0123456789abcdef0123456789abcdef\n  unknown_people: maybe\n", nil, "web.unknown_people"},
+	{"web client id without an issuer", "web:\n  oidc: {client_id: k}\n", nil, "web.oidc.issuer"},
 	{"bad smtp security", "notifications:\n  smtp: {host: mail.example.com, security: ssl3, from: k@example.com}\n", nil, "notifications.smtp.security"},
 }
 

@@ -394,3 +394,53 @@ func TestWebSignInRefusals(t *testing.T) {
 		t.Fatalf("a forged state: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestWebDeclareWithATypeAndUnknownPeople: the declare form offers the
+// types and, once one is chosen, its fields, as the chat form does; and
+// with web.unknown_people: status someone klaxon does not know is sent
+// to the status page, with no session.
+func TestWebDeclareWithATypeAndUnknownPeople(t *testing.T) {
+	addr := loopbackPort(t)
+	issuer := startZitadel(t, "http://"+addr+"/auth/callback")
+	r := startWebRigWith(t, addr, `
+people:
+  - {id: alice, name: Alice, email: test-user2@zitadel.ch}
+  - {id: carol, name: Carol}
+incidents:
+  types:
+    - id: security
+      name: Security
+      private: true
+      fields:
+        - {id: vector, label: Attack vector, kind: select, options: [phishing, malware], required: true}
+        - {id: owner, label: Security lead, kind: user}
+`, issuer, "klaxon-web", "klaxon-client-secret", env{"KLAXON_WEB_UNKNOWN_PEOPLE": "status"})
+	b := newBrowser()
+	if status, _ := signIn(t, b, r.public, "test-user2"); status != http.StatusOK {
+		t.Fatalf("sign-in: %d", status)
+	}
+	_, body := b.get(t, r.public+"/app/declare?type=security")
+	csrf := csrfField.FindStringSubmatch(body)
+	if csrf == nil || !strings.Contains(body, `name="field.vector"`) || !strings.Contains(body, "Security lead") {
+		t.Fatalf("the form lacks the type's fields: %s", body)
+	}
+	status, body := b.post(t, r.public+"/app/declare", url.Values{"csrf": {csrf[1]}, "type": {"security"}, "title": {"Phish hit finance"},
+		"severity": {"SEV2"}, "field.vector": {"phishing"}, "field.owner": {"carol"}})
+	if status != http.StatusOK || !strings.Contains(body, "Attack vector") || !strings.Contains(body, "phishing") || !strings.Contains(body, "<dt>Security lead</dt><dd>Carol</dd>") {
+		t.Fatalf("declared: %d %s", status, body)
+	}
+	if !strings.Contains(body, "private") {
+		t.Error("a security incident is private by its type")
+	}
+	// Someone klaxon does not know goes to the status page.
+	nb := newBrowser()
+	status, _ = signIn(t, nb, r.public, "test-user@"+strings.Split(strings.TrimPrefix(issuer, "http://"), ":")[0])
+	if status != http.StatusOK || !strings.HasSuffix(nb.visited[len(nb.visited)-1], "/status") {
+		t.Fatalf("an unknown person: %d, went to %v", status, nb.visited)
+	}
+	for _, c := range nb.Jar.Cookies(&url.URL{Scheme: "http", Host: addr, Path: "/"}) {
+		if c.Name == "klaxon_session" {
+			t.Fatal("an unknown person got a session")
+		}
+	}
+}

@@ -20,6 +20,10 @@ type WebConfig struct {
 	SessionSecret Secret        `mapstructure:"session_secret"`
 	SessionIdle   time.Duration `mapstructure:"session_idle"`
 	SessionMax    time.Duration `mapstructure:"session_max"`
+	// UnknownPeople is what someone who signs in but is not one of
+	// klaxon's people gets: refuse (a page that says so) or status (the
+	// public status page).
+	UnknownPeople string `mapstructure:"unknown_people"`
 }
 
 // webEnabled reports whether the console is configured.
@@ -44,6 +48,9 @@ func (c *Config) validateWeb() error {
 	}
 	if len(w.SessionSecret) < minSharedSecret {
 		return bad("web.session_secret", "must be at least %d characters: it signs sign-ins in progress", minSharedSecret)
+	}
+	if w.UnknownPeople != "refuse" && w.UnknownPeople != "status" {
+		return bad("web.unknown_people", "%q is not one of refuse, status", w.UnknownPeople)
 	}
 	if w.SessionIdle < time.Minute || w.SessionMax < w.SessionIdle {
 		return bad("web.session_idle", "must be at least 1m and at most web.session_max")
@@ -74,7 +81,7 @@ func (a *app) webUI() (*webui.UI, error) {
 			roles = append(roles, string(r))
 		}
 	}
-	return webui.New(webui.Config{Roles: roles,
+	return webui.New(webui.Config{Roles: roles, Types: c.incidentTypes(), StatusForUnknown: c.Web.UnknownPeople == "status",
 		OIDC:      webui.OIDC{Issuer: strings.TrimSuffix(c.Web.OIDC.Issuer, "/"), ClientID: c.Web.OIDC.ClientID, ClientSecret: c.Web.OIDC.ClientSecret.Reveal(), Scopes: c.Web.OIDC.Scopes},
 		PublicURL: c.publicURL(), Key: []byte(c.Web.SessionSecret.Reveal()), IdleTimeout: c.Web.SessionIdle, MaxAge: c.Web.SessionMax,
 		People: a.policy.People, Severities: c.severities(), Services: services, Store: a.store, Incidents: a.incidents, Postmortems: a.incidents.Reports(),
