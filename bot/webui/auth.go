@@ -103,6 +103,18 @@ func (u *UI) safeReturn(r string) string {
 // handleLogin starts a sign-in: authorization code flow with PKCE (S256),
 // state and nonce.
 func (u *UI) handleLogin(w http.ResponseWriter, r *http.Request) {
+	u.headers(w)
+	switch {
+	case u.cfg.Discord != nil && u.cfg.OIDC.Issuer == "":
+		u.handleDiscordLogin(w, r)
+		return
+	case u.cfg.Discord != nil && r.URL.Query().Get("with") == "":
+		// Both: the person picks.
+		ret := url.QueryEscape(r.URL.Query().Get("return"))
+		u.render(w, r, http.StatusOK, "signin", page{Title: "Sign in", Data: map[string]string{
+			"OIDC": u.cfg.BasePath + "/login?with=oidc&return=" + ret, "Discord": u.cfg.BasePath + "/login/discord?return=" + ret}})
+		return
+	}
 	p, err := u.provider(r.Context())
 	if err != nil {
 		u.log.Error().Err(err).Msg("web sign-in")
@@ -232,17 +244,23 @@ func (u *UI) handleCallback(w http.ResponseWriter, r *http.Request) {
 		refuse(fmt.Sprintf("%s is not one of klaxon's people. Ask an admin to add you under people: with this email address.", orSomeone(claims.Email)), errSignIn)
 		return
 	}
+	u.startSession(w, r, who, u.cfg.OIDC.Issuer, l.Return)
+}
+
+// startSession signs who in: a new session in the store, its secret in
+// the cookie, and on to where the sign-in started.
+func (u *UI) startSession(w http.ResponseWriter, r *http.Request, who bot.Person, via, back string) {
 	secret := random(32)
 	now := u.cfg.Clock.Now()
-	s := &bot.Session{ID: hashSecret(secret), Person: who.ID, CSRF: random(24), Via: u.cfg.OIDC.Issuer, Start: now, Seen: now}
+	s := &bot.Session{ID: hashSecret(secret), Person: who.ID, CSRF: random(24), Via: via, Start: now, Seen: now}
 	if err := u.cfg.Store.Update(r.Context(), func(tx bot.Tx) error { return tx.PutSession(s) }); err != nil {
 		u.log.Error().Err(err).Msg("storing a web session")
 		u.problem(w, r, http.StatusInternalServerError, "Sign-in failed", "klaxon could not store the session. Try again.")
 		return
 	}
-	u.log.Info().Str("person", who.ID).Msg("signed in to the web console")
+	u.log.Info().Str("person", who.ID).Str("via", via).Msg("signed in to the web console")
 	u.setCookie(w, sessionCookie, secret, u.cfg.MaxAge)
-	http.Redirect(w, r, l.Return, http.StatusSeeOther)
+	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
 func orSomeone(email string) string {

@@ -55,6 +55,9 @@ type Incidents interface {
 // Config is the console's set-up.
 type Config struct {
 	OIDC OIDC
+	// Discord, when set, offers "Sign in with Discord" too (or alone,
+	// when OIDC has no issuer).
+	Discord *DiscordOAuth
 	// PublicURL is where people reach klaxon (http.public_url); the
 	// console lives under PublicURL + "/app".
 	PublicURL string
@@ -164,6 +167,8 @@ func (u *UI) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/events", u.signedIn(u.handleEvents))
 	mux.HandleFunc("GET /app/login", u.handleLogin)
 	mux.HandleFunc("GET /auth/callback", u.handleCallback)
+	mux.HandleFunc("GET /app/login/discord", u.handleDiscordLogin)
+	mux.HandleFunc("GET /auth/discord/callback", u.handleDiscordCallback)
 	mux.HandleFunc("GET /app/{$}", u.signedIn(func(w http.ResponseWriter, r *http.Request, s *bot.Session) {
 		http.Redirect(w, r, u.cfg.BasePath+"/incidents", http.StatusFound)
 	}))

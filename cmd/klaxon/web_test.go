@@ -21,6 +21,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
+
+	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
 )
 
 // webRig runs klaxon (console mode) with the web console signing in
@@ -442,5 +444,49 @@ incidents:
 		if c.Name == "klaxon_session" {
 			t.Fatal("an unknown person got a session")
 		}
+	}
+}
+
+// TestWebSignInWithDiscord: with both an OpenID provider and Discord
+// configured, the sign-in page offers both; Discord's OAuth2 (the strict
+// fake: code once, for its redirect_uri, client secret) signs in the
+// person with that discord_id; a Discord user klaxon does not know and a
+// forged state are refused.
+func TestWebSignInWithDiscord(t *testing.T) {
+	dfake := discordfake.New(t, map[string]string{"200000000000000001": "alice", "200000000000000009": "mallory"})
+	op := newCraftedOP(t)
+	addr := loopbackPort(t)
+	r := startWebRigWith(t, addr, `
+people:
+  - {id: alice, name: Alice, discord_id: "200000000000000001"}
+`, op.srv.URL, "klaxon-web", "client-secret", env{"KLAXON_WEB_DISCORD_CLIENT_ID": discordfake.AppID, "KLAXON_WEB_DISCORD_CLIENT_SECRET": discordfake.ClientSecret,
+		"KLAXON_WEB_DISCORD_AUTHORIZE_URL": dfake.AuthorizeURL(), "KLAXON_DISCORD_API_URL": dfake.APIURL()})
+	b := newBrowser()
+	_, body := b.get(t, r.public+"/app/incidents")
+	link := regexp.MustCompile(`href="([^"]*/login/discord[^"]*)"`).FindStringSubmatch(body)
+	if link == nil || !strings.Contains(body, "Sign in with your organisation") {
+		t.Fatalf("no choice of sign-in: %s", body)
+	}
+	dfake.AuthorizeAs("200000000000000001")
+	status, body := b.get(t, r.public+strings.ReplaceAll(link[1], "&amp;", "&"))
+	if status != http.StatusOK || !strings.Contains(body, "<h1>Incidents</h1>") {
+		t.Fatalf("signed in with Discord: %d %s", status, body)
+	}
+	// Someone klaxon does not know.
+	dfake.AuthorizeAs("200000000000000009")
+	status, body = newBrowser().get(t, r.public+"/app/login/discord")
+	if status != http.StatusForbidden || !strings.Contains(body, "200000000000000009 is not one of klaxon") {
+		t.Fatalf("an unknown Discord user: %d %s", status, body)
+	}
+	// A callback with a state that is not the sign-in's.
+	nb := newBrowser()
+	plain := &http.Client{Jar: nb.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := plain.Get(r.public + "/app/login/discord")
+	resp.Body.Close()
+	resp, _ = plain.Get(r.public + "/auth/discord/callback?code=x&state=forged")
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(data), "state does not match") {
+		t.Fatalf("a forged state: %d %s", resp.StatusCode, data)
 	}
 }

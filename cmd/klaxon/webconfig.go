@@ -16,6 +16,14 @@ type WebConfig struct {
 		ClientSecret Secret   `mapstructure:"client_secret"`
 		Scopes       []string `mapstructure:"scopes"`
 	} `mapstructure:"oidc"`
+	// Discord is "Sign in with Discord" (OAuth2, scope identify): the
+	// application's client secret; its id is discord.application_id
+	// unless client_id says otherwise.
+	Discord struct {
+		ClientID     string `mapstructure:"client_id"`
+		ClientSecret Secret `mapstructure:"client_secret"`
+		AuthorizeURL string `mapstructure:"authorize_url"`
+	} `mapstructure:"discord"`
 	// SessionSecret signs the sign-in in progress (state, nonce, PKCE).
 	SessionSecret Secret        `mapstructure:"session_secret"`
 	SessionIdle   time.Duration `mapstructure:"session_idle"`
@@ -27,7 +35,30 @@ type WebConfig struct {
 }
 
 // webEnabled reports whether the console is configured.
-func (c *Config) webEnabled() bool { return c.Web.OIDC.Issuer != "" }
+func (c *Config) webEnabled() bool {
+	return c.Web.OIDC.Issuer != "" || c.Web.Discord.ClientSecret != ""
+}
+
+// discordSignIn is "Sign in with Discord", or nil.
+func (c *Config) discordSignIn() *webui.DiscordOAuth {
+	d := c.Web.Discord
+	if d.ClientSecret == "" {
+		return nil
+	}
+	id := d.ClientID
+	if id == "" {
+		id = c.Discord.ApplicationID
+	}
+	api := c.Discord.APIURL
+	if api == "" {
+		api = "https://discord.com/api/v10"
+	}
+	auth := d.AuthorizeURL
+	if auth == "" {
+		auth = "https://discord.com/oauth2/authorize"
+	}
+	return &webui.DiscordOAuth{ClientID: id, ClientSecret: d.ClientSecret.Reveal(), AuthorizeURL: auth, APIURL: strings.TrimSuffix(api, "/")}
+}
 
 func (c *Config) validateWeb() error {
 	w := c.Web
@@ -37,11 +68,21 @@ func (c *Config) validateWeb() error {
 		}
 		return nil
 	}
-	if err := checkURL(w.OIDC.Issuer, "https", "http"); err != nil {
-		return bad("web.oidc.issuer", "%v", err)
+	if w.OIDC.Issuer != "" {
+		if err := checkURL(w.OIDC.Issuer, "https", "http"); err != nil {
+			return bad("web.oidc.issuer", "%v", err)
+		}
+		if w.OIDC.ClientID == "" {
+			return bad("web.oidc.client_id", "is required: the client id klaxon is registered under at the provider")
+		}
 	}
-	if w.OIDC.ClientID == "" {
-		return bad("web.oidc.client_id", "is required: the client id klaxon is registered under at the provider")
+	if w.Discord.ClientSecret != "" && w.Discord.ClientID == "" && c.Discord.ApplicationID == "" {
+		return bad("web.discord.client_id", "is required (or discord.application_id): the Discord application people sign in to")
+	}
+	if w.Discord.AuthorizeURL != "" {
+		if err := checkURL(w.Discord.AuthorizeURL, "https", "http"); err != nil {
+			return bad("web.discord.authorize_url", "%v", err)
+		}
 	}
 	if c.publicURL() == "" {
 		return bad("http.public_url", "is required with web.oidc: the provider sends people back to <public_url>/auth/callback")
@@ -81,7 +122,7 @@ func (a *app) webUI() (*webui.UI, error) {
 			roles = append(roles, string(r))
 		}
 	}
-	return webui.New(webui.Config{Roles: roles, Types: c.incidentTypes(), StatusForUnknown: c.Web.UnknownPeople == "status",
+	return webui.New(webui.Config{Discord: c.discordSignIn(), Roles: roles, Types: c.incidentTypes(), StatusForUnknown: c.Web.UnknownPeople == "status",
 		OIDC:      webui.OIDC{Issuer: strings.TrimSuffix(c.Web.OIDC.Issuer, "/"), ClientID: c.Web.OIDC.ClientID, ClientSecret: c.Web.OIDC.ClientSecret.Reveal(), Scopes: c.Web.OIDC.Scopes},
 		PublicURL: c.publicURL(), Key: []byte(c.Web.SessionSecret.Reveal()), IdleTimeout: c.Web.SessionIdle, MaxAge: c.Web.SessionMax,
 		People: a.policy.People, Severities: c.severities(), Services: services, Store: a.store, Incidents: a.incidents, Postmortems: a.incidents.Reports(),

@@ -148,6 +148,7 @@ type dispatch struct {
 type Server struct {
 	srv      *httptest.Server
 	upgrader websocket.Upgrader
+	oauth    oauth2
 
 	mu           sync.Mutex
 	seq          int64 // snowflakes
@@ -228,6 +229,9 @@ func New(t testing.TB, users map[string]string) *Server {
 	s.upgrader.CheckOrigin = func(*http.Request) bool { return true }
 	mux := http.NewServeMux()
 	mux.HandleFunc(apiPrefix, s.serveREST)
+	mux.HandleFunc("GET /oauth2/authorize", s.serveAuthorize)
+	mux.HandleFunc("POST "+apiPrefix+"oauth2/token", s.serveToken)
+	mux.HandleFunc("GET "+apiPrefix+"users/@me", s.serveMe)
 	mux.HandleFunc("/api/", s.serveOtherVersion)
 	mux.HandleFunc("/gateway", s.serveGateway)
 	mux.HandleFunc("/gateway/", s.serveGateway) // discordgo appends "/?v=10&encoding=json"
