@@ -214,5 +214,47 @@ services:
 	}
 	shoot(t, ctx, "web-postmortem.png")
 	checkA11y(t, ctx, axe, "postmortem")
+	// Share: the saved version goes to the channel as a file.
+	if err := chromedp.Do(ctx, chromedp.Click(css(`button[value=share]`)), chromedp.WaitVisible(css(`p.flash`))); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("the shared postmortem in the channel", func() bool {
+		for _, f := range fake.Files(ch.ID) {
+			if strings.Contains(string(f.Content), "Checkout fell over; **payments** retried.") {
+				return true
+			}
+		}
+		return false
+	})
+
+	// bob's private incident leaves no trace for alice: not in the list,
+	// and its page looks like no incident at all.
+	fake.SlashCommand(bob, "C0GENERAL", "/incident", `declare "Payroll leak" sev:2 private`)
+	r.waitFor("the private incident", func() bool { _, ok := fake.ChannelByName("inc-3-payroll-leak"); return ok })
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.public+"/app/incidents")); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := chromedp.Run(ctx, chromedp.Text(css(`main`)))
+	if strings.Contains(page, "Payroll") || strings.Contains(page, "INC-3") {
+		t.Fatalf("alice sees bob's private incident: %s", page)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.public+"/app/incidents/3")); err != nil {
+		t.Fatal(err)
+	}
+	page, _ = chromedp.Run(ctx, chromedp.Text(css(`main`)))
+	if strings.Contains(page, "Payroll") || !strings.Contains(page, "no such incident") {
+		t.Fatalf("the private incident's page: %s", page)
+	}
+	// A state-changing request without the CSRF token, from the page
+	// itself, is refused and changes nothing.
+	code, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("/app/incidents/1/resolve", {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"}, body: "text=gone"}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if err != nil || code != 403 {
+		t.Fatalf("a POST without its CSRF token: %d %v", code, err)
+	}
+	for _, m := range fake.Messages(ch.ID) {
+		if strings.Contains(m.Text, "resolved") {
+			t.Fatalf("the refused request resolved the incident: %s", m.Text)
+		}
+	}
 	fmt.Fprintln(os.Stderr, "web console screenshots in artifacts/web-*.png")
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -488,5 +489,90 @@ people:
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(data), "state does not match") {
 		t.Fatalf("a forged state: %d %s", resp.StatusCode, data)
+	}
+}
+
+// TestWebBehindAProxyWithAPrefix: behind a reverse proxy that serves
+// klaxon under /klaxon (and strips it), every address klaxon gives out
+// (redirects, the provider's redirect_uri, links, the cookie's path)
+// carries the prefix, and X-Forwarded-* headers change nothing.
+func TestWebBehindAProxyWithAPrefix(t *testing.T) {
+	op := newCraftedOP(t)
+	op.claims = func(nonce string) map[string]any {
+		now := time.Now()
+		return map[string]any{"iss": op.srv.URL, "aud": "klaxon-web", "sub": "u1", "email": "test-user2@zitadel.ch", "email_verified": true,
+			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "nonce": nonce}
+	}
+	pl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := "http://" + pl.Addr().String() + "/klaxon"
+	addr := loopbackPort(t)
+	backend, _ := url.Parse("http://" + addr)
+	proxy := httputil.NewSingleHostReverseProxy(backend)
+	strip := http.StripPrefix("/klaxon", proxy)
+	ps := &httptest.Server{Listener: pl, Config: &http.Server{Handler: strip}}
+	ps.Start()
+	t.Cleanup(ps.Close)
+
+	r := &webRig{t: t, public: public, logs: &syncBuffer{}}
+	config := writeConfig(t, `
+http:
+  public_url: "`+public+`"
+people:
+  - {id: alice, name: Alice, email: test-user2@zitadel.ch}
+web:
+  oidc: {issuer: "`+op.srv.URL+`", client_id: klaxon-web, client_secret: "client-secret"}
+  session_secret: "a-web-session-secret-of-32-characters"
+`)
+	in, w := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Main{Stdin: in, Stdout: r.logs, Stderr: r.logs, TickEvery: 5 * time.Millisecond,
+		Getenv: env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db"), "KLAXON_HTTP_LISTEN": addr, "USER": "alice"}.get}
+	done := make(chan error, 1)
+	go func() { done <- m.Execute(ctx, []string{"run", "--config", config}) }()
+	t.Cleanup(func() { cancel(); w.Close(); <-done })
+	r.waitFor("klaxon behind the proxy", func() bool {
+		resp, err := http.Get(public + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+
+	b := newBrowser()
+	plain := &http.Client{Jar: b.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodGet, public+"/app/incidents", nil)
+	req.Header.Set("X-Forwarded-Host", "evil.example.com")
+	req.Header.Set("X-Forwarded-Prefix", "/elsewhere")
+	resp, err := plain.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "/klaxon/app/login?return=%2Fklaxon%2Fapp%2Fincidents") {
+		t.Fatalf("redirect to sign-in: %q", loc)
+	}
+	resp, _ = plain.Get(public + "/app/login?return=/klaxon/app/incidents")
+	resp.Body.Close()
+	auth, _ := url.Parse(resp.Header.Get("Location"))
+	if got := auth.Query().Get("redirect_uri"); got != public+"/auth/callback" {
+		t.Fatalf("redirect_uri %q", got)
+	}
+	op.nonce = auth.Query().Get("nonce")
+	resp, _ = plain.Get(public + "/auth/callback?code=c&state=" + url.QueryEscape(auth.Query().Get("state")))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/klaxon/app/incidents" {
+		t.Fatalf("callback: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "klaxon_session" && (c.Path != "/klaxon" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode) {
+			t.Fatalf("session cookie %+v", c)
+		}
+	}
+	status, body := b.get(t, public+"/app/incidents")
+	if status != http.StatusOK || !strings.Contains(body, `href="/klaxon/app/declare"`) || strings.Contains(body, "evil.example.com") {
+		t.Fatalf("the list behind the proxy: %d %s", status, body)
 	}
 }
