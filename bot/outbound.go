@@ -81,3 +81,24 @@ func WebLink(u string) string {
 	}
 	return u
 }
+
+// UnwrapURL drops the *url.Error wrapper of a client error, which
+// repeats the URL (and any key in it), so the error can be shown.
+func UnwrapURL(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// DefaultRetryAfter is the wait after a 429 without a usable Retry-After.
+const DefaultRetryAfter = 30 * time.Second
+
+// RetryAfterOrDefault reads a Retry-After value (seconds or an HTTP
+// date), or gives DefaultRetryAfter.
+func RetryAfterOrDefault(v string) time.Duration {
+	if d, ok := RetryAfter(v, time.Now()); ok {
+		return d
+	}
+	return DefaultRetryAfter
+}

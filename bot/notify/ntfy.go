@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -91,7 +90,7 @@ func (n *Ntfy) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(server, "/")+"/", bytes.NewReader(body))
 	if err != nil {
-		return bot.SendResult{Permanent: true, Err: fmt.Errorf("ntfy: %w", unwrapURL(err))}
+		return bot.SendResult{Permanent: true, Err: fmt.Errorf("ntfy: %w", bot.UnwrapURL(err))}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "klaxon")
@@ -100,7 +99,7 @@ func (n *Ntfy) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 	}
 	resp, err := n.Client.Do(req)
 	if err != nil {
-		return bot.SendResult{Err: fmt.Errorf("the ntfy server did not answer: %w", unwrapURL(err))}
+		return bot.SendResult{Err: fmt.Errorf("the ntfy server did not answer: %w", bot.UnwrapURL(err))}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -114,7 +113,7 @@ func (n *Ntfy) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 	case s >= 200 && s < 300:
 		return bot.SendResult{Sent: true, Ref: answer.ID, Progress: "sent"}
 	case s == http.StatusTooManyRequests:
-		return bot.SendResult{RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Err: fmt.Errorf("the ntfy server is rate limiting (429)")}
+		return bot.SendResult{RetryAfter: bot.RetryAfterOrDefault(resp.Header.Get("Retry-After")), Err: fmt.Errorf("the ntfy server is rate limiting (429)")}
 	case s >= 500:
 		return bot.SendResult{Err: fmt.Errorf("the ntfy server answered %d", s)}
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
@@ -125,22 +124,6 @@ func (n *Ntfy) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 		why = bot.Cut(strings.TrimSpace(bot.Scrub(string(raw), req, token)), 200)
 	}
 	return bot.SendResult{Permanent: true, Err: fmt.Errorf("the ntfy server refused the push (%d): %s", resp.StatusCode, why)}
-}
-
-// unwrapURL drops the *url.Error wrapper, which repeats the URL.
-func unwrapURL(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
-}
-
-// retryAfter reads seconds or an HTTP date; 30 seconds without one.
-func retryAfter(v string) time.Duration {
-	if d, ok := bot.RetryAfter(v, time.Now()); ok {
-		return d
-	}
-	return 30 * time.Second
 }
 
 // Check asks the ntfy server whether it is healthy and, with a token,
@@ -156,7 +139,7 @@ func (n *Ntfy) Check(ctx context.Context) error {
 		}
 		resp, err := n.Client.Do(req)
 		if err != nil {
-			return 0, fmt.Errorf("the ntfy server did not answer: %w", unwrapURL(err))
+			return 0, fmt.Errorf("the ntfy server did not answer: %w", bot.UnwrapURL(err))
 		}
 		resp.Body.Close()
 		return resp.StatusCode, nil

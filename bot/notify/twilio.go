@@ -90,7 +90,7 @@ func (t *Twilio) do(ctx context.Context, method, path string, form url.Values, o
 	}
 	resp, err := t.Client.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("Twilio did not answer: %w", unwrapURL(err))
+		return 0, nil, fmt.Errorf("Twilio did not answer: %w", bot.UnwrapURL(err))
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -118,7 +118,7 @@ func (t *Twilio) result(what string, status int, te *twilioError, err error, rat
 	case te == nil:
 		return bot.SendResult{Sent: true}
 	case status == http.StatusTooManyRequests:
-		return bot.SendResult{RetryAfter: retryAfter(rateWait), Err: fmt.Errorf("Twilio is rate limiting (429)")}
+		return bot.SendResult{RetryAfter: bot.RetryAfterOrDefault(rateWait), Err: fmt.Errorf("Twilio is rate limiting (429)")}
 	case status >= 500:
 		return bot.SendResult{Err: fmt.Errorf("Twilio answered %d", status)}
 	case status == http.StatusUnauthorized:

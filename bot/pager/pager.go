@@ -23,7 +23,7 @@ import (
 )
 
 // DefaultRetryAfter is the wait after a 429 without a usable Retry-After.
-const DefaultRetryAfter = 30 * time.Second
+const DefaultRetryAfter = bot.DefaultRetryAfter
 
 // classify turns one HTTP exchange into a SendResult: 2xx sent; 429 wait
 // for Retry-After; 5xx and network errors retry; any other status fails
@@ -31,7 +31,7 @@ const DefaultRetryAfter = 30 * time.Second
 // Error texts name no key.
 func classify(name string, resp *http.Response, err error, secrets ...string) bot.SendResult {
 	if err != nil {
-		return bot.SendResult{Err: fmt.Errorf("%s did not answer: %w", name, unwrapURL(err))}
+		return bot.SendResult{Err: fmt.Errorf("%s did not answer: %w", name, bot.UnwrapURL(err))}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -42,7 +42,7 @@ func classify(name string, resp *http.Response, err error, secrets ...string) bo
 	case s >= 200 && s < 300:
 		return bot.SendResult{Sent: true}
 	case s == http.StatusTooManyRequests:
-		return bot.SendResult{RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Err: fmt.Errorf("%s is rate limiting (429)", name)}
+		return bot.SendResult{RetryAfter: bot.RetryAfterOrDefault(resp.Header.Get("Retry-After")), Err: fmt.Errorf("%s is rate limiting (429)", name)}
 	case s >= 500:
 		return bot.SendResult{Err: fmt.Errorf("%s answered %d", name, s)}
 	case s >= 300 && s < 400:
@@ -50,23 +50,6 @@ func classify(name string, resp *http.Response, err error, secrets ...string) bo
 	default:
 		return bot.SendResult{Permanent: true, Err: fmt.Errorf("%s refused the page (%d): %s", name, s, strings.TrimSpace(body))}
 	}
-}
-
-// unwrapURL drops the *url.Error wrapper, which repeats the URL (and any
-// key in it).
-func unwrapURL(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
-}
-
-// retryAfter reads seconds or an HTTP date.
-func retryAfter(v string) time.Duration {
-	if d, ok := bot.RetryAfter(v, time.Now()); ok {
-		return d
-	}
-	return DefaultRetryAfter
 }
 
 func post(ctx context.Context, client *http.Client, u string, body any, header http.Header) (*http.Response, error) {
@@ -199,7 +182,7 @@ func SignedPost(ctx context.Context, client *http.Client, u, secret, key string,
 	ts := now().Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return bot.SendResult{Permanent: true, Err: fmt.Errorf("webhook: %w", unwrapURL(err))}
+		return bot.SendResult{Permanent: true, Err: fmt.Errorf("webhook: %w", bot.UnwrapURL(err))}
 	}
 	for k, v := range extra {
 		req.Header[k] = v

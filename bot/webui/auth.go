@@ -155,36 +155,50 @@ func (u *UI) mac(data []byte) []byte {
 // ErrSignIn explains a refused sign-in; the page shows it, nothing is stored.
 var errSignIn = errors.New("sign-in refused")
 
+// callback begins a provider's callback: it spends the login cookie
+// (so a replayed callback finds none), unseals it, and checks the
+// provider's error and the state. refuse answers with a page that says
+// why; ok is false when the callback was refused already.
+func (u *UI) callback(w http.ResponseWriter, r *http.Request, provider string) (l login, refuse func(string, error), ok bool) {
+	u.clearCookie(w, loginCookie)
+	refuse = func(reason string, err error) {
+		u.log.Warn().Err(err).Str("reason", reason).Str("provider", provider).Msg("web sign-in refused")
+		u.problem(w, r, http.StatusForbidden, "Sign-in refused", reason+" Nothing was stored. Start again from the sign-in page.")
+	}
+	c, err := r.Cookie(loginCookie)
+	if err != nil {
+		refuse("This sign-in was not started here, or it was used already.", err)
+		return login{}, refuse, false
+	}
+	if l, ok = u.unseal(c.Value); !ok {
+		refuse("This sign-in has expired or was changed.", errSignIn)
+		return login{}, refuse, false
+	}
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		refuse(upper(provider)+" said: "+bot.Cut(e+" "+q.Get("error_description"), 200)+".", errSignIn)
+		return login{}, refuse, false
+	}
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(l.State)) != 1 {
+		refuse("The sign-in's state does not match.", errSignIn)
+		return login{}, refuse, false
+	}
+	return l, refuse, true
+}
+
+func upper(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
 // handleCallback finishes a sign-in: the state matches the login's (the
 // login cookie is spent either way, so a replayed state finds none), the
 // code is exchanged with the PKCE verifier, the ID token's signature,
 // issuer, audience and expiry are checked, then its nonce, and the
 // identity is mapped to a person.
 func (u *UI) handleCallback(w http.ResponseWriter, r *http.Request) {
-	u.clearCookie(w, loginCookie)
-	refuse := func(reason string, err error) {
-		u.log.Warn().Err(err).Str("reason", reason).Msg("web sign-in refused")
-		u.problem(w, r, http.StatusForbidden, "Sign-in refused", reason+" Nothing was stored. Start again from the sign-in page.")
-	}
-	c, err := r.Cookie(loginCookie)
-	if err != nil {
-		refuse("This sign-in was not started here, or it was used already.", err)
-		return
-	}
-	l, ok := u.unseal(c.Value)
+	l, refuse, ok := u.callback(w, r, "the identity provider")
 	if !ok {
-		refuse("This sign-in has expired or was changed.", errSignIn)
 		return
 	}
 	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		refuse("The identity provider said: "+bot.Cut(e+" "+q.Get("error_description"), 200)+".", errSignIn)
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(l.State)) != 1 {
-		refuse("The sign-in's state does not match.", errSignIn)
-		return
-	}
 	p, err := u.provider(r.Context())
 	if err != nil {
 		refuse("klaxon could not reach the identity provider.", err)

@@ -2,7 +2,6 @@ package webui
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -38,29 +37,11 @@ func (u *UI) handleDiscordLogin(w http.ResponseWriter, r *http.Request) {
 // either way), the code is exchanged with the client's secret, and the
 // Discord user klaxon is told of must be one of its people.
 func (u *UI) handleDiscordCallback(w http.ResponseWriter, r *http.Request) {
-	u.clearCookie(w, loginCookie)
-	refuse := func(reason string, err error) {
-		u.log.Warn().Err(err).Str("reason", reason).Msg("web sign-in with Discord refused")
-		u.problem(w, r, http.StatusForbidden, "Sign-in refused", reason+" Nothing was stored. Start again from the sign-in page.")
-	}
-	c, err := r.Cookie(loginCookie)
-	if err != nil {
-		refuse("This sign-in was not started here, or it was used already.", err)
+	l, refuse, ok := u.callback(w, r, "Discord")
+	if !ok {
 		return
 	}
-	l, ok := u.unseal(c.Value)
 	q := r.URL.Query()
-	switch {
-	case !ok:
-		refuse("This sign-in has expired or was changed.", errSignIn)
-		return
-	case q.Get("error") != "":
-		refuse("Discord said: "+bot.Cut(q.Get("error")+" "+q.Get("error_description"), 200)+".", errSignIn)
-		return
-	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(l.State)) != 1:
-		refuse("The sign-in's state does not match.", errSignIn)
-		return
-	}
 	id, err := u.discordUser(r.Context(), q.Get("code"))
 	if err != nil {
 		refuse("Discord did not confirm who you are.", err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -36,12 +35,11 @@ type notifyRig struct {
 	public string
 	logs   *syncBuffer
 	in     *io.PipeWriter
-	stop   func()
 }
 
 func startNotifyRig(t *testing.T, extra string) *notifyRig {
 	r := &notifyRig{t: t, twilio: notifytest.NewTwilio(), ntfy: notifytest.NewNtfy(),
-		clock: bot.NewFakeClock(time.Date(2026, 11, 17, 3, 0, 0, 0, time.UTC)), logs: &syncBuffer{}}
+		clock: bot.NewFakeClock(time.Date(2026, 11, 17, 3, 0, 0, 0, time.UTC))}
 	t.Cleanup(r.twilio.Close)
 	t.Cleanup(r.ntfy.Close)
 	addr := loopbackPort(t)
@@ -79,29 +77,8 @@ notifications:
   ntfy:
     server: "`+r.ntfy.Server.URL+`"
 `+extra)
-	db := filepath.Join(t.TempDir(), "k.db")
-	in, w := io.Pipe()
-	r.in = w
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{Stdin: in, Stdout: r.logs, Stderr: r.logs, Clock: r.clock, TickEvery: 5 * time.Millisecond,
-		Getenv: env{"KLAXON_STORE_PATH": db, "KLAXON_HTTP_LISTEN": addr, "USER": "carol"}.get}
-	done := make(chan error, 1)
-	go func() { done <- m.Execute(ctx, []string{"run", "--config", config}) }()
-	r.stop = func() {
-		cancel()
-		w.Close()
-		if err := <-done; err != nil {
-			t.Errorf("klaxon: %v\n%s", err, r.logs)
-		}
-	}
-	t.Cleanup(r.stop)
-	r.waitFor("klaxon to listen", func() bool {
-		resp, err := http.Get(r.public + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
+	r.logs, r.in = runMain(t, config, env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db"), "KLAXON_HTTP_LISTEN": addr, "USER": "carol"},
+		r.public+"/healthz", r.clock)
 	return r
 }
 

@@ -12,21 +12,24 @@ import (
 	"time"
 )
 
+// chromiumBin finds Debian's chromium (which .ci/run installs).
+func chromiumBin(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("Chromium is not installed: apt-get install chromium (.ci/run does)")
+	return ""
+}
+
 // chromium loads url in headless Chromium (Debian's chromium, which
 // .ci/run installs) and returns the DOM after it rendered; it also saves a
 // screenshot to shot.
 func chromium(t *testing.T, url, shot string) string {
 	t.Helper()
-	bin := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		t.Fatal("Chromium is not installed: apt-get install chromium (.ci/run does)")
-	}
+	bin := chromiumBin(t)
 	profile := t.TempDir()
 	run := func(args ...string) []byte {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,16 +73,7 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 // channel says so as her), and every page passes axe-core with no
 // serious or critical violation. Screenshots go to artifacts/.
 func TestWebConsoleInHeadlessChromium(t *testing.T) {
-	bin := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		t.Fatal("Chromium is not installed: apt-get install chromium (.ci/run does)")
-	}
+	bin := chromiumBin(t)
 	axe := axeScript(t)
 	fake := newFake(t)
 	addr := loopbackPort(t)

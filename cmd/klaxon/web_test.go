@@ -23,6 +23,7 @@ import (
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 
+	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/discord/discordfake"
 )
 
@@ -33,6 +34,40 @@ type webRig struct {
 	public string
 	logs   *syncBuffer
 	in     *io.PipeWriter
+}
+
+// runMain runs klaxon (`run --config config`) in this process with the
+// environment e (and clock; nil: the system's), until the test ends, and
+// waits until health answers.
+// It returns what klaxon prints and its standard input.
+func runMain(t *testing.T, config string, e env, health string, clock bot.Clock) (*syncBuffer, *io.PipeWriter) {
+	t.Helper()
+	logs := &syncBuffer{}
+	in, w := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Main{Stdin: in, Stdout: logs, Stderr: logs, TickEvery: 5 * time.Millisecond, Getenv: e.get, Clock: clock}
+	done := make(chan error, 1)
+	go func() { done <- m.Execute(ctx, []string{"run", "--config", config}) }()
+	t.Cleanup(func() {
+		cancel()
+		w.Close()
+		if err := <-done; err != nil {
+			t.Errorf("klaxon: %v\n%s", err, logs)
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		resp, err := http.Get(health)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("klaxon did not answer at %s\n%s", health, logs)
+		}
+	}
+	return logs, w
 }
 
 func (r *webRig) waitFor(what string, cond func() bool) {
@@ -249,27 +284,8 @@ web:
   oidc: {issuer: "`+issuer+`", client_id: `+clientID+`, client_secret: "`+secret+`", scopes: [profile, email]}
   session_secret: "a-web-session-secret-of-32-characters"
 `)
-	in, w := io.Pipe()
-	r.in = w
-	ctx, cancel := context.WithCancel(context.Background())
 	e["KLAXON_STORE_PATH"], e["KLAXON_HTTP_LISTEN"], e["USER"] = filepath.Join(t.TempDir(), "k.db"), addr, "carol"
-	m := &Main{Stdin: in, Stdout: r.logs, Stderr: r.logs, TickEvery: 5 * time.Millisecond, Getenv: e.get}
-	done := make(chan error, 1)
-	go func() { done <- m.Execute(ctx, []string{"run", "--config", config}) }()
-	t.Cleanup(func() {
-		cancel()
-		w.Close()
-		if err := <-done; err != nil {
-			t.Errorf("klaxon: %v\n%s", err, r.logs)
-		}
-	})
-	r.waitFor("klaxon to listen", func() bool {
-		resp, err := http.Get(r.public + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
+	r.logs, r.in = runMain(t, config, e, r.public+"/healthz", nil)
 	return r
 }
 
@@ -516,7 +532,6 @@ func TestWebBehindAProxyWithAPrefix(t *testing.T) {
 	ps.Start()
 	t.Cleanup(ps.Close)
 
-	r := &webRig{t: t, public: public, logs: &syncBuffer{}}
 	config := writeConfig(t, `
 http:
   public_url: "`+public+`"
@@ -526,20 +541,7 @@ web:
   oidc: {issuer: "`+op.srv.URL+`", client_id: klaxon-web, client_secret: "client-secret"}
   session_secret: "a-web-session-secret-of-32-characters"
 `)
-	in, w := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{Stdin: in, Stdout: r.logs, Stderr: r.logs, TickEvery: 5 * time.Millisecond,
-		Getenv: env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db"), "KLAXON_HTTP_LISTEN": addr, "USER": "alice"}.get}
-	done := make(chan error, 1)
-	go func() { done <- m.Execute(ctx, []string{"run", "--config", config}) }()
-	t.Cleanup(func() { cancel(); w.Close(); <-done })
-	r.waitFor("klaxon behind the proxy", func() bool {
-		resp, err := http.Get(public + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	})
+	runMain(t, config, env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db"), "KLAXON_HTTP_LISTEN": addr, "USER": "alice"}, public+"/healthz", nil)
 
 	b := newBrowser()
 	plain := &http.Client{Jar: b.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
