@@ -128,6 +128,10 @@ func (u *UI) handlePostmortemPost(w http.ResponseWriter, r *http.Request, s *bot
 	back := u.cfg.BasePath + "/incidents/" + strconv.FormatInt(inc.Number, 10) + "/postmortem"
 	text := r.PostForm.Get("markdown")
 	switch r.PostForm.Get("do") {
+	case "render":
+		// The live preview: the rendered fragment only, nothing saved.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(render(text)))
 	case "preview":
 		d, err := u.postmortemData(r.Context(), inc)
 		if err != nil {

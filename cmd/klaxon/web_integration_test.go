@@ -202,6 +202,21 @@ services:
 	if err != nil || !strings.Contains(preview, "Checkout fell over; payments retried.") {
 		t.Fatalf("the saved version's preview: %q %v", preview, err)
 	}
+	// The live preview follows typing.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(css(`#markdown`), "\n\n## Impact\n\nEvery *checkout* failed.")); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".rendered").innerHTML`))
+		if err == nil && strings.Contains(html, "<h2>Impact</h2>") && strings.Contains(html, "<em>checkout</em>") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the live preview did not follow: %q %v", html, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	shoot(t, ctx, "web-postmortem.png")
 	checkA11y(t, ctx, axe, "postmortem")
 	// Share: the saved version goes to the channel as a file.

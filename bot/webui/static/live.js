@@ -1,8 +1,25 @@
 // klaxon web console: live updates. A region marked data-live is fetched
 // again when the server says incidents changed (server-sent events), and
-// swapped in place. Without JavaScript the pages work as they are; reload
-// to see changes.
+// swapped in place; a textarea marked data-preview has its Markdown
+// rendered by the server as it is typed. Without JavaScript the pages work
+// as they are: reload to see changes, press Preview to render.
 "use strict";
+(function () {
+  const source = document.querySelector("textarea[data-preview]");
+  const target = source && document.querySelector(source.dataset.preview);
+  if (source && target) {
+    let pending = 0;
+    source.addEventListener("input", function () {
+      clearTimeout(pending);
+      pending = setTimeout(async function () {
+        const form = new FormData(source.form);
+        form.set("do", "render");
+        const resp = await fetch(source.form.action, { method: "POST", body: new URLSearchParams(form), credentials: "same-origin" });
+        if (resp.ok) target.innerHTML = await resp.text(); // sanitised by the server
+      }, 400);
+    });
+  }
+})();
 (function () {
   const region = document.querySelector("[data-live]");
   if (!region || !window.EventSource) return;
