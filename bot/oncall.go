@@ -140,6 +140,20 @@ func NewOverrides(ovs []Override) *Overrides {
 	return o
 }
 
+// Between lists the overrides that overlap [from, to), by start.
+func (o *Overrides) Between(from, to time.Time) []Override {
+	if o == nil {
+		return nil
+	}
+	var out []Override
+	for _, ov := range o.list {
+		if ov.Start.Before(to) && ov.End.After(from) {
+			out = append(out, ov)
+		}
+	}
+	return out
+}
+
 // At returns the override in force at t, if any.
 func (o *Overrides) At(t time.Time) (Override, bool) {
 	if o == nil {
@@ -339,4 +353,21 @@ func (s *Schedule) WholeShift(person string, t time.Time, ovs *Overrides) []Shif
 		}
 	}
 	return out
+}
+
+// ScheduleView is a schedule between two instants, as a calendar draws
+// it: who is on call (the final rotation, overrides included), each
+// layer's own rotation, and the overrides with who made them.
+type ScheduleView struct {
+	Schedule  *Schedule
+	Final     []Shift
+	Layers    [][]Shift // by layer, without overrides or the other layers
+	Overrides []ViewOverride
+}
+
+// ViewOverride is an override with the change that made it.
+type ViewOverride struct {
+	Override
+	By   User
+	Kind ChangeKind // override, cover or take
 }

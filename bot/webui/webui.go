@@ -77,6 +77,11 @@ type Config struct {
 	Store            Store
 	Incidents        Incidents
 	Postmortems      Postmortems
+	OnCall           OnCall
+	Policies         Policies
+	// Feeds gives a person's calendar feed address (with its token), or
+	// "" when they have none.
+	Feeds func(person string) string
 	// Dispatch runs a command as chat would: the console's actions are
 	// the chat commands, so they follow the same rules and records.
 	Dispatch func(ctx context.Context, req *bot.Request) *bot.Response
@@ -178,6 +183,14 @@ func (u *UI) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/incidents/{n}/postmortem", u.signedIn(u.handlePostmortem))
 	mux.HandleFunc("POST /app/incidents/{n}/postmortem", u.signedIn(u.checked(u.handlePostmortemPost)))
 	mux.HandleFunc("GET /app/declare", u.signedIn(u.handleDeclareForm))
+	if u.cfg.OnCall != nil {
+		mux.HandleFunc("GET /app/oncall", u.signedIn(u.handleOnCall))
+		mux.HandleFunc("GET /app/oncall/{id}", u.signedIn(u.handleCalendar))
+		mux.HandleFunc("POST /app/oncall/{id}/override", u.signedIn(u.checked(u.handleOverride)))
+	}
+	if u.cfg.Policies != nil {
+		mux.HandleFunc("GET /app/policies", u.signedIn(u.handlePolicies))
+	}
 	mux.HandleFunc("POST /app/declare", u.signedIn(u.checked(u.handleDeclare)))
 	mux.HandleFunc("POST /app/logout", u.signedIn(u.checked(u.handleLogout)))
 }

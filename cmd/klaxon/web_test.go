@@ -578,3 +578,52 @@ web:
 		t.Fatalf("the list behind the proxy: %d %s", status, body)
 	}
 }
+
+// TestWebOnCallCalendar: my shifts with the ICS link, a schedule's week
+// in the viewer's zone (a DST day drawn as 25 hours), an override made
+// from the page with chat's rules and listed with who made it for whom,
+// and the escalation policies with whom each step pages now.
+func TestWebOnCallCalendar(t *testing.T) {
+	addr := loopbackPort(t)
+	issuer := startZitadel(t, "http://"+addr+"/auth/callback")
+	r := startWebRigWith(t, addr, `
+people:
+  - {id: alice, name: Alice, email: test-user2@zitadel.ch, time_zone: Europe/Berlin, feed_token: alice-feed-token-0123456789}
+  - {id: carol, name: Carol}
+services:
+  - {id: payments, escalation_policy: payments}
+schedules:
+  - {id: primary, service: payments, time_zone: UTC, layers: [{rotation: daily, start: 2026-01-05, participants: [alice, carol]}]}
+escalation_policies:
+  - id: payments
+    steps:
+      - {delay: 5m, targets: [{schedule: primary}]}
+      - {delay: 5m, targets: [{person: carol}]}
+`, issuer, "klaxon-web", "klaxon-client-secret", env{})
+	b := newBrowser()
+	if status, _ := signIn(t, b, r.public, "test-user2"); status != http.StatusOK {
+		t.Fatalf("sign-in: %d", status)
+	}
+	_, body := b.get(t, r.public+"/app/oncall")
+	if !strings.Contains(body, "My shifts, the next four weeks (Europe/Berlin)") || !strings.Contains(body, "/oncall/person/alice.ics?token=alice-feed-token") ||
+		!strings.Contains(body, "Europe/Berlin (") {
+		t.Fatalf("on-call page: %s", body)
+	}
+	_, body = b.get(t, r.public+"/app/oncall/primary?view=week&date=2026-10-25")
+	if !strings.Contains(body, "Sun 25 Oct</strong> <span class=\"tag\">25-hour day</span>") {
+		t.Fatalf("the DST day is not drawn as 25 hours: %s", body)
+	}
+	csrf := csrfField.FindStringSubmatch(body)
+	status, body := b.post(t, r.public+"/app/oncall/primary/override", url.Values{"csrf": {csrf[1]}, "person": {"carol"}, "from": {"now"}, "until": {"4h"}})
+	if status != http.StatusOK || !strings.Contains(body, "Carol") {
+		t.Fatalf("override: %d %s", status, body)
+	}
+	_, body = b.get(t, r.public+"/app/oncall/primary")
+	if !regexp.MustCompile(`<td>Carol</td><td>(Alice|Carol)</td><td>[^<]+</td><td>Alice \(override\)</td>`).MatchString(body) {
+		t.Fatalf("the override is not listed with who made it: %s", body)
+	}
+	_, body = b.get(t, r.public+"/app/policies")
+	if !strings.Contains(body, "Right now that is: Carol") || !strings.Contains(body, "then waits 5m") {
+		t.Fatalf("policies: %s", body)
+	}
+}

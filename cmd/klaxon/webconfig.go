@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"strings"
 	"time"
 
@@ -122,7 +123,14 @@ func (a *app) webUI() (*webui.UI, error) {
 			roles = append(roles, string(r))
 		}
 	}
-	return webui.New(webui.Config{Discord: c.discordSignIn(), Roles: roles, Types: c.incidentTypes(), StatusForUnknown: c.Web.UnknownPeople == "status",
+	tokens := c.feedTokens()
+	feeds := func(person string) string {
+		if tok := tokens["person:"+person]; tok != "" {
+			return c.publicURL() + "/oncall/person/" + url.PathEscape(person) + ".ics?token=" + url.QueryEscape(tok)
+		}
+		return ""
+	}
+	return webui.New(webui.Config{Discord: c.discordSignIn(), Roles: roles, OnCall: a.oncall, Policies: a.paging, Feeds: feeds, Types: c.incidentTypes(), StatusForUnknown: c.Web.UnknownPeople == "status",
 		OIDC:      webui.OIDC{Issuer: strings.TrimSuffix(c.Web.OIDC.Issuer, "/"), ClientID: c.Web.OIDC.ClientID, ClientSecret: c.Web.OIDC.ClientSecret.Reveal(), Scopes: c.Web.OIDC.Scopes},
 		PublicURL: c.publicURL(), Key: []byte(c.Web.SessionSecret.Reveal()), IdleTimeout: c.Web.SessionIdle, MaxAge: c.Web.SessionMax,
 		People: a.policy.People, Severities: c.severities(), Services: services, Store: a.store, Incidents: a.incidents, Postmortems: a.incidents.Reports(),

@@ -1029,3 +1029,15 @@ func parallel[T any](items []T, workers int, fn func(T)) {
 	close(work)
 	wg.Wait()
 }
+
+// Policies are the configured escalation policies, by id.
+func (p *Paging) Policies() map[string]bot.Policy { return p.cfg.Policies }
+
+// WhoNow is whom each step of pol would page at now.
+func (p *Paging) WhoNow(pol bot.Policy, now time.Time) [][]string {
+	out := make([][]string, len(pol.Steps))
+	for i, st := range pol.Steps {
+		out[i] = p.resolve(st.Targets, now)
+	}
+	return out
+}

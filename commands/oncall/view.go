@@ -1,0 +1,60 @@
+package oncall
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// View draws schedule id between from and to; false when there is no
+// such schedule.
+func (o *OnCall) View(id string, from, to time.Time) (bot.ScheduleView, bool) {
+	var s *bot.Schedule
+	for _, x := range o.cfg.Schedules {
+		if x.ID == id {
+			s = x
+		}
+	}
+	if s == nil {
+		return bot.ScheduleView{}, false
+	}
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	ovs := o.overrides[s.ID]
+	v := bot.ScheduleView{Schedule: s, Final: s.Shifts(from, to, ovs)}
+	for i := range s.Layers {
+		one := &bot.Schedule{ID: s.ID, Location: s.Location, Layers: s.Layers[i : i+1]}
+		v.Layers = append(v.Layers, one.Shifts(from, to, nil))
+	}
+	made := map[uuid.UUID]bot.OnCallChange{}
+	for _, c := range o.history {
+		if c.Override != nil {
+			made[c.Override.ID] = c
+		}
+		for _, m := range c.More {
+			made[m.ID] = c
+		}
+	}
+	for _, ov := range ovs.Between(from, to) {
+		c := made[ov.ID]
+		v.Overrides = append(v.Overrides, bot.ViewOverride{Override: ov, By: c.Author, Kind: c.Kind})
+	}
+	return v, true
+}
+
+// PersonShifts are person's shifts on every schedule between from and to.
+func (o *OnCall) PersonShifts(person string, from, to time.Time) map[string][]bot.Shift {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out := map[string][]bot.Shift{}
+	for _, s := range o.cfg.Schedules {
+		for _, sh := range s.Shifts(from, to, o.overrides[s.ID]) {
+			if sh.Person == person {
+				out[s.ID] = append(out[s.ID], sh)
+			}
+		}
+	}
+	return out
+}
