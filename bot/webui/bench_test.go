@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
 
@@ -172,4 +173,47 @@ func BenchmarkLiveConnections(b *testing.B) {
 func readSome(r io.Reader, buf []byte) string {
 	n, _ := r.Read(buf)
 	return string(buf[:n])
+}
+
+// BenchmarkCalendarMonth5Layers1000Overrides serves a schedule's month
+// view: 5 layers (rotations and business-hours restrictions) and 1,000
+// overrides in the store. Goal: < 50 ms server time.
+func BenchmarkCalendarMonth5Layers1000Overrides(b *testing.B) {
+	u, s, cookie := benchUI(b)
+	ctx := context.Background()
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	people := []string{"alice", "bob", "carol", "dave", "erin", "frank"}
+	weekdays := [7]bool{false, true, true, true, true, true, false}
+	sched := &bot.Schedule{ID: "primary", Service: "payments", Location: berlin}
+	for i := range 5 {
+		l := bot.Layer{Name: fmt.Sprintf("layer %d", i+1), Rotation: bot.Rotation{Kind: bot.RotationDaily, Days: 1 + i, Start: bot.DateOf(time.Date(2026, 1, 5, 0, 0, 0, 0, berlin)),
+			Handoff: bot.TimeOfDay(9 * 60), Participants: people[i%3 : i%3+3]}}
+		if i%2 == 1 {
+			l.Restrictions = []bot.Restriction{{Days: weekdays, From: bot.TimeOfDay(9 * 60), To: bot.TimeOfDay(17 * 60)}}
+		}
+		sched.Layers = append(sched.Layers, l)
+	}
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, berlin)
+	err := s.Update(ctx, func(tx bot.Tx) error {
+		for i := range 1000 {
+			ov := &bot.Override{ID: bot.NewID(), Schedule: "primary", Person: people[i%len(people)], Start: start.Add(time.Duration(i) * 43 * time.Minute), End: start.Add(time.Duration(i)*43*time.Minute + 2*time.Hour)}
+			if err := tx.AddOnCallChange(&bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOverride, Author: bot.User{ID: "alice"}, At: start, Override: ov}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ps bot.People
+	for _, p := range people {
+		ps = append(ps, bot.Person{ID: p, Name: p})
+	}
+	oc, err := oncall.New(ctx, s, bot.SystemClock{}, zerolog.Nop(), oncall.Config{Schedules: []*bot.Schedule{sched}, People: ps})
+	if err != nil {
+		b.Fatal(err)
+	}
+	u.cfg.OnCall, u.cfg.People = oc, append(ps, bot.Person{ID: "alice", Name: "Alice"})
+	serveTimes(b, u, cookie, "/app/oncall/primary?view=month&date=2026-12-15")
 }

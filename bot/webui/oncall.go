@@ -52,7 +52,7 @@ func (u *UI) handleOnCall(w http.ResponseWriter, r *http.Request, s *bot.Session
 	mine := u.cfg.OnCall.PersonShifts(who.ID, now, now.Add(28*24*time.Hour))
 	for _, sc := range d.Schedules {
 		for _, sh := range mine[sc.ID] {
-			d.Mine = append(d.Mine, myShift{Schedule: sc.ID, Title: sc.Title(), When: span(sh.Start, sh.End, loc, sc.Location)})
+			d.Mine = append(d.Mine, myShift{Schedule: sc.ID, Title: plainTitle(sc), When: span(sh.Start, sh.End, loc, sc.Location)})
 		}
 	}
 	slices.SortStableFunc(d.Mine, func(a, b myShift) int { return strings.Compare(a.When, b.When) })
@@ -60,6 +60,38 @@ func (u *UI) handleOnCall(w http.ResponseWriter, r *http.Request, s *bot.Session
 		d.Feed = u.cfg.Feeds(who.ID)
 	}
 	u.render(w, r, http.StatusOK, "oncall", page{Title: "On call", Person: who, CSRF: s.CSRF, Data: d})
+}
+
+// plainTitle names a schedule on a page: its name (or id), service and
+// role.
+func plainTitle(s *bot.Schedule) string {
+	t := cmpOr(s.Name, s.ID)
+	if s.Service != "" && s.Service != t {
+		t += " · " + s.Service
+	}
+	if s.Role != "" {
+		t += " · " + s.Role
+	}
+	return t
+}
+
+// clock shows the time of day of t in loc, and midnight at the end of
+// day as 24:00.
+func clock(t, dayEnd time.Time, loc *time.Location) string {
+	if t.Equal(dayEnd) {
+		return "24:00"
+	}
+	return t.In(loc).Format("15:04")
+}
+
+// daySpan shows a shift clipped to one day: times of day in the viewer's
+// zone, the schedule's alongside when it differs.
+func daySpan(from, to, dayEnd time.Time, viewer, sched *time.Location) string {
+	out := clock(from, dayEnd, viewer) + "–" + clock(to, dayEnd, viewer)
+	if sched != nil && sched.String() != viewer.String() {
+		out += " (" + from.In(sched).Format("15:04") + "–" + to.In(sched).Format("15:04") + " " + sched.String() + ")"
+	}
+	return out
 }
 
 // span shows a shift in the viewer's zone, with the schedule's alongside
@@ -96,6 +128,7 @@ type calOverride struct {
 
 type calendarData struct {
 	Schedule  *bot.Schedule
+	Title     string
 	View      string
 	Zone      string
 	Days      []calDay
@@ -144,7 +177,7 @@ func (u *UI) handleCalendar(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 		}
 		return id
 	}
-	d := calendarData{Schedule: v.Schedule, View: view, Zone: loc.String(), People: u.cfg.People}
+	d := calendarData{Schedule: v.Schedule, Title: plainTitle(v.Schedule), View: view, Zone: loc.String(), People: u.cfg.People}
 	link := func(t time.Time) string {
 		return u.cfg.BasePath + "/oncall/" + url.PathEscape(v.Schedule.ID) + "?view=" + view + "&date=" + t.Format("2006-01-02")
 	}
@@ -156,7 +189,7 @@ func (u *UI) handleCalendar(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 		for _, sh := range v.Final {
 			if sh.Start.Before(end) && sh.End.After(t) {
 				a, b := later(sh.Start, t), earlier(sh.End, end)
-				cd.Shifts = append(cd.Shifts, calShift{Who: name(sh.Person), When: span(a, b, loc, v.Schedule.Location), Override: sh.Override})
+				cd.Shifts = append(cd.Shifts, calShift{Who: name(sh.Person), When: daySpan(a, b, end, loc, v.Schedule.Location), Override: sh.Override})
 			}
 		}
 		d.Days = append(d.Days, cd)
@@ -182,7 +215,7 @@ func (u *UI) handleCalendar(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 		d.Overrides = append(d.Overrides, calOverride{Who: name(ov.Person), For: name(under.Person), By: by, Kind: string(ov.Kind),
 			When: span(ov.Start, ov.End, loc, v.Schedule.Location)})
 	}
-	u.render(w, r, http.StatusOK, "calendar", page{Title: v.Schedule.Title(), Person: who, CSRF: s.CSRF, Data: d, Flash: q.Get("said")})
+	u.render(w, r, http.StatusOK, "calendar", page{Title: plainTitle(v.Schedule), Person: who, CSRF: s.CSRF, Data: d, Flash: q.Get("said")})
 }
 
 func later(a, b time.Time) time.Time {

@@ -142,10 +142,11 @@ func New(cfg Config) (*UI, error) {
 			}
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
-		"base": func() string { return base },
-		"dec":  func(n int) int { return n - 1 },
-		"css":  func() string { return u.css },
-		"js":   func() string { return u.js },
+		"base":  func() string { return base },
+		"dec":   func(n int) int { return n - 1 },
+		"plain": plainTitle,
+		"css":   func() string { return u.css },
+		"js":    func() string { return u.js },
 	}
 	pages, err := fs.Glob(files, "templates/*.html")
 	if err != nil {

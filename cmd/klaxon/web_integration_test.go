@@ -83,7 +83,13 @@ people:
   - {id: alice, name: Alice, slack_id: `+alice+`, email: test-user2@zitadel.ch}
   - {id: bob, name: Bob, slack_id: `+bob+`}
 services:
-  - {id: payments}
+  - {id: payments, escalation_policy: payments}
+schedules:
+  - {id: primary, service: payments, time_zone: Europe/Berlin, layers: [{name: Weekdays, rotation: daily, start: 2026-01-05, participants: [alice, bob]}]}
+escalation_policies:
+  - id: payments
+    steps:
+      - {delay: 5m, targets: [{schedule: primary}]}
 `, issuer, "klaxon-web", "klaxon-client-secret", env{"KLAXON_SLACK_APP_TOKEN": fake.AppToken, "KLAXON_SLACK_BOT_TOKEN": fake.BotToken,
 		"KLAXON_SLACK_API_URL": fake.URL(), "KLAXON_SLACK_ANNOUNCE_CHANNEL": "C0INCIDENTS"})
 	r.waitFor("the Slack connection", fake.Connected)
@@ -260,6 +266,17 @@ services:
 		if strings.Contains(m.Text, "resolved") {
 			t.Fatalf("the refused request resolved the incident: %s", m.Text)
 		}
+	}
+	// The on-call pages.
+	for _, pg := range []struct{ path, shot string }{
+		{"/app/oncall", "web-oncall.png"}, {"/app/oncall/primary", "web-oncall-week.png"},
+		{"/app/oncall/primary?view=month", "web-oncall-month.png"}, {"/app/policies", "web-policies.png"},
+	} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(r.public+pg.path), chromedp.WaitVisible(css(`main h1`))); err != nil {
+			t.Fatal(err)
+		}
+		shoot(t, ctx, pg.shot)
+		checkA11y(t, ctx, axe, pg.path)
 	}
 	fmt.Fprintln(os.Stderr, "web console screenshots in artifacts/web-*.png")
 }
