@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -27,8 +28,11 @@ type Records interface {
 // API configures the read-only JSON API under /api/v1/. Without a Token
 // it is off; the AdminToken also opens /api/v1/backup.
 type API struct {
-	Records    Records
-	OnCall     func(t time.Time) any // who is on call now, as JSON
+	Records Records
+	OnCall  func(t time.Time) any // who is on call now, as JSON
+	// Insights is the insights report for a query (from, to, service,
+	// severity, type) over public incidents, as the console's charts show.
+	Insights   func(ctx context.Context, q url.Values) (*bot.InsightsReport, error)
 	Token      string
 	AdminToken string
 }
@@ -46,6 +50,7 @@ func apiRoutes(mux *http.ServeMux, api API, clock bot.Clock, log zerolog.Logger)
 	mux.Handle("GET /api/v1/incidents/{n}/timeline", h.auth(false, h.timeline))
 	mux.Handle("GET /api/v1/incidents/{n}/postmortem.md", h.auth(false, h.postmortem))
 	mux.Handle("GET /api/v1/oncall", h.auth(false, h.oncall))
+	mux.Handle("GET /api/v1/insights", h.auth(false, h.insights))
 	mux.Handle("GET /api/v1/backup", h.auth(true, h.backup))
 }
 
@@ -234,6 +239,23 @@ func (h apiHandler) postmortem(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
 	w.Write(md)
+}
+
+func (h apiHandler) insights(w http.ResponseWriter, r *http.Request) {
+	if h.api.Insights == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "insights are not available"})
+		return
+	}
+	rep, err := h.api.Insights(r.Context(), r.URL.Query())
+	if err != nil {
+		status := http.StatusInternalServerError
+		if bot.ErrorCode(err) == bot.EINVALID {
+			status = http.StatusBadRequest
+		}
+		writeJSON(w, status, map[string]string{"error": bot.ErrorMessage(err)})
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }
 
 func (h apiHandler) oncall(w http.ResponseWriter, r *http.Request) {

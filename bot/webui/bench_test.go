@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/commands/insights"
 	"github.com/klaxon-bot/klaxon/commands/oncall"
 	"github.com/klaxon-bot/klaxon/store/bolt"
 )
@@ -216,4 +218,52 @@ func BenchmarkCalendarMonth5Layers1000Overrides(b *testing.B) {
 	}
 	u.cfg.OnCall, u.cfg.People = oc, append(ps, bot.Person{ID: "alice", Name: "Alice"})
 	serveTimes(b, u, cookie, "/app/oncall/primary?view=month&date=2026-12-15")
+}
+
+// BenchmarkInsights10k computes and draws the insights page over 10,000
+// incidents (each paged once). Goal: < 200 ms server time.
+func BenchmarkInsights10k(b *testing.B) {
+	u, s, cookie := benchUI(b)
+	ctx := context.Background()
+	sevs := bot.DefaultSeverities()
+	now := time.Now()
+	for batch := range 10 {
+		err := s.Update(ctx, func(tx bot.Tx) error {
+			for i := range 1000 {
+				n := batch*1000 + i
+				at := now.Add(-time.Duration(n) * 12 * time.Minute)
+				inc := &bot.Incident{Title: fmt.Sprint("Incident ", n), Severity: sevs[n%len(sevs)], Status: bot.StatusResolved, Platform: bot.PlatformConsole,
+					Service: "payments", DeclaredAt: at, AcknowledgedAt: at.Add(time.Duration(n%30) * time.Minute), ResolvedAt: at.Add(time.Duration(n%300) * time.Minute)}
+				if err := tx.CreateIncident(inc); err != nil {
+					return err
+				}
+				pg := &bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: inc.Key(), Status: bot.PageResolved, Created: at,
+					Paged: []bot.Paged{{Person: "alice", At: at}}}
+				if err := tx.PutPage(pg); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	u.cfg.Insights = benchInsights{s}
+	serveTimes(b, u, cookie, "/app/insights")
+}
+
+// benchInsights is what cmd/klaxon wires: package insights over the store.
+type benchInsights struct{ s *bolt.Store }
+
+func (bi benchInsights) Report(ctx context.Context, q url.Values, visible func(*bot.Incident) bool) (*bot.InsightsReport, error) {
+	f, err := insights.ParseFilter(q, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return insights.Compute(ctx, bi.s, bot.People{{ID: "alice", Name: "Alice"}}, f, visible, time.Now())
+}
+
+func (bi benchInsights) CSV(r *bot.InsightsReport, chart string) ([][]string, error) {
+	return insights.CSV(r, chart, []string{"SEV1", "SEV2", "SEV3", "SEV4"})
 }

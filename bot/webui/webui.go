@@ -78,6 +78,7 @@ type Config struct {
 	Incidents        Incidents
 	Postmortems      Postmortems
 	OnCall           OnCall
+	Insights         Insights
 	Policies         Policies
 	// Feeds gives a person's calendar feed address (with its token), or
 	// "" when they have none.
@@ -188,6 +189,10 @@ func (u *UI) Routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /app/oncall", u.signedIn(u.handleOnCall))
 		mux.HandleFunc("GET /app/oncall/{id}", u.signedIn(u.handleCalendar))
 		mux.HandleFunc("POST /app/oncall/{id}/override", u.signedIn(u.checked(u.handleOverride)))
+	}
+	if u.cfg.Insights != nil {
+		mux.HandleFunc("GET /app/insights", u.signedIn(u.handleInsights))
+		mux.HandleFunc("GET /app/insights.csv", u.signedIn(u.handleInsightsCSV))
 	}
 	if u.cfg.Policies != nil {
 		mux.HandleFunc("GET /app/policies", u.signedIn(u.handlePolicies))

@@ -257,7 +257,8 @@ func (a *app) initHTTP(context.Context) error {
 		Heartbeats:   &web.Heartbeats{Pinger: a.heartbeats, Tokens: a.beatTokens},
 		Status: &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, a.policy, a.clock), Reuse: 5 * time.Second,
 			FrameAncestors: cfg.Status.FrameAncestors},
-		API:   &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()},
+		API: &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Insights: insightsSource{a}.public,
+			Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()},
 		Phone: a.phone(), Console: console})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -625,5 +626,82 @@ escalation_policies:
 	_, body = b.get(t, r.public+"/app/policies")
 	if !strings.Contains(body, "Right now that is: Carol") || !strings.Contains(body, "then waits 5m") {
 		t.Fatalf("policies: %s", body)
+	}
+}
+
+// TestWebInsightsAgreeWithTheAPI: the charts' CSV numbers are the API's.
+func TestWebInsightsAgreeWithTheAPI(t *testing.T) {
+	addr := loopbackPort(t)
+	issuer := startZitadel(t, "http://"+addr+"/auth/callback")
+	r := startWebRigWith(t, addr, `
+api:
+  token: "insights-api-token-0123456789"
+people:
+  - {id: alice, name: Alice, email: test-user2@zitadel.ch, time_zone: Europe/Berlin}
+  - {id: carol, name: Carol}
+services:
+  - {id: payments, escalation_policy: payments}
+escalation_policies:
+  - id: payments
+    steps:
+      - {delay: 5m, targets: [{person: alice}]}
+`, issuer, "klaxon-web", "klaxon-client-secret", env{})
+	r.say(`/incident declare "Checkout is down" sev:1 service:payments`)
+	r.say(`/incident declare "Search is slow" sev:3 service:payments`)
+	r.say(`/incident ack INC-1`)
+	r.say(`/incident resolve INC-1 fixed`)
+	r.say(`/incident declare "Payroll leak" sev:2 private`)
+	r.waitFor("the incidents", func() bool {
+		return strings.Contains(r.logs.String(), "INC-3") && strings.Contains(r.logs.String(), "resolved")
+	})
+	r.waitFor("the page", func() bool { return strings.Contains(r.logs.String(), "step 1 of INC-1") })
+	b := newBrowser()
+	if status, _ := signIn(t, b, r.public, "test-user2"); status != http.StatusOK {
+		t.Fatal("sign-in")
+	}
+	status, body := b.get(t, r.public+"/app/insights")
+	if status != http.StatusOK || !strings.Contains(body, "<svg role=\"img\" aria-labelledby=\"weekly-t\"") || !strings.Contains(body, "Alice") {
+		t.Fatalf("insights: %d %s", status, body)
+	}
+	req, _ := http.NewRequest(http.MethodGet, r.public+"/api/v1/insights", nil)
+	req.Header.Set("Authorization", "Bearer insights-api-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("API: %v %v", resp, err)
+	}
+	var api struct {
+		Incidents int `json:"incidents"`
+		Weeks     []struct {
+			Start      string         `json:"start"`
+			BySeverity map[string]int `json:"by_severity"`
+		} `json:"weeks"`
+		Pages []struct {
+			Person   string `json:"person"`
+			Pages    int    `json:"pages"`
+			OffHours int    `json:"off_hours"`
+		} `json:"pages"`
+	}
+	json.NewDecoder(resp.Body).Decode(&api)
+	resp.Body.Close()
+	if api.Incidents != 2 {
+		t.Fatalf("the API counts %d incidents; want the 2 public ones", api.Incidents)
+	}
+	_, weekly := b.get(t, r.public+"/app/insights.csv?chart=weekly")
+	rows := strings.Split(strings.TrimSpace(weekly), "\n")
+	header := strings.Split(rows[0], ",")
+	for i, line := range rows[1:] {
+		cells := strings.Split(line, ",")
+		for j, sev := range header[1:] {
+			if got := fmt.Sprint(api.Weeks[i].BySeverity[sev]); cells[j+1] != got || cells[0] != api.Weeks[i].Start {
+				t.Fatalf("week %s %s: CSV %s, API %s", cells[0], sev, cells[j+1], got)
+			}
+		}
+	}
+	_, pages := b.get(t, r.public+"/app/insights.csv?chart=pages")
+	if len(api.Pages) == 0 || !strings.Contains(pages, fmt.Sprintf("%s,Alice,%d,%d", api.Pages[0].Person, api.Pages[0].Pages, api.Pages[0].OffHours)) {
+		t.Fatalf("pages CSV %q; API %+v", pages, api.Pages)
+	}
+	if status, _ := b.get(t, r.public+"/app/insights?from=yesterday"); status != http.StatusBadRequest {
+		t.Fatalf("a bad date got %d", status)
 	}
 }

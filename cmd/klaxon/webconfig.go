@@ -130,7 +130,7 @@ func (a *app) webUI() (*webui.UI, error) {
 		}
 		return ""
 	}
-	return webui.New(webui.Config{Discord: c.discordSignIn(), Roles: roles, OnCall: a.oncall, Policies: a.paging, Feeds: feeds, Types: c.incidentTypes(), StatusForUnknown: c.Web.UnknownPeople == "status",
+	return webui.New(webui.Config{Discord: c.discordSignIn(), Roles: roles, OnCall: a.oncall, Policies: a.paging, Feeds: feeds, Insights: insightsSource{a}, Types: c.incidentTypes(), StatusForUnknown: c.Web.UnknownPeople == "status",
 		OIDC:      webui.OIDC{Issuer: strings.TrimSuffix(c.Web.OIDC.Issuer, "/"), ClientID: c.Web.OIDC.ClientID, ClientSecret: c.Web.OIDC.ClientSecret.Reveal(), Scopes: c.Web.OIDC.Scopes},
 		PublicURL: c.publicURL(), Key: []byte(c.Web.SessionSecret.Reveal()), IdleTimeout: c.Web.SessionIdle, MaxAge: c.Web.SessionMax,
 		People: a.policy.People, Severities: c.severities(), Services: services, Store: a.store, Incidents: a.incidents, Postmortems: a.incidents.Reports(),
