@@ -248,6 +248,25 @@ func (u *UI) handleOverride(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(id)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
 }
 
+// handleCover and handleUndo run /oncall cover and /oncall undo on the
+// schedule, as the person, with chat's rules.
+func (u *UI) handleCover(w http.ResponseWriter, r *http.Request, s *bot.Session) {
+	id := r.PathValue("id")
+	who := u.person(s)
+	platform := u.chatOf(who)
+	said := "Pick one of klaxon's people."
+	if target, ok := u.cfg.People.Get(r.PostForm.Get("person")); ok {
+		said = u.run(r.Context(), s, platform, "/oncall cover "+mentionOf(target, platform)+" "+quote(strings.TrimSpace(r.PostForm.Get("for")))+" "+quote(id))
+	}
+	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(id)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
+}
+
+func (u *UI) handleUndo(w http.ResponseWriter, r *http.Request, s *bot.Session) {
+	id := r.PathValue("id")
+	said := u.run(r.Context(), s, u.chatOf(u.person(s)), "/oncall undo "+quote(id))
+	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(id)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
+}
+
 // chatOf is the platform a person acts on from the web: the first
 // connected chat they have an account on, else the console.
 func (u *UI) chatOf(who bot.Person) bot.Platform {

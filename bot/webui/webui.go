@@ -189,6 +189,8 @@ func (u *UI) Routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /app/oncall", u.signedIn(u.handleOnCall))
 		mux.HandleFunc("GET /app/oncall/{id}", u.signedIn(u.handleCalendar))
 		mux.HandleFunc("POST /app/oncall/{id}/override", u.signedIn(u.checked(u.handleOverride)))
+		mux.HandleFunc("POST /app/oncall/{id}/cover", u.signedIn(u.checked(u.handleCover)))
+		mux.HandleFunc("POST /app/oncall/{id}/undo", u.signedIn(u.checked(u.handleUndo)))
 	}
 	if u.cfg.Insights != nil {
 		mux.HandleFunc("GET /app/insights", u.signedIn(u.handleInsights))
@@ -541,8 +543,11 @@ func (u *UI) run(ctx context.Context, s *bot.Session, platform bot.Platform, cmd
 	a := actor(u.person(s), platform)
 	resp := u.cfg.Dispatch(ctx, &bot.Request{Platform: platform, User: a.User, Text: cmd, Time: u.cfg.Clock.Now()})
 	u.log.Info().Str("person", s.Person).Str("command", strings.SplitN(cmd, " ", 3)[1]).Msg("web action")
-	return bot.Cut(u.names(platform, bot.PlainTimes(resp.Text)), 500)
+	return bot.Cut(emphasis.ReplaceAllString(u.names(platform, bot.PlainTimes(resp.Text)), "$1"), 500)
 }
+
+// emphasis is chat's *bold*, which a page shows as plain text.
+var emphasis = regexp.MustCompile(`\*([^*\n]+)\*`)
 
 // mention is a chat mention of a user or channel: <@U1>, <@!1>, <@U1|alice>,
 // <#C1|name>, <#1>.

@@ -623,6 +623,19 @@ escalation_policies:
 	if !regexp.MustCompile(`<td>Carol</td><td>(Alice|Carol)</td><td>[^<]+</td><td>Alice \(override\)</td>`).MatchString(body) {
 		t.Fatalf("the override is not listed with who made it: %s", body)
 	}
+	// Undo, from the page, takes the override back as chat's undo does.
+	status, body = b.post(t, r.public+"/app/oncall/primary/undo", url.Values{"csrf": {csrf[1]}})
+	if status != http.StatusOK || !strings.Contains(body, "@Alice undid their override: @Carol") {
+		t.Fatalf("undo: %d %s", status, body)
+	}
+	if _, body = b.get(t, r.public+"/app/oncall/primary"); !strings.Contains(body, "None in this period.") {
+		t.Fatalf("the override is still listed after undo: %s", body)
+	}
+	// A cover: carol takes alice's shift from now for 2 hours.
+	status, body = b.post(t, r.public+"/app/oncall/primary/cover", url.Values{"csrf": {csrf[1]}, "person": {"carol"}, "for": {"2h"}})
+	if status != http.StatusOK || !regexp.MustCompile(`<td>Carol</td><td>(Alice|Carol)</td><td>[^<]+</td><td>Alice \(cover\)</td>`).MatchString(body) {
+		t.Fatalf("cover: %d %s", status, body)
+	}
 	_, body = b.get(t, r.public+"/app/policies")
 	if !strings.Contains(body, "Right now that is: Carol") || !strings.Contains(body, "then waits 5m") {
 		t.Fatalf("policies: %s", body)
