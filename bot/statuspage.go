@@ -24,6 +24,16 @@ type ServiceStatus struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
 	State string `json:"state"`
+	// Days are the last 90 days, oldest first: each day's worst state
+	// and the public incidents that touched it.
+	Days []DayStatus `json:"days"`
+}
+
+// DayStatus is one day (UTC) of a service's history.
+type DayStatus struct {
+	Date      string   `json:"date"` // YYYY-MM-DD
+	State     string   `json:"state"`
+	Incidents []string `json:"incidents,omitempty"` // "INC-7 Checkout is down"
 }
 
 // PublicIncident is an incident as the public sees it: no channel, no

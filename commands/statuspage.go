@@ -20,6 +20,18 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 	events func(ctx context.Context, inc *bot.Incident) ([]bot.Event, error)) (bot.StatusPage, error) {
 	page := bot.StatusPage{Generated: now.UTC(), State: bot.StateOperational, Active: []bot.PublicIncident{}, History: []bot.PublicIncident{}}
 	state := map[string]string{}
+	// Each service's last 90 days, by day, built as incidents are read.
+	const days = 90
+	today := time.Date(now.UTC().Year(), now.UTC().Month(), now.UTC().Day(), 0, 0, 0, 0, time.UTC)
+	first := today.AddDate(0, 0, -(days - 1))
+	history := map[string][]bot.DayStatus{}
+	dayList := func() []bot.DayStatus {
+		out := make([]bot.DayStatus, days)
+		for i := range out {
+			out[i] = bot.DayStatus{Date: first.AddDate(0, 0, i).Format("2006-01-02"), State: bot.StateOperational}
+		}
+		return out
+	}
 	top := 1
 	if len(sevs) > 0 {
 		top = sevs[0].Level
@@ -38,6 +50,27 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 		if !inc.ResolvedAt.IsZero() {
 			pi.Duration = bot.Duration(inc.ResolvedAt.Sub(inc.DeclaredAt))
 		}
+		// The days it touched, in its service's history.
+		if history[inc.Service] == nil {
+			history[inc.Service] = dayList()
+		}
+		st := bot.StateDegraded
+		if pi.Major {
+			st = bot.StateMajor
+		}
+		end := inc.ResolvedAt
+		if end.IsZero() {
+			end = now
+		}
+		for i, d := range history[inc.Service] {
+			from := first.AddDate(0, 0, i)
+			if inc.DeclaredAt.Before(from.AddDate(0, 0, 1)) && !end.Before(from) {
+				if worse(st, d.State) {
+					history[inc.Service][i].State = st
+				}
+				history[inc.Service][i].Incidents = append(history[inc.Service][i].Incidents, inc.Key()+" "+inc.Title)
+			}
+		}
 		evs, err := events(ctx, inc)
 		if err != nil {
 			return bot.StatusPage{}, err
@@ -53,10 +86,6 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 			continue
 		}
 		page.Active = append(page.Active, pi)
-		st := bot.StateDegraded
-		if pi.Major {
-			st = bot.StateMajor
-		}
 		key := inc.Service
 		if worse(st, state[key]) {
 			state[key] = st
@@ -70,7 +99,11 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 		if st == "" {
 			st = bot.StateOperational
 		}
-		page.Services = append(page.Services, bot.ServiceStatus{ID: s.ID, Name: s.Name, State: st})
+		h := history[s.ID]
+		if h == nil {
+			h = dayList()
+		}
+		page.Services = append(page.Services, bot.ServiceStatus{ID: s.ID, Name: s.Name, State: st, Days: h})
 	}
 	slices.SortFunc(page.Active, func(a, b bot.PublicIncident) int { return b.Started.Compare(a.Started) })
 	slices.SortFunc(page.History, func(a, b bot.PublicIncident) int { return b.Resolved.Compare(a.Resolved) })

@@ -127,3 +127,43 @@ func TestAlertIncidentsReachTheStatusPageByChoice(t *testing.T) {
 		t.Errorf("after a public update, the status page lists %v; want both", got)
 	}
 }
+
+// TestStatusHistoryByDay: each service's last 90 days, oldest first, a
+// day taking the worst state of the public incidents that touched it,
+// with their names; private incidents leave no mark.
+func TestStatusHistoryByDay(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	sevs := bot.DefaultSeverities()
+	day := func(d int) time.Time { return now.AddDate(0, 0, -d) }
+	incs := []*bot.Incident{
+		{Number: 1, Title: "Checkout slow", Service: "payments", Severity: sevs[2], Status: bot.StatusResolved, DeclaredAt: day(3), ResolvedAt: day(2)},
+		{Number: 2, Title: "Checkout down", Service: "payments", Severity: sevs[0], Status: bot.StatusResolved, DeclaredAt: day(2).Add(time.Hour), ResolvedAt: day(2).Add(2 * time.Hour)},
+		{Number: 3, Title: "Payroll leak", Service: "payments", Severity: sevs[0], Status: bot.StatusResolved, DeclaredAt: day(10), ResolvedAt: day(9), Private: true},
+		{Number: 4, Title: "Old one", Service: "payments", Severity: sevs[0], Status: bot.StatusResolved, DeclaredAt: day(120), ResolvedAt: day(119)},
+	}
+	p, err := commands.BuildStatusPage(ctx(), incs, bot.Services{{ID: "payments", Name: "Payments"}, {ID: "search", Name: "Search"}}, sevs, nil, now,
+		func(context.Context, *bot.Incident) ([]bot.Event, error) { return nil, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay := p.Services[0].Days
+	if len(pay) != 90 || pay[89].Date != "2026-12-06" || pay[0].Date != "2026-09-08" {
+		t.Fatalf("days %d, %s … %s", len(pay), pay[0].Date, pay[len(pay)-1].Date)
+	}
+	at := func(d int) bot.DayStatus { return pay[89-d] }
+	if s := at(3); s.State != bot.StateDegraded || len(s.Incidents) != 1 || s.Incidents[0] != "INC-1 Checkout slow" {
+		t.Errorf("3 days ago: %+v", s)
+	}
+	if s := at(2); s.State != bot.StateMajor || len(s.Incidents) != 2 {
+		t.Errorf("2 days ago: %+v", s)
+	}
+	if s := at(1); s.State != bot.StateOperational || len(s.Incidents) != 0 {
+		t.Errorf("yesterday: %+v", s)
+	}
+	if s := at(10); s.State != bot.StateOperational {
+		t.Errorf("a private incident marked its day: %+v", s)
+	}
+	if s := p.Services[1].Days; len(s) != 90 || s[50].State != bot.StateOperational {
+		t.Errorf("a service without incidents: %+v", s[50])
+	}
+}

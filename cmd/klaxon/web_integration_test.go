@@ -270,9 +270,9 @@ escalation_policies:
 	// The on-call pages.
 	for _, pg := range []struct{ path, shot string }{
 		{"/app/oncall", "web-oncall.png"}, {"/app/oncall/primary", "web-oncall-week.png"},
-		{"/app/oncall/primary?view=month", "web-oncall-month.png"}, {"/app/policies", "web-policies.png"}, {"/app/insights", "web-insights.png"},
+		{"/app/oncall/primary?view=month", "web-oncall-month.png"}, {"/app/policies", "web-policies.png"}, {"/app/insights", "web-insights.png"}, {"/status", "web-status-history.png"},
 	} {
-		if err := chromedp.Do(ctx, chromedp.Navigate(r.public+pg.path), chromedp.WaitVisible(css(`main h1`))); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Navigate(r.public+pg.path), chromedp.WaitVisible(css(`h1`))); err != nil {
 			t.Fatal(err)
 		}
 		shoot(t, ctx, pg.shot)
