@@ -87,3 +87,19 @@ func Transient(err error) (bool, time.Duration) {
 	}
 	return err != nil, 0
 }
+
+// HTTPStatus is the HTTP status that answers an error with code: 404,
+// 400, 403, 409, else 500.
+func HTTPStatus(err error) int {
+	switch ErrorCode(err) {
+	case ENOTFOUND:
+		return 404
+	case EINVALID:
+		return 400
+	case EFORBIDDEN:
+		return 403
+	case ECONFLICT:
+		return 409
+	}
+	return 500
+}

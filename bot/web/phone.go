@@ -66,7 +66,7 @@ func phoneRoutes(mux *http.ServeMux, p Phone) {
 			ref, status = r.PostForm.Get("CallSid"), r.PostForm.Get("CallStatus")
 		}
 		if err := p.Acks.Progress(r.Context(), r.URL.Query().Get("delivery"), ref, status); err != nil {
-			http.Error(w, bot.ErrorMessage(err), statusFor(err))
+			http.Error(w, bot.ErrorMessage(err), bot.HTTPStatus(err))
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -89,7 +89,7 @@ func phoneRoutes(mux *http.ServeMux, p Phone) {
 		}
 		text, err := p.Acks.AckPage(r.Context(), id, person, "link")
 		if err != nil {
-			ackPage(w, statusFor(err), bot.ErrorMessage(err), false)
+			ackPage(w, bot.HTTPStatus(err), bot.ErrorMessage(err), false)
 			return
 		}
 		ackPage(w, http.StatusOK, text, false)
@@ -114,20 +114,6 @@ func (p Phone) twilio(next http.HandlerFunc) http.HandlerFunc {
 		}
 		next(w, r)
 	}
-}
-
-func statusFor(err error) int {
-	switch bot.ErrorCode(err) {
-	case bot.ENOTFOUND:
-		return http.StatusNotFound
-	case bot.EINVALID:
-		return http.StatusBadRequest
-	case bot.EFORBIDDEN:
-		return http.StatusForbidden
-	case bot.ECONFLICT:
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
 }
 
 func twiml(w http.ResponseWriter, inner string) {

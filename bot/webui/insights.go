@@ -42,7 +42,7 @@ func (u *UI) report(r *http.Request, s *bot.Session) (*bot.InsightsReport, error
 func (u *UI) handleInsights(w http.ResponseWriter, r *http.Request, s *bot.Session) {
 	rep, err := u.report(r, s)
 	if err != nil {
-		u.problem(w, r, statusFor(err), "Insights", bot.ErrorMessage(err))
+		u.problem(w, r, bot.HTTPStatus(err), "Insights", bot.ErrorMessage(err))
 		return
 	}
 	q := r.URL.Query()
@@ -61,7 +61,7 @@ func (u *UI) handleInsights(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 func (u *UI) handleInsightsCSV(w http.ResponseWriter, r *http.Request, s *bot.Session) {
 	rep, err := u.report(r, s)
 	if err != nil {
-		u.problem(w, r, statusFor(err), "Insights", bot.ErrorMessage(err))
+		u.problem(w, r, bot.HTTPStatus(err), "Insights", bot.ErrorMessage(err))
 		return
 	}
 	chart := r.URL.Query().Get("chart")
@@ -192,17 +192,4 @@ func pagesChart(rep *bot.InsightsReport) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
-}
-
-// statusFor is the HTTP status of an error's code.
-func statusFor(err error) int {
-	switch bot.ErrorCode(err) {
-	case bot.EINVALID:
-		return http.StatusBadRequest
-	case bot.ENOTFOUND:
-		return http.StatusNotFound
-	case bot.EFORBIDDEN:
-		return http.StatusForbidden
-	}
-	return http.StatusInternalServerError
 }

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -297,7 +298,7 @@ func (u *UI) handlePolicies(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 	now := u.cfg.Clock.Now()
 	pols := u.cfg.Policies.Policies()
 	var rows []policyRow
-	for _, id := range sortedKeys(pols) {
+	for _, id := range slices.Sorted(maps.Keys(pols)) {
 		pol := pols[id]
 		who := u.cfg.Policies.WhoNow(pol, now)
 		row := policyRow{ID: id, Again: pol.Repeat}
@@ -317,13 +318,4 @@ func (u *UI) handlePolicies(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 		rows = append(rows, row)
 	}
 	u.render(w, r, http.StatusOK, "policies", page{Title: "Escalation policies", Person: u.person(s), CSRF: s.CSRF, Data: rows})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -8,6 +8,7 @@ package insights
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"time"
@@ -113,14 +114,14 @@ func Compute(ctx context.Context, s Store, people bot.People, f Filter, visible 
 			}
 		}
 	}
-	for _, k := range sortedKeys(weeks) {
+	for _, k := range slices.Sorted(maps.Keys(weeks)) {
 		w := weeks[k]
 		d := durations[k]
 		w.TTAp50, w.TTAp90 = Percentile(d.tta, 50), Percentile(d.tta, 90)
 		w.TTRp50, w.TTRp90 = Percentile(d.ttr, 50), Percentile(d.ttr, 90)
 		r.Weeks = append(r.Weeks, *w)
 	}
-	for _, k := range sortedKeys(pages) {
+	for _, k := range slices.Sorted(maps.Keys(pages)) {
 		r.Pages = append(r.Pages, *pages[k])
 	}
 	slices.SortStableFunc(r.Pages, func(a, b bot.PersonPages) int { return b.Pages - a.Pages })
@@ -173,15 +174,6 @@ func Percentile(xs []float64, p int) float64 {
 	slices.Sort(s)
 	rank := (p*len(s) + 99) / 100 // ceil(p/100 * n)
 	return s[max(rank, 1)-1]
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // CSV is one chart's data as rows, header first.
