@@ -299,6 +299,9 @@ type SendResult struct {
 	// Ref is the provider's id for what it sent (a Twilio message or
 	// call SID), and Progress its status then (queued, sent).
 	Ref, Progress string
+	// Earlier says an earlier attempt's delivery was found at the
+	// provider (SendOnce), so nothing was sent this time.
+	Earlier bool
 }
 
 // PostedRef is a message on a platform.
@@ -318,6 +321,30 @@ type Sender interface {
 type Looker interface {
 	// Sent finds what d's earlier attempt sent, if the provider has it.
 	Sent(ctx context.Context, d Delivery) (ref string, found bool, err error)
+}
+
+// SendTimeout bounds one attempt at a pager or provider.
+const SendTimeout = 15 * time.Second
+
+// SendOnce makes one attempt at d through s, bounded by SendTimeout and
+// not cut short by a shutdown (an attempt the receiver took must be
+// recorded as sent, or it would go out again). When an earlier attempt
+// may have got through unrecorded (again) and s can be asked (a Looker:
+// Twilio), it asks first, so the person gets the text once; a failed
+// look-up is tried again later rather than risk a second one.
+func SendOnce(ctx context.Context, s Sender, d Delivery, again bool) SendResult {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SendTimeout)
+	defer cancel()
+	if l, ok := s.(Looker); ok && again && (d.Kind == DeliverTrigger || d.Kind == DeliverMessage) {
+		ref, found, err := l.Sent(ctx, d)
+		switch {
+		case err != nil:
+			return SendResult{Err: fmt.Errorf("could not ask whether an earlier attempt got through: %w", err)}
+		case found:
+			return SendResult{Sent: true, Ref: ref, Progress: "sent", Earlier: true}
+		}
+	}
+	return s.Send(ctx, d)
 }
 
 // PageStore reads pages; they are written through Tx.

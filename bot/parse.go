@@ -152,3 +152,10 @@ func ParseLength(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// QuoteArg quotes s as one argument of a command line, so Tokenize reads
+// it back whole: the web console and Discord's options build command
+// lines with it.
+func QuoteArg(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}

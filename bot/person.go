@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Platform is a chat platform klaxon speaks.
@@ -100,6 +101,17 @@ func (p Person) UserID(platform Platform) string {
 		return p.ID
 	}
 	return p.Accounts[platform]
+}
+
+// Location is the person's time zone (TimeZone), or UTC when they have
+// none or it does not load.
+func (p Person) Location() *time.Location {
+	if p.TimeZone != "" {
+		if loc, err := time.LoadLocation(p.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
 }
 
 // People is the configured directory of people.

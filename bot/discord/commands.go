@@ -73,9 +73,6 @@ func optionType(k bot.ParamKind) discordgo.ApplicationCommandOptionType {
 }
 
 // quote writes a value as one word of a klaxon command line.
-func quote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-}
 
 // commandText turns a slash-command interaction into the command line
 // package commands parses, `/incident sev "INC-4" "SEV1"`, with the words
@@ -112,9 +109,9 @@ func commandText(d discordgo.ApplicationCommandInteractionData, m *bot.Mux) (str
 			value = fmt.Sprint(o.Value)
 		}
 		if p.Key != "" {
-			words = append(words, p.Key+":"+quote(value))
+			words = append(words, p.Key+":"+bot.QuoteArg(value))
 		} else {
-			words = append(words, quote(value))
+			words = append(words, bot.QuoteArg(value))
 		}
 	}
 	return strings.Join(words, " "), nil

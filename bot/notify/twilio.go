@@ -232,11 +232,7 @@ func (v Voice) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 // TwiML is what the call says: the page twice, and with a public URL a
 // prompt to press 1, which Twilio posts back to the acknowledgement link.
 func (v Voice) TwiML(d bot.Delivery) string {
-	say := func(s string) string {
-		var b strings.Builder
-		_ = xml.EscapeText(&b, []byte(s))
-		return "<Say>" + b.String() + "</Say>"
-	}
+	say := func(s string) string { return "<Say>" + XMLText(s) + "</Say>" }
 	if d.Kind == bot.DeliverMessage {
 		text := "This is klaxon. " + spokenDigits(d.Summary)
 		return "<Response>" + say(text) + "<Pause length=\"1\"/>" + say("Again. "+text+" Goodbye.") + "</Response>"
@@ -246,10 +242,15 @@ func (v Voice) TwiML(d bot.Delivery) string {
 		return "<Response>" + say(text+" Acknowledge in chat.") + "<Pause length=\"1\"/>" + say(text+" Acknowledge in chat. Goodbye.") + "</Response>"
 	}
 	action := v.PublicURL + "/twilio/voice?t=" + url.QueryEscape(v.Links.Token(d.PageID, d.Person, time.Now()))
-	var a strings.Builder
-	_ = xml.EscapeText(&a, []byte(action))
-	gather := "<Gather numDigits=\"1\" timeout=\"10\" action=\"" + a.String() + "\" method=\"POST\">" + say(text+" Press 1 to acknowledge.") + "</Gather>"
+	gather := "<Gather numDigits=\"1\" timeout=\"10\" action=\"" + XMLText(action) + "\" method=\"POST\">" + say(text+" Press 1 to acknowledge.") + "</Gather>"
 	return "<Response>" + gather + gather + say("No key was pressed. Goodbye.") + "</Response>"
+}
+
+// XMLText escapes s for TwiML text and attributes.
+func XMLText(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 // spoken makes a summary easier to hear: INC-7 as "incident 7".

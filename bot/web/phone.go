@@ -42,7 +42,7 @@ type Phone struct {
 func phoneRoutes(mux *http.ServeMux, p Phone) {
 	mux.HandleFunc("POST /twilio/sms", p.twilio(func(w http.ResponseWriter, r *http.Request) {
 		reply := p.Acks.Reply(r.Context(), r.PostForm.Get("From"), r.PostForm.Get("Body"))
-		twiml(w, "<Message>"+xmlText(reply)+"</Message>")
+		twiml(w, "<Message>"+notify.XMLText(reply)+"</Message>")
 	}))
 	mux.HandleFunc("POST /twilio/voice", p.twilio(func(w http.ResponseWriter, r *http.Request) {
 		if r.PostForm.Get("Digits") != "1" {
@@ -58,7 +58,7 @@ func phoneRoutes(mux *http.ServeMux, p Phone) {
 		if err != nil {
 			text = bot.ErrorMessage(err)
 		}
-		twiml(w, "<Say>"+xmlText(strings.NewReplacer("INC-", "incident ").Replace(text))+"</Say>")
+		twiml(w, "<Say>"+notify.XMLText(strings.NewReplacer("INC-", "incident ").Replace(text))+"</Say>")
 	}))
 	mux.HandleFunc("POST /twilio/status", p.twilio(func(w http.ResponseWriter, r *http.Request) {
 		ref, status := r.PostForm.Get("MessageSid"), r.PostForm.Get("MessageStatus")
@@ -119,12 +119,6 @@ func (p Phone) twilio(next http.HandlerFunc) http.HandlerFunc {
 func twiml(w http.ResponseWriter, inner string) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Write([]byte(xml.Header + "<Response>" + inner + "</Response>"))
-}
-
-func xmlText(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
 }
 
 var ackTmpl = template.Must(template.New("ack").Parse(`<!doctype html>

@@ -58,10 +58,13 @@ type provider struct {
 
 func (u *UI) provider(ctx context.Context) (*provider, error) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.prov != nil {
-		return u.prov, nil
+	found := u.prov
+	u.mu.Unlock()
+	if found != nil {
+		return found, nil
 	}
+	// Discovery is a network call: made without the lock; two sign-ins
+	// at once may both discover, and the first kept wins.
 	ctx = oidc.ClientContext(ctx, u.cfg.Client)
 	p, err := oidc.NewProvider(ctx, u.cfg.OIDC.Issuer)
 	if err != nil {
@@ -71,10 +74,15 @@ func (u *UI) provider(ctx context.Context) (*provider, error) {
 	if len(scopes) == 0 {
 		scopes = []string{"profile", "email"}
 	}
-	u.prov = &provider{oidc: p,
+	prov := &provider{oidc: p,
 		oauth: oauth2.Config{ClientID: u.cfg.OIDC.ClientID, ClientSecret: u.cfg.OIDC.ClientSecret, Endpoint: p.Endpoint(),
 			RedirectURL: u.cfg.PublicURL + "/auth/callback", Scopes: append([]string{oidc.ScopeOpenID}, scopes...)},
 		verifier: p.Verifier(&oidc.Config{ClientID: u.cfg.OIDC.ClientID, Now: u.cfg.Clock.Now}),
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.prov == nil {
+		u.prov = prov
 	}
 	return u.prov, nil
 }

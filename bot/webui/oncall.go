@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"cmp"
 	"maps"
 	"net/http"
 	"net/url"
@@ -24,14 +25,6 @@ type Policies interface {
 	WhoNow(pol bot.Policy, now time.Time) [][]string
 }
 
-// zone is the viewer's time zone: their people[].time_zone, else UTC.
-func zone(p bot.Person) *time.Location {
-	if loc, err := time.LoadLocation(p.TimeZone); err == nil && p.TimeZone != "" {
-		return loc
-	}
-	return time.UTC
-}
-
 type myShift struct {
 	Schedule, Title string
 	When            string
@@ -47,7 +40,7 @@ type oncallIndex struct {
 // handleOnCall lists the schedules and the person's next shifts.
 func (u *UI) handleOnCall(w http.ResponseWriter, r *http.Request, s *bot.Session) {
 	who := u.person(s)
-	loc := zone(who)
+	loc := who.Location()
 	now := u.cfg.Clock.Now()
 	d := oncallIndex{Schedules: u.cfg.OnCall.Schedules(), Zone: loc.String()}
 	mine := u.cfg.OnCall.PersonShifts(who.ID, now, now.Add(28*24*time.Hour))
@@ -66,7 +59,7 @@ func (u *UI) handleOnCall(w http.ResponseWriter, r *http.Request, s *bot.Session
 // plainTitle names a schedule on a page: its name (or id), service and
 // role.
 func plainTitle(s *bot.Schedule) string {
-	t := cmpOr(s.Name, s.ID)
+	t := cmp.Or(s.Name, s.ID)
 	if s.Service != "" && s.Service != t {
 		t += " · " + s.Service
 	}
@@ -145,7 +138,7 @@ type calendarData struct {
 // rotation, and the overrides with who made them for whom.
 func (u *UI) handleCalendar(w http.ResponseWriter, r *http.Request, s *bot.Session) {
 	who := u.person(s)
-	loc := zone(who)
+	loc := who.Location()
 	q := r.URL.Query()
 	view := q.Get("view")
 	if view != "month" {
@@ -243,7 +236,7 @@ func (u *UI) handleOverride(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 	target, ok := u.cfg.People.Get(f.Get("person"))
 	said := "Pick one of klaxon's people."
 	if ok {
-		cmd := "/oncall override " + mentionOf(target, platform) + " " + quote(strings.TrimSpace(f.Get("from"))) + " " + quote(strings.TrimSpace(f.Get("until"))) + " " + quote(id)
+		cmd := "/oncall override " + mentionOf(target, platform) + " " + bot.QuoteArg(strings.TrimSpace(f.Get("from"))) + " " + bot.QuoteArg(strings.TrimSpace(f.Get("until"))) + " " + bot.QuoteArg(id)
 		said = u.run(r.Context(), s, platform, cmd)
 	}
 	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(id)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
@@ -257,14 +250,14 @@ func (u *UI) handleCover(w http.ResponseWriter, r *http.Request, s *bot.Session)
 	platform := u.chatOf(who)
 	said := "Pick one of klaxon's people."
 	if target, ok := u.cfg.People.Get(r.PostForm.Get("person")); ok {
-		said = u.run(r.Context(), s, platform, "/oncall cover "+mentionOf(target, platform)+" "+quote(strings.TrimSpace(r.PostForm.Get("for")))+" "+quote(id))
+		said = u.run(r.Context(), s, platform, "/oncall cover "+mentionOf(target, platform)+" "+bot.QuoteArg(strings.TrimSpace(r.PostForm.Get("for")))+" "+bot.QuoteArg(id))
 	}
 	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(id)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
 }
 
 func (u *UI) handleUndo(w http.ResponseWriter, r *http.Request, s *bot.Session) {
 	id := r.PathValue("id")
-	said := u.run(r.Context(), s, u.chatOf(u.person(s)), "/oncall undo "+quote(id))
+	said := u.run(r.Context(), s, u.chatOf(u.person(s)), "/oncall undo "+bot.QuoteArg(id))
 	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(id)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
 }
 

@@ -6,6 +6,7 @@
 package webui
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -511,24 +512,24 @@ func (u *UI) handleAction(w http.ResponseWriter, r *http.Request, s *bot.Session
 	case "mitigate":
 		cmd = "/incident mitigate " + inc.Key()
 	case "resolve":
-		cmd = "/incident resolve " + inc.Key() + " " + quote(text)
+		cmd = "/incident resolve " + inc.Key() + " " + bot.QuoteArg(text)
 	case "update":
 		pub := ""
 		if f.Get("public") == "on" {
 			pub = "--public "
 		}
-		cmd = "/incident update " + inc.Key() + " " + pub + quote(text)
+		cmd = "/incident update " + inc.Key() + " " + pub + bot.QuoteArg(text)
 	case "sev":
-		cmd = "/incident sev " + inc.Key() + " " + quote(f.Get("severity"))
+		cmd = "/incident sev " + inc.Key() + " " + bot.QuoteArg(f.Get("severity"))
 	case "followup":
-		cmd = "/incident followup " + inc.Key() + " " + quote(text)
+		cmd = "/incident followup " + inc.Key() + " " + bot.QuoteArg(text)
 	case "role":
 		who, ok := u.cfg.People.Get(f.Get("person"))
 		if !ok {
 			u.problem(w, r, http.StatusBadRequest, "Roles", "Pick one of klaxon's people.")
 			return
 		}
-		cmd = "/incident role " + inc.Key() + " " + quote(f.Get("role")) + " " + mentionOf(who, inc.Platform)
+		cmd = "/incident role " + inc.Key() + " " + bot.QuoteArg(f.Get("role")) + " " + mentionOf(who, inc.Platform)
 	default:
 		u.problem(w, r, http.StatusNotFound, "Not found", "klaxon has no such action.")
 		return
@@ -559,7 +560,7 @@ func (u *UI) userName(platform bot.Platform, who bot.User) string {
 	if p, ok := u.cfg.People.Find(platform, who.ID); ok {
 		return p.Name
 	}
-	return cmpOr(who.Name, who.ID)
+	return cmp.Or(who.Name, who.ID)
 }
 
 // names shows chat mentions in text as people read them on a page:
@@ -568,20 +569,13 @@ func (u *UI) names(platform bot.Platform, text string) string {
 	return mention.ReplaceAllStringFunc(text, func(m string) string {
 		p := mention.FindStringSubmatch(m)
 		if p[1] == "#" {
-			return "#" + cmpOr(p[3], p[2])
+			return "#" + cmp.Or(p[3], p[2])
 		}
 		if who, ok := u.cfg.People.Find(platform, p[2]); ok {
 			return "@" + who.Name
 		}
-		return "@" + cmpOr(p[3], p[2])
+		return "@" + cmp.Or(p[3], p[2])
 	})
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // mentionOf is how a command line names who on platform: their mention
@@ -591,10 +585,6 @@ func mentionOf(who bot.Person, platform bot.Platform) string {
 		return bot.User{ID: id}.Mention()
 	}
 	return "@" + who.ID
-}
-
-func quote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
 type declareData struct {
@@ -625,22 +615,16 @@ func (u *UI) handleDeclareForm(w http.ResponseWriter, r *http.Request, s *bot.Se
 func (u *UI) handleDeclare(w http.ResponseWriter, r *http.Request, s *bot.Session) {
 	f := r.PostForm
 	who := u.person(s)
-	platform := bot.PlatformConsole
-	for _, p := range []bot.Platform{bot.PlatformSlack, bot.PlatformDiscord} {
-		if who.UserID(p) != "" && u.connected(p) {
-			platform = p
-			break
-		}
-	}
-	cmd := "/incident declare " + quote(strings.TrimSpace(f.Get("title")))
+	platform := u.chatOf(who)
+	cmd := "/incident declare " + bot.QuoteArg(strings.TrimSpace(f.Get("title")))
 	if sev := f.Get("severity"); sev != "" {
-		cmd += " sev:" + quote(sev)
+		cmd += " sev:" + bot.QuoteArg(sev)
 	}
 	if svc := f.Get("service"); svc != "" {
-		cmd += " service:" + quote(svc)
+		cmd += " service:" + bot.QuoteArg(svc)
 	}
 	if sum := strings.TrimSpace(f.Get("summary")); sum != "" {
-		cmd += " summary:" + quote(sum)
+		cmd += " summary:" + bot.QuoteArg(sum)
 	}
 	if f.Get("private") == "on" {
 		cmd += " private"
@@ -662,7 +646,7 @@ func (u *UI) handleDeclare(w http.ResponseWriter, r *http.Request, s *bot.Sessio
 				}
 				v = mentionOf(who, platform)
 			}
-			cmd += " " + field.ID + ":" + quote(v)
+			cmd += " " + field.ID + ":" + bot.QuoteArg(v)
 		}
 	}
 	said := u.run(r.Context(), s, platform, cmd)

@@ -479,6 +479,7 @@ people:
   - {id: alice, name: Alice, discord_id: "200000000000000001"}
 `, op.srv.URL, "klaxon-web", "client-secret", env{"KLAXON_WEB_DISCORD_CLIENT_ID": discordfake.AppID, "KLAXON_WEB_DISCORD_CLIENT_SECRET": discordfake.ClientSecret,
 		"KLAXON_WEB_DISCORD_AUTHORIZE_URL": dfake.AuthorizeURL(), "KLAXON_DISCORD_API_URL": dfake.APIURL()})
+	dfake.AllowRedirect(r.public + "/auth/discord/callback")
 	b := newBrowser()
 	_, body := b.get(t, r.public+"/app/incidents")
 	link := regexp.MustCompile(`href="([^"]*/login/discord[^"]*)"`).FindStringSubmatch(body)

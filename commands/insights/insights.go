@@ -148,20 +148,18 @@ func weekOf(t time.Time) time.Time {
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 
-// offHours reports whether t is outside person's working hours: Monday to
-// Friday 09:00–17:00 in their zone (UTC without one).
+// workingHours are Monday to Friday, 09:00–17:00.
+var workingHours = bot.Hours{Days: [7]bool{false, true, true, true, true, true, false}, From: 9 * 60, To: 17 * 60}
+
+// offHours reports whether t is outside person's working hours, in their
+// zone (UTC without one).
 func offHours(people bot.People, person string, t time.Time) bool {
-	loc := time.UTC
+	h := workingHours
+	h.Zone = "UTC"
 	if who, ok := people.Get(person); ok && who.TimeZone != "" {
-		if l, err := time.LoadLocation(who.TimeZone); err == nil {
-			loc = l
-		}
+		h.Zone = who.TimeZone
 	}
-	local := t.In(loc)
-	if wd := local.Weekday(); wd == time.Saturday || wd == time.Sunday {
-		return true
-	}
-	return local.Hour() < 9 || local.Hour() >= 17
+	return !h.Next(t).Equal(t)
 }
 
 // Percentile is the p-th percentile of xs by the nearest-rank method, or

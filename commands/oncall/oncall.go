@@ -151,10 +151,7 @@ func (o *OnCall) asker(p bot.Platform, u bot.User) (bot.Person, *time.Location) 
 	if !ok {
 		return bot.Person{}, time.UTC
 	}
-	if loc, err := time.LoadLocation(person.TimeZone); err == nil && person.TimeZone != "" {
-		return person, loc
-	}
-	return person, time.UTC
+	return person, person.Location()
 }
 
 // schedulesFor finds the schedules for a service or schedule id.

@@ -375,10 +375,7 @@ func (o *handoffs) remind(n HandoffNotice, s *bot.Schedule, from, now time.Time)
 		if uid == "" {
 			continue
 		}
-		loc := time.UTC
-		if l, err := time.LoadLocation(person.TimeZone); err == nil && person.TimeZone != "" {
-			loc = l
-		}
+		loc := person.Location()
 		end := sh.End
 		if whole, ok := o.wholeShift(s, start); ok {
 			end = whole.End

@@ -341,7 +341,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			for _, pager := range pagers {
 				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, pager)
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
-					Kind: bot.DeliverTrigger, Summary: fmt.Sprintf("%s %s: %s", pg.Incident, pg.Severity.Name, pg.Title), Severity: pg.Severity,
+					Kind: bot.DeliverTrigger, Summary: pageSummary(pg), Severity: pg.Severity,
 					Detail: pageDetail(inc), Status: bot.DeliveryPending, Created: now}
 				pg.Deliveries = append(pg.Deliveries, d)
 				jobs = append(jobs, pageJob(d, now))
@@ -494,6 +494,11 @@ func lockScreen(inc *bot.Incident, pg *bot.Page) string {
 	if inc.Private {
 		return fmt.Sprintf("private incident %s (%s)", pg.Incident, pg.Severity.Name)
 	}
+	return pageSummary(pg)
+}
+
+// pageSummary is what a page says to a pager: "INC-7 SEV1: title".
+func pageSummary(pg *bot.Page) string {
 	return fmt.Sprintf("%s %s: %s", pg.Incident, pg.Severity.Name, pg.Title)
 }
 
@@ -520,9 +525,6 @@ func (p *Paging) notice(inc *bot.Incident, page *bot.Page, m bot.Message, link b
 	return j
 }
 
-// sendTimeout bounds one delivery attempt.
-const sendTimeout = 15 * time.Second
-
 // Send implements outbox.Sender for page deliveries: one attempt at the pager.
 // A 5xx or a timeout is never counted as sent, and a shutdown does not cut
 // an attempt short (one the pager accepted must be recorded as sent, or it
@@ -538,9 +540,9 @@ func (p *Paging) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then, 
 	if !ok {
 		res = bot.SendResult{Permanent: true, Err: fmt.Errorf("pager %q is no longer configured", d.Pager)}
 	} else {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		res = p.attempt(sctx, sender, d, again)
-		cancel()
+		if res = bot.SendOnce(ctx, sender, d, again); res.Earlier {
+			p.log.Info().Str("delivery", d.Key).Str("ref", res.Ref).Msg("an earlier attempt got through; not sending again")
+		}
 	}
 	err := outbox.ResultError(res)
 	log := p.log.With().Str("delivery", d.Key).Str("pager", d.Pager).Int("attempt", j.Attempts+1).Logger()
@@ -553,25 +555,6 @@ func (p *Paging) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then, 
 		log.Warn().Err(err).Msg("page not delivered yet; will retry")
 	}
 	return func(tx bot.Tx, j bot.Job) error { return p.recordDelivery(tx, d, j, res) }, err
-}
-
-// attempt sends d once. When an earlier attempt may have got through
-// unrecorded (again) and the provider keeps no idempotency key but can be
-// asked (a bot.Looker: Twilio), it asks first, so the person gets the
-// text or call once; a failed look-up is tried again later rather than
-// risk a second one.
-func (p *Paging) attempt(ctx context.Context, sender bot.Sender, d bot.Delivery, again bool) bot.SendResult {
-	if l, ok := sender.(bot.Looker); ok && again && d.Kind == bot.DeliverTrigger {
-		ref, found, err := l.Sent(ctx, d)
-		switch {
-		case err != nil:
-			return bot.SendResult{Err: fmt.Errorf("could not ask whether an earlier attempt got through: %w", err)}
-		case found:
-			p.log.Info().Str("delivery", d.Key).Str("ref", ref).Msg("an earlier attempt got through; not sending again")
-			return bot.SendResult{Sent: true, Ref: ref, Progress: "sent"}
-		}
-	}
-	return sender.Send(ctx, d)
 }
 
 // recordDelivery records how an attempt at d went, j being its job as
@@ -673,8 +656,8 @@ func closing(t bot.Delivery, kind bot.DeliveryKind) bot.Delivery {
 }
 
 // afterCancel is how long the close of a cancelled trigger waits: longer
-// than an attempt may take (sendTimeout).
-const afterCancel = sendTimeout + 5*time.Second
+// than an attempt may take (bot.SendTimeout).
+const afterCancel = bot.SendTimeout + 5*time.Second
 
 // deliveryEvent is the timeline event for d's outcome: sent, or failed
 // for good.

@@ -221,7 +221,7 @@ func (r *Reach) handleAdd(ctx context.Context, req *bot.Request) (*bot.Response,
 		return nil, err
 	}
 	r.cfg.Wake.Jobs()
-	return bot.Reply("📨 Sent a six-digit code by %s to %s. Send `/oncall notify verify <code>` within %s; until then klaxon does not use it.",
+	return bot.Reply("📨 Sending a six-digit code by %s to %s now (if it cannot go out, klaxon tells you by direct message). Send `/oncall notify verify <code>` within %s; until then klaxon does not use it.",
 		m.Label(), bot.Contact{Method: m, To: to}.Masked(), bot.Duration(bot.VerifyFor)), nil
 }
 
@@ -434,26 +434,15 @@ func (r *Reach) handleTest(ctx context.Context, req *bot.Request) (*bot.Response
 	return bot.Reply("🔔 Sending a test now: %s. If one does not arrive within a minute, klaxon will tell you why here.", strings.Join(sent, ", ")), nil
 }
 
-// sendTimeout bounds one attempt.
-const sendTimeout = 15 * time.Second
-
 // Send implements outbox.Sender for OpNotify: one attempt at the method's
-// provider; a refusal for good is told to the person by DM.
+// provider (bot.SendOnce); a refusal for good is told to the person by DM.
 func (r *Reach) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then, error) {
 	d := *j.Delivery
 	sender, ok := r.cfg.Senders[bot.Method(d.Pager)]
 	if !ok {
 		return r.tell(d), bot.Errorf(bot.EREFUSED, "klaxon has no %s provider configured any more", d.Pager)
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-	defer cancel()
-	if l, ok := sender.(bot.Looker); ok && again {
-		if _, found, err := l.Sent(sctx, d); err == nil && found {
-			return nil, nil
-		}
-	}
-	err := outbox.ResultError(sender.Send(sctx, d))
-	return r.tell(d), err
+	return r.tell(d), outbox.ResultError(bot.SendOnce(ctx, sender, d, again))
 }
 
 // tell DMs the person when their message failed for good.

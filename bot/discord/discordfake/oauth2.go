@@ -17,10 +17,13 @@ const ClientSecret = "discord-oauth2-client-secret-fake"
 // person who consents), the token endpoint and /users/@me with a Bearer
 // token, as Discord's OAuth2 documentation describes them.
 type oauth2 struct {
-	mu     sync.Mutex
-	as     string // who consents at the next authorize
-	codes  map[string]grant
-	tokens map[string]string // access token → user id
+	mu sync.Mutex
+	as string // who consents at the next authorize
+	// redirects are the redirect URIs registered in the application's
+	// OAuth2 settings: Discord refuses any other.
+	redirects map[string]bool
+	codes     map[string]grant
+	tokens    map[string]string // access token → user id
 }
 
 type grant struct {
@@ -33,6 +36,17 @@ func (s *Server) AuthorizeAs(user string) {
 	s.oauth.mu.Lock()
 	defer s.oauth.mu.Unlock()
 	s.oauth.as = user
+}
+
+// AllowRedirect registers uri in the application's OAuth2 redirects, as
+// its developer portal page does.
+func (s *Server) AllowRedirect(uri string) {
+	s.oauth.mu.Lock()
+	defer s.oauth.mu.Unlock()
+	if s.oauth.redirects == nil {
+		s.oauth.redirects = map[string]bool{}
+	}
+	s.oauth.redirects[uri] = true
 }
 
 // AuthorizeURL is where Discord's authorize page is in the fake.
@@ -57,7 +71,10 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil || redirect.Host == "" {
+	s.oauth.mu.Lock()
+	registered := s.oauth.redirects[q.Get("redirect_uri")]
+	s.oauth.mu.Unlock()
+	if err != nil || redirect.Host == "" || !registered {
 		http.Error(w, "Invalid OAuth2 redirect_uri", http.StatusBadRequest)
 		return
 	}
