@@ -477,6 +477,10 @@ func (c *Reports) EditPostmortem(ctx context.Context, who bot.Actor, person stri
 	if !c.lc.mayAccess(ctx, inc, who) {
 		return 0, privateError(inc)
 	}
+	if inc.Status == bot.StatusClosed {
+		// Closed is read-only, as its notes and updates are in chat.
+		return 0, bot.Errorf(bot.ECONFLICT, "%s is closed; its postmortem can't be changed. Declare a new incident if the problem is back.", inc.Key())
+	}
 	now := c.clock.Now()
 	v := &bot.PostmortemVersion{IncidentID: inc.ID, By: person, At: now, Markdown: strings.ReplaceAll(markdown, "\r\n", "\n")}
 	err = c.store.Update(ctx, func(tx bot.Tx) error {

@@ -64,9 +64,11 @@ func (p *Paging) ackAs(ctx context.Context, page *bot.Page, person, via string) 
 	return fmt.Sprintf("Acknowledged %s. Thank you, %s: the escalation has stopped. Join %s.", page.Incident, who.Name, chatPlace(inc)), nil
 }
 
-// chatPlace names the incident's channel in plain text for a phone.
+// chatPlace names the incident's channel in plain text for a phone; a
+// private incident's channel name carries its title, which never goes
+// to a lock screen.
 func chatPlace(inc *bot.Incident) string {
-	if inc.Channel.Name != "" {
+	if inc.Channel.Name != "" && !inc.Private {
 		return "#" + inc.Channel.Name
 	}
 	return "the incident's channel"
