@@ -21,7 +21,9 @@ type Change struct {
 	Who      User
 	Platform Platform // where Who acted
 	Text     string   // the timeline's words for it
-	At       time.Time
+	// Public says the change is a public update (the status page's).
+	Public bool
+	At     time.Time
 	// Again says the incident was in this state already (a second
 	// acknowledgement): only what is still open, like a page, follows.
 	Again bool

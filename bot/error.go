@@ -17,6 +17,7 @@ const (
 	EUNAVAILABLE = "unavailable" // a platform or service klaxon depends on failed; trying again may work
 	EREFUSED     = "refused"     // a platform refused the request for good (a 4xx other than 429)
 	EINTERNAL    = "internal"    // klaxon failed; details are in the log only
+	ETOOMANY     = "too_many"    // the caller asked too often; RetryAfter says when to ask again
 )
 
 // Error is an error whose Message is safe to show to a user in chat. Err, if
@@ -100,6 +101,8 @@ func HTTPStatus(err error) int {
 		return 403
 	case ECONFLICT:
 		return 409
+	case ETOOMANY:
+		return 429
 	}
 	return 500
 }

@@ -20,6 +20,14 @@ const (
 	OpNotify JobOp = "notify"
 )
 
+// Jobs for status page subscribers: a notice becomes one mail per
+// subscriber when it runs, so the change that calls for it writes one job
+// however many people subscribed.
+const (
+	OpStatusNotice JobOp = "status_notice" // write an OpStatusMail for each subscriber Notice concerns
+	OpStatusMail   JobOp = "status_mail"   // send Mail
+)
+
 // Chat operations. Those about an incident act in its channel, read from
 // the store when the job runs, so a job written before the channel existed
 // still finds it.
@@ -65,6 +73,7 @@ const (
 	PriorityPage JobPriority = iota
 	PriorityHook             // hooks and trackers
 	PriorityChat
+	PriorityBulk // mail to status page subscribers
 )
 
 // Job is something klaxon still has to do outside its store (in chat, on a
@@ -106,6 +115,10 @@ type Job struct {
 	// Delivery is what an OpPage job sends; Hook what an OpHook job sends.
 	Delivery *Delivery     `json:"delivery,omitempty"`
 	Hook     *HookDelivery `json:"hook,omitempty"`
+	// Notice is what an OpStatusNotice tells; Mail what an OpStatusMail
+	// sends.
+	Notice *StatusNotice `json:"notice,omitempty"`
+	Mail   *Mail         `json:"mail,omitempty"`
 
 	Status      JobStatus `json:"status"`
 	Attempts    int       `json:"attempts,omitempty"`
@@ -142,6 +155,10 @@ func (j Job) Destination() string {
 		return "hook:" + j.Hook.Hook
 	case j.Op == OpTicket || j.Op == OpTicketState:
 		return "tracker:" + j.Tracker
+	case j.Op == OpStatusNotice:
+		return "subscribers"
+	case j.Op == OpStatusMail:
+		return "smtp"
 	}
 	return string(j.Platform)
 }
@@ -153,6 +170,8 @@ func (j Job) Priority() JobPriority {
 		return PriorityPage
 	case OpHook, OpTicket, OpTicketState, OpNotify:
 		return PriorityHook
+	case OpStatusNotice, OpStatusMail:
+		return PriorityBulk
 	}
 	return PriorityChat
 }

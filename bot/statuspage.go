@@ -58,3 +58,16 @@ type PublicUpdate struct {
 	Time time.Time `json:"time"`
 	Text string    `json:"text"`
 }
+
+// PublicStatus is how the status page says where an incident stands.
+func PublicStatus(s Status) string {
+	switch s {
+	case StatusOpen:
+		return "investigating"
+	case StatusAcknowledged:
+		return "identified"
+	case StatusMitigated:
+		return "monitoring"
+	}
+	return "resolved"
+}

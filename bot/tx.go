@@ -65,6 +65,12 @@ type Tx interface {
 	// PutSession writes a web console session; DeleteSession ends one.
 	PutSession(s *Session) error
 	DeleteSession(id string) error
+	// Subscribers reads the confirmed status page subscriptions;
+	// PutSubscriber adds or replaces one (by ID), DeleteSubscriber ends
+	// one (none: nothing to do).
+	Subscribers() ([]*Subscriber, error)
+	PutSubscriber(s *Subscriber) error
+	DeleteSubscriber(id string) error
 }
 
 // Updater runs a change in one write transaction.

@@ -125,7 +125,7 @@ func (c *Incidents) apply(ctx context.Context, who bot.Actor, id uuid.UUID, ch c
 				return err
 			}
 		}
-		if err := c.follow(tx, bot.Change{Kind: kind, Incident: &cur, Who: who.User, Platform: who.Platform, Text: t, At: at}); err != nil {
+		if err := c.follow(tx, bot.Change{Kind: kind, Incident: &cur, Who: who.User, Platform: who.Platform, Text: t, At: at, Public: ch.meta[bot.MetaPublic] == "true"}); err != nil {
 			return err
 		}
 		notice := bot.Message{Text: fmt.Sprintf("%s %s", who.User.Mention(), t)}

@@ -37,7 +37,7 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 		top = sevs[0].Level
 	}
 	for _, inc := range incs {
-		if t, typed := types.Get(inc.Type); inc.Private || inc.Unlisted || typed && !t.StatusPage {
+		if !bot.OnStatusPage(inc, types) {
 			continue
 		}
 		active := inc.Status.Active()
@@ -45,7 +45,7 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 			continue
 		}
 		pi := bot.PublicIncident{Key: inc.Key(), Title: inc.Title, Severity: inc.Severity.Name, Label: inc.Severity.Label,
-			Status: statusWord(inc.Status), Service: inc.Service, Started: inc.DeclaredAt.UTC(), Updated: inc.UpdatedAt.UTC(),
+			Status: bot.PublicStatus(inc.Status), Service: inc.Service, Started: inc.DeclaredAt.UTC(), Updated: inc.UpdatedAt.UTC(),
 			Resolved: inc.ResolvedAt.UTC(), Updates: []bot.PublicUpdate{}, Major: inc.Severity.Level <= top}
 		if !inc.ResolvedAt.IsZero() {
 			pi.Duration = bot.Duration(inc.ResolvedAt.Sub(inc.DeclaredAt))
@@ -113,18 +113,6 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 func worse(a, b string) bool {
 	rank := map[string]int{"": 0, bot.StateOperational: 1, bot.StateDegraded: 2, bot.StateMajor: 3}
 	return rank[a] > rank[b]
-}
-
-func statusWord(s bot.Status) string {
-	switch s {
-	case bot.StatusOpen:
-		return "investigating"
-	case bot.StatusAcknowledged:
-		return "identified"
-	case bot.StatusMitigated:
-		return "monitoring"
-	}
-	return "resolved"
 }
 
 // publicText is the update without its timeline prefix.

@@ -25,6 +25,7 @@ type Backend interface {
 	bot.PostmortemStore
 	bot.ProfileStore
 	bot.SessionStore
+	bot.SubscriberStore
 	bot.AlertStore
 	bot.FollowUpStore
 	bot.HeartbeatStore

@@ -49,11 +49,15 @@ const (
 	// KindPostmortemVersion is a bot.PostmortemVersion.
 	KindPostmortemVersion = "postmortem_version"
 	KindJob               = "job" // JobRecord
+	// KindSubscriber is a bot.Subscriber: a status page subscription. Its
+	// address is in exports, which only an administrator (who can read the
+	// store) makes.
+	KindSubscriber = "subscriber"
 )
 
 // Kinds lists the record kinds in load order.
 var Kinds = []string{KindCounter, KindIncident, KindEvent, KindSeen, KindPage, KindPageRef, KindReminder,
-	KindFollowUp, KindPostmortem, KindAlertKey, KindOnCall, KindCursor, KindHeartbeat, KindNamed, KindProfile, KindPostmortemVersion, KindJob}
+	KindFollowUp, KindPostmortem, KindAlertKey, KindOnCall, KindCursor, KindHeartbeat, KindNamed, KindProfile, KindSubscriber, KindPostmortemVersion, KindJob}
 
 // Counter is the last number a sequence gave out: incident, followup, job.
 type Counter struct {
@@ -142,6 +146,7 @@ type Loader interface {
 	SetCursor(key string, t time.Time) error
 	NameMessage(name string, ref bot.MessageRef) error
 	PutProfile(p *bot.Profile) error
+	PutSubscriber(s *bot.Subscriber) error
 	LoadPostmortemVersion(v bot.PostmortemVersion) error
 }
 
@@ -180,6 +185,8 @@ func LoadRecord(l Loader, r Record) error {
 		return load(r, l.LoadPostmortemVersion)
 	case KindProfile:
 		return loadBody(r, func(p *bot.Profile, _ []byte) error { return l.PutProfile(p) })
+	case KindSubscriber:
+		return loadBody(r, func(s *bot.Subscriber, _ []byte) error { return l.PutSubscriber(s) })
 	case KindJob:
 		return load(r, l.LoadJob)
 	}

@@ -38,6 +38,7 @@ func (c *calls) AddOnCallChange(x *bot.OnCallChange) error       { return c.note
 func (c *calls) SetCursor(key string, _ time.Time) error         { return c.note("cursor " + key) }
 func (c *calls) NameMessage(name string, _ bot.MessageRef) error { return c.note("named " + name) }
 func (c *calls) PutProfile(p *bot.Profile) error                 { return c.note("profile " + p.Person) }
+func (c *calls) PutSubscriber(x *bot.Subscriber) error           { return c.note("subscriber " + x.ID) }
 func (c *calls) LoadPostmortemVersion(v bot.PostmortemVersion) error {
 	return c.note(fmt.Sprintf("postmortem_version %d", v.N))
 }
@@ -59,6 +60,7 @@ func TestLoadRecordDispatchesEachKind(t *testing.T) {
 		{KindHeartbeat, []byte(`{"name":"backup"}`)},
 		{KindNamed, []byte(`{"name":"summary"}`)},
 		{KindProfile, []byte(`{"person":"alice"}`)},
+		{KindSubscriber, []byte(`{"id":"ab12"}`)},
 		{KindPostmortemVersion, []byte(`{"n":2}`)},
 		{KindJob, []byte(`{"job":{"key":"j1"}}`)},
 	}
@@ -70,7 +72,7 @@ func TestLoadRecordDispatchesEachKind(t *testing.T) {
 	}
 	want := []string{"counter incident", "incident", `event {"seq":1}`, "seen Ev1", "page", "page_ref slack|C1|1.2",
 		"reminder", "followup", "postmortem # hi", "alert_key am|g1", "oncall", "cursor digest", "heartbeat backup",
-		"named summary", "profile alice", "postmortem_version 2", "job j1"}
+		"named summary", "profile alice", "subscriber ab12", "postmortem_version 2", "job j1"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,28 +98,42 @@ func (e *Email) Send(ctx context.Context, d bot.Delivery) bot.SendResult {
 	if d.Kind != bot.DeliverTrigger && d.Kind != bot.DeliverMessage {
 		return bot.SendResult{Sent: true}
 	}
-	m := mail.NewMsg()
-	if err := m.From(e.From); err != nil {
+	subject, body := e.Message(d)
+	r := e.SendMail(ctx, d.Key, bot.Mail{To: d.To, Subject: subject, Body: body, Headers: map[string]string{string(mail.HeaderPriority): "urgent"}})
+	if r.Sent {
+		r.Progress = "sent"
+	}
+	return r
+}
+
+var _ bot.Mailer = (*Email)(nil)
+
+// SendMail implements bot.Mailer: one plain-text mail, marked as sent by
+// a machine (Auto-Submitted, RFC 3834), with the Message-ID of key.
+func (e *Email) SendMail(ctx context.Context, key string, m bot.Mail) bot.SendResult {
+	msg := mail.NewMsg()
+	if err := msg.From(e.From); err != nil {
 		return bot.SendResult{Permanent: true, Err: fmt.Errorf("notifications.smtp.from: %w", err)}
 	}
-	if err := m.To(d.To); err != nil {
-		return bot.SendResult{Permanent: true, Err: fmt.Errorf("%q is not an email address", d.To)}
+	if err := msg.To(m.To); err != nil {
+		return bot.SendResult{Permanent: true, Err: fmt.Errorf("%q is not an email address", m.To)}
 	}
-	subject, body := e.Message(d)
-	m.Subject(subject)
-	m.SetBodyString(mail.TypeTextPlain, body)
-	m.SetDate()
-	m.SetMessageIDWithValue(MessageID(d.Key, e.From))
-	m.SetGenHeader(mail.HeaderPriority, "urgent")
-	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.Subject(m.Subject)
+	msg.SetBodyString(mail.TypeTextPlain, m.Body)
+	msg.SetDate()
+	msg.SetMessageIDWithValue(MessageID(key, e.From))
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	for _, k := range slices.Sorted(maps.Keys(m.Headers)) {
+		msg.SetGenHeader(mail.Header(k), m.Headers[k])
+	}
 	c, err := e.client()
 	if err != nil {
 		return bot.SendResult{Permanent: true, Err: fmt.Errorf("SMTP: %w", err)}
 	}
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
 		return smtpResult(err)
 	}
-	return bot.SendResult{Sent: true, Progress: "sent"}
+	return bot.SendResult{Sent: true}
 }
 
 // MessageID is the Message-ID of the mail for the delivery key: the same

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,12 @@ type Status struct {
 	// FrameAncestors are the origins that may show the page in a frame
 	// (status.frame_ancestors); none: nobody may.
 	FrameAncestors []string
+	// Subscriptions, when set, adds email subscriptions: the form and
+	// /status/subscribe, /status/confirm, /status/unsubscribe.
+	Subscriptions Subscriptions
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client, for the subscriptions' rate limits.
+	TrustedProxies []netip.Prefix
 }
 
 // statusStyleHash is the CSP hash of the status page's one inline style
@@ -59,7 +66,11 @@ func (st Status) csp() string {
 	if len(st.FrameAncestors) > 0 {
 		frame = strings.Join(st.FrameAncestors, " ")
 	}
-	return "default-src 'none'; style-src " + statusStyleHash + "; base-uri 'none'; form-action 'none'; frame-ancestors " + frame
+	forms := "'none'"
+	if st.Subscriptions != nil {
+		forms = "'self'"
+	}
+	return "default-src 'none'; style-src " + statusStyleHash + "; base-uri 'none'; form-action " + forms + "; frame-ancestors " + frame
 }
 
 // pageCache builds the status page at most once per reuse period; callers
@@ -128,7 +139,7 @@ func statusRoutes(mux *http.ServeMux, st Status, clock bot.Clock, log zerolog.Lo
 			return
 		}
 		var buf bytes.Buffer
-		if err := statusTemplate.Execute(&buf, map[string]any{"Title": st.Title, "Page": p}); err != nil {
+		if err := statusTemplate.Execute(&buf, map[string]any{"Title": st.Title, "Page": p, "Subscribe": st.Subscriptions != nil}); err != nil {
 			log.Error().Err(err).Msg("status page template")
 			http.Error(w, "The status page is unavailable right now.", http.StatusInternalServerError)
 			return
@@ -137,6 +148,9 @@ func statusRoutes(mux *http.ServeMux, st Status, clock bot.Clock, log zerolog.Lo
 		w.Header().Set("Content-Security-Policy", st.csp())
 		w.Write(buf.Bytes())
 	})
+	if st.Subscriptions != nil {
+		subscribeRoutes(mux, st, log)
+	}
 	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := page(w, r); ok {
 			writeJSON(w, http.StatusOK, p)

@@ -20,6 +20,7 @@ import (
 	"github.com/klaxon-bot/klaxon/commands/outbox"
 	"github.com/klaxon-bot/klaxon/commands/paging"
 	"github.com/klaxon-bot/klaxon/commands/reach"
+	"github.com/klaxon-bot/klaxon/commands/subscribe"
 	"github.com/klaxon-bot/klaxon/commands/tickets"
 	"github.com/klaxon-bot/klaxon/store"
 )
@@ -48,6 +49,7 @@ type app struct {
 	oncall     *oncall.OnCall
 	paging     *paging.Paging
 	reach      *reach.Reach
+	subs       *subscribe.Subscriptions // nil unless status.subscriptions
 	pagingCfg  paging.Config
 	alerts     *alerts.Alerts
 	sources    map[string]web.Source
@@ -80,7 +82,7 @@ func newApp(m *Main, cfg *Config, log zerolog.Logger, s store.Backend) *app {
 // init builds every part, in the order they need each other.
 func (a *app) init(ctx context.Context) error {
 	for _, step := range []func(context.Context) error{
-		a.initChats, a.initIncidents, a.initOnCall, a.initPaging, a.initAlerts, a.initHooks,
+		a.initChats, a.initIncidents, a.initOnCall, a.initPaging, a.initSubscriptions, a.initAlerts, a.initHooks,
 		a.initTickets, a.initScheduler, a.initHTTP, a.initCommands, a.initPeriodic, a.initLeader,
 	} {
 		if err := step(ctx); err != nil {
@@ -249,14 +251,18 @@ func (a *app) initHTTP(context.Context) error {
 		console = ui
 		a.incidents.Follow(ui.Follower()) // open pages update as incidents change
 	}
+	status := &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, a.policy, a.clock), Reuse: 5 * time.Second,
+		FrameAncestors: cfg.Status.FrameAncestors, TrustedProxies: cfg.trustedProxies()}
+	if a.subs != nil {
+		status.Subscriptions = a.subs
+	}
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Limits: web.Limits{MaxConnsPerClient: cfg.HTTP.MaxConnsPerClient}, Feeds: a.oncall, Alerts: a.alerts, Sources: a.sources,
 		Clock: a.clock, Log: a.log, Ready: ready(s, a.chats, a.role), Warnings: warnings(a.warnings, a.chats),
 		Role: func() string { return a.role.Load().(string) }, Store: cfg.Store.Driver,
 		Metrics:      snapshotter(s, a.chats, destinations(a.chats, a.pagingCfg, a.hookCfg, a.trackers), a.clock, a.alerts.Storms),
 		MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
 		Heartbeats:   &web.Heartbeats{Pinger: a.heartbeats, Tokens: a.beatTokens},
-		Status: &web.Status{Title: cfg.Status.Title, PublicURL: cfg.Status.PublicURL, Page: statusPage(s, a.policy, a.clock), Reuse: 5 * time.Second,
-			FrameAncestors: cfg.Status.FrameAncestors},
+		Status:       status,
 		API: &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Insights: insightsSource{a}.public,
 			Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()},
 		Phone: a.phone(), Console: console})

@@ -58,6 +58,10 @@ type Config struct {
 		// outside (https://klaxon.example.com): acknowledgement links and
 		// Twilio's replies go there. Empty: status.public_url, else none.
 		PublicURL string `mapstructure:"public_url"`
+		// TrustedProxies are the reverse proxies (addresses or networks)
+		// whose X-Forwarded-For klaxon believes, to tell clients apart for
+		// the status page's rate limits.
+		TrustedProxies []string `mapstructure:"trusted_proxies"`
 	} `mapstructure:"http"`
 	Status struct {
 		Title     string `mapstructure:"title"`
@@ -65,6 +69,9 @@ type Config struct {
 		// FrameAncestors are the origins that may show /status in a frame
 		// (its CSP frame-ancestors); empty: none may.
 		FrameAncestors []string `mapstructure:"frame_ancestors"`
+		// Subscriptions lets people subscribe to public incidents by email
+		// (needs notifications.smtp and notifications.link_secret).
+		Subscriptions bool `mapstructure:"subscriptions"`
 	} `mapstructure:"status"`
 	API struct {
 		Token      Secret `mapstructure:"token"`       // read-only JSON API
@@ -402,6 +409,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("alerts.storm.window", "10m")
 	v.SetDefault("http.max_conns_per_client", 100)
 	v.SetDefault("status.frame_ancestors", []string{})
+	v.SetDefault("status.subscriptions", false)
+	v.SetDefault("http.trusted_proxies", []string{})
 	v.SetDefault("api.token", "")
 	v.SetDefault("api.admin_token", "")
 	v.SetDefault("log.level", "info")

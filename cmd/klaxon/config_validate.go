@@ -213,6 +213,9 @@ func (c *Config) Validate() error {
 	if err := c.validateWeb(); err != nil {
 		return err
 	}
+	if err := c.validateSubscriptions(); err != nil {
+		return err
+	}
 	return c.validatePagers()
 }
 

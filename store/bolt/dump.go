@@ -120,6 +120,9 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 				return each(bucketProfiles, func(_, v []byte) error { return body(store.KindProfile, v, &bot.Profile{}) })
 			},
 			func() error {
+				return each(bucketSubscribers, func(_, v []byte) error { return body(store.KindSubscriber, v, &bot.Subscriber{}) })
+			},
+			func() error {
 				return each(bucketPostmortemVersions, func(_, v []byte) error {
 					return body(store.KindPostmortemVersion, v, &bot.PostmortemVersion{})
 				})

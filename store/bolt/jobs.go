@@ -102,7 +102,7 @@ func dueKey(j *bot.Job) []byte {
 }
 
 // priorities lists the due index's prefixes, most urgent first.
-var priorities = []bot.JobPriority{bot.PriorityPage, bot.PriorityHook, bot.PriorityChat}
+var priorities = []bot.JobPriority{bot.PriorityPage, bot.PriorityHook, bot.PriorityChat, bot.PriorityBulk}
 
 // wanted marks a coalescing job that was asked for again while pending.
 var keyWanted = []byte("wanted:")

@@ -132,6 +132,10 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketPostmortemVersions)
 		return err
 	}},
+	{"status page subscribers", func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketSubscribers)
+		return err
+	}},
 }
 
 // oneOutbox folds the page and hook outboxes into the jobs outbox: each

@@ -31,6 +31,7 @@
 //	profiles               person id → Profile JSON: contact methods and rules set in chat
 //	sessions               hashed session id → Session JSON: web console sign-ins (not exported)
 //	postmortem_versions    incident id | version(8) → PostmortemVersion JSON: edits in the web console
+//	subscribers            SubscriberID → Subscriber JSON: confirmed status page subscriptions by email
 //
 // Schemas before version 12 also had outbox, outbox_due, hooks and hooks_due;
 // migration 12 ("one outbox") folded them into jobs and deleted them.
@@ -88,6 +89,7 @@ var (
 	bucketSessions      = []byte("sessions")       // hashed session id → bot.Session JSON: web console sign-ins
 	// incident id | version → bot.PostmortemVersion JSON: postmortem edits
 	bucketPostmortemVersions = []byte("postmortem_versions")
+	bucketSubscribers        = []byte("subscribers") // bot.SubscriberID → bot.Subscriber JSON
 
 	keySchemaVersion = []byte("schema_version")
 	keyReadyProbe    = []byte("ready_probe") // written by Ready

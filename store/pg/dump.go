@@ -104,6 +104,7 @@ var dumped = []table{
 		return rows.Scan(&n.Name, jsonColumn{&n.Ref})
 	})},
 	{store.KindProfile, `SELECT body FROM profiles ORDER BY person`, body[bot.Profile]()},
+	{store.KindSubscriber, `SELECT body FROM subscribers ORDER BY id`, body[bot.Subscriber]()},
 	{store.KindPostmortemVersion, `SELECT body FROM postmortem_versions ORDER BY incident_id, n`, body[bot.PostmortemVersion]()},
 	{store.KindJob, `SELECT j.body, w.key IS NOT NULL FROM jobs j LEFT JOIN jobs_wanted w ON w.key = j.key ORDER BY j.key`, columns(func(rows pgx.Rows, jr *store.JobRecord) error {
 		return rows.Scan(jsonColumn{&jr.Job}, &jr.Wanted)

@@ -70,6 +70,9 @@ func fill(t *testing.T, s store.Backend) {
 		if err := tx.PutProfile(&bot.Profile{Person: "alice", Contacts: []bot.Contact{{Method: bot.MethodPush, To: "alice-pager", FromChat: true, Verified: true}}}); err != nil {
 			return err
 		}
+		if err := tx.PutSubscriber(&bot.Subscriber{ID: bot.SubscriberID("ann@example.com"), Email: "ann@example.com", Services: []string{"payments"}, Confirmed: t0}); err != nil {
+			return err
+		}
 		return tx.NameMessage("offer:1", bot.MessageRef{Channel: "C1", ID: "1.1"})
 	})
 	if err != nil {

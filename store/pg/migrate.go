@@ -59,6 +59,9 @@ CREATE TABLE sessions (id text PRIMARY KEY, person text NOT NULL, body jsonb NOT
 	{"postmortem versions", `
 CREATE TABLE postmortem_versions (incident_id uuid NOT NULL, n int NOT NULL, body jsonb NOT NULL, PRIMARY KEY (incident_id, n));
 `},
+	{"status page subscribers", `
+CREATE TABLE subscribers (id text PRIMARY KEY, body jsonb NOT NULL);
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an

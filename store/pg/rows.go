@@ -432,3 +432,48 @@ func (s *Store) PostmortemVersions(ctx context.Context, incidentID uuid.UUID) ([
 	}
 	return out, rows.Err()
 }
+
+// Subscribers implements bot.Tx.
+func (t txn) Subscribers() ([]*bot.Subscriber, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT body FROM subscribers ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*bot.Subscriber
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var s bot.Subscriber
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("decode subscriber: %w", err)
+		}
+		out = append(out, &s)
+	}
+	return out, rows.Err()
+}
+
+// PutSubscriber implements bot.Tx.
+func (t txn) PutSubscriber(s *bot.Subscriber) error {
+	body, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO subscribers (id, body) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET body = excluded.body`, s.ID, body)
+	return err
+}
+
+// DeleteSubscriber implements bot.Tx.
+func (t txn) DeleteSubscriber(id string) error {
+	_, err := t.tx.Exec(t.ctx, `DELETE FROM subscribers WHERE id = $1`, id)
+	return err
+}
+
+// CountSubscribers implements bot.SubscriberStore.
+func (s *Store) CountSubscribers(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM subscribers`).Scan(&n)
+	return n, err
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		"ChannelsInCreation":    channelsInCreation,
 		"Profiles":              profiles,
 		"Sessions":              sessions,
+		"Subscribers":           subscribers,
 		"PostmortemVersions":    postmortemVersions,
 		"FailedUpdateWritesNothing": func(t *testing.T, s store.Backend) {
 			inc := declare(t, s, "x")
@@ -822,6 +823,49 @@ func sessions(t *testing.T, s store.Backend) {
 	update(t, s, func(tx bot.Tx) error { return tx.DeleteSession("abc") })
 	if _, err := s.Session(ctx, "abc"); bot.ErrorCode(err) != bot.ENOTFOUND {
 		t.Fatalf("a deleted session: %v", err)
+	}
+}
+
+// subscribers: a subscription is listed and counted once per address
+// (a second one replaces the first) and gone once deleted.
+func subscribers(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	a := &bot.Subscriber{ID: bot.SubscriberID("ann@example.com"), Email: "ann@example.com", Confirmed: t0}
+	b := &bot.Subscriber{ID: bot.SubscriberID("bo@example.com"), Email: "bo@example.com", Services: []string{"payments"}, Confirmed: t0}
+	again := &bot.Subscriber{ID: bot.SubscriberID("ANN@example.com "), Email: "ANN@example.com", Services: []string{"search"}, Confirmed: t0.Add(time.Hour)}
+	update(t, s, func(tx bot.Tx) error {
+		for _, x := range []*bot.Subscriber{a, b, again} {
+			if err := tx.PutSubscriber(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if n, err := s.CountSubscribers(ctx); n != 2 || err != nil {
+		t.Fatalf("CountSubscribers = %d, %v; want 2", n, err)
+	}
+	update(t, s, func(tx bot.Tx) error {
+		all, err := tx.Subscribers()
+		if err != nil {
+			return err
+		}
+		byMail := map[string]*bot.Subscriber{}
+		for _, x := range all {
+			byMail[x.Email] = x
+		}
+		if x := byMail["ANN@example.com"]; len(all) != 2 || x == nil || !x.Wants("search") || x.Wants("payments") || !x.Confirmed.Equal(t0.Add(time.Hour)) {
+			t.Errorf("Subscribers = %+v", all)
+		}
+		if x := byMail["bo@example.com"]; x == nil || !x.Wants("payments") {
+			t.Errorf("bo = %+v", x)
+		}
+		if err := tx.DeleteSubscriber(a.ID); err != nil {
+			return err
+		}
+		return tx.DeleteSubscriber("nobody")
+	})
+	if n, err := s.CountSubscribers(ctx); n != 1 || err != nil {
+		t.Fatalf("after a deletion CountSubscribers = %d, %v; want 1", n, err)
 	}
 }
 
