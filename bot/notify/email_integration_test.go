@@ -10,14 +10,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,33 +22,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/klaxon-bot/klaxon/bot/notify"
+	"github.com/klaxon-bot/klaxon/bot/notify/notifytest"
 )
-
-// mailpitBinary finds Mailpit (installed by .ci/run and the README's test
-// set-up with go install github.com/axllent/mailpit@v1.33.1).
-func mailpitBinary(t *testing.T) string {
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p
-	}
-	out, err := exec.Command("go", "env", "GOPATH").Output()
-	if err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "mailpit")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Fatal("Mailpit is not installed: go install github.com/axllent/mailpit@v1.33.1 (see the README's test set-up)")
-	return ""
-}
-
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // selfSigned writes a certificate for 127.0.0.1 and localhost, and
 // returns the pool that trusts it.
@@ -83,36 +54,13 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 // (Mailpit) that requires STARTTLS and a password, and reads the
 // delivered message back from Mailpit's API.
 func TestEmailThroughMailpit(t *testing.T) {
-	bin := mailpitBinary(t)
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
 	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret-smtp"), bcrypt.MinCost)
 	auth := filepath.Join(dir, "auth")
 	os.WriteFile(auth, []byte("klaxon:"+string(hash)+"\n"), 0o600)
-	smtpAddr, httpAddr := freePort(t), freePort(t)
-	cmd := exec.Command(bin, "--smtp", smtpAddr, "--listen", httpAddr, "--database", filepath.Join(dir, "mailpit.db"),
-		"--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-require-starttls", "--smtp-auth-file", auth, "--smtp-disable-rdns")
-	logf, _ := os.Create(filepath.Join(dir, "mailpit.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", smtpAddr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "mailpit.log"))
-			t.Fatalf("Mailpit did not start:\n%s", log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	host, port, _ := net.SplitHostPort(smtpAddr)
-	var portN int
-	fmt.Sscan(port, &portN)
+	mp := notifytest.StartMailpit(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-require-starttls", "--smtp-auth-file", auth)
+	host, portN := "127.0.0.1", mp.Port()
 	e := &notify.Email{Host: host, Port: portN, Security: notify.SMTPStartTLS, Username: "klaxon", Password: "s3cret-smtp",
 		From: "klaxon@example.com", TLS: &tls.Config{RootCAs: pool, ServerName: "localhost"},
 		PublicURL: "https://klaxon.example.com", Links: &notify.Links{Key: []byte("k")}}
@@ -126,25 +74,14 @@ func TestEmailThroughMailpit(t *testing.T) {
 	if res := e.Send(ctx, d); !res.Sent {
 		t.Fatalf("send: %+v", res)
 	}
-	var list struct {
-		Messages []struct {
-			ID      string
-			Subject string
-			To      []struct{ Address string }
-		} `json:"messages"`
-	}
-	getJSON(t, "http://"+httpAddr+"/api/v1/messages", &list)
-	if len(list.Messages) != 1 || list.Messages[0].Subject != "📟 Paged: private incident INC-7 (SEV1)" || list.Messages[0].To[0].Address != "alice@example.com" {
+	list := mp.Messages()
+	if len(list) != 1 || list[0].Subject != "📟 Paged: private incident INC-7 (SEV1)" || list[0].To[0].Address != "alice@example.com" {
 		t.Fatalf("Mailpit has %+v", list)
 	}
-	var msg struct {
-		Text      string
-		MessageID string
-	}
-	getJSON(t, "http://"+httpAddr+"/api/v1/message/"+list.Messages[0].ID, &msg)
+	msg := mp.Message(list[0].ID)
 	if !strings.Contains(msg.Text, "https://klaxon.example.com/ack/") || strings.Contains(msg.Text, "inc-7-secret") ||
-		msg.MessageID != notify.MessageID(d.Key, e.From) {
-		t.Fatalf("the mail reads:\n%s\n(Message-ID %s)", msg.Text, msg.MessageID)
+		msg.MessageID != notify.MessageID(d.Key, e.From) || msg.Headers["Auto-Submitted"][0] != "auto-generated" {
+		t.Fatalf("the mail reads:\n%s\n(Message-ID %s, headers %v)", msg.Text, msg.MessageID, msg.Headers)
 	}
 
 	// A wrong password is refused for good and names no secret.
@@ -160,17 +97,5 @@ func TestEmailThroughMailpit(t *testing.T) {
 	e.Password, e.Security = "s3cret-smtp", notify.SMTPNone
 	if res := e.Send(ctx, d); res.Sent {
 		t.Fatal("a mail went out without STARTTLS to a server that requires it")
-	}
-}
-
-func getJSON(t *testing.T, u string, v any) {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -44,7 +44,7 @@ var (
 	descOutbox     = prometheus.NewDesc("klaxon_outbox_due", "Deliveries waiting in the outbox for their next attempt.", nil, nil)
 	descEvents     = prometheus.NewDesc("klaxon_timeline_events_total", "Timeline events recorded; its rate is the ingest rate.", nil, nil)
 	descReconnects = prometheus.NewDesc("klaxon_chat_reconnects_total", "Chat connections re-established since start.", []string{"platform"}, nil)
-	descJobs       = prometheus.NewDesc("klaxon_jobs", "Unfinished jobs in the outbox by destination (a chat platform, pager:<id>, hook:<id>) and state (pending, failed).", []string{"destination", "state"}, nil)
+	descJobs       = prometheus.NewDesc("klaxon_jobs", "Unfinished jobs in the outbox by destination (a chat platform, pager:<id>, hook:<id>, tracker:<id>, smtp, subscribers) and state (pending, failed).", []string{"destination", "state"}, nil)
 	descScrapeOK   = prometheus.NewDesc("klaxon_scrape_ok", "1 if klaxon could read its store for this scrape.", nil, nil)
 	descStorms     = prometheus.NewDesc("klaxon_alert_storms_total", "Alert storm incidents declared since start, by alert source (alerts.storm).", []string{"source"}, nil)
 	descStormGroup = prometheus.NewDesc("klaxon_alert_storm_groups_total", "Alert groups that joined a storm incident instead of declaring their own, since start, by source.", []string{"source"}, nil)

@@ -259,7 +259,7 @@ func (a *app) initHTTP(context.Context) error {
 	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Limits: web.Limits{MaxConnsPerClient: cfg.HTTP.MaxConnsPerClient}, Feeds: a.oncall, Alerts: a.alerts, Sources: a.sources,
 		Clock: a.clock, Log: a.log, Ready: ready(s, a.chats, a.role), Warnings: warnings(a.warnings, a.chats),
 		Role: func() string { return a.role.Load().(string) }, Store: cfg.Store.Driver,
-		Metrics:      snapshotter(s, a.chats, destinations(a.chats, a.pagingCfg, a.hookCfg, a.trackers), a.clock, a.alerts.Storms),
+		Metrics:      snapshotter(s, a.chats, destinations(a.chats, a.pagingCfg, a.hookCfg, a.trackers, a.subs != nil), a.clock, a.alerts.Storms),
 		MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
 		Heartbeats:   &web.Heartbeats{Pinger: a.heartbeats, Tokens: a.beatTokens},
 		Status:       status,

@@ -76,9 +76,12 @@ func statusPage(s store.Backend, policy commands.Config, clock bot.Clock) func(c
 
 // destinations lists where outbox jobs go: the chat platforms, the
 // pagers, the hooks and the trackers, so /metrics shows each even with
-// nothing queued.
-func destinations(chats []bot.Chat, paging paging.Config, hookCfg []hooks.Config, trackers map[string]bot.Tracker) []string {
+// nothing queued; with subscriptions, their notices and mails.
+func destinations(chats []bot.Chat, paging paging.Config, hookCfg []hooks.Config, trackers map[string]bot.Tracker, subscriptions bool) []string {
 	var out []string
+	if subscriptions {
+		out = append(out, bot.Job{Op: bot.OpStatusNotice}.Destination(), bot.Job{Op: bot.OpStatusMail}.Destination())
+	}
 	for _, c := range chats {
 		out = append(out, string(c.Platform()))
 	}
