@@ -118,6 +118,11 @@ const (
 	ActionUpdate      = "klaxon.update"
 	ActionSeverity    = "klaxon.severity"
 	ActionResolve     = "klaxon.resolve"
+	// ActionTakeShift is the button on a swap offer (its value: the
+	// offer's id); ActionOfferShift offers one of the person's shifts
+	// (its value: "schedule|start", the start in RFC 3339).
+	ActionTakeShift  = "klaxon.swap.take"
+	ActionOfferShift = "klaxon.swap.offer"
 )
 
 // FieldKind is the kind of input a form field takes.

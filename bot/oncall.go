@@ -363,6 +363,9 @@ type ScheduleView struct {
 	Final     []Shift
 	Layers    [][]Shift // by layer, without overrides or the other layers
 	Overrides []ViewOverride
+	// Offers are the schedule's open swap offers (ChangeOffer changes),
+	// soonest shift first.
+	Offers []OnCallChange
 }
 
 // ViewOverride is an override with the change that made it.

@@ -28,6 +28,9 @@ type SwapOffer struct {
 	End      time.Time  `json:"end"`
 	Platform Platform   `json:"platform"`
 	Message  MessageRef `json:"message,omitzero"` // the offer with its button
+	// Unposted says no chat message was posted for the offer: it was made
+	// in the web console for a schedule with no channel to post it in.
+	Unposted bool `json:"unposted,omitempty"`
 	// Pieces are the stretches of the shift the person is on call for,
 	// when a restricted layer (business hours) cuts it up; empty when it
 	// is one stretch from Start to End. Taking the offer takes each.

@@ -17,6 +17,9 @@ type OnCall interface {
 	Schedules() []*bot.Schedule
 	View(id string, from, to time.Time) (bot.ScheduleView, bool)
 	PersonShifts(person string, from, to time.Time) map[string][]bot.Shift
+	// Offerable lists the person's next shifts on a schedule they may
+	// offer to swap, each as its stretches.
+	Offerable(schedule, person string) [][]bot.Stretch
 }
 
 // Policies is what the escalation page asks of paging.
@@ -120,7 +123,20 @@ type calOverride struct {
 	Who, For, By, Kind, When string
 }
 
+// calOffer is an open swap offer on the schedule.
+type calOffer struct {
+	ID, Who, When string
+	Mine          bool // the viewer's own: withdraw it with undo
+}
+
+// calOfferable is one of the viewer's shifts they may offer.
+type calOfferable struct {
+	Start, When string
+}
+
 type calendarData struct {
+	Offers    []calOffer
+	Offerable []calOfferable
 	Schedule  *bot.Schedule
 	Title     string
 	View      string
@@ -209,6 +225,15 @@ func (u *UI) handleCalendar(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 		d.Overrides = append(d.Overrides, calOverride{Who: name(ov.Person), For: name(under.Person), By: by, Kind: string(ov.Kind),
 			When: span(ov.Start, ov.End, loc, v.Schedule.Location)})
 	}
+	for _, c := range v.Offers {
+		ps := c.Offer.Stretches()
+		d.Offers = append(d.Offers, calOffer{ID: c.ID.String(), Who: name(c.Offer.Person), Mine: c.Offer.Person == who.ID,
+			When: span(ps[0].Start, ps[len(ps)-1].End, loc, v.Schedule.Location)})
+	}
+	for _, sh := range u.cfg.OnCall.Offerable(v.Schedule.ID, who.ID) {
+		d.Offerable = append(d.Offerable, calOfferable{Start: sh[0].Start.UTC().Format(time.RFC3339),
+			When: span(sh[0].Start, sh[len(sh)-1].End, loc, v.Schedule.Location)})
+	}
 	u.render(w, r, http.StatusOK, "calendar", page{Title: plainTitle(v.Schedule), Person: who, CSRF: s.CSRF, Data: d, Flash: q.Get("said")})
 }
 
@@ -259,6 +284,34 @@ func (u *UI) handleUndo(w http.ResponseWriter, r *http.Request, s *bot.Session) 
 	id := r.PathValue("id")
 	said := u.run(r.Context(), s, u.chatOf(u.person(s)), "/oncall undo "+bot.QuoteArg(id))
 	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(id)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
+}
+
+// handleOffer offers one of the person's shifts for a swap, and
+// handleTake takes an offer, through the buttons' own actions: the same
+// rules as in chat (only people on the rotation take, an offer expires
+// when its shift starts).
+func (u *UI) handleOffer(w http.ResponseWriter, r *http.Request, s *bot.Session) {
+	id := r.PathValue("id")
+	u.act(w, r, s, id, bot.ActionOfferShift, id+"|"+r.PostForm.Get("start"))
+}
+
+func (u *UI) handleTake(w http.ResponseWriter, r *http.Request, s *bot.Session) {
+	u.act(w, r, s, r.PathValue("id"), bot.ActionTakeShift, r.PostForm.Get("offer"))
+}
+
+// act runs a button's action as the person, and shows what it said on
+// the schedule's page.
+func (u *UI) act(w http.ResponseWriter, r *http.Request, s *bot.Session, schedule, action, value string) {
+	who := u.person(s)
+	platform := u.chatOf(who)
+	a := actor(who, platform)
+	resp := u.cfg.Act(r.Context(), bot.Action{Platform: platform, ActionID: action, Value: value, User: a.User, Time: u.cfg.Clock.Now()})
+	said := "Done: the schedule below shows it."
+	if resp != nil && resp.Text != "" {
+		said = bot.Cut(emphasis.ReplaceAllString(u.names(platform, bot.PlainTimes(resp.Text)), "$1"), 500)
+	}
+	u.log.Info().Str("person", s.Person).Str("action", action).Msg("web action")
+	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(schedule)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
 }
 
 // chatOf is the platform a person acts on from the web: the first

@@ -87,6 +87,8 @@ type Config struct {
 	// Dispatch runs a command as chat would: the console's actions are
 	// the chat commands, so they follow the same rules and records.
 	Dispatch func(ctx context.Context, req *bot.Request) *bot.Response
+	// Act runs a button's action as chat would (taking a swap offer).
+	Act func(ctx context.Context, a bot.Action) *bot.Response
 	// Platforms are the chats klaxon is connected to; a declaration from
 	// the web goes to the first the person has an account on.
 	Platforms []bot.Platform
@@ -192,6 +194,8 @@ func (u *UI) Routes(mux *http.ServeMux) {
 		mux.HandleFunc("POST /app/oncall/{id}/override", u.signedIn(u.checked(u.handleOverride)))
 		mux.HandleFunc("POST /app/oncall/{id}/cover", u.signedIn(u.checked(u.handleCover)))
 		mux.HandleFunc("POST /app/oncall/{id}/undo", u.signedIn(u.checked(u.handleUndo)))
+		mux.HandleFunc("POST /app/oncall/{id}/offer", u.signedIn(u.checked(u.handleOffer)))
+		mux.HandleFunc("POST /app/oncall/{id}/take", u.signedIn(u.checked(u.handleTake)))
 	}
 	if u.cfg.Insights != nil {
 		mux.HandleFunc("GET /app/insights", u.signedIn(u.handleInsights))

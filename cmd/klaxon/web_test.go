@@ -643,6 +643,74 @@ escalation_policies:
 	}
 }
 
+// TestWebSwapOffersAndTakes: alice offers her next shifts from the
+// schedules' pages; bob, on one rotation only, cannot take the other's
+// offer (chat's rule) and takes the one he may, which then shows as his
+// override; the offer is gone from both pages.
+func TestWebSwapOffersAndTakes(t *testing.T) {
+	addr := loopbackPort(t)
+	issuer := startZitadel(t, "http://"+addr+"/auth/callback")
+	host := strings.Split(strings.TrimPrefix(issuer, "http://"), ":")[0]
+	r := startWebRigWith(t, addr, `
+people:
+  - {id: alice, name: Alice, email: test-user2@zitadel.ch}
+  - {id: bob, name: Bob, email: test-user@zitadel.ch}
+  - {id: carol, name: Carol}
+services:
+  - {id: payments}
+schedules:
+  - {id: primary, service: payments, time_zone: UTC, layers: [{rotation: daily, start: 2026-01-05, participants: [alice, bob]}]}
+  - {id: secondary, service: payments, role: secondary, time_zone: UTC, layers: [{rotation: daily, start: 2026-01-05, participants: [alice, carol]}]}
+`, issuer, "klaxon-web", "klaxon-client-secret", env{})
+	alice, bob := newBrowser(), newBrowser()
+	if status, _ := signIn(t, alice, r.public, "test-user2"); status != http.StatusOK {
+		t.Fatalf("alice's sign-in: %d", status)
+	}
+	if status, _ := signIn(t, bob, r.public, "test-user@"+host); status != http.StatusOK {
+		t.Fatalf("bob's sign-in: %d", status)
+	}
+	offerable := regexp.MustCompile(`name="start" value="([^"]+)"`)
+	offerID := regexp.MustCompile(`name="offer" value="([^"]+)"`)
+	offer := func(schedule string) (day string) {
+		t.Helper()
+		_, body := alice.get(t, r.public+"/app/oncall/"+schedule)
+		start, csrf := offerable.FindStringSubmatch(body), csrfField.FindStringSubmatch(body)
+		if start == nil || !strings.Contains(body, "No open offers.") {
+			t.Fatalf("alice has no shift to offer on %s: %s", schedule, body)
+		}
+		status, body := alice.post(t, r.public+"/app/oncall/"+schedule+"/offer", url.Values{"csrf": {csrf[1]}, "start": {start[1]}})
+		if status != http.StatusOK || !strings.Contains(body, "Offered: your") || !strings.Contains(body, "yours: withdraw it with Undo") {
+			t.Fatalf("offer on %s: %d %s", schedule, status, body)
+		}
+		return start[1][:len("2006-01-02")]
+	}
+	day := offer("primary")
+	offer("secondary")
+
+	take := func(schedule string) string {
+		t.Helper()
+		_, body := bob.get(t, r.public+"/app/oncall/"+schedule)
+		id, csrf := offerID.FindStringSubmatch(body), csrfField.FindStringSubmatch(body)
+		if id == nil || !strings.Contains(body, "<td>Alice</td>") {
+			t.Fatalf("bob sees no offer on %s: %s", schedule, body)
+		}
+		_, body = bob.post(t, r.public+"/app/oncall/"+schedule+"/take", url.Values{"csrf": {csrf[1]}, "offer": {id[1]}})
+		return body
+	}
+	if body := take("secondary"); !strings.Contains(body, "Only people on the") || !strings.Contains(body, "<td>Alice</td>") {
+		t.Fatalf("bob took a shift of a rotation he is not on: %s", body)
+	}
+	body := take("primary")
+	if !strings.Contains(body, "@Bob took @Alice&#39;s primary shift") || !strings.Contains(body, "No open offers.") {
+		t.Fatalf("after bob took the shift: %s", body)
+	}
+	// The shift's week lists bob's override, made by him by taking.
+	_, body = alice.get(t, r.public+"/app/oncall/primary?view=week&date="+day)
+	if !regexp.MustCompile(`<td>Bob</td><td>Alice</td><td>[^<]+</td><td>Bob \(take\)</td>`).MatchString(body) || strings.Contains(body, `name="offer"`) {
+		t.Fatalf("the shift's week after the take: %s", body)
+	}
+}
+
 // TestWebInsightsAgreeWithTheAPI: the charts' CSV numbers are the API's.
 func TestWebInsightsAgreeWithTheAPI(t *testing.T) {
 	addr := loopbackPort(t)

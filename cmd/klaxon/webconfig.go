@@ -134,6 +134,6 @@ func (a *app) webUI() (*webui.UI, error) {
 		OIDC:      webui.OIDC{Issuer: strings.TrimSuffix(c.Web.OIDC.Issuer, "/"), ClientID: c.Web.OIDC.ClientID, ClientSecret: c.Web.OIDC.ClientSecret.Reveal(), Scopes: c.Web.OIDC.Scopes},
 		PublicURL: c.publicURL(), Key: []byte(c.Web.SessionSecret.Reveal()), IdleTimeout: c.Web.SessionIdle, MaxAge: c.Web.SessionMax,
 		People: a.policy.People, Severities: c.severities(), Services: services, Store: a.store, Incidents: a.incidents, Postmortems: a.incidents.Reports(),
-		Dispatch: a.mux.Dispatch, Platforms: platforms, Client: bot.OutboundClient(10 * time.Second), Clock: a.clock, Log: a.log,
+		Dispatch: a.mux.Dispatch, Act: a.mux.Act, Platforms: platforms, Client: bot.OutboundClient(10 * time.Second), Clock: a.clock, Log: a.log,
 	})
 }

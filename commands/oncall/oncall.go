@@ -123,8 +123,8 @@ func (o *OnCall) Register(m *bot.Mux) {
 	)
 	m.Describe("oncall", "Who is on call; overrides, swaps and history")
 	m.HandleQuestion(o.Answer)
-	m.HandleAction(ActionTakeShift, o.swaps.actTake)
-	m.HandleAction(ActionOfferShift, o.swaps.actOffer)
+	m.HandleAction(bot.ActionTakeShift, o.swaps.actTake)
+	m.HandleAction(bot.ActionOfferShift, o.swaps.actOffer)
 	m.HandleHome(o.homeOnCall)
 }
 
@@ -551,7 +551,7 @@ func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Respons
 	var jobs []bot.Job
 	if last.Kind == bot.ChangeOffer {
 		// The offer's "Take this shift" button goes with it.
-		jobs = append(jobs, o.swaps.settle(last, fmt.Sprintf("↩️ %s withdrew this offer: %s.", req.User.Mention(), o.describe(last.Offer.Platform, last, loc)), now))
+		jobs = append(jobs, o.swaps.settle(last, fmt.Sprintf("↩️ %s withdrew this offer: %s.", req.User.Mention(), o.describe(last.Offer.Platform, last, loc)), now)...)
 	}
 	if err := o.commit(ctx, c, jobs...); err != nil {
 		return nil, err

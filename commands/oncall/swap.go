@@ -12,13 +12,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// ActionTakeShift is the button on a swap offer.
-const ActionTakeShift = "klaxon.swap.take"
-
 const stamp = "Mon 2 Jan 15:04"
-
-// ActionOfferShift is a button that offers one of the asker's shifts.
-const ActionOfferShift = "klaxon.swap.offer"
 
 // swaps offer shifts and let teammates take them, with the rules /oncall
 // override has.
@@ -72,7 +66,7 @@ func (o *swaps) handleSwap(ctx context.Context, req *bot.Request) (*bot.Response
 		m := bot.Message{Text: fmt.Sprintf("Which %s shift do you offer? (%s)", s.Title(), loc)}
 		for i, sh := range shifts[:min(swapChoices, len(shifts))] {
 			m.Text += fmt.Sprintf("\n%d. %s", i+1, describeStretches(sh, loc))
-			m.Buttons = append(m.Buttons, bot.Button{ActionID: ActionOfferShift, Label: fmt.Sprintf("%d. %s", i+1, sh[0].Start.In(loc).Format("Mon 2 Jan 15:04")),
+			m.Buttons = append(m.Buttons, bot.Button{ActionID: bot.ActionOfferShift, Label: fmt.Sprintf("%d. %s", i+1, sh[0].Start.In(loc).Format("Mon 2 Jan 15:04")),
 				Value: s.ID + "|" + sh[0].Start.UTC().Format(time.RFC3339)})
 		}
 		return &bot.Response{Message: m}, nil
@@ -134,6 +128,19 @@ func (o *swaps) offer(ctx context.Context, platform bot.Platform, user bot.User,
 		}
 	}
 	c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOffer, Author: user, At: now, Offer: offer}
+	// From the web console there is no channel: the offer goes to the
+	// schedule's handoff channel, if it has one there.
+	if n, ok := o.oc.cfg.Handoffs[s.ID]; channel == "" && ok && n.Platform == platform && o.oc.connected(platform) {
+		channel = n.Channel
+	}
+	if channel == "" {
+		offer.Unposted = true
+		if err := o.oc.commit(ctx, c); err != nil {
+			return nil, err
+		}
+		return bot.Reply("Offered: your %s shift, %s (%s). Teammates on the rotation can take it on the schedule's page in the web console (the schedule has no handoff channel to post it in). You stay on call for it unless someone takes it.",
+			s.Title(), describeStretches(offer.Stretches(), loc), loc), nil
+	}
 	text := fmt.Sprintf("🔁 %s offers their %s shift, %s (%s). It can be taken until it starts.", user.Mention(), s.Title(),
 		describeStretches(offer.Stretches(), loc), loc)
 	// The offer and its message commit together; the outbox posts it and
@@ -141,7 +148,7 @@ func (o *swaps) offer(ctx context.Context, platform bot.Platform, user bot.User,
 	post := bot.ChatJob(platform, offerName(c.ID), bot.OpPost, now)
 	post.Channel, post.Name = channel, offerName(c.ID)
 	post.Message = bot.Message{Text: text,
-		Buttons: []bot.Button{{ActionID: ActionTakeShift, Label: "Take this shift", Value: c.ID.String(), Style: bot.ButtonPrimary}}}
+		Buttons: []bot.Button{{ActionID: bot.ActionTakeShift, Label: "Take this shift", Value: c.ID.String(), Style: bot.ButtonPrimary}}}
 	if err := o.oc.commit(ctx, c, post); err != nil {
 		return nil, err
 	}
@@ -209,8 +216,11 @@ func (o *swaps) actTake(ctx context.Context, a bot.Action) (*bot.Response, error
 	}
 	text := fmt.Sprintf("✅ %s took %s's %s shift, %s (%s).", a.User.Mention(), o.oc.cfg.People.Mention(offer.Platform, offer.Person),
 		o.oc.scheduleTitle(offer.Schedule), describeStretches(offer.Stretches(), loc), loc)
-	if err := o.oc.commit(ctx, c, o.settle(offerChange, text, now)); err != nil {
+	if err := o.oc.commit(ctx, c, o.settle(offerChange, text, now)...); err != nil {
 		return nil, err
+	}
+	if offer.Unposted { // made in the web console: no message shows it
+		return bot.Reply("%s", strings.TrimPrefix(text, "✅ ")), nil
 	}
 	return nil, nil
 }
@@ -243,14 +253,18 @@ func describeStretches(ps []bot.Stretch, loc *time.Location) string {
 func offerName(id uuid.UUID) string { return "offer:" + id.String() }
 
 // settle is the job that replaces an offer's message (and its button)
-// with text, after the job that posted it.
-func (o *swaps) settle(offer bot.OnCallChange, text string, now time.Time) bot.Job {
+// with text, after the job that posted it; none for an offer made
+// without a message.
+func (o *swaps) settle(offer bot.OnCallChange, text string, now time.Time) []bot.Job {
+	if offer.Offer.Unposted {
+		return nil
+	}
 	j := bot.ChatJob(offer.Offer.Platform, offerName(offer.ID), bot.OpUpdate, now)
 	j.Ref, j.Message = offer.Offer.Message, bot.Message{Text: text} // offers made before the outbox name their message
 	if j.Ref.IsZero() {
 		j.Name = offerName(offer.ID)
 	}
-	return j
+	return []bot.Job{j}
 }
 
 // Tick does what is due at now: it expires offers whose shift started,
@@ -268,7 +282,7 @@ func (o *OnCall) Tick(ctx context.Context, now time.Time) {
 		exp := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeExpire, Author: bot.User{ID: "klaxon"}, At: now, OfferID: c.ID}
 		settle := o.swaps.settle(c, fmt.Sprintf("⌛ Nobody took %s's %s shift before it started; it stays theirs.",
 			o.cfg.People.Mention(c.Offer.Platform, c.Offer.Person), o.scheduleTitle(c.Offer.Schedule)), now)
-		if err := o.commit(ctx, exp, settle); err != nil {
+		if err := o.commit(ctx, exp, settle...); err != nil {
 			o.log.Error().Err(err).Msg("expiring a swap offer")
 		}
 	}

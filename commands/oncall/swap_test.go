@@ -55,7 +55,7 @@ func (e *swapEnv) do(user, text string) string {
 }
 
 func (e *swapEnv) click(user, value string) string {
-	r := e.mux.Act(context.Background(), bot.Action{Platform: bot.PlatformConsole, ActionID: oncall.ActionTakeShift, Value: value, User: bot.User{ID: user}})
+	r := e.mux.Act(context.Background(), bot.Action{Platform: bot.PlatformConsole, ActionID: bot.ActionTakeShift, Value: value, User: bot.User{ID: user}})
 	e.outbox.Drain(context.Background())
 	return r.Text
 }
@@ -379,5 +379,53 @@ func TestNamedSchedulesAreCalledByName(t *testing.T) {
 	}
 	if got := e.do("alice", "/oncall override @alice now 1h payments-primary"); !strings.Contains(got, "on call for *payments-primary* from") {
 		t.Errorf("an unnamed schedule: %s", got)
+	}
+}
+
+// TestSwapOfferFromTheWeb: an offer made with no channel (the web
+// console's button) is posted in the schedule's handoff channel when it
+// has one, and otherwise kept without a message; taking or withdrawing
+// it then settles no message.
+func TestSwapOfferFromTheWeb(t *testing.T) {
+	offerFromWeb := func(e *swapEnv, user string) string {
+		shifts := e.oc.Offerable("payments-primary", user)
+		if len(shifts) == 0 {
+			t.Fatalf("%s has no shift to offer", user)
+		}
+		r := e.mux.Act(context.Background(), bot.Action{Platform: bot.PlatformConsole, ActionID: bot.ActionOfferShift, User: bot.User{ID: user},
+			Value: "payments-primary|" + shifts[0][0].Start.UTC().Format(time.RFC3339)})
+		e.outbox.Drain(context.Background())
+		return r.Text
+	}
+
+	withChannel := newSwapEnv(t, "", map[string]oncall.HandoffNotice{"payments-primary": {Platform: bot.PlatformConsole, Channel: "oncall-db"}})
+	if got := offerFromWeb(withChannel, "alice"); !strings.Contains(got, "Offered. You stay on call") {
+		t.Fatalf("offer: %s", got)
+	}
+	msgs := withChannel.con.Messages("oncall-db")
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "@alice offers their *payments-primary* shift") {
+		t.Fatalf("the handoff channel has %q", msgs)
+	}
+
+	without := newSwapEnv(t, "", nil)
+	got := offerFromWeb(without, "alice")
+	if !strings.Contains(got, "Offered: your *payments-primary* shift, Mon 30 Nov 09:00 – Mon 7 Dec 09:00") || !strings.Contains(got, "web console") {
+		t.Fatalf("offer with no channel: %s", got)
+	}
+	v, _ := without.oc.View("payments-primary", without.clock.Now(), without.clock.Now().Add(30*24*time.Hour))
+	if len(v.Offers) != 1 || v.Offers[0].Offer.Person != "alice" || !v.Offers[0].Offer.Unposted {
+		t.Fatalf("open offers = %+v", v.Offers)
+	}
+	r := without.mux.Act(context.Background(), bot.Action{Platform: bot.PlatformConsole, ActionID: bot.ActionTakeShift, User: bot.User{ID: "bob"}, Value: v.Offers[0].ID.String()})
+	without.outbox.Drain(context.Background())
+	if !strings.Contains(r.Text, "<@bob> took <@alice>'s *payments-primary* shift") {
+		t.Fatalf("take from the web: %q", r.Text)
+	}
+	if v, _ := without.oc.View("payments-primary", without.clock.Now(), without.clock.Now().Add(30*24*time.Hour)); len(v.Offers) != 0 {
+		t.Errorf("a taken offer is still open: %+v", v.Offers)
+	}
+	jobs, err := without.store.CountJobs(context.Background())
+	if err != nil || len(jobs) != 0 {
+		t.Errorf("jobs left = %v %v (an unposted offer settles no message)", jobs, err)
 	}
 }

@@ -1,6 +1,7 @@
 package oncall
 
 import (
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,7 +42,25 @@ func (o *OnCall) View(id string, from, to time.Time) (bot.ScheduleView, bool) {
 		c := made[ov.ID]
 		v.Overrides = append(v.Overrides, bot.ViewOverride{Override: ov, By: c.Author, Kind: c.Kind})
 	}
+	now := o.clock.Now()
+	for _, c := range o.history.OpenOffers() {
+		if c.Offer.Schedule == s.ID && now.Before(c.Offer.Start) {
+			v.Offers = append(v.Offers, c)
+		}
+	}
+	slices.SortFunc(v.Offers, func(a, b bot.OnCallChange) int { return a.Offer.Start.Compare(b.Offer.Start) })
 	return v, true
+}
+
+// Offerable lists person's next shifts on schedule id that they may
+// offer (as /oncall swap would), each as its stretches.
+func (o *OnCall) Offerable(id, person string) [][]bot.Stretch {
+	for _, s := range o.cfg.Schedules {
+		if s.ID == id {
+			return o.swaps.upcoming(s, person, time.Time{})
+		}
+	}
+	return nil
 }
 
 // PersonShifts are person's shifts on every schedule between from and to.
