@@ -79,6 +79,9 @@ type Person struct {
 	// Reach is how klaxon reaches the person itself (SMS, calls, push,
 	// email) and by which rules; no rules: the configured default.
 	Reach Reach `json:"reach,omitzero"`
+	// WorkingHours are when the person works, in their zone: insights
+	// count the pages outside them.
+	WorkingHours Hours `json:"working_hours,omitzero"`
 }
 
 var personID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)

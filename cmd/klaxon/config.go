@@ -292,6 +292,9 @@ type PersonConfig struct {
 	// notifications.default_rules.
 	Contact ContactConfig `mapstructure:"contact"`
 	Notify  []string      `mapstructure:"notify"`
+	// WorkingHours are when the person works, for insights' pages outside
+	// working hours. Default: Mon–Fri 09:00–17:00 in their time zone.
+	WorkingHours HoursConfig `mapstructure:"working_hours"`
 }
 
 // ScheduleConfig is one entry of schedules.
@@ -365,12 +368,16 @@ type ServiceConfig struct {
 	Owners []string `mapstructure:"owners"`
 	// When low-priority pages may go out. Default: Mon–Fri 09:00–17:00 in
 	// the time zone of the service's first schedule (else UTC).
-	BusinessHours struct {
-		TimeZone string   `mapstructure:"time_zone"`
-		Days     []string `mapstructure:"days"`
-		From     string   `mapstructure:"from"`
-		To       string   `mapstructure:"to"`
-	} `mapstructure:"business_hours"`
+	BusinessHours HoursConfig `mapstructure:"business_hours"`
+}
+
+// HoursConfig is a weekly window: days (mon…sun), from and to (15:04) in
+// a time zone.
+type HoursConfig struct {
+	TimeZone string   `mapstructure:"time_zone"`
+	Days     []string `mapstructure:"days"`
+	From     string   `mapstructure:"from"`
+	To       string   `mapstructure:"to"`
 }
 
 // defaults registers every key, so viper knows them all (environment

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"os"
@@ -233,7 +234,9 @@ func (p PersonConfig) person() bot.Person {
 			accounts[cp.id] = id
 		}
 	}
-	return bot.Person{ID: p.ID, Name: p.Name, TimeZone: p.TimeZone, Accounts: accounts, Email: p.Email, Phone: p.Phone, Reach: p.reach()}
+	hours, _ := p.WorkingHours.hours("", p.TimeZone) // checked at start-up
+	return bot.Person{ID: p.ID, Name: p.Name, TimeZone: p.TimeZone, Accounts: accounts, Email: p.Email, Phone: p.Phone, Reach: p.reach(),
+		WorkingHours: hours}
 }
 
 func (s ServiceConfig) service() bot.Service {
@@ -370,18 +373,20 @@ func (c *Config) pagingConfig(chats []bot.Chat, people bot.People) paging.Config
 
 // businessHours reads a service's business hours, with defaults.
 func (c *Config) businessHours(s ServiceConfig) (bot.Hours, error) {
-	bh := s.BusinessHours
-	key := "services[" + s.ID + "].business_hours"
-	h := bot.Hours{Zone: bh.TimeZone, From: 9 * 60, To: 17 * 60}
-	if h.Zone == "" {
-		h.Zone = "UTC"
-		for _, sc := range c.Schedules {
-			if sc.Service == s.ID && sc.TimeZone != "" {
-				h.Zone = sc.TimeZone
-				break
-			}
+	zone := "UTC"
+	for _, sc := range c.Schedules {
+		if sc.Service == s.ID && sc.TimeZone != "" {
+			zone = sc.TimeZone
+			break
 		}
 	}
+	return s.BusinessHours.hours("services["+s.ID+"].business_hours", zone)
+}
+
+// hours reads a weekly window under key: Mon–Fri 09:00–17:00 in zone by
+// default.
+func (bh HoursConfig) hours(key, zone string) (bot.Hours, error) {
+	h := bot.Hours{Zone: cmp.Or(bh.TimeZone, zone, "UTC"), From: 9 * 60, To: 17 * 60}
 	if _, err := time.LoadLocation(h.Zone); err != nil {
 		return h, &ConfigError{Key: key + ".time_zone", Reason: fmt.Sprintf("%q is not an IANA time zone", h.Zone)}
 	}

@@ -178,6 +178,8 @@ var badConfigs = []struct {
 	{"subscriptions without smtp", "status:\n  subscriptions: true\n  public_url: https://status.example.com\n", nil, "status.subscriptions: needs notifications.smtp"},
 	{"subscriptions without a public url", "status:\n  subscriptions: true\nnotifications:\n  smtp: {host: mail.example.com, port: 587, from: s@example.com}\n", nil, "status.subscriptions: needs status.public_url"},
 	{"subscriptions without a link secret", "status:\n  subscriptions: true\n  public_url: https://status.example.com\nnotifications:\n  smtp: {host: mail.example.com, port: 587, from: s@example.com}\n", nil, "notifications.link_secret"},
+	{"bad working hours", "people:\n  - {id: a, name: A, working_hours: {days: [funday]}}\n", nil, "people[0].working_hours.days"},
+	{"working hours that end before they start", "people:\n  - {id: a, name: A, working_hours: {from: \"18:00\", to: \"09:00\"}}\n", nil, "people[0].working_hours: to must be after from"},
 	{"bad trusted proxy", "http:\n  trusted_proxies: [10.0.0.0/33]\n", nil, "http.trusted_proxies[0]"},
 	{"short alert token on a public listener", "http:\n  listen: 0.0.0.0:8080\nalerts:\n  sources:\n    - {name: generic, token: x}\n", nil, "alerts.sources[0].token"},
 	{"short heartbeat token on a public listener", "http:\n  listen: 0.0.0.0:8080\nheartbeats:\n  - {name: etl, interval: 1h, token: x}\n", nil, "heartbeats[0].token"},

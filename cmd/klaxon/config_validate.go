@@ -131,6 +131,9 @@ func (c *Config) Validate() error {
 				return bad(key+".time_zone", "%q is not an IANA time zone (e.g. Europe/Berlin)", p.TimeZone)
 			}
 		}
+		if _, err := p.WorkingHours.hours(key+".working_hours", p.TimeZone); err != nil {
+			return err
+		}
 	}
 	services := map[string]bool{}
 	for i, s := range c.Services {

@@ -148,7 +148,8 @@ func weekOf(t time.Time) time.Time {
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 
-// workingHours are Monday to Friday, 09:00–17:00.
+// workingHours are Monday to Friday, 09:00–17:00: a person's unless
+// they have their own.
 var workingHours = bot.Hours{Days: [7]bool{false, true, true, true, true, true, false}, From: 9 * 60, To: 17 * 60}
 
 // offHours reports whether t is outside person's working hours, in their
@@ -156,8 +157,12 @@ var workingHours = bot.Hours{Days: [7]bool{false, true, true, true, true, true, 
 func offHours(people bot.People, person string, t time.Time) bool {
 	h := workingHours
 	h.Zone = "UTC"
-	if who, ok := people.Get(person); ok && who.TimeZone != "" {
-		h.Zone = who.TimeZone
+	if who, ok := people.Get(person); ok {
+		if who.WorkingHours.To > who.WorkingHours.From {
+			h = who.WorkingHours
+		} else if who.TimeZone != "" {
+			h.Zone = who.TimeZone
+		}
 	}
 	return !h.Next(t).Equal(t)
 }

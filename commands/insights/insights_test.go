@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
 )
 
 func TestPercentileNearestRank(t *testing.T) {
@@ -33,6 +35,36 @@ func TestParseFilter(t *testing.T) {
 	for _, q := range []url.Values{{"from": {"yesterday"}}, {"from": {"2026-12-01"}, "to": {"2026-11-01"}}, {"from": {"2020-01-01"}}} {
 		if _, err := ParseFilter(q, now); err == nil {
 			t.Errorf("%v accepted", q)
+		}
+	}
+}
+
+// TestOffHoursFollowEachPersonsHours: a page counts as outside working
+// hours by the person's own window and zone, else Mon–Fri 09–17 in their
+// zone, else in UTC.
+func TestOffHoursFollowEachPersonsHours(t *testing.T) {
+	people := bot.People{
+		{ID: "ann", TimeZone: "Asia/Tokyo"},
+		{ID: "bo", TimeZone: "Europe/Berlin", WorkingHours: bot.Hours{Zone: "Europe/Berlin", Days: [7]bool{time.Sunday: true, time.Monday: true}, From: 20 * 60, To: 23 * 60}},
+		{ID: "cy"},
+	}
+	// Monday 2026-12-07 12:00 UTC: 21:00 in Tokyo, 13:00 in Berlin.
+	noon := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		who  string
+		at   time.Time
+		want bool
+	}{
+		{"ann", noon, true},                       // 21:00 Tokyo: after her day
+		{"ann", noon.Add(-10 * time.Hour), false}, // 11:00 Tokyo
+		{"bo", noon, true},                        // 13:00 Berlin: outside his 20–23 shift
+		{"bo", noon.Add(8 * time.Hour), false},    // 21:00 Berlin on a Monday
+		{"bo", noon.Add(32 * time.Hour), true},    // 21:00 Berlin on a Tuesday: not one of his days
+		{"cy", noon, false},                       // 12:00 UTC
+		{"nobody", noon.Add(-4 * time.Hour), true},
+	} {
+		if got := offHours(people, c.who, c.at); got != c.want {
+			t.Errorf("offHours(%s, %s) = %v, want %v", c.who, c.at, got, c.want)
 		}
 	}
 }
