@@ -49,8 +49,12 @@ type StatusNotice struct {
 	Service  string    `json:"service,omitempty"` // the service's id
 	Severity string    `json:"severity"`          // "SEV1 (Critical)"
 	Status   string    `json:"status"`            // as the status page says it: investigating, …
-	Text     string    `json:"text,omitempty"`    // the public update, or the resolution's words
+	Text     string    `json:"text,omitempty"`    // the public update
 	At       time.Time `json:"at"`
+	// After is the last subscriber (by ID) whose mail a part of the
+	// notice already wrote: a notice to many subscribers is written in
+	// parts, each continuing after the last.
+	After string `json:"after,omitempty"`
 }
 
 // What a status notice tells.

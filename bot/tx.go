@@ -65,10 +65,11 @@ type Tx interface {
 	// PutSession writes a web console session; DeleteSession ends one.
 	PutSession(s *Session) error
 	DeleteSession(id string) error
-	// Subscribers reads the confirmed status page subscriptions;
+	// Subscribers reads up to limit confirmed status page subscriptions
+	// whose ID sorts after after, in ID order (limit 0: all of them);
 	// PutSubscriber adds or replaces one (by ID), DeleteSubscriber ends
 	// one (none: nothing to do).
-	Subscribers() ([]*Subscriber, error)
+	Subscribers(after string, limit int) ([]*Subscriber, error)
 	PutSubscriber(s *Subscriber) error
 	DeleteSubscriber(id string) error
 }

@@ -195,7 +195,7 @@ func (s *Subscriptions) Follow(tx bot.Tx, ch bot.Change) error {
 	default:
 		return nil
 	}
-	return tx.Enqueue(bot.Job{Queue: "status-notices", Op: bot.OpStatusNotice, Notice: &n, NextAttempt: ch.At, Created: ch.At})
+	return tx.Enqueue(bot.Job{Queue: noticeQueue, Op: bot.OpStatusNotice, Notice: &n, NextAttempt: ch.At, Created: ch.At})
 }
 
 // Send implements outbox.Sender: a notice becomes one mail job per
@@ -220,9 +220,15 @@ func (s *Subscriptions) Send(ctx context.Context, j bot.Job, again bool) (outbox
 	return nil, bot.Errorf(bot.EREFUSED, "a %s job without its content", j.Op)
 }
 
-// fanOut writes the notice's mail for each subscriber who wants it.
+// FanOutPart is how many subscribers one part of a notice reads: each
+// part is a short transaction, so a notice to many people never holds
+// the store's write lock long (a page waits for no mailing list).
+const FanOutPart = 500
+
+// fanOut writes the notice's mail for each subscriber in the next part
+// who wants it and, when more may follow, the notice's next part.
 func (s *Subscriptions) fanOut(tx bot.Tx, n bot.StatusNotice) error {
-	subs, err := tx.Subscribers()
+	subs, err := tx.Subscribers(n.After, FanOutPart)
 	if err != nil {
 		return err
 	}
@@ -236,8 +242,16 @@ func (s *Subscriptions) fanOut(tx bot.Tx, n bot.StatusNotice) error {
 		m := NoticeMail(s.cfg.Title, s.cfg.PublicURL, n, service, sub, s.UnsubscribeURL(sub.ID))
 		jobs = append(jobs, bot.Job{Queue: "mail:" + sub.ID, Op: bot.OpStatusMail, Mail: &m, NextAttempt: now, Created: now})
 	}
+	if len(subs) == FanOutPart {
+		next := n
+		next.After = subs[len(subs)-1].ID
+		jobs = append(jobs, bot.Job{Queue: noticeQueue, Op: bot.OpStatusNotice, Notice: &next, NextAttempt: now, Created: now})
+	}
 	return tx.Enqueue(jobs...)
 }
+
+// noticeQueue keeps notices, and their parts, in order.
+const noticeQueue = "status-notices"
 
 // UnsubscribeURL is the one-click unsubscribe link of subscriber id.
 func (s *Subscriptions) UnsubscribeURL(id string) string {

@@ -372,3 +372,35 @@ func TestLinksStayWithTheirSecret(t *testing.T) {
 		t.Errorf("a link signed with another secret: %v", err)
 	}
 }
+
+// TestANoticeToManyIsWrittenInParts: 1,200 subscribers get one mail each,
+// written FanOutPart at a time, in order.
+func TestANoticeToManyIsWrittenInParts(t *testing.T) {
+	e := newEnv(t)
+	err := e.Store.Update(context.Background(), func(tx bot.Tx) error {
+		for i := range 1200 {
+			addr := fmt.Sprintf("user%d@example.com", i)
+			if err := tx.PutSubscriber(&bot.Subscriber{ID: bot.SubscriberID(addr), Email: addr, Confirmed: e.Clock.Now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Do("alice", "general", "/incident declare Checkout is down sev:1 service:payments")
+	e.Do("alice", e.Incident(1).Channel.ID, "/incident update --public Card payments fail")
+	per := map[string][]string{}
+	for _, m := range e.box.take() {
+		per[m.To] = append(per[m.To], strings.SplitN(m.Subject, ": ", 2)[0])
+	}
+	if len(per) != 1200 {
+		t.Fatalf("%d addresses got mail, want 1200", len(per))
+	}
+	for addr, subjects := range per {
+		if !slices.Equal(subjects, []string{"[Acme Status] Investigating", "[Acme Status] Update"}) {
+			t.Fatalf("%s got %v", addr, subjects)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -12,19 +13,21 @@ import (
 var _ bot.SubscriberStore = (*Store)(nil)
 
 // Subscribers implements bot.Tx.
-func (t txn) Subscribers() ([]*bot.Subscriber, error) { return subscribers(t.tx) }
-
-func subscribers(tx *bbolt.Tx) ([]*bot.Subscriber, error) {
+func (t txn) Subscribers(after string, limit int) ([]*bot.Subscriber, error) {
 	var out []*bot.Subscriber
-	err := tx.Bucket(bucketSubscribers).ForEach(func(k, v []byte) error {
+	c := t.tx.Bucket(bucketSubscribers).Cursor()
+	k, v := c.Seek([]byte(after))
+	if k != nil && string(k) == after {
+		k, v = c.Next()
+	}
+	for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 		var s bot.Subscriber
 		if err := json.Unmarshal(v, &s); err != nil {
-			return err
+			return nil, fmt.Errorf("decode subscriber %s: %w", k, err)
 		}
 		out = append(out, &s)
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // PutSubscriber implements bot.Tx.

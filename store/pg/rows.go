@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -434,8 +435,11 @@ func (s *Store) PostmortemVersions(ctx context.Context, incidentID uuid.UUID) ([
 }
 
 // Subscribers implements bot.Tx.
-func (t txn) Subscribers() ([]*bot.Subscriber, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT body FROM subscribers ORDER BY id`)
+func (t txn) Subscribers(after string, limit int) ([]*bot.Subscriber, error) {
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	rows, err := t.tx.Query(t.ctx, `SELECT body FROM subscribers WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -845,9 +845,21 @@ func subscribers(t *testing.T, s store.Backend) {
 		t.Fatalf("CountSubscribers = %d, %v; want 2", n, err)
 	}
 	update(t, s, func(tx bot.Tx) error {
-		all, err := tx.Subscribers()
+		all, err := tx.Subscribers("", 0)
 		if err != nil {
 			return err
+		}
+		// In parts: by ID, each after the last one read.
+		first, err := tx.Subscribers("", 1)
+		if err != nil || len(first) != 1 {
+			t.Fatalf("the first part = %v, %v", first, err)
+		}
+		rest, err := tx.Subscribers(first[0].ID, 5)
+		if err != nil || len(rest) != 1 || rest[0].ID <= first[0].ID {
+			t.Fatalf("the part after %s = %v, %v", first[0].ID, rest, err)
+		}
+		if end, err := tx.Subscribers(rest[0].ID, 5); err != nil || len(end) != 0 {
+			t.Fatalf("after the last: %v, %v", end, err)
 		}
 		byMail := map[string]*bot.Subscriber{}
 		for _, x := range all {
