@@ -28,6 +28,9 @@ type Error struct {
 	Err     error
 	// RetryAfter is how long the platform asked klaxon to wait (a 429).
 	RetryAfter time.Duration
+	// Field names the input that is wrong, when one is (the API's
+	// problem details say it): title, severity, fields.<id>, …
+	Field string
 }
 
 func (e *Error) Error() string {

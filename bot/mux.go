@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"runtime/debug"
@@ -153,30 +154,10 @@ func (m *Mux) Commands(root string) []*Command {
 // show: the handler's, or an error message with usage help. It never panics.
 func (m *Mux) Dispatch(ctx context.Context, req *Request) (resp *Response) {
 	log := m.Log.With().Str("platform", string(req.Platform)).Str("user", req.User.ID).Logger()
-	defer func() {
-		if p := recover(); p != nil {
-			log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Str("command", commandName(req)).Msg("command panicked")
-			resp = &Response{Message: Message{Text: "⚠️ " + ErrorMessage(fmt.Errorf("panic"))}}
-		}
-	}()
-	words, err := Tokenize(req.Text)
-	if err != nil {
-		return m.errorResponse(log, req, err)
+	resp, err := m.Run(ctx, req)
+	if u, ok := err.(unknownCommand); ok {
+		return m.unknown(u.words)
 	}
-	if len(words) > 0 {
-		words[0] = strings.TrimPrefix(words[0], "/")
-	}
-	if len(words) == 0 || words[0] == "" {
-		return &Response{Message: Message{Text: "Type a command, e.g. `/incident help`."}}
-	}
-	cmd, args := m.Lookup(words)
-	if cmd == nil {
-		return m.unknown(words)
-	}
-	req.Command, req.Args = cmd, args
-	start := time.Now()
-	resp, err = cmd.Handler(ctx, req)
-	log.Debug().Str("command", cmd.Name).Dur("took", time.Since(start)).Err(err).Msg("command")
 	if err != nil {
 		return m.errorResponse(log, req, err)
 	}
@@ -184,6 +165,45 @@ func (m *Mux) Dispatch(ctx context.Context, req *Request) (resp *Response) {
 		resp = &Response{}
 	}
 	return resp
+}
+
+// unknownCommand is Run's error for a line that names no command.
+type unknownCommand struct{ words []string }
+
+func (u unknownCommand) Error() string {
+	return fmt.Sprintf("%s: klaxon has no command %q", EINVALID, strings.Join(u.words, " "))
+}
+
+// Run runs a command line as Dispatch does, but returns the handler's
+// error as it is, for callers that answer with their own status codes
+// (the write API). A line naming no command is an EINVALID.
+func (m *Mux) Run(ctx context.Context, req *Request) (resp *Response, err error) {
+	log := m.Log.With().Str("platform", string(req.Platform)).Str("user", req.User.ID).Logger()
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Str("command", commandName(req)).Msg("command panicked")
+			resp, err = nil, Internal(fmt.Errorf("panic: %v", p), ErrorMessage(errors.New("panic")))
+		}
+	}()
+	words, err := Tokenize(req.Text)
+	if err != nil {
+		return nil, err
+	}
+	if len(words) > 0 {
+		words[0] = strings.TrimPrefix(words[0], "/")
+	}
+	if len(words) == 0 || words[0] == "" {
+		return &Response{Message: Message{Text: "Type a command, e.g. `/incident help`."}}, nil
+	}
+	cmd, args := m.Lookup(words)
+	if cmd == nil {
+		return nil, unknownCommand{words}
+	}
+	req.Command, req.Args = cmd, args
+	start := time.Now()
+	resp, err = cmd.Handler(ctx, req)
+	log.Debug().Str("command", cmd.Name).Dur("took", time.Since(start)).Err(err).Msg("command")
+	return resp, err
 }
 
 func commandName(req *Request) string {

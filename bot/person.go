@@ -31,6 +31,28 @@ func SystemUser(kind, name string) User { return User{ID: kind + ":" + name, Nam
 // colon in a user ID.
 func (u User) IsSystem() bool { return strings.Contains(u.ID, ":") }
 
+// TokenUser is the actor of an API token: the timeline names it
+// "token deploy-bot".
+func TokenUser(name string) User { return User{ID: "token:" + name, Name: "token " + name} }
+
+// IsToken reports whether u is an API token's actor (TokenUser).
+func (u User) IsToken() bool { return strings.HasPrefix(u.ID, "token:") }
+
+// SeesAll reports whether u is a system actor that may see and act on
+// every incident, private ones too (an alert source, klaxon itself). An
+// API token is not: it sees a private incident only when it declared it
+// or is an admin's (Config.Admins names "token:<name>").
+func (u User) SeesAll() bool { return u.IsSystem() && !u.IsToken() }
+
+// MentionOn is how a command line names p on platform: their mention
+// there, or @id on the console (or where they have no account).
+func (p Person) MentionOn(platform Platform) string {
+	if id := p.Accounts[platform]; id != "" && platform != PlatformConsole {
+		return User{ID: id}.Mention()
+	}
+	return "@" + p.ID
+}
+
 // IsZero reports whether u is unset.
 func (u User) IsZero() bool { return u.ID == "" }
 

@@ -72,6 +72,11 @@ type Tx interface {
 	Subscribers(after string, limit int) ([]*Subscriber, error)
 	PutSubscriber(s *Subscriber) error
 	DeleteSubscriber(id string) error
+	// Idempotency reads the record of an API write's key (nil when there
+	// is none); PutIdempotency writes one, DeleteIdempotency drops one.
+	Idempotency(key string) (*IdempotencyRecord, error)
+	PutIdempotency(r *IdempotencyRecord) error
+	DeleteIdempotency(key string) error
 }
 
 // Updater runs a change in one write transaction.

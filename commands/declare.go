@@ -351,12 +351,16 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	sev, service, kind, errs := c.checkDeclare(in)
 	for _, field := range []string{FieldTitle, FieldSeverity, FieldService, FieldSummary, FieldType} {
 		if msg, bad := errs[field]; bad {
-			return nil, "", bot.Errorf(bot.EINVALID, "%s", msg)
+			e := bot.Errorf(bot.EINVALID, "%s", msg)
+			e.Field = field
+			return nil, "", e
 		}
 	}
 	for _, field := range slices.Sorted(maps.Keys(errs)) {
-		if strings.HasPrefix(field, "cf_") {
-			return nil, "", bot.Errorf(bot.EINVALID, "%s", errs[field])
+		if id, ok := strings.CutPrefix(field, "cf_"); ok {
+			e := bot.Errorf(bot.EINVALID, "%s", errs[field])
+			e.Field = "fields." + id
+			return nil, "", e
 		}
 	}
 	now := c.clock.Now()

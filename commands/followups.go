@@ -260,7 +260,7 @@ func (c *FollowUps) maySeeToClose(ctx context.Context, n int64, who bot.Actor) e
 	if err != nil {
 		return err
 	}
-	if c.maySee(ctx, f, who, map[uuid.UUID]*bot.Incident{}) || who.User.IsSystem() {
+	if c.maySee(ctx, f, who, map[uuid.UUID]*bot.Incident{}) || who.User.SeesAll() {
 		return nil
 	}
 	return bot.Errorf(bot.EFORBIDDEN, "%s belongs to %s, which is private: only its members can see or change it.", f.Key(), f.Incident)
@@ -271,7 +271,7 @@ func (c *FollowUps) maySeeToClose(ctx context.Context, n int64, who bot.Actor) e
 // incidents.restrict_lifecycle a private incident's follow-ups are for its
 // role holders, the admins and the follow-up's owner.
 func (c *FollowUps) mayClose(tx bot.Tx, inc *bot.Incident, f *bot.FollowUp, who bot.Actor) error {
-	if !inc.Private || who.User.IsSystem() || (f.Owner.ID != "" && f.Owner.ID == who.User.ID) {
+	if !inc.Private || who.User.SeesAll() || (f.Owner.ID != "" && f.Owner.ID == who.User.ID) {
 		return nil
 	}
 	return c.lc.mayChange(tx, inc, who, change{restricted: true})

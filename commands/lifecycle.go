@@ -591,7 +591,7 @@ func (cfg *Config) isAdmin(who bot.Actor) bool {
 // admins and klaxon itself. Public incidents are for everyone.
 func (c *Incidents) mayAccess(ctx context.Context, inc *bot.Incident, who bot.Actor) bool {
 	switch {
-	case !inc.Private, who.User.IsSystem(), c.IsAdmin(who):
+	case !inc.Private, who.User.SeesAll(), c.IsAdmin(who):
 		return true
 	case !inc.Channel.IsZero() && who.Channel.ID == inc.Channel.ID && who.Platform == inc.Platform:
 		return true

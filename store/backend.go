@@ -26,6 +26,7 @@ type Backend interface {
 	bot.ProfileStore
 	bot.SessionStore
 	bot.SubscriberStore
+	bot.IdempotencyStore
 	bot.AlertStore
 	bot.FollowUpStore
 	bot.HeartbeatStore

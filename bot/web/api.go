@@ -25,16 +25,41 @@ type Records interface {
 	Backup(w io.Writer) (int64, error)
 }
 
-// API configures the read-only JSON API under /api/v1/. Without a Token
-// it is off; the AdminToken also opens /api/v1/backup.
+// API configures the JSON API under /api/v1/. Without Tokens it is off.
 type API struct {
 	Records Records
 	OnCall  func(t time.Time) any // who is on call now, as JSON
 	// Insights is the insights report for a query (from, to, service,
 	// severity, type) over public incidents, as the console's charts show.
-	Insights   func(ctx context.Context, q url.Values) (*bot.InsightsReport, error)
-	Token      string
-	AdminToken string
+	Insights func(ctx context.Context, q url.Values) (*bot.InsightsReport, error)
+	Tokens   []Token
+	// Writes carries out the writes; nil: the API is read-only.
+	Writes Writes
+	// Idempotency keeps the answers to writes sent with an
+	// Idempotency-Key; nil: such writes are refused.
+	Idempotency Idempotency
+}
+
+// Scope is what a token may do.
+type Scope int
+
+// Scopes, each including the ones before it.
+const (
+	ScopeRead  Scope = iota + 1 // read public incidents, on-call, insights
+	ScopeWrite                  // and declare and change incidents, add follow-ups
+	ScopeAdmin                  // and private incidents, overrides as an admin, the backup
+)
+
+func (s Scope) String() string {
+	return [...]string{"", "read", "write", "admin"}[s]
+}
+
+// Token is one API token: its name appears in the timeline ("token
+// deploy-bot").
+type Token struct {
+	Name   string
+	Secret string
+	Scope  Scope
 }
 
 // Page sizes of the list endpoints.
@@ -45,13 +70,15 @@ const (
 
 func apiRoutes(mux *http.ServeMux, api API, clock bot.Clock, log zerolog.Logger) {
 	h := apiHandler{api: api, clock: clock, log: log}
-	mux.Handle("GET /api/v1/incidents", h.auth(false, h.incidents))
-	mux.Handle("GET /api/v1/incidents/{n}", h.auth(false, h.incident))
-	mux.Handle("GET /api/v1/incidents/{n}/timeline", h.auth(false, h.timeline))
-	mux.Handle("GET /api/v1/incidents/{n}/postmortem.md", h.auth(false, h.postmortem))
-	mux.Handle("GET /api/v1/oncall", h.auth(false, h.oncall))
-	mux.Handle("GET /api/v1/insights", h.auth(false, h.insights))
-	mux.Handle("GET /api/v1/backup", h.auth(true, h.backup))
+	mux.Handle("GET /api/v1/openapi.json", http.HandlerFunc(serveOpenAPI))
+	mux.Handle("GET /api/v1/incidents", h.auth(ScopeRead, h.incidents))
+	mux.Handle("GET /api/v1/incidents/{n}", h.auth(ScopeRead, h.incident))
+	mux.Handle("GET /api/v1/incidents/{n}/timeline", h.auth(ScopeRead, h.timeline))
+	mux.Handle("GET /api/v1/incidents/{n}/postmortem.md", h.auth(ScopeRead, h.postmortem))
+	mux.Handle("GET /api/v1/oncall", h.auth(ScopeRead, h.oncall))
+	mux.Handle("GET /api/v1/insights", h.auth(ScopeRead, h.insights))
+	mux.Handle("GET /api/v1/backup", h.auth(ScopeAdmin, h.backup))
+	writeRoutes(mux, h)
 }
 
 type apiHandler struct {
@@ -60,45 +87,50 @@ type apiHandler struct {
 	log   zerolog.Logger
 }
 
-// auth checks the bearer token: the admin token opens everything, the
-// read token everything but admin endpoints.
-func (h apiHandler) auth(admin bool, next http.HandlerFunc) http.Handler {
+// auth checks the bearer token against every configured one (each in
+// constant time) and that it has scope; the token goes into the
+// request's context.
+func (h apiHandler) auth(scope Scope, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h.api.Token == "" && h.api.AdminToken == "" {
-			jsonError(w, http.StatusNotFound, "the API is off: set api.token")
+		if len(h.api.Tokens) == 0 {
+			problem(w, http.StatusNotFound, "off", "The API is off: configure api.tokens (or api.token).", "")
 			return
 		}
 		got, _ := bearer(r)
-		ok := got != "" && h.api.AdminToken != "" && equal(got, h.api.AdminToken)
-		if ok {
-			r = r.WithContext(context.WithValue(r.Context(), adminKey{}, true))
-		}
-		if !ok && !admin {
-			ok = got != "" && h.api.Token != "" && equal(got, h.api.Token)
-		}
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
-			what := "api.token"
-			if admin {
-				what = "api.admin_token"
+		var tok *Token
+		for i := range h.api.Tokens {
+			if got != "" && equal(got, h.api.Tokens[i].Secret) && tok == nil {
+				tok = &h.api.Tokens[i]
 			}
-			jsonError(w, http.StatusUnauthorized, "missing or wrong bearer token ("+what+")")
+		}
+		if tok == nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
+			problem(w, http.StatusUnauthorized, "unauthorized", "Missing or wrong bearer token.", "")
 			return
 		}
-		next(w, r)
+		if tok.Scope < scope {
+			problem(w, http.StatusForbidden, bot.EFORBIDDEN, fmt.Sprintf("Token %s has the %s scope; this needs %s.", tok.Name, tok.Scope, scope), "")
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok)))
 	})
 }
 
-// adminKey marks a request made with the admin token, which alone reads
-// private incidents.
-type adminKey struct{}
+// tokenKey keeps the request's token in its context.
+type tokenKey struct{}
 
-// seesPrivate reports whether r may read private incidents: only with the
-// admin token. The read token (dashboards, scripts) sees what the status
+// requestToken is the token r was authorized with.
+func requestToken(r *http.Request) *Token {
+	t, _ := r.Context().Value(tokenKey{}).(*Token)
+	return t
+}
+
+// seesPrivate reports whether r may read private incidents: only with an
+// admin token. Other tokens (dashboards, scripts) see what the status
 // page and /incident list show everyone.
 func seesPrivate(r *http.Request) bool {
-	admin, _ := r.Context().Value(adminKey{}).(bool)
-	return admin
+	t := requestToken(r)
+	return t != nil && t.Scope >= ScopeAdmin
 }
 
 // limit reads ?limit=, defaulting and capping it.
@@ -119,7 +151,7 @@ func limit(r *http.Request) (int, error) {
 func (h apiHandler) incidents(w http.ResponseWriter, r *http.Request) {
 	n, err := limit(r)
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, err.Error())
+		problem(w, http.StatusBadRequest, bot.EINVALID, err.Error(), "limit")
 		return
 	}
 	q := r.URL.Query()
@@ -129,13 +161,13 @@ func (h apiHandler) incidents(w http.ResponseWriter, r *http.Request) {
 	case "active":
 		f.ActiveOnly = true
 	default:
-		jsonError(w, http.StatusBadRequest, "status must be active or all")
+		problem(w, http.StatusBadRequest, bot.EINVALID, "status must be active or all.", "status")
 		return
 	}
 	var before int64
 	if s := q.Get("before"); s != "" {
 		if before, err = strconv.ParseInt(s, 10, 64); err != nil || before < 1 {
-			jsonError(w, http.StatusBadRequest, "before must be an incident number")
+			problem(w, http.StatusBadRequest, bot.EINVALID, "before must be an incident number.", "before")
 			return
 		}
 	}
@@ -168,7 +200,7 @@ func (h apiHandler) incidents(w http.ResponseWriter, r *http.Request) {
 func (h apiHandler) lookup(w http.ResponseWriter, r *http.Request) (*bot.Incident, bool) {
 	n, err := strconv.ParseInt(r.PathValue("n"), 10, 64)
 	if err != nil || n < 1 {
-		jsonError(w, http.StatusBadRequest, "incidents are numbered: /api/v1/incidents/42")
+		problem(w, http.StatusBadRequest, bot.EINVALID, "Incidents are numbered: /api/v1/incidents/42.", "n")
 		return nil, false
 	}
 	inc, err := h.api.Records.IncidentByNumber(r.Context(), n)
@@ -176,7 +208,7 @@ func (h apiHandler) lookup(w http.ResponseWriter, r *http.Request) (*bot.Inciden
 		err = bot.Errorf(bot.ENOTFOUND, "private") // answered as if there were none
 	}
 	if bot.ErrorCode(err) == bot.ENOTFOUND {
-		jsonError(w, http.StatusNotFound, fmt.Sprintf("there is no INC-%d", n))
+		problem(w, http.StatusNotFound, bot.ENOTFOUND, fmt.Sprintf("There is no INC-%d.", n), "n")
 		return nil, false
 	}
 	if err != nil {
@@ -201,13 +233,13 @@ func (h apiHandler) timeline(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := limit(r)
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, err.Error())
+		problem(w, http.StatusBadRequest, bot.EINVALID, err.Error(), "limit")
 		return
 	}
 	var after uint64
 	if s := r.URL.Query().Get("after"); s != "" {
 		if after, err = strconv.ParseUint(s, 10, 64); err != nil || after >= 1<<62 {
-			jsonError(w, http.StatusBadRequest, "after must be an event sequence number")
+			problem(w, http.StatusBadRequest, bot.EINVALID, "after must be an event sequence number.", "after")
 			return
 		}
 	}
@@ -230,7 +262,7 @@ func (h apiHandler) postmortem(w http.ResponseWriter, r *http.Request) {
 	}
 	md, err := h.api.Records.Postmortem(r.Context(), inc.ID)
 	if bot.ErrorCode(err) == bot.ENOTFOUND || (err == nil && len(md) == 0) {
-		jsonError(w, http.StatusNotFound, inc.Key()+" has no postmortem draft yet: it is generated on resolve, or with /incident postmortem")
+		problem(w, http.StatusNotFound, bot.ENOTFOUND, inc.Key()+" has no postmortem draft yet: it is generated on resolve, or with /incident postmortem.", "")
 		return
 	}
 	if err != nil {
@@ -243,16 +275,12 @@ func (h apiHandler) postmortem(w http.ResponseWriter, r *http.Request) {
 
 func (h apiHandler) insights(w http.ResponseWriter, r *http.Request) {
 	if h.api.Insights == nil {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "insights are not available"})
+		problem(w, http.StatusNotFound, bot.ENOTFOUND, "Insights are not available.", "")
 		return
 	}
 	rep, err := h.api.Insights(r.Context(), r.URL.Query())
 	if err != nil {
-		status := http.StatusInternalServerError
-		if bot.ErrorCode(err) == bot.EINVALID {
-			status = http.StatusBadRequest
-		}
-		writeJSON(w, status, map[string]string{"error": bot.ErrorMessage(err)})
+		h.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
@@ -277,7 +305,7 @@ func (h apiHandler) backup(w http.ResponseWriter, r *http.Request) {
 	n, err := h.api.Records.Backup(w)
 	if err != nil && n == 0 && bot.ErrorCode(err) == bot.EUNSUPPORTED {
 		w.Header().Del("Content-Disposition")
-		jsonError(w, http.StatusNotImplemented, bot.ErrorMessage(err)) // a store backed up by other means
+		problem(w, http.StatusNotImplemented, bot.EUNSUPPORTED, bot.ErrorMessage(err), "") // a store backed up by other means
 		return
 	}
 	if err != nil {
@@ -291,5 +319,5 @@ func (h apiHandler) backup(w http.ResponseWriter, r *http.Request) {
 
 func (h apiHandler) internal(w http.ResponseWriter, err error) {
 	h.log.Error().Err(err).Msg("api")
-	jsonError(w, http.StatusInternalServerError, "klaxon could not read its store")
+	problem(w, http.StatusInternalServerError, bot.EINTERNAL, "klaxon could not read its store.", "")
 }

@@ -95,7 +95,7 @@ func apiServer(t *testing.T) (apiClient, *bolt.Store) {
 	oncall := func(at time.Time) any {
 		return []map[string]string{{"schedule": "db", "person": "alice"}}
 	}
-	srv := httptest.NewServer(web.Handler(web.Config{API: &web.API{Records: s, OnCall: oncall, Token: readToken, AdminToken: adminToken},
+	srv := httptest.NewServer(web.Handler(web.Config{API: &web.API{Records: s, OnCall: oncall, Tokens: []web.Token{{Name: "read", Secret: readToken, Scope: web.ScopeRead}, {Name: "admin", Secret: adminToken, Scope: web.ScopeAdmin}}},
 		Clock: bot.NewFakeClock(now), Log: zerolog.Nop()}))
 	t.Cleanup(srv.Close)
 	return apiClient{t: t, base: srv.URL}, s
@@ -111,7 +111,7 @@ func TestAPIAuthorization(t *testing.T) {
 		{"/api/v1/incidents", "wrong", 401},
 		{"/api/v1/incidents", readToken, 200},
 		{"/api/v1/incidents", adminToken, 200},
-		{"/api/v1/backup", readToken, 401},
+		{"/api/v1/backup", readToken, 403},
 		{"/api/v1/backup", "", 401},
 		{"/api/v1/oncall", readToken, 200},
 	} {

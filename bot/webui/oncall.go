@@ -261,7 +261,7 @@ func (u *UI) handleOverride(w http.ResponseWriter, r *http.Request, s *bot.Sessi
 	target, ok := u.cfg.People.Get(f.Get("person"))
 	said := "Pick one of klaxon's people."
 	if ok {
-		cmd := "/oncall override " + mentionOf(target, platform) + " " + bot.QuoteArg(strings.TrimSpace(f.Get("from"))) + " " + bot.QuoteArg(strings.TrimSpace(f.Get("until"))) + " " + bot.QuoteArg(id)
+		cmd := "/oncall override " + target.MentionOn(platform) + " " + bot.QuoteArg(strings.TrimSpace(f.Get("from"))) + " " + bot.QuoteArg(strings.TrimSpace(f.Get("until"))) + " " + bot.QuoteArg(id)
 		said = u.run(r.Context(), s, platform, cmd)
 	}
 	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(id)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
@@ -275,7 +275,7 @@ func (u *UI) handleCover(w http.ResponseWriter, r *http.Request, s *bot.Session)
 	platform := u.chatOf(who)
 	said := "Pick one of klaxon's people."
 	if target, ok := u.cfg.People.Get(r.PostForm.Get("person")); ok {
-		said = u.run(r.Context(), s, platform, "/oncall cover "+mentionOf(target, platform)+" "+bot.QuoteArg(strings.TrimSpace(r.PostForm.Get("for")))+" "+bot.QuoteArg(id))
+		said = u.run(r.Context(), s, platform, "/oncall cover "+target.MentionOn(platform)+" "+bot.QuoteArg(strings.TrimSpace(r.PostForm.Get("for")))+" "+bot.QuoteArg(id))
 	}
 	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(id)+"?said="+url.QueryEscape(said), http.StatusSeeOther)
 }

@@ -533,7 +533,7 @@ func (u *UI) handleAction(w http.ResponseWriter, r *http.Request, s *bot.Session
 			u.problem(w, r, http.StatusBadRequest, "Roles", "Pick one of klaxon's people.")
 			return
 		}
-		cmd = "/incident role " + inc.Key() + " " + bot.QuoteArg(f.Get("role")) + " " + mentionOf(who, inc.Platform)
+		cmd = "/incident role " + inc.Key() + " " + bot.QuoteArg(f.Get("role")) + " " + who.MentionOn(inc.Platform)
 	default:
 		u.problem(w, r, http.StatusNotFound, "Not found", "klaxon has no such action.")
 		return
@@ -580,15 +580,6 @@ func (u *UI) names(platform bot.Platform, text string) string {
 		}
 		return "@" + cmp.Or(p[3], p[2])
 	})
-}
-
-// mentionOf is how a command line names who on platform: their mention
-// there, or @id on the console (or where they have no account).
-func mentionOf(who bot.Person, platform bot.Platform) string {
-	if id := who.Accounts[platform]; id != "" && platform != bot.PlatformConsole {
-		return bot.User{ID: id}.Mention()
-	}
-	return "@" + who.ID
 }
 
 type declareData struct {
@@ -648,7 +639,7 @@ func (u *UI) handleDeclare(w http.ResponseWriter, r *http.Request, s *bot.Sessio
 				if !ok {
 					continue
 				}
-				v = mentionOf(who, platform)
+				v = who.MentionOn(platform)
 			}
 			cmd += " " + field.ID + ":" + bot.QuoteArg(v)
 		}

@@ -264,7 +264,7 @@ func (a *app) initHTTP(context.Context) error {
 		Heartbeats:   &web.Heartbeats{Pinger: a.heartbeats, Tokens: a.beatTokens},
 		Status:       status,
 		API: &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Insights: insightsSource{a}.public,
-			Token: cfg.API.Token.Reveal(), AdminToken: cfg.API.AdminToken.Reveal()},
+			Tokens: cfg.apiTokens(), Writes: apiWrites{a}, Idempotency: s},
 		Phone: a.phone(), Console: console})
 	if err != nil {
 		return err

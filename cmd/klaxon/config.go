@@ -74,8 +74,10 @@ type Config struct {
 		Subscriptions bool `mapstructure:"subscriptions"`
 	} `mapstructure:"status"`
 	API struct {
-		Token      Secret `mapstructure:"token"`       // read-only JSON API
-		AdminToken Secret `mapstructure:"admin_token"` // also GET /api/v1/backup
+		Token      Secret `mapstructure:"token"`       // a read token, named "read"
+		AdminToken Secret `mapstructure:"admin_token"` // an admin token, named "admin"
+		// Tokens are named tokens with a scope: read, write or admin.
+		Tokens []APITokenConfig `mapstructure:"tokens"`
 	} `mapstructure:"api"`
 	Log struct {
 		Level  string `mapstructure:"level"`
@@ -277,6 +279,13 @@ type SeverityConfig struct {
 	Priority string `mapstructure:"priority"`
 }
 
+// APITokenConfig is one entry of api.tokens.
+type APITokenConfig struct {
+	Name  string `mapstructure:"name"` // in the timeline: "token <name>"
+	Token Secret `mapstructure:"token"`
+	Scope string `mapstructure:"scope"` // read (default), write or admin
+}
+
 // PersonConfig is one entry of people.
 type PersonConfig struct {
 	ID        string `mapstructure:"id"`
@@ -417,6 +426,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("http.max_conns_per_client", 100)
 	v.SetDefault("status.frame_ancestors", []string{})
 	v.SetDefault("status.subscriptions", false)
+	v.SetDefault("api.tokens", []map[string]any{})
 	v.SetDefault("http.trusted_proxies", []string{})
 	v.SetDefault("api.token", "")
 	v.SetDefault("api.admin_token", "")

@@ -485,7 +485,7 @@ func (c *Config) commandsConfig() commands.Config {
 		Announce:          c.announceChannels(),
 		HighlightEmoji:    emoji,
 		RestrictLifecycle: c.Incidents.RestrictLifecycle,
-		Admins:            c.Incidents.Admins,
+		Admins:            append(slices.Clone(c.Incidents.Admins), c.adminTokens()...),
 		CallURL:           c.Incidents.CallURL,
 		Trackers:          c.trackerRoutes(),
 		ArchiveAfter:      c.Incidents.ArchiveAfter,

@@ -219,6 +219,9 @@ func (c *Config) Validate() error {
 	if err := c.validateSubscriptions(); err != nil {
 		return err
 	}
+	if err := c.validateAPITokens(); err != nil {
+		return err
+	}
 	return c.validatePagers()
 }
 

@@ -170,7 +170,7 @@ heartbeats:
 		{"POST", "/alerts/grafana", secrets["grafana password"], `{}`, 401},
 		{"GET", "/api/v1/incidents", "wrong", "", 401},
 		{"GET", "/api/v1/incidents", secrets["api token"], "", 200},
-		{"GET", "/api/v1/backup", secrets["api token"], "", 401},
+		{"GET", "/api/v1/backup", secrets["api token"], "", 403},
 		{"POST", "/heartbeat/etl", "wrong", "", 401},
 		{"POST", "/heartbeat/etl", secrets["heartbeat token"], "", 200},
 		{"GET", "/metrics", "", "", 200},

@@ -30,6 +30,15 @@ func periodicJobs(s store.Backend, cfg *Config, log zerolog.Logger, clock bot.Cl
 			}
 			log.Info().Int("removed", n).Msg("pruned de-duplication records")
 		}},
+		// An idempotency key answers for a day (RFC draft: at least 24 h).
+		{"prune idempotency keys", "27 * * * *", func(ctx context.Context, now time.Time) {
+			n, err := s.PruneIdempotency(ctx, now.Add(-bot.IdempotencyTTL))
+			if err != nil {
+				log.Error().Err(err).Msg("pruning idempotency keys")
+				return
+			}
+			log.Debug().Int("removed", n).Msg("pruned idempotency keys")
+		}},
 		// Owners of overdue follow-ups get one DM a day.
 		{"remind owners of overdue follow-ups", "0 9 * * *", func(ctx context.Context, now time.Time) {
 			n := incidents.FollowUps().RemindOverdueFollowUps(ctx, now)

@@ -275,7 +275,7 @@ func TestBadInputSweep(t *testing.T) {
 		{"GET", "/api/v1/incidents/999", "Bearer sweep-api-read-token-0123", "", nil, 404, ""},
 		{"GET", "/api/v1/incidents/abc", "Bearer sweep-api-read-token-0123", "", nil, 400, ""},
 		{"GET", "/api/v1/incidents?limit=-5", "Bearer sweep-api-read-token-0123", "", nil, 400, "limit"},
-		{"GET", "/api/v1/backup", "Bearer sweep-api-read-token-0123", "", nil, 401, ""},
+		{"GET", "/api/v1/backup", "Bearer sweep-api-read-token-0123", "", nil, 403, "needs admin"},
 		{"GET", "/oncall/nonexistent.ics", "", "", nil, 404, ""},
 		// Bounds and private incidents (issue 17).
 		{"GET", "/api/v1/incidents/1/timeline?after=18446744073709551615", "Bearer sweep-api-read-token-0123", "", nil, 400, "after"},

@@ -136,6 +136,10 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketSubscribers)
 		return err
 	}},
+	{"idempotency keys", func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketIdempotency)
+		return err
+	}},
 }
 
 // oneOutbox folds the page and hook outboxes into the jobs outbox: each

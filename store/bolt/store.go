@@ -32,6 +32,7 @@
 //	sessions               hashed session id → Session JSON: web console sign-ins (not exported)
 //	postmortem_versions    incident id | version(8) → PostmortemVersion JSON: edits in the web console
 //	subscribers            SubscriberID → Subscriber JSON: confirmed status page subscriptions by email
+//	idempotency            token name, space, key → IdempotencyRecord JSON: API writes' first answers, a day (not exported)
 //
 // Schemas before version 12 also had outbox, outbox_due, hooks and hooks_due;
 // migration 12 ("one outbox") folded them into jobs and deleted them.
@@ -90,6 +91,7 @@ var (
 	// incident id | version → bot.PostmortemVersion JSON: postmortem edits
 	bucketPostmortemVersions = []byte("postmortem_versions")
 	bucketSubscribers        = []byte("subscribers") // bot.SubscriberID → bot.Subscriber JSON
+	bucketIdempotency        = []byte("idempotency") // token name, space, key → bot.IdempotencyRecord JSON
 
 	keySchemaVersion = []byte("schema_version")
 	keyReadyProbe    = []byte("ready_probe") // written by Ready

@@ -62,6 +62,10 @@ CREATE TABLE postmortem_versions (incident_id uuid NOT NULL, n int NOT NULL, bod
 	{"status page subscribers", `
 CREATE TABLE subscribers (id text PRIMARY KEY, body jsonb NOT NULL);
 `},
+	{"idempotency keys", `
+CREATE TABLE idempotency (key text PRIMARY KEY, created bigint NOT NULL, body jsonb NOT NULL);
+CREATE INDEX idempotency_created ON idempotency (created);
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an

@@ -481,3 +481,35 @@ func (s *Store) CountSubscribers(ctx context.Context) (int, error) {
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM subscribers`).Scan(&n)
 	return n, err
 }
+
+// Idempotency implements bot.Tx.
+func (t txn) Idempotency(key string) (*bot.IdempotencyRecord, error) {
+	r, err := one[bot.IdempotencyRecord](t.ctx, t.tx, "idempotency key", `SELECT body FROM idempotency WHERE key = $1`, key)
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		return nil, nil
+	}
+	return r, err
+}
+
+// PutIdempotency implements bot.Tx.
+func (t txn) PutIdempotency(r *bot.IdempotencyRecord) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO idempotency (key, created, body) VALUES ($1, $2, $3)
+		ON CONFLICT (key) DO UPDATE SET created = excluded.created, body = excluded.body`, r.Key, r.Created.UnixNano(), body)
+	return err
+}
+
+// DeleteIdempotency implements bot.Tx.
+func (t txn) DeleteIdempotency(key string) error {
+	_, err := t.tx.Exec(t.ctx, `DELETE FROM idempotency WHERE key = $1`, key)
+	return err
+}
+
+// PruneIdempotency implements bot.IdempotencyStore.
+func (s *Store) PruneIdempotency(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM idempotency WHERE created < $1`, before.UnixNano())
+	return int(tag.RowsAffected()), err
+}

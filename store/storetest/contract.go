@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		"Profiles":              profiles,
 		"Sessions":              sessions,
 		"Subscribers":           subscribers,
+		"Idempotency":           idempotency,
 		"PostmortemVersions":    postmortemVersions,
 		"FailedUpdateWritesNothing": func(t *testing.T, s store.Backend) {
 			inc := declare(t, s, "x")
@@ -879,6 +880,46 @@ func subscribers(t *testing.T, s store.Backend) {
 	if n, err := s.CountSubscribers(ctx); n != 1 || err != nil {
 		t.Fatalf("after a deletion CountSubscribers = %d, %v; want 1", n, err)
 	}
+}
+
+// idempotency: a record is read back by its key, replaced, deleted, and
+// pruned once older than the cut.
+func idempotency(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	old := &bot.IdempotencyRecord{Key: "ci k1", Hash: "h1", Created: t0}
+	young := &bot.IdempotencyRecord{Key: "ci k2", Hash: "h2", Status: 201, ContentType: "application/json", Body: []byte(`{"n":1}`), Created: t0.Add(2 * time.Hour)}
+	update(t, s, func(tx bot.Tx) error {
+		if r, err := tx.Idempotency("ci k1"); r != nil || err != nil {
+			t.Errorf("a missing key: %v %v", r, err)
+		}
+		if err := tx.PutIdempotency(old); err != nil {
+			return err
+		}
+		return tx.PutIdempotency(young)
+	})
+	update(t, s, func(tx bot.Tx) error {
+		r, err := tx.Idempotency("ci k2")
+		if err != nil || r == nil || r.Status != 201 || string(r.Body) != `{"n":1}` || !r.Created.Equal(young.Created) {
+			t.Errorf("read back: %+v %v", r, err)
+		}
+		return nil
+	})
+	n, err := s.PruneIdempotency(ctx, t0.Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("PruneIdempotency = %d, %v; want 1", n, err)
+	}
+	update(t, s, func(tx bot.Tx) error {
+		if r, _ := tx.Idempotency("ci k1"); r != nil {
+			t.Errorf("pruned key still there: %+v", r)
+		}
+		if err := tx.DeleteIdempotency("ci k2"); err != nil {
+			return err
+		}
+		if r, _ := tx.Idempotency("ci k2"); r != nil {
+			t.Errorf("deleted key still there: %+v", r)
+		}
+		return nil
+	})
 }
 
 // postmortemVersions: versions are numbered per incident, listed in
