@@ -270,6 +270,34 @@ func TestWriteAPI(t *testing.T) {
 		}
 	}
 
+	// The read endpoints answer as described too.
+	for _, r := range []struct {
+		path, token string
+		status      int
+	}{
+		{"/api/v1/incidents?status=active&limit=1", dashToken, 200},
+		{"/api/v1/incidents/1/postmortem.md", dashToken, 200},
+		{"/api/v1/oncall", dashToken, 200},
+		{"/api/v1/insights", dashToken, 200},
+		{"/api/v1/backup", opsToken, 200},
+		{"/api/v1/backup", ciToken, 403},
+	} {
+		if status, _, body := c.do("GET", r.path, r.token, "", nil); status != r.status {
+			t.Errorf("GET %s = %d; want %d: %.200s", r.path, status, r.status, body)
+		}
+	}
+	for _, r := range []struct {
+		path, token string
+		status      int
+	}{
+		{"/api/v1/incidents", "", 401},
+		{"/api/v1/incidents/0", dashToken, 400},
+	} {
+		if status, _, body := c.bad("GET", r.path, r.token, nil); status != r.status {
+			t.Errorf("GET %s = %d; want %d: %.200s", r.path, status, r.status, body)
+		}
+	}
+
 	// Overrides follow on-call's rules: a write token is nobody's
 	// schedule; an admin token may put anyone on.
 	start := time.Now().Add(time.Hour).UTC().Truncate(time.Minute)
@@ -301,5 +329,44 @@ func TestWriteAPI(t *testing.T) {
 	}
 	if status, _, _ := c.do("POST", path+"/updates", opsToken, "", map[string]any{"text": "rotating the key"}); status != 200 {
 		t.Errorf("the admin token's update of its private incident: %d", status)
+	}
+}
+
+// TestIncidentCommandLine: klaxon incident declare|update|resolve drive a
+// running klaxon through its API, as a script would.
+func TestIncidentCommandLine(t *testing.T) {
+	addr := loopbackPort(t)
+	config := writeConfig(t, apiPeople+apiSetting)
+	runMain(t, config, env{"KLAXON_STORE_PATH": filepath.Join(t.TempDir(), "k.db"), "KLAXON_HTTP_LISTEN": addr, "USER": "alice"},
+		"http://"+addr+"/healthz", nil)
+	cli := func(e env, args ...string) (string, error) {
+		var out bytes.Buffer
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: e.get}
+		err := m.Execute(t.Context(), args)
+		return out.String(), err
+	}
+	e := env{"KLAXON_API_URL": "http://" + addr, "KLAXON_API_TOKEN": ciToken}
+	out, err := cli(e, "incident", "declare", "Deploy 812 broke checkout", "--severity", "SEV2", "--service", "payments", "--commander", "bob")
+	if err != nil || out != "declared INC-1: Deploy 812 broke checkout (SEV2)\n" {
+		t.Fatalf("declare: %q %v", out, err)
+	}
+	if out, err := cli(e, "incident", "update", "INC-1", "Rolling back 812", "--public"); err != nil || out != "updated INC-1\n" {
+		t.Fatalf("update: %q %v", out, err)
+	}
+	out, err = cli(e, "incident", "resolve", "1", "--summary", "rolled back", "--json")
+	if err != nil || !strings.Contains(out, `"status":"resolved"`) || !strings.Contains(out, `"last_update":"Rolling back 812"`) {
+		t.Fatalf("resolve --json: %q %v", out, err)
+	}
+	if _, err := cli(e, "incident", "resolve", "INC-1"); err == nil || !strings.Contains(err.Error(), "Conflict") {
+		t.Errorf("resolving twice: %v", err)
+	}
+	if _, err := cli(e, "incident", "declare", "x", "--severity", "SEV9"); err == nil || !strings.Contains(err.Error(), "Bad Request (severity)") {
+		t.Errorf("a bad severity: %v", err)
+	}
+	if _, err := cli(env{"KLAXON_API_URL": "http://" + addr, "KLAXON_API_TOKEN": "wrong-token-0123456789"}, "incident", "declare", "x"); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		t.Errorf("a wrong token: %v", err)
+	}
+	if _, err := cli(env{}, "incident", "declare", "x"); err == nil || !strings.Contains(err.Error(), "KLAXON_API_TOKEN") {
+		t.Errorf("no token: %v", err)
 	}
 }

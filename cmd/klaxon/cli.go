@@ -160,7 +160,7 @@ func (m *Main) command() *cobra.Command {
 	}
 	migrateCmd.Flags().StringVar(&migrateTo, "to", "", "postgres (from store.path) or bbolt (to store.path, from store.postgres.dsn)")
 
-	root.AddCommand(run, selfCheck, configCmd, backup, export, migrateCmd, versionCmd)
+	root.AddCommand(run, selfCheck, configCmd, backup, export, migrateCmd, versionCmd, m.apiCommands())
 	return root
 }
 
