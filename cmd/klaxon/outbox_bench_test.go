@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +19,7 @@ import (
 // Paging does not wait for chat, so the first three should not differ
 // (goal: p99 < 1 s).
 func BenchmarkDeclareToFirstPage(b *testing.B) {
-	for _, mode := range []string{"webapi=0s", "webapi=1s", "webapi=429", "store=postgres"} {
+	for _, mode := range []string{"webapi=0s", "webapi=1s", "webapi=429", "store=postgres", "via=api"} {
 		b.Run(mode, func(b *testing.B) {
 			fake := newFake(b)
 			tr := newTriggers(b, func() int { return 0 })
@@ -40,7 +42,19 @@ func BenchmarkDeclareToFirstPage(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				start := time.Now()
-				fake.SlashCommand(alice, "C0GENERAL", "/incident", fmt.Sprintf(`declare "Bench %d" sev:1 service:payments`, i))
+				if mode == "via=api" {
+					// The write API: declared when it answers 201.
+					req, _ := http.NewRequest("POST", "http://"+k.httpAddr()+"/api/v1/incidents",
+						strings.NewReader(fmt.Sprintf(`{"title": "Bench %d", "severity": "SEV1", "service": "payments"}`, i)))
+					req.Header.Set("Authorization", "Bearer outbox-api-write-token-0123")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil || resp.StatusCode != http.StatusCreated {
+						b.Fatalf("API declaration %d: %v %v", i, resp, err)
+					}
+					resp.Body.Close()
+				} else {
+					fake.SlashCommand(alice, "C0GENERAL", "/incident", fmt.Sprintf(`declare "Bench %d" sev:1 service:payments`, i))
+				}
 				if !fake.WaitFor(10*time.Second, func() bool { return tr.count() == i+1 }) {
 					b.Fatalf("declaration %d was not paged", i)
 				}

@@ -88,6 +88,9 @@ pagers:
 alerts:
   sources:
     - {name: generic, token: outbox-generic-token-0123}
+api:
+  tokens:
+    - {name: bench, token: outbox-api-write-token-0123, scope: write}
 `
 
 // TestPagingNeverWaitsForChat: with every Web API call taking 3 s, the
