@@ -91,6 +91,8 @@ type interactions struct {
 
 // HandleAction routes an action id to fn.
 func (m *Mux) HandleAction(actionID string, fn ActionFunc) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.actions == nil {
 		m.actions = map[string]ActionFunc{}
 	}
@@ -102,6 +104,8 @@ func (m *Mux) HandleAction(actionID string, fn ActionFunc) {
 
 // HandleForm routes a form id to h.
 func (m *Mux) HandleForm(formID string, h FormHandler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.forms == nil {
 		m.forms = map[string]FormHandler{}
 	}
@@ -113,12 +117,43 @@ func (m *Mux) HandleForm(formID string, h FormHandler) {
 
 // HandleQuestion adds a handler for plain-language questions. Handlers are
 // asked in the order they were added; the first to answer wins.
-func (m *Mux) HandleQuestion(fn QuestionFunc) { m.questions = append(m.questions, fn) }
+func (m *Mux) HandleQuestion(fn QuestionFunc) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.questions = append(m.questions, fn)
+}
+
+// action, form, questionFuncs and homeFuncs read the tables under the lock.
+func (m *Mux) action(id string) (ActionFunc, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	fn, ok := m.actions[id]
+	return fn, ok
+}
+
+func (m *Mux) form(id string) (FormHandler, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	h, ok := m.forms[id]
+	return h, ok
+}
+
+func (m *Mux) questionFuncs() []QuestionFunc {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.questions
+}
+
+func (m *Mux) homeFuncs() []HomeFunc {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.home
+}
 
 // Act runs an action and returns what to show the user who took it.
 func (m *Mux) Act(ctx context.Context, a Action) (resp *Response) {
 	defer m.recoverTo(&resp, "action", a.ActionID)
-	fn, ok := m.actions[a.ActionID]
+	fn, ok := m.action(a.ActionID)
 	if !ok {
 		m.Log.Warn().Str("action", a.ActionID).Msg("unknown action")
 		return &Response{Message: Message{Text: "klaxon doesn't know that button. It may be from an older version; try the command instead."}}
@@ -135,7 +170,7 @@ func (m *Mux) ValidateForm(ctx context.Context, s Submission) (err error) {
 			err = Internal(fmt.Errorf("panic: %v", p), "klaxon could not check that form.")
 		}
 	}()
-	h, ok := m.forms[s.FormID]
+	h, ok := m.form(s.FormID)
 	if !ok {
 		return Errorf(EINVALID, "klaxon doesn't know this form. Close it and try again.")
 	}
@@ -148,7 +183,7 @@ func (m *Mux) ValidateForm(ctx context.Context, s Submission) (err error) {
 // SubmitForm acts on a validated submission.
 func (m *Mux) SubmitForm(ctx context.Context, s Submission) (resp *Response) {
 	defer m.recoverTo(&resp, "form", s.FormID)
-	h, ok := m.forms[s.FormID]
+	h, ok := m.form(s.FormID)
 	if !ok {
 		return &Response{Message: Message{Text: "klaxon doesn't know this form. Close it and try again."}}
 	}
@@ -159,7 +194,7 @@ func (m *Mux) SubmitForm(ctx context.Context, s Submission) (resp *Response) {
 // klaxon has nothing to say.
 func (m *Mux) Ask(ctx context.Context, q Question) (resp *Response) {
 	defer m.recoverTo(&resp, "question", "")
-	for _, fn := range m.questions {
+	for _, fn := range m.questionFuncs() {
 		resp, err := fn(ctx, q)
 		if err != nil {
 			return m.respond(nil, err)
@@ -205,12 +240,16 @@ type Visitor struct {
 type HomeFunc func(ctx context.Context, v Visitor) (*Message, error)
 
 // HandleHome adds a section to the home; sections show in the order added.
-func (m *Mux) HandleHome(fn HomeFunc) { m.home = append(m.home, fn) }
+func (m *Mux) HandleHome(fn HomeFunc) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.home = append(m.home, fn)
+}
 
 // Home returns the sections of the home v sees. A section that fails is
 // shown as its error, so the rest still shows.
 func (m *Mux) Home(ctx context.Context, v Visitor) (sections []Message) {
-	for _, fn := range m.home {
+	for _, fn := range m.homeFuncs() {
 		if resp := m.homeSection(ctx, fn, v); resp != nil && !resp.IsZero() {
 			sections = append(sections, resp.Message)
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -69,7 +70,9 @@ type ActivityFunc func(ctx context.Context, a Activity) error
 // one place where errors become chat replies: user-safe messages go to the
 // user, internal details go to the log.
 type Mux struct {
-	Log      zerolog.Logger
+	Log zerolog.Logger
+	// mu guards the tables below: Replace swaps them while requests run.
+	mu       sync.RWMutex
 	commands map[string]*Command
 	roots    map[string]string // root → description
 	activity ActivityFunc
@@ -83,6 +86,8 @@ func NewMux(log zerolog.Logger) *Mux {
 
 // Register adds commands. A name registered twice is a programming error.
 func (m *Mux) Register(cmds ...Command) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for i := range cmds {
 		c := cmds[i]
 		if _, dup := m.commands[c.Name]; dup {
@@ -93,11 +98,30 @@ func (m *Mux) Register(cmds ...Command) {
 }
 
 // HandleActivity sets the handler for channel activity.
-func (m *Mux) HandleActivity(fn ActivityFunc) { m.activity = fn }
+func (m *Mux) HandleActivity(fn ActivityFunc) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.activity = fn
+}
+
+// Replace makes m route as from does: its commands, actions, forms,
+// questions, home sections and activity handler, at once. Requests
+// already running finish with the handlers they started with. It is how
+// a configuration reload swaps the use cases under the chat platforms,
+// which keep their connections and this Mux.
+func (m *Mux) Replace(from *Mux) {
+	from.mu.RLock()
+	defer from.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.commands, m.roots, m.activity, m.interactions = from.commands, from.roots, from.activity, from.interactions
+}
 
 // Lookup finds the command for a command line's words and returns it with
 // the remaining words. The longest registered name wins.
 func (m *Mux) Lookup(words []string) (*Command, []string) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	for n := min(len(words), 3); n > 0; n-- {
 		name := strings.ToLower(strings.Join(words[:n], " "))
 		if c, ok := m.commands[name]; ok {
@@ -110,6 +134,8 @@ func (m *Mux) Lookup(words []string) (*Command, []string) {
 // Describe sets the one-line description of a root ("incident"), shown
 // where a platform lists commands by root.
 func (m *Mux) Describe(root, summary string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.roots == nil {
 		m.roots = map[string]string{}
 	}
@@ -119,6 +145,8 @@ func (m *Mux) Describe(root, summary string) {
 // Roots returns the roots of the registered commands that are not aliases,
 // sorted, with their descriptions.
 func (m *Mux) Roots() []Root {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	seen := map[string]bool{}
 	var out []Root
 	for name, c := range m.commands {
@@ -140,6 +168,8 @@ type Root struct {
 
 // Commands returns the commands under root ("incident"), sorted by name.
 func (m *Mux) Commands(root string) []*Command {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	var out []*Command
 	for name, c := range m.commands {
 		if name == root || strings.HasPrefix(name, root+" ") {
@@ -215,7 +245,10 @@ func commandName(req *Request) string {
 
 // Activity passes a to the activity handler, recovering from panics.
 func (m *Mux) Activity(ctx context.Context, a Activity) (err error) {
-	if m.activity == nil {
+	m.mu.RLock()
+	fn := m.activity
+	m.mu.RUnlock()
+	if fn == nil {
 		return nil
 	}
 	defer func() {
@@ -224,7 +257,7 @@ func (m *Mux) Activity(ctx context.Context, a Activity) (err error) {
 			err = Internal(fmt.Errorf("panic: %v", p), "klaxon could not record that.")
 		}
 	}()
-	return m.activity(ctx, a)
+	return fn(ctx, a)
 }
 
 func (m *Mux) errorResponse(log zerolog.Logger, req *Request, err error) *Response {
@@ -249,9 +282,8 @@ func (m *Mux) unknown(words []string) *Response {
 	cmds := m.Commands(root)
 	if len(cmds) == 0 {
 		roots := map[string]bool{}
-		for name := range m.commands {
-			r, _, _ := strings.Cut(name, " ")
-			roots[r] = true
+		for _, r := range m.Roots() {
+			roots[r.Name] = true
 		}
 		if near := nearest(root, slices.Collect(maps.Keys(roots))); near != "" {
 			return &Response{Message: Message{Text: fmt.Sprintf("klaxon doesn't know `/%s`. Did you mean `/%s`?", root, near)}}

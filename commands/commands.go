@@ -206,6 +206,15 @@ func (c *Incidents) Wake() *bot.Wake { return c.cfg.Wake }
 // Outbox returns the outbox that carries out this store's jobs.
 func (c *Incidents) Outbox() *outbox.Outbox { return c.outbox }
 
+// UseOutbox makes c work with o, the outbox that runs, instead of the one
+// it was built with: o adopts what c's outbox handles (its chat jobs and
+// every sender handed to it). A configuration reload calls it once the
+// new use cases are built, before they take requests.
+func (c *Incidents) UseOutbox(o *outbox.Outbox) {
+	o.Adopt(c.outbox)
+	c.outbox = o
+}
+
 // committed tells the outbox and the scheduler that a change was
 // committed: a job or a timer (a page's first step) may be due now.
 func (c *Incidents) committed() { c.cfg.Wake.Committed() }

@@ -38,6 +38,19 @@ type API struct {
 	// Idempotency keeps the answers to writes sent with an
 	// Idempotency-Key; nil: such writes are refused.
 	Idempotency Idempotency
+	// Reload re-reads the configuration (POST /-/reload, admin scope):
+	// what it says changed, or why it changed nothing.
+	Reload func(ctx context.Context) (ReloadResult, error)
+}
+
+// ReloadResult is what a configuration reload did.
+type ReloadResult struct {
+	// Restart names the settings that changed but apply only after a
+	// restart (http.listen, store, chat tokens); the rest applied.
+	Restart []string `json:"restart,omitempty"`
+	// Notes are what the new configuration leaves behind (overrides on a
+	// schedule that is gone).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Scope is what a token may do.
@@ -78,6 +91,9 @@ func apiRoutes(mux *http.ServeMux, api API, clock bot.Clock, log zerolog.Logger)
 	mux.Handle("GET /api/v1/oncall", h.auth(ScopeRead, h.oncall))
 	mux.Handle("GET /api/v1/insights", h.auth(ScopeRead, h.insights))
 	mux.Handle("GET /api/v1/backup", h.auth(ScopeAdmin, h.backup))
+	if api.Reload != nil {
+		mux.Handle("POST /-/reload", h.auth(ScopeAdmin, h.reload))
+	}
 	writeRoutes(mux, h)
 }
 
@@ -315,6 +331,17 @@ func (h apiHandler) backup(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	h.log.Info().Int64("bytes", n).Msg("backup streamed")
+}
+
+// reload re-reads the configuration, as SIGHUP does: 200 with what it
+// did, or a problem saying why nothing changed.
+func (h apiHandler) reload(w http.ResponseWriter, r *http.Request) {
+	res, err := h.api.Reload(r.Context())
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reloaded": true, "restart": res.Restart, "notes": res.Notes})
 }
 
 func (h apiHandler) internal(w http.ResponseWriter, err error) {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,9 +27,19 @@ type Feeds interface {
 
 // Server serves klaxon's HTTP endpoints.
 type Server struct {
-	srv *http.Server
-	ln  net.Listener
-	log zerolog.Logger
+	srv     *http.Server
+	ln      net.Listener
+	log     zerolog.Logger
+	handler atomic.Pointer[http.Handler]
+}
+
+// SetHandler makes the server answer with h from the next request on (a
+// configuration reload's new routes); requests in flight finish with the
+// handler they started with.
+func (s *Server) SetHandler(h http.Handler) { s.handler.Store(&h) }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.handler.Load()).ServeHTTP(w, r)
 }
 
 // Config is what the listener serves. Nil parts are not served.
@@ -111,8 +122,10 @@ func Listen(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
 	l := cfg.Limits.withDefaults()
-	return &Server{ln: limitListener(ln, l.MaxConns, l.MaxConnsPerClient), log: cfg.Log, srv: &http.Server{Handler: Handler(cfg), ReadHeaderTimeout: l.ReadHeader,
-		ReadTimeout: l.Read, WriteTimeout: l.Write, IdleTimeout: l.Idle, MaxHeaderBytes: maxHeaderBytes}}, nil
+	s := &Server{ln: limitListener(ln, l.MaxConns, l.MaxConnsPerClient), log: cfg.Log}
+	s.SetHandler(Handler(cfg))
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: l.ReadHeader, ReadTimeout: l.Read, WriteTimeout: l.Write, IdleTimeout: l.Idle, MaxHeaderBytes: maxHeaderBytes}
+	return s, nil
 }
 
 // limitListener accepts at most n connections at once (Accept waits for

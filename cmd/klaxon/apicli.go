@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -191,4 +192,74 @@ func (c *apiClient) say(format string, args ...any) error {
 	}
 	_, err := fmt.Fprintf(c.out, format+"\n", args...)
 	return err
+}
+
+// reloadCommand is `klaxon reload`: the running klaxon re-reads its
+// configuration (POST /-/reload with an admin token), as SIGHUP makes it.
+func (m *Main) reloadCommand(load func() (*Config, string, error)) *cobra.Command {
+	var url, token string
+	cmd := &cobra.Command{
+		Use:   "reload",
+		Short: "Make the running klaxon re-read its configuration (as SIGHUP does), and say what changed",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := load()
+			if err != nil {
+				return fmt.Errorf("the configuration on disk is wrong, so the running klaxon keeps its own: %w", err)
+			}
+			if url == "" {
+				url = cmp.Or(m.Getenv("KLAXON_API_URL"), "http://"+loopbackOf(cfg.HTTP.Listen))
+			}
+			token = cmp.Or(token, m.Getenv("KLAXON_API_TOKEN"))
+			for _, t := range cfg.apiTokens() {
+				if token == "" && t.Scope == web.ScopeAdmin {
+					token = t.Secret
+				}
+			}
+			if token == "" {
+				return errors.New("no admin token: configure api.admin_token (or an api.tokens entry with scope admin), or pass --token")
+			}
+			req, err := http.NewRequestWithContext(cmd.Context(), "POST", strings.TrimSuffix(url, "/")+"/-/reload", nil)
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+			if err != nil {
+				return fmt.Errorf("klaxon at %s did not answer: %w", url, err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Restart []string `json:"restart"`
+				Notes   []string `json:"notes"`
+				web.Problem
+			}
+			if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+				return fmt.Errorf("klaxon answered %s", resp.Status)
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s: %s", http.StatusText(resp.StatusCode), body.Detail)
+			}
+			fmt.Fprintln(m.Stdout, "reloaded")
+			for _, k := range body.Restart {
+				fmt.Fprintf(m.Stdout, "changed, applies at the next restart: %s\n", k)
+			}
+			for _, n := range body.Notes {
+				fmt.Fprintf(m.Stdout, "note: %s\n", n)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&url, "url", "", "klaxon's address (default: KLAXON_API_URL, else http.listen on 127.0.0.1)")
+	cmd.Flags().StringVar(&token, "token", "", "an admin API token (default: KLAXON_API_TOKEN, else the configuration's admin token)")
+	return cmd
+}
+
+// loopbackOf is addr with a wildcard host made 127.0.0.1.
+func loopbackOf(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		return "127.0.0.1:" + port
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +60,17 @@ type app struct {
 	trackers   map[string]bot.Tracker
 	tickets    *tickets.Tickets // nil without trackers
 
+	// What a configuration reload keeps: the mux the chats route to (its
+	// tables are replaced), the HTTP server (its handler is replaced), and
+	// the app that runs now, which the long-running loops read.
+	routes     *bot.Mux
+	httpd      *web.Server
+	live       *atomic.Pointer[app]
+	reloading  *sync.Mutex
+	reloadWarn *atomic.Value // string: why the last reload changed nothing
+	// load re-reads the configuration as start-up read it.
+	load func() (*Config, string, error)
+
 	// serve is what every replica runs; leaderWork what only the leader
 	// runs (one replica of several on PostgreSQL; always, on bbolt): the
 	// scheduler, the outbox, housekeeping, and Discord's gateway, which
@@ -69,7 +81,11 @@ type app struct {
 }
 
 func newApp(m *Main, cfg *Config, log zerolog.Logger, s store.Backend) *app {
-	a := &app{m: m, cfg: cfg, log: log, clock: bot.SystemClock{}, store: s, mux: bot.NewMux(log), wake: bot.NewWake(), role: &atomic.Value{}}
+	a := &app{m: m, cfg: cfg, log: log, clock: bot.SystemClock{}, store: s, mux: bot.NewMux(log), wake: bot.NewWake(), role: &atomic.Value{},
+		live: &atomic.Pointer[app]{}, reloading: &sync.Mutex{}, reloadWarn: &atomic.Value{}}
+	a.routes = a.mux
+	a.live.Store(a)
+	a.reloadWarn.Store("")
 	if m.Clock != nil {
 		a.clock = m.Clock
 	}
@@ -84,6 +100,19 @@ func (a *app) init(ctx context.Context) error {
 	for _, step := range []func(context.Context) error{
 		a.initChats, a.initIncidents, a.initOnCall, a.initPaging, a.initSubscriptions, a.initAlerts, a.initHooks,
 		a.initTickets, a.initScheduler, a.initHTTP, a.initCommands, a.initPeriodic, a.initLeader,
+	} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reloadable are the steps a configuration reload runs again, over the
+// chats, store and outbox that keep running.
+func (a *app) reloadable(ctx context.Context) error {
+	for _, step := range []func(context.Context) error{
+		a.initIncidents, a.initOnCall, a.initPaging, a.initSubscriptions, a.initAlerts, a.initHooks, a.initTickets, a.initCommands,
 	} {
 		if err := step(ctx); err != nil {
 			return err
@@ -210,9 +239,6 @@ func (a *app) initTickets(context.Context) error {
 	a.tickets = tk
 	a.outbox.Handle(bot.OpTicket, tk)
 	a.outbox.Handle(bot.OpTicketState, tk)
-	// Tickets closed or reopened in their tracker close or reopen their
-	// follow-ups.
-	a.leaderWork = append(a.leaderWork, func(ctx context.Context) error { return syncTickets(ctx, a.clock, a.cfg.FollowUps.SyncEvery, tk) })
 	return nil
 }
 
@@ -225,15 +251,22 @@ func (a *app) initScheduler(context.Context) error {
 	}
 	// The outbox runs on its own, pages first, so a slow or absent chat
 	// platform never delays paging, reminders or hooks.
+	// The loops read the app that runs now (a reload replaces it).
 	a.leaderWork = append(a.leaderWork,
 		func(ctx context.Context) error { return a.outbox.Run(ctx, outboxEvery) },
 		func(ctx context.Context) error {
 			return tick(ctx, a.clock, every, a.wake.TimersDue(), func(ctx context.Context, now time.Time) {
-				a.oncall.Tick(ctx, now)
-				a.paging.Tick(ctx, now)
-				a.incidents.Tick(ctx, now)
-				a.heartbeats.Tick(ctx, now)
+				cur := a.live.Load()
+				cur.oncall.Tick(ctx, now)
+				cur.paging.Tick(ctx, now)
+				cur.incidents.Tick(ctx, now)
+				cur.heartbeats.Tick(ctx, now)
 			})
+		},
+		// Tickets closed or reopened in their tracker close or reopen their
+		// follow-ups.
+		func(ctx context.Context) error {
+			return syncTickets(ctx, a.clock, a.cfg.FollowUps.SyncEvery, func() *tickets.Tickets { return a.live.Load().tickets })
 		})
 	return nil
 }
@@ -241,10 +274,23 @@ func (a *app) initScheduler(context.Context) error {
 // initHTTP listens for alerts, heartbeats, feeds, the status page, the
 // JSON API and the operations endpoints.
 func (a *app) initHTTP(context.Context) error {
+	wc, err := a.webConfig()
+	if err != nil {
+		return err
+	}
+	if a.httpd, err = web.Listen(wc); err != nil {
+		return err
+	}
+	a.serve = append(a.serve, a.httpd.Serve)
+	return nil
+}
+
+// webConfig is what the HTTP server serves from this app's parts.
+func (a *app) webConfig() (web.Config, error) {
 	cfg, s := a.cfg, a.store
 	ui, err := a.webUI()
 	if err != nil {
-		return err
+		return web.Config{}, err
 	}
 	var console interface{ Routes(*http.ServeMux) }
 	if ui != nil {
@@ -256,21 +302,16 @@ func (a *app) initHTTP(context.Context) error {
 	if a.subs != nil {
 		status.Subscriptions = a.subs
 	}
-	httpd, err := web.Listen(web.Config{Addr: cfg.HTTP.Listen, Limits: web.Limits{MaxConnsPerClient: cfg.HTTP.MaxConnsPerClient}, Feeds: a.oncall, Alerts: a.alerts, Sources: a.sources,
-		Clock: a.clock, Log: a.log, Ready: ready(s, a.chats, a.role), Warnings: warnings(a.warnings, a.chats),
+	return web.Config{Addr: cfg.HTTP.Listen, Limits: web.Limits{MaxConnsPerClient: cfg.HTTP.MaxConnsPerClient}, Feeds: a.oncall, Alerts: a.alerts, Sources: a.sources,
+		Clock: a.clock, Log: a.log, Ready: ready(s, a.chats, a.role), Warnings: warnings(a.warnings, a.chats, a.reloadWarn),
 		Role: func() string { return a.role.Load().(string) }, Store: cfg.Store.Driver,
 		Metrics:      snapshotter(s, a.chats, destinations(a.chats, a.pagingCfg, a.hookCfg, a.trackers, a.subs != nil), a.clock, a.alerts.Storms),
 		MetricsToken: cfg.HTTP.MetricsToken.Reveal(),
 		Heartbeats:   &web.Heartbeats{Pinger: a.heartbeats, Tokens: a.beatTokens},
 		Status:       status,
 		API: &web.API{Records: s, OnCall: func(t time.Time) any { return a.oncall.Now(t) }, Insights: insightsSource{a}.public,
-			Tokens: cfg.apiTokens(), Writes: apiWrites{a}, Idempotency: s},
-		Phone: a.phone(), Console: console})
-	if err != nil {
-		return err
-	}
-	a.serve = append(a.serve, httpd.Serve)
-	return nil
+			Tokens: cfg.apiTokens(), Writes: apiWrites{a}, Idempotency: s, Reload: a.reloadFromAPI},
+		Phone: a.phone(), Console: console}, nil
 }
 
 // phone is the set-up of acknowledgements from phones, or nil when
@@ -296,7 +337,7 @@ func (a *app) initCommands(context.Context) error {
 
 // initPeriodic schedules the daily and hourly housekeeping on the leader.
 func (a *app) initPeriodic(context.Context) error {
-	periodic, err := periodicJobs(a.store, a.cfg, a.log, a.clock, a.incidents)
+	periodic, err := periodicJobs(a.store, a.cfg, a.log, a.clock, func() *commands.Incidents { return a.live.Load().incidents })
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,7 @@ func (m *Main) command() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			m.reread = load
 			return m.Run(cmd.Context(), cfg, source)
 		},
 	}
@@ -160,7 +161,7 @@ func (m *Main) command() *cobra.Command {
 	}
 	migrateCmd.Flags().StringVar(&migrateTo, "to", "", "postgres (from store.path) or bbolt (to store.path, from store.postgres.dsn)")
 
-	root.AddCommand(run, selfCheck, configCmd, backup, export, migrateCmd, versionCmd, m.apiCommands())
+	root.AddCommand(run, selfCheck, configCmd, backup, export, migrateCmd, versionCmd, m.apiCommands(), m.reloadCommand(load))
 	return root
 }
 

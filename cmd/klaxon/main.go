@@ -49,4 +49,7 @@ type Main struct {
 	// checked (default: every second).
 	Clock     bot.Clock
 	TickEvery time.Duration
+
+	// reread reads the configuration again as `run` read it, for reloads.
+	reread func() (*Config, string, error)
 }

@@ -16,7 +16,7 @@ import (
 // periodicJobs are klaxon's daily housekeeping, each a loop for runAll.
 // Escalations, reminders and handoffs are not among them: they are rows in
 // the store that the scheduler's tick reads.
-func periodicJobs(s store.Backend, cfg *Config, log zerolog.Logger, clock bot.Clock, incidents *commands.Incidents) ([]func(context.Context) error, error) {
+func periodicJobs(s store.Backend, cfg *Config, log zerolog.Logger, clock bot.Clock, incidents func() *commands.Incidents) ([]func(context.Context) error, error) {
 	log = log.With().Str("component", "periodic").Logger()
 	jobs := []struct {
 		name, spec string
@@ -41,7 +41,7 @@ func periodicJobs(s store.Backend, cfg *Config, log zerolog.Logger, clock bot.Cl
 		}},
 		// Owners of overdue follow-ups get one DM a day.
 		{"remind owners of overdue follow-ups", "0 9 * * *", func(ctx context.Context, now time.Time) {
-			n := incidents.FollowUps().RemindOverdueFollowUps(ctx, now)
+			n := incidents().FollowUps().RemindOverdueFollowUps(ctx, now)
 			log.Info().Int("owners", n).Msg("reminded owners of overdue follow-ups")
 		}},
 	}

@@ -40,6 +40,7 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 		}
 	}()
 	a := newApp(m, cfg, log, s)
+	a.load = m.reread
 	a.warnings = configWarnings(cfg, source)
 	for _, w := range a.warnings {
 		log.Warn().Msg(w)
@@ -49,14 +50,17 @@ func (m *Main) Run(ctx context.Context, cfg *Config, source string) error {
 	}
 	log.Info().Str("version", version).Str("config", source).Str("mode", cfg.Mode()).Str("store", cfg.storeName()).Msg("klaxon started")
 	defer log.Info().Msg("klaxon stopped")
-	return runAll(ctx, a.serve)
+	return runAll(ctx, append(a.serve, a.reloadOnHangup))
 }
 
-// warnings lists what the configuration's warnings and the chats'
-// start-up checks found, for /readyz.
-func warnings(config []string, chats []bot.Chat) func() []string {
+// warnings lists what the configuration's warnings, the last failed
+// reload and the chats' start-up checks found, for /readyz.
+func warnings(config []string, chats []bot.Chat, reload *atomic.Value) func() []string {
 	return func() []string {
 		out := slices.Clone(config)
+		if w, _ := reload.Load().(string); w != "" {
+			out = append(out, w)
+		}
 		for _, c := range chats {
 			if sc, ok := c.(bot.SelfChecker); ok {
 				out = append(out, sc.Problems()...)

@@ -96,11 +96,16 @@ func (c *Config) trackerRoutes() tickets.Routes {
 
 // syncTickets asks the trackers what changed every interval, until ctx
 // ends (on the leader).
-func syncTickets(ctx context.Context, clock bot.Clock, every time.Duration, t *tickets.Tickets) error {
+func syncTickets(ctx context.Context, clock bot.Clock, every time.Duration, current func() *tickets.Tickets) error {
+	if every <= 0 {
+		every = 2 * time.Minute
+	}
 	tk := clock.NewTicker(every)
 	defer tk.Stop()
 	for {
-		t.Sync(ctx)
+		if t := current(); t != nil { // none while no tracker is configured
+			t.Sync(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return nil

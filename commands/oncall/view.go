@@ -1,6 +1,8 @@
 package oncall
 
 import (
+	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -74,6 +76,43 @@ func (o *OnCall) PersonShifts(person string, from, to time.Time) map[string][]bo
 				out[s.ID] = append(out[s.ID], sh)
 			}
 		}
+	}
+	return out
+}
+
+// Stranded describes the open on-call changes whose schedule is not
+// configured (any more): overrides not yet over and open swap offers.
+// They stay in the history, and apply again if the schedule comes back.
+func (o *OnCall) Stranded(now time.Time) []string {
+	known := map[string]bool{}
+	for _, s := range o.cfg.Schedules {
+		known[s.ID] = true
+	}
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	counts := map[string]int{}
+	for id, ovs := range o.history.Overrides() {
+		if known[id] {
+			continue
+		}
+		for _, ov := range ovs {
+			if ov.End.After(now) {
+				counts[id]++
+			}
+		}
+	}
+	offers := map[string]int{}
+	for _, c := range o.history.OpenOffers() {
+		if !known[c.Offer.Schedule] && now.Before(c.Offer.Start) {
+			offers[c.Offer.Schedule]++
+		}
+	}
+	var out []string
+	for _, id := range slices.Sorted(maps.Keys(counts)) {
+		out = append(out, fmt.Sprintf("schedule %q is gone: its %d open override(s) no longer apply (they apply again if it comes back)", id, counts[id]))
+	}
+	for _, id := range slices.Sorted(maps.Keys(offers)) {
+		out = append(out, fmt.Sprintf("schedule %q is gone: its %d open swap offer(s) cannot be taken", id, offers[id]))
 	}
 	return out
 }

@@ -26,7 +26,10 @@ import (
 // is dropped after N tries, and a restart resumes every unfinished job. No
 // lock is held across a call to a destination.
 type Outbox struct {
-	store   bot.JobStore
+	store bot.JobStore
+	// smu guards senders and chat: a configuration reload replaces them
+	// (Adopt) while jobs run.
+	smu     sync.RWMutex
 	senders map[bot.JobOp]Sender
 	chat    Sender // every other op
 	clock   bot.Clock
@@ -89,9 +92,34 @@ func New(store bot.JobStore, chat Sender, clock bot.Clock, log zerolog.Logger, w
 }
 
 // Handle makes s carry out the jobs of op (bot.OpPage, bot.OpHook, …).
-func (o *Outbox) Handle(op bot.JobOp, s Sender) { o.senders[op] = s }
+func (o *Outbox) Handle(op bot.JobOp, s Sender) {
+	o.smu.Lock()
+	defer o.smu.Unlock()
+	o.senders[op] = s
+}
+
+// Adopt makes o carry out jobs with from's senders and chat sender, from
+// the next job on: a configuration reload builds the use cases anew over
+// a carrier outbox, then has the running outbox adopt what they handle.
+// Jobs in flight finish with the sender they started with.
+func (o *Outbox) Adopt(from *Outbox) {
+	from.smu.RLock()
+	senders, chat := maps.Clone(from.senders), from.chat
+	from.smu.RUnlock()
+	o.smu.Lock()
+	defer o.smu.Unlock()
+	o.senders, o.chat = senders, chat
+}
+
+func (o *Outbox) chatSender() Sender {
+	o.smu.RLock()
+	defer o.smu.RUnlock()
+	return o.chat
+}
 
 func (o *Outbox) senderFor(j bot.Job) Sender {
+	o.smu.RLock()
+	defer o.smu.RUnlock()
 	if s, ok := o.senders[j.Op]; ok {
 		return s
 	}
@@ -194,7 +222,7 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 // backoff due now when its connection came back, instead of when their
 // backoff, grown through the outage, ends.
 func (o *Outbox) releaseReconnected(ctx context.Context, now time.Time) {
-	b, ok := o.chat.(Reconnector)
+	b, ok := o.chatSender().(Reconnector)
 	if !ok {
 		return
 	}
