@@ -16,7 +16,7 @@ import (
 )
 
 // loopbackPort is a port free on 127.0.0.1 now.
-func loopbackPort(t *testing.T) string {
+func loopbackPort(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

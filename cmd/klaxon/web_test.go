@@ -41,7 +41,7 @@ type webRig struct {
 // environment e (and clock; nil: the system's), until the test ends, and
 // waits until health answers.
 // It returns what klaxon prints and its standard input.
-func runMain(t *testing.T, config string, e env, health string, clock bot.Clock) (*syncBuffer, *io.PipeWriter) {
+func runMain(t testing.TB, config string, e env, health string, clock bot.Clock) (*syncBuffer, *io.PipeWriter) {
 	t.Helper()
 	logs := &syncBuffer{}
 	in, w := io.Pipe()
