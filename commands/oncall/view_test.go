@@ -77,3 +77,36 @@ func TestCalendarAgreesWithOnCallTheAPIAndTheFeed(t *testing.T) {
 		}
 	}
 }
+
+// TestStrandedChangesOfAGoneSchedule: after the configuration drops a
+// schedule, its open overrides and offers are reported, past ones not.
+func TestStrandedChangesOfAGoneSchedule(t *testing.T) {
+	e := newSwapEnv(t, "", nil)
+	now := e.clock.Now()
+	ctx := context.Background()
+	for _, ov := range []bot.Override{
+		{ID: bot.NewID(), Schedule: "gone", Person: "alice", Start: now.Add(time.Hour), End: now.Add(2 * time.Hour)},
+		{ID: bot.NewID(), Schedule: "gone", Person: "bob", Start: now.Add(-3 * time.Hour), End: now.Add(-2 * time.Hour)}, // over
+		{ID: bot.NewID(), Schedule: "payments-primary", Person: "bob", Start: now.Add(time.Hour), End: now.Add(2 * time.Hour)},
+	} {
+		c := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOverride, Author: bot.User{ID: "alice"}, At: now, Override: &ov}
+		if err := e.store.Update(ctx, func(tx bot.Tx) error { return tx.AddOnCallChange(c) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	offer := &bot.OnCallChange{ID: bot.NewID(), Kind: bot.ChangeOffer, Author: bot.User{ID: "bob"}, At: now,
+		Offer: &bot.SwapOffer{Schedule: "gone", Person: "bob", Start: now.Add(24 * time.Hour), End: now.Add(48 * time.Hour), Unposted: true}}
+	if err := e.store.Update(ctx, func(tx bot.Tx) error { return tx.AddOnCallChange(offer) }); err != nil {
+		t.Fatal(err)
+	}
+	oc, err := oncall.New(ctx, e.store, e.clock, zerolog.Nop(), e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(oc.Stranded(now), "\n")
+	want := "schedule \"gone\" is gone: its 1 open override(s) no longer apply (they apply again if it comes back)\n" +
+		"schedule \"gone\" is gone: its 1 open swap offer(s) cannot be taken"
+	if got != want {
+		t.Errorf("Stranded =\n%s\nwant\n%s", got, want)
+	}
+}
