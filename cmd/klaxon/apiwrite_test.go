@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -368,5 +369,73 @@ func TestIncidentCommandLine(t *testing.T) {
 	}
 	if _, err := cli(env{}, "incident", "declare", "x"); err == nil || !strings.Contains(err.Error(), "KLAXON_API_TOKEN") {
 		t.Errorf("no token: %v", err)
+	}
+}
+
+// TestIdempotencyKeySurvivesARestart: the answer to a key is in the
+// store, so a retry after klaxon restarted replays it and declares
+// nothing twice.
+func TestIdempotencyKeySurvivesARestart(t *testing.T) {
+	db, config := filepath.Join(t.TempDir(), "k.db"), writeConfig(t, apiPeople+apiSetting)
+	// start runs klaxon in console mode until stop is called.
+	start := func() (base string, stop func()) {
+		addr := loopbackPort(t)
+		logs := &syncBuffer{}
+		in, w := io.Pipe()
+		ctx, cancel := context.WithCancel(context.Background())
+		m := &Main{Stdin: in, Stdout: logs, Stderr: logs, Getenv: env{"KLAXON_STORE_PATH": db, "KLAXON_HTTP_LISTEN": addr, "USER": "alice"}.get}
+		done := make(chan error, 1)
+		go func() { done <- m.Execute(ctx, []string{"run", "--config", config}) }()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+				resp.Body.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("klaxon did not start:\n%s", logs)
+			}
+		}
+		return "http://" + addr, func() {
+			cancel()
+			w.Close()
+			if err := <-done; err != nil {
+				t.Errorf("klaxon: %v\n%s", err, logs)
+			}
+		}
+	}
+	declare := func(base string) (int, http.Header, []byte) {
+		req, _ := http.NewRequest("POST", base+"/api/v1/incidents", strings.NewReader(`{"title": "Deploy 9 broke login"}`))
+		req.Header.Set("Authorization", "Bearer "+ciToken)
+		req.Header.Set("Idempotency-Key", "deploy-9")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, body
+	}
+	base, stop := start()
+	status, _, body := declare(base)
+	stop()
+	if status != 201 {
+		t.Fatalf("declare: %d %s", status, body)
+	}
+	base, stop = start()
+	defer stop()
+	status, h, again := declare(base)
+	if status != 201 || h.Get("Idempotent-Replayed") != "true" || !bytes.Equal(again, body) {
+		t.Fatalf("after a restart: %d %v %s", status, h, again)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/incidents", nil)
+	req.Header.Set("Authorization", "Bearer "+dashToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if n := len(decodeJSON[struct{ Incidents []apiIncident }](t, raw).Incidents); n != 1 {
+		t.Fatalf("%d incidents after the retry, want 1", n)
 	}
 }
