@@ -205,6 +205,7 @@ func updateChange(text string, public bool) (change, error) {
 		}
 		if public {
 			inc.Unlisted = false // a person chose to tell the public
+			inc.PublicUpdates = append(slices.Clip(inc.PublicUpdates), bot.PublicUpdate{Time: at.UTC(), Text: bot.CleanText(text)})
 			return bot.EventUpdate, publicUpdatePrefix + text, nil
 		}
 		return bot.EventUpdate, "posted an update: " + text, nil

@@ -71,13 +71,19 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 				history[inc.Service][i].Incidents = append(history[inc.Service][i].Incidents, inc.Key()+" "+inc.Title)
 			}
 		}
-		evs, err := events(ctx, inc)
-		if err != nil {
-			return bot.StatusPage{}, err
-		}
-		for _, ev := range evs {
-			if ev.Kind == bot.EventUpdate && ev.Meta[bot.MetaPublic] == "true" {
-				pi.Updates = append(pi.Updates, bot.PublicUpdate{Time: ev.Time.UTC(), Text: publicText(ev.Text)})
+		if inc.PublicLog {
+			// Kept on the incident: the cost grows with public updates,
+			// not with what was said in its channel.
+			pi.Updates = append(pi.Updates, inc.PublicUpdates...)
+		} else {
+			evs, err := events(ctx, inc)
+			if err != nil {
+				return bot.StatusPage{}, err
+			}
+			for _, ev := range evs {
+				if ev.Kind == bot.EventUpdate && ev.Meta[bot.MetaPublic] == "true" {
+					pi.Updates = append(pi.Updates, bot.PublicUpdate{Time: ev.Time.UTC(), Text: publicText(ev.Text)})
+				}
 			}
 		}
 		slices.Reverse(pi.Updates)
