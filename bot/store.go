@@ -30,6 +30,9 @@ type IncidentFilter struct {
 	ActiveOnly bool  // only open, acknowledged and mitigated incidents
 	Limit      int   // 0 means no limit
 	Before     int64 // only incidents numbered below this (paging through the list); 0: all
+	// DeclaredSince, when set, ends the list (newest first) at the first
+	// incident declared before it: a window reads only its incidents.
+	DeclaredSince time.Time
 }
 
 // Reminder kinds.

@@ -121,9 +121,21 @@ func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Respo
 		}
 		service = svc
 	}
-	all, err := c.store.ListIncidents(ctx, bot.IncidentFilter{})
+	// The window's incidents and those open now: the cost grows with the
+	// window, not with every incident ever declared.
+	now := c.clock.Now()
+	all, err := c.store.ListIncidents(ctx, bot.IncidentFilter{DeclaredSince: now.Add(-window)})
 	if err != nil {
 		return nil, bot.Internal(err, "klaxon could not read the incidents.")
+	}
+	active, err := c.store.ListIncidents(ctx, bot.IncidentFilter{ActiveOnly: true})
+	if err != nil {
+		return nil, bot.Internal(err, "klaxon could not read the incidents.")
+	}
+	for _, inc := range active {
+		if inc.DeclaredAt.Before(now.Add(-window)) {
+			all = append(all, inc) // older than the window, still open
+		}
 	}
 	who := requester(req)
 	incs := all[:0:0]
@@ -132,7 +144,6 @@ func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Respo
 			incs = append(incs, inc)
 		}
 	}
-	now := c.clock.Now()
 	st := ComputeStats(incs, now, window, service)
 	title := fmt.Sprintf("📊 Incidents in the last %s", bot.Duration(window))
 	if service != "" {

@@ -13,4 +13,11 @@ type Counts struct {
 	// OutboxDue is how many outbox queues (pages, hooks, chat) wait for
 	// their next attempt.
 	OutboxDue int
+	// Incidents counts every incident by status and severity: kept as
+	// counters (bbolt) or grouped in the database (PostgreSQL), so
+	// /metrics does not read them all.
+	Incidents map[IncidentClass]int
 }
+
+// IncidentClass is an incident's status and severity name.
+type IncidentClass struct{ Status, Severity string }

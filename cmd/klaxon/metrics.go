@@ -20,7 +20,10 @@ const mttWindow = 30 * 24 * time.Hour
 // snapshotter reads what /metrics reports from the store and the chats.
 func snapshotter(s store.Backend, chats []bot.Chat, destinations []string, clock bot.Clock, storms func() map[string]alerts.StormCount) web.Snapshotter {
 	return func(ctx context.Context) (web.Snapshot, error) {
-		incs, err := s.ListIncidents(ctx, bot.IncidentFilter{})
+		// Counts by class are kept by the store; MTTA and MTTR read only the
+		// incidents of their window.
+		now := clock.Now()
+		incs, err := s.ListIncidents(ctx, bot.IncidentFilter{DeclaredSince: now.Add(-mttWindow)})
 		if err != nil {
 			return web.Snapshot{}, err
 		}
@@ -30,10 +33,10 @@ func snapshotter(s store.Backend, chats []bot.Chat, destinations []string, clock
 		}
 		snap := web.Snapshot{Incidents: map[web.IncidentClass]int{}, Deliveries: map[string]int{},
 			OutboxDue: counts.OutboxDue, TimelineEvents: counts.TimelineEvents, Reconnects: map[string]uint64{}}
-		for _, inc := range incs {
-			snap.Incidents[web.IncidentClass{Status: string(inc.Status), Severity: inc.Severity.Name}]++
+		for k, n := range counts.Incidents {
+			snap.Incidents[web.IncidentClass{Status: k.Status, Severity: k.Severity}] = n
 		}
-		st := commands.ComputeStats(incs, clock.Now(), mttWindow, "")
+		st := commands.ComputeStats(incs, now, mttWindow, "")
 		snap.MTTA, snap.MTTR = st.MTTA, st.MTTR
 		for status, n := range counts.Deliveries {
 			snap.Deliveries[string(status)] = n

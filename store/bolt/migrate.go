@@ -140,6 +140,32 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists(bucketIdempotency)
 		return err
 	}},
+	{"active incidents and incident classes", func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketActive, bucketClasses} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketIncidents).ForEach(func(k, v []byte) error {
+			var inc bot.Incident
+			if err := json.Unmarshal(v, &inc); err != nil {
+				return fmt.Errorf("decode incident %x: %w", k, err)
+			}
+			return indexIncident(tx, &inc, nil)
+		})
+	}},
+	{"delivery counts", func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketDeliveryCounts); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
+			var p bot.Page
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("decode page %x: %w", k, err)
+			}
+			return countDeliveries(tx, nil, &p)
+		})
+	}},
 }
 
 // oneOutbox folds the page and hook outboxes into the jobs outbox: each

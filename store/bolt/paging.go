@@ -81,7 +81,47 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	if err := tx.Bucket(bucketIncidentPages).Put(append(append([]byte(nil), p.IncidentID[:]...), p.ID[:]...), nil); err != nil {
 		return err
 	}
+	if err := countDeliveries(tx, prev, p); err != nil {
+		return err
+	}
 	return tx.Bucket(bucketPages).Put(p.ID[:], data)
+}
+
+// countDeliveries keeps the delivery counts by status in step with a
+// page that was prev (nil: new) and is now p.
+func countDeliveries(tx *bbolt.Tx, prev, p *bot.Page) error {
+	b := tx.Bucket(bucketDeliveryCounts)
+	if b == nil {
+		return nil // a migration older than the counts, which builds them afterwards
+	}
+	d := map[bot.DeliveryStatus]int64{}
+	if prev != nil {
+		for _, x := range prev.Deliveries {
+			d[x.Status]--
+		}
+	}
+	for _, x := range p.Deliveries {
+		d[x.Status]++
+	}
+	for st, n := range d {
+		if n == 0 {
+			continue
+		}
+		var cur int64
+		if v := b.Get([]byte(st)); len(v) == 8 {
+			cur = int64(binary.BigEndian.Uint64(v))
+		}
+		if cur += n; cur <= 0 {
+			if err := b.Delete([]byte(st)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.Put([]byte(st), binary.BigEndian.AppendUint64(nil, uint64(cur))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // incidentPages reads an incident's pages through the incident → page

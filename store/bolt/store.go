@@ -32,6 +32,9 @@
 //	sessions               hashed session id → Session JSON: web console sign-ins (not exported)
 //	postmortem_versions    incident id | version(8) → PostmortemVersion JSON: edits in the web console
 //	subscribers            SubscriberID → Subscriber JSON: confirmed status page subscriptions by email
+//	incidents_active       incident id → nothing: the open, acknowledged and mitigated incidents
+//	incident_classes       status NUL severity name → count(8): incidents by status and severity, for /metrics
+//	delivery_counts        delivery status → count(8): page deliveries by status, for /metrics
 //	idempotency            token name, space, key → IdempotencyRecord JSON: API writes' first answers, a day (not exported)
 //
 // Schemas before version 12 also had outbox, outbox_due, hooks and hooks_due;
@@ -90,8 +93,11 @@ var (
 	bucketSessions      = []byte("sessions")       // hashed session id → bot.Session JSON: web console sign-ins
 	// incident id | version → bot.PostmortemVersion JSON: postmortem edits
 	bucketPostmortemVersions = []byte("postmortem_versions")
-	bucketSubscribers        = []byte("subscribers") // bot.SubscriberID → bot.Subscriber JSON
-	bucketIdempotency        = []byte("idempotency") // token name, space, key → bot.IdempotencyRecord JSON
+	bucketSubscribers        = []byte("subscribers")      // bot.SubscriberID → bot.Subscriber JSON
+	bucketActive             = []byte("incidents_active") // incident id → nothing: the active incidents
+	bucketClasses            = []byte("incident_classes") // status NUL severity → count(8)
+	bucketDeliveryCounts     = []byte("delivery_counts")  // delivery status → count(8)
+	bucketIdempotency        = []byte("idempotency")      // token name, space, key → bot.IdempotencyRecord JSON
 
 	keySchemaVersion = []byte("schema_version")
 	keyReadyProbe    = []byte("ready_probe") // written by Ready
@@ -272,6 +278,9 @@ func putIncident(tx *bbolt.Tx, inc *bot.Incident, prev *bot.Incident) error {
 	if err := tx.Bucket(bucketNumbers).Put(u64(uint64(inc.Number)), id); err != nil {
 		return err
 	}
+	if err := indexIncident(tx, inc, prev); err != nil {
+		return err
+	}
 	chans := tx.Bucket(bucketChannels)
 	if prev != nil && !prev.Channel.IsZero() && prev.Channel.ID != inc.Channel.ID {
 		if err := chans.Delete(channelKey(prev.Platform, prev.Channel.ID)); err != nil {
@@ -282,6 +291,49 @@ func putIncident(tx *bbolt.Tx, inc *bot.Incident, prev *bot.Incident) error {
 		return chans.Put(channelKey(inc.Platform, inc.Channel.ID), id)
 	}
 	return nil
+}
+
+// indexIncident keeps the active index and the class counts in step with
+// inc, which was prev (nil: new).
+func indexIncident(tx *bbolt.Tx, inc, prev *bot.Incident) error {
+	active := tx.Bucket(bucketActive)
+	if active == nil {
+		return nil // a migration older than the index, which builds it afterwards
+	}
+	var err error
+	if inc.Status.Active() {
+		err = active.Put(inc.ID[:], nil)
+	} else {
+		err = active.Delete(inc.ID[:])
+	}
+	if err != nil {
+		return err
+	}
+	if prev != nil && prev.Status == inc.Status && prev.Severity.Name == inc.Severity.Name {
+		return nil
+	}
+	if prev != nil {
+		if err := countClass(tx, prev, -1); err != nil {
+			return err
+		}
+	}
+	return countClass(tx, inc, 1)
+}
+
+func classKey(inc *bot.Incident) []byte {
+	return []byte(string(inc.Status) + "\x00" + inc.Severity.Name)
+}
+
+func countClass(tx *bbolt.Tx, inc *bot.Incident, d int64) error {
+	b, k := tx.Bucket(bucketClasses), classKey(inc)
+	var n int64
+	if v := b.Get(k); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	if n += d; n <= 0 {
+		return b.Delete(k)
+	}
+	return b.Put(k, binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
 func getIncident(tx *bbolt.Tx, id []byte) (*bot.Incident, error) {
@@ -339,8 +391,38 @@ func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot
 	var out []*bot.Incident
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		incidents := tx.Bucket(bucketIncidents)
+		decode := func(id, v []byte) (*bot.Incident, error) {
+			var inc bot.Incident
+			if err := json.Unmarshal(v, &inc); err != nil {
+				return nil, fmt.Errorf("decode incident %x: %w", id, err)
+			}
+			return &inc, nil
+		}
+		if f.ActiveOnly {
+			// The active index: the cost grows with the incidents open now.
+			err := tx.Bucket(bucketActive).ForEach(func(id, _ []byte) error {
+				v := incidents.Get(id)
+				if v == nil {
+					return nil
+				}
+				inc, err := decode(id, v)
+				if err != nil {
+					return err
+				}
+				if f.Before <= 0 || inc.Number < f.Before {
+					out = append(out, inc)
+				}
+				return nil
+			})
+			slices.SortFunc(out, func(a, b *bot.Incident) int { return int(b.Number - a.Number) })
+			if f.Limit > 0 && len(out) > f.Limit {
+				out = out[:f.Limit]
+			}
+			return err
+		}
 		// Newest first by number: the numbers index, from just below
-		// Before, so paging through a long list reads each incident once.
+		// Before, so paging through a long list reads each incident once,
+		// and a window (DeclaredSince) reads only the incidents in it.
 		c := tx.Bucket(bucketNumbers).Cursor()
 		k, id := c.Last()
 		if f.Before > 0 {
@@ -355,14 +437,17 @@ func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot
 			if v == nil {
 				continue
 			}
-			var inc bot.Incident
-			if err := json.Unmarshal(v, &inc); err != nil {
-				return fmt.Errorf("decode incident %x: %w", id, err)
+			inc, err := decode(id, v)
+			if err != nil {
+				return err
 			}
-			if (f.ActiveOnly && !inc.Status.Active()) || (f.Before > 0 && inc.Number >= f.Before) {
+			if f.Before > 0 && inc.Number >= f.Before {
 				continue
 			}
-			out = append(out, &inc)
+			if !f.DeclaredSince.IsZero() && inc.DeclaredAt.Before(f.DeclaredSince) {
+				break // numbers follow declaration: the rest are older
+			}
+			out = append(out, inc)
 			if f.Limit > 0 && len(out) == f.Limit {
 				break
 			}

@@ -433,7 +433,8 @@ func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot
 		before = 1 << 62
 	}
 	incs, err := all[bot.Incident](ctx, s.pool, "incident",
-		`SELECT body FROM incidents WHERE (active OR NOT $1) AND number < $2 ORDER BY number DESC LIMIT $3`, f.ActiveOnly, before, limit)
+		`SELECT body FROM incidents WHERE (active OR NOT $1) AND number < $2 AND ($4::bigint = 0 OR (body->>'declared_at')::timestamptz >= to_timestamp($4::bigint / 1e9))
+		ORDER BY number DESC LIMIT $3`, f.ActiveOnly, before, limit, sinceNanos(f.DeclaredSince))
 	out := make([]*bot.Incident, len(incs))
 	for i := range incs {
 		out[i] = &incs[i]
@@ -572,7 +573,23 @@ func (s *Store) Export(w io.Writer) (incidents, events int, err error) {
 
 // Counts implements store.Backend.
 func (s *Store) Counts(ctx context.Context) (store.Counts, error) {
-	c := store.Counts{Deliveries: map[bot.DeliveryStatus]int{}}
+	c := store.Counts{Deliveries: map[bot.DeliveryStatus]int{}, Incidents: map[store.IncidentClass]int{}}
+	classes, err := s.pool.Query(ctx, `SELECT body->>'status', body->'severity'->>'name', count(*) FROM incidents GROUP BY 1, 2`)
+	if err != nil {
+		return c, err
+	}
+	for classes.Next() {
+		var k store.IncidentClass
+		var n int
+		if err := classes.Scan(&k.Status, &k.Severity, &n); err != nil {
+			classes.Close()
+			return c, err
+		}
+		c.Incidents[k] = n
+	}
+	if classes.Close(); classes.Err() != nil {
+		return c, classes.Err()
+	}
 	var total int64
 	if err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(last_seq), 0), (SELECT count(*) FROM jobs_due) FROM incidents`).Scan(&total, &c.OutboxDue); err != nil {
 		return c, err
@@ -592,4 +609,12 @@ func (s *Store) Counts(ctx context.Context) (store.Counts, error) {
 		c.Deliveries[bot.DeliveryStatus(st)] = n
 	}
 	return c, rows.Err()
+}
+
+// sinceNanos is t in Unix nanoseconds, 0 for the zero time.
+func sinceNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }

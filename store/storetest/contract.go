@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -45,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		"Sessions":              sessions,
 		"Subscribers":           subscribers,
 		"Idempotency":           idempotency,
+		"IncidentIndexes":       incidentIndexes,
 		"PostmortemVersions":    postmortemVersions,
 		"FailedUpdateWritesNothing": func(t *testing.T, s store.Backend) {
 			inc := declare(t, s, "x")
@@ -879,6 +881,62 @@ func subscribers(t *testing.T, s store.Backend) {
 	})
 	if n, err := s.CountSubscribers(ctx); n != 1 || err != nil {
 		t.Fatalf("after a deletion CountSubscribers = %d, %v; want 1", n, err)
+	}
+}
+
+// incidentIndexes: the active list, the window and the class counts
+// follow every change of status and severity.
+func incidentIndexes(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	sevs := bot.DefaultSeverities()
+	var incs []*bot.Incident
+	update(t, s, func(tx bot.Tx) error {
+		incs = nil
+		for i := range 5 {
+			inc := &bot.Incident{Title: fmt.Sprint("i", i), Status: bot.StatusOpen, Severity: sevs[0], Platform: bot.PlatformSlack,
+				DeclaredAt: t0.Add(time.Duration(i) * 24 * time.Hour)}
+			if err := tx.CreateIncident(inc); err != nil {
+				return err
+			}
+			incs = append(incs, inc)
+		}
+		return nil
+	})
+	update(t, s, func(tx bot.Tx) error {
+		for i, st := range []bot.Status{bot.StatusResolved, bot.StatusClosed, bot.StatusAcknowledged} {
+			cur, err := tx.Incident(incs[i].ID)
+			if err != nil {
+				return err
+			}
+			cur.Status = st
+			if i == 2 {
+				cur.Severity = sevs[1]
+			}
+			if err := tx.PutIncident(cur); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	active, err := s.ListIncidents(ctx, bot.IncidentFilter{ActiveOnly: true})
+	if err != nil || len(active) != 3 || active[0].Number != incs[4].Number || active[2].Number != incs[2].Number {
+		t.Fatalf("active = %v, %v", active, err)
+	}
+	if page, _ := s.ListIncidents(ctx, bot.IncidentFilter{ActiveOnly: true, Limit: 1, Before: incs[4].Number}); len(page) != 1 || page[0].Number != incs[3].Number {
+		t.Errorf("active page before %d = %v", incs[4].Number, page)
+	}
+	window, err := s.ListIncidents(ctx, bot.IncidentFilter{DeclaredSince: t0.Add(3 * 24 * time.Hour)})
+	if err != nil || len(window) != 2 || window[1].Number != incs[3].Number {
+		t.Fatalf("declared since day 3 = %v, %v", window, err)
+	}
+	c, err := s.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[store.IncidentClass]int{{Status: "open", Severity: sevs[0].Name}: 2, {Status: "resolved", Severity: sevs[0].Name}: 1,
+		{Status: "closed", Severity: sevs[0].Name}: 1, {Status: "acknowledged", Severity: sevs[1].Name}: 1}
+	if !maps.Equal(c.Incidents, want) {
+		t.Errorf("incident classes = %v; want %v", c.Incidents, want)
 	}
 }
 
