@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"syscall"
 )
 
 // ErrDamaged is what a database file that cannot be read safely gives:
@@ -76,7 +77,12 @@ func checkFile(path string) error {
 	if need := int64(best.pages * best.pageSize); fi.Size() < need {
 		return fmt.Errorf("%w: %s is %d bytes but its header says %d: it was cut short. Restore the latest backup to it", ErrDamaged, path, fi.Size(), need)
 	}
-	if err := walkTree(f, best.pageSize, best.pages, best.root); err != nil {
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(best.pages*best.pageSize), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("map %s: %w", path, err)
+	}
+	defer syscall.Munmap(data)
+	if err := walkTree(data, best.pageSize, best.pages, best.root); err != nil {
 		return fmt.Errorf("%w: %s has a damaged page (%v). Restore the latest backup to it", ErrDamaged, path, err)
 	}
 	return nil
@@ -95,14 +101,15 @@ const (
 	bucketHeader   = 16
 )
 
-// walkTree reads every page of the tree of buckets from root, as bbolt
+// walkTree reads every page of the tree of buckets from root, in the
+// mapped file data (as bbolt reads it: one map, no copy per page), as bbolt
 // does when it opens the file (with NoFreelistSync it rebuilds the free
 // list by walking the tree) and checks that each page is the page it
 // should be and that its elements fit in it. bbolt makes that walk in a
 // goroutine of its own, where a damaged page is a panic nothing can
 // recover; here it is an error.
-func walkTree(f *os.File, pageSize, pages, root uint64) error {
-	seen := map[uint64]bool{}
+func walkTree(data []byte, pageSize, pages, root uint64) error {
+	seen := make([]uint64, pages/64+1) // a bit per page
 	var visit func(id uint64, inline []byte) error
 	visit = func(id uint64, inline []byte) error {
 		buf := inline
@@ -110,14 +117,11 @@ func walkTree(f *os.File, pageSize, pages, root uint64) error {
 			if id < 2 || id >= pages {
 				return fmt.Errorf("page %d is outside the file's %d pages", id, pages)
 			}
-			if seen[id] {
+			if seen[id/64]&(1<<(id%64)) != 0 {
 				return fmt.Errorf("page %d is reached twice", id)
 			}
-			seen[id] = true
-			buf = make([]byte, pageSize)
-			if _, err := f.ReadAt(buf, int64(id*pageSize)); err != nil {
-				return fmt.Errorf("page %d: %v", id, err)
-			}
+			seen[id/64] |= 1 << (id % 64)
+			buf = data[id*pageSize : (id+1)*pageSize]
 			if got := binary.LittleEndian.Uint64(buf); got != id {
 				return fmt.Errorf("page %d says it is page %d", id, got)
 			}
@@ -125,10 +129,7 @@ func walkTree(f *os.File, pageSize, pages, root uint64) error {
 				if id+overflow >= pages {
 					return fmt.Errorf("page %d runs past the file's %d pages", id, pages)
 				}
-				buf = append(buf, make([]byte, overflow*pageSize)...)
-				if _, err := f.ReadAt(buf[pageSize:], int64((id+1)*pageSize)); err != nil {
-					return fmt.Errorf("page %d: %v", id, err)
-				}
+				buf = data[id*pageSize : (id+1+overflow)*pageSize]
 			}
 		}
 		if len(buf) < pageHeaderSize {
