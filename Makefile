@@ -8,7 +8,7 @@ BENCHTIME   ?= 3s
 # Skip the race detector's one-second pause at exit in every test binary.
 export GORACE := atexit_sleep_ms=0
 
-.PHONY: help build run test test-ics integration chaos lint bench fuzz clean
+.PHONY: help build run test test-ics integration chaos soak lint bench fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,6 +29,7 @@ test-ics: ## parse the calendar feed with python3-icalendar (apt-get install pyt
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	go vet -tags 'integration chaos soak icalendar' ./...
 	go run $(STATICCHECK) ./...
 
 bench: ## run every benchmark and print one table (durable writes: numbers depend on the disk)
@@ -48,6 +49,10 @@ CHAOS_FUZZTIME ?= 60s
 chaos: ## crash loops (kill -9 the real binary CHAOS_ROUNDS times mid-incident and mid-declaration, default 50), socket drops, a rate-limit storm, Slack down 2 min, then every fuzz target for CHAOS_FUZZTIME
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -v -tags chaos -count=1 -timeout 45m -run '^($(CHAOS_TESTS))$$' ./cmd/klaxon
 	$(MAKE) fuzz FUZZTIME=$(CHAOS_FUZZTIME)
+
+SOAK_DURATION ?= 1h
+soak: ## (not in CI) the real binary for SOAK_DURATION (default 1h) at 10 alerts/s, chat in every incident channel, pages acknowledged; memory, goroutines, files and store size each minute into artifacts/soak.csv and artifacts/soak.svg
+	SOAK_DURATION=$(SOAK_DURATION) go test -tags soak -count=1 -v -timeout 3h -run '^TestSoak$$' ./cmd/klaxon
 
 # Every parser of outside input: package:target.
 FUZZ_TARGETS := bot:FuzzTokenize bot:FuzzParsers commands:FuzzCommandArguments commands/oncall:FuzzOnCallArguments bot/web:FuzzAlertDecoders \
