@@ -109,10 +109,8 @@ type Incident struct {
 	LastUpdateAt time.Time `json:"last_update_at,omitzero"`
 	// PublicUpdates are the updates posted with --public, oldest first,
 	// kept on the incident so the status page reads them without reading
-	// its timeline. PublicLog says the incident keeps them (incidents
-	// declared before it did are read from their timeline).
+	// its timeline.
 	PublicUpdates []PublicUpdate `json:"public_updates,omitempty"`
-	PublicLog     bool           `json:"public_log,omitempty"`
 
 	DetectedAt     time.Time `json:"detected_at,omitzero"`
 	DeclaredAt     time.Time `json:"declared_at"`

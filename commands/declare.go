@@ -370,7 +370,6 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 		Title:      bot.OneLine(in.Title),
 		Summary:    strings.TrimSpace(bot.CleanText(in.Summary)),
 		Status:     bot.StatusOpen,
-		PublicLog:  true,
 		Private:    in.Private || kind.t.Private,
 		Unlisted:   in.Unlisted,
 		Type:       kind.t.ID,

@@ -1,9 +1,7 @@
 package commands
 
 import (
-	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/klaxon-bot/klaxon/bot"
@@ -12,12 +10,12 @@ import (
 // StatusHistory is how far back the status page lists incidents.
 const StatusHistory = 90 * 24 * time.Hour
 
-// BuildStatusPage assembles the status page from incidents (any order)
-// and the public updates events reads. Private incidents, unlisted ones
-// (declared from alerts, until a public update) and those of a type kept
-// off the status page are left out.
-func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Services, sevs bot.Severities, types bot.IncidentTypes, now time.Time,
-	events func(ctx context.Context, inc *bot.Incident) ([]bot.Event, error)) (bot.StatusPage, error) {
+// BuildStatusPage assembles the status page from incidents (any order),
+// with the public updates each keeps on its record: the cost grows with
+// public updates, not with what was said in the incidents' channels.
+// Private incidents, unlisted ones (declared from alerts, until a public
+// update) and those of a type kept off the status page are left out.
+func BuildStatusPage(incs []*bot.Incident, services bot.Services, sevs bot.Severities, types bot.IncidentTypes, now time.Time) bot.StatusPage {
 	page := bot.StatusPage{Generated: now.UTC(), State: bot.StateOperational, Active: []bot.PublicIncident{}, History: []bot.PublicIncident{}}
 	state := map[string]string{}
 	// Each service's last 90 days, by day, built as incidents are read.
@@ -71,21 +69,7 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 				history[inc.Service][i].Incidents = append(history[inc.Service][i].Incidents, inc.Key()+" "+inc.Title)
 			}
 		}
-		if inc.PublicLog {
-			// Kept on the incident: the cost grows with public updates,
-			// not with what was said in its channel.
-			pi.Updates = append(pi.Updates, inc.PublicUpdates...)
-		} else {
-			evs, err := events(ctx, inc)
-			if err != nil {
-				return bot.StatusPage{}, err
-			}
-			for _, ev := range evs {
-				if ev.Kind == bot.EventUpdate && ev.Meta[bot.MetaPublic] == "true" {
-					pi.Updates = append(pi.Updates, bot.PublicUpdate{Time: ev.Time.UTC(), Text: publicText(ev.Text)})
-				}
-			}
-		}
+		pi.Updates = append(pi.Updates, inc.PublicUpdates...)
 		slices.Reverse(pi.Updates)
 		if !active {
 			page.History = append(page.History, pi)
@@ -113,13 +97,10 @@ func BuildStatusPage(ctx context.Context, incs []*bot.Incident, services bot.Ser
 	}
 	slices.SortFunc(page.Active, func(a, b bot.PublicIncident) int { return b.Started.Compare(a.Started) })
 	slices.SortFunc(page.History, func(a, b bot.PublicIncident) int { return b.Resolved.Compare(a.Resolved) })
-	return page, nil
+	return page
 }
 
 func worse(a, b string) bool {
 	rank := map[string]int{"": 0, bot.StateOperational: 1, bot.StateDegraded: 2, bot.StateMajor: 3}
 	return rank[a] > rank[b]
 }
-
-// publicText is the update without its timeline prefix.
-func publicText(s string) string { return strings.TrimPrefix(s, publicUpdatePrefix) }

@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,14 +19,7 @@ func statusPage(t *testing.T, e *env, services bot.Services) bot.StatusPage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := commands.BuildStatusPage(ctx(), incs, services, bot.DefaultSeverities(), nil, e.clock.Now(),
-		func(ctx context.Context, inc *bot.Incident) ([]bot.Event, error) {
-			return e.store.Events(ctx, inc.ID, 0, 0)
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return commands.BuildStatusPage(incs, services, bot.DefaultSeverities(), nil, e.clock.Now())
 }
 
 func TestStatusPageShowsOnlyPublicIncidentsAndUpdates(t *testing.T) {
@@ -141,11 +133,7 @@ func TestStatusHistoryByDay(t *testing.T) {
 		{Number: 3, Title: "Payroll leak", Service: "payments", Severity: sevs[0], Status: bot.StatusResolved, DeclaredAt: day(10), ResolvedAt: day(9), Private: true},
 		{Number: 4, Title: "Old one", Service: "payments", Severity: sevs[0], Status: bot.StatusResolved, DeclaredAt: day(120), ResolvedAt: day(119)},
 	}
-	p, err := commands.BuildStatusPage(ctx(), incs, bot.Services{{ID: "payments", Name: "Payments"}, {ID: "search", Name: "Search"}}, sevs, nil, now,
-		func(context.Context, *bot.Incident) ([]bot.Event, error) { return nil, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := commands.BuildStatusPage(incs, bot.Services{{ID: "payments", Name: "Payments"}, {ID: "search", Name: "Search"}}, sevs, nil, now)
 	pay := p.Services[0].Days
 	if len(pay) != 90 || pay[89].Date != "2026-12-06" || pay[0].Date != "2026-09-08" {
 		t.Fatalf("days %d, %s … %s", len(pay), pay[0].Date, pay[len(pay)-1].Date)

@@ -83,11 +83,7 @@ func TestIncidentTypesDeclare(t *testing.T) {
 	// it does not, nor does a private one.
 	e.do("alice", "general", "/incident declare Build farm down type:internal")
 	incs, _ := e.store.ListIncidents(context.Background(), bot.IncidentFilter{})
-	page, err := commands.BuildStatusPage(context.Background(), incs, nil, bot.DefaultSeverities(), testTypes, e.clock.Now(),
-		func(context.Context, *bot.Incident) ([]bot.Event, error) { return nil, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	page := commands.BuildStatusPage(incs, nil, bot.DefaultSeverities(), testTypes, e.clock.Now())
 	var shown []string
 	for _, p := range append(page.Active, page.History...) {
 		shown = append(shown, p.Key)

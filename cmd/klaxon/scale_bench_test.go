@@ -37,7 +37,7 @@ func BenchmarkTenThousandIncidents(b *testing.B) {
 			at := t0.Add(time.Duration(i) * 52 * time.Minute)
 			inc := &bot.Incident{ID: bot.NewID(), Title: fmt.Sprintf("Incident %d", i), Severity: sevs[i%len(sevs)], Status: bot.StatusResolved,
 				Platform: bot.PlatformConsole, Service: fmt.Sprintf("svc%d", i%20), DeclaredAt: at, UpdatedAt: at, DeclaredBy: bot.User{ID: "alice"},
-				AcknowledgedAt: at.Add(3 * time.Minute), ResolvedAt: at.Add(40 * time.Minute), PublicLog: true}
+				AcknowledgedAt: at.Add(3 * time.Minute), ResolvedAt: at.Add(40 * time.Minute)}
 			if i >= 9_950 {
 				inc.Status, inc.AcknowledgedAt, inc.ResolvedAt = bot.StatusOpen, time.Time{}, time.Time{}
 			}

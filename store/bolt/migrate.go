@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -153,6 +154,52 @@ var migrations = []migration{
 			}
 			return indexIncident(tx, &inc, nil)
 		})
+	}},
+	{"public updates on incidents", func(tx *bbolt.Tx) error {
+		// Incidents keep their public updates (for the status page) on
+		// their record; older ones get them from their timeline, once.
+		incidents, timeline := tx.Bucket(bucketIncidents), tx.Bucket(bucketTimeline)
+		var todo []*bot.Incident
+		err := incidents.ForEach(func(k, v []byte) error {
+			var inc bot.Incident
+			if err := json.Unmarshal(v, &inc); err != nil {
+				return fmt.Errorf("decode incident %x: %w", k, err)
+			}
+			todo = append(todo, &inc)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, inc := range todo {
+			if tl := timeline.Bucket(inc.ID[:]); tl != nil {
+				err := tl.ForEach(func(_, v []byte) error {
+					var ev bot.Event
+					if err := json.Unmarshal(v, &ev); err != nil {
+						return err
+					}
+					if ev.Kind == bot.EventUpdate && ev.Meta[bot.MetaPublic] == "true" {
+						inc.PublicUpdates = append(inc.PublicUpdates, bot.PublicUpdate{Time: ev.Time.UTC(),
+							Text: strings.TrimPrefix(ev.Text, "posted a public update (status page): ")})
+					}
+					return nil
+				})
+				if err != nil {
+					return fmt.Errorf("the timeline of %s: %w", inc.Key(), err)
+				}
+			}
+			if len(inc.PublicUpdates) == 0 {
+				continue
+			}
+			data, err := json.Marshal(inc)
+			if err != nil {
+				return err
+			}
+			if err := incidents.Put(inc.ID[:], data); err != nil {
+				return err
+			}
+		}
+		return nil
 	}},
 	{"delivery counts", func(tx *bbolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(bucketDeliveryCounts); err != nil {

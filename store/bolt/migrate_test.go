@@ -199,3 +199,55 @@ func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestUpgradeKeepsPublicUpdatesAndIndexes: a store written before
+// incidents kept their public updates, counts and indexes gets them all
+// from what it holds.
+func TestUpgradeKeepsPublicUpdatesAndIndexes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	idx := slices.IndexFunc(migrations, func(m migration) bool { return m.name == "public updates on incidents" })
+	before := migrations[:slices.IndexFunc(migrations, func(m migration) bool { return m.name == "active incidents and incident classes" })]
+	if idx < 0 || len(before) == 0 {
+		t.Fatal("the migrations this test upgrades through are gone")
+	}
+	s, err := open(path, Options{}, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	public := bot.NewEvent(bot.EventUpdate, bot.User{ID: "alice"}, t0.Add(time.Minute), "posted a public update (status page): Card payments fail")
+	public.Meta = map[string]string{bot.MetaPublic: "true"}
+	err = s.Update(context.Background(), func(tx bot.Tx) error {
+		for i, st := range []bot.Status{bot.StatusOpen, bot.StatusResolved} {
+			inc := &bot.Incident{Title: fmt.Sprint("old ", i), Status: st, Severity: bot.DefaultSeverities()[0], Platform: bot.PlatformConsole, DeclaredAt: t0}
+			evs := []bot.Event{bot.NewEvent(bot.EventUpdate, bot.User{ID: "alice"}, t0, "posted an update: internal")}
+			if i == 0 {
+				evs = append(evs, public)
+			}
+			if err := tx.CreateIncident(inc, evs...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inc, err := s.IncidentByNumber(context.Background(), 1)
+	if err != nil || len(inc.PublicUpdates) != 1 || inc.PublicUpdates[0].Text != "Card payments fail" || !inc.PublicUpdates[0].Time.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("INC-1's public updates = %+v, %v", inc, err)
+	}
+	active, err := s.ListIncidents(context.Background(), bot.IncidentFilter{ActiveOnly: true})
+	if err != nil || len(active) != 1 || active[0].Number != 1 {
+		t.Errorf("active after the upgrade = %v, %v", active, err)
+	}
+	c, err := s.Counts(context.Background())
+	if err != nil || len(c.Incidents) != 2 {
+		t.Errorf("incident classes after the upgrade = %v, %v", c.Incidents, err)
+	}
+}

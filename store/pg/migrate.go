@@ -66,6 +66,15 @@ CREATE TABLE subscribers (id text PRIMARY KEY, body jsonb NOT NULL);
 CREATE TABLE idempotency (key text PRIMARY KEY, created bigint NOT NULL, body jsonb NOT NULL);
 CREATE INDEX idempotency_created ON idempotency (created);
 `},
+	// Incidents keep their public updates (for the status page) on their
+	// record; older ones get them from their timeline, once.
+	{"public updates on incidents", `
+UPDATE incidents i SET body = i.body || u.updates
+FROM (SELECT e.incident_id, jsonb_build_object('public_updates', jsonb_agg(jsonb_build_object('time', e.body->'time',
+		'text', CASE WHEN e.body->>'text' LIKE 'posted a public update (status page): %' THEN substr(e.body->>'text', 39) ELSE e.body->>'text' END) ORDER BY e.seq)) AS updates
+	FROM events e WHERE e.body->>'kind' = 'update' AND e.body->'meta'->>'public' = 'true' GROUP BY e.incident_id) u
+WHERE u.incident_id = i.id;
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an
