@@ -149,6 +149,17 @@ func seesPrivate(r *http.Request) bool {
 	return t != nil && t.Scope >= ScopeAdmin
 }
 
+// shown is inc as r's token may see it: the meeting link's secret is for
+// admin tokens only (a dashboard's token must not open the call).
+func shown(r *http.Request, inc *bot.Incident) *bot.Incident {
+	if seesPrivate(r) || inc.CallSecret == "" {
+		return inc
+	}
+	c := *inc
+	c.CallSecret = ""
+	return &c
+}
+
 // limit reads ?limit=, defaulting and capping it.
 func limit(r *http.Request) (int, error) {
 	s := r.URL.Query().Get("limit")
@@ -206,6 +217,9 @@ func (h apiHandler) incidents(w http.ResponseWriter, r *http.Request) {
 	if out == nil {
 		out = []*bot.Incident{}
 	}
+	for i, inc := range out {
+		out[i] = shown(r, inc)
+	}
 	body := map[string]any{"incidents": out}
 	if next != "" {
 		body["next"] = next // a page may be short of private incidents; the next one goes on
@@ -236,7 +250,7 @@ func (h apiHandler) lookup(w http.ResponseWriter, r *http.Request) (*bot.Inciden
 
 func (h apiHandler) incident(w http.ResponseWriter, r *http.Request) {
 	if inc, ok := h.lookup(w, r); ok {
-		writeJSON(w, http.StatusOK, inc)
+		writeJSON(w, http.StatusOK, shown(r, inc))
 	}
 }
 

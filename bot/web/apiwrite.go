@@ -140,7 +140,7 @@ func (h apiHandler) declare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/incidents/%d", inc.Number))
-	writeJSON(w, http.StatusCreated, inc)
+	writeJSON(w, http.StatusCreated, shown(r, inc))
 }
 
 // change handles POST /api/v1/incidents/{n}/<kind>.
@@ -174,7 +174,7 @@ func (h apiHandler) change(kind string) http.HandlerFunc {
 			h.fail(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, inc)
+		writeJSON(w, http.StatusOK, shown(r, inc))
 	}
 }
 

@@ -163,6 +163,9 @@ func TestWriteAPI(t *testing.T) {
 		t.Fatalf("declare: %d %s\n%s", status, body, logs)
 	}
 	inc := decodeJSON[apiIncident](t, body)
+	if strings.Contains(string(body), "call_secret") {
+		t.Errorf("a write token sees the meeting link's secret: %s", body)
+	}
 	if inc.Number != 1 || inc.DeclaredBy.Name != "token ci" || inc.Roles["commander"].ID != "alice" || inc.Severity.Name != "SEV2" {
 		t.Fatalf("declared: %+v", inc)
 	}
