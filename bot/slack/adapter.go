@@ -68,6 +68,12 @@ type Adapter struct {
 	userGroups []string // handles, for the start-up check
 	groupsMu   sync.Mutex
 	groups     map[string]userGroup // by handle, as last seen
+
+	// topics are the topics klaxon last set, by channel: setting the same
+	// one again costs no call to a Tier 2 method (20 a minute), which a
+	// storm of declarations would wait for.
+	topicsMu sync.Mutex
+	topics   map[string]string
 }
 
 var _ bot.Chat = (*Adapter)(nil)
@@ -247,10 +253,28 @@ func (a *Adapter) Archive(ctx context.Context, channelID string) error {
 
 // SetTopic implements bot.Chat. Slack topics hold 250 characters.
 func (a *Adapter) SetTopic(ctx context.Context, channelID, topic string) error {
-	return a.call("conversations.setTopic", "", "set the channel topic", func() error {
-		_, err := a.api.SetTopicOfConversationContext(ctx, channelID, bot.Cut(topic, 250))
+	topic = bot.Cut(topic, 250)
+	a.topicsMu.Lock()
+	same := a.topics[channelID] == topic
+	a.topicsMu.Unlock()
+	if same {
+		return nil // klaxon set this very topic, and Slack took it
+	}
+	err := a.call("conversations.setTopic", "", "set the channel topic", func() error {
+		_, err := a.api.SetTopicOfConversationContext(ctx, channelID, topic)
 		return err
 	})
+	a.topicsMu.Lock()
+	defer a.topicsMu.Unlock()
+	if a.topics == nil {
+		a.topics = map[string]string{}
+	}
+	if err == nil {
+		a.topics[channelID] = topic
+	} else {
+		delete(a.topics, channelID)
+	}
+	return err
 }
 
 // callWaiting runs one Web API method for a reply to a person: it waits
