@@ -146,3 +146,34 @@ func TestSlackErrorsAreUserSafe(t *testing.T) {
 		t.Errorf("Run with a bad token: %v", err)
 	}
 }
+
+// TestTopicIsSetOncePerText: setting the topic klaxon set last costs no
+// call to conversations.setTopic (Tier 2); a new topic, or the same one
+// after a failed call, does.
+func TestTopicIsSetOncePerText(t *testing.T) {
+	f := slackfake.New(t, map[string]string{"U0ALICE": "alice"})
+	defer f.Close()
+	a := slack.New(slack.Config{AppToken: f.AppToken, BotToken: f.BotToken, APIURL: f.URL(), Log: zerolog.New(io.Discard)})
+	ctx := context.Background()
+	ch, err := a.CreateChannel(ctx, bot.ChannelSpec{Name: "inc-1-db", Topic: "INC-1 · SEV1 · open · DB down"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{"INC-1 · SEV1 · open · DB down", "INC-1 · SEV1 · open · DB down", "INC-1 · SEV1 · acknowledged · DB down"} {
+		if err := a.SetTopic(ctx, ch.ID, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(f.Calls("conversations.setTopic")); n != 2 {
+		t.Errorf("%d setTopic calls; want 2 (creation, then the change)", n)
+	}
+	if c, _ := f.ChannelByName("inc-1-db"); c.Topic != "INC-1 · SEV1 · acknowledged · DB down" {
+		t.Errorf("topic = %q", c.Topic)
+	}
+	if err := a.SetTopic(ctx, "C404", "x"); err == nil {
+		t.Fatal("a topic for a missing channel was taken")
+	}
+	if err := a.SetTopic(ctx, "C404", "x"); err == nil || len(f.Calls("conversations.setTopic")) != 4 {
+		t.Errorf("a failed topic is not called again: %v, %d calls", err, len(f.Calls("conversations.setTopic")))
+	}
+}
