@@ -92,7 +92,7 @@ func subscribeRoutes(mux *http.ServeMux, st Status, log zerolog.Logger) {
 		}
 		// The same answer whether or not the address subscribed before.
 		show(w, http.StatusOK, statusMessage{Heading: "Check your inbox",
-			Text: "If " + strings.TrimSpace(email) + " can receive mail, a link to confirm your subscription is on its way. Nothing is sent to you until you confirm."})
+			Text: "If " + strings.TrimSpace(email) + " can receive mail, a link to confirm your subscription is on its way, unless this address asked for several links today. Nothing else is sent to it until you confirm."})
 	})
 	mux.HandleFunc("GET /status/confirm", func(w http.ResponseWriter, r *http.Request) {
 		token := r.URL.Query().Get("t")

@@ -308,7 +308,7 @@ func (u *UI) act(w http.ResponseWriter, r *http.Request, s *bot.Session, schedul
 	resp := u.cfg.Act(r.Context(), bot.Action{Platform: platform, ActionID: action, Value: value, User: a.User, Time: u.cfg.Clock.Now()})
 	said := "Done: the schedule below shows it."
 	if resp != nil && resp.Text != "" {
-		said = bot.Cut(emphasis.ReplaceAllString(u.names(platform, bot.PlainTimes(resp.Text)), "$1"), 500)
+		said = u.said(platform, resp.Text)
 	}
 	u.log.Info().Str("person", s.Person).Str("action", action).Msg("web action")
 	http.Redirect(w, r, u.cfg.BasePath+"/oncall/"+url.PathEscape(schedule)+"?said="+url.QueryEscape(said), http.StatusSeeOther)

@@ -548,7 +548,13 @@ func (u *UI) run(ctx context.Context, s *bot.Session, platform bot.Platform, cmd
 	a := actor(u.person(s), platform)
 	resp := u.cfg.Dispatch(ctx, &bot.Request{Platform: platform, User: a.User, Text: cmd, Time: u.cfg.Clock.Now()})
 	u.log.Info().Str("person", s.Person).Str("command", strings.SplitN(cmd, " ", 3)[1]).Msg("web action")
-	return bot.Cut(emphasis.ReplaceAllString(u.names(platform, bot.PlainTimes(resp.Text)), "$1"), 500)
+	return u.said(platform, resp.Text)
+}
+
+// said is a chat answer as a page shows it: names for mentions, times
+// as written, no chat emphasis, at most 500 characters.
+func (u *UI) said(platform bot.Platform, text string) string {
+	return bot.Cut(emphasis.ReplaceAllString(u.names(platform, bot.PlainTimes(text)), "$1"), 500)
 }
 
 // emphasis is chat's *bold*, which a page shows as plain text.

@@ -300,14 +300,18 @@ func indexIncident(tx *bbolt.Tx, inc, prev *bot.Incident) error {
 	if active == nil {
 		return nil // a migration older than the index, which builds it afterwards
 	}
-	var err error
-	if inc.Status.Active() {
-		err = active.Put(inc.ID[:], nil)
-	} else {
-		err = active.Delete(inc.ID[:])
-	}
-	if err != nil {
-		return err
+	// Most writes of an incident (an update, a role) change neither: they
+	// touch no index page.
+	if prev == nil || prev.Status.Active() != inc.Status.Active() {
+		var err error
+		if inc.Status.Active() {
+			err = active.Put(inc.ID[:], nil)
+		} else {
+			err = active.Delete(inc.ID[:])
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if prev != nil && prev.Status == inc.Status && prev.Severity.Name == inc.Severity.Name {
 		return nil
