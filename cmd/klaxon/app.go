@@ -66,7 +66,7 @@ type app struct {
 	routes     *bot.Mux
 	httpd      *web.Server
 	live       *atomic.Pointer[app]
-	reloading  *sync.Mutex
+	reloading  *sync.Mutex   // one swap at a time; never held while building
 	reloadWarn *atomic.Value // string: why the last reload changed nothing
 	// load re-reads the configuration as start-up read it.
 	load func() (*Config, string, error)

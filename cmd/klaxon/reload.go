@@ -22,27 +22,29 @@ import (
 // flight keep the policy they started with (each page holds a copy).
 // On any error nothing changes, and the admins are told why.
 func (a *app) reload(ctx context.Context) (web.ReloadResult, error) {
+	// Building may reach the network (the identity provider's discovery):
+	// it holds no lock; only the swap does.
+	n, wc, err := a.live.Load().build(ctx)
+	if err != nil {
+		a.live.Load().reloadFailed(ctx, err)
+		return web.ReloadResult{}, err
+	}
 	a.reloading.Lock()
 	defer a.reloading.Unlock()
-	cur := a.live.Load()
-	res, err := cur.rebuild(ctx)
-	if err != nil {
-		cur.reloadFailed(ctx, err)
-		return res, err
-	}
+	res := a.live.Load().swapIn(n, wc)
 	a.log.Info().Strs("restart", res.Restart).Strs("notes", res.Notes).Msg("configuration reloaded")
 	return res, nil
 }
 
-// rebuild builds the parts of a new configuration and, once all built,
-// makes them the ones that run.
-func (cur *app) rebuild(ctx context.Context) (web.ReloadResult, error) {
+// build reads the configuration again and builds its parts over cur's
+// chats, store, listener and outbox, changing nothing that runs.
+func (cur *app) build(ctx context.Context) (*app, web.Config, error) {
 	if cur.load == nil {
-		return web.ReloadResult{}, errors.New("this klaxon was not started from a configuration it can read again")
+		return nil, web.Config{}, errors.New("this klaxon was not started from a configuration it can read again")
 	}
 	cfg, source, err := cur.load()
 	if err != nil {
-		return web.ReloadResult{}, err
+		return nil, web.Config{}, err
 	}
 	n := &app{m: cur.m, cfg: cfg, log: cur.log, clock: cur.clock, store: cur.store, mux: bot.NewMux(cur.log), wake: cur.wake, role: cur.role,
 		chats: cur.chats, routes: cur.routes, httpd: cur.httpd, live: cur.live, reloading: cur.reloading, reloadWarn: cur.reloadWarn, load: cur.load}
@@ -50,25 +52,30 @@ func (cur *app) rebuild(ctx context.Context) (web.ReloadResult, error) {
 	n.policy.Wake = cur.wake
 	n.warnings = configWarnings(cfg, source)
 	if err := n.reloadable(ctx); err != nil {
-		return web.ReloadResult{}, err
+		return nil, web.Config{}, err
 	}
 	wc, err := n.webConfig()
 	if err != nil {
-		return web.ReloadResult{}, err
+		return nil, web.Config{}, err
 	}
-	// Everything is built: from here on nothing fails.
+	return n, wc, nil
+}
+
+// swapIn makes n, built by build, the app that runs instead of cur, and
+// says what the change leaves for a restart. Nothing in it fails.
+func (cur *app) swapIn(n *app, wc web.Config) web.ReloadResult {
 	n.incidents.UseOutbox(cur.outbox)
 	n.outbox = cur.outbox
 	cur.routes.Replace(n.mux)
 	cur.httpd.SetHandler(web.Handler(wc))
 	cur.live.Store(n)
 	cur.reloadWarn.Store("")
-	res := web.ReloadResult{Restart: restartOnly(cur.cfg, cfg), Notes: n.oncall.Stranded(cur.clock.Now())}
-	if cfg.Discord.Token != "" && (!reflect.DeepEqual(cur.cfg.Services, cfg.Services) || !reflect.DeepEqual(cur.cfg.Schedules, cfg.Schedules) ||
+	res := web.ReloadResult{Restart: restartOnly(cur.cfg, n.cfg), Notes: n.oncall.Stranded(cur.clock.Now())}
+	if n.cfg.Discord.Token != "" && (!reflect.DeepEqual(cur.cfg.Services, n.cfg.Services) || !reflect.DeepEqual(cur.cfg.Schedules, n.cfg.Schedules) ||
 		!reflect.DeepEqual(cur.policy.Severities, n.policy.Severities)) {
 		res.Notes = append(res.Notes, "Discord's slash command choices and autocomplete (severities, services, schedules) are registered at start-up: they change at the next restart")
 	}
-	return res, nil
+	return res
 }
 
 // restartOnly names the settings that changed between old and new but
