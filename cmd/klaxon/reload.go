@@ -110,7 +110,7 @@ func restartOnly(old, new *Config) []string {
 // /readyz warning until a reload succeeds, and to each admin by DM.
 func (cur *app) reloadFailed(ctx context.Context, err error) {
 	now := cur.clock.Now()
-	msg := fmt.Sprintf("the configuration reload at %s failed and changed nothing; klaxon runs on the configuration it had: %v", now.UTC().Format("2006-01-02 15:04 UTC"), err)
+	msg := fmt.Sprintf("the configuration reload at %s failed and changed nothing; klaxon runs on the configuration it had: %v. Fix the file, then reload again (SIGHUP or klaxon reload).", now.UTC().Format("2006-01-02 15:04 UTC"), err)
 	cur.log.Error().Err(err).Msg("configuration reload failed; nothing changed")
 	cur.reloadWarn.Store(msg)
 	var jobs []bot.Job
