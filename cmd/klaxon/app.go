@@ -175,7 +175,7 @@ func (a *app) initOnCall(ctx context.Context) error {
 		return err
 	}
 	a.oncall = oc
-	a.outbox.Handle(bot.OpSetGroup, oc)
+	a.outbox.Handle(bot.OpSetGroup, oncall.GroupSender(oc))
 	return nil
 }
 
@@ -302,7 +302,7 @@ func (a *app) webConfig() (web.Config, error) {
 	if a.subs != nil {
 		status.Subscriptions = a.subs
 	}
-	return web.Config{Addr: cfg.HTTP.Listen, Limits: web.Limits{MaxConnsPerClient: cfg.HTTP.MaxConnsPerClient}, Feeds: a.oncall, Alerts: a.alerts, Sources: a.sources,
+	return web.Config{Addr: cfg.HTTP.Listen, Limits: web.Limits{MaxConnsPerClient: cfg.HTTP.MaxConnsPerClient}, Feeds: oncall.CalendarFeeds(a.oncall), Alerts: a.alerts, Sources: a.sources,
 		Clock: a.clock, Log: a.log, Ready: ready(s, a.chats, a.role), Warnings: warnings(a.warnings, a.chats, a.reloadWarn),
 		Role: func() string { return a.role.Load().(string) }, Store: cfg.Store.Driver,
 		Metrics:      snapshotter(s, a.chats, destinations(a.chats, a.pagingCfg, a.hookCfg, a.trackers, a.subs != nil), a.clock, a.alerts.Storms),
@@ -321,7 +321,7 @@ func (a *app) phone() *web.Phone {
 	if links == nil || len(a.pagingCfg.Notifiers) == 0 {
 		return nil
 	}
-	return &web.Phone{Acks: a.paging, PublicURL: a.cfg.publicURL(), TwilioAuthToken: a.cfg.Notifications.Twilio.AuthToken.Reveal(),
+	return &web.Phone{Acks: paging.NewPhone(a.paging), PublicURL: a.cfg.publicURL(), TwilioAuthToken: a.cfg.Notifications.Twilio.AuthToken.Reveal(),
 		Links: links, Clock: a.clock, Log: a.log}
 }
 

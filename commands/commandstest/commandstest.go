@@ -158,7 +158,7 @@ func New(t testing.TB, opts ...Option) *Env {
 			t.Fatal(err)
 		}
 		e.OnCall.Register(e.Mux) // first, as in klaxon: its question handler answers on-call questions only
-		e.Outbox.Handle(bot.OpSetGroup, e.OnCall)
+		e.Outbox.Handle(bot.OpSetGroup, oncall.GroupSender(e.OnCall))
 	}
 	if !o.alone {
 		e.Incidents.Register(e.Mux)

@@ -73,11 +73,17 @@ func eventUID(schedule, person string, start time.Time) string {
 // FeedWeeks is how far ahead calendar feeds reach by default.
 const FeedWeeks = 8
 
+// Feeds serves the calendar feeds of an OnCall's schedules and people.
+type Feeds struct{ oc *OnCall }
+
+// CalendarFeeds returns o's calendar feeds.
+func CalendarFeeds(o *OnCall) *Feeds { return &Feeds{oc: o} }
+
 // Feed renders the calendar feed of a schedule (kind "schedule") or a
 // person (kind "person") from now for weeks weeks. It reports false for an
 // unknown feed or a wrong token alike, so feeds cannot be discovered.
-func (o *OnCall) Feed(kind, id, token string, now time.Time, weeks int) ([]byte, bool) {
-	want, ok := o.cfg.FeedTokens[kind+":"+id]
+func (f *Feeds) Feed(kind, id, token string, now time.Time, weeks int) ([]byte, bool) {
+	want, ok := f.oc.cfg.FeedTokens[kind+":"+id]
 	if !ok || want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(token)) != 1 {
 		return nil, false
 	}
@@ -85,15 +91,15 @@ func (o *OnCall) Feed(kind, id, token string, now time.Time, weeks int) ([]byte,
 		weeks = FeedWeeks
 	}
 	from, to := now.Add(-24*time.Hour), now.Add(time.Duration(weeks)*7*24*time.Hour)
-	o.mu.RLock()
-	defer o.mu.RUnlock()
+	f.oc.mu.RLock()
+	defer f.oc.mu.RUnlock()
 	var events []CalendarEvent
 	name := ""
-	for _, s := range o.cfg.Schedules {
+	for _, s := range f.oc.cfg.Schedules {
 		if kind == "schedule" && s.ID != id {
 			continue
 		}
-		shifts := s.Shifts(from, to, o.overrides[s.ID])
+		shifts := s.Shifts(from, to, f.oc.overrides[s.ID])
 		for i, sh := range shifts {
 			if kind == "person" && sh.Person != id {
 				continue
@@ -101,15 +107,15 @@ func (o *OnCall) Feed(kind, id, token string, now time.Time, weeks int) ([]byte,
 			// The query's edges cut the first and last shifts: show them
 			// whole, so every fetch shows the same events.
 			if i == 0 || i == len(shifts)-1 {
-				sh = stretch(s, o.overrides[s.ID], sh)
+				sh = stretch(s, f.oc.overrides[s.ID], sh)
 			}
 			events = append(events, CalendarEvent{UID: eventUID(s.ID, sh.Person, sh.Start), Start: sh.Start, End: sh.End,
-				Summary: fmt.Sprintf("On call: %s (%s %s)", personName(o.cfg.People, sh.Person), cmp.Or(s.Name, s.ID), s.Role)})
+				Summary: fmt.Sprintf("On call: %s (%s %s)", personName(f.oc.cfg.People, sh.Person), cmp.Or(s.Name, s.ID), s.Role)})
 		}
 		name = "On call: " + cmp.Or(s.Name, s.ID)
 	}
 	if kind == "person" {
-		name = "On call: " + personName(o.cfg.People, id)
+		name = "On call: " + personName(f.oc.cfg.People, id)
 	}
 	return Calendar(name, events), true
 }

@@ -49,15 +49,15 @@ func TestFeedsNeedTheirToken(t *testing.T) {
 	for _, c := range []struct{ kind, id, token string }{
 		{"schedule", "db", "wrong"}, {"schedule", "db", ""}, {"schedule", "payments-primary", "s3cret"}, {"person", "alice", "b0b"}, {"person", "bob", "s3cret"},
 	} {
-		if _, ok := oc.Feed(c.kind, c.id, c.token, now, 2); ok {
+		if _, ok := oncall.CalendarFeeds(oc).Feed(c.kind, c.id, c.token, now, 2); ok {
 			t.Errorf("Feed(%s, %s, %q) was served", c.kind, c.id, c.token)
 		}
 	}
-	db, ok := oc.Feed("schedule", "db", "s3cret", now, 2)
+	db, ok := oncall.CalendarFeeds(oc).Feed("schedule", "db", "s3cret", now, 2)
 	if !ok || strings.Count(string(db), "BEGIN:VEVENT") < 14 {
 		t.Errorf("db feed for 2 weeks has %d events; want a daily rotation's worth", strings.Count(string(db), "BEGIN:VEVENT"))
 	}
-	bob, ok := oc.Feed("person", "bob", "b0b", now, 2)
+	bob, ok := oncall.CalendarFeeds(oc).Feed("person", "bob", "b0b", now, 2)
 	if !ok || !strings.Contains(string(bob), "payments-primary primary") || !strings.Contains(string(bob), "(db primary)") || strings.Contains(string(bob), "Carol") {
 		t.Errorf("bob's feed:\n%s", bob)
 	}
@@ -69,7 +69,7 @@ func TestFeedUIDsSurviveEdits(t *testing.T) {
 	cfg.FeedTokens = map[string]string{"schedule:db": "t"}
 	oc, _ := oncall.New(context.Background(), e.store, e.clock, zerolog.Nop(), cfg)
 	oc.Register(bot.NewMux(zerolog.Nop()))
-	before, _ := oc.Feed("schedule", "db", "t", e.clock.Now(), 1)
+	before, _ := oncall.CalendarFeeds(oc).Feed("schedule", "db", "t", e.clock.Now(), 1)
 	// Shorten today's shift with an override at its end: the shift keeps its UID.
 	mux := bot.NewMux(zerolog.Nop())
 	oc.Register(mux)
@@ -78,7 +78,7 @@ func TestFeedUIDsSurviveEdits(t *testing.T) {
 	if !strings.Contains(resp.Text, "on call for *db*") {
 		t.Fatalf("override: %s", resp.Text)
 	}
-	after, _ := oc.Feed("schedule", "db", "t", e.clock.Now(), 1)
+	after, _ := oncall.CalendarFeeds(oc).Feed("schedule", "db", "t", e.clock.Now(), 1)
 	uid := func(ics []byte, start string) string {
 		for _, ev := range strings.Split(string(ics), "BEGIN:VEVENT")[1:] {
 			if strings.Contains(ev, "DTSTART:"+start) {
@@ -104,7 +104,7 @@ func TestFeedsAreStableAcrossFetches(t *testing.T) {
 	cfg.FeedTokens = map[string]string{"schedule:payments-primary": "t"}
 	oc, _ := oncall.New(context.Background(), e.store, e.clock, zerolog.Nop(), cfg)
 	events := func(at time.Time) map[string]string {
-		ics, ok := oc.Feed("schedule", "payments-primary", "t", at, 2)
+		ics, ok := oncall.CalendarFeeds(oc).Feed("schedule", "payments-primary", "t", at, 2)
 		if !ok {
 			t.Fatal("no feed")
 		}

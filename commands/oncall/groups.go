@@ -138,17 +138,20 @@ func (o *OnCall) GroupMentions(p bot.Platform, service string) []string {
 	return out
 }
 
-var _ outbox.Sender = (*OnCall)(nil) // it keeps on-call chat groups (bot.OpSetGroup)
+var _ outbox.Sender = (*groups)(nil) // it keeps on-call chat groups (bot.OpSetGroup)
+
+// GroupSender is the outbox sender of o's group updates (bot.OpSetGroup).
+func GroupSender(o *OnCall) outbox.Sender { return o.groups }
 
 // Send implements outbox.Sender for bot.OpSetGroup: it sets the group's members
 // to who is on call now.
-func (o *OnCall) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, error) {
-	i := slices.IndexFunc(o.cfg.Groups, func(g Group) bool { return g.Platform == j.Platform && g.Group == j.Group })
+func (g *groups) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, error) {
+	i := slices.IndexFunc(g.oc.cfg.Groups, func(g Group) bool { return g.Platform == j.Platform && g.Group == j.Group })
 	if i < 0 {
 		return nil, bot.Errorf(bot.EREFUSED, "the configuration no longer keeps the %s group %s", j.Platform, j.Group)
 	}
 	var keeper bot.GroupKeeper
-	for _, c := range o.cfg.Chats {
+	for _, c := range g.oc.cfg.Chats {
 		if k, ok := c.(bot.GroupKeeper); ok && c.Platform() == j.Platform {
 			keeper = k
 		}
@@ -156,5 +159,5 @@ func (o *OnCall) Send(ctx context.Context, j bot.Job, _ bool) (outbox.Then, erro
 	if keeper == nil {
 		return nil, bot.Errorf(bot.EUNSUPPORTED, "klaxon keeps no groups on %s", j.Platform)
 	}
-	return nil, keeper.SetGroup(ctx, j.Group, o.groups.groupMembers(o.cfg.Groups[i], o.clock.Now()))
+	return nil, keeper.SetGroup(ctx, j.Group, g.groupMembers(g.oc.cfg.Groups[i], g.oc.clock.Now()))
 }

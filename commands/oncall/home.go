@@ -8,11 +8,11 @@ import (
 
 // homeOnCall is the home's "who is on call now" on every schedule, in the
 // visitor's time zone.
-func (o *OnCall) homeOnCall(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
-	if len(o.cfg.Schedules) == 0 {
+func (q *questions) homeOnCall(ctx context.Context, v bot.Visitor) (*bot.Message, error) {
+	if len(q.oc.cfg.Schedules) == 0 {
 		return nil, nil
 	}
-	_, loc := o.asker(v.Platform, v.User)
-	m := o.Report(v.Platform, o.cfg.Schedules, o.clock.Now(), loc, "now")
+	_, loc := q.oc.asker(v.Platform, v.User)
+	m := q.oc.Report(v.Platform, q.oc.cfg.Schedules, q.oc.clock.Now(), loc, "now")
 	return &m, nil
 }

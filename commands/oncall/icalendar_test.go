@@ -96,7 +96,7 @@ func TestFeedParsesWithICalendar(t *testing.T) {
 	if !strings.Contains(resp.Text, "on call for *platform*") {
 		t.Fatalf("override: %s", resp.Text)
 	}
-	ics, ok := oc.Feed("schedule", "platform", "tok", clock.Now(), 6)
+	ics, ok := oncall.CalendarFeeds(oc).Feed("schedule", "platform", "tok", clock.Now(), 6)
 	if !ok {
 		t.Fatal("no feed")
 	}
@@ -199,7 +199,7 @@ func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
 		// Two feeds, a year apart, cover two years.
 		for _, fetch := range []time.Time{clock.Now(), clock.Now().AddDate(1, 0, 0)} {
 			clock.Set(fetch)
-			ics, ok := oc.Feed("schedule", "prop", "tok", fetch, 52)
+			ics, ok := oncall.CalendarFeeds(oc).Feed("schedule", "prop", "tok", fetch, 52)
 			if !ok {
 				t.Fatal("no feed")
 			}
@@ -225,7 +225,7 @@ func TestOnCallAnswersAgreeWithICalendar(t *testing.T) {
 				if i := strings.Index(answer, "primary: @"); i >= 0 {
 					fromChat = strings.Fields(answer[i+len("primary: @"):])[0]
 				}
-				if _, err := oc.Send(context.Background(), bot.Job{Platform: bot.PlatformSlack, Op: bot.OpSetGroup, Group: "prop-oncall"}, false); err != nil {
+				if _, err := oncall.GroupSender(oc).Send(context.Background(), bot.Job{Platform: bot.PlatformSlack, Op: bot.OpSetGroup, Group: "prop-oncall"}, false); err != nil {
 					t.Fatal(err)
 				}
 				fromGroup := "nobody"

@@ -66,16 +66,19 @@ type OnCall struct {
 	history   bot.History
 	overrides map[string]*bot.Overrides // by schedule id
 
-	groups   *groups   // chat groups that follow the on-call
-	swaps    *swaps    // shift offers and takes
-	handoffs *handoffs // handoff notices and reminders
+	groups    *groups    // chat groups that follow the on-call
+	swaps     *swaps     // shift offers and takes
+	handoffs  *handoffs  // handoff notices and reminders
+	questions *questions // on-call questions and reports
+	rules     rules      // who may change what
 }
 
 // New loads the on-call history.
 func New(ctx context.Context, store bot.OnCallStore, clock bot.Clock, log zerolog.Logger, cfg Config) (*OnCall, error) {
 	o := &OnCall{store: store, clock: clock, log: log, cfg: cfg}
 	o.groups = &groups{oc: o, last: map[string]groupState{}}
-	o.swaps, o.handoffs = &swaps{oc: o}, &handoffs{oc: o}
+	o.swaps, o.handoffs, o.questions = &swaps{oc: o}, &handoffs{oc: o}, &questions{oc: o}
+	o.rules = rules{cfg: &o.cfg}
 	changes, err := store.OnCallChanges(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading the on-call history: %w", err)
@@ -122,10 +125,10 @@ func (o *OnCall) Register(m *bot.Mux) {
 		bot.Command{Name: "oncall help", Params: []bot.Param{{Name: "command", Desc: "A command to explain"}}, Summary: "Show the on-call commands.", Handler: m.Help("oncall")},
 	)
 	m.Describe("oncall", "Who is on call; overrides, swaps and history")
-	m.HandleQuestion(o.Answer)
+	m.HandleQuestion(o.questions.Answer)
 	m.HandleAction(bot.ActionTakeShift, o.swaps.actTake)
 	m.HandleAction(bot.ActionOfferShift, o.swaps.actOffer)
-	m.HandleHome(o.homeOnCall)
+	m.HandleHome(o.questions.homeOnCall)
 }
 
 // connected reports whether klaxon is connected to platform p.
@@ -258,14 +261,14 @@ func (o *OnCall) handleWho(ctx context.Context, req *bot.Request) (*bot.Response
 			if asker.ID == "" {
 				return nil, bot.Errorf(bot.EINVALID, "You are not in klaxon's list of people, so you are on no schedule.")
 			}
-			return &bot.Response{Message: o.personReport(req.Platform, asker, when, loc, true)}, nil
+			return &bot.Response{Message: o.questions.personReport(req.Platform, asker, when, loc, true)}, nil
 		}
 		if _, ok := bot.ParseMention(args[0]); ok {
 			person, err := o.cfg.People.Resolve(req.Platform, args[0])
 			if err != nil {
 				return nil, err
 			}
-			return &bot.Response{Message: o.personReport(req.Platform, person, when, loc, person.ID == asker.ID)}, nil
+			return &bot.Response{Message: o.questions.personReport(req.Platform, person, when, loc, person.ID == asker.ID)}, nil
 		}
 	}
 	if len(args) > 0 {
@@ -282,7 +285,7 @@ func (o *OnCall) handleWho(ctx context.Context, req *bot.Request) (*bot.Response
 			return nil, o.UnknownService(name)
 		}
 	}
-	return &bot.Response{Message: o.reportWhen(req.Platform, scheds, when, loc)}, nil
+	return &bot.Response{Message: o.questions.reportWhen(req.Platform, scheds, when, loc)}, nil
 }
 
 // parseWhen reads an instant: now, tomorrow, 14:00, 2026-12-01,
@@ -478,7 +481,7 @@ func (o *OnCall) add(ctx context.Context, req *bot.Request, kind bot.ChangeKind,
 		return nil, bot.Errorf(bot.EINVALID, "That stretch is already over.")
 	}
 	asker, _ := o.asker(req.Platform, req.User)
-	if err := o.mayOverride(req.Platform, req.User, asker, s, person, from, until); err != nil {
+	if err := o.rules.mayOverride(req.Platform, req.User, asker, s, person, from, until); err != nil {
 		return nil, err
 	}
 	ov := &bot.Override{ID: bot.NewID(), Schedule: s.ID, Person: person.ID, Start: from, End: until}
@@ -534,7 +537,7 @@ func (o *OnCall) handleUndo(ctx context.Context, req *bot.Request) (*bot.Respons
 		if !ok {
 			return bot.Reply("%s has no on-call change left to undo.", s.Title()), nil
 		}
-		if asker, _ := o.asker(req.Platform, req.User); !o.mayUndo(req.Platform, req.User, asker, last) {
+		if asker, _ := o.asker(req.Platform, req.User); !o.rules.mayUndo(req.Platform, req.User, asker, last) {
 			return nil, undoRefusal(last, o.scheduleTitle)
 		}
 	} else {

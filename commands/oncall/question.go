@@ -13,6 +13,10 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
+// questions answers what people ask about who is on call, in chat and
+// on the home tab.
+type questions struct{ oc *OnCall }
+
 // Query is what a plain-language on-call question asks.
 type Query struct {
 	Service string // "" means every service
@@ -94,9 +98,9 @@ var timeWords = []string{"now", "yesterday", "tomorrow", "tonight", "weekend", "
 
 // personReport says whether person is on call at when (in loc), on which
 // schedules and until when; you says the asker asks about themselves.
-func (o *OnCall) personReport(platform bot.Platform, person bot.Person, when string, loc *time.Location, you bool) bot.Message {
-	now := o.clock.Now()
-	name := o.cfg.People.Mention(platform, person.ID)
+func (q *questions) personReport(platform bot.Platform, person bot.Person, when string, loc *time.Location, you bool) bot.Message {
+	now := q.oc.clock.Now()
+	name := q.oc.cfg.People.Mention(platform, person.ID)
 	subject := name + " is"
 	if you {
 		subject = "You are"
@@ -108,12 +112,12 @@ func (o *OnCall) personReport(platform bot.Platform, person bot.Person, when str
 		}
 	}
 	var lines []string
-	for _, s := range o.cfg.Schedules {
+	for _, s := range q.oc.cfg.Schedules {
 		at := instantFor(s, when, now, loc)
-		o.mu.RLock()
-		ovs := o.overrides[s.ID]
+		q.oc.mu.RLock()
+		ovs := q.oc.overrides[s.ID]
 		who, ok := s.OnCall(at, ovs)
-		o.mu.RUnlock()
+		q.oc.mu.RUnlock()
 		if !ok || who.Person != person.ID {
 			continue
 		}
@@ -190,10 +194,10 @@ func instantFor(s *bot.Schedule, when string, now time.Time, loc *time.Location)
 }
 
 // reportWhen answers who is on call at a query's When.
-func (o *OnCall) reportWhen(platform bot.Platform, scheds []*bot.Schedule, when string, loc *time.Location) bot.Message {
-	now := o.clock.Now()
+func (q *questions) reportWhen(platform bot.Platform, scheds []*bot.Schedule, when string, loc *time.Location) bot.Message {
+	now := q.oc.clock.Now()
 	if when == "next week" {
-		return o.weekReport(platform, scheds, now, loc)
+		return q.weekReport(platform, scheds, now, loc)
 	}
 	label := when
 	if when != "now" {
@@ -203,15 +207,15 @@ func (o *OnCall) reportWhen(platform bot.Platform, scheds []*bot.Schedule, when 
 		}
 		label += " (" + first.In(loc).Format("Mon 2 Jan 15:04") + ")"
 	}
-	return o.ReportAt(platform, scheds, func(s *bot.Schedule) time.Time { return instantFor(s, when, now, loc) }, loc, label)
+	return q.oc.ReportAt(platform, scheds, func(s *bot.Schedule) time.Time { return instantFor(s, when, now, loc) }, loc, label)
 }
 
 // weekReport answers "next week": each schedule's shifts over the seven
 // days from its first handoff next week, a person's consecutive shifts
 // as one.
-func (o *OnCall) weekReport(platform bot.Platform, scheds []*bot.Schedule, now time.Time, loc *time.Location) bot.Message {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
+func (q *questions) weekReport(platform bot.Platform, scheds []*bot.Schedule, now time.Time, loc *time.Location) bot.Message {
+	q.oc.mu.RLock()
+	defer q.oc.mu.RUnlock()
 	var lines []string
 	var first time.Time
 	for _, s := range scheds {
@@ -221,7 +225,7 @@ func (o *OnCall) weekReport(platform bot.Platform, scheds []*bot.Schedule, now t
 		}
 		label := cmp.Or(s.Service, s.ID)
 		var merged []bot.Shift
-		for _, sh := range s.Shifts(from, from.AddDate(0, 0, 7), o.overrides[s.ID]) {
+		for _, sh := range s.Shifts(from, from.AddDate(0, 0, 7), q.oc.overrides[s.ID]) {
 			if n := len(merged); n > 0 && merged[n-1].Person == sh.Person && merged[n-1].End.Equal(sh.Start) {
 				merged[n-1].End, merged[n-1].Override = sh.End, merged[n-1].Override || sh.Override
 				continue
@@ -235,7 +239,7 @@ func (o *OnCall) weekReport(platform bot.Platform, scheds []*bot.Schedule, now t
 		lines = append(lines, fmt.Sprintf("*%s* %s:", label, s.Role))
 		for _, sh := range merged {
 			line := fmt.Sprintf("  %s – %s  %s", sh.Start.In(loc).Format("Mon 2 Jan 15:04"), sh.End.In(loc).Format("Mon 2 Jan 15:04"),
-				o.cfg.People.Mention(platform, sh.Person))
+				q.oc.cfg.People.Mention(platform, sh.Person))
 			if sh.Override {
 				line += " · override"
 			}
@@ -251,26 +255,26 @@ func (o *OnCall) weekReport(platform bot.Platform, scheds []*bot.Schedule, now t
 
 // Answer replies to a plain-language on-call question, and stays quiet for
 // anything else.
-func (o *OnCall) Answer(ctx context.Context, q bot.Question) (*bot.Response, error) {
+func (qs *questions) Answer(ctx context.Context, q bot.Question) (*bot.Response, error) {
 	query, ok := ParseQuestion(q.Text)
 	if !ok {
 		return nil, nil
 	}
-	if len(o.cfg.Schedules) == 0 {
+	if len(qs.oc.cfg.Schedules) == 0 {
 		return &bot.Response{InChannel: true, Message: bot.Message{Text: "No on-call schedules are configured yet."}}, nil
 	}
-	scheds := o.cfg.Schedules
+	scheds := qs.oc.cfg.Schedules
 	if query.Service != "" {
-		if scheds = o.schedulesFor(query.Service); len(scheds) == 0 {
-			return &bot.Response{InChannel: true, Message: bot.Message{Text: bot.ErrorMessage(o.UnknownService(query.Service))}}, nil
+		if scheds = qs.oc.schedulesFor(query.Service); len(scheds) == 0 {
+			return &bot.Response{InChannel: true, Message: bot.Message{Text: bot.ErrorMessage(qs.oc.UnknownService(query.Service))}}, nil
 		}
 	}
-	asker, loc := o.asker(q.Platform, q.User)
+	asker, loc := qs.oc.asker(q.Platform, q.User)
 	if query.Me {
 		if asker.ID == "" {
 			return &bot.Response{InChannel: true, Message: bot.Message{Text: "You are not in klaxon's list of people, so you are on no schedule."}}, nil
 		}
-		return &bot.Response{InChannel: true, Message: o.personReport(q.Platform, asker, query.When, loc, true)}, nil
+		return &bot.Response{InChannel: true, Message: qs.personReport(q.Platform, asker, query.When, loc, true)}, nil
 	}
-	return &bot.Response{InChannel: true, Message: o.reportWhen(q.Platform, scheds, query.When, loc)}, nil
+	return &bot.Response{InChannel: true, Message: qs.reportWhen(q.Platform, scheds, query.When, loc)}, nil
 }

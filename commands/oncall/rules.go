@@ -23,9 +23,12 @@ const DefaultMaxOverride = 7 * 24 * time.Hour
 // by the schedule's participants and owners (whose rotation it changed)
 // and by admins.
 
+// rules decides who may change who is on call, from the configuration.
+type rules struct{ cfg *Config }
+
 // isAdmin reports whether u is one of the on-call admins (a person id or
 // a chat user id).
-func (o *OnCall) isAdmin(p bot.Platform, u bot.User) bool {
+func (o rules) isAdmin(p bot.Platform, u bot.User) bool {
 	for _, admin := range o.cfg.Admins {
 		if admin == u.ID {
 			return true
@@ -38,7 +41,7 @@ func (o *OnCall) isAdmin(p bot.Platform, u bot.User) bool {
 }
 
 // owns reports whether person owns schedule s's service.
-func (o *OnCall) owns(person string, s *bot.Schedule) bool {
+func (o rules) owns(person string, s *bot.Schedule) bool {
 	return person != "" && slices.Contains(o.cfg.Owners[s.Service], person)
 }
 
@@ -54,7 +57,7 @@ func participant(s *bot.Schedule, person string) bool {
 
 // mayOverride says why asker may not put person on call on s from from
 // until until, or nil.
-func (o *OnCall) mayOverride(p bot.Platform, u bot.User, asker bot.Person, s *bot.Schedule, person bot.Person, from, until time.Time) error {
+func (o rules) mayOverride(p bot.Platform, u bot.User, asker bot.Person, s *bot.Schedule, person bot.Person, from, until time.Time) error {
 	if o.isAdmin(p, u) {
 		return nil
 	}
@@ -76,7 +79,7 @@ func (o *OnCall) mayOverride(p bot.Platform, u bot.User, asker bot.Person, s *bo
 
 // maxOverride is the longest override someone who is not an admin may
 // make.
-func (o *OnCall) maxOverride() time.Duration {
+func (o rules) maxOverride() time.Duration {
 	if o.cfg.MaxOverride > 0 {
 		return o.cfg.MaxOverride
 	}
@@ -84,7 +87,7 @@ func (o *OnCall) maxOverride() time.Duration {
 }
 
 // mayUndo reports whether the user u (the person asker) may undo c.
-func (o *OnCall) mayUndo(p bot.Platform, u bot.User, asker bot.Person, c bot.OnCallChange) bool {
+func (o rules) mayUndo(p bot.Platform, u bot.User, asker bot.Person, c bot.OnCallChange) bool {
 	if c.Author.ID == u.ID || o.isAdmin(p, u) {
 		return true
 	}

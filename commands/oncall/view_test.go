@@ -63,7 +63,7 @@ func TestCalendarAgreesWithOnCallTheAPIAndTheFeed(t *testing.T) {
 		if api != who {
 			t.Fatalf("at %s the API says %q, /oncall %q", at, api, who)
 		}
-		ics, _ := oc.Feed("schedule", "db", "t", at, 1)
+		ics, _ := oncall.CalendarFeeds(oc).Feed("schedule", "db", "t", at, 1)
 		feed := ""
 		for _, m := range feedEvent.FindAllStringSubmatch(strings.ReplaceAll(string(ics), "\r\n ", ""), -1) {
 			s, _ := time.Parse("20060102T150405Z", m[1])

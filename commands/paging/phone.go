@@ -10,9 +10,30 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 
 	"github.com/klaxon-bot/klaxon/bot"
 )
+
+// Phone acknowledges pages from outside chat (a text back, a pressed 1,
+// a push's action, an email's link) and records what the providers say
+// became of each delivery. It makes the same changes paging does, as the
+// person, through the incident lifecycle.
+type Phone struct {
+	store     Store
+	incidents Incidents
+	clock     bot.Clock
+	log       zerolog.Logger
+	people    bot.People
+	wake      *bot.Wake
+	notice    func(inc *bot.Incident, page *bot.Page, m bot.Message, link bool, now time.Time) bot.Job
+}
+
+// NewPhone returns the phone side of p.
+func NewPhone(p *Paging) *Phone {
+	return &Phone{store: p.store, incidents: p.incidents, clock: p.clock, log: p.log,
+		people: p.cfg.People, wake: p.cfg.Wake, notice: p.notice}
+}
 
 // What a person may text back to acknowledge: "1", "ack", "ack 7",
 // "ack INC-7" (any case).
@@ -22,7 +43,7 @@ var ackReply = regexp.MustCompile(`(?i)^\s*(?:1|ack(?:nowledge)?(?:\s+(?:inc-)?(
 // a push's action, an email's link): the same change as ✅ in chat, made
 // as that person, so it stops every rule and step and shows in the
 // channel and the timeline. It returns what to tell them.
-func (p *Paging) AckPage(ctx context.Context, id uuid.UUID, person, via string) (string, error) {
+func (p *Phone) AckPage(ctx context.Context, id uuid.UUID, person, via string) (string, error) {
 	page, err := p.store.Page(ctx, id)
 	if err != nil {
 		return "", err
@@ -30,8 +51,8 @@ func (p *Paging) AckPage(ctx context.Context, id uuid.UUID, person, via string) 
 	return p.ackAs(ctx, page, person, via)
 }
 
-func (p *Paging) ackAs(ctx context.Context, page *bot.Page, person, via string) (string, error) {
-	who, ok := p.cfg.People.Get(person)
+func (p *Phone) ackAs(ctx context.Context, page *bot.Page, person, via string) (string, error) {
+	who, ok := p.people.Get(person)
 	if !ok {
 		return "", bot.Errorf(bot.EFORBIDDEN, "%s is not among klaxon's people any more.", person)
 	}
@@ -48,7 +69,7 @@ func (p *Paging) ackAs(ctx context.Context, page *bot.Page, person, via string) 
 	}
 	if page.Status == bot.PageAcknowledged {
 		by := page.AckBy
-		if q, ok := p.cfg.People.Get(by); ok {
+		if q, ok := p.people.Get(by); ok {
 			by = q.Name
 		}
 		return fmt.Sprintf("%s was already acknowledged by %s at %s.", page.Incident, by, bot.ChatTime(page.AckAt)), nil
@@ -76,13 +97,13 @@ func chatPlace(inc *bot.Incident) string {
 
 // PersonByPhone is the person whose verified sms or voice contact is
 // phone, as configured or as they set it in chat.
-func (p *Paging) PersonByPhone(ctx context.Context, phone string) (bot.Person, bool) {
+func (p *Phone) PersonByPhone(ctx context.Context, phone string) (bot.Person, bool) {
 	match := func(cs []bot.Contact) bool {
 		return slices.ContainsFunc(cs, func(c bot.Contact) bool {
 			return (c.Method == bot.MethodSMS || c.Method == bot.MethodVoice) && c.To == phone && c.Verified
 		})
 	}
-	for _, who := range p.cfg.People {
+	for _, who := range p.people {
 		if match(who.Reach.Contacts) {
 			return who, true
 		}
@@ -93,7 +114,7 @@ func (p *Paging) PersonByPhone(ctx context.Context, phone string) (bot.Person, b
 		return bot.Person{}, false
 	}
 	for _, prof := range profiles {
-		if who, ok := p.cfg.People.Get(prof.Person); ok && match(prof.Contacts) {
+		if who, ok := p.people.Get(prof.Person); ok && match(prof.Contacts) {
 			return who, true
 		}
 	}
@@ -103,7 +124,7 @@ func (p *Paging) PersonByPhone(ctx context.Context, phone string) (bot.Person, b
 // Reply answers a text a person sent klaxon's number: "1" or "ack"
 // acknowledges the newest open page that paged them, "ack 7" the page of
 // INC-7. Anything else gets how to answer.
-func (p *Paging) Reply(ctx context.Context, phone, body string) string {
+func (p *Phone) Reply(ctx context.Context, phone, body string) string {
 	who, ok := p.PersonByPhone(ctx, phone)
 	if !ok {
 		return "klaxon does not know this number. Acknowledge in chat."
@@ -125,7 +146,7 @@ func (p *Paging) Reply(ctx context.Context, phone, body string) string {
 
 // openPageFor finds the page to acknowledge for person: of incident
 // number n, or (n empty) the newest open page that paged them.
-func (p *Paging) openPageFor(ctx context.Context, person, n string) (*bot.Page, error) {
+func (p *Phone) openPageFor(ctx context.Context, person, n string) (*bot.Page, error) {
 	var pages []*bot.Page
 	if n != "" {
 		num, _ := strconv.ParseInt(n, 10, 64)
@@ -170,7 +191,7 @@ func (p *Paging) openPageFor(ctx context.Context, person, n string) (*bot.Page, 
 // failed; a call's ringing, in-progress, completed, busy, no-answer. The
 // summary shows it; a text or call that did not get through is said in
 // the channel, once.
-func (p *Paging) Progress(ctx context.Context, key, ref, status string) error {
+func (p *Phone) Progress(ctx context.Context, key, ref, status string) error {
 	idPart, _, _ := strings.Cut(key, ":")
 	id, err := uuid.Parse(idPart)
 	if err != nil {
@@ -210,7 +231,7 @@ func (p *Paging) Progress(ctx context.Context, key, ref, status string) error {
 		}
 		jobs := []bot.Job{bot.IncidentJob(inc, bot.OpSummary, now)}
 		if failedProgress(status) && !wasBad {
-			text := fmt.Sprintf("⚠️ The %s to %s did not get through (%s).%s", bot.Method(d.Pager).Label(), p.cfg.People.Mention(inc.Platform, d.Person), status, nextRule(page, *d))
+			text := fmt.Sprintf("⚠️ The %s to %s did not get through (%s).%s", bot.Method(d.Pager).Label(), p.people.Mention(inc.Platform, d.Person), status, nextRule(page, *d))
 			jobs = append(jobs, p.notice(inc, page, bot.Message{Text: text}, false, now))
 			if err := tx.AppendEvents(inc.ID, bot.NewEvent(bot.EventDelivery, bot.User{}, now, fmt.Sprintf("%s for %s: %s", d.Pager, d.Person, status))); err != nil {
 				return err
@@ -219,7 +240,7 @@ func (p *Paging) Progress(ctx context.Context, key, ref, status string) error {
 		return tx.Enqueue(jobs...)
 	})
 	if err == nil {
-		p.cfg.Wake.Jobs()
+		p.wake.Jobs()
 	}
 	return err
 }
