@@ -12,7 +12,7 @@ import (
 var _ bot.AlertStore = (*Store)(nil)
 
 // AlertIncident implements bot.AlertStore.
-func (s *Store) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error) {
+func (s recordReads) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error) {
 	var id uuid.UUID
 	var ok bool
 	err := s.db.View(func(tx *bbolt.Tx) error {

@@ -26,7 +26,7 @@ type write = store.Write[*bbolt.Tx]
 // theirs. (bbolt's Batch waits for a timer instead, which costs a single
 // writer 10 ms per write.) If a function fails, its caller gets the error
 // and the others are run again without it, so fn must be safe to re-run.
-func (s *Store) update(fn func(*bbolt.Tx) error) error {
+func (s *core) update(fn func(*bbolt.Tx) error) error {
 	w := store.NewWrite(fn)
 	select {
 	case s.writes <- w:
@@ -37,12 +37,12 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error {
 }
 
 // commitLoop is the one goroutine that writes.
-func (s *Store) commitLoop() {
+func (s *core) commitLoop() {
 	defer close(s.stopped)
 	store.GroupCommit(s.writes, s.closing, maxGroup, s.commit)
 }
 
 // commit runs group in one transaction (see store.CommitGroup).
-func (s *Store) commit(group []write) {
+func (s *core) commit(group []write) {
 	store.CommitGroup(group, s.db.Update)
 }

@@ -48,7 +48,7 @@ func getFollowUp(tx *bbolt.Tx, n int64) (*bot.FollowUp, error) {
 }
 
 // FollowUp implements bot.FollowUpStore.
-func (s *Store) FollowUp(ctx context.Context, n int64) (*bot.FollowUp, error) {
+func (s recordReads) FollowUp(ctx context.Context, n int64) (*bot.FollowUp, error) {
 	var f *bot.FollowUp
 	err := s.db.View(func(tx *bbolt.Tx) (err error) { f, err = getFollowUp(tx, n); return err })
 	return f, err
@@ -70,7 +70,7 @@ func (t txn) PutFollowUp(f *bot.FollowUp) error {
 }
 
 // FollowUps implements bot.FollowUpStore.
-func (s *Store) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
+func (s recordReads) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
 	var out []*bot.FollowUp
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketFollowUps).ForEach(func(k, v []byte) error {

@@ -13,7 +13,7 @@ import (
 var _ bot.HeartbeatStore = (*Store)(nil)
 
 // Heartbeat implements bot.HeartbeatStore.
-func (s *Store) Heartbeat(ctx context.Context, name string) (bot.HeartbeatState, bool, error) {
+func (s heartbeatReads) Heartbeat(ctx context.Context, name string) (bot.HeartbeatState, bool, error) {
 	var hb bot.HeartbeatState
 	var ok bool
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -29,7 +29,7 @@ func (s *Store) Heartbeat(ctx context.Context, name string) (bot.HeartbeatState,
 
 // PutHeartbeat implements bot.HeartbeatStore: the state and its due row
 // change in one transaction.
-func (s *Store) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
+func (s heartbeatReads) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
 	v, err := json.Marshal(hb)
 	if err != nil {
 		return err
@@ -54,7 +54,7 @@ func (s *Store) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
 
 // DueHeartbeats implements bot.HeartbeatStore: the names whose next ping
 // was due at or before now, earliest first.
-func (s *Store) DueHeartbeats(ctx context.Context, now time.Time) ([]string, error) {
+func (s heartbeatReads) DueHeartbeats(ctx context.Context, now time.Time) ([]string, error) {
 	var out []string
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return eachDue(tx.Bucket(bucketHeartbeatsDue), now, 0, func(_ time.Time, name []byte) error {

@@ -41,7 +41,7 @@ func (t txn) DeleteIdempotency(key string) error {
 
 // PruneIdempotency implements bot.IdempotencyStore: a walk over the keys
 // kept, which are one day's API writes with a key.
-func (s *Store) PruneIdempotency(ctx context.Context, before time.Time) (int, error) {
+func (s recordReads) PruneIdempotency(ctx context.Context, before time.Time) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketIdempotency)

@@ -161,7 +161,7 @@ func eachWithPrefix[T any](b *bbolt.Bucket, prefix []byte, what string, fn func(
 }
 
 // DueJobs implements bot.JobStore.
-func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
+func (s jobReads) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
 	var out []bot.Job
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		for _, p := range priorities {
@@ -189,7 +189,7 @@ func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int, want func
 
 // RetryNow implements bot.JobStore. It reads first and writes only when
 // something waits, as usually nothing does.
-func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time) (int, error) {
+func (s jobReads) RetryNow(ctx context.Context, destination string, now time.Time) (int, error) {
 	waiting := func(tx *bbolt.Tx) ([]*bot.Job, error) {
 		var out []*bot.Job
 		for _, p := range priorities {
@@ -239,7 +239,7 @@ func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time)
 }
 
 // FinishJob implements bot.JobStore.
-func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
+func (s jobReads) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
 	return s.update(func(tx *bbolt.Tx) error {
 		prev, err := getJob(tx, []byte(j.Key))
 		if bot.ErrorCode(err) == bot.ENOTFOUND {
@@ -300,7 +300,7 @@ func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) e
 }
 
 // StillDue implements bot.JobStore: a key lookup, no decoding.
-func (s *Store) StillDue(ctx context.Context, j bot.Job) (bool, error) {
+func (s jobReads) StillDue(ctx context.Context, j bot.Job) (bool, error) {
 	var due bool
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		due = tx.Bucket(bucketJobsDue).Get(dueKey(&j)) != nil
@@ -310,7 +310,7 @@ func (s *Store) StillDue(ctx context.Context, j bot.Job) (bool, error) {
 }
 
 // PendingJobs implements bot.JobStore.
-func (s *Store) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Job, error) {
+func (s jobReads) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Job, error) {
 	var out []bot.Job
 	prefix := []byte(incidentID.String() + "/")
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -320,7 +320,7 @@ func (s *Store) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Jo
 }
 
 // CountJobs implements bot.JobStore.
-func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
+func (s jobReads) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 	out := bot.JobCounts{}
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
@@ -342,7 +342,7 @@ func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 // MarkStarted implements bot.JobStore. A channel creation is also kept in
 // jobs_creating, a bucket as small as the creations in flight, so the
 // question every activity in an unknown channel asks reads only that.
-func (s *Store) MarkStarted(ctx context.Context, key string, at time.Time) error {
+func (s jobReads) MarkStarted(ctx context.Context, key string, at time.Time) error {
 	return s.update(func(tx *bbolt.Tx) error {
 		j, err := getJob(tx, []byte(key))
 		if err != nil {
@@ -365,7 +365,7 @@ func creatingValue(j *bot.Job) []byte {
 }
 
 // CreatingChannels implements bot.JobStore.
-func (s *Store) CreatingChannels(ctx context.Context, p bot.Platform, since time.Time) (bool, error) {
+func (s jobReads) CreatingChannels(ctx context.Context, p bot.Platform, since time.Time) (bool, error) {
 	found := false
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketJobsCreating).ForEach(func(_, v []byte) error {

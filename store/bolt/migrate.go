@@ -346,7 +346,7 @@ func migrate(db *bbolt.DB, ms []migration) error {
 }
 
 // schemaVersion reads the stored schema version.
-func (s *Store) schemaVersion() (int, error) {
+func (s *core) schemaVersion() (int, error) {
 	var v int
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		if b := tx.Bucket(bucketMeta).Get(keySchemaVersion); len(b) == 8 {

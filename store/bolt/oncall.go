@@ -33,7 +33,7 @@ func (t txn) AddOnCallChange(c *bot.OnCallChange) error {
 }
 
 // OnCallChanges returns the whole on-call history, oldest first.
-func (s *Store) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
+func (s recordReads) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
 	var out []bot.OnCallChange
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketOnCall).ForEach(func(k, v []byte) error {
@@ -49,7 +49,7 @@ func (s *Store) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
 }
 
 // Cursor returns how far the job key has got.
-func (s *Store) Cursor(ctx context.Context, key string) (time.Time, bool, error) {
+func (s recordReads) Cursor(ctx context.Context, key string) (time.Time, bool, error) {
 	var t time.Time
 	var ok bool
 	err := s.db.View(func(tx *bbolt.Tx) error {

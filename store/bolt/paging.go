@@ -146,21 +146,21 @@ func incidentPages(tx *bbolt.Tx, incidentID uuid.UUID) ([]*bot.Page, error) {
 }
 
 // Page implements bot.PageStore.
-func (s *Store) Page(ctx context.Context, id uuid.UUID) (*bot.Page, error) {
+func (s pageReads) Page(ctx context.Context, id uuid.UUID) (*bot.Page, error) {
 	var p *bot.Page
 	err := s.db.View(func(tx *bbolt.Tx) (err error) { p, err = getPage(tx, id); return err })
 	return p, err
 }
 
 // PagesForIncident implements bot.PageStore.
-func (s *Store) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error) {
+func (s pageReads) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error) {
 	var out []*bot.Page
 	err := s.db.View(func(tx *bbolt.Tx) (err error) { out, err = incidentPages(tx, incidentID); return err })
 	return out, err
 }
 
 // DuePages implements bot.PageStore.
-func (s *Store) DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
+func (s pageReads) DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
 	var out []uuid.UUID
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return eachDue(tx.Bucket(bucketDue), now, 0, func(_ time.Time, key []byte) error {
@@ -180,7 +180,7 @@ func refKey(p bot.Platform, ref bot.MessageRef) []byte {
 }
 
 // PageByRef implements bot.PageStore.
-func (s *Store) PageByRef(ctx context.Context, p bot.Platform, ref bot.MessageRef) (uuid.UUID, bool, error) {
+func (s pageReads) PageByRef(ctx context.Context, p bot.Platform, ref bot.MessageRef) (uuid.UUID, bool, error) {
 	var id uuid.UUID
 	var ok bool
 	err := s.db.View(func(tx *bbolt.Tx) error {

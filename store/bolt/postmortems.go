@@ -19,7 +19,7 @@ func (t txn) PutPostmortem(incidentID uuid.UUID, markdown []byte) error {
 }
 
 // Postmortem implements bot.PostmortemStore.
-func (s *Store) Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error) {
+func (s recordReads) Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error) {
 	var out []byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketPostmortems).Get(incidentID[:])
@@ -79,7 +79,7 @@ func (t txn) AddPostmortemVersion(v *bot.PostmortemVersion) error {
 }
 
 // PostmortemVersions implements bot.PostmortemStore.
-func (s *Store) PostmortemVersions(ctx context.Context, incidentID uuid.UUID) ([]bot.PostmortemVersion, error) {
+func (s recordReads) PostmortemVersions(ctx context.Context, incidentID uuid.UUID) ([]bot.PostmortemVersion, error) {
 	var out []bot.PostmortemVersion
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketPostmortemVersions).Cursor()

@@ -37,7 +37,7 @@ func (t txn) PutProfile(p *bot.Profile) error {
 }
 
 // Profiles implements bot.ProfileStore.
-func (s *Store) Profiles(ctx context.Context) ([]*bot.Profile, error) {
+func (s recordReads) Profiles(ctx context.Context) ([]*bot.Profile, error) {
 	var out []*bot.Profile
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketProfiles).ForEach(func(k, v []byte) error {

@@ -30,7 +30,7 @@ func deleteReminder(tx *bbolt.Tx, id uuid.UUID, kind string) error {
 }
 
 // DueReminders implements bot.ReminderStore.
-func (s *Store) DueReminders(ctx context.Context, now time.Time) ([]bot.Reminder, error) {
+func (s pageReads) DueReminders(ctx context.Context, now time.Time) ([]bot.Reminder, error) {
 	var out []bot.Reminder
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return eachDue(tx.Bucket(bucketRemindersDue), now, 0, func(at time.Time, key []byte) error {

@@ -26,7 +26,7 @@ func (t txn) DeleteSession(id string) error {
 }
 
 // Session implements bot.SessionStore.
-func (s *Store) Session(ctx context.Context, id string) (*bot.Session, error) {
+func (s recordReads) Session(ctx context.Context, id string) (*bot.Session, error) {
 	var out *bot.Session
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketSessions).Get([]byte(id))

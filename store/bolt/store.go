@@ -116,8 +116,21 @@ type Options struct {
 	MustExist bool
 }
 
-// Store is klaxon's bbolt-backed implementation of store.Backend.
+// Store is klaxon's bbolt-backed implementation of store.Backend: the
+// operations on the file itself (ready, check, backup, dump, counts) and
+// one part per domain, each reading its own buckets through the shared
+// core. Every write goes through core.Update.
 type Store struct {
+	*core
+	incidentReads  // incidents and their timelines (this file)
+	jobReads       // the outbox (jobs.go)
+	pageReads      // pages and reminders (paging.go, reminders.go)
+	heartbeatReads // heartbeats (heartbeats.go)
+	recordReads    // follow-ups, postmortems, alert groups, on-call history, profiles, sessions, subscribers, API keys
+}
+
+// core is the open file and its committer, which every part shares.
+type core struct {
 	db   *bbolt.DB
 	path string
 
@@ -128,6 +141,15 @@ type Store struct {
 }
 
 var _ store.Backend = (*Store)(nil)
+
+// The parts of a Store, each over the shared core.
+type (
+	incidentReads  struct{ *core }
+	jobReads       struct{ *core }
+	pageReads      struct{ *core }
+	heartbeatReads struct{ *core }
+	recordReads    struct{ *core }
+)
 
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.
@@ -168,7 +190,8 @@ func open(path string, opts Options, ms []migration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, writes: make(chan write), closing: make(chan struct{}), stopped: make(chan struct{})}
+	c := &core{db: db, path: path, writes: make(chan write), closing: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{core: c, incidentReads: incidentReads{c}, jobReads: jobReads{c}, pageReads: pageReads{c}, heartbeatReads: heartbeatReads{c}, recordReads: recordReads{c}}
 	go s.commitLoop()
 	return s, nil
 }
@@ -353,7 +376,7 @@ func getIncident(tx *bbolt.Tx, id []byte) (*bot.Incident, error) {
 }
 
 // Incident implements bot.Store.
-func (s *Store) Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error) {
+func (s incidentReads) Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error) {
 	var inc *bot.Incident
 	err := s.db.View(func(tx *bbolt.Tx) (err error) {
 		inc, err = getIncident(tx, id[:])
@@ -363,7 +386,7 @@ func (s *Store) Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, erro
 }
 
 // IncidentByNumber implements bot.Store.
-func (s *Store) IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error) {
+func (s incidentReads) IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error) {
 	var inc *bot.Incident
 	err := s.db.View(func(tx *bbolt.Tx) (err error) {
 		id := tx.Bucket(bucketNumbers).Get(u64(uint64(n)))
@@ -377,7 +400,7 @@ func (s *Store) IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, e
 }
 
 // IncidentByChannel implements bot.Store.
-func (s *Store) IncidentByChannel(ctx context.Context, p bot.Platform, channelID string) (*bot.Incident, error) {
+func (s incidentReads) IncidentByChannel(ctx context.Context, p bot.Platform, channelID string) (*bot.Incident, error) {
 	var inc *bot.Incident
 	err := s.db.View(func(tx *bbolt.Tx) (err error) {
 		id := tx.Bucket(bucketChannels).Get(channelKey(p, channelID))
@@ -391,7 +414,7 @@ func (s *Store) IncidentByChannel(ctx context.Context, p bot.Platform, channelID
 }
 
 // ListIncidents implements bot.Store.
-func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error) {
+func (s incidentReads) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error) {
 	var out []*bot.Incident
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		incidents := tx.Bucket(bucketIncidents)
@@ -515,7 +538,7 @@ func appendEvent(tx *bbolt.Tx, ev *bot.Event) (bool, error) {
 }
 
 // Events implements bot.Store.
-func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]bot.Event, error) {
+func (s incidentReads) Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]bot.Event, error) {
 	var out []bot.Event
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {
@@ -542,7 +565,7 @@ func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, l
 }
 
 // LastAbout implements bot.Store, with a cursor from the newest event back.
-func (s *Store) LastAbout(ctx context.Context, incidentID uuid.UUID, ref bot.MessageRef, limit int, kinds ...bot.EventKind) (bot.Event, bool, error) {
+func (s incidentReads) LastAbout(ctx context.Context, incidentID uuid.UUID, ref bot.MessageRef, limit int, kinds ...bot.EventKind) (bot.Event, bool, error) {
 	var out bot.Event
 	var found bool
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -574,7 +597,7 @@ func (s *Store) LastAbout(ctx context.Context, incidentID uuid.UUID, ref bot.Mes
 
 // EachEvent implements bot.TimelineReader: it calls fn for each event in
 // order inside one read transaction, so the timeline is never all in memory.
-func (s *Store) EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+func (s incidentReads) EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	return s.eachEvent(incidentID, func(v []byte) (bot.Event, error) {
 		var ev bot.Event
 		err := json.Unmarshal(v, &ev)
@@ -593,7 +616,7 @@ type briefEvent struct {
 }
 
 // EachEventBrief implements bot.TimelineReader.
-func (s *Store) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+func (s incidentReads) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	return s.eachEvent(incidentID, func(v []byte) (bot.Event, error) {
 		var b briefEvent
 		err := fastjson.Unmarshal(v, &b)
@@ -604,7 +627,7 @@ func (s *Store) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn fun
 // eachEvent streams a timeline: the cursor copies raw values in chunks,
 // the chunks are decoded on all cores, and fn sees the events strictly in
 // order, from the caller's goroutine.
-func (s *Store) eachEvent(incidentID uuid.UUID, decode func([]byte) (bot.Event, error), fn func(bot.Event) error) error {
+func (s *core) eachEvent(incidentID uuid.UUID, decode func([]byte) (bot.Event, error), fn func(bot.Event) error) error {
 	type chunk struct {
 		raws  [][]byte
 		evs   []bot.Event
@@ -713,7 +736,7 @@ func (s *Store) eachEvent(incidentID uuid.UUID, decode func([]byte) (bot.Event, 
 }
 
 // CountEvents implements bot.Store.
-func (s *Store) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error) {
+func (s incidentReads) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error) {
 	var n int
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketIncidents).Get(incidentID[:]) == nil {

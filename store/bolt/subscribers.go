@@ -45,7 +45,7 @@ func (t txn) DeleteSubscriber(id string) error {
 }
 
 // CountSubscribers implements bot.SubscriberStore.
-func (s *Store) CountSubscribers(ctx context.Context) (int, error) {
+func (s recordReads) CountSubscribers(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		n = tx.Bucket(bucketSubscribers).Stats().KeyN

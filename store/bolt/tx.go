@@ -18,7 +18,7 @@ type txn struct{ tx *bbolt.Tx }
 // Update implements bot.Updater: fn's reads and writes commit together,
 // synced, or not at all. Like every write it is group-committed, so fn may
 // run more than once.
-func (s *Store) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
+func (s *core) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
 	return s.update(func(tx *bbolt.Tx) error { return fn(txn{tx}) })
 }
 
@@ -78,7 +78,7 @@ func (t txn) NameMessage(name string, ref bot.MessageRef) error {
 }
 
 // Named implements bot.JobStore.
-func (s *Store) Named(ctx context.Context, name string) (bot.MessageRef, bool, error) {
+func (s recordReads) Named(ctx context.Context, name string) (bot.MessageRef, bool, error) {
 	var ref bot.MessageRef
 	var found bool
 	err := s.db.View(func(tx *bbolt.Tx) error {

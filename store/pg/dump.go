@@ -176,7 +176,7 @@ func (s *Store) Load(ctx context.Context, records []store.Record) error {
 			}
 		}
 		for q := range l.queues {
-			if err := t.head(q); err != nil {
+			if err := head(t, q); err != nil {
 				return err
 			}
 		}
@@ -222,7 +222,7 @@ func (l loader) LoadSeen(sn store.Seen) error {
 func (l loader) LoadPage(p *bot.Page) error { return l.PutPage(p) }
 
 // LoadPostmortemVersion implements store.Loader.
-func (l loader) LoadPostmortemVersion(v bot.PostmortemVersion) error { return l.insertVersion(v) }
+func (l loader) LoadPostmortemVersion(v bot.PostmortemVersion) error { return insertVersion(l.txn, v) }
 
 func (l loader) LoadPageRef(pr store.PageRef) error {
 	return l.exec(`INSERT INTO page_refs (ref, page_id) VALUES ($1, $2)`, pr.Ref, pr.PageID)
@@ -238,7 +238,7 @@ func (l loader) LoadHeartbeat(hb *bot.HeartbeatState, body []byte) error {
 
 func (l loader) LoadJob(jr store.JobRecord) error {
 	j := jr.Job
-	if err := l.putJob(&j); err != nil {
+	if err := putJob(l.txn, &j); err != nil {
 		return err
 	}
 	if j.Status == bot.JobPending && j.Coalesces() {

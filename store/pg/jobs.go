@@ -23,7 +23,7 @@ var _ bot.JobStore = (*Store)(nil)
 
 func coalesceKey(j bot.Job) string { return j.Queue + "|" + string(j.Op) }
 
-func (t txn) putJob(j *bot.Job) error {
+func putJob(t txn, j *bot.Job) error {
 	body, err := json.Marshal(j)
 	if err != nil {
 		return err
@@ -36,7 +36,7 @@ func (t txn) putJob(j *bot.Job) error {
 
 // head makes the queue's first pending job its due row, or removes the row
 // when none is left.
-func (t txn) head(queue string) error {
+func head(t txn, queue string) error {
 	j, err := one[bot.Job](t.ctx, t.tx, "job", `SELECT body FROM jobs WHERE queue = $1 AND status = 'pending' ORDER BY key LIMIT 1`, queue)
 	if bot.ErrorCode(err) == bot.ENOTFOUND {
 		_, err = t.tx.Exec(t.ctx, `DELETE FROM jobs_due WHERE queue = $1`, queue)
@@ -73,13 +73,13 @@ func (t txn) Enqueue(jobs ...bot.Job) error {
 				return err
 			}
 		}
-		seq, err := t.next("job")
+		seq, err := next(t, "job")
 		if err != nil {
 			return err
 		}
 		j.Key = j.Queue + "/" + fmt.Sprintf("%016x", seq)
 		j.Status = bot.JobPending
-		if err := t.putJob(&j); err != nil {
+		if err := putJob(t, &j); err != nil {
 			return err
 		}
 		if j.Coalesces() {
@@ -115,7 +115,7 @@ func (t txn) CancelJobs(queue string) error {
 // their jobs, so the answer is one moment's: two statements could see a
 // queue's head in the first and find it finished in the second, and
 // answer "nothing due" while its next job was.
-func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
+func (s jobReads) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
 	rows, err := s.pool.Query(ctx, `SELECT d.priority, d.key, d.destination, j.body FROM jobs_due d JOIN jobs j ON j.key = d.key
 		WHERE d.next_attempt <= $1 ORDER BY d.priority, d.next_attempt, d.key`, now.UnixNano())
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int, want func
 // RetryNow implements bot.JobStore: jobs for destination that wait out a
 // backoff after a failed attempt go now (not those waiting out a rate
 // limit).
-func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time) (int, error) {
+func (s jobReads) RetryNow(ctx context.Context, destination string, now time.Time) (int, error) {
 	var waiting int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM jobs_due WHERE destination = $1 AND next_attempt > $2`, destination, now.UnixNano()).Scan(&waiting); err != nil || waiting == 0 {
 		return 0, err
@@ -167,7 +167,7 @@ func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time)
 				continue
 			}
 			j.NextAttempt = now
-			if err := t.putJob(&j); err != nil {
+			if err := putJob(t, &j); err != nil {
 				return err
 			}
 			if _, err := t.tx.Exec(t.ctx, `UPDATE jobs_due SET next_attempt = $2 WHERE key = $1`, j.Key, now.UnixNano()); err != nil {
@@ -181,7 +181,7 @@ func (s *Store) RetryNow(ctx context.Context, destination string, now time.Time)
 }
 
 // FinishJob implements bot.JobStore.
-func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
+func (s jobReads) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
 	return s.write(ctx, func(t txn) error {
 		prev, err := one[bot.Job](t.ctx, t.tx, "That job", `SELECT body FROM jobs WHERE key = $1`, j.Key)
 		if bot.ErrorCode(err) == bot.ENOTFOUND {
@@ -215,7 +215,7 @@ func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) e
 			if _, err := t.tx.Exec(t.ctx, `DELETE FROM jobs WHERE key = $1`, j.Key); err != nil {
 				return err
 			}
-		} else if err := t.putJob(&cur); err != nil {
+		} else if err := putJob(t, &cur); err != nil {
 			return err
 		}
 		if then != nil {
@@ -224,12 +224,12 @@ func (s *Store) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) e
 			}
 		}
 		// The queue's first pending job, this one or the next, is due.
-		return t.head(j.Queue)
+		return head(t, j.Queue)
 	})
 }
 
 // StillDue implements bot.JobStore.
-func (s *Store) StillDue(ctx context.Context, j bot.Job) (bool, error) {
+func (s jobReads) StillDue(ctx context.Context, j bot.Job) (bool, error) {
 	var one int
 	err := s.pool.QueryRow(ctx, `SELECT 1 FROM jobs_due WHERE key = $1 AND next_attempt = $2 AND priority = $3`,
 		j.Key, j.NextAttempt.UnixNano(), int(j.Priority())).Scan(&one)
@@ -240,12 +240,12 @@ func (s *Store) StillDue(ctx context.Context, j bot.Job) (bool, error) {
 }
 
 // PendingJobs implements bot.JobStore: an incident's jobs not done yet.
-func (s *Store) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Job, error) {
+func (s jobReads) PendingJobs(ctx context.Context, incidentID uuid.UUID) ([]bot.Job, error) {
 	return all[bot.Job](ctx, s.pool, "job", `SELECT body FROM jobs WHERE queue = $1 ORDER BY key`, incidentID.String())
 }
 
 // CountJobs implements bot.JobStore.
-func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
+func (s jobReads) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 	rows, err := s.pool.Query(ctx, `SELECT destination, status, count(*) FROM jobs GROUP BY 1, 2`)
 	if err != nil {
 		return nil, err
@@ -267,19 +267,19 @@ func (s *Store) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 }
 
 // MarkStarted implements bot.JobStore.
-func (s *Store) MarkStarted(ctx context.Context, key string, at time.Time) error {
+func (s jobReads) MarkStarted(ctx context.Context, key string, at time.Time) error {
 	return s.write(ctx, func(t txn) error {
 		j, err := one[bot.Job](t.ctx, t.tx, "That job", `SELECT body FROM jobs WHERE key = $1`, key)
 		if err != nil {
 			return err
 		}
 		j.Started = at
-		return t.putJob(j)
+		return putJob(t, j)
 	})
 }
 
 // CreatingChannels implements bot.JobStore.
-func (s *Store) CreatingChannels(ctx context.Context, p bot.Platform, since time.Time) (bool, error) {
+func (s jobReads) CreatingChannels(ctx context.Context, p bot.Platform, since time.Time) (bool, error) {
 	jobs, err := all[bot.Job](ctx, s.pool, "job", `SELECT body FROM jobs WHERE status = 'pending' AND body->>'op' = $1 AND body->>'platform' = $2`,
 		string(bot.OpCreateChannel), string(p))
 	for _, j := range jobs {

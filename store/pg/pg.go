@@ -36,8 +36,20 @@ const (
 	migrateLock = 0x6b6c61786f6e02
 )
 
-// Store is klaxon's PostgreSQL-backed store.
+// Store is klaxon's PostgreSQL-backed store.Backend: the operations on the
+// database itself and one part per domain over the shared core (the pool
+// and the committer). Every write goes through core.Update.
 type Store struct {
+	*core
+	incidentReads  // incidents and their timelines (this file)
+	jobReads       // the outbox (jobs.go)
+	pageReads      // pages and reminders (rows.go)
+	heartbeatReads // heartbeats (rows.go)
+	recordReads    // follow-ups, postmortems, alert groups, on-call history, profiles, sessions, subscribers, API keys (rows.go)
+}
+
+// core is the connection pool and the committer, which every part shares.
+type core struct {
 	pool *pgxpool.Pool
 
 	writes  chan write    // to the committer
@@ -45,6 +57,15 @@ type Store struct {
 	stopped chan struct{} // closed when the committer has finished
 	closed  sync.Once
 }
+
+// The parts of a Store, each over the shared core.
+type (
+	incidentReads  struct{ *core }
+	jobReads       struct{ *core }
+	pageReads      struct{ *core }
+	heartbeatReads struct{ *core }
+	recordReads    struct{ *core }
+)
 
 // A write is one caller's function, run inside a shared transaction.
 type write = store.Write[bot.Tx]
@@ -68,7 +89,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: PostgreSQL %s: %w", cfg.ConnConfig.Database, err)
 	}
-	s := &Store{pool: pool, writes: make(chan write), closing: make(chan struct{}), stopped: make(chan struct{})}
+	c := &core{pool: pool, writes: make(chan write), closing: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{core: c, incidentReads: incidentReads{c}, jobReads: jobReads{c}, pageReads: pageReads{c}, heartbeatReads: heartbeatReads{c}, recordReads: recordReads{c}}
 	go s.commitLoop()
 	return s, nil
 }
@@ -140,7 +162,7 @@ func (s *Store) Backup(io.Writer) (int64, error) {
 // share a commit (and its WAL flush) instead of queueing for the write
 // lock one by one. If a function fails, its caller gets the error and the
 // others run again without it, so fn must be safe to re-run.
-func (s *Store) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
+func (s *core) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
 	w := store.NewWrite(fn)
 	select {
 	case s.writes <- w:
@@ -156,7 +178,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
 const maxGroup = 256
 
 // commitLoop is the one goroutine that writes.
-func (s *Store) commitLoop() {
+func (s *core) commitLoop() {
 	defer close(s.stopped)
 	store.GroupCommit(s.writes, s.closing, maxGroup, s.commit)
 }
@@ -170,7 +192,7 @@ const writeTimeout = 30 * time.Second
 
 // commit runs group in one transaction (see store.CommitGroup), bounded
 // by writeTimeout.
-func (s *Store) commit(group []write) {
+func (s *core) commit(group []write) {
 	store.CommitGroup(group, func(run func(bot.Tx) error) error {
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 		defer cancel()
@@ -212,7 +234,7 @@ func (s *Store) Listen(ctx context.Context, fn func()) error {
 	return nil
 }
 
-func (s *Store) listen(ctx context.Context, fn func()) error {
+func (s *core) listen(ctx context.Context, fn func()) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -232,7 +254,7 @@ func (s *Store) listen(ctx context.Context, fn func()) error {
 }
 
 // write runs fn in a write transaction.
-func (s *Store) write(ctx context.Context, fn func(t txn) error) error {
+func (s *core) write(ctx context.Context, fn func(t txn) error) error {
 	return s.Update(ctx, func(tx bot.Tx) error { return fn(tx.(txn)) })
 }
 
@@ -302,7 +324,7 @@ func all[T any](ctx context.Context, q querier, what, sql string, args ...any) (
 
 // next takes the next number of counter name (gapless: the row lock holds
 // it until the transaction ends).
-func (t txn) next(name string) (int64, error) {
+func next(t txn, name string) (int64, error) {
 	var n int64
 	err := t.tx.QueryRow(t.ctx, `INSERT INTO counters (name, n) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET n = counters.n + 1 RETURNING n`, name).Scan(&n)
 	return n, err
@@ -320,7 +342,7 @@ func (t txn) CreateIncident(inc *bot.Incident, events ...bot.Event) error {
 	if inc.ID == uuid.Nil {
 		inc.ID = bot.NewID()
 	}
-	n, err := t.next("incident")
+	n, err := next(t, "incident")
 	if err != nil {
 		return err
 	}
@@ -357,7 +379,7 @@ func (t txn) PutIncident(inc *bot.Incident) error {
 func (t txn) AppendEvents(incidentID uuid.UUID, events ...bot.Event) error {
 	for i := range events {
 		events[i].IncidentID = incidentID
-		if err := t.appendEvent(&events[i]); err != nil {
+		if err := appendEvent(t, &events[i]); err != nil {
 			return err
 		}
 	}
@@ -369,7 +391,7 @@ func (t txn) AppendEvents(incidentID uuid.UUID, events ...bot.Event) error {
 // its number and the source id is recorded. Writes are serialized (the
 // write lock), and the seen table's primary key refuses a second record of
 // one source id whatever happens.
-func (t txn) appendEvent(ev *bot.Event) error {
+func appendEvent(t txn, ev *bot.Event) error {
 	if ev.IncidentID == uuid.Nil {
 		return errors.New("store: event has no incident id")
 	}
@@ -407,23 +429,23 @@ SELECT (SELECT seq FROM e), EXISTS (SELECT 1 FROM incidents WHERE id = $1)`,
 }
 
 // Incident implements bot.Store.
-func (s *Store) Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error) {
+func (s incidentReads) Incident(ctx context.Context, id uuid.UUID) (*bot.Incident, error) {
 	return one[bot.Incident](ctx, s.pool, "That incident", incidentSQL, id)
 }
 
 // IncidentByNumber implements bot.Store.
-func (s *Store) IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error) {
+func (s incidentReads) IncidentByNumber(ctx context.Context, n int64) (*bot.Incident, error) {
 	return one[bot.Incident](ctx, s.pool, fmt.Sprintf("INC-%d", n), `SELECT body FROM incidents WHERE number = $1`, n)
 }
 
 // IncidentByChannel implements bot.Store.
-func (s *Store) IncidentByChannel(ctx context.Context, p bot.Platform, channelID string) (*bot.Incident, error) {
+func (s incidentReads) IncidentByChannel(ctx context.Context, p bot.Platform, channelID string) (*bot.Incident, error) {
 	return one[bot.Incident](ctx, s.pool, "An incident for this channel",
 		`SELECT body FROM incidents WHERE platform = $1 AND channel = $2 AND channel <> '' ORDER BY number DESC LIMIT 1`, string(p), channelID)
 }
 
 // ListIncidents implements bot.Store.
-func (s *Store) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error) {
+func (s incidentReads) ListIncidents(ctx context.Context, f bot.IncidentFilter) ([]*bot.Incident, error) {
 	limit := int64(f.Limit)
 	if limit <= 0 {
 		limit = 1 << 62
@@ -454,7 +476,7 @@ func exists(ctx context.Context, q querier, id uuid.UUID) error {
 }
 
 // Events implements bot.Store.
-func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]bot.Event, error) {
+func (s incidentReads) Events(ctx context.Context, incidentID uuid.UUID, from uint64, limit int) ([]bot.Event, error) {
 	if err := exists(ctx, s.pool, incidentID); err != nil {
 		return nil, err
 	}
@@ -467,7 +489,7 @@ func (s *Store) Events(ctx context.Context, incidentID uuid.UUID, from uint64, l
 }
 
 // CountEvents implements bot.Store.
-func (s *Store) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error) {
+func (s incidentReads) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, error) {
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT last_seq FROM incidents WHERE id = $1`, incidentID).Scan(&n); errors.Is(err, pgx.ErrNoRows) {
 		return 0, notFound("That incident")
@@ -478,7 +500,7 @@ func (s *Store) CountEvents(ctx context.Context, incidentID uuid.UUID) (int, err
 }
 
 // LastAbout implements bot.Store.
-func (s *Store) LastAbout(ctx context.Context, incidentID uuid.UUID, ref bot.MessageRef, limit int, kinds ...bot.EventKind) (bot.Event, bool, error) {
+func (s incidentReads) LastAbout(ctx context.Context, incidentID uuid.UUID, ref bot.MessageRef, limit int, kinds ...bot.EventKind) (bot.Event, bool, error) {
 	evs, err := all[bot.Event](ctx, s.pool, "event", `SELECT body FROM events WHERE incident_id = $1 ORDER BY seq DESC LIMIT $2`, incidentID, limit)
 	if err != nil {
 		return bot.Event{}, false, err
@@ -493,18 +515,18 @@ func (s *Store) LastAbout(ctx context.Context, incidentID uuid.UUID, ref bot.Mes
 
 // EachEvent implements bot.TimelineReader: rows stream from the server,
 // so the timeline is never all in memory.
-func (s *Store) EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+func (s incidentReads) EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	return s.eachEvent(ctx, incidentID, fn)
 }
 
 // EachEventBrief implements bot.TimelineReader.
-func (s *Store) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+func (s incidentReads) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	return s.eachEvent(ctx, incidentID, func(ev bot.Event) error {
 		return fn(bot.Event{IncidentID: ev.IncidentID, Seq: ev.Seq, Kind: ev.Kind, Actor: ev.Actor, Time: ev.Time, Text: ev.Text, Highlight: ev.Highlight})
 	})
 }
 
-func (s *Store) eachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
+func (s *core) eachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	if err := exists(ctx, s.pool, incidentID); err != nil {
 		return err
 	}

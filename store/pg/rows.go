@@ -65,17 +65,17 @@ func (t txn) LinkPage(p bot.Platform, ref bot.MessageRef, pageID uuid.UUID) erro
 }
 
 // Page implements bot.PageStore.
-func (s *Store) Page(ctx context.Context, id uuid.UUID) (*bot.Page, error) {
+func (s pageReads) Page(ctx context.Context, id uuid.UUID) (*bot.Page, error) {
 	return one[bot.Page](ctx, s.pool, "That page", `SELECT body FROM pages WHERE id = $1`, id)
 }
 
 // PagesForIncident implements bot.PageStore.
-func (s *Store) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error) {
+func (s pageReads) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error) {
 	return pagesFor(ctx, s.pool, incidentID)
 }
 
 // DuePages implements bot.PageStore.
-func (s *Store) DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
+func (s pageReads) DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
 	return ids(ctx, s.pool, `SELECT id FROM pages WHERE next_at <= $1 ORDER BY next_at, id`, now.UnixNano())
 }
 
@@ -88,7 +88,7 @@ func ids(ctx context.Context, q querier, sql string, args ...any) ([]uuid.UUID, 
 }
 
 // PageByRef implements bot.PageStore.
-func (s *Store) PageByRef(ctx context.Context, p bot.Platform, ref bot.MessageRef) (uuid.UUID, bool, error) {
+func (s pageReads) PageByRef(ctx context.Context, p bot.Platform, ref bot.MessageRef) (uuid.UUID, bool, error) {
 	var id uuid.UUID
 	err := s.pool.QueryRow(ctx, `SELECT page_id FROM page_refs WHERE ref = $1`, refKey(p, ref)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -110,7 +110,7 @@ func (t txn) SetReminder(r bot.Reminder) error {
 }
 
 // DueReminders implements bot.ReminderStore.
-func (s *Store) DueReminders(ctx context.Context, now time.Time) ([]bot.Reminder, error) {
+func (s pageReads) DueReminders(ctx context.Context, now time.Time) ([]bot.Reminder, error) {
 	rows, err := s.pool.Query(ctx, `SELECT incident_id, kind, at FROM reminders WHERE at <= $1 ORDER BY at, incident_id, kind`, now.UnixNano())
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func (t txn) AddFollowUp(f *bot.FollowUp, ev bot.Event) error {
 	if f.ID == uuid.Nil {
 		f.ID = bot.NewID()
 	}
-	n, err := t.next("followup")
+	n, err := next(t, "followup")
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (t txn) AddFollowUp(f *bot.FollowUp, ev bot.Event) error {
 		return err
 	}
 	ev.IncidentID = f.IncidentID
-	return t.appendEvent(&ev)
+	return appendEvent(t, &ev)
 }
 
 func (t txn) FollowUp(n int64) (*bot.FollowUp, error) {
@@ -163,12 +163,12 @@ func (t txn) PutFollowUp(f *bot.FollowUp) error {
 }
 
 // FollowUp implements bot.FollowUpStore.
-func (s *Store) FollowUp(ctx context.Context, n int64) (*bot.FollowUp, error) {
+func (s recordReads) FollowUp(ctx context.Context, n int64) (*bot.FollowUp, error) {
 	return one[bot.FollowUp](ctx, s.pool, fmt.Sprintf("F-%d", n), `SELECT body FROM followups WHERE number = $1`, n)
 }
 
 // FollowUps implements bot.FollowUpStore.
-func (s *Store) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
+func (s recordReads) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
 	fs, err := all[bot.FollowUp](ctx, s.pool, "follow-up", `SELECT body FROM followups ORDER BY number`)
 	out := make([]*bot.FollowUp, len(fs))
 	for i := range fs {
@@ -184,7 +184,7 @@ func (t txn) PutPostmortem(incidentID uuid.UUID, markdown []byte) error {
 }
 
 // Postmortem implements bot.PostmortemStore.
-func (s *Store) Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error) {
+func (s recordReads) Postmortem(ctx context.Context, incidentID uuid.UUID) ([]byte, error) {
 	var md []byte
 	err := s.pool.QueryRow(ctx, `SELECT markdown FROM postmortems WHERE incident_id = $1`, incidentID).Scan(&md)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -214,7 +214,7 @@ func alertIncident(ctx context.Context, q querier, key string) (uuid.UUID, bool,
 }
 
 // AlertIncident implements bot.AlertStore.
-func (s *Store) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error) {
+func (s recordReads) AlertIncident(ctx context.Context, key string) (uuid.UUID, bool, error) {
 	return alertIncident(ctx, s.pool, key)
 }
 
@@ -238,7 +238,7 @@ func (t txn) AddOnCallChange(c *bot.OnCallChange) error {
 
 // OnCallChanges implements bot.OnCallStore: the history, oldest first
 // (change ids are UUIDv7, which sort by time as bytes and as uuids).
-func (s *Store) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
+func (s recordReads) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, error) {
 	return all[bot.OnCallChange](ctx, s.pool, "on-call change", `SELECT body FROM oncall_changes ORDER BY id`)
 }
 
@@ -248,7 +248,7 @@ func (t txn) SetCursor(key string, at time.Time) error {
 }
 
 // Cursor implements bot.OnCallStore.
-func (s *Store) Cursor(ctx context.Context, key string) (time.Time, bool, error) {
+func (s recordReads) Cursor(ctx context.Context, key string) (time.Time, bool, error) {
 	var at int64
 	err := s.pool.QueryRow(ctx, `SELECT at FROM cursors WHERE key = $1`, key).Scan(&at)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -260,7 +260,7 @@ func (s *Store) Cursor(ctx context.Context, key string) (time.Time, bool, error)
 // --- heartbeats -------------------------------------------------------------
 
 // Heartbeat implements bot.HeartbeatStore.
-func (s *Store) Heartbeat(ctx context.Context, name string) (bot.HeartbeatState, bool, error) {
+func (s heartbeatReads) Heartbeat(ctx context.Context, name string) (bot.HeartbeatState, bool, error) {
 	hb, err := one[bot.HeartbeatState](ctx, s.pool, "heartbeat", `SELECT body FROM heartbeats WHERE name = $1`, name)
 	if bot.ErrorCode(err) == bot.ENOTFOUND {
 		return bot.HeartbeatState{}, false, nil
@@ -272,7 +272,7 @@ func (s *Store) Heartbeat(ctx context.Context, name string) (bot.HeartbeatState,
 }
 
 // PutHeartbeat implements bot.HeartbeatStore.
-func (s *Store) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
+func (s heartbeatReads) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
 	body, err := json.Marshal(hb)
 	if err != nil {
 		return err
@@ -285,7 +285,7 @@ func (s *Store) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
 }
 
 // DueHeartbeats implements bot.HeartbeatStore.
-func (s *Store) DueHeartbeats(ctx context.Context, now time.Time) ([]string, error) {
+func (s heartbeatReads) DueHeartbeats(ctx context.Context, now time.Time) ([]string, error) {
 	rows, err := s.pool.Query(ctx, `SELECT name FROM heartbeats WHERE due <= $1 ORDER BY due, name`, now.UnixNano())
 	if err != nil {
 		return nil, err
@@ -305,7 +305,7 @@ func (t txn) NameMessage(name string, ref bot.MessageRef) error {
 }
 
 // Named implements bot.JobStore.
-func (s *Store) Named(ctx context.Context, name string) (bot.MessageRef, bool, error) {
+func (s recordReads) Named(ctx context.Context, name string) (bot.MessageRef, bool, error) {
 	ref, err := one[bot.MessageRef](ctx, s.pool, "named message", `SELECT ref FROM named WHERE name = $1`, name)
 	if bot.ErrorCode(err) == bot.ENOTFOUND {
 		return bot.MessageRef{}, false, nil
@@ -336,7 +336,7 @@ func (t txn) PutProfile(p *bot.Profile) error {
 }
 
 // Profiles implements bot.ProfileStore.
-func (s *Store) Profiles(ctx context.Context) ([]*bot.Profile, error) {
+func (s recordReads) Profiles(ctx context.Context) ([]*bot.Profile, error) {
 	rows, err := s.pool.Query(ctx, `SELECT body FROM profiles ORDER BY person`)
 	if err != nil {
 		return nil, err
@@ -374,7 +374,7 @@ func (t txn) DeleteSession(id string) error {
 }
 
 // Session implements bot.SessionStore.
-func (s *Store) Session(ctx context.Context, id string) (*bot.Session, error) {
+func (s recordReads) Session(ctx context.Context, id string) (*bot.Session, error) {
 	return one[bot.Session](ctx, s.pool, "That session", `SELECT body FROM sessions WHERE id = $1`, id)
 }
 
@@ -397,13 +397,13 @@ func (t txn) AddPostmortemVersion(v *bot.PostmortemVersion) error {
 	if ok {
 		v.N = last.N + 1
 	}
-	if err := t.insertVersion(*v); err != nil {
+	if err := insertVersion(t, *v); err != nil {
 		return err
 	}
 	return t.PutPostmortem(v.IncidentID, []byte(v.Markdown))
 }
 
-func (t txn) insertVersion(v bot.PostmortemVersion) error {
+func insertVersion(t txn, v bot.PostmortemVersion) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -413,7 +413,7 @@ func (t txn) insertVersion(v bot.PostmortemVersion) error {
 }
 
 // PostmortemVersions implements bot.PostmortemStore.
-func (s *Store) PostmortemVersions(ctx context.Context, incidentID uuid.UUID) ([]bot.PostmortemVersion, error) {
+func (s recordReads) PostmortemVersions(ctx context.Context, incidentID uuid.UUID) ([]bot.PostmortemVersion, error) {
 	rows, err := s.pool.Query(ctx, `SELECT body FROM postmortem_versions WHERE incident_id = $1 ORDER BY n`, incidentID)
 	if err != nil {
 		return nil, err
@@ -476,7 +476,7 @@ func (t txn) DeleteSubscriber(id string) error {
 }
 
 // CountSubscribers implements bot.SubscriberStore.
-func (s *Store) CountSubscribers(ctx context.Context) (int, error) {
+func (s recordReads) CountSubscribers(ctx context.Context) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM subscribers`).Scan(&n)
 	return n, err
@@ -509,7 +509,7 @@ func (t txn) DeleteIdempotency(key string) error {
 }
 
 // PruneIdempotency implements bot.IdempotencyStore.
-func (s *Store) PruneIdempotency(ctx context.Context, before time.Time) (int, error) {
+func (s recordReads) PruneIdempotency(ctx context.Context, before time.Time) (int, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM idempotency WHERE created < $1`, before.UnixNano())
 	return int(tag.RowsAffected()), err
 }
