@@ -248,7 +248,7 @@ func (c *FollowUps) maySee(ctx context.Context, f *bot.FollowUp, who bot.Actor, 
 		}
 		incs[f.IncidentID] = inc
 	}
-	return c.lc.mayAccess(ctx, inc, who) || (f.Owner.ID != "" && f.Owner.ID == who.User.ID)
+	return c.lc.MayAccess(ctx, inc, who) || (f.Owner.ID != "" && f.Owner.ID == who.User.ID)
 }
 
 // maySeeToClose says why who may not mark follow-up n done or open

@@ -20,7 +20,7 @@ func (c *Incidents) Target(ctx context.Context, req *bot.Request) (*bot.Incident
 	if len(args) > 0 {
 		if n, ok := bot.ParseIncidentKey(args[0]); ok {
 			inc, err := c.store.IncidentByNumber(ctx, n)
-			if err == nil && !c.mayAccess(ctx, inc, requester(req)) {
+			if err == nil && !c.MayAccess(ctx, inc, requester(req)) {
 				return nil, nil, privateError(inc)
 			}
 			return inc, args[1:], err
@@ -550,7 +550,7 @@ func (c *slash) handleList(ctx context.Context, req *bot.Request) (*bot.Response
 	}
 	// Private incidents are listed only to their members.
 	who := requester(req)
-	incs = slices.DeleteFunc(incs, func(inc *bot.Incident) bool { return !c.lc.mayAccess(ctx, inc, who) })
+	incs = slices.DeleteFunc(incs, func(inc *bot.Incident) bool { return !c.lc.MayAccess(ctx, inc, who) })
 	if len(incs) == 0 {
 		if f.ActiveOnly {
 			return bot.Reply("✅ No open incidents. (`/incident list all` shows past ones.)"), nil
@@ -586,11 +586,12 @@ func (cfg *Config) isAdmin(who bot.Actor) bool {
 	return false
 }
 
-// mayAccess reports whether who may see and act on inc. A private
+// MayAccess reports whether who may see and act on inc. A private
 // incident is for its members: whoever acts from inside its channel (the
 // platform keeps others out), its role holders, whoever declared it, the
-// admins and klaxon itself. Public incidents are for everyone.
-func (c *Incidents) mayAccess(ctx context.Context, inc *bot.Incident, who bot.Actor) bool {
+// admins and klaxon itself. Public incidents are for everyone. Chat, the
+// API and the web console ask it before they show a private incident.
+func (c *Incidents) MayAccess(ctx context.Context, inc *bot.Incident, who bot.Actor) bool {
 	switch {
 	case !inc.Private, who.User.SeesAll(), c.IsAdmin(who):
 		return true
@@ -658,10 +659,4 @@ func (c *Incidents) mayChange(tx bot.Tx, inc *bot.Incident, who bot.Actor, ch ch
 		holders = cmdr.Mention() + " (commander)"
 	}
 	return bot.Errorf(bot.EFORBIDDEN, "Only people with a role on %s (%s) or an admin can do that here. Ask them, or ask to be given a role.", inc.Key(), holders)
-}
-
-// MayAccess reports whether who may see and act on inc (see mayAccess):
-// the web console asks it before it shows a private incident.
-func (c *Incidents) MayAccess(ctx context.Context, inc *bot.Incident, who bot.Actor) bool {
-	return c.mayAccess(ctx, inc, who)
 }

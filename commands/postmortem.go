@@ -474,7 +474,7 @@ func (c *Reports) EditPostmortem(ctx context.Context, who bot.Actor, person stri
 	if err != nil {
 		return 0, err
 	}
-	if !c.lc.mayAccess(ctx, inc, who) {
+	if !c.lc.MayAccess(ctx, inc, who) {
 		return 0, privateError(inc)
 	}
 	if inc.Status == bot.StatusClosed {

@@ -140,7 +140,7 @@ func (c *Reports) handleStats(ctx context.Context, req *bot.Request) (*bot.Respo
 	who := requester(req)
 	incs := all[:0:0]
 	for _, inc := range all {
-		if c.lc.mayAccess(ctx, inc, who) { // private incidents count only for their members
+		if c.lc.MayAccess(ctx, inc, who) { // private incidents count only for their members
 			incs = append(incs, inc)
 		}
 	}
