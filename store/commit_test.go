@@ -69,3 +69,66 @@ func TestCommitGroupDropsFailuresAndSharesTheOutcome(t *testing.T) {
 		t.Errorf("a failed commit kept %q after %d tries", committed, tries)
 	}
 }
+
+// pipeline is a pretend transaction that, like store/pg's pipe, checks
+// some writes only when it commits: a write marked bad fails then, and the
+// transaction must blame it, not the last function that ran.
+type pipeline struct {
+	ledger
+	owner int
+	late  []int // writes whose statements fail when sent
+}
+
+func (p *pipeline) Mark(i int) { p.owner = i }
+
+func TestCommitGroupBlamesTheWriteALateFailureNames(t *testing.T) {
+	var committed []string
+	tries := 0
+	inTx := func(run func(*pipeline) error) error {
+		tries++
+		p := &pipeline{}
+		if err := run(p); err != nil {
+			return err
+		}
+		if len(p.late) > 0 { // sent with COMMIT: the first bad one fails it
+			return &WriteFailed{Index: p.late[0], Err: errors.New("no such incident")}
+		}
+		committed = append(committed, p.lines...)
+		return nil
+	}
+	add := func(s string, bad bool) Write[*pipeline] {
+		return NewWrite(func(p *pipeline) error {
+			p.lines = append(p.lines, s)
+			if bad {
+				p.late = append(p.late, p.owner) // deferred: fails later
+			}
+			return nil
+		})
+	}
+	group := []Write[*pipeline]{add("a", false), add("b", true), add("c", false), add("d", false)}
+	CommitGroup(group, inTx)
+	for i, want := range []string{"", "no such incident", "", ""} {
+		got := ""
+		if err := <-group[i].Done; err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("write %d got %q, want %q", i, got, want)
+		}
+	}
+	if strings.Join(committed, "") != "acd" || tries != 2 {
+		t.Errorf("committed %q in %d tries, want acd in 2", committed, tries)
+	}
+
+	// Index -1: the transaction itself failed; every write shares it.
+	group = []Write[*pipeline]{add("a", false), add("b", false)}
+	CommitGroup(group, func(run func(*pipeline) error) error {
+		_ = run(&pipeline{})
+		return &WriteFailed{Index: -1, Err: errors.New("connection lost")}
+	})
+	for i := range group {
+		if err := <-group[i].Done; err == nil || err.Error() != "connection lost" {
+			t.Errorf("write %d got %v, want the transaction's failure", i, err)
+		}
+	}
+}

@@ -183,9 +183,6 @@ func (s *core) commitLoop() {
 	store.GroupCommit(s.writes, s.closing, maxGroup, s.commit)
 }
 
-// beginWrite starts a write transaction holding the write lock.
-var beginWrite = fmt.Sprintf("BEGIN; SELECT pg_advisory_xact_lock(%d)", int64(writeLock))
-
 // writeTimeout bounds one group's transaction: a database that does not
 // answer fails the writes instead of holding them for ever.
 const writeTimeout = 30 * time.Second
@@ -196,20 +193,27 @@ func (s *core) commit(group []write) {
 	store.CommitGroup(group, func(run func(bot.Tx) error) error {
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 		defer cancel()
-		// BEGIN and the write lock go in one round trip.
-		return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: beginWrite}, func(tx pgx.Tx) error {
-			t := txn{ctx: ctx, tx: tx, due: new(bool)}
-			if err := run(t); err != nil {
-				return err
-			}
-			if *t.due {
-				// Delivered on commit, to the leader's Listen: a page or a
-				// job a standby committed goes now, not at the next tick.
-				_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, dueChannel)
-				return err
-			}
-			return nil
-		})
+		c, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return &store.WriteFailed{Index: -1, Err: err}
+		}
+		defer c.Release()
+		// BEGIN, the write lock, the statements and COMMIT go in as few
+		// round trips as the writes allow (pipe).
+		p := &pipe{conn: c.Conn()}
+		t := txn{ctx: ctx, tx: p, due: new(bool)}
+		err = run(t)
+		if p.err != nil {
+			err = p.err // a deferred statement's failure names its write
+		}
+		if err == nil {
+			err = p.commit(ctx, *t.due)
+		}
+		if err != nil && !p.rollback(ctx) {
+			// The connection is in an unknown state: the pool drops it.
+			_ = c.Conn().Close(context.WithoutCancel(ctx))
+		}
+		return err
 	})
 }
 
@@ -261,11 +265,16 @@ func (s *core) write(ctx context.Context, fn func(t txn) error) error {
 // txn is one write transaction as bot.Tx sees it.
 type txn struct {
 	ctx context.Context
-	tx  pgx.Tx
+	tx  *pipe
 	due *bool // something may be due when it commits: tell the leader
 }
 
 var _ bot.Tx = txn{}
+
+// Mark implements store.Marker for the pipe under the transaction.
+func (t txn) Mark(i int) { t.tx.Mark(i) }
+
+var _ store.Marker = txn{}
 
 // querier is what reads need: the pool, or a transaction.
 type querier interface {
@@ -402,9 +411,9 @@ func appendEvent(t txn, ev *bot.Event) error {
 	if err != nil {
 		return err
 	}
-	var seq *int64
-	var found bool
-	err = t.tx.QueryRow(t.ctx, `
+	// Nothing in the transaction reads the append's result, so it waits
+	// for the next statement or COMMIT and goes with it (pipe.Defer).
+	t.tx.Defer(`
 WITH i AS (
 	UPDATE incidents SET last_seq = last_seq + 1
 	WHERE id = $1 AND ($2 = '' OR NOT EXISTS (SELECT 1 FROM seen WHERE source_id = $2))
@@ -415,16 +424,19 @@ e AS (
 	RETURNING seq),
 s AS (
 	INSERT INTO seen (source_id, incident_id, seq, at) SELECT $2, $1, seq, $4 FROM e WHERE $2 <> '')
-SELECT (SELECT seq FROM e), EXISTS (SELECT 1 FROM incidents WHERE id = $1)`,
-		ev.IncidentID, ev.SourceID, body, nanos(ev.Time)).Scan(&seq, &found)
-	switch {
-	case err != nil:
-		return err
-	case !found:
-		return notFound("That incident")
-	case seq != nil:
-		ev.Seq = uint64(*seq)
-	}
+SELECT (SELECT seq FROM e), EXISTS (SELECT 1 FROM incidents WHERE id = $1)`, []any{ev.IncidentID, ev.SourceID, body, nanos(ev.Time)}, func(row pgx.Row) error {
+		var seq *int64
+		var found bool
+		switch err := row.Scan(&seq, &found); {
+		case err != nil:
+			return err
+		case !found:
+			return notFound("That incident")
+		case seq != nil:
+			ev.Seq = uint64(*seq)
+		}
+		return nil
+	})
 	return nil
 }
 

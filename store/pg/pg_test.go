@@ -1,12 +1,12 @@
 package pg_test
 
 import (
-	"strings"
-
 	"context"
-	"github.com/jackc/pgx/v5"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxon-bot/klaxon/store"
 	"github.com/klaxon-bot/klaxon/store/pg"

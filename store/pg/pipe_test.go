@@ -1,0 +1,90 @@
+package pg_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/klaxon-bot/klaxon/bot"
+)
+
+// Appends wait for the next statement or COMMIT (the pipe). A late
+// failure must still fail only its own write, a read after an append must
+// see it, and a repeated source id must still be written once.
+func TestPipelinedAppends(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	inc := &bot.Incident{Title: "pipe", Status: bot.StatusOpen}
+	if err := s.Update(ctx, func(tx bot.Tx) error { return tx.CreateIncident(inc) }); err != nil {
+		t.Fatal(err)
+	}
+	ev := func(src string) bot.Event {
+		e := bot.NewEvent(bot.EventMessage, bot.User{ID: "U1", Name: "alice"}, time.Now(), "text "+src)
+		e.SourceID = src
+		return e
+	}
+
+	// In one transaction: append, read the incident (the append goes
+	// first), append the same source id again (written once).
+	var seq uint64
+	err := s.Update(ctx, func(tx bot.Tx) error {
+		evs := []bot.Event{ev("a")}
+		if err := tx.AppendEvents(inc.ID, evs...); err != nil {
+			return err
+		}
+		if _, err := tx.Incident(inc.ID); err != nil {
+			return err
+		}
+		seq = evs[0].Seq
+		return tx.AppendEvents(inc.ID, ev("a"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq != 1 {
+		t.Errorf("the append's number was %d by the next read, want 1", seq)
+	}
+	if n, _ := s.CountEvents(ctx, inc.ID); n != 1 {
+		t.Errorf("%d events after appending one source id twice, want 1", n)
+	}
+
+	// Many writers at once, so they share transactions; every fifth
+	// appends to an incident that does not exist. Those fail with "does not
+	// exist"; every other one is written, numbered without a gap.
+	var wg sync.WaitGroup
+	errs := make([]error, 100)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := inc.ID
+			if i%5 == 0 {
+				id = bot.NewID()
+			}
+			errs[i] = s.Update(ctx, func(tx bot.Tx) error { return tx.AppendEvents(id, ev(fmt.Sprint("w", i))) })
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case i%5 == 0 && bot.ErrorCode(err) != bot.ENOTFOUND:
+			t.Errorf("write %d to a missing incident: %v, want does not exist", i, err)
+		case i%5 != 0 && err != nil:
+			t.Errorf("write %d failed with a neighbour's failure: %v", i, err)
+		}
+	}
+	evs, err := s.Events(ctx, inc.ID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 81 {
+		t.Fatalf("%d events, want 81", len(evs))
+	}
+	for i, e := range evs {
+		if e.Seq != uint64(i+1) {
+			t.Fatalf("event %d is numbered %d: the timeline has a gap", i, e.Seq)
+		}
+	}
+}
