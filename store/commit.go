@@ -3,32 +3,94 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 )
 
-// GroupCommit is a store's committer: it takes the first write waiting on
-// writes and every other one waiting then (up to max), hands them to
-// commit together, and again, until closing is closed. A lone writer waits
-// for nothing but its own commit; concurrent writers share one.
-func GroupCommit[W any](writes <-chan W, closing <-chan struct{}, max int, commit func([]W)) {
-	for {
-		var first W
-		select {
-		case first = <-writes:
-		case <-closing:
-			return
-		}
-		group := []W{first}
-	drain:
-		for len(group) < max {
-			select {
-			case w := <-writes:
-				group = append(group, w)
-			default:
-				break drain
-			}
-		}
-		commit(group)
+// ErrClosed is what a write gets once its store is closing.
+var ErrClosed = errors.New("store: closed")
+
+// Committer group-commits a store's writes without a goroutine of its
+// own. The writer who finds no commit running commits at once, in its own
+// goroutine: a lone writer pays for its own commit and nothing else (no
+// hand-off to a committer and back). Writers who arrive while a commit
+// runs wait; when it ends, its leader hands the lead to the first of them,
+// who commits every waiting write (up to max) together, so concurrent
+// writers share a commit and its fsync. A leader commits once and leaves:
+// nobody commits other people's writes for ever under a steady load.
+type Committer[T any] struct {
+	max    int
+	commit func([]Write[T])
+
+	mu      sync.Mutex
+	leading bool       // a commit runs, or its lead is being handed on
+	waiting []Write[T] // in arrival order
+	closed  bool
+	active  sync.WaitGroup // writes in Do, for Close
+}
+
+// NewCommitter returns a committer that runs commit on groups of at most
+// max writes (see CommitGroup).
+func NewCommitter[T any](max int, commit func([]Write[T])) *Committer[T] {
+	return &Committer[T]{max: max, commit: commit}
+}
+
+// Do runs fn in a committed transaction, alone or with others', and
+// returns its outcome once that transaction has committed or failed.
+func (c *Committer[T]) Do(fn func(T) error) error {
+	w := NewWrite(fn)
+	w.lead = make(chan struct{}, 1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
 	}
+	c.active.Add(1)
+	defer c.active.Done()
+	if c.leading {
+		c.waiting = append(c.waiting, w)
+		c.mu.Unlock()
+		select {
+		case err := <-w.Done:
+			return err
+		case <-w.lead: // the last leader handed the lead on: commit
+		}
+		c.mu.Lock()
+	}
+	c.leading = true
+	group := []Write[T]{w}
+	if len(c.waiting) > 0 && c.waiting[0].Done == w.Done { // it was waiting
+		n := min(len(c.waiting), c.max)
+		group = slices.Clone(c.waiting[:n])
+		c.waiting = slices.Delete(c.waiting, 0, n)
+	}
+	c.mu.Unlock()
+
+	c.commit(group)
+
+	c.mu.Lock()
+	if len(c.waiting) == 0 {
+		c.leading = false
+	} else {
+		c.waiting[0].lead <- struct{}{}
+	}
+	c.mu.Unlock()
+	return <-w.Done
+}
+
+// Close refuses new writes and waits for those under way.
+func (c *Committer[T]) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.active.Wait()
+}
+
+// Closed reports whether Close was called.
+func (c *Committer[T]) Closed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // A Write is one caller's function, to run inside a transaction (a T) it
@@ -36,6 +98,7 @@ func GroupCommit[W any](writes <-chan W, closing <-chan struct{}, max int, commi
 type Write[T any] struct {
 	Fn   func(T) error
 	Done chan error
+	lead chan struct{} // told when it is its turn to commit (Committer)
 }
 
 // NewWrite wraps fn for a store's committer.

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -131,4 +133,89 @@ func TestCommitGroupBlamesTheWriteALateFailureNames(t *testing.T) {
 			t.Errorf("write %d got %v, want the transaction's failure", i, err)
 		}
 	}
+}
+
+// The Committer: a lone writer commits alone; writers who arrive while a
+// commit runs share the next one; nothing is lost or committed twice;
+// after Close, writes are refused and none is under way.
+func TestCommitterSharesCommitsAndLosesNothing(t *testing.T) {
+	var mu sync.Mutex
+	var commits [][]int
+	gate := make(chan struct{})
+	first := true
+	c := NewCommitter(64, func(group []Write[*[]int]) {
+		mu.Lock()
+		wait := first
+		first = false
+		mu.Unlock()
+		if wait {
+			<-gate // hold the first commit until the others queue behind it
+		}
+		CommitGroup(group, func(run func(*[]int) error) error {
+			var got []int
+			if err := run(&got); err != nil {
+				return err
+			}
+			mu.Lock()
+			commits = append(commits, got)
+			mu.Unlock()
+			return nil
+		})
+	})
+	write := func(i int) func(*[]int) error {
+		return func(l *[]int) error { *l = append(*l, i); return nil }
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := c.Do(write(0)); err != nil {
+			t.Error(err)
+		}
+	})
+	for !c.running() {
+		runtime.Gosched()
+	}
+	for i := 1; i <= 20; i++ {
+		wg.Go(func() {
+			if err := c.Do(write(i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for c.queued() < 20 {
+		runtime.Gosched()
+	}
+	close(gate)
+	wg.Wait()
+
+	seen := map[int]int{}
+	for _, g := range commits {
+		for _, i := range g {
+			seen[i]++
+		}
+	}
+	if len(commits) != 2 || len(commits[0]) != 1 || len(commits[1]) != 20 {
+		t.Errorf("commits %v: want the first alone and the 20 that waited in one", commits)
+	}
+	for i := 0; i <= 20; i++ {
+		if seen[i] != 1 {
+			t.Errorf("write %d committed %d times", i, seen[i])
+		}
+	}
+	c.Close()
+	if err := c.Do(write(99)); !errors.Is(err, ErrClosed) {
+		t.Errorf("a write after Close: %v, want ErrClosed", err)
+	}
+}
+
+// running reports whether a commit runs; queued, how many writes wait.
+func (c *Committer[T]) running() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.leading
+}
+
+func (c *Committer[T]) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiting)
 }

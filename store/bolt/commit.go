@@ -1,15 +1,13 @@
 package bolt
 
 import (
-	"errors"
-
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/store"
 )
 
 // ErrClosed is returned by writes after Close.
-var ErrClosed = errors.New("store: closed")
+var ErrClosed = store.ErrClosed
 
 // maxGroup bounds how many writes share one commit.
 const maxGroup = 1024
@@ -20,26 +18,14 @@ type write = store.Write[*bbolt.Tx]
 // update runs fn in a write transaction and returns once the transaction
 // is committed and synced to disk.
 //
-// Writes are group-committed: one goroutine takes every write that is
-// waiting, runs them in one transaction and pays one fsync for all. A lone
-// writer waits for nothing but its own fsync; concurrent writers share
-// theirs. (bbolt's Batch waits for a timer instead, which costs a single
-// writer 10 ms per write.) If a function fails, its caller gets the error
-// and the others are run again without it, so fn must be safe to re-run.
+// Writes are group-committed (store.Committer): a lone writer commits at
+// once in its own goroutine and waits for nothing but its own fsync;
+// writers who arrive meanwhile share the next commit and its fsync.
+// (bbolt's Batch waits for a timer instead, which costs a single writer
+// 10 ms per write.) If a function fails, its caller gets the error and the
+// others are run again without it, so fn must be safe to re-run.
 func (s *core) update(fn func(*bbolt.Tx) error) error {
-	w := store.NewWrite(fn)
-	select {
-	case s.writes <- w:
-		return <-w.Done
-	case <-s.closing:
-		return ErrClosed
-	}
-}
-
-// commitLoop is the one goroutine that writes.
-func (s *core) commitLoop() {
-	defer close(s.stopped)
-	store.GroupCommit(s.writes, s.closing, maxGroup, s.commit)
+	return s.writes.Do(fn)
 }
 
 // commit runs group in one transaction (see store.CommitGroup).

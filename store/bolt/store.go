@@ -134,10 +134,8 @@ type core struct {
 	db   *bbolt.DB
 	path string
 
-	writes  chan write    // to the committer; see update
-	closing chan struct{} // closed by Close
-	stopped chan struct{} // closed when the committer has finished
-	closed  sync.Once
+	writes *store.Committer[*bbolt.Tx] // see update
+	closed sync.Once
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -190,9 +188,9 @@ func open(path string, opts Options, ms []migration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
-	c := &core{db: db, path: path, writes: make(chan write), closing: make(chan struct{}), stopped: make(chan struct{})}
+	c := &core{db: db, path: path}
+	c.writes = store.NewCommitter(maxGroup, c.commit)
 	s := &Store{core: c, incidentReads: incidentReads{c}, jobReads: jobReads{c}, pageReads: pageReads{c}, heartbeatReads: heartbeatReads{c}, recordReads: recordReads{c}}
-	go s.commitLoop()
 	return s, nil
 }
 
@@ -204,8 +202,7 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	var err error
 	s.closed.Do(func() {
-		close(s.closing)
-		<-s.stopped
+		s.writes.Close()
 		err = s.db.Close()
 	})
 	return err
@@ -213,10 +210,8 @@ func (s *Store) Close() error {
 
 // Ready reports whether the store takes writes: it commits a tiny write.
 func (s *Store) Ready() error {
-	select {
-	case <-s.closing:
+	if s.writes.Closed() {
 		return errors.New("the store is closed")
-	default:
 	}
 	// Ready means taking writes: a full disk fails this, as it would fail
 	// the next declaration.

@@ -52,10 +52,8 @@ type Store struct {
 type core struct {
 	pool *pgxpool.Pool
 
-	writes  chan write    // to the committer
-	closing chan struct{} // closed by Close
-	stopped chan struct{} // closed when the committer has finished
-	closed  sync.Once
+	writes *store.Committer[bot.Tx] // see Update
+	closed sync.Once
 }
 
 // The parts of a Store, each over the shared core.
@@ -89,9 +87,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: PostgreSQL %s: %w", cfg.ConnConfig.Database, err)
 	}
-	c := &core{pool: pool, writes: make(chan write), closing: make(chan struct{}), stopped: make(chan struct{})}
+	c := &core{pool: pool}
+	c.writes = store.NewCommitter(maxGroup, c.commit)
 	s := &Store{core: c, incidentReads: incidentReads{c}, jobReads: jobReads{c}, pageReads: pageReads{c}, heartbeatReads: heartbeatReads{c}, recordReads: recordReads{c}}
-	go s.commitLoop()
 	return s, nil
 }
 
@@ -110,8 +108,7 @@ func redact(err error) error {
 // pool.
 func (s *Store) Close() error {
 	s.closed.Do(func() {
-		close(s.closing)
-		<-s.stopped
+		s.writes.Close()
 		s.pool.Close()
 	})
 	return nil
@@ -157,31 +154,20 @@ func (s *Store) Backup(io.Writer) (int64, error) {
 // Update implements bot.Updater: fn's reads and writes commit together,
 // or not at all, one write at a time.
 //
-// Writes are group-committed, as on bbolt: one goroutine takes every write
-// that is waiting and runs them in one transaction, so concurrent writers
-// share a commit (and its WAL flush) instead of queueing for the write
-// lock one by one. If a function fails, its caller gets the error and the
+// Writes are group-committed, as on bbolt (store.Committer): a lone
+// writer commits at once in its own goroutine, and writers who arrive
+// meanwhile share the next transaction (and its WAL flush) instead of
+// queueing for the write lock one by one. If a function fails, its caller gets the error and the
 // others run again without it, so fn must be safe to re-run.
 func (s *core) Update(ctx context.Context, fn func(tx bot.Tx) error) error {
-	w := store.NewWrite(fn)
-	select {
-	case s.writes <- w:
-		return <-w.Done
-	case <-s.closing:
-		return errors.New("store: closed")
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	return s.writes.Do(fn)
 }
 
 // maxGroup bounds how many writes share one transaction.
 const maxGroup = 256
-
-// commitLoop is the one goroutine that writes.
-func (s *core) commitLoop() {
-	defer close(s.stopped)
-	store.GroupCommit(s.writes, s.closing, maxGroup, s.commit)
-}
 
 // writeTimeout bounds one group's transaction: a database that does not
 // answer fails the writes instead of holding them for ever.
