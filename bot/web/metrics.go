@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,10 +96,17 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// heapLive is the one runtime metric added to the default Go collector's:
+// the heap held by live objects as of the last GC (go_gc_heap_live_bytes),
+// which says whether memory grows, where the resident size also moves
+// with GC timing and pages the runtime has not returned yet.
+var heapLive = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)}
+
 // metricsHandler serves /metrics: klaxon's collector, plus Go runtime and
 // process metrics, in the Prometheus text format.
 func metricsHandler(s Snapshotter, log zerolog.Logger) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector{snapshot: s, log: log}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collector{snapshot: s, log: log}, collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(heapLive)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,9 @@ func TestMetricsReadinessAndAlertsOverHTTP(t *testing.T) {
 	}
 	if !strings.Contains(page, "go_goroutines") || !strings.Contains(page, "# TYPE klaxon_timeline_events_total counter") {
 		t.Errorf("/metrics lacks runtime metrics or types:\n%.2000s", page)
+	}
+	if live, _ := strconv.ParseFloat(metric(page, "go_gc_heap_live_bytes"), 64); live < 1<<20 {
+		t.Errorf("go_gc_heap_live_bytes = %s; want the live heap (over 1 MB in a running klaxon)", metric(page, "go_gc_heap_live_bytes"))
 	}
 	if strings.Contains(page, fake.BotToken) || strings.Contains(page, fake.AppToken) {
 		t.Error("/metrics shows a token")

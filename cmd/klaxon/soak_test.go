@@ -26,6 +26,7 @@ import (
 type sample struct {
 	At         time.Duration
 	RSS, Anon  int64 // kB: all resident memory, and the anonymous part (the heap, stacks)
+	HeapLive   int64 // kB: the heap live objects held at the last GC (go_gc_heap_live_bytes)
 	Goroutines int
 	Files      int
 	StoreBytes int64
@@ -164,8 +165,8 @@ func TestSoak(t *testing.T) {
 		s := sampleProcess(t, p.cmd.Process.Pid, addr, db)
 		s.At, s.Alerts, s.Messages, s.Acks, s.Incidents = time.Since(start).Round(time.Second), alerts.Load(), messages.Load(), acks.Load(), triggers.Load()
 		samples = append(samples, s)
-		t.Logf("%v: rss %d kB (anon %d), %d goroutines, %d files, store %d MB, %d alerts, %d messages, %d pages acknowledged",
-			s.At, s.RSS, s.Anon, s.Goroutines, s.Files, s.StoreBytes>>20, s.Alerts, s.Messages, s.Acks)
+		t.Logf("%v: rss %d kB (anon %d, live heap %d), %d goroutines, %d files, store %d MB, %d alerts, %d messages, %d pages acknowledged",
+			s.At, s.RSS, s.Anon, s.HeapLive, s.Goroutines, s.Files, s.StoreBytes>>20, s.Alerts, s.Messages, s.Acks)
 	}
 	close(stop)
 	wg.Wait()
@@ -185,6 +186,12 @@ func TestSoak(t *testing.T) {
 	end := samples[len(samples)-1]
 	if end.Anon > warm.Anon*110/100 {
 		t.Errorf("the heap grew %d%% after warm-up: %d kB at %v, %d kB at the end", (end.Anon-warm.Anon)*100/warm.Anon, warm.Anon, warm.At, end.Anon)
+	}
+	switch {
+	case warm.HeapLive == 0:
+		t.Error("/metrics has no go_gc_heap_live_bytes")
+	case end.HeapLive > warm.HeapLive*110/100:
+		t.Errorf("the live heap grew %d%% after warm-up: %d kB at %v, %d kB at the end", (end.HeapLive-warm.HeapLive)*100/warm.HeapLive, warm.HeapLive, warm.At, end.HeapLive)
 	}
 	if end.Goroutines > warm.Goroutines+5 {
 		t.Errorf("goroutines grew from %d at %v to %d", warm.Goroutines, warm.At, end.Goroutines)
@@ -269,6 +276,10 @@ func sampleProcess(t *testing.T, pid int, addr, db string) sample {
 			if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
 				s.Goroutines, _ = strconv.Atoi(v)
 			}
+			if v, ok := strings.CutPrefix(sc.Text(), "go_gc_heap_live_bytes "); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				s.HeapLive = int64(f) / 1024
+			}
 		}
 		resp.Body.Close()
 	}
@@ -283,9 +294,9 @@ func sampleProcess(t *testing.T, pid int, addr, db string) sample {
 func writeSoakArtifacts(t *testing.T, samples []sample) {
 	os.MkdirAll("../../artifacts", 0o755)
 	var csv strings.Builder
-	csv.WriteString("seconds,rss_kb,anon_kb,goroutines,open_files,store_bytes,alerts,messages,acks\n")
+	csv.WriteString("seconds,rss_kb,anon_kb,heap_live_kb,goroutines,open_files,store_bytes,alerts,messages,acks\n")
 	for _, s := range samples {
-		fmt.Fprintf(&csv, "%d,%d,%d,%d,%d,%d,%d,%d,%d\n", int(s.At.Seconds()), s.RSS, s.Anon, s.Goroutines, s.Files, s.StoreBytes, s.Alerts, s.Messages, s.Acks)
+		fmt.Fprintf(&csv, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", int(s.At.Seconds()), s.RSS, s.Anon, s.HeapLive, s.Goroutines, s.Files, s.StoreBytes, s.Alerts, s.Messages, s.Acks)
 	}
 	if err := os.WriteFile("../../artifacts/soak.csv", []byte(csv.String()), 0o644); err != nil {
 		t.Error(err)
@@ -295,6 +306,7 @@ func writeSoakArtifacts(t *testing.T, samples []sample) {
 		v    func(sample) float64
 	}{
 		{"resident memory (MB; heap and stacks dashed)", func(s sample) float64 { return float64(s.RSS) / 1024 }},
+		{"live heap at the last GC (MB)", func(s sample) float64 { return float64(s.HeapLive) / 1024 }},
 		{"goroutines", func(s sample) float64 { return float64(s.Goroutines) }},
 		{"open files", func(s sample) float64 { return float64(s.Files) }},
 		{"store (MB)", func(s sample) float64 { return float64(s.StoreBytes) / (1 << 20) }},
