@@ -51,7 +51,7 @@ func (t txn) Enqueue(jobs ...bot.Job) error {
 				return err
 			}
 		}
-		if head, ok := firstPending(t.tx, j.Queue); ok && head.Key == j.Key {
+		if head, ok := firstPendingKey(t.tx, j.Queue); ok && string(head) == j.Key {
 			if err := t.tx.Bucket(bucketJobsDue).Put(dueKey(&j), []byte(j.Destination())); err != nil {
 				return err
 			}
@@ -133,15 +133,29 @@ func getJob(tx *bbolt.Tx, key []byte) (*bot.Job, error) {
 
 // firstPending returns the first pending job of queue.
 func firstPending(tx *bbolt.Tx, queue string) (*bot.Job, bool) {
-	var head *bot.Job
-	eachWithPrefix(tx.Bucket(bucketJobs), []byte(queue+"/"), "job", func(j bot.Job) bool {
-		if j.Status == bot.JobPending {
-			head = &j
-			return false
+	key, ok := firstPendingKey(tx, queue)
+	if !ok {
+		return nil, false
+	}
+	j, err := getJob(tx, key)
+	return j, err == nil
+}
+
+// firstPendingKey returns the key of queue's first pending job. It reads
+// only each job's status: done jobs leave the bucket, so it passes over
+// failed ones only, but a job can be large (a summary's message).
+func firstPendingKey(tx *bbolt.Tx, queue string) ([]byte, bool) {
+	prefix := []byte(queue + "/")
+	c := tx.Bucket(bucketJobs).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var j struct {
+			Status bot.JobStatus `json:"status"`
 		}
-		return true
-	})
-	return head, head != nil
+		if json.Unmarshal(v, &j) == nil && j.Status == bot.JobPending {
+			return k, true
+		}
+	}
+	return nil, false
 }
 
 // eachWithPrefix decodes the values of bucket whose keys start with prefix,

@@ -56,12 +56,14 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	if p.ID == uuid.Nil {
 		p.ID = bot.NewID()
 	}
-	prev, err := getPage(tx, p.ID)
-	if bot.ErrorCode(err) == bot.ENOTFOUND {
-		prev, err = nil, nil
-	}
-	if err != nil {
-		return err
+	// Of the stored page, only its timer and its deliveries' statuses
+	// matter here: decoding just those costs a fraction of the whole page.
+	var prev *indexed
+	if v := tx.Bucket(bucketPages).Get(p.ID[:]); v != nil {
+		prev = new(indexed)
+		if err := json.Unmarshal(v, prev); err != nil {
+			return fmt.Errorf("decode page %s: %w", p.ID, err)
+		}
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
@@ -69,7 +71,7 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	}
 	due := tx.Bucket(bucketDue)
 	if prev != nil && !prev.NextAt.IsZero() {
-		if err := due.Delete(timeKey(prev.NextAt, prev.ID[:])); err != nil {
+		if err := due.Delete(timeKey(prev.NextAt, p.ID[:])); err != nil {
 			return err
 		}
 	}
@@ -87,9 +89,17 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	return tx.Bucket(bucketPages).Put(p.ID[:], data)
 }
 
+// indexed is what the indexes and counts need of a stored page.
+type indexed struct {
+	NextAt     time.Time `json:"next_at"`
+	Deliveries []struct {
+		Status bot.DeliveryStatus `json:"status"`
+	} `json:"deliveries"`
+}
+
 // countDeliveries keeps the delivery counts by status in step with a
 // page that was prev (nil: new) and is now p.
-func countDeliveries(tx *bbolt.Tx, prev, p *bot.Page) error {
+func countDeliveries(tx *bbolt.Tx, prev *indexed, p *bot.Page) error {
 	b := tx.Bucket(bucketDeliveryCounts)
 	if b == nil {
 		return nil // a migration older than the counts, which builds them afterwards
