@@ -75,6 +75,19 @@ FROM (SELECT e.incident_id, jsonb_build_object('public_updates', jsonb_agg(jsonb
 	FROM events e WHERE e.body->>'kind' = 'update' AND e.body->'meta'->>'public' = 'true' GROUP BY e.incident_id) u
 WHERE u.incident_id = i.id;
 `},
+	// A pipelined append (store/pg/pipe.go) goes in the same round trip as
+	// its COMMIT: an append to a missing incident must fail in the
+	// database, so that COMMIT rolls the transaction back, not in Go once
+	// the transaction has committed.
+	{"appends fail in the database", `
+CREATE OR REPLACE FUNCTION klaxon_require_incident(incident uuid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM incidents WHERE id = incident) THEN
+		RAISE EXCEPTION 'no incident %', incident USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN true;
+END $$;
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an

@@ -410,14 +410,17 @@ e AS (
 	RETURNING seq),
 s AS (
 	INSERT INTO seen (source_id, incident_id, seq, at) SELECT $2, $1, seq, $4 FROM e WHERE $2 <> '')
-SELECT (SELECT seq FROM e), EXISTS (SELECT 1 FROM incidents WHERE id = $1)`, []any{ev.IncidentID, ev.SourceID, body, nanos(ev.Time)}, func(row pgx.Row) error {
+SELECT (SELECT seq FROM e), klaxon_require_incident($1)`, []any{ev.IncidentID, ev.SourceID, body, nanos(ev.Time)}, func(row pgx.Row) error {
+		// A missing incident fails the statement in the database (so the
+		// COMMIT sent with it rolls back), with no_data_found.
 		var seq *int64
 		var found bool
+		var pe *pgconn.PgError
 		switch err := row.Scan(&seq, &found); {
+		case errors.As(err, &pe) && pe.Code == "P0002":
+			return notFound("That incident")
 		case err != nil:
 			return err
-		case !found:
-			return notFound("That incident")
 		case seq != nil:
 			ev.Seq = uint64(*seq)
 		}

@@ -46,7 +46,10 @@ var _ querier = (*pipe)(nil)
 func (p *pipe) Mark(i int) { p.owner = i }
 
 // Defer sends sql later, before the next statement or COMMIT; then reads
-// its row. then's error fails the write running now.
+// its row, and its error fails the write running now. COMMIT may go in the
+// same round trip, so sql must fail in the database whenever then would
+// fail: then only translates the database's error. (A failure found in Go
+// after the batch ran would come after COMMIT.)
 func (p *pipe) Defer(sql string, args []any, then func(pgx.Row) error) {
 	p.queue = append(p.queue, deferred{sql: sql, args: args, owner: p.owner, then: then})
 }
