@@ -39,7 +39,6 @@ func NewCommitter[T any](max int, commit func([]Write[T])) *Committer[T] {
 // returns its outcome once that transaction has committed or failed.
 func (c *Committer[T]) Do(fn func(T) error) error {
 	w := NewWrite(fn)
-	w.lead = make(chan struct{}, 1)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -47,23 +46,22 @@ func (c *Committer[T]) Do(fn func(T) error) error {
 	}
 	c.active.Add(1)
 	defer c.active.Done()
+	group := []Write[T]{w}
 	if c.leading {
+		w.lead = make(chan struct{}, 1)
 		c.waiting = append(c.waiting, w)
 		c.mu.Unlock()
 		select {
 		case err := <-w.Done:
 			return err
-		case <-w.lead: // the last leader handed the lead on: commit
+		case <-w.lead: // the last leader handed the lead on: commit w and all that wait
 		}
 		c.mu.Lock()
-	}
-	c.leading = true
-	group := []Write[T]{w}
-	if len(c.waiting) > 0 && c.waiting[0].Done == w.Done { // it was waiting
-		n := min(len(c.waiting), c.max)
+		n := min(len(c.waiting), c.max) // w is first
 		group = slices.Clone(c.waiting[:n])
 		c.waiting = slices.Delete(c.waiting, 0, n)
 	}
+	c.leading = true
 	c.mu.Unlock()
 
 	c.commit(group)

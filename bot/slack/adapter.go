@@ -246,7 +246,12 @@ func (a *Adapter) Archive(ctx context.Context, channelID string) error {
 		return a.api.ArchiveConversationContext(ctx, channelID)
 	})
 	if slackCode(err) == "already_archived" {
-		return nil
+		err = nil
+	}
+	if err == nil {
+		a.topicsMu.Lock()
+		delete(a.topics, channelID) // only open channels' topics are kept
+		a.topicsMu.Unlock()
 	}
 	return err
 }
