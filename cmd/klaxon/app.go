@@ -66,8 +66,10 @@ type app struct {
 	routes     *bot.Mux
 	httpd      *web.Server
 	live       *atomic.Pointer[app]
-	reloading  *sync.Mutex   // one swap at a time; never held while building
-	reloadWarn *atomic.Value // string: why the last reload changed nothing
+	reloading  *sync.Mutex    // one swap at a time; never held while building
+	reloads    *atomic.Uint64 // counts configuration reads, so the newest one wins
+	read       uint64         // which read this app was built from (0: start-up)
+	reloadWarn *atomic.Value  // string: why the last reload changed nothing
 	// load re-reads the configuration as start-up read it.
 	load func() (*Config, string, error)
 
@@ -82,7 +84,7 @@ type app struct {
 
 func newApp(m *Main, cfg *Config, log zerolog.Logger, s store.Backend) *app {
 	a := &app{m: m, cfg: cfg, log: log, clock: bot.SystemClock{}, store: s, mux: bot.NewMux(log), wake: bot.NewWake(), role: &atomic.Value{},
-		live: &atomic.Pointer[app]{}, reloading: &sync.Mutex{}, reloadWarn: &atomic.Value{}}
+		live: &atomic.Pointer[app]{}, reloading: &sync.Mutex{}, reloads: &atomic.Uint64{}, reloadWarn: &atomic.Value{}}
 	a.routes = a.mux
 	a.live.Store(a)
 	a.reloadWarn.Store("")

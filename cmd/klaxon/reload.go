@@ -31,6 +31,12 @@ func (a *app) reload(ctx context.Context) (web.ReloadResult, error) {
 	}
 	a.reloading.Lock()
 	defer a.reloading.Unlock()
+	if cur := a.live.Load(); cur.read > n.read {
+		// Two reloads built at once, and the one that read the file later
+		// swapped in first: this older read must not undo it.
+		a.log.Info().Msg("configuration reload superseded by a later one")
+		return web.ReloadResult{Notes: []string{"a reload that read the configuration later ran meanwhile; this one changed nothing"}}, nil
+	}
 	res := a.live.Load().swapIn(n, wc)
 	a.log.Info().Strs("restart", res.Restart).Strs("notes", res.Notes).Msg("configuration reloaded")
 	return res, nil
@@ -42,12 +48,13 @@ func (cur *app) build(ctx context.Context) (*app, web.Config, error) {
 	if cur.load == nil {
 		return nil, web.Config{}, errors.New("this klaxon was not started from a configuration it can read again")
 	}
+	read := cur.reloads.Add(1)
 	cfg, source, err := cur.load()
 	if err != nil {
 		return nil, web.Config{}, err
 	}
 	n := &app{m: cur.m, cfg: cfg, log: cur.log, clock: cur.clock, store: cur.store, mux: bot.NewMux(cur.log), wake: cur.wake, role: cur.role,
-		chats: cur.chats, routes: cur.routes, httpd: cur.httpd, live: cur.live, reloading: cur.reloading, reloadWarn: cur.reloadWarn, load: cur.load}
+		chats: cur.chats, routes: cur.routes, httpd: cur.httpd, live: cur.live, reloading: cur.reloading, reloads: cur.reloads, read: read, reloadWarn: cur.reloadWarn, load: cur.load}
 	n.policy = cfg.commandsConfig()
 	n.policy.Wake = cur.wake
 	n.warnings = configWarnings(cfg, source)
