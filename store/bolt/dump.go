@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -27,7 +26,7 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 	}
 	// body re-encodes a stored JSON body as its type encodes it.
 	body := func(kind string, v []byte, into any) error {
-		if err := json.Unmarshal(v, into); err != nil {
+		if err := decode(v, into); err != nil {
 			return fmt.Errorf("decode %s: %w", kind, err)
 		}
 		return emit(kind, into)
@@ -110,7 +109,7 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 			func() error {
 				return each(bucketNamed, func(k, v []byte) error {
 					var ref bot.MessageRef
-					if err := json.Unmarshal(v, &ref); err != nil {
+					if err := decode(v, &ref); err != nil {
 						return err
 					}
 					return emit(store.KindNamed, store.Named{Name: string(k), Ref: ref})
@@ -131,7 +130,7 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 				co := tx.Bucket(bucketJobsCoalesce)
 				return each(bucketJobs, func(k, v []byte) error {
 					var j bot.Job
-					if err := json.Unmarshal(v, &j); err != nil {
+					if err := decode(v, &j); err != nil {
 						return err
 					}
 					wanted := co.Get(append(append([]byte(nil), keyWanted...), k...)) != nil
@@ -205,7 +204,7 @@ func (l loader) LoadPage(p *bot.Page) error { return putPage(l.tx, p) }
 // LoadPostmortemVersion implements store.Loader: the version as it was
 // numbered (the postmortem itself comes as its own record).
 func (l loader) LoadPostmortemVersion(v bot.PostmortemVersion) error {
-	data, err := json.Marshal(v)
+	data, err := encode(v)
 	if err != nil {
 		return err
 	}

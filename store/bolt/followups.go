@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
@@ -23,7 +22,7 @@ func (t txn) AddFollowUp(f *bot.FollowUp, ev bot.Event) error {
 		return err
 	}
 	f.Number = int64(n)
-	data, err := json.Marshal(f)
+	data, err := encode(f)
 	if err != nil {
 		return err
 	}
@@ -41,7 +40,7 @@ func getFollowUp(tx *bbolt.Tx, n int64) (*bot.FollowUp, error) {
 		return nil, notFound(fmt.Sprintf("F-%d", n))
 	}
 	var f bot.FollowUp
-	if err := json.Unmarshal(v, &f); err != nil {
+	if err := decode(v, &f); err != nil {
 		return nil, fmt.Errorf("decode follow-up %d: %w", n, err)
 	}
 	return &f, nil
@@ -62,7 +61,7 @@ func (t txn) PutFollowUp(f *bot.FollowUp) error {
 	if t.tx.Bucket(bucketFollowUps).Get(u64(uint64(f.Number))) == nil {
 		return notFound(f.Key())
 	}
-	data, err := json.Marshal(f)
+	data, err := encode(f)
 	if err != nil {
 		return err
 	}
@@ -75,7 +74,7 @@ func (s recordReads) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketFollowUps).ForEach(func(k, v []byte) error {
 			var f bot.FollowUp
-			if err := json.Unmarshal(v, &f); err != nil {
+			if err := decode(v, &f); err != nil {
 				return fmt.Errorf("decode follow-up %x: %w", k, err)
 			}
 			out = append(out, &f)

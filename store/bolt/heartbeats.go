@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -22,7 +21,7 @@ func (s heartbeatReads) Heartbeat(ctx context.Context, name string) (bot.Heartbe
 			return nil
 		}
 		ok = true
-		return json.Unmarshal(v, &hb)
+		return decode(v, &hb)
 	})
 	return hb, ok, err
 }
@@ -30,7 +29,7 @@ func (s heartbeatReads) Heartbeat(ctx context.Context, name string) (bot.Heartbe
 // PutHeartbeat implements bot.HeartbeatStore: the state and its due row
 // change in one transaction.
 func (s heartbeatReads) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
-	v, err := json.Marshal(hb)
+	v, err := encode(hb)
 	if err != nil {
 		return err
 	}
@@ -38,7 +37,7 @@ func (s heartbeatReads) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState)
 		b, due := tx.Bucket(bucketHeartbeats), tx.Bucket(bucketHeartbeatsDue)
 		if old := b.Get([]byte(hb.Name)); old != nil {
 			var prev bot.HeartbeatState
-			if err := json.Unmarshal(old, &prev); err != nil {
+			if err := decode(old, &prev); err != nil {
 				return err
 			}
 			if err := due.Delete(timeKey(prev.Due, []byte(hb.Name))); err != nil {

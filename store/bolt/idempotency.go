@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -19,7 +18,7 @@ func (t txn) Idempotency(key string) (*bot.IdempotencyRecord, error) {
 		return nil, nil
 	}
 	var r bot.IdempotencyRecord
-	if err := json.Unmarshal(v, &r); err != nil {
+	if err := decode(v, &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -27,7 +26,7 @@ func (t txn) Idempotency(key string) (*bot.IdempotencyRecord, error) {
 
 // PutIdempotency implements bot.Tx.
 func (t txn) PutIdempotency(r *bot.IdempotencyRecord) error {
-	data, err := json.Marshal(r)
+	data, err := encode(r)
 	if err != nil {
 		return err
 	}
@@ -48,7 +47,7 @@ func (s recordReads) PruneIdempotency(ctx context.Context, before time.Time) (in
 		var old [][]byte
 		err := b.ForEach(func(k, v []byte) error {
 			var r bot.IdempotencyRecord
-			if json.Unmarshal(v, &r) != nil || r.Created.Before(before) {
+			if decode(v, &r) != nil || r.Created.Before(before) {
 				old = append(old, append([]byte(nil), k...))
 			}
 			return nil

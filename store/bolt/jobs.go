@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -112,7 +111,7 @@ func markWanted(tx *bbolt.Tx, key []byte) error {
 }
 
 func putJob(tx *bbolt.Tx, j *bot.Job) error {
-	data, err := json.Marshal(j)
+	data, err := encode(j)
 	if err != nil {
 		return err
 	}
@@ -125,7 +124,7 @@ func getJob(tx *bbolt.Tx, key []byte) (*bot.Job, error) {
 		return nil, notFound("That job")
 	}
 	var j bot.Job
-	if err := json.Unmarshal(v, &j); err != nil {
+	if err := decode(v, &j); err != nil {
 		return nil, fmt.Errorf("decode job %s: %w", key, err)
 	}
 	return &j, nil
@@ -151,7 +150,7 @@ func firstPendingKey(tx *bbolt.Tx, queue string) ([]byte, bool) {
 		var j struct {
 			Status bot.JobStatus `json:"status"`
 		}
-		if json.Unmarshal(v, &j) == nil && j.Status == bot.JobPending {
+		if decode(v, &j) == nil && j.Status == bot.JobPending {
 			return k, true
 		}
 	}
@@ -164,7 +163,7 @@ func eachWithPrefix[T any](b *bbolt.Bucket, prefix []byte, what string, fn func(
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var x T
-		if err := json.Unmarshal(v, &x); err != nil {
+		if err := decode(v, &x); err != nil {
 			return fmt.Errorf("decode %s %s: %w", what, k, err)
 		}
 		if !fn(x) {
@@ -339,7 +338,7 @@ func (s jobReads) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
 			var j bot.Job
-			if err := json.Unmarshal(v, &j); err != nil {
+			if err := decode(v, &j); err != nil {
 				return fmt.Errorf("decode job %s: %w", k, err)
 			}
 			d := j.Destination()

@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -21,7 +20,7 @@ func (t txn) AddOnCallChange(c *bot.OnCallChange) error {
 	if c.ID == uuid.Nil {
 		c.ID = bot.NewID()
 	}
-	data, err := json.Marshal(c)
+	data, err := encode(c)
 	if err != nil {
 		return err
 	}
@@ -38,7 +37,7 @@ func (s recordReads) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, err
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketOnCall).ForEach(func(k, v []byte) error {
 			var c bot.OnCallChange
-			if err := json.Unmarshal(v, &c); err != nil {
+			if err := decode(v, &c); err != nil {
 				return fmt.Errorf("decode on-call change %x: %w", k, err)
 			}
 			out = append(out, c)

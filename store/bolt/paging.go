@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -44,7 +43,7 @@ func getPage(tx *bbolt.Tx, id uuid.UUID) (*bot.Page, error) {
 		return nil, notFound("That page")
 	}
 	var p bot.Page
-	if err := json.Unmarshal(v, &p); err != nil {
+	if err := decode(v, &p); err != nil {
 		return nil, fmt.Errorf("decode page %s: %w", id, err)
 	}
 	return &p, nil
@@ -61,11 +60,11 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	var prev *indexed
 	if v := tx.Bucket(bucketPages).Get(p.ID[:]); v != nil {
 		prev = new(indexed)
-		if err := json.Unmarshal(v, prev); err != nil {
+		if err := decode(v, prev); err != nil {
 			return fmt.Errorf("decode page %s: %w", p.ID, err)
 		}
 	}
-	data, err := json.Marshal(p)
+	data, err := encode(p)
 	if err != nil {
 		return err
 	}

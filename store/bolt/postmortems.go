@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 
 	"github.com/google/uuid"
 	bbolt "go.etcd.io/bbolt"
@@ -52,7 +51,7 @@ func (t txn) LatestPostmortemVersion(incidentID uuid.UUID) (*bot.PostmortemVersi
 		return nil, false, nil
 	}
 	var pv bot.PostmortemVersion
-	if err := json.Unmarshal(v, &pv); err != nil {
+	if err := decode(v, &pv); err != nil {
 		return nil, false, err
 	}
 	return &pv, true, nil
@@ -68,7 +67,7 @@ func (t txn) AddPostmortemVersion(v *bot.PostmortemVersion) error {
 	if ok {
 		v.N = last.N + 1
 	}
-	data, err := json.Marshal(v)
+	data, err := encode(v)
 	if err != nil {
 		return err
 	}
@@ -85,7 +84,7 @@ func (s recordReads) PostmortemVersions(ctx context.Context, incidentID uuid.UUI
 		c := tx.Bucket(bucketPostmortemVersions).Cursor()
 		for k, v := c.Seek(incidentID[:]); k != nil && uuid.UUID(k[:16]) == incidentID; k, v = c.Next() {
 			var pv bot.PostmortemVersion
-			if err := json.Unmarshal(v, &pv); err != nil {
+			if err := decode(v, &pv); err != nil {
 				return err
 			}
 			out = append(out, pv)

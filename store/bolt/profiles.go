@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -21,7 +20,7 @@ func decodeProfile(person string, v []byte) (*bot.Profile, error) {
 	if v == nil {
 		return p, nil
 	}
-	if err := json.Unmarshal(v, p); err != nil {
+	if err := decode(v, p); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -29,7 +28,7 @@ func decodeProfile(person string, v []byte) (*bot.Profile, error) {
 
 // PutProfile implements bot.Tx.
 func (t txn) PutProfile(p *bot.Profile) error {
-	data, err := json.Marshal(p)
+	data, err := encode(p)
 	if err != nil {
 		return err
 	}

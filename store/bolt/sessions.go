@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -13,7 +12,7 @@ var _ bot.SessionStore = (*Store)(nil)
 
 // PutSession implements bot.Tx.
 func (t txn) PutSession(s *bot.Session) error {
-	data, err := json.Marshal(s)
+	data, err := encode(s)
 	if err != nil {
 		return err
 	}
@@ -34,7 +33,7 @@ func (s recordReads) Session(ctx context.Context, id string) (*bot.Session, erro
 			return notFound("That session")
 		}
 		out = &bot.Session{}
-		return json.Unmarshal(v, out)
+		return decode(v, out)
 	})
 	return out, err
 }

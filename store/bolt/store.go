@@ -44,7 +44,6 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,7 +55,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	fastjson "github.com/segmentio/encoding/json"
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
@@ -285,7 +283,7 @@ func notFound(what string) error { return bot.Errorf(bot.ENOTFOUND, "%s does not
 // putIncident writes inc and keeps the indexes in step. prev is the stored
 // version being replaced, or nil.
 func putIncident(tx *bbolt.Tx, inc *bot.Incident, prev *bot.Incident) error {
-	data, err := json.Marshal(inc)
+	data, err := encode(inc)
 	if err != nil {
 		return err
 	}
@@ -364,7 +362,7 @@ func getIncident(tx *bbolt.Tx, id []byte) (*bot.Incident, error) {
 		return nil, notFound("That incident")
 	}
 	var inc bot.Incident
-	if err := json.Unmarshal(data, &inc); err != nil {
+	if err := decode(data, &inc); err != nil {
 		return nil, fmt.Errorf("decode incident %x: %w", id, err)
 	}
 	return &inc, nil
@@ -415,7 +413,7 @@ func (s incidentReads) ListIncidents(ctx context.Context, f bot.IncidentFilter) 
 		incidents := tx.Bucket(bucketIncidents)
 		decode := func(id, v []byte) (*bot.Incident, error) {
 			var inc bot.Incident
-			if err := json.Unmarshal(v, &inc); err != nil {
+			if err := decode(v, &inc); err != nil {
 				return nil, fmt.Errorf("decode incident %x: %w", id, err)
 			}
 			return &inc, nil
@@ -513,7 +511,7 @@ func appendEvent(tx *bbolt.Tx, ev *bot.Event) (bool, error) {
 		return false, err
 	}
 	ev.Seq = seq
-	data, err := json.Marshal(ev)
+	data, err := encode(ev)
 	if err != nil {
 		return false, err
 	}
@@ -546,7 +544,7 @@ func (s incidentReads) Events(ctx context.Context, incidentID uuid.UUID, from ui
 		c := tl.Cursor()
 		for k, v := c.Seek(u64(from)); k != nil; k, v = c.Next() {
 			var ev bot.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
+			if err := decode(v, &ev); err != nil {
 				return fmt.Errorf("decode event %x: %w", k, err)
 			}
 			out = append(out, ev)
@@ -576,14 +574,14 @@ func (s incidentReads) LastAbout(ctx context.Context, incidentID uuid.UUID, ref 
 				Kind bot.EventKind  `json:"kind"`
 				Ref  bot.MessageRef `json:"ref"`
 			}
-			if err := json.Unmarshal(v, &probe); err != nil {
+			if err := decode(v, &probe); err != nil {
 				return fmt.Errorf("decode event %x: %w", k, err)
 			}
 			if probe.Ref != ref || !slices.Contains(kinds, probe.Kind) {
 				continue
 			}
 			found = true
-			return json.Unmarshal(v, &out)
+			return decode(v, &out)
 		}
 		return nil
 	})
@@ -595,7 +593,7 @@ func (s incidentReads) LastAbout(ctx context.Context, incidentID uuid.UUID, ref 
 func (s incidentReads) EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	return s.eachEvent(incidentID, func(v []byte) (bot.Event, error) {
 		var ev bot.Event
-		err := json.Unmarshal(v, &ev)
+		err := decode(v, &ev)
 		return ev, err
 	}, fn)
 }
@@ -614,7 +612,7 @@ type briefEvent struct {
 func (s incidentReads) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	return s.eachEvent(incidentID, func(v []byte) (bot.Event, error) {
 		var b briefEvent
-		err := fastjson.Unmarshal(v, &b)
+		err := decode(v, &b)
 		return bot.Event{IncidentID: incidentID, Seq: b.Seq, Kind: b.Kind, Actor: b.Actor, Time: b.Time, Text: b.Text, Highlight: b.Highlight}, err
 	}, fn)
 }

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
@@ -22,7 +21,7 @@ func (t txn) Subscribers(after string, limit int) ([]*bot.Subscriber, error) {
 	}
 	for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 		var s bot.Subscriber
-		if err := json.Unmarshal(v, &s); err != nil {
+		if err := decode(v, &s); err != nil {
 			return nil, fmt.Errorf("decode subscriber %s: %w", k, err)
 		}
 		out = append(out, &s)
@@ -32,7 +31,7 @@ func (t txn) Subscribers(after string, limit int) ([]*bot.Subscriber, error) {
 
 // PutSubscriber implements bot.Tx.
 func (t txn) PutSubscriber(s *bot.Subscriber) error {
-	data, err := json.Marshal(s)
+	data, err := encode(s)
 	if err != nil {
 		return err
 	}

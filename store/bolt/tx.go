@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/google/uuid"
 	bbolt "go.etcd.io/bbolt"
@@ -70,7 +69,7 @@ func (t txn) SetReminder(r bot.Reminder) error {
 }
 
 func (t txn) NameMessage(name string, ref bot.MessageRef) error {
-	data, err := json.Marshal(ref)
+	data, err := encode(ref)
 	if err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ func (s recordReads) Named(ctx context.Context, name string) (bot.MessageRef, bo
 			return nil
 		}
 		found = true
-		return json.Unmarshal(v, &ref)
+		return decode(v, &ref)
 	})
 	return ref, found, err
 }
