@@ -32,13 +32,14 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 		var mu sync.Mutex
 		arrived := map[string]time.Time{}
 		dup := 0
+		all := make(chan struct{})
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			k := r.Header.Get("Idempotency-Key")
 			mu.Lock()
 			if _, seen := arrived[k]; seen {
 				dup++
-			} else {
-				arrived[k] = time.Now()
+			} else if arrived[k] = time.Now(); len(arrived) == pages {
+				close(all)
 			}
 			mu.Unlock()
 			w.WriteHeader(202)
@@ -49,10 +50,29 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 		}
 		clock := bot.SystemClock{}
 		inc := commands.New(s, []bot.Chat{console.New(&bytes.Buffer{})}, clock, zerolog.Nop(), commands.Config{})
-		p := paging.New(s, inc, nil, clock, zerolog.Nop(), paging.Config{
+		wake := inc.Wake()
+		p := paging.New(s, inc, nil, clock, zerolog.Nop(), paging.Config{Wake: wake,
 			Pagers: map[string]bot.Sender{"hook": &pager.Webhook{URL: srv.URL, Secret: "s", Client: srv.Client()}}})
 		inc.Outbox().Handle(bot.OpPage, p)
 		stop := inc.Outbox().Go(10 * time.Millisecond)
+		// Escalation steps fire as klaxon's scheduler fires them: when a
+		// change tells it timers are due, and on a ticker otherwise.
+		tctx, stopTimers := context.WithCancel(context.Background())
+		timersDone := make(chan struct{})
+		go func() {
+			defer close(timersDone)
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				p.Tick(tctx, time.Now())
+				select {
+				case <-tctx.Done():
+					return
+				case <-t.C:
+				case <-wake.TimersDue():
+				}
+			}
+		}()
 		pol := bot.Policy{ID: "bench", Steps: []bot.Step{{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "alice"}}, Delay: time.Hour}}}
 		ctx := context.Background()
 		var incs []*bot.Incident
@@ -74,20 +94,18 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 			})
 		}
 		wg.Wait()
-		for {
-			p.Tick(ctx, time.Now())
+		select {
+		case <-all:
+		case <-time.After(time.Minute):
 			mu.Lock()
 			n := len(arrived)
 			mu.Unlock()
-			if n == pages {
-				break
-			}
-			if time.Since(start) > time.Minute {
-				b.Fatalf("only %d of %d pages arrived", n, pages)
-			}
+			b.Fatalf("only %d of %d pages arrived", n, pages)
 		}
 		elapsed := time.Since(start)
 		b.StopTimer()
+		stopTimers()
+		<-timersDone
 		stop()
 		if dup != 0 {
 			b.Fatalf("%d pages arrived twice", dup)
