@@ -24,8 +24,53 @@ type Alert struct {
 
 // AlertReceipt says what an alert intake did with a batch of alerts.
 type AlertReceipt struct {
-	Declared  int      `json:"declared"`  // incidents declared
-	Recorded  int      `json:"recorded"`  // alerts appended to an incident's timeline
+	Declared int `json:"declared"` // incidents declared
+	Recorded int `json:"recorded"` // alerts appended to an incident's timeline
+	// Repeated are alerts sent again unchanged (still firing, say): their
+	// incident counts them, its timeline says it once.
+	Repeated  int      `json:"repeated"`
 	Ignored   int      `json:"ignored"`   // resolutions of groups with no open incident
 	Incidents []string `json:"incidents"` // INC-n touched, in order
+}
+
+// AlertState is what an incident's timeline last says of one alert, and
+// how often the alert came again unchanged since.
+type AlertState struct {
+	Title   string    `json:"title"`
+	State   string    `json:"state"` // firing or resolved
+	Since   time.Time `json:"since"` // when the timeline said so
+	Repeats int       `json:"repeats,omitempty"`
+	LastAt  time.Time `json:"last_at,omitzero"` // the latest repeat
+}
+
+// AlertKey names one alert of a timeline event: its group and its
+// identity within it (its title and labels, as the intake wrote them).
+// Events that are not alerts have none.
+func AlertKey(ev Event) (string, bool) {
+	if ev.Kind != EventAlert || ev.Meta["group"] == "" {
+		return "", false
+	}
+	return ev.Meta["group"] + "\x1f" + ev.Meta["alert"], true
+}
+
+// NoteAlert reports whether ev belongs on inc's timeline, and notes it:
+// every event but an alert that says what the timeline last said of it
+// (firing again while firing), which is counted on inc instead.
+func (inc *Incident) NoteAlert(ev Event) bool {
+	key, ok := AlertKey(ev)
+	if !ok {
+		return true
+	}
+	state := ev.Meta["state"]
+	if cur, seen := inc.Alerts[key]; seen && cur.State == state {
+		cur.Repeats++
+		cur.LastAt = ev.Time
+		inc.Alerts[key] = cur
+		return false
+	}
+	if inc.Alerts == nil {
+		inc.Alerts = map[string]AlertState{}
+	}
+	inc.Alerts[key] = AlertState{Title: ev.Meta["title"], State: state, Since: ev.Time}
+	return true
 }

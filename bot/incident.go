@@ -89,6 +89,10 @@ type Incident struct {
 	Unlisted bool `json:"unlisted,omitempty"`
 	// AlertGroups counts the alert groups an alert storm incident took in.
 	AlertGroups int `json:"alert_groups,omitempty"`
+	// Alerts is what the timeline last says of each alert (AlertKey): a
+	// source sending an alert again unchanged is counted here, not
+	// written to the timeline once more.
+	Alerts map[string]AlertState `json:"alerts,omitempty"`
 	// Type is the incident's type (incidents.types), e.g. "security";
 	// Fields are its custom fields' values by field id (a user field
 	// holds the user's id).

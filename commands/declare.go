@@ -408,7 +408,9 @@ func (c *Incidents) Declare(ctx context.Context, in DeclareInput) (*bot.Incident
 	}
 	for _, ev := range in.Events {
 		ev.Time = now
-		events = append(events, ev)
+		if inc.NoteAlert(ev) { // an alert's repeats are counted, not written
+			events = append(events, ev)
+		}
 	}
 	var out *bot.Incident
 	var notes []string

@@ -89,8 +89,8 @@ func apiServer(t *testing.T) (apiClient, *bolt.Store) {
 			t.Fatal(err)
 		}
 	}
-	for range 11 {
-		alerts.Intake(context.Background(), []bot.Alert{{Source: "generic", GroupKey: "0", Title: "Alert 0", Firing: true}})
+	for i := range 11 {
+		alerts.Intake(context.Background(), []bot.Alert{{Source: "generic", GroupKey: "0", Title: "Alert 0", Firing: true, Labels: map[string]string{"host": fmt.Sprint(i)}}})
 	}
 	oncall := func(at time.Time) any {
 		return []map[string]string{{"schedule": "db", "person": "alice"}}

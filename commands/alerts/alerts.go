@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"hash/maphash"
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -194,12 +196,14 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 			a.counted(alerts[first].Source)
 		}
 	}
+	appended := fresh(events) // what a declaration writes
 	if record {
-		if err := a.record(ctx, inc.ID, events, nil); err != nil {
+		if appended, err = a.record(ctx, inc.ID, events, nil); err != nil {
 			return err
 		}
 	}
-	res.Recorded += len(alerts)
+	res.Recorded += appended
+	res.Repeated += len(alerts) - appended
 	res.Incidents = append(res.Incidents, inc.Key())
 	// One group's resolution does not mitigate a storm of many.
 	if groupResolved && a.cfg.MitigateOnResolve && inc.AlertGroups == 0 && (inc.Status == bot.StatusOpen || inc.Status == bot.StatusAcknowledged) {
@@ -211,18 +215,27 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 }
 
 // record appends events to incident id's timeline, and runs also in the
-// same transaction when it is not nil.
-func (a *Alerts) record(ctx context.Context, id uuid.UUID, events []bot.Event, also func(tx bot.Tx, cur *bot.Incident) error) error {
+// same transaction when it is not nil. An alert that says what the
+// timeline last said of it (still firing) is counted on the incident
+// instead (bot.Incident.NoteAlert): a source re-sending a firing alert
+// every few seconds must not bury the timeline, or grow the store, with
+// copies. It returns how many events were appended.
+func (a *Alerts) record(ctx context.Context, id uuid.UUID, events []bot.Event, also func(tx bot.Tx, cur *bot.Incident) error) (int, error) {
+	appended := 0
 	err := a.store.Update(ctx, func(tx bot.Tx) error {
 		cur, err := tx.Incident(id)
 		if err != nil {
 			return err
 		}
 		now := a.clock.Now()
-		evs := slices.Clone(events)
-		for j := range evs {
-			evs[j].Time = now
+		evs := make([]bot.Event, 0, len(events))
+		for _, ev := range events {
+			ev.Time = now
+			if cur.NoteAlert(ev) {
+				evs = append(evs, ev)
+			}
 		}
+		appended = len(evs)
 		cur.UpdatedAt = now
 		if also != nil {
 			if err := also(tx, cur); err != nil {
@@ -235,9 +248,9 @@ func (a *Alerts) record(ctx context.Context, id uuid.UUID, events []bot.Event, a
 		return tx.AppendEvents(cur.ID, evs...)
 	})
 	if err != nil {
-		return bot.Internal(err, "klaxon could not save the alerts")
+		return 0, bot.Internal(err, "klaxon could not save the alerts")
 	}
-	return nil
+	return appended, nil
 }
 
 // storming reports whether source has declared its cap of incidents
@@ -314,10 +327,11 @@ func (a *Alerts) joinStorm(ctx context.Context, key string, al bot.Alert, events
 				Msg("alert storm: this source's new alert groups join one incident")
 		}
 	}
+	events0 := events
 	if !record {
 		events = nil // the declaration has them
 	}
-	err = a.record(ctx, storm.ID, events, func(tx bot.Tx, cur *bot.Incident) error {
+	appended, err := a.record(ctx, storm.ID, events, func(tx bot.Tx, cur *bot.Incident) error {
 		cur.AlertGroups++
 		cur.Summary = fmt.Sprintf("Alert storm: %d alert groups from %s joined this incident instead of declaring one each (more than %d incidents in %s). Latest: %s",
 			cur.AlertGroups, al.Source, a.cfg.Storm.MaxIncidents, bot.Duration(a.cfg.Storm.Window), al.Title)
@@ -338,9 +352,37 @@ func (a *Alerts) joinStorm(ctx context.Context, key string, al bot.Alert, events
 	c := a.storms[al.Source]
 	c.Groups++
 	a.storms[al.Source] = c
-	res.Recorded += n
+	if !record {
+		appended = fresh(events0) // the declaration has them
+	}
+	res.Recorded += appended
+	res.Repeated += n - appended
 	res.Incidents = append(res.Incidents, storm.Key())
 	return nil
+}
+
+// alertID tells one alert of a group from another: its title and labels
+// (Alertmanager's fingerprint is a hash of the labels too), hashed short.
+func alertID(al bot.Alert) string {
+	h := fnv.New64a()
+	h.Write([]byte(al.Title))
+	for _, k := range slices.Sorted(maps.Keys(al.Labels)) {
+		fmt.Fprintf(h, "\x00%s=%s", k, al.Labels[k])
+	}
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// fresh counts the events a new incident's timeline takes of events: all
+// but the repeats of an alert within them (bot.Incident.NoteAlert).
+func fresh(events []bot.Event) int {
+	var scratch bot.Incident
+	n := 0
+	for _, ev := range events {
+		if scratch.NoteAlert(ev) {
+			n++
+		}
+	}
+	return n
 }
 
 // severity is sev if the policy knows it, else the default.
@@ -412,6 +454,6 @@ func alertEvent(al bot.Alert) bot.Event {
 		text += " (" + strings.Join(al.Links, " ") + ")"
 	}
 	ev := bot.NewEvent(bot.EventAlert, alertUser(al), al.StartsAt, text)
-	ev.Meta = map[string]string{"group": al.GroupKey, "state": state}
+	ev.Meta = map[string]string{"group": al.GroupKey, "alert": alertID(al), "title": al.Title, "state": state}
 	return ev
 }

@@ -89,25 +89,76 @@ func TestAlertGroupsDeclareOnceAndRecordEveryAlert(t *testing.T) {
 		t.Errorf("the summary does not ask for a commander:\n%s", e.Out.String())
 	}
 
-	// Repeats of the group go on the same incident's timeline.
-	r, err = a.Intake(context.Background(), []bot.Alert{firingAlert("g1", "DiskFull on db-1", nil)})
-	if err != nil || r.Declared != 0 || r.Recorded != 1 || r.Incidents[0] != "INC-1" {
-		t.Fatalf("repeat: %+v, %v", r, err)
-	}
-	if e.IncidentCount() != 2 {
-		t.Errorf("%d incidents after a repeat; want 2", e.IncidentCount())
-	}
-	alerts := 0
-	for _, ev := range e.Events(e.Incident(1)) {
-		if ev.Kind == bot.EventAlert {
-			alerts++
-			if ev.Meta["group"] != "g1" || !strings.Contains(ev.Text, "http://prom/graph") {
-				t.Errorf("alert event = %+v", ev)
+	// A new alert of the group goes on the same incident's timeline; an
+	// alert sent again unchanged (still firing, as Alertmanager re-sends a
+	// group) is counted on the incident, not written again; its
+	// resolution and a new firing are written.
+	alertEvents := func() (n int) {
+		for _, ev := range e.Events(e.Incident(1)) {
+			if ev.Kind == bot.EventAlert {
+				n++
+				if ev.Meta["group"] != "g1" {
+					t.Errorf("alert event = %+v", ev)
+				}
 			}
 		}
+		return n
 	}
-	if alerts != 3 {
-		t.Errorf("%d alert events on INC-1; want 3", alerts)
+	db1 := map[string]string{"severity": "SEV2", "service": "db"} // as declared
+	steps := []struct {
+		alerts             []bot.Alert
+		recorded, repeated int
+		events             int
+	}{
+		{[]bot.Alert{firingAlert("g1", "DiskFull on db-3", nil)}, 1, 0, 3},
+		{[]bot.Alert{firingAlert("g1", "DiskFull on db-1", db1), firingAlert("g1", "DiskFull on db-1", db1), firingAlert("g1", "DiskFull on db-3", nil)}, 0, 3, 3},
+		{[]bot.Alert{{Source: "alertmanager", GroupKey: "g1", Title: "DiskFull on db-1", Labels: db1}}, 1, 0, 4},
+		{[]bot.Alert{firingAlert("g1", "DiskFull on db-1", db1)}, 1, 0, 5},
+	}
+	for i, st := range steps {
+		r, err := a.Intake(context.Background(), st.alerts)
+		if err != nil || r.Declared != 0 || r.Recorded != st.recorded || r.Repeated != st.repeated || r.Incidents[0] != "INC-1" {
+			t.Fatalf("step %d: %+v, %v; want %d recorded, %d repeated", i, r, err, st.recorded, st.repeated)
+		}
+		if n := alertEvents(); n != st.events {
+			t.Fatalf("step %d: %d alert events on INC-1; want %d", i, n, st.events)
+		}
+	}
+	if e.IncidentCount() != 2 {
+		t.Errorf("%d incidents after repeats; want 2", e.IncidentCount())
+	}
+	byTitle := map[string]bot.AlertState{}
+	for _, st := range e.Incident(1).Alerts {
+		byTitle[st.Title] = st
+	}
+	if got := byTitle["DiskFull on db-1"]; got.State != "firing" || got.Repeats != 0 {
+		t.Errorf("db-1 after firing again: %+v", got)
+	}
+	if got := byTitle["DiskFull on db-3"]; got.State != "firing" || got.Repeats != 1 {
+		t.Errorf("db-3 sent again once: %+v; want firing, 1 repeat", got)
+	}
+	// One title, other labels: another alert (another host), written.
+	other := firingAlert("g1", "DiskFull on db-3", map[string]string{"instance": "db-3b"})
+	if r, _ := a.Intake(context.Background(), []bot.Alert{other}); r.Recorded != 1 || alertEvents() != 6 {
+		t.Errorf("the same title with other labels: %+v, %d alert events; want it written", r, alertEvents())
+	}
+}
+
+// Two copies of one alert in the batch that declares its incident: the
+// timeline says it once, the receipt counts the copy as repeated.
+func TestACopyInTheDeclaringBatchIsARepeat(t *testing.T) {
+	e := commandstest.NewNight(t)
+	a := newAlerts(t, e, alerts.Config{})
+	r, err := a.Intake(context.Background(), []bot.Alert{firingAlert("g", "Down", nil), firingAlert("g", "Down", nil)})
+	if err != nil || r.Declared != 1 || r.Recorded != 1 || r.Repeated != 1 {
+		t.Fatalf("receipt %+v, %v; want 1 declared, 1 recorded, 1 repeated", r, err)
+	}
+	if got := commandstest.Kinds(e.Events(e.Incident(1))); strings.Count(got, "alert") != 1 {
+		t.Errorf("timeline %s; want one alert", got)
+	}
+	r, _ = a.Intake(context.Background(), []bot.Alert{firingAlert("g", "Down", nil)})
+	if r.Recorded != 0 || r.Repeated != 1 {
+		t.Errorf("the next copy: %+v; want it repeated", r)
 	}
 }
 
@@ -184,7 +235,8 @@ func TestAlertRoutes(t *testing.T) {
 
 // TestReplicasDeclareAnAlertGroupOnce: two replicas (each its own
 // Incidents and Alerts, so no lock in memory is shared) take the same
-// alert group at once on one store: one incident, every alert recorded.
+// alert group at once on one store: one incident, every alert accounted
+// for: the first on the timeline, the 19 copies counted on the incident.
 func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
 	e := commandstest.NewNight(t)
 	other := commands.New(e.Store, []bot.Chat{e.Chat}, e.Clock, zerolog.Nop(), commands.Config{})
@@ -193,7 +245,7 @@ func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
 		alerts.New(e.Store, other, e.Clock, zerolog.Nop(), alerts.Config{Platform: bot.PlatformConsole}),
 	}
 	var wg sync.WaitGroup
-	var declared atomic.Int64
+	var declared, recorded, repeated atomic.Int64
 	for i := range 20 {
 		wg.Go(func() {
 			res, err := replicas[i%2].Intake(context.Background(), []bot.Alert{{Source: "alertmanager", GroupKey: "g", Title: "Disk full", Firing: true}})
@@ -202,6 +254,8 @@ func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
 				return
 			}
 			declared.Add(int64(res.Declared))
+			recorded.Add(int64(res.Recorded))
+			repeated.Add(int64(res.Repeated))
 			if len(res.Incidents) != 1 || res.Incidents[0] != "INC-1" {
 				t.Errorf("receipt names %v; want INC-1", res.Incidents)
 			}
@@ -219,8 +273,13 @@ func TestReplicasDeclareAnAlertGroupOnce(t *testing.T) {
 		}
 		return nil
 	})
-	if n != 20 {
-		t.Errorf("%d alerts on the timeline; want all 20", n)
+	var got bot.AlertState
+	for _, st := range incs[0].Alerts {
+		got = st
+	}
+	if n != 1 || len(incs[0].Alerts) != 1 || got.Repeats != 19 || recorded.Load() != 1 || repeated.Load() != 19 {
+		t.Errorf("%d alerts on the timeline, %d repeats counted, receipts %d recorded and %d repeated; want 1 and 19 each",
+			n, got.Repeats, recorded.Load(), repeated.Load())
 	}
 }
 
