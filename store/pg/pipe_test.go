@@ -49,6 +49,22 @@ func TestPipelinedAppends(t *testing.T) {
 		t.Errorf("%d events after appending one source id twice, want 1", n)
 	}
 
+	// A transaction of appends alone is one round trip: its second append
+	// failing takes its first with it.
+	before, _ := s.CountEvents(ctx, inc.ID)
+	err = s.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.AppendEvents(inc.ID, ev("")); err != nil {
+			return err
+		}
+		return tx.AppendEvents(bot.NewID(), ev(""))
+	})
+	if bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("appending to a missing incident: %v, want does not exist", err)
+	}
+	if n, _ := s.CountEvents(ctx, inc.ID); n != before {
+		t.Errorf("%d events after a failed transaction, want %d: its first append was committed", n, before)
+	}
+
 	// Many writers at once, so they share transactions; every fifth
 	// appends to an incident that does not exist. Those fail with "does not
 	// exist"; every other one is written once, numbered without a gap: the
