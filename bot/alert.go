@@ -71,6 +71,30 @@ func (inc *Incident) NoteAlert(ev Event) bool {
 	if inc.Alerts == nil {
 		inc.Alerts = map[string]AlertState{}
 	}
+	if _, seen := inc.Alerts[key]; !seen && len(inc.Alerts) >= MaxAlertStates {
+		// The incident is rewritten with every alert it takes: it keeps the
+		// alerts heard from last, and one it forgot is written once more
+		// when it comes again.
+		var oldest string
+		var at time.Time
+		for k, st := range inc.Alerts {
+			if heard := st.heard(); oldest == "" || heard.Before(at) {
+				oldest, at = k, heard
+			}
+		}
+		delete(inc.Alerts, oldest)
+	}
 	inc.Alerts[key] = AlertState{Title: ev.Meta["title"], State: state, Since: ev.Time}
 	return true
+}
+
+// MaxAlertStates bounds the alerts an incident remembers (NoteAlert).
+const MaxAlertStates = 500
+
+// heard is when the alert last came.
+func (st AlertState) heard() time.Time {
+	if st.LastAt.After(st.Since) {
+		return st.LastAt
+	}
+	return st.Since
 }
