@@ -26,7 +26,7 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 	}
 	// body re-encodes a stored JSON body as its type encodes it.
 	body := func(kind string, v []byte, into any) error {
-		if err := decode(v, into); err != nil {
+		if err := store.Decode(v, into); err != nil {
 			return fmt.Errorf("decode %s: %w", kind, err)
 		}
 		return emit(kind, into)
@@ -109,7 +109,7 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 			func() error {
 				return each(bucketNamed, func(k, v []byte) error {
 					var ref bot.MessageRef
-					if err := decode(v, &ref); err != nil {
+					if err := store.Decode(v, &ref); err != nil {
 						return err
 					}
 					return emit(store.KindNamed, store.Named{Name: string(k), Ref: ref})
@@ -130,7 +130,7 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 				co := tx.Bucket(bucketJobsCoalesce)
 				return each(bucketJobs, func(k, v []byte) error {
 					var j bot.Job
-					if err := decode(v, &j); err != nil {
+					if err := store.Decode(v, &j); err != nil {
 						return err
 					}
 					wanted := co.Get(append(append([]byte(nil), keyWanted...), k...)) != nil
@@ -204,7 +204,7 @@ func (l loader) LoadPage(p *bot.Page) error { return putPage(l.tx, p) }
 // LoadPostmortemVersion implements store.Loader: the version as it was
 // numbered (the postmortem itself comes as its own record).
 func (l loader) LoadPostmortemVersion(v bot.PostmortemVersion) error {
-	data, err := encode(v)
+	data, err := store.Encode(v)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func (s *Store) Export(w io.Writer) (incidents, events int, err error) {
 		tl := tx.Bucket(bucketTimeline)
 		return tx.Bucket(bucketIncidents).ForEach(func(k, v []byte) error {
 			var inc bot.Incident
-			if err := decode(v, &inc); err != nil {
+			if err := store.Decode(v, &inc); err != nil {
 				return fmt.Errorf("decode incident %x: %w", k, err)
 			}
 			if err := enc.Encode(store.ExportRecord{Type: "incident", Incident: &inc}); err != nil {
@@ -33,7 +33,7 @@ func (s *Store) Export(w io.Writer) (incidents, events int, err error) {
 			}
 			return b.ForEach(func(_, v []byte) error {
 				var ev bot.Event
-				if err := decode(v, &ev); err != nil {
+				if err := store.Decode(v, &ev); err != nil {
 					return fmt.Errorf("decode event of incident %x: %w", k, err)
 				}
 				events++

@@ -7,6 +7,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.FollowUpStore = (*Store)(nil)
@@ -22,7 +23,7 @@ func (t txn) AddFollowUp(f *bot.FollowUp, ev bot.Event) error {
 		return err
 	}
 	f.Number = int64(n)
-	data, err := encode(f)
+	data, err := store.Encode(f)
 	if err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func getFollowUp(tx *bbolt.Tx, n int64) (*bot.FollowUp, error) {
 		return nil, notFound(fmt.Sprintf("F-%d", n))
 	}
 	var f bot.FollowUp
-	if err := decode(v, &f); err != nil {
+	if err := store.Decode(v, &f); err != nil {
 		return nil, fmt.Errorf("decode follow-up %d: %w", n, err)
 	}
 	return &f, nil
@@ -61,7 +62,7 @@ func (t txn) PutFollowUp(f *bot.FollowUp) error {
 	if t.tx.Bucket(bucketFollowUps).Get(u64(uint64(f.Number))) == nil {
 		return notFound(f.Key())
 	}
-	data, err := encode(f)
+	data, err := store.Encode(f)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func (s recordReads) FollowUps(ctx context.Context) ([]*bot.FollowUp, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketFollowUps).ForEach(func(k, v []byte) error {
 			var f bot.FollowUp
-			if err := decode(v, &f); err != nil {
+			if err := store.Decode(v, &f); err != nil {
 				return fmt.Errorf("decode follow-up %x: %w", k, err)
 			}
 			out = append(out, &f)

@@ -7,6 +7,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.HeartbeatStore = (*Store)(nil)
@@ -21,7 +22,7 @@ func (s heartbeatReads) Heartbeat(ctx context.Context, name string) (bot.Heartbe
 			return nil
 		}
 		ok = true
-		return decode(v, &hb)
+		return store.Decode(v, &hb)
 	})
 	return hb, ok, err
 }
@@ -29,7 +30,7 @@ func (s heartbeatReads) Heartbeat(ctx context.Context, name string) (bot.Heartbe
 // PutHeartbeat implements bot.HeartbeatStore: the state and its due row
 // change in one transaction.
 func (s heartbeatReads) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
-	v, err := encode(hb)
+	v, err := store.Encode(hb)
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (s heartbeatReads) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState)
 		b, due := tx.Bucket(bucketHeartbeats), tx.Bucket(bucketHeartbeatsDue)
 		if old := b.Get([]byte(hb.Name)); old != nil {
 			var prev bot.HeartbeatState
-			if err := decode(old, &prev); err != nil {
+			if err := store.Decode(old, &prev); err != nil {
 				return err
 			}
 			if err := due.Delete(timeKey(prev.Due, []byte(hb.Name))); err != nil {

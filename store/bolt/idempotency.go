@@ -7,6 +7,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.IdempotencyStore = (*Store)(nil)
@@ -18,7 +19,7 @@ func (t txn) Idempotency(key string) (*bot.IdempotencyRecord, error) {
 		return nil, nil
 	}
 	var r bot.IdempotencyRecord
-	if err := decode(v, &r); err != nil {
+	if err := store.Decode(v, &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -26,7 +27,7 @@ func (t txn) Idempotency(key string) (*bot.IdempotencyRecord, error) {
 
 // PutIdempotency implements bot.Tx.
 func (t txn) PutIdempotency(r *bot.IdempotencyRecord) error {
-	data, err := encode(r)
+	data, err := store.Encode(r)
 	if err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func (s recordReads) PruneIdempotency(ctx context.Context, before time.Time) (in
 		var old [][]byte
 		err := b.ForEach(func(k, v []byte) error {
 			var r bot.IdempotencyRecord
-			if decode(v, &r) != nil || r.Created.Before(before) {
+			if store.Decode(v, &r) != nil || r.Created.Before(before) {
 				old = append(old, append([]byte(nil), k...))
 			}
 			return nil

@@ -11,6 +11,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.JobStore = (*Store)(nil)
@@ -111,7 +112,7 @@ func markWanted(tx *bbolt.Tx, key []byte) error {
 }
 
 func putJob(tx *bbolt.Tx, j *bot.Job) error {
-	data, err := encode(j)
+	data, err := store.Encode(j)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func getJob(tx *bbolt.Tx, key []byte) (*bot.Job, error) {
 		return nil, notFound("That job")
 	}
 	var j bot.Job
-	if err := decode(v, &j); err != nil {
+	if err := store.Decode(v, &j); err != nil {
 		return nil, fmt.Errorf("decode job %s: %w", key, err)
 	}
 	return &j, nil
@@ -150,7 +151,7 @@ func firstPendingKey(tx *bbolt.Tx, queue string) ([]byte, bool) {
 		var j struct {
 			Status bot.JobStatus `json:"status"`
 		}
-		if decode(v, &j) == nil && j.Status == bot.JobPending {
+		if store.Decode(v, &j) == nil && j.Status == bot.JobPending {
 			return k, true
 		}
 	}
@@ -163,7 +164,7 @@ func eachWithPrefix[T any](b *bbolt.Bucket, prefix []byte, what string, fn func(
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var x T
-		if err := decode(v, &x); err != nil {
+		if err := store.Decode(v, &x); err != nil {
 			return fmt.Errorf("decode %s %s: %w", what, k, err)
 		}
 		if !fn(x) {
@@ -338,7 +339,7 @@ func (s jobReads) CountJobs(ctx context.Context) (bot.JobCounts, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
 			var j bot.Job
-			if err := decode(v, &j); err != nil {
+			if err := store.Decode(v, &j); err != nil {
 				return fmt.Errorf("decode job %s: %w", k, err)
 			}
 			d := j.Destination()

@@ -11,6 +11,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 // A migration moves the schema one version up. Migrations run in order at
@@ -111,7 +112,7 @@ var migrations = []migration{
 		// on the job.
 		return tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
 			var j bot.Job
-			if err := decode(v, &j); err != nil {
+			if err := store.Decode(v, &j); err != nil {
 				return err
 			}
 			if j.Op == bot.OpCreateChannel && j.Status == bot.JobPending && !j.Started.IsZero() {
@@ -148,7 +149,7 @@ var migrations = []migration{
 		}
 		return tx.Bucket(bucketIncidents).ForEach(func(k, v []byte) error {
 			var inc bot.Incident
-			if err := decode(v, &inc); err != nil {
+			if err := store.Decode(v, &inc); err != nil {
 				return fmt.Errorf("decode incident %x: %w", k, err)
 			}
 			return indexIncident(tx, &inc, nil)
@@ -161,7 +162,7 @@ var migrations = []migration{
 		var todo []*bot.Incident
 		err := incidents.ForEach(func(k, v []byte) error {
 			var inc bot.Incident
-			if err := decode(v, &inc); err != nil {
+			if err := store.Decode(v, &inc); err != nil {
 				return fmt.Errorf("decode incident %x: %w", k, err)
 			}
 			todo = append(todo, &inc)
@@ -174,7 +175,7 @@ var migrations = []migration{
 			if tl := timeline.Bucket(inc.ID[:]); tl != nil {
 				err := tl.ForEach(func(_, v []byte) error {
 					var ev bot.Event
-					if err := decode(v, &ev); err != nil {
+					if err := store.Decode(v, &ev); err != nil {
 						return err
 					}
 					if ev.Kind == bot.EventUpdate && ev.Meta[bot.MetaPublic] == "true" {
@@ -190,7 +191,7 @@ var migrations = []migration{
 			if len(inc.PublicUpdates) == 0 {
 				continue
 			}
-			data, err := encode(inc)
+			data, err := store.Encode(inc)
 			if err != nil {
 				return err
 			}
@@ -206,7 +207,7 @@ var migrations = []migration{
 		}
 		return tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
 			var p bot.Page
-			if err := decode(v, &p); err != nil {
+			if err := store.Decode(v, &p); err != nil {
 				return fmt.Errorf("decode page %x: %w", k, err)
 			}
 			return countDeliveries(tx, nil, &p)
@@ -234,7 +235,7 @@ func oneOutbox(tx *bbolt.Tx) error {
 	heads := map[string]bool{}
 	err := tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
 		var j bot.Job
-		if err := decode(v, &j); err != nil {
+		if err := store.Decode(v, &j); err != nil {
 			return fmt.Errorf("decode job %s: %w", k, err)
 		}
 		if j.Status != bot.JobPending || heads[j.Queue] {
@@ -249,7 +250,7 @@ func oneOutbox(tx *bbolt.Tx) error {
 	pages := map[uuid.UUID]*bot.Page{}
 	err = tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
 		var p bot.Page
-		if err := decode(v, &p); err != nil {
+		if err := store.Decode(v, &p); err != nil {
 			return fmt.Errorf("decode page %x: %w", k, err)
 		}
 		pages[p.ID] = &p
@@ -265,7 +266,7 @@ func oneOutbox(tx *bbolt.Tx) error {
 			NextAttempt time.Time `json:"next_attempt"`
 			Created     time.Time `json:"created"`
 		}
-		if err := decode(v, &d); err != nil {
+		if err := store.Decode(v, &d); err != nil {
 			return fmt.Errorf("decode delivery %s: %w", k, err)
 		}
 		if p := pages[d.PageID]; p != nil {
@@ -294,7 +295,7 @@ func oneOutbox(tx *bbolt.Tx) error {
 			LastError   string             `json:"last_error"`
 			Created     time.Time          `json:"created"`
 		}
-		if err := decode(v, &d); err != nil {
+		if err := store.Decode(v, &d); err != nil {
 			return fmt.Errorf("decode hook delivery %s: %w", k, err)
 		}
 		if d.Status == bot.DeliveryPending {

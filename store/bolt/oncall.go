@@ -10,6 +10,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.OnCallStore = (*Store)(nil)
@@ -20,7 +21,7 @@ func (t txn) AddOnCallChange(c *bot.OnCallChange) error {
 	if c.ID == uuid.Nil {
 		c.ID = bot.NewID()
 	}
-	data, err := encode(c)
+	data, err := store.Encode(c)
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (s recordReads) OnCallChanges(ctx context.Context) ([]bot.OnCallChange, err
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketOnCall).ForEach(func(k, v []byte) error {
 			var c bot.OnCallChange
-			if err := decode(v, &c); err != nil {
+			if err := store.Decode(v, &c); err != nil {
 				return fmt.Errorf("decode on-call change %x: %w", k, err)
 			}
 			out = append(out, c)

@@ -12,6 +12,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.PageStore = (*Store)(nil)
@@ -43,7 +44,7 @@ func getPage(tx *bbolt.Tx, id uuid.UUID) (*bot.Page, error) {
 		return nil, notFound("That page")
 	}
 	var p bot.Page
-	if err := decode(v, &p); err != nil {
+	if err := store.Decode(v, &p); err != nil {
 		return nil, fmt.Errorf("decode page %s: %w", id, err)
 	}
 	return &p, nil
@@ -60,11 +61,11 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	var prev *indexed
 	if v := tx.Bucket(bucketPages).Get(p.ID[:]); v != nil {
 		prev = new(indexed)
-		if err := decode(v, prev); err != nil {
+		if err := store.Decode(v, prev); err != nil {
 			return fmt.Errorf("decode page %s: %w", p.ID, err)
 		}
 	}
-	data, err := encode(p)
+	data, err := store.Encode(p)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.PostmortemStore = (*Store)(nil)
@@ -51,7 +52,7 @@ func (t txn) LatestPostmortemVersion(incidentID uuid.UUID) (*bot.PostmortemVersi
 		return nil, false, nil
 	}
 	var pv bot.PostmortemVersion
-	if err := decode(v, &pv); err != nil {
+	if err := store.Decode(v, &pv); err != nil {
 		return nil, false, err
 	}
 	return &pv, true, nil
@@ -67,7 +68,7 @@ func (t txn) AddPostmortemVersion(v *bot.PostmortemVersion) error {
 	if ok {
 		v.N = last.N + 1
 	}
-	data, err := encode(v)
+	data, err := store.Encode(v)
 	if err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func (s recordReads) PostmortemVersions(ctx context.Context, incidentID uuid.UUI
 		c := tx.Bucket(bucketPostmortemVersions).Cursor()
 		for k, v := c.Seek(incidentID[:]); k != nil && uuid.UUID(k[:16]) == incidentID; k, v = c.Next() {
 			var pv bot.PostmortemVersion
-			if err := decode(v, &pv); err != nil {
+			if err := store.Decode(v, &pv); err != nil {
 				return err
 			}
 			out = append(out, pv)

@@ -6,6 +6,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.ProfileStore = (*Store)(nil)
@@ -20,7 +21,7 @@ func decodeProfile(person string, v []byte) (*bot.Profile, error) {
 	if v == nil {
 		return p, nil
 	}
-	if err := decode(v, p); err != nil {
+	if err := store.Decode(v, p); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -28,7 +29,7 @@ func decodeProfile(person string, v []byte) (*bot.Profile, error) {
 
 // PutProfile implements bot.Tx.
 func (t txn) PutProfile(p *bot.Profile) error {
-	data, err := encode(p)
+	data, err := store.Encode(p)
 	if err != nil {
 		return err
 	}

@@ -6,13 +6,14 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.SessionStore = (*Store)(nil)
 
 // PutSession implements bot.Tx.
 func (t txn) PutSession(s *bot.Session) error {
-	data, err := encode(s)
+	data, err := store.Encode(s)
 	if err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func (s recordReads) Session(ctx context.Context, id string) (*bot.Session, erro
 			return notFound("That session")
 		}
 		out = &bot.Session{}
-		return decode(v, out)
+		return store.Decode(v, out)
 	})
 	return out, err
 }

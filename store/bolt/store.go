@@ -283,7 +283,7 @@ func notFound(what string) error { return bot.Errorf(bot.ENOTFOUND, "%s does not
 // putIncident writes inc and keeps the indexes in step. prev is the stored
 // version being replaced, or nil.
 func putIncident(tx *bbolt.Tx, inc *bot.Incident, prev *bot.Incident) error {
-	data, err := encode(inc)
+	data, err := store.Encode(inc)
 	if err != nil {
 		return err
 	}
@@ -362,7 +362,7 @@ func getIncident(tx *bbolt.Tx, id []byte) (*bot.Incident, error) {
 		return nil, notFound("That incident")
 	}
 	var inc bot.Incident
-	if err := decode(data, &inc); err != nil {
+	if err := store.Decode(data, &inc); err != nil {
 		return nil, fmt.Errorf("decode incident %x: %w", id, err)
 	}
 	return &inc, nil
@@ -413,7 +413,7 @@ func (s incidentReads) ListIncidents(ctx context.Context, f bot.IncidentFilter) 
 		incidents := tx.Bucket(bucketIncidents)
 		decode := func(id, v []byte) (*bot.Incident, error) {
 			var inc bot.Incident
-			if err := decode(v, &inc); err != nil {
+			if err := store.Decode(v, &inc); err != nil {
 				return nil, fmt.Errorf("decode incident %x: %w", id, err)
 			}
 			return &inc, nil
@@ -511,7 +511,7 @@ func appendEvent(tx *bbolt.Tx, ev *bot.Event) (bool, error) {
 		return false, err
 	}
 	ev.Seq = seq
-	data, err := encode(ev)
+	data, err := store.Encode(ev)
 	if err != nil {
 		return false, err
 	}
@@ -544,7 +544,7 @@ func (s incidentReads) Events(ctx context.Context, incidentID uuid.UUID, from ui
 		c := tl.Cursor()
 		for k, v := c.Seek(u64(from)); k != nil; k, v = c.Next() {
 			var ev bot.Event
-			if err := decode(v, &ev); err != nil {
+			if err := store.Decode(v, &ev); err != nil {
 				return fmt.Errorf("decode event %x: %w", k, err)
 			}
 			out = append(out, ev)
@@ -574,14 +574,14 @@ func (s incidentReads) LastAbout(ctx context.Context, incidentID uuid.UUID, ref 
 				Kind bot.EventKind  `json:"kind"`
 				Ref  bot.MessageRef `json:"ref"`
 			}
-			if err := decode(v, &probe); err != nil {
+			if err := store.Decode(v, &probe); err != nil {
 				return fmt.Errorf("decode event %x: %w", k, err)
 			}
 			if probe.Ref != ref || !slices.Contains(kinds, probe.Kind) {
 				continue
 			}
 			found = true
-			return decode(v, &out)
+			return store.Decode(v, &out)
 		}
 		return nil
 	})
@@ -593,7 +593,7 @@ func (s incidentReads) LastAbout(ctx context.Context, incidentID uuid.UUID, ref 
 func (s incidentReads) EachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	return s.eachEvent(incidentID, func(v []byte) (bot.Event, error) {
 		var ev bot.Event
-		err := decode(v, &ev)
+		err := store.Decode(v, &ev)
 		return ev, err
 	}, fn)
 }
@@ -612,7 +612,7 @@ type briefEvent struct {
 func (s incidentReads) EachEventBrief(ctx context.Context, incidentID uuid.UUID, fn func(bot.Event) error) error {
 	return s.eachEvent(incidentID, func(v []byte) (bot.Event, error) {
 		var b briefEvent
-		err := decode(v, &b)
+		err := store.Decode(v, &b)
 		return bot.Event{IncidentID: incidentID, Seq: b.Seq, Kind: b.Kind, Actor: b.Actor, Time: b.Time, Text: b.Text, Highlight: b.Highlight}, err
 	}, fn)
 }

@@ -7,6 +7,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.SubscriberStore = (*Store)(nil)
@@ -21,7 +22,7 @@ func (t txn) Subscribers(after string, limit int) ([]*bot.Subscriber, error) {
 	}
 	for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 		var s bot.Subscriber
-		if err := decode(v, &s); err != nil {
+		if err := store.Decode(v, &s); err != nil {
 			return nil, fmt.Errorf("decode subscriber %s: %w", k, err)
 		}
 		out = append(out, &s)
@@ -31,7 +32,7 @@ func (t txn) Subscribers(after string, limit int) ([]*bot.Subscriber, error) {
 
 // PutSubscriber implements bot.Tx.
 func (t txn) PutSubscriber(s *bot.Subscriber) error {
-	data, err := encode(s)
+	data, err := store.Encode(s)
 	if err != nil {
 		return err
 	}

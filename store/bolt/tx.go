@@ -7,6 +7,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 var _ bot.Tx = (*txn)(nil)
@@ -69,7 +70,7 @@ func (t txn) SetReminder(r bot.Reminder) error {
 }
 
 func (t txn) NameMessage(name string, ref bot.MessageRef) error {
-	data, err := encode(ref)
+	data, err := store.Encode(ref)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (s recordReads) Named(ctx context.Context, name string) (bot.MessageRef, bo
 			return nil
 		}
 		found = true
-		return decode(v, &ref)
+		return store.Decode(v, &ref)
 	})
 	return ref, found, err
 }

@@ -2,7 +2,6 @@ package pg
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -30,7 +29,7 @@ func body[T any]() func(pgx.Rows) (any, error) {
 			return nil, err
 		}
 		v := new(T)
-		if err := json.Unmarshal(raw, v); err != nil {
+		if err := store.Decode(raw, v); err != nil {
 			return nil, fmt.Errorf("decode %T: %w", v, err)
 		}
 		return v, nil
@@ -70,7 +69,7 @@ func (j jsonColumn) Scan(src any) error {
 			return fmt.Errorf("a JSON column holds bytes, not %T", src)
 		}
 	}
-	return json.Unmarshal(raw, j.v)
+	return store.Decode(raw, j.v)
 }
 
 // dumped are the tables a dump reads, in load order (store.Kinds), after

@@ -2,7 +2,6 @@ package pg
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 // The outbox, as in bbolt: jobs (key = queue/sequence, so a queue's jobs
@@ -24,7 +24,7 @@ var _ bot.JobStore = (*Store)(nil)
 func coalesceKey(j bot.Job) string { return j.Queue + "|" + string(j.Op) }
 
 func putJob(t txn, j *bot.Job) error {
-	body, err := json.Marshal(j)
+	body, err := store.Encode(j)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (s jobReads) DueJobs(ctx context.Context, now time.Time, limit int, want fu
 			continue
 		}
 		var j bot.Job
-		if err := json.Unmarshal(body, &j); err != nil {
+		if err := store.Decode(body, &j); err != nil {
 			return nil, fmt.Errorf("decode job: %w", err)
 		}
 		out = append(out, j)

@@ -289,7 +289,7 @@ func one[T any](ctx context.Context, q querier, what, sql string, args ...any) (
 		return nil, err
 	}
 	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := store.Decode(raw, &v); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", what, err)
 	}
 	return &v, nil
@@ -309,7 +309,7 @@ func all[T any](ctx context.Context, q querier, what, sql string, args ...any) (
 			return nil, err
 		}
 		var v T
-		if err := json.Unmarshal(raw, &v); err != nil {
+		if err := store.Decode(raw, &v); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", what, err)
 		}
 		out = append(out, v)
@@ -342,7 +342,7 @@ func (t txn) CreateIncident(inc *bot.Incident, events ...bot.Event) error {
 		return err
 	}
 	inc.Number = n
-	body, err := json.Marshal(inc)
+	body, err := store.Encode(inc)
 	if err != nil {
 		return err
 	}
@@ -362,7 +362,7 @@ func (t txn) PutIncident(inc *bot.Incident) error {
 		return err
 	}
 	inc.Number = n
-	body, err := json.Marshal(inc)
+	body, err := store.Encode(inc)
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func appendEvent(t txn, ev *bot.Event) error {
 	if ev.ID == uuid.Nil {
 		ev.ID = bot.NewID()
 	}
-	body, err := json.Marshal(ev)
+	body, err := store.Encode(ev)
 	if err != nil {
 		return err
 	}
@@ -542,7 +542,7 @@ func (s *core) eachEvent(ctx context.Context, incidentID uuid.UUID, fn func(bot.
 			return err
 		}
 		var ev bot.Event
-		if err := json.Unmarshal(raw, &ev); err != nil {
+		if err := store.Decode(raw, &ev); err != nil {
 			return fmt.Errorf("decode event: %w", err)
 		}
 		if err := fn(ev); err != nil {

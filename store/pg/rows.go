@@ -2,7 +2,6 @@ package pg
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -12,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store"
 )
 
 // --- pages -------------------------------------------------------------------
@@ -39,7 +39,7 @@ func (t txn) PutPage(p *bot.Page) error {
 	if p.ID == uuid.Nil {
 		p.ID = bot.NewID()
 	}
-	body, err := json.Marshal(p)
+	body, err := store.Encode(p)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (t txn) AddFollowUp(f *bot.FollowUp, ev bot.Event) error {
 		return err
 	}
 	f.Number = n
-	body, err := json.Marshal(f)
+	body, err := store.Encode(f)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (t txn) FollowUp(n int64) (*bot.FollowUp, error) {
 }
 
 func (t txn) PutFollowUp(f *bot.FollowUp) error {
-	body, err := json.Marshal(f)
+	body, err := store.Encode(f)
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (t txn) AddOnCallChange(c *bot.OnCallChange) error {
 	if c.ID == uuid.Nil {
 		c.ID = bot.NewID()
 	}
-	body, err := json.Marshal(c)
+	body, err := store.Encode(c)
 	if err != nil {
 		return err
 	}
@@ -273,7 +273,7 @@ func (s heartbeatReads) Heartbeat(ctx context.Context, name string) (bot.Heartbe
 
 // PutHeartbeat implements bot.HeartbeatStore.
 func (s heartbeatReads) PutHeartbeat(ctx context.Context, hb bot.HeartbeatState) error {
-	body, err := json.Marshal(hb)
+	body, err := store.Encode(hb)
 	if err != nil {
 		return err
 	}
@@ -296,7 +296,7 @@ func (s heartbeatReads) DueHeartbeats(ctx context.Context, now time.Time) ([]str
 // --- named messages ---------------------------------------------------------
 
 func (t txn) NameMessage(name string, ref bot.MessageRef) error {
-	body, err := json.Marshal(ref)
+	body, err := store.Encode(ref)
 	if err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func (t txn) Profile(person string) (*bot.Profile, error) {
 
 // PutProfile implements bot.Tx.
 func (t txn) PutProfile(p *bot.Profile) error {
-	body, err := json.Marshal(p)
+	body, err := store.Encode(p)
 	if err != nil {
 		return err
 	}
@@ -349,7 +349,7 @@ func (s recordReads) Profiles(ctx context.Context) ([]*bot.Profile, error) {
 			return nil, err
 		}
 		var p bot.Profile
-		if err := json.Unmarshal(raw, &p); err != nil {
+		if err := store.Decode(raw, &p); err != nil {
 			return nil, fmt.Errorf("decode profile: %w", err)
 		}
 		out = append(out, &p)
@@ -359,7 +359,7 @@ func (s recordReads) Profiles(ctx context.Context) ([]*bot.Profile, error) {
 
 // PutSession implements bot.Tx.
 func (t txn) PutSession(s *bot.Session) error {
-	body, err := json.Marshal(s)
+	body, err := store.Encode(s)
 	if err != nil {
 		return err
 	}
@@ -404,7 +404,7 @@ func (t txn) AddPostmortemVersion(v *bot.PostmortemVersion) error {
 }
 
 func insertVersion(t txn, v bot.PostmortemVersion) error {
-	body, err := json.Marshal(v)
+	body, err := store.Encode(v)
 	if err != nil {
 		return err
 	}
@@ -426,7 +426,7 @@ func (s recordReads) PostmortemVersions(ctx context.Context, incidentID uuid.UUI
 			return nil, err
 		}
 		var v bot.PostmortemVersion
-		if err := json.Unmarshal(raw, &v); err != nil {
+		if err := store.Decode(raw, &v); err != nil {
 			return nil, fmt.Errorf("decode postmortem version: %w", err)
 		}
 		out = append(out, v)
@@ -451,7 +451,7 @@ func (t txn) Subscribers(after string, limit int) ([]*bot.Subscriber, error) {
 			return nil, err
 		}
 		var s bot.Subscriber
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := store.Decode(raw, &s); err != nil {
 			return nil, fmt.Errorf("decode subscriber: %w", err)
 		}
 		out = append(out, &s)
@@ -461,7 +461,7 @@ func (t txn) Subscribers(after string, limit int) ([]*bot.Subscriber, error) {
 
 // PutSubscriber implements bot.Tx.
 func (t txn) PutSubscriber(s *bot.Subscriber) error {
-	body, err := json.Marshal(s)
+	body, err := store.Encode(s)
 	if err != nil {
 		return err
 	}
@@ -493,7 +493,7 @@ func (t txn) Idempotency(key string) (*bot.IdempotencyRecord, error) {
 
 // PutIdempotency implements bot.Tx.
 func (t txn) PutIdempotency(r *bot.IdempotencyRecord) error {
-	body, err := json.Marshal(r)
+	body, err := store.Encode(r)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package bolt
+package store
 
 import (
 	stdjson "encoding/json"
@@ -10,7 +10,7 @@ import (
 	"github.com/klaxon-bot/klaxon/bot"
 )
 
-// The store's codec (encode, decode) is not encoding/json, but files must
+// The stores' codec (Encode, Decode) is not encoding/json, but values must
 // stay what they were: older builds, exports and the PostgreSQL store read
 // the same JSON. Every type the store keeps is filled, field by field,
 // with awkward values, and must be written byte for byte as encoding/json
@@ -20,7 +20,7 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 	stored := []any{
 		&bot.Incident{}, &bot.Event{}, &bot.Page{}, &bot.Job{}, &bot.FollowUp{}, &bot.HeartbeatState{},
 		&bot.IdempotencyRecord{}, &bot.MessageRef{}, &bot.OnCallChange{}, &bot.PostmortemVersion{},
-		&bot.Profile{}, &bot.Subscriber{}, &bot.Session{}, &bot.Reminder{}, &bot.AlertReceipt{}, &indexed{}, &briefEvent{},
+		&bot.Profile{}, &bot.Subscriber{}, &bot.Session{}, &bot.Reminder{}, &bot.AlertReceipt{},
 	}
 	// Round 3 leaves strings empty and slices empty; round 4 leaves
 	// pointers nil; round 5 leaves every other field empty, so a struct
@@ -35,7 +35,7 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			got, err := encode(v)
+			got, err := Encode(v)
 			if err != nil || string(got) != string(want) {
 				t.Fatalf("%s: the store's codec writes (%v)\n%s\nencoding/json writes\n%s", name, err, got, want)
 			}
@@ -44,7 +44,7 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 			if err := stdjson.Unmarshal(want, a); err != nil {
 				t.Fatalf("%s: encoding/json reads its own output: %v", name, err)
 			}
-			if err := decode(want, b); err != nil {
+			if err := Decode(want, b); err != nil {
 				t.Fatalf("%s: the store's codec cannot read encoding/json's output: %v", name, err)
 			}
 			if !reflect.DeepEqual(a, b) {
