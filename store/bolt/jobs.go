@@ -108,7 +108,11 @@ var priorities = []bot.JobPriority{bot.PriorityPage, bot.PriorityHook, bot.Prior
 var keyWanted = []byte("wanted:")
 
 func markWanted(tx *bbolt.Tx, key []byte) error {
-	return tx.Bucket(bucketJobsCoalesce).Put(append(append([]byte(nil), keyWanted...), key...), []byte{1})
+	b, k := tx.Bucket(bucketJobsCoalesce), append(append([]byte(nil), keyWanted...), key...)
+	if b.Get(k) != nil {
+		return nil // marked already: a put would rewrite the page for nothing
+	}
+	return b.Put(k, []byte{1})
 }
 
 func putJob(tx *bbolt.Tx, j *bot.Job) error {

@@ -69,19 +69,30 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	if err != nil {
 		return err
 	}
+	// An index row that would be written as it is stays untouched: a
+	// bbolt put of the same key and value still rewrites its page, and
+	// most writes of a page (a delivery's outcome) change neither its
+	// timer nor its incident.
 	due := tx.Bucket(bucketDue)
-	if prev != nil && !prev.NextAt.IsZero() {
-		if err := due.Delete(timeKey(prev.NextAt, p.ID[:])); err != nil {
-			return err
+	was := prev != nil && prev.Status == bot.PageTriggered && !prev.NextAt.IsZero()
+	will := p.Active() && !p.NextAt.IsZero()
+	if !was || !will || !prev.NextAt.Equal(p.NextAt) {
+		if prev != nil && !prev.NextAt.IsZero() {
+			if err := due.Delete(timeKey(prev.NextAt, p.ID[:])); err != nil {
+				return err
+			}
+		}
+		if will {
+			if err := due.Put(timeKey(p.NextAt, p.ID[:]), nil); err != nil {
+				return err
+			}
 		}
 	}
-	if p.Active() && !p.NextAt.IsZero() {
-		if err := due.Put(timeKey(p.NextAt, p.ID[:]), nil); err != nil {
+	ip, k := tx.Bucket(bucketIncidentPages), append(append([]byte(nil), p.IncidentID[:]...), p.ID[:]...)
+	if found, _ := ip.Cursor().Seek(k); !bytes.Equal(found, k) {
+		if err := ip.Put(k, nil); err != nil {
 			return err
 		}
-	}
-	if err := tx.Bucket(bucketIncidentPages).Put(append(append([]byte(nil), p.IncidentID[:]...), p.ID[:]...), nil); err != nil {
-		return err
 	}
 	if err := countDeliveries(tx, prev, p); err != nil {
 		return err
@@ -91,7 +102,8 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 
 // indexed is what the indexes and counts need of a stored page.
 type indexed struct {
-	NextAt     time.Time `json:"next_at"`
+	Status     bot.PageStatus `json:"status"`
+	NextAt     time.Time      `json:"next_at"`
 	Deliveries []struct {
 		Status bot.DeliveryStatus `json:"status"`
 	} `json:"deliveries"`
