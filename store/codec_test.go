@@ -47,8 +47,13 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 			if err := Decode(want, b); err != nil {
 				t.Fatalf("%s: the store's codec cannot read encoding/json's output: %v", name, err)
 			}
+			// bbolt's values live in its mapped file, released and remapped
+			// as it grows: nothing decoded may still point into the input.
+			for i := range want {
+				want[i] = 'x'
+			}
 			if !reflect.DeepEqual(a, b) {
-				t.Fatalf("%s: read differently:\nencoding/json %+v\nthe store's codec %+v", name, a, b)
+				t.Fatalf("%s: read differently (or points into its input):\nencoding/json %+v\nthe store's codec %+v", name, a, b)
 			}
 		}
 	}
