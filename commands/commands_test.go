@@ -73,6 +73,26 @@ func (e *env) incidentCount() int { e.t.Helper(); return e.IncidentCount() }
 
 func kinds(evs []bot.Event) string { return commandstest.Kinds(evs) }
 
+// `/incident declare SEV1 checkout down` takes "SEV1" as the title's first
+// word and the default severity, which may page nobody: the reply says so
+// and how to set it. A title that only looks alike, or a severity given
+// with sev:, gets no warning.
+func TestDeclareWarnsOfASeverityInTheTitle(t *testing.T) {
+	e := newEnv(t)
+	reply := e.do("alice", "general", "/incident declare SEV1 checkout down")
+	if inc := e.incident(1); inc.Title != "SEV1 checkout down" || inc.Severity.Name != "SEV4" {
+		t.Fatalf("declared %q at %s", inc.Title, inc.Severity.Name)
+	}
+	if want := "⚠️ Severity is SEV4, the default: “SEV1” was read as part of the title. To set it, `/incident sev 1` in #inc-1-sev1-checkout-down (or declare with `sev:1`)."; !strings.Contains(reply, want) {
+		t.Errorf("reply = %q; want it to say %q", reply, want)
+	}
+	for i, cmd := range []string{`/incident declare sev2 db down sev:2`, `/incident declare SEVERE weather alert`, `/incident declare SEV4 noise`} {
+		if reply := e.do("alice", "general", cmd); strings.Contains(reply, "read as part of the title") {
+			t.Errorf("%d: %s warned: %q", i, cmd, reply)
+		}
+	}
+}
+
 func TestDeclareSetsUpEverything(t *testing.T) {
 	e := newEnv(t, withServices("payments", "search"))
 	reply := e.do("alice", "general", `/incident declare "Checkout is down" sev:1 service:Payments commander:@bob summary:"EU cards fail"`)

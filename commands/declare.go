@@ -254,8 +254,26 @@ func (c *Incidents) declareResponse(ctx context.Context, in DeclareInput) (*bot.
 	if cmdr, ok := inc.Commander(); ok && cmdr.ID == in.DeclaredBy.ID {
 		text += "\nYou are the commander. Post updates with `/incident update <text>`."
 	}
+	if in.Severity == "" {
+		text += severityInTitle(c.cfg.Severities, inc, where)
+	}
 	text += "\n" + c.cfg.visibility(inc)
 	return &bot.Response{Message: bot.Message{Text: text + note}}, nil
+}
+
+// severityInTitle warns when a declaration that named no severity has a
+// title starting with a severity's name (`/incident declare SEV1 checkout
+// down`): the title took the word and the incident the default severity,
+// which may page nobody. The warning says so and how to set it.
+func severityInTitle(ss bot.Severities, inc *bot.Incident, where string) string {
+	word, _, _ := strings.Cut(inc.Title, " ")
+	for _, sev := range ss {
+		if strings.EqualFold(word, sev.Name) && sev.Name != inc.Severity.Name {
+			return fmt.Sprintf("\n⚠️ Severity is %s, the default: “%s” was read as part of the title. To set it, `/incident sev %d` in %s (or declare with `sev:%d`).",
+				inc.Severity.Name, word, sev.Level, where, sev.Level)
+		}
+	}
+	return ""
 }
 
 // visibility says who can see inc outside its channel: private, or on the
