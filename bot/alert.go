@@ -43,10 +43,10 @@ type AlertState struct {
 	LastAt  time.Time `json:"last_at,omitzero"` // the latest repeat
 }
 
-// AlertKey names one alert of a timeline event: its group and its
+// alertKey names one alert of a timeline event: its group and its
 // identity within it (its title and labels, as the intake wrote them).
 // Events that are not alerts have none.
-func AlertKey(ev Event) (string, bool) {
+func alertKey(ev Event) (string, bool) {
 	if ev.Kind != EventAlert || ev.Meta["group"] == "" {
 		return "", false
 	}
@@ -57,21 +57,21 @@ func AlertKey(ev Event) (string, bool) {
 // every event but an alert that says what the timeline last said of it
 // (firing again while firing), which is counted on inc instead.
 func (inc *Incident) NoteAlert(ev Event) bool {
-	key, ok := AlertKey(ev)
+	key, ok := alertKey(ev)
 	if !ok {
 		return true
 	}
 	state := ev.Meta["state"]
-	if cur, seen := inc.Alerts[key]; seen && cur.State == state {
+	cur, seen := inc.Alerts[key]
+	switch {
+	case seen && cur.State == state:
 		cur.Repeats++
 		cur.LastAt = ev.Time
 		inc.Alerts[key] = cur
 		return false
-	}
-	if inc.Alerts == nil {
+	case inc.Alerts == nil:
 		inc.Alerts = map[string]AlertState{}
-	}
-	if _, seen := inc.Alerts[key]; !seen && len(inc.Alerts) >= MaxAlertStates {
+	case !seen && len(inc.Alerts) >= MaxAlertStates:
 		// The incident is rewritten with every alert it takes: it keeps the
 		// alerts heard from last, and one it forgot is written once more
 		// when it comes again.

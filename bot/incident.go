@@ -89,7 +89,7 @@ type Incident struct {
 	Unlisted bool `json:"unlisted,omitempty"`
 	// AlertGroups counts the alert groups an alert storm incident took in.
 	AlertGroups int `json:"alert_groups,omitempty"`
-	// Alerts is what the timeline last says of each alert (AlertKey): a
+	// Alerts is what the timeline last says of each alert (NoteAlert): a
 	// source sending an alert again unchanged is counted here, not
 	// written to the timeline once more.
 	Alerts map[string]AlertState `json:"alerts,omitempty"`

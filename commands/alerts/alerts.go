@@ -161,10 +161,16 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 	if err != nil {
 		return err
 	}
+	// A batch's copies of one alert are one event (bot.Incident.NoteAlert
+	// on a scratch incident): a declaration writes these, and recording
+	// into an open incident drops those its timeline says already.
+	var batch bot.Incident
 	events := make([]bot.Event, 0, len(alerts))
 	groupResolved := false
 	for _, al := range alerts {
-		events = append(events, alertEvent(al))
+		if ev := alertEvent(al); batch.NoteAlert(ev) {
+			events = append(events, ev)
+		}
 		groupResolved = groupResolved || al.GroupResolved
 	}
 	record := inc != nil // into an open incident; a new one has them already
@@ -196,7 +202,7 @@ func (a *Alerts) group(ctx context.Context, key string, alerts []bot.Alert, res 
 			a.counted(alerts[first].Source)
 		}
 	}
-	appended := fresh(events) // what a declaration writes
+	appended := len(events) // what a declaration writes
 	if record {
 		if appended, err = a.record(ctx, inc.ID, events, nil); err != nil {
 			return err
@@ -327,11 +333,11 @@ func (a *Alerts) joinStorm(ctx context.Context, key string, al bot.Alert, events
 				Msg("alert storm: this source's new alert groups join one incident")
 		}
 	}
-	events0 := events
+	appended := len(events) // what a declaration writes
 	if !record {
 		events = nil // the declaration has them
 	}
-	appended, err := a.record(ctx, storm.ID, events, func(tx bot.Tx, cur *bot.Incident) error {
+	recorded, err := a.record(ctx, storm.ID, events, func(tx bot.Tx, cur *bot.Incident) error {
 		cur.AlertGroups++
 		cur.Summary = fmt.Sprintf("Alert storm: %d alert groups from %s joined this incident instead of declaring one each (more than %d incidents in %s). Latest: %s",
 			cur.AlertGroups, al.Source, a.cfg.Storm.MaxIncidents, bot.Duration(a.cfg.Storm.Window), al.Title)
@@ -352,8 +358,8 @@ func (a *Alerts) joinStorm(ctx context.Context, key string, al bot.Alert, events
 	c := a.storms[al.Source]
 	c.Groups++
 	a.storms[al.Source] = c
-	if !record {
-		appended = fresh(events0) // the declaration has them
+	if record {
+		appended = recorded
 	}
 	res.Recorded += appended
 	res.Repeated += n - appended
@@ -370,19 +376,6 @@ func alertID(al bot.Alert) string {
 		fmt.Fprintf(h, "\x00%s=%s", k, al.Labels[k])
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
-}
-
-// fresh counts the events a new incident's timeline takes of events: all
-// but the repeats of an alert within them (bot.Incident.NoteAlert).
-func fresh(events []bot.Event) int {
-	var scratch bot.Incident
-	n := 0
-	for _, ev := range events {
-		if scratch.NoteAlert(ev) {
-			n++
-		}
-	}
-	return n
 }
 
 // severity is sev if the policy knows it, else the default.

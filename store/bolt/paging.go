@@ -72,18 +72,23 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	// An index row that would be written as it is stays untouched: a
 	// bbolt put of the same key and value still rewrites its page, and
 	// most writes of a page (a delivery's outcome) change neither its
-	// timer nor its incident.
-	due := tx.Bucket(bucketDue)
-	was := prev != nil && prev.Status == bot.PageTriggered && !prev.NextAt.IsZero()
-	will := p.Active() && !p.NextAt.IsZero()
-	if !was || !will || !prev.NextAt.Equal(p.NextAt) {
-		if prev != nil && !prev.NextAt.IsZero() {
-			if err := due.Delete(timeKey(prev.NextAt, p.ID[:])); err != nil {
+	// timer nor its incident. An active page with a next step has one row
+	// in the due index (only putPage writes pages and rows).
+	var was, will []byte
+	if prev != nil && prev.Status == bot.PageTriggered && !prev.NextAt.IsZero() {
+		was = timeKey(prev.NextAt, p.ID[:])
+	}
+	if p.Active() && !p.NextAt.IsZero() {
+		will = timeKey(p.NextAt, p.ID[:])
+	}
+	if due := tx.Bucket(bucketDue); !bytes.Equal(was, will) {
+		if was != nil {
+			if err := due.Delete(was); err != nil {
 				return err
 			}
 		}
-		if will {
-			if err := due.Put(timeKey(p.NextAt, p.ID[:]), nil); err != nil {
+		if will != nil {
+			if err := due.Put(will, nil); err != nil {
 				return err
 			}
 		}

@@ -414,9 +414,8 @@ SELECT (SELECT seq FROM e), klaxon_require_incident($1)`, []any{ev.IncidentID, e
 		// A missing incident fails the statement in the database (so the
 		// COMMIT sent with it rolls back), with no_data_found.
 		var seq *int64
-		var found bool
 		var pe *pgconn.PgError
-		switch err := row.Scan(&seq, &found); {
+		switch err := row.Scan(&seq, nil); { // the check answers true or fails
 		case errors.As(err, &pe) && pe.Code == "P0002":
 			return notFound("That incident")
 		case err != nil:
