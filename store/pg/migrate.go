@@ -88,6 +88,11 @@ BEGIN
 	RETURN true;
 END $$;
 `},
+	// Appends now fail on their own NOT NULL sequence number when the
+	// incident is missing (store/pg/pg.go, appendEvent): no function call.
+	{"appends check without a function", `
+DROP FUNCTION klaxon_require_incident(uuid);
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an

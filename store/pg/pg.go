@@ -400,23 +400,26 @@ func appendEvent(t txn, ev *bot.Event) error {
 	// Nothing in the transaction reads the append's result, so it waits
 	// for the next statement or COMMIT and goes with it (pipe.Defer).
 	t.tx.Defer(`
-WITH i AS (
+WITH d AS (SELECT $2 <> '' AND EXISTS (SELECT 1 FROM seen WHERE source_id = $2) AS dup),
+i AS (
 	UPDATE incidents SET last_seq = last_seq + 1
-	WHERE id = $1 AND ($2 = '' OR NOT EXISTS (SELECT 1 FROM seen WHERE source_id = $2))
+	WHERE id = $1 AND NOT (SELECT dup FROM d)
 	RETURNING last_seq),
 e AS (
 	INSERT INTO events (incident_id, seq, body)
-	SELECT $1, last_seq, jsonb_set($3::jsonb, '{seq}', to_jsonb(last_seq)) FROM i
+	SELECT $1, n, jsonb_set($3::jsonb, '{seq}', to_jsonb(n)) FROM (SELECT (SELECT last_seq FROM i) AS n) x
+	WHERE NOT (SELECT dup FROM d)
 	RETURNING seq),
 s AS (
 	INSERT INTO seen (source_id, incident_id, seq, at) SELECT $2, $1, seq, $4 FROM e WHERE $2 <> '')
-SELECT (SELECT seq FROM e), klaxon_require_incident($1)`, []any{ev.IncidentID, ev.SourceID, body, nanos(ev.Time)}, func(row pgx.Row) error {
-		// A missing incident fails the statement in the database (so the
-		// COMMIT sent with it rolls back), with no_data_found.
+SELECT (SELECT seq FROM e)`, []any{ev.IncidentID, ev.SourceID, body, nanos(ev.Time)}, func(row pgx.Row) error {
+		// An append to a missing incident has no sequence number to
+		// write, so the database refuses it (not_null_violation) and the
+		// COMMIT sent with it rolls back.
 		var seq *int64
 		var pe *pgconn.PgError
-		switch err := row.Scan(&seq, nil); { // the check answers true or fails
-		case errors.As(err, &pe) && pe.Code == "P0002":
+		switch err := row.Scan(&seq); {
+		case errors.As(err, &pe) && pe.Code == "23502" && pe.TableName == "events":
 			return notFound("That incident")
 		case err != nil:
 			return err
