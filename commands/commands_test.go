@@ -83,7 +83,7 @@ func TestDeclareWarnsOfASeverityInTheTitle(t *testing.T) {
 	if inc := e.incident(1); inc.Title != "SEV1 checkout down" || inc.Severity.Name != "SEV4" {
 		t.Fatalf("declared %q at %s", inc.Title, inc.Severity.Name)
 	}
-	if want := "⚠️ Severity is SEV4, the default: “SEV1” was read as part of the title. To set it, `/incident sev 1` in #inc-1-sev1-checkout-down (or declare with `sev:1`)."; !strings.Contains(reply, want) {
+	if want := "⚠️ Severity is SEV4, the default: “SEV1” was read as part of the title. To set it, `/incident sev 1` in #inc-1-sev1-checkout-down; no need to declare again (next time, write `sev:1`)."; !strings.Contains(reply, want) {
 		t.Errorf("reply = %q; want it to say %q", reply, want)
 	}
 	for i, cmd := range []string{`/incident declare sev2 db down sev:2`, `/incident declare SEVERE weather alert`, `/incident declare SEV4 noise`} {

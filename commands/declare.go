@@ -269,7 +269,7 @@ func severityInTitle(ss bot.Severities, inc *bot.Incident, where string) string 
 	word, _, _ := strings.Cut(inc.Title, " ")
 	for _, sev := range ss {
 		if strings.EqualFold(word, sev.Name) && sev.Name != inc.Severity.Name {
-			return fmt.Sprintf("\n⚠️ Severity is %s, the default: “%s” was read as part of the title. To set it, `/incident sev %d` in %s (or declare with `sev:%d`).",
+			return fmt.Sprintf("\n⚠️ Severity is %s, the default: “%s” was read as part of the title. To set it, `/incident sev %d` in %s; no need to declare again (next time, write `sev:%d`).",
 				inc.Severity.Name, word, sev.Level, where, sev.Level)
 		}
 	}
