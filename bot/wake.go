@@ -1,5 +1,10 @@
 package bot
 
+import (
+	"context"
+	"time"
+)
+
 // Wake tells klaxon's two workers that work may be due now rather than at
 // their next tick: the outbox, when a transaction committed jobs, and the
 // scheduler, when one set a timer (a page's first step). Every use case
@@ -56,5 +61,23 @@ func signal(c chan struct{}) {
 	select {
 	case c <- struct{}{}:
 	default: // already signalled: one receive serves both
+	}
+}
+
+// Every calls fn at once, then every interval and whenever woken
+// receives (a nil woken never does), until ctx ends. The workers work out
+// from their data what is due, so ticks missed while fn ran are caught up
+// by the next one.
+func Every(ctx context.Context, clock Clock, every time.Duration, woken <-chan struct{}, fn func(context.Context, time.Time)) {
+	t := clock.NewTicker(every)
+	defer t.Stop()
+	for {
+		fn(ctx, clock.Now())
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		case <-woken:
+		}
 	}
 }

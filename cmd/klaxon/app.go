@@ -257,13 +257,14 @@ func (a *app) initScheduler(context.Context) error {
 	a.leaderWork = append(a.leaderWork,
 		func(ctx context.Context) error { return a.outbox.Run(ctx, outboxEvery) },
 		func(ctx context.Context) error {
-			return tick(ctx, a.clock, every, a.wake.TimersDue(), func(ctx context.Context, now time.Time) {
+			bot.Every(ctx, a.clock, every, a.wake.TimersDue(), func(ctx context.Context, now time.Time) {
 				cur := a.live.Load()
 				cur.oncall.Tick(ctx, now)
 				cur.paging.Tick(ctx, now)
 				cur.incidents.Tick(ctx, now)
 				cur.heartbeats.Tick(ctx, now)
 			})
+			return nil
 		},
 		// Tickets closed or reopened in their tracker close or reopen their
 		// follow-ups.

@@ -94,23 +94,6 @@ func ready(s store.Backend, chats []bot.Chat, role *atomic.Value) func() error {
 	}
 }
 
-// tick calls fn every interval, and at once when poked, until ctx ends:
-// the on-call jobs work out from data what is due, so missed ticks are
-// caught up.
-func tick(ctx context.Context, clock bot.Clock, every time.Duration, woken <-chan struct{}, fn func(context.Context, time.Time)) error {
-	t := clock.NewTicker(every)
-	defer t.Stop()
-	for {
-		fn(ctx, clock.Now())
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-		case <-woken:
-		}
-	}
-}
-
 // runAll runs every platform until ctx ends or one of them stops, then
 // stops the others and waits for them. The first error wins.
 func runAll(ctx context.Context, serve []func(ctx context.Context) error) error {

@@ -100,16 +100,10 @@ func syncTickets(ctx context.Context, clock bot.Clock, every time.Duration, curr
 	if every <= 0 {
 		every = 2 * time.Minute
 	}
-	tk := clock.NewTicker(every)
-	defer tk.Stop()
-	for {
+	bot.Every(ctx, clock, every, nil, func(ctx context.Context, _ time.Time) {
 		if t := current(); t != nil { // none while no tracker is configured
 			t.Sync(ctx)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tk.C():
-		}
-	}
+	})
+	return nil
 }

@@ -149,18 +149,9 @@ func (u unsent) Send(context.Context, bot.Job, bool) (Then, error) {
 // Run starts due jobs every interval, and at once when woken, until ctx
 // ends; then it waits for the jobs in flight.
 func (o *Outbox) Run(ctx context.Context, every time.Duration) error {
-	t := o.clock.NewTicker(every)
-	defer t.Stop()
 	defer o.waitIdle()
-	for {
-		o.Tick(ctx, o.clock.Now())
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-		case <-o.wake.JobsDue():
-		}
-	}
+	bot.Every(ctx, o.clock, every, o.wake.JobsDue(), o.Tick)
+	return nil
 }
 
 // Tick starts the due jobs that are not in flight already, and returns

@@ -61,17 +61,7 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 		timersDone := make(chan struct{})
 		go func() {
 			defer close(timersDone)
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				p.Tick(tctx, time.Now())
-				select {
-				case <-tctx.Done():
-					return
-				case <-t.C:
-				case <-wake.TimersDue():
-				}
-			}
+			bot.Every(tctx, clock, time.Second, wake.TimersDue(), p.Tick)
 		}()
 		pol := bot.Policy{ID: "bench", Steps: []bot.Step{{Targets: []bot.Target{{Kind: bot.TargetPerson, ID: "alice"}}, Delay: time.Hour}}}
 		ctx := context.Background()
