@@ -200,8 +200,8 @@ type JobStore interface {
 	// at now, most urgent priority first; at most limit of each priority
 	// (0: all). want, when not nil, picks by key and destination which to
 	// read, so a caller passes over what it cannot start without paying for
-	// it.
-	DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]Job, error)
+	// it; its arguments are valid only during the call.
+	DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination []byte) bool) ([]Job, error)
 	// RetryNow makes the queue heads for destination that wait out a
 	// backoff after failing (not a Retry-After) due at now, because the
 	// destination answered again; it returns how many there were.

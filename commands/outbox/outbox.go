@@ -168,16 +168,18 @@ func (o *Outbox) Tick(ctx context.Context, now time.Time) {
 	inflight, slots := maps.Clone(o.inflight), maps.Clone(o.busy)
 	o.mu.Unlock()
 	var suspects []string
-	due, err := o.store.DueJobs(ctx, now, 256, func(key, dest string) bool {
+	// Every due queue's head passes through want on every tick: it
+	// allocates only for the jobs it takes.
+	due, err := o.store.DueJobs(ctx, now, 256, func(key, dest []byte) bool {
 		// Chat jobs that make something carry their own started mark;
 		// pages and hooks are sent again under their idempotency keys.
-		if first && !isChat(dest) {
-			suspects = append(suspects, key)
+		if first && !isChat(string(dest)) {
+			suspects = append(suspects, string(key))
 		}
-		if inflight[key] || slots[dest] >= parallel(dest) {
+		if inflight[string(key)] || slots[string(dest)] >= parallel(string(dest)) {
 			return false
 		}
-		slots[dest]++
+		slots[string(dest)]++
 		return true
 	})
 	if err != nil {

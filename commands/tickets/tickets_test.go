@@ -253,7 +253,7 @@ func TestJiraTicketWaitsForItsSearch(t *testing.T) {
 			t.Fatalf("%v after the lost answer: %d creates, ticket %+v", e.Clock.Now().Sub(acted), n, f.Ticket)
 		}
 	}
-	jobs, err := e.Store.DueJobs(context.Background(), e.Clock.Now().Add(time.Hour), 0, func(_, dest string) bool { return dest == "tracker:jira" })
+	jobs, err := e.Store.DueJobs(context.Background(), e.Clock.Now().Add(time.Hour), 0, func(_, dest []byte) bool { return string(dest) == "tracker:jira" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestJiraTicketWaitsForItsSearchAfterACrash(t *testing.T) {
 	e.Do("alice", e.Incident(1).Channel.ID, "/incident followup Tune the index")
 	due := func() bot.Job {
 		t.Helper()
-		jobs, err := e.Store.DueJobs(ctx, e.Clock.Now().Add(time.Hour), 0, func(_, dest string) bool { return dest == "tracker:jira" })
+		jobs, err := e.Store.DueJobs(ctx, e.Clock.Now().Add(time.Hour), 0, func(_, dest []byte) bool { return string(dest) == "tracker:jira" })
 		if err != nil || len(jobs) != 1 {
 			t.Fatalf("ticket jobs: %+v, %v", jobs, err)
 		}

@@ -179,7 +179,7 @@ func eachWithPrefix[T any](b *bbolt.Bucket, prefix []byte, what string, fn func(
 }
 
 // DueJobs implements bot.JobStore.
-func (s jobReads) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
+func (s jobReads) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination []byte) bool) ([]bot.Job, error) {
 	var out []bot.Job
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		for _, p := range priorities {
@@ -189,7 +189,7 @@ func (s jobReads) DueJobs(ctx context.Context, now time.Time, limit int, want fu
 			n := 0
 			for k, v := c.Seek(prefix); k != nil && k[0] == byte(p) && bytes.Compare(k[:len(end)], end) <= 0 && (limit <= 0 || n < limit); k, v = c.Next() {
 				key := k[len(end):]
-				if want != nil && !want(string(key), string(v)) {
+				if want != nil && !want(key, v) {
 					continue
 				}
 				j, err := getJob(tx, key)

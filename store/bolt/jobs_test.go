@@ -39,7 +39,7 @@ func TestOutboxQueuesAndPriorities(t *testing.T) {
 		t.Fatalf("due = %+v; want the page, the hook, then the incident queue's head only", got)
 	}
 	// want passes over what the reader cannot start, by destination.
-	picked, err := s.DueJobs(ctx, t0.Add(time.Hour), 0, func(key, dest string) bool { return dest != "slack" })
+	picked, err := s.DueJobs(ctx, t0.Add(time.Hour), 0, func(key, dest []byte) bool { return string(dest) != "slack" })
 	if err != nil || len(picked) != 2 {
 		t.Fatalf("without slack: %+v, %v", picked, err)
 	}

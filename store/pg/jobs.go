@@ -115,7 +115,7 @@ func (t txn) CancelJobs(queue string) error {
 // their jobs, so the answer is one moment's: two statements could see a
 // queue's head in the first and find it finished in the second, and
 // answer "nothing due" while its next job was.
-func (s jobReads) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination string) bool) ([]bot.Job, error) {
+func (s jobReads) DueJobs(ctx context.Context, now time.Time, limit int, want func(key, destination []byte) bool) ([]bot.Job, error) {
 	rows, err := s.pool.Query(ctx, `SELECT d.priority, d.key, d.destination, j.body FROM jobs_due d JOIN jobs j ON j.key = d.key
 		WHERE d.next_attempt <= $1 ORDER BY d.priority, d.next_attempt, d.key`, now.UnixNano())
 	if err != nil {
@@ -127,7 +127,7 @@ func (s jobReads) DueJobs(ctx context.Context, now time.Time, limit int, want fu
 	for rows.Next() {
 		var (
 			priority  int
-			key, dest string
+			key, dest []byte
 			body      []byte
 		)
 		if err := rows.Scan(&priority, &key, &dest, &body); err != nil {

@@ -324,7 +324,7 @@ func outbox(t *testing.T, s store.Backend) {
 	update(t, s, func(tx bot.Tx) error {
 		return tx.Enqueue(job(q, bot.OpCreateChannel, t0), job(q, bot.OpPost, t0), job("channel:C9", bot.OpPost, t0.Add(2*time.Second)), page)
 	})
-	due := func(at time.Time, want func(key, dest string) bool) []bot.Job {
+	due := func(at time.Time, want func(key, dest []byte) bool) []bot.Job {
 		jobs, err := s.DueJobs(ctx, at, 0, want)
 		if err != nil {
 			t.Fatal(err)
@@ -338,7 +338,7 @@ func outbox(t *testing.T, s store.Backend) {
 	if got := keys(due(t0, nil)); got != q+":create_channel" {
 		t.Errorf("due at t0 = %s", got)
 	}
-	if got := due(t0.Add(time.Hour), func(key, dest string) bool { return dest == "pager:pd" }); len(got) != 1 || got[0].Op != bot.OpPage {
+	if got := due(t0.Add(time.Hour), func(key, dest []byte) bool { return string(dest) == "pager:pd" }); len(got) != 1 || got[0].Op != bot.OpPage {
 		t.Errorf("due for pager:pd = %s", keys(got))
 	}
 	if n, err := s.DueJobs(ctx, t0.Add(time.Hour), 1, nil); err != nil || len(n) != 2 {
@@ -364,7 +364,7 @@ func outbox(t *testing.T, s store.Backend) {
 	if n, err := s.RetryNow(ctx, "slack", t0.Add(30*time.Second)); err != nil || n != 1 {
 		t.Errorf("RetryNow = %d, %v; want 1", n, err)
 	}
-	head := due(t0.Add(30*time.Second), func(key, _ string) bool { return strings.HasPrefix(key, q) })
+	head := due(t0.Add(30*time.Second), func(key, _ []byte) bool { return strings.HasPrefix(string(key), q) })
 	if keys(head) != q+":create_channel" || head[0].Attempts != 1 || !head[0].NextAttempt.Equal(t0.Add(30*time.Second)) {
 		t.Fatalf("due after RetryNow = %s", keys(head))
 	}
@@ -382,7 +382,7 @@ func outbox(t *testing.T, s store.Backend) {
 		t.Errorf("due after the first finished = %s", got)
 	}
 	// A refusal for good stays, failed; the queue goes on.
-	post := due(t0.Add(time.Hour), func(k, d string) bool { return strings.HasPrefix(k, q) })[0]
+	post := due(t0.Add(time.Hour), func(k, _ []byte) bool { return strings.HasPrefix(string(k), q) })[0]
 	post.Status, post.LastError = bot.JobFailed, "not_in_channel"
 	if err := s.FinishJob(ctx, post, nil); err != nil {
 		t.Fatal(err)
