@@ -121,7 +121,7 @@ func New(cfg Config) (*Adapter, error) {
 	s.StateEnabled = false
 	s.ShouldRetryOnRateLimit = true
 	s.MaxRestRetries = 5
-	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: &rewrite{api: cfg.APIURL, gateway: cfg.GatewayURL, next: http.DefaultTransport}}
+	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: &rewrite{api: cfg.APIURL, gateway: cfg.GatewayURL, next: bot.Transport()}}
 	log := cfg.Log.With().Str("platform", "discord").Logger()
 	s.LogLevel = discordgo.LogWarning
 	a := &Adapter{s: s, cfg: cfg, log: log, clock: cfg.Clock, pending: map[string]*pendingInteraction{},

@@ -87,7 +87,7 @@ func New(cfg Config) *Adapter {
 		cfg.APIURL += "/"
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: bot.Transport()}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = bot.SystemClock{}

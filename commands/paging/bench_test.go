@@ -3,11 +3,13 @@ package paging_test
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,8 +25,9 @@ import (
 
 // BenchmarkOutbox1000Pages triggers 1,000 pages at once and runs the
 // engine until a local webhook receiver has every one: it checks each
-// arrived exactly once and reports throughput and the time from the
-// triggers to each delivery (p50, p99).
+// arrived exactly once and reports throughput, the time from the triggers
+// to each delivery (p50, p99) and how many connections the pager dialled
+// (klaxon's own outbound client, as klaxon sends pages).
 func BenchmarkOutbox1000Pages(b *testing.B) {
 	const pages = 1000
 	for b.Loop() {
@@ -44,6 +47,12 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 			mu.Unlock()
 			w.WriteHeader(202)
 		}))
+		var dials atomic.Int64 // connections the receiver accepted
+		srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				dials.Add(1)
+			}
+		}
 		s, err := bolt.Open(filepath.Join(b.TempDir(), "k.db"), bolt.Options{})
 		if err != nil {
 			b.Fatal(err)
@@ -52,7 +61,7 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 		inc := commands.New(s, []bot.Chat{console.New(&bytes.Buffer{})}, clock, zerolog.Nop(), commands.Config{})
 		wake := inc.Wake()
 		p := paging.New(s, inc, nil, clock, zerolog.Nop(), paging.Config{Wake: wake,
-			Pagers: map[string]bot.Sender{"hook": &pager.Webhook{URL: srv.URL, Secret: "s", Client: srv.Client()}}})
+			Pagers: map[string]bot.Sender{"hook": &pager.Webhook{URL: srv.URL, Secret: "s", Client: bot.OutboundClient(10 * time.Second)}}})
 		inc.Outbox().Handle(bot.OpPage, p)
 		stop := inc.Outbox().Go(10 * time.Millisecond)
 		// Escalation steps fire as klaxon's scheduler fires them: when a
@@ -108,6 +117,7 @@ func BenchmarkOutbox1000Pages(b *testing.B) {
 		b.ReportMetric(float64(pages)/elapsed.Seconds(), "pages/s")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
 		b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+		b.ReportMetric(float64(dials.Load()), "dials")
 		srv.Close()
 		s.Close()
 		b.StartTimer()
