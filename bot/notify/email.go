@@ -40,11 +40,26 @@ type Email struct {
 	// IncidentURL is where the mail links the incident; empty: nowhere.
 	IncidentURL func(d bot.Delivery) string
 	Now         func() time.Time
+
+	sessions sessions // kept open between mails
 }
 
 var _ bot.Sender = (*Email)(nil)
 
+// clientError is a client that could not be made from the settings.
+type clientError struct{ err error }
+
+func (c clientError) Error() string { return c.err.Error() }
+
 func (e *Email) client() (*mail.Client, error) {
+	c, err := e.newClient()
+	if err != nil {
+		return nil, clientError{err}
+	}
+	return c, nil
+}
+
+func (e *Email) newClient() (*mail.Client, error) {
 	opts := []mail.Option{mail.WithPort(e.Port), mail.WithTimeout(10 * time.Second)}
 	switch e.Security {
 	case SMTPTLS:
@@ -126,11 +141,14 @@ func (e *Email) SendMail(ctx context.Context, key string, m bot.Mail) bot.SendRe
 	for _, k := range slices.Sorted(maps.Keys(m.Headers)) {
 		msg.SetGenHeader(mail.Header(k), m.Headers[k])
 	}
-	c, err := e.client()
-	if err != nil {
-		return bot.SendResult{Permanent: true, Err: fmt.Errorf("SMTP: %w", err)}
-	}
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+	err := e.sessions.send(ctx, e.client, msg)
+	var ce clientError
+	switch {
+	case errors.As(err, &ce):
+		return bot.SendResult{Permanent: true, Err: fmt.Errorf("SMTP: %w", ce.err)}
+	case err != nil && !msg.IsDelivered():
+		// A failure after the server took the mail (the RSET that
+		// follows it) is not one: sending again would send it twice.
 		return smtpResult(err)
 	}
 	return bot.SendResult{Sent: true}

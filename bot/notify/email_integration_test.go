@@ -11,16 +11,20 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/bot/notify"
 	"github.com/klaxon-bot/klaxon/bot/notify/notifytest"
 )
@@ -61,9 +65,14 @@ func TestEmailThroughMailpit(t *testing.T) {
 	os.WriteFile(auth, []byte("klaxon:"+string(hash)+"\n"), 0o600)
 	mp := notifytest.StartMailpit(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-require-starttls", "--smtp-auth-file", auth)
 	host, portN := "127.0.0.1", mp.Port()
-	e := &notify.Email{Host: host, Port: portN, Security: notify.SMTPStartTLS, Username: "klaxon", Password: "s3cret-smtp",
-		From: "klaxon@example.com", TLS: &tls.Config{RootCAs: pool, ServerName: "localhost"},
-		PublicURL: "https://klaxon.example.com", Links: &notify.Links{Key: []byte("k")}}
+	// Settings are read once (a reload makes a new Email), so each
+	// variant below is an Email of its own.
+	email := func(password, security string) *notify.Email {
+		return &notify.Email{Host: host, Port: portN, Security: security, Username: "klaxon", Password: password,
+			From: "klaxon@example.com", TLS: &tls.Config{RootCAs: pool, ServerName: "localhost"},
+			PublicURL: "https://klaxon.example.com", Links: &notify.Links{Key: []byte("k")}}
+	}
+	e := email("s3cret-smtp", notify.SMTPStartTLS)
 	ctx := context.Background()
 	if err := e.Check(ctx); err != nil {
 		t.Fatalf("check: %v", err)
@@ -85,7 +94,7 @@ func TestEmailThroughMailpit(t *testing.T) {
 	}
 
 	// A wrong password is refused for good and names no secret.
-	e.Password = "wrong"
+	e = email("wrong", notify.SMTPStartTLS)
 	res := e.Send(ctx, d)
 	if res.Sent || !res.Permanent || strings.Contains(res.Err.Error(), "wrong") {
 		t.Fatalf("a wrong password: %+v", res)
@@ -94,8 +103,111 @@ func TestEmailThroughMailpit(t *testing.T) {
 		t.Fatal("check passed with a wrong password")
 	}
 	// Without STARTTLS the server is not spoken to in the clear.
-	e.Password, e.Security = "s3cret-smtp", notify.SMTPNone
+	e = email("s3cret-smtp", notify.SMTPNone)
 	if res := e.Send(ctx, d); res.Sent {
 		t.Fatal("a mail went out without STARTTLS to a server that requires it")
+	}
+}
+
+// relay forwards connections on 127.0.0.1 to addr, counting them; Drop
+// closes every connection open, as a server closing idle sessions does.
+type relay struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+	n     int
+}
+
+func startRelay(t *testing.T, addr string) *relay {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &relay{ln: ln}
+	t.Cleanup(func() { ln.Close(); r.Drop() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", addr)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			r.mu.Lock()
+			r.conns = append(r.conns, c, up)
+			r.n++
+			r.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return r
+}
+
+func (r *relay) Port() int { return r.ln.Addr().(*net.TCPAddr).Port }
+
+// Sessions counts the connections made through the relay.
+func (r *relay) Sessions() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+func (r *relay) Drop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.conns {
+		c.Close()
+	}
+	r.conns = nil
+}
+
+// TestEmailKeepsSessionsOpen sends 40 mails, 8 at a time, through a
+// relay that counts SMTP sessions to Mailpit (STARTTLS and a password):
+// every mail arrives, on at most 8 sessions, not 40. When the server
+// closes the sessions kept open, the next mail goes out on a new one.
+func TestEmailKeepsSessionsOpen(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret-smtp"), bcrypt.MinCost)
+	auth := filepath.Join(dir, "auth")
+	os.WriteFile(auth, []byte("klaxon:"+string(hash)+"\n"), 0o600)
+	mp := notifytest.StartMailpit(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-require-starttls", "--smtp-auth-file", auth)
+	r := startRelay(t, net.JoinHostPort("127.0.0.1", fmt.Sprint(mp.Port())))
+	e := &notify.Email{Host: "127.0.0.1", Port: r.Port(), Security: notify.SMTPStartTLS, Username: "klaxon", Password: "s3cret-smtp",
+		From: "klaxon@example.com", TLS: &tls.Config{RootCAs: pool, ServerName: "localhost"}}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				if res := e.SendMail(ctx, fmt.Sprint("m", i), bot.Mail{To: fmt.Sprintf("s%d@example.com", i), Subject: fmt.Sprint("update ", i), Body: "INC-1 is resolved."}); !res.Sent {
+					t.Errorf("mail %d: %+v", i, res)
+				}
+			}
+		})
+	}
+	for i := range 40 {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if n := len(mp.Messages()); n != 40 {
+		t.Fatalf("Mailpit has %d mails, want 40", n)
+	}
+	if n := r.Sessions(); n > 8 {
+		t.Errorf("40 mails, 8 at a time, opened %d SMTP sessions; want at most 8", n)
+	}
+
+	r.Drop()
+	if res := e.SendMail(ctx, "after-drop", bot.Mail{To: "late@example.com", Subject: "after the drop", Body: "still here"}); !res.Sent {
+		t.Fatalf("the first mail after the server closed the sessions: %+v", res)
+	}
+	if n := len(mp.Messages()); n != 41 {
+		t.Fatalf("Mailpit has %d mails after the drop, want 41", n)
 	}
 }
