@@ -41,7 +41,7 @@ AXE := axe-core@4.10.3
 integration: ## real Alertmanager → alert intake; status page and web console in headless Chromium, checked by axe-core (screenshots in artifacts/); email and status page subscriptions through a real SMTP server (Mailpit)
 	GOBIN=$(CURDIR)/bin go install $(MAILPIT)
 	test -f bin/package/axe.min.js || (cd bin && npm pack $(AXE) --silent && tar -xzf $(subst @,-,$(AXE)).tgz package/axe.min.js)
-	PATH="$(CURDIR)/bin:$$PATH" go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium|TestEmailThroughMailpit|TestWebConsoleInHeadlessChromium|TestStatusSubscriptionsThroughMailpit)$$' ./cmd/klaxon ./bot/notify
+	PATH="$(CURDIR)/bin:$$PATH" go test -tags integration -race -count=1 -run '^(TestRealAlertmanager|TestStatusPageInHeadlessChromium|TestEmailThroughMailpit|TestEmailKeepsSessionsOpen|TestWebConsoleInHeadlessChromium|TestStatusSubscriptionsThroughMailpit)$$' ./cmd/klaxon ./bot/notify
 
 CHAOS_ROUNDS ?= 50
 CHAOS_TESTS ?= TestCrashLoop|TestDeclarationCrashLoop|TestNotifyCrashLoop|TestDisconnects|TestDiscordGatewayFaults|TestStorm|TestChatDownForTwoMinutes|TestFailover
