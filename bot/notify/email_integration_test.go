@@ -54,16 +54,22 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	return certFile, keyFile, pool
 }
 
-// TestEmailThroughMailpit sends a page by email to a real SMTP server
-// (Mailpit) that requires STARTTLS and a password, and reads the
-// delivered message back from Mailpit's API.
-func TestEmailThroughMailpit(t *testing.T) {
+// secureMailpit starts Mailpit requiring STARTTLS (a certificate the
+// returned pool trusts) and the password s3cret-smtp for the user klaxon.
+func secureMailpit(t *testing.T) (*notifytest.Mailpit, *x509.CertPool) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
 	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret-smtp"), bcrypt.MinCost)
 	auth := filepath.Join(dir, "auth")
 	os.WriteFile(auth, []byte("klaxon:"+string(hash)+"\n"), 0o600)
-	mp := notifytest.StartMailpit(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-require-starttls", "--smtp-auth-file", auth)
+	return notifytest.StartMailpit(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-require-starttls", "--smtp-auth-file", auth), pool
+}
+
+// TestEmailThroughMailpit sends a page by email to a real SMTP server
+// (Mailpit) that requires STARTTLS and a password, and reads the
+// delivered message back from Mailpit's API.
+func TestEmailThroughMailpit(t *testing.T) {
+	mp, pool := secureMailpit(t)
 	host, portN := "127.0.0.1", mp.Port()
 	// Settings are read once (a reload makes a new Email), so each
 	// variant below is an Email of its own.
@@ -170,12 +176,7 @@ func (r *relay) Drop() {
 // every mail arrives, on at most 8 sessions, not 40. When the server
 // closes the sessions kept open, the next mail goes out on a new one.
 func TestEmailKeepsSessionsOpen(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret-smtp"), bcrypt.MinCost)
-	auth := filepath.Join(dir, "auth")
-	os.WriteFile(auth, []byte("klaxon:"+string(hash)+"\n"), 0o600)
-	mp := notifytest.StartMailpit(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-require-starttls", "--smtp-auth-file", auth)
+	mp, pool := secureMailpit(t)
 	r := startRelay(t, net.JoinHostPort("127.0.0.1", fmt.Sprint(mp.Port())))
 	e := &notify.Email{Host: "127.0.0.1", Port: r.Port(), Security: notify.SMTPStartTLS, Username: "klaxon", Password: "s3cret-smtp",
 		From: "klaxon@example.com", TLS: &tls.Config{RootCAs: pool, ServerName: "localhost"}}
