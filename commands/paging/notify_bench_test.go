@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,7 +46,7 @@ func openStore(b *testing.B, driver string) store.Backend {
 // people, each with a push topic and a phone and rules for both at once.
 func notifyRig(b *testing.B, s store.Backend, people int) (*paging.Paging, *commands.Incidents, *notifytest.Ntfy, *notifytest.Twilio, func()) {
 	nt, tw := notifytest.NewNtfy(), notifytest.NewTwilio()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	client := bot.OutboundClient(20 * time.Second) // as klaxon's notifications send
 	twc := &notify.Twilio{URL: tw.Server.URL, AccountSID: tw.AccountSID, Username: tw.AccountSID, Password: tw.AuthToken, From: tw.Numbers[0], Client: client}
 	var ps bot.People
 	for i := range people {
