@@ -19,10 +19,13 @@ func OutboundClient(timeout time.Duration) *http.Client {
 	return &http.Client{Timeout: timeout, CheckRedirect: RefuseRedirect, Transport: Transport()}
 }
 
-// MaxInFlight bounds the requests the outbox has in flight to one
-// destination at once (a pager's endpoint; chat platforms and hooks get
-// fewer).
-const MaxInFlight = 64
+// The outbox's bounds on the jobs in flight at once to one destination:
+// MaxInFlight to a pager's endpoint, MaxInFlightOther to anything else (a
+// chat platform, a hook, a mail server).
+const (
+	MaxInFlight      = 64
+	MaxInFlightOther = 16
+)
 
 // Transport is Go's default transport keeping up to MaxInFlight idle
 // connections to each host instead of 2. With 2, a burst of parallel

@@ -8,6 +8,8 @@ import (
 
 	mail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
+
+	"github.com/klaxon-bot/klaxon/bot"
 )
 
 // SMTP sessions are kept open between mails, as a browser keeps its
@@ -19,7 +21,7 @@ import (
 const (
 	// maxIdleSessions is as many as the outbox sends at once to one
 	// destination other than a pager.
-	maxIdleSessions = 16
+	maxIdleSessions = bot.MaxInFlightOther
 	// sessionIdle closes a session nobody used for that long, well
 	// before a server would (RFC 5321 asks servers to wait 5 minutes).
 	sessionIdle = 30 * time.Second

@@ -82,12 +82,13 @@ type Then func(tx bot.Tx, j bot.Job) error
 // Web API has per-method limits, and order within a channel matters), 64
 // for a pager's endpoint (each page its own request, committed as it
 // comes back: 1,000 pages measured 1,400/s with 16 and 1,800/s with 64).
-// Pagers and notifications keep as many connections open (bot.Transport).
+// Clients keep as many connections open (bot.Transport, and SMTP sessions
+// in bot/notify).
 func parallel(destination string) int {
 	if strings.HasPrefix(destination, "pager:") {
 		return bot.MaxInFlight
 	}
-	return 16
+	return bot.MaxInFlightOther
 }
 
 // New returns an outbox over store whose chat jobs chat carries out, and
