@@ -110,7 +110,10 @@ type Paged struct {
 	At     time.Time `json:"at"`
 }
 
-// Page is one escalation run for an incident.
+// Page is one escalation run for an incident. The messages to pagers
+// and people it makes are its deliveries, each stored on its own
+// (Tx.PutDelivery), so recording one outcome costs the same whether the
+// page reached one person or a thousand.
 type Page struct {
 	ID         uuid.UUID  `json:"id"`
 	IncidentID uuid.UUID  `json:"incident_id"`
@@ -127,9 +130,6 @@ type Page struct {
 	AckBy      string     `json:"ack_by,omitempty"` // person id
 	AckAt      time.Time  `json:"ack_at,omitzero"`
 	Created    time.Time  `json:"created"`
-	// Deliveries are the messages to pagers this page made, with how each
-	// went; the outbox sends them.
-	Deliveries []Delivery `json:"deliveries,omitempty"`
 	// Messages are the chat messages about the page (DMs, channel
 	// notices) with an Acknowledge button, so an acknowledgement or the
 	// end of the incident can edit them.
@@ -148,16 +148,6 @@ func LinkPageMessage(tx Tx, p Platform, ref MessageRef, id uuid.UUID) error {
 	}
 	pg.Messages = append(pg.Messages, PostedRef{Platform: p, Ref: ref})
 	return tx.PutPage(pg)
-}
-
-// Delivery returns the page's delivery with key, or nil.
-func (p *Page) Delivery(key string) *Delivery {
-	for i := range p.Deliveries {
-		if p.Deliveries[i].Key == key {
-			return &p.Deliveries[i]
-		}
-	}
-	return nil
 }
 
 // Active reports whether the page still escalates.
@@ -249,8 +239,8 @@ const (
 	DeliveryCancelled DeliveryStatus = "cancelled"
 )
 
-// Delivery is one message to one pager. The page keeps each of its
-// deliveries with how it went; the outbox carries it as a job (OpPage).
+// Delivery is one message to one pager. It is stored under its page
+// (PageID, Key) with how it went; the outbox carries it as a job (OpPage).
 type Delivery struct {
 	Key        string       `json:"key"`       // idempotency key: page:step:loop:person:pager[:kind]
 	DedupKey   string       `json:"dedup_key"` // the trigger's key, shared by its ack and resolve
@@ -351,6 +341,8 @@ func SendOnce(ctx context.Context, s Sender, d Delivery, again bool) SendResult 
 type PageStore interface {
 	Page(ctx context.Context, id uuid.UUID) (*Page, error)
 	PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*Page, error)
+	// PageDeliveries reads a page's deliveries, in key order.
+	PageDeliveries(ctx context.Context, pageID uuid.UUID) ([]Delivery, error)
 	// DuePages lists pages whose next step is due at now.
 	DuePages(ctx context.Context, now time.Time) ([]uuid.UUID, error)
 	// PageByRef finds the page a chat message (a page notice or DM) is

@@ -24,6 +24,13 @@ type Tx interface {
 	Pages(incidentID uuid.UUID) ([]*Page, error)
 	// PutPage writes a page (new or changed) and moves its timer.
 	PutPage(p *Page) error
+	// Delivery reads a page's delivery by key (nil when there is none);
+	// Deliveries reads the page's deliveries whose keys start with prefix
+	// (all of them when it is empty), in key order. PutDelivery adds or
+	// replaces one (by PageID and Key); its page must exist.
+	Delivery(pageID uuid.UUID, key string) (*Delivery, error)
+	Deliveries(pageID uuid.UUID, prefix string) ([]Delivery, error)
+	PutDelivery(d *Delivery) error
 	// Enqueue adds jobs to the outbox, each at the end of its queue. A job
 	// that coalesces is not added while one like it is pending.
 	Enqueue(jobs ...Job) error

@@ -36,6 +36,7 @@ const (
 	KindEvent      = "event"      // bot.Event
 	KindSeen       = "seen"       // Seen: a de-duplicated platform event id
 	KindPage       = "page"       // bot.Page
+	KindDelivery   = "delivery"   // bot.Delivery: one of a page's
 	KindPageRef    = "page_ref"   // PageRef
 	KindReminder   = "reminder"   // bot.Reminder
 	KindFollowUp   = "followup"   // bot.FollowUp
@@ -56,7 +57,7 @@ const (
 )
 
 // Kinds lists the record kinds in load order.
-var Kinds = []string{KindCounter, KindIncident, KindEvent, KindSeen, KindPage, KindPageRef, KindReminder,
+var Kinds = []string{KindCounter, KindIncident, KindEvent, KindSeen, KindPage, KindDelivery, KindPageRef, KindReminder,
 	KindFollowUp, KindPostmortem, KindAlertKey, KindOnCall, KindCursor, KindHeartbeat, KindNamed, KindProfile, KindSubscriber, KindPostmortemVersion, KindJob}
 
 // Counter is the last number a sequence gave out: incident, followup, job.
@@ -139,6 +140,7 @@ type Loader interface {
 	LoadHeartbeat(hb *bot.HeartbeatState, body []byte) error
 	LoadJob(j JobRecord) error
 
+	PutDelivery(d *bot.Delivery) error
 	SetReminder(r bot.Reminder) error
 	PutPostmortem(incidentID uuid.UUID, markdown []byte) error
 	SetAlertIncident(key string, incidentID uuid.UUID) error
@@ -163,6 +165,8 @@ func LoadRecord(l Loader, r Record) error {
 		return load(r, l.LoadSeen)
 	case KindPage:
 		return loadBody(r, func(p *bot.Page, _ []byte) error { return l.LoadPage(p) })
+	case KindDelivery:
+		return loadBody(r, func(d *bot.Delivery, _ []byte) error { return l.PutDelivery(d) })
 	case KindPageRef:
 		return load(r, l.LoadPageRef)
 	case KindReminder:

@@ -37,6 +37,7 @@ func (c *calls) SetAlertIncident(key string, _ uuid.UUID) error  { return c.note
 func (c *calls) AddOnCallChange(x *bot.OnCallChange) error       { return c.note("oncall") }
 func (c *calls) SetCursor(key string, _ time.Time) error         { return c.note("cursor " + key) }
 func (c *calls) NameMessage(name string, _ bot.MessageRef) error { return c.note("named " + name) }
+func (c *calls) PutDelivery(d *bot.Delivery) error               { return c.note("delivery " + d.Key) }
 func (c *calls) PutProfile(p *bot.Profile) error                 { return c.note("profile " + p.Person) }
 func (c *calls) PutSubscriber(x *bot.Subscriber) error           { return c.note("subscriber " + x.ID) }
 func (c *calls) LoadPostmortemVersion(v bot.PostmortemVersion) error {
@@ -50,6 +51,7 @@ func TestLoadRecordDispatchesEachKind(t *testing.T) {
 		{KindEvent, []byte(`{"seq":1}`)},
 		{KindSeen, []byte(`{"source_id":"Ev1"}`)},
 		{KindPage, []byte(`{}`)},
+		{KindDelivery, []byte(`{"key":"p:0:0:alice:pd"}`)},
 		{KindPageRef, []byte(`{"ref":"slack|C1|1.2"}`)},
 		{KindReminder, []byte(`{}`)},
 		{KindFollowUp, []byte(`{}`)},
@@ -70,7 +72,7 @@ func TestLoadRecordDispatchesEachKind(t *testing.T) {
 			t.Fatalf("%s: %v", r.Kind, err)
 		}
 	}
-	want := []string{"counter incident", "incident", `event {"seq":1}`, "seen Ev1", "page", "page_ref slack|C1|1.2",
+	want := []string{"counter incident", "incident", `event {"seq":1}`, "seen Ev1", "page", "delivery p:0:0:alice:pd", "page_ref slack|C1|1.2",
 		"reminder", "followup", "postmortem # hi", "alert_key am|g1", "oncall", "cursor digest", "heartbeat backup",
 		"named summary", "profile alice", "subscriber ab12", "postmortem_version 2", "job j1"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

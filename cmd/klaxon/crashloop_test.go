@@ -339,7 +339,11 @@ func (d *drill) checkPages(s *bolt.Store, incident uuid.UUID, evs []bot.Event) (
 			fired[[2]int{pd.Step, pd.Loop}] = true
 		}
 		steps += len(fired)
-		for _, dl := range pg.Deliveries {
+		dls, err := s.PageDeliveries(context.Background(), pg.ID)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		for _, dl := range dls {
 			if dl.Kind == bot.DeliverTrigger {
 				inStore[dl.Key] = dl
 			}

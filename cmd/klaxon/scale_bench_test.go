@@ -45,11 +45,14 @@ func BenchmarkTenThousandIncidents(b *testing.B) {
 				return err
 			}
 			// Each was paged once, by two deliveries.
-			pg := &bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: inc.Key(), Severity: inc.Severity, Status: bot.PageAcknowledged, Created: at,
-				Deliveries: []bot.Delivery{{Key: fmt.Sprint(i, ":a"), Pager: "hook", Person: "alice", Status: bot.DeliverySent},
-					{Key: fmt.Sprint(i, ":b"), Pager: "hook", Person: "alice", Status: bot.DeliverySent}}}
+			pg := &bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: inc.Key(), Severity: inc.Severity, Status: bot.PageAcknowledged, Created: at}
 			if err := tx.PutPage(pg); err != nil {
 				return err
+			}
+			for _, k := range []string{":a", ":b"} {
+				if err := tx.PutDelivery(&bot.Delivery{PageID: pg.ID, Key: fmt.Sprint(i, k), Pager: "hook", Person: "alice", Status: bot.DeliverySent}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -320,12 +320,13 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			if err := tx.PutPage(pg); err != nil {
 				return err
 			}
-			notice := p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %s of paging. Page someone with `/incident page @person`.", pg.Incident, bot.Count(pg.Policy.Repeat+1, "round"))}, false, now)
+			notice := p.notice(inc, pg.ID, bot.Message{Text: fmt.Sprintf("🚨 Nobody acknowledged %s after %s of paging. Page someone with `/incident page @person`.", pg.Incident, bot.Count(pg.Policy.Repeat+1, "round"))}, false, now)
 			return tx.Enqueue(notice, bot.IncidentJob(inc, bot.OpSummary, now))
 		}
 		step, loop, steps := pg.Step, pg.Loop, len(pg.Policy.Steps)
 		var who, unreachable []string
 		var jobs []bot.Job
+		made := map[string]bool{} // this step's delivery keys
 		for _, person := range p.resolve(pg.Policy.Steps[pg.Step].Targets, now) {
 			pg.Paged = append(pg.Paged, bot.Paged{Person: person, Step: pg.Step, Loop: pg.Loop, At: now})
 			pagers := p.pagersFor(person)
@@ -343,21 +344,27 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
 					Kind: bot.DeliverTrigger, Summary: pageSummary(pg), Severity: pg.Severity,
 					Detail: pageDetail(inc), Status: bot.DeliveryPending, Created: now}
-				pg.Deliveries = append(pg.Deliveries, d)
+				if err := tx.PutDelivery(&d); err != nil {
+					return err
+				}
+				made[key] = true
 				jobs = append(jobs, pageJob(d, now))
 			}
 			// The person's own rules: each method at its delay, unless
 			// they acknowledge first (which cancels what is still due).
 			for _, rs := range steps {
 				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, rs.Method)
-				if pg.Delivery(key) != nil {
+				if made[key] {
 					continue // one rule per method and step
 				}
 				due := now.Add(rs.After)
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: string(rs.Method), Person: person,
 					Kind: bot.DeliverTrigger, Summary: lockScreen(inc, pg), Severity: pg.Severity, Detail: pageDetail(inc),
 					Status: bot.DeliveryPending, To: rs.Contact.To, Server: rs.Contact.Server, Private: inc.Private, Created: due}
-				pg.Deliveries = append(pg.Deliveries, d)
+				if err := tx.PutDelivery(&d); err != nil {
+					return err
+				}
+				made[key] = true
 				jobs = append(jobs, pageJob(d, due))
 			}
 		}
@@ -381,17 +388,17 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 				text += fmt.Sprintf(", round %d", loop+1)
 			}
 			text += "). Acknowledge with the button or react ✅." + noPager + next
-			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: text, Buttons: []bot.Button{{ActionID: ActionAckPage, Label: "Acknowledge", Value: pg.ID.String(), Style: bot.ButtonPrimary}}}, true, now))
+			jobs = append(jobs, p.notice(inc, pg.ID, bot.Message{Text: text, Buttons: []bot.Button{{ActionID: ActionAckPage, Label: "Acknowledge", Value: pg.ID.String(), Style: bot.ButtonPrimary}}}, true, now))
 		case len(unreachable) > 0:
 			// Nobody could be reached: say so, never "Paging".
 			ev := bot.NewEvent(bot.EventPage, bot.User{}, now, fmt.Sprintf("could reach nobody for step %d of %d: no pager reaches %s", step+1, steps, strings.Join(unreachable, ", ")))
 			if err := tx.AppendEvents(pg.IncidentID, ev); err != nil {
 				return err
 			}
-			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("⚠️ Nobody could be reached for step %d of %s's escalation: no pager reaches %s.%s",
+			jobs = append(jobs, p.notice(inc, pg.ID, bot.Message{Text: fmt.Sprintf("⚠️ Nobody could be reached for step %d of %s's escalation: no pager reaches %s.%s",
 				step+1, pg.Incident, strings.Join(unreachable, ", "), next)}, false, now))
 		default:
-			jobs = append(jobs, p.notice(inc, pg, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, pg.Incident)}, false, now))
+			jobs = append(jobs, p.notice(inc, pg.ID, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, pg.Incident)}, false, now))
 		}
 		return tx.Enqueue(append(jobs, bot.IncidentJob(inc, bot.OpSummary, now))...)
 	})
@@ -516,11 +523,11 @@ func (p *Paging) pagersFor(person string) []string {
 // notice is a post in the incident's channel, as a job; page notices are
 // linked to the page so a reaction on them acknowledges. Paging never
 // waits for chat: the outbox posts it.
-func (p *Paging) notice(inc *bot.Incident, page *bot.Page, m bot.Message, link bool, now time.Time) bot.Job {
+func (p *Paging) notice(inc *bot.Incident, pageID uuid.UUID, m bot.Message, link bool, now time.Time) bot.Job {
 	j := bot.IncidentJob(inc, bot.OpPost, now)
 	j.Message = m
 	if link {
-		j.PageID = page.ID
+		j.PageID = pageID
 	}
 	return j
 }
@@ -528,7 +535,7 @@ func (p *Paging) notice(inc *bot.Incident, page *bot.Page, m bot.Message, link b
 // Send implements outbox.Sender for page deliveries: one attempt at the pager.
 // A 5xx or a timeout is never counted as sent, and a shutdown does not cut
 // an attempt short (one the pager accepted must be recorded as sent, or it
-// would go out again). The outcome is recorded on the page, with its
+// would go out again). The outcome is recorded with the delivery, with its
 // timeline event and notices, in the transaction that finishes the job.
 func (p *Paging) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then, error) {
 	d := *j.Delivery
@@ -558,22 +565,20 @@ func (p *Paging) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then, 
 }
 
 // recordDelivery records how an attempt at d went, j being its job as
-// recorded: on the page, on the timeline, and in the channel when a page
+// recorded: in the delivery's row, on the timeline, and in the channel when a page
 // did not get through at first, got through after all or failed for good.
 func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.SendResult) error {
-	page, err := tx.Page(d.PageID)
-	if err != nil {
-		return err
-	}
 	inc, err := tx.Incident(d.IncidentID)
 	if err != nil {
 		return err
 	}
 	now := p.clock.Now()
-	rec := page.Delivery(d.Key)
+	rec, err := tx.Delivery(d.PageID, d.Key)
+	if err != nil {
+		return err
+	}
 	if rec == nil {
-		page.Deliveries = append(page.Deliveries, d)
-		rec = &page.Deliveries[len(page.Deliveries)-1]
+		rec = &d
 	}
 	rec.Attempts, rec.LastError = j.Attempts, j.LastError
 	var jobs []bot.Job
@@ -590,35 +595,34 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 			rec.Progress, rec.ProgressAt = res.Progress, now
 		}
 		if j.Attempts > 1 && d.Kind == bot.DeliverTrigger {
-			jobs = append(jobs, p.notice(inc, page, bot.Message{Text: fmt.Sprintf("📟 %s was paged through %s after all (attempt %d).", who, d.Pager, j.Attempts)}, false, now))
+			jobs = append(jobs, p.notice(inc, d.PageID, bot.Message{Text: fmt.Sprintf("📟 %s was paged through %s after all (attempt %d).", who, d.Pager, j.Attempts)}, false, now))
 		}
-		for _, m := range res.Posted {
-			if err := tx.LinkPage(m.Platform, m.Ref, page.ID); err != nil {
+		if len(res.Posted) > 0 {
+			posted, err := p.linkPosted(tx, inc, d.PageID, res.Posted, now)
+			if err != nil {
 				return err
 			}
-			page.Messages = append(page.Messages, m) // page is put below
-			if !page.Active() {
-				// It got through after the page ended: no live button.
-				u := bot.ChatJob(m.Platform, "page:"+page.ID.String(), bot.OpUpdate, now)
-				u.Ref, u.Message = m.Ref, bot.Message{Text: p.pageOutcome(inc, page, bot.DeliverAck, now)}
-				jobs = append(jobs, u)
-			}
+			jobs = append(jobs, posted...)
 		}
 	case bot.JobFailed:
 		rec.Status = bot.DeliveryFailed
 		text := fmt.Sprintf("⚠️ Could not %s %s through %s: %s", verbFor(d.Kind), who, d.Pager, j.LastError)
 		if d.To != "" {
-			text = fmt.Sprintf("⚠️ Could not reach %s by %s: %s%s", who, bot.Method(d.Pager).Label(), j.LastError, nextRule(page, d))
+			next, err := nextRule(tx, d)
+			if err != nil {
+				return err
+			}
+			text = fmt.Sprintf("⚠️ Could not reach %s by %s: %s%s", who, bot.Method(d.Pager).Label(), j.LastError, next)
 		}
-		jobs = append(jobs, p.notice(inc, page, bot.Message{Text: text}, false, now))
+		jobs = append(jobs, p.notice(inc, d.PageID, bot.Message{Text: text}, false, now))
 	default:
 		if j.Attempts == 1 && d.Kind == bot.DeliverTrigger {
 			// Say so once: the responder is not reached yet, and klaxon keeps trying.
-			jobs = append(jobs, p.notice(inc, page, bot.Message{Text: fmt.Sprintf("⏳ Could not reach %s through %s yet (%s). klaxon keeps trying and will say when it gets through.",
+			jobs = append(jobs, p.notice(inc, d.PageID, bot.Message{Text: fmt.Sprintf("⏳ Could not reach %s through %s yet (%s). klaxon keeps trying and will say when it gets through.",
 				who, d.Pager, j.LastError)}, false, now))
 		}
 	}
-	if err := tx.PutPage(page); err != nil {
+	if err := tx.PutDelivery(rec); err != nil {
 		return err
 	}
 	if rec.Status == bot.DeliverySent || rec.Status == bot.DeliveryFailed {
@@ -632,21 +636,51 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 	return tx.Enqueue(jobs...)
 }
 
+// linkPosted records in tx the chat messages a delivery posted (a page by
+// direct message), so a reaction on them acknowledges the page, and
+// returns the edits that take the button off them when the page has
+// ended meanwhile. Only a delivery that posted reads and writes its page.
+func (p *Paging) linkPosted(tx bot.Tx, inc *bot.Incident, pageID uuid.UUID, posted []bot.PostedRef, now time.Time) ([]bot.Job, error) {
+	page, err := tx.Page(pageID)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []bot.Job
+	for _, m := range posted {
+		if err := tx.LinkPage(m.Platform, m.Ref, page.ID); err != nil {
+			return nil, err
+		}
+		page.Messages = append(page.Messages, m)
+		if !page.Active() {
+			// It got through after the page ended: no live button.
+			u := bot.ChatJob(m.Platform, "page:"+page.ID.String(), bot.OpUpdate, now)
+			u.Ref, u.Message = m.Ref, bot.Message{Text: p.pageOutcome(inc, page, bot.DeliverAck, now)}
+			jobs = append(jobs, u)
+		}
+	}
+	return jobs, tx.PutPage(page)
+}
+
 // nextRule says what klaxon tries next for the person d failed to
-// reach: their next rule still due at this step, if any.
-func nextRule(pg *bot.Page, d bot.Delivery) string {
+// reach: their next rule still due at this step, if any. Only that
+// person's deliveries at the step are read (their keys share a prefix).
+func nextRule(tx bot.Tx, d bot.Delivery) (string, error) {
 	prefix := d.Key[:strings.LastIndexByte(d.Key, ':')+1]
+	ds, err := tx.Deliveries(d.PageID, prefix)
+	if err != nil {
+		return "", err
+	}
 	var next *bot.Delivery
-	for i := range pg.Deliveries {
-		x := &pg.Deliveries[i]
-		if x.Key != d.Key && x.To != "" && x.Status == bot.DeliveryPending && strings.HasPrefix(x.Key, prefix) && (next == nil || x.Created.Before(next.Created)) {
+	for i := range ds {
+		x := &ds[i]
+		if x.Key != d.Key && x.To != "" && x.Status == bot.DeliveryPending && (next == nil || x.Created.Before(next.Created)) {
 			next = x
 		}
 	}
 	if next == nil {
-		return ""
+		return "", nil
 	}
-	return fmt.Sprintf(" Next for them: %s at %s, unless someone acknowledges.", bot.Method(next.Pager).Label(), bot.ChatClock(next.Created))
+	return fmt.Sprintf(" Next for them: %s at %s, unless someone acknowledges.", bot.Method(next.Pager).Label(), bot.ChatClock(next.Created)), nil
 }
 
 // closing is the acknowledge or resolve that follows trigger t.
@@ -763,9 +797,17 @@ func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change 
 		if !change(pg) {
 			continue
 		}
+		ds, err := tx.Deliveries(pg.ID, "")
+		if err != nil {
+			return err
+		}
+		have := make(map[string]bool, len(ds))
+		for _, d := range ds {
+			have[d.Key] = true
+		}
 		var jobs []bot.Job
-		for i := range pg.Deliveries {
-			d := &pg.Deliveries[i]
+		for i := range ds {
+			d := &ds[i]
 			if d.Kind != bot.DeliverTrigger {
 				continue
 			}
@@ -775,6 +817,9 @@ func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change 
 					return err
 				}
 				d.Status, d.LastError = bot.DeliveryCancelled, string(kind)+"d before it was sent"
+				if err := tx.PutDelivery(d); err != nil {
+					return err
+				}
 			}
 			if !p.cfg.AcksSupported[d.Pager] || d.Status == bot.DeliveryFailed {
 				continue
@@ -789,11 +834,13 @@ func (p *Paging) closePages(tx bot.Tx, inc *bot.Incident, now time.Time, change 
 				// flight has ended.
 				at = now.Add(afterCancel)
 			}
-			if pg.Delivery(c.Key) != nil {
+			if have[c.Key] {
 				continue // closed this way already
 			}
+			if err := tx.PutDelivery(&c); err != nil {
+				return err
+			}
 			jobs = append(jobs, pageJob(c, at))
-			pg.Deliveries = append(pg.Deliveries, c)
 		}
 		// Every message with this page's Acknowledge button says what
 		// became of it, and loses the button.
@@ -846,21 +893,34 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 	var entries []entry
 	exhausted := false
 	for _, pg := range pages {
+		ds, err := p.store.PageDeliveries(ctx, pg.ID)
+		if err != nil {
+			return out
+		}
+		// A trigger's key is its step's prefix (page:step:loop:person:)
+		// and its pager: group them by the prefix, in the order they
+		// were made.
+		slices.SortStableFunc(ds, func(a, b bot.Delivery) int { return a.Created.Compare(b.Created) })
+		byStep := map[string][]bot.Delivery{}
+		for _, d := range ds {
+			if d.Kind == bot.DeliverTrigger && strings.HasSuffix(d.Key, ":"+d.Pager) {
+				prefix := d.Key[:len(d.Key)-len(d.Pager)]
+				byStep[prefix] = append(byStep[prefix], d)
+			}
+		}
 		for _, pd := range pg.Paged {
 			var via []string
-			for _, d := range pg.Deliveries {
-				if d.Kind == bot.DeliverTrigger && d.Person == pd.Person && strings.HasPrefix(d.Key, fmt.Sprintf("%s:%d:%d:", pg.ID, pd.Step, pd.Loop)) {
-					mark := "⏳"
-					switch d.Status {
-					case bot.DeliverySent:
-						mark = "✓"
-					case bot.DeliveryFailed:
-						mark = "✗"
-					case bot.DeliveryCancelled:
-						mark = "–"
-					}
-					via = append(via, deliveryState(d, mark, pd.At))
+			for _, d := range byStep[fmt.Sprintf("%s:%d:%d:%s:", pg.ID, pd.Step, pd.Loop, pd.Person)] {
+				mark := "⏳"
+				switch d.Status {
+				case bot.DeliverySent:
+					mark = "✓"
+				case bot.DeliveryFailed:
+					mark = "✗"
+				case bot.DeliveryCancelled:
+					mark = "–"
 				}
+				via = append(via, deliveryState(d, mark, pd.At))
 			}
 			how := "(" + strings.Join(via, ", ") + ")"
 			if len(via) == 0 {

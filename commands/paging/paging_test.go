@@ -333,7 +333,11 @@ func (e *pagingEnv) deliveries() []bot.Delivery {
 	pages, _ := e.store.PagesForIncident(context.Background(), inc.ID)
 	var out []bot.Delivery
 	for _, p := range pages {
-		out = append(out, p.Deliveries...)
+		ds, err := e.store.PageDeliveries(context.Background(), p.ID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, ds...)
 	}
 	return out
 }
@@ -601,7 +605,11 @@ func TestPagerOutage(t *testing.T) {
 		inc, _ := e.store.IncidentByNumber(context.Background(), n)
 		pages, _ := e.store.PagesForIncident(context.Background(), inc.ID)
 		for _, p := range pages {
-			for _, d := range p.Deliveries {
+			ds, err := e.store.PageDeliveries(context.Background(), p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
 				if d.Kind != bot.DeliverTrigger {
 					continue
 				}

@@ -26,7 +26,7 @@ type Phone struct {
 	log       zerolog.Logger
 	people    bot.People
 	wake      *bot.Wake
-	notice    func(inc *bot.Incident, page *bot.Page, m bot.Message, link bool, now time.Time) bot.Job
+	notice    func(inc *bot.Incident, pageID uuid.UUID, m bot.Message, link bool, now time.Time) bot.Job
 }
 
 // NewPhone returns the phone side of p.
@@ -203,11 +203,10 @@ func (p *Phone) Progress(ctx context.Context, key, ref, status string) error {
 	}
 	now := p.clock.Now()
 	err = p.store.Update(ctx, func(tx bot.Tx) error {
-		page, err := tx.Page(id)
+		d, err := tx.Delivery(id, key)
 		if err != nil {
 			return err
 		}
-		d := page.Delivery(key)
 		if d == nil || d.To == "" {
 			return bot.Errorf(bot.ENOTFOUND, "%q is not a delivery of klaxon's.", key)
 		}
@@ -222,17 +221,21 @@ func (p *Phone) Progress(ctx context.Context, key, ref, status string) error {
 		if d.Ref == "" {
 			d.Ref = ref
 		}
-		if err := tx.PutPage(page); err != nil {
+		if err := tx.PutDelivery(d); err != nil {
 			return err
 		}
-		inc, err := tx.Incident(page.IncidentID)
+		inc, err := tx.Incident(d.IncidentID)
 		if err != nil {
 			return err
 		}
 		jobs := []bot.Job{bot.IncidentJob(inc, bot.OpSummary, now)}
 		if failedProgress(status) && !wasBad {
-			text := fmt.Sprintf("⚠️ The %s to %s did not get through (%s).%s", bot.Method(d.Pager).Label(), p.people.Mention(inc.Platform, d.Person), status, nextRule(page, *d))
-			jobs = append(jobs, p.notice(inc, page, bot.Message{Text: text}, false, now))
+			next, err := nextRule(tx, *d)
+			if err != nil {
+				return err
+			}
+			text := fmt.Sprintf("⚠️ The %s to %s did not get through (%s).%s", bot.Method(d.Pager).Label(), p.people.Mention(inc.Platform, d.Person), status, next)
+			jobs = append(jobs, p.notice(inc, id, bot.Message{Text: text}, false, now))
 			if err := tx.AppendEvents(inc.ID, bot.NewEvent(bot.EventDelivery, bot.User{}, now, fmt.Sprintf("%s for %s: %s", d.Pager, d.Person, status))); err != nil {
 				return err
 			}

@@ -69,6 +69,9 @@ func (s *Store) Dump(ctx context.Context, fn func(store.Record) error) error {
 				return each(bucketPages, func(_, v []byte) error { return body(store.KindPage, v, &bot.Page{}) })
 			},
 			func() error {
+				return each(bucketDeliveries, func(_, v []byte) error { return body(store.KindDelivery, v, &bot.Delivery{}) })
+			},
+			func() error {
 				return each(bucketPageRefs, func(k, v []byte) error {
 					id, _ := uuid.FromBytes(v)
 					return emit(store.KindPageRef, store.PageRef{Ref: string(k), PageID: id})

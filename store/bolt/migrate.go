@@ -205,14 +205,74 @@ var migrations = []migration{
 		if _, err := tx.CreateBucketIfNotExists(bucketDeliveryCounts); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
-			var p bot.Page
+		change := map[bot.DeliveryStatus]int64{}
+		err := tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
+			var p legacyPage
 			if err := store.Decode(v, &p); err != nil {
 				return fmt.Errorf("decode page %x: %w", k, err)
 			}
-			return countDeliveries(tx, nil, &p)
+			for _, d := range p.Deliveries {
+				change[d.Status]++
+			}
+			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return countDeliveries(tx, change)
 	}},
+	{"deliveries of their own", deliveriesOfTheirOwn},
+}
+
+// legacyPage is a page as stored before "deliveries of their own": with
+// its deliveries in its own record.
+type legacyPage struct {
+	bot.Page
+	Deliveries []bot.Delivery `json:"deliveries,omitempty"`
+}
+
+// deliveriesOfTheirOwn moves each page's deliveries out of its record
+// into rows of their own, so recording a delivery's outcome no longer
+// rewrites a record that grows with everyone the page reached. The counts
+// by status stay as they are.
+func deliveriesOfTheirOwn(tx *bbolt.Tx) error {
+	rows, err := tx.CreateBucket(bucketDeliveries)
+	if err != nil {
+		return err
+	}
+	var pages []legacyPage
+	err = tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
+		var p legacyPage
+		if err := store.Decode(v, &p); err != nil {
+			return fmt.Errorf("decode page %x: %w", k, err)
+		}
+		if len(p.Deliveries) > 0 {
+			pages = append(pages, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range pages {
+		for _, d := range p.Deliveries {
+			data, err := store.Encode(d)
+			if err != nil {
+				return err
+			}
+			if err := rows.Put(deliveryKey(p.ID, d.Key), data); err != nil {
+				return err
+			}
+		}
+		data, err := store.Encode(&p.Page)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPages).Put(p.ID[:], data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // oneOutbox folds the page and hook outboxes into the jobs outbox: each
@@ -247,9 +307,9 @@ func oneOutbox(tx *bbolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	pages := map[uuid.UUID]*bot.Page{}
+	pages := map[uuid.UUID]*legacyPage{}
 	err = tx.Bucket(bucketPages).ForEach(func(k, v []byte) error {
-		var p bot.Page
+		var p legacyPage
 		if err := store.Decode(v, &p); err != nil {
 			return fmt.Errorf("decode page %x: %w", k, err)
 		}
@@ -282,7 +342,14 @@ func oneOutbox(tx *bbolt.Tx) error {
 		return err
 	}
 	for _, p := range pages {
-		if err := putPage(tx, p); err != nil {
+		if err := putPage(tx, &p.Page); err != nil {
+			return err
+		}
+		data, err := store.Encode(p) // with its deliveries, as pages were then
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPages).Put(p.ID[:], data); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -167,11 +168,15 @@ func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
 	}
 	defer s.Close()
 	pages, err := s.PagesForIncident(ctx, inc.ID)
-	if err != nil || len(pages) != 1 || len(pages[0].Deliveries) != 2 {
-		t.Fatalf("pages = %+v, %v; want the page with its two deliveries", pages, err)
+	if err != nil || len(pages) != 1 {
+		t.Fatalf("pages = %+v, %v; want the page", pages, err)
 	}
-	if d := pages[0].Delivery(sent); d == nil || d.Status != bot.DeliverySent {
-		t.Errorf("the sent delivery is %+v", d)
+	ds, err := s.PageDeliveries(ctx, page.ID)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("deliveries = %+v, %v; want the page's two", ds, err)
+	}
+	if i := slices.IndexFunc(ds, func(d bot.Delivery) bool { return d.Key == sent }); i < 0 || ds[i].Status != bot.DeliverySent {
+		t.Errorf("the sent delivery is not among %+v", ds)
 	}
 	due, err := s.DueJobs(ctx, t0.Add(2*time.Hour), 0, nil)
 	if err != nil {
@@ -249,5 +254,65 @@ func TestUpgradeKeepsPublicUpdatesAndIndexes(t *testing.T) {
 	c, err := s.Counts(context.Background())
 	if err != nil || len(c.Incidents) != 2 {
 		t.Errorf("incident classes after the upgrade = %v, %v", c.Incidents, err)
+	}
+}
+
+// A file written when a page kept its deliveries in its own record has
+// them in rows of their own after the upgrade, counted as before, and the
+// page's record no longer carries them.
+func TestUpgradeGivesDeliveriesRowsOfTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	before := slices.IndexFunc(migrations, func(m migration) bool { return m.name == "deliveries of their own" })
+	old, err := open(path, Options{}, migrations[:before])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	inc := &bot.Incident{ID: bot.NewID(), Title: "db down", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen}
+	page := legacyPage{Page: bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: "INC-1", Status: bot.PageTriggered, Created: t0}}
+	page.Deliveries = []bot.Delivery{
+		{Key: "k1", PageID: page.ID, Pager: "pd", Person: "alice", Status: bot.DeliverySent, Attempts: 2},
+		{Key: "k2", PageID: page.ID, Pager: "sms", Person: "bob", To: "+1", Status: bot.DeliveryPending},
+	}
+	err = old.db.Update(func(tx *bbolt.Tx) error {
+		if err := (txn{tx}).CreateIncident(inc); err != nil {
+			return err
+		}
+		if err := putPage(tx, &page.Page); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(page)
+		if err := tx.Bucket(bucketPages).Put(page.ID[:], data); err != nil {
+			return err
+		}
+		return countDeliveries(tx, map[bot.DeliveryStatus]int64{bot.DeliverySent: 1, bot.DeliveryPending: 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ds, err := s.PageDeliveries(ctx, page.ID)
+	if err != nil || len(ds) != 2 || ds[0].Key != "k1" || ds[0].Attempts != 2 || ds[1].To != "+1" || ds[1].Status != bot.DeliveryPending {
+		t.Fatalf("deliveries after the upgrade = %+v, %v", ds, err)
+	}
+	c, err := s.Counts(ctx)
+	if err != nil || c.Deliveries[bot.DeliverySent] != 1 || c.Deliveries[bot.DeliveryPending] != 1 {
+		t.Errorf("counts after the upgrade = %v, %v", c.Deliveries, err)
+	}
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucketPages).Get(page.ID[:]); bytes.Contains(v, []byte(`"deliveries"`)) {
+			return fmt.Errorf("the page's record still has its deliveries: %s", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }

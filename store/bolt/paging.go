@@ -56,8 +56,7 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	if p.ID == uuid.Nil {
 		p.ID = bot.NewID()
 	}
-	// Of the stored page, only its timer and its deliveries' statuses
-	// matter here: decoding just those costs a fraction of the whole page.
+	// Of the stored page, only its timer matters here.
 	var prev *indexed
 	if v := tx.Bucket(bucketPages).Get(p.ID[:]); v != nil {
 		prev = new(indexed)
@@ -71,9 +70,9 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 	}
 	// An index row that would be written as it is stays untouched: a
 	// bbolt put of the same key and value still rewrites its page, and
-	// most writes of a page (a delivery's outcome) change neither its
-	// timer nor its incident. An active page with a next step has one row
-	// in the due index (only putPage writes pages and rows).
+	// most writes of a page change neither its timer nor its incident. An
+	// active page with a next step has one row in the due index (only
+	// putPage writes pages and rows).
 	var was, will []byte
 	if prev != nil && prev.Status == bot.PageTriggered && !prev.NextAt.IsZero() {
 		was = timeKey(prev.NextAt, p.ID[:])
@@ -99,38 +98,76 @@ func putPage(tx *bbolt.Tx, p *bot.Page) error {
 			return err
 		}
 	}
-	if err := countDeliveries(tx, prev, p); err != nil {
-		return err
-	}
 	return tx.Bucket(bucketPages).Put(p.ID[:], data)
 }
 
-// indexed is what the indexes and counts need of a stored page.
+// indexed is what the indexes need of a stored page.
 type indexed struct {
-	Status     bot.PageStatus `json:"status"`
-	NextAt     time.Time      `json:"next_at"`
-	Deliveries []struct {
-		Status bot.DeliveryStatus `json:"status"`
-	} `json:"deliveries"`
+	Status bot.PageStatus `json:"status"`
+	NextAt time.Time      `json:"next_at"`
 }
 
-// countDeliveries keeps the delivery counts by status in step with a
-// page that was prev (nil: new) and is now p.
-func countDeliveries(tx *bbolt.Tx, prev *indexed, p *bot.Page) error {
-	b := tx.Bucket(bucketDeliveryCounts)
-	if b == nil {
-		return nil // a migration older than the counts, which builds them afterwards
+func deliveryKey(pageID uuid.UUID, key string) []byte {
+	return append(append(make([]byte, 0, 16+len(key)), pageID[:]...), key...)
+}
+
+func getDelivery(tx *bbolt.Tx, pageID uuid.UUID, key string) (*bot.Delivery, error) {
+	v := tx.Bucket(bucketDeliveries).Get(deliveryKey(pageID, key))
+	if v == nil {
+		return nil, nil
 	}
-	d := map[bot.DeliveryStatus]int64{}
-	if prev != nil {
-		for _, x := range prev.Deliveries {
-			d[x.Status]--
+	var d bot.Delivery
+	if err := store.Decode(v, &d); err != nil {
+		return nil, fmt.Errorf("decode delivery %s: %w", key, err)
+	}
+	return &d, nil
+}
+
+// pageDeliveries reads the page's deliveries whose keys start with prefix.
+func pageDeliveries(tx *bbolt.Tx, pageID uuid.UUID, prefix string) ([]bot.Delivery, error) {
+	var out []bot.Delivery
+	c, from := tx.Bucket(bucketDeliveries).Cursor(), deliveryKey(pageID, prefix)
+	for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, from); k, v = c.Next() {
+		var d bot.Delivery
+		if err := store.Decode(v, &d); err != nil {
+			return nil, fmt.Errorf("decode delivery %s: %w", k[16:], err)
 		}
+		out = append(out, d)
 	}
-	for _, x := range p.Deliveries {
-		d[x.Status]++
+	return out, nil
+}
+
+// putDelivery writes d under its page and keeps the counts by status in
+// step. Its page must exist.
+func putDelivery(tx *bbolt.Tx, d *bot.Delivery) error {
+	if tx.Bucket(bucketPages).Get(d.PageID[:]) == nil {
+		return notFound("That page")
 	}
-	for st, n := range d {
+	b, k := tx.Bucket(bucketDeliveries), deliveryKey(d.PageID, d.Key)
+	change := map[bot.DeliveryStatus]int64{d.Status: 1}
+	if v := b.Get(k); v != nil {
+		var prev struct {
+			Status bot.DeliveryStatus `json:"status"`
+		}
+		if err := store.Decode(v, &prev); err != nil {
+			return fmt.Errorf("decode delivery %s: %w", d.Key, err)
+		}
+		change[prev.Status]--
+	}
+	data, err := store.Encode(d)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(k, data); err != nil {
+		return err
+	}
+	return countDeliveries(tx, change)
+}
+
+// countDeliveries adds change to the delivery counts by status.
+func countDeliveries(tx *bbolt.Tx, change map[bot.DeliveryStatus]int64) error {
+	b := tx.Bucket(bucketDeliveryCounts)
+	for st, n := range change {
 		if n == 0 {
 			continue
 		}
@@ -183,6 +220,13 @@ func (s pageReads) Page(ctx context.Context, id uuid.UUID) (*bot.Page, error) {
 func (s pageReads) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error) {
 	var out []*bot.Page
 	err := s.db.View(func(tx *bbolt.Tx) (err error) { out, err = incidentPages(tx, incidentID); return err })
+	return out, err
+}
+
+// PageDeliveries implements bot.PageStore.
+func (s pageReads) PageDeliveries(ctx context.Context, pageID uuid.UUID) ([]bot.Delivery, error) {
+	var out []bot.Delivery
+	err := s.db.View(func(tx *bbolt.Tx) (err error) { out, err = pageDeliveries(tx, pageID, ""); return err })
 	return out, err
 }
 

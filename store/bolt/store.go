@@ -95,6 +95,7 @@ var (
 	bucketActive             = []byte("incidents_active") // incident id → nothing: the active incidents
 	bucketClasses            = []byte("incident_classes") // status NUL severity → count(8)
 	bucketDeliveryCounts     = []byte("delivery_counts")  // delivery status → count(8)
+	bucketDeliveries         = []byte("deliveries")       // page id|delivery key → bot.Delivery JSON
 	bucketIdempotency        = []byte("idempotency")      // token name, space, key → bot.IdempotencyRecord JSON
 
 	keySchemaVersion = []byte("schema_version")

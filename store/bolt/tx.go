@@ -58,6 +58,16 @@ func (t txn) Pages(incidentID uuid.UUID) ([]*bot.Page, error) { return incidentP
 
 func (t txn) PutPage(p *bot.Page) error { return putPage(t.tx, p) }
 
+func (t txn) Delivery(pageID uuid.UUID, key string) (*bot.Delivery, error) {
+	return getDelivery(t.tx, pageID, key)
+}
+
+func (t txn) Deliveries(pageID uuid.UUID, prefix string) ([]bot.Delivery, error) {
+	return pageDeliveries(t.tx, pageID, prefix)
+}
+
+func (t txn) PutDelivery(d *bot.Delivery) error { return putDelivery(t.tx, d) }
+
 func (t txn) SetReminder(r bot.Reminder) error {
 	if err := deleteReminder(t.tx, r.IncidentID, r.Kind); err != nil || r.At.IsZero() {
 		return err

@@ -81,6 +81,7 @@ var dumped = []table{
 		return rows.Scan(&sn.SourceID, &sn.IncidentID, &sn.Seq, nanosInto{&sn.At})
 	})},
 	{store.KindPage, `SELECT body FROM pages ORDER BY id`, body[bot.Page]()},
+	{store.KindDelivery, `SELECT body FROM deliveries ORDER BY page_id, key`, body[bot.Delivery]()},
 	{store.KindPageRef, `SELECT ref, page_id FROM page_refs ORDER BY ref`, columns(func(rows pgx.Rows, pr *store.PageRef) error {
 		return rows.Scan(&pr.Ref, &pr.PageID)
 	})},

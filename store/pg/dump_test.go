@@ -28,9 +28,11 @@ func fill(t *testing.T, s store.Backend) {
 			if err := tx.CreateIncident(inc, bot.NewEvent(bot.EventDeclared, bot.User{ID: "U1"}, t0, "declared"), ev); err != nil {
 				return err
 			}
-			p := &bot.Page{IncidentID: inc.ID, Status: bot.PageTriggered, NextAt: t0.Add(5 * time.Minute), Created: t0,
-				Deliveries: []bot.Delivery{{Key: "k", Status: bot.DeliverySent}}}
+			p := &bot.Page{IncidentID: inc.ID, Status: bot.PageTriggered, NextAt: t0.Add(5 * time.Minute), Created: t0}
 			if err := tx.PutPage(p); err != nil {
+				return err
+			}
+			if err := tx.PutDelivery(&bot.Delivery{PageID: p.ID, Key: "k", Status: bot.DeliverySent}); err != nil {
 				return err
 			}
 			if err := tx.LinkPage(bot.PlatformSlack, bot.MessageRef{Channel: "D1", ID: fmt.Sprint(i)}, p.ID); err != nil {

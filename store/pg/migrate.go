@@ -93,6 +93,16 @@ END $$;
 	{"appends check without a function", `
 DROP FUNCTION klaxon_require_incident(uuid);
 `},
+	// A page's deliveries move out of its body into rows of their own, so
+	// recording one's outcome no longer rewrites a body that grows with
+	// everyone the page reached.
+	{"deliveries of their own", `
+CREATE TABLE IF NOT EXISTS deliveries (page_id uuid NOT NULL, key text NOT NULL, status text NOT NULL, body jsonb NOT NULL, PRIMARY KEY (page_id, key));
+INSERT INTO deliveries (page_id, key, status, body)
+	SELECT p.id, d->>'key', d->>'status', d FROM pages p, jsonb_array_elements(p.body->'deliveries') d
+	ON CONFLICT DO NOTHING;
+UPDATE pages SET body = body - 'deliveries' WHERE body ? 'deliveries';
+`},
 }
 
 // migrate brings the schema up to date in one transaction, holding an

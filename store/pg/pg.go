@@ -127,14 +127,15 @@ func (s *Store) Ready() error {
 
 // Check implements store.Backend: PostgreSQL keeps its own pages
 // consistent; klaxon checks what it relies on across tables: every event
-// and page belongs to an incident that exists, and each incident's event
+// and page belongs to an incident that exists, every delivery to a page, and each incident's event
 // count matches its sequence.
 func (s *Store) Check() error {
 	ctx := context.Background()
 	var orphans, gaps int
 	err := s.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = e.incident_id)) +
-		(SELECT count(*) FROM pages p WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = p.incident_id)),
+		(SELECT count(*) FROM pages p WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = p.incident_id)) +
+		(SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 FROM pages p WHERE p.id = d.page_id)),
 		(SELECT count(*) FROM incidents i WHERE i.last_seq <> (SELECT count(*) FROM events e WHERE e.incident_id = i.id))`).Scan(&orphans, &gaps)
 	if err != nil {
 		return err
@@ -620,7 +621,7 @@ func (s *Store) Counts(ctx context.Context) (store.Counts, error) {
 		return c, err
 	}
 	c.TimelineEvents = uint64(total)
-	rows, err := s.pool.Query(ctx, `SELECT d->>'status', count(*) FROM pages, jsonb_array_elements(coalesce(body->'deliveries', '[]')) d GROUP BY 1`)
+	rows, err := s.pool.Query(ctx, `SELECT status, count(*) FROM deliveries GROUP BY 1`)
 	if err != nil {
 		return c, err
 	}

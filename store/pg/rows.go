@@ -54,6 +54,39 @@ func (t txn) PutPage(p *bot.Page) error {
 	return err
 }
 
+func (t txn) Delivery(pageID uuid.UUID, key string) (*bot.Delivery, error) {
+	d, err := one[bot.Delivery](t.ctx, t.tx, "That delivery", `SELECT body FROM deliveries WHERE page_id = $1 AND key = $2`, pageID, key)
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		return nil, nil
+	}
+	return d, err
+}
+
+func (t txn) Deliveries(pageID uuid.UUID, prefix string) ([]bot.Delivery, error) {
+	return deliveriesOf(t.ctx, t.tx, pageID, prefix)
+}
+
+// deliveriesOf reads the page's deliveries whose keys start with prefix,
+// in the byte order of their keys (as bbolt keeps them).
+func deliveriesOf(ctx context.Context, q querier, pageID uuid.UUID, prefix string) ([]bot.Delivery, error) {
+	return all[bot.Delivery](ctx, q, "delivery", `SELECT body FROM deliveries WHERE page_id = $1 AND starts_with(key, $2) ORDER BY key COLLATE "C"`, pageID, prefix)
+}
+
+// PutDelivery writes d under its page, which must exist.
+func (t txn) PutDelivery(d *bot.Delivery) error {
+	body, err := store.Encode(d)
+	if err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(t.ctx, `INSERT INTO deliveries (page_id, key, status, body)
+		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM pages WHERE id = $1)
+		ON CONFLICT (page_id, key) DO UPDATE SET status = excluded.status, body = excluded.body`, d.PageID, d.Key, string(d.Status), body)
+	if err == nil && tag.RowsAffected() == 0 {
+		return notFound("That page")
+	}
+	return err
+}
+
 func refKey(p bot.Platform, ref bot.MessageRef) string {
 	return string(p) + "|" + ref.Channel + "|" + ref.ID
 }
@@ -72,6 +105,11 @@ func (s pageReads) Page(ctx context.Context, id uuid.UUID) (*bot.Page, error) {
 // PagesForIncident implements bot.PageStore.
 func (s pageReads) PagesForIncident(ctx context.Context, incidentID uuid.UUID) ([]*bot.Page, error) {
 	return pagesFor(ctx, s.pool, incidentID)
+}
+
+// PageDeliveries implements bot.PageStore.
+func (s pageReads) PageDeliveries(ctx context.Context, pageID uuid.UUID) ([]bot.Delivery, error) {
+	return deliveriesOf(ctx, s.pool, pageID, "")
 }
 
 // DuePages implements bot.PageStore.

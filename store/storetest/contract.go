@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		"IncidentsAndNumbers":   incidentsAndNumbers,
 		"TimelineOrderAndDedup": timelineOrderAndDedup,
 		"PagesAndDue":           pagesAndDue,
+		"Deliveries":            deliveries,
 		"Outbox":                outbox,
 		"OutboxCoalesces":       outboxCoalesces,
 		"OnCallAndCursors":      onCallAndCursors,
@@ -300,6 +301,73 @@ func pagesAndDue(t *testing.T, s store.Backend) {
 	}
 	if _, err := s.Page(ctx, uuid.New()); bot.ErrorCode(err) != bot.ENOTFOUND {
 		t.Errorf("Page(unknown): %v", err)
+	}
+}
+
+// deliveries: a page's deliveries are read by key and in key order,
+// replaced by key, kept apart from other pages', and refused for a page
+// that does not exist.
+func deliveries(t *testing.T, s store.Backend) {
+	ctx := context.Background()
+	inc := declare(t, s, "x")
+	p1, p2 := &bot.Page{IncidentID: inc.ID, Created: t0}, &bot.Page{IncidentID: inc.ID, Created: t0}
+	update(t, s, func(tx bot.Tx) error {
+		for _, p := range []*bot.Page{p1, p2} {
+			if err := tx.PutPage(p); err != nil {
+				return err
+			}
+		}
+		for _, d := range []bot.Delivery{{PageID: p1.ID, Key: "b:1", Pager: "pd"}, {PageID: p1.ID, Key: "a", Pager: "sms", To: "+1"}, {PageID: p2.ID, Key: "a"}, {PageID: p1.ID, Key: "b:2"}, {PageID: p1.ID, Key: "c%b"}} {
+			d.Status = bot.DeliveryPending
+			if err := tx.PutDelivery(&d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx bot.Tx) error {
+		d, err := tx.Delivery(p1.ID, "a")
+		if err != nil || d == nil || d.Pager != "sms" || d.To != "+1" {
+			return fmt.Errorf("Delivery(p1, a) = %+v, %v", d, err)
+		}
+		if d, err := tx.Delivery(p1.ID, "c"); d != nil || err != nil {
+			return fmt.Errorf("Delivery(p1, c) = %+v, %v; want none", d, err)
+		}
+		d.Status, d.Attempts = bot.DeliverySent, 2
+		return tx.PutDelivery(d)
+	})
+	ds, err := s.PageDeliveries(ctx, p1.ID)
+	if err != nil || len(ds) != 4 || ds[0].Key != "a" || ds[0].Status != bot.DeliverySent || ds[0].Attempts != 2 || ds[1].Key != "b:1" || ds[1].Status != bot.DeliveryPending {
+		t.Errorf("PageDeliveries(p1) = %+v, %v; want a (sent, 2 attempts), b:1 (pending), b:2, c%%b", ds, err)
+	}
+	if ds, err := s.PageDeliveries(ctx, p2.ID); err != nil || len(ds) != 1 || ds[0].Status != bot.DeliveryPending {
+		t.Errorf("PageDeliveries(p2) = %+v, %v; want its one, untouched", ds, err)
+	}
+	update(t, s, func(tx bot.Tx) error {
+		var keys []string
+		for _, prefix := range []string{"", "b:", "c%", "%", "z"} {
+			ds, err := tx.Deliveries(p1.ID, prefix)
+			if err != nil {
+				return err
+			}
+			var got []string
+			for _, d := range ds {
+				got = append(got, d.Key)
+			}
+			keys = append(keys, prefix+"="+strings.Join(got, ","))
+		}
+		if got := strings.Join(keys, " "); got != "=a,b:1,b:2,c%b b:=b:1,b:2 c%=c%b %= z=" {
+			return fmt.Errorf("tx.Deliveries(p1, prefix) = %s", got)
+		}
+		return nil
+	})
+	err = s.Update(ctx, func(tx bot.Tx) error { return tx.PutDelivery(&bot.Delivery{PageID: uuid.New(), Key: "a"}) })
+	if bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("a delivery of no page: %v; want not found", err)
+	}
+	c, err := s.Counts(ctx)
+	if err != nil || c.Deliveries[bot.DeliverySent] != 1 || c.Deliveries[bot.DeliveryPending] != 4 {
+		t.Errorf("Counts.Deliveries = %v, %v; want 1 sent, 4 pending", c.Deliveries, err)
 	}
 }
 
@@ -602,8 +670,17 @@ func exportAndCounts(t *testing.T, s store.Backend) {
 		if err := tx.AppendEvents(a.ID, bot.NewEvent(bot.EventNote, bot.User{ID: "x"}, t0, "n")); err != nil {
 			return err
 		}
-		return tx.PutPage(&bot.Page{IncidentID: b.ID, Status: bot.PageTriggered, Created: t0,
-			Deliveries: []bot.Delivery{{Status: bot.DeliverySent}, {Status: bot.DeliverySent}, {Status: bot.DeliveryPending}}})
+		pg := &bot.Page{IncidentID: b.ID, Status: bot.PageTriggered, Created: t0}
+		if err := tx.PutPage(pg); err != nil {
+			return err
+		}
+		for i, st := range []bot.DeliveryStatus{bot.DeliverySent, bot.DeliveryPending, bot.DeliveryPending} {
+			if err := tx.PutDelivery(&bot.Delivery{PageID: pg.ID, Key: fmt.Sprint(i), Status: st}); err != nil {
+				return err
+			}
+		}
+		// One goes out: the counts move with it.
+		return tx.PutDelivery(&bot.Delivery{PageID: pg.ID, Key: "1", Status: bot.DeliverySent})
 	})
 	var buf bytes.Buffer
 	incs, evs, err := s.Export(&buf)
