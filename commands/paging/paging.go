@@ -565,8 +565,9 @@ func (p *Paging) Send(ctx context.Context, j bot.Job, again bool) (outbox.Then, 
 }
 
 // recordDelivery records how an attempt at d went, j being its job as
-// recorded: in the delivery's row, on the timeline, and in the channel when a page
-// did not get through at first, got through after all or failed for good.
+// recorded: in the delivery's row, on the timeline, and in the channel
+// when a page did not get through at first, got through after all or
+// failed for good.
 func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.SendResult) error {
 	inc, err := tx.Incident(d.IncidentID)
 	if err != nil {
@@ -908,25 +909,44 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 				byStep[prefix] = append(byStep[prefix], d)
 			}
 		}
-		for _, pd := range pg.Paged {
-			var via []string
-			for _, d := range byStep[fmt.Sprintf("%s:%d:%d:%s:", pg.ID, pd.Step, pd.Loop, pd.Person)] {
-				mark := "⏳"
-				switch d.Status {
-				case bot.DeliverySent:
-					mark = "✓"
-				case bot.DeliveryFailed:
-					mark = "✗"
-				case bot.DeliveryCancelled:
-					mark = "–"
+		// The people one step paged, each with how their notifications
+		// went; a step that paged a team says it in one line.
+		for group := range stepGroups(pg.Paged) {
+			var team teamTally
+			for _, pd := range group {
+				var via []string
+				var statuses []bot.DeliveryStatus
+				for _, d := range byStep[fmt.Sprintf("%s:%d:%d:%s:", pg.ID, pd.Step, pd.Loop, pd.Person)] {
+					mark := "⏳"
+					switch d.Status {
+					case bot.DeliverySent:
+						mark = "✓"
+					case bot.DeliveryFailed:
+						mark = "✗"
+					case bot.DeliveryCancelled:
+						mark = "–"
+					}
+					via, statuses = append(via, deliveryState(d, mark, pd.At)), append(statuses, d.Status)
 				}
-				via = append(via, deliveryState(d, mark, pd.At))
+				who := p.cfg.People.Mention(inc.Platform, pd.Person)
+				if len(group) > maxNamedInStep {
+					team.add(outcomeOf(statuses), who)
+					continue
+				}
+				how := "(" + strings.Join(via, ", ") + ")"
+				if len(via) == 0 {
+					how = "⚠️ no pager reaches them"
+				}
+				entries = append(entries, entry{pd.At, fmt.Sprintf("%s %s %s", bot.ChatClock(pd.At), who, how)})
 			}
-			how := "(" + strings.Join(via, ", ") + ")"
-			if len(via) == 0 {
-				how = "⚠️ no pager reaches them"
+			if len(group) > maxNamedInStep {
+				pd := group[0]
+				round := ""
+				if pd.Loop > 0 {
+					round = fmt.Sprintf(", round %d", pd.Loop+1)
+				}
+				entries = append(entries, entry{pd.At, fmt.Sprintf("%s %d people (step %d%s): %s", bot.ChatClock(pd.At), len(group), pd.Step+1, round, team)})
 			}
-			entries = append(entries, entry{pd.At, fmt.Sprintf("%s %s %s", bot.ChatClock(pd.At), p.cfg.People.Mention(inc.Platform, pd.Person), how)})
 		}
 		switch pg.Status {
 		case bot.PageAcknowledged:
@@ -947,6 +967,88 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 		return out
 	}
 	return append(out, bot.Field{Label: "Paged", Value: strings.Join(lines, "\n")})
+}
+
+// maxNamedInStep is how many people the summary names, a line each, for
+// one escalation step; a step that paged more (a team) gets one line
+// that counts them, so the summary stays whole within the platforms'
+// field limits (Discord: 1,024 characters).
+const maxNamedInStep = 8
+
+// stepGroups yields the people paged by each step of a page, a step at
+// a time (each step appends its people together).
+func stepGroups(paged []bot.Paged) func(yield func([]bot.Paged) bool) {
+	return func(yield func([]bot.Paged) bool) {
+		for start := 0; start < len(paged); {
+			end := start + 1
+			for end < len(paged) && paged[end].Step == paged[start].Step && paged[end].Loop == paged[start].Loop && paged[end].At.Equal(paged[start].At) {
+				end++
+			}
+			if !yield(paged[start:end]) {
+				return
+			}
+			start = end
+		}
+	}
+}
+
+// personOutcome is where one paged person stands, from how their
+// notifications went.
+type personOutcome int
+
+const (
+	outcomeReached     personOutcome = iota // one got through
+	outcomeWaiting                          // none yet; some still being tried or due
+	outcomeFailed                           // every one failed
+	outcomeStopped                          // acknowledged or resolved before any was sent
+	outcomeUnreachable                      // no pager reaches them
+)
+
+func outcomeOf(statuses []bot.DeliveryStatus) personOutcome {
+	switch {
+	case len(statuses) == 0:
+		return outcomeUnreachable
+	case slices.Contains(statuses, bot.DeliverySent):
+		return outcomeReached
+	case slices.Contains(statuses, bot.DeliveryPending):
+		return outcomeWaiting
+	case slices.Contains(statuses, bot.DeliveryFailed):
+		return outcomeFailed
+	}
+	return outcomeStopped
+}
+
+// teamTally counts a team's outcomes and names those who were not
+// reached and will not be: they are whom the channel needs to know.
+type teamTally struct {
+	n     [outcomeUnreachable + 1]int
+	names [outcomeUnreachable + 1][]string
+}
+
+func (t *teamTally) add(o personOutcome, who string) {
+	t.n[o]++
+	t.names[o] = append(t.names[o], who)
+}
+
+// String is "35 ✓ reached; 3 ⏳ not yet; 2 ✗ failed: @x, @y".
+func (t teamTally) String() string {
+	labels := [...]string{"✓ reached", "⏳ not yet", "✗ failed", "– stopped before sending", "⚠️ no pager reaches them"}
+	var parts []string
+	for o, label := range labels {
+		if t.n[o] == 0 {
+			continue
+		}
+		part := fmt.Sprintf("%d %s", t.n[o], label)
+		if o := personOutcome(o); o == outcomeFailed || o == outcomeUnreachable {
+			names := t.names[o]
+			if len(names) > 5 {
+				names = append(names[:5:5], fmt.Sprintf("and %d more", len(t.names[o])-5))
+			}
+			part += ": " + strings.Join(names, ", ")
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // deliveryState is one delivery in the summary: "webhook ✓", and for

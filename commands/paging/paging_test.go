@@ -943,3 +943,45 @@ func TestPageMessagesSayWhatBecameOfThePage(t *testing.T) {
 		t.Errorf("alice was not invited to the channel:\n%s", e.out.String())
 	}
 }
+
+// A step that pages a team gets one line in the summary that counts how
+// it went and names whom it did not reach, where a line per person would
+// run past the platforms' field limits; a small step still names each.
+func TestSummaryCountsATeamPage(t *testing.T) {
+	var team, hooked []bot.Target
+	var withPager []string
+	for i := range 14 {
+		id := fmt.Sprintf("p%02d", i)
+		team = append(team, bot.Target{Kind: bot.TargetPerson, ID: id})
+		if i < 12 {
+			withPager = append(withPager, id)
+		}
+	}
+	hooked = team[:2]
+	hook := newReceiver(t)
+	hook.statuses = []int{400, 400} // two of the team's triggers are refused for good
+	e := newPagingEnv(t, "", hook, commandstest.Paging(func(c *paging.Config) {
+		c.Policies = map[string]bot.Policy{"payments": {ID: "payments", Steps: []bot.Step{
+			{Targets: team, Delay: 5 * time.Minute},
+			{Targets: hooked, Delay: 5 * time.Minute},
+		}}}
+		c.PagerPeople = map[string][]string{"hook": withPager}
+	}))
+	e.do("zed", "general", "/incident declare Checkout is down sev:1 service:payments")
+	e.tick(0)
+	summary := e.con.Messages("inc-1-checkout-is-down")[0]
+	want := "10:00 UTC 14 people (step 1): 10 ✓ reached; 2 ✗ failed: "
+	if !strings.Contains(summary, want) || !strings.Contains(summary, "; 2 ⚠️ no pager reaches them: p12, p13") {
+		t.Errorf("summary lacks %q and the two no pager reaches:\n%s", want, summary)
+	}
+	if strings.Contains(summary, "p05 (") {
+		t.Errorf("the summary names each of the team:\n%s", summary)
+	}
+	e.tick(5 * time.Minute) // step 2: two people, named a line each
+	summary = e.con.Messages("inc-1-checkout-is-down")[0]
+	for _, want := range []string{"10:05 UTC p00 (hook ", "10:05 UTC p01 (hook "} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+}
