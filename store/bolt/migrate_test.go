@@ -14,6 +14,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/klaxon-bot/klaxon/bot"
+	"github.com/klaxon-bot/klaxon/store/storetest"
 )
 
 func TestMigrations(t *testing.T) {
@@ -120,16 +121,36 @@ func TestUpgradeFromSchemaV1(t *testing.T) {
 	}
 }
 
-// A file written before "one outbox" keeps its unfinished page deliveries
-// and hook events: they become jobs, and each page keeps its deliveries.
-func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
-	ctx := context.Background()
+// upgradeFrom writes a file at the schema before migration name through
+// write, then opens it with every migration, as an upgraded klaxon would.
+func upgradeFrom(t *testing.T, name string, write func(tx *bbolt.Tx) error) *Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "old.db")
-	before := slices.IndexFunc(migrations, func(m migration) bool { return m.name == "one outbox" })
+	before := slices.IndexFunc(migrations, func(m migration) bool { return m.name == name })
+	if before < 0 {
+		t.Fatalf("migration %q is gone", name)
+	}
 	old, err := open(path, Options{}, migrations[:before])
 	if err != nil {
 		t.Fatal(err)
 	}
+	err = old.db.Update(write)
+	old.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// A file written before "one outbox" keeps its unfinished page deliveries
+// and hook events: they become jobs, and each page keeps its deliveries.
+func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
+	ctx := context.Background()
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	inc := &bot.Incident{ID: bot.NewID(), Title: "db down", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen}
 	page := bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: "INC-1", Status: bot.PageTriggered, Created: t0}
@@ -138,7 +159,7 @@ func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
 			"kind": "trigger", "status": status, "attempts": 1, "next_attempt": next, "created": t0}
 	}
 	sent, pending := page.ID.String()+":0:0:alice:pd", page.ID.String()+":1:0:alice:pd"
-	err = old.db.Update(func(tx *bbolt.Tx) error {
+	s := upgradeFrom(t, "one outbox", func(tx *bbolt.Tx) error {
 		if err := (txn{tx}).CreateIncident(inc); err != nil {
 			return err
 		}
@@ -157,16 +178,6 @@ func TestUpgradeFoldsThePageAndHookOutboxesIntoJobs(t *testing.T) {
 		data, _ = json.Marshal(hook)
 		return tx.Bucket(legacyHooks).Put([]byte("h1"), data)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	pages, err := s.PagesForIncident(ctx, inc.ID)
 	if err != nil || len(pages) != 1 {
 		t.Fatalf("pages = %+v, %v; want the page", pages, err)
@@ -261,21 +272,11 @@ func TestUpgradeKeepsPublicUpdatesAndIndexes(t *testing.T) {
 // them in rows of their own after the upgrade, counted as before, and the
 // page's record no longer carries them.
 func TestUpgradeGivesDeliveriesRowsOfTheirOwn(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	before := slices.IndexFunc(migrations, func(m migration) bool { return m.name == "deliveries of their own" })
-	old, err := open(path, Options{}, migrations[:before])
-	if err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	inc := &bot.Incident{ID: bot.NewID(), Title: "db down", Severity: bot.DefaultSeverities()[0], Status: bot.StatusOpen}
 	page := legacyPage{Page: bot.Page{ID: bot.NewID(), IncidentID: inc.ID, Incident: "INC-1", Status: bot.PageTriggered, Created: t0}}
-	page.Deliveries = []bot.Delivery{
-		{Key: "k1", PageID: page.ID, Pager: "pd", Person: "alice", Status: bot.DeliverySent, Attempts: 2},
-		{Key: "k2", PageID: page.ID, Pager: "sms", Person: "bob", To: "+1", Status: bot.DeliveryPending},
-	}
-	err = old.db.Update(func(tx *bbolt.Tx) error {
+	page.Deliveries = storetest.LegacyDeliveries(page.ID)
+	s := upgradeFrom(t, "deliveries of their own", func(tx *bbolt.Tx) error {
 		if err := (txn{tx}).CreateIncident(inc); err != nil {
 			return err
 		}
@@ -288,25 +289,8 @@ func TestUpgradeGivesDeliveriesRowsOfTheirOwn(t *testing.T) {
 		}
 		return countDeliveries(tx, map[bot.DeliveryStatus]int64{bot.DeliverySent: 1, bot.DeliveryPending: 1})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ds, err := s.PageDeliveries(ctx, page.ID)
-	if err != nil || len(ds) != 2 || ds[0].Key != "k1" || ds[0].Attempts != 2 || ds[1].To != "+1" || ds[1].Status != bot.DeliveryPending {
-		t.Fatalf("deliveries after the upgrade = %+v, %v", ds, err)
-	}
-	c, err := s.Counts(ctx)
-	if err != nil || c.Deliveries[bot.DeliverySent] != 1 || c.Deliveries[bot.DeliveryPending] != 1 {
-		t.Errorf("counts after the upgrade = %v, %v", c.Deliveries, err)
-	}
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	storetest.CheckUpgradedDeliveries(t, s, page.ID)
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bucketPages).Get(page.ID[:]); bytes.Contains(v, []byte(`"deliveries"`)) {
 			return fmt.Errorf("the page's record still has its deliveries: %s", v)
 		}
