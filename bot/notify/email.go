@@ -51,15 +51,9 @@ type clientError struct{ err error }
 
 func (c clientError) Error() string { return c.err.Error() }
 
+// client makes the client that dials sessions, from the settings: a
+// clientError when they are wrong.
 func (e *Email) client() (*mail.Client, error) {
-	c, err := e.newClient()
-	if err != nil {
-		return nil, clientError{err}
-	}
-	return c, nil
-}
-
-func (e *Email) newClient() (*mail.Client, error) {
 	opts := []mail.Option{mail.WithPort(e.Port), mail.WithTimeout(10 * time.Second)}
 	switch e.Security {
 	case SMTPTLS:
@@ -75,7 +69,11 @@ func (e *Email) newClient() (*mail.Client, error) {
 	if e.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(e.Username), mail.WithPassword(e.Password))
 	}
-	return mail.NewClient(e.Host, opts...)
+	c, err := mail.NewClient(e.Host, opts...)
+	if err != nil {
+		return nil, clientError{err}
+	}
+	return c, nil
 }
 
 // Message is the mail for d: subject and plain text.
