@@ -115,23 +115,29 @@ func BenchmarkStepDueToFirstRequest(b *testing.B) {
 // an SMS rule at once, and runs until ntfy and Twilio have all 2,000
 // first notifications. Goal: within 10 s.
 func Benchmark1000PeoplePushAndSMS(b *testing.B) {
-	benchmarkPaged(b, 1000, 1)
-}
-
-// BenchmarkTeamPage pages a team in one escalation step (one page, two
-// notifications a person), for teams of 100, 400 and 1,000: the time all
-// are out should grow with the team, not with its square.
-func BenchmarkTeamPage(b *testing.B) {
-	for _, n := range []int{100, 400, 1000} {
-		b.Run(fmt.Sprint("people=", n), func(b *testing.B) { benchmarkPaged(b, n, n) })
+	for _, driver := range []string{"bbolt", "postgres"} {
+		b.Run("store="+driver, func(b *testing.B) { benchmarkPaged(b, driver, 1000, 1) })
 	}
 }
 
-// benchmarkPaged pages people, perPage of them on each page.
-func benchmarkPaged(b *testing.B, people, perPage int) {
+// BenchmarkTeamPage pages a team in one escalation step (one page, two
+// notifications a person), for teams of 100, 400 and 1,000, on bbolt and
+// on PostgreSQL: the time all are out should grow with the team, not
+// with its square.
+func BenchmarkTeamPage(b *testing.B) {
+	for _, driver := range []string{"bbolt", "postgres"} {
+		for _, n := range []int{100, 400, 1000} {
+			b.Run(fmt.Sprintf("store=%s/people=%d", driver, n), func(b *testing.B) { benchmarkPaged(b, driver, n, n) })
+		}
+	}
+}
+
+// benchmarkPaged pages people, perPage of them on each page, on the
+// store driver names.
+func benchmarkPaged(b *testing.B, driver string, people, perPage int) {
 	for b.Loop() {
 		b.StopTimer()
-		s := openStore(b, "bbolt")
+		s := openStore(b, driver)
 		p, _, nt, tw, stop := notifyRig(b, s, people)
 		ctx := context.Background()
 		var due time.Time

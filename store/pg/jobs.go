@@ -28,10 +28,10 @@ func putJob(t txn, j *bot.Job) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.Exec(t.ctx, `INSERT INTO jobs (key, queue, status, destination, body) VALUES ($1, $2, $3, $4, $5)
+	t.later(`INSERT INTO jobs (key, queue, status, destination, body) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (key) DO UPDATE SET status = excluded.status, destination = excluded.destination, body = excluded.body`,
 		j.Key, j.Queue, string(j.Status), j.Destination(), body)
-	return err
+	return nil
 }
 
 // head makes the queue's first pending job its due row, or removes the row
@@ -39,16 +39,16 @@ func putJob(t txn, j *bot.Job) error {
 func head(t txn, queue string) error {
 	j, err := one[bot.Job](t.ctx, t.tx, "job", `SELECT body FROM jobs WHERE queue = $1 AND status = 'pending' ORDER BY key LIMIT 1`, queue)
 	if bot.ErrorCode(err) == bot.ENOTFOUND {
-		_, err = t.tx.Exec(t.ctx, `DELETE FROM jobs_due WHERE queue = $1`, queue)
-		return err
+		t.later(`DELETE FROM jobs_due WHERE queue = $1`, queue)
+		return nil
 	}
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.Exec(t.ctx, `INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) VALUES ($1, $2, $3, $4, $5)
+	t.later(`INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (queue) DO UPDATE SET key = excluded.key, priority = excluded.priority, next_attempt = excluded.next_attempt, destination = excluded.destination`,
 		queue, j.Key, int(j.Priority()), j.NextAttempt.UnixNano(), j.Destination())
-	return err
+	return nil
 }
 
 // Enqueue implements bot.Tx.
@@ -64,9 +64,7 @@ func (t txn) Enqueue(jobs ...bot.Job) error {
 			if err == nil {
 				// One is pending: it renders the latest state when it runs.
 				// Should it be running now, it runs once more.
-				if _, err := t.tx.Exec(t.ctx, `INSERT INTO jobs_wanted (key) VALUES ($1) ON CONFLICT DO NOTHING`, pending); err != nil {
-					return err
-				}
+				t.later(`INSERT INTO jobs_wanted (key) VALUES ($1) ON CONFLICT DO NOTHING`, pending)
 				continue
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
@@ -83,16 +81,11 @@ func (t txn) Enqueue(jobs ...bot.Job) error {
 			return err
 		}
 		if j.Coalesces() {
-			if _, err := t.tx.Exec(t.ctx, `INSERT INTO jobs_coalesce (ckey, key) VALUES ($1, $2)`, coalesceKey(j), j.Key); err != nil {
-				return err
-			}
+			t.later(`INSERT INTO jobs_coalesce (ckey, key) VALUES ($1, $2)`, coalesceKey(j), j.Key)
 		}
 		// The first pending job of its queue is due; a later one waits.
-		_, err = t.tx.Exec(t.ctx, `INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) VALUES ($1, $2, $3, $4, $5)
+		t.later(`INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (queue) DO NOTHING`, j.Queue, j.Key, int(j.Priority()), j.NextAttempt.UnixNano(), j.Destination())
-		if err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -194,27 +187,23 @@ func (s jobReads) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx)
 		if err != nil {
 			return err
 		}
-		if _, err := t.tx.Exec(t.ctx, `DELETE FROM jobs_due WHERE key = $1`, j.Key); err != nil {
-			return err
-		}
+		t.later(`DELETE FROM jobs_due WHERE key = $1`, j.Key)
 		cur := j
 		// A coalescing job asked for again while it ran renders once more.
-		tag, err := t.tx.Exec(t.ctx, `DELETE FROM jobs_wanted WHERE key = $1`, j.Key)
-		if err != nil {
-			return err
-		}
-		if cur.Status == bot.JobDone && tag.RowsAffected() > 0 {
-			cur.Status, cur.NextAttempt = bot.JobPending, j.Done
-		}
-		if cur.Status != bot.JobPending && prev.Coalesces() {
-			if _, err := t.tx.Exec(t.ctx, `DELETE FROM jobs_coalesce WHERE ckey = $1`, coalesceKey(*prev)); err != nil {
+		if prev.Coalesces() {
+			tag, err := t.tx.Exec(t.ctx, `DELETE FROM jobs_wanted WHERE key = $1`, j.Key)
+			if err != nil {
 				return err
+			}
+			if cur.Status == bot.JobDone && tag.RowsAffected() > 0 {
+				cur.Status, cur.NextAttempt = bot.JobPending, j.Done
+			}
+			if cur.Status != bot.JobPending {
+				t.later(`DELETE FROM jobs_coalesce WHERE ckey = $1`, coalesceKey(*prev))
 			}
 		}
 		if cur.Status == bot.JobDone {
-			if _, err := t.tx.Exec(t.ctx, `DELETE FROM jobs WHERE key = $1`, j.Key); err != nil {
-				return err
-			}
+			t.later(`DELETE FROM jobs WHERE key = $1`, j.Key)
 		} else if err := putJob(t, &cur); err != nil {
 			return err
 		}

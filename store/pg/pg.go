@@ -258,6 +258,19 @@ type txn struct {
 
 var _ bot.Tx = txn{}
 
+// later runs sql with the transaction's next statement or its COMMIT
+// (pipe.Defer), for a write whose result nothing reads and that fails
+// only when the database refuses it: the outbox's bookkeeping and a
+// delivery's outcome go in one round trip with what follows them.
+func (t txn) later(sql string, args ...any) {
+	t.tx.Defer(sql, args, func(row pgx.Row) error {
+		if err := row.Scan(); !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+}
+
 // Mark implements store.Marker for the pipe under the transaction.
 func (t txn) Mark(i int) { t.tx.Mark(i) }
 

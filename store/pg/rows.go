@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/store"
@@ -49,9 +50,9 @@ func (t txn) PutPage(p *bot.Page) error {
 		next = &n
 		*t.due = true
 	}
-	_, err = t.tx.Exec(t.ctx, `INSERT INTO pages (id, incident_id, created, next_at, body) VALUES ($1, $2, $3, $4, $5)
+	t.later(`INSERT INTO pages (id, incident_id, created, next_at, body) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (id) DO UPDATE SET next_at = excluded.next_at, body = excluded.body`, p.ID, p.IncidentID, nanos(p.Created), next, body)
-	return err
+	return nil
 }
 
 func (t txn) Delivery(pageID uuid.UUID, key string) (*bot.Delivery, error) {
@@ -72,19 +73,29 @@ func deliveriesOf(ctx context.Context, q querier, pageID uuid.UUID, prefix strin
 	return all[bot.Delivery](ctx, q, "delivery", `SELECT body FROM deliveries WHERE page_id = $1 AND starts_with(key, $2) ORDER BY key COLLATE "C"`, pageID, prefix)
 }
 
-// PutDelivery writes d under its page, which must exist.
+// PutDelivery writes d under its page, which must exist, with the
+// transaction's next statement (txn.later). A missing page leaves page_id
+// without a value, which the database refuses (not_null_violation), so
+// the COMMIT that may go with it rolls back.
 func (t txn) PutDelivery(d *bot.Delivery) error {
 	body, err := store.Encode(d)
 	if err != nil {
 		return err
 	}
-	tag, err := t.tx.Exec(t.ctx, `INSERT INTO deliveries (page_id, key, status, body)
-		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM pages WHERE id = $1)
-		ON CONFLICT (page_id, key) DO UPDATE SET status = excluded.status, body = excluded.body`, d.PageID, d.Key, string(d.Status), body)
-	if err == nil && tag.RowsAffected() == 0 {
-		return notFound("That page")
-	}
-	return err
+	t.tx.Defer(`INSERT INTO deliveries (page_id, key, status, body) VALUES ((SELECT id FROM pages WHERE id = $1), $2, $3, $4)
+		ON CONFLICT (page_id, key) DO UPDATE SET status = excluded.status, body = excluded.body`, []any{d.PageID, d.Key, string(d.Status), body},
+		func(row pgx.Row) error {
+			var pe *pgconn.PgError
+			switch err := row.Scan(); {
+			case errors.As(err, &pe) && pe.Code == "23502" && pe.TableName == "deliveries":
+				return notFound("That page")
+			case errors.Is(err, pgx.ErrNoRows):
+				return nil
+			default:
+				return err
+			}
+		})
+	return nil
 }
 
 func refKey(p bot.Platform, ref bot.MessageRef) string {
@@ -92,9 +103,9 @@ func refKey(p bot.Platform, ref bot.MessageRef) string {
 }
 
 func (t txn) LinkPage(p bot.Platform, ref bot.MessageRef, pageID uuid.UUID) error {
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO page_refs (ref, page_id) VALUES ($1, $2) ON CONFLICT (ref) DO UPDATE SET page_id = excluded.page_id`,
+	t.later(`INSERT INTO page_refs (ref, page_id) VALUES ($1, $2) ON CONFLICT (ref) DO UPDATE SET page_id = excluded.page_id`,
 		refKey(p, ref), pageID)
-	return err
+	return nil
 }
 
 // Page implements bot.PageStore.
