@@ -375,7 +375,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		next := p.nextStep(inc, pg)
 		noPager := ""
 		if len(unreachable) > 0 {
-			noPager = fmt.Sprintf(" ⚠️ No pager reaches %s.", strings.Join(unreachable, ", "))
+			noPager = fmt.Sprintf(" ⚠️ No pager reaches %s.", namedFew(unreachable))
 		}
 		switch {
 		case len(who) > 0:
@@ -383,7 +383,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			if err := tx.AppendEvents(pg.IncidentID, ev); err != nil {
 				return err
 			}
-			text := fmt.Sprintf("📟 Paging %s for %s (step %d of %d", strings.Join(who, ", "), pg.Incident, step+1, steps)
+			text := fmt.Sprintf("📟 Paging %s for %s (step %d of %d", namedFew(who), pg.Incident, step+1, steps)
 			if loop > 0 {
 				text += fmt.Sprintf(", round %d", loop+1)
 			}
@@ -396,7 +396,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 				return err
 			}
 			jobs = append(jobs, p.notice(inc, pg.ID, bot.Message{Text: fmt.Sprintf("⚠️ Nobody could be reached for step %d of %s's escalation: no pager reaches %s.%s",
-				step+1, pg.Incident, strings.Join(unreachable, ", "), next)}, false, now))
+				step+1, pg.Incident, namedFew(unreachable), next)}, false, now))
 		default:
 			jobs = append(jobs, p.notice(inc, pg.ID, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, pg.Incident)}, false, now))
 		}
@@ -444,9 +444,19 @@ func (p *Paging) nextStep(inc *bot.Incident, pg *bot.Page) string {
 	}
 	who := "nobody on call"
 	if len(names) > 0 {
-		who = strings.Join(names, ", ")
+		who = namedFew(names)
 	}
 	return fmt.Sprintf(" Next, unless someone acknowledges: %s at %s.", who, bot.ChatTime(pg.NextAt))
+}
+
+// namedFew names up to maxNamedInStep people and counts the rest, so a
+// notice that pages a team stays readable, and whole within Discord's
+// 2,000 characters a message. (The timeline names everyone.)
+func namedFew(names []string) string {
+	if len(names) <= maxNamedInStep {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:maxNamedInStep], ", "), len(names)-maxNamedInStep)
 }
 
 // pageJob is the outbox job that sends d: one queue per trigger, so its
@@ -970,9 +980,9 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 }
 
 // maxNamedInStep is how many people the summary names, a line each, for
-// one escalation step; a step that paged more (a team) gets one line
-// that counts them, so the summary stays whole within the platforms'
-// field limits (Discord: 1,024 characters).
+// one escalation step, and a notice names in a row; a step that paged
+// more (a team) gets one line that counts them, so the summary stays
+// whole within the platforms' field limits (Discord: 1,024 characters).
 const maxNamedInStep = 8
 
 // stepGroups yields the people paged by each step of a page, a step at

@@ -977,6 +977,21 @@ func TestSummaryCountsATeamPage(t *testing.T) {
 	if strings.Contains(summary, "p05 (") {
 		t.Errorf("the summary names each of the team:\n%s", summary)
 	}
+	// The channel's notice names eight and counts the rest; the timeline
+	// names everyone.
+	all := strings.Join(e.con.Messages("inc-1-checkout-is-down"), "\n")
+	if want := "📟 Paging p00, p01, p02, p03, p04, p05, p06, p07 and 4 more for INC-1 (step 1 of 2)."; !strings.Contains(all, want) {
+		t.Errorf("the channel lacks %q:\n%s", want, all)
+	}
+	var paged string
+	for _, ev := range e.timelineOf(1) {
+		if ev.Kind == bot.EventPage {
+			paged = ev.Text
+		}
+	}
+	if !strings.Contains(paged, "p11") {
+		t.Errorf("the timeline's page event does not name everyone: %q", paged)
+	}
 	e.tick(5 * time.Minute) // step 2: two people, named a line each
 	summary = e.con.Messages("inc-1-checkout-is-down")[0]
 	for _, want := range []string{"10:05 UTC p00 (hook ", "10:05 UTC p01 (hook "} {
