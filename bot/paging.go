@@ -138,16 +138,17 @@ type Page struct {
 
 // LinkPageMessage records in tx that the chat message ref is about page
 // id: a reaction on it acknowledges the page, and the page's end edits it.
-func LinkPageMessage(tx Tx, p Platform, ref MessageRef, id uuid.UUID) error {
+// It returns the page as written.
+func LinkPageMessage(tx Tx, p Platform, ref MessageRef, id uuid.UUID) (*Page, error) {
 	if err := tx.LinkPage(p, ref, id); err != nil {
-		return err
+		return nil, err
 	}
 	pg, err := tx.Page(id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pg.Messages = append(pg.Messages, PostedRef{Platform: p, Ref: ref})
-	return tx.PutPage(pg)
+	return pg, tx.PutPage(pg)
 }
 
 // Active reports whether the page still escalates.

@@ -253,7 +253,7 @@ func (o *chatJobs) remember(j bot.Job, ref bot.MessageRef) func(bot.Tx) error {
 	}
 	return func(tx bot.Tx) error {
 		if j.PageID != uuid.Nil {
-			if err := bot.LinkPageMessage(tx, j.Platform, ref, j.PageID); err != nil {
+			if _, err := bot.LinkPageMessage(tx, j.Platform, ref, j.PageID); err != nil {
 				return err
 			}
 		}

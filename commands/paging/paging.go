@@ -340,7 +340,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 				who = append(who, p.cfg.People.Mention(inc.Platform, person))
 			}
 			for _, pager := range pagers {
-				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, pager)
+				key := personKey(pg.ID, pg.Step, pg.Loop, person) + pager
 				d := bot.Delivery{Key: key, DedupKey: key, PageID: pg.ID, IncidentID: pg.IncidentID, Pager: pager, Person: person,
 					Kind: bot.DeliverTrigger, Summary: pageSummary(pg), Severity: pg.Severity,
 					Detail: pageDetail(inc), Status: bot.DeliveryPending, Created: now}
@@ -353,7 +353,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			// The person's own rules: each method at its delay, unless
 			// they acknowledge first (which cancels what is still due).
 			for _, rs := range steps {
-				key := fmt.Sprintf("%s:%d:%d:%s:%s", pg.ID, pg.Step, pg.Loop, person, rs.Method)
+				key := personKey(pg.ID, pg.Step, pg.Loop, person) + string(rs.Method)
 				if made[key] {
 					continue // one rule per method and step
 				}
@@ -375,7 +375,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 		next := p.nextStep(inc, pg)
 		noPager := ""
 		if len(unreachable) > 0 {
-			noPager = fmt.Sprintf(" ⚠️ No pager reaches %s.", namedFew(unreachable))
+			noPager = fmt.Sprintf(" ⚠️ No pager reaches %s.", namedFew(unreachable, maxNamedInStep))
 		}
 		switch {
 		case len(who) > 0:
@@ -383,7 +383,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 			if err := tx.AppendEvents(pg.IncidentID, ev); err != nil {
 				return err
 			}
-			text := fmt.Sprintf("📟 Paging %s for %s (step %d of %d", namedFew(who), pg.Incident, step+1, steps)
+			text := fmt.Sprintf("📟 Paging %s for %s (step %d of %d", namedFew(who, maxNamedInStep), pg.Incident, step+1, steps)
 			if loop > 0 {
 				text += fmt.Sprintf(", round %d", loop+1)
 			}
@@ -396,7 +396,7 @@ func (p *Paging) fire(ctx context.Context, id uuid.UUID, now time.Time) {
 				return err
 			}
 			jobs = append(jobs, p.notice(inc, pg.ID, bot.Message{Text: fmt.Sprintf("⚠️ Nobody could be reached for step %d of %s's escalation: no pager reaches %s.%s",
-				step+1, pg.Incident, namedFew(unreachable), next)}, false, now))
+				step+1, pg.Incident, namedFew(unreachable, maxNamedInStep), next)}, false, now))
 		default:
 			jobs = append(jobs, p.notice(inc, pg.ID, bot.Message{Text: fmt.Sprintf("⚠️ Step %d of %s's escalation had nobody on call to page; moving on.", step+1, pg.Incident)}, false, now))
 		}
@@ -444,19 +444,26 @@ func (p *Paging) nextStep(inc *bot.Incident, pg *bot.Page) string {
 	}
 	who := "nobody on call"
 	if len(names) > 0 {
-		who = namedFew(names)
+		who = namedFew(names, maxNamedInStep)
 	}
 	return fmt.Sprintf(" Next, unless someone acknowledges: %s at %s.", who, bot.ChatTime(pg.NextAt))
 }
 
-// namedFew names up to maxNamedInStep people and counts the rest, so a
-// notice that pages a team stays readable, and whole within Discord's
-// 2,000 characters a message. (The timeline names everyone.)
-func namedFew(names []string) string {
-	if len(names) <= maxNamedInStep {
+// namedFew names up to limit people and counts the rest, so a notice that
+// pages a team stays readable, and whole within Discord's 2,000
+// characters a message. (The timeline names everyone.)
+func namedFew(names []string, limit int) string {
+	if len(names) <= limit {
 		return strings.Join(names, ", ")
 	}
-	return fmt.Sprintf("%s and %d more", strings.Join(names[:maxNamedInStep], ", "), len(names)-maxNamedInStep)
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:limit], ", "), len(names)-limit)
+}
+
+// personKey is the start of the keys of what a page's step sends one
+// person, one key a pager or method: page:step:round:person: (and then
+// the pager).
+func personKey(pageID uuid.UUID, step, loop int, person string) string {
+	return fmt.Sprintf("%s:%d:%d:%s:", pageID, step, loop, person)
 }
 
 // pageJob is the outbox job that sends d: one queue per trigger, so its
@@ -652,16 +659,12 @@ func (p *Paging) recordDelivery(tx bot.Tx, d bot.Delivery, j bot.Job, res bot.Se
 // returns the edits that take the button off them when the page has
 // ended meanwhile. Only a delivery that posted reads and writes its page.
 func (p *Paging) linkPosted(tx bot.Tx, inc *bot.Incident, pageID uuid.UUID, posted []bot.PostedRef, now time.Time) ([]bot.Job, error) {
-	page, err := tx.Page(pageID)
-	if err != nil {
-		return nil, err
-	}
 	var jobs []bot.Job
 	for _, m := range posted {
-		if err := tx.LinkPage(m.Platform, m.Ref, page.ID); err != nil {
+		page, err := bot.LinkPageMessage(tx, m.Platform, m.Ref, pageID)
+		if err != nil {
 			return nil, err
 		}
-		page.Messages = append(page.Messages, m)
 		if !page.Active() {
 			// It got through after the page ended: no live button.
 			u := bot.ChatJob(m.Platform, "page:"+page.ID.String(), bot.OpUpdate, now)
@@ -669,15 +672,14 @@ func (p *Paging) linkPosted(tx bot.Tx, inc *bot.Incident, pageID uuid.UUID, post
 			jobs = append(jobs, u)
 		}
 	}
-	return jobs, tx.PutPage(page)
+	return jobs, nil
 }
 
 // nextRule says what klaxon tries next for the person d failed to
 // reach: their next rule still due at this step, if any. Only that
 // person's deliveries at the step are read (their keys share a prefix).
 func nextRule(tx bot.Tx, d bot.Delivery) (string, error) {
-	prefix := d.Key[:strings.LastIndexByte(d.Key, ':')+1]
-	ds, err := tx.Deliveries(d.PageID, prefix)
+	ds, err := tx.Deliveries(d.PageID, strings.TrimSuffix(d.Key, d.Pager)) // personKey
 	if err != nil {
 		return "", err
 	}
@@ -895,77 +897,37 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 	if err != nil || len(pages) == 0 {
 		return out
 	}
-	// One line per person paged, and one per acknowledgement, in time
-	// order across the incident's pages (a reopen starts another).
-	type entry struct {
-		at   time.Time
-		line string
-	}
-	var entries []entry
+	// One line per person paged (per step, for a team), and one per
+	// acknowledgement, in time order across the incident's pages (a
+	// reopen starts another).
+	var entries []summaryLine
 	exhausted := false
 	for _, pg := range pages {
 		ds, err := p.store.PageDeliveries(ctx, pg.ID)
 		if err != nil {
 			return out
 		}
-		// A trigger's key is its step's prefix (page:step:loop:person:)
-		// and its pager: group them by the prefix, in the order they
-		// were made.
+		// A trigger's key is its person's prefix at the step
+		// (page:step:round:person:) and its pager: group them by the
+		// prefix, in the order they were made.
 		slices.SortStableFunc(ds, func(a, b bot.Delivery) int { return a.Created.Compare(b.Created) })
-		byStep := map[string][]bot.Delivery{}
+		byPerson := map[string][]bot.Delivery{}
 		for _, d := range ds {
-			if d.Kind == bot.DeliverTrigger && strings.HasSuffix(d.Key, ":"+d.Pager) {
-				prefix := d.Key[:len(d.Key)-len(d.Pager)]
-				byStep[prefix] = append(byStep[prefix], d)
+			if prefix, ok := strings.CutSuffix(d.Key, d.Pager); ok && d.Kind == bot.DeliverTrigger {
+				byPerson[prefix] = append(byPerson[prefix], d)
 			}
 		}
-		// The people one step paged, each with how their notifications
-		// went; a step that paged a team says it in one line.
 		for group := range stepGroups(pg.Paged) {
-			var team teamTally
-			for _, pd := range group {
-				var via []string
-				var statuses []bot.DeliveryStatus
-				for _, d := range byStep[fmt.Sprintf("%s:%d:%d:%s:", pg.ID, pd.Step, pd.Loop, pd.Person)] {
-					mark := "⏳"
-					switch d.Status {
-					case bot.DeliverySent:
-						mark = "✓"
-					case bot.DeliveryFailed:
-						mark = "✗"
-					case bot.DeliveryCancelled:
-						mark = "–"
-					}
-					via, statuses = append(via, deliveryState(d, mark, pd.At)), append(statuses, d.Status)
-				}
-				who := p.cfg.People.Mention(inc.Platform, pd.Person)
-				if len(group) > maxNamedInStep {
-					team.add(outcomeOf(statuses), who)
-					continue
-				}
-				how := "(" + strings.Join(via, ", ") + ")"
-				if len(via) == 0 {
-					how = "⚠️ no pager reaches them"
-				}
-				entries = append(entries, entry{pd.At, fmt.Sprintf("%s %s %s", bot.ChatClock(pd.At), who, how)})
-			}
-			if len(group) > maxNamedInStep {
-				pd := group[0]
-				round := ""
-				if pd.Loop > 0 {
-					round = fmt.Sprintf(", round %d", pd.Loop+1)
-				}
-				entries = append(entries, entry{pd.At, fmt.Sprintf("%s %d people (step %d%s): %s", bot.ChatClock(pd.At), len(group), pd.Step+1, round, team)})
-			}
+			entries = append(entries, p.stepLines(inc, pg.ID, group, byPerson)...)
 		}
 		switch pg.Status {
 		case bot.PageAcknowledged:
-			entries = append(entries, entry{pg.AckAt, fmt.Sprintf("%s acknowledged by %s after %s", bot.ChatClock(pg.AckAt), p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created)))})
+			entries = append(entries, summaryLine{pg.AckAt, fmt.Sprintf("%s acknowledged by %s after %s", bot.ChatClock(pg.AckAt), p.cfg.People.Mention(inc.Platform, pg.AckBy), bot.Duration(pg.AckAt.Sub(pg.Created)))})
 		case bot.PageExhausted:
 			exhausted = true
 		}
 	}
-	slices.SortStableFunc(entries, func(a, b entry) int { return a.at.Compare(b.at) })
+	slices.SortStableFunc(entries, func(a, b summaryLine) int { return a.at.Compare(b.at) })
 	lines := make([]string, len(entries))
 	for i, e := range entries {
 		lines[i] = e.line
@@ -977,6 +939,47 @@ func (p *Paging) SummaryFields(ctx context.Context, inc *bot.Incident) []bot.Fie
 		return out
 	}
 	return append(out, bot.Field{Label: "Paged", Value: strings.Join(lines, "\n")})
+}
+
+// summaryLine is one line of the summary's "Paged" field, at the time
+// it tells of.
+type summaryLine struct {
+	at   time.Time
+	line string
+}
+
+// stepLines are the summary's lines for the people one step paged, each
+// with how their notifications went (byPerson, by key prefix); a step
+// that paged a team says it in one line.
+func (p *Paging) stepLines(inc *bot.Incident, pageID uuid.UUID, group []bot.Paged, byPerson map[string][]bot.Delivery) []summaryLine {
+	var lines []summaryLine
+	var team teamTally
+	for _, pd := range group {
+		ds := byPerson[personKey(pageID, pd.Step, pd.Loop, pd.Person)]
+		who := p.cfg.People.Mention(inc.Platform, pd.Person)
+		if len(group) > maxNamedInStep {
+			team.add(outcomeOf(ds), who)
+			continue
+		}
+		var via []string
+		for _, d := range ds {
+			via = append(via, deliveryState(d, pd.At))
+		}
+		how := "(" + strings.Join(via, ", ") + ")"
+		if len(via) == 0 {
+			how = "⚠️ no pager reaches them"
+		}
+		lines = append(lines, summaryLine{pd.At, fmt.Sprintf("%s %s %s", bot.ChatClock(pd.At), who, how)})
+	}
+	if len(group) > maxNamedInStep {
+		pd := group[0]
+		round := ""
+		if pd.Loop > 0 {
+			round = fmt.Sprintf(", round %d", pd.Loop+1)
+		}
+		lines = append(lines, summaryLine{pd.At, fmt.Sprintf("%s %d people (step %d%s): %s", bot.ChatClock(pd.At), len(group), pd.Step+1, round, team)})
+	}
+	return lines
 }
 
 // maxNamedInStep is how many people the summary names, a line each, for
@@ -1014,15 +1017,18 @@ const (
 	outcomeUnreachable                      // no pager reaches them
 )
 
-func outcomeOf(statuses []bot.DeliveryStatus) personOutcome {
+func outcomeOf(ds []bot.Delivery) personOutcome {
+	has := func(st bot.DeliveryStatus) bool {
+		return slices.ContainsFunc(ds, func(d bot.Delivery) bool { return d.Status == st })
+	}
 	switch {
-	case len(statuses) == 0:
+	case len(ds) == 0:
 		return outcomeUnreachable
-	case slices.Contains(statuses, bot.DeliverySent):
+	case has(bot.DeliverySent):
 		return outcomeReached
-	case slices.Contains(statuses, bot.DeliveryPending):
+	case has(bot.DeliveryPending):
 		return outcomeWaiting
-	case slices.Contains(statuses, bot.DeliveryFailed):
+	case has(bot.DeliveryFailed):
 		return outcomeFailed
 	}
 	return outcomeStopped
@@ -1030,31 +1036,21 @@ func outcomeOf(statuses []bot.DeliveryStatus) personOutcome {
 
 // teamTally counts a team's outcomes and names those who were not
 // reached and will not be: they are whom the channel needs to know.
-type teamTally struct {
-	n     [outcomeUnreachable + 1]int
-	names [outcomeUnreachable + 1][]string
-}
+type teamTally [outcomeUnreachable + 1][]string // names by outcome
 
-func (t *teamTally) add(o personOutcome, who string) {
-	t.n[o]++
-	t.names[o] = append(t.names[o], who)
-}
+func (t *teamTally) add(o personOutcome, who string) { t[o] = append(t[o], who) }
 
 // String is "35 ✓ reached; 3 ⏳ not yet; 2 ✗ failed: @x, @y".
 func (t teamTally) String() string {
 	labels := [...]string{"✓ reached", "⏳ not yet", "✗ failed", "– stopped before sending", "⚠️ no pager reaches them"}
 	var parts []string
 	for o, label := range labels {
-		if t.n[o] == 0 {
+		if len(t[o]) == 0 {
 			continue
 		}
-		part := fmt.Sprintf("%d %s", t.n[o], label)
+		part := fmt.Sprintf("%d %s", len(t[o]), label)
 		if o := personOutcome(o); o == outcomeFailed || o == outcomeUnreachable {
-			names := t.names[o]
-			if len(names) > 5 {
-				names = append(names[:5:5], fmt.Sprintf("and %d more", len(t.names[o])-5))
-			}
-			part += ": " + strings.Join(names, ", ")
+			part += ": " + namedFew(t[o], 5)
 		}
 		parts = append(parts, part)
 	}
@@ -1064,7 +1060,16 @@ func (t teamTally) String() string {
 // deliveryState is one delivery in the summary: "webhook ✓", and for
 // what klaxon sends itself the provider's latest word ("SMS ✓ delivered
 // 02:13") or when a rule is still due ("call at 02:18").
-func deliveryState(d bot.Delivery, mark string, paged time.Time) string {
+func deliveryState(d bot.Delivery, paged time.Time) string {
+	mark := "⏳"
+	switch d.Status {
+	case bot.DeliverySent:
+		mark = "✓"
+	case bot.DeliveryFailed:
+		mark = "✗"
+	case bot.DeliveryCancelled:
+		mark = "–"
+	}
 	if d.To == "" {
 		return d.Pager + " " + mark
 	}

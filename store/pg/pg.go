@@ -127,8 +127,8 @@ func (s *Store) Ready() error {
 
 // Check implements store.Backend: PostgreSQL keeps its own pages
 // consistent; klaxon checks what it relies on across tables: every event
-// and page belongs to an incident that exists, every delivery to a page, and each incident's event
-// count matches its sequence.
+// and page belongs to an incident that exists, every delivery to a page,
+// and each incident's event count matches its sequence.
 func (s *Store) Check() error {
 	ctx := context.Background()
 	var orphans, gaps int
@@ -263,12 +263,23 @@ var _ bot.Tx = txn{}
 // only when the database refuses it: the outbox's bookkeeping and a
 // delivery's outcome go in one round trip with what follows them.
 func (t txn) later(sql string, args ...any) {
-	t.tx.Defer(sql, args, func(row pgx.Row) error {
-		if err := row.Scan(); !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
+	t.tx.Defer(sql, args, func(row pgx.Row) error { return noRow(row.Scan()) })
+}
+
+// noRow is err, or nil when it only says the statement returned no row.
+func noRow(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
-	})
+	}
+	return err
+}
+
+// missing reports whether err is the database refusing a NULL in a NOT
+// NULL column of table: a write that takes a value from a row (an
+// incident's next sequence number, a page's id) whose row is not there.
+func missing(err error, table string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23502" && pe.TableName == table
 }
 
 // Mark implements store.Marker for the pipe under the transaction.
@@ -431,9 +442,8 @@ SELECT (SELECT seq FROM e)`, []any{ev.IncidentID, ev.SourceID, body, nanos(ev.Ti
 		// write, so the database refuses it (not_null_violation) and the
 		// COMMIT sent with it rolls back.
 		var seq *int64
-		var pe *pgconn.PgError
 		switch err := row.Scan(&seq); {
-		case errors.As(err, &pe) && pe.Code == "23502" && pe.TableName == "events":
+		case missing(err, "events"):
 			return notFound("That incident")
 		case err != nil:
 			return err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/klaxon-bot/klaxon/bot"
 	"github.com/klaxon-bot/klaxon/store"
@@ -85,15 +84,11 @@ func (t txn) PutDelivery(d *bot.Delivery) error {
 	t.tx.Defer(`INSERT INTO deliveries (page_id, key, status, body) VALUES ((SELECT id FROM pages WHERE id = $1), $2, $3, $4)
 		ON CONFLICT (page_id, key) DO UPDATE SET status = excluded.status, body = excluded.body`, []any{d.PageID, d.Key, string(d.Status), body},
 		func(row pgx.Row) error {
-			var pe *pgconn.PgError
-			switch err := row.Scan(); {
-			case errors.As(err, &pe) && pe.Code == "23502" && pe.TableName == "deliveries":
+			err := noRow(row.Scan())
+			if missing(err, "deliveries") {
 				return notFound("That page")
-			case errors.Is(err, pgx.ErrNoRows):
-				return nil
-			default:
-				return err
 			}
+			return err
 		})
 	return nil
 }
