@@ -8,7 +8,7 @@ BENCHTIME   ?= 3s
 # Skip the race detector's one-second pause at exit in every test binary.
 export GORACE := atexit_sleep_ms=0
 
-.PHONY: help build run test test-ics integration chaos soak lint bench fuzz clean
+.PHONY: help build run test test-ics integration chaos soak lint bench goals fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,10 @@ lint: ## gofmt, go vet and staticcheck
 bench: ## run every benchmark and print one table (durable writes: numbers depend on the disk)
 	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... | tee bench.out
 	go run ./cmd/benchtable < bench.out
+
+ROUNDS ?= 3
+goals: ## measure the performance goals ROUNDS times (default 3), one after another, and say which each round met (raw output in goals.out; the soak is make soak)
+	bash scripts/goals.sh $(ROUNDS)
 
 MAILPIT := github.com/axllent/mailpit@v1.33.1
 AXE := axe-core@4.10.3

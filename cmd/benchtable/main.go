@@ -1,23 +1,28 @@
 // Command benchtable turns `go test -bench` output on stdin into one
 // Markdown table: every benchmark's reported metrics, and each klaxon
-// path's ratio to its raw bbolt baseline measured in the same run.
+// path's ratio to its raw baseline measured in the same run. With -goals
+// it says instead, for each performance goal, what every run measured
+// and whether it met the goal (make goals).
 //
 //	go test -run '^$' -bench . ./... | go run ./cmd/benchtable
 package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Result is one benchmark line.
 type Result struct {
 	Name    string
 	Metrics []Metric // in the order reported
+	Run     int      // which test binary's run (its "goos:" header) printed it
 }
 
 // Metric is one value and its unit, e.g. 3015 events/s.
@@ -28,17 +33,31 @@ type Metric struct {
 
 // baselines pairs a klaxon benchmark with the raw baseline it is measured against.
 var baselines = map[string]string{
-	"BenchmarkAppendEvent":         "BenchmarkRawPut",
-	"BenchmarkAppendEventParallel": "BenchmarkRawBatchParallel",
+	"BenchmarkAppendEvent":           "BenchmarkRawPut",
+	"BenchmarkAppendEventParallel":   "BenchmarkRawBatchParallel",
+	"BenchmarkPGAppendEvent":         "BenchmarkPGRawInsert",
+	"BenchmarkPGAppendEventParallel": "BenchmarkPGRawInsertParallel",
 }
 
 // Parse reads benchmark lines ("BenchmarkX-2  100  123 ns/op  45 events/s"),
-// dropping the GOMAXPROCS suffix; everything else is ignored.
+// dropping the GOMAXPROCS suffix, and the storm test's verbose line
+// ("storm: 30 incidents complete in 1m11s …") as a result named Storm in
+// seconds; everything else is ignored.
 func Parse(r io.Reader) ([]Result, error) {
 	var out []Result
+	run := 0
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+		line := sc.Text()
+		if strings.HasPrefix(line, "goos:") {
+			run++
+		}
+		if res, ok := storm(line); ok {
+			res.Run = run
+			out = append(out, res)
+			continue
+		}
+		f := strings.Fields(line)
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 			continue
 		}
@@ -51,7 +70,7 @@ func Parse(r io.Reader) ([]Result, error) {
 				name = name[:i]
 			}
 		}
-		res := Result{Name: name}
+		res := Result{Name: name, Run: run}
 		for i := 2; i+1 < len(f); i += 2 {
 			v, err := strconv.ParseFloat(f[i], 64)
 			if err != nil {
@@ -73,12 +92,47 @@ func (r Result) metric(unit string) (float64, bool) {
 	return 0, false
 }
 
+// stormPrefix starts the storm test's verbose result line.
+const stormPrefix = "storm: "
+
+// storm reads the storm test's result line as a result in seconds.
+func storm(line string) (Result, bool) {
+	_, rest, ok := strings.Cut(line, stormPrefix)
+	if !ok {
+		return Result{}, false
+	}
+	_, rest, ok = strings.Cut(rest, " complete in ")
+	if !ok {
+		return Result{}, false
+	}
+	d, err := time.ParseDuration(strings.Fields(rest)[0])
+	if err != nil {
+		return Result{}, false
+	}
+	return Result{Name: "Storm", Metrics: []Metric{{Value: d.Seconds(), Unit: "s"}}}, true
+}
+
+// ratio is r's events/s over its baseline's in the same run.
+func ratio(results []Result, r Result) (float64, string, bool) {
+	want, ok := baselines[r.Name]
+	if !ok {
+		return 0, "", false
+	}
+	for _, base := range results {
+		if base.Name != want || base.Run != r.Run {
+			continue
+		}
+		x, ok1 := r.metric("events/s")
+		y, ok2 := base.metric("events/s")
+		if ok1 && ok2 && y > 0 {
+			return x / y, strings.TrimPrefix(base.Name, "Benchmark"), true
+		}
+	}
+	return 0, "", false
+}
+
 // Table renders results as Markdown, with the baseline ratios.
 func Table(results []Result) string {
-	byName := map[string]Result{}
-	for _, r := range results {
-		byName[r.Name] = r
-	}
 	var b strings.Builder
 	b.WriteString("| benchmark | results | vs. raw baseline |\n|---|---|---|\n")
 	for _, r := range results {
@@ -86,20 +140,18 @@ func Table(results []Result) string {
 		for _, m := range r.Metrics {
 			parts = append(parts, strconv.FormatFloat(m.Value, 'g', 4, 64)+" "+m.Unit)
 		}
-		ratio := ""
-		if base, ok := byName[baselines[r.Name]]; ok {
-			if x, ok1 := r.metric("events/s"); ok1 {
-				if y, ok2 := base.metric("events/s"); ok2 && y > 0 {
-					ratio = fmt.Sprintf("%.2f× %s", x/y, strings.TrimPrefix(base.Name, "Benchmark"))
-				}
-			}
+		against := ""
+		if x, base, ok := ratio(results, r); ok {
+			against = fmt.Sprintf("%.2f× %s", x, base)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.TrimPrefix(r.Name, "Benchmark"), strings.Join(parts, ", "), ratio)
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.TrimPrefix(r.Name, "Benchmark"), strings.Join(parts, ", "), against)
 	}
 	return b.String()
 }
 
 func main() {
+	goals := flag.Bool("goals", false, "say, for each performance goal, what each run measured and whether it met the goal")
+	flag.Parse()
 	results, err := Parse(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
@@ -108,6 +160,10 @@ func main() {
 	if len(results) == 0 {
 		fmt.Fprintln(os.Stderr, "benchtable: no benchmark results on stdin")
 		os.Exit(1)
+	}
+	if *goals {
+		fmt.Print(GoalTable(results))
+		return
 	}
 	fmt.Print(Table(results))
 }
