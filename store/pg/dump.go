@@ -176,9 +176,7 @@ func (s *Store) Load(ctx context.Context, records []store.Record) error {
 			}
 		}
 		for q := range l.queues {
-			if err := head(t, q); err != nil {
-				return err
-			}
+			head(t, q)
 		}
 		return nil
 	})

@@ -14,7 +14,8 @@ import (
 )
 
 // The outbox, as in bbolt: jobs (key = queue/sequence, so a queue's jobs
-// sort in the order they were written), jobs_due (one row per queue: its
+// sort in the order they were written; with the fields a due row is made
+// of), jobs_due (one row per queue: its
 // first pending job, with the job's priority, next attempt and
 // destination), jobs_coalesce (queue|op → the pending job that coalesces)
 // and jobs_wanted (coalescing jobs asked for again while they ran).
@@ -28,64 +29,63 @@ func putJob(t txn, j *bot.Job) error {
 	if err != nil {
 		return err
 	}
-	t.later(`INSERT INTO jobs (key, queue, status, destination, body) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (key) DO UPDATE SET status = excluded.status, destination = excluded.destination, body = excluded.body`,
-		j.Key, j.Queue, string(j.Status), j.Destination(), body)
+	t.later(`INSERT INTO jobs (key, queue, status, destination, priority, next_attempt, body) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (key) DO UPDATE SET status = excluded.status, destination = excluded.destination,
+			priority = excluded.priority, next_attempt = excluded.next_attempt, body = excluded.body`,
+		j.Key, j.Queue, string(j.Status), j.Destination(), int(j.Priority()), j.NextAttempt.UnixNano(), body)
 	return nil
 }
 
 // head makes the queue's first pending job its due row, or removes the row
-// when none is left.
-func head(t txn, queue string) error {
-	j, err := one[bot.Job](t.ctx, t.tx, "job", `SELECT body FROM jobs WHERE queue = $1 AND status = 'pending' ORDER BY key LIMIT 1`, queue)
-	if bot.ErrorCode(err) == bot.ENOTFOUND {
-		t.later(`DELETE FROM jobs_due WHERE queue = $1`, queue)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	t.later(`INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) VALUES ($1, $2, $3, $4, $5)
+// when none is left, in one statement sent with the next (later): nothing
+// in the transaction reads the row before it commits.
+func head(t txn, queue string) {
+	t.later(`WITH h AS (SELECT key, priority, next_attempt, destination FROM jobs WHERE queue = $1 AND status = 'pending' ORDER BY key LIMIT 1),
+		none AS (DELETE FROM jobs_due WHERE queue = $1 AND NOT EXISTS (SELECT 1 FROM h))
+		INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) SELECT $1, key, priority, next_attempt, destination FROM h
 		ON CONFLICT (queue) DO UPDATE SET key = excluded.key, priority = excluded.priority, next_attempt = excluded.next_attempt, destination = excluded.destination`,
-		queue, j.Key, int(j.Priority()), j.NextAttempt.UnixNano(), j.Destination())
-	return nil
+		queue)
 }
 
-// Enqueue implements bot.Tx.
+// enqueueSQL writes one job ($5, its body) in one statement. A coalescing
+// job ($6, its coalescing key, is not empty) that finds one like it
+// pending asks for that one again instead (jobs_wanted: should it be
+// running now, it runs once more, and it renders the latest state).
+// Otherwise the job takes the next number (counters) for its key, so a
+// queue's jobs sort in the order they were written, and becomes its
+// queue's due row unless an earlier job is.
+const enqueueSQL = `
+WITH p AS (SELECT key FROM jobs_coalesce WHERE ckey = $6 AND $6 <> ''),
+w AS (INSERT INTO jobs_wanted (key) SELECT key FROM p ON CONFLICT DO NOTHING),
+n AS (INSERT INTO counters (name, n) SELECT 'job', 1 WHERE NOT EXISTS (SELECT 1 FROM p)
+	ON CONFLICT (name) DO UPDATE SET n = counters.n + 1 RETURNING n),
+j AS (INSERT INTO jobs (key, queue, status, destination, priority, next_attempt, body)
+	SELECT k, $1, 'pending', $2, $3, $4, jsonb_set($5::jsonb, '{key}', to_jsonb(k))
+	FROM (SELECT $1 || '/' || lpad(to_hex(n), 16, '0') AS k FROM n) x
+	RETURNING key),
+c AS (INSERT INTO jobs_coalesce (ckey, key) SELECT $6, key FROM j WHERE $6 <> '')
+INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) SELECT $1, key, $3, $4, $2 FROM j
+ON CONFLICT (queue) DO NOTHING`
+
+// Enqueue implements bot.Tx. Nothing in the transaction reads what it
+// writes before it commits, so each job goes with the next statement
+// (later): enqueueing costs no round trip of its own.
 func (t txn) Enqueue(jobs ...bot.Job) error {
 	*t.due = *t.due || len(jobs) > 0
 	for _, j := range jobs {
 		if j.Queue == "" {
 			return fmt.Errorf("store: job %s has no queue", j.Op)
 		}
-		if j.Coalesces() {
-			var pending string
-			err := t.tx.QueryRow(t.ctx, `SELECT key FROM jobs_coalesce WHERE ckey = $1`, coalesceKey(j)).Scan(&pending)
-			if err == nil {
-				// One is pending: it renders the latest state when it runs.
-				// Should it be running now, it runs once more.
-				t.later(`INSERT INTO jobs_wanted (key) VALUES ($1) ON CONFLICT DO NOTHING`, pending)
-				continue
-			}
-			if !errors.Is(err, pgx.ErrNoRows) {
-				return err
-			}
-		}
-		seq, err := next(t, "job")
+		j.Key, j.Status = "", bot.JobPending // the key is the database's to number
+		body, err := store.Encode(j)
 		if err != nil {
 			return err
 		}
-		j.Key = j.Queue + "/" + fmt.Sprintf("%016x", seq)
-		j.Status = bot.JobPending
-		if err := putJob(t, &j); err != nil {
-			return err
-		}
+		ckey := ""
 		if j.Coalesces() {
-			t.later(`INSERT INTO jobs_coalesce (ckey, key) VALUES ($1, $2)`, coalesceKey(j), j.Key)
+			ckey = coalesceKey(j)
 		}
-		// The first pending job of its queue is due; a later one waits.
-		t.later(`INSERT INTO jobs_due (queue, key, priority, next_attempt, destination) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (queue) DO NOTHING`, j.Queue, j.Key, int(j.Priority()), j.NextAttempt.UnixNano(), j.Destination())
+		t.later(enqueueSQL, j.Queue, j.Destination(), int(j.Priority()), j.NextAttempt.UnixNano(), body, ckey)
 	}
 	return nil
 }
@@ -176,13 +176,21 @@ func (s jobReads) RetryNow(ctx context.Context, destination string, now time.Tim
 // FinishJob implements bot.JobStore.
 func (s jobReads) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
 	return s.write(ctx, func(t txn) error {
-		prev, err := one[bot.Job](t.ctx, t.tx, "That job", `SELECT body FROM jobs WHERE key = $1`, j.Key)
-		if bot.ErrorCode(err) == bot.ENOTFOUND {
+		var (
+			prev   bot.Job
+			body   []byte
+			wanted bool // asked for again while it ran (a coalescing job)
+		)
+		err := t.tx.QueryRow(t.ctx, `SELECT body, EXISTS (SELECT 1 FROM jobs_wanted WHERE key = $1) FROM jobs WHERE key = $1`, j.Key).Scan(&body, &wanted)
+		if errors.Is(err, pgx.ErrNoRows) {
 			// Cancelled while it ran: only a success is worth recording.
 			if j.Status != bot.JobDone || then == nil {
 				return nil
 			}
 			return then(t)
+		}
+		if err == nil {
+			err = store.Decode(body, &prev)
 		}
 		if err != nil {
 			return err
@@ -191,15 +199,14 @@ func (s jobReads) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx)
 		cur := j
 		// A coalescing job asked for again while it ran renders once more.
 		if prev.Coalesces() {
-			tag, err := t.tx.Exec(t.ctx, `DELETE FROM jobs_wanted WHERE key = $1`, j.Key)
-			if err != nil {
-				return err
-			}
-			if cur.Status == bot.JobDone && tag.RowsAffected() > 0 {
-				cur.Status, cur.NextAttempt = bot.JobPending, j.Done
+			if wanted {
+				t.later(`DELETE FROM jobs_wanted WHERE key = $1`, j.Key)
+				if cur.Status == bot.JobDone {
+					cur.Status, cur.NextAttempt = bot.JobPending, j.Done
+				}
 			}
 			if cur.Status != bot.JobPending {
-				t.later(`DELETE FROM jobs_coalesce WHERE ckey = $1`, coalesceKey(*prev))
+				t.later(`DELETE FROM jobs_coalesce WHERE ckey = $1`, coalesceKey(prev))
 			}
 		}
 		if cur.Status == bot.JobDone {
@@ -213,7 +220,8 @@ func (s jobReads) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx)
 			}
 		}
 		// The queue's first pending job, this one or the next, is due.
-		return head(t, j.Queue)
+		head(t, j.Queue)
+		return nil
 	})
 }
 

@@ -6,12 +6,21 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/klaxon-bot/klaxon/bot"
 )
 
 // migrations is the schema history: version N is the state after
 // migrations[N-1] ran. Never edit or reorder a released one; append.
-var migrations = []struct{ name, sql string }{
-	{"create tables", `
+// A migration is SQL, and, when SQL alone cannot compute what it adds,
+// fill, run after it in the same transaction.
+type migration struct {
+	name, sql string
+	fill      func(context.Context, pgx.Tx) error
+}
+
+var migrations = []migration{
+	{name: "create tables", sql: `
 CREATE TABLE meta (key text PRIMARY KEY, value bytea NOT NULL);
 CREATE TABLE counters (name text PRIMARY KEY, n bigint NOT NULL);
 CREATE TABLE incidents (
@@ -47,28 +56,28 @@ CREATE INDEX jobs_due_next ON jobs_due (priority, next_attempt, key);
 CREATE TABLE jobs_coalesce (ckey text PRIMARY KEY, key text NOT NULL);
 CREATE TABLE jobs_wanted (key text PRIMARY KEY);
 `},
-	{"leader lease", `
+	{name: "leader lease", sql: `
 CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, expires bigint NOT NULL, term bigint NOT NULL);
 `},
-	{"profiles", `
+	{name: "profiles", sql: `
 CREATE TABLE profiles (person text PRIMARY KEY, body jsonb NOT NULL);
 `},
-	{"sessions", `
+	{name: "sessions", sql: `
 CREATE TABLE sessions (id text PRIMARY KEY, person text NOT NULL, body jsonb NOT NULL);
 `},
-	{"postmortem versions", `
+	{name: "postmortem versions", sql: `
 CREATE TABLE postmortem_versions (incident_id uuid NOT NULL, n int NOT NULL, body jsonb NOT NULL, PRIMARY KEY (incident_id, n));
 `},
-	{"status page subscribers", `
+	{name: "status page subscribers", sql: `
 CREATE TABLE subscribers (id text PRIMARY KEY, body jsonb NOT NULL);
 `},
-	{"idempotency keys", `
+	{name: "idempotency keys", sql: `
 CREATE TABLE idempotency (key text PRIMARY KEY, created bigint NOT NULL, body jsonb NOT NULL);
 CREATE INDEX idempotency_created ON idempotency (created);
 `},
 	// Incidents keep their public updates (for the status page) on their
 	// record; older ones get them from their timeline, once.
-	{"public updates on incidents", `
+	{name: "public updates on incidents", sql: `
 UPDATE incidents i SET body = i.body || u.updates
 FROM (SELECT e.incident_id, jsonb_build_object('public_updates', jsonb_agg(jsonb_build_object('time', e.body->'time',
 		'text', CASE WHEN e.body->>'text' LIKE 'posted a public update (status page): %' THEN substr(e.body->>'text', 39) ELSE e.body->>'text' END) ORDER BY e.seq)) AS updates
@@ -79,7 +88,7 @@ WHERE u.incident_id = i.id;
 	// its COMMIT: an append to a missing incident must fail in the
 	// database, so that COMMIT rolls the transaction back, not in Go once
 	// the transaction has committed.
-	{"appends fail in the database", `
+	{name: "appends fail in the database", sql: `
 CREATE OR REPLACE FUNCTION klaxon_require_incident(incident uuid) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM incidents WHERE id = incident) THEN
@@ -90,19 +99,43 @@ END $$;
 `},
 	// Appends now fail on their own NOT NULL sequence number when the
 	// incident is missing (store/pg/pg.go, appendEvent): no function call.
-	{"appends check without a function", `
+	{name: "appends check without a function", sql: `
 DROP FUNCTION klaxon_require_incident(uuid);
 `},
 	// A page's deliveries move out of its body into rows of their own, so
 	// recording one's outcome no longer rewrites a body that grows with
 	// everyone the page reached.
-	{"deliveries of their own", `
+	{name: "deliveries of their own", sql: `
 CREATE TABLE IF NOT EXISTS deliveries (page_id uuid NOT NULL, key text NOT NULL, status text NOT NULL, body jsonb NOT NULL, PRIMARY KEY (page_id, key));
 INSERT INTO deliveries (page_id, key, status, body)
 	SELECT p.id, d->>'key', d->>'status', d FROM pages p, jsonb_array_elements(p.body->'deliveries') d
 	ON CONFLICT DO NOTHING;
 UPDATE pages SET body = body - 'deliveries' WHERE body ? 'deliveries';
 `},
+	// A job keeps the fields its queue's due row is made of, so that a
+	// finished job's successor becomes due in a statement sent with the
+	// next one (head), instead of a read and a round trip of its own. The
+	// columns keep no default: an older klaxon still running, which does
+	// not write them, has its job refused rather than queued with no time.
+	{name: "jobs keep their due fields", sql: `
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS priority int NOT NULL DEFAULT 0, ADD COLUMN IF NOT EXISTS next_attempt bigint NOT NULL DEFAULT 0;
+ALTER TABLE jobs ALTER COLUMN priority DROP DEFAULT, ALTER COLUMN next_attempt DROP DEFAULT;
+`, fill: fillDueFields},
+}
+
+// fillDueFields writes each job's priority and next attempt (nanoseconds,
+// exactly as the due row compares them) into their columns.
+func fillDueFields(ctx context.Context, tx pgx.Tx) error {
+	jobs, err := all[bot.Job](ctx, tx, "job", `SELECT body FROM jobs`)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if _, err := tx.Exec(ctx, `UPDATE jobs SET priority = $2, next_attempt = $3 WHERE key = $1`, j.Key, int(j.Priority()), j.NextAttempt.UnixNano()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrate brings the schema up to date in one transaction, holding an
@@ -129,8 +162,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			return fmt.Errorf("the database has schema version %d, newer than this klaxon's %d: it was written by a newer klaxon. Run that version, or restore a backup", version, len(migrations))
 		}
 		for i := version; i < len(migrations); i++ {
-			if _, err := tx.Exec(ctx, migrations[i].sql); err != nil {
-				return fmt.Errorf("migration %d (%s): %w", i+1, migrations[i].name, err)
+			m := migrations[i]
+			_, err := tx.Exec(ctx, m.sql)
+			if err == nil && m.fill != nil {
+				err = m.fill(ctx, tx)
+			}
+			if err != nil {
+				return fmt.Errorf("migration %d (%s): %w", i+1, m.name, err)
 			}
 		}
 		_, err = tx.Exec(ctx, `UPDATE klaxon_schema SET version = $1`, len(migrations))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 func downgrade(t *testing.T, s *Store, dsn, name string, undo ...string) *Store {
 	t.Helper()
 	ctx := context.Background()
-	at := slices.IndexFunc(migrations, func(m struct{ name, sql string }) bool { return m.name == name })
+	at := slices.IndexFunc(migrations, func(m migration) bool { return m.name == name })
 	if at < 0 {
 		t.Fatalf("migration %q is gone", name)
 	}
@@ -97,5 +98,82 @@ func TestUpgradeGivesDeliveriesRowsOfTheirOwn(t *testing.T) {
 	var left bool
 	if err := s.pool.QueryRow(ctx, `SELECT body ? 'deliveries' FROM pages WHERE id = $1`, page.ID).Scan(&left); err != nil || left {
 		t.Errorf("the page's body still has its deliveries (%v, %v)", left, err)
+	}
+}
+
+// TestUpgradeGivesJobsTheirDueFields: jobs written before jobs kept their
+// priority and next attempt get them, to the nanosecond, so the job after
+// a finished one becomes due as it would have.
+func TestUpgradeGivesJobsTheirDueFields(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 9, 0, 0, 123456789, time.UTC) // nanoseconds a timestamptz would lose
+	page := bot.Job{Queue: "q", Op: bot.OpPage, Delivery: &bot.Delivery{Pager: "pd"}, NextAttempt: at, Created: at}
+	post := bot.Job{Queue: "q", Platform: bot.PlatformSlack, Op: bot.OpPost, NextAttempt: at.Add(time.Second + 7), Created: at}
+	if err := s.Update(ctx, func(tx bot.Tx) error { return tx.Enqueue(page, post) }); err != nil {
+		t.Fatal(err)
+	}
+	s = downgrade(t, s, dsn, "jobs keep their due fields", `ALTER TABLE jobs DROP COLUMN priority, DROP COLUMN next_attempt`)
+
+	rows, err := s.pool.Query(ctx, `SELECT body->>'op', priority, next_attempt FROM jobs ORDER BY key`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var op string
+		var priority int
+		var next int64
+		if err := rows.Scan(&op, &priority, &next); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(op, " ", priority, " ", next))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprint(bot.OpPage, " ", int(page.Priority()), " ", at.UnixNano()),
+		fmt.Sprint(bot.OpPost, " ", int(post.Priority()), " ", post.NextAttempt.UnixNano()),
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("jobs after the upgrade: %q, want %q", got, want)
+	}
+
+	due, err := s.DueJobs(ctx, at.Add(time.Hour), 0, nil)
+	if err != nil || len(due) != 1 || due[0].Op != bot.OpPage {
+		t.Fatalf("due after the upgrade: %+v %v", due, err)
+	}
+	done := due[0]
+	done.Status, done.Done = bot.JobDone, at.Add(time.Minute)
+	if err := s.FinishJob(ctx, done, nil); err != nil {
+		t.Fatal(err)
+	}
+	due, err = s.DueJobs(ctx, at.Add(time.Hour), 0, nil)
+	if err != nil || len(due) != 1 || due[0].Op != bot.OpPost {
+		t.Fatalf("due after the page finished: %+v %v", due, err)
+	}
+	if ok, err := s.StillDue(ctx, due[0]); !ok || err != nil {
+		t.Errorf("the next job is not still due (%v): its due row lost its next attempt", err)
+	}
+}
+
+// TestOlderKlaxonCannotQueueWithoutDueFields: a job written the way a
+// klaxon before the due fields wrote it is refused, naming the column,
+// instead of being queued with no time and no priority.
+func TestOlderKlaxonCannotQueueWithoutDueFields(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.pool.Exec(ctx, `INSERT INTO jobs (key, queue, status, destination, body) VALUES ('q/01', 'q', 'pending', 'chat:slack', '{}')`)
+	if err == nil || !strings.Contains(err.Error(), "priority") {
+		t.Errorf("an older klaxon's job insert: %v, want refused for its priority", err)
 	}
 }

@@ -2,6 +2,9 @@ package pg_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,5 +107,65 @@ func TestPipelinedAppends(t *testing.T) {
 		if e.Seq != uint64(i+1) {
 			t.Fatalf("event %d is numbered %d: the timeline has a gap", i, e.Seq)
 		}
+	}
+}
+
+// Enqueued jobs are numbered by the database, in the statement sent with
+// the next one: each key is its queue and a 16-digit hexadecimal number
+// (the form keys had when Go numbered them, so older keys sort among
+// them), in the order written, and the job's body says the same key. A
+// coalescing job finds the one pending before it in the same
+// transaction.
+func TestEnqueuedJobsAreNumberedInOrder(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	at := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	var jobs []bot.Job
+	for range 17 { // past one hexadecimal digit
+		jobs = append(jobs, bot.Job{Queue: "q", Platform: bot.PlatformSlack, Op: bot.OpPost, NextAttempt: at, Created: at})
+	}
+	summary := bot.Job{Queue: "q", Platform: bot.PlatformSlack, Op: bot.OpSummary, NextAttempt: at, Created: at}
+	err := s.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.Enqueue(jobs[:10]...); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(summary, summary); err != nil { // the second finds the first
+			return err
+		}
+		return tx.Enqueue(jobs[10:]...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run the queue: each due job in turn, as the outbox would.
+	var ran []string
+	for len(ran) < 30 {
+		due, err := s.DueJobs(ctx, at, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(due) == 0 {
+			break
+		}
+		j := due[0]
+		ran = append(ran, j.Key+" "+string(j.Op))
+		j.Status, j.Done = bot.JobDone, at
+		if err := s.FinishJob(ctx, j, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The summary, asked for again while pending, runs once more under
+	// its key before the jobs written after it.
+	var want []string
+	for n := 1; n <= 18; n++ {
+		op := bot.OpPost
+		if n == 11 {
+			op = bot.OpSummary
+			want = append(want, fmt.Sprintf("q/%016x %s", n, op))
+		}
+		want = append(want, fmt.Sprintf("q/%016x %s", n, op))
+	}
+	if !slices.Equal(ran, want) {
+		t.Errorf("ran\n%s\nwant\n%s", strings.Join(ran, "\n"), strings.Join(want, "\n"))
 	}
 }
