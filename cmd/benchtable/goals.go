@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -77,24 +78,39 @@ func (g Goal) values(results []Result) []float64 {
 	return out
 }
 
-// GoalTable renders, as Markdown, each goal with every run's result and
-// whether all of them met it.
+// GoalTable renders, as Markdown, each goal with every run's result, their
+// median, and how many runs met it: "yes" for all of them.
 func GoalTable(results []Result) string {
 	var b strings.Builder
-	b.WriteString("| goal | benchmark | bound | each run | met |\n|---|---|---|---|---|\n")
+	b.WriteString("| goal | benchmark | bound | each run | median | met |\n|---|---|---|---|---|---|\n")
 	for _, g := range Goals {
 		vs := g.values(results)
-		verdict, each := "not measured", make([]string, len(vs))
-		if len(vs) > 0 {
-			verdict = "yes"
-		}
+		each, met := make([]string, len(vs)), 0
 		for i, v := range vs {
 			each[i] = num(v)
-			if !g.met(v) {
-				verdict = "**no**"
+			if g.met(v) {
+				met++
 			}
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", g.N, g.Bench, g.bound(), strings.Join(each, ", "), verdict)
+		verdict, median := "not measured", ""
+		switch {
+		case len(vs) == 0:
+		case met == len(vs):
+			verdict = "yes"
+		case met == 0:
+			verdict = "**no**"
+		default:
+			verdict = fmt.Sprintf("**in %d of %d runs**", met, len(vs))
+		}
+		if len(vs) > 0 {
+			sorted := slices.Sorted(slices.Values(vs))
+			m := sorted[len(sorted)/2]
+			if len(sorted)%2 == 0 {
+				m = (m + sorted[len(sorted)/2-1]) / 2
+			}
+			median = num(m)
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", g.N, g.Bench, g.bound(), strings.Join(each, ", "), median, verdict)
 	}
 	return b.String()
 }

@@ -62,11 +62,11 @@ func TestGoals(t *testing.T) {
 	}
 	table := GoalTable(rs)
 	for _, want := range []string{
-		"| 1 | PGAppendEvent | ≥ 0.8× PGRawInsert | 0.80, 0.75 | **no** |",
-		"| 7 | Open1GB | < 1000 ms/open | 412 | yes |",
-		"| 4 | Storm | < 76 s | 71 | yes |",
-		"| 3 | Outbox1000Pages | ≥ 3000 pages/s |  | not measured |",
-		"| 6 | TenThousandIncidents/metrics | < 50 ms (p99) |  | not measured |",
+		"| 1 | PGAppendEvent | ≥ 0.8× PGRawInsert | 0.80, 0.75 | 0.78 | **in 1 of 2 runs** |",
+		"| 7 | Open1GB | < 1000 ms/open | 412 | 412 | yes |",
+		"| 4 | Storm | < 76 s | 71 | 71 | yes |",
+		"| 3 | Outbox1000Pages | ≥ 3000 pages/s |  |  | not measured |",
+		"| 6 | TenThousandIncidents/metrics | < 50 ms (p99) |  |  | not measured |",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("goals lack %q:\n%s", want, table)
