@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measures the performance goals (README, Performance) ROUNDS times (default
 # 3) on this machine, one benchmark after another, and prints each goal with
-# every round's result and whether all of them met it. A ratio is to the raw
-# baseline measured in the same round. Goal 1 needs PostgreSQL
+# every round's result, their median and how many rounds met it. A ratio is
+# to the raw baseline measured in the same round. Goal 1 needs PostgreSQL
 # (scripts/test-deps.sh); goal 8, the one-hour soak, is `make soak`.
 # Raw output goes to goals.out.
 #

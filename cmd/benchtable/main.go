@@ -1,8 +1,8 @@
 // Command benchtable turns `go test -bench` output on stdin into one
 // Markdown table: every benchmark's reported metrics, and each klaxon
 // path's ratio to its raw baseline measured in the same run. With -goals
-// it says instead, for each performance goal, what every run measured
-// and whether it met the goal (make goals).
+// it says instead, for each performance goal, what every run measured,
+// the median, and how many runs met it (make goals).
 //
 //	go test -run '^$' -bench . ./... | go run ./cmd/benchtable
 package main
@@ -105,7 +105,11 @@ func storm(line string) (Result, bool) {
 	if !ok {
 		return Result{}, false
 	}
-	d, err := time.ParseDuration(strings.Fields(rest)[0])
+	f := strings.Fields(rest)
+	if len(f) == 0 {
+		return Result{}, false
+	}
+	d, err := time.ParseDuration(f[0])
 	if err != nil {
 		return Result{}, false
 	}

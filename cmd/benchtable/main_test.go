@@ -29,6 +29,9 @@ func TestParseAndTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
+	if rs, err := Parse(strings.NewReader("    storm_test.go:63: storm: 30 incidents complete in \n")); err != nil || len(rs) != 0 {
+		t.Errorf("a storm line without its time: %+v, %v", rs, err)
+	}
 	if _, err := Parse(strings.NewReader("BenchmarkX-2 10 fast ns/op\n")); err == nil {
 		t.Error("a non-number metric was accepted")
 	}
