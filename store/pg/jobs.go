@@ -15,10 +15,10 @@ import (
 
 // The outbox, as in bbolt: jobs (key = queue/sequence, so a queue's jobs
 // sort in the order they were written; with the fields a due row is made
-// of), jobs_due (one row per queue: its
-// first pending job, with the job's priority, next attempt and
-// destination), jobs_coalesce (queue|op → the pending job that coalesces)
-// and jobs_wanted (coalescing jobs asked for again while they ran).
+// of), jobs_due (one row per queue: its first pending job, with the job's
+// priority, next attempt and destination), jobs_coalesce (queue|op → the
+// pending job that coalesces) and jobs_wanted (coalescing jobs asked for
+// again while they ran).
 
 var _ bot.JobStore = (*Store)(nil)
 
