@@ -14,6 +14,17 @@ import (
 	"github.com/klaxon-bot/klaxon/store/storetest"
 )
 
+// fresh opens a new database at this klaxon's schema, and says where it is.
+func fresh(t *testing.T) (*Store, string) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, dsn
+}
+
 // downgrade takes s's database back to the schema before migration name,
 // as an older klaxon left it, running the statements undo there, and
 // opens it again with every migration. s is closed.
@@ -43,15 +54,11 @@ func downgrade(t *testing.T, s *Store, dsn, name string, undo ...string) *Store 
 // past that migration.
 func TestUpgradeKeepsPublicUpdates(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	s, err := Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dsn := fresh(t)
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	public := bot.NewEvent(bot.EventUpdate, bot.User{ID: "alice"}, t0.Add(time.Minute), "posted a public update (status page): Card payments fail")
 	public.Meta = map[string]string{bot.MetaPublic: "true"}
-	err = s.Update(ctx, func(tx bot.Tx) error {
+	err := s.Update(ctx, func(tx bot.Tx) error {
 		inc := &bot.Incident{Title: "old", Status: bot.StatusOpen, Severity: bot.DefaultSeverities()[0], Platform: bot.PlatformConsole, DeclaredAt: t0}
 		return tx.CreateIncident(inc, bot.NewEvent(bot.EventUpdate, bot.User{ID: "alice"}, t0, "posted an update: internal"), public)
 	})
@@ -70,14 +77,10 @@ func TestUpgradeKeepsPublicUpdates(t *testing.T) {
 // the upgrade, counted as before, and the body no longer carries them.
 func TestUpgradeGivesDeliveriesRowsOfTheirOwn(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	s, err := Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dsn := fresh(t)
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	page := &bot.Page{Status: bot.PageTriggered, Created: t0}
-	err = s.Update(ctx, func(tx bot.Tx) error {
+	err := s.Update(ctx, func(tx bot.Tx) error {
 		inc := &bot.Incident{Title: "old", Status: bot.StatusOpen, Severity: bot.DefaultSeverities()[0], Platform: bot.PlatformConsole, DeclaredAt: t0}
 		if err := tx.CreateIncident(inc); err != nil {
 			return err
@@ -106,11 +109,7 @@ func TestUpgradeGivesDeliveriesRowsOfTheirOwn(t *testing.T) {
 // a finished one becomes due as it would have.
 func TestUpgradeGivesJobsTheirDueFields(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	s, err := Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dsn := fresh(t)
 	at := time.Date(2026, 11, 1, 9, 0, 0, 123456789, time.UTC) // nanoseconds a timestamptz would lose
 	page := bot.Job{Queue: "q", Op: bot.OpPage, Delivery: &bot.Delivery{Pager: "pd"}, NextAttempt: at, Created: at}
 	post := bot.Job{Queue: "q", Platform: bot.PlatformSlack, Op: bot.OpPost, NextAttempt: at.Add(time.Second + 7), Created: at}
@@ -167,12 +166,9 @@ func TestUpgradeGivesJobsTheirDueFields(t *testing.T) {
 // instead of being queued with no time and no priority.
 func TestOlderKlaxonCannotQueueWithoutDueFields(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := fresh(t)
 	defer s.Close()
-	_, err = s.pool.Exec(ctx, `INSERT INTO jobs (key, queue, status, destination, body) VALUES ('q/01', 'q', 'pending', 'chat:slack', '{}')`)
+	_, err := s.pool.Exec(ctx, `INSERT INTO jobs (key, queue, status, destination, body) VALUES ('q/01', 'q', 'pending', 'chat:slack', '{}')`)
 	if err == nil || !strings.Contains(err.Error(), "priority") {
 		t.Errorf("an older klaxon's job insert: %v, want refused for its priority", err)
 	}
