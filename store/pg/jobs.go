@@ -176,12 +176,10 @@ func (s jobReads) RetryNow(ctx context.Context, destination string, now time.Tim
 // FinishJob implements bot.JobStore.
 func (s jobReads) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx) error) error {
 	return s.write(ctx, func(t txn) error {
-		var (
-			prev   bot.Job
-			body   []byte
-			wanted bool // asked for again while it ran (a coalescing job)
-		)
-		err := t.tx.QueryRow(t.ctx, `SELECT body, EXISTS (SELECT 1 FROM jobs_wanted WHERE key = $1) FROM jobs WHERE key = $1`, j.Key).Scan(&body, &wanted)
+		// The row says the job is still queued; its queue and op, all a
+		// coalescing job is known by, are j's.
+		var wanted bool // asked for again while it ran (a coalescing job)
+		err := t.tx.QueryRow(t.ctx, `SELECT EXISTS (SELECT 1 FROM jobs_wanted WHERE key = $1) FROM jobs WHERE key = $1`, j.Key).Scan(&wanted)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Cancelled while it ran: only a success is worth recording.
 			if j.Status != bot.JobDone || then == nil {
@@ -189,16 +187,13 @@ func (s jobReads) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx)
 			}
 			return then(t)
 		}
-		if err == nil {
-			err = store.Decode(body, &prev)
-		}
 		if err != nil {
 			return err
 		}
 		t.later(`DELETE FROM jobs_due WHERE key = $1`, j.Key)
 		cur := j
 		// A coalescing job asked for again while it ran renders once more.
-		if prev.Coalesces() {
+		if j.Coalesces() {
 			if wanted {
 				t.later(`DELETE FROM jobs_wanted WHERE key = $1`, j.Key)
 				if cur.Status == bot.JobDone {
@@ -206,7 +201,7 @@ func (s jobReads) FinishJob(ctx context.Context, j bot.Job, then func(tx bot.Tx)
 				}
 			}
 			if cur.Status != bot.JobPending {
-				t.later(`DELETE FROM jobs_coalesce WHERE ckey = $1`, coalesceKey(prev))
+				t.later(`DELETE FROM jobs_coalesce WHERE ckey = $1`, coalesceKey(j))
 			}
 		}
 		if cur.Status == bot.JobDone {
