@@ -298,7 +298,7 @@ func (p *Paging) Tick(ctx context.Context, now time.Time) {
 // sends to one pager at once (bot.MaxInFlight), so a burst's steps commit
 // in groups as large as the deliveries that follow them. With 16, 1,000
 // pages at once took about 100 commits; with 64, 50 to 65, and arrived
-// 10-20 % sooner (BenchmarkOutbox1000Pages, paired runs, 2026-12-07).
+// 11-32 % sooner (BenchmarkOutbox1000Pages, four paired rounds, 2026-12-07).
 const fireWorkers = bot.MaxInFlight
 
 // fire runs the page's due step in one write transaction that re-checks

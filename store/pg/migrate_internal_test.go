@@ -18,11 +18,19 @@ import (
 func fresh(t *testing.T) (*Store, string) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
+	return openAt(t, dsn), dsn
+}
+
+// openAt opens the database at dsn with every migration; the store
+// closes with the test (closing it earlier is allowed).
+func openAt(t *testing.T, dsn string) *Store {
+	t.Helper()
 	s, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, dsn
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // downgrade takes s's database back to the schema before migration name,
@@ -41,12 +49,7 @@ func downgrade(t *testing.T, s *Store, dsn, name string, undo ...string) *Store 
 		}
 	}
 	s.Close()
-	s, err := Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return openAt(t, dsn)
 }
 
 // TestUpgradeKeepsPublicUpdates: incidents written before incidents kept
@@ -167,7 +170,6 @@ func TestUpgradeGivesJobsTheirDueFields(t *testing.T) {
 func TestOlderKlaxonCannotQueueWithoutDueFields(t *testing.T) {
 	ctx := context.Background()
 	s, _ := fresh(t)
-	defer s.Close()
 	_, err := s.pool.Exec(ctx, `INSERT INTO jobs (key, queue, status, destination, body) VALUES ('q/01', 'q', 'pending', 'chat:slack', '{}')`)
 	if err == nil || !strings.Contains(err.Error(), "priority") {
 		t.Errorf("an older klaxon's job insert: %v, want refused for its priority", err)
